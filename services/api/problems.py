@@ -1,0 +1,108 @@
+"""Every error leaves the API as RFC 9457 problem details, mapped here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import asyncpg
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
+
+from shared.errors import SamlastError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://samlast.org/problems/"
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    body.update(extra)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _domain_error(request: Request[Any, Any, Any], exc: SamlastError) -> Response[dict[str, Any]]:
+    return problem(request, exc.status_code, exc.title, exc.detail, **exc.extra)
+
+
+def _validation_error(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[dict[str, Any]]:
+    """Name every offending field: ``errors: [{field, source, message}]``."""
+    errors = [
+        {
+            "field": item.get("key", ""),
+            "source": item.get("source", "body"),
+            "message": item.get("message", "invalid value"),
+        }
+        for item in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(item, dict)
+    ]
+    if errors:
+        first = errors[0]
+        where = f" at {first['source']} field `{first['field']}`" if first["field"] else ""
+        detail = f"{first['message']}{where}"
+    else:
+        detail = exc.detail
+    return problem(request, exc.status_code, "Invalid request", detail, errors=errors)
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    title = _reason(exc.status_code)
+    return problem(request, exc.status_code, title, exc.detail, headers=exc.headers)
+
+
+def _integrity_error(
+    request: Request[Any, Any, Any], exc: asyncpg.IntegrityConstraintViolationError
+) -> Response[dict[str, Any]]:
+    """A constraint the service layer should have caught first: still the client's 409."""
+    constraint = getattr(exc, "constraint_name", None) or ""
+    log.warning("constraint %s refused a write on %s", constraint, request.url.path)
+    return problem(
+        request, 409, "Conflict", "the request conflicts with stored data", constraint=constraint
+    )
+
+
+def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "Internal server error",
+        "something went wrong on our side; it has been logged",
+    )
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    SamlastError: _domain_error,
+    ValidationException: _validation_error,
+    HTTPException: _http_error,
+    asyncpg.IntegrityConstraintViolationError: _integrity_error,
+    Exception: _unexpected_error,
+}

@@ -1,0 +1,151 @@
+"""The ``samlast`` command: api, worker, migrate, servers, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from shared.db.migrate import MigrationError, load_migrations, migrate
+from shared.db.pool import connect
+from shared.errors import ServiceUnavailableError
+from shared.queue import connect_queue
+from shared.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("samlast")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"samlast: bad configuration: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
+    try:
+        code: int = args.run(settings, args)
+    except (ServiceUnavailableError, MigrationError) as exc:
+        print(f"samlast {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="samlast", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    api = commands.add_parser("api", help="serve the HTTP API (uvicorn)")
+    api.add_argument("--host", help="default: SAMLAST_API_HOST")
+    api.add_argument("--port", type=int, help="default: SAMLAST_API_PORT")
+    api.add_argument("--workers", type=int, help="processes; default: SAMLAST_API_WORKERS")
+    api.set_defaults(run=run_api)
+
+    worker = commands.add_parser("worker", help="run the matcher (arq worker)")
+    worker.add_argument("--burst", action="store_true", help="drain the queue, then exit")
+    worker.set_defaults(run=run_worker)
+
+    migrate_cmd = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate_cmd.set_defaults(run=run_migrate)
+
+    servers = commands.add_parser(
+        "servers", help="run embedded PostgreSQL and Redis in the foreground for development"
+    )
+    servers.set_defaults(run=run_servers)
+
+    demo = commands.add_parser("demo", help="bring the whole stack up and show it working")
+    demo.add_argument("--once", action="store_true", help="run through once and exit")
+    demo.set_defaults(run=run_demo)
+    return parser
+
+
+def run_api(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    asyncio.run(preflight(settings, need_schema=True))
+    uvicorn.run(
+        "services.api.app:create_app",
+        factory=True,
+        host=args.host or settings.api_host,
+        port=args.port or settings.api_port,
+        workers=args.workers or settings.api_workers,
+        log_level=settings.log_level.lower(),
+        access_log=settings.log_level == "DEBUG",
+        proxy_headers=True,
+    )
+    return 0
+
+
+def run_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from services.matcher.worker import build_worker
+
+    asyncio.run(preflight(settings, need_schema=True))
+    build_worker(settings, burst=args.burst).run()
+    return 0
+
+
+def run_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    async def apply() -> list[str]:
+        conn = await connect(settings)
+        try:
+            return await migrate(conn)
+        finally:
+            await conn.close()
+
+    applied = asyncio.run(apply())
+    print(
+        f"applied {len(applied)} migration(s): {', '.join(applied)}"
+        if applied
+        else "database schema is up to date"
+    )
+    return 0
+
+
+def run_servers(settings: Settings, args: argparse.Namespace) -> int:
+    from infra.devservers import servers_from_env
+
+    with servers_from_env() as urls:
+        for name, value in urls.as_env().items():
+            print(f"export {name}={value}", flush=True)
+        print("# Ctrl-C stops the servers", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.pause()
+    return 0
+
+
+def run_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from services.demo import run
+
+    return run(once=args.once)
+
+
+async def preflight(settings: Settings, *, need_schema: bool) -> None:
+    """Fail fast, naming the server, when PostgreSQL or Redis can't be reached."""
+    conn = await connect(settings)
+    try:
+        if need_schema:
+            applied = await conn.fetchval(
+                "SELECT CASE WHEN to_regclass('schema_migration') IS NULL THEN 0 "
+                "ELSE (SELECT count(*) FROM schema_migration) END"
+            )
+            if applied < len(load_migrations()):
+                log.warning("the database schema is behind: run `samlast migrate`")
+    finally:
+        await conn.close()
+    queue = await connect_queue(settings)
+    await queue.aclose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""``samlast demo``: bring the whole stack up, show it working through the API.
+
+Starts (or uses) PostgreSQL and Redis, applies the migrations, runs the API and the
+matcher as the real ``samlast`` processes, checks them through ``GET /health`` and a
+job round trip through the queue, and prints where to look. Ctrl-C stops it all;
+``--once`` stops after the checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from infra.devservers import DevServerError, free_port, servers_from_env
+from infra.processes import samlast_argv, samlast_process, wait_for_health
+from shared.queue import connect_queue
+from shared.settings import load_settings
+
+LOG_DIR = Path(".samlast") / "logs"
+
+
+def run(*, once: bool) -> int:
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        with servers_from_env() as urls:
+            port = free_port()
+            env = {**os.environ, **urls.as_env(), "SAMLAST_API_PORT": str(port)}
+            _say("servers", f"PostgreSQL {urls.database_url}  Redis {urls.redis_url}")
+            subprocess.run(samlast_argv("migrate"), env=env, check=True)  # noqa: S603
+            with (
+                samlast_process(["worker"], env, LOG_DIR / "worker.log") as worker,
+                samlast_process(["api"], env, LOG_DIR / "api.log") as api,
+            ):
+                base = f"http://127.0.0.1:{port}"
+                _show_stack_working(base, {"api": api, "worker": worker}, env)
+                _say("look", f"API {base}  docs {base}/schema  health {base}/health")
+                _say("logs", str(LOG_DIR.resolve()))
+                if once:
+                    _say("done", "demo ran through once; stopping everything")
+                    return 0
+                _say("running", "Ctrl-C stops the API, the worker and the servers")
+                _wait_while_alive({"api": api, "worker": worker})
+                return 1
+    except KeyboardInterrupt:
+        _say("stopped", "API, worker and servers are shut down")
+        return 0
+    except (DevServerError, subprocess.CalledProcessError) as exc:
+        print(f"samlast demo: {exc}", file=sys.stderr)
+        return 1
+
+
+def _show_stack_working(
+    base: str, processes: dict[str, subprocess.Popen[bytes]], env: dict[str, str]
+) -> None:
+    health = wait_for_health(base, processes, LOG_DIR)
+    postgres, redis, worker = health["postgres"], health["redis"], health["worker"]
+    _say(
+        "health",
+        f"{health['status']}: PostgreSQL {postgres['version']}, "
+        f"Redis {redis['version']}, matcher heartbeat: {worker['heartbeat']}",
+    )
+    paths = httpx.get(f"{base}/schema/openapi.json", timeout=5).json()["paths"]
+    _say("api", f"OpenAPI lists {len(paths)} path(s): {', '.join(sorted(paths))}")
+    result = asyncio.run(_queue_round_trip(env))
+    _say(
+        "queue",
+        f"job ran on matcher {result['worker']} against PostgreSQL "
+        f"{result['postgres']}, schema v{result['schema_version']}",
+    )
+
+
+async def _queue_round_trip(env: dict[str, str]) -> dict[str, Any]:
+    settings = load_settings(env)
+    queue = await connect_queue(settings)
+    try:
+        job = await queue.enqueue_job("self_check")
+        assert job is not None
+        result: dict[str, Any] = await job.result(timeout=30)
+        return result
+    finally:
+        await queue.aclose()
+
+
+def _wait_while_alive(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    while True:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                print(
+                    f"samlast demo: `samlast {name}` exited with {process.returncode}; "
+                    f"see {LOG_DIR / name}.log",
+                    file=sys.stderr,
+                )
+                return
+        time.sleep(0.5)
+
+
+def _raise_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _say(label: str, message: str) -> None:
+    print(f"[demo] {label:>8}  {message}", flush=True)

@@ -1,0 +1,58 @@
+"""The matcher: an arq worker. Jobs are thin wrappers; PostgreSQL is the record.
+
+Run it with ``samlast worker``. It keeps a PostgreSQL pool and the settings in the
+job context, refreshes arq's health-check key (read by the API's ``/health``), and
+on SIGINT/SIGTERM stops taking jobs and lets running ones finish first.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from arq.typing import WorkerCoroutine
+from arq.worker import Worker, func
+
+from services.matcher.jobs import self_check
+from shared.db.pool import Pool, create_pool
+from shared.queue import redis_settings
+from shared.settings import Settings
+
+HEALTH_CHECK_INTERVAL_S = 10
+SHUTDOWN_GRACE_S = 30
+
+
+def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -> Worker:
+    """A configured arq Worker; ``burst`` drains the queue and returns (tests, one-shots)."""
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["settings"] = settings
+        ctx["pool"] = await create_pool(settings)
+        ctx["worker_name"] = f"{socket.gethostname()}:{os.getpid()}"
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        pool: Pool | None = ctx.get("pool")
+        if pool is not None:
+            await pool.close()
+
+    options: dict[str, Any] = {
+        "functions": [func(_job(self_check), name="self_check", timeout=30, max_tries=1)],
+        "queue_name": settings.queue_name,
+        "redis_settings": redis_settings(settings),
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "max_jobs": settings.worker_concurrency,
+        "health_check_interval": HEALTH_CHECK_INTERVAL_S,
+        "job_completion_wait": SHUTDOWN_GRACE_S,
+        "burst": burst,
+        "handle_signals": not burst,
+    }
+    options.update(overrides)
+    return Worker(**options)
+
+
+def _job(function: Callable[..., Awaitable[Any]]) -> WorkerCoroutine:
+    """arq types ``ctx`` as a plain dict; our jobs take the typed ``WorkerContext``."""
+    return cast(WorkerCoroutine, function)

@@ -1,0 +1,59 @@
+"""One exception hierarchy for domain errors; the API maps it to HTTP in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SamlastError(Exception):
+    """Base of every error the API turns into a problem-details response."""
+
+    status_code = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFoundError(SamlastError):
+    """The object does not exist, or belongs to another tenant (never say which)."""
+
+    status_code = 404
+    title = "Not found"
+
+
+class ConflictError(SamlastError):
+    """The request clashes with the object's current state (e.g. the cycle closed)."""
+
+    status_code = 409
+    title = "Conflict"
+
+
+class PreconditionFailedError(SamlastError):
+    """An ``If-Match`` named a version that is no longer current."""
+
+    status_code = 412
+    title = "Precondition failed"
+
+
+class PreconditionRequiredError(SamlastError):
+    """An edit came without ``If-Match``."""
+
+    status_code = 428
+    title = "Precondition required"
+
+
+class UnprocessableError(SamlastError):
+    """Well-formed input that breaks a domain rule."""
+
+    status_code = 422
+    title = "Unprocessable content"
+
+
+class ServiceUnavailableError(SamlastError):
+    """A backing server (PostgreSQL, Redis) cannot be reached."""
+
+    status_code = 503
+    title = "Service unavailable"

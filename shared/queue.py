@@ -1,0 +1,27 @@
+"""The job queue: arq on Redis. Redis holds queues only; PostgreSQL is the record."""
+
+from __future__ import annotations
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from redis.exceptions import RedisError
+
+from shared.errors import ServiceUnavailableError
+from shared.settings import Settings, redact
+
+
+def redis_settings(settings: Settings) -> RedisSettings:
+    options = RedisSettings.from_dsn(settings.redis_url)
+    options.conn_timeout = max(1, round(settings.connect_timeout_s))
+    options.conn_retries = 2
+    options.conn_retry_delay = 1
+    return options
+
+
+async def connect_queue(settings: Settings) -> ArqRedis:
+    """An arq Redis pool on the configured queue; ServiceUnavailableError if unreachable."""
+    try:
+        return await create_pool(redis_settings(settings), default_queue_name=settings.queue_name)
+    except (OSError, RedisError) as exc:
+        raise ServiceUnavailableError(
+            f"cannot reach Redis at {redact(settings.redis_url)}: {exc}"
+        ) from exc

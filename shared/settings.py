@@ -1,0 +1,77 @@
+"""One settings object for every Samlast process, read from the environment.
+
+Each field has an environment variable (see ``ENV_VARS``) and a default; the README's
+configuration table lists the same. A value that does not parse fails at start-up
+with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+import msgspec
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/samlast"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    api_host: str = "127.0.0.1"
+    api_port: Port = 8000
+    api_workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    worker_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 4
+    queue_name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] = "samlast:queue"
+    log_level: LogLevel = "INFO"
+    db_pool_min: Annotated[int, msgspec.Meta(ge=0, le=100)] = 1
+    db_pool_max: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
+    connect_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 5.0
+    # Distances: great-circle km times a road factor at an average speed, or an
+    # OSRM-compatible /table service when its URL is set.
+    road_factor: Annotated[float, msgspec.Meta(ge=1.0, le=3.0)] = 1.3
+    average_speed_kmh: Annotated[float, msgspec.Meta(gt=0, le=130)] = 60.0
+    osrm_url: str | None = None
+
+
+# Field name -> environment variable. DATABASE_URL and REDIS_URL keep their
+# conventional names; everything else is prefixed.
+ENV_VARS: Mapping[str, str] = {
+    name: name.upper() if name in {"database_url", "redis_url"} else f"SAMLAST_{name.upper()}"
+    for name in Settings.__struct_fields__
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from environment variables, falling back to the defaults."""
+    env = os.environ if environ is None else environ
+    raw = {name: env[var] for name, var in ENV_VARS.items() if env.get(var, "") != ""}
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_name_variable(str(exc))) from exc
+
+
+def _name_variable(message: str) -> str:
+    """Rewrite msgspec's ``at `$.field``` into the environment variable's name."""
+    for name, var in ENV_VARS.items():
+        path = f"`$.{name}`"
+        if path in message:
+            return message.replace(path, var)
+    return message
+
+
+def redact(url: str) -> str:
+    """Hide a password in a server URL before it goes into a message or a log."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"
