@@ -20,7 +20,7 @@ log = logging.getLogger("samlast")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="samlast", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="run the matcher (arq worker)")
     worker.add_argument("--burst", action="store_true", help="drain the queue, then exit")
+    worker.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 0 if a worker on this queue has a fresh heartbeat",
+    )
     worker.set_defaults(run=run_worker)
 
     migrate_cmd = commands.add_parser("migrate", help="apply pending database migrations")
@@ -87,8 +92,12 @@ def run_api(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_worker(settings: Settings, args: argparse.Namespace) -> int:
-    from services.matcher.worker import build_worker
+    from services.matcher.worker import build_worker, heartbeat
 
+    if args.check:
+        beat = asyncio.run(heartbeat(settings))
+        print(beat or "no worker heartbeat on this queue")
+        return 0 if beat else 1
     asyncio.run(preflight(settings, need_schema=True))
     build_worker(settings, burst=args.burst).run()
     return 0

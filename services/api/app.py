@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Contact, Server
 
@@ -68,5 +68,5 @@ async def provide_conn(state: State) -> AsyncGenerator[Conn, None]:
         yield conn
 
 
-def provide_health(state: State, settings: Settings) -> HealthService:
+def provide_health(state: State, settings: NamedDependency[Settings]) -> HealthService:
     return HealthService(state.pool, state.queue, settings.queue_name)

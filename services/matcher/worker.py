@@ -12,12 +12,13 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
+from arq.constants import health_check_key_suffix
 from arq.typing import WorkerCoroutine
 from arq.worker import Worker, func
 
 from services.matcher.jobs import self_check
 from shared.db.pool import Pool, create_pool
-from shared.queue import redis_settings
+from shared.queue import connect_queue, redis_settings
 from shared.settings import Settings
 
 HEALTH_CHECK_INTERVAL_S = 10
@@ -51,6 +52,16 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
     }
     options.update(overrides)
     return Worker(**options)
+
+
+async def heartbeat(settings: Settings) -> str | None:
+    """The latest health-check line a worker on this queue wrote, if it is still fresh."""
+    queue = await connect_queue(settings)
+    try:
+        beat = await queue.get(settings.queue_name + health_check_key_suffix)
+    finally:
+        await queue.aclose()
+    return beat.decode() if isinstance(beat, bytes) else beat
 
 
 def _job(function: Callable[..., Awaitable[Any]]) -> WorkerCoroutine:

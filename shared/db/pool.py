@@ -6,15 +6,19 @@ import json
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
+import asyncpg.pool
 
 from shared.errors import ServiceUnavailableError
 from shared.settings import Settings, redact
 
+# A connection of its own or one lent by the pool: the same API either way.
 if TYPE_CHECKING:
-    Conn: TypeAlias = asyncpg.Connection[asyncpg.Record]
+    Conn: TypeAlias = (
+        asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+    )
     Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
 else:  # not subscriptable at run time; Litestar resolves these names in signatures
-    Conn = asyncpg.Connection
+    Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
     Pool = asyncpg.Pool
 
 

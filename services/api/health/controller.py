@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
@@ -22,7 +23,7 @@ class HealthController(Controller):
         },
         cache=False,
     )
-    async def health(self, health: HealthService) -> Response[Health]:
+    async def health(self, health: NamedDependency[HealthService]) -> Response[Health]:
         report = await health.check()
         status = HTTP_200_OK if report.status == "ok" else HTTP_503_SERVICE_UNAVAILABLE
         return Response(report, status_code=status)

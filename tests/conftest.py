@@ -1,0 +1,103 @@
+"""Real servers for the whole suite.
+
+With DATABASE_URL / REDIS_URL set, tests use those servers; otherwise they start an
+embedded PostgreSQL and Redis once per session. Either way each session works in its
+own freshly created database and its own queue name, so a shared server (CI's
+PostgreSQL 15 and Redis 7) is never disturbed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from infra.devservers import ServerUrls, servers_from_env
+from services.api.app import create_app
+from shared.db.migrate import migrate
+from shared.db.pool import Pool, create_pool
+from shared.settings import Settings, load_settings
+
+Client = AsyncTestClient[Litestar]
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """CREATE a uniquely named database on the server; DROP it afterwards."""
+    import asyncio
+
+    name = f"samlast_test_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(server_url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield with_database(server_url, name)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[ServerUrls]:
+    with servers_from_env() as urls:
+        yield urls
+
+
+@pytest.fixture(scope="session")
+def database_url(servers: ServerUrls) -> Iterator[str]:
+    with scratch_database(servers.database_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(servers: ServerUrls, database_url: str) -> Settings:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": servers.redis_url,
+        "SAMLAST_QUEUE_NAME": f"samlast-test-{secrets.token_hex(4)}",
+    }
+    return load_settings(env)
+
+
+@pytest.fixture(scope="session")
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment a child ``samlast`` process needs to see the same servers."""
+    return {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "SAMLAST_QUEUE_NAME": settings.queue_name,
+    }
+
+
+@pytest.fixture(scope="session")
+async def pool(settings: Settings) -> AsyncIterator[Pool]:
+    pool = await create_pool(settings)
+    async with pool.acquire() as conn:
+        await migrate(conn)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def client(settings: Settings, pool: Pool) -> AsyncIterator[Client]:
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        yield test_client

