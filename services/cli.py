@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     migrate_cmd = commands.add_parser("migrate", help="apply pending database migrations")
     migrate_cmd.set_defaults(run=run_migrate)
 
+    admin = commands.add_parser(
+        "admin-token", help="create a deployment admin and print their API token (shown once)"
+    )
+    admin.add_argument("--name", required=True, help="the admin's name")
+    admin.add_argument("--email", default="", help="the admin's e-mail")
+    admin.add_argument("--label", default="created by samlast admin-token")
+    admin.set_defaults(run=run_admin_token)
+
     servers = commands.add_parser(
         "servers", help="run embedded PostgreSQL and Redis in the foreground for development"
     )
@@ -117,6 +125,20 @@ def run_migrate(settings: Settings, args: argparse.Namespace) -> int:
         if applied
         else "database schema is up to date"
     )
+    return 0
+
+
+def run_admin_token(settings: Settings, args: argparse.Namespace) -> int:
+    from services.api.tokens.service import create_admin
+
+    async def create() -> str:
+        conn = await connect(settings)
+        try:
+            return await create_admin(conn, args.name, args.email, args.label)
+        finally:
+            await conn.close()
+
+    print(asyncio.run(create()))
     return 0
 
 

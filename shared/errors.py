@@ -57,3 +57,7 @@ class ServiceUnavailableError(SamlastError):
 
     status_code = 503
     title = "Service unavailable"
+
+
+class TenantDeniedError(NotFoundError):
+    """An object of another tenant: answered exactly like a missing one, but audited."""

@@ -101,3 +101,11 @@ async def pool(settings: Settings) -> AsyncIterator[Pool]:
 async def client(settings: Settings, pool: Pool) -> AsyncIterator[Client]:
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+async def admin_token(pool: Pool) -> str:
+    from services.api.tokens.service import create_admin
+
+    async with pool.acquire() as conn:
+        return await create_admin(conn, "Test Admin", "admin@example.org", "tests")

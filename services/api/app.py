@@ -8,18 +8,34 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Contact, Server
+from litestar.openapi.spec import Components, SecurityScheme, Server
 
+from services.api.audit import audit_refusal
+from services.api.auth.guards import unguarded_routes
+from services.api.auth.middleware import TokenAuthMiddleware
+from services.api.deps import provide_actor, provide_conn
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
+from services.api.networks.controller import NetworkController
+from services.api.organisations.controller import OrganisationController
 from services.api.problems import EXCEPTION_HANDLERS
-from shared.db.pool import Conn, create_pool
+from services.api.tokens.controller import TokenController
+from shared.db.pool import create_pool
 from shared.queue import connect_queue
 from shared.settings import Settings, load_settings
 
 API_VERSION = "0.1.0"
 MAX_BODY_BYTES = 5 * 1024 * 1024  # a 10,000-row CSV upload fits comfortably
+PUBLIC_PATHS = ["^/health$", "^/schema"]
+
+CONTROLLERS = [
+    HealthController,
+    NetworkController,
+    OrganisationController,
+    TokenController,
+]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -40,32 +56,43 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await app.state.queue.aclose()
             await app.state.pool.close()
 
-    return Litestar(
-        route_handlers=[HealthController],
+    app = Litestar(
+        route_handlers=CONTROLLERS,
         lifespan=[lifespan],
+        middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "conn": Provide(provide_conn),
+            "actor": Provide(provide_actor, sync_to_thread=False),
             "health": Provide(provide_health, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        after_exception=[audit_refusal],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="Samlast API",
             version=API_VERSION,
-            description="Pool co-op demand into whole producer packs and shared delivery runs.",
-            contact=Contact(name="Samlast"),
+            description=(
+                "Pool co-op demand into whole producer packs and shared delivery runs. "
+                "Authenticate with `Authorization: Bearer sl_…`. Errors are RFC 9457 "
+                "problem details naming the field."
+            ),
             servers=[Server(url="/")],
             path="/schema",
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http", scheme="bearer", description="An `sl_…` API token"
+                    )
+                }
+            ),
+            security=[{"BearerToken": []}],
         ),
         debug=False,
     )
-
-
-async def provide_conn(state: State) -> AsyncGenerator[Conn, None]:
-    """A connection per request, returned to the pool when the response is sent."""
-    async with state.pool.acquire() as conn:
-        yield conn
+    if missing := unguarded_routes(app):
+        raise RuntimeError(f"routes without guards (deny by default): {missing}")
+    return app
 
 
 def provide_health(state: State, settings: NamedDependency[Settings]) -> HealthService:

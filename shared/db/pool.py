@@ -17,8 +17,8 @@ if TYPE_CHECKING:
         asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
     )
     Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
-else:  # not subscriptable at run time; Litestar resolves these names in signatures
-    Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+else:  # Litestar resolves these names in handler signatures; Any skips its validation
+    Conn = Any
     Pool = asyncpg.Pool
 
 

@@ -5,6 +5,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
+from services.api.auth.guards import PUBLIC
 from services.api.health.service import Health, HealthService
 
 
@@ -22,6 +23,8 @@ class HealthController(Controller):
             )
         },
         cache=False,
+        opt=PUBLIC,
+        security=[{}],
     )
     async def health(self, health: NamedDependency[HealthService]) -> Response[Health]:
         report = await health.check()

@@ -1,0 +1,46 @@
+"""Bearer-token authentication for every route not marked public."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from services.api.auth.actor import ORGANISATION_ROLES, Actor, Role
+from services.api.auth.tokens import hash_token, is_well_formed
+from shared.db import tokens as tokens_db
+
+BEARER = "bearer "
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="samlast"'}
+
+
+class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        if not header.lower().startswith(BEARER):
+            raise NotAuthorizedException("send `Authorization: Bearer <token>`", headers=CHALLENGE)
+        token = header[len(BEARER) :].strip()
+        if not is_well_formed(token):  # refused without a database lookup
+            raise NotAuthorizedException("the token is malformed", headers=CHALLENGE)
+        async with connection.app.state.pool.acquire() as conn:
+            row = await tokens_db.select_token_actor(conn, hash_token(token))
+        if row is None:
+            raise NotAuthorizedException("the token is not recognised", headers=CHALLENGE)
+        if row["revoked_at"] is not None:
+            raise NotAuthorizedException("the token was revoked", headers=CHALLENGE)
+        if row["expires_at"] is not None and row["expires_at"] <= datetime.now(UTC):
+            raise NotAuthorizedException("the token expired", headers=CHALLENGE)
+        role = Role.ADMIN if row["is_admin"] else ORGANISATION_ROLES[row["kind"]]
+        actor = Actor(
+            user_id=row["user_id"],
+            token_id=row["token_id"],
+            role=role,
+            organisation_id=row["organisation_id"],
+            network_ids=frozenset(row["network_ids"]),
+        )
+        return AuthenticationResult(user=actor, auth=row["token_id"])

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from services.api.auth.guards import ADMINS, ANYONE, MANAGERS
+from services.api.conditional import ETAG_HEADER, IfMatch, with_etag
+from services.api.deps import CurrentActor, service
+from services.api.networks.schemas import (
+    MemberIn,
+    NetworkIn,
+    NetworkOut,
+    NetworkPatch,
+    VehicleIn,
+    VehicleOut,
+)
+from services.api.networks.service import NetworkService
+
+Networks = NamedDependency[NetworkService]
+
+
+class NetworkController(Controller):
+    path = "/v1/networks"
+    tags = ["networks"]
+    dependencies = {"networks": service(NetworkService)}
+
+    @post(guards=[ADMINS], summary="Create a network (admin)")
+    async def create(
+        self, data: JSONBody[NetworkIn], actor: CurrentActor, networks: Networks
+    ) -> NetworkOut:
+        return await networks.create(actor, data)
+
+    @get(guards=[ANYONE], summary="Networks you belong to (admins: all)")
+    async def list_networks(self, actor: CurrentActor, networks: Networks) -> list[NetworkOut]:
+        return await networks.list_networks(actor)
+
+    @get("/{network_id:uuid}", guards=[ANYONE], summary="One network", response_headers=ETAG_HEADER)
+    async def get_network(
+        self, network_id: FromPath[UUID], actor: CurrentActor, networks: Networks
+    ) -> Response[NetworkOut]:
+        network = await networks.get(actor, network_id)
+        return with_etag(network, network.version)
+
+    @patch(
+        "/{network_id:uuid}",
+        guards=[MANAGERS],
+        summary="Edit a network (needs If-Match)",
+        response_headers=ETAG_HEADER,
+    )
+    async def update(
+        self,
+        network_id: FromPath[UUID],
+        data: JSONBody[NetworkPatch],
+        if_match: IfMatch,
+        actor: CurrentActor,
+        networks: Networks,
+    ) -> Response[NetworkOut]:
+        network = await networks.update(actor, network_id, data, if_match)
+        return with_etag(network, network.version)
+
+    @post("/{network_id:uuid}/vehicles", guards=[MANAGERS], summary="Add a vehicle")
+    async def add_vehicle(
+        self,
+        network_id: FromPath[UUID],
+        data: JSONBody[VehicleIn],
+        actor: CurrentActor,
+        networks: Networks,
+    ) -> VehicleOut:
+        return await networks.add_vehicle(actor, network_id, data)
+
+    @get("/{network_id:uuid}/vehicles", guards=[MANAGERS], summary="The network's vehicles")
+    async def list_vehicles(
+        self, network_id: FromPath[UUID], actor: CurrentActor, networks: Networks
+    ) -> list[VehicleOut]:
+        return await networks.vehicles(actor, network_id)
+
+    @delete(
+        "/{network_id:uuid}/vehicles/{vehicle_id:uuid}",
+        guards=[MANAGERS],
+        summary="Retire a vehicle",
+    )
+    async def retire_vehicle(
+        self,
+        network_id: FromPath[UUID],
+        vehicle_id: FromPath[UUID],
+        actor: CurrentActor,
+        networks: Networks,
+    ) -> None:
+        await networks.retire_vehicle(actor, network_id, vehicle_id)
+
+    @post(
+        "/{network_id:uuid}/members",
+        guards=[MANAGERS],
+        status_code=204,
+        summary="Add a member organisation",
+    )
+    async def add_member(
+        self,
+        network_id: FromPath[UUID],
+        data: JSONBody[MemberIn],
+        actor: CurrentActor,
+        networks: Networks,
+    ) -> None:
+        await networks.add_member(actor, network_id, data)
+
+    @delete(
+        "/{network_id:uuid}/members/{organisation_id:uuid}",
+        guards=[MANAGERS],
+        summary="Remove a member organisation",
+    )
+    async def remove_member(
+        self,
+        network_id: FromPath[UUID],
+        organisation_id: FromPath[UUID],
+        actor: CurrentActor,
+        networks: Networks,
+    ) -> None:
+        await networks.remove_member(actor, network_id, organisation_id)

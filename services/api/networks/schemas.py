@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from uuid import UUID
+from zoneinfo import available_timezones
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from services.api.types import (
+    Currency,
+    Grams,
+    Input,
+    Latitude,
+    LocalTime,
+    Location,
+    Longitude,
+    Name,
+    Ore,
+    Permille,
+    Text200,
+)
+
+TIMEZONES = frozenset(available_timezones())
+Timezone = Annotated[str, Meta(min_length=1, max_length=64, examples=["Europe/Stockholm"])]
+
+
+def _check_timezone(timezone: str | UnsetType) -> None:
+    if isinstance(timezone, str) and timezone not in TIMEZONES:
+        raise ValueError(f"`timezone` {timezone!r} is not an IANA time zone")
+
+
+class NetworkIn(Input):
+    name: Name
+    region: Text200 = ""
+    timezone: Timezone = "Europe/Stockholm"
+    currency: Currency = "SEK"
+    hub: Location | None = None
+    producer_share_permille: Permille = 0
+
+    def __post_init__(self) -> None:
+        _check_timezone(self.timezone)
+
+
+class NetworkPatch(Input):
+    name: Name | UnsetType = UNSET
+    region: Text200 | UnsetType = UNSET
+    timezone: Timezone | UnsetType = UNSET
+    currency: Currency | UnsetType = UNSET
+    hub: Location | UnsetType | None = UNSET
+    producer_share_permille: Permille | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        _check_timezone(self.timezone)
+
+
+class NetworkOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    name: str
+    region: str
+    timezone: str
+    currency: str
+    hub: Location | None
+    producer_share_permille: int
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class Point(Input):
+    lat: Latitude
+    lon: Longitude
+
+
+class VehicleIn(Input):
+    name: Name
+    capacity_grams: Annotated[int, Meta(ge=1, le=10**8)]
+    capacity_ml: Annotated[int, Meta(ge=1, le=10**8)]
+    start: Point
+    cold_capable: bool = False
+    end: Point | None = None  # defaults to the start
+    shift_start: LocalTime = dt.time(6, 0)
+    shift_end: LocalTime = dt.time(18, 0)
+    fixed_cost_ore: Ore = 0
+    cost_per_km_ore: Ore = 0
+    cost_per_hour_ore: Ore = 0
+
+    def __post_init__(self) -> None:
+        if self.shift_start >= self.shift_end:
+            raise ValueError("`shift_start` must be before `shift_end`")
+
+
+class VehicleOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    network_id: UUID
+    name: str
+    capacity_grams: Grams
+    capacity_ml: int
+    cold_capable: bool
+    start: Point
+    end: Point
+    shift_start: dt.time
+    shift_end: dt.time
+    fixed_cost_ore: int
+    cost_per_km_ore: int
+    cost_per_hour_ore: int
+    created_at: dt.datetime
+
+
+class MemberIn(Input):
+    organisation_id: UUID

@@ -1,0 +1,209 @@
+"""Networks: admins create them; their coordinators manage them, their vehicles and members."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from services.api.audit import record
+from services.api.auth.actor import Actor
+from services.api.conditional import expected_version
+from services.api.networks.schemas import (
+    MemberIn,
+    NetworkIn,
+    NetworkOut,
+    NetworkPatch,
+    Point,
+    VehicleIn,
+    VehicleOut,
+)
+from services.api.types import Location
+from shared.db import networks as networks_db
+from shared.db import organisations as organisations_db
+from shared.db.pool import Conn
+from shared.errors import (
+    ConflictError,
+    NotFoundError,
+    PreconditionFailedError,
+    TenantDeniedError,
+)
+
+
+class NetworkService:
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def create(self, actor: Actor, data: NetworkIn) -> NetworkOut:
+        async with self.conn.transaction():
+            row = await networks_db.insert_network(self.conn, _columns(data))
+            await record(
+                self.conn, actor, "network.create", "network", row["id"], network_id=row["id"]
+            )
+        return network_out(row)
+
+    async def list_networks(self, actor: Actor) -> list[NetworkOut]:
+        only = None if actor.is_admin else list(actor.network_ids)
+        return [network_out(row) for row in await networks_db.select_networks(self.conn, only)]
+
+    async def get(self, actor: Actor, network_id: UUID) -> NetworkOut:
+        return network_out(await self.visible(actor, network_id))
+
+    async def update(
+        self, actor: Actor, network_id: UUID, data: NetworkPatch, if_match: str | None
+    ) -> NetworkOut:
+        current = await self.managed(actor, network_id)
+        version = expected_version(if_match)
+        merged = _columns(_merge(network_out(current), data))
+        async with self.conn.transaction():
+            row = await networks_db.update_network(self.conn, network_id, version, merged)
+            if row is None:
+                raise PreconditionFailedError("the network changed since you read it; re-read it")
+            await record(
+                self.conn, actor, "network.update", "network", network_id, network_id=network_id
+            )
+        return network_out(row)
+
+    async def add_vehicle(self, actor: Actor, network_id: UUID, data: VehicleIn) -> VehicleOut:
+        await self.managed(actor, network_id)
+        end = data.end or data.start
+        values = {
+            **msgspec.structs.asdict(data),
+            "start_lat": data.start.lat,
+            "start_lon": data.start.lon,
+            "end_lat": end.lat,
+            "end_lon": end.lon,
+        }
+        async with self.conn.transaction():
+            try:
+                row = await networks_db.insert_vehicle(self.conn, network_id, values)
+            except asyncpg.UniqueViolationError:
+                raise ConflictError(
+                    f"the network already has a vehicle named {data.name!r}"
+                ) from None
+            await record(
+                self.conn, actor, "vehicle.create", "vehicle", row["id"], network_id=network_id
+            )
+        return vehicle_out(row)
+
+    async def vehicles(self, actor: Actor, network_id: UUID) -> list[VehicleOut]:
+        await self.managed(actor, network_id)
+        return [
+            vehicle_out(row) for row in await networks_db.select_vehicles(self.conn, network_id)
+        ]
+
+    async def retire_vehicle(self, actor: Actor, network_id: UUID, vehicle_id: UUID) -> None:
+        await self.managed(actor, network_id)
+        async with self.conn.transaction():
+            if not await networks_db.deactivate_vehicle(self.conn, network_id, vehicle_id):
+                raise NotFoundError("no such vehicle in this network")
+            await record(
+                self.conn, actor, "vehicle.retire", "vehicle", vehicle_id, network_id=network_id
+            )
+
+    async def add_member(self, actor: Actor, network_id: UUID, data: MemberIn) -> None:
+        """Coordinators add organisations they already work with; admins add any."""
+        await self.managed(actor, network_id)
+        organisation = await organisations_db.select_organisation(self.conn, data.organisation_id)
+        shares = organisation is not None and (
+            actor.is_admin or any(actor.coordinates(n) for n in organisation["network_ids"])
+        )
+        if not shares:
+            raise TenantDeniedError("no such organisation")
+        async with self.conn.transaction():
+            await networks_db.insert_membership(self.conn, network_id, data.organisation_id)
+            await record(
+                self.conn,
+                actor,
+                "network.member.add",
+                "organisation",
+                data.organisation_id,
+                network_id=network_id,
+            )
+
+    async def remove_member(self, actor: Actor, network_id: UUID, organisation_id: UUID) -> None:
+        await self.managed(actor, network_id)
+        async with self.conn.transaction():
+            if not await networks_db.delete_membership(self.conn, network_id, organisation_id):
+                raise NotFoundError("that organisation is not a member of this network")
+            await record(
+                self.conn,
+                actor,
+                "network.member.remove",
+                "organisation",
+                organisation_id,
+                network_id=network_id,
+            )
+
+    async def visible(self, actor: Actor, network_id: UUID) -> asyncpg.Record:
+        """The network, if the actor belongs to it; 404 otherwise (audited if it exists)."""
+        row = await networks_db.select_network(self.conn, network_id)
+        if row is None:
+            raise NotFoundError("no such network")
+        if not actor.member_of(network_id):
+            raise TenantDeniedError("no such network")
+        return row
+
+    async def managed(self, actor: Actor, network_id: UUID) -> asyncpg.Record:
+        """The network, if the actor coordinates it; 404 otherwise."""
+        row = await self.visible(actor, network_id)
+        if not actor.coordinates(network_id):
+            raise TenantDeniedError("no such network")
+        return row
+
+
+def _merge(current: NetworkOut, patch: NetworkPatch) -> NetworkIn:
+    fields = {name: getattr(current, name) for name in NetworkIn.__struct_fields__}
+    fields.update(
+        {
+            name: value
+            for name, value in msgspec.structs.asdict(patch).items()
+            if value is not msgspec.UNSET
+        }
+    )
+    return NetworkIn(**fields)
+
+
+def _columns(data: NetworkIn) -> dict[str, Any]:
+    return {
+        **msgspec.structs.asdict(data),
+        "hub_lat": data.hub.lat if data.hub else None,
+        "hub_lon": data.hub.lon if data.hub else None,
+    }
+
+
+def network_out(row: asyncpg.Record) -> NetworkOut:
+    hub = None if row["hub_lat"] is None else Location(lat=row["hub_lat"], lon=row["hub_lon"])
+    return NetworkOut(
+        id=row["id"],
+        name=row["name"],
+        region=row["region"],
+        timezone=row["timezone"],
+        currency=row["currency"],
+        hub=hub,
+        producer_share_permille=row["producer_share_permille"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def vehicle_out(row: asyncpg.Record) -> VehicleOut:
+    return VehicleOut(
+        id=row["id"],
+        network_id=row["network_id"],
+        name=row["name"],
+        capacity_grams=row["capacity_grams"],
+        capacity_ml=row["capacity_ml"],
+        cold_capable=row["cold_capable"],
+        start=Point(lat=row["start_lat"], lon=row["start_lon"]),
+        end=Point(lat=row["end_lat"], lon=row["end_lon"]),
+        shift_start=row["shift_start"],
+        shift_end=row["shift_end"],
+        fixed_cost_ore=row["fixed_cost_ore"],
+        cost_per_km_ore=row["cost_per_km_ore"],
+        cost_per_hour_ore=row["cost_per_hour_ore"],
+        created_at=row["created_at"],
+    )

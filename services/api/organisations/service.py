@@ -1,0 +1,139 @@
+"""Organisations: admins create any; coordinators onboard producers and co-ops."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from services.api.audit import record
+from services.api.auth.actor import Actor
+from services.api.conditional import expected_version
+from services.api.organisations.schemas import (
+    OrganisationIn,
+    OrganisationOut,
+    OrganisationPatch,
+    WindowOut,
+)
+from services.api.types import Location
+from shared.db import networks as networks_db
+from shared.db import organisations as organisations_db
+from shared.db.pool import Conn
+from shared.errors import NotFoundError, PreconditionFailedError, TenantDeniedError
+
+
+class OrganisationService:
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def create(self, actor: Actor, data: OrganisationIn) -> OrganisationOut:
+        if not actor.is_admin:
+            if data.kind == "coordinator":
+                raise TenantDeniedError("only an admin creates coordinating organisations")
+            if not all(actor.coordinates(network_id) for network_id in data.network_ids):
+                raise TenantDeniedError("no such network")
+        async with self.conn.transaction():
+            organisation_id = await organisations_db.insert_organisation(self.conn, _columns(data))
+            await organisations_db.replace_windows(self.conn, organisation_id, _windows(data))
+            for network_id in data.network_ids:
+                try:
+                    await networks_db.insert_membership(self.conn, network_id, organisation_id)
+                except asyncpg.ForeignKeyViolationError:
+                    raise NotFoundError(f"no such network: {network_id}") from None
+            await record(self.conn, actor, "organisation.create", "organisation", organisation_id)
+        return await self.get(actor, organisation_id)
+
+    async def list_organisations(
+        self, actor: Actor, network_id: UUID | None, kind: str | None
+    ) -> list[OrganisationOut]:
+        if network_id is not None and not actor.member_of(network_id):
+            raise TenantDeniedError("no such network")
+        scope = None if actor.is_admin else list(actor.network_ids)
+        rows = await organisations_db.select_organisations(
+            self.conn, scope, actor.organisation_id, network_id, kind
+        )
+        return [organisation_out(row) for row in rows]
+
+    async def get(self, actor: Actor, organisation_id: UUID) -> OrganisationOut:
+        return organisation_out(await self._visible(actor, organisation_id))
+
+    async def update(
+        self, actor: Actor, organisation_id: UUID, data: OrganisationPatch, if_match: str | None
+    ) -> OrganisationOut:
+        current = organisation_out(await self._visible(actor, organisation_id))
+        if not (actor.is_admin or actor.organisation_id == organisation_id):
+            raise TenantDeniedError("no such organisation")
+        version = expected_version(if_match)
+        merged = _patched(current, data)
+        async with self.conn.transaction():
+            if not await organisations_db.update_organisation(
+                self.conn, organisation_id, version, _columns(merged)
+            ):
+                raise PreconditionFailedError(
+                    "the organisation changed since you read it; re-read it"
+                )
+            if data.windows is not msgspec.UNSET:
+                await organisations_db.replace_windows(self.conn, organisation_id, _windows(merged))
+            await record(self.conn, actor, "organisation.update", "organisation", organisation_id)
+        return await self.get(actor, organisation_id)
+
+    async def _visible(self, actor: Actor, organisation_id: UUID) -> asyncpg.Record:
+        row = await organisations_db.select_organisation(self.conn, organisation_id)
+        if row is None:
+            raise NotFoundError("no such organisation")
+        shares_network = any(actor.member_of(n) for n in row["network_ids"])
+        if not (actor.is_admin or actor.organisation_id == organisation_id or shares_network):
+            raise TenantDeniedError("no such organisation")
+        return row
+
+
+def _patched(current: OrganisationOut, patch: OrganisationPatch) -> OrganisationOut:
+    """The organisation as it will be once ``patch`` is applied."""
+    changes = {
+        name: value
+        for name, value in msgspec.structs.asdict(patch).items()
+        if value is not msgspec.UNSET
+    }
+    if isinstance(patch.windows, list):
+        changes["windows"] = [
+            WindowOut(weekday=w.weekday, opens=w.opens, closes=w.closes) for w in patch.windows
+        ]
+    return msgspec.structs.replace(current, **changes)
+
+
+def _columns(data: OrganisationIn | OrganisationOut) -> dict[str, Any]:
+    return {
+        "kind": data.kind,
+        "name": data.name,
+        "contact_email": data.contact_email,
+        "contact_phone": data.contact_phone,
+        "address": data.location.address if data.location else "",
+        "lat": data.location.lat if data.location else None,
+        "lon": data.location.lon if data.location else None,
+    }
+
+
+def _windows(data: OrganisationIn | OrganisationOut) -> list[tuple[int, dt.time, dt.time]]:
+    return [(window.weekday, window.opens, window.closes) for window in data.windows]
+
+
+def organisation_out(row: asyncpg.Record) -> OrganisationOut:
+    location = None
+    if row["lat"] is not None:
+        location = Location(lat=row["lat"], lon=row["lon"], address=row["address"])
+    return OrganisationOut(
+        id=row["id"],
+        kind=row["kind"],
+        name=row["name"],
+        contact_email=row["contact_email"],
+        contact_phone=row["contact_phone"],
+        location=location,
+        windows=[msgspec.convert(w, WindowOut, strict=False) for w in row["windows"]],
+        network_ids=list(row["network_ids"]),
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from services.api.auth.guards import ANYONE
+from services.api.deps import CurrentActor, service
+from services.api.tokens.schemas import TokenCreated, TokenIn, TokenOut
+from services.api.tokens.service import TokenService
+
+Tokens = NamedDependency[TokenService]
+
+
+class TokenController(Controller):
+    path = "/v1"
+    tags = ["tokens"]
+    guards = [ANYONE]
+    dependencies = {"tokens": service(TokenService)}
+
+    @post(
+        "/organisations/{organisation_id:uuid}/tokens",
+        summary="Issue a token (shown once) for your organisation or one you onboard",
+    )
+    async def create(
+        self,
+        organisation_id: FromPath[UUID],
+        data: JSONBody[TokenIn],
+        actor: CurrentActor,
+        tokens: Tokens,
+    ) -> TokenCreated:
+        return await tokens.create(actor, organisation_id, data)
+
+    @get(
+        "/organisations/{organisation_id:uuid}/tokens",
+        summary="An organisation's tokens: prefix, label, last use; never the secret",
+    )
+    async def list_tokens(
+        self, organisation_id: FromPath[UUID], actor: CurrentActor, tokens: Tokens
+    ) -> list[TokenOut]:
+        return await tokens.list_tokens(actor, organisation_id)
+
+    @delete("/tokens/{token_id:uuid}", summary="Revoke a token; it stops working at once")
+    async def revoke(self, token_id: FromPath[UUID], actor: CurrentActor, tokens: Tokens) -> None:
+        await tokens.revoke(actor, token_id)

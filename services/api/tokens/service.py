@@ -1,0 +1,131 @@
+"""API tokens: shown once, stored as hashes, revoked at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from uuid import UUID
+
+import asyncpg
+
+from services.api.audit import record
+from services.api.auth.actor import Actor
+from services.api.auth.tokens import new_token
+from services.api.tokens.schemas import TokenCreated, TokenIn, TokenOut
+from shared.db import organisations as organisations_db
+from shared.db import tokens as tokens_db
+from shared.db.audit import insert_audit
+from shared.db.pool import Conn
+from shared.errors import NotFoundError, TenantDeniedError
+
+
+class TokenService:
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def create(self, actor: Actor, organisation_id: UUID, data: TokenIn) -> TokenCreated:
+        await self._may_manage(actor, organisation_id)
+        async with self.conn.transaction():
+            if data.user_name is None and actor.organisation_id == organisation_id:
+                user_id = actor.user_id
+            else:
+                name = data.user_name or "API user"
+                user_id = await tokens_db.insert_user(
+                    self.conn, organisation_id, name, data.user_email, is_admin=False
+                )
+            created = await issue_token(self.conn, user_id, data.label, data.expires_at)
+            await record(
+                self.conn,
+                actor,
+                "token.create",
+                "token",
+                created.id,
+                detail={"prefix": created.prefix},
+            )
+        return TokenCreated(
+            token=created.token,
+            id=created.id,
+            prefix=created.prefix,
+            label=data.label,
+            user_id=user_id,
+            organisation_id=organisation_id,
+            created_at=created.created_at,
+            expires_at=data.expires_at,
+        )
+
+    async def list_tokens(self, actor: Actor, organisation_id: UUID) -> list[TokenOut]:
+        await self._may_manage(actor, organisation_id)
+        return [token_out(row) for row in await tokens_db.select_tokens(self.conn, organisation_id)]
+
+    async def revoke(self, actor: Actor, token_id: UUID) -> None:
+        row = await tokens_db.select_token(self.conn, token_id)
+        if row is None:
+            raise NotFoundError("no such token")
+        if row["organisation_id"] is None:
+            if not actor.is_admin:
+                raise TenantDeniedError("no such token")
+        else:
+            await self._may_manage(actor, row["organisation_id"])
+        async with self.conn.transaction():
+            await tokens_db.revoke_token(self.conn, token_id)
+            await record(self.conn, actor, "token.revoke", "token", token_id)
+
+    async def _may_manage(self, actor: Actor, organisation_id: UUID) -> None:
+        """Your own organisation, one in a network you coordinate, or any (admin)."""
+        if actor.is_admin or actor.organisation_id == organisation_id:
+            return
+        row = await organisations_db.select_organisation(self.conn, organisation_id)
+        if row is None:
+            raise NotFoundError("no such organisation")
+        if not any(actor.coordinates(network_id) for network_id in row["network_ids"]):
+            raise TenantDeniedError("no such organisation")
+
+
+class IssuedToken:
+    def __init__(self, token: str, row: asyncpg.Record, prefix: str) -> None:
+        self.token = token
+        self.id: UUID = row["id"]
+        self.created_at: dt.datetime = row["created_at"]
+        self.prefix = prefix
+
+
+async def issue_token(
+    conn: Conn, user_id: UUID, label: str, expires_at: dt.datetime | None
+) -> IssuedToken:
+    token = new_token()
+    row = await tokens_db.insert_token(
+        conn, user_id, token.display_prefix, token.secret_hash, label, expires_at
+    )
+    return IssuedToken(token.token, row, token.display_prefix)
+
+
+def token_out(row: asyncpg.Record) -> TokenOut:
+    return TokenOut(
+        id=row["id"],
+        prefix=row["prefix"],
+        label=row["label"],
+        user_id=row["user_id"],
+        user_name=row["user_name"],
+        organisation_id=row["organisation_id"],
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+async def create_admin(conn: Conn, name: str, email: str, label: str) -> str:
+    """A deployment admin and their first token: how a new deployment is bootstrapped."""
+    async with conn.transaction():
+        user_id = await tokens_db.insert_user(conn, None, name, email, is_admin=True)
+        issued = await issue_token(conn, user_id, label, None)
+        await insert_audit(
+            conn,
+            action="admin.create",
+            outcome="ok",
+            user_id=user_id,
+            token_id=issued.id,
+            object_type="user",
+            object_id=str(user_id),
+            detail={"via": "cli"},
+        )
+    return issued.token

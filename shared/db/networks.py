@@ -1,0 +1,133 @@
+"""Networks, their vehicles and their member organisations."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from shared.db.pool import Conn
+
+NETWORK_COLUMNS = """id, name, region, timezone, currency, hub_lat, hub_lon,
+    producer_share_permille, version, created_at, updated_at"""
+
+INSERT_NETWORK = f"""
+INSERT INTO network (name, region, timezone, currency, hub_lat, hub_lon, producer_share_permille)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING {NETWORK_COLUMNS}"""
+
+SELECT_NETWORK = f"SELECT {NETWORK_COLUMNS} FROM network WHERE id = $1"
+
+SELECT_NETWORKS = f"""
+SELECT {NETWORK_COLUMNS} FROM network
+WHERE $1::uuid[] IS NULL OR id = any($1::uuid[])
+ORDER BY name, id"""
+
+UPDATE_NETWORK = f"""
+UPDATE network SET name = $3, region = $4, timezone = $5, currency = $6, hub_lat = $7,
+    hub_lon = $8, producer_share_permille = $9, version = version + 1, updated_at = now()
+WHERE id = $1 AND ($2::int IS NULL OR version = $2)
+RETURNING {NETWORK_COLUMNS}"""
+
+VEHICLE_COLUMNS = """id, network_id, name, capacity_grams, capacity_ml, cold_capable,
+    start_lat, start_lon, end_lat, end_lon, shift_start, shift_end, fixed_cost_ore,
+    cost_per_km_ore, cost_per_hour_ore, active, created_at"""
+
+INSERT_VEHICLE = f"""
+INSERT INTO vehicle (network_id, name, capacity_grams, capacity_ml, cold_capable, start_lat,
+    start_lon, end_lat, end_lon, shift_start, shift_end, fixed_cost_ore, cost_per_km_ore,
+    cost_per_hour_ore)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+RETURNING {VEHICLE_COLUMNS}"""
+
+SELECT_VEHICLES = f"""
+SELECT {VEHICLE_COLUMNS} FROM vehicle WHERE network_id = $1 AND active ORDER BY name, id"""
+
+DEACTIVATE_VEHICLE = """
+UPDATE vehicle SET active = false WHERE id = $1 AND network_id = $2 AND active RETURNING id"""
+
+INSERT_MEMBERSHIP = """
+INSERT INTO membership (network_id, organisation_id) VALUES ($1, $2)
+ON CONFLICT DO NOTHING"""
+
+DELETE_MEMBERSHIP = """
+DELETE FROM membership WHERE network_id = $1 AND organisation_id = $2 RETURNING organisation_id"""
+
+
+async def insert_network(conn: Conn, values: dict[str, Any]) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        INSERT_NETWORK,
+        values["name"],
+        values["region"],
+        values["timezone"],
+        values["currency"],
+        values["hub_lat"],
+        values["hub_lon"],
+        values["producer_share_permille"],
+    )
+    assert row is not None
+    return row
+
+
+async def select_network(conn: Conn, network_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(SELECT_NETWORK, network_id)
+
+
+async def select_networks(conn: Conn, only: list[UUID] | None) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_NETWORKS, only)
+
+
+async def update_network(
+    conn: Conn, network_id: UUID, version: int | None, values: dict[str, Any]
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        UPDATE_NETWORK,
+        network_id,
+        version,
+        values["name"],
+        values["region"],
+        values["timezone"],
+        values["currency"],
+        values["hub_lat"],
+        values["hub_lon"],
+        values["producer_share_permille"],
+    )
+
+
+async def insert_vehicle(conn: Conn, network_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        INSERT_VEHICLE,
+        network_id,
+        values["name"],
+        values["capacity_grams"],
+        values["capacity_ml"],
+        values["cold_capable"],
+        values["start_lat"],
+        values["start_lon"],
+        values["end_lat"],
+        values["end_lon"],
+        values["shift_start"],
+        values["shift_end"],
+        values["fixed_cost_ore"],
+        values["cost_per_km_ore"],
+        values["cost_per_hour_ore"],
+    )
+    assert row is not None
+    return row
+
+
+async def select_vehicles(conn: Conn, network_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_VEHICLES, network_id)
+
+
+async def deactivate_vehicle(conn: Conn, network_id: UUID, vehicle_id: UUID) -> bool:
+    return await conn.fetchval(DEACTIVATE_VEHICLE, vehicle_id, network_id) is not None
+
+
+async def insert_membership(conn: Conn, network_id: UUID, organisation_id: UUID) -> None:
+    await conn.execute(INSERT_MEMBERSHIP, network_id, organisation_id)
+
+
+async def delete_membership(conn: Conn, network_id: UUID, organisation_id: UUID) -> bool:
+    return await conn.fetchval(DELETE_MEMBERSHIP, network_id, organisation_id) is not None
