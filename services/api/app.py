@@ -15,12 +15,16 @@ from litestar.openapi.spec import Components, SecurityScheme, Server
 from services.api.audit import audit_refusal
 from services.api.auth.guards import unguarded_routes
 from services.api.auth.middleware import TokenAuthMiddleware
+from services.api.cycles.controller import CycleController
+from services.api.demand.controller import DemandController
 from services.api.deps import provide_actor, provide_conn
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
 from services.api.networks.controller import NetworkController
+from services.api.offers.controller import OfferController
 from services.api.organisations.controller import OrganisationController
 from services.api.problems import EXCEPTION_HANDLERS
+from services.api.products.controller import ProductController
 from services.api.tokens.controller import TokenController
 from shared.db.pool import create_pool
 from shared.queue import connect_queue
@@ -35,6 +39,10 @@ CONTROLLERS = [
     NetworkController,
     OrganisationController,
     TokenController,
+    ProductController,
+    OfferController,
+    CycleController,
+    DemandController,
 ]
 
 

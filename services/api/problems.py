@@ -48,7 +48,7 @@ def _validation_error(
     """Name every offending field: ``errors: [{field, source, message}]``."""
     errors = [
         {
-            "field": item.get("key", ""),
+            "field": _field(item),
             "source": item.get("source", "body"),
             "message": item.get("message", "invalid value"),
         }
@@ -62,6 +62,12 @@ def _validation_error(
     else:
         detail = exc.detail
     return problem(request, exc.status_code, "Invalid request", detail, errors=errors)
+
+
+def _field(item: dict[str, Any]) -> str:
+    """Litestar names the body itself ``data``; a rule across fields names them in its message."""
+    key = str(item.get("key", ""))
+    return "" if key == "data" else key
 
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:

@@ -33,7 +33,7 @@ def requires(*roles: Role) -> Guard:
 
 def unguarded_routes(app: Litestar) -> list[str]:
     """Routes that are neither public nor guarded: the app refuses to start with any."""
-    docs = app.openapi_config.path if app.openapi_config else "/schema"
+    docs = (app.openapi_config.path if app.openapi_config else None) or "/schema"
     missing = []
     for route in app.routes:
         if route.path.startswith(docs):  # the OpenAPI document and its viewers

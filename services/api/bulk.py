@@ -1,0 +1,130 @@
+"""Bulk uploads: a CSV (as co-ops export from spreadsheets) or a JSON array, all or nothing.
+
+Rows are checked one by one and every bad row is reported (``row``, ``field``,
+``message``); if any row is bad, nothing is stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+import msgspec
+from litestar.params import BodyKwarg
+
+from shared.errors import SamlastError, UnprocessableError
+
+MAX_ROWS = 10_000
+T = TypeVar("T")
+
+BulkBody = Annotated[
+    bytes,
+    BodyKwarg(
+        media_type="text/csv",
+        description=(
+            "A CSV with a header row (UTF-8, comma-separated), or a JSON array of objects "
+            f"sent as `application/json`. At most {MAX_ROWS:,} rows."
+        ),
+    ),
+]
+
+_PATH = re.compile(r" - at `\$(?:\[\d+\])?\.?([^`]*)`$")
+
+
+class RowError(msgspec.Struct, kw_only=True):
+    row: int  # 1-based: the first data row of a CSV (after its header) is row 1
+    field: str
+    message: str
+
+
+class BulkResult(msgspec.Struct, kw_only=True):
+    created: int
+    ids: list[UUID]
+
+
+class BadUploadError(SamlastError):
+    """The upload as a whole could not be read."""
+
+    status_code = 400
+    title = "Bad upload"
+
+
+def read_rows(body: bytes, content_type: str) -> list[dict[str, Any]]:
+    """The rows of a JSON array or a CSV file, as dicts of field -> value."""
+    if "json" in content_type:
+        try:
+            rows: list[dict[str, Any]] = msgspec.json.decode(body)
+        except msgspec.DecodeError as exc:
+            raise BadUploadError(f"the JSON is malformed: {exc}") from None
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise BadUploadError("send a JSON array of objects, one per row")
+    else:
+        rows = _csv_rows(body)
+    if not rows:
+        raise BadUploadError("the upload has no rows")
+    if len(rows) > MAX_ROWS:
+        raise BadUploadError(f"at most {MAX_ROWS:,} rows per upload; this one has {len(rows):,}")
+    return rows
+
+
+def _csv_rows(body: bytes) -> list[dict[str, Any]]:
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadUploadError(f"the CSV is not UTF-8 (byte {exc.start})") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        rows = [
+            {key.strip(): value.strip() for key, value in row.items() if value and value.strip()}
+            for row in reader
+        ]
+    except (csv.Error, AttributeError) as exc:
+        raise BadUploadError(f"the CSV is malformed near line {reader.line_num}: {exc}") from None
+    if reader.fieldnames is None:
+        raise BadUploadError("the CSV needs a header row naming its columns")
+    return rows
+
+
+def convert_rows(
+    rows: list[dict[str, Any]], target: type[T], shape: Callable[[dict[str, Any]], dict[str, Any]]
+) -> tuple[list[T], list[RowError]]:
+    """Validate every row into ``target``; collect one error per bad row."""
+    items: list[T] = []
+    errors: list[RowError] = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            items.append(msgspec.convert(shape(row), target, strict=False))
+        except msgspec.ValidationError as exc:
+            errors.append(_row_error(number, str(exc)))
+        except InvalidRowError as exc:
+            errors.append(RowError(row=number, field=exc.field, message=exc.message))
+    return items, errors
+
+
+class InvalidRowError(Exception):
+    """Raised by a row shaper for a problem msgspec cannot see (e.g. an unknown product)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _row_error(number: int, message: str) -> RowError:
+    match = _PATH.search(message)
+    field = match.group(1) if match else ""
+    text = message[: match.start()] if match else message
+    return RowError(row=number, field=field, message=text)
+
+
+def refuse(errors: list[RowError]) -> None:
+    if errors:
+        raise UnprocessableError(
+            f"{len(errors)} row(s) have errors; nothing was stored",
+            errors=[msgspec.structs.asdict(error) for error in errors[:1000]],
+            error_count=len(errors),
+        )

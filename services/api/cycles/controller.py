@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from services.api.auth.guards import ANYONE, MANAGERS
+from services.api.cycles.schemas import CycleIn, CycleOut
+from services.api.cycles.service import CycleService
+from services.api.deps import CurrentActor, service
+
+Cycles = NamedDependency[CycleService]
+
+
+class CycleController(Controller):
+    path = "/v1"
+    tags = ["cycles"]
+    dependencies = {"cycles": service(CycleService)}
+
+    @post("/networks/{network_id:uuid}/cycles", guards=[MANAGERS], summary="Open a cycle")
+    async def create(
+        self,
+        network_id: FromPath[UUID],
+        data: JSONBody[CycleIn],
+        actor: CurrentActor,
+        cycles: Cycles,
+    ) -> CycleOut:
+        return await cycles.create(actor, network_id, data)
+
+    @get(
+        "/networks/{network_id:uuid}/cycles",
+        guards=[ANYONE],
+        summary="The network's cycles, newest deadline first",
+    )
+    async def list_cycles(
+        self, network_id: FromPath[UUID], actor: CurrentActor, cycles: Cycles
+    ) -> list[CycleOut]:
+        return await cycles.list_cycles(actor, network_id)
+
+    @get("/cycles/{cycle_id:uuid}", guards=[ANYONE], summary="One cycle")
+    async def get_cycle(
+        self, cycle_id: FromPath[UUID], actor: CurrentActor, cycles: Cycles
+    ) -> CycleOut:
+        return await cycles.get(actor, cycle_id)
+
+    @post(
+        "/cycles/{cycle_id:uuid}/close",
+        guards=[MANAGERS],
+        status_code=200,
+        summary="Close the cycle for demand now",
+    )
+    async def close(
+        self, cycle_id: FromPath[UUID], actor: CurrentActor, cycles: Cycles
+    ) -> CycleOut:
+        return await cycles.transition(actor, cycle_id, "close")
+
+    @post(
+        "/cycles/{cycle_id:uuid}/cancel",
+        guards=[MANAGERS],
+        status_code=200,
+        summary="Cancel the cycle",
+    )
+    async def cancel(
+        self, cycle_id: FromPath[UUID], actor: CurrentActor, cycles: Cycles
+    ) -> CycleOut:
+        return await cycles.transition(actor, cycle_id, "cancel")

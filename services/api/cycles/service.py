@@ -1,0 +1,112 @@
+"""Cycles: a network's ordering rounds. open → closed → matched → published, or cancelled."""
+
+from __future__ import annotations
+
+import datetime as dt
+from uuid import UUID
+
+import asyncpg
+
+from services.api.audit import record
+from services.api.auth.actor import Actor
+from services.api.cycles.schemas import CycleIn, CycleOut
+from shared.db import cycles as cycles_db
+from shared.db import networks as networks_db
+from shared.db.pool import Conn
+from shared.errors import ConflictError, NotFoundError, TenantDeniedError
+
+# action -> (states it may start from, state it leads to)
+TRANSITIONS = {
+    "close": (["open"], "closed"),
+    "cancel": (["open", "closed"], "cancelled"),
+}
+
+
+class CycleService:
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def create(self, actor: Actor, network_id: UUID, data: CycleIn) -> CycleOut:
+        if await networks_db.select_network(self.conn, network_id) is None:
+            raise NotFoundError("no such network")
+        if not actor.coordinates(network_id):
+            raise TenantDeniedError("no such network")
+        async with self.conn.transaction():
+            row = await cycles_db.insert_cycle(
+                self.conn, network_id, data.opens_at, data.closes_at, data.delivery_date
+            )
+            await record(
+                self.conn, actor, "cycle.create", "cycle", row["id"], network_id=network_id
+            )
+        return cycle_out(row)
+
+    async def list_cycles(self, actor: Actor, network_id: UUID) -> list[CycleOut]:
+        if await networks_db.select_network(self.conn, network_id) is None:
+            raise NotFoundError("no such network")
+        if not actor.member_of(network_id):
+            raise TenantDeniedError("no such network")
+        return [cycle_out(row) for row in await cycles_db.select_cycles(self.conn, network_id)]
+
+    async def get(self, actor: Actor, cycle_id: UUID) -> CycleOut:
+        return cycle_out(await self.visible(actor, cycle_id))
+
+    async def transition(self, actor: Actor, cycle_id: UUID, action: str) -> CycleOut:
+        cycle = await self.visible(actor, cycle_id)
+        if not actor.coordinates(cycle["network_id"]):
+            raise TenantDeniedError("no such cycle")
+        from_states, to_state = TRANSITIONS[action]
+        async with self.conn.transaction():
+            row = await cycles_db.set_cycle_state(self.conn, cycle_id, from_states, to_state)
+            if row is None:
+                raise ConflictError(
+                    f"a {cycle['state']} cycle can't be {to_state}", state=cycle["state"]
+                )
+            await record(
+                self.conn,
+                actor,
+                f"cycle.{action}",
+                "cycle",
+                cycle_id,
+                network_id=cycle["network_id"],
+            )
+        return cycle_out(row)
+
+    async def visible(self, actor: Actor, cycle_id: UUID, *, lock: bool = False) -> asyncpg.Record:
+        row = await cycles_db.select_cycle(self.conn, cycle_id, lock=lock)
+        if row is None:
+            raise NotFoundError("no such cycle")
+        if not actor.member_of(row["network_id"]):
+            raise TenantDeniedError("no such cycle")
+        return row
+
+
+def accepting_demand(row: asyncpg.Record, now: dt.datetime | None = None) -> bool:
+    now = now or dt.datetime.now(dt.UTC)
+    return bool(row["state"] == "open" and row["opens_at"] <= now < row["closes_at"])
+
+
+def demand_refusal(row: asyncpg.Record) -> str | None:
+    """Why demand can't be edited in this cycle now, or None if it can."""
+    now = dt.datetime.now(dt.UTC)
+    if row["state"] != "open":
+        return f"the cycle is {row['state']}: demand can no longer be changed"
+    if now < row["opens_at"]:
+        return f"the cycle opens for demand at {row['opens_at'].isoformat()}"
+    if now >= row["closes_at"]:
+        return f"the cycle closed for demand at {row['closes_at'].isoformat()}"
+    return None
+
+
+def cycle_out(row: asyncpg.Record) -> CycleOut:
+    return CycleOut(
+        id=row["id"],
+        network_id=row["network_id"],
+        opens_at=row["opens_at"],
+        closes_at=row["closes_at"],
+        delivery_date=row["delivery_date"],
+        state=row["state"],
+        accepting_demand=accepting_demand(row),
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )

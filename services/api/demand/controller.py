@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from services.api.auth.actor import Role
+from services.api.auth.guards import COOPS, requires
+from services.api.bulk import BulkBody
+from services.api.conditional import ETAG_HEADER, IfMatch, with_etag
+from services.api.demand.schemas import DemandRoundIn, DemandRoundOut
+from services.api.demand.service import DemandService
+from services.api.demand.upload import read_lines
+from services.api.deps import CurrentActor, service
+from shared.db import products as products_db
+
+Demand = NamedDependency[DemandService]
+READERS = requires(Role.ADMIN, Role.COORDINATOR, Role.COOP)
+
+
+class DemandController(Controller):
+    path = "/v1"
+    tags = ["demand"]
+    dependencies = {"demand": service(DemandService)}
+
+    @post(
+        "/cycles/{cycle_id:uuid}/demand-rounds",
+        guards=[COOPS],
+        response_headers=ETAG_HEADER,
+        summary="Submit your co-op's demand round for a cycle",
+    )
+    async def create(
+        self,
+        cycle_id: FromPath[UUID],
+        data: JSONBody[DemandRoundIn],
+        actor: CurrentActor,
+        demand: Demand,
+    ) -> Response[DemandRoundOut]:
+        created = await demand.create(actor, cycle_id, data.lines)
+        return with_etag(created, created.version, status_code=201)
+
+    @get(
+        "/cycles/{cycle_id:uuid}/demand-rounds",
+        guards=[READERS],
+        summary="Demand rounds of a cycle (co-ops see their own)",
+    )
+    async def list_rounds(
+        self, cycle_id: FromPath[UUID], actor: CurrentActor, demand: Demand
+    ) -> list[DemandRoundOut]:
+        return await demand.list_rounds(actor, cycle_id)
+
+    @get(
+        "/demand-rounds/{round_id:uuid}",
+        guards=[READERS],
+        response_headers=ETAG_HEADER,
+        summary="One demand round",
+    )
+    async def get_round(
+        self, round_id: FromPath[UUID], actor: CurrentActor, demand: Demand
+    ) -> Response[DemandRoundOut]:
+        found = await demand.get(actor, round_id)
+        return with_etag(found, found.version)
+
+    @put(
+        "/demand-rounds/{round_id:uuid}/lines",
+        guards=[COOPS],
+        response_headers=ETAG_HEADER,
+        summary="Replace all lines while the cycle is open (needs If-Match)",
+    )
+    async def replace_lines(
+        self,
+        round_id: FromPath[UUID],
+        data: JSONBody[DemandRoundIn],
+        if_match: IfMatch,
+        actor: CurrentActor,
+        demand: Demand,
+    ) -> Response[DemandRoundOut]:
+        replaced = await demand.replace_lines(actor, round_id, data.lines, if_match)
+        return with_etag(replaced, replaced.version)
+
+    @put(
+        "/demand-rounds/{round_id:uuid}/lines/upload",
+        guards=[COOPS],
+        response_headers=ETAG_HEADER,
+        summary="Replace all lines from a CSV or JSON array, all or none (needs If-Match)",
+    )
+    async def upload_lines(
+        self,
+        request: Request[Any, Any, Any],
+        round_id: FromPath[UUID],
+        data: BulkBody,
+        if_match: IfMatch,
+        actor: CurrentActor,
+        demand: Demand,
+    ) -> Response[DemandRoundOut]:
+        current = await demand.get(actor, round_id)
+        names = await products_db.select_product_names(demand.conn, current.network_id)
+        lines = read_lines(data, request.headers.get("content-type", ""), names)
+        replaced = await demand.replace_lines(actor, round_id, lines, if_match)
+        return with_etag(replaced, replaced.version)

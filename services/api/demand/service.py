@@ -1,0 +1,168 @@
+"""Demand rounds: a co-op's pooled order for one cycle, editable while the cycle is open."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from services.api.audit import record
+from services.api.auth.actor import Actor
+from services.api.bulk import RowError, refuse
+from services.api.conditional import expected_version
+from services.api.cycles.service import CycleService, demand_refusal
+from services.api.demand.schemas import DemandLineIn, DemandLineOut, DemandRoundOut
+from services.api.types import TimeWindow
+from shared.db import demand as demand_db
+from shared.db import products as products_db
+from shared.db.pool import Conn
+from shared.errors import ConflictError, NotFoundError, PreconditionFailedError, TenantDeniedError
+
+
+class DemandService:
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+        self.cycles = CycleService(conn)
+
+    async def create(
+        self, actor: Actor, cycle_id: UUID, lines: list[DemandLineIn]
+    ) -> DemandRoundOut:
+        assert actor.organisation_id is not None
+        async with self.conn.transaction():
+            cycle = await self._open_cycle(actor, cycle_id)
+            await self._check_products(cycle["network_id"], lines)
+            round_id = await demand_db.insert_round(
+                self.conn, cycle_id, cycle["network_id"], actor.organisation_id
+            )
+            if round_id is None:
+                raise ConflictError(
+                    "your co-op already has a demand round in this cycle; replace its lines"
+                )
+            await demand_db.replace_lines(self.conn, round_id, cycle["network_id"], _rows(lines))
+            await record(
+                self.conn,
+                actor,
+                "demand.create",
+                "demand_round",
+                round_id,
+                network_id=cycle["network_id"],
+                detail={"lines": len(lines)},
+            )
+        return await self.get(actor, round_id)
+
+    async def replace_lines(
+        self, actor: Actor, round_id: UUID, lines: list[DemandLineIn], if_match: str | None
+    ) -> DemandRoundOut:
+        current = await self._visible(actor, round_id)
+        if current["coop_id"] != actor.organisation_id:
+            raise TenantDeniedError("no such demand round")
+        version = expected_version(if_match)
+        async with self.conn.transaction():
+            await self._open_cycle(actor, current["cycle_id"])
+            await self._check_products(current["network_id"], lines)
+            if await demand_db.bump_round(self.conn, round_id, version) is None:
+                raise PreconditionFailedError("the demand round changed since you read it")
+            await demand_db.replace_lines(self.conn, round_id, current["network_id"], _rows(lines))
+            await record(
+                self.conn,
+                actor,
+                "demand.replace_lines",
+                "demand_round",
+                round_id,
+                network_id=current["network_id"],
+                detail={"lines": len(lines)},
+            )
+        return await self.get(actor, round_id)
+
+    async def get(self, actor: Actor, round_id: UUID) -> DemandRoundOut:
+        return round_out(await self._visible(actor, round_id))
+
+    async def list_rounds(self, actor: Actor, cycle_id: UUID) -> list[DemandRoundOut]:
+        cycle = await self.cycles.visible(actor, cycle_id)
+        coop = None if actor.coordinates(cycle["network_id"]) else actor.organisation_id
+        return [round_out(row) for row in await demand_db.select_rounds(self.conn, cycle_id, coop)]
+
+    async def _open_cycle(self, actor: Actor, cycle_id: UUID) -> asyncpg.Record:
+        """The cycle, locked against a concurrent close, if it accepts demand now."""
+        cycle = await self.cycles.visible(actor, cycle_id, lock=True)
+        refusal = demand_refusal(cycle)
+        if refusal:
+            raise ConflictError(refusal, state=cycle["state"])
+        return cycle
+
+    async def _check_products(self, network_id: UUID, lines: list[DemandLineIn]) -> None:
+        wanted = [line.product_id for line in lines]
+        known = await products_db.select_network_product_ids(self.conn, network_id, wanted)
+        errors, seen = [], set()
+        for number, line in enumerate(lines, start=1):
+            if line.product_id not in known:
+                errors.append(
+                    RowError(
+                        row=number,
+                        field="product_id",
+                        message="not a product of this cycle's network",
+                    )
+                )
+            elif line.product_id in seen:
+                errors.append(
+                    RowError(
+                        row=number,
+                        field="product_id",
+                        message="the product is on an earlier line already",
+                    )
+                )
+            seen.add(line.product_id)
+        refuse(errors)
+
+    async def _visible(self, actor: Actor, round_id: UUID) -> asyncpg.Record:
+        row = await demand_db.select_round(self.conn, round_id)
+        if row is None:
+            raise NotFoundError("no such demand round")
+        if not (row["coop_id"] == actor.organisation_id or actor.coordinates(row["network_id"])):
+            raise TenantDeniedError("no such demand round")
+        return row
+
+
+def _rows(lines: list[DemandLineIn]) -> list[demand_db.LineValues]:
+    return [
+        (
+            line.product_id,
+            line.firm_quantity,
+            line.tolerance,
+            line.max_unit_price_ore,
+            line.delivery_window.opens if line.delivery_window else None,
+            line.delivery_window.closes if line.delivery_window else None,
+        )
+        for line in lines
+    ]
+
+
+def round_out(row: asyncpg.Record) -> DemandRoundOut:
+    lines = []
+    for item in row["lines"]:
+        window = None
+        if item["deliver_from"] is not None:
+            window = msgspec.convert(
+                {"opens": item["deliver_from"], "closes": item["deliver_until"]}, TimeWindow
+            )
+        lines.append(
+            DemandLineOut(
+                line_no=item["line_no"],
+                product_id=UUID(item["product_id"]),
+                firm_quantity=item["firm_quantity"],
+                tolerance=item["tolerance"],
+                max_unit_price_ore=item["max_unit_price_ore"],
+                delivery_window=window,
+            )
+        )
+    return DemandRoundOut(
+        id=row["id"],
+        cycle_id=row["cycle_id"],
+        network_id=row["network_id"],
+        coop_id=row["coop_id"],
+        lines=lines,
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )

@@ -1,0 +1,273 @@
+"""Offers: producers post, edit and withdraw them; members of a listing network see them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import uuid
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from services.api.audit import record
+from services.api.auth.actor import Actor
+from services.api.bulk import RowError, refuse
+from services.api.conditional import expected_version
+from services.api.offers.schemas import (
+    ListingOut,
+    OfferIn,
+    OfferOut,
+    OfferPage,
+    OfferPatch,
+    WindowOut,
+)
+from services.api.types import Location
+from shared.db import offers as offers_db
+from shared.db.pool import Conn
+from shared.errors import (
+    ConflictError,
+    NotFoundError,
+    PreconditionFailedError,
+    TenantDeniedError,
+    UnprocessableError,
+)
+
+PRODUCT_NETWORKS = "SELECT id, network_id FROM product WHERE id = any($1::uuid[])"
+
+
+class OfferFilters(msgspec.Struct, kw_only=True, frozen=True):
+    network_id: UUID | None = None
+    product_id: UUID | None = None
+    producer_id: UUID | None = None
+    valid_on: dt.date | None = None
+    include_withdrawn: bool = False
+
+
+class OfferService:
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def create(self, actor: Actor, data: OfferIn) -> OfferOut:
+        errors = await self._check_listings(actor, [data])
+        if errors:
+            error = errors[0]
+            if error.message == "no such network":
+                raise TenantDeniedError(f"no such network ({error.field})")
+            raise UnprocessableError(error.message, field=error.field)
+        ids = await self._insert(actor, [data])
+        return await self.get(actor, ids[0])
+
+    async def create_many(self, actor: Actor, offers: list[OfferIn]) -> list[UUID]:
+        """All offers or none; every row with a problem is reported."""
+        refuse(await self._check_listings(actor, offers))
+        return await self._insert(actor, offers)
+
+    async def get(self, actor: Actor, offer_id: UUID) -> OfferOut:
+        return offer_out(await self._visible(actor, offer_id))
+
+    async def list_offers(
+        self, actor: Actor, filters: OfferFilters, cursor: str | None, limit: int
+    ) -> OfferPage:
+        rows = await offers_db.select_offers(
+            self.conn,
+            visible_networks=None if actor.is_admin else list(actor.network_ids),
+            own_producer=actor.organisation_id,
+            network_id=filters.network_id,
+            product_id=filters.product_id,
+            producer_id=filters.producer_id,
+            valid_on=filters.valid_on,
+            include_withdrawn=filters.include_withdrawn,
+            after=decode_cursor(cursor) if cursor else None,
+            limit=limit + 1,
+        )
+        items = [offer_out(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return OfferPage(
+            items=items, next_cursor=encode_cursor(items[-1]) if more and items else None
+        )
+
+    async def update(
+        self, actor: Actor, offer_id: UUID, data: OfferPatch, if_match: str | None
+    ) -> OfferOut:
+        current = offer_out(await self._own(actor, offer_id))
+        version = expected_version(if_match)
+        merged = _patched(current, data)
+        if merged.valid_from > merged.valid_until:
+            raise UnprocessableError("`valid_from` is after `valid_until`", field="valid_from")
+        if merged.packs_available < current.packs_reserved:
+            raise ConflictError(
+                f"`packs_available` can't go below the {current.packs_reserved} pack(s) "
+                "already reserved by match runs",
+                field="packs_available",
+            )
+        async with self.conn.transaction():
+            try:
+                updated = await offers_db.update_offer(
+                    self.conn, offer_id, version, _columns(merged)
+                )
+            except asyncpg.CheckViolationError:  # a run reserved packs meanwhile
+                raise ConflictError("`packs_available` is below the packs now reserved") from None
+            if not updated:
+                raise PreconditionFailedError("the offer changed since you read it; re-read it")
+            if isinstance(data.pickup_windows, list):
+                await offers_db.replace_windows(
+                    self.conn,
+                    offer_id,
+                    [(offer_id, w.opens, w.closes) for w in data.pickup_windows],
+                )
+            await record(self.conn, actor, "offer.update", "offer", offer_id)
+        return await self.get(actor, offer_id)
+
+    async def withdraw(self, actor: Actor, offer_id: UUID, if_match: str | None) -> None:
+        current = await self._own(actor, offer_id)
+        version = expected_version(if_match)
+        if current["withdrawn_at"] is not None:
+            return  # withdrawing twice is harmless
+        async with self.conn.transaction():
+            if not await offers_db.withdraw_offer(self.conn, offer_id, version):
+                raise PreconditionFailedError("the offer changed since you read it; re-read it")
+            await record(self.conn, actor, "offer.withdraw", "offer", offer_id)
+
+    async def _insert(self, actor: Actor, offers: list[OfferIn]) -> list[UUID]:
+        ids = [uuid.uuid4() for _ in offers]
+        producer = actor.organisation_id
+        async with self.conn.transaction():
+            await offers_db.insert_offers(
+                self.conn,
+                [
+                    (offer_id, *_columns(offer, producer).values())
+                    for offer_id, offer in zip(ids, offers, strict=True)
+                ],
+            )
+            await offers_db.insert_listings(
+                self.conn,
+                [
+                    (offer_id, listing.network_id, listing.product_id)
+                    for offer_id, offer in zip(ids, offers, strict=True)
+                    for listing in offer.listings
+                ],
+            )
+            await offers_db.insert_windows(
+                self.conn,
+                [
+                    (offer_id, window.opens, window.closes)
+                    for offer_id, offer in zip(ids, offers, strict=True)
+                    for window in offer.pickup_windows
+                ],
+            )
+            action = "offer.create" if len(ids) == 1 else "offer.bulk_create"
+            await record(
+                self.conn,
+                actor,
+                action,
+                "offer",
+                ids[0],
+                detail={"count": len(ids)} if len(ids) > 1 else None,
+            )
+        return ids
+
+    async def _check_listings(self, actor: Actor, offers: list[OfferIn]) -> list[RowError]:
+        """Each listing in a network the producer belongs to, of a product of that network."""
+        product_ids = list({listing.product_id for offer in offers for listing in offer.listings})
+        rows = await self.conn.fetch(PRODUCT_NETWORKS, product_ids)
+        product_network = {row["id"]: row["network_id"] for row in rows}
+        errors = []
+        for number, offer in enumerate(offers, start=1):
+            for index, listing in enumerate(offer.listings):
+                field = f"listings[{index}]"
+                if listing.network_id not in actor.network_ids:
+                    errors.append(
+                        RowError(row=number, field=f"{field}.network_id", message="no such network")
+                    )
+                elif product_network.get(listing.product_id) != listing.network_id:
+                    errors.append(
+                        RowError(
+                            row=number,
+                            field=f"{field}.product_id",
+                            message="not a product of that network",
+                        )
+                    )
+        return errors
+
+    async def _visible(self, actor: Actor, offer_id: UUID) -> asyncpg.Record:
+        row = await offers_db.select_offer(self.conn, offer_id)
+        if row is None:
+            raise NotFoundError("no such offer")
+        listed_in = {listing["network_id"] for listing in row["listings"]}
+        if not (
+            actor.is_admin
+            or row["producer_id"] == actor.organisation_id
+            or any(actor.member_of(UUID(str(n))) for n in listed_in)
+        ):
+            raise TenantDeniedError("no such offer")
+        return row
+
+    async def _own(self, actor: Actor, offer_id: UUID) -> asyncpg.Record:
+        row = await self._visible(actor, offer_id)
+        if row["producer_id"] != actor.organisation_id:
+            raise TenantDeniedError("no such offer")
+        return row
+
+
+def _patched(current: OfferOut, patch: OfferPatch) -> OfferOut:
+    changes = {
+        name: value
+        for name, value in msgspec.structs.asdict(patch).items()
+        if value is not msgspec.UNSET and name != "pickup_windows"
+    }
+    return msgspec.structs.replace(current, **changes)
+
+
+def _columns(offer: OfferIn | OfferOut, producer: UUID | None = None) -> dict[str, Any]:
+    return {
+        "producer_id": producer if isinstance(offer, OfferIn) else offer.producer_id,
+        "pack_units": offer.pack_units,
+        "packs_available": offer.packs_available,
+        "price_per_pack_ore": offer.price_per_pack_ore,
+        "valid_from": offer.valid_from,
+        "valid_until": offer.valid_until,
+        "pickup_lat": offer.pickup.lat,
+        "pickup_lon": offer.pickup.lon,
+        "pickup_address": offer.pickup.address,
+        "note": offer.note,
+    }
+
+
+def offer_out(row: asyncpg.Record) -> OfferOut:
+    return OfferOut(
+        id=row["id"],
+        producer_id=row["producer_id"],
+        listings=[msgspec.convert(item, ListingOut, strict=False) for item in row["listings"]],
+        pack_units=row["pack_units"],
+        packs_available=row["packs_available"],
+        packs_reserved=row["packs_reserved"],
+        price_per_pack_ore=row["price_per_pack_ore"],
+        valid_from=row["valid_from"],
+        valid_until=row["valid_until"],
+        pickup=Location(
+            lat=row["pickup_lat"], lon=row["pickup_lon"], address=row["pickup_address"]
+        ),
+        pickup_windows=[msgspec.convert(w, WindowOut, strict=False) for w in row["pickup_windows"]],
+        note=row["note"],
+        withdrawn_at=row["withdrawn_at"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def encode_cursor(offer: OfferOut) -> str:
+    raw = f"{offer.created_at.isoformat()}|{offer.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, offer_id = raw.split("|")
+        return dt.datetime.fromisoformat(created_at), UUID(offer_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise UnprocessableError("`cursor` is not one this API gave out", field="cursor") from None

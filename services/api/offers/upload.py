@@ -1,0 +1,106 @@
+"""Reading a producer's offer upload: CSV columns or JSON objects → ``OfferIn`` rows.
+
+CSV columns: ``network_id``, ``product`` (the product's name in that network, or its
+id), ``pack_units``, ``packs_available``, ``price_per_pack_ore``, ``valid_from``,
+``valid_until`` (YYYY-MM-DD), ``pickup_lat``, ``pickup_lon``, and optionally
+``pickup_address``, ``pickup_opens`` / ``pickup_closes`` (HH:MM) and ``note``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from services.api.bulk import InvalidRowError, convert_rows, read_rows, refuse
+from services.api.offers.schemas import OfferIn
+from shared.db import products as products_db
+from shared.db.pool import Conn
+
+CSV_COLUMNS = frozenset(
+    {
+        "network_id",
+        "product",
+        "pack_units",
+        "packs_available",
+        "price_per_pack_ore",
+        "valid_from",
+        "valid_until",
+        "pickup_lat",
+        "pickup_lon",
+        "pickup_address",
+        "pickup_opens",
+        "pickup_closes",
+        "note",
+    }
+)
+
+
+async def read_offers(conn: Conn, body: bytes, content_type: str) -> list[OfferIn]:
+    rows = read_rows(body, content_type)
+    if "json" in content_type:
+        offers, errors = convert_rows(rows, OfferIn, lambda row: row)
+    else:
+        names = await _product_names(conn, rows)
+        offers, errors = convert_rows(rows, OfferIn, lambda row: _shape_csv_row(row, names))
+    refuse(errors)
+    return offers
+
+
+async def _product_names(conn: Conn, rows: list[dict[str, Any]]) -> dict[UUID, dict[str, UUID]]:
+    networks = {_uuid(row.get("network_id")) for row in rows} - {None}
+    return {
+        network_id: await products_db.select_product_names(conn, network_id)
+        for network_id in networks
+        if network_id is not None
+    }
+
+
+def _shape_csv_row(row: dict[str, Any], names: dict[UUID, dict[str, UUID]]) -> dict[str, Any]:
+    unknown = set(row) - CSV_COLUMNS
+    if unknown:
+        raise InvalidRowError(sorted(unknown)[0], "unknown column")
+    network_id = _uuid(row.get("network_id"))
+    if network_id is None:
+        raise InvalidRowError("network_id", "needs the id of one of your networks")
+    product = row.get("product", "")
+    product_id = _uuid(product) or names.get(network_id, {}).get(product.lower())
+    if product_id is None:
+        raise InvalidRowError("product", f"no product named {product[:80]!r} in that network")
+    shaped: dict[str, Any] = {
+        key: row[key]
+        for key in (
+            "pack_units",
+            "packs_available",
+            "price_per_pack_ore",
+            "valid_from",
+            "valid_until",
+            "note",
+        )
+        if key in row
+    }
+    shaped["listings"] = [{"network_id": str(network_id), "product_id": str(product_id)}]
+    shaped["pickup"] = {
+        "lat": row.get("pickup_lat"),
+        "lon": row.get("pickup_lon"),
+        "address": row.get("pickup_address", ""),
+    }
+    if "pickup_opens" in row or "pickup_closes" in row:
+        shaped["pickup_windows"] = [
+            {
+                "opens": _time(row.get("pickup_opens", "")),
+                "closes": _time(row.get("pickup_closes", "")),
+            }
+        ]
+    return shaped
+
+
+def _uuid(value: Any) -> UUID | None:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _time(value: str) -> str:
+    """Spreadsheets write 08:00; the API's times are 08:00:00."""
+    return f"{value}:00" if len(value) == 5 else value

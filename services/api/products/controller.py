@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from services.api.auth.guards import ANYONE, MANAGERS
+from services.api.deps import CurrentActor, service
+from services.api.products.schemas import ProductIn, ProductOut
+from services.api.products.service import ProductService
+
+Products = NamedDependency[ProductService]
+
+
+class ProductController(Controller):
+    path = "/v1"
+    tags = ["products"]
+    dependencies = {"products": service(ProductService)}
+
+    @post(
+        "/networks/{network_id:uuid}/products",
+        guards=[MANAGERS],
+        summary="Add a product to the network's catalogue",
+    )
+    async def create(
+        self,
+        network_id: FromPath[UUID],
+        data: JSONBody[ProductIn],
+        actor: CurrentActor,
+        products: Products,
+    ) -> ProductOut:
+        return await products.create(actor, network_id, data)
+
+    @get("/networks/{network_id:uuid}/products", guards=[ANYONE], summary="The network's catalogue")
+    async def list_products(
+        self, network_id: FromPath[UUID], actor: CurrentActor, products: Products
+    ) -> list[ProductOut]:
+        return await products.list_products(actor, network_id)
+
+    @get("/products/{product_id:uuid}", guards=[ANYONE], summary="One product")
+    async def get_product(
+        self, product_id: FromPath[UUID], actor: CurrentActor, products: Products
+    ) -> ProductOut:
+        return await products.get(actor, product_id)

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+from services.api.types import Grams, Input, Name, Text200
+
+Unit = Literal["kg", "l", "piece"]
+Temperature = Literal["ambient", "chilled", "frozen"]
+
+
+class ProductIn(Input):
+    name: Name
+    unit: Unit
+    grams_per_unit: Grams
+    ml_per_unit: Grams
+    temperature: Temperature = "ambient"
+    category: Text200 = ""
+
+
+class ProductOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    network_id: UUID
+    name: str
+    category: str
+    unit: Unit
+    grams_per_unit: int
+    ml_per_unit: int
+    temperature: Temperature
+    created_at: dt.datetime

@@ -1,0 +1,72 @@
+"""A network's product catalogue: coordinators keep it, every member reads it."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from services.api.audit import record
+from services.api.auth.actor import Actor
+from services.api.products.schemas import ProductIn, ProductOut
+from shared.db import networks as networks_db
+from shared.db import products as products_db
+from shared.db.pool import Conn
+from shared.errors import ConflictError, NotFoundError, TenantDeniedError
+
+
+class ProductService:
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def create(self, actor: Actor, network_id: UUID, data: ProductIn) -> ProductOut:
+        await self._network(actor, network_id, manage=True)
+        async with self.conn.transaction():
+            try:
+                row = await products_db.insert_product(
+                    self.conn, network_id, msgspec.structs.asdict(data)
+                )
+            except asyncpg.UniqueViolationError:
+                raise ConflictError(
+                    f"the network already has a product named {data.name!r}"
+                ) from None
+            await record(
+                self.conn, actor, "product.create", "product", row["id"], network_id=network_id
+            )
+        return product_out(row)
+
+    async def list_products(self, actor: Actor, network_id: UUID) -> list[ProductOut]:
+        await self._network(actor, network_id, manage=False)
+        return [
+            product_out(row) for row in await products_db.select_products(self.conn, network_id)
+        ]
+
+    async def get(self, actor: Actor, product_id: UUID) -> ProductOut:
+        row = await products_db.select_product(self.conn, product_id)
+        if row is None:
+            raise NotFoundError("no such product")
+        if not actor.member_of(row["network_id"]):
+            raise TenantDeniedError("no such product")
+        return product_out(row)
+
+    async def _network(self, actor: Actor, network_id: UUID, *, manage: bool) -> None:
+        if await networks_db.select_network(self.conn, network_id) is None:
+            raise NotFoundError("no such network")
+        allowed = actor.coordinates(network_id) if manage else actor.member_of(network_id)
+        if not allowed:
+            raise TenantDeniedError("no such network")
+
+
+def product_out(row: asyncpg.Record) -> ProductOut:
+    return ProductOut(
+        id=row["id"],
+        network_id=row["network_id"],
+        name=row["name"],
+        category=row["category"],
+        unit=row["unit"],
+        grams_per_unit=row["grams_per_unit"],
+        ml_per_unit=row["ml_per_unit"],
+        temperature=row["temperature"],
+        created_at=row["created_at"],
+    )

@@ -1,0 +1,154 @@
+"""Producers' offers, where they are listed, and when they can be picked up."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from shared.db.pool import Conn
+
+OFFER_SELECT = """
+SELECT o.id, o.producer_id, o.pack_units, o.packs_available, o.packs_reserved,
+       o.price_per_pack_ore, o.valid_from, o.valid_until, o.pickup_lat, o.pickup_lon,
+       o.pickup_address, o.note, o.withdrawn_at, o.version, o.created_at, o.updated_at,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('network_id', l.network_id,
+                        'product_id', l.product_id) ORDER BY l.network_id)
+                 FROM offer_listing l WHERE l.offer_id = o.id), '[]') AS listings,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('opens', w.opens_at::text,
+                        'closes', w.closes_at::text) ORDER BY w.opens_at)
+                 FROM offer_pickup_window w WHERE w.offer_id = o.id), '[]') AS pickup_windows
+FROM offer o"""
+
+SELECT_OFFER = OFFER_SELECT + " WHERE o.id = $1"
+
+# Visible = own offers, or listed in one of the actor's networks ($1 NULL: admin, all).
+SELECT_OFFERS = (
+    OFFER_SELECT
+    + """
+WHERE ($1::uuid[] IS NULL OR o.producer_id = $2 OR EXISTS (
+        SELECT 1 FROM offer_listing l WHERE l.offer_id = o.id AND l.network_id = any($1)))
+  AND ($3::uuid IS NULL OR EXISTS (
+        SELECT 1 FROM offer_listing l WHERE l.offer_id = o.id AND l.network_id = $3))
+  AND ($4::uuid IS NULL OR EXISTS (
+        SELECT 1 FROM offer_listing l WHERE l.offer_id = o.id AND l.product_id = $4))
+  AND ($5::uuid IS NULL OR o.producer_id = $5)
+  AND ($6::date IS NULL OR $6 BETWEEN o.valid_from AND o.valid_until)
+  AND ($7 OR o.withdrawn_at IS NULL)
+  AND ($8::timestamptz IS NULL OR (o.created_at, o.id) > ($8, $9::uuid))
+ORDER BY o.created_at, o.id
+LIMIT $10"""
+)
+
+INSERT_OFFER = """
+INSERT INTO offer (producer_id, pack_units, packs_available, price_per_pack_ore, valid_from,
+    valid_until, pickup_lat, pickup_lon, pickup_address, note)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+RETURNING id"""
+
+UPDATE_OFFER = """
+UPDATE offer SET packs_available = $3, price_per_pack_ore = $4, valid_from = $5,
+    valid_until = $6, pickup_lat = $7, pickup_lon = $8, pickup_address = $9, note = $10,
+    version = version + 1, updated_at = now()
+WHERE id = $1 AND ($2::int IS NULL OR version = $2) AND withdrawn_at IS NULL
+RETURNING id"""
+
+WITHDRAW_OFFER = """
+UPDATE offer SET withdrawn_at = now(), version = version + 1, updated_at = now()
+WHERE id = $1 AND ($2::int IS NULL OR version = $2) AND withdrawn_at IS NULL
+RETURNING id"""
+
+INSERT_LISTING = """
+INSERT INTO offer_listing (offer_id, network_id, product_id) VALUES ($1, $2, $3)"""
+
+DELETE_WINDOWS = "DELETE FROM offer_pickup_window WHERE offer_id = $1"
+
+OFFER_COLUMNS = (
+    "producer_id",
+    "pack_units",
+    "packs_available",
+    "price_per_pack_ore",
+    "valid_from",
+    "valid_until",
+    "pickup_lat",
+    "pickup_lon",
+    "pickup_address",
+    "note",
+)
+
+
+async def select_offer(conn: Conn, offer_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(SELECT_OFFER, offer_id)
+
+
+async def select_offers(
+    conn: Conn,
+    *,
+    visible_networks: list[UUID] | None,
+    own_producer: UUID | None,
+    network_id: UUID | None,
+    product_id: UUID | None,
+    producer_id: UUID | None,
+    valid_on: dt.date | None,
+    include_withdrawn: bool,
+    after: tuple[dt.datetime, UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    after_at, after_id = after if after else (None, None)
+    return await conn.fetch(
+        SELECT_OFFERS,
+        visible_networks,
+        own_producer,
+        network_id,
+        product_id,
+        producer_id,
+        valid_on,
+        include_withdrawn,
+        after_at,
+        after_id,
+        limit,
+    )
+
+
+async def insert_offer(conn: Conn, values: dict[str, Any]) -> UUID:
+    offer_id: UUID = await conn.fetchval(INSERT_OFFER, *(values[c] for c in OFFER_COLUMNS))
+    return offer_id
+
+
+async def insert_offers(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
+    """Bulk insert with COPY; ids are generated client-side and come first in each row."""
+    await conn.copy_records_to_table("offer", records=rows, columns=("id", *OFFER_COLUMNS))
+
+
+async def insert_listings(conn: Conn, rows: list[tuple[UUID, UUID, UUID]]) -> None:
+    await conn.copy_records_to_table(
+        "offer_listing", records=rows, columns=("offer_id", "network_id", "product_id")
+    )
+
+
+async def insert_windows(conn: Conn, rows: list[tuple[UUID, dt.time, dt.time]]) -> None:
+    if rows:
+        await conn.copy_records_to_table(
+            "offer_pickup_window", records=rows, columns=("offer_id", "opens_at", "closes_at")
+        )
+
+
+async def update_offer(
+    conn: Conn, offer_id: UUID, version: int | None, values: dict[str, Any]
+) -> bool:
+    columns = OFFER_COLUMNS[2:]  # producer and pack size never change
+    updated = await conn.fetchval(UPDATE_OFFER, offer_id, version, *(values[c] for c in columns))
+    return updated is not None
+
+
+async def replace_windows(
+    conn: Conn, offer_id: UUID, windows: list[tuple[UUID, dt.time, dt.time]]
+) -> None:
+    await conn.execute(DELETE_WINDOWS, offer_id)
+    await insert_windows(conn, windows)
+
+
+async def withdraw_offer(conn: Conn, offer_id: UUID, version: int | None) -> bool:
+    return await conn.fetchval(WITHDRAW_OFFER, offer_id, version) is not None

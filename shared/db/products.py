@@ -1,0 +1,64 @@
+"""A network's product catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from shared.db.pool import Conn
+
+PRODUCT_COLUMNS = """id, network_id, name, category, unit, grams_per_unit, ml_per_unit,
+    temperature, created_at"""
+
+INSERT_PRODUCT = f"""
+INSERT INTO product (network_id, name, category, unit, grams_per_unit, ml_per_unit, temperature)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING {PRODUCT_COLUMNS}"""
+
+SELECT_PRODUCT = f"SELECT {PRODUCT_COLUMNS} FROM product WHERE id = $1"
+
+SELECT_PRODUCTS = f"""
+SELECT {PRODUCT_COLUMNS} FROM product WHERE network_id = $1 ORDER BY lower(name), id"""
+
+# Of the given ids, those that are products of the network.
+SELECT_NETWORK_PRODUCT_IDS = """
+SELECT id FROM product WHERE network_id = $1 AND id = any($2::uuid[])"""
+
+# name (lower-cased) -> id, for CSV uploads that name products rather than id them.
+SELECT_PRODUCT_NAMES = "SELECT lower(name) AS name, id FROM product WHERE network_id = $1"
+
+
+async def insert_product(conn: Conn, network_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        INSERT_PRODUCT,
+        network_id,
+        values["name"],
+        values["category"],
+        values["unit"],
+        values["grams_per_unit"],
+        values["ml_per_unit"],
+        values["temperature"],
+    )
+    assert row is not None
+    return row
+
+
+async def select_product(conn: Conn, product_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(SELECT_PRODUCT, product_id)
+
+
+async def select_products(conn: Conn, network_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_PRODUCTS, network_id)
+
+
+async def select_network_product_ids(
+    conn: Conn, network_id: UUID, product_ids: list[UUID]
+) -> set[UUID]:
+    rows = await conn.fetch(SELECT_NETWORK_PRODUCT_IDS, network_id, product_ids)
+    return {row["id"] for row in rows}
+
+
+async def select_product_names(conn: Conn, network_id: UUID) -> dict[str, UUID]:
+    return {row["name"]: row["id"] for row in await conn.fetch(SELECT_PRODUCT_NAMES, network_id)}
