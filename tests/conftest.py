@@ -8,6 +8,7 @@ PostgreSQL 15 and Redis 7) is never disturbed.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -109,3 +110,6 @@ async def admin_token(pool: Pool) -> str:
 
     async with pool.acquire() as conn:
         return await create_admin(conn, "Test Admin", "admin@example.org", "tests")
+
+
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns failures

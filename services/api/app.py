@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.middleware.base import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.stores.redis import RedisStore
+from redis.asyncio import Redis
 
 from services.api.audit import audit_refusal
 from services.api.auth.guards import unguarded_routes
@@ -20,6 +25,7 @@ from services.api.demand.controller import DemandController
 from services.api.deps import provide_actor, provide_conn
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
+from services.api.idempotency import IdempotencyMiddleware
 from services.api.networks.controller import NetworkController
 from services.api.offers.controller import OfferController
 from services.api.organisations.controller import OrganisationController
@@ -50,6 +56,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; servers are connected in the lifespan, not at import."""
     settings = settings or load_settings()
 
+    rate_limit_redis = Redis.from_url(settings.redis_url)
+    rate_limit_store = RedisStore(rate_limit_redis, namespace="samlast:ratelimit")
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         app.state.pool = await create_pool(settings)
@@ -62,12 +71,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             await app.state.queue.aclose()
+            await rate_limit_redis.aclose()
             await app.state.pool.close()
 
     app = Litestar(
         route_handlers=CONTROLLERS,
         lifespan=[lifespan],
-        middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS)],
+        # outermost first: throttle, then authenticate, then de-duplicate retried POSTs
+        middleware=[
+            rate_limit(settings).middleware,
+            DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS),
+            IdempotencyMiddleware(),
+        ],
+        stores={"rate_limit": rate_limit_store},
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "conn": Provide(provide_conn),
@@ -101,6 +117,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
     if missing := unguarded_routes(app):
         raise RuntimeError(f"routes without guards (deny by default): {missing}")
     return app
+
+
+def rate_limit(settings: Settings) -> RateLimitConfig:
+    """Per token (per client address without one), shared by every API process via Redis."""
+    return RateLimitConfig(
+        rate_limit=("minute", settings.rate_limit_per_minute),
+        identifier_for_request=_rate_limit_identity,
+        exclude=PUBLIC_PATHS,
+        store="rate_limit",
+    )
+
+
+def _rate_limit_identity(request: Request[Any, Any, Any]) -> str:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer ") and len(header) > 7:
+        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
+    return "address:" + (request.client.host if request.client else "unknown")
 
 
 def provide_health(state: State, settings: NamedDependency[Settings]) -> HealthService:

@@ -10,27 +10,50 @@ import csv
 import io
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
-from litestar.params import BodyKwarg
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 
 from shared.errors import SamlastError, UnprocessableError
 
 MAX_ROWS = 10_000
 T = TypeVar("T")
 
-BulkBody = Annotated[
-    bytes,
-    BodyKwarg(
-        media_type="text/csv",
-        description=(
-            "A CSV with a header row (UTF-8, comma-separated), or a JSON array of objects "
-            f"sent as `application/json`. At most {MAX_ROWS:,} rows."
-        ),
-    ),
-]
+UPLOAD_DESCRIPTION = (
+    "A CSV with a header row (UTF-8, comma-separated; `Content-Type: text/csv`), or a JSON "
+    f"array of objects (`Content-Type: application/json`). At most {MAX_ROWS:,} rows."
+)
+
+
+@dataclass
+class UploadOperation(Operation):
+    """OpenAPI for upload routes, which read the raw body themselves (CSV or JSON)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description=UPLOAD_DESCRIPTION,
+            content={
+                "text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
+                "application/json": OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.ARRAY,
+                        items=Schema(type=OpenAPIType.OBJECT),
+                        max_items=MAX_ROWS,
+                    )
+                ),
+            },
+        )
+
 
 _PATH = re.compile(r" - at `\$(?:\[\d+\])?\.?([^`]*)`$")
 

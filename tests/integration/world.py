@@ -103,7 +103,7 @@ async def build_world(client: Client, admin_token: str, name: str | None = None)
             ),
             201,
         )
-        world.products[product["name"]] = created
+        world.products[str(product["name"])] = created
     now = dt.datetime.now(dt.UTC)
     world.cycle = await ok(
         await client.post(

@@ -9,13 +9,11 @@ from litestar.params import FromPath, JSONBody
 
 from services.api.auth.actor import Role
 from services.api.auth.guards import COOPS, requires
-from services.api.bulk import BulkBody
+from services.api.bulk import UploadOperation
 from services.api.conditional import ETAG_HEADER, IfMatch, with_etag
 from services.api.demand.schemas import DemandRoundIn, DemandRoundOut
 from services.api.demand.service import DemandService
-from services.api.demand.upload import read_lines
 from services.api.deps import CurrentActor, service
-from shared.db import products as products_db
 
 Demand = NamedDependency[DemandService]
 READERS = requires(Role.ADMIN, Role.COORDINATOR, Role.COOP)
@@ -85,19 +83,19 @@ class DemandController(Controller):
         "/demand-rounds/{round_id:uuid}/lines/upload",
         guards=[COOPS],
         response_headers=ETAG_HEADER,
+        operation_class=UploadOperation,
         summary="Replace all lines from a CSV or JSON array, all or none (needs If-Match)",
     )
     async def upload_lines(
         self,
         request: Request[Any, Any, Any],
         round_id: FromPath[UUID],
-        data: BulkBody,
         if_match: IfMatch,
         actor: CurrentActor,
         demand: Demand,
     ) -> Response[DemandRoundOut]:
-        current = await demand.get(actor, round_id)
-        names = await products_db.select_product_names(demand.conn, current.network_id)
-        lines = read_lines(data, request.headers.get("content-type", ""), names)
-        replaced = await demand.replace_lines(actor, round_id, lines, if_match)
+        content_type = request.headers.get("content-type", "")
+        replaced = await demand.upload_lines(
+            actor, round_id, await request.body(), content_type, if_match
+        )
         return with_etag(replaced, replaced.version)

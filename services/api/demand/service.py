@@ -13,6 +13,7 @@ from services.api.bulk import RowError, refuse
 from services.api.conditional import expected_version
 from services.api.cycles.service import CycleService, demand_refusal
 from services.api.demand.schemas import DemandLineIn, DemandLineOut, DemandRoundOut
+from services.api.demand.upload import read_lines
 from services.api.types import TimeWindow
 from shared.db import demand as demand_db
 from shared.db import products as products_db
@@ -74,6 +75,15 @@ class DemandService:
                 detail={"lines": len(lines)},
             )
         return await self.get(actor, round_id)
+
+    async def upload_lines(
+        self, actor: Actor, round_id: UUID, body: bytes, content_type: str, if_match: str | None
+    ) -> DemandRoundOut:
+        """Replace the lines from a spreadsheet export (CSV) or a JSON array."""
+        current = await self._visible(actor, round_id)
+        names = await products_db.select_product_names(self.conn, current["network_id"])
+        lines = read_lines(body, content_type, names)
+        return await self.replace_lines(actor, round_id, lines, if_match)
 
     async def get(self, actor: Actor, round_id: UUID) -> DemandRoundOut:
         return round_out(await self._visible(actor, round_id))

@@ -9,12 +9,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.api.auth.guards import ANYONE, PRODUCERS
-from services.api.bulk import BulkBody, BulkResult
+from services.api.bulk import BulkResult, UploadOperation
 from services.api.conditional import ETAG_HEADER, IfMatch, with_etag
 from services.api.deps import CurrentActor, service
 from services.api.offers.schemas import OfferIn, OfferOut, OfferPage, OfferPatch
 from services.api.offers.service import OfferFilters, OfferService
-from services.api.offers.upload import read_offers
 
 Offers = NamedDependency[OfferService]
 MaybeId = Annotated[UUID | None, QueryParameter()]
@@ -32,16 +31,17 @@ class OfferController(Controller):
         offer = await offers.create(actor, data)
         return with_etag(offer, offer.version, status_code=201)
 
-    @post("/bulk", guards=[PRODUCERS], summary="Upload offers as CSV or a JSON array, all or none")
+    @post(
+        "/bulk",
+        guards=[PRODUCERS],
+        operation_class=UploadOperation,
+        summary="Upload offers as CSV or a JSON array, all or none",
+    )
     async def create_many(
-        self,
-        request: Request[Any, Any, Any],
-        data: BulkBody,
-        actor: CurrentActor,
-        offers: Offers,
+        self, request: Request[Any, Any, Any], actor: CurrentActor, offers: Offers
     ) -> BulkResult:
-        rows = await read_offers(offers.conn, data, request.headers.get("content-type", ""))
-        ids = await offers.create_many(actor, rows)
+        content_type = request.headers.get("content-type", "")
+        ids = await offers.create_from_upload(actor, await request.body(), content_type)
         return BulkResult(created=len(ids), ids=ids)
 
     @get(guards=[ANYONE], summary="Offers you can see, oldest first, a page at a time")

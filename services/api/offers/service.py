@@ -24,6 +24,7 @@ from services.api.offers.schemas import (
     OfferPatch,
     WindowOut,
 )
+from services.api.offers.upload import read_offers
 from services.api.types import Location
 from shared.db import offers as offers_db
 from shared.db.pool import Conn
@@ -59,6 +60,10 @@ class OfferService:
             raise UnprocessableError(error.message, field=error.field)
         ids = await self._insert(actor, [data])
         return await self.get(actor, ids[0])
+
+    async def create_from_upload(self, actor: Actor, body: bytes, content_type: str) -> list[UUID]:
+        """Offers from a CSV or a JSON array: all of them, or none and every row's problem."""
+        return await self.create_many(actor, await read_offers(self.conn, body, content_type))
 
     async def create_many(self, actor: Actor, offers: list[OfferIn]) -> list[UUID]:
         """All offers or none; every row with a problem is reported."""

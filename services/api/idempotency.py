@@ -1,0 +1,180 @@
+"""``Idempotency-Key`` on POST: a retried request gets the first answer, not a second write.
+
+Per token and key we store a fingerprint of the request and, once it finishes, its
+response. The same key with the same request replays that response (with
+``Idempotent-Replayed: true``); with a different request it answers 422; while the
+first is still running it answers 409. A request that dies mid-way holds the key
+for at most ``LEASE_S`` seconds; a 5xx answer is not stored, so a retry runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from uuid import UUID
+
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import (
+    ASGIApp,
+    HTTPRequestEvent,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Message,
+    Receive,
+    ReceiveMessage,
+    Scope,
+    Send,
+)
+
+from services.api.problems import PROBLEM_TYPE_BASE
+from shared.db import idempotency as idempotency_db
+
+HEADER = b"idempotency-key"
+LEASE_S = 60.0
+MAX_KEY_LENGTH = 255
+REPLAYED_HEADERS = {"content-type", "etag", "location"}
+
+
+class IdempotencyMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        key = _header(scope, HEADER)
+        token_id = scope.get("auth")
+        if scope.get("method") != "POST" or key is None or not isinstance(token_id, UUID):
+            await next_app(scope, receive, send)
+            return
+        if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+            await _problem(send, 400, "`Idempotency-Key` must be 1 to 255 printable characters")
+            return
+        body, receive = await _buffer(receive)
+        fingerprint = _fingerprint(scope, body)
+        pool = scope["litestar_app"].state.pool
+        async with pool.acquire() as conn:
+            claimed = await idempotency_db.claim_key(
+                conn, token_id, key, "POST", scope["path"], fingerprint
+            ) or await idempotency_db.reclaim_key(
+                conn, token_id, key, fingerprint, "POST", scope["path"], LEASE_S
+            )
+            stored = (
+                None if claimed else await idempotency_db.select_key(conn, token_id, key, LEASE_S)
+            )
+        if not claimed:
+            await _answer_repeat(send, stored, fingerprint)
+            return
+        await _run_and_store(scope, receive, send, next_app, token_id, key)
+
+
+async def _run_and_store(
+    scope: Scope, receive: Receive, send: Send, next_app: ASGIApp, token_id: UUID, key: str
+) -> None:
+    status, headers, chunks = 500, {}, []
+
+    async def capture(message: Message) -> None:
+        nonlocal status, headers
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            headers = {
+                name.decode("latin-1"): value.decode("latin-1")
+                for name, value in message.get("headers", [])
+                if name.decode("latin-1").lower() in REPLAYED_HEADERS
+            }
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+        await send(message)
+
+    pool = scope["litestar_app"].state.pool
+    try:
+        await next_app(scope, receive, capture)
+    except BaseException:
+        async with pool.acquire() as conn:
+            await idempotency_db.release_key(conn, token_id, key)
+        raise
+    async with pool.acquire() as conn:
+        if status >= 500:
+            await idempotency_db.release_key(conn, token_id, key)
+        else:
+            await idempotency_db.complete_key(
+                conn, token_id, key, status, headers, b"".join(chunks)
+            )
+
+
+async def _answer_repeat(send: Send, stored: Any, fingerprint: bytes) -> None:
+    if stored is None:  # the key was released between our two statements: ask for a retry
+        await _problem(send, 409, "a request with this `Idempotency-Key` is being processed")
+    elif bytes(stored["fingerprint"]) != fingerprint:
+        await _problem(send, 422, "this `Idempotency-Key` was used for a different request")
+    elif stored["state"] == "in_flight":
+        await _problem(send, 409, "a request with this `Idempotency-Key` is still in progress")
+    else:
+        headers = [(k.encode(), v.encode()) for k, v in (stored["response_headers"] or {}).items()]
+        headers.append((b"idempotent-replayed", b"true"))
+        await _send(send, stored["response_status"], headers, bytes(stored["response_body"] or b""))
+
+
+async def _buffer(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the whole body once, and hand the app a receive that replays it."""
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    body, sent = b"".join(chunks), False
+
+    async def replay() -> ReceiveMessage:
+        nonlocal sent
+        if not sent:
+            sent = True
+            event: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+            return event
+        return await receive()
+
+    return body, replay
+
+
+def _fingerprint(scope: Scope, body: bytes) -> bytes:
+    digest = hashlib.sha256()
+    for part in (
+        str(scope.get("method")),
+        scope["path"],
+        scope.get("query_string", b"").decode(),
+        _header(scope, b"content-type") or "",
+    ):
+        digest.update(part.encode() + b"\0")
+    digest.update(body)
+    return digest.digest()
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+async def _problem(send: Send, status: int, detail: str) -> None:
+    title = {400: "Bad Request", 409: "Conflict", 422: "Unprocessable Content"}[status]
+    body = json.dumps(
+        {
+            "type": PROBLEM_TYPE_BASE + title.lower().replace(" ", "-"),
+            "title": title,
+            "status": status,
+            "detail": detail,
+        }
+    ).encode()
+    await _send(send, status, [(b"content-type", b"application/problem+json")], body)
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": headers,
+    }
+    await send(start)
+    chunk: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(chunk)
