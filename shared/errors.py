@@ -17,6 +17,13 @@ class SamlastError(Exception):
         self.extra = extra
 
 
+class InvalidParameterError(SamlastError):
+    """A query or header parameter that does not parse (e.g. a cursor we never gave out)."""
+
+    status_code = 400
+    title = "Invalid request"
+
+
 class NotFoundError(SamlastError):
     """The object does not exist, or belongs to another tenant (never say which)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,6 +16,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Server
 from litestar.stores.redis import RedisStore
+from litestar.types import Message, Scope
 from redis.asyncio import Redis
 
 from services.api.audit import audit_refusal
@@ -28,9 +30,11 @@ from services.api.health.service import HealthService
 from services.api.idempotency import IdempotencyMiddleware
 from services.api.networks.controller import NetworkController
 from services.api.offers.controller import OfferController
+from services.api.openapi import finish_openapi
 from services.api.organisations.controller import OrganisationController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.products.controller import ProductController
+from services.api.strict_body import strict_json_body
 from services.api.tokens.controller import TokenController
 from shared.db.pool import create_pool
 from shared.queue import connect_queue
@@ -92,6 +96,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         after_exception=[audit_refusal],
+        before_send=[allow_header],
+        before_request=strict_json_body,
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="Samlast API",
@@ -116,7 +122,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     if missing := unguarded_routes(app):
         raise RuntimeError(f"routes without guards (deny by default): {missing}")
+    finish_openapi(app)
+    app.state.route_methods = {  # keyed like scope["path_template"]: "{id}", not "{id:uuid}"
+        re.sub(r"{(\w+):\w+}", r"{\1}", route.path): frozenset(getattr(route, "methods", ()))
+        for route in app.routes
+    }
     return app
+
+
+async def allow_header(message: Message, scope: Scope) -> None:
+    """Answer OPTIONS with every method the path supports.
+
+    Litestar's automatic OPTIONS lists only the methods of the first handler
+    registered for a path when a controller declares several.
+    """
+    if scope.get("method") != "OPTIONS" or message["type"] != "http.response.start":
+        return
+    methods = scope["litestar_app"].state.route_methods.get(scope.get("path_template", ""))
+    if methods:
+        headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+        headers.append((b"allow", ", ".join(sorted(methods)).encode()))
+        message["headers"] = headers
 
 
 def rate_limit(settings: Settings) -> RateLimitConfig:

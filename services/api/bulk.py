@@ -23,6 +23,7 @@ from litestar.openapi.spec import (
     Schema,
 )
 
+from services.api.strict_body import find_nul
 from shared.errors import SamlastError, UnprocessableError
 
 MAX_ROWS = 10_000
@@ -120,6 +121,8 @@ def convert_rows(
     errors: list[RowError] = []
     for number, row in enumerate(rows, start=1):
         try:
+            if (where := find_nul(row, "")) is not None:
+                raise InvalidRowError(where, "text may not contain the NUL character")
             items.append(msgspec.convert(shape(row), target, strict=False))
         except msgspec.ValidationError as exc:
             errors.append(_row_error(number, str(exc)))

@@ -86,6 +86,14 @@ def _integrity_error(
     )
 
 
+def _data_error(
+    request: Request[Any, Any, Any], exc: asyncpg.DataError
+) -> Response[dict[str, Any]]:
+    """A value PostgreSQL cannot store (bad encoding, out of range): the client's 400."""
+    log.warning("PostgreSQL refused a value on %s: %s", request.url.path, exc)
+    return problem(request, 400, "Invalid request", f"a value could not be stored: {exc}")
+
+
 def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -110,5 +118,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: _validation_error,
     HTTPException: _http_error,
     asyncpg.IntegrityConstraintViolationError: _integrity_error,
+    asyncpg.DataError: _data_error,
     Exception: _unexpected_error,
 }

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.connection import ASGIConnection
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
 from services.api.auth.actor import Actor, Role
@@ -22,8 +22,10 @@ def requires(*roles: Role) -> Guard:
     names = ", ".join(sorted(role.value for role in allowed))
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        actor = connection.user
-        if not isinstance(actor, Actor) or actor.role not in allowed:
+        actor = connection.scope.get("user")
+        if not isinstance(actor, Actor):
+            raise NotAuthorizedException("send `Authorization: Bearer <token>`")
+        if actor.role not in allowed:
             raise PermissionDeniedException(f"this needs the role: {names}")
 
     guard.__qualname__ = f"requires({names})"

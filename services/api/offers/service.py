@@ -30,6 +30,7 @@ from shared.db import offers as offers_db
 from shared.db.pool import Conn
 from shared.errors import (
     ConflictError,
+    InvalidParameterError,
     NotFoundError,
     PreconditionFailedError,
     TenantDeniedError,
@@ -275,4 +276,6 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, UUID]:
         created_at, offer_id = raw.split("|")
         return dt.datetime.fromisoformat(created_at), UUID(offer_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise UnprocessableError("`cursor` is not one this API gave out", field="cursor") from None
+        raise InvalidParameterError(
+            "`cursor` is not one this API gave out", field="cursor"
+        ) from None

@@ -17,11 +17,11 @@ Tokens = NamedDependency[TokenService]
 class TokenController(Controller):
     path = "/v1"
     tags = ["tokens"]
-    guards = [ANYONE]
     dependencies = {"tokens": service(TokenService)}
 
     @post(
         "/organisations/{organisation_id:uuid}/tokens",
+        guards=[ANYONE],
         summary="Issue a token (shown once) for your organisation or one you onboard",
     )
     async def create(
@@ -35,6 +35,7 @@ class TokenController(Controller):
 
     @get(
         "/organisations/{organisation_id:uuid}/tokens",
+        guards=[ANYONE],
         summary="An organisation's tokens: prefix, label, last use; never the secret",
     )
     async def list_tokens(
@@ -42,6 +43,10 @@ class TokenController(Controller):
     ) -> list[TokenOut]:
         return await tokens.list_tokens(actor, organisation_id)
 
-    @delete("/tokens/{token_id:uuid}", summary="Revoke a token; it stops working at once")
+    @delete(
+        "/tokens/{token_id:uuid}",
+        guards=[ANYONE],
+        summary="Revoke a token; it stops working at once",
+    )
     async def revoke(self, token_id: FromPath[UUID], actor: CurrentActor, tokens: Tokens) -> None:
         await tokens.revoke(actor, token_id)

@@ -1,0 +1,135 @@
+"""Finishing touches on the generated OpenAPI document, so it says what the API really does.
+
+Litestar documents the happy path. Here every operation also gets the problem
+responses it can give (401, 403, 404, 409, 412, 422, 428, 429, …, all
+``application/problem+json``), request structs that refuse unknown fields say
+``additionalProperties: false``, and local times (``HH:MM:SS``) get their real
+pattern instead of the ``duration`` format Litestar gives ``datetime.time``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from litestar import Litestar
+from litestar.openapi.spec import (
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    Reference,
+    Schema,
+)
+
+from services.api.problems import PROBLEM_JSON
+from services.api.types import Input
+
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
+PROBLEM_SCHEMA = "Problem"
+DESCRIPTIONS = {
+    400: "The request is malformed or a field is invalid (named in `errors`)",
+    401: "No valid token",
+    403: "Your role may not do this",
+    404: "No such object, or not yours to see",
+    409: "Conflicts with the object's state (e.g. the cycle closed), or a retry in flight",
+    412: "`If-Match` names a version that is no longer current",
+    413: "The body is too large",
+    422: "Well-formed, but breaks a rule (per-row `errors` for uploads)",
+    428: "This edit needs `If-Match`",
+    429: "Too many requests for this token; see the RateLimit headers",
+}
+WRITES = {"post", "put", "patch", "delete"}
+
+
+def finish_openapi(app: Litestar) -> None:
+    schema = app.openapi_schema
+    components = schema.components
+    components.schemas = components.schemas or {}
+    components.schemas[PROBLEM_SCHEMA] = _problem_schema()
+    inputs = {cls.__name__ for cls in _subclasses(Input)}
+    for name, component in components.schemas.items():
+        if isinstance(component, Schema):
+            if name.rsplit("_", 1)[-1] in inputs:
+                component.additional_properties = False
+            _fix_times(component)
+    for method, operation in _operations(schema):
+        _add_problems(method, operation)
+
+
+def _operations(schema: OpenAPI) -> Iterator[tuple[str, Operation]]:
+    for item in (schema.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if operation is not None:
+                yield method, operation
+
+
+def _add_problems(method: str, operation: Operation) -> None:
+    public = operation.security == [{}]
+    parameters = [p for p in operation.parameters or [] if isinstance(p, Parameter)]
+    codes = set()
+    if not public:
+        codes |= {401, 403, 429}
+    if any(p.param_in == "path" for p in parameters):
+        codes.add(404)
+    if parameters or operation.request_body is not None:
+        codes.add(400)
+    if method in WRITES and not public:
+        codes |= {404, 409, 422}
+    if operation.request_body is not None:
+        codes.add(413)
+    if any(p.name.lower() == "if-match" for p in parameters):
+        codes |= {412, 428}
+    responses = operation.responses or {}
+    for code in sorted(codes):
+        responses[str(code)] = OpenAPIResponse(
+            description=DESCRIPTIONS[code],
+            content={
+                PROBLEM_JSON: OpenAPIMediaType(
+                    schema=Reference(ref=f"#/components/schemas/{PROBLEM_SCHEMA}")
+                )
+            },
+        )
+    operation.responses = responses
+
+
+def _problem_schema() -> Schema:
+    text = Schema(type=OpenAPIType.STRING)
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        description="RFC 9457 problem details",
+        required=["type", "title", "status"],
+        properties={
+            "type": text,
+            "title": text,
+            "status": Schema(type=OpenAPIType.INTEGER),
+            "detail": text,
+            "instance": text,
+            "errors": Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.OBJECT)),
+        },
+    )
+
+
+def _fix_times(schema: Schema) -> None:
+    """Walk a schema; ``datetime.time`` is documented as a duration by Litestar."""
+    if schema.format is not None and getattr(schema.format, "value", schema.format) == "duration":
+        schema.format = None
+        schema.pattern = LOCAL_TIME_PATTERN
+    children: list[Any] = [
+        *(schema.properties or {}).values(),
+        *(schema.one_of or []),
+        *(schema.any_of or []),
+        schema.items,
+    ]
+    for child in children:
+        if isinstance(child, Schema):
+            _fix_times(child)
+
+
+def _subclasses(cls: type[Any]) -> Iterator[type[Any]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
