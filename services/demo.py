@@ -2,8 +2,9 @@
 
 Starts (or uses) PostgreSQL and Redis, applies the migrations, runs the API and the
 matcher as the real ``samlast`` processes, checks them through ``GET /health`` and a
-job round trip through the queue, and prints where to look. Ctrl-C stops it all;
-``--once`` stops after the checks.
+job round trip through the queue, walks a network through its first cycle over the
+HTTP API (``demo_walkthrough``), and prints where to look and the tokens to look with.
+Ctrl-C stops it all; ``--once`` stops after the walk.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import httpx
 
 from infra.devservers import DevServerError, free_port, servers_from_env
 from infra.processes import samlast_argv, samlast_process, wait_for_health
+from services.demo_walkthrough import ApiError, walk_a_cycle
 from shared.queue import connect_queue
 from shared.settings import load_settings
 
@@ -42,6 +44,7 @@ def run(*, once: bool) -> int:
             ):
                 base = f"http://127.0.0.1:{port}"
                 _show_stack_working(base, {"api": api, "worker": worker}, env)
+                _show_a_cycle(base, env)
                 _say("look", f"API {base}  docs {base}/schema  health {base}/health")
                 _say("logs", str(LOG_DIR.resolve()))
                 if once:
@@ -53,7 +56,7 @@ def run(*, once: bool) -> int:
     except KeyboardInterrupt:
         _say("stopped", "API, worker and servers are shut down")
         return 0
-    except (DevServerError, subprocess.CalledProcessError) as exc:
+    except (DevServerError, subprocess.CalledProcessError, ApiError) as exc:
         print(f"samlast demo: {exc}", file=sys.stderr)
         return 1
 
@@ -69,13 +72,30 @@ def _show_stack_working(
         f"Redis {redis['version']}, matcher heartbeat: {worker['heartbeat']}",
     )
     paths = httpx.get(f"{base}/schema/openapi.json", timeout=5).json()["paths"]
-    _say("api", f"OpenAPI lists {len(paths)} path(s): {', '.join(sorted(paths))}")
+    _say("api", f"OpenAPI document lists {len(paths)} paths")
     result = asyncio.run(_queue_round_trip(env))
     _say(
         "queue",
         f"job ran on matcher {result['worker']} against PostgreSQL "
         f"{result['postgres']}, schema v{result['schema_version']}",
     )
+
+
+def _show_a_cycle(base: str, env: dict[str, str]) -> None:
+    admin_token = subprocess.run(  # noqa: S603
+        samlast_argv("admin-token", "--name", "Demo admin", "--label", "samlast demo"),
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    walk = walk_a_cycle(base, admin_token)
+    _say(
+        "cycle",
+        f"network {walk.network_id}: {walk.producers} producers posted {walk.offers} offers, "
+        f"{walk.coops} co-ops ordered {walk.demand_lines} lines in open cycle {walk.cycle_id}",
+    )
+    _say("tokens", f"admin {admin_token}  coordinator {walk.coordinator_token}")
 
 
 async def _queue_round_trip(env: dict[str, str]) -> dict[str, Any]:

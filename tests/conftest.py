@@ -74,6 +74,9 @@ def settings(servers: ServerUrls, database_url: str) -> Settings:
         "DATABASE_URL": database_url,
         "REDIS_URL": servers.redis_url,
         "SAMLAST_QUEUE_NAME": f"samlast-test-{secrets.token_hex(4)}",
+        # Every test client is one address; the matrix alone is refused hundreds of
+        # times a minute. test_safe_writes checks the limit itself on its own Redis db.
+        "SAMLAST_AUTH_FAILURES_PER_MINUTE": "1000000",
     }
     return load_settings(env)
 
@@ -86,6 +89,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DATABASE_URL": settings.database_url,
         "REDIS_URL": settings.redis_url,
         "SAMLAST_QUEUE_NAME": settings.queue_name,
+        "SAMLAST_AUTH_FAILURES_PER_MINUTE": str(settings.auth_failures_per_minute),
     }
 
 

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from services.api.audit import audit_refusal
 from services.api.auth.guards import unguarded_routes
 from services.api.auth.middleware import TokenAuthMiddleware
+from services.api.auth.tokens import is_well_formed
 from services.api.cycles.controller import CycleController
 from services.api.demand.controller import DemandController
 from services.api.deps import provide_actor, provide_conn
@@ -42,7 +43,7 @@ from shared.settings import Settings, load_settings
 
 API_VERSION = "0.1.0"
 MAX_BODY_BYTES = 5 * 1024 * 1024  # a 10,000-row CSV upload fits comfortably
-PUBLIC_PATHS = ["^/health$", "^/schema"]
+PUBLIC_PATHS = ["^/health$", "^/schema(/|$)"]
 
 CONTROLLERS = [
     HealthController,
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        app.state.redis = rate_limit_redis
+        app.state.auth_failures_per_minute = settings.auth_failures_per_minute
         app.state.pool = await create_pool(settings)
         try:
             app.state.queue = await connect_queue(settings)
@@ -156,9 +159,11 @@ def rate_limit(settings: Settings) -> RateLimitConfig:
 
 
 def _rate_limit_identity(request: Request[Any, Any, Any]) -> str:
+    """A well-formed token's own bucket; anything else shares its address's bucket."""
     header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer ") and len(header) > 7:
-        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if is_well_formed(token):
+        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
     return "address:" + (request.client.host if request.client else "unknown")
 
 

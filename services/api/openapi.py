@@ -73,8 +73,8 @@ def _add_problems(method: str, operation: Operation) -> None:
     codes = set()
     if not public:
         codes |= {401, 403, 429}
-    if any(p.param_in == "path" for p in parameters):
-        codes.add(404)
+    if any(p.param_in == "path" or p.name == "network_id" for p in parameters):
+        codes.add(404)  # the object, or the network a list is filtered by, is not yours
     if parameters or operation.request_body is not None:
         codes.add(400)
     if method in WRITES and not public:

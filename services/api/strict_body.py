@@ -17,6 +17,8 @@ from litestar import Request
 from litestar.exceptions import ValidationException
 
 _PATH = re.compile(r" - at `\$\.?([^`]*)`$")
+# msgspec reports a missing or unknown field at the object holding it; name the field
+_NAMED = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]*)`")
 
 
 async def strict_json_body(request: Request[Any, Any, Any]) -> None:
@@ -32,6 +34,8 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
         match = _PATH.search(message)
         key = match.group(1) if match else ""
         text = message[: match.start()] if match else message
+        if named := _NAMED.match(text):
+            key = f"{key}.{named.group(1)}" if key else named.group(1)
         _refuse(request, key, text)
     except msgspec.DecodeError:
         return  # malformed JSON: Litestar's own decoding answers 400 for it

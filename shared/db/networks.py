@@ -47,6 +47,8 @@ SELECT {VEHICLE_COLUMNS} FROM vehicle WHERE network_id = $1 AND active ORDER BY 
 DEACTIVATE_VEHICLE = """
 UPDATE vehicle SET active = false WHERE id = $1 AND network_id = $2 AND active RETURNING id"""
 
+SELECT_VEHICLE_NETWORK = "SELECT network_id FROM vehicle WHERE id = $1"
+
 INSERT_MEMBERSHIP = """
 INSERT INTO membership (network_id, organisation_id) VALUES ($1, $2)
 ON CONFLICT DO NOTHING"""
@@ -123,6 +125,11 @@ async def select_vehicles(conn: Conn, network_id: UUID) -> list[asyncpg.Record]:
 
 async def deactivate_vehicle(conn: Conn, network_id: UUID, vehicle_id: UUID) -> bool:
     return await conn.fetchval(DEACTIVATE_VEHICLE, vehicle_id, network_id) is not None
+
+
+async def select_vehicle_network(conn: Conn, vehicle_id: UUID) -> UUID | None:
+    network_id: UUID | None = await conn.fetchval(SELECT_VEHICLE_NETWORK, vehicle_id)
+    return network_id
 
 
 async def insert_membership(conn: Conn, network_id: UUID, organisation_id: UUID) -> None:

@@ -43,6 +43,7 @@ def test_demo_once_on_configured_servers(settings_env: dict[str, str], tmp_path:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "health  ok: PostgreSQL" in result.stdout
     assert "job ran on matcher" in result.stdout
+    assert "2 producers posted 4 offers, 3 co-ops ordered 6 lines in open cycle" in result.stdout
     assert settings_env["DATABASE_URL"] in result.stdout  # used the given server
 
 

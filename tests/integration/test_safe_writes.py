@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 
 from services.api.app import create_app
+from services.api.auth.tokens import new_token
 from services.api.tokens.service import create_admin
 from shared.db.pool import Pool
 from shared.settings import Settings
@@ -158,18 +161,59 @@ async def test_concurrent_edits_with_one_etag_let_exactly_one_win(
     assert sorted(r.status_code for r in responses) == [200] + [412] * 5
 
 
+def _own_redis_db(settings: Settings, db: int) -> str:
+    """The same Redis server, another database: rate-limit counters no other test shares."""
+    parts = urlsplit(settings.redis_url)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
 async def test_rate_limit_per_token_with_headers(settings: Settings, pool: Pool) -> None:
+    redis_url = _own_redis_db(settings, 11)
+    async with Redis.from_url(redis_url) as redis:
+        await redis.flushdb()
     limited = msgspec.structs.replace(
-        settings, rate_limit_per_minute=3, queue_name=f"rl-{secrets.token_hex(4)}"
+        settings, redis_url=redis_url, rate_limit_per_minute=3, queue_name="rl"
     )
     async with pool.acquire() as conn:
         fresh = await create_admin(conn, "Rate Limited", "", "rate limit test")
     async with AsyncTestClient(app=create_app(limited)) as client:
         answers = [await client.get("/v1/networks", headers=bearer(fresh)) for _ in range(4)]
-        unknown = "sl_" + secrets.token_hex(19)  # garbage tokens are throttled too
-        garbage = [await client.get("/v1/networks", headers=bearer(unknown)) for _ in range(4)]
+        # malformed tokens, each different, share one bucket: their client address's
+        garbage = [await client.get("/v1/networks", headers=bearer(f"junk-{n}")) for n in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[0].headers["ratelimit-limit"] == "3"
     assert answers[2].headers["ratelimit-remaining"] == "0"
     assert answers[3].json()["status"] == 429
     assert [g.status_code for g in garbage] == [401, 401, 401, 429]
+
+
+async def test_refused_authentications_are_throttled_per_address(
+    settings: Settings, pool: Pool
+) -> None:
+    """Well-formed guesses pass the checksum; each is its own bucket, so count refusals."""
+    redis_url = _own_redis_db(settings, 12)
+    async with Redis.from_url(redis_url) as redis:
+        await redis.flushdb()
+    limited = msgspec.structs.replace(
+        settings, redis_url=redis_url, auth_failures_per_minute=3, queue_name="af"
+    )
+    async with pool.acquire() as conn:
+        admin = await create_admin(conn, "Throttled Admin", "", "auth failure test")
+        audited_before = await conn.fetchval(
+            "SELECT count(*) FROM audit_log WHERE outcome = 'unauthenticated'"
+        )
+    async with AsyncTestClient(app=create_app(limited)) as client:
+        guesses = [
+            await client.get("/v1/networks", headers=bearer(new_token().token)) for _ in range(5)
+        ]
+        valid_after = await client.get("/v1/networks", headers=bearer(admin))
+    async with pool.acquire() as conn:
+        audited_after = await conn.fetchval(
+            "SELECT count(*) FROM audit_log WHERE outcome = 'unauthenticated'"
+        )
+    assert [g.status_code for g in guesses] == [401, 401, 401, 429, 429]
+    assert guesses[3].json()["detail"].startswith("too many refused authentications")
+    assert 1 <= int(guesses[3].headers["retry-after"]) <= 60
+    assert audited_after - audited_before == 3  # throttled guesses write no audit rows
+    # the address is throttled until the window passes, whatever token it sends
+    assert valid_after.status_code == 429

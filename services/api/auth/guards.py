@@ -38,7 +38,7 @@ def unguarded_routes(app: Litestar) -> list[str]:
     docs = (app.openapi_config.path if app.openapi_config else None) or "/schema"
     missing = []
     for route in app.routes:
-        if route.path.startswith(docs):  # the OpenAPI document and its viewers
+        if route.path == docs or route.path.startswith(docs + "/"):  # OpenAPI and viewers
             continue
         for handler in getattr(route, "route_handlers", []):
             methods = set(getattr(handler, "http_methods", ()))

@@ -98,6 +98,9 @@ class NetworkService:
         await self.managed(actor, network_id)
         async with self.conn.transaction():
             if not await networks_db.deactivate_vehicle(self.conn, network_id, vehicle_id):
+                home = await networks_db.select_vehicle_network(self.conn, vehicle_id)
+                if home is not None and not actor.coordinates(home):
+                    raise TenantDeniedError("no such vehicle in this network")
                 raise NotFoundError("no such vehicle in this network")
             await record(
                 self.conn, actor, "vehicle.retire", "vehicle", vehicle_id, network_id=network_id
@@ -127,6 +130,9 @@ class NetworkService:
         await self.managed(actor, network_id)
         async with self.conn.transaction():
             if not await networks_db.delete_membership(self.conn, network_id, organisation_id):
+                row = await organisations_db.select_organisation(self.conn, organisation_id)
+                if row is not None and not any(actor.member_of(n) for n in row["network_ids"]):
+                    raise TenantDeniedError("that organisation is not a member of this network")
                 raise NotFoundError("that organisation is not a member of this network")
             await record(
                 self.conn,

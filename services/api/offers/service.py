@@ -55,16 +55,14 @@ class OfferService:
     async def create(self, actor: Actor, data: OfferIn) -> OfferOut:
         errors = await self._check_listings(actor, [data])
         if errors:
-            error = errors[0]
-            if error.message == "no such network":
-                raise TenantDeniedError(f"no such network ({error.field})")
-            raise UnprocessableError(error.message, field=error.field)
+            raise UnprocessableError(errors[0].message, field=errors[0].field)
         ids = await self._insert(actor, [data])
         return await self.get(actor, ids[0])
 
     async def create_from_upload(self, actor: Actor, body: bytes, content_type: str) -> list[UUID]:
         """Offers from a CSV or a JSON array: all of them, or none and every row's problem."""
-        return await self.create_many(actor, await read_offers(self.conn, body, content_type))
+        offers = await read_offers(self.conn, body, content_type, actor.network_ids)
+        return await self.create_many(actor, offers)
 
     async def create_many(self, actor: Actor, offers: list[OfferIn]) -> list[UUID]:
         """All offers or none; every row with a problem is reported."""
@@ -77,6 +75,8 @@ class OfferService:
     async def list_offers(
         self, actor: Actor, filters: OfferFilters, cursor: str | None, limit: int
     ) -> OfferPage:
+        if filters.network_id is not None and not actor.member_of(filters.network_id):
+            raise TenantDeniedError("no such network", field="network_id")
         rows = await offers_db.select_offers(
             self.conn,
             visible_networks=None if actor.is_admin else list(actor.network_ids),
@@ -176,23 +176,28 @@ class OfferService:
         return ids
 
     async def _check_listings(self, actor: Actor, offers: list[OfferIn]) -> list[RowError]:
-        """Each listing in a network the producer belongs to, of a product of that network."""
+        """Each listing of a product of its network; listing in a foreign network is a 404.
+
+        A network the producer is not in answers like one that doesn't exist, audited,
+        for one offer or a whole upload alike.
+        """
+        for number, offer in enumerate(offers, start=1):
+            for index, listing in enumerate(offer.listings):
+                if listing.network_id not in actor.network_ids:
+                    raise TenantDeniedError(
+                        "no such network", row=number, field=f"listings[{index}].network_id"
+                    )
         product_ids = list({listing.product_id for offer in offers for listing in offer.listings})
         rows = await self.conn.fetch(PRODUCT_NETWORKS, product_ids)
         product_network = {row["id"]: row["network_id"] for row in rows}
         errors = []
         for number, offer in enumerate(offers, start=1):
             for index, listing in enumerate(offer.listings):
-                field = f"listings[{index}]"
-                if listing.network_id not in actor.network_ids:
-                    errors.append(
-                        RowError(row=number, field=f"{field}.network_id", message="no such network")
-                    )
-                elif product_network.get(listing.product_id) != listing.network_id:
+                if product_network.get(listing.product_id) != listing.network_id:
                     errors.append(
                         RowError(
                             row=number,
-                            field=f"{field}.product_id",
+                            field=f"listings[{index}].product_id",
                             message="not a product of that network",
                         )
                     )

@@ -35,23 +35,32 @@ CSV_COLUMNS = frozenset(
 )
 
 
-async def read_offers(conn: Conn, body: bytes, content_type: str) -> list[OfferIn]:
+async def read_offers(
+    conn: Conn, body: bytes, content_type: str, own_networks: frozenset[UUID]
+) -> list[OfferIn]:
+    """Parse and shape every row; product names resolve only in ``own_networks``."""
     rows = read_rows(body, content_type)
     if "json" in content_type:
         offers, errors = convert_rows(rows, OfferIn, lambda row: row)
     else:
-        names = await _product_names(conn, rows)
+        names = await _product_names(conn, rows, own_networks)
         offers, errors = convert_rows(rows, OfferIn, lambda row: _shape_csv_row(row, names))
     refuse(errors)
     return offers
 
 
-async def _product_names(conn: Conn, rows: list[dict[str, Any]]) -> dict[UUID, dict[str, UUID]]:
-    networks = {_uuid(row.get("network_id")) for row in rows} - {None}
+async def _product_names(
+    conn: Conn, rows: list[dict[str, Any]], own_networks: frozenset[UUID]
+) -> dict[UUID, dict[str, UUID]]:
+    """Name → id per network the rows name, looked up only in the producer's own networks.
+
+    A foreign network is left out here; the listing check answers it with a 404.
+    """
+    named = {_uuid(row.get("network_id")) for row in rows}
     return {
         network_id: await products_db.select_product_names(conn, network_id)
-        for network_id in networks
-        if network_id is not None
+        for network_id in own_networks
+        if network_id in named
     }
 
 
@@ -63,7 +72,11 @@ def _shape_csv_row(row: dict[str, Any], names: dict[UUID, dict[str, UUID]]) -> d
     if network_id is None:
         raise InvalidRowError("network_id", "needs the id of one of your networks")
     product = row.get("product", "")
-    product_id = _uuid(product) or names.get(network_id, {}).get(product.lower())
+    product_id: UUID | None
+    if network_id not in names:  # not the producer's: the listing check answers 404
+        product_id = _uuid(product) or UUID(int=0)
+    else:
+        product_id = _uuid(product) or names[network_id].get(product.lower())
     if product_id is None:
         raise InvalidRowError("product", f"no product named {product[:80]!r} in that network")
     shaped: dict[str, Any] = {

@@ -70,13 +70,25 @@ class TokenService:
             await record(self.conn, actor, "token.revoke", "token", token_id)
 
     async def _may_manage(self, actor: Actor, organisation_id: UUID) -> None:
-        """Your own organisation, one in a network you coordinate, or any (admin)."""
+        """Your own organisation, any (admin), or a producer or co-op wholly in your care.
+
+        A coordinator manages the tokens of a producer or co-op only when every network
+        it belongs to is one they coordinate: an organisation shared with another
+        network is managed by itself or the admin, and coordinating organisations
+        only by themselves or the admin.
+        """
         if actor.is_admin or actor.organisation_id == organisation_id:
             return
         row = await organisations_db.select_organisation(self.conn, organisation_id)
         if row is None:
             raise NotFoundError("no such organisation")
-        if not any(actor.coordinates(network_id) for network_id in row["network_ids"]):
+        networks = row["network_ids"]
+        in_care = (
+            row["kind"] != "coordinator"
+            and bool(networks)
+            and all(actor.coordinates(network_id) for network_id in networks)
+        )
+        if not in_care:
             raise TenantDeniedError("no such organisation")
 
 

@@ -1,0 +1,85 @@
+"""Bad bodies get a 4xx problem document naming the field, and nothing is stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.db.pool import Pool
+from tests.conftest import Client
+from tests.integration.world import World, bearer, build_world, offer_body
+
+
+@pytest.fixture
+async def world(client: Client, admin_token: str) -> World:
+    return await build_world(client, admin_token)
+
+
+async def _offer_count(pool: Pool, world: World) -> int:
+    async with pool.acquire() as conn:
+        count: int = await conn.fetchval(
+            "SELECT count(*) FROM offer WHERE producer_id = $1::uuid", world.producer_id
+        )
+    return count
+
+
+def _without(body: dict[str, Any], key: str) -> dict[str, Any]:
+    return {name: value for name, value in body.items() if name != key}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        (
+            lambda b: {**b, "producer_id": "00000000-0000-0000-0000-000000000001"},
+            "producer_id",
+            "unknown",
+        ),
+        (lambda b: {**b, "status": "published"}, "status", "unknown"),
+        (lambda b: _without(b, "pack_units"), "pack_units", "missing"),
+        (lambda b: {**b, "pack_units": "10"}, "pack_units", "Expected `int`"),
+        (lambda b: {**b, "pack_units": 0}, "pack_units", ">= 1"),
+        (lambda b: {**b, "price_per_pack_ore": -5}, "price_per_pack_ore", ">= 0"),
+        (lambda b: {**b, "valid_from": 20261128}, "valid_from", "Expected `date`"),
+        (lambda b: {**b, "pickup": {"lat": 91, "lon": 17}}, "pickup.lat", "<= 90"),
+        (
+            lambda b: {**b, "listings": [{**b["listings"][0], "product_id": "carrots"}]},
+            "listings[0].product_id",
+            "uuid",
+        ),
+        (
+            lambda b: {**b, "pickup_windows": [{"opens": "11:00:00", "closes": "07:00:00"}]},
+            "pickup_windows[0]",
+            "before",
+        ),
+        (lambda b: {**b, "note": "nul\u0000byte"}, "note", "NUL"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+async def test_an_invalid_offer_names_the_field_and_stores_nothing(
+    client: Client, world: World, pool: Pool, change: Any, field: str, words: str
+) -> None:
+    before = await _offer_count(pool, world)
+    response = await client.post(
+        "/v1/offers", json=change(offer_body(world)), headers=bearer(world.producer)
+    )
+    assert response.status_code in {400, 422}, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["errors"][0]["field"] == field, problem
+    assert words.lower() in problem["detail"].lower() + str(problem["errors"]).lower()
+    assert await _offer_count(pool, world) == before
+
+
+async def test_malformed_json_and_oversized_bodies_are_refused(
+    client: Client, world: World
+) -> None:
+    headers = {**bearer(world.producer), "Content-Type": "application/json"}
+    malformed = await client.post("/v1/offers", content=b'{"pack_units": ', headers=headers)
+    assert malformed.status_code == 400
+    too_big = await client.post(
+        "/v1/offers", content=b'{"note": "' + b"x" * (6 * 1024 * 1024) + b'"}', headers=headers
+    )
+    assert too_big.status_code == 413
+    assert too_big.json()["status"] == 413
