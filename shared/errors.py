@@ -68,3 +68,11 @@ class ServiceUnavailableError(SamlastError):
 
 class TenantDeniedError(NotFoundError):
     """An object of another tenant: answered exactly like a missing one, but audited."""
+
+
+class ForeignReferenceError(UnprocessableError):
+    """A body names another tenant's object: answered like a missing one (422), audited.
+
+    404 is for the URL's own resource; an id inside the body that the caller may not
+    use is a problem with the content, named by its field.
+    """

@@ -45,6 +45,27 @@ API_VERSION = "0.1.0"
 MAX_BODY_BYTES = 5 * 1024 * 1024  # a 10,000-row CSV upload fits comfortably
 PUBLIC_PATHS = ["^/health$", "^/schema(/|$)"]
 
+API_DESCRIPTION = """\
+Pool co-op demand into whole producer packs and shared delivery runs.
+
+**Tokens and roles.** Send `Authorization: Bearer sl_…`. A token acts for one user of
+one organisation, and the organisation's kind is the role: `coordinator` organisations
+manage their networks (products, vehicles, members, cycles, tokens of their producers
+and co-ops), `producer` organisations post offers, `coop` organisations submit demand.
+Deployment admins (tokens from `samlast admin-token`) create networks and coordinating
+organisations. Objects of networks you are not in answer 404, as if they did not exist.
+
+**Writes.** Send an `Idempotency-Key` on every POST so retries are safe. Edits need
+`If-Match` carrying the `ETag` you read (missing: 428, stale: 412). Creates answer 201
+with `Location` and `ETag`.
+
+**Errors** are RFC 9457 problem details (`application/problem+json`); `field` and
+`errors[].field` name what to fix (JSON paths such as `listings[0].product_id`). A body
+field the API does not know is refused, never ignored.
+
+**Limits.** Requests per token per minute, with `RateLimit-*` headers and 429.
+"""
+
 CONTROLLERS = [
     HealthController,
     NetworkController,
@@ -105,11 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Samlast API",
             version=API_VERSION,
-            description=(
-                "Pool co-op demand into whole producer packs and shared delivery runs. "
-                "Authenticate with `Authorization: Bearer sl_…`. Errors are RFC 9457 "
-                "problem details naming the field."
-            ),
+            description=API_DESCRIPTION,
             servers=[Server(url="/")],
             path="/schema",
             components=Components(

@@ -11,7 +11,7 @@ from litestar.types import Scope
 from services.api.auth.actor import Actor
 from shared.db.audit import insert_audit
 from shared.db.pool import Conn
-from shared.errors import TenantDeniedError
+from shared.errors import ForeignReferenceError, TenantDeniedError
 
 
 async def record(
@@ -43,7 +43,7 @@ async def audit_refusal(exc: Exception, scope: Scope) -> None:
     """after_exception hook: one audit row for each refused authentication or authorization."""
     if isinstance(exc, NotAuthorizedException):
         outcome = "unauthenticated"
-    elif isinstance(exc, PermissionDeniedException | TenantDeniedError):
+    elif isinstance(exc, PermissionDeniedException | TenantDeniedError | ForeignReferenceError):
         outcome = "denied"
     else:
         return

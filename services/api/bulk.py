@@ -37,12 +37,19 @@ UPLOAD_DESCRIPTION = (
 
 @dataclass
 class UploadOperation(Operation):
-    """OpenAPI for upload routes, which read the raw body themselves (CSV or JSON)."""
+    """OpenAPI for upload routes, which read the raw body themselves (CSV or JSON).
+
+    Subclasses name the CSV columns and the struct each JSON item must match;
+    ``finish_openapi`` points the JSON items at that struct's schema.
+    """
+
+    csv_columns = ""
+    json_item: type[Any] | None = None
 
     def __post_init__(self) -> None:
         self.request_body = RequestBody(
             required=True,
-            description=UPLOAD_DESCRIPTION,
+            description=f"{UPLOAD_DESCRIPTION}\n\n{self.csv_columns}",
             content={
                 "text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
                 "application/json": OpenAPIMediaType(
@@ -77,9 +84,19 @@ class BadUploadError(SamlastError):
     title = "Bad upload"
 
 
-def read_rows(body: bytes, content_type: str) -> list[dict[str, Any]]:
+class UnsupportedUploadError(SamlastError):
+    status_code = 415
+    title = "Unsupported media type"
+
+
+def read_rows(body: bytes, content_type: str, csv_columns: frozenset[str]) -> list[dict[str, Any]]:
     """The rows of a JSON array or a CSV file, as dicts of field -> value."""
-    if "json" in content_type:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type not in {"application/json", "text/csv"}:
+        raise UnsupportedUploadError(
+            f"send `Content-Type: text/csv` or `application/json`, not `{media_type[:80]}`"
+        )
+    if media_type == "application/json":
         try:
             rows: list[dict[str, Any]] = msgspec.json.decode(body)
         except msgspec.DecodeError as exc:
@@ -87,7 +104,7 @@ def read_rows(body: bytes, content_type: str) -> list[dict[str, Any]]:
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise BadUploadError("send a JSON array of objects, one per row")
     else:
-        rows = _csv_rows(body)
+        rows = _csv_rows(body, csv_columns)
     if not rows:
         raise BadUploadError("the upload has no rows")
     if len(rows) > MAX_ROWS:
@@ -95,12 +112,21 @@ def read_rows(body: bytes, content_type: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _csv_rows(body: bytes) -> list[dict[str, Any]]:
+def _csv_rows(body: bytes, columns: frozenset[str]) -> list[dict[str, Any]]:
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadUploadError(f"the CSV is not UTF-8 (byte {exc.start})") from None
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [name.strip() for name in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise BadUploadError(f"the CSV header is malformed: {exc}") from None
+    if unknown := [name for name in header if name not in columns]:
+        raise BadUploadError(
+            f"unknown column(s) {', '.join(repr(name[:40]) for name in unknown[:5])}; "
+            f"the columns are: {', '.join(sorted(columns))}"
+        )
     try:
         rows = [
             {key.strip(): value.strip() for key, value in row.items() if value and value.strip()}

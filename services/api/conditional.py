@@ -25,6 +25,10 @@ IfMatch = Annotated[
 ETAG_HEADER = [
     ResponseHeader(name="ETag", description="Version of the object", documentation_only=True)
 ]
+CREATED_HEADERS = [
+    *ETAG_HEADER,
+    ResponseHeader(name="Location", description="The new object's URL", documentation_only=True),
+]
 
 
 def etag(version: int) -> str:
@@ -51,3 +55,11 @@ def expected_version(if_match: str | None) -> int | None:
 
 def with_etag(body: T, version: int, status_code: int = 200) -> Response[T]:
     return Response(body, status_code=status_code, headers={"ETag": etag(version)})
+
+
+def created(body: T, location: str, version: int | None = None) -> Response[T]:
+    """201 with the new object's ``Location`` (the URL to read it at) and ``ETag``."""
+    headers = {"Location": location}
+    if version is not None:
+        headers["ETag"] = etag(version)
+    return Response(body, status_code=201, headers=headers)

@@ -30,6 +30,7 @@ from litestar.types import (
 
 from services.api.problems import PROBLEM_TYPE_BASE
 from shared.db import idempotency as idempotency_db
+from shared.errors import ConflictError, InvalidParameterError, UnprocessableError
 
 HEADER = b"idempotency-key"
 LEASE_S = 60.0
@@ -47,7 +48,9 @@ class IdempotencyMiddleware(ASGIMiddleware):
             await next_app(scope, receive, send)
             return
         if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-            await _problem(send, 400, "`Idempotency-Key` must be 1 to 255 printable characters")
+            await _problem(
+                send, scope, 400, "`Idempotency-Key` must be 1 to 255 printable characters"
+            )
             return
         body, receive = await _buffer(receive)
         fingerprint = _fingerprint(scope, body)
@@ -62,7 +65,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 None if claimed else await idempotency_db.select_key(conn, token_id, key, LEASE_S)
             )
         if not claimed:
-            await _answer_repeat(send, stored, fingerprint)
+            await _answer_repeat(send, scope, stored, fingerprint)
             return
         await _run_and_store(scope, receive, send, next_app, token_id, key)
 
@@ -101,13 +104,15 @@ async def _run_and_store(
             )
 
 
-async def _answer_repeat(send: Send, stored: Any, fingerprint: bytes) -> None:
+async def _answer_repeat(send: Send, scope: Scope, stored: Any, fingerprint: bytes) -> None:
     if stored is None:  # the key was released between our two statements: ask for a retry
-        await _problem(send, 409, "a request with this `Idempotency-Key` is being processed")
+        await _problem(send, scope, 409, "a request with this `Idempotency-Key` is being processed")
     elif bytes(stored["fingerprint"]) != fingerprint:
-        await _problem(send, 422, "this `Idempotency-Key` was used for a different request")
+        await _problem(send, scope, 422, "this `Idempotency-Key` was used for a different request")
     elif stored["state"] == "in_flight":
-        await _problem(send, 409, "a request with this `Idempotency-Key` is still in progress")
+        await _problem(
+            send, scope, 409, "a request with this `Idempotency-Key` is still in progress"
+        )
     else:
         headers = [(k.encode(), v.encode()) for k, v in (stored["response_headers"] or {}).items()]
         headers.append((b"idempotent-replayed", b"true"))
@@ -156,14 +161,17 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _problem(send: Send, status: int, detail: str) -> None:
-    title = {400: "Bad Request", 409: "Conflict", 422: "Unprocessable Content"}[status]
+async def _problem(send: Send, scope: Scope, status: int, detail: str) -> None:
+    """The same problem document the app's exception handlers write."""
+    error = {400: InvalidParameterError, 409: ConflictError, 422: UnprocessableError}[status]
     body = json.dumps(
         {
-            "type": PROBLEM_TYPE_BASE + title.lower().replace(" ", "-"),
-            "title": title,
+            "type": PROBLEM_TYPE_BASE + error.title.lower().replace(" ", "-"),
+            "title": error.title,
             "status": status,
             "detail": detail,
+            "instance": scope["path"],
+            "field": "Idempotency-Key",
         }
     ).encode()
     await _send(send, status, [(b"content-type", b"application/problem+json")], body)

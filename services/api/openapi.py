@@ -15,6 +15,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.openapi.spec import (
     OpenAPI,
+    OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -24,6 +25,8 @@ from litestar.openapi.spec import (
     Schema,
 )
 
+from services.api.bulk import UploadOperation
+from services.api.idempotency import MAX_KEY_LENGTH
 from services.api.problems import PROBLEM_JSON
 from services.api.types import Input
 
@@ -38,10 +41,24 @@ DESCRIPTIONS = {
     412: "`If-Match` names a version that is no longer current",
     413: "The body is too large",
     422: "Well-formed, but breaks a rule (per-row `errors` for uploads)",
+    415: "Uploads take `text/csv` or `application/json`",
     428: "This edit needs `If-Match`",
-    429: "Too many requests for this token; see the RateLimit headers",
+    429: "Too many requests for this token, or refused logins from this address",
 }
 WRITES = {"post", "put", "patch", "delete"}
+_SECONDS = Schema(type=OpenAPIType.INTEGER, minimum=0)
+RATE_LIMIT_HEADERS: dict[str, OpenAPIHeader | Reference] = {
+    "Retry-After": OpenAPIHeader(description="Seconds until you may retry", schema=_SECONDS),
+    "RateLimit-Limit": OpenAPIHeader(
+        description="Requests allowed per window (sent on every answer)", schema=_SECONDS
+    ),
+    "RateLimit-Remaining": OpenAPIHeader(
+        description="Requests left in this window (sent on every answer)", schema=_SECONDS
+    ),
+    "RateLimit-Reset": OpenAPIHeader(
+        description="Seconds until the window resets (sent on every answer)", schema=_SECONDS
+    ),
+}
 
 
 def finish_openapi(app: Litestar) -> None:
@@ -56,7 +73,64 @@ def finish_openapi(app: Litestar) -> None:
                 component.additional_properties = False
             _fix_times(component)
     for method, operation in _operations(schema):
+        _require_if_match(operation)
+        if method == "post" and operation.security != [{}]:
+            _add_idempotency(operation)
+        if isinstance(operation, UploadOperation) and operation.json_item is not None:
+            _point_items_at(operation, operation.json_item.__name__, components.schemas)
         _add_problems(method, operation)
+        _describe_created(operation)
+
+
+def _require_if_match(operation: Operation) -> None:
+    """The handler reads ``If-Match`` itself so that a missing one is a 428, not a 400;
+    to a client it is required, and the document says so."""
+    for parameter in operation.parameters or []:
+        if isinstance(parameter, Parameter) and parameter.name.lower() == "if-match":
+            parameter.required = True
+
+
+def _add_idempotency(operation: Operation) -> None:
+    operation.parameters = [
+        *(operation.parameters or []),
+        Parameter(
+            name="Idempotency-Key",
+            param_in="header",
+            required=False,
+            description=(
+                "Any unique string per intended write (a UUID is ideal). A retry with the "
+                "same key and body gets the first answer again, marked "
+                "`Idempotent-Replayed: true`; the same key with another body is a 422, "
+                "and while the first is still running, a 409."
+            ),
+            schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_KEY_LENGTH),
+        ),
+    ]
+    for code, response in (operation.responses or {}).items():
+        if code.startswith("2") and isinstance(response, OpenAPIResponse):
+            response.headers = {
+                **(response.headers or {}),
+                "Idempotent-Replayed": OpenAPIHeader(
+                    description="`true` when this is the stored answer to an earlier request",
+                    schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
+                ),
+            }
+
+
+def _point_items_at(operation: Operation, name: str, schemas: dict[str, Any]) -> None:
+    """An upload's JSON items are the same struct its one-at-a-time route takes."""
+    matches = [key for key in schemas if key == name or key.endswith("_" + name)]
+    body = operation.request_body
+    if len(matches) == 1 and body is not None and not isinstance(body, Reference):
+        media = body.content["application/json"]
+        if isinstance(media.schema, Schema):
+            media.schema.items = Reference(ref=f"#/components/schemas/{matches[0]}")
+
+
+def _describe_created(operation: Operation) -> None:
+    created = (operation.responses or {}).get("201")
+    if isinstance(created, OpenAPIResponse):
+        created.description = "Created"
 
 
 def _operations(schema: OpenAPI) -> Iterator[tuple[str, Operation]]:
@@ -81,6 +155,8 @@ def _add_problems(method: str, operation: Operation) -> None:
         codes |= {404, 409, 422}
     if operation.request_body is not None:
         codes.add(413)
+    if isinstance(operation, UploadOperation):
+        codes.add(415)
     if any(p.name.lower() == "if-match" for p in parameters):
         codes |= {412, 428}
     responses = operation.responses or {}
@@ -92,6 +168,7 @@ def _add_problems(method: str, operation: Operation) -> None:
                     schema=Reference(ref=f"#/components/schemas/{PROBLEM_SCHEMA}")
                 )
             },
+            headers=RATE_LIMIT_HEADERS if code == 429 else None,
         )
     operation.responses = responses
 
@@ -108,7 +185,30 @@ def _problem_schema() -> Schema:
             "status": Schema(type=OpenAPIType.INTEGER),
             "detail": text,
             "instance": text,
-            "errors": Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.OBJECT)),
+            "field": Schema(
+                type=OpenAPIType.STRING, description="The field at fault, as a JSON path"
+            ),
+            "row": Schema(type=OpenAPIType.INTEGER, description="Upload row (1 = first data row)"),
+            "errors": Schema(
+                type=OpenAPIType.ARRAY,
+                description="Every field (and for uploads, every row) at fault",
+                items=Schema(
+                    type=OpenAPIType.OBJECT,
+                    required=["field", "message"],
+                    properties={
+                        "field": text,
+                        "message": text,
+                        "source": Schema(
+                            type=OpenAPIType.STRING, description="body, query, header, …"
+                        ),
+                        "row": Schema(type=OpenAPIType.INTEGER),
+                    },
+                ),
+            ),
+            "error_count": Schema(
+                type=OpenAPIType.INTEGER, description="Rows at fault in an upload"
+            ),
+            "constraint": text,
         },
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import asyncpg
@@ -65,9 +66,19 @@ def _validation_error(
 
 
 def _field(item: dict[str, Any]) -> str:
-    """Litestar names the body itself ``data``; a rule across fields names them in its message."""
+    """The field a validation error is about.
+
+    Litestar names the body itself ``data``; a rule across fields (``__post_init__``)
+    names its fields in backticks, and the first one named is the one to fix.
+    """
     key = str(item.get("key", ""))
-    return "" if key == "data" else key
+    if key not in {"", "data"}:
+        return key
+    named = _BACKTICKED.search(str(item.get("message", "")))
+    return named.group(1) if named else ""
+
+
+_BACKTICKED = re.compile(r"`([A-Za-z_][A-Za-z0-9_.\[\]]*)`")
 
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:

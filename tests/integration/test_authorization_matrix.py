@@ -16,7 +16,9 @@ What each cell must answer, from the route's guard (``requires(...).roles``) and
 - no token → 401 with a challenge, audited as ``unauthenticated``;
 - a role the guard does not admit → 403, audited as ``denied``;
 - an admitted role on a foreign object → 404 (audited as ``denied``), never 403, never
-  2xx; on a listing route (no object, only a filter) → 404 or 2xx;
+  2xx; on a listing route (no object, only a filter) → 404 or 2xx; where the foreign
+  id is in the body, not the URL (a ``body_reference`` row) → 422 naming the field,
+  audited as ``denied``;
 - an admitted role on a neighbour's object → 404 (audited) where the row confines the
   role to its own organisation, else as on its own object;
 - an admitted role on its own object, and an admin on any object → 2xx, no refusal;
@@ -59,6 +61,7 @@ ALLOWED = "2xx"
 UNAUTHENTICATED = "401"
 FORBIDDEN = "403"
 NOT_FOUND = "404"
+UNUSABLE = "422"
 HIDDEN = "404 or 2xx"
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -348,6 +351,7 @@ class Row:
     build: Build
     listing: bool  # no object, a filter at most: a foreign filter may answer 2xx
     own_organisation_only: frozenset[Role]  # on a neighbour's object these get 404
+    body_reference: bool  # the foreign id is in the body: 422, not 404
 
 
 TABLE: dict[Key, Row] = {}
@@ -360,11 +364,12 @@ def route(
     *,
     listing: bool = False,
     own_organisation_only: frozenset[Role] = frozenset(),
+    body_reference: bool = False,
 ) -> Callable[[Build], Build]:
     def register(build: Build) -> Build:
         assert (method, path) not in TABLE, f"two rows for {method} {path}"
         assert own_organisation_only <= roles - {Role.ADMIN}
-        TABLE[(method, path)] = Row(roles, build, listing, own_organisation_only)
+        TABLE[(method, path)] = Row(roles, build, listing, own_organisation_only, body_reference)
         return build
 
     return register
@@ -515,12 +520,12 @@ async def _get_product(client: Client, tenant: Tenant, role: Caller) -> Call:
 # offers
 
 
-@route("POST", "/v1/offers", ONLY_PRODUCER)
+@route("POST", "/v1/offers", ONLY_PRODUCER, body_reference=True)
 async def _create_offer(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(json=offer_body(tenant.world))
 
 
-@route("POST", "/v1/offers/bulk", ONLY_PRODUCER)
+@route("POST", "/v1/offers/bulk", ONLY_PRODUCER, body_reference=True)
 async def _create_offers(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(
         content=json.dumps([offer_body(tenant.world)]).encode(),
@@ -676,6 +681,8 @@ def expectation(row: Row, admitted: frozenset[Role], caller: Caller, target: str
         return ALLOWED
     if target == NEIGHBOUR:
         return NOT_FOUND if caller in row.own_organisation_only else ALLOWED
+    if row.body_reference:
+        return UNUSABLE
     return HIDDEN if row.listing else NOT_FOUND
 
 
@@ -756,7 +763,8 @@ async def _cell(
     if response.status_code == 401 and "www-authenticate" not in response.headers:
         problems.append(f"{who}: 401 without a WWW-Authenticate challenge")
     audited: list[tuple[str, str]] = []
-    if expected != ALLOWED and response.status_code in (401, 403, 404):
+    refused = (401, 403, 422 if expected == UNUSABLE else 404)
+    if expected != ALLOWED and response.status_code in refused:
         outcome = "unauthenticated" if response.status_code == 401 else "denied"
         audited = [(outcome, f"{key[0]} {path_format(key[1])}")]
     if refusals != audited:

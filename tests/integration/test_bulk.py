@@ -162,8 +162,14 @@ async def test_unreadable_csvs_are_refused_clearly(client: Client, admin_token: 
         content=_csv([*OFFER_HEADER, "owner"], [[*_offer_rows(world, 1)[0], "someone else"]]),
         headers=headers,
     )
-    assert extra.status_code == 422
-    assert extra.json()["errors"][0]["field"] == "owner"
+    assert extra.status_code == 400  # the whole file: told once, with the columns it takes
+    assert extra.json()["detail"].startswith("unknown column(s) 'owner'; the columns are: ")
+    assert "pickup_lat" in extra.json()["detail"]
+    as_text = await client.post(
+        "/v1/offers/bulk", content=b"a,b\n1,2\n", headers={**headers, "Content-Type": "text/plain"}
+    )
+    assert as_text.status_code == 415
+    assert "text/csv" in as_text.json()["detail"]
 
 
 async def test_coop_replaces_its_lines_from_a_spreadsheet(client: Client, admin_token: str) -> None:

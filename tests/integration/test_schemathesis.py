@@ -45,8 +45,9 @@ def api_url(
         yield url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def world(api_url: str, admin_token: str) -> World:
+    """A fresh network per role: one role's run may revoke tokens another role uses."""
     async with httpx.AsyncClient(base_url=api_url) as http:
         return await build_world(cast(Client, http), admin_token)
 
@@ -61,6 +62,8 @@ def test_schema_holds_for(role: str, api_url: str, world: World, tmp_path: Path)
     }[role]
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
+        "--config-file",
+        str(Path(__file__).with_name("schemathesis.toml")),
         "run",
         f"{api_url}/schema/openapi.json",
         "--checks",

@@ -54,6 +54,11 @@ def _without(body: dict[str, Any], key: str) -> dict[str, Any]:
             "before",
         ),
         (lambda b: {**b, "note": "nul\u0000byte"}, "note", "NUL"),
+        (
+            lambda b: {**b, "valid_from": "2030-01-02", "valid_until": "2030-01-01"},
+            "valid_from",
+            "",
+        ),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )
@@ -83,3 +88,46 @@ async def test_malformed_json_and_oversized_bodies_are_refused(
     )
     assert too_big.status_code == 413
     assert too_big.json()["status"] == 413
+
+
+async def test_a_body_naming_another_tenants_object_is_422_and_audited(
+    client: Client, admin_token: str, pool: Pool
+) -> None:
+    """404 belongs to the URL's resource; a foreign id in the body is unusable content."""
+    uppsala = await build_world(client, admin_token)
+    gavle = await build_world(client, admin_token)
+    path = f"/v1/networks/{uppsala.network['id']}/members"
+    async with pool.acquire() as conn:
+        mark = await conn.fetchval("SELECT max(id) FROM audit_log")
+    foreign = await client.post(
+        path, json={"organisation_id": gavle.producer_id}, headers=bearer(uppsala.coordinator)
+    )
+    missing = await client.post(
+        path,
+        json={"organisation_id": "00000000-0000-4000-8000-000000000000"},
+        headers=bearer(uppsala.coordinator),
+    )
+    async with pool.acquire() as conn:
+        audited = await conn.fetch(
+            "SELECT outcome, action FROM audit_log WHERE id > $1 ORDER BY id", mark
+        )
+    assert foreign.status_code == missing.status_code == 422
+    assert foreign.json()["detail"] == missing.json()["detail"] == "no such organisation"
+    assert foreign.json()["field"] == "organisation_id"
+    assert [tuple(row) for row in audited] == [("denied", "POST /v1/networks/{network_id}/members")]
+
+
+async def test_creates_answer_201_with_location_and_etag_of_the_stored_object(
+    client: Client, world: World
+) -> None:
+    created = await client.post(
+        "/v1/offers", json=offer_body(world), headers=bearer(world.producer)
+    )
+    assert created.status_code == 201
+    read = await client.get(created.headers["location"], headers=bearer(world.producer))
+    assert read.json() == created.json()
+    assert read.headers["etag"] == created.headers["etag"]
+    network = await client.get(
+        f"/v1/networks/{world.network['id']}", headers=bearer(world.coordinator)
+    )
+    assert network.json()["hub"]["address"] == "Boländerna"  # kept, as sent

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import ANYONE, MANAGERS
+from services.api.conditional import CREATED_HEADERS, created
 from services.api.cycles.schemas import CycleIn, CycleOut
 from services.api.cycles.service import CycleService
 from services.api.deps import CurrentActor, service
@@ -19,15 +20,21 @@ class CycleController(Controller):
     tags = ["cycles"]
     dependencies = {"cycles": service(CycleService)}
 
-    @post("/networks/{network_id:uuid}/cycles", guards=[MANAGERS], summary="Open a cycle")
+    @post(
+        "/networks/{network_id:uuid}/cycles",
+        guards=[MANAGERS],
+        summary="Open a cycle",
+        response_headers=CREATED_HEADERS,
+    )
     async def create(
         self,
         network_id: FromPath[UUID],
         data: JSONBody[CycleIn],
         actor: CurrentActor,
         cycles: Cycles,
-    ) -> CycleOut:
-        return await cycles.create(actor, network_id, data)
+    ) -> Response[CycleOut]:
+        cycle = await cycles.create(actor, network_id, data)
+        return created(cycle, f"/v1/cycles/{cycle.id}", cycle.version)
 
     @get(
         "/networks/{network_id:uuid}/cycles",

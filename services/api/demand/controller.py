@@ -9,10 +9,10 @@ from litestar.params import FromPath, JSONBody
 
 from services.api.auth.actor import Role
 from services.api.auth.guards import COOPS, requires
-from services.api.bulk import UploadOperation
-from services.api.conditional import ETAG_HEADER, IfMatch, with_etag
+from services.api.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
 from services.api.demand.schemas import DemandRoundIn, DemandRoundOut
 from services.api.demand.service import DemandService
+from services.api.demand.upload import DemandUploadOperation
 from services.api.deps import CurrentActor, service
 
 Demand = NamedDependency[DemandService]
@@ -27,7 +27,7 @@ class DemandController(Controller):
     @post(
         "/cycles/{cycle_id:uuid}/demand-rounds",
         guards=[COOPS],
-        response_headers=ETAG_HEADER,
+        response_headers=CREATED_HEADERS,
         summary="Submit your co-op's demand round for a cycle",
     )
     async def create(
@@ -37,8 +37,8 @@ class DemandController(Controller):
         actor: CurrentActor,
         demand: Demand,
     ) -> Response[DemandRoundOut]:
-        created = await demand.create(actor, cycle_id, data.lines)
-        return with_etag(created, created.version, status_code=201)
+        demand_round = await demand.create(actor, cycle_id, data.lines)
+        return created(demand_round, f"/v1/demand-rounds/{demand_round.id}", demand_round.version)
 
     @get(
         "/cycles/{cycle_id:uuid}/demand-rounds",
@@ -83,7 +83,7 @@ class DemandController(Controller):
         "/demand-rounds/{round_id:uuid}/lines/upload",
         guards=[COOPS],
         response_headers=ETAG_HEADER,
-        operation_class=UploadOperation,
+        operation_class=DemandUploadOperation,
         summary="Replace all lines from a CSV or JSON array, all or none (needs If-Match)",
     )
     async def upload_lines(

@@ -1,16 +1,11 @@
-"""Reading a co-op's demand upload: CSV columns or JSON objects → ``DemandLineIn`` rows.
-
-CSV columns: ``product`` (the product's name in the cycle's network, or its id),
-``firm_quantity``, and optionally ``tolerance``, ``max_unit_price_ore``,
-``deliver_from`` / ``deliver_until`` (HH:MM).
-"""
+"""Reading a co-op's demand upload: CSV columns or JSON objects → ``DemandLineIn`` rows."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-from services.api.bulk import InvalidRowError, convert_rows, read_rows, refuse
+from services.api.bulk import InvalidRowError, UploadOperation, convert_rows, read_rows, refuse
 from services.api.demand.schemas import DemandLineIn
 
 CSV_COLUMNS = frozenset(
@@ -25,10 +20,23 @@ CSV_COLUMNS = frozenset(
 )
 
 
+CSV_HELP = (
+    "CSV columns, one line per row: `product` (the product's name in the cycle's network, "
+    "or its id), `firm_quantity`; optional: `tolerance`, `max_unit_price_ore`, "
+    "`deliver_from` and `deliver_until` (HH:MM). JSON items are lines exactly as "
+    "`PUT /v1/demand-rounds/{round_id}/lines` takes them."
+)
+
+
+class DemandUploadOperation(UploadOperation):
+    csv_columns = CSV_HELP
+    json_item = DemandLineIn
+
+
 def read_lines(
     body: bytes, content_type: str, product_names: dict[str, UUID]
 ) -> list[DemandLineIn]:
-    rows = read_rows(body, content_type)
+    rows = read_rows(body, content_type, CSV_COLUMNS)
     if "json" in content_type:
         lines, errors = convert_rows(rows, DemandLineIn, lambda row: row)
     else:
@@ -40,9 +48,6 @@ def read_lines(
 
 
 def _shape_csv_row(row: dict[str, Any], product_names: dict[str, UUID]) -> dict[str, Any]:
-    unknown = set(row) - CSV_COLUMNS
-    if unknown:
-        raise InvalidRowError(sorted(unknown)[0], "unknown column")
     product = row.get("product", "")
     try:
         product_id: UUID | None = UUID(product)

@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import ADMINS, ANYONE, MANAGERS
-from services.api.conditional import ETAG_HEADER, IfMatch, with_etag
+from services.api.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
 from services.api.deps import CurrentActor, service
 from services.api.networks.schemas import (
     MemberIn,
@@ -27,11 +27,12 @@ class NetworkController(Controller):
     tags = ["networks"]
     dependencies = {"networks": service(NetworkService)}
 
-    @post(guards=[ADMINS], summary="Create a network (admin)")
+    @post(guards=[ADMINS], summary="Create a network (admin)", response_headers=CREATED_HEADERS)
     async def create(
         self, data: JSONBody[NetworkIn], actor: CurrentActor, networks: Networks
-    ) -> NetworkOut:
-        return await networks.create(actor, data)
+    ) -> Response[NetworkOut]:
+        network = await networks.create(actor, data)
+        return created(network, f"/v1/networks/{network.id}", network.version)
 
     @get(guards=[ANYONE], summary="Networks you belong to (admins: all)")
     async def list_networks(self, actor: CurrentActor, networks: Networks) -> list[NetworkOut]:

@@ -26,9 +26,11 @@ from shared.db import organisations as organisations_db
 from shared.db.pool import Conn
 from shared.errors import (
     ConflictError,
+    ForeignReferenceError,
     NotFoundError,
     PreconditionFailedError,
     TenantDeniedError,
+    UnprocessableError,
 )
 
 
@@ -110,11 +112,10 @@ class NetworkService:
         """Coordinators add organisations they already work with; admins add any."""
         await self.managed(actor, network_id)
         organisation = await organisations_db.select_organisation(self.conn, data.organisation_id)
-        shares = organisation is not None and (
-            actor.is_admin or any(actor.coordinates(n) for n in organisation["network_ids"])
-        )
-        if not shares:
-            raise TenantDeniedError("no such organisation")
+        if organisation is None:
+            raise UnprocessableError("no such organisation", field="organisation_id")
+        if not (actor.is_admin or any(actor.coordinates(n) for n in organisation["network_ids"])):
+            raise ForeignReferenceError("no such organisation", field="organisation_id")
         async with self.conn.transaction():
             await networks_db.insert_membership(self.conn, network_id, data.organisation_id)
             await record(
@@ -177,11 +178,16 @@ def _columns(data: NetworkIn) -> dict[str, Any]:
         **msgspec.structs.asdict(data),
         "hub_lat": data.hub.lat if data.hub else None,
         "hub_lon": data.hub.lon if data.hub else None,
+        "hub_address": data.hub.address if data.hub else "",
     }
 
 
 def network_out(row: asyncpg.Record) -> NetworkOut:
-    hub = None if row["hub_lat"] is None else Location(lat=row["hub_lat"], lon=row["hub_lon"])
+    hub = (
+        None
+        if row["hub_lat"] is None
+        else Location(lat=row["hub_lat"], lon=row["hub_lon"], address=row["hub_address"])
+    )
     return NetworkOut(
         id=row["id"],
         name=row["name"],

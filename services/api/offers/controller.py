@@ -9,11 +9,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.api.auth.guards import ANYONE, PRODUCERS
-from services.api.bulk import BulkResult, UploadOperation
-from services.api.conditional import ETAG_HEADER, IfMatch, with_etag
+from services.api.bulk import BulkResult
+from services.api.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
 from services.api.deps import CurrentActor, service
 from services.api.offers.schemas import OfferIn, OfferOut, OfferPage, OfferPatch
 from services.api.offers.service import OfferFilters, OfferService
+from services.api.offers.upload import OfferUploadOperation
 
 Offers = NamedDependency[OfferService]
 MaybeId = Annotated[UUID | None, QueryParameter()]
@@ -24,17 +25,17 @@ class OfferController(Controller):
     tags = ["offers"]
     dependencies = {"offers": service(OfferService)}
 
-    @post(guards=[PRODUCERS], summary="Post an offer", response_headers=ETAG_HEADER)
+    @post(guards=[PRODUCERS], summary="Post an offer", response_headers=CREATED_HEADERS)
     async def create(
         self, data: JSONBody[OfferIn], actor: CurrentActor, offers: Offers
     ) -> Response[OfferOut]:
         offer = await offers.create(actor, data)
-        return with_etag(offer, offer.version, status_code=201)
+        return created(offer, f"/v1/offers/{offer.id}", offer.version)
 
     @post(
         "/bulk",
         guards=[PRODUCERS],
-        operation_class=UploadOperation,
+        operation_class=OfferUploadOperation,
         summary="Upload offers as CSV or a JSON array, all or none",
     )
     async def create_many(

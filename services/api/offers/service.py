@@ -30,6 +30,7 @@ from shared.db import offers as offers_db
 from shared.db.pool import Conn
 from shared.errors import (
     ConflictError,
+    ForeignReferenceError,
     InvalidParameterError,
     NotFoundError,
     PreconditionFailedError,
@@ -176,17 +177,17 @@ class OfferService:
         return ids
 
     async def _check_listings(self, actor: Actor, offers: list[OfferIn]) -> list[RowError]:
-        """Each listing of a product of its network; listing in a foreign network is a 404.
+        """Each listing of a product of its network, in a network of the producer's.
 
-        A network the producer is not in answers like one that doesn't exist, audited,
-        for one offer or a whole upload alike.
+        A network the producer is not in answers 422 like one that doesn't exist,
+        audited, for one offer or a whole upload alike.
         """
         for number, offer in enumerate(offers, start=1):
             for index, listing in enumerate(offer.listings):
                 if listing.network_id not in actor.network_ids:
-                    raise TenantDeniedError(
-                        "no such network", row=number, field=f"listings[{index}].network_id"
-                    )
+                    field = f"listings[{index}].network_id"
+                    where = {"row": number} if len(offers) > 1 else {}
+                    raise ForeignReferenceError("no such network", field=field, **where)
         product_ids = list({listing.product_id for offer in offers for listing in offer.listings})
         rows = await self.conn.fetch(PRODUCT_NETWORKS, product_ids)
         product_network = {row["id"]: row["network_id"] for row in rows}

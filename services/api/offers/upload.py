@@ -1,17 +1,11 @@
-"""Reading a producer's offer upload: CSV columns or JSON objects → ``OfferIn`` rows.
-
-CSV columns: ``network_id``, ``product`` (the product's name in that network, or its
-id), ``pack_units``, ``packs_available``, ``price_per_pack_ore``, ``valid_from``,
-``valid_until`` (YYYY-MM-DD), ``pickup_lat``, ``pickup_lon``, and optionally
-``pickup_address``, ``pickup_opens`` / ``pickup_closes`` (HH:MM) and ``note``.
-"""
+"""Reading a producer's offer upload: CSV columns or JSON objects → ``OfferIn`` rows."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-from services.api.bulk import InvalidRowError, convert_rows, read_rows, refuse
+from services.api.bulk import InvalidRowError, UploadOperation, convert_rows, read_rows, refuse
 from services.api.offers.schemas import OfferIn
 from shared.db import products as products_db
 from shared.db.pool import Conn
@@ -35,11 +29,25 @@ CSV_COLUMNS = frozenset(
 )
 
 
+CSV_HELP = (
+    "CSV columns, one offer per row listed in one network: `network_id`, `product` (the "
+    "product's name in that network, or its id), `pack_units`, `packs_available`, "
+    "`price_per_pack_ore`, `valid_from` and `valid_until` (YYYY-MM-DD), `pickup_lat`, "
+    "`pickup_lon`; optional: `pickup_address`, `pickup_opens` and `pickup_closes` (HH:MM), "
+    "`note`. JSON items are offers exactly as `POST /v1/offers` takes them."
+)
+
+
+class OfferUploadOperation(UploadOperation):
+    csv_columns = CSV_HELP
+    json_item = OfferIn
+
+
 async def read_offers(
     conn: Conn, body: bytes, content_type: str, own_networks: frozenset[UUID]
 ) -> list[OfferIn]:
     """Parse and shape every row; product names resolve only in ``own_networks``."""
-    rows = read_rows(body, content_type)
+    rows = read_rows(body, content_type, CSV_COLUMNS)
     if "json" in content_type:
         offers, errors = convert_rows(rows, OfferIn, lambda row: row)
     else:
@@ -54,7 +62,7 @@ async def _product_names(
 ) -> dict[UUID, dict[str, UUID]]:
     """Name → id per network the rows name, looked up only in the producer's own networks.
 
-    A foreign network is left out here; the listing check answers it with a 404.
+    A foreign network is left out here; the listing check refuses it (422, audited).
     """
     named = {_uuid(row.get("network_id")) for row in rows}
     return {
@@ -65,15 +73,12 @@ async def _product_names(
 
 
 def _shape_csv_row(row: dict[str, Any], names: dict[UUID, dict[str, UUID]]) -> dict[str, Any]:
-    unknown = set(row) - CSV_COLUMNS
-    if unknown:
-        raise InvalidRowError(sorted(unknown)[0], "unknown column")
     network_id = _uuid(row.get("network_id"))
     if network_id is None:
         raise InvalidRowError("network_id", "needs the id of one of your networks")
     product = row.get("product", "")
     product_id: UUID | None
-    if network_id not in names:  # not the producer's: the listing check answers 404
+    if network_id not in names:  # not the producer's: the listing check refuses it
         product_id = _uuid(product) or UUID(int=0)
     else:
         product_id = _uuid(product) or names[network_id].get(product.lower())

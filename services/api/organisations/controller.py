@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.api.auth.guards import ANYONE, MANAGERS
-from services.api.conditional import ETAG_HEADER, IfMatch, with_etag
+from services.api.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
 from services.api.deps import CurrentActor, service
 from services.api.organisations.schemas import (
     OrganisationIn,
@@ -26,11 +26,16 @@ class OrganisationController(Controller):
     tags = ["organisations"]
     dependencies = {"organisations": service(OrganisationService)}
 
-    @post(guards=[MANAGERS], summary="Create an organisation in your networks")
+    @post(
+        guards=[MANAGERS],
+        summary="Create an organisation in your networks",
+        response_headers=CREATED_HEADERS,
+    )
     async def create(
         self, data: JSONBody[OrganisationIn], actor: CurrentActor, organisations: Organisations
-    ) -> OrganisationOut:
-        return await organisations.create(actor, data)
+    ) -> Response[OrganisationOut]:
+        organisation = await organisations.create(actor, data)
+        return created(organisation, f"/v1/organisations/{organisation.id}", organisation.version)
 
     @get(guards=[ANYONE], summary="Organisations you share a network with")
     async def list_organisations(

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import ANYONE, MANAGERS
+from services.api.conditional import CREATED_HEADERS, created
 from services.api.deps import CurrentActor, service
 from services.api.products.schemas import ProductIn, ProductOut
 from services.api.products.service import ProductService
@@ -23,6 +24,7 @@ class ProductController(Controller):
         "/networks/{network_id:uuid}/products",
         guards=[MANAGERS],
         summary="Add a product to the network's catalogue",
+        response_headers=CREATED_HEADERS[1:],
     )
     async def create(
         self,
@@ -30,8 +32,9 @@ class ProductController(Controller):
         data: JSONBody[ProductIn],
         actor: CurrentActor,
         products: Products,
-    ) -> ProductOut:
-        return await products.create(actor, network_id, data)
+    ) -> Response[ProductOut]:
+        product = await products.create(actor, network_id, data)
+        return created(product, f"/v1/products/{product.id}")
 
     @get("/networks/{network_id:uuid}/products", guards=[ANYONE], summary="The network's catalogue")
     async def list_products(
