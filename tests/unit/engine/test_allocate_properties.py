@@ -1,0 +1,135 @@
+"""Rules 1-3 and 5 and determinism, on thousands of random small networks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.matcher.engine import AllocationProblem, DemandLine, Offer, allocate
+from tests.unit.engine.checker import broken_rules, max_firm_fill_single_units
+
+DAY = dt.date(2026, 12, 3)
+PRODUCTS = [uuid.UUID(int=1000 + n) for n in range(2)]
+PRODUCERS = [uuid.UUID(int=2000 + n) for n in range(3)]
+COOPS = [uuid.UUID(int=3000 + n) for n in range(4)]
+
+
+@st.composite
+def offers(draw: st.DrawFn, *, pack_units: st.SearchStrategy[int], any_validity: bool) -> Offer:
+    shift = draw(st.sampled_from([0, 0, 0, -3, 3])) if any_validity else 0
+    return Offer(
+        id=uuid.UUID(int=draw(st.integers(1, 10**9))),
+        producer_id=draw(st.sampled_from(PRODUCERS)),
+        product_id=draw(st.sampled_from(PRODUCTS)),
+        pack_units=draw(pack_units),
+        packs_available=draw(st.integers(0, 5)),
+        price_per_pack_ore=draw(st.integers(0, 20_000)),
+        valid_from=DAY + dt.timedelta(days=shift - 1 if shift <= 0 else shift),
+        valid_until=DAY + dt.timedelta(days=shift + 1 if shift >= 0 else shift),
+        temperature=draw(st.sampled_from(["ambient", "ambient", "chilled"])),
+        grams_per_unit=draw(st.integers(0, 2000)),
+    )
+
+
+@st.composite
+def lines(draw: st.DrawFn, *, tolerance: st.SearchStrategy[int], priced: bool) -> DemandLine:
+    return DemandLine(
+        id=uuid.UUID(int=draw(st.integers(1, 10**9))),
+        coop_id=draw(st.sampled_from(COOPS)),
+        product_id=draw(st.sampled_from(PRODUCTS)),
+        firm_quantity=draw(st.integers(1, 40)),
+        tolerance=draw(tolerance),
+        max_unit_price_ore=draw(st.none() | st.integers(0, 3000)) if priced else None,
+        temperature=draw(st.sampled_from(["ambient", "ambient", "chilled"])),
+    )
+
+
+PACK_UNITS = st.integers(1, 12)
+TOLERANCE = st.integers(0, 6)
+
+
+def problems(
+    *,
+    pack_units: st.SearchStrategy[int] = PACK_UNITS,
+    tolerance: st.SearchStrategy[int] = TOLERANCE,
+    priced: bool = True,
+    any_validity: bool = True,
+) -> st.SearchStrategy[AllocationProblem]:
+    return st.builds(
+        AllocationProblem,
+        delivery_date=st.just(DAY),
+        offers=st.lists(
+            offers(pack_units=pack_units, any_validity=any_validity),
+            max_size=6,
+            unique_by=lambda o: o.id,
+        ),
+        lines=st.lists(
+            lines(tolerance=tolerance, priced=priced),
+            min_size=1,
+            max_size=10,
+            unique_by=lambda line: line.id,
+        ),
+    )
+
+
+@settings(max_examples=2000, deadline=None)
+@given(problems())
+def test_every_allocation_keeps_rules_1_to_3(problem: AllocationProblem) -> None:
+    result = allocate(problem)
+    assert broken_rules(problem, result) == []
+    summary = result.summary
+    assert summary.firm_units_filled <= summary.firm_units_demanded
+    assert summary.lines_short == len(result.shortfalls)
+
+
+@settings(max_examples=500, deadline=None)
+@given(problems(), st.randoms(use_true_random=False))
+def test_the_same_problem_in_any_order_gives_the_same_result(
+    problem: AllocationProblem, shuffler: random.Random
+) -> None:
+    offers, lines = list(problem.offers), list(problem.lines)
+    shuffler.shuffle(offers)
+    shuffler.shuffle(lines)
+    shuffled = AllocationProblem(delivery_date=problem.delivery_date, offers=offers, lines=lines)
+    assert allocate(shuffled) == allocate(problem)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(problems(pack_units=st.just(1), tolerance=st.just(0)))
+def test_with_single_unit_packs_the_fill_is_the_maximum_flow(problem: AllocationProblem) -> None:
+    """Rule 4 where it can be checked exactly in a test: no pack effects at all."""
+    assert allocate(problem).summary.firm_units_filled == max_firm_fill_single_units(problem)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(problems(priced=False, any_validity=False, tolerance=st.just(0)))
+def test_short_supply_is_shared_pro_rata_to_firm_quantities(problem: AllocationProblem) -> None:
+    """Rule 5: where lines compete for the same offers and supply is short, each gets
+    its exact pro-rata share of what there is, rounded to a neighbouring integer."""
+    result = allocate(problem)
+    got: dict[uuid.UUID, int] = {}
+    for item in result.allocations:
+        got[item.line_id] = got.get(item.line_id, 0) + item.units
+    for product in PRODUCTS:
+        for temperature in ("ambient", "chilled"):
+            group = [
+                line
+                for line in problem.lines
+                if line.product_id == product and line.temperature == temperature
+            ]
+            supply = sum(
+                offer.pack_units * offer.packs_available
+                for offer in problem.offers
+                if offer.product_id == product and offer.temperature == temperature
+            )
+            demand = sum(line.firm_quantity for line in group)
+            if not group or supply >= demand:
+                continue
+            for line in group:
+                share = Fraction(line.firm_quantity * supply, demand)
+                assert abs(got.get(line.id, 0) - share) < 1, (line, share, got.get(line.id))
