@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from redis.exceptions import RedisError
 
@@ -25,3 +27,12 @@ async def connect_queue(settings: Settings) -> ArqRedis:
         raise ServiceUnavailableError(
             f"cannot reach Redis at {redact(settings.redis_url)}: {exc}"
         ) from exc
+
+
+MATCH_JOB = "match_cycle"
+
+
+async def enqueue_match(queue: ArqRedis, run_id: UUID) -> bool:
+    """Queue the run's job under the run's id: arq keeps one job per id, so a re-enqueue
+    of a run already queued or running is a no-op. False if it was already there."""
+    return await queue.enqueue_job(MATCH_JOB, str(run_id), _job_id=str(run_id)) is not None

@@ -35,6 +35,7 @@ from services.api.openapi import finish_openapi
 from services.api.organisations.controller import OrganisationController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.products.controller import ProductController
+from services.api.runs.controller import RunController
 from services.api.strict_body import strict_json_body
 from services.api.tokens.controller import TokenController
 from shared.db.pool import create_pool
@@ -75,6 +76,7 @@ CONTROLLERS = [
     OfferController,
     CycleController,
     DemandController,
+    RunController,
 ]
 
 

@@ -38,3 +38,12 @@ def service(cls: Callable[[Conn], S]) -> Provide:
 
 
 CurrentActor = NamedDependency[Actor]
+
+
+def queue_service(cls: Callable[[Conn, Any], S]) -> Provide:
+    """Provide ``cls(conn, queue)`` per request, for services that queue jobs."""
+
+    def build(conn: NamedDependency[Conn], state: State) -> S:
+        return cls(conn, state.queue)
+
+    return Provide(build, sync_to_thread=False)

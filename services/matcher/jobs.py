@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TypedDict
+from uuid import UUID
 
+from arq.connections import ArqRedis
+
+from services.matcher.matching import run_match
+from shared.db import cycles as cycles_db
+from shared.db import runs as runs_db
 from shared.db.pool import Pool
+from shared.queue import enqueue_match
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# A run queued or running without progress for this long has probably lost its job.
+STALE_RUN_S = 120
 
 
 class WorkerContext(TypedDict):
-    """What ``build_worker``'s start-up puts in every job's ``ctx``."""
+    """What ``build_worker``'s start-up puts in every job's ``ctx`` (arq adds ``redis``)."""
 
     settings: Settings
     pool: Pool
     worker_name: str
+    redis: ArqRedis
 
 
 SCHEMA_VERSION = """
@@ -31,3 +45,30 @@ async def self_check(ctx: WorkerContext) -> dict[str, str]:
         "postgres": str(server_version),
         "schema_version": str(schema_version),
     }
+
+
+async def match_cycle(ctx: WorkerContext, run_id: str) -> str:
+    """Compute and store one match run. Safe to run more than once."""
+    return await run_match(ctx["pool"], ctx["settings"], UUID(run_id))
+
+
+async def close_due_cycles(ctx: WorkerContext) -> int:
+    """Close the cycles whose deadline passed, each with its first run, and queue them."""
+    async with ctx["pool"].acquire() as conn, conn.transaction():
+        closed = await cycles_db.close_due_cycles(conn)
+        runs = [
+            await runs_db.insert_run(conn, row["id"], row["network_id"], None, {}) for row in closed
+        ]
+    for run in runs:
+        await enqueue_match(ctx["redis"], run["id"])
+    return len(runs)
+
+
+async def requeue_stale_runs(ctx: WorkerContext) -> int:
+    """PostgreSQL is the record, Redis may lose a job: queue again what looks lost."""
+    async with ctx["pool"].acquire() as conn:
+        stale = await runs_db.select_stale_runs(conn, STALE_RUN_S)
+    requeued = [run_id for run_id in stale if await enqueue_match(ctx["redis"], run_id)]
+    if requeued:
+        log.warning("re-queued %d run(s) whose jobs were lost: %s", len(requeued), requeued)
+    return len(requeued)

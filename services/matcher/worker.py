@@ -13,16 +13,24 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from arq.constants import health_check_key_suffix
+from arq.cron import cron
 from arq.typing import WorkerCoroutine
 from arq.worker import Worker, func
 
-from services.matcher.jobs import self_check
+from services.matcher.jobs import (
+    close_due_cycles,
+    match_cycle,
+    requeue_stale_runs,
+    self_check,
+)
 from shared.db.pool import Pool, create_pool
-from shared.queue import connect_queue, redis_settings
+from shared.queue import MATCH_JOB, connect_queue, redis_settings
 from shared.settings import Settings
 
 HEALTH_CHECK_INTERVAL_S = 10
 SHUTDOWN_GRACE_S = 30
+MATCH_TIMEOUT_S = 600
+EVERY_15_S = {0, 15, 30, 45}
 
 
 def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -> Worker:
@@ -39,7 +47,15 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             await pool.close()
 
     options: dict[str, Any] = {
-        "functions": [func(_job(self_check), name="self_check", timeout=30, max_tries=1)],
+        "functions": [
+            func(_job(self_check), name="self_check", timeout=30, max_tries=1),
+            # retried if a worker dies mid-run; the run itself records domain failures
+            func(_job(match_cycle), name=MATCH_JOB, timeout=MATCH_TIMEOUT_S, max_tries=5),
+        ],
+        "cron_jobs": [
+            cron(_job(close_due_cycles), second=EVERY_15_S, run_at_startup=True),
+            cron(_job(requeue_stale_runs), second=EVERY_15_S, run_at_startup=True),
+        ],
         "queue_name": settings.queue_name,
         "redis_settings": redis_settings(settings),
         "on_startup": startup,

@@ -29,6 +29,12 @@ UPDATE cycle SET state = $3, version = version + 1, updated_at = now()
 WHERE id = $1 AND state = any($2::text[])
 RETURNING {CYCLE_COLUMNS}"""
 
+# Open cycles whose demand deadline has passed, closed in one statement.
+CLOSE_DUE_CYCLES = f"""
+UPDATE cycle SET state = 'closed', version = version + 1, updated_at = now()
+WHERE state = 'open' AND closes_at <= now()
+RETURNING {CYCLE_COLUMNS}"""
+
 
 async def insert_cycle(
     conn: Conn,
@@ -54,3 +60,7 @@ async def set_cycle_state(
     conn: Conn, cycle_id: UUID, from_states: list[str], to_state: str
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(SET_CYCLE_STATE, cycle_id, from_states, to_state)
+
+
+async def close_due_cycles(conn: Conn) -> list[asyncpg.Record]:
+    return await conn.fetch(CLOSE_DUE_CYCLES)

@@ -37,6 +37,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -45,6 +46,7 @@ from litestar.testing import AsyncTestClient
 
 from services.api.app import create_app
 from services.api.auth.actor import Role
+from services.matcher.matching import run_match
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.conftest import Client
@@ -91,6 +93,8 @@ class Tenant:
     coordinator_id: str
     offer_id: str  # the producer's offer, listed in the network
     round_id: str  # the co-op's demand round in the network's open cycle
+    matched_cycle_id: str  # a second cycle, closed and matched
+    run_id: str  # its match run, proposed
     ids: frozenset[str]  # every id above
 
     @property
@@ -153,6 +157,8 @@ async def tenants(settings: Settings, pool: Pool, admin_token: str) -> Tenants:
         )
         neighbour_world, coordinator_id = await _neighbours(client, own_world)
         neighbour = await _tenant(client, NEIGHBOUR, neighbour_world, coordinator_id)
+    for tenant in (own, foreign, neighbour):  # the matcher's part, as a worker would do it
+        assert await run_match(pool, settings, UUID(tenant.run_id)) == "stored"
     return Tenants(own=own, neighbour=neighbour, foreign=foreign)
 
 
@@ -208,7 +214,10 @@ async def _tenant(client: Client, label: str, world: World, coordinator_id: str)
         ),
         201,
     )
+    matched_cycle, run_id = await _matched_cycle(client, world)
     ids = {
+        matched_cycle,
+        run_id,
         world.network["id"],
         coordinator_id,
         world.producer_id,
@@ -218,7 +227,45 @@ async def _tenant(client: Client, label: str, world: World, coordinator_id: str)
         demand["id"],
         *(product["id"] for product in world.products.values()),
     }
-    return Tenant(label, world, coordinator_id, offer["id"], demand["id"], frozenset(ids))
+    return Tenant(
+        label,
+        world,
+        coordinator_id,
+        offer["id"],
+        demand["id"],
+        matched_cycle,
+        run_id,
+        frozenset(ids),
+    )
+
+
+async def _matched_cycle(client: Client, world: World) -> tuple[str, str]:
+    """A cycle with a line of demand, closed by its coordinator: its first run is queued."""
+    now = dt.datetime.now(dt.UTC)
+    cycle = await ok(
+        await client.post(
+            f"/v1/networks/{world.network['id']}/cycles",
+            json={
+                "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
+                "closes_at": (now + dt.timedelta(days=1)).isoformat(),
+                "delivery_date": (now + dt.timedelta(days=3)).date().isoformat(),
+            },
+            headers=bearer(world.coordinator),
+        ),
+        201,
+    )
+    await ok(
+        await client.post(
+            f"/v1/cycles/{cycle['id']}/demand-rounds",
+            json={"lines": [{"product_id": world.products["Morötter"]["id"], "firm_quantity": 10}]},
+            headers=bearer(world.coop),
+        ),
+        201,
+    )
+    path = f"/v1/cycles/{cycle['id']}"
+    await ok(await client.post(path + "/close", headers=bearer(world.coordinator)))
+    (run,) = await ok(await client.get(path + "/runs", headers=bearer(world.coordinator)))
+    return str(cycle["id"]), str(run["id"])
 
 
 async def _organisation(client: Client, issuer: str, kind: str, name: str, network: str) -> str:
@@ -489,6 +536,34 @@ async def _list_tokens(client: Client, tenant: Tenant, role: Caller) -> Call:
 @route("DELETE", "/v1/tokens/{token_id:uuid}", EVERYONE, own_organisation_only=ORGANISATIONS)
 async def _revoke_token(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"token_id": await _token_id(client, tenant, role)})
+
+
+# match runs
+
+
+@route("GET", "/v1/cycles/{cycle_id:uuid}/runs", MANAGERS)
+async def _list_runs(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"cycle_id": tenant.matched_cycle_id})
+
+
+@route("POST", "/v1/cycles/{cycle_id:uuid}/runs", MANAGERS)
+async def _rerun(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"cycle_id": tenant.matched_cycle_id}, json={"exclude_coops": []})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}", MANAGERS)
+async def _get_run(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/result", MANAGERS)
+async def _get_run_result(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/events", MANAGERS)
+async def _follow_run(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id})
 
 
 # products

@@ -39,9 +39,12 @@ def api_url(
         "SAMLAST_API_PORT": str(port),
         "SAMLAST_RATE_LIMIT_PER_MINUTE": "1000000",
     }
-    with samlast_process(["api"], env, logs / "api.log") as api:
+    with (
+        samlast_process(["worker"], env, logs / "worker.log") as worker,
+        samlast_process(["api"], env, logs / "api.log") as api,
+    ):  # a real matcher too: runs that Schemathesis starts finish, and their streams end
         url = f"http://127.0.0.1:{port}"
-        wait_for_health(url, {"api": api}, logs, need_worker=False)
+        wait_for_health(url, {"api": api, "worker": worker}, logs)
         yield url
 
 

@@ -10,7 +10,7 @@ from services.api.auth.guards import ANYONE, MANAGERS
 from services.api.conditional import CREATED_HEADERS, created
 from services.api.cycles.schemas import CycleIn, CycleOut
 from services.api.cycles.service import CycleService
-from services.api.deps import CurrentActor, service
+from services.api.deps import CurrentActor, queue_service
 
 Cycles = NamedDependency[CycleService]
 
@@ -18,7 +18,7 @@ Cycles = NamedDependency[CycleService]
 class CycleController(Controller):
     path = "/v1"
     tags = ["cycles"]
-    dependencies = {"cycles": service(CycleService)}
+    dependencies = {"cycles": queue_service(CycleService)}
 
     @post(
         "/networks/{network_id:uuid}/cycles",

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from uuid import UUID
 
 import asyncpg
+from arq.connections import ArqRedis
+from redis.exceptions import RedisError
 
 from services.api.audit import record
 from services.api.auth.actor import Actor
 from services.api.cycles.schemas import CycleIn, CycleOut
 from shared.db import cycles as cycles_db
 from shared.db import networks as networks_db
+from shared.db import runs as runs_db
 from shared.db.pool import Conn
 from shared.errors import ConflictError, NotFoundError, TenantDeniedError
+from shared.queue import enqueue_match
+
+log = logging.getLogger(__name__)
 
 # action -> (states it may start from, state it leads to)
 TRANSITIONS = {
@@ -23,8 +30,9 @@ TRANSITIONS = {
 
 
 class CycleService:
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, conn: Conn, queue: ArqRedis | None = None) -> None:
         self.conn = conn
+        self.queue = queue
 
     async def create(self, actor: Actor, network_id: UUID, data: CycleIn) -> CycleOut:
         if await networks_db.select_network(self.conn, network_id) is None:
@@ -51,16 +59,24 @@ class CycleService:
         return cycle_out(await self.visible(actor, cycle_id))
 
     async def transition(self, actor: Actor, cycle_id: UUID, action: str) -> CycleOut:
+        """Close (and queue its first match run) or cancel (and cancel its runs)."""
         cycle = await self.visible(actor, cycle_id)
         if not actor.coordinates(cycle["network_id"]):
             raise TenantDeniedError("no such cycle")
         from_states, to_state = TRANSITIONS[action]
+        run = None
         async with self.conn.transaction():
             row = await cycles_db.set_cycle_state(self.conn, cycle_id, from_states, to_state)
             if row is None:
                 raise ConflictError(
                     f"a {cycle['state']} cycle can't be {to_state}", state=cycle["state"]
                 )
+            if action == "close":
+                run = await runs_db.insert_run(
+                    self.conn, cycle_id, cycle["network_id"], actor.user_id, {}
+                )
+            else:
+                await runs_db.cancel_cycle_runs(self.conn, cycle_id)
             await record(
                 self.conn,
                 actor,
@@ -68,7 +84,10 @@ class CycleService:
                 "cycle",
                 cycle_id,
                 network_id=cycle["network_id"],
+                detail={"run_id": str(run["id"])} if run else None,
             )
+        if run is not None:
+            await queue_run(self.queue, run["id"])
         return cycle_out(row)
 
     async def visible(self, actor: Actor, cycle_id: UUID, *, lock: bool = False) -> asyncpg.Record:
@@ -78,6 +97,16 @@ class CycleService:
         if not actor.member_of(row["network_id"]):
             raise TenantDeniedError("no such cycle")
         return row
+
+
+async def queue_run(queue: ArqRedis | None, run_id: UUID) -> None:
+    """Queue a committed run; if Redis is away, the matcher's sweep queues it later."""
+    if queue is None:
+        return
+    try:
+        await enqueue_match(queue, run_id)
+    except (OSError, RedisError):
+        log.warning("could not queue run %s now; the matcher's sweep will", run_id)
 
 
 def accepting_demand(row: asyncpg.Record, now: dt.datetime | None = None) -> bool:

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+from services.api.types import Input
+
+RunState = Literal[
+    "queued",
+    "running",
+    "proposed",
+    "failed",
+    "approved",
+    "published",
+    "rejected",
+    "superseded",
+    "cancelled",
+]
+Ids = Annotated[list[UUID], msgspec.Meta(max_length=10_000)]
+
+
+class RunSummary(msgspec.Struct, kw_only=True):
+    firm_units_demanded: int
+    firm_units_filled: int
+    tolerance_units: int
+    packs_bought: int
+    goods_cost_ore: int
+    transport_estimate_ore: int
+    lines_filled: int
+    lines_short: int
+
+
+class RunOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    cycle_id: UUID
+    network_id: UUID
+    run_version: int
+    state: RunState
+    stage: str
+    percent: int
+    attempts: int
+    exclude_offers: list[UUID]
+    exclude_coops: list[UUID]
+    summary: RunSummary | None
+    error: str | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+class RunIn(Input):
+    """A new run of a closed or matched cycle, leaving out what the coordinator says."""
+
+    exclude_offers: Ids = msgspec.field(default_factory=list)
+    exclude_coops: Ids = msgspec.field(default_factory=list)
+
+
+class PurchaseOut(msgspec.Struct, kw_only=True):
+    offer_id: UUID
+    packs: int
+    pack_units: int
+    price_per_pack_ore: int
+
+
+class AllocationOut(msgspec.Struct, kw_only=True):
+    offer_id: UUID
+    demand_line_id: UUID
+    coop_id: UUID
+    product_id: UUID
+    units: int
+    tolerance_units: int
+
+
+class UnfilledOut(msgspec.Struct, kw_only=True):
+    demand_line_id: UUID
+    coop_id: UUID
+    product_id: UUID
+    units_short: int
+    reason: Literal[
+        "no_offer",
+        "validity",
+        "temperature",
+        "price_above_max",
+        "supply_short",
+        "pack_not_completed",
+        "excluded",
+    ]
+    pro_rata_permille: int | None = None
+    units_to_next_pack: int | None = None
+    cheapest_unit_price_ore: int | None = None
+
+
+class RunResult(msgspec.Struct, kw_only=True):
+    run: RunOut
+    purchases: list[PurchaseOut]
+    allocations: list[AllocationOut]
+    unfilled: list[UnfilledOut]

@@ -1,0 +1,142 @@
+"""Match runs as coordinators see them: progress, results, and new runs with overrides."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from arq.connections import ArqRedis
+
+from services.api.audit import record
+from services.api.auth.actor import Actor
+from services.api.cycles.service import CycleService, queue_run
+from services.api.runs.schemas import (
+    AllocationOut,
+    PurchaseOut,
+    RunIn,
+    RunOut,
+    RunResult,
+    RunSummary,
+    UnfilledOut,
+)
+from shared.db import runs as runs_db
+from shared.db.pool import Conn
+from shared.errors import ConflictError, NotFoundError, TenantDeniedError
+
+FINISHED = frozenset(
+    {"proposed", "failed", "approved", "published", "rejected", "superseded", "cancelled"}
+)
+WITH_RESULT = frozenset({"proposed", "approved", "published", "rejected", "superseded"})
+
+
+class RunService:
+    def __init__(self, conn: Conn, queue: ArqRedis | None = None) -> None:
+        self.conn = conn
+        self.queue = queue
+        self.cycles = CycleService(conn, queue)
+
+    async def list_runs(self, actor: Actor, cycle_id: UUID) -> list[RunOut]:
+        cycle = await self.cycles.visible(actor, cycle_id)
+        if not actor.coordinates(cycle["network_id"]):
+            raise TenantDeniedError("no such cycle")
+        return [run_out(row) for row in await runs_db.select_cycle_runs(self.conn, cycle_id)]
+
+    async def get(self, actor: Actor, run_id: UUID) -> RunOut:
+        return run_out(await self.visible(actor, run_id))
+
+    async def result(self, actor: Actor, run_id: UUID) -> RunResult:
+        run = await self.visible(actor, run_id)
+        if run["state"] not in WITH_RESULT:
+            raise ConflictError(
+                f"the run is {run['state']} ({run['percent']}%): no result to show",
+                state=run["state"],
+            )
+        purchases = await runs_db.select_purchases(self.conn, run_id)
+        allocations = await runs_db.select_allocations(self.conn, run_id, None)
+        unfilled = await runs_db.select_unfilled(self.conn, run_id, None)
+        return RunResult(
+            run=run_out(run),
+            purchases=[msgspec.convert(dict(row), PurchaseOut) for row in purchases],
+            allocations=[
+                AllocationOut(
+                    offer_id=row["offer_id"],
+                    demand_line_id=row["demand_line_id"],
+                    coop_id=row["coop_id"],
+                    product_id=row["product_id"],
+                    units=row["units"],
+                    tolerance_units=row["tolerance_units"],
+                )
+                for row in allocations
+            ],
+            unfilled=[
+                UnfilledOut(
+                    demand_line_id=row["demand_line_id"],
+                    coop_id=row["coop_id"],
+                    product_id=row["product_id"],
+                    units_short=row["units_short"],
+                    reason=row["reason"],
+                    **row["detail"],
+                )
+                for row in unfilled
+            ],
+        )
+
+    async def rerun(self, actor: Actor, cycle_id: UUID, data: RunIn) -> RunOut:
+        """A new run version; the proposal it replaces is superseded, its packs released."""
+        cycle = await self.cycles.visible(actor, cycle_id, lock=True)
+        if not actor.coordinates(cycle["network_id"]):
+            raise TenantDeniedError("no such cycle")
+        if cycle["state"] not in ("closed", "matched"):
+            raise ConflictError(
+                f"a {cycle['state']} cycle can't be matched again", state=cycle["state"]
+            )
+        overrides = {
+            "exclude_offers": sorted(str(offer_id) for offer_id in data.exclude_offers),
+            "exclude_coops": sorted(str(coop_id) for coop_id in data.exclude_coops),
+        }
+        async with self.conn.transaction():
+            await runs_db.supersede_cycle_runs(self.conn, cycle_id)
+            run = await runs_db.insert_run(
+                self.conn, cycle_id, cycle["network_id"], actor.user_id, overrides
+            )
+            await record(
+                self.conn,
+                actor,
+                "run.create",
+                "match_run",
+                run["id"],
+                network_id=cycle["network_id"],
+                detail=overrides,
+            )
+        await queue_run(self.queue, run["id"])
+        return run_out(run)
+
+    async def visible(self, actor: Actor, run_id: UUID) -> asyncpg.Record:
+        row = await runs_db.select_run(self.conn, run_id)
+        if row is None:
+            raise NotFoundError("no such run")
+        if not actor.coordinates(row["network_id"]):
+            raise TenantDeniedError("no such run")
+        return row
+
+
+def run_out(row: asyncpg.Record) -> RunOut:
+    overrides = row["overrides"] or {}
+    return RunOut(
+        id=row["id"],
+        cycle_id=row["cycle_id"],
+        network_id=row["network_id"],
+        run_version=row["run_version"],
+        state=row["state"],
+        stage=row["stage"],
+        percent=row["percent"],
+        attempts=row["attempts"],
+        exclude_offers=[UUID(item) for item in overrides.get("exclude_offers", [])],
+        exclude_coops=[UUID(item) for item in overrides.get("exclude_coops", [])],
+        summary=msgspec.convert(row["summary"], RunSummary) if row["summary"] else None,
+        error=row["error"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+    )

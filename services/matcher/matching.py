@@ -1,0 +1,154 @@
+"""One match run: snapshot the cycle, run the engine off the event loop, store it all.
+
+Safe to run more than once and after a crash: a run is claimed only while queued or
+running, and the result is stored in one transaction that first checks, under a row
+lock, that nobody stored it already. Storing reserves the packs bought; if another
+run took some of them meanwhile, the run recomputes on the fresh supply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from services.matcher.engine import (
+    AllocationProblem,
+    AllocationResult,
+    DemandLine,
+    Offer,
+    allocate,
+)
+from services.matcher.engine.transport import estimate_transport
+from shared.db import cycles as cycles_db
+from shared.db import runs as runs_db
+from shared.db.pool import Pool
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STORE_ATTEMPTS = 3
+
+
+class ReservationLostError(Exception):
+    """Another run reserved packs this result counted on; recompute."""
+
+
+async def run_match(pool: Pool, settings: Settings, run_id: UUID) -> str:
+    """Compute and store one run; what happened, in a word (for logs and tests)."""
+    async with pool.acquire() as conn:
+        run = await runs_db.claim_run(conn, run_id)
+    if run is None:
+        return "skipped"  # stored already, failed, cancelled, or unknown
+    try:
+        for _ in range(STORE_ATTEMPTS):
+            problem = await load_problem(pool, settings, run)
+            await _progress(pool, run_id, "allocate", 30)
+            result = await asyncio.to_thread(allocate, problem)  # keeps health checks alive
+            await _progress(pool, run_id, "store", 80)
+            try:
+                return await store_result(pool, run, result)
+            except ReservationLostError:
+                log.info("run %s lost a reservation race; recomputing", run_id)
+        reason = f"supply changed {STORE_ATTEMPTS} times while storing; start a new run"
+    except Exception as exc:
+        log.exception("run %s failed", run_id)
+        reason = f"{type(exc).__name__}: {exc}"
+    async with pool.acquire() as conn:
+        await runs_db.fail_run(conn, run_id, reason)
+    return "failed"
+
+
+async def load_problem(pool: Pool, settings: Settings, run: asyncpg.Record) -> AllocationProblem:
+    """A consistent snapshot: offers listed in the network, the cycle's demand lines."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        cycle = await cycles_db.select_cycle(conn, run["cycle_id"])
+        assert cycle is not None
+        offer_rows = await runs_db.snapshot_offers(conn, run["network_id"])
+        line_rows = await runs_db.snapshot_lines(conn, run["cycle_id"])
+    excluded_offers = set(run["overrides"].get("exclude_offers", []))
+    excluded_coops = set(run["overrides"].get("exclude_coops", []))
+    offers = [
+        Offer(
+            id=row["id"],
+            producer_id=row["producer_id"],
+            product_id=row["product_id"],
+            pack_units=row["pack_units"],
+            packs_available=max(0, row["packs_free"]),
+            price_per_pack_ore=row["price_per_pack_ore"],
+            valid_from=row["valid_from"],
+            valid_until=row["valid_until"],
+            temperature=row["temperature"],
+            grams_per_unit=row["grams_per_unit"],
+        )
+        for row in offer_rows
+        if str(row["id"]) not in excluded_offers
+    ]
+    lines = [
+        DemandLine(
+            id=row["id"],
+            coop_id=row["coop_id"],
+            product_id=row["product_id"],
+            firm_quantity=row["firm_quantity"],
+            tolerance=row["tolerance"],
+            max_unit_price_ore=row["max_unit_price_ore"],
+            temperature=row["temperature"],
+        )
+        for row in line_rows
+        if str(row["coop_id"]) not in excluded_coops
+    ]
+    farms = {row["producer_id"]: (row["pickup_lat"], row["pickup_lon"]) for row in offer_rows}
+    coops = {
+        row["coop_id"]: None if row["coop_lat"] is None else (row["coop_lat"], row["coop_lon"])
+        for row in line_rows
+    }
+    return AllocationProblem(
+        delivery_date=cycle["delivery_date"],
+        offers=offers,
+        lines=lines,
+        transport=estimate_transport(farms, coops, road_factor=settings.road_factor),
+    )
+
+
+async def store_result(pool: Pool, run: asyncpg.Record, result: AllocationResult) -> str:
+    run_id = run["id"]
+    async with pool.acquire() as conn, conn.transaction():
+        current = await runs_db.select_run(conn, run_id, lock=True)
+        if current is None or current["state"] != "running":
+            return "already stored"
+        for purchase in result.purchases:  # in offer-id order: no deadlocks between runs
+            if not await runs_db.reserve_packs(conn, purchase.offer_id, purchase.packs):
+                raise ReservationLostError(purchase.offer_id)
+        await runs_db.insert_result(
+            conn,
+            purchases=[
+                (run_id, p.offer_id, p.packs, p.pack_units, p.price_per_pack_ore)
+                for p in result.purchases
+            ],
+            allocations=[
+                (run_id, a.offer_id, a.line_id, a.units, a.tolerance_units)
+                for a in result.allocations
+            ],
+            unfilled=[
+                (run_id, s.line_id, s.units_short, s.reason, _detail(s)) for s in result.shortfalls
+            ],
+        )
+        await runs_db.finish_run(conn, run_id, msgspec.to_builtins(result.summary))
+        await cycles_db.set_cycle_state(conn, run["cycle_id"], ["closed"], "matched")
+    return "stored"
+
+
+def _detail(shortfall: Any) -> dict[str, Any]:
+    fields = ("pro_rata_permille", "units_to_next_pack", "cheapest_unit_price_ore")
+    return {
+        name: getattr(shortfall, name) for name in fields if getattr(shortfall, name) is not None
+    }
+
+
+async def _progress(pool: Pool, run_id: UUID, stage: str, percent: int) -> None:
+    async with pool.acquire() as conn:
+        await runs_db.set_progress(conn, run_id, stage, percent)

@@ -1,0 +1,230 @@
+"""Match runs: the record of each engine run, its snapshot, its stored result."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from shared.db.pool import Conn
+
+RUN_COLUMNS = """id, cycle_id, network_id, run_version, state, stage, percent, attempts,
+    overrides, summary, error, created_at, updated_at, started_at, finished_at"""
+
+# The next version number of the cycle's runs; UNIQUE (cycle_id, run_version) backs it.
+INSERT_RUN = f"""
+INSERT INTO match_run (cycle_id, network_id, run_version, requested_by, overrides)
+SELECT $1, $2, coalesce(max(run_version), 0) + 1, $3, $4 FROM match_run WHERE cycle_id = $1
+RETURNING {RUN_COLUMNS}"""
+
+SELECT_RUN = f"SELECT {RUN_COLUMNS} FROM match_run WHERE id = $1"
+
+SELECT_RUN_FOR_UPDATE = f"SELECT {RUN_COLUMNS} FROM match_run WHERE id = $1 FOR UPDATE"
+
+SELECT_CYCLE_RUNS = f"""
+SELECT {RUN_COLUMNS} FROM match_run WHERE cycle_id = $1 ORDER BY run_version DESC"""
+
+# A run is taken up again after a crash (state 'running'), never after it finished.
+CLAIM_RUN = f"""
+UPDATE match_run SET state = 'running', attempts = attempts + 1, stage = 'snapshot',
+    percent = 5, started_at = coalesce(started_at, now()), updated_at = now(), error = NULL
+WHERE id = $1 AND state IN ('queued', 'running')
+RETURNING {RUN_COLUMNS}"""
+
+SET_PROGRESS = """
+UPDATE match_run SET stage = $2, percent = $3, updated_at = now()
+WHERE id = $1 AND state = 'running'"""
+
+FINISH_RUN = f"""
+UPDATE match_run SET state = 'proposed', stage = 'done', percent = 100, summary = $2,
+    finished_at = now(), updated_at = now()
+WHERE id = $1 AND state = 'running'
+RETURNING {RUN_COLUMNS}"""
+
+FAIL_RUN = """
+UPDATE match_run SET state = 'failed', error = $2, finished_at = now(), updated_at = now()
+WHERE id = $1 AND state IN ('queued', 'running')"""
+
+# Runs whose job Redis may have lost: queued, or running without progress, for a while.
+SELECT_STALE_RUNS = """
+SELECT id FROM match_run
+WHERE state IN ('queued', 'running') AND updated_at < now() - make_interval(secs => $1)
+ORDER BY updated_at LIMIT 100"""
+
+SNAPSHOT_OFFERS = """
+SELECT o.id, o.producer_id, l.product_id, o.pack_units,
+       o.packs_available - o.packs_reserved AS packs_free, o.price_per_pack_ore,
+       o.valid_from, o.valid_until, p.temperature, p.grams_per_unit,
+       o.pickup_lat, o.pickup_lon
+FROM offer o
+JOIN offer_listing l ON l.offer_id = o.id AND l.network_id = $1
+JOIN product p ON p.id = l.product_id
+WHERE o.withdrawn_at IS NULL
+ORDER BY o.id"""
+
+SNAPSHOT_LINES = """
+SELECT d.id, r.coop_id, d.product_id, d.firm_quantity, d.tolerance, d.max_unit_price_ore,
+       p.temperature, org.lat AS coop_lat, org.lon AS coop_lon
+FROM demand_line d
+JOIN demand_round r ON r.id = d.round_id
+JOIN product p ON p.id = d.product_id
+JOIN organisation org ON org.id = r.coop_id
+WHERE r.cycle_id = $1
+ORDER BY d.id"""
+
+# Reserve packs for a stored run; no row back means another run got them first.
+RESERVE_PACKS = """
+UPDATE offer SET packs_reserved = packs_reserved + $2
+WHERE id = $1 AND withdrawn_at IS NULL AND packs_reserved + $2 <= packs_available
+RETURNING id"""
+
+RELEASE_RUN_PACKS = """
+UPDATE offer o SET packs_reserved = o.packs_reserved - p.packs
+FROM run_purchase p WHERE p.run_id = $1 AND p.offer_id = o.id"""
+
+# Runs of a cancelled cycle: their reservations go back to the offers first.
+RELEASE_CYCLE_PACKS = """
+UPDATE offer o SET packs_reserved = o.packs_reserved - p.packs
+FROM run_purchase p JOIN match_run r ON r.id = p.run_id
+WHERE r.cycle_id = $1 AND r.state IN ('proposed', 'approved') AND p.offer_id = o.id"""
+
+CANCEL_CYCLE_RUNS = """
+UPDATE match_run SET state = 'cancelled', updated_at = now(),
+    finished_at = coalesce(finished_at, now())
+WHERE cycle_id = $1 AND state IN ('queued', 'running', 'proposed', 'approved')"""
+
+# A new run replaces the cycle's open proposals: their packs go back first.
+RELEASE_PROPOSED_PACKS = """
+UPDATE offer o SET packs_reserved = o.packs_reserved - p.packs
+FROM run_purchase p JOIN match_run r ON r.id = p.run_id
+WHERE r.cycle_id = $1 AND r.state = 'proposed' AND p.offer_id = o.id"""
+
+SUPERSEDE_CYCLE_RUNS = """
+UPDATE match_run SET state = 'superseded', updated_at = now(),
+    finished_at = coalesce(finished_at, now())
+WHERE cycle_id = $1 AND state IN ('queued', 'running', 'proposed')"""
+
+SELECT_PURCHASES = """
+SELECT offer_id, packs, pack_units, price_per_pack_ore FROM run_purchase
+WHERE run_id = $1 ORDER BY offer_id"""
+
+SELECT_ALLOCATIONS = """
+SELECT a.offer_id, a.demand_line_id, a.units, a.tolerance_units, r.coop_id, d.product_id
+FROM allocation a
+JOIN demand_line d ON d.id = a.demand_line_id
+JOIN demand_round r ON r.id = d.round_id
+WHERE a.run_id = $1 AND ($2::uuid IS NULL OR r.coop_id = $2)
+ORDER BY d.product_id, r.coop_id, a.demand_line_id, a.offer_id"""
+
+SELECT_UNFILLED = """
+SELECT u.demand_line_id, u.units_short, u.reason, u.detail, r.coop_id, d.product_id
+FROM unfilled_demand u
+JOIN demand_line d ON d.id = u.demand_line_id
+JOIN demand_round r ON r.id = d.round_id
+WHERE u.run_id = $1 AND ($2::uuid IS NULL OR r.coop_id = $2)
+ORDER BY d.product_id, r.coop_id, u.demand_line_id"""
+
+
+async def insert_run(
+    conn: Conn,
+    cycle_id: UUID,
+    network_id: UUID,
+    requested_by: UUID | None,
+    overrides: dict[str, Any],
+) -> asyncpg.Record:
+    row = await conn.fetchrow(INSERT_RUN, cycle_id, network_id, requested_by, overrides)
+    assert row is not None
+    return row
+
+
+async def select_run(conn: Conn, run_id: UUID, *, lock: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow(SELECT_RUN_FOR_UPDATE if lock else SELECT_RUN, run_id)
+
+
+async def select_cycle_runs(conn: Conn, cycle_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_CYCLE_RUNS, cycle_id)
+
+
+async def claim_run(conn: Conn, run_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(CLAIM_RUN, run_id)
+
+
+async def set_progress(conn: Conn, run_id: UUID, stage: str, percent: int) -> None:
+    await conn.execute(SET_PROGRESS, run_id, stage, percent)
+
+
+async def finish_run(conn: Conn, run_id: UUID, summary: dict[str, Any]) -> asyncpg.Record | None:
+    return await conn.fetchrow(FINISH_RUN, run_id, summary)
+
+
+async def fail_run(conn: Conn, run_id: UUID, error: str) -> None:
+    await conn.execute(FAIL_RUN, run_id, error[:2000])
+
+
+async def select_stale_runs(conn: Conn, older_than_s: float) -> list[UUID]:
+    return [row["id"] for row in await conn.fetch(SELECT_STALE_RUNS, older_than_s)]
+
+
+async def snapshot_offers(conn: Conn, network_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SNAPSHOT_OFFERS, network_id)
+
+
+async def snapshot_lines(conn: Conn, cycle_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SNAPSHOT_LINES, cycle_id)
+
+
+async def reserve_packs(conn: Conn, offer_id: UUID, packs: int) -> bool:
+    return await conn.fetchval(RESERVE_PACKS, offer_id, packs) is not None
+
+
+async def release_run_packs(conn: Conn, run_id: UUID) -> None:
+    await conn.execute(RELEASE_RUN_PACKS, run_id)
+
+
+async def insert_result(
+    conn: Conn,
+    purchases: list[tuple[UUID, UUID, int, int, int]],
+    allocations: list[tuple[UUID, UUID, UUID, int, int]],
+    unfilled: list[tuple[UUID, UUID, int, str, dict[str, Any]]],
+) -> None:
+    await conn.copy_records_to_table(
+        "run_purchase",
+        records=purchases,
+        columns=("run_id", "offer_id", "packs", "pack_units", "price_per_pack_ore"),
+    )
+    await conn.copy_records_to_table(
+        "allocation",
+        records=allocations,
+        columns=("run_id", "offer_id", "demand_line_id", "units", "tolerance_units"),
+    )
+    await conn.executemany(
+        "INSERT INTO unfilled_demand (run_id, demand_line_id, units_short, reason, detail) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        unfilled,
+    )
+
+
+async def cancel_cycle_runs(conn: Conn, cycle_id: UUID) -> None:
+    """Cancel a cycle's live runs and give back the packs they reserved."""
+    await conn.execute(RELEASE_CYCLE_PACKS, cycle_id)
+    await conn.execute(CANCEL_CYCLE_RUNS, cycle_id)
+
+
+async def supersede_cycle_runs(conn: Conn, cycle_id: UUID) -> None:
+    await conn.execute(RELEASE_PROPOSED_PACKS, cycle_id)
+    await conn.execute(SUPERSEDE_CYCLE_RUNS, cycle_id)
+
+
+async def select_purchases(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_PURCHASES, run_id)
+
+
+async def select_allocations(
+    conn: Conn, run_id: UUID, coop_id: UUID | None
+) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_ALLOCATIONS, run_id, coop_id)
+
+
+async def select_unfilled(conn: Conn, run_id: UUID, coop_id: UUID | None) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_UNFILLED, run_id, coop_id)

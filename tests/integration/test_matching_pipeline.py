@@ -1,0 +1,215 @@
+"""Closing a cycle runs the matcher: a real worker, real PostgreSQL, real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from infra.processes import samlast_process
+from services.matcher.matching import run_match
+from services.matcher.worker import build_worker
+from shared.db.pool import Pool
+from shared.settings import Settings
+from tests.conftest import Client
+from tests.integration.world import World, bearer, build_world, offer_body, ok
+
+
+async def _drain(settings: Settings) -> None:
+    worker = build_worker(settings, burst=True)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+
+
+async def _order(client: Client, world: World, lines: list[tuple[str, int, int]]) -> None:
+    body = {
+        "lines": [
+            {"product_id": world.products[name]["id"], "firm_quantity": q, "tolerance": t}
+            for name, q, t in lines
+        ]
+    }
+    await ok(
+        await client.post(
+            f"/v1/cycles/{world.cycle['id']}/demand-rounds", json=body, headers=bearer(world.coop)
+        ),
+        201,
+    )
+
+
+async def _close(client: Client, world: World) -> dict[str, Any]:
+    cycle_id = world.cycle["id"]
+    await ok(await client.post(f"/v1/cycles/{cycle_id}/close", headers=bearer(world.coordinator)))
+    (run,) = await ok(
+        await client.get(f"/v1/cycles/{cycle_id}/runs", headers=bearer(world.coordinator))
+    )
+    return dict(run)
+
+
+async def _reserved(pool: Pool, offer_id: str) -> int:
+    async with pool.acquire() as conn:
+        reserved: int = await conn.fetchval(
+            "SELECT packs_reserved FROM offer WHERE id = $1::uuid", offer_id
+        )
+    return reserved
+
+
+async def test_closing_a_cycle_queues_a_run_the_worker_stores_once(
+    client: Client, admin_token: str, settings: Settings, pool: Pool
+) -> None:
+    world = await build_world(client, admin_token)
+    offer = await ok(
+        await client.post(
+            "/v1/offers",
+            json=offer_body(world, pack_units=10, packs_available=3),
+            headers=bearer(world.producer),
+        ),
+        201,
+    )
+    await _order(client, world, [("Morötter", 14, 6), ("Mjölk", 4, 0)])
+    run = await _close(client, world)
+    assert (run["state"], run["run_version"]) == ("queued", 1)
+
+    await _drain(settings)
+    headers = bearer(world.coordinator)
+    stored = await ok(await client.get(f"/v1/runs/{run['id']}", headers=headers))
+    assert (stored["state"], stored["stage"], stored["percent"]) == ("proposed", "done", 100)
+    result = await ok(await client.get(f"/v1/runs/{run['id']}/result", headers=headers))
+    assert result["purchases"] == [
+        {"offer_id": offer["id"], "packs": 2, "pack_units": 10, "price_per_pack_ore": 12500}
+    ]
+    (allocation,) = result["allocations"]
+    assert (allocation["units"], allocation["tolerance_units"]) == (20, 6)
+    (unfilled,) = result["unfilled"]
+    assert (unfilled["reason"], unfilled["units_short"]) == ("no_offer", 4)  # no milk offered
+    assert result["run"]["summary"]["firm_units_filled"] == 14
+    assert await _reserved(pool, offer["id"]) == 2
+    cycle = await ok(await client.get(f"/v1/cycles/{world.cycle['id']}", headers=headers))
+    assert cycle["state"] == "matched"
+
+    # the same job again (a retry, a re-queue after a lost job) stores nothing twice
+    assert await run_match(pool, settings, UUID(run["id"])) == "skipped"
+    again = await ok(await client.get(f"/v1/runs/{run['id']}/result", headers=headers))
+    assert again["allocations"] == result["allocations"]
+    assert await _reserved(pool, offer["id"]) == 2
+
+
+async def test_a_new_run_supersedes_the_proposal_and_moves_the_reservation(
+    client: Client, admin_token: str, settings: Settings, pool: Pool
+) -> None:
+    world = await build_world(client, admin_token)
+    headers = bearer(world.producer)
+    first = await ok(await client.post("/v1/offers", json=offer_body(world), headers=headers), 201)
+    second = await ok(
+        await client.post(
+            "/v1/offers", json=offer_body(world, price_per_pack_ore=13000), headers=headers
+        ),
+        201,
+    )
+    await _order(client, world, [("Morötter", 10, 0)])
+    run = await _close(client, world)
+    await _drain(settings)
+    assert await _reserved(pool, first["id"]) == 1  # the cheaper one
+
+    coordinator = bearer(world.coordinator)
+    rerun = await client.post(
+        f"/v1/cycles/{world.cycle['id']}/runs",
+        json={"exclude_offers": [first["id"]]},
+        headers=coordinator,
+    )
+    assert rerun.status_code == 201, rerun.text
+    assert rerun.json()["run_version"] == 2
+    assert rerun.json()["exclude_offers"] == [first["id"]]
+    assert await _reserved(pool, first["id"]) == 0  # released with the superseded proposal
+    await _drain(settings)
+    old = await ok(await client.get(f"/v1/runs/{run['id']}/result", headers=coordinator))
+    new = await ok(await client.get(rerun.headers["location"] + "/result", headers=coordinator))
+    assert old["run"]["state"] == "superseded"  # still readable
+    assert [p["offer_id"] for p in old["purchases"]] == [first["id"]]
+    assert [p["offer_id"] for p in new["purchases"]] == [second["id"]]
+    assert await _reserved(pool, second["id"]) == 1
+
+
+async def test_runs_of_two_networks_sharing_an_offer_never_oversell(
+    client: Client, admin_token: str, settings: Settings, pool: Pool
+) -> None:
+    """One producer lists 3 packs in two networks; both want all of them."""
+    uppsala = await build_world(client, admin_token)
+    gavle = await build_world(client, admin_token)
+    await ok(
+        await client.post(
+            f"/v1/networks/{gavle.network['id']}/members",
+            json={"organisation_id": uppsala.producer_id},
+            headers=bearer(admin_token),
+        ),
+        204,
+    )
+    body = offer_body(uppsala, pack_units=10, packs_available=3)
+    body["listings"].append(
+        {"network_id": gavle.network["id"], "product_id": gavle.products["Morötter"]["id"]}
+    )
+    offer = await ok(
+        await client.post("/v1/offers", json=body, headers=bearer(uppsala.producer)), 201
+    )
+    await _order(client, uppsala, [("Morötter", 30, 0)])
+    await _order(client, gavle, [("Morötter", 30, 0)])
+    runs = [await _close(client, uppsala), await _close(client, gavle)]
+    outcomes = await asyncio.gather(*(run_match(pool, settings, UUID(run["id"])) for run in runs))
+    assert sorted(outcomes) == ["stored", "stored"]
+    packs = []
+    for world, run in ((uppsala, runs[0]), (gavle, runs[1])):
+        result = await ok(
+            await client.get(f"/v1/runs/{run['id']}/result", headers=bearer(world.coordinator))
+        )
+        packs.append(sum(p["packs"] for p in result["purchases"]))
+    assert sum(packs) == 3  # whoever stored second recomputed on what was left
+    assert await _reserved(pool, offer["id"]) == 3
+
+
+async def test_the_event_stream_follows_a_run_until_it_is_proposed(
+    client: Client, admin_token: str, settings_env: dict[str, str], tmp_path: Path
+) -> None:
+    world = await build_world(client, admin_token)
+    await ok(
+        await client.post("/v1/offers", json=offer_body(world), headers=bearer(world.producer)),
+        201,
+    )
+    await _order(client, world, [("Morötter", 10, 0)])
+    run = await _close(client, world)
+    events = []
+    with samlast_process(["worker"], settings_env, tmp_path / "worker.log"):
+        async with client.stream(
+            "GET", f"/v1/runs/{run['id']}/events", headers=bearer(world.coordinator)
+        ) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            async for line in stream.aiter_lines():
+                if line.startswith("data:"):
+                    events.append(json.loads(line[5:]))
+    assert events[-1]["state"] == "proposed"
+    assert [e["percent"] for e in events] == sorted(e["percent"] for e in events)
+
+
+async def test_the_matcher_closes_cycles_past_their_deadline(
+    client: Client, admin_token: str, settings: Settings, pool: Pool
+) -> None:
+    world = await build_world(client, admin_token)
+    await _order(client, world, [("Morötter", 10, 0)])
+    async with pool.acquire() as conn:  # the deadline passes
+        await conn.execute(
+            "UPDATE cycle SET closes_at = now() - interval '1 second', "
+            "opens_at = now() - interval '1 hour' WHERE id = $1::uuid",
+            world.cycle["id"],
+        )
+    await _drain(settings)
+    headers = bearer(world.coordinator)
+    cycle = await ok(await client.get(f"/v1/cycles/{world.cycle['id']}", headers=headers))
+    (run,) = await ok(await client.get(f"/v1/cycles/{world.cycle['id']}/runs", headers=headers))
+    assert cycle["state"] == "matched"
+    assert run["state"] == "proposed"
+    assert dt.datetime.fromisoformat(run["finished_at"]) > dt.datetime.fromisoformat(
+        run["created_at"]
+    )
