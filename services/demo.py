@@ -92,9 +92,23 @@ def _show_a_cycle(base: str, env: dict[str, str]) -> None:
     walk = walk_a_cycle(base, admin_token)
     _say(
         "cycle",
-        f"network {walk.network_id}: {walk.producers} producers posted {walk.offers} offers, "
-        f"{walk.coops} co-ops ordered {walk.demand_lines} lines in open cycle {walk.cycle_id}",
+        f"{walk.producers} farms posted {walk.offers} offers; {walk.coops} co-ops ordered "
+        f"{walk.demand_lines} lines in cycle {walk.cycle_id}",
     )
+    _say("matcher", " → ".join(walk.progress))
+    summary = walk.summary
+    filled, wanted = summary["firm_units_filled"], summary["firm_units_demanded"]
+    _say(
+        "proposal",
+        f"{summary['packs_bought']} whole packs for {summary['goods_cost_ore'] / 100:,.0f} kr; "
+        f"{filled:,} of {wanted:,} firm units filled ({filled / wanted:.0%}), "
+        f"{summary['tolerance_units']} units of tolerance; "
+        f"{walk.coops_served} of {walk.coops} co-ops served",
+    )
+    if walk.shortfalls:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in walk.shortfalls.most_common())
+        _say("short", f"{summary['lines_short']} lines not wholly filled: {reasons}")
+    _say("review", f"{base}/v1/runs/{walk.run_id}/result (coordinator token below)")
     _say("tokens", f"admin {admin_token}  coordinator {walk.coordinator_token}")
 
 

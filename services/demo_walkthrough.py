@@ -1,68 +1,44 @@
 """The demo's walk through one cycle, through the public HTTP API only.
 
-What a new network does in its first week: the admin creates the network and its
-coordinating body; the coordinator adds a van, producers, co-ops and products, and
-issues their tokens; producers post offers (one as a spreadsheet upload); the
-coordinator opens a cycle; co-ops submit their members' pooled demand (one as CSV).
-Every POST carries an ``Idempotency-Key``, as a careful client's would.
+What a network does in a week: the admin creates the network and its coordinating
+body; the coordinator adds vans, farms, co-ops and products, and issues their tokens;
+farms upload their offers as spreadsheets; the coordinator opens a cycle; co-ops
+submit their members' pooled orders (some as CSV exports); the coordinator closes the
+cycle and follows the matcher's progress as server-sent events until the proposal is
+ready. Every POST carries an ``Idempotency-Key``, as a careful client's would.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import random
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-HUB = {"lat": 59.8586, "lon": 17.6389, "address": "Boländerna, Uppsala"}
-PRODUCERS = [
-    ("Ekeby Gård", 59.9126, 17.5203, "Ekeby 1, Uppsala"),
-    ("Lövsta Trädgård", 59.8411, 17.8180, "Lövsta 4, Bälinge"),
-]
-COOPS = [
-    ("Matkassen Luthagen", 59.8656, 17.6236, "Luthagsesplanaden 5"),
-    ("Kvarterskassen Sala backe", 59.8530, 17.6700, "Salabacke torg 2"),
-    ("Gottsunda matlag", 59.8130, 17.6290, "Gottsunda centrum"),
-]
-PRODUCTS = [
-    {
-        "name": "Morötter",
-        "category": "roots",
-        "unit": "kg",
-        "grams_per_unit": 1000,
-        "ml_per_unit": 1500,
-    },
-    {
-        "name": "Potatis",
-        "category": "roots",
-        "unit": "kg",
-        "grams_per_unit": 1000,
-        "ml_per_unit": 1400,
-    },
-    {
-        "name": "Mjölk",
-        "category": "dairy",
-        "unit": "l",
-        "grams_per_unit": 1030,
-        "ml_per_unit": 1000,
-        "temperature": "chilled",
-    },
-]
+from services.demo_network import COOPS, FARMS, HUB, PRODUCTS, SEED, Place, offers_of, order_of
 
 
 @dataclass
 class Walkthrough:
-    """What the walk created, for the demo to print and later steps to build on."""
+    """What the walk created and what the matcher proposed, for the demo to print."""
 
     network_id: str = ""
     cycle_id: str = ""
+    run_id: str = ""
     coordinator_token: str = ""
     producers: int = 0
     coops: int = 0
     offers: int = 0
     demand_lines: int = 0
+    progress: list[str] = field(default_factory=list)
+    summary: dict[str, int] = field(default_factory=dict)
+    coops_served: int = 0
+    shortfalls: Counter[str] = field(default_factory=Counter)
     products: dict[str, str] = field(default_factory=dict)
 
 
@@ -96,15 +72,20 @@ class ApiClient:
 def walk_a_cycle(base: str, admin_token: str) -> Walkthrough:
     admin = ApiClient(base, admin_token)
     walk = Walkthrough()
+    rng = random.Random(SEED)  # noqa: S311 (demo data, the same every run)
     try:
         coordinator = _set_up_network(admin, walk)
-        producers = [_member(coordinator, walk, "producer", *p) for p in PRODUCERS]
-        coops = [_member(coordinator, walk, "coop", *c) for c in COOPS]
-        _post_offers(producers, walk)
+        farms = [(_member(coordinator, walk, "producer", farm), farm) for farm in FARMS]
+        coops = [(_member(coordinator, walk, "coop", coop), coop) for coop in COOPS]
+        for client, farm in farms:
+            _post_offers(client, farm, walk, rng)
         _open_cycle(coordinator, walk)
-        _submit_demand(coops, walk)
-        for client in (coordinator, *producers, *coops):
+        for number, (client, coop) in enumerate(coops):
+            _submit_demand(client, coop, walk, rng, as_csv=number % 4 == 3)
+        _close_and_follow(coordinator, walk)
+        for client, _ in (*farms, *coops):
             client.close()
+        coordinator.close()
     finally:
         admin.close()
     return walk
@@ -122,42 +103,46 @@ def _set_up_network(admin: ApiClient, walk: Walkthrough) -> ApiClient:
     organisation = admin.call("POST", "/v1/organisations", json=body)
     walk.coordinator_token = _issue(admin, organisation["id"], "Sara, samordnare")
     coordinator = admin.as_(walk.coordinator_token)
-    coordinator.call(
-        "POST",
-        f"/v1/networks/{walk.network_id}/vehicles",
-        json={
-            "name": "Kylbil 1",
-            "capacity_grams": 900_000,
-            "capacity_ml": 6_000_000,
-            "cold_capable": True,
-            "start": {"lat": HUB["lat"], "lon": HUB["lon"]},
-            "cost_per_km_ore": 450,
-            "cost_per_hour_ore": 30_000,
-        },
-    )
+    for name, cold, capacity_kg in (("Kylbil 1", True, 900), ("Skåpbil 2", False, 1200)):
+        coordinator.call(
+            "POST",
+            f"/v1/networks/{walk.network_id}/vehicles",
+            json={
+                "name": name,
+                "capacity_grams": capacity_kg * 1000,
+                "capacity_ml": capacity_kg * 6000,
+                "cold_capable": cold,
+                "start": {"lat": HUB["lat"], "lon": HUB["lon"]},
+                "cost_per_km_ore": 450,
+                "cost_per_hour_ore": 30_000,
+            },
+        )
     for product in PRODUCTS:
-        created = coordinator.call("POST", f"/v1/networks/{walk.network_id}/products", json=product)
-        walk.products[str(product["name"])] = created["id"]
+        created = coordinator.call(
+            "POST",
+            f"/v1/networks/{walk.network_id}/products",
+            json={
+                "name": product.name,
+                "category": product.category,
+                "unit": product.unit,
+                "grams_per_unit": product.grams_per_unit,
+                "ml_per_unit": product.ml_per_unit,
+                "temperature": product.temperature,
+            },
+        )
+        walk.products[product.name] = created["id"]
     return coordinator
 
 
-def _member(
-    coordinator: ApiClient,
-    walk: Walkthrough,
-    kind: str,
-    name: str,
-    lat: float,
-    lon: float,
-    address: str,
-) -> ApiClient:
+def _member(coordinator: ApiClient, walk: Walkthrough, kind: str, place: Place) -> ApiClient:
     organisation = coordinator.call(
         "POST",
         "/v1/organisations",
         json={
             "kind": kind,
-            "name": name,
+            "name": place.name,
             "network_ids": [walk.network_id],
-            "location": {"lat": lat, "lon": lon, "address": address},
+            "location": {"lat": place.lat, "lon": place.lon, "address": place.address},
             "windows": [{"weekday": 4, "opens": "07:00:00", "closes": "17:00:00"}],
         },
     )
@@ -165,7 +150,7 @@ def _member(
         walk.producers += 1
     else:
         walk.coops += 1
-    return coordinator.as_(_issue(coordinator, organisation["id"], f"{name} (demo)"))
+    return coordinator.as_(_issue(coordinator, organisation["id"], f"{place.name} (demo)"))
 
 
 def _issue(client: ApiClient, organisation_id: str, user_name: str) -> str:
@@ -177,33 +162,20 @@ def _issue(client: ApiClient, organisation_id: str, user_name: str) -> str:
     return str(created["token"])
 
 
-def _post_offers(producers: list[ApiClient], walk: Walkthrough) -> None:
+def _post_offers(farm: ApiClient, place: Place, walk: Walkthrough, rng: random.Random) -> None:
+    """Each farm uploads its week's offers as a CSV, product names as in the catalogue."""
     today = dt.date.today()
     until = today + dt.timedelta(days=30)
-    ekeby, lovsta = producers
-    for product, pack_units, packs, price in (("Morötter", 10, 8, 14_000), ("Mjölk", 6, 20, 9_000)):
-        ekeby.call(
-            "POST",
-            "/v1/offers",
-            json={
-                "listings": [{"network_id": walk.network_id, "product_id": walk.products[product]}],
-                "pack_units": pack_units,
-                "packs_available": packs,
-                "price_per_pack_ore": price,
-                "valid_from": today.isoformat(),
-                "valid_until": until.isoformat(),
-                "pickup": {"lat": 59.9126, "lon": 17.5203, "address": "Ekeby 1"},
-                "pickup_windows": [{"opens": "07:00:00", "closes": "11:00:00"}],
-            },
-        )
-        walk.offers += 1
+    rows = [
+        f"{walk.network_id},{spec.product.name},{spec.pack_units},{spec.packs_available},"
+        f"{spec.price_per_pack_ore},{today},{until},{place.lat},{place.lon},07:00,12:00"
+        for spec in offers_of(place, rng)
+    ]
     csv = (
         "network_id,product,pack_units,packs_available,price_per_pack_ore,valid_from,"
-        "valid_until,pickup_lat,pickup_lon,pickup_opens,pickup_closes\n"
-        f"{walk.network_id},Potatis,25,10,22000,{today},{until},59.8411,17.8180,08:00,12:00\n"
-        f"{walk.network_id},Morötter,5,6,7500,{today},{until},59.8411,17.8180,08:00,12:00\n"
+        "valid_until,pickup_lat,pickup_lon,pickup_opens,pickup_closes\n" + "\n".join(rows) + "\n"
     )
-    uploaded = lovsta.call(
+    uploaded = farm.call(
         "POST", "/v1/offers/bulk", content=csv, headers={"Content-Type": "text/csv"}
     )
     walk.offers += int(uploaded["created"])
@@ -223,32 +195,57 @@ def _open_cycle(coordinator: ApiClient, walk: Walkthrough) -> None:
     walk.cycle_id = cycle["id"]
 
 
-def _submit_demand(coops: list[ApiClient], walk: Walkthrough) -> None:
-    orders = [
-        {"Morötter": (4, 2), "Mjölk": (12, 0)},
-        {"Morötter": (7, 3), "Potatis": (20, 5)},
-        {"Potatis": (15, 10), "Mjölk": (6, 6)},
-    ]
-    for coop, order in zip(coops[:-1], orders, strict=False):
+def _submit_demand(
+    coop: ApiClient, place: Place, walk: Walkthrough, rng: random.Random, *, as_csv: bool
+) -> None:
+    order = order_of(place, rng)
+    walk.demand_lines += len(order)
+    if not as_csv:
         lines = [
-            {"product_id": walk.products[name], "firm_quantity": firm, "tolerance": tolerance}
-            for name, (firm, tolerance) in order.items()
+            {
+                "product_id": walk.products[line.product.name],
+                "firm_quantity": line.firm_quantity,
+                "tolerance": line.tolerance,
+                "max_unit_price_ore": line.max_unit_price_ore,
+            }
+            for line in order
         ]
         coop.call("POST", f"/v1/cycles/{walk.cycle_id}/demand-rounds", json={"lines": lines})
-        walk.demand_lines += len(lines)
-    # the last co-op exports its members' order from a spreadsheet
-    last = coops[-1]
-    created = last.call("POST", f"/v1/cycles/{walk.cycle_id}/demand-rounds", json={"lines": []})
-    csv = "product,firm_quantity,tolerance\n" + "".join(
-        f"{name},{firm},{tolerance}\n" for name, (firm, tolerance) in orders[-1].items()
+        return
+    # a co-op that keeps its order in a spreadsheet: an empty round, then the CSV export
+    created = coop.call("POST", f"/v1/cycles/{walk.cycle_id}/demand-rounds", json={"lines": []})
+    csv = "product,firm_quantity,tolerance,max_unit_price_ore\n" + "".join(
+        f"{line.product.name},{line.firm_quantity},{line.tolerance},"
+        f"{'' if line.max_unit_price_ore is None else line.max_unit_price_ore}\n"
+        for line in order
     )
-    response = last.http.get(
-        f"/v1/demand-rounds/{created['id']}", headers={"Authorization": f"Bearer {last.token}"}
+    read = coop.http.get(
+        f"/v1/demand-rounds/{created['id']}", headers={"Authorization": f"Bearer {coop.token}"}
     )
-    last.call(
+    coop.call(
         "PUT",
         f"/v1/demand-rounds/{created['id']}/lines/upload",
         content=csv,
-        headers={"Content-Type": "text/csv", "If-Match": response.headers["etag"]},
+        headers={"Content-Type": "text/csv", "If-Match": read.headers["etag"]},
     )
-    walk.demand_lines += len(orders[-1])
+
+
+def _close_and_follow(coordinator: ApiClient, walk: Walkthrough) -> None:
+    """Close the cycle, follow the run's server-sent events, read the proposal."""
+    coordinator.call("POST", f"/v1/cycles/{walk.cycle_id}/close")
+    (run,) = coordinator.call("GET", f"/v1/cycles/{walk.cycle_id}/runs")
+    walk.run_id = run["id"]
+    headers = {"Authorization": f"Bearer {coordinator.token}"}
+    with coordinator.http.stream(
+        "GET", f"/v1/runs/{walk.run_id}/events", headers=headers, timeout=120
+    ) as events:
+        for line in events.iter_lines():
+            if line.startswith("data:"):
+                state = json.loads(line[5:])
+                walk.progress.append(f"{state['state']} {state['stage']} {state['percent']}%")
+    result = coordinator.call("GET", f"/v1/runs/{walk.run_id}/result")
+    if result["run"]["state"] != "proposed":
+        raise ApiError(f"the run ended {result['run']['state']}: {result['run']['error']}")
+    walk.summary = result["run"]["summary"]
+    walk.coops_served = len({item["coop_id"] for item in result["allocations"]})
+    walk.shortfalls = Counter(item["reason"] for item in result["unfilled"])

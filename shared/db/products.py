@@ -27,7 +27,7 @@ SELECT_NETWORK_PRODUCT_IDS = """
 SELECT id FROM product WHERE network_id = $1 AND id = any($2::uuid[])"""
 
 # name (lower-cased) -> id, for CSV uploads that name products rather than id them.
-SELECT_PRODUCT_NAMES = "SELECT lower(name) AS name, id FROM product WHERE network_id = $1"
+SELECT_PRODUCT_NAMES = "SELECT name, id FROM product WHERE network_id = $1"
 
 
 async def insert_product(conn: Conn, network_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
@@ -61,4 +61,7 @@ async def select_network_product_ids(
 
 
 async def select_product_names(conn: Conn, network_id: UUID) -> dict[str, UUID]:
-    return {row["name"]: row["id"] for row in await conn.fetch(SELECT_PRODUCT_NAMES, network_id)}
+    """Casefolded name → id. Folded in Python: a database in the C locale would not
+    lower ``Ä`` to ``ä``, and spreadsheets spell names either way."""
+    rows = await conn.fetch(SELECT_PRODUCT_NAMES, network_id)
+    return {row["name"].casefold(): row["id"] for row in rows}

@@ -215,3 +215,33 @@ async def test_coop_replaces_its_lines_from_a_spreadsheet(client: Client, admin_
         (12, 0),
     ]
     assert replaced["lines"][0]["delivery_window"] == {"opens": "08:00:00", "closes": "12:00:00"}
+
+
+async def test_product_names_match_whatever_their_case_in_any_alphabet(
+    client: Client, admin_token: str
+) -> None:
+    """PostgreSQL in the C locale lowers only ASCII; "Ägg" must still match "ägg"."""
+    world = await build_world(client, admin_token)
+    await ok(
+        await client.post(
+            f"/v1/networks/{world.network['id']}/products",
+            json={"name": "Ägg", "unit": "piece", "grams_per_unit": 62, "ml_per_unit": 70},
+            headers=bearer(world.coordinator),
+        ),
+        201,
+    )
+    created = await ok(
+        await client.post(
+            f"/v1/cycles/{world.cycle['id']}/demand-rounds", json={}, headers=bearer(world.coop)
+        ),
+        201,
+    )
+    round_path = f"/v1/demand-rounds/{created['id']}"
+    etag = (await client.get(round_path, headers=bearer(world.coop))).headers["etag"]
+    uploaded = await client.put(
+        round_path + "/lines/upload",
+        content=_csv(["product", "firm_quantity"], [["ägg", "30"], ["MORÖTTER", "4"]]),
+        headers={**bearer(world.coop), "Content-Type": "text/csv", "If-Match": etag},
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    assert len(uploaded.json()["lines"]) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -44,7 +45,11 @@ def test_demo_once_on_configured_servers(settings_env: dict[str, str], tmp_path:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "health  ok: PostgreSQL" in result.stdout
     assert "job ran on matcher" in result.stdout
-    assert "2 producers posted 4 offers, 3 co-ops ordered 6 lines in open cycle" in result.stdout
+    assert "16 farms posted" in result.stdout
+    assert "proposed done 100%" in result.stdout
+    assert re.search(
+        r"proposal  \d+ whole packs for [\d,]+ kr; [\d,]+ of [\d,]+ firm", result.stdout
+    )
     assert settings_env["DATABASE_URL"] in result.stdout  # used the given server
 
 

@@ -52,7 +52,7 @@ def _shape_csv_row(row: dict[str, Any], product_names: dict[str, UUID]) -> dict[
     try:
         product_id: UUID | None = UUID(product)
     except ValueError:
-        product_id = product_names.get(product.lower())
+        product_id = product_names.get(product.casefold())
     if product_id is None:
         raise InvalidRowError("product", f"no product named {product[:80]!r} in this network")
     shaped: dict[str, Any] = {

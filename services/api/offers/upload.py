@@ -81,7 +81,7 @@ def _shape_csv_row(row: dict[str, Any], names: dict[UUID, dict[str, UUID]]) -> d
     if network_id not in names:  # not the producer's: the listing check refuses it
         product_id = _uuid(product) or UUID(int=0)
     else:
-        product_id = _uuid(product) or names[network_id].get(product.lower())
+        product_id = _uuid(product) or names[network_id].get(product.casefold())
     if product_id is None:
         raise InvalidRowError("product", f"no product named {product[:80]!r} in that network")
     shaped: dict[str, Any] = {
