@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: test demo lint typecheck check lock clean
+.PHONY: test demo bench lint typecheck check lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -21,6 +21,10 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/samlast demo $(ARGS)
+
+# Benchmarks: writes bench/REPORT.md (ARGS=--quick for a short check of the harness).
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 from uuid import UUID
 
 from services.matcher.engine.fair import nested_pro_rata
@@ -118,6 +119,23 @@ class _Outcome:
         )
 
 
+IMPROVEMENT_TRIES = 3
+
+
+@dataclass
+class _Plan:
+    """One way to buy and split a group's packs, with its firm fill and landed cost."""
+
+    caps: dict[UUID, int]
+    targets: dict[UUID, int]
+    amounts: dict[UUID, int]  # firm units per offer
+    flows: dict[tuple[UUID, UUID], int]  # firm units per (offer, line)
+    extras: dict[tuple[UUID, UUID], int]  # tolerance units per (offer, line)
+    bought: dict[UUID, int]  # all units per offer: whole packs
+    fill: int
+    cost: int  # milli-öre: packs times price plus carriage
+
+
 class _Group:
     """The lines of one product and temperature class, and the offers they may use."""
 
@@ -143,6 +161,10 @@ class _Group:
         self.fitting = fitting
         self.prefix = {line.id: self._eligible_count(line) for line in lines}
         self.position = {offer.id: index for index, offer in enumerate(self.offers)}
+        self.unit_milli = {o.id: o.price_per_pack_ore * 1000 // o.pack_units for o in self.offers}
+        self.pack_units = {o.id: o.pack_units for o in self.offers}
+        self.by_id = {o.id: o for o in self.offers}
+        self.coop_of = {line.id: line.coop_id for line in lines}
 
     def _eligible_count(self, line: DemandLine) -> int:
         if line.max_unit_price_ore is None:
@@ -150,32 +172,86 @@ class _Group:
         limit = line.max_unit_price_ore
         return sum(1 for o in self.offers if o.price_per_pack_ore <= limit * o.pack_units)
 
-    def landed_milli(self, offer: Offer, line: DemandLine) -> int:
-        """Price plus carriage of one unit from the offer's producer to the line's co-op."""
-        carriage = self.transport.get((offer.producer_id, line.coop_id), 0)
-        return offer.price_per_pack_ore * 1000 // offer.pack_units + carriage * offer.grams_per_unit
+    def landed(self, offer: Offer, coop_id: UUID) -> int:
+        """Price plus carriage of one unit from the offer's producer to a co-op, in
+        thousandths of an öre (öre per kg times grams)."""
+        carriage = self.transport.get((offer.producer_id, coop_id), 0)
+        return self.unit_milli[offer.id] + carriage * offer.grams_per_unit
 
     def solve(self, outcome: _Outcome) -> None:
         caps = {o.id: o.pack_units * o.packs_available for o in self.offers}
-        first_short: set[UUID] | None = None
+        first_short: set[UUID] = self._targets(caps)[1]  # short before any pack is capped
+        plan = self._plan(caps)
+        # Rule 6: a pack completed with many tolerance units costs more than needed.
+        # Either its odd units are cheaper elsewhere (cap it), or its spare units can
+        # replace whole packs of a dearer offer (cap that one). Keep what fills as
+        # much and costs less.
+        for trial_caps in self._cheaper_caps(plan, IMPROVEMENT_TRIES):
+            trial = self._plan(trial_caps)
+            if trial.fill >= plan.fill and trial.cost < plan.cost:
+                plan = trial
+        for (offer_id, line_id), units in plan.extras.items():
+            plan.flows[(offer_id, line_id)] = plan.flows.get((offer_id, line_id), 0) + units
+            outcome.tolerance[(offer_id, line_id)] = units
+        outcome.flows.update(plan.flows)
+        for offer in self.offers:
+            outcome.packs[offer.id] = plan.bought[offer.id] // offer.pack_units
+        outcome.shortfalls.extend(
+            self._shortfalls(plan.targets, first_short, plan.caps, plan.flows)
+        )
+
+    def _plan(self, caps: dict[UUID, int]) -> _Plan:
+        """Targets, offers, pairs and pack completion, capping offers until every
+        pack bought is whole."""
+        caps = dict(caps)
         while True:
-            targets, short = self._targets(caps)
-            first_short = short if first_short is None else first_short
+            targets, _ = self._targets(caps)
             amounts = self._amounts(targets, caps)
             flows = self._flows(amounts, targets)
-            extras, failed = self._complete_packs(amounts, flows, targets)
+            extras, failed = self._complete_packs(amounts, flows, targets, caps)
             if not failed:
                 break
             for offer in failed:
                 caps[offer.id] = offer.pack_units * (amounts[offer.id] // offer.pack_units)
-        for (offer_id, line_id), units in extras.items():
-            flows[(offer_id, line_id)] = flows.get((offer_id, line_id), 0) + units
-            outcome.tolerance[(offer_id, line_id)] = units
-        outcome.flows.update(flows)
-        for offer in self.offers:
-            total = amounts[offer.id] + sum(u for (o, _), u in extras.items() if o == offer.id)
-            outcome.packs[offer.id] = total // offer.pack_units
-        outcome.shortfalls.extend(self._shortfalls(targets, first_short, caps, flows))
+        bought = dict(amounts)
+        for (offer_id, _), units in extras.items():
+            bought[offer_id] += units
+        carriage = sum(
+            units * (self.landed(self.by_id[o], self.coop_of[line]) - self.unit_milli[o])
+            for (o, line), units in [*flows.items(), *extras.items()]
+        )
+        goods = sum(bought[o.id] // o.pack_units * o.price_per_pack_ore * 1000 for o in self.offers)
+        return _Plan(
+            caps=caps,
+            targets=targets,
+            amounts=amounts,
+            flows=flows,
+            extras=extras,
+            bought=bought,
+            fill=sum(amounts.values()),
+            cost=goods + carriage,
+        )
+
+    def _cheaper_caps(self, plan: _Plan, limit: int) -> list[dict[UUID, int]]:
+        """Caps to try, for the offers whose last pack took the most tolerance units."""
+        spare: dict[UUID, int] = defaultdict(int)
+        for (offer_id, _), units in plan.extras.items():
+            spare[offer_id] += units
+        trials = []
+        for offer_id, units in sorted(spare.items(), key=lambda item: (-item[1], item[0]))[:limit]:
+            whole = plan.amounts[offer_id] // self.pack_units[offer_id] * self.pack_units[offer_id]
+            trials.append({**plan.caps, offer_id: whole})
+            dearer = sorted(
+                (o for o in self.offers if o.id != offer_id and o.pack_units <= units),
+                key=lambda o: (-self.unit_milli[o.id], o.id),
+            )
+            for other in dearer:
+                packs = min(units // other.pack_units, plan.amounts[other.id] // other.pack_units)
+                if packs > 0:
+                    dropped = plan.amounts[other.id] - packs * other.pack_units
+                    trials.append({**plan.caps, other.id: dropped})
+                    break
+        return trials
 
     def _targets(self, caps: dict[UUID, int]) -> tuple[dict[UUID, int], set[UUID]]:
         supply_by_prefix = [0]
@@ -207,21 +283,41 @@ class _Group:
     def _flows(
         self, amounts: dict[UUID, int], targets: dict[UUID, int]
     ) -> dict[tuple[UUID, UUID], int]:
-        """Units per (offer, line): lines of the narrowest price class first, each
-        taking its cheapest landed pairs among the units bought."""
+        """Units per (offer, line): price classes narrowest first; within a class the
+        cheapest landed (offer, co-op) pairs first, whichever co-op they belong to.
+
+        Landed cost depends on the co-op, not the line, so the pairs are per co-op (far
+        fewer than per line) and a co-op's units are then split among its lines.
+        """
         left = dict(amounts)
         flows: dict[tuple[UUID, UUID], int] = {}
         for k, lines in self._classes():
+            wanted: dict[UUID, int] = defaultdict(int)
             for line in lines:
-                wanted = targets.get(line.id, 0)
-                eligible = sorted(self.offers[:k], key=lambda o: (self.landed_milli(o, line), o.id))
-                for offer in eligible:
-                    take = min(wanted, left[offer.id])
+                wanted[line.coop_id] += targets.get(line.id, 0)
+            usable = [offer for offer in self.offers[:k] if left[offer.id]]
+            pairs = sorted(
+                (self.landed(offer, coop_id), offer.id, coop_id)
+                for coop_id, units in wanted.items()
+                if units
+                for offer in usable
+            )
+            received: dict[UUID, list[list[Any]]] = defaultdict(list)  # coop → [offer, units]
+            for _, offer_id, coop_id in pairs:
+                take = min(wanted[coop_id], left[offer_id])
+                if take:
+                    received[coop_id].append([offer_id, take])
+                    left[offer_id] -= take
+                    wanted[coop_id] -= take
+            for line in lines:  # each co-op's lines, by id, take from what it received
+                need = targets.get(line.id, 0)
+                for batch in received[line.coop_id]:
+                    take = min(need, batch[1])
                     if take:
-                        flows[(offer.id, line.id)] = take
-                        left[offer.id] -= take
-                        wanted -= take
-                    if wanted == 0:
+                        flows[(batch[0], line.id)] = flows.get((batch[0], line.id), 0) + take
+                        batch[1] -= take
+                        need -= take
+                    if need == 0:
                         break
         return flows
 
@@ -230,8 +326,11 @@ class _Group:
         amounts: dict[UUID, int],
         flows: dict[tuple[UUID, UUID], int],
         targets: dict[UUID, int],
+        caps: dict[UUID, int],
     ) -> tuple[dict[tuple[UUID, UUID], int], list[Offer]]:
-        """Tolerance units that complete part-used packs, and the offers they can't."""
+        """Tolerance units that complete part-used packs, and the offers to cap instead:
+        those the tolerance can't complete, and those whose odd units cost less
+        bought elsewhere than the tolerance units it would take (rule 6)."""
         room = {
             line.id: line.tolerance
             for line in self.lines
@@ -249,9 +348,11 @@ class _Group:
                     for line in self.lines
                     if self.prefix[line.id] > self.position[offer.id] and room.get(line.id, 0)
                 ),
-                key=lambda line: (self.landed_milli(offer, line), line.id),
+                key=lambda line: (self.landed(offer, line.coop_id), line.id),
             )
-            if sum(room[line.id] for line in takers) < missing:
+            if sum(room[line.id] for line in takers) < missing or self._cheaper_elsewhere(
+                offer, amounts, flows, caps
+            ):
                 failed.append(offer)
                 continue
             for line in takers:
@@ -263,6 +364,31 @@ class _Group:
                     break
         return extras, failed
 
+    def _cheaper_elsewhere(
+        self,
+        offer: Offer,
+        amounts: dict[UUID, int],
+        flows: dict[tuple[UUID, UUID], int],
+        caps: dict[UUID, int],
+    ) -> bool:
+        """Would moving the odd units of ``offer`` to another offer every line it serves
+        may use cost less than completing its pack from tolerance?"""
+        odd = amounts[offer.id] % offer.pack_units
+        complete = (offer.pack_units - odd) * self.unit_milli[offer.id]
+        served = [line_id for (offer_id, line_id), units in flows.items() if offer_id == offer.id]
+        reach = min((self.prefix[line_id] for line_id in served), default=0)
+        for other in self.offers[:reach]:
+            spare = caps[other.id] - amounts[other.id]
+            if other.id == offer.id or spare < odd:
+                continue
+            before = -amounts[other.id] % other.pack_units
+            after = -(amounts[other.id] + odd) % other.pack_units
+            move = odd * (self.unit_milli[other.id] - self.unit_milli[offer.id])
+            move += (after - before) * self.unit_milli[other.id]
+            if move < complete:
+                return True
+        return False
+
     def _classes(self) -> Iterable[tuple[int, list[DemandLine]]]:
         by_prefix: dict[int, list[DemandLine]] = defaultdict(list)
         for line in self.lines:
@@ -271,11 +397,14 @@ class _Group:
         return sorted(by_prefix.items(), key=lambda item: item[0])
 
     def _by_landed_cost(self, offers: list[Offer], lines: list[DemandLine]) -> list[Offer]:
-        weight = sum(line.firm_quantity for line in lines) or 1
+        """Offers by their landed cost averaged over the lines' co-ops, weighted by demand."""
+        weights: dict[UUID, int] = defaultdict(int)
+        for line in lines:
+            weights[line.coop_id] += line.firm_quantity
+        total = sum(weights.values()) or 1
 
         def mean_landed(offer: Offer) -> int:
-            total = sum(self.landed_milli(offer, line) * line.firm_quantity for line in lines)
-            return total // weight
+            return sum(self.landed(offer, coop) * w for coop, w in weights.items()) // total
 
         return sorted(offers, key=lambda o: (mean_landed(o), o.id))
 
