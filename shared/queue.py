@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import in_progress_key_prefix
 from redis.exceptions import RedisError
 
 from shared.errors import ServiceUnavailableError
@@ -30,6 +31,12 @@ async def connect_queue(settings: Settings) -> ArqRedis:
 
 
 MATCH_JOB = "match_cycle"
+
+
+async def release_match(queue: ArqRedis, run_id: UUID) -> None:
+    """Drop arq's in-progress lock of a run's job whose worker died, so another worker
+    takes it now rather than when the lock expires (the job's timeout later)."""
+    await queue.delete(in_progress_key_prefix + str(run_id))
 
 
 async def enqueue_match(queue: ArqRedis, run_id: UUID) -> bool:

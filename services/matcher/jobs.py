@@ -12,13 +12,13 @@ from services.matcher.matching import run_match
 from shared.db import cycles as cycles_db
 from shared.db import runs as runs_db
 from shared.db.pool import Pool
-from shared.queue import enqueue_match
+from shared.queue import enqueue_match, release_match
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# A run queued or running without progress for this long has probably lost its job.
-STALE_RUN_S = 120
+# A run queued or running without a sign of life this long has lost its job or worker.
+STALE_RUN_S = 60
 
 
 class WorkerContext(TypedDict):
@@ -65,10 +65,17 @@ async def close_due_cycles(ctx: WorkerContext) -> int:
 
 
 async def requeue_stale_runs(ctx: WorkerContext) -> int:
-    """PostgreSQL is the record, Redis may lose a job: queue again what looks lost."""
+    """PostgreSQL is the record; Redis may lose a job and a worker may die mid-run.
+
+    A run queued or running with no sign of life for ``STALE_RUN_S`` (running runs
+    beat every ``HEARTBEAT_S``) gets its job's lock dropped and is queued again. If
+    its worker was only slow, the run is stored once anyway: storing checks the row.
+    """
     async with ctx["pool"].acquire() as conn:
         stale = await runs_db.select_stale_runs(conn, STALE_RUN_S)
-    requeued = [run_id for run_id in stale if await enqueue_match(ctx["redis"], run_id)]
-    if requeued:
-        log.warning("re-queued %d run(s) whose jobs were lost: %s", len(requeued), requeued)
-    return len(requeued)
+    for run_id in stale:
+        await release_match(ctx["redis"], run_id)
+        await enqueue_match(ctx["redis"], run_id)
+    if stale:
+        log.warning("took up %d run(s) with no sign of life: %s", len(stale), stale)
+    return len(stale)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +34,7 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 STORE_ATTEMPTS = 3
+HEARTBEAT_S = 10  # a running run touches its row this often; silence means its worker died
 
 
 class ReservationLostError(Exception):
@@ -48,7 +51,8 @@ async def run_match(pool: Pool, settings: Settings, run_id: UUID) -> str:
         for _ in range(STORE_ATTEMPTS):
             problem = await load_problem(pool, settings, run)
             await _progress(pool, run_id, "allocate", 30)
-            result = await asyncio.to_thread(allocate, problem)  # keeps health checks alive
+            async with _heartbeat(pool, run_id):  # the engine runs in a thread meanwhile
+                result = await asyncio.to_thread(allocate, problem)
             await _progress(pool, run_id, "store", 80)
             try:
                 return await store_result(pool, run, result)
@@ -147,6 +151,26 @@ def _detail(shortfall: Any) -> dict[str, Any]:
     return {
         name: getattr(shortfall, name) for name in fields if getattr(shortfall, name) is not None
     }
+
+
+@asynccontextmanager
+async def _heartbeat(pool: Pool, run_id: UUID) -> AsyncIterator[None]:
+    """Keep the run's ``updated_at`` fresh while the engine works, so the sweep can tell
+    a long run from one whose worker died."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            async with pool.acquire() as conn:
+                await runs_db.touch_run(conn, run_id)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
 
 
 async def _progress(pool: Pool, run_id: UUID, stage: str, percent: int) -> None:

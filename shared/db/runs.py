@@ -36,6 +36,8 @@ SET_PROGRESS = """
 UPDATE match_run SET stage = $2, percent = $3, updated_at = now()
 WHERE id = $1 AND state = 'running'"""
 
+TOUCH_RUN = "UPDATE match_run SET updated_at = now() WHERE id = $1 AND state = 'running'"
+
 FINISH_RUN = f"""
 UPDATE match_run SET state = 'proposed', stage = 'done', percent = 100, summary = $2,
     finished_at = now(), updated_at = now()
@@ -152,6 +154,10 @@ async def claim_run(conn: Conn, run_id: UUID) -> asyncpg.Record | None:
 
 async def set_progress(conn: Conn, run_id: UUID, stage: str, percent: int) -> None:
     await conn.execute(SET_PROGRESS, run_id, stage, percent)
+
+
+async def touch_run(conn: Conn, run_id: UUID) -> None:
+    await conn.execute(TOUCH_RUN, run_id)
 
 
 async def finish_run(conn: Conn, run_id: UUID, summary: dict[str, Any]) -> asyncpg.Record | None:

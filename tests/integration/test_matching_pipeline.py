@@ -9,10 +9,14 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from arq.constants import in_progress_key_prefix
+
 from infra.processes import samlast_process
 from services.matcher.matching import run_match
 from services.matcher.worker import build_worker
+from shared.db import runs as runs_db
 from shared.db.pool import Pool
+from shared.queue import connect_queue
 from shared.settings import Settings
 from tests.conftest import Client
 from tests.integration.world import World, bearer, build_world, offer_body, ok
@@ -213,3 +217,50 @@ async def test_the_matcher_closes_cycles_past_their_deadline(
     assert dt.datetime.fromisoformat(run["finished_at"]) > dt.datetime.fromisoformat(
         run["created_at"]
     )
+
+
+async def test_a_run_whose_worker_died_mid_run_completes_once_after_restart(
+    client: Client,
+    admin_token: str,
+    settings: Settings,
+    settings_env: dict[str, str],
+    pool: Pool,
+    tmp_path: Path,
+) -> None:
+    """The dead worker claimed the run and held arq's lock on its job; then silence."""
+    world = await build_world(client, admin_token)
+    offer = await ok(
+        await client.post("/v1/offers", json=offer_body(world), headers=bearer(world.producer)),
+        201,
+    )
+    await _order(client, world, [("Morötter", 20, 0)])
+    run = await _close(client, world)
+    queue = await connect_queue(settings)
+    try:
+        async with pool.acquire() as conn:
+            assert await runs_db.claim_run(conn, UUID(run["id"])) is not None
+            await conn.execute(
+                "UPDATE match_run SET updated_at = now() - interval '5 minutes' WHERE id = $1",
+                UUID(run["id"]),
+            )
+        await queue.psetex(in_progress_key_prefix + run["id"], 600_000, b"1")
+        with samlast_process(["worker"], settings_env, tmp_path / "worker.log"):
+            stored = await _wait_for(client, world, run["id"], "proposed")
+    finally:
+        await queue.aclose()
+    assert stored["attempts"] == 2  # the dead worker's claim, then the new one
+    result = await ok(
+        await client.get(f"/v1/runs/{run['id']}/result", headers=bearer(world.coordinator))
+    )
+    assert [p["packs"] for p in result["purchases"]] == [2]
+    assert await _reserved(pool, offer["id"]) == 2
+    assert "took up 1 run(s) with no sign of life" in (tmp_path / "worker.log").read_text()
+
+
+async def _wait_for(client: Client, world: World, run_id: str, state: str) -> dict[str, Any]:
+    for _ in range(240):
+        run = await ok(await client.get(f"/v1/runs/{run_id}", headers=bearer(world.coordinator)))
+        if run["state"] == state:
+            return dict(run)
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"run {run_id} is still {run['state']}, not {state}")
