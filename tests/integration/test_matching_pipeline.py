@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pytest
 from arq.constants import in_progress_key_prefix
 
 from infra.processes import samlast_process
+from services.matcher import matching
 from services.matcher.matching import run_match
 from services.matcher.worker import build_worker
 from shared.db import runs as runs_db
@@ -264,3 +266,39 @@ async def _wait_for(client: Client, world: World, run_id: str, state: str) -> di
             return dict(run)
         await asyncio.sleep(0.25)
     raise AssertionError(f"run {run_id} is still {run['state']}, not {state}")
+
+
+async def test_a_run_that_fails_says_why_in_the_api(
+    client: Client,
+    admin_token: str,
+    settings: Settings,
+    pool: Pool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fault injection: the engine raises. The run records it; nothing is half stored."""
+    world = await build_world(client, admin_token)
+    offer = await ok(
+        await client.post("/v1/offers", json=offer_body(world), headers=bearer(world.producer)),
+        201,
+    )
+    await _order(client, world, [("Morötter", 10, 0)])
+    run = await _close(client, world)
+
+    def broken_engine(problem: object) -> object:
+        raise ValueError("the engine met a case it cannot handle")
+
+    monkeypatch.setattr(matching, "allocate", broken_engine)
+    assert await run_match(pool, settings, UUID(run["id"])) == "failed"
+    headers = bearer(world.coordinator)
+    failed = await ok(await client.get(f"/v1/runs/{run['id']}", headers=headers))
+    assert failed["state"] == "failed"
+    assert failed["error"] == "ValueError: the engine met a case it cannot handle"
+    refused = await client.get(f"/v1/runs/{run['id']}/result", headers=headers)
+    assert refused.status_code == 409
+    assert await _reserved(pool, offer["id"]) == 0
+    # a coordinator can try again with a new run, which the matcher stores
+    monkeypatch.undo()
+    again = await ok(
+        await client.post(f"/v1/cycles/{world.cycle['id']}/runs", json={}, headers=headers), 201
+    )
+    assert await run_match(pool, settings, UUID(again["id"])) == "stored"
