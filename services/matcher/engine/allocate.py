@@ -165,6 +165,16 @@ class _Group:
         self.pack_units = {o.id: o.pack_units for o in self.offers}
         self.by_id = {o.id: o for o in self.offers}
         self.coop_of = {line.id: line.coop_id for line in lines}
+        # landed cost per offer and co-op, computed once: the hot loops index lists
+        coops = sorted({line.coop_id for line in lines})
+        self.coop_index = {coop_id: index for index, coop_id in enumerate(coops)}
+        self.landed_table = {
+            o.id: [
+                self.unit_milli[o.id] + transport.get((o.producer_id, c), 0) * o.grams_per_unit
+                for c in coops
+            ]
+            for o in self.offers
+        }
 
     def _eligible_count(self, line: DemandLine) -> int:
         if line.max_unit_price_ore is None:
@@ -175,8 +185,7 @@ class _Group:
     def landed(self, offer: Offer, coop_id: UUID) -> int:
         """Price plus carriage of one unit from the offer's producer to a co-op, in
         thousandths of an öre (öre per kg times grams)."""
-        carriage = self.transport.get((offer.producer_id, coop_id), 0)
-        return self.unit_milli[offer.id] + carriage * offer.grams_per_unit
+        return self.landed_table[offer.id][self.coop_index[coop_id]]
 
     def solve(self, outcome: _Outcome) -> None:
         caps = {o.id: o.pack_units * o.packs_available for o in self.offers}
@@ -292,26 +301,36 @@ class _Group:
         left = dict(amounts)
         flows: dict[tuple[UUID, UUID], int] = {}
         for k, lines in self._classes():
-            wanted: dict[UUID, int] = defaultdict(int)
+            wanted: dict[int, int] = defaultdict(int)  # co-op index → units
             for line in lines:
-                wanted[line.coop_id] += targets.get(line.id, 0)
-            usable = [offer for offer in self.offers[:k] if left[offer.id]]
+                wanted[self.coop_index[line.coop_id]] += targets.get(line.id, 0)
+            # ints, not UUIDs, in the hot loop: (landed, offer position, co-op index)
+            rows = [
+                (self.landed_table[o.id], position)
+                for position, o in enumerate(self.offers[:k])
+                if left[o.id]
+            ]
             pairs = sorted(
-                (self.landed(offer, coop_id), offer.id, coop_id)
-                for coop_id, units in wanted.items()
+                (row[coop], position, coop)
+                for coop, units in wanted.items()
                 if units
-                for offer in usable
+                for row, position in rows
             )
-            received: dict[UUID, list[list[Any]]] = defaultdict(list)  # coop → [offer, units]
-            for _, offer_id, coop_id in pairs:
-                take = min(wanted[coop_id], left[offer_id])
+            received: dict[int, list[list[Any]]] = defaultdict(list)  # co-op → [offer, units]
+            remaining = sum(wanted.values())
+            for _, position, coop in pairs:
+                offer_id = self.offers[position].id
+                take = min(wanted[coop], left[offer_id])
                 if take:
-                    received[coop_id].append([offer_id, take])
+                    received[coop].append([offer_id, take])
                     left[offer_id] -= take
-                    wanted[coop_id] -= take
+                    wanted[coop] -= take
+                    remaining -= take
+                    if remaining == 0:
+                        break
             for line in lines:  # each co-op's lines, by id, take from what it received
                 need = targets.get(line.id, 0)
-                for batch in received[line.coop_id]:
+                for batch in received[self.coop_index[line.coop_id]]:
                     take = min(need, batch[1])
                     if take:
                         flows[(batch[0], line.id)] = flows.get((batch[0], line.id), 0) + take
@@ -398,13 +417,15 @@ class _Group:
 
     def _by_landed_cost(self, offers: list[Offer], lines: list[DemandLine]) -> list[Offer]:
         """Offers by their landed cost averaged over the lines' co-ops, weighted by demand."""
-        weights: dict[UUID, int] = defaultdict(int)
+        weights: dict[int, int] = defaultdict(int)
         for line in lines:
-            weights[line.coop_id] += line.firm_quantity
+            weights[self.coop_index[line.coop_id]] += line.firm_quantity
         total = sum(weights.values()) or 1
+        spread = list(weights.items())
 
         def mean_landed(offer: Offer) -> int:
-            return sum(self.landed(offer, coop) * w for coop, w in weights.items()) // total
+            row = self.landed_table[offer.id]
+            return sum(row[index] * weight for index, weight in spread) // total
 
         return sorted(offers, key=lambda o: (mean_landed(o), o.id))
 
