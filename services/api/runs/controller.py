@@ -64,6 +64,12 @@ class RunController(Controller):
         "/runs/{run_id:uuid}/events",
         guards=[MANAGERS],
         summary="Server-sent events: the run as it progresses, until it finishes",
+        description=(
+            "A `progress` event carrying the run (as `GET /v1/runs/{run_id}`) each time "
+            "its state, stage or percent changes; the stream ends when the run finishes, "
+            "or after five minutes (EventSource clients reconnect)."
+        ),
+        media_type="text/event-stream",
     )
     async def events(
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs, state: State
