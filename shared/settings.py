@@ -34,6 +34,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     db_pool_max: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
     connect_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 5.0
     rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10**7)] = 1200
+    # A match run with no sign of life this long is taken up by another worker; running
+    # runs beat every third of it.
+    run_lease_s: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 60.0
     # Refused authentications per client address; beyond it, 429 without a lookup.
     auth_failures_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10**7)] = 60
     # Distances: great-circle km times a road factor at an average speed, or an

@@ -34,7 +34,6 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 STORE_ATTEMPTS = 3
-HEARTBEAT_S = 10  # a running run touches its row this often; silence means its worker died
 
 
 class ReservationLostError(Exception):
@@ -51,7 +50,7 @@ async def run_match(pool: Pool, settings: Settings, run_id: UUID) -> str:
         for _ in range(STORE_ATTEMPTS):
             problem = await load_problem(pool, settings, run)
             await _progress(pool, run_id, "allocate", 30)
-            async with _heartbeat(pool, run_id):  # the engine runs in a thread meanwhile
+            async with _heartbeat(pool, run_id, settings.run_lease_s / 3):  # engine in a thread
                 result = await asyncio.to_thread(allocate, problem)
             await _progress(pool, run_id, "store", 80)
             try:
@@ -154,13 +153,13 @@ def _detail(shortfall: Any) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def _heartbeat(pool: Pool, run_id: UUID) -> AsyncIterator[None]:
+async def _heartbeat(pool: Pool, run_id: UUID, every_s: float) -> AsyncIterator[None]:
     """Keep the run's ``updated_at`` fresh while the engine works, so the sweep can tell
     a long run from one whose worker died."""
 
     async def beat() -> None:
         while True:
-            await asyncio.sleep(HEARTBEAT_S)
+            await asyncio.sleep(every_s)
             async with pool.acquire() as conn:
                 await runs_db.touch_run(conn, run_id)
 

@@ -30,7 +30,7 @@ from shared.settings import Settings
 HEALTH_CHECK_INTERVAL_S = 10
 SHUTDOWN_GRACE_S = 30
 MATCH_TIMEOUT_S = 600
-EVERY_15_S = {0, 15, 30, 45}
+EVERY_5_S = set(range(0, 60, 5))
 
 
 def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -> Worker:
@@ -53,8 +53,8 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             func(_job(match_cycle), name=MATCH_JOB, timeout=MATCH_TIMEOUT_S, max_tries=5),
         ],
         "cron_jobs": [
-            cron(_job(close_due_cycles), second=EVERY_15_S, run_at_startup=True),
-            cron(_job(requeue_stale_runs), second=EVERY_15_S, run_at_startup=True),
+            cron(_job(close_due_cycles), second=EVERY_5_S, run_at_startup=True),
+            cron(_job(requeue_stale_runs), second=EVERY_5_S, run_at_startup=True),
         ],
         "queue_name": settings.queue_name,
         "redis_settings": redis_settings(settings),

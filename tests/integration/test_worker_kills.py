@@ -1,0 +1,136 @@
+"""Workers killed (SIGKILL) in the middle of a run: the run still completes, once, with
+the result a clean run gives."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from uuid import UUID
+
+from infra.processes import samlast_process
+from services.matcher.engine import allocate
+from services.matcher.matching import load_problem
+from shared.db import runs as runs_db
+from shared.db.pool import Pool
+from shared.settings import Settings
+from tests.conftest import Client
+from tests.integration.world import World, bearer, build_world, ok
+
+LEASE_S = 2  # a run silent this long is taken up again (production: 60 s)
+
+# A network big enough that a run takes a noticeable moment: 40 products, 400 offers,
+# 120 co-ops ordering 60 lines each. Seeded, so every test run builds the same one.
+BIG_NETWORK = """
+WITH products AS (
+    INSERT INTO product (network_id, name, unit, grams_per_unit, ml_per_unit, temperature)
+    SELECT $1::uuid, 'Vara ' || g, 'kg', 1000, 1200, 'ambient' FROM generate_series(1, 40) g
+    RETURNING id
+), offers AS (
+    INSERT INTO offer (producer_id, pack_units, packs_available, price_per_pack_ore,
+                       valid_from, valid_until, pickup_lat, pickup_lon)
+    SELECT $2::uuid, (ARRAY[5, 10, 20])[1 + floor(random() * 3)::int],
+           5 + floor(random() * 20)::int, 5000 + floor(random() * 20000)::int,
+           current_date - 1, current_date + 30, 59.8 + random() / 5, 17.5 + random() / 3
+    FROM generate_series(1, 400)
+    RETURNING id
+)
+INSERT INTO offer_listing (offer_id, network_id, product_id)
+SELECT o.id, $1::uuid, (SELECT id FROM products ORDER BY id OFFSET (n % 40) LIMIT 1)
+FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM offers) o;
+"""
+
+BIG_DEMAND = """
+WITH coops AS (
+    INSERT INTO organisation (kind, name, lat, lon)
+    SELECT 'coop', 'Matlag ' || g, 59.8 + random() / 5, 17.5 + random() / 3
+    FROM generate_series(1, 120) g
+    RETURNING id
+), members AS (
+    INSERT INTO membership (network_id, organisation_id) SELECT $1::uuid, id FROM coops
+), rounds AS (
+    INSERT INTO demand_round (cycle_id, network_id, coop_id)
+    SELECT $2::uuid, $1::uuid, id FROM coops
+    RETURNING id
+)
+INSERT INTO demand_line (round_id, network_id, line_no, product_id, firm_quantity, tolerance)
+SELECT r.id, $1::uuid, g,
+       (SELECT id FROM product WHERE network_id = $1::uuid ORDER BY id
+        OFFSET abs(hashtext(r.id::text || g::text)) % 42 LIMIT 1),
+       1 + floor(random() * 15)::int, floor(random() * 4)::int
+FROM rounds r, generate_series(1, 60) g;
+"""
+
+
+async def test_a_run_survives_its_worker_being_killed_twice(
+    client: Client,
+    admin_token: str,
+    settings: Settings,
+    settings_env: dict[str, str],
+    pool: Pool,
+    tmp_path: Path,
+) -> None:
+    world = await build_world(client, admin_token)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT setseed(0.42)")
+        await conn.execute(BIG_NETWORK, world.network["id"], world.producer_id)
+        await conn.execute(BIG_DEMAND, world.network["id"], world.cycle["id"])
+    run_id = await _close(client, world)
+    async with pool.acquire() as conn:
+        run = await runs_db.select_run(conn, run_id)
+    assert run is not None
+    clean = allocate(await load_problem(pool, settings, run))  # what an unbroken run stores
+    assert len(clean.allocations) > 1000
+
+    env = {**settings_env, "SAMLAST_RUN_LEASE_S": str(LEASE_S)}
+    for attempt in (1, 2):
+        with samlast_process(["worker"], env, tmp_path / f"worker{attempt}.log") as worker:
+            await _wait_until(
+                pool, run_id, lambda r, a=attempt: r["state"] == "running" and r["attempts"] == a
+            )
+            worker.kill()  # SIGKILL: no clean-up, arq's lock on the job stays behind
+            worker.wait(timeout=10)
+        async with pool.acquire() as conn:
+            after = await runs_db.select_run(conn, run_id)
+        assert after is not None
+        assert after["state"] == "running", "the run finished before the kill: make it bigger"
+    with samlast_process(["worker"], env, tmp_path / "worker3.log"):
+        await _wait_until(pool, run_id, lambda r: r["state"] == "proposed", timeout_s=90)
+
+    async with pool.acquire() as conn:
+        stored = await runs_db.select_run(conn, run_id)
+        allocations = await conn.fetch(
+            "SELECT offer_id, demand_line_id, units, tolerance_units FROM allocation "
+            "WHERE run_id = $1",
+            run_id,
+        )
+        purchases = await conn.fetch(
+            "SELECT offer_id, packs FROM run_purchase WHERE run_id = $1", run_id
+        )
+    assert stored is not None
+    assert stored["attempts"] == 3
+    assert sorted((r["offer_id"], r["packs"]) for r in purchases) == sorted(
+        (p.offer_id, p.packs) for p in clean.purchases
+    )
+    assert sorted(tuple(r) for r in allocations) == sorted(
+        (a.offer_id, a.line_id, a.units, a.tolerance_units) for a in clean.allocations
+    )
+
+
+async def _close(client: Client, world: World) -> UUID:
+    headers = bearer(world.coordinator)
+    path = f"/v1/cycles/{world.cycle['id']}"
+    await ok(await client.post(path + "/close", headers=headers))
+    (run,) = await ok(await client.get(path + "/runs", headers=headers))
+    return UUID(run["id"])
+
+
+async def _wait_until(pool: Pool, run_id: UUID, done: object, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        async with pool.acquire() as conn:
+            run = await runs_db.select_run(conn, run_id)
+        if run is not None and done(run):  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"run {run_id} did not get there in {timeout_s} s: {dict(run or {})}")
