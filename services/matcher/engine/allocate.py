@@ -18,7 +18,6 @@ nesting is what lets a greedy pass be both fill-maximal and pro-rata fair:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from uuid import UUID
 
 from services.matcher.engine.model import (
@@ -28,7 +27,6 @@ from services.matcher.engine.model import (
     DemandLine,
     Offer,
     Purchase,
-    Shortfall,
     Summary,
     Temperature,
 )
@@ -57,12 +55,8 @@ def allocate(problem: AllocationProblem) -> AllocationResult:
     return outcome.result(problem, transport)
 
 
-@dataclass
-class _Outcome:
-    flows: dict[tuple[UUID, UUID], int] = field(default_factory=dict)  # (offer, line) → units
-    tolerance: dict[tuple[UUID, UUID], int] = field(default_factory=dict)
-    packs: dict[UUID, int] = field(default_factory=dict)
-    shortfalls: list[Shortfall] = field(default_factory=list)
+class _Outcome(Solved):
+    """Every group's part, gathered into one result."""
 
     def add(self, solved: Solved) -> None:
         self.flows.update(solved.flows)
