@@ -18,14 +18,8 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from services.matcher.engine import (
-    AllocationProblem,
-    AllocationResult,
-    DemandLine,
-    Offer,
-    allocate,
-)
-from services.matcher.engine.transport import estimate_transport
+from services.matcher.engine import AllocationResult, allocate
+from services.matcher.snapshot import load_problem
 from shared.db import cycles as cycles_db
 from shared.db import runs as runs_db
 from shared.db.pool import Pool
@@ -64,57 +58,6 @@ async def run_match(pool: Pool, settings: Settings, run_id: UUID) -> str:
     async with pool.acquire() as conn:
         await runs_db.fail_run(conn, run_id, reason)
     return "failed"
-
-
-async def load_problem(pool: Pool, settings: Settings, run: asyncpg.Record) -> AllocationProblem:
-    """A consistent snapshot: offers listed in the network, the cycle's demand lines."""
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        cycle = await cycles_db.select_cycle(conn, run["cycle_id"])
-        assert cycle is not None
-        offer_rows = await runs_db.snapshot_offers(conn, run["network_id"])
-        line_rows = await runs_db.snapshot_lines(conn, run["cycle_id"])
-    excluded_offers = set(run["overrides"].get("exclude_offers", []))
-    excluded_coops = set(run["overrides"].get("exclude_coops", []))
-    offers = [
-        Offer(
-            id=row["id"],
-            producer_id=row["producer_id"],
-            product_id=row["product_id"],
-            pack_units=row["pack_units"],
-            packs_available=max(0, row["packs_free"]),
-            price_per_pack_ore=row["price_per_pack_ore"],
-            valid_from=row["valid_from"],
-            valid_until=row["valid_until"],
-            temperature=row["temperature"],
-            grams_per_unit=row["grams_per_unit"],
-        )
-        for row in offer_rows
-        if str(row["id"]) not in excluded_offers
-    ]
-    lines = [
-        DemandLine(
-            id=row["id"],
-            coop_id=row["coop_id"],
-            product_id=row["product_id"],
-            firm_quantity=row["firm_quantity"],
-            tolerance=row["tolerance"],
-            max_unit_price_ore=row["max_unit_price_ore"],
-            temperature=row["temperature"],
-        )
-        for row in line_rows
-        if str(row["coop_id"]) not in excluded_coops
-    ]
-    farms = {row["producer_id"]: (row["pickup_lat"], row["pickup_lon"]) for row in offer_rows}
-    coops = {
-        row["coop_id"]: None if row["coop_lat"] is None else (row["coop_lat"], row["coop_lon"])
-        for row in line_rows
-    }
-    return AllocationProblem(
-        delivery_date=cycle["delivery_date"],
-        offers=offers,
-        lines=lines,
-        transport=estimate_transport(farms, coops, road_factor=settings.road_factor),
-    )
 
 
 async def store_result(pool: Pool, run: asyncpg.Record, result: AllocationResult) -> str:

@@ -62,7 +62,7 @@ SELECT o.id, o.producer_id, l.product_id, o.pack_units,
 FROM offer o
 JOIN offer_listing l ON l.offer_id = o.id AND l.network_id = $1
 JOIN product p ON p.id = l.product_id
-WHERE o.withdrawn_at IS NULL
+WHERE o.withdrawn_at IS NULL AND ($2::uuid[] IS NULL OR o.id = ANY($2))
 ORDER BY o.id"""
 
 SNAPSHOT_LINES = """
@@ -72,7 +72,7 @@ FROM demand_line d
 JOIN demand_round r ON r.id = d.round_id
 JOIN product p ON p.id = d.product_id
 JOIN organisation org ON org.id = r.coop_id
-WHERE r.cycle_id = $1
+WHERE r.cycle_id = $1 AND ($2::uuid[] IS NULL OR d.id = ANY($2))
 ORDER BY d.id"""
 
 # Reserve packs for a stored run; no row back means another run got them first.
@@ -172,12 +172,17 @@ async def select_stale_runs(conn: Conn, older_than_s: float) -> list[UUID]:
     return [row["id"] for row in await conn.fetch(SELECT_STALE_RUNS, older_than_s)]
 
 
-async def snapshot_offers(conn: Conn, network_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(SNAPSHOT_OFFERS, network_id)
+async def snapshot_offers(
+    conn: Conn, network_id: UUID, only: list[UUID] | None = None
+) -> list[asyncpg.Record]:
+    """The offers listed in a network, with the packs no other run reserved."""
+    return await conn.fetch(SNAPSHOT_OFFERS, network_id, only)
 
 
-async def snapshot_lines(conn: Conn, cycle_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(SNAPSHOT_LINES, cycle_id)
+async def snapshot_lines(
+    conn: Conn, cycle_id: UUID, only: list[UUID] | None = None
+) -> list[asyncpg.Record]:
+    return await conn.fetch(SNAPSHOT_LINES, cycle_id, only)
 
 
 async def reserve_packs(conn: Conn, offer_id: UUID, packs: int) -> bool:

@@ -21,7 +21,7 @@ from shared.db.pool import Pool
 from shared.queue import connect_queue
 from shared.settings import Settings
 from tests.conftest import Client
-from tests.integration.world import World, bearer, build_world, offer_body, ok
+from tests.integration.world import World, bearer, build_world, close_cycle, offer_body, ok
 
 
 async def _drain(settings: Settings) -> None:
@@ -47,15 +47,6 @@ async def _order(client: Client, world: World, lines: list[tuple[str, int, int]]
     )
 
 
-async def _close(client: Client, world: World) -> dict[str, Any]:
-    cycle_id = world.cycle["id"]
-    await ok(await client.post(f"/v1/cycles/{cycle_id}/close", headers=bearer(world.coordinator)))
-    (run,) = await ok(
-        await client.get(f"/v1/cycles/{cycle_id}/runs", headers=bearer(world.coordinator))
-    )
-    return dict(run)
-
-
 async def _reserved(pool: Pool, offer_id: str) -> int:
     async with pool.acquire() as conn:
         reserved: int = await conn.fetchval(
@@ -77,7 +68,7 @@ async def test_closing_a_cycle_queues_a_run_the_worker_stores_once(
         201,
     )
     await _order(client, world, [("Morötter", 14, 6), ("Mjölk", 4, 0)])
-    run = await _close(client, world)
+    run = await close_cycle(client, world)
     assert (run["state"], run["run_version"]) == ("queued", 1)
 
     await _drain(settings)
@@ -117,7 +108,7 @@ async def test_a_new_run_supersedes_the_proposal_and_moves_the_reservation(
         201,
     )
     await _order(client, world, [("Morötter", 10, 0)])
-    run = await _close(client, world)
+    run = await close_cycle(client, world)
     await _drain(settings)
     assert await _reserved(pool, first["id"]) == 1  # the cheaper one
 
@@ -163,7 +154,7 @@ async def test_runs_of_two_networks_sharing_an_offer_never_oversell(
     )
     await _order(client, uppsala, [("Morötter", 30, 0)])
     await _order(client, gavle, [("Morötter", 30, 0)])
-    runs = [await _close(client, uppsala), await _close(client, gavle)]
+    runs = [await close_cycle(client, uppsala), await close_cycle(client, gavle)]
     outcomes = await asyncio.gather(*(run_match(pool, settings, UUID(run["id"])) for run in runs))
     assert sorted(outcomes) == ["stored", "stored"]
     packs = []
@@ -185,7 +176,7 @@ async def test_the_event_stream_follows_a_run_until_it_is_proposed(
         201,
     )
     await _order(client, world, [("Morötter", 10, 0)])
-    run = await _close(client, world)
+    run = await close_cycle(client, world)
     events = []
     with samlast_process(["worker"], settings_env, tmp_path / "worker.log"):
         async with client.stream(
@@ -236,7 +227,7 @@ async def test_a_run_whose_worker_died_mid_run_completes_once_after_restart(
         201,
     )
     await _order(client, world, [("Morötter", 20, 0)])
-    run = await _close(client, world)
+    run = await close_cycle(client, world)
     queue = await connect_queue(settings)
     try:
         async with pool.acquire() as conn:
@@ -282,7 +273,7 @@ async def test_a_run_that_fails_says_why_in_the_api(
         201,
     )
     await _order(client, world, [("Morötter", 10, 0)])
-    run = await _close(client, world)
+    run = await close_cycle(client, world)
 
     def broken_engine(problem: object) -> object:
         raise ValueError("the engine met a case it cannot handle")
@@ -302,3 +293,68 @@ async def test_a_run_that_fails_says_why_in_the_api(
         await client.post(f"/v1/cycles/{world.cycle['id']}/runs", json={}, headers=headers), 201
     )
     assert await run_match(pool, settings, UUID(again["id"])) == "stored"
+
+
+async def test_a_rerun_keeps_the_allocations_the_coordinator_pins(
+    client: Client, admin_token: str, settings: Settings, pool: Pool
+) -> None:
+    world = await build_world(client, admin_token)
+    producer, coordinator = bearer(world.producer), bearer(world.coordinator)
+    cheap, dear = [
+        await ok(
+            await client.post(
+                "/v1/offers",
+                json=offer_body(world, packs_available=1, price_per_pack_ore=price),
+                headers=producer,
+            ),
+            201,
+        )
+        for price in (12500, 13000)
+    ]
+    await _order(client, world, [("Morötter", 10, 0)])
+    first = await close_cycle(client, world)
+    await _drain(settings)
+    result = await ok(await client.get(f"/v1/runs/{first['id']}/result", headers=coordinator))
+    (allocation,) = result["allocations"]
+    assert allocation["offer_id"] == cheap["id"]
+    line_id = allocation["demand_line_id"]
+    runs = f"/v1/cycles/{world.cycle['id']}/runs"
+
+    async def rerun(body: dict[str, Any], status: int = 201) -> dict[str, Any]:
+        answer = await client.post(runs, json=body, headers=coordinator)
+        assert answer.status_code == status, answer.text
+        return dict(answer.json())
+
+    # the pinned crate is bought, and the rest of it goes to the line before the cheap one
+    pin = {"offer_id": dear["id"], "demand_line_id": line_id, "units": 3}
+    pinned = await rerun({"pins": [pin]})
+    assert pinned["pins"] == [pin]
+    await _drain(settings)
+    result = await ok(await client.get(f"/v1/runs/{pinned['id']}/result", headers=coordinator))
+    assert [(a["offer_id"], a["units"]) for a in result["allocations"]] == [(dear["id"], 10)]
+    assert (await _reserved(pool, cheap["id"]), await _reserved(pool, dear["id"])) == (0, 1)
+
+    # pins are checked on the supply the superseded proposal frees: all of the dear crate
+    whole = await rerun({"pins": [{**pin, "units": 10}]})
+    await _drain(settings)
+    assert (await ok(await client.get(f"/v1/runs/{whole['id']}", headers=coordinator)))[
+        "state"
+    ] == "proposed"
+
+    # pins that can't hold are refused, naming the pin and why
+    for body, status, field, words in [
+        ({"pins": [{**pin, "offer_id": str(UUID(int=7))}]}, 422, "pins[0].offer_id", "no such"),
+        ({"pins": [{**pin, "units": 11}]}, 422, "pins", "more than its firm quantity"),
+        ({"pins": [pin], "exclude_offers": [dear["id"]]}, 422, "pins[0].offer_id", "excluded"),
+        ({"pins": [{**pin, "units": 0}]}, 400, "pins[0].units", ">= 1"),
+    ]:
+        problem = await rerun(body, status)
+        named = problem.get("field") or problem["errors"][0]["field"]
+        assert (named, words in json.dumps(problem)) == (field, True), problem
+
+    # a pinned crate nobody can finish fails the run with the reason
+    failing = await rerun({"pins": [pin, {**pin, "offer_id": cheap["id"]}]})  # 14 left over
+    await _drain(settings)
+    failed = await ok(await client.get(f"/v1/runs/{failing['id']}", headers=coordinator))
+    assert failed["state"] == "failed"
+    assert "part of a pack" in failed["error"]

@@ -10,12 +10,12 @@ from uuid import UUID
 
 from infra.processes import samlast_process
 from services.matcher.engine import allocate
-from services.matcher.matching import load_problem
+from services.matcher.snapshot import load_problem
 from shared.db import runs as runs_db
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.conftest import Client
-from tests.integration.world import World, bearer, build_world, ok
+from tests.integration.world import build_world, close_cycle
 
 LEASE_S = 2  # a run silent this long is taken up again (production: 60 s)
 
@@ -75,7 +75,7 @@ async def test_a_run_survives_its_worker_being_killed_twice(
         await conn.execute("SELECT setseed(0.42)")
         await conn.execute(BIG_NETWORK, world.network["id"], world.producer_id)
         await conn.execute(BIG_DEMAND, world.network["id"], world.cycle["id"])
-    run_id = await _close(client, world)
+    run_id = UUID((await close_cycle(client, world))["id"])
     async with pool.acquire() as conn:
         run = await runs_db.select_run(conn, run_id)
     assert run is not None
@@ -115,14 +115,6 @@ async def test_a_run_survives_its_worker_being_killed_twice(
     assert sorted(tuple(r) for r in allocations) == sorted(
         (a.offer_id, a.line_id, a.units, a.tolerance_units) for a in clean.allocations
     )
-
-
-async def _close(client: Client, world: World) -> UUID:
-    headers = bearer(world.coordinator)
-    path = f"/v1/cycles/{world.cycle['id']}"
-    await ok(await client.post(path + "/close", headers=headers))
-    (run,) = await ok(await client.get(path + "/runs", headers=headers))
-    return UUID(run["id"])
 
 
 async def _wait_until(pool: Pool, run_id: UUID, done: object, timeout_s: float = 60) -> None:

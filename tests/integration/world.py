@@ -120,6 +120,15 @@ async def build_world(client: Client, admin_token: str, name: str | None = None)
     return world
 
 
+async def close_cycle(client: Client, world: World) -> dict[str, Any]:
+    """Close the world's cycle as its coordinator; the run that closing queued."""
+    path = f"/v1/cycles/{world.cycle['id']}"
+    headers = bearer(world.coordinator)
+    await ok(await client.post(path + "/close", headers=headers))
+    (run,) = await ok(await client.get(path + "/runs", headers=headers))
+    return dict(run)
+
+
 def offer_body(world: World, product: str = "Morötter", **overrides: Any) -> dict[str, Any]:
     today = dt.date.today()
     body = {

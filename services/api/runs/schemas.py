@@ -22,6 +22,14 @@ RunState = Literal[
 Ids = Annotated[list[UUID], msgspec.Meta(max_length=10_000)]
 
 
+class PinIn(Input):
+    """Fix an allocation: this demand line gets these units of this offer."""
+
+    offer_id: UUID
+    demand_line_id: UUID
+    units: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]
+
+
 class RunSummary(msgspec.Struct, kw_only=True):
     firm_units_demanded: int
     firm_units_filled: int
@@ -44,6 +52,7 @@ class RunOut(msgspec.Struct, kw_only=True):
     attempts: int
     exclude_offers: list[UUID]
     exclude_coops: list[UUID]
+    pins: list[PinIn]
     summary: RunSummary | None
     error: str | None
     created_at: dt.datetime
@@ -52,10 +61,14 @@ class RunOut(msgspec.Struct, kw_only=True):
 
 
 class RunIn(Input):
-    """A new run of a closed or matched cycle, leaving out what the coordinator says."""
+    """A new run of a closed or matched cycle, leaving out what the coordinator says
+    and keeping the allocations they pin."""
 
     exclude_offers: Ids = msgspec.field(default_factory=list)
     exclude_coops: Ids = msgspec.field(default_factory=list)
+    pins: Annotated[list[PinIn], msgspec.Meta(max_length=10_000)] = msgspec.field(
+        default_factory=list
+    )
 
 
 class PurchaseOut(msgspec.Struct, kw_only=True):

@@ -13,6 +13,7 @@ from services.api.auth.actor import Actor
 from services.api.cycles.service import CycleService, queue_run
 from services.api.runs.schemas import (
     AllocationOut,
+    PinIn,
     PurchaseOut,
     RunIn,
     RunOut,
@@ -20,9 +21,17 @@ from services.api.runs.schemas import (
     RunSummary,
     UnfilledOut,
 )
+from services.matcher.engine import Pin
+from services.matcher.snapshot import Overrides, pin_problems_now
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
-from shared.errors import ConflictError, NotFoundError, TenantDeniedError
+from shared.errors import (
+    ConflictError,
+    ForeignReferenceError,
+    NotFoundError,
+    TenantDeniedError,
+    UnprocessableError,
+)
 
 FINISHED = frozenset(
     {"proposed", "failed", "approved", "published", "rejected", "superseded", "cancelled"}
@@ -91,14 +100,20 @@ class RunService:
             raise ConflictError(
                 f"a {cycle['state']} cycle can't be matched again", state=cycle["state"]
             )
-        overrides = {
-            "exclude_offers": sorted(str(offer_id) for offer_id in data.exclude_offers),
-            "exclude_coops": sorted(str(coop_id) for coop_id in data.exclude_coops),
-        }
+        overrides = Overrides(
+            exclude_offers=sorted(set(data.exclude_offers)),
+            exclude_coops=sorted(set(data.exclude_coops)),
+            pins=[
+                Pin(offer_id=p.offer_id, line_id=p.demand_line_id, units=p.units) for p in data.pins
+            ],
+        )
+        stored = msgspec.to_builtins(overrides)
         async with self.conn.transaction():
-            await runs_db.supersede_cycle_runs(self.conn, cycle_id)
+            await runs_db.supersede_cycle_runs(self.conn, cycle_id)  # releases its packs
+            if overrides.pins:  # on the supply the superseded proposal leaves free
+                await self._check_pins(cycle, overrides)
             run = await runs_db.insert_run(
-                self.conn, cycle_id, cycle["network_id"], actor.user_id, overrides
+                self.conn, cycle_id, cycle["network_id"], actor.user_id, stored
             )
             await record(
                 self.conn,
@@ -107,10 +122,46 @@ class RunService:
                 "match_run",
                 run["id"],
                 network_id=cycle["network_id"],
-                detail=overrides,
+                detail=stored,
             )
         await queue_run(self.queue, run["id"])
         return run_out(run)
+
+    async def _check_pins(self, cycle: asyncpg.Record, overrides: Overrides) -> None:
+        """Pins name offers listed in the cycle's network and lines of the cycle, not
+        excluded, and each pin fits its line and offer (rules 2 and 3, supply now)."""
+        offers = {
+            row["id"]: row
+            for row in await runs_db.snapshot_offers(
+                self.conn, cycle["network_id"], [pin.offer_id for pin in overrides.pins]
+            )
+        }
+        lines = {
+            row["id"]: row
+            for row in await runs_db.snapshot_lines(
+                self.conn, cycle["id"], [pin.line_id for pin in overrides.pins]
+            )
+        }
+        for index, pin in enumerate(overrides.pins):
+            if pin.offer_id not in offers:
+                raise ForeignReferenceError(
+                    "no such offer in this network", field=f"pins[{index}].offer_id"
+                )
+            if pin.line_id not in lines:
+                raise ForeignReferenceError(
+                    "no such demand line in this cycle", field=f"pins[{index}].demand_line_id"
+                )
+            if pin.offer_id in overrides.exclude_offers:
+                raise UnprocessableError(
+                    "a pinned offer can't also be excluded", field=f"pins[{index}].offer_id"
+                )
+            if lines[pin.line_id]["coop_id"] in overrides.exclude_coops:
+                raise UnprocessableError(
+                    "a pinned line's co-op can't also be excluded",
+                    field=f"pins[{index}].demand_line_id",
+                )
+        if problems := await pin_problems_now(self.conn, cycle, overrides):
+            raise UnprocessableError("; ".join(problems), field="pins")
 
     async def visible(self, actor: Actor, run_id: UUID) -> asyncpg.Record:
         row = await runs_db.select_run(self.conn, run_id)
@@ -122,7 +173,7 @@ class RunService:
 
 
 def run_out(row: asyncpg.Record) -> RunOut:
-    overrides = row["overrides"] or {}
+    overrides = Overrides.of(row["overrides"])
     return RunOut(
         id=row["id"],
         cycle_id=row["cycle_id"],
@@ -132,8 +183,12 @@ def run_out(row: asyncpg.Record) -> RunOut:
         stage=row["stage"],
         percent=row["percent"],
         attempts=row["attempts"],
-        exclude_offers=[UUID(item) for item in overrides.get("exclude_offers", [])],
-        exclude_coops=[UUID(item) for item in overrides.get("exclude_coops", [])],
+        exclude_offers=overrides.exclude_offers,
+        exclude_coops=overrides.exclude_coops,
+        pins=[
+            PinIn(offer_id=pin.offer_id, demand_line_id=pin.line_id, units=pin.units)
+            for pin in overrides.pins
+        ],
         summary=msgspec.convert(row["summary"], RunSummary) if row["summary"] else None,
         error=row["error"],
         created_at=row["created_at"],

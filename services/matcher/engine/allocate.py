@@ -31,15 +31,18 @@ from services.matcher.engine.model import (
     Temperature,
 )
 from services.matcher.engine.packing import ProductGroup, Solved, Transport
+from services.matcher.engine.pins import Pinned, apply_pins
 
 
 def allocate(problem: AllocationProblem) -> AllocationResult:
+    """Raises ``PinError`` when the problem's pins can't be honoured."""
+    pinned = apply_pins(problem)
     transport = {(t.producer_id, t.coop_id): t.ore_per_kg for t in problem.transport}
     offers_by_product: dict[UUID, list[Offer]] = defaultdict(list)
     for offer in sorted(problem.offers, key=lambda o: o.id):
         offers_by_product[offer.product_id].append(offer)
     groups: dict[tuple[UUID, Temperature], list[DemandLine]] = defaultdict(list)
-    for line in sorted(problem.lines, key=lambda line: line.id):
+    for line in sorted(pinned.lines, key=lambda line: line.id):
         groups[(line.product_id, line.temperature)].append(line)
 
     outcome = _Outcome()
@@ -50,8 +53,10 @@ def allocate(problem: AllocationProblem) -> AllocationResult:
             temperature,
             problem,
             transport,
+            pinned.offset,
         )
         outcome.add(group.solve())
+    outcome.add_pins(pinned)
     return outcome.result(problem, transport)
 
 
@@ -63,6 +68,12 @@ class _Outcome(Solved):
         self.tolerance.update(solved.tolerance)
         self.packs.update(solved.packs)
         self.shortfalls.extend(solved.shortfalls)
+
+    def add_pins(self, pinned: Pinned) -> None:
+        for key, units in pinned.flows.items():
+            self.flows[key] = self.flows.get(key, 0) + units
+        for key, units in pinned.tolerance.items():
+            self.tolerance[key] = self.tolerance.get(key, 0) + units
 
     def result(self, problem: AllocationProblem, transport: Transport) -> AllocationResult:
         offers = {offer.id: offer for offer in problem.offers}

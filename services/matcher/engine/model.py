@@ -55,11 +55,25 @@ class TransportEstimate(msgspec.Struct, frozen=True, kw_only=True):
     ore_per_kg: int
 
 
+class Pin(msgspec.Struct, frozen=True, kw_only=True):
+    """A coordinator's override: this line gets these units of this offer, whatever else
+    the engine decides. The rest of the packs the pins start are completed by the engine."""
+
+    offer_id: UUID
+    line_id: UUID
+    units: int
+
+
 class AllocationProblem(msgspec.Struct, frozen=True, kw_only=True):
     delivery_date: dt.date
     offers: list[Offer]
     lines: list[DemandLine]
     transport: list[TransportEstimate] = msgspec.field(default_factory=list)
+    pins: list[Pin] = msgspec.field(default_factory=list)
+
+
+class PinError(ValueError):
+    """Pins that no allocation can honour: the message says which and why."""
 
 
 class Purchase(msgspec.Struct, frozen=True, kw_only=True):

@@ -17,6 +17,7 @@ from services.matcher.engine.model import (
     AllocationProblem,
     DemandLine,
     Offer,
+    PinError,
     Shortfall,
     Temperature,
 )
@@ -62,6 +63,7 @@ class ProductGroup:
         temperature: Temperature,
         problem: AllocationProblem,
         transport: Transport,
+        pinned: dict[UUID, int] | None = None,
     ) -> None:
         self.lines = lines
         self.listed = listed
@@ -80,6 +82,9 @@ class ProductGroup:
         self.unit_milli = {o.id: o.price_per_pack_ore * 1000 // o.pack_units for o in self.offers}
         self.pack_units = {o.id: o.pack_units for o in self.offers}
         self.by_id = {o.id: o for o in self.offers}
+        # units pinned by the coordinator, and what is left of the last pack they start
+        self.offset = {o.id: (pinned or {}).get(o.id, 0) for o in self.offers}
+        self.remnant = {o.id: -self.offset[o.id] % o.pack_units for o in self.offers}
         self.coop_of = {line.id: line.coop_id for line in lines}
         # landed cost per offer and co-op, computed once: the hot loops index lists
         coops = sorted({line.coop_id for line in lines})
@@ -105,7 +110,7 @@ class ProductGroup:
 
     def solve(self) -> Solved:
         """The group's purchases, allocations and shortfalls."""
-        caps = {o.id: o.pack_units * o.packs_available for o in self.offers}
+        caps = {o.id: self.full_cap(o) for o in self.offers}
         first_short: set[UUID] = self._targets(caps)[1]  # short before any pack is capped
         plan = self._plan(caps)
         # Rule 6: a pack completed with many tolerance units costs more than needed.
@@ -113,7 +118,10 @@ class ProductGroup:
         # replace whole packs of a dearer offer (cap that one). Keep what fills as
         # much and costs less.
         for trial_caps in self._cheaper_caps(plan, IMPROVEMENT_TRIES):
-            trial = self._plan(trial_caps)
+            try:
+                trial = self._plan(trial_caps)
+            except PinError:
+                continue  # that cap would leave a pinned pack part-used
             if trial.fill >= plan.fill and trial.cost < plan.cost:
                 plan = trial
         solved = Solved()
@@ -125,6 +133,16 @@ class ProductGroup:
             solved.packs[offer.id] = plan.bought[offer.id] // offer.pack_units
         solved.shortfalls = shortfalls(self, plan.targets, first_short, plan.caps, plan.flows)
         return solved
+
+    def full_cap(self, offer: Offer) -> int:
+        """The units of an offer the engine may hand out: all but the pinned ones."""
+        return offer.pack_units * offer.packs_available - self.offset[offer.id]
+
+    def _whole(self, offer: Offer, units: int) -> int:
+        """The most of ``units`` the engine can take from an offer in whole packs,
+        counting the pinned units; negative when a pinned pack can't be completed."""
+        pinned = self.offset[offer.id]
+        return (units + pinned) // offer.pack_units * offer.pack_units - pinned
 
     def _plan(self, caps: dict[UUID, int]) -> Plan:
         """Targets, offers, pairs and pack completion, capping offers until every
@@ -138,8 +156,13 @@ class ProductGroup:
             if not failed:
                 break
             for offer in failed:
-                caps[offer.id] = offer.pack_units * (amounts[offer.id] // offer.pack_units)
-        bought = dict(amounts)
+                caps[offer.id] = self._whole(offer, amounts[offer.id])
+                if caps[offer.id] < 0:
+                    raise PinError(
+                        f"offer {offer.id}: the pinned units leave part of a pack "
+                        "that no other line can take"
+                    )
+        bought = {offer_id: units + self.offset[offer_id] for offer_id, units in amounts.items()}
         for (offer_id, _), units in extras.items():
             bought[offer_id] += units
         carriage = sum(
@@ -165,8 +188,9 @@ class ProductGroup:
             spare[offer_id] += units
         trials = []
         for offer_id, units in sorted(spare.items(), key=lambda item: (-item[1], item[0]))[:limit]:
-            whole = plan.amounts[offer_id] // self.pack_units[offer_id] * self.pack_units[offer_id]
-            trials.append({**plan.caps, offer_id: whole})
+            whole = self._whole(self.by_id[offer_id], plan.amounts[offer_id])
+            if whole >= 0:
+                trials.append({**plan.caps, offer_id: whole})
             dearer = sorted(
                 (o for o in self.offers if o.id != offer_id and o.pack_units <= units),
                 key=lambda o: (-self.unit_milli[o.id], o.id),
@@ -197,6 +221,12 @@ class ProductGroup:
         amounts = dict.fromkeys(caps, 0)
         for k, lines in self._classes():
             wanted = sum(targets.get(line.id, 0) for line in lines)
+            for offer in self.offers[:k]:  # a pinned pack is bought already: fill it first
+                take = min(wanted, left[offer.id], self.remnant[offer.id] - amounts[offer.id])
+                if take > 0:
+                    amounts[offer.id] += take
+                    left[offer.id] -= take
+                    wanted -= take
             for offer in self._by_landed_cost(self.offers[:k], lines):
                 take = min(wanted, left[offer.id])
                 amounts[offer.id] += take
@@ -275,7 +305,7 @@ class ProductGroup:
         extras: dict[tuple[UUID, UUID], int] = {}
         failed: list[Offer] = []
         for offer in self.offers:
-            missing = -amounts[offer.id] % offer.pack_units
+            missing = -(amounts[offer.id] + self.offset[offer.id]) % offer.pack_units
             if missing == 0:
                 continue
             takers = sorted(
@@ -309,7 +339,9 @@ class ProductGroup:
     ) -> bool:
         """Would moving the odd units of ``offer`` to another offer every line it serves
         may use cost less than completing its pack from tolerance?"""
-        odd = amounts[offer.id] % offer.pack_units
+        odd = (amounts[offer.id] + self.offset[offer.id]) % offer.pack_units
+        if self._whole(offer, amounts[offer.id]) < 0:
+            return False  # its odd units complete a pinned pack: capping can't help
         complete = (offer.pack_units - odd) * self.unit_milli[offer.id]
         served = [line_id for (offer_id, line_id), units in flows.items() if offer_id == offer.id]
         reach = min((self.prefix[line_id] for line_id in served), default=0)
@@ -317,8 +349,9 @@ class ProductGroup:
             spare = caps[other.id] - amounts[other.id]
             if other.id == offer.id or spare < odd:
                 continue
-            before = -amounts[other.id] % other.pack_units
-            after = -(amounts[other.id] + odd) % other.pack_units
+            held = amounts[other.id] + self.offset[other.id]
+            before = -held % other.pack_units
+            after = -(held + odd) % other.pack_units
             move = odd * (self.unit_milli[other.id] - self.unit_milli[offer.id])
             move += (after - before) * self.unit_milli[other.id]
             if move < complete:

@@ -65,7 +65,7 @@ def _to_next_pack(
     for one more pack of an offer this line may use that has packs left."""
     needs = []
     for offer in group.offers[: group.prefix[line.id]]:
-        if caps[offer.id] >= offer.pack_units * offer.packs_available:
+        if caps[offer.id] >= group.full_cap(offer):
             continue
         position = group.position[offer.id]
         open_units = sum(

@@ -92,6 +92,36 @@ def max_firm_fill_single_units(problem: AllocationProblem) -> int:
                 capacity[f"o{offer.id}"][f"l{line.id}"] += line.firm_quantity
     for line in problem.lines:
         capacity[f"l{line.id}"][sink] += line.firm_quantity
+    return _max_flow(capacity, source, sink)
+
+
+def pinned_packs_can_be_completed(problem: AllocationProblem) -> bool:
+    """Whether some allocation honours the pins (each within its line's firm quantity):
+    buying just the packs the pins start, the rest of those packs must fit into
+    the room the lines they may serve have left (firm quantity plus tolerance)."""
+    pinned_from: dict[UUID, int] = defaultdict(int)
+    pinned_to: dict[UUID, int] = defaultdict(int)
+    for pin in problem.pins:
+        pinned_from[pin.offer_id] += pin.units
+        pinned_to[pin.line_id] += pin.units
+    source, sink = "source", "sink"
+    capacity: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rest = 0
+    for offer in problem.offers:
+        remnant = -pinned_from[offer.id] % offer.pack_units
+        rest += remnant
+        capacity[source][f"o{offer.id}"] += remnant
+        for line in problem.lines:
+            if eligible(problem, offer, line):
+                capacity[f"o{offer.id}"][f"l{line.id}"] += remnant
+    for line in problem.lines:
+        room = line.firm_quantity + line.tolerance - pinned_to[line.id]
+        capacity[f"l{line.id}"][sink] += room
+    return _max_flow(capacity, source, sink) == rest
+
+
+def _max_flow(capacity: dict[str, dict[str, int]], source: str, sink: str) -> int:
+    """Edmonds-Karp; ``capacity`` is used up."""
     flow = 0
     while True:
         parent: dict[str, str] = {source: source}

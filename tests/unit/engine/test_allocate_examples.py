@@ -7,15 +7,19 @@ import uuid
 from typing import Any
 
 import msgspec
+import pytest
 
 from services.matcher.engine import (
     AllocationProblem,
     AllocationResult,
     DemandLine,
     Offer,
+    Pin,
+    PinError,
     TransportEstimate,
     allocate,
 )
+from services.matcher.engine.pins import pin_problems
 from tests.unit.engine.checker import broken_rules
 
 DAY = dt.date(2026, 12, 3)
@@ -171,3 +175,54 @@ def test_the_checker_catches_an_allocation_that_breaks_the_rules() -> None:
         ],
     )
     assert broken_rules(problem, inflated)
+
+
+def test_a_pinned_crate_is_completed_before_a_cheaper_one_is_started() -> None:
+    cheap, dear = offer(1, 10, 1, 10_000), offer(2, 10, 1, 14_000)
+    pins = [Pin(offer_id=dear.id, line_id=line(1, 3).id, units=3)]
+    result = run([cheap, dear], [line(1, 3), line(2, 7)], pins=pins)
+    by_pair = {(a.offer_id, a.line_id.int - 200): a.units for a in result.allocations}
+    assert by_pair == {(dear.id, 1): 3, (dear.id, 2): 7}
+    assert [p.offer_id for p in result.purchases] == [dear.id]
+
+
+def test_a_pin_beyond_the_firm_quantity_counts_as_tolerance() -> None:
+    crate = offer(1, 10, 2, 14_000)
+    pins = [Pin(offer_id=crate.id, line_id=line(1, 4).id, units=6)]
+    result = run([crate], [line(1, 4, 2), line(2, 4)], pins=pins)
+    assert units(result) == {1: 6, 2: 4}
+    assert {a.line_id.int - 200: a.tolerance_units for a in result.allocations} == {1: 2, 2: 0}
+
+
+def test_pins_that_cannot_be_honoured_say_which_and_why() -> None:
+    crate, other = offer(1, 10, 1, 14_000), offer(2, 10, 1, 14_000, temperature="chilled")
+    problem = AllocationProblem(
+        delivery_date=DAY,
+        offers=[crate, other],
+        lines=[line(1, 4), line(2, 4, max_unit_price_ore=1_000)],
+        pins=[
+            Pin(offer_id=crate.id, line_id=line(1, 4).id, units=5),
+            Pin(offer_id=other.id, line_id=line(1, 4).id, units=1),
+            Pin(offer_id=crate.id, line_id=line(2, 4).id, units=2),
+            Pin(offer_id=uuid.UUID(int=999), line_id=line(2, 4).id, units=1),
+        ],
+    )
+    assert pin_problems(problem) == [
+        "pins[1]: the offer is chilled, the line wants ambient",
+        "pins[2]: the offer's unit price is above the line's maximum",
+        f"pins[3]: offer {uuid.UUID(int=999)} is not in this run",
+        f"demand line {line(1, 4).id}: 6 units pinned, "
+        "more than its firm quantity plus tolerance (4)",
+    ]
+    with pytest.raises(PinError, match="pins\\[1\\]"):
+        allocate(problem)
+
+
+def test_a_pinned_crate_nobody_else_can_finish_fails_the_run() -> None:
+    crate = offer(1, 10, 1, 14_000)
+    pins = [Pin(offer_id=crate.id, line_id=line(1, 3).id, units=3)]
+    problem = AllocationProblem(
+        delivery_date=DAY, offers=[crate], lines=[line(1, 3), line(2, 2, 1)], pins=pins
+    )
+    with pytest.raises(PinError, match="part of a pack"):
+        allocate(problem)

@@ -7,11 +7,26 @@ import random
 import uuid
 from fractions import Fraction
 
+import msgspec
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.matcher.engine import AllocationProblem, DemandLine, Offer, allocate
-from tests.unit.engine.checker import broken_rules, max_firm_fill_single_units
+from services.matcher.engine import (
+    AllocationProblem,
+    AllocationResult,
+    DemandLine,
+    Offer,
+    Pin,
+    PinError,
+    allocate,
+)
+from tests.unit.engine.checker import (
+    broken_rules,
+    eligible,
+    max_firm_fill_single_units,
+    pinned_packs_can_be_completed,
+)
 
 DAY = dt.date(2026, 12, 3)
 PRODUCTS = [uuid.UUID(int=1000 + n) for n in range(2)]
@@ -133,3 +148,57 @@ def test_short_supply_is_shared_pro_rata_to_firm_quantities(problem: AllocationP
             for line in group:
                 share = Fraction(line.firm_quantity * supply, demand)
                 assert abs(got.get(line.id, 0) - share) < 1, (line, share, got.get(line.id))
+
+
+@st.composite
+def pinned_problems(draw: st.DrawFn, *, whole_packs: bool) -> AllocationProblem:
+    """A problem with pins on eligible (offer, line) pairs, within each line's firm
+    quantity and each offer's supply; ``whole_packs`` pins only whole packs."""
+    problem = draw(problems(any_validity=False))  # more eligible pairs to pin
+    pins: list[Pin] = []
+    left_on_line = {line.id: line.firm_quantity for line in problem.lines}
+    left_on_offer = {o.id: o.pack_units * o.packs_available for o in problem.offers}
+    for offer in problem.offers:
+        for line in problem.lines:
+            if not eligible(problem, offer, line) or not draw(st.booleans()):
+                continue
+            most = min(left_on_line[line.id], left_on_offer[offer.id])
+            if whole_packs:
+                most -= most % offer.pack_units
+            step = offer.pack_units if whole_packs else 1
+            if most < step:
+                continue
+            units = draw(st.integers(1, most // step)) * step
+            pins.append(Pin(offer_id=offer.id, line_id=line.id, units=units))
+            left_on_line[line.id] -= units
+            left_on_offer[offer.id] -= units
+    return msgspec.structs.replace(problem, pins=pins)
+
+
+def _honoured(problem: AllocationProblem, result: AllocationResult) -> list[Pin]:
+    got = {(item.offer_id, item.line_id): item.units for item in result.allocations}
+    return [pin for pin in problem.pins if got.get((pin.offer_id, pin.line_id), 0) < pin.units]
+
+
+@settings(max_examples=500, deadline=None)
+@given(pinned_problems(whole_packs=True))
+def test_pins_of_whole_packs_are_always_honoured_within_rules_1_to_3(
+    problem: AllocationProblem,
+) -> None:
+    result = allocate(problem)
+    assert broken_rules(problem, result) == []
+    assert _honoured(problem, result) == []
+
+
+@settings(max_examples=500, deadline=None)
+@given(pinned_problems(whole_packs=False))
+def test_pins_are_refused_only_when_no_allocation_could_honour_them(
+    problem: AllocationProblem,
+) -> None:
+    if not pinned_packs_can_be_completed(problem):
+        with pytest.raises(PinError, match="part of a pack"):
+            allocate(problem)
+        return
+    result = allocate(problem)
+    assert broken_rules(problem, result) == []
+    assert _honoured(problem, result) == []
