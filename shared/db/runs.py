@@ -85,22 +85,17 @@ RELEASE_RUN_PACKS = """
 UPDATE offer o SET packs_reserved = o.packs_reserved - p.packs
 FROM run_purchase p WHERE p.run_id = $1 AND p.offer_id = o.id"""
 
-# Runs of a cancelled cycle: their reservations go back to the offers first.
+# The reservations of a cycle's runs in the given states go back to the offers: before
+# cancelling the cycle (proposed, approved) or superseding its proposal (proposed).
 RELEASE_CYCLE_PACKS = """
 UPDATE offer o SET packs_reserved = o.packs_reserved - p.packs
 FROM run_purchase p JOIN match_run r ON r.id = p.run_id
-WHERE r.cycle_id = $1 AND r.state IN ('proposed', 'approved') AND p.offer_id = o.id"""
+WHERE r.cycle_id = $1 AND r.state::text = ANY($2::text[]) AND p.offer_id = o.id"""
 
 CANCEL_CYCLE_RUNS = """
 UPDATE match_run SET state = 'cancelled', updated_at = now(),
     finished_at = coalesce(finished_at, now())
 WHERE cycle_id = $1 AND state IN ('queued', 'running', 'proposed', 'approved')"""
-
-# A new run replaces the cycle's open proposals: their packs go back first.
-RELEASE_PROPOSED_PACKS = """
-UPDATE offer o SET packs_reserved = o.packs_reserved - p.packs
-FROM run_purchase p JOIN match_run r ON r.id = p.run_id
-WHERE r.cycle_id = $1 AND r.state = 'proposed' AND p.offer_id = o.id"""
 
 SUPERSEDE_CYCLE_RUNS = """
 UPDATE match_run SET state = 'superseded', updated_at = now(),
@@ -218,12 +213,12 @@ async def insert_result(
 
 async def cancel_cycle_runs(conn: Conn, cycle_id: UUID) -> None:
     """Cancel a cycle's live runs and give back the packs they reserved."""
-    await conn.execute(RELEASE_CYCLE_PACKS, cycle_id)
+    await conn.execute(RELEASE_CYCLE_PACKS, cycle_id, ["proposed", "approved"])
     await conn.execute(CANCEL_CYCLE_RUNS, cycle_id)
 
 
 async def supersede_cycle_runs(conn: Conn, cycle_id: UUID) -> None:
-    await conn.execute(RELEASE_PROPOSED_PACKS, cycle_id)
+    await conn.execute(RELEASE_CYCLE_PACKS, cycle_id, ["proposed"])  # a new run replaces it
     await conn.execute(SUPERSEDE_CYCLE_RUNS, cycle_id)
 
 

@@ -67,28 +67,8 @@ class RunService:
         return RunResult(
             run=run_out(run),
             purchases=[msgspec.convert(dict(row), PurchaseOut) for row in purchases],
-            allocations=[
-                AllocationOut(
-                    offer_id=row["offer_id"],
-                    demand_line_id=row["demand_line_id"],
-                    coop_id=row["coop_id"],
-                    product_id=row["product_id"],
-                    units=row["units"],
-                    tolerance_units=row["tolerance_units"],
-                )
-                for row in allocations
-            ],
-            unfilled=[
-                UnfilledOut(
-                    demand_line_id=row["demand_line_id"],
-                    coop_id=row["coop_id"],
-                    product_id=row["product_id"],
-                    units_short=row["units_short"],
-                    reason=row["reason"],
-                    **row["detail"],
-                )
-                for row in unfilled
-            ],
+            allocations=[msgspec.convert(dict(row), AllocationOut) for row in allocations],
+            unfilled=[msgspec.convert({**row, **row["detail"]}, UnfilledOut) for row in unfilled],
         )
 
     async def rerun(self, actor: Actor, cycle_id: UUID, data: RunIn) -> RunOut:
