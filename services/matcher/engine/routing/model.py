@@ -1,0 +1,114 @@
+"""What the routing stage takes and gives: plain structs, integers in the results.
+
+Times are seconds since midnight of the delivery day, distances metres, money öre,
+loads grams and millilitres. Places are given by latitude and longitude; the travel
+times between them come from a ``Travel`` provider (see ``travel``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+from services.matcher.engine.model import Temperature
+
+StopKind = Literal["start", "pickup", "delivery", "end"]
+Unserved = Literal[
+    "too_heavy",  # more weight or volume than any vehicle carries
+    "no_cold_vehicle",  # chilled or frozen, and no vehicle keeps it cold
+    "windows",  # the pickup and delivery windows can't both be met by any vehicle
+    "no_room",  # possible alone, but no route had room or time for it
+]
+CO2_GRAMS_PER_KM = 200  # a light diesel van: see docs/routing.md
+
+
+class Place(msgspec.Struct, frozen=True, kw_only=True):
+    lat: float
+    lon: float
+
+
+class Window(msgspec.Struct, frozen=True, kw_only=True):
+    opens_s: int
+    closes_s: int
+
+
+WHOLE_DAY = Window(opens_s=0, closes_s=24 * 3600)
+
+
+class Shipment(msgspec.Struct, frozen=True, kw_only=True):
+    """What one producer sends one co-op in one temperature class."""
+
+    producer_id: UUID
+    coop_id: UUID
+    temperature: Temperature
+    grams: int
+    ml: int
+    pickup: Place
+    delivery: Place
+    pickup_window: Window = WHOLE_DAY
+    delivery_window: Window = WHOLE_DAY
+    pickup_service_s: int = 300
+    delivery_service_s: int = 300
+
+    @property
+    def cold(self) -> bool:
+        return self.temperature != "ambient"
+
+
+class Vehicle(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    capacity_grams: int
+    capacity_ml: int
+    cold_capable: bool
+    start: Place
+    end: Place
+    shift: Window
+    fixed_cost_ore: int = 0
+    cost_per_km_ore: int = 0
+    cost_per_hour_ore: int = 0
+    producer_id: UUID | None = None  # a producer's own van, in the baseline
+
+
+class RoutingProblem(msgspec.Struct, frozen=True, kw_only=True):
+    shipments: list[Shipment]
+    vehicles: list[Vehicle]
+
+
+class Stop(msgspec.Struct, frozen=True, kw_only=True):
+    kind: StopKind
+    place: Place
+    shipment: int | None  # index into the problem's shipments; None at start and end
+    arrival_s: int
+    departure_s: int
+    load_grams: int  # on board when leaving
+    load_ml: int
+
+
+class Route(msgspec.Struct, frozen=True, kw_only=True):
+    vehicle_id: UUID
+    stops: list[Stop]
+    distance_m: int
+    duration_s: int
+    cost_ore: int
+    co2_grams: int
+
+
+class Left(msgspec.Struct, frozen=True, kw_only=True):
+    shipment: int
+    reason: Unserved
+
+
+class Totals(msgspec.Struct, frozen=True, kw_only=True):
+    routes: int
+    distance_m: int
+    duration_s: int
+    cost_ore: int
+    co2_grams: int
+
+
+class RoutePlan(msgspec.Struct, frozen=True, kw_only=True):
+    routes: list[Route]
+    unserved: list[Left]
+    totals: Totals

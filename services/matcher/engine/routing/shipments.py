@@ -1,0 +1,75 @@
+"""From allocations to shipments: what each producer sends each co-op, per temperature.
+
+One shipment per (producer, co-op, temperature class), weighing what its allocated
+units weigh. A producer whose offers name different pickup places or windows is
+picked up where and when its heaviest part of the shipment is.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from uuid import UUID
+
+import msgspec
+
+from services.matcher.engine.model import AllocationResult, Temperature
+from services.matcher.engine.routing.model import WHOLE_DAY, Place, Shipment, Window
+
+
+class OfferSite(msgspec.Struct, frozen=True, kw_only=True):
+    """Where and when an offer's goods are picked up, and what a unit weighs."""
+
+    producer_id: UUID
+    temperature: Temperature
+    grams_per_unit: int
+    ml_per_unit: int
+    place: Place
+    window: Window = WHOLE_DAY
+
+
+class CoopSite(msgspec.Struct, frozen=True, kw_only=True):
+    place: Place
+    window: Window = WHOLE_DAY
+
+
+def build_shipments(
+    result: AllocationResult,
+    offers: Mapping[UUID, OfferSite],
+    coop_of_line: Mapping[UUID, UUID],
+    coops: Mapping[UUID, CoopSite],
+) -> list[Shipment]:
+    """The shipments of an allocation, ordered by producer, co-op and temperature.
+
+    Co-ops without a known place can't be routed and are left out.
+    """
+    grams: dict[tuple[UUID, UUID, Temperature], int] = defaultdict(int)
+    ml: dict[tuple[UUID, UUID, Temperature], int] = defaultdict(int)
+    heaviest: dict[tuple[UUID, UUID, Temperature], tuple[int, UUID]] = {}
+    for item in result.allocations:
+        offer, coop_id = offers[item.offer_id], coop_of_line[item.line_id]
+        if coop_id not in coops:
+            continue
+        key = (offer.producer_id, coop_id, offer.temperature)
+        weight = item.units * offer.grams_per_unit
+        grams[key] += weight
+        ml[key] += item.units * offer.ml_per_unit
+        heaviest[key] = max(heaviest.get(key, (-1, item.offer_id)), (weight, item.offer_id))
+    shipments = []
+    for key in sorted(grams):
+        producer_id, coop_id, temperature = key
+        site = offers[heaviest[key][1]]
+        shipments.append(
+            Shipment(
+                producer_id=producer_id,
+                coop_id=coop_id,
+                temperature=temperature,
+                grams=grams[key],
+                ml=ml[key],
+                pickup=site.place,
+                delivery=coops[coop_id].place,
+                pickup_window=site.window,
+                delivery_window=coops[coop_id].window,
+            )
+        )
+    return shipments

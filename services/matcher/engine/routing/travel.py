@@ -1,0 +1,43 @@
+"""Distances and driving times between the places of a routing problem.
+
+The engine takes a ``TravelMatrix`` as given. ``great_circle`` makes one without any
+network: haversine distance times a road factor, at an average speed. The matcher
+may instead ask an OSRM-compatible ``/table`` service (``services/matcher/osrm.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+
+from services.matcher.engine.routing.model import Place, RoutingProblem
+from services.matcher.engine.transport import road_km
+
+
+class TravelMatrix(msgspec.Struct, frozen=True, kw_only=True):
+    """``metres[i][j]`` and ``seconds[i][j]`` from place ``i`` to place ``j``."""
+
+    metres: list[list[int]]
+    seconds: list[list[int]]
+
+
+def places_of(problem: RoutingProblem) -> list[Place]:
+    """Every distinct place of the problem, in a fixed order: the matrix's rows."""
+    seen: dict[Place, None] = {}
+    for vehicle in problem.vehicles:
+        seen.setdefault(vehicle.start)
+        seen.setdefault(vehicle.end)
+    for shipment in problem.shipments:
+        seen.setdefault(shipment.pickup)
+        seen.setdefault(shipment.delivery)
+    return list(seen)
+
+
+def great_circle(places: Sequence[Place], *, road_factor: float, speed_kmh: float) -> TravelMatrix:
+    metres = [
+        [round(road_km((a.lat, a.lon), (b.lat, b.lon), road_factor) * 1000) for b in places]
+        for a in places
+    ]
+    seconds = [[round(m * 3.6 / speed_kmh) for m in row] for row in metres]
+    return TravelMatrix(metres=metres, seconds=seconds)
