@@ -1,0 +1,223 @@
+"""The vehicle-routing solver behind one small, solver-neutral function: ``solve``.
+
+This is the only module that imports PyVRP. It plans pickup-and-delivery routes with
+time windows, weight and volume capacities, cold chain and shifts, and reads the
+routes back into our structs; everything else speaks ``RoutingProblem`` and
+``RoutePlan``.
+
+Cold chain: a third load dimension, "cold grams", that only chilled and frozen
+shipments use and only cold-capable vehicles have room for. Costs: PyVRP wants
+integer unit costs per metre and per second, so the objective is in thousandths of
+an öre (per km is exactly that per metre; per hour / 3.6 per second, rounded: the
+reported costs are computed exactly from km and hours). A shipment is optional with
+a prize far above any route's cost: it is carried whenever some route can take it,
+and left out, instead of making the plan infeasible, when none can.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pyvrp
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+
+from services.matcher.engine.routing.alone import why_not_alone
+from services.matcher.engine.routing.model import (
+    CO2_GRAMS_PER_KM,
+    Left,
+    Place,
+    Route,
+    RoutePlan,
+    RoutingProblem,
+    Stop,
+    StopKind,
+    Totals,
+    Vehicle,
+)
+from services.matcher.engine.routing.travel import TravelMatrix, places_of
+
+SCALE = 1_000  # objective units per öre
+PRIZE = 10**7 * SCALE  # 100,000 kr: more than any route costs, so nothing is left idly
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long the solver searches: iterations make a seeded run repeatable; the time
+    limit is a safety net (a run that hits it may differ between machines)."""
+
+    iterations: int
+    seconds: float
+    seed: int = 1
+
+    @classmethod
+    def for_size(cls, shipments: int, seed: int = 1) -> Budget:
+        return cls(iterations=2_000 + 40 * shipments, seconds=5 + shipments / 10, seed=seed)
+
+
+def solve(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> RoutePlan:
+    """Routes for every shipment some vehicle can carry; the rest left, with why."""
+    places = places_of(problem)
+    index: dict[object, int] = {place: i for i, place in enumerate(places)}
+    left: list[Left] = []
+    planned: list[int] = []
+    for number, shipment in enumerate(problem.shipments):
+        reason = why_not_alone(shipment, problem.vehicles, matrix, index)
+        if reason is None:
+            planned.append(number)
+        else:
+            left.append(Left(shipment=number, reason=reason))
+    routes: list[Route] = []
+    if planned and problem.vehicles:
+        model = _model(problem, matrix, places, planned)
+        result = model.solve(
+            stop=MultipleCriteria([MaxIterations(budget.iterations), MaxRuntime(budget.seconds)]),
+            seed=budget.seed,
+            display=False,
+            collect_stats=False,
+            initial_solution=pyvrp.Solution(model.data(), []),
+        )
+        routes, carried = _read(problem, matrix, index, planned, result.best, model.data())
+        left += [Left(shipment=n, reason="no_room") for n in planned if n not in carried]
+    left.sort(key=lambda item: item.shipment)
+    return RoutePlan(routes=routes, unserved=left, totals=totals(routes))
+
+
+def totals(routes: list[Route]) -> Totals:
+    return Totals(
+        routes=len(routes),
+        distance_m=sum(r.distance_m for r in routes),
+        duration_s=sum(r.duration_s for r in routes),
+        cost_ore=sum(r.cost_ore for r in routes),
+        co2_grams=sum(r.co2_grams for r in routes),
+    )
+
+
+def route_cost(vehicle: Vehicle, distance_m: int, duration_s: int) -> int:
+    return (
+        vehicle.fixed_cost_ore
+        + distance_m * vehicle.cost_per_km_ore // 1000
+        + duration_s * vehicle.cost_per_hour_ore // 3600
+    )
+
+
+def _model(
+    problem: RoutingProblem, matrix: TravelMatrix, places: list[Place], planned: list[int]
+) -> pyvrp.Model:
+    model = pyvrp.Model()
+    locations = [model.add_location(x=p.lon, y=p.lat) for p in places]
+    index = {place: i for i, place in enumerate(places)}
+    depots = {}
+    for vehicle in problem.vehicles:  # PyVRP wants depots before anything else
+        for place in (vehicle.start, vehicle.end):
+            if place not in depots:
+                depots[place] = model.add_depot(locations[index[place]])
+    for vehicle in problem.vehicles:
+        per_km, per_hour = vehicle.cost_per_km_ore, vehicle.cost_per_hour_ore
+        model.add_vehicle_type(
+            num_available=1,
+            capacity=[
+                vehicle.capacity_grams,
+                vehicle.capacity_ml,
+                vehicle.capacity_grams if vehicle.cold_capable else 0,
+            ],
+            start_depot=depots[vehicle.start],
+            end_depot=depots[vehicle.end],
+            fixed_cost=vehicle.fixed_cost_ore * SCALE,
+            tw_early=vehicle.shift.opens_s,
+            tw_late=vehicle.shift.closes_s,
+            unit_distance_cost=max(1, per_km),  # never a free detour
+            unit_duration_cost=round(per_hour / 3.6),
+            name=str(vehicle.id),
+        )
+    for number in planned:
+        shipment = problem.shipments[number]
+        model.add_shipment(
+            pickup_location=locations[index[shipment.pickup]],
+            delivery_location=locations[index[shipment.delivery]],
+            pickup_tw_early=shipment.pickup_window.opens_s,
+            pickup_tw_late=shipment.pickup_window.closes_s,
+            pickup_service_duration=shipment.pickup_service_s,
+            delivery_tw_early=shipment.delivery_window.opens_s,
+            delivery_tw_late=shipment.delivery_window.closes_s,
+            delivery_service_duration=shipment.delivery_service_s,
+            amount=[shipment.grams, shipment.ml, shipment.grams if shipment.cold else 0],
+            prize=PRIZE,
+            required=False,
+            name=str(number),
+        )
+    for i, frm in enumerate(locations):
+        for j, to in enumerate(locations):
+            if i != j:
+                model.add_edge(frm, to, distance=matrix.metres[i][j], duration=matrix.seconds[i][j])
+    return model
+
+
+def _read(
+    problem: RoutingProblem,
+    matrix: TravelMatrix,
+    index: dict[object, int],
+    planned: list[int],
+    solution: pyvrp.Solution,
+    data: pyvrp.ProblemData,
+) -> tuple[list[Route], set[int]]:
+    """Our routes from PyVRP's, keeping only feasible ones: a route that breaks a
+    window or a capacity is dropped and its shipments counted as left."""
+    routes: list[Route] = []
+    carried: set[int] = set()
+    for solved in solution.routes():
+        if not solved.is_feasible():
+            continue
+        vehicle = problem.vehicles[solved.vehicle_type()]
+        stops: list[Stop] = []
+        grams = ml = 0
+        for activity in solved.schedule():
+            arrival = activity.start_time - activity.wait_duration
+            if activity.is_depot():
+                kind: StopKind = "start" if not stops else "end"
+                place = vehicle.start if kind == "start" else vehicle.end
+                stops.append(
+                    Stop(
+                        kind=kind,
+                        place=place,
+                        shipment=None,
+                        arrival_s=activity.start_time if kind == "start" else arrival,
+                        departure_s=activity.end_time if kind == "start" else arrival,
+                        load_grams=grams,
+                        load_ml=ml,
+                    )
+                )
+                continue
+            number = planned[activity.idx]
+            shipment = problem.shipments[number]
+            sign = 1 if activity.is_pickup() else -1
+            grams += sign * shipment.grams
+            ml += sign * shipment.ml
+            if activity.is_delivery():
+                carried.add(number)
+            stops.append(
+                Stop(
+                    kind="pickup" if activity.is_pickup() else "delivery",
+                    place=shipment.pickup if activity.is_pickup() else shipment.delivery,
+                    shipment=number,
+                    arrival_s=arrival,
+                    departure_s=activity.end_time,
+                    load_grams=grams,
+                    load_ml=ml,
+                )
+            )
+        distance = sum(
+            matrix.metres[index[a.place]][index[b.place]] for a, b in itertools.pairwise(stops)
+        )
+        duration = stops[-1].arrival_s - stops[0].departure_s
+        routes.append(
+            Route(
+                vehicle_id=vehicle.id,
+                stops=stops,
+                distance_m=distance,
+                duration_s=duration,
+                cost_ore=route_cost(vehicle, distance, duration),
+                co2_grams=distance * CO2_GRAMS_PER_KM // 1000,
+            )
+        )
+    return routes, carried

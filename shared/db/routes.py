@@ -1,0 +1,116 @@
+"""A run's delivery plans: what routing reads (vehicles, places, hours) and stores
+(shipments, routes with their stops, cost shares)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from shared.db.pool import Conn
+
+SELECT_NETWORK_ROUTING = """
+SELECT id, timezone, hub_lat, hub_lon, hub_address, producer_share_permille
+FROM network WHERE id = $1"""
+
+SELECT_VEHICLES = """
+SELECT id, name, capacity_grams, capacity_ml, cold_capable, start_lat, start_lon,
+       end_lat, end_lon, shift_start, shift_end, fixed_cost_ore, cost_per_km_ore,
+       cost_per_hour_ore
+FROM vehicle WHERE network_id = $1 AND active ORDER BY id"""
+
+# Where and when each offer is picked up, and what its units weigh; the widest window.
+SELECT_OFFER_SITES = """
+SELECT o.id, o.producer_id, p.temperature, p.grams_per_unit, p.ml_per_unit,
+       o.pickup_lat, o.pickup_lon, w.opens_at, w.closes_at
+FROM offer o
+JOIN offer_listing l ON l.offer_id = o.id AND l.network_id = $1
+JOIN product p ON p.id = l.product_id
+LEFT JOIN LATERAL (
+    SELECT opens_at, closes_at FROM offer_pickup_window
+    WHERE offer_id = o.id ORDER BY closes_at - opens_at DESC, opens_at LIMIT 1
+) w ON true
+WHERE o.id = ANY($2::uuid[])
+ORDER BY o.id"""
+
+# The co-ops of a cycle: where they are, and their widest receiving window that day.
+SELECT_COOP_SITES = """
+SELECT org.id, org.name, org.lat, org.lon, w.opens_at, w.closes_at
+FROM organisation org
+LEFT JOIN LATERAL (
+    SELECT opens_at, closes_at FROM organisation_window
+    WHERE organisation_id = org.id AND weekday = $2
+    ORDER BY closes_at - opens_at DESC, opens_at LIMIT 1
+) w ON true
+WHERE org.id = ANY($1::uuid[])
+ORDER BY org.id"""
+
+INSERT_SHIPMENT = """
+INSERT INTO shipment (run_id, producer_id, coop_id, temperature, weight_grams, volume_ml,
+                      unserved_reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id"""
+
+INSERT_ROUTE = """
+INSERT INTO route (run_id, plan, route_no, vehicle_id, producer_id, distance_m, duration_s,
+                   cost_ore, co2_grams)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+RETURNING id"""
+
+
+async def select_network(conn: Conn, network_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(SELECT_NETWORK_ROUTING, network_id)
+
+
+async def select_vehicles(conn: Conn, network_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_VEHICLES, network_id)
+
+
+async def select_offer_sites(
+    conn: Conn, network_id: UUID, offer_ids: list[UUID]
+) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_OFFER_SITES, network_id, offer_ids)
+
+
+async def select_coop_sites(
+    conn: Conn, coop_ids: list[UUID], day: dt.date
+) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_COOP_SITES, coop_ids, day.isoweekday())
+
+
+async def insert_shipment(conn: Conn, run_id: UUID, values: tuple[Any, ...]) -> UUID:
+    shipment_id: UUID = await conn.fetchval(INSERT_SHIPMENT, run_id, *values)
+    return shipment_id
+
+
+async def insert_route(conn: Conn, run_id: UUID, values: tuple[Any, ...]) -> UUID:
+    route_id: UUID = await conn.fetchval(INSERT_ROUTE, run_id, *values)
+    return route_id
+
+
+async def insert_stops(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
+    await conn.copy_records_to_table(
+        "route_stop",
+        records=rows,
+        columns=[
+            "route_id",
+            "seq",
+            "kind",
+            "organisation_id",
+            "shipment_id",
+            "arrival_at",
+            "departure_at",
+            "load_grams",
+            "load_ml",
+        ],
+    )
+
+
+async def insert_cost_shares(conn: Conn, rows: list[tuple[UUID, UUID, int, int]]) -> None:
+    await conn.copy_records_to_table(
+        "cost_share",
+        records=rows,
+        columns=["route_id", "organisation_id", "share_ore", "standalone_cost_ore"],
+    )

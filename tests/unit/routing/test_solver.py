@@ -1,0 +1,155 @@
+"""Routes from the solver: always feasible by an independent check, cold goods only in
+cold vans, the impossible left with a reason, the same plan for the same seed."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.matcher.engine.routing.model import (
+    Place,
+    RoutePlan,
+    RoutingProblem,
+    Shipment,
+    Vehicle,
+    Window,
+)
+from services.matcher.engine.routing.solver import Budget, solve
+from services.matcher.engine.routing.travel import TravelMatrix, great_circle, places_of
+from tests.unit.routing.checker import broken_rules
+
+UPPSALA = Place(lat=59.8586, lon=17.6389)
+HOUR = 3600
+QUICK = Budget(iterations=400, seconds=3)
+
+
+def van(n: int, *, cold: bool = False, grams: int = 800_000, **extra: object) -> Vehicle:
+    values: dict[str, object] = {
+        "id": uuid.UUID(int=900 + n),
+        "capacity_grams": grams,
+        "capacity_ml": 2 * grams,
+        "cold_capable": cold,
+        "start": UPPSALA,
+        "end": UPPSALA,
+        "shift": Window(opens_s=6 * HOUR, closes_s=18 * HOUR),
+        "fixed_cost_ore": 15_000,
+        "cost_per_km_ore": 250,
+        "cost_per_hour_ore": 30_000,
+    }
+    return Vehicle(**(values | extra))  # type: ignore[arg-type]
+
+
+def shipment(rng: random.Random, farm: int, coop: int, **extra: object) -> Shipment:
+    values: dict[str, object] = {
+        "producer_id": uuid.UUID(int=1 + farm),
+        "coop_id": uuid.UUID(int=100 + coop),
+        "temperature": "ambient",
+        "grams": rng.randint(2_000, 60_000),
+        "ml": rng.randint(2_000, 60_000),
+        "pickup": _near(rng, farm),
+        "delivery": _near(rng, 1000 + coop),
+        "pickup_window": Window(opens_s=7 * HOUR, closes_s=12 * HOUR),
+        "delivery_window": Window(opens_s=9 * HOUR, closes_s=17 * HOUR),
+    }
+    return Shipment(**(values | extra))  # type: ignore[arg-type]
+
+
+def _near(rng: random.Random, seed: int) -> Place:
+    spot = random.Random(seed)  # the same farm or co-op is always at the same place
+    del rng
+    return Place(lat=59.6 + spot.random() * 0.6, lon=17.2 + spot.random() * 1.0)
+
+
+def plan(problem: RoutingProblem, budget: Budget = QUICK) -> tuple[TravelMatrix, RoutePlan]:
+    matrix = great_circle(places_of(problem), road_factor=1.3, speed_kmh=60)
+    result = solve(problem, matrix, budget)
+    assert broken_rules(problem, matrix, result) == []
+    return matrix, result
+
+
+def test_pooled_shipments_share_a_van_and_cold_goods_ride_in_the_cold_one() -> None:
+    rng = random.Random(1)
+    shipments = [
+        shipment(rng, farm, coop, temperature="chilled" if farm == 0 else "ambient")
+        for farm in range(3)
+        for coop in range(4)
+    ]
+    problem = RoutingProblem(shipments=shipments, vehicles=[van(1), van(2, cold=True)])
+    _, result = plan(problem)
+    assert result.unserved == []
+    assert result.totals.routes <= 2
+    for route in result.routes:
+        cold = any(
+            problem.shipments[s.shipment].cold for s in route.stops if s.shipment is not None
+        )
+        assert not cold or route.vehicle_id == van(2).id
+
+
+def test_what_no_vehicle_can_carry_is_left_with_its_reason() -> None:
+    rng = random.Random(2)
+    problem = RoutingProblem(
+        shipments=[
+            shipment(rng, 0, 0),
+            shipment(rng, 0, 1, grams=2_000_000),
+            shipment(rng, 1, 0, temperature="frozen"),
+            shipment(rng, 1, 1, delivery_window=Window(opens_s=6 * HOUR, closes_s=6 * HOUR + 60)),
+        ],
+        vehicles=[van(1)],
+    )
+    _, result = plan(problem)
+    assert [(left.shipment, left.reason) for left in result.unserved] == [
+        (1, "too_heavy"),
+        (2, "no_cold_vehicle"),
+        (3, "windows"),
+    ]
+    assert [s.shipment for s in result.routes[0].stops if s.kind == "delivery"] == [0]
+
+
+def test_no_van_ever_carries_more_than_it_holds() -> None:
+    rng = random.Random(3)
+    shipments = [shipment(rng, farm, farm, grams=300_000) for farm in range(4)]
+    problem = RoutingProblem(shipments=shipments, vehicles=[van(1, grams=650_000), van(2)])
+    _, result = plan(problem)
+    assert result.unserved == []
+    for route in result.routes:
+        most = max(stop.load_grams for stop in route.stops)
+        assert most <= (650_000 if route.vehicle_id == van(1).id else 800_000)
+
+
+def test_one_farm_delivering_to_many_co_ops_is_planned_whole() -> None:
+    """The hard shape: one pickup place, many drops (see docs/architecture.md)."""
+    rng = random.Random(4)
+    shipments = [shipment(rng, 0, coop, grams=20_000) for coop in range(25)]
+    problem = RoutingProblem(shipments=shipments, vehicles=[van(1), van(2), van(3)])
+    _, result = plan(problem)
+    assert result.unserved == []
+
+
+def test_the_same_seed_gives_the_same_plan() -> None:
+    rng = random.Random(5)
+    shipments = [shipment(rng, farm, coop) for farm in range(4) for coop in range(3)]
+    problem = RoutingProblem(shipments=shipments, vehicles=[van(1), van(2, cold=True)])
+    assert plan(problem)[1] == plan(problem)[1]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10**6), st.integers(1, 12), st.integers(1, 3))
+def test_every_plan_is_feasible(seed: int, count: int, vans: int) -> None:
+    rng = random.Random(seed)
+    shipments = [
+        shipment(
+            rng,
+            rng.randrange(4),
+            rng.randrange(6),
+            temperature=rng.choice(["ambient", "ambient", "chilled"]),
+            grams=rng.randint(1_000, 400_000),
+        )
+        for _ in range(count)
+    ]
+    vehicles = [
+        van(n, cold=rng.random() < 0.5, grams=rng.randint(200_000, 900_000)) for n in range(vans)
+    ]
+    plan(RoutingProblem(shipments=shipments, vehicles=vehicles))
