@@ -1,0 +1,98 @@
+"""A run's routing: joint routes, the producers-alone baseline, savings, cost shares."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+
+import msgspec
+
+from services.matcher.engine.routing.model import RoutingProblem, Window
+from services.matcher.engine.routing.plans import Routing, plan_routing
+from services.matcher.engine.routing.solver import Budget, route_cost
+from services.matcher.engine.routing.travel import TravelMatrix, great_circle, places_of
+from tests.unit.routing.checker import broken_rules
+from tests.unit.routing.test_solver import shipment, van
+
+DAY = Window(opens_s=0, closes_s=24 * 3600)
+BUDGET = Budget(iterations=400, seconds=3)
+
+
+def network(seed: int, farms: int, coops: int) -> RoutingProblem:
+    """Every farm sends to a few co-ops; hours wide open, so order is all that counts."""
+    rng = random.Random(seed)
+    shipments = [
+        shipment(rng, farm, coop, pickup_window=DAY, delivery_window=DAY, grams=20_000)
+        for farm in range(farms)
+        for coop in sorted(rng.sample(range(coops), 3))
+    ]
+    return RoutingProblem(shipments=shipments, vehicles=[van(1), van(2)])
+
+
+def travel(problem: RoutingProblem) -> TravelMatrix:
+    return great_circle(places_of(problem), road_factor=1.3, speed_kmh=60)
+
+
+def routing(problem: RoutingProblem) -> Routing:
+    result = plan_routing(problem, travel(problem), own_van=van(0), budget=BUDGET)
+    assert broken_rules(problem, travel(problem), result.joint) == []
+    alone = msgspec.structs.replace(problem, vehicles=result.own_vans)
+    assert broken_rules(alone, travel(alone), result.baseline) == []
+    return result
+
+
+def test_joint_routes_save_against_every_producer_driving_alone() -> None:
+    result = routing(network(1, farms=5, coops=6))
+    assert result.joint.unserved == result.baseline.unserved == []
+    assert result.baseline.totals.routes == 5  # one round trip per producer
+    assert result.joint.totals.routes < result.baseline.totals.routes
+    assert result.savings.cost_ore == result.baseline.totals.cost_ore - result.joint.totals.cost_ore
+    assert result.savings.cost_ore > 0
+    assert result.savings.distance_m > 0
+    assert result.savings.co2_grams > 0
+
+
+def test_the_baseline_is_each_producer_s_best_round_trip() -> None:
+    """Checked by brute force: every order of a producer's co-ops, from its farm."""
+    problem = network(2, farms=3, coops=5)
+    places = places_of(problem)
+    matrix = great_circle(places, road_factor=1.3, speed_kmh=60)
+    at = {place: i for i, place in enumerate(places)}
+    result = routing(problem)
+    for own in result.own_vans:
+        mine = [s for s in problem.shipments if s.producer_id == own.producer_id]
+        farm = at[mine[0].pickup]
+        service = sum(s.pickup_service_s + s.delivery_service_s for s in mine)
+        best = min(
+            route_cost(
+                own,
+                sum(matrix.metres[a][b] for a, b in itertools.pairwise(legs)),
+                sum(matrix.seconds[a][b] for a, b in itertools.pairwise(legs)) + service,
+            )
+            for order in itertools.permutations(mine)
+            for legs in [[farm, *(at[s.delivery] for s in order), farm]]
+        )
+        (route,) = [r for r in result.baseline.routes if r.vehicle_id == own.id]
+        assert route.cost_ore == best
+
+
+def test_each_route_s_cost_is_shared_by_its_co_ops_within_their_stand_alone_costs() -> None:
+    result = routing(network(3, farms=4, coops=6))
+    assert len(result.shares) == len(result.joint.routes)
+    for item in result.shares:
+        route = result.joint.routes[item.route]
+        shares = item.shares
+        paid = sum(shares.coops.values()) + sum(shares.producers.values()) + shares.unshared_ore
+        assert paid == route.cost_ore
+        assert all(shares.coops[c] <= item.standalone_ore[c] for c in item.standalone_ore)
+        served = {
+            result.shipments[stop.shipment].coop_id
+            for stop in route.stops
+            if stop.shipment is not None
+        }
+        assert set(shares.coops) == served
+    assert {coop for item in result.shares for coop in item.shares.coops} == {
+        s.coop_id for s in result.shipments
+    }
+    assert uuid.UUID(int=0) not in {c for item in result.shares for c in item.shares.coops}
