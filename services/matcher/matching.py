@@ -12,13 +12,16 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
-from services.matcher.engine import AllocationResult, allocate
+from services.matcher.engine import AllocationProblem, AllocationResult, allocate
+from services.matcher.engine.routing.plans import Routing, plan_routing
+from services.matcher.routing import RoutingInput, load_routing, store_routing, travel_matrix
 from services.matcher.snapshot import load_problem
 from shared.db import cycles as cycles_db
 from shared.db import runs as runs_db
@@ -46,9 +49,21 @@ async def run_match(pool: Pool, settings: Settings, run_id: UUID) -> str:
             await _progress(pool, run_id, "allocate", 30)
             async with _heartbeat(pool, run_id, settings.run_lease_s / 3):  # engine in a thread
                 result = await asyncio.to_thread(allocate, problem)
+            await _progress(pool, run_id, "route", 50)
+            routing_input = await load_routing(pool, run, problem, result)
+            matrix = await travel_matrix(settings, routing_input.problem)
+            async with _heartbeat(pool, run_id, settings.run_lease_s / 3):
+                routing = await asyncio.to_thread(
+                    plan_routing,
+                    routing_input.problem,
+                    matrix,
+                    own_van=routing_input.own_van,
+                    producer_share_permille=routing_input.producer_share_permille,
+                )
             await _progress(pool, run_id, "store", 80)
             try:
-                return await store_result(pool, run, result)
+                planned = Planned(problem, result, routing_input, routing)
+                return await store_result(pool, run, planned)
             except ReservationLostError:
                 log.info("run %s lost a reservation race; recomputing", run_id)
         reason = f"supply changed {STORE_ATTEMPTS} times while storing; start a new run"
@@ -60,8 +75,18 @@ async def run_match(pool: Pool, settings: Settings, run_id: UUID) -> str:
     return "failed"
 
 
-async def store_result(pool: Pool, run: asyncpg.Record, result: AllocationResult) -> str:
-    run_id = run["id"]
+@dataclass(frozen=True)
+class Planned:
+    """Everything one run computed, stored together."""
+
+    problem: AllocationProblem
+    result: AllocationResult
+    routing_input: RoutingInput
+    routing: Routing
+
+
+async def store_result(pool: Pool, run: asyncpg.Record, planned: Planned) -> str:
+    run_id, result = run["id"], planned.result
     async with pool.acquire() as conn, conn.transaction():
         current = await runs_db.select_run(conn, run_id, lock=True)
         if current is None or current["state"] != "running":
@@ -83,7 +108,10 @@ async def store_result(pool: Pool, run: asyncpg.Record, result: AllocationResult
                 (run_id, s.line_id, s.units_short, s.reason, _detail(s)) for s in result.shortfalls
             ],
         )
-        await runs_db.finish_run(conn, run_id, msgspec.to_builtins(result.summary))
+        figures = await store_routing(
+            conn, run_id, planned.problem.delivery_date, planned.routing_input, planned.routing
+        )
+        await runs_db.finish_run(conn, run_id, msgspec.to_builtins(result.summary), figures)
         await cycles_db.set_cycle_state(conn, run["cycle_id"], ["closed"], "matched")
     return "stored"
 

@@ -55,8 +55,8 @@ RETURNING id"""
 
 INSERT_ROUTE = """
 INSERT INTO route (run_id, plan, route_no, vehicle_id, producer_id, distance_m, duration_s,
-                   cost_ore, co2_grams)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                   cost_ore, co2_grams, unshared_ore)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 RETURNING id"""
 
 
@@ -74,9 +74,7 @@ async def select_offer_sites(
     return await conn.fetch(SELECT_OFFER_SITES, network_id, offer_ids)
 
 
-async def select_coop_sites(
-    conn: Conn, coop_ids: list[UUID], day: dt.date
-) -> list[asyncpg.Record]:
+async def select_coop_sites(conn: Conn, coop_ids: list[UUID], day: dt.date) -> list[asyncpg.Record]:
     return await conn.fetch(SELECT_COOP_SITES, coop_ids, day.isoweekday())
 
 
@@ -104,13 +102,55 @@ async def insert_stops(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
             "departure_at",
             "load_grams",
             "load_ml",
+            "lat",
+            "lon",
         ],
     )
 
 
-async def insert_cost_shares(conn: Conn, rows: list[tuple[UUID, UUID, int, int]]) -> None:
+async def insert_cost_shares(
+    conn: Conn, rows: list[tuple[UUID, UUID, int, int | None, str]]
+) -> None:
     await conn.copy_records_to_table(
         "cost_share",
         records=rows,
-        columns=["route_id", "organisation_id", "share_ore", "standalone_cost_ore"],
+        columns=["route_id", "organisation_id", "share_ore", "standalone_cost_ore", "payer"],
     )
+
+
+SELECT_SHIPMENTS = """
+SELECT id, producer_id, coop_id, temperature, weight_grams, volume_ml, unserved_reason
+FROM shipment WHERE run_id = $1 ORDER BY producer_id, coop_id, temperature"""
+
+SELECT_ROUTES = """
+SELECT id, plan, route_no, vehicle_id, producer_id, distance_m, duration_s, cost_ore,
+       co2_grams, unshared_ore
+FROM route WHERE run_id = $1 AND ($2::text IS NULL OR plan = $2) ORDER BY plan, route_no"""
+
+SELECT_STOPS = """
+SELECT s.route_id, s.seq, s.kind, s.organisation_id, s.shipment_id, s.arrival_at,
+       s.departure_at, s.load_grams, s.load_ml, s.lat, s.lon
+FROM route_stop s JOIN route r ON r.id = s.route_id
+WHERE r.run_id = $1 AND ($2::text IS NULL OR r.plan = $2)
+ORDER BY s.route_id, s.seq"""
+
+SELECT_SHARES = """
+SELECT c.route_id, c.organisation_id, c.payer, c.share_ore, c.standalone_cost_ore
+FROM cost_share c JOIN route r ON r.id = c.route_id
+WHERE r.run_id = $1 ORDER BY c.route_id, c.payer, c.organisation_id"""
+
+
+async def select_shipments(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_SHIPMENTS, run_id)
+
+
+async def select_routes(conn: Conn, run_id: UUID, plan: str | None = None) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_ROUTES, run_id, plan)
+
+
+async def select_stops(conn: Conn, run_id: UUID, plan: str | None = None) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_STOPS, run_id, plan)
+
+
+async def select_shares(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_SHARES, run_id)

@@ -10,7 +10,7 @@ import asyncpg
 from shared.db.pool import Conn
 
 RUN_COLUMNS = """id, cycle_id, network_id, run_version, state, stage, percent, attempts,
-    overrides, summary, error, created_at, updated_at, started_at, finished_at"""
+    overrides, summary, routing, error, created_at, updated_at, started_at, finished_at"""
 
 # The next version number of the cycle's runs; UNIQUE (cycle_id, run_version) backs it.
 INSERT_RUN = f"""
@@ -40,7 +40,7 @@ TOUCH_RUN = "UPDATE match_run SET updated_at = now() WHERE id = $1 AND state = '
 
 FINISH_RUN = f"""
 UPDATE match_run SET state = 'proposed', stage = 'done', percent = 100, summary = $2,
-    finished_at = now(), updated_at = now()
+    routing = $3, finished_at = now(), updated_at = now()
 WHERE id = $1 AND state = 'running'
 RETURNING {RUN_COLUMNS}"""
 
@@ -155,8 +155,10 @@ async def touch_run(conn: Conn, run_id: UUID) -> None:
     await conn.execute(TOUCH_RUN, run_id)
 
 
-async def finish_run(conn: Conn, run_id: UUID, summary: dict[str, Any]) -> asyncpg.Record | None:
-    return await conn.fetchrow(FINISH_RUN, run_id, summary)
+async def finish_run(
+    conn: Conn, run_id: UUID, summary: dict[str, Any], routing: dict[str, Any] | None
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(FINISH_RUN, run_id, summary, routing)
 
 
 async def fail_run(conn: Conn, run_id: UUID, error: str) -> None:

@@ -561,6 +561,16 @@ async def _get_run_result(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"run_id": tenant.run_id})
 
 
+@route("GET", "/v1/runs/{run_id:uuid}/routes", MANAGERS)
+async def _get_run_routes(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/routes.geojson", MANAGERS)
+async def _get_run_geojson(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id})
+
+
 @route("GET", "/v1/runs/{run_id:uuid}/events", MANAGERS)
 async def _follow_run(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"run_id": tenant.run_id})

@@ -358,3 +358,66 @@ async def test_a_rerun_keeps_the_allocations_the_coordinator_pins(
     failed = await ok(await client.get(f"/v1/runs/{failing['id']}", headers=coordinator))
     assert failed["state"] == "failed"
     assert "part of a pack" in failed["error"]
+
+
+async def test_a_run_plans_joint_routes_and_says_what_they_save(
+    client: Client, admin_token: str, settings: Settings, pool: Pool
+) -> None:
+    world = await build_world(client, admin_token)
+    coordinator = bearer(world.coordinator)
+    await ok(
+        await client.post(
+            f"/v1/networks/{world.network['id']}/vehicles",
+            json={
+                "name": "Kylbil",
+                "capacity_grams": 900_000,
+                "capacity_ml": 4_000_000,
+                "cold_capable": True,
+                "start": {"lat": 59.8586, "lon": 17.6389},
+                "cost_per_km_ore": 450,
+                "cost_per_hour_ore": 30_000,
+            },
+            headers=coordinator,
+        ),
+        201,
+    )
+    for name in ("Morötter", "Mjölk"):
+        await ok(
+            await client.post(
+                "/v1/offers", json=offer_body(world, name), headers=bearer(world.producer)
+            ),
+            201,
+        )
+    await _order(client, world, [("Morötter", 20, 0), ("Mjölk", 10, 0)])
+    run = await close_cycle(client, world)
+    await _drain(settings)
+
+    stored = await ok(await client.get(f"/v1/runs/{run['id']}", headers=coordinator))
+    routing = stored["routing"]
+    assert (routing["shipments"], routing["unserved"]) == (2, 0)  # ambient and chilled
+    assert routing["joint"]["routes"] == 1
+    assert routing["savings"]["cost_ore"] == (
+        routing["baseline"]["cost_ore"] - routing["joint"]["cost_ore"]
+    )
+    plans = await ok(await client.get(f"/v1/runs/{run['id']}/routes", headers=coordinator))
+    (joint,) = [r for r in plans["routes"] if r["plan"] == "joint"]
+    (alone,) = [r for r in plans["routes"] if r["plan"] == "baseline"]
+    assert alone["producer_id"] == world.producer_id
+    kinds = [stop["kind"] for stop in joint["stops"]]
+    assert (kinds[0], kinds[-1], kinds.count("pickup"), kinds.count("delivery")) == (
+        "start",
+        "end",
+        2,
+        2,
+    )
+    assert [stop["load_grams"] for stop in joint["stops"]][-1] == 0
+    (share,) = joint["cost_shares"]
+    assert (share["organisation_id"], share["share_ore"]) == (world.coop_id, joint["cost_ore"])
+    assert share["share_ore"] <= share["standalone_cost_ore"]
+
+    geo = await client.get(f"/v1/runs/{run['id']}/routes.geojson", headers=coordinator)
+    assert geo.status_code == 200, geo.text
+    assert geo.headers["content-type"].startswith("application/geo+json")
+    features = geo.json()["features"]
+    assert [f["geometry"]["type"] for f in features].count("LineString") == 1
+    assert features[0]["geometry"]["coordinates"][0] == [17.6389, 59.8586]  # from the depot

@@ -2,23 +2,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from services.api.auth.actor import Actor
 from services.api.auth.guards import MANAGERS
 from services.api.conditional import CREATED_HEADERS, created
 from services.api.deps import CurrentActor, queue_service
-from services.api.runs.schemas import RunIn, RunOut, RunResult
+from services.api.runs.geojson import feature_collection
+from services.api.runs.schemas import RunIn, RunOut, RunResult, RunRoutes
 from services.api.runs.service import FINISHED, RunService
 
 Runs = NamedDependency[RunService]
+Plan = Literal["joint", "baseline"]
 POLL_S = 0.5
 STREAM_LIMIT_S = 300  # then the stream ends; EventSource clients reconnect by themselves
 
@@ -59,6 +62,39 @@ class RunController(Controller):
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> RunResult:
         return await runs.result(actor, run_id)
+
+    @get(
+        "/runs/{run_id:uuid}/routes",
+        guards=[MANAGERS],
+        summary="The run's delivery routes, stop by stop, with cost shares and shipments",
+        description=(
+            "`plan=joint` (the proposal) or `plan=baseline` (every producer alone); "
+            "both when left out."
+        ),
+    )
+    async def get_routes(
+        self,
+        run_id: FromPath[UUID],
+        actor: CurrentActor,
+        runs: Runs,
+        plan: FromQuery[Plan | None] = None,
+    ) -> RunRoutes:
+        return await runs.routes(actor, run_id, plan)
+
+    @get(
+        "/runs/{run_id:uuid}/routes.geojson",
+        guards=[MANAGERS],
+        summary="The run's routes as a GeoJSON FeatureCollection",
+        media_type="application/geo+json",
+    )
+    async def get_routes_geojson(
+        self,
+        run_id: FromPath[UUID],
+        actor: CurrentActor,
+        runs: Runs,
+        plan: FromQuery[Plan] = "joint",
+    ) -> dict[str, Any]:
+        return feature_collection(await runs.routes(actor, run_id, plan))
 
     @get(
         "/runs/{run_id:uuid}/events",

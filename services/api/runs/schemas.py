@@ -54,6 +54,7 @@ class RunOut(msgspec.Struct, kw_only=True):
     exclude_coops: list[UUID]
     pins: list[PinIn]
     summary: RunSummary | None
+    routing: RunRouting | None
     error: str | None
     created_at: dt.datetime
     started_at: dt.datetime | None
@@ -111,3 +112,79 @@ class RunResult(msgspec.Struct, kw_only=True):
     purchases: list[PurchaseOut]
     allocations: list[AllocationOut]
     unfilled: list[UnfilledOut]
+
+
+class PlanTotals(msgspec.Struct, kw_only=True):
+    routes: int
+    distance_m: int
+    duration_s: int
+    cost_ore: int
+    co2_grams: int
+
+
+class PlanSavings(msgspec.Struct, kw_only=True):
+    """What the joint plan saves against every producer delivering alone."""
+
+    distance_m: int
+    duration_s: int
+    cost_ore: int
+    co2_grams: int
+
+
+class RunRouting(msgspec.Struct, kw_only=True):
+    joint: PlanTotals
+    baseline: PlanTotals
+    savings: PlanSavings
+    shipments: int
+    unserved: int
+
+
+class ShipmentOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    producer_id: UUID
+    coop_id: UUID
+    temperature: Literal["ambient", "chilled", "frozen"]
+    weight_grams: int
+    volume_ml: int
+    unserved_reason: str | None
+
+
+class StopOut(msgspec.Struct, kw_only=True):
+    seq: int
+    kind: Literal["start", "pickup", "delivery", "end"]
+    organisation_id: UUID | None
+    shipment_id: UUID | None
+    arrival_at: dt.datetime
+    departure_at: dt.datetime
+    load_grams: int
+    load_ml: int
+    lat: float
+    lon: float
+
+
+class ShareOut(msgspec.Struct, kw_only=True):
+    organisation_id: UUID
+    payer: Literal["coop", "producer"]
+    share_ore: int
+    standalone_cost_ore: int | None
+
+
+class RouteOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    plan: Literal["joint", "baseline", "hub"]
+    route_no: int
+    vehicle_id: UUID | None
+    producer_id: UUID | None  # baseline: the producer driving its own van
+    distance_m: int
+    duration_s: int
+    cost_ore: int
+    co2_grams: int
+    unshared_ore: int
+    stops: list[StopOut]
+    cost_shares: list[ShareOut]
+
+
+class RunRoutes(msgspec.Struct, kw_only=True):
+    run: RunOut
+    shipments: list[ShipmentOut]
+    routes: list[RouteOut]

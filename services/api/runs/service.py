@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from uuid import UUID
 
 import asyncpg
@@ -15,14 +16,21 @@ from services.api.runs.schemas import (
     AllocationOut,
     PinIn,
     PurchaseOut,
+    RouteOut,
     RunIn,
     RunOut,
     RunResult,
+    RunRoutes,
+    RunRouting,
     RunSummary,
+    ShareOut,
+    ShipmentOut,
+    StopOut,
     UnfilledOut,
 )
 from services.matcher.engine import Pin
 from services.matcher.snapshot import Overrides, pin_problems_now
+from shared.db import routes as routes_db
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
 from shared.errors import (
@@ -55,12 +63,7 @@ class RunService:
         return run_out(await self.visible(actor, run_id))
 
     async def result(self, actor: Actor, run_id: UUID) -> RunResult:
-        run = await self.visible(actor, run_id)
-        if run["state"] not in WITH_RESULT:
-            raise ConflictError(
-                f"the run is {run['state']} ({run['percent']}%): no result to show",
-                state=run["state"],
-            )
+        run = await self._with_result(actor, run_id)
         purchases = await runs_db.select_purchases(self.conn, run_id)
         allocations = await runs_db.select_allocations(self.conn, run_id, None)
         unfilled = await runs_db.select_unfilled(self.conn, run_id, None)
@@ -69,6 +72,30 @@ class RunService:
             purchases=[msgspec.convert(dict(row), PurchaseOut) for row in purchases],
             allocations=[msgspec.convert(dict(row), AllocationOut) for row in allocations],
             unfilled=[msgspec.convert({**row, **row["detail"]}, UnfilledOut) for row in unfilled],
+        )
+
+    async def routes(self, actor: Actor, run_id: UUID, plan: str | None = None) -> RunRoutes:
+        run = await self._with_result(actor, run_id)
+        stops: dict[UUID, list[StopOut]] = defaultdict(list)
+        for row in await routes_db.select_stops(self.conn, run_id, plan):
+            stops[row["route_id"]].append(msgspec.convert(dict(row), StopOut))
+        shares: dict[UUID, list[ShareOut]] = defaultdict(list)
+        for row in await routes_db.select_shares(self.conn, run_id):
+            shares[row["route_id"]].append(msgspec.convert(dict(row), ShareOut))
+        return RunRoutes(
+            run=run_out(run),
+            shipments=[
+                msgspec.convert(dict(row), ShipmentOut)
+                for row in await routes_db.select_shipments(self.conn, run_id)
+            ],
+            routes=[
+                msgspec.convert(
+                    {**row, "stops": stops[row["id"]], "cost_shares": shares[row["id"]]},
+                    RouteOut,
+                    from_attributes=True,
+                )
+                for row in await routes_db.select_routes(self.conn, run_id, plan)
+            ],
         )
 
     async def rerun(self, actor: Actor, cycle_id: UUID, data: RunIn) -> RunOut:
@@ -143,6 +170,15 @@ class RunService:
         if problems := await pin_problems_now(self.conn, cycle, overrides):
             raise UnprocessableError("; ".join(problems), field="pins")
 
+    async def _with_result(self, actor: Actor, run_id: UUID) -> asyncpg.Record:
+        run = await self.visible(actor, run_id)
+        if run["state"] not in WITH_RESULT:
+            raise ConflictError(
+                f"the run is {run['state']} ({run['percent']}%): no result to show",
+                state=run["state"],
+            )
+        return run
+
     async def visible(self, actor: Actor, run_id: UUID) -> asyncpg.Record:
         row = await runs_db.select_run(self.conn, run_id)
         if row is None:
@@ -170,6 +206,7 @@ def run_out(row: asyncpg.Record) -> RunOut:
             for pin in overrides.pins
         ],
         summary=msgspec.convert(row["summary"], RunSummary) if row["summary"] else None,
+        routing=msgspec.convert(row["routing"], RunRouting) if row["routing"] else None,
         error=row["error"],
         created_at=row["created_at"],
         started_at=row["started_at"],

@@ -18,6 +18,8 @@ def why_not_alone(
     index: dict[object, int],
 ) -> Unserved | None:
     """None when some vehicle could carry the shipment on its own; else the reason."""
+    if not vehicles:
+        return "no_vehicle"
     cold_enough = [v for v in vehicles if v.cold_capable or not shipment.cold]
     if not cold_enough:
         return "no_cold_vehicle"

@@ -16,6 +16,7 @@ from services.matcher.engine.model import Temperature
 
 StopKind = Literal["start", "pickup", "delivery", "end"]
 Unserved = Literal[
+    "no_vehicle",  # the network has no active vehicle
     "too_heavy",  # more weight or volume than any vehicle carries
     "no_cold_vehicle",  # chilled or frozen, and no vehicle keeps it cold
     "windows",  # the pickup and delivery windows can't both be met by any vehicle

@@ -37,5 +37,7 @@ def share_route_cost(
     ceiling = sum(standalone_ore.values())
     paid = min(coops_part, ceiling)
     coops = largest_remainder(paid, sorted(standalone_ore.items()))
-    producers = largest_remainder(producers_part, sorted(producer_grams.items()))
+    producers = (
+        largest_remainder(producers_part, sorted(producer_grams.items())) if producers_part else {}
+    )
     return CostShares(coops=coops, producers=producers, unshared_ore=coops_part - paid)

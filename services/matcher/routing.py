@@ -1,0 +1,226 @@
+"""The routing stage of a match run: read what routing needs, plan, store.
+
+Reads the network's vehicles, where and when each bought offer is picked up and each
+co-op receives, builds the shipments from the allocation, asks for travel times
+(great circle, or the OSRM service when configured), and runs the engine's planning
+in a thread. Storing happens with the allocation, in ``matching.store_result``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import uuid
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+
+from services.matcher.engine import AllocationProblem, AllocationResult
+from services.matcher.engine.routing.model import Place, RoutingProblem, Vehicle, Window
+from services.matcher.engine.routing.plans import Routing
+from services.matcher.engine.routing.shipments import CoopSite, OfferSite, build_shipments
+from services.matcher.engine.routing.travel import TravelMatrix, great_circle, places_of
+from services.matcher.osrm import osrm_table
+from shared.db import routes as routes_db
+from shared.db.pool import Conn, Pool
+from shared.settings import Settings
+
+# A producer's own van in the baseline, where the network's vans say nothing better.
+OWN_VAN_KG = 1_000
+OWN_VAN_PER_KM_ORE = 250
+OWN_VAN_PER_HOUR_ORE = 30_000
+
+
+class RoutingInput(msgspec.Struct, frozen=True, kw_only=True):
+    problem: RoutingProblem
+    own_van: Vehicle
+    producer_share_permille: int
+    timezone: str
+
+
+async def load_routing(
+    pool: Pool, run: asyncpg.Record, problem: AllocationProblem, result: AllocationResult
+) -> RoutingInput:
+    offer_ids = sorted({p.offer_id for p in result.purchases})
+    coop_of_line = {line.id: line.coop_id for line in problem.lines}
+    coop_ids = sorted({coop_of_line[a.line_id] for a in result.allocations})
+    async with pool.acquire() as conn:
+        network = await routes_db.select_network(conn, run["network_id"])
+        assert network is not None
+        vehicle_rows = await routes_db.select_vehicles(conn, run["network_id"])
+        offer_rows = await routes_db.select_offer_sites(conn, run["network_id"], offer_ids)
+        coop_rows = await routes_db.select_coop_sites(conn, coop_ids, problem.delivery_date)
+    offers = {
+        row["id"]: OfferSite(
+            producer_id=row["producer_id"],
+            temperature=row["temperature"],
+            grams_per_unit=row["grams_per_unit"],
+            ml_per_unit=row["ml_per_unit"],
+            place=Place(lat=row["pickup_lat"], lon=row["pickup_lon"]),
+            window=_window(row),
+        )
+        for row in offer_rows
+    }
+    coops = {
+        row["id"]: CoopSite(place=Place(lat=row["lat"], lon=row["lon"]), window=_window(row))
+        for row in coop_rows
+        if row["lat"] is not None
+    }
+    vehicles = [_vehicle(row) for row in vehicle_rows]
+    return RoutingInput(
+        problem=RoutingProblem(
+            shipments=build_shipments(result, offers, coop_of_line, coops), vehicles=vehicles
+        ),
+        own_van=_own_van(vehicles),
+        producer_share_permille=network["producer_share_permille"],
+        timezone=network["timezone"],
+    )
+
+
+async def travel_matrix(settings: Settings, problem: RoutingProblem) -> TravelMatrix:
+    places = places_of(problem)
+    if settings.osrm_url:
+        return await osrm_table(settings.osrm_url, places)
+    return great_circle(
+        places, road_factor=settings.road_factor, speed_kmh=settings.average_speed_kmh
+    )
+
+
+async def store_routing(
+    conn: Conn, run_id: UUID, day: dt.date, routing_input: RoutingInput, routing: Routing
+) -> dict[str, Any]:
+    """Shipments, both plans' routes with their stops, the joint routes' cost shares;
+    the figures for the run's summary."""
+    zone = ZoneInfo(routing_input.timezone)
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    unserved = {left.shipment: left.reason for left in routing.joint.unserved}
+    shipment_ids = []
+    for number, shipment in enumerate(routing.shipments):
+        shipment_ids.append(
+            await routes_db.insert_shipment(
+                conn,
+                run_id,
+                (
+                    shipment.producer_id,
+                    shipment.coop_id,
+                    shipment.temperature,
+                    shipment.grams,
+                    shipment.ml,
+                    unserved.get(number),
+                ),
+            )
+        )
+    shares = {item.route: item for item in routing.shares}
+    for plan_name, plan in (("joint", routing.joint), ("baseline", routing.baseline)):
+        owners = {van.id: van.producer_id for van in routing.own_vans}
+        for number, route in enumerate(plan.routes):
+            share = shares.get(number) if plan_name == "joint" else None
+            route_id = await routes_db.insert_route(
+                conn,
+                run_id,
+                (
+                    plan_name,
+                    number + 1,
+                    route.vehicle_id if plan_name == "joint" else None,
+                    owners.get(route.vehicle_id),
+                    route.distance_m,
+                    route.duration_s,
+                    route.cost_ore,
+                    route.co2_grams,
+                    share.shares.unshared_ore if share else 0,
+                ),
+            )
+            await routes_db.insert_stops(
+                conn,
+                [
+                    (
+                        route_id,
+                        seq,
+                        stop.kind,
+                        _organisation(routing, stop.kind, stop.shipment),
+                        None if stop.shipment is None else shipment_ids[stop.shipment],
+                        midnight + dt.timedelta(seconds=stop.arrival_s),
+                        midnight + dt.timedelta(seconds=stop.departure_s),
+                        stop.load_grams,
+                        stop.load_ml,
+                        stop.place.lat,
+                        stop.place.lon,
+                    )
+                    for seq, stop in enumerate(route.stops)
+                ],
+            )
+            if share:
+                await routes_db.insert_cost_shares(
+                    conn,
+                    [
+                        (route_id, coop, ore, share.standalone_ore[coop], "coop")
+                        for coop, ore in sorted(share.shares.coops.items())
+                    ]
+                    + [
+                        (route_id, producer, ore, None, "producer")
+                        for producer, ore in sorted(share.shares.producers.items())
+                    ],
+                )
+    return {
+        "joint": msgspec.to_builtins(routing.joint.totals),
+        "baseline": msgspec.to_builtins(routing.baseline.totals),
+        "savings": msgspec.to_builtins(routing.savings),
+        "shipments": len(routing.shipments),
+        "unserved": len(routing.joint.unserved),
+    }
+
+
+def _organisation(routing: Routing, kind: str, shipment: int | None) -> UUID | None:
+    if shipment is None:
+        return None
+    carried = routing.shipments[shipment]
+    return carried.producer_id if kind == "pickup" else carried.coop_id
+
+
+def _window(row: asyncpg.Record) -> Window:
+    if row["opens_at"] is None:
+        return Window(opens_s=0, closes_s=24 * 3600)
+    return Window(opens_s=_seconds(row["opens_at"]), closes_s=_seconds(row["closes_at"]))
+
+
+def _seconds(at: dt.time) -> int:
+    return at.hour * 3600 + at.minute * 60 + at.second
+
+
+def _vehicle(row: asyncpg.Record) -> Vehicle:
+    return Vehicle(
+        id=row["id"],
+        capacity_grams=row["capacity_grams"],
+        capacity_ml=row["capacity_ml"],
+        cold_capable=row["cold_capable"],
+        start=Place(lat=row["start_lat"], lon=row["start_lon"]),
+        end=Place(lat=row["end_lat"], lon=row["end_lon"]),
+        shift=Window(opens_s=_seconds(row["shift_start"]), closes_s=_seconds(row["shift_end"])),
+        fixed_cost_ore=row["fixed_cost_ore"],
+        cost_per_km_ore=row["cost_per_km_ore"],
+        cost_per_hour_ore=row["cost_per_hour_ore"],
+    )
+
+
+def _own_van(vehicles: list[Vehicle]) -> Vehicle:
+    """A producer's van: costs like the network's vans (their median), a whole day."""
+    place = Place(lat=0.0, lon=0.0)  # replaced by the farm
+    return Vehicle(
+        id=uuid.UUID(int=0),
+        capacity_grams=OWN_VAN_KG * 1000,
+        capacity_ml=OWN_VAN_KG * 2000,
+        cold_capable=True,
+        start=place,
+        end=place,
+        shift=Window(opens_s=0, closes_s=24 * 3600),
+        fixed_cost_ore=int(statistics.median([v.fixed_cost_ore for v in vehicles] or [0])),
+        cost_per_km_ore=int(
+            statistics.median([v.cost_per_km_ore for v in vehicles] or [OWN_VAN_PER_KM_ORE])
+        ),
+        cost_per_hour_ore=int(
+            statistics.median([v.cost_per_hour_ore for v in vehicles] or [OWN_VAN_PER_HOUR_ORE])
+        ),
+    )
