@@ -108,7 +108,22 @@ def _show_a_cycle(base: str, env: dict[str, str]) -> None:
     if walk.shortfalls:
         reasons = ", ".join(f"{reason} {count}" for reason, count in walk.shortfalls.most_common())
         _say("short", f"{summary['lines_short']} lines not wholly filled: {reasons}")
+    if walk.routing:
+        joint, alone, saved = (walk.routing[k] for k in ("joint", "baseline", "savings"))
+        _say(
+            "routes",
+            f"{joint['routes']} joint runs, {joint['distance_m'] / 1000:,.0f} km, "
+            f"{joint['cost_ore'] / 100:,.0f} kr; each farm alone: {alone['routes']} trips, "
+            f"{alone['distance_m'] / 1000:,.0f} km, {alone['cost_ore'] / 100:,.0f} kr",
+        )
+        _say(
+            "saved",
+            f"{saved['distance_m'] / 1000:,.0f} km, {saved['duration_s'] / 3600:,.1f} h, "
+            f"{saved['cost_ore'] / 100:,.0f} kr and {saved['co2_grams'] / 1000:,.0f} kg CO2 "
+            f"({walk.routing['unserved']} of {walk.routing['shipments']} shipments unserved)",
+        )
     _say("review", f"{base}/v1/runs/{walk.run_id}/result (coordinator token below)")
+    _say("map", f"{base}/v1/runs/{walk.run_id}/routes.geojson")
     _say("tokens", f"admin {admin_token}  coordinator {walk.coordinator_token}")
 
 

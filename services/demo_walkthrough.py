@@ -37,6 +37,7 @@ class Walkthrough:
     demand_lines: int = 0
     progress: list[str] = field(default_factory=list)
     summary: dict[str, int] = field(default_factory=dict)
+    routing: dict[str, Any] = field(default_factory=dict)
     coops_served: int = 0
     shortfalls: Counter[str] = field(default_factory=Counter)
     products: dict[str, str] = field(default_factory=dict)
@@ -247,5 +248,6 @@ def _close_and_follow(coordinator: ApiClient, walk: Walkthrough) -> None:
     if result["run"]["state"] != "proposed":
         raise ApiError(f"the run ended {result['run']['state']}: {result['run']['error']}")
     walk.summary = result["run"]["summary"]
+    walk.routing = result["run"]["routing"] or {}
     walk.coops_served = len({item["coop_id"] for item in result["allocations"]})
     walk.shortfalls = Counter(item["reason"] for item in result["unfilled"])

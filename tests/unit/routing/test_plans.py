@@ -8,7 +8,7 @@ import uuid
 
 import msgspec
 
-from services.matcher.engine.routing.model import RoutingProblem, Window
+from services.matcher.engine.routing.model import STOP_SETUP_S, RoutingProblem, Window
 from services.matcher.engine.routing.plans import Routing, plan_routing
 from services.matcher.engine.routing.solver import Budget, route_cost
 from services.matcher.engine.routing.travel import TravelMatrix, great_circle, places_of
@@ -68,7 +68,8 @@ def test_the_baseline_is_each_producer_s_best_round_trip() -> None:
             route_cost(
                 own,
                 sum(matrix.metres[a][b] for a, b in itertools.pairwise(legs)),
-                sum(matrix.seconds[a][b] for a, b in itertools.pairwise(legs)) + service,
+                sum(matrix.seconds[a][b] + STOP_SETUP_S for a, b in itertools.pairwise(legs))
+                + service,
             )
             for order in itertools.permutations(mine)
             for legs in [[farm, *(at[s.delivery] for s in order), farm]]

@@ -7,7 +7,7 @@ rather than "the solver left it out".
 
 from __future__ import annotations
 
-from services.matcher.engine.routing.model import Shipment, Unserved, Vehicle
+from services.matcher.engine.routing.model import STOP_SETUP_S, Shipment, Unserved, Vehicle
 from services.matcher.engine.routing.travel import TravelMatrix
 
 
@@ -40,13 +40,16 @@ def _in_time(
 ) -> bool:
     start, pickup = index[vehicle.start], index[shipment.pickup]
     delivery, end = index[shipment.delivery], index[vehicle.end]
-    seconds = matrix.seconds
-    begin = max(vehicle.shift.opens_s + seconds[start][pickup], shipment.pickup_window.opens_s)
+
+    def drive(a: int, b: int) -> int:
+        return matrix.seconds[a][b] + (STOP_SETUP_S if a != b else 0)
+
+    begin = max(vehicle.shift.opens_s + drive(start, pickup), shipment.pickup_window.opens_s)
     if begin > shipment.pickup_window.closes_s:
         return False
-    arrive = begin + shipment.pickup_service_s + seconds[pickup][delivery]
+    arrive = begin + shipment.pickup_service_s + drive(pickup, delivery)
     begin = max(arrive, shipment.delivery_window.opens_s)
     if begin > shipment.delivery_window.closes_s:
         return False
-    back = begin + shipment.delivery_service_s + seconds[delivery][end]
+    back = begin + shipment.delivery_service_s + drive(delivery, end)
     return back <= vehicle.shift.closes_s

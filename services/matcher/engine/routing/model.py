@@ -23,6 +23,7 @@ Unserved = Literal[
     "no_room",  # possible alone, but no route had room or time for it
 ]
 CO2_GRAMS_PER_KM = 200  # a light diesel van: see docs/routing.md
+STOP_SETUP_S = 300  # parking and finding the door, once per stop at a new place
 
 
 class Place(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,8 +51,8 @@ class Shipment(msgspec.Struct, frozen=True, kw_only=True):
     delivery: Place
     pickup_window: Window = WHOLE_DAY
     delivery_window: Window = WHOLE_DAY
-    pickup_service_s: int = 300
-    delivery_service_s: int = 300
+    pickup_service_s: int = 60  # handing over the crates; the stop itself: STOP_SETUP_S
+    delivery_service_s: int = 60
 
     @property
     def cold(self) -> bool:

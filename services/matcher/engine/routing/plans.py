@@ -117,7 +117,9 @@ def plan_baseline(
         )
         vans.append(van)
         sub = RoutingProblem(shipments=mine, vehicles=[van])
-        alone = solve(sub, submatrix(matrix, places_of(problem), places_of(sub)), budget)
+        alone = solve(
+            sub, submatrix(matrix, places_of(problem), places_of(sub)), _scaled(budget, len(mine))
+        )
         routes += [_renumber(route, numbers) for route in alone.routes]
         unserved += [
             msgspec.structs.replace(left, shipment=numbers[left.shipment])
@@ -129,6 +131,16 @@ def plan_baseline(
         totals=totals(routes),
     )
     return plan, vans
+
+
+def _scaled(budget: Budget, shipments: int) -> Budget:
+    """The budget for a producer's own round trip: as for a problem of its size."""
+    own = Budget.for_size(shipments, seed=budget.seed)
+    return Budget(
+        iterations=min(own.iterations, budget.iterations),
+        seconds=min(own.seconds, budget.seconds),
+        seed=budget.seed,
+    )
 
 
 def _renumber(route: Route, numbers: list[int]) -> Route:

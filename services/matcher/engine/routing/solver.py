@@ -25,6 +25,7 @@ from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 from services.matcher.engine.routing.alone import why_not_alone
 from services.matcher.engine.routing.model import (
     CO2_GRAMS_PER_KM,
+    STOP_SETUP_S,
     Left,
     Place,
     Route,
@@ -70,12 +71,13 @@ def solve(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> Rout
     routes: list[Route] = []
     if planned and problem.vehicles:
         model = _model(problem, matrix, places, planned)
+        data = model.data()
         result = model.solve(
             stop=MultipleCriteria([MaxIterations(budget.iterations), MaxRuntime(budget.seconds)]),
             seed=budget.seed,
             display=False,
             collect_stats=False,
-            initial_solution=pyvrp.Solution(model.data(), []),
+            initial_solution=_first_routes(problem, matrix, index, planned, data),
         )
         routes, carried = _read(problem, matrix, index, planned, result.best, model.data())
         left += [Left(shipment=n, reason="no_room") for n in planned if n not in carried]
@@ -148,9 +150,94 @@ def _model(
         )
     for i, frm in enumerate(locations):
         for j, to in enumerate(locations):
-            if i != j:
-                model.add_edge(frm, to, distance=matrix.metres[i][j], duration=matrix.seconds[i][j])
+            if i != j:  # arriving somewhere new takes a stop's setup time too
+                seconds = matrix.seconds[i][j] + STOP_SETUP_S
+                model.add_edge(frm, to, distance=matrix.metres[i][j], duration=seconds)
     return model
+
+
+def _first_routes(
+    problem: RoutingProblem,
+    matrix: TravelMatrix,
+    index: dict[object, int],
+    planned: list[int],
+    data: pyvrp.ProblemData,
+) -> pyvrp.Solution:
+    """A feasible start for the search: each vehicle, cold ones first, collects from
+    farms in nearest-neighbour order, then delivers; a shipment joins a vehicle's
+    route where its delivery adds the fewest metres, if the route stays feasible.
+
+    The search improves on this; started from nothing or from random routes, it can
+    spend its whole budget on long pickup-and-delivery routes without finding a
+    feasible one (docs/architecture.md, "known hard case").
+    """
+    metres = matrix.metres
+    left = set(range(len(planned)))  # positions in ``planned``: PyVRP's shipment indices
+
+    def _pickup(k: int) -> Place:
+        return problem.shipments[planned[k]].pickup
+
+    routes = []
+    order = sorted(range(len(problem.vehicles)), key=lambda v: not problem.vehicles[v].cold_capable)
+    for vehicle_type in order:
+        vehicle = problem.vehicles[vehicle_type]
+        pickups: list[int] = []  # shipment positions, in pickup order
+        deliveries: list[int] = []
+        here = index[vehicle.start]
+        untried = {
+            k for k in left if vehicle.cold_capable or not problem.shipments[planned[k]].cold
+        }
+        while untried:
+            # the nearest farm with shipments left, and all it has for this vehicle
+            nearest = min(untried, key=lambda k: (metres[here][index[_pickup(k)]], k))
+            farm = _pickup(nearest)
+            for k in sorted(k for k in untried if _pickup(k) == farm):
+                untried.discard(k)
+                trial = _with_delivery(
+                    problem, matrix, index, planned, [*pickups, k], deliveries, k
+                )
+                if _pyvrp_route(data, [*pickups, k], trial, vehicle_type).is_feasible():
+                    pickups.append(k)
+                    deliveries = trial
+                    left.discard(k)
+            here = index[farm]
+        if pickups:
+            routes.append(_pyvrp_route(data, pickups, deliveries, vehicle_type))
+    return pyvrp.Solution(data, routes)
+
+
+def _with_delivery(
+    problem: RoutingProblem,
+    matrix: TravelMatrix,
+    index: dict[object, int],
+    planned: list[int],
+    pickups: list[int],
+    deliveries: list[int],
+    k: int,
+) -> list[int]:
+    """``deliveries`` with ``k``'s delivery where it adds the fewest metres."""
+    metres = matrix.metres
+    place = index[problem.shipments[planned[k]].delivery]
+    stops = [index[problem.shipments[planned[d]].delivery] for d in deliveries]
+    last_farm = index[problem.shipments[planned[pickups[-1]]].pickup]
+    best, best_at = None, 0
+    for at in range(len(stops) + 1):
+        before = stops[at - 1] if at else last_farm
+        after = stops[at] if at < len(stops) else None
+        added = metres[before][place] + (
+            metres[place][after] - metres[before][after] if after is not None else 0
+        )
+        if best is None or added < best:
+            best, best_at = added, at
+    return [*deliveries[:best_at], k, *deliveries[best_at:]]
+
+
+def _pyvrp_route(
+    data: pyvrp.ProblemData, pickups: list[int], deliveries: list[int], vehicle_type: int
+) -> pyvrp.Route:
+    activities = [pyvrp.Activity(pyvrp.ActivityType.PICKUP, k) for k in pickups]
+    activities += [pyvrp.Activity(pyvrp.ActivityType.DELIVERY, k) for k in deliveries]
+    return pyvrp.Route(data, activities, vehicle_type)
 
 
 def _read(
