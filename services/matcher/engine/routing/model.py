@@ -76,6 +76,7 @@ class Vehicle(msgspec.Struct, frozen=True, kw_only=True):
 class RoutingProblem(msgspec.Struct, frozen=True, kw_only=True):
     shipments: list[Shipment]
     vehicles: list[Vehicle]
+    stop_setup_s: int = STOP_SETUP_S  # added to every drive to a new place
 
 
 class Stop(msgspec.Struct, frozen=True, kw_only=True):

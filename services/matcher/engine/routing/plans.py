@@ -3,7 +3,8 @@ who pays for each route.
 
 - joint: the network's vehicles carry every shipment they can (``solver.solve``);
 - baseline: every producer delivers its own shipments alone, in one round trip from
-  its farm in its own van, visiting its co-ops in the best order (same solver);
+  its farm in its own van, visiting its co-ops in the best order (same solver); only
+  the shipments the joint plan carries, so savings compare like for like;
 - cost shares: each joint route's cost split by the co-ops' stand-alone costs, the
   cost of that route's vehicle carrying just that co-op's shipments on it.
 """
@@ -68,7 +69,9 @@ def plan_routing(
     in the baseline (its id, start and end are replaced per producer)."""
     budget = budget or Budget.for_size(len(problem.shipments))
     joint = solve(problem, matrix, budget)
-    baseline, vans = plan_baseline(problem, matrix, own_van, budget)
+    left = {item.shipment for item in joint.unserved}
+    carried = [n for n in range(len(problem.shipments)) if n not in left]
+    baseline, vans = plan_baseline(problem, matrix, own_van, budget, carried)
     shares = [
         _share(problem, matrix, number, route, producer_share_permille)
         for number, route in enumerate(joint.routes)
@@ -93,12 +96,17 @@ def savings(joint: Totals, baseline: Totals) -> Savings:
 
 
 def plan_baseline(
-    problem: RoutingProblem, matrix: TravelMatrix, own_van: Vehicle, budget: Budget
+    problem: RoutingProblem,
+    matrix: TravelMatrix,
+    own_van: Vehicle,
+    budget: Budget,
+    shipments: list[int],
 ) -> tuple[RoutePlan, list[Vehicle]]:
-    """Each producer alone: one van from its farm, big enough for all it sends."""
+    """Each producer alone: one van from its farm, big enough for all it sends, for the
+    given shipments (those the joint plan carries, so the two compare like for like)."""
     by_producer: dict[UUID, list[int]] = defaultdict(list)
-    for number, shipment in enumerate(problem.shipments):
-        by_producer[shipment.producer_id].append(number)
+    for number in shipments:
+        by_producer[problem.shipments[number].producer_id].append(number)
     routes: list[Route] = []
     unserved = []
     vans = []

@@ -25,7 +25,6 @@ from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 from services.matcher.engine.routing.alone import why_not_alone
 from services.matcher.engine.routing.model import (
     CO2_GRAMS_PER_KM,
-    STOP_SETUP_S,
     Left,
     Place,
     Route,
@@ -63,7 +62,7 @@ def solve(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> Rout
     left: list[Left] = []
     planned: list[int] = []
     for number, shipment in enumerate(problem.shipments):
-        reason = why_not_alone(shipment, problem.vehicles, matrix, index)
+        reason = why_not_alone(shipment, problem, matrix, index)
         if reason is None:
             planned.append(number)
         else:
@@ -151,7 +150,7 @@ def _model(
     for i, frm in enumerate(locations):
         for j, to in enumerate(locations):
             if i != j:  # arriving somewhere new takes a stop's setup time too
-                seconds = matrix.seconds[i][j] + STOP_SETUP_S
+                seconds = matrix.seconds[i][j] + problem.stop_setup_s
                 model.add_edge(frm, to, distance=matrix.metres[i][j], duration=seconds)
     return model
 
