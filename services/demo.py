@@ -109,12 +109,20 @@ def _show_a_cycle(base: str, env: dict[str, str]) -> None:
         reasons = ", ".join(f"{reason} {count}" for reason, count in walk.shortfalls.most_common())
         _say("short", f"{summary['lines_short']} lines not wholly filled: {reasons}")
     if walk.routing:
-        joint, alone, saved = (walk.routing[k] for k in ("joint", "baseline", "savings"))
+        alone, saved = walk.routing["baseline"], walk.routing["savings"]
+        for name in ("joint", "hub"):
+            plan = walk.routing[name]
+            if plan:
+                chosen = " (proposed)" if walk.routing["proposed"] == name else ""
+                _say(
+                    name,
+                    f"{plan['routes']} runs, {plan['distance_m'] / 1000:,.0f} km, "
+                    f"{plan['cost_ore'] / 100:,.0f} kr{chosen}",
+                )
         _say(
-            "routes",
-            f"{joint['routes']} joint runs, {joint['distance_m'] / 1000:,.0f} km, "
-            f"{joint['cost_ore'] / 100:,.0f} kr; each farm alone: {alone['routes']} trips, "
-            f"{alone['distance_m'] / 1000:,.0f} km, {alone['cost_ore'] / 100:,.0f} kr",
+            "alone",
+            f"each farm alone: {alone['routes']} trips, {alone['distance_m'] / 1000:,.0f} km, "
+            f"{alone['cost_ore'] / 100:,.0f} kr",
         )
         _say(
             "saved",

@@ -21,7 +21,13 @@ import msgspec
 
 from services.matcher.engine import AllocationProblem, AllocationResult, allocate
 from services.matcher.engine.routing.plans import Routing, plan_routing
-from services.matcher.routing import RoutingInput, load_routing, store_routing, travel_matrix
+from services.matcher.routing import (
+    RoutingInput,
+    load_routing,
+    matrix_rows,
+    store_routing,
+    travel_matrix,
+)
 from services.matcher.snapshot import load_problem
 from shared.db import cycles as cycles_db
 from shared.db import runs as runs_db
@@ -51,12 +57,15 @@ async def run_match(pool: Pool, settings: Settings, run_id: UUID) -> str:
                 result = await asyncio.to_thread(allocate, problem)
             await _progress(pool, run_id, "route", 50)
             routing_input = await load_routing(pool, run, problem, result)
-            matrix = await travel_matrix(settings, routing_input.problem)
+            rows = matrix_rows(routing_input)
+            matrix = await travel_matrix(settings, rows)
             async with _heartbeat(pool, run_id, settings.run_lease_s / 3):
                 routing = await asyncio.to_thread(
                     plan_routing,
                     routing_input.problem,
                     matrix,
+                    rows=rows,
+                    hub=routing_input.hub,
                     own_van=routing_input.own_van,
                     producer_share_permille=routing_input.producer_share_permille,
                 )

@@ -19,7 +19,15 @@ import asyncpg
 import msgspec
 
 from services.matcher.engine import AllocationProblem, AllocationResult
-from services.matcher.engine.routing.model import Place, RoutingProblem, Vehicle, Window
+from services.matcher.engine.routing.hub import HUB_ID
+from services.matcher.engine.routing.model import (
+    Place,
+    RoutePlan,
+    RoutingProblem,
+    Shipment,
+    Vehicle,
+    Window,
+)
 from services.matcher.engine.routing.plans import Routing
 from services.matcher.engine.routing.shipments import CoopSite, OfferSite, build_shipments
 from services.matcher.engine.routing.travel import TravelMatrix, great_circle, places_of
@@ -36,6 +44,7 @@ OWN_VAN_PER_HOUR_ORE = 30_000
 
 class RoutingInput(msgspec.Struct, frozen=True, kw_only=True):
     problem: RoutingProblem
+    hub: Place | None
     own_van: Vehicle
     producer_share_permille: int
     timezone: str
@@ -74,14 +83,23 @@ async def load_routing(
         problem=RoutingProblem(
             shipments=build_shipments(result, offers, coop_of_line, coops), vehicles=vehicles
         ),
+        hub=None
+        if network["hub_lat"] is None
+        else Place(lat=network["hub_lat"], lon=network["hub_lon"]),
         own_van=_own_van(vehicles),
         producer_share_permille=network["producer_share_permille"],
         timezone=network["timezone"],
     )
 
 
-async def travel_matrix(settings: Settings, problem: RoutingProblem) -> TravelMatrix:
-    places = places_of(problem)
+def matrix_rows(routing_input: RoutingInput) -> list[Place]:
+    """The places to ask travel times for: the problem's, and the hub's."""
+    places = places_of(routing_input.problem)
+    hub = routing_input.hub
+    return places if hub is None or hub in places else [*places, hub]
+
+
+async def travel_matrix(settings: Settings, places: list[Place]) -> TravelMatrix:
     if settings.osrm_url:
         return await osrm_table(settings.osrm_url, places)
     return great_circle(
@@ -92,39 +110,37 @@ async def travel_matrix(settings: Settings, problem: RoutingProblem) -> TravelMa
 async def store_routing(
     conn: Conn, run_id: UUID, day: dt.date, routing_input: RoutingInput, routing: Routing
 ) -> dict[str, Any]:
-    """Shipments, both plans' routes with their stops, the joint routes' cost shares;
-    the figures for the run's summary."""
-    zone = ZoneInfo(routing_input.timezone)
-    midnight = dt.datetime.combine(day, dt.time(), tzinfo=zone)
-    unserved = {left.shipment: left.reason for left in routing.joint.unserved}
-    shipment_ids = []
-    for number, shipment in enumerate(routing.shipments):
-        shipment_ids.append(
-            await routes_db.insert_shipment(
-                conn,
-                run_id,
-                (
-                    shipment.producer_id,
-                    shipment.coop_id,
-                    shipment.temperature,
-                    shipment.grams,
-                    shipment.ml,
-                    unserved.get(number),
-                ),
-            )
+    """Shipments, every plan's routes with their stops, the proposed routes' cost
+    shares; the figures for the run's summary."""
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(routing_input.timezone))
+    unserved = {left.shipment: left.reason for left in routing.chosen.unserved}
+    shipment_ids = [
+        await routes_db.insert_shipment(
+            conn,
+            run_id,
+            (s.producer_id, s.coop_id, s.temperature, s.grams, s.ml, unserved.get(number)),
         )
+        for number, s in enumerate(routing.shipments)
+    ]
+    owners = {van.id: van.producer_id for van in routing.own_vans}
     shares = {item.route: item for item in routing.shares}
-    for plan_name, plan in (("joint", routing.joint), ("baseline", routing.baseline)):
-        owners = {van.id: van.producer_id for van in routing.own_vans}
+    plans: list[tuple[str, RoutePlan, list[Shipment], bool]] = [
+        ("joint", routing.joint, routing.shipments, routing.proposed == "joint"),
+        ("baseline", routing.baseline, routing.shipments, False),
+    ]
+    if routing.hub:
+        plans.append(("hub", routing.hub.plan, routing.hub.legs, routing.proposed == "hub"))
+    for plan_name, plan, legs, proposed in plans:
+        direct = plan_name != "hub"
         for number, route in enumerate(plan.routes):
-            share = shares.get(number) if plan_name == "joint" else None
+            share = shares.get(number) if proposed else None
             route_id = await routes_db.insert_route(
                 conn,
                 run_id,
                 (
                     plan_name,
                     number + 1,
-                    route.vehicle_id if plan_name == "joint" else None,
+                    route.vehicle_id if plan_name != "baseline" else None,
                     owners.get(route.vehicle_id),
                     route.distance_m,
                     route.duration_s,
@@ -140,8 +156,10 @@ async def store_routing(
                         route_id,
                         seq,
                         stop.kind,
-                        _organisation(routing, stop.kind, stop.shipment),
-                        None if stop.shipment is None else shipment_ids[stop.shipment],
+                        _organisation(legs, stop.kind, stop.shipment),
+                        shipment_ids[stop.shipment]
+                        if direct and stop.shipment is not None
+                        else None,
                         midnight + dt.timedelta(seconds=stop.arrival_s),
                         midnight + dt.timedelta(seconds=stop.departure_s),
                         stop.load_grams,
@@ -165,19 +183,23 @@ async def store_routing(
                     ],
                 )
     return {
+        "proposed": routing.proposed,
         "joint": msgspec.to_builtins(routing.joint.totals),
+        "hub": msgspec.to_builtins(routing.hub.plan.totals) if routing.hub else None,
         "baseline": msgspec.to_builtins(routing.baseline.totals),
         "savings": msgspec.to_builtins(routing.savings),
         "shipments": len(routing.shipments),
-        "unserved": len(routing.joint.unserved),
+        "unserved": len(routing.chosen.unserved),
     }
 
 
-def _organisation(routing: Routing, kind: str, shipment: int | None) -> UUID | None:
-    if shipment is None:
+def _organisation(legs: list[Shipment], kind: str, leg: int | None) -> UUID | None:
+    """Who is met at a stop: the producer at a pickup, the co-op at a delivery; nobody
+    at the start, the end or the hub."""
+    if leg is None:
         return None
-    carried = routing.shipments[shipment]
-    return carried.producer_id if kind == "pickup" else carried.coop_id
+    met = legs[leg].producer_id if kind == "pickup" else legs[leg].coop_id
+    return None if met == HUB_ID else met
 
 
 def _window(row: asyncpg.Record) -> Window:

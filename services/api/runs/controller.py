@@ -21,7 +21,7 @@ from services.api.runs.schemas import RunIn, RunOut, RunResult, RunRoutes
 from services.api.runs.service import FINISHED, RunService
 
 Runs = NamedDependency[RunService]
-Plan = Literal["joint", "baseline"]
+Plan = Literal["joint", "hub", "baseline"]
 POLL_S = 0.5
 STREAM_LIMIT_S = 300  # then the stream ends; EventSource clients reconnect by themselves
 
@@ -68,8 +68,9 @@ class RunController(Controller):
         guards=[MANAGERS],
         summary="The run's delivery routes, stop by stop, with cost shares and shipments",
         description=(
-            "`plan=joint` (the proposal) or `plan=baseline` (every producer alone); "
-            "both when left out."
+            "`plan=joint` (farm to co-op), `plan=hub` (via the network's hub) or "
+            "`plan=baseline` (every producer alone); all when left out. The run's "
+            "`routing.proposed` says which plan is proposed; only its routes carry cost shares."
         ),
     )
     async def get_routes(

@@ -132,8 +132,10 @@ class PlanSavings(msgspec.Struct, kw_only=True):
 
 
 class RunRouting(msgspec.Struct, kw_only=True):
-    joint: PlanTotals
-    baseline: PlanTotals
+    proposed: Literal["joint", "hub"]  # the plan whose routes and shares are proposed
+    joint: PlanTotals  # farm to co-op
+    hub: PlanTotals | None  # via the network's hub, when it has one
+    baseline: PlanTotals  # every producer alone, over the shipments the proposal carries
     savings: PlanSavings
     shipments: int
     unserved: int

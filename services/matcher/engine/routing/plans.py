@@ -1,12 +1,17 @@
-"""The routing stage of a run: the joint plan, the baseline it is compared with, and
+"""The routing stage of a run: the plans, the baseline they are compared with, and
 who pays for each route.
 
-- joint: the network's vehicles carry every shipment they can (``solver.solve``);
+- joint: the network's vehicles carry every shipment they can, farm to co-op
+  (``solver.solve``);
+- hub: when the network has a hub, collection runs to it and delivery runs from it
+  (``hub.plan_via_hub``); the plan that carries more, then costs less, is proposed
+  and the other's figures are kept for comparison;
 - baseline: every producer delivers its own shipments alone, in one round trip from
   its farm in its own van, visiting its co-ops in the best order (same solver); only
-  the shipments the joint plan carries, so savings compare like for like;
-- cost shares: each joint route's cost split by the co-ops' stand-alone costs, the
-  cost of that route's vehicle carrying just that co-op's shipments on it.
+  the shipments the proposed plan carries, so savings compare like for like;
+- cost shares: each proposed route's cost split by the co-ops whose goods it carries,
+  in proportion to their stand-alone costs: what that route's van would cost doing
+  the same work for that co-op alone.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Literal
 from uuid import UUID
 
 import msgspec
 
+from services.matcher.engine.routing.hub import HUB_ID, HubPlan, plan_via_hub
 from services.matcher.engine.routing.model import (
     Place,
     Route,
@@ -29,14 +36,15 @@ from services.matcher.engine.routing.model import (
 )
 from services.matcher.engine.routing.shares import CostShares, share_route_cost
 from services.matcher.engine.routing.solver import Budget, solve, totals
-from services.matcher.engine.routing.travel import TravelMatrix, places_of
+from services.matcher.engine.routing.travel import TravelMatrix, places_of, submatrix
 
 STANDALONE_BUDGET = Budget(iterations=300, seconds=2)
 OWN_VAN = UUID("6f0c5e84-6a33-4c36-9b2f-5a6f2a1f0000")  # namespace of producers' own vans
+PlanName = Literal["joint", "hub"]
 
 
 class RouteShares(msgspec.Struct, frozen=True, kw_only=True):
-    route: int  # index into the joint plan's routes
+    route: int  # index into the proposed plan's routes
     standalone_ore: dict[UUID, int]
     shares: CostShares
 
@@ -50,11 +58,17 @@ class Savings(msgspec.Struct, frozen=True, kw_only=True):
 
 class Routing(msgspec.Struct, frozen=True, kw_only=True):
     shipments: list[Shipment]
+    proposed: PlanName
     joint: RoutePlan
+    hub: HubPlan | None
     baseline: RoutePlan
     own_vans: list[Vehicle]  # the baseline's vehicles, one per producer
-    shares: list[RouteShares]
-    savings: Savings
+    shares: list[RouteShares]  # for the proposed plan's routes
+    savings: Savings  # the proposed plan against the baseline
+
+    @property
+    def chosen(self) -> RoutePlan:
+        return self.hub.plan if self.proposed == "hub" and self.hub else self.joint
 
 
 def plan_routing(
@@ -62,48 +76,78 @@ def plan_routing(
     matrix: TravelMatrix,
     *,
     own_van: Vehicle,
+    rows: Sequence[Place] | None = None,
+    hub: Place | None = None,
     producer_share_permille: int = 0,
     budget: Budget | None = None,
 ) -> Routing:
-    """``matrix`` covers ``places_of(problem)``; ``own_van`` is what a producer drives
-    in the baseline (its id, start and end are replaced per producer)."""
+    """``matrix`` covers ``rows`` (default ``places_of(problem)``; with a hub, the hub
+    too); ``own_van`` is what a producer drives in the baseline (its id, start and end
+    are replaced per producer)."""
+    rows = list(rows) if rows is not None else places_of(problem)
     budget = budget or Budget.for_size(len(problem.shipments))
-    joint = solve(problem, matrix, budget)
-    left = {item.shipment for item in joint.unserved}
+    joint = solve(problem, submatrix(matrix, rows, places_of(problem)), budget)
+    via_hub = plan_via_hub(problem, matrix, rows, hub, budget) if hub else None
+    proposed: PlanName = "joint"
+    if via_hub and _better(via_hub.plan, joint):
+        proposed = "hub"
+    chosen = via_hub.plan if via_hub and proposed == "hub" else joint
+    left = {item.shipment for item in chosen.unserved}
     carried = [n for n in range(len(problem.shipments)) if n not in left]
-    baseline, vans = plan_baseline(problem, matrix, own_van, budget, carried)
-    shares = [
-        _share(problem, matrix, number, route, producer_share_permille)
-        for number, route in enumerate(joint.routes)
-    ]
+    baseline, vans = plan_baseline(problem, matrix, rows, own_van, budget, carried)
+    if via_hub and proposed == "hub":
+        shares = _hub_shares(problem, matrix, rows, via_hub, producer_share_permille)
+    else:
+        shares = [
+            _share(
+                problem,
+                matrix,
+                rows,
+                number,
+                route,
+                _direct_parts(problem.shipments, route),
+                producer_share_permille,
+            )
+            for number, route in enumerate(joint.routes)
+        ]
     return Routing(
         shipments=problem.shipments,
+        proposed=proposed,
         joint=joint,
+        hub=via_hub,
         baseline=baseline,
         own_vans=vans,
         shares=shares,
-        savings=savings(joint.totals, baseline.totals),
+        savings=savings(chosen.totals, baseline.totals),
     )
 
 
-def savings(joint: Totals, baseline: Totals) -> Savings:
+def _better(candidate: RoutePlan, incumbent: RoutePlan) -> bool:
+    """Carries more shipments, or as many for less."""
+    return (len(candidate.unserved), candidate.totals.cost_ore) < (
+        len(incumbent.unserved),
+        incumbent.totals.cost_ore,
+    )
+
+
+def savings(plan: Totals, baseline: Totals) -> Savings:
     return Savings(
-        distance_m=baseline.distance_m - joint.distance_m,
-        duration_s=baseline.duration_s - joint.duration_s,
-        cost_ore=baseline.cost_ore - joint.cost_ore,
-        co2_grams=baseline.co2_grams - joint.co2_grams,
+        distance_m=baseline.distance_m - plan.distance_m,
+        duration_s=baseline.duration_s - plan.duration_s,
+        cost_ore=baseline.cost_ore - plan.cost_ore,
+        co2_grams=baseline.co2_grams - plan.co2_grams,
     )
 
 
 def plan_baseline(
     problem: RoutingProblem,
     matrix: TravelMatrix,
+    rows: Sequence[Place],
     own_van: Vehicle,
     budget: Budget,
     shipments: list[int],
 ) -> tuple[RoutePlan, list[Vehicle]]:
-    """Each producer alone: one van from its farm, big enough for all it sends, for the
-    given shipments (those the joint plan carries, so the two compare like for like)."""
+    """Each producer alone: one van from its farm, big enough for all it sends."""
     by_producer: dict[UUID, list[int]] = defaultdict(list)
     for number in shipments:
         by_producer[problem.shipments[number].producer_id].append(number)
@@ -124,10 +168,8 @@ def plan_baseline(
             cold_capable=True,  # a producer of cold goods has its own way to keep them cold
         )
         vans.append(van)
-        sub = RoutingProblem(shipments=mine, vehicles=[van])
-        alone = solve(
-            sub, submatrix(matrix, places_of(problem), places_of(sub)), _scaled(budget, len(mine))
-        )
+        sub = msgspec.structs.replace(problem, shipments=mine, vehicles=[van])
+        alone = solve(sub, submatrix(matrix, rows, places_of(sub)), _scaled(budget, len(mine)))
         routes += [_renumber(route, numbers) for route in alone.routes]
         unserved += [
             msgspec.structs.replace(left, shipment=numbers[left.shipment])
@@ -162,36 +204,84 @@ def _renumber(route: Route, numbers: list[int]) -> Route:
     return msgspec.structs.replace(route, stops=stops)
 
 
-def submatrix(matrix: TravelMatrix, rows: Sequence[Place], wanted: Sequence[Place]) -> TravelMatrix:
-    at = {place: i for i, place in enumerate(rows)}
-    picks = [at[place] for place in wanted]
-    return TravelMatrix(
-        metres=[[matrix.metres[i][j] for j in picks] for i in picks],
-        seconds=[[matrix.seconds[i][j] for j in picks] for i in picks],
-    )
+def _direct_parts(shipments: list[Shipment], route: Route) -> dict[UUID, list[Shipment]]:
+    """The work a direct route does for each co-op: its shipments on it."""
+    parts: dict[UUID, list[Shipment]] = defaultdict(list)
+    for stop in route.stops:
+        if stop.kind == "delivery" and stop.shipment is not None:
+            parts[shipments[stop.shipment].coop_id].append(shipments[stop.shipment])
+    return parts
+
+
+def _hub_shares(
+    problem: RoutingProblem,
+    matrix: TravelMatrix,
+    rows: Sequence[Place],
+    via_hub: HubPlan,
+    producer_share_permille: int,
+) -> list[RouteShares]:
+    """A hub route works for every co-op whose goods ride on it: for each leg it
+    carries, the co-op's part of that leg is a shipment along the same leg."""
+    shares = []
+    for number, route in enumerate(via_hub.plan.routes):
+        parts: dict[UUID, list[Shipment]] = defaultdict(list)
+        for stop in route.stops:
+            if stop.kind != "delivery" or stop.shipment is None:
+                continue
+            leg = via_hub.legs[stop.shipment]
+            by_coop: dict[UUID, list[Shipment]] = defaultdict(list)
+            for original in via_hub.carries[stop.shipment]:
+                by_coop[problem.shipments[original].coop_id].append(problem.shipments[original])
+            for coop_id, originals in by_coop.items():
+                producer = (
+                    originals[0].producer_id if leg.producer_id == HUB_ID else leg.producer_id
+                )
+                parts[coop_id].append(
+                    msgspec.structs.replace(
+                        leg,
+                        producer_id=producer,
+                        coop_id=coop_id,
+                        grams=sum(o.grams for o in originals),
+                        ml=sum(o.ml for o in originals),
+                    )
+                )
+        shares.append(
+            _share(
+                problem,
+                matrix,
+                rows,
+                number,
+                route,
+                parts,
+                producer_share_permille,
+                via_hub.vehicles[number],
+            )
+        )
+    return shares
 
 
 def _share(
     problem: RoutingProblem,
     matrix: TravelMatrix,
+    rows: Sequence[Place],
     number: int,
     route: Route,
+    parts: dict[UUID, list[Shipment]],
     producer_share_permille: int,
+    vehicle: Vehicle | None = None,
 ) -> RouteShares:
-    vehicle = next(v for v in problem.vehicles if v.id == route.vehicle_id)
-    by_coop: dict[UUID, list[Shipment]] = defaultdict(list)
+    vehicle = vehicle or next(v for v in problem.vehicles if v.id == route.vehicle_id)
     grams: dict[UUID, int] = defaultdict(int)
-    for stop in route.stops:
-        if stop.kind == "delivery" and stop.shipment is not None:
-            shipment = problem.shipments[stop.shipment]
-            by_coop[shipment.coop_id].append(shipment)
-            grams[shipment.producer_id] += shipment.grams
+    for shipments in parts.values():
+        for shipment in shipments:
+            if shipment.producer_id != HUB_ID:
+                grams[shipment.producer_id] += shipment.grams
     standalone = {}
-    for coop_id, shipments in sorted(by_coop.items()):
-        sub = RoutingProblem(shipments=shipments, vehicles=[vehicle])
-        alone = solve(sub, submatrix(matrix, places_of(problem), places_of(sub)), STANDALONE_BUDGET)
-        # the solver found the route with all of them; if it could not (it can: the
-        # joint route did), the joint route's cost is the honest bound
+    for coop_id, shipments in sorted(parts.items()):
+        sub = msgspec.structs.replace(problem, shipments=shipments, vehicles=[vehicle])
+        alone = solve(sub, submatrix(matrix, rows, places_of(sub)), STANDALONE_BUDGET)
+        # the route itself did this work and more: if the quick search finds nothing
+        # for it alone, the route's cost is the honest bound
         standalone[coop_id] = alone.totals.cost_ore if not alone.unserved else route.cost_ore
     shares = share_route_cost(route.cost_ore, standalone, grams, producer_share_permille)
     return RouteShares(route=number, standalone_ore=standalone, shares=shares)

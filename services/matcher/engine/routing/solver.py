@@ -17,9 +17,11 @@ and left out, instead of making the plan infeasible, when none can.
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass
 
 import pyvrp
+from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from services.matcher.engine.routing.alone import why_not_alone
@@ -71,13 +73,19 @@ def solve(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> Rout
     if planned and problem.vehicles:
         model = _model(problem, matrix, places, planned)
         data = model.data()
-        result = model.solve(
-            stop=MultipleCriteria([MaxIterations(budget.iterations), MaxRuntime(budget.seconds)]),
-            seed=budget.seed,
-            display=False,
-            collect_stats=False,
-            initial_solution=_first_routes(problem, matrix, index, planned, data),
-        )
+        with warnings.catch_warnings():
+            # "struggles to find a feasible solution": we keep only feasible routes and
+            # report what they leave, which says more than the warning
+            warnings.simplefilter("ignore", PenaltyBoundWarning)
+            result = model.solve(
+                stop=MultipleCriteria(
+                    [MaxIterations(budget.iterations), MaxRuntime(budget.seconds)]
+                ),
+                seed=budget.seed,
+                display=False,
+                collect_stats=False,
+                initial_solution=_first_routes(problem, matrix, index, planned, data),
+            )
         routes, carried = _read(problem, matrix, index, planned, result.best, model.data())
         left += [Left(shipment=n, reason="no_room") for n in planned if n not in carried]
     left.sort(key=lambda item: item.shipment)

@@ -41,3 +41,13 @@ def great_circle(places: Sequence[Place], *, road_factor: float, speed_kmh: floa
     ]
     seconds = [[round(m * 3.6 / speed_kmh) for m in row] for row in metres]
     return TravelMatrix(metres=metres, seconds=seconds)
+
+
+def submatrix(matrix: TravelMatrix, rows: Sequence[Place], wanted: Sequence[Place]) -> TravelMatrix:
+    """The part of ``matrix`` (whose rows are ``rows``) between the ``wanted`` places."""
+    at = {place: i for i, place in enumerate(rows)}
+    picks = [at[place] for place in wanted]
+    return TravelMatrix(
+        metres=[[matrix.metres[i][j] for j in picks] for i in picks],
+        seconds=[[matrix.seconds[i][j] for j in picks] for i in picks],
+    )

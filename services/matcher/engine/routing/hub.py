@@ -1,0 +1,161 @@
+"""The plan via a network's hub: collection runs bring every farm's goods to the hub,
+delivery runs take each co-op's goods from it once all have arrived (plus handling).
+
+Two plain problems instead of one long pickup-and-delivery one: a co-op's goods from
+many farms arrive in one drop, and the search works on short routes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from uuid import UUID
+
+import msgspec
+
+from services.matcher.engine.model import Temperature
+from services.matcher.engine.routing.model import (
+    WHOLE_DAY,
+    Left,
+    Place,
+    Route,
+    RoutePlan,
+    RoutingProblem,
+    Shipment,
+    Vehicle,
+    Window,
+)
+from services.matcher.engine.routing.solver import Budget, solve, totals
+from services.matcher.engine.routing.travel import TravelMatrix, places_of, submatrix
+
+HUB_ID = UUID(int=0)  # the hub, where a leg's producer or co-op would be
+HANDLING_S = 1800  # unloading, sorting by co-op and loading again at the hub
+
+
+class HubPlan(msgspec.Struct, frozen=True, kw_only=True):
+    """Both phases as one plan: ``legs`` are the shipments the routes' stops name
+    (collection legs first), ``carries[leg]`` the original shipments in each leg."""
+
+    plan: RoutePlan
+    vehicles: list[Vehicle]  # each route's van as its phase sees it (ends or starts at the hub)
+    legs: list[Shipment]
+    carries: list[list[int]]
+    collection_legs: int  # legs[:collection_legs] go to the hub, the rest from it
+    collection_routes: int  # plan.routes[:collection_routes] are collection runs
+    ready_s: int  # when the hub has everything and deliveries may leave
+
+
+def plan_via_hub(
+    problem: RoutingProblem,
+    matrix: TravelMatrix,
+    rows: Sequence[Place],
+    hub: Place,
+    budget: Budget,
+) -> HubPlan:
+    """``matrix`` covers ``rows``, which include the hub and every place of the problem."""
+    collection, collected_from = _legs(
+        problem, lambda s: (s.producer_id, s.temperature), to_hub=True, hub=hub
+    )
+    inbound = msgspec.structs.replace(
+        problem,
+        shipments=collection,
+        vehicles=[msgspec.structs.replace(v, end=hub) for v in problem.vehicles],
+    )
+    first = solve(inbound, submatrix(matrix, rows, places_of(inbound)), budget)
+    arrived = {left.shipment for left in first.unserved}
+    ready = max((r.stops[-1].arrival_s for r in first.routes), default=0) + HANDLING_S
+    at_hub = [
+        n for leg, numbers in enumerate(collected_from) if leg not in arrived for n in numbers
+    ]
+    used = {route.vehicle_id for route in first.routes}
+    outbound_vans = [
+        msgspec.structs.replace(
+            v,
+            start=hub,
+            shift=Window(
+                opens_s=min(max(v.shift.opens_s, ready), v.shift.closes_s),
+                closes_s=v.shift.closes_s,
+            ),
+            fixed_cost_ore=0 if v.id in used else v.fixed_cost_ore,  # paid in collection
+        )
+        for v in problem.vehicles
+    ]
+    delivery, delivered_from = _legs(
+        msgspec.structs.replace(problem, shipments=[problem.shipments[n] for n in at_hub]),
+        lambda s: (s.coop_id, s.temperature),
+        to_hub=False,
+        hub=hub,
+        ready_s=ready,
+    )
+    delivered_from = [[at_hub[i] for i in numbers] for numbers in delivered_from]
+    outbound = msgspec.structs.replace(problem, shipments=delivery, vehicles=outbound_vans)
+    second = solve(outbound, submatrix(matrix, rows, places_of(outbound)), budget)
+    offset = len(collection)
+    routes = first.routes + [_shifted(route, offset) for route in second.routes]
+    unserved: dict[int, Left] = {}
+    for left in first.unserved:
+        for n in collected_from[left.shipment]:
+            unserved[n] = Left(shipment=n, reason=left.reason)
+    for left in second.unserved:
+        for n in delivered_from[left.shipment]:
+            unserved[n] = Left(shipment=n, reason=left.reason)
+    phase_vans = {v.id: v for v in inbound.vehicles}
+    out_vans = {v.id: v for v in outbound_vans}
+    vehicles = [phase_vans[r.vehicle_id] for r in first.routes]
+    vehicles += [out_vans[r.vehicle_id] for r in second.routes]
+    return HubPlan(
+        vehicles=vehicles,
+        plan=RoutePlan(
+            routes=routes,
+            unserved=[unserved[n] for n in sorted(unserved)],
+            totals=totals(routes),
+        ),
+        legs=collection + delivery,
+        carries=collected_from + delivered_from,
+        collection_legs=len(collection),
+        collection_routes=len(first.routes),
+        ready_s=ready,
+    )
+
+
+def _legs(
+    problem: RoutingProblem,
+    key: Callable[[Shipment], tuple[UUID, Temperature]],
+    *,
+    to_hub: bool,
+    hub: Place,
+    ready_s: int = 0,
+) -> tuple[list[Shipment], list[list[int]]]:
+    """One leg per producer (collection) or co-op (delivery) and temperature class."""
+    grouped: dict[tuple[UUID, Temperature], list[int]] = defaultdict(list)
+    for number, shipment in enumerate(problem.shipments):
+        grouped[key(shipment)].append(number)
+    legs, members = [], []
+    for (_, temperature), numbers in sorted(grouped.items()):
+        parts = [problem.shipments[n] for n in numbers]
+        first = parts[0]
+        legs.append(
+            Shipment(
+                producer_id=first.producer_id if to_hub else HUB_ID,
+                coop_id=HUB_ID if to_hub else first.coop_id,
+                temperature=temperature,
+                grams=sum(p.grams for p in parts),
+                ml=sum(p.ml for p in parts),
+                pickup=first.pickup if to_hub else hub,
+                delivery=hub if to_hub else first.delivery,
+                pickup_window=first.pickup_window
+                if to_hub
+                else Window(opens_s=ready_s, closes_s=WHOLE_DAY.closes_s),
+                delivery_window=WHOLE_DAY if to_hub else first.delivery_window,
+            )
+        )
+        members.append(numbers)
+    return legs, members
+
+
+def _shifted(route: Route, offset: int) -> Route:
+    stops = [
+        s if s.shipment is None else msgspec.structs.replace(s, shipment=s.shipment + offset)
+        for s in route.stops
+    ]
+    return msgspec.structs.replace(route, stops=stops)

@@ -1,0 +1,94 @@
+"""Planning via the hub: collection runs to it, delivery runs from it once all is in."""
+
+from __future__ import annotations
+
+import random
+
+import msgspec
+
+from services.matcher.engine.routing.hub import HUB_ID, plan_via_hub
+from services.matcher.engine.routing.model import Place, RoutePlan, RoutingProblem
+from services.matcher.engine.routing.plans import plan_routing
+from services.matcher.engine.routing.solver import Budget
+from services.matcher.engine.routing.travel import great_circle, places_of
+from tests.unit.routing.checker import broken_rules
+from tests.unit.routing.test_solver import shipment, van
+
+HUB = Place(lat=59.85, lon=17.66)
+BUDGET = Budget(iterations=300, seconds=3)
+
+
+def network(seed: int) -> RoutingProblem:
+    """Six farms each sending to most of six co-ops: many small shipments."""
+    rng = random.Random(seed)
+    shipments = [
+        shipment(
+            rng, farm, coop, grams=8_000, temperature="chilled" if coop % 3 == 0 else "ambient"
+        )
+        for farm in range(6)
+        for coop in range(6)
+        if rng.random() < 0.8
+    ]
+    return RoutingProblem(shipments=shipments, vehicles=[van(1, cold=True), van(2), van(3)])
+
+
+def test_every_shipment_goes_to_the_hub_once_and_on_to_its_co_op_once() -> None:
+    problem = network(1)
+    rows = [*places_of(problem), HUB]
+    matrix = great_circle(rows, road_factor=1.3, speed_kmh=60)
+    via = plan_via_hub(problem, matrix, rows, HUB, BUDGET)
+    assert via.plan.unserved == []
+    inbound, outbound = via.legs[: via.collection_legs], via.legs[via.collection_legs :]
+    assert {leg.coop_id for leg in inbound} == {HUB_ID}
+    assert {leg.producer_id for leg in outbound} == {HUB_ID}
+    collected = sorted(n for numbers in via.carries[: via.collection_legs] for n in numbers)
+    delivered = sorted(n for numbers in via.carries[via.collection_legs :] for n in numbers)
+    assert collected == delivered == list(range(len(problem.shipments)))
+    for first, last, legs in (
+        (0, via.collection_routes, inbound),
+        (via.collection_routes, len(via.plan.routes), outbound),
+    ):
+        routes = via.plan.routes[first:last]
+        offset = 0 if legs is inbound else via.collection_legs
+        phase = RoutingProblem(
+            shipments=legs,
+            vehicles=list({v.id: v for v in via.vehicles[first:last]}.values()),
+        )
+        renumbered = [
+            msgspec.structs.replace(
+                r,
+                stops=[
+                    s
+                    if s.shipment is None
+                    else msgspec.structs.replace(s, shipment=s.shipment - offset)
+                    for s in r.stops
+                ],
+            )
+            for r in routes
+        ]
+        plan = RoutePlan(routes=renumbered, unserved=[], totals=via.plan.totals)
+        assert (
+            broken_rules(phase, great_circle(places_of(phase), road_factor=1.3, speed_kmh=60), plan)
+            == []
+        )
+    for route in via.plan.routes[via.collection_routes :]:
+        assert route.stops[1].arrival_s >= via.ready_s  # nothing leaves before all is in
+
+
+def test_the_cheaper_plan_is_proposed_and_its_routes_carry_the_shares() -> None:
+    problem = network(2)
+    rows = [*places_of(problem), HUB]
+    matrix = great_circle(rows, road_factor=1.3, speed_kmh=60)
+    result = plan_routing(problem, matrix, rows=rows, hub=HUB, own_van=van(0), budget=BUDGET)
+    assert result.hub is not None
+    plans = {"joint": result.joint, "hub": result.hub.plan}
+    best = min(plans, key=lambda name: (len(plans[name].unserved), plans[name].totals.cost_ore))
+    assert result.proposed == best
+    assert len(result.shares) == len(result.chosen.routes)
+    for item in result.shares:
+        route = result.chosen.routes[item.route]
+        paid = sum(item.shares.coops.values()) + sum(item.shares.producers.values())
+        assert paid + item.shares.unshared_ore == route.cost_ore
+        assert all(item.shares.coops[c] <= item.standalone_ore[c] for c in item.shares.coops)
+    coops = {s.coop_id for s in problem.shipments}
+    assert {c for item in result.shares for c in item.shares.coops} == coops
