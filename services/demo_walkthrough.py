@@ -104,7 +104,8 @@ def _set_up_network(admin: ApiClient, walk: Walkthrough) -> ApiClient:
     organisation = admin.call("POST", "/v1/organisations", json=body)
     walk.coordinator_token = _issue(admin, organisation["id"], "Sara, samordnare")
     coordinator = admin.as_(walk.coordinator_token)
-    for name, cold, capacity_kg in (("Kylbil 1", True, 900), ("Skåpbil 2", False, 1200)):
+    vans = [("Kylbil 1", True, 900), ("Skåpbil 2", False, 1200), ("Kylbil 3", True, 900)]
+    for name, cold, capacity_kg in vans:
         coordinator.call(
             "POST",
             f"/v1/networks/{walk.network_id}/vehicles",

@@ -44,6 +44,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     road_factor: Annotated[float, msgspec.Meta(ge=1.0, le=3.0)] = 1.3
     average_speed_kmh: Annotated[float, msgspec.Meta(gt=0, le=130)] = 60.0
     osrm_url: str | None = None
+    # Seconds the route search may take per plan; unset: 3 s plus 1 s per 20 shipments,
+    # at most a minute.
+    routing_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] | None = None
 
 
 # Field name -> environment variable. DATABASE_URL and REDIS_URL keep their

@@ -21,6 +21,7 @@ import msgspec
 
 from services.matcher.engine import AllocationProblem, AllocationResult, allocate
 from services.matcher.engine.routing.plans import Routing, plan_routing
+from services.matcher.engine.routing.solver import Budget
 from services.matcher.routing import (
     RoutingInput,
     load_routing,
@@ -67,6 +68,9 @@ async def run_match(pool: Pool, settings: Settings, run_id: UUID) -> str:
                     rows=rows,
                     hub=routing_input.hub,
                     own_van=routing_input.own_van,
+                    budget=Budget.for_size(
+                        len(routing_input.problem.shipments), seconds=settings.routing_seconds
+                    ),
                     producer_share_permille=routing_input.producer_share_permille,
                 )
             await _progress(pool, run_id, "store", 80)

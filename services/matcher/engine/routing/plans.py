@@ -38,7 +38,7 @@ from services.matcher.engine.routing.shares import CostShares, share_route_cost
 from services.matcher.engine.routing.solver import Budget, solve, totals
 from services.matcher.engine.routing.travel import TravelMatrix, places_of, submatrix
 
-STANDALONE_BUDGET = Budget(iterations=300, seconds=2)
+STANDALONE_BUDGET = Budget(iterations=100, seconds=1)  # one co-op's few legs
 OWN_VAN = UUID("6f0c5e84-6a33-4c36-9b2f-5a6f2a1f0000")  # namespace of producers' own vans
 PlanName = Literal["joint", "hub"]
 

@@ -53,8 +53,10 @@ class Budget:
     seed: int = 1
 
     @classmethod
-    def for_size(cls, shipments: int, seed: int = 1) -> Budget:
-        return cls(iterations=2_000 + 40 * shipments, seconds=5 + shipments / 10, seed=seed)
+    def for_size(cls, shipments: int, seed: int = 1, seconds: float | None = None) -> Budget:
+        """Enough for small networks to settle; a county's day stays under a minute."""
+        limit = seconds if seconds is not None else min(60.0, 3 + shipments / 20)
+        return cls(iterations=1_000 + 20 * shipments, seconds=limit, seed=seed)
 
 
 def solve(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> RoutePlan:
