@@ -22,12 +22,14 @@ class SavingsRow:
     farms: int
     coops: int
     vans: int
-    joint_km: float
+    plan_km: float
     alone_km: float
-    joint_kr: float
+    plan_kr: float
     alone_kr: float
     unserved: int
     seconds: float
+    proposed: str
+    hub_km: float | None
 
 
 def network(shipments: int, seed: int = 1) -> RoutingProblem:
@@ -89,18 +91,20 @@ def savings(shipments: int, seed: int = 1) -> SavingsRow:
     matrix = great_circle(places_of(problem), road_factor=1.3, speed_kmh=60)
     own = problem.vehicles[1]
     started = time.process_time()
-    result = plan_routing(problem, matrix, own_van=own)
+    result = plan_routing(problem, matrix, own_van=own, hub=UPPSALA)  # the vans' depot
     spent = time.process_time() - started
-    joint, alone = result.joint.totals, result.baseline.totals
+    joint, alone = result.chosen.totals, result.baseline.totals
     return SavingsRow(
         shipments=shipments,
         farms=len({s.producer_id for s in problem.shipments}),
         coops=len({s.coop_id for s in problem.shipments}),
         vans=len(problem.vehicles),
-        joint_km=joint.distance_m / 1000,
+        plan_km=joint.distance_m / 1000,
         alone_km=alone.distance_m / 1000,
-        joint_kr=joint.cost_ore / 100,
+        plan_kr=joint.cost_ore / 100,
         alone_kr=alone.cost_ore / 100,
-        unserved=len(result.joint.unserved),
+        unserved=len(result.chosen.unserved),
         seconds=spent,
+        proposed=result.proposed,
+        hub_km=result.hub.plan.totals.distance_m / 1000 if result.hub else None,
     )
