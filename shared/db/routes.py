@@ -154,3 +154,60 @@ async def select_stops(conn: Conn, run_id: UUID, plan: str | None = None) -> lis
 
 async def select_shares(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(SELECT_SHARES, run_id)
+
+
+# What each producer sends each co-op: allocated units with names and the price paid.
+SELECT_DOCUMENT_LINES = """
+SELECT o.producer_id, pr.name AS producer, r.coop_id, c.name AS coop, c.address AS coop_address,
+       d.product_id, p.name AS product, p.unit, p.temperature, a.offer_id, a.demand_line_id,
+       a.units, rp.packs, rp.pack_units, rp.price_per_pack_ore
+FROM allocation a
+JOIN offer o ON o.id = a.offer_id
+JOIN run_purchase rp ON rp.run_id = a.run_id AND rp.offer_id = a.offer_id
+JOIN demand_line d ON d.id = a.demand_line_id
+JOIN demand_round r ON r.id = d.round_id
+JOIN product p ON p.id = d.product_id
+JOIN organisation pr ON pr.id = o.producer_id
+JOIN organisation c ON c.id = r.coop_id
+WHERE a.run_id = $1
+ORDER BY pr.name, c.name, p.name, a.offer_id, a.demand_line_id"""
+
+# The stops of one plan, with who is met there, what is picked up or dropped, and the van;
+# times in the network's own time zone (local wall-clock times, as drivers read them).
+SELECT_PLAN_STOPS = """
+SELECT rt.id AS route_id, rt.plan, rt.route_no, rt.vehicle_id, v.name AS vehicle, s.seq, s.kind, s.organisation_id,
+       org.name AS organisation, org.address,
+       s.arrival_at AT TIME ZONE n.timezone AS arrival_at,
+       s.departure_at AT TIME ZONE n.timezone AS departure_at, s.load_grams,
+       sh.producer_id, sh.coop_id, sh.temperature, sh.weight_grams
+FROM route rt
+JOIN match_run m ON m.id = rt.run_id
+JOIN network n ON n.id = m.network_id
+JOIN route_stop s ON s.route_id = rt.id
+LEFT JOIN vehicle v ON v.id = rt.vehicle_id
+LEFT JOIN organisation org ON org.id = s.organisation_id
+LEFT JOIN shipment sh ON sh.id = s.shipment_id
+WHERE rt.run_id = $1 AND ($2::text IS NULL OR rt.plan = $2)
+  AND ($3::uuid IS NULL OR rt.id = $3)
+ORDER BY rt.route_no, s.seq"""
+
+SELECT_COOP_SHARES = """
+SELECT c.organisation_id, sum(c.share_ore)::bigint AS share_ore
+FROM cost_share c JOIN route rt ON rt.id = c.route_id
+WHERE rt.run_id = $1 AND c.payer = 'coop'
+GROUP BY c.organisation_id"""
+
+
+async def select_document_lines(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_DOCUMENT_LINES, run_id)
+
+
+async def select_plan_stops(
+    conn: Conn, run_id: UUID, plan: str | None, route_id: UUID | None = None
+) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_PLAN_STOPS, run_id, plan, route_id)
+
+
+async def select_coop_shares(conn: Conn, run_id: UUID) -> dict[UUID, int]:
+    rows = await conn.fetch(SELECT_COOP_SHARES, run_id)
+    return {row["organisation_id"]: row["share_ore"] for row in rows}

@@ -214,6 +214,14 @@ async def _tenant(client: Client, label: str, world: World, coordinator_id: str)
         ),
         201,
     )
+    await ok(  # a van, so the run plans routes
+        await client.post(
+            f"/v1/networks/{world.network['id']}/vehicles",
+            json=_vehicle_body(),
+            headers=bearer(world.coordinator),
+        ),
+        201,
+    )
     matched_cycle, run_id = await _matched_cycle(client, world)
     ids = {
         matched_cycle,
@@ -272,7 +280,12 @@ async def _organisation(client: Client, issuer: str, kind: str, name: str, netwo
     created = await ok(
         await client.post(
             "/v1/organisations",
-            json={"kind": kind, "name": f"{name} {secrets.token_hex(3)}", "network_ids": [network]},
+            json={
+                "kind": kind,
+                "name": f"{name} {secrets.token_hex(3)}",
+                "network_ids": [network],
+                "location": {"lat": 59.8721, "lon": 17.6470},  # so its runs plan routes
+            },
             headers=bearer(issuer),
         ),
         201,
@@ -311,6 +324,17 @@ async def _vehicle(client: Client, tenant: Tenant) -> str:
         201,
     )
     return str(created["id"])
+
+
+async def _route(client: Client, tenant: Tenant) -> str:
+    """The first route of the tenant's run, as its coordinator reads it."""
+    plans = await ok(
+        await client.get(
+            f"/v1/runs/{tenant.run_id}/routes", headers=bearer(tenant.token(Role.COORDINATOR))
+        )
+    )
+    assert plans["routes"], plans["run"]
+    return str(plans["routes"][0]["id"])
 
 
 async def _member(client: Client, tenant: Tenant) -> str:
@@ -569,6 +593,36 @@ async def _get_run_routes(client: Client, tenant: Tenant, role: Caller) -> Call:
 @route("GET", "/v1/runs/{run_id:uuid}/routes.geojson", MANAGERS)
 async def _get_run_geojson(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"run_id": tenant.run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/pick-lists", MANAGERS)
+async def _pick_lists(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/pick-lists.csv", MANAGERS)
+async def _pick_lists_csv(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/delivery-notes", MANAGERS)
+async def _delivery_notes(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/delivery-notes.csv", MANAGERS)
+async def _delivery_notes_csv(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet.html", MANAGERS)
+async def _route_sheet(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id, "route_id": await _route(client, tenant)})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet.csv", MANAGERS)
+async def _route_sheet_csv(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id, "route_id": await _route(client, tenant)})
 
 
 @route("GET", "/v1/runs/{run_id:uuid}/events", MANAGERS)

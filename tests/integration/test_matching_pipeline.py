@@ -421,3 +421,67 @@ async def test_a_run_plans_joint_routes_and_says_what_they_save(
     features = geo.json()["features"]
     assert [f["geometry"]["type"] for f in features].count("LineString") == 1
     assert features[0]["geometry"]["coordinates"][0] == [17.6389, 59.8586]  # from the depot
+
+
+async def test_pick_lists_delivery_notes_and_route_sheets_follow_the_proposal(
+    client: Client, admin_token: str, settings: Settings
+) -> None:
+    world = await build_world(client, admin_token)
+    coordinator = bearer(world.coordinator)
+    await ok(
+        await client.post(
+            f"/v1/networks/{world.network['id']}/vehicles",
+            json={
+                "name": "Kylbil",
+                "capacity_grams": 900_000,
+                "capacity_ml": 4_000_000,
+                "cold_capable": True,
+                "start": {"lat": 59.8586, "lon": 17.6389},
+                "cost_per_km_ore": 450,
+            },
+            headers=coordinator,
+        ),
+        201,
+    )
+    offer = await ok(
+        await client.post("/v1/offers", json=offer_body(world), headers=bearer(world.producer)),
+        201,
+    )
+    await _order(client, world, [("Morötter", 15, 5)])
+    run = await close_cycle(client, world)
+    await _drain(settings)
+    base = f"/v1/runs/{run['id']}"
+
+    (pick,) = await ok(await client.get(base + "/pick-lists", headers=coordinator))
+    assert (pick["producer_id"], pick["coop_id"], pick["units"]) == (
+        world.producer_id,
+        world.coop_id,
+        20,
+    )
+    assert pick["vehicle"] == "Kylbil"
+    assert pick["pickup_at"] is not None
+
+    (note,) = await ok(await client.get(base + "/delivery-notes", headers=coordinator))
+    assert note["goods_ore"] == 2 * offer["price_per_pack_ore"]  # two whole packs
+    assert sum(line["amount_ore"] for line in note["lines"]) == note["goods_ore"]
+    plans = await ok(await client.get(base + "/routes", headers=coordinator))
+    proposed = (await ok(await client.get(base, headers=coordinator)))["routing"]["proposed"]
+    routes = [r for r in plans["routes"] if r["plan"] == proposed]
+    assert note["transport_share_ore"] == sum(r["cost_ore"] for r in routes)
+    assert note["lines"][0]["arrives_at"] > pick["pickup_at"]
+
+    csv = await client.get(base + "/delivery-notes.csv", headers=coordinator)
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0].startswith("producer,product,unit,units,amount_ore")
+    sheet = await client.get(f"{base}/routes/{routes[0]['id']}/sheet.html", headers=coordinator)
+    assert sheet.status_code == 200, sheet.text
+    assert sheet.headers["content-type"].startswith("text/html")
+    assert "Kylbil" in sheet.text
+    assert "Matkassen Luthagen" in sheet.text or "drop" in sheet.text
+    rows = (
+        await client.get(f"{base}/routes/{routes[0]['id']}/sheet.csv", headers=coordinator)
+    ).text.splitlines()
+    assert rows[0].startswith("seq,kind,arrival_at,departure_at,place")
+    assert len(rows) == 1 + len(routes[0]["stops"])
+    missing = await client.get(f"{base}/routes/{UUID(int=5)}/sheet.html", headers=coordinator)
+    assert missing.status_code == 404

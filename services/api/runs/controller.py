@@ -16,9 +16,21 @@ from services.api.auth.actor import Actor
 from services.api.auth.guards import MANAGERS
 from services.api.conditional import CREATED_HEADERS, created
 from services.api.deps import CurrentActor, queue_service
+from services.api.runs.documents import (
+    DeliveryNote,
+    NoteLine,
+    PickLine,
+    RouteSheet,
+    delivery_notes,
+    pick_lists,
+    render_html,
+    route_sheet,
+    to_csv,
+)
 from services.api.runs.geojson import feature_collection
 from services.api.runs.schemas import RunIn, RunOut, RunResult, RunRoutes
 from services.api.runs.service import FINISHED, RunService
+from shared.errors import NotFoundError
 
 Runs = NamedDependency[RunService]
 Plan = Literal["joint", "hub", "baseline"]
@@ -98,6 +110,96 @@ class RunController(Controller):
         return feature_collection(await runs.routes(actor, run_id, plan))
 
     @get(
+        "/runs/{run_id:uuid}/pick-lists",
+        guards=[MANAGERS],
+        summary="What each producer packs for which co-op, and when which van comes",
+    )
+    async def get_pick_lists(
+        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
+    ) -> list[PickLine]:
+        plan = await runs.proposed_plan(actor, run_id)
+        return await pick_lists(runs.conn, run_id, plan)
+
+    @get(
+        "/runs/{run_id:uuid}/pick-lists.csv",
+        guards=[MANAGERS],
+        summary="The pick lists as CSV",
+        media_type="text/csv; charset=utf-8",
+    )
+    async def get_pick_lists_csv(
+        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
+    ) -> Response[str]:
+        plan = await runs.proposed_plan(actor, run_id)
+        rows = await pick_lists(runs.conn, run_id, plan)
+        return _csv(to_csv(rows), f"pick-lists-{run_id}.csv")
+
+    @get(
+        "/runs/{run_id:uuid}/delivery-notes",
+        guards=[MANAGERS],
+        summary="What reaches each co-op, when, from whom, at what price, and its cost share",
+    )
+    async def get_delivery_notes(
+        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
+    ) -> list[DeliveryNote]:
+        plan = await runs.proposed_plan(actor, run_id)
+        return await delivery_notes(runs.conn, run_id, plan)
+
+    @get(
+        "/runs/{run_id:uuid}/delivery-notes.csv",
+        guards=[MANAGERS],
+        summary="The delivery notes as CSV, a row per line",
+        media_type="text/csv; charset=utf-8",
+    )
+    async def get_delivery_notes_csv(
+        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
+    ) -> Response[str]:
+        plan = await runs.proposed_plan(actor, run_id)
+        notes = await delivery_notes(runs.conn, run_id, plan)
+        rows = [
+            NoteRow(
+                coop=note.coop,
+                **msgspec.structs.asdict(line),
+                transport_share_ore=note.transport_share_ore,
+            )
+            for note in notes
+            for line in note.lines
+        ]
+        return _csv(to_csv(rows), f"delivery-notes-{run_id}.csv")
+
+    @get(
+        "/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet.html",
+        guards=[MANAGERS],
+        summary="A driver's printable route sheet (route ids: `GET /v1/runs/{run_id}/routes`)",
+        media_type="text/html; charset=utf-8",
+    )
+    async def get_route_sheet(
+        self, run_id: FromPath[UUID], route_id: FromPath[UUID], actor: CurrentActor, runs: Runs
+    ) -> Response[str]:
+        sheet = await self._sheet(run_id, route_id, actor, runs)
+        return Response(render_html(sheet), media_type="text/html; charset=utf-8")
+
+    @get(
+        "/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet.csv",
+        guards=[MANAGERS],
+        summary="A driver's route sheet as CSV",
+        media_type="text/csv; charset=utf-8",
+    )
+    async def get_route_sheet_csv(
+        self, run_id: FromPath[UUID], route_id: FromPath[UUID], actor: CurrentActor, runs: Runs
+    ) -> Response[str]:
+        sheet = await self._sheet(run_id, route_id, actor, runs)
+        return _csv(to_csv(sheet.stops), f"route-{sheet.plan}-{sheet.route_no}.csv")
+
+    async def _sheet(
+        self, run_id: UUID, route_id: UUID, actor: Actor, runs: RunService
+    ) -> RouteSheet:
+        await runs.proposed_plan(actor, run_id)  # 404 for others' runs, 409 before a result
+        sheet = await route_sheet(runs.conn, run_id, route_id)
+        if sheet is None:
+            raise NotFoundError("the run has no such route")
+        return sheet
+
+    @get(
         "/runs/{run_id:uuid}/events",
         guards=[MANAGERS],
         summary="Server-sent events: the run as it progresses, until it finishes",
@@ -113,6 +215,21 @@ class RunController(Controller):
     ) -> ServerSentEvent:
         await runs.visible(actor, run_id)  # 404 before the stream starts
         return ServerSentEvent(_progress(state, actor, run_id))
+
+
+class NoteRow(NoteLine, kw_only=True):
+    """A delivery note's line with its co-op, for the flat CSV."""
+
+    coop: str
+    transport_share_ore: int
+
+
+def _csv(text: str, filename: str) -> Response[str]:
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 async def _progress(

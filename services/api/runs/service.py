@@ -98,6 +98,12 @@ class RunService:
             ],
         )
 
+    async def proposed_plan(self, actor: Actor, run_id: UUID) -> str:
+        """The plan a run proposes (its documents follow it); 404/409 as for results."""
+        run = await self._with_result(actor, run_id)
+        routing = run["routing"] or {}
+        return str(routing.get("proposed", "joint"))
+
     async def rerun(self, actor: Actor, cycle_id: UUID, data: RunIn) -> RunOut:
         """A new run version; the proposal it replaces is superseded, its packs released."""
         cycle = await self.cycles.visible(actor, cycle_id, lock=True)

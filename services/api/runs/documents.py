@@ -1,0 +1,255 @@
+"""What each party takes away from a run: producers' pick lists, co-ops' delivery notes,
+drivers' route sheets. Built from the stored run; JSON, CSV, and HTML for printing."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from services.matcher.engine.fair import largest_remainder
+from shared.db import routes as routes_db
+from shared.db.pool import Conn
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parents[1] / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+
+
+class PickLine(msgspec.Struct, kw_only=True):
+    producer_id: UUID
+    producer: str
+    coop_id: UUID
+    coop: str
+    product: str
+    unit: str
+    temperature: str
+    units: int
+    pickup_at: dt.datetime | None  # when the van comes for it, local time
+    vehicle: str | None
+
+
+class NoteLine(msgspec.Struct, kw_only=True):
+    producer: str
+    product: str
+    unit: str
+    units: int
+    amount_ore: int  # the co-op's part of the packs bought, in whole öre
+    arrives_at: dt.datetime | None  # local time
+    vehicle: str | None
+
+
+class DeliveryNote(msgspec.Struct, kw_only=True):
+    coop_id: UUID
+    coop: str
+    address: str
+    lines: list[NoteLine]
+    goods_ore: int
+    transport_share_ore: int
+
+
+class SheetStop(msgspec.Struct, kw_only=True):
+    seq: int
+    kind: str
+    arrival_at: dt.datetime
+    departure_at: dt.datetime
+    place: str  # who is met there, or the start, the end, the hub
+    address: str
+    work: str  # what to pick up or drop
+    load_kg: float  # on board when leaving
+
+
+class RouteSheet(msgspec.Struct, kw_only=True):
+    run_id: UUID
+    plan: str
+    route_no: int
+    vehicle: str
+    stops: list[SheetStop]
+
+
+class _Stops:
+    """When and by which van each producer is visited and each co-op served."""
+
+    def __init__(self, rows: Sequence[asyncpg.Record]) -> None:
+        self.by_shipment: dict[tuple[Any, ...], asyncpg.Record] = {}
+        self.by_organisation: dict[tuple[Any, ...], asyncpg.Record] = {}
+        for row in rows:
+            key = (row["producer_id"], row["coop_id"], row["temperature"], row["kind"])
+            self.by_shipment.setdefault(key, row)
+            self.by_organisation.setdefault((row["organisation_id"], row["kind"]), row)
+
+    def find(
+        self, producer: UUID, coop: UUID, temperature: str, kind: str, who: UUID
+    ) -> tuple[dt.datetime | None, str | None]:
+        row = self.by_shipment.get((producer, coop, temperature, kind))
+        row = row or self.by_organisation.get((who, kind))  # the hub plan: one visit each
+        return (row["arrival_at"], row["vehicle"]) if row else (None, None)
+
+
+async def pick_lists(conn: Conn, run_id: UUID, plan: str) -> list[PickLine]:
+    stops = _Stops(await routes_db.select_plan_stops(conn, run_id, plan))
+    totals: dict[tuple[Any, ...], int] = defaultdict(int)
+    names: dict[tuple[Any, ...], asyncpg.Record] = {}
+    for row in await routes_db.select_document_lines(conn, run_id):
+        key = (row["producer_id"], row["coop_id"], row["product_id"])
+        totals[key] += row["units"]
+        names[key] = row
+    lines = []
+    for key, units in totals.items():
+        row = names[key]
+        at, van = stops.find(
+            row["producer_id"], row["coop_id"], row["temperature"], "pickup", row["producer_id"]
+        )
+        lines.append(
+            PickLine(
+                producer_id=row["producer_id"],
+                producer=row["producer"],
+                coop_id=row["coop_id"],
+                coop=row["coop"],
+                product=row["product"],
+                unit=row["unit"],
+                temperature=row["temperature"],
+                units=units,
+                pickup_at=at,
+                vehicle=van,
+            )
+        )
+    return sorted(lines, key=lambda line: (line.producer, line.coop, line.product))
+
+
+async def delivery_notes(conn: Conn, run_id: UUID, plan: str) -> list[DeliveryNote]:
+    stops = _Stops(await routes_db.select_plan_stops(conn, run_id, plan))
+    shares = await routes_db.select_coop_shares(conn, run_id)
+    rows = await routes_db.select_document_lines(conn, run_id)
+    amounts = _amounts(rows)
+    notes: dict[UUID, DeliveryNote] = {}
+    for row in rows:
+        note = notes.setdefault(
+            row["coop_id"],
+            DeliveryNote(
+                coop_id=row["coop_id"],
+                coop=row["coop"],
+                address=row["coop_address"],
+                lines=[],
+                goods_ore=0,
+                transport_share_ore=shares.get(row["coop_id"], 0),
+            ),
+        )
+        at, van = stops.find(
+            row["producer_id"], row["coop_id"], row["temperature"], "delivery", row["coop_id"]
+        )
+        amount = amounts[(row["offer_id"], row["demand_line_id"])]
+        note.lines.append(
+            NoteLine(
+                producer=row["producer"],
+                product=row["product"],
+                unit=row["unit"],
+                units=row["units"],
+                amount_ore=amount,
+                arrives_at=at,
+                vehicle=van,
+            )
+        )
+        note.goods_ore += amount
+    return sorted(notes.values(), key=lambda note: note.coop)
+
+
+def _amounts(rows: Iterable[asyncpg.Record]) -> dict[tuple[UUID, UUID], int]:
+    """Each offer's packs times price, split over its lines by units, adding up exactly."""
+    by_offer: dict[UUID, list[asyncpg.Record]] = defaultdict(list)
+    for row in rows:
+        by_offer[row["offer_id"]].append(row)
+    amounts = {}
+    for offer_id, items in by_offer.items():
+        paid = items[0]["packs"] * items[0]["price_per_pack_ore"]
+        split = largest_remainder(
+            paid, sorted((row["demand_line_id"], row["units"]) for row in items)
+        )
+        for line_id, ore in split.items():
+            amounts[(offer_id, line_id)] = ore
+    return amounts
+
+
+async def route_sheet(conn: Conn, run_id: UUID, route_id: UUID) -> RouteSheet | None:
+    rows = await routes_db.select_plan_stops(conn, run_id, None, route_id)
+    if not rows:
+        return None
+    names = {}
+    for line in await routes_db.select_document_lines(conn, run_id):
+        names[line["producer_id"]] = line["producer"]
+        names[line["coop_id"]] = line["coop"]
+    stops = []
+    for row in rows:
+        if row["kind"] in ("start", "end"):
+            place, work = ("Start" if row["kind"] == "start" else "End"), ""
+        elif row["organisation_id"] is None:
+            place, work = "Hub", "load for the co-ops" if row["kind"] == "pickup" else "unload"
+        else:
+            place = row["organisation"]
+            work = _work(row, names)
+        stops.append(
+            SheetStop(
+                seq=row["seq"],
+                kind=row["kind"],
+                arrival_at=row["arrival_at"],
+                departure_at=row["departure_at"],
+                place=place,
+                address=row["address"] or "",
+                work=work,
+                load_kg=row["load_grams"] / 1000,
+            )
+        )
+    return RouteSheet(
+        run_id=run_id,
+        plan=rows[0]["plan"],
+        route_no=rows[0]["route_no"],
+        vehicle=rows[0]["vehicle"] or "producer's own van",
+        stops=stops,
+    )
+
+
+def _work(row: asyncpg.Record, names: dict[UUID, str]) -> str:
+    if row["weight_grams"] is None:  # a hub leg: everything for or from the hub
+        return "pick up for the hub" if row["kind"] == "pickup" else "drop from the hub"
+    kg = row["weight_grams"] / 1000
+    if row["kind"] == "pickup":
+        return f"pick up {kg:.1f} kg {row['temperature']} for {names.get(row['coop_id'], '?')}"
+    return f"drop {kg:.1f} kg {row['temperature']} from {names.get(row['producer_id'], '?')}"
+
+
+def render_html(sheet: RouteSheet) -> str:
+    return TEMPLATES.get_template("route_sheet.html").render(sheet=sheet)
+
+
+def to_csv(rows: Sequence[msgspec.Struct]) -> str:
+    """A CSV of the structs' fields; a cell a spreadsheet would run as a formula is
+    kept as text with a leading apostrophe (OWASP's advice on CSV injection)."""
+    out = io.StringIO()
+    if not rows:
+        return ""
+    fields = rows[0].__struct_fields__
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(fields)
+    for row in rows:
+        writer.writerow(_cell(getattr(row, name)) for name in fields)
+    return out.getvalue()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="minutes")
+    text = str(value)
+    formula = isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r")
+    return "'" + text if formula else text
