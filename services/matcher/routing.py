@@ -29,7 +29,12 @@ from services.matcher.engine.routing.model import (
     Window,
 )
 from services.matcher.engine.routing.plans import Routing
-from services.matcher.engine.routing.shipments import CoopSite, OfferSite, build_shipments
+from services.matcher.engine.routing.shipments import (
+    CoopSite,
+    OfferSite,
+    Unplaced,
+    build_shipments,
+)
 from services.matcher.engine.routing.travel import TravelMatrix, great_circle, places_of
 from services.matcher.osrm import osrm_table
 from shared.db import routes as routes_db
@@ -44,6 +49,7 @@ OWN_VAN_PER_HOUR_ORE = 30_000
 
 class RoutingInput(msgspec.Struct, frozen=True, kw_only=True):
     problem: RoutingProblem
+    unplaced: list[Unplaced]  # for co-ops with no location: stored as unserved
     hub: Place | None
     own_van: Vehicle
     producer_share_permille: int
@@ -79,10 +85,10 @@ async def load_routing(
         if row["lat"] is not None
     }
     vehicles = [_vehicle(row) for row in vehicle_rows]
+    shipments, unplaced = build_shipments(result, offers, coop_of_line, coops)
     return RoutingInput(
-        problem=RoutingProblem(
-            shipments=build_shipments(result, offers, coop_of_line, coops), vehicles=vehicles
-        ),
+        problem=RoutingProblem(shipments=shipments, vehicles=vehicles),
+        unplaced=unplaced,
         hub=None
         if network["hub_lat"] is None
         else Place(lat=network["hub_lat"], lon=network["hub_lon"]),
@@ -122,6 +128,12 @@ async def store_routing(
         )
         for number, s in enumerate(routing.shipments)
     ]
+    for item in routing_input.unplaced:
+        await routes_db.insert_shipment(
+            conn,
+            run_id,
+            (item.producer_id, item.coop_id, item.temperature, item.grams, item.ml, "no_location"),
+        )
     owners = {van.id: van.producer_id for van in routing.own_vans}
     shares = {item.route: item for item in routing.shares}
     plans: list[tuple[str, RoutePlan, list[Shipment], bool]] = [
@@ -188,8 +200,8 @@ async def store_routing(
         "hub": msgspec.to_builtins(routing.hub.plan.totals) if routing.hub else None,
         "baseline": msgspec.to_builtins(routing.baseline.totals),
         "savings": msgspec.to_builtins(routing.savings),
-        "shipments": len(routing.shipments),
-        "unserved": len(routing.chosen.unserved),
+        "shipments": len(routing.shipments) + len(routing_input.unplaced),
+        "unserved": len(routing.chosen.unserved) + len(routing_input.unplaced),
     }
 
 

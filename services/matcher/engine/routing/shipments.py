@@ -28,6 +28,16 @@ class OfferSite(msgspec.Struct, frozen=True, kw_only=True):
     window: Window = WHOLE_DAY
 
 
+class Unplaced(msgspec.Struct, frozen=True, kw_only=True):
+    """What a co-op with no known location was allocated: it can't be routed."""
+
+    producer_id: UUID
+    coop_id: UUID
+    temperature: Temperature
+    grams: int
+    ml: int
+
+
 class CoopSite(msgspec.Struct, frozen=True, kw_only=True):
     place: Place
     window: Window = WHOLE_DAY
@@ -38,26 +48,33 @@ def build_shipments(
     offers: Mapping[UUID, OfferSite],
     coop_of_line: Mapping[UUID, UUID],
     coops: Mapping[UUID, CoopSite],
-) -> list[Shipment]:
-    """The shipments of an allocation, ordered by producer, co-op and temperature.
-
-    Co-ops without a known place can't be routed and are left out.
-    """
+) -> tuple[list[Shipment], list[Unplaced]]:
+    """The shipments of an allocation, ordered by producer, co-op and temperature, and
+    apart from them what goes to co-ops without a known place (nobody can drive there)."""
     grams: dict[tuple[UUID, UUID, Temperature], int] = defaultdict(int)
     ml: dict[tuple[UUID, UUID, Temperature], int] = defaultdict(int)
     heaviest: dict[tuple[UUID, UUID, Temperature], tuple[int, UUID]] = {}
     for item in result.allocations:
         offer, coop_id = offers[item.offer_id], coop_of_line[item.line_id]
-        if coop_id not in coops:
-            continue
         key = (offer.producer_id, coop_id, offer.temperature)
         weight = item.units * offer.grams_per_unit
         grams[key] += weight
         ml[key] += item.units * offer.ml_per_unit
         heaviest[key] = max(heaviest.get(key, (-1, item.offer_id)), (weight, item.offer_id))
-    shipments = []
+    shipments, unplaced = [], []
     for key in sorted(grams):
         producer_id, coop_id, temperature = key
+        if coop_id not in coops:
+            unplaced.append(
+                Unplaced(
+                    producer_id=producer_id,
+                    coop_id=coop_id,
+                    temperature=temperature,
+                    grams=grams[key],
+                    ml=ml[key],
+                )
+            )
+            continue
         site = offers[heaviest[key][1]]
         shipments.append(
             Shipment(
@@ -72,4 +89,4 @@ def build_shipments(
                 delivery_window=coops[coop_id].window,
             )
         )
-    return shipments
+    return shipments, unplaced
