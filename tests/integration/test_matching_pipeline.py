@@ -21,7 +21,15 @@ from shared.db.pool import Pool
 from shared.queue import connect_queue
 from shared.settings import Settings
 from tests.conftest import Client
-from tests.integration.world import World, bearer, build_world, close_cycle, offer_body, ok
+from tests.integration.world import (
+    World,
+    add_van,
+    bearer,
+    build_world,
+    close_cycle,
+    offer_body,
+    ok,
+)
 
 
 async def _drain(settings: Settings) -> None:
@@ -365,22 +373,7 @@ async def test_a_run_plans_joint_routes_and_says_what_they_save(
 ) -> None:
     world = await build_world(client, admin_token)
     coordinator = bearer(world.coordinator)
-    await ok(
-        await client.post(
-            f"/v1/networks/{world.network['id']}/vehicles",
-            json={
-                "name": "Kylbil",
-                "capacity_grams": 900_000,
-                "capacity_ml": 4_000_000,
-                "cold_capable": True,
-                "start": {"lat": 59.8586, "lon": 17.6389},
-                "cost_per_km_ore": 450,
-                "cost_per_hour_ore": 30_000,
-            },
-            headers=coordinator,
-        ),
-        201,
-    )
+    await add_van(client, world)
     for name in ("Morötter", "Mjölk"):
         await ok(
             await client.post(
@@ -428,21 +421,7 @@ async def test_pick_lists_delivery_notes_and_route_sheets_follow_the_proposal(
 ) -> None:
     world = await build_world(client, admin_token)
     coordinator = bearer(world.coordinator)
-    await ok(
-        await client.post(
-            f"/v1/networks/{world.network['id']}/vehicles",
-            json={
-                "name": "Kylbil",
-                "capacity_grams": 900_000,
-                "capacity_ml": 4_000_000,
-                "cold_capable": True,
-                "start": {"lat": 59.8586, "lon": 17.6389},
-                "cost_per_km_ore": 450,
-            },
-            headers=coordinator,
-        ),
-        201,
-    )
+    await add_van(client, world)
     offer = await ok(
         await client.post("/v1/offers", json=offer_body(world), headers=bearer(world.producer)),
         201,

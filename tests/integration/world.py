@@ -129,6 +129,23 @@ async def close_cycle(client: Client, world: World) -> dict[str, Any]:
     return dict(run)
 
 
+async def add_van(client: Client, world: World) -> dict[str, Any]:
+    """A cold van at the network's depot in Uppsala, added by the coordinator."""
+    body = {
+        "name": "Kylbil",
+        "capacity_grams": 900_000,
+        "capacity_ml": 4_000_000,
+        "cold_capable": True,
+        "start": {"lat": 59.8586, "lon": 17.6389},
+        "cost_per_km_ore": 450,
+        "cost_per_hour_ore": 30_000,
+    }
+    path = f"/v1/networks/{world.network['id']}/vehicles"
+    return dict(
+        await ok(await client.post(path, json=body, headers=bearer(world.coordinator)), 201)
+    )
+
+
 def offer_body(world: World, product: str = "Morötter", **overrides: Any) -> dict[str, Any]:
     today = dt.date.today()
     body = {
