@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
         routed.append(savings(count))
         print(f"routing {count} shipments: {routed[-1].seconds:.1f} s", flush=True)
     REPORT.write_text(
-        render(rows, speeds, reference, quick) + render_routing(lilim, routed, reference)
+        render(rows, speeds, reference, quick) + "\n" + render_routing(lilim, routed, reference)
     )
     print(f"wrote {REPORT}")
     return 0
