@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from services.matcher.engine.routing.model import (
 from services.matcher.engine.routing.solver import Budget, solve
 from services.matcher.engine.routing.travel import TravelMatrix, places_of
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "bench-data" / "li_lim"
+DATA = Path(__file__).with_name("li_lim")  # the public instances, copied unchanged
 SCALE = 1000
 VEHICLE_COST = 100_000  # in distance units: more than any instance's total distance
 
@@ -119,3 +120,24 @@ def run(name: str, seconds: float, seed: int = 1) -> LiLimRow:
 
 def instances() -> list[str]:
     return sorted(path.stem for path in DATA.glob("*.txt"))
+
+
+def main(argv: list[str]) -> int:
+    """``python -m bench.lilim FILE [SECONDS]``: any Li & Lim instance, e.g. the larger
+    ones not kept here; compared with best_known.json when it names the instance."""
+    path, seconds = Path(argv[0]), float(argv[1]) if len(argv) > 1 else 30.0
+    problem, matrix = read(path)
+    started = time.process_time()
+    plan = solve(problem, matrix, Budget(iterations=10**9, seconds=seconds))
+    spent = time.process_time() - started
+    known = json.loads((DATA / "best_known.json").read_text()).get(path.stem)
+    print(
+        f"{path.stem}: {len(plan.routes)} vehicles, distance {plan.totals.distance_m / SCALE:.2f}"
+        f", {len(plan.unserved)} unserved, {spent:.1f} CPU s"
+        + (f"; best known {known['vehicles']} vehicles, {known['distance']}" if known else "")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -141,6 +141,11 @@ def _operations(schema: OpenAPI) -> Iterator[tuple[str, Operation]]:
                 yield method, operation
 
 
+class StateDependentOperation(Operation):
+    """A read that only makes sense in some states of its object (a run's result before
+    the run has one): it may answer 409, which ``_add_problems`` documents."""
+
+
 def _add_problems(method: str, operation: Operation) -> None:
     public = operation.security == [{}]
     parameters = [p for p in operation.parameters or [] if isinstance(p, Parameter)]
@@ -157,6 +162,8 @@ def _add_problems(method: str, operation: Operation) -> None:
         codes.add(413)
     if isinstance(operation, UploadOperation):
         codes.add(415)
+    if isinstance(operation, StateDependentOperation):
+        codes.add(409)
     if any(p.name.lower() == "if-match" for p in parameters):
         codes |= {412, 428}
     responses = operation.responses or {}

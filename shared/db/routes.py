@@ -172,13 +172,12 @@ JOIN organisation c ON c.id = r.coop_id
 WHERE a.run_id = $1
 ORDER BY pr.name, c.name, p.name, a.offer_id, a.demand_line_id"""
 
-# The stops of one plan, with who is met there, what is picked up or dropped, and the van;
-# times in the network's own time zone (local wall-clock times, as drivers read them).
+# The stops of one plan, with who is met there, what is picked up or dropped, and the van,
+# and the network's time zone to show the times in.
 SELECT_PLAN_STOPS = """
-SELECT rt.id AS route_id, rt.plan, rt.route_no, rt.vehicle_id, v.name AS vehicle, s.seq, s.kind, s.organisation_id,
-       org.name AS organisation, org.address,
-       s.arrival_at AT TIME ZONE n.timezone AS arrival_at,
-       s.departure_at AT TIME ZONE n.timezone AS departure_at, s.load_grams,
+SELECT rt.id AS route_id, rt.plan, rt.route_no, rt.vehicle_id, v.name AS vehicle,
+       s.seq, s.kind, s.organisation_id, org.name AS organisation, org.address, n.timezone,
+       s.arrival_at, s.departure_at, s.load_grams,
        sh.producer_id, sh.coop_id, sh.temperature, sh.weight_grams
 FROM route rt
 JOIN match_run m ON m.id = rt.run_id

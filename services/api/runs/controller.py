@@ -16,6 +16,7 @@ from services.api.auth.actor import Actor
 from services.api.auth.guards import MANAGERS
 from services.api.conditional import CREATED_HEADERS, created
 from services.api.deps import CurrentActor, queue_service
+from services.api.openapi import StateDependentOperation
 from services.api.runs.documents import (
     DeliveryNote,
     NoteLine,
@@ -68,6 +69,7 @@ class RunController(Controller):
     @get(
         "/runs/{run_id:uuid}/result",
         guards=[MANAGERS],
+        operation_class=StateDependentOperation,
         summary="Packs bought, units per line and every shortfall with its reason",
     )
     async def get_result(
@@ -78,6 +80,7 @@ class RunController(Controller):
     @get(
         "/runs/{run_id:uuid}/routes",
         guards=[MANAGERS],
+        operation_class=StateDependentOperation,
         summary="The run's delivery routes, stop by stop, with cost shares and shipments",
         description=(
             "`plan=joint` (farm to co-op), `plan=hub` (via the network's hub) or "
@@ -97,6 +100,7 @@ class RunController(Controller):
     @get(
         "/runs/{run_id:uuid}/routes.geojson",
         guards=[MANAGERS],
+        operation_class=StateDependentOperation,
         summary="The run's routes as a GeoJSON FeatureCollection",
         media_type="application/geo+json",
     )
@@ -112,6 +116,7 @@ class RunController(Controller):
     @get(
         "/runs/{run_id:uuid}/pick-lists",
         guards=[MANAGERS],
+        operation_class=StateDependentOperation,
         summary="What each producer packs for which co-op, and when which van comes",
     )
     async def get_pick_lists(
@@ -123,6 +128,7 @@ class RunController(Controller):
     @get(
         "/runs/{run_id:uuid}/pick-lists.csv",
         guards=[MANAGERS],
+        operation_class=StateDependentOperation,
         summary="The pick lists as CSV",
         media_type="text/csv; charset=utf-8",
     )
@@ -136,6 +142,7 @@ class RunController(Controller):
     @get(
         "/runs/{run_id:uuid}/delivery-notes",
         guards=[MANAGERS],
+        operation_class=StateDependentOperation,
         summary="What reaches each co-op, when, from whom, at what price, and its cost share",
     )
     async def get_delivery_notes(
@@ -147,6 +154,7 @@ class RunController(Controller):
     @get(
         "/runs/{run_id:uuid}/delivery-notes.csv",
         guards=[MANAGERS],
+        operation_class=StateDependentOperation,
         summary="The delivery notes as CSV, a row per line",
         media_type="text/csv; charset=utf-8",
     )
@@ -169,6 +177,7 @@ class RunController(Controller):
     @get(
         "/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet.html",
         guards=[MANAGERS],
+        operation_class=StateDependentOperation,
         summary="A driver's printable route sheet (route ids: `GET /v1/runs/{run_id}/routes`)",
         media_type="text/html; charset=utf-8",
     )
@@ -181,6 +190,7 @@ class RunController(Controller):
     @get(
         "/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet.csv",
         guards=[MANAGERS],
+        operation_class=StateDependentOperation,
         summary="A driver's route sheet as CSV",
         media_type="text/csv; charset=utf-8",
     )

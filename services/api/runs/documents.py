@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
@@ -35,7 +36,7 @@ class PickLine(msgspec.Struct, kw_only=True):
     unit: str
     temperature: str
     units: int
-    pickup_at: dt.datetime | None  # when the van comes for it, local time
+    pickup_at: dt.datetime | None  # when the van comes for it, in the network's time zone
     vehicle: str | None
 
 
@@ -45,7 +46,7 @@ class NoteLine(msgspec.Struct, kw_only=True):
     unit: str
     units: int
     amount_ore: int  # the co-op's part of the packs bought, in whole öre
-    arrives_at: dt.datetime | None  # local time
+    arrives_at: dt.datetime | None  # in the network's time zone
     vehicle: str | None
 
 
@@ -83,6 +84,7 @@ class _Stops:
     def __init__(self, rows: Sequence[asyncpg.Record]) -> None:
         self.by_shipment: dict[tuple[Any, ...], asyncpg.Record] = {}
         self.by_organisation: dict[tuple[Any, ...], asyncpg.Record] = {}
+        self.zone = ZoneInfo(rows[0]["timezone"]) if rows else dt.UTC
         for row in rows:
             key = (row["producer_id"], row["coop_id"], row["temperature"], row["kind"])
             self.by_shipment.setdefault(key, row)
@@ -93,7 +95,7 @@ class _Stops:
     ) -> tuple[dt.datetime | None, str | None]:
         row = self.by_shipment.get((producer, coop, temperature, kind))
         row = row or self.by_organisation.get((who, kind))  # the hub plan: one visit each
-        return (row["arrival_at"], row["vehicle"]) if row else (None, None)
+        return (row["arrival_at"].astimezone(self.zone), row["vehicle"]) if row else (None, None)
 
 
 async def pick_lists(conn: Conn, run_id: UUID, plan: str) -> list[PickLine]:
@@ -188,6 +190,7 @@ async def route_sheet(conn: Conn, run_id: UUID, route_id: UUID) -> RouteSheet | 
     for line in await routes_db.select_document_lines(conn, run_id):
         names[line["producer_id"]] = line["producer"]
         names[line["coop_id"]] = line["coop"]
+    zone = ZoneInfo(rows[0]["timezone"])
     stops = []
     for row in rows:
         if row["kind"] in ("start", "end"):
@@ -201,8 +204,8 @@ async def route_sheet(conn: Conn, run_id: UUID, route_id: UUID) -> RouteSheet | 
             SheetStop(
                 seq=row["seq"],
                 kind=row["kind"],
-                arrival_at=row["arrival_at"],
-                departure_at=row["departure_at"],
+                arrival_at=row["arrival_at"].astimezone(zone),
+                departure_at=row["departure_at"].astimezone(zone),
                 place=place,
                 address=row["address"] or "",
                 work=work,
