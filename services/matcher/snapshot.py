@@ -18,7 +18,7 @@ from services.matcher.engine.pins import pin_problems
 from services.matcher.engine.transport import estimate_transport
 from shared.db import cycles as cycles_db
 from shared.db import runs as runs_db
-from shared.db.pool import Conn, Pool
+from shared.db.pool import Pool
 from shared.settings import Settings
 
 
@@ -52,16 +52,15 @@ async def load_problem(pool: Pool, settings: Settings, run: asyncpg.Record) -> A
     return msgspec.structs.replace(problem, transport=transport)
 
 
-async def pin_problems_now(conn: Conn, cycle: asyncpg.Record, overrides: Overrides) -> list[str]:
+def pin_problems_in(
+    delivery_date: dt.date,
+    offer_rows: list[asyncpg.Record],
+    line_rows: list[asyncpg.Record],
+    overrides: Overrides,
+) -> list[str]:
     """What would stop a run with these overrides from honouring its pins, judged on
-    the supply of this moment (the run itself checks again on its own snapshot)."""
-    offer_rows = await runs_db.snapshot_offers(
-        conn, cycle["network_id"], sorted({pin.offer_id for pin in overrides.pins})
-    )
-    line_rows = await runs_db.snapshot_lines(
-        conn, cycle["id"], sorted({pin.line_id for pin in overrides.pins})
-    )
-    return pin_problems(_problem(cycle["delivery_date"], offer_rows, line_rows, overrides))
+    snapshot rows of the pinned offers and lines (the run checks again on its own)."""
+    return pin_problems(_problem(delivery_date, offer_rows, line_rows, overrides))
 
 
 def _problem(

@@ -413,6 +413,7 @@ async def test_a_run_plans_joint_routes_and_says_what_they_save(
     assert geo.headers["content-type"].startswith("application/geo+json")
     features = geo.json()["features"]
     assert [f["geometry"]["type"] for f in features].count("LineString") == 1
+    assert {f["properties"]["plan"] for f in features} == {routing["proposed"]}
     assert features[0]["geometry"]["coordinates"][0] == [17.6389, 59.8586]  # from the depot
 
 

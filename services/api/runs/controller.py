@@ -101,7 +101,7 @@ class RunController(Controller):
         "/runs/{run_id:uuid}/routes.geojson",
         guards=[MANAGERS],
         operation_class=StateDependentOperation,
-        summary="The run's routes as a GeoJSON FeatureCollection",
+        summary="The run's routes as a GeoJSON FeatureCollection (the proposed plan by default)",
         media_type="application/geo+json",
     )
     async def get_routes_geojson(
@@ -109,9 +109,10 @@ class RunController(Controller):
         run_id: FromPath[UUID],
         actor: CurrentActor,
         runs: Runs,
-        plan: FromQuery[Plan] = "joint",
+        plan: FromQuery[Plan | None] = None,
     ) -> dict[str, Any]:
-        return feature_collection(await runs.routes(actor, run_id, plan))
+        """The proposed plan's routes unless ``plan`` names another."""
+        return feature_collection(await runs.routes(actor, run_id, plan or "proposed"))
 
     @get(
         "/runs/{run_id:uuid}/pick-lists",

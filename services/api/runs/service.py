@@ -29,7 +29,7 @@ from services.api.runs.schemas import (
     UnfilledOut,
 )
 from services.matcher.engine import Pin
-from services.matcher.snapshot import Overrides, pin_problems_now
+from services.matcher.snapshot import Overrides, pin_problems_in
 from shared.db import routes as routes_db
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
@@ -75,7 +75,10 @@ class RunService:
         )
 
     async def routes(self, actor: Actor, run_id: UUID, plan: str | None = None) -> RunRoutes:
+        """The run's routes: of one plan, of all (``None``), or of the one it proposes."""
         run = await self._with_result(actor, run_id)
+        if plan == "proposed":
+            plan = _proposed(run)
         stops: dict[UUID, list[StopOut]] = defaultdict(list)
         for row in await routes_db.select_stops(self.conn, run_id, plan):
             stops[row["route_id"]].append(msgspec.convert(dict(row), StopOut))
@@ -100,9 +103,7 @@ class RunService:
 
     async def proposed_plan(self, actor: Actor, run_id: UUID) -> str:
         """The plan a run proposes (its documents follow it); 404/409 as for results."""
-        run = await self._with_result(actor, run_id)
-        routing = run["routing"] or {}
-        return str(routing.get("proposed", "joint"))
+        return _proposed(await self._with_result(actor, run_id))
 
     async def rerun(self, actor: Actor, cycle_id: UUID, data: RunIn) -> RunOut:
         """A new run version; the proposal it replaces is superseded, its packs released."""
@@ -143,18 +144,14 @@ class RunService:
     async def _check_pins(self, cycle: asyncpg.Record, overrides: Overrides) -> None:
         """Pins name offers listed in the cycle's network and lines of the cycle, not
         excluded, and each pin fits its line and offer (rules 2 and 3, supply now)."""
-        offers = {
-            row["id"]: row
-            for row in await runs_db.snapshot_offers(
-                self.conn, cycle["network_id"], [pin.offer_id for pin in overrides.pins]
-            )
-        }
-        lines = {
-            row["id"]: row
-            for row in await runs_db.snapshot_lines(
-                self.conn, cycle["id"], [pin.line_id for pin in overrides.pins]
-            )
-        }
+        offer_rows = await runs_db.snapshot_offers(
+            self.conn, cycle["network_id"], [pin.offer_id for pin in overrides.pins]
+        )
+        line_rows = await runs_db.snapshot_lines(
+            self.conn, cycle["id"], [pin.line_id for pin in overrides.pins]
+        )
+        offers = {row["id"]: row for row in offer_rows}
+        lines = {row["id"]: row for row in line_rows}
         for index, pin in enumerate(overrides.pins):
             if pin.offer_id not in offers:
                 raise ForeignReferenceError(
@@ -173,7 +170,7 @@ class RunService:
                     "a pinned line's co-op can't also be excluded",
                     field=f"pins[{index}].demand_line_id",
                 )
-        if problems := await pin_problems_now(self.conn, cycle, overrides):
+        if problems := pin_problems_in(cycle["delivery_date"], offer_rows, line_rows, overrides):
             raise UnprocessableError("; ".join(problems), field="pins")
 
     async def _with_result(self, actor: Actor, run_id: UUID) -> asyncpg.Record:
@@ -192,6 +189,10 @@ class RunService:
         if not actor.coordinates(row["network_id"]):
             raise TenantDeniedError("no such run")
         return row
+
+
+def _proposed(run: asyncpg.Record) -> str:
+    return str((run["routing"] or {}).get("proposed", "joint"))
 
 
 def run_out(row: asyncpg.Record) -> RunOut:
