@@ -120,20 +120,32 @@ async def store_routing(
     shares; the figures for the run's summary."""
     midnight = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(routing_input.timezone))
     unserved = {left.shipment: left.reason for left in routing.chosen.unserved}
-    shipment_ids = [
-        await routes_db.insert_shipment(
-            conn,
+    shipment_ids = [uuid.uuid4() for _ in routing.shipments]  # ids made here: one COPY each
+    shipments = [
+        (
+            shipment_ids[n],
             run_id,
-            (s.producer_id, s.coop_id, s.temperature, s.grams, s.ml, unserved.get(number)),
+            s.producer_id,
+            s.coop_id,
+            s.temperature,
+            s.grams,
+            s.ml,
+            unserved.get(n),
         )
-        for number, s in enumerate(routing.shipments)
+        for n, s in enumerate(routing.shipments)
+    ] + [
+        (
+            uuid.uuid4(),
+            run_id,
+            u.producer_id,
+            u.coop_id,
+            u.temperature,
+            u.grams,
+            u.ml,
+            "no_location",
+        )
+        for u in routing_input.unplaced
     ]
-    for item in routing_input.unplaced:
-        await routes_db.insert_shipment(
-            conn,
-            run_id,
-            (item.producer_id, item.coop_id, item.temperature, item.grams, item.ml, "no_location"),
-        )
     owners = {van.id: van.producer_id for van in routing.own_vans}
     shares = {item.route: item for item in routing.shares}
     plans: list[tuple[str, RoutePlan, list[Shipment], bool]] = [
@@ -142,14 +154,18 @@ async def store_routing(
     ]
     if routing.hub:
         plans.append(("hub", routing.hub.plan, routing.hub.legs, routing.proposed == "hub"))
+    routes: list[tuple[Any, ...]] = []
+    stops: list[tuple[Any, ...]] = []
+    cost_shares: list[tuple[Any, ...]] = []
     for plan_name, plan, legs, proposed in plans:
         direct = plan_name != "hub"
         for number, route in enumerate(plan.routes):
             share = shares.get(number) if proposed else None
-            route_id = await routes_db.insert_route(
-                conn,
-                run_id,
+            route_id = uuid.uuid4()
+            routes.append(
                 (
+                    route_id,
+                    run_id,
                     plan_name,
                     number + 1,
                     route.vehicle_id if plan_name != "baseline" else None,
@@ -159,41 +175,34 @@ async def store_routing(
                     route.cost_ore,
                     route.co2_grams,
                     share.shares.unshared_ore if share else 0,
-                ),
-            )
-            await routes_db.insert_stops(
-                conn,
-                [
-                    (
-                        route_id,
-                        seq,
-                        stop.kind,
-                        _organisation(legs, stop.kind, stop.shipment),
-                        shipment_ids[stop.shipment]
-                        if direct and stop.shipment is not None
-                        else None,
-                        midnight + dt.timedelta(seconds=stop.arrival_s),
-                        midnight + dt.timedelta(seconds=stop.departure_s),
-                        stop.load_grams,
-                        stop.load_ml,
-                        stop.place.lat,
-                        stop.place.lon,
-                    )
-                    for seq, stop in enumerate(route.stops)
-                ],
-            )
-            if share:
-                await routes_db.insert_cost_shares(
-                    conn,
-                    [
-                        (route_id, coop, ore, share.standalone_ore[coop], "coop")
-                        for coop, ore in sorted(share.shares.coops.items())
-                    ]
-                    + [
-                        (route_id, producer, ore, None, "producer")
-                        for producer, ore in sorted(share.shares.producers.items())
-                    ],
                 )
+            )
+            stops += [
+                (
+                    route_id,
+                    seq,
+                    stop.kind,
+                    _organisation(legs, stop.kind, stop.shipment),
+                    shipment_ids[stop.shipment] if direct and stop.shipment is not None else None,
+                    midnight + dt.timedelta(seconds=stop.arrival_s),
+                    midnight + dt.timedelta(seconds=stop.departure_s),
+                    stop.load_grams,
+                    stop.load_ml,
+                    stop.place.lat,
+                    stop.place.lon,
+                )
+                for seq, stop in enumerate(route.stops)
+            ]
+            if share:
+                cost_shares += [
+                    (route_id, coop, ore, share.standalone_ore[coop], "coop")
+                    for coop, ore in sorted(share.shares.coops.items())
+                ]
+                cost_shares += [
+                    (route_id, producer, ore, None, "producer")
+                    for producer, ore in sorted(share.shares.producers.items())
+                ]
+    await routes_db.insert_routing(conn, shipments, routes, stops, cost_shares)
     return {
         "proposed": routing.proposed,
         "joint": msgspec.to_builtins(routing.joint.totals),

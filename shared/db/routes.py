@@ -47,17 +47,74 @@ LEFT JOIN LATERAL (
 WHERE org.id = ANY($1::uuid[])
 ORDER BY org.id"""
 
-INSERT_SHIPMENT = """
-INSERT INTO shipment (run_id, producer_id, coop_id, temperature, weight_grams, volume_ml,
-                      unserved_reason)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING id"""
 
-INSERT_ROUTE = """
-INSERT INTO route (run_id, plan, route_no, vehicle_id, producer_id, distance_m, duration_s,
-                   cost_ore, co2_grams, unshared_ore)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-RETURNING id"""
+async def insert_routing(
+    conn: Conn,
+    shipments: list[tuple[Any, ...]],
+    routes: list[tuple[Any, ...]],
+    stops: list[tuple[Any, ...]],
+    cost_shares: list[tuple[Any, ...]],
+) -> None:
+    """A run's shipments, routes, stops and cost shares, a COPY per table (ids made by
+    the caller, so rows can name each other without a round trip per row)."""
+    tables = [
+        (
+            "shipment",
+            shipments,
+            [
+                "id",
+                "run_id",
+                "producer_id",
+                "coop_id",
+                "temperature",
+                "weight_grams",
+                "volume_ml",
+                "unserved_reason",
+            ],
+        ),
+        (
+            "route",
+            routes,
+            [
+                "id",
+                "run_id",
+                "plan",
+                "route_no",
+                "vehicle_id",
+                "producer_id",
+                "distance_m",
+                "duration_s",
+                "cost_ore",
+                "co2_grams",
+                "unshared_ore",
+            ],
+        ),
+        (
+            "route_stop",
+            stops,
+            [
+                "route_id",
+                "seq",
+                "kind",
+                "organisation_id",
+                "shipment_id",
+                "arrival_at",
+                "departure_at",
+                "load_grams",
+                "load_ml",
+                "lat",
+                "lon",
+            ],
+        ),
+        (
+            "cost_share",
+            cost_shares,
+            ["route_id", "organisation_id", "share_ore", "standalone_cost_ore", "payer"],
+        ),
+    ]
+    for table, rows, columns in tables:
+        if rows:
+            await conn.copy_records_to_table(table, records=rows, columns=columns)
 
 
 async def select_network(conn: Conn, network_id: UUID) -> asyncpg.Record | None:
@@ -76,46 +133,6 @@ async def select_offer_sites(
 
 async def select_coop_sites(conn: Conn, coop_ids: list[UUID], day: dt.date) -> list[asyncpg.Record]:
     return await conn.fetch(SELECT_COOP_SITES, coop_ids, day.isoweekday())
-
-
-async def insert_shipment(conn: Conn, run_id: UUID, values: tuple[Any, ...]) -> UUID:
-    shipment_id: UUID = await conn.fetchval(INSERT_SHIPMENT, run_id, *values)
-    return shipment_id
-
-
-async def insert_route(conn: Conn, run_id: UUID, values: tuple[Any, ...]) -> UUID:
-    route_id: UUID = await conn.fetchval(INSERT_ROUTE, run_id, *values)
-    return route_id
-
-
-async def insert_stops(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
-    await conn.copy_records_to_table(
-        "route_stop",
-        records=rows,
-        columns=[
-            "route_id",
-            "seq",
-            "kind",
-            "organisation_id",
-            "shipment_id",
-            "arrival_at",
-            "departure_at",
-            "load_grams",
-            "load_ml",
-            "lat",
-            "lon",
-        ],
-    )
-
-
-async def insert_cost_shares(
-    conn: Conn, rows: list[tuple[UUID, UUID, int, int | None, str]]
-) -> None:
-    await conn.copy_records_to_table(
-        "cost_share",
-        records=rows,
-        columns=["route_id", "organisation_id", "share_ore", "standalone_cost_ore", "payer"],
-    )
 
 
 SELECT_SHIPMENTS = """
