@@ -40,17 +40,21 @@ def main(argv: list[str]) -> int:
     for item in speeds:
         print(f"speed {item.scale}x: {item.seconds:.2f} s", flush=True)
     lilim = []
+    seeds_met: dict[str, int] = {}  # of SEEDS, on the 100-task instances
     for name in ["lc101"] if quick else instances():
-        row_ll = run_lilim(name, seconds=5 if row_tasks(name) <= 110 else 30)
+        small = row_tasks(name) <= 110
+        row_ll = run_lilim(name, seconds=5 if small else 30)
         print(f"li&lim {name}: {row_ll.vehicles} vehicles, gap {row_ll.gap:+.2%}", flush=True)
         lilim.append(row_ll)
+        if small and not quick:
+            others = [run_lilim(name, seconds=5, seed=seed) for seed in SEEDS[1:]]
+            seeds_met[name] = sum(within_target(r) for r in [row_ll, *others])
     routed = []
     for count in [50] if quick else [50, 200, 800]:
         routed.append(savings(count))
         print(f"routing {count} shipments: {routed[-1].seconds:.1f} s", flush=True)
-    REPORT.write_text(
-        render(rows, speeds, reference, quick) + "\n" + render_routing(lilim, routed, reference)
-    )
+    routing = render_routing(lilim, seeds_met, routed, reference)
+    REPORT.write_text(render(rows, speeds, reference, quick) + "\n" + routing)
     print(f"wrote {REPORT}")
     return 0
 
@@ -131,7 +135,17 @@ def row_tasks(name: str) -> int:
     return 100 if name[-3:].isdigit() and name.islower() else 200
 
 
-def render_routing(lilim: list[LiLimRow], routed: list[SavingsRow], reference: float) -> str:
+SEEDS = [1, 2, 3, 4]
+
+
+def within_target(row: LiLimRow) -> bool:
+    """Issue 5: best-known vehicles; distance within 0.5 % (100 tasks) or 1 % (200)."""
+    return row.vehicles <= row.best_vehicles and row.gap <= (0.005 if row.tasks <= 110 else 0.01)
+
+
+def render_routing(
+    lilim: list[LiLimRow], seeds_met: dict[str, int], routed: list[SavingsRow], reference: float
+) -> str:
     out = [
         "## Routing: Li & Lim pickup-and-delivery instances",
         "",
@@ -139,23 +153,24 @@ def render_routing(lilim: list[LiLimRow], routed: list[SavingsRow], reference: f
         "fewest vehicles first, then distance), seed 1, against `best_known.json`.",
         "",
         "| instance | tasks | vehicles | best vehicles | distance | best distance | gap "
-        "| CPU s | unserved |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| CPU s | unserved | seeds {SEEDS[0]}-{SEEDS[-1]} within target |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in lilim:
+        seeds = f"{seeds_met[r.name]} of {len(SEEDS)}" if r.name in seeds_met else "-"
         out.append(
             f"| {r.name} | {r.tasks} | {r.vehicles} | {r.best_vehicles} | {r.distance:,.2f} | "
-            f"{r.best_distance:,.2f} | {r.gap:+.2%} | {r.seconds:.1f} | {r.unserved} |"
+            f"{r.best_distance:,.2f} | {r.gap:+.2%} | {r.seconds:.1f} | {r.unserved} | {seeds} |"
         )
-    met = all(
-        r.vehicles <= r.best_vehicles and r.gap <= (0.005 if r.tasks <= 110 else 0.01)
-        for r in lilim
-    )
+    met = all(within_target(r) for r in lilim)
+    every_seed = all(n == len(SEEDS) for n in seeds_met.values())
     out += [
         "",
         "Targets (issue 5): best-known vehicles and at most 0.5 % more distance on every "
         "100-task instance in 5 s; at most 1 % on the 200-task ones in 30 s: "
-        f"**{'met' if met else 'not met'}**.",
+        f"**{'met' if met else 'not met'}** with seed 1 (the default); "
+        f"{'met' if every_seed else '**not met**'} on every seed of the 100-task instances. "
+        "A 5 s search is wall-clock bounded, so a busy machine can end it on a worse plan.",
         "",
         "## Routing: joint runs against every producer alone",
         "",
