@@ -130,6 +130,8 @@ def _show_a_cycle(base: str, env: dict[str, str]) -> None:
             f"{saved['cost_ore'] / 100:,.0f} kr and {saved['co2_grams'] / 1000:,.0f} kg CO2 "
             f"({walk.routing['unserved']} of {walk.routing['shipments']} shipments unserved)",
         )
+    for line in walk.published:
+        _say("published", line)
     _say("review", f"{base}/v1/runs/{walk.run_id}/result (coordinator token below)")
     _say("map", f"{base}/v1/runs/{walk.run_id}/routes.geojson")
     _say("tokens", f"admin {admin_token}  coordinator {walk.coordinator_token}")

@@ -41,6 +41,7 @@ class Walkthrough:
     coops_served: int = 0
     shortfalls: Counter[str] = field(default_factory=Counter)
     products: dict[str, str] = field(default_factory=dict)
+    published: list[str] = field(default_factory=list)  # who saw what once published
 
 
 class ApiError(RuntimeError):
@@ -84,6 +85,7 @@ def walk_a_cycle(base: str, admin_token: str) -> Walkthrough:
         for number, (client, coop) in enumerate(coops):
             _submit_demand(client, coop, walk, rng, as_csv=number % 4 == 3)
         _close_and_follow(coordinator, walk)
+        _approve_and_publish(coordinator, farms[0][0], coops[0][0], walk)
         for client, _ in (*farms, *coops):
             client.close()
         coordinator.close()
@@ -252,3 +254,27 @@ def _close_and_follow(coordinator: ApiClient, walk: Walkthrough) -> None:
     walk.routing = result["run"]["routing"] or {}
     walk.coops_served = len({item["coop_id"] for item in result["allocations"]})
     walk.shortfalls = Counter(item["reason"] for item in result["unfilled"])
+
+
+def _approve_and_publish(
+    coordinator: ApiClient, farm: ApiClient, coop: ApiClient, walk: Walkthrough
+) -> None:
+    """The coordinator approves and publishes; a farm and a co-op read their part."""
+    run = f"/v1/runs/{walk.run_id}"
+    coordinator.call("POST", run + "/approve", json={"note": "demo: looks right"})
+    coordinator.call("POST", run + "/publish")
+    history = coordinator.call("GET", run + "/history")
+    walk.published.append(" → ".join([history[0]["from_state"], *(h["to_state"] for h in history)]))
+    picks = farm.call("GET", run + "/pick-lists")
+    if picks:
+        walk.published.append(
+            f"{picks[0]['producer']} packs {len(picks)} lines for "
+            f"{len({p['coop_id'] for p in picks})} co-ops"
+        )
+    notes = coop.call("GET", run + "/delivery-notes")
+    for note in notes:
+        walk.published.append(
+            f"{note['coop']} receives {len(note['lines'])} lines: goods "
+            f"{note['goods_ore'] / 100:,.2f} kr, transport share "
+            f"{note['transport_share_ore'] / 100:,.2f} kr"
+        )

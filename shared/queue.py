@@ -43,3 +43,20 @@ async def enqueue_match(queue: ArqRedis, run_id: UUID) -> bool:
     """Queue the run's job under the run's id: arq keeps one job per id, so a re-enqueue
     of a run already queued or running is a no-op. False if it was already there."""
     return await queue.enqueue_job(MATCH_JOB, str(run_id), _job_id=str(run_id)) is not None
+
+
+WEBHOOK_JOB = "deliver_webhook"
+
+
+async def enqueue_webhook(
+    queue: ArqRedis, delivery_id: UUID, attempt: int, defer_s: float = 0
+) -> bool:
+    """Queue one attempt of a webhook delivery; the id names the attempt, so the sweep
+    re-queuing an attempt already queued is a no-op."""
+    job = await queue.enqueue_job(
+        WEBHOOK_JOB,
+        str(delivery_id),
+        _job_id=f"webhook:{delivery_id}:{attempt}",
+        _defer_by=defer_s or None,
+    )
+    return job is not None

@@ -47,6 +47,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     # Seconds the route search may take per plan; unset: 3 s plus 1 s per 20 shipments,
     # at most a minute.
     routing_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] | None = None
+    # Webhooks to loopback and private addresses are refused unless this is set (a
+    # webhook URL must not let an organisation reach the deployment's own network).
+    webhook_allow_private: bool = False
+    # A failed webhook is tried again after this, then 6, 30, 180, 720 and 2160 times
+    # it (10 s: 1 min, 5 min, 30 min, 2 h, 6 h), then marked failed.
+    webhook_retry_base_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 10.0
 
 
 # Field name -> environment variable. DATABASE_URL and REDIS_URL keep their

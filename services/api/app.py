@@ -36,8 +36,10 @@ from services.api.organisations.controller import OrganisationController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.products.controller import ProductController
 from services.api.runs.controller import RunController
+from services.api.runs.review_controller import ReviewController
 from services.api.strict_body import strict_json_body
 from services.api.tokens.controller import TokenController
+from services.api.webhooks.controller import WebhookController
 from shared.db.pool import create_pool
 from shared.queue import connect_queue
 from shared.settings import Settings, load_settings
@@ -77,6 +79,8 @@ CONTROLLERS = [
     CycleController,
     DemandController,
     RunController,
+    ReviewController,
+    WebhookController,
 ]
 
 

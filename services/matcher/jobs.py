@@ -6,13 +6,16 @@ import logging
 from typing import TypedDict
 from uuid import UUID
 
+import httpx
 from arq.connections import ArqRedis
 
 from services.matcher.matching import run_match
+from services.matcher.webhooks import deliver
 from shared.db import cycles as cycles_db
 from shared.db import runs as runs_db
+from shared.db import webhooks as webhooks_db
 from shared.db.pool import Pool
-from shared.queue import enqueue_match, release_match
+from shared.queue import enqueue_match, enqueue_webhook, release_match
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,6 +27,7 @@ class WorkerContext(TypedDict):
     settings: Settings
     pool: Pool
     worker_name: str
+    http: httpx.AsyncClient  # for webhooks: no redirects followed, no cookies kept
     redis: ArqRedis
 
 
@@ -76,3 +80,20 @@ async def requeue_stale_runs(ctx: WorkerContext) -> int:
     if stale:
         log.warning("took up %d run(s) with no sign of life: %s", len(stale), stale)
     return len(stale)
+
+
+async def deliver_webhook(ctx: WorkerContext, delivery_id: str) -> str:
+    """One attempt at a webhook delivery; a failed one queues its own retry."""
+    return await deliver(ctx["pool"], ctx["settings"], ctx["redis"], UUID(delivery_id), ctx["http"])
+
+
+WEBHOOK_OVERDUE_S = 60
+
+
+async def requeue_due_webhooks(ctx: WorkerContext) -> int:
+    """Deliveries a minute past their attempt time: Redis lost their job; queue it again."""
+    async with ctx["pool"].acquire() as conn:
+        due = await webhooks_db.select_due(conn, WEBHOOK_OVERDUE_S)
+    for delivery_id, attempts in due:
+        await enqueue_webhook(ctx["redis"], delivery_id, attempts)
+    return len(due)

@@ -12,6 +12,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
+import httpx
 from arq.constants import health_check_key_suffix
 from arq.cron import cron
 from arq.typing import WorkerCoroutine
@@ -19,12 +20,15 @@ from arq.worker import Worker, func
 
 from services.matcher.jobs import (
     close_due_cycles,
+    deliver_webhook,
     match_cycle,
+    requeue_due_webhooks,
     requeue_stale_runs,
     self_check,
 )
+from services.matcher.webhooks import TIMEOUT_S as WEBHOOK_TIMEOUT_S
 from shared.db.pool import Pool, create_pool
-from shared.queue import MATCH_JOB, connect_queue, redis_settings
+from shared.queue import MATCH_JOB, WEBHOOK_JOB, connect_queue, redis_settings
 from shared.settings import Settings
 
 HEALTH_CHECK_INTERVAL_S = 10
@@ -40,21 +44,33 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
         ctx["settings"] = settings
         ctx["pool"] = await create_pool(settings)
         ctx["worker_name"] = f"{socket.gethostname()}:{os.getpid()}"
+        ctx["http"] = httpx.AsyncClient(follow_redirects=False)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         pool: Pool | None = ctx.get("pool")
         if pool is not None:
             await pool.close()
+        http: httpx.AsyncClient | None = ctx.get("http")
+        if http is not None:
+            await http.aclose()
 
     options: dict[str, Any] = {
         "functions": [
             func(_job(self_check), name="self_check", timeout=30, max_tries=1),
             # retried if a worker dies mid-run; the run itself records domain failures
             func(_job(match_cycle), name=MATCH_JOB, timeout=MATCH_TIMEOUT_S, max_tries=5),
+            # its own retries are new jobs with a delay; arq's tries cover a dead worker
+            func(
+                _job(deliver_webhook),
+                name=WEBHOOK_JOB,
+                timeout=WEBHOOK_TIMEOUT_S + 20,
+                max_tries=3,
+            ),
         ],
         "cron_jobs": [
             cron(_job(close_due_cycles), second=EVERY_5_S, run_at_startup=True),
             cron(_job(requeue_stale_runs), second=EVERY_5_S, run_at_startup=True),
+            cron(_job(requeue_due_webhooks), second=EVERY_5_S, run_at_startup=True),
         ],
         "queue_name": settings.queue_name,
         "redis_settings": redis_settings(settings),

@@ -227,3 +227,18 @@ async def select_plan_stops(
 async def select_coop_shares(conn: Conn, run_id: UUID) -> dict[UUID, int]:
     rows = await conn.fetch(SELECT_COOP_SHARES, run_id)
     return {row["organisation_id"]: row["share_ore"] for row in rows}
+
+
+# The proposed plan's cost shares with names, for the export.
+SELECT_SHARE_ROWS = """
+SELECT c.route_id, r.route_no, c.organisation_id, o.name AS organisation, c.payer,
+       c.share_ore, c.standalone_cost_ore, r.cost_ore AS route_cost_ore
+FROM cost_share c JOIN route r ON r.id = c.route_id JOIN organisation o ON o.id = c.organisation_id
+WHERE r.run_id = $1 AND r.plan = $2 AND ($3::uuid IS NULL OR c.organisation_id = $3)
+ORDER BY r.route_no, c.payer, o.name, c.organisation_id"""
+
+
+async def select_share_rows(
+    conn: Conn, run_id: UUID, plan: str, organisation_id: UUID | None = None
+) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_SHARE_ROWS, run_id, plan, organisation_id)

@@ -236,3 +236,59 @@ async def select_allocations(
 
 async def select_unfilled(conn: Conn, run_id: UUID, coop_id: UUID | None) -> list[asyncpg.Record]:
     return await conn.fetch(SELECT_UNFILLED, run_id, coop_id)
+
+
+# -- review: approve, reject, publish -------------------------------------------------------
+
+MOVE_RUN = f"""
+UPDATE match_run SET state = $3, updated_at = now()
+WHERE id = $1 AND state = any($2::text[])
+RETURNING {RUN_COLUMNS}"""
+
+INSERT_TRANSITION = """
+INSERT INTO run_transition (run_id, from_state, to_state, actor_user_id, note)
+VALUES ($1, $2, $3, $4, $5)"""
+
+SELECT_TRANSITIONS = """
+SELECT t.from_state, t.to_state, t.note, t.at, t.actor_user_id, u.name AS actor
+FROM run_transition t LEFT JOIN app_user u ON u.id = t.actor_user_id
+WHERE t.run_id = $1 ORDER BY t.id"""
+
+SELECT_LIVE_DECISION = """
+SELECT id, run_version, state FROM match_run
+WHERE cycle_id = $1 AND state IN ('approved', 'published') LIMIT 1"""
+
+# Everyone a published run concerns: the producers it buys from, the co-ops it serves.
+SELECT_RUN_PARTIES = """
+SELECT DISTINCT o.producer_id AS organisation_id, 'producer' AS part
+FROM run_purchase p JOIN offer o ON o.id = p.offer_id WHERE p.run_id = $1
+UNION
+SELECT DISTINCT r.coop_id, 'coop'
+FROM allocation a JOIN demand_line d ON d.id = a.demand_line_id
+JOIN demand_round r ON r.id = d.round_id WHERE a.run_id = $1"""
+
+
+async def move_run(
+    conn: Conn, run_id: UUID, from_states: list[str], to_state: str
+) -> asyncpg.Record | None:
+    """The run, now in ``to_state``; None if it was in none of ``from_states``."""
+    return await conn.fetchrow(MOVE_RUN, run_id, from_states, to_state)
+
+
+async def insert_transition(
+    conn: Conn, run_id: UUID, from_state: str, to_state: str, user_id: UUID | None, note: str
+) -> None:
+    await conn.execute(INSERT_TRANSITION, run_id, from_state, to_state, user_id, note)
+
+
+async def select_transitions(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_TRANSITIONS, run_id)
+
+
+async def select_live_decision(conn: Conn, cycle_id: UUID) -> asyncpg.Record | None:
+    """The cycle's approved or published run, if it has one."""
+    return await conn.fetchrow(SELECT_LIVE_DECISION, cycle_id)
+
+
+async def select_run_parties(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_RUN_PARTIES, run_id)

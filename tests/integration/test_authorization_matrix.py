@@ -30,6 +30,7 @@ docs/authorization.md is this table in words.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -75,6 +76,7 @@ ONLY_PRODUCER = frozenset({Role.PRODUCER})
 ONLY_COOP = frozenset({Role.COOP})
 ORGANISATIONS = frozenset({Role.COORDINATOR, Role.PRODUCER, Role.COOP})
 MEMBERS = frozenset({Role.PRODUCER, Role.COOP})
+PICK_LIST_READERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.PRODUCER})
 
 # Cells that break a rule today, each a production bug to fix; the route's test xfails
 # while the cell still misbehaves and fails once it is fixed, so the entry goes too.
@@ -96,6 +98,7 @@ class Tenant:
     matched_cycle_id: str  # a second cycle, closed and matched
     run_id: str  # its match run, proposed
     ids: frozenset[str]  # every id above
+    published_run_id: str = ""  # a third cycle's run, approved and published
 
     @property
     def network_id(self) -> str:
@@ -157,9 +160,49 @@ async def tenants(settings: Settings, pool: Pool, admin_token: str) -> Tenants:
         )
         neighbour_world, coordinator_id = await _neighbours(client, own_world)
         neighbour = await _tenant(client, NEIGHBOUR, neighbour_world, coordinator_id)
-    for tenant in (own, foreign, neighbour):  # the matcher's part, as a worker would do it
-        assert await run_match(pool, settings, UUID(tenant.run_id)) == "stored"
+    MATCHER["pool"], MATCHER["settings"] = pool, settings
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        for tenant in (own, foreign, neighbour):  # the matcher's part, as a worker would do it
+            assert await run_match(pool, settings, UUID(tenant.run_id)) == "stored"
+        own, foreign, neighbour = [
+            await _with_published_run(client, tenant) for tenant in (own, foreign, neighbour)
+        ]
     return Tenants(own=own, neighbour=neighbour, foreign=foreign)
+
+
+# What the run builders need to play the matcher's part: set by the ``tenants`` fixture.
+MATCHER: dict[str, Any] = {}
+
+
+async def _matched_run(
+    client: Client, world: World, product: str = "Morötter"
+) -> tuple[str, str]:
+    """A fresh cycle and its run, matched: proposed."""
+    cycle_id, run_id = await _matched_cycle(client, world, product)
+    assert await run_match(MATCHER["pool"], MATCHER["settings"], UUID(run_id)) == "stored"
+    return cycle_id, run_id
+
+
+async def _decided_run(client: Client, tenant: Tenant, *decisions: str) -> str:
+    """A fresh run of milk nobody offers (it reserves no packs), taken through
+    ``decisions`` (approve, publish) by the tenant's coordinator."""
+    _, run_id = await _matched_run(client, tenant.world, "Mjölk")
+    for decision in decisions:
+        await ok(
+            await client.post(
+                f"/v1/runs/{run_id}/{decision}", headers=bearer(tenant.token(Role.COORDINATOR))
+            )
+        )
+    return run_id
+
+
+async def _with_published_run(client: Client, tenant: Tenant) -> Tenant:
+    cycle_id, run_id = await _matched_run(client, tenant.world)
+    for decision in ("approve", "publish"):
+        path = f"/v1/runs/{run_id}/{decision}"
+        await ok(await client.post(path, headers=bearer(tenant.token(Role.COORDINATOR))))
+    ids = tenant.ids | {cycle_id, run_id}
+    return dataclasses.replace(tenant, published_run_id=run_id, ids=ids)
 
 
 async def _coordinator_id(client: Client, world: World) -> str:
@@ -247,7 +290,9 @@ async def _tenant(client: Client, label: str, world: World, coordinator_id: str)
     )
 
 
-async def _matched_cycle(client: Client, world: World) -> tuple[str, str]:
+async def _matched_cycle(
+    client: Client, world: World, product: str = "Morötter"
+) -> tuple[str, str]:
     """A cycle with a line of demand, closed by its coordinator: its first run is queued."""
     now = dt.datetime.now(dt.UTC)
     cycle = await ok(
@@ -265,7 +310,7 @@ async def _matched_cycle(client: Client, world: World) -> tuple[str, str]:
     await ok(
         await client.post(
             f"/v1/cycles/{cycle['id']}/demand-rounds",
-            json={"lines": [{"product_id": world.products["Morötter"]["id"], "firm_quantity": 10}]},
+            json={"lines": [{"product_id": world.products[product]["id"], "firm_quantity": 10}]},
             headers=bearer(world.coop),
         ),
         201,
@@ -595,24 +640,24 @@ async def _get_run_geojson(client: Client, tenant: Tenant, role: Caller) -> Call
     return Call(path={"run_id": tenant.run_id})
 
 
-@route("GET", "/v1/runs/{run_id:uuid}/pick-lists", MANAGERS)
+@route("GET", "/v1/runs/{run_id:uuid}/pick-lists", PICK_LIST_READERS)
 async def _pick_lists(client: Client, tenant: Tenant, role: Caller) -> Call:
-    return Call(path={"run_id": tenant.run_id})
+    return Call(path={"run_id": tenant.published_run_id})
 
 
-@route("GET", "/v1/runs/{run_id:uuid}/pick-lists.csv", MANAGERS)
+@route("GET", "/v1/runs/{run_id:uuid}/pick-lists.csv", PICK_LIST_READERS)
 async def _pick_lists_csv(client: Client, tenant: Tenant, role: Caller) -> Call:
-    return Call(path={"run_id": tenant.run_id})
+    return Call(path={"run_id": tenant.published_run_id})
 
 
-@route("GET", "/v1/runs/{run_id:uuid}/delivery-notes", MANAGERS)
+@route("GET", "/v1/runs/{run_id:uuid}/delivery-notes", DEMAND_READERS)
 async def _delivery_notes(client: Client, tenant: Tenant, role: Caller) -> Call:
-    return Call(path={"run_id": tenant.run_id})
+    return Call(path={"run_id": tenant.published_run_id})
 
 
-@route("GET", "/v1/runs/{run_id:uuid}/delivery-notes.csv", MANAGERS)
+@route("GET", "/v1/runs/{run_id:uuid}/delivery-notes.csv", DEMAND_READERS)
 async def _delivery_notes_csv(client: Client, tenant: Tenant, role: Caller) -> Call:
-    return Call(path={"run_id": tenant.run_id})
+    return Call(path={"run_id": tenant.published_run_id})
 
 
 @route("GET", "/v1/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet.html", MANAGERS)
@@ -628,6 +673,85 @@ async def _route_sheet_csv(client: Client, tenant: Tenant, role: Caller) -> Call
 @route("GET", "/v1/runs/{run_id:uuid}/events", MANAGERS)
 async def _follow_run(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"run_id": tenant.run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/allocations.csv", MANAGERS)
+async def _allocations_csv(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/cost-shares", MANAGERS)
+async def _cost_shares(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/cost-shares.csv", MANAGERS)
+async def _cost_shares_csv(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id})
+
+
+# review
+
+
+@route("POST", "/v1/runs/{run_id:uuid}/approve", MANAGERS)
+async def _approve(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": await _decided_run(client, tenant)}, json={"note": "ok"})
+
+
+@route("POST", "/v1/runs/{run_id:uuid}/reject", MANAGERS)
+async def _reject(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": await _decided_run(client, tenant)}, json={"reason": "nej"})
+
+
+@route("POST", "/v1/runs/{run_id:uuid}/publish", MANAGERS)
+async def _publish(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": await _decided_run(client, tenant, "approve")})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/history", MANAGERS)
+async def _history(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.published_run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/compare/{earlier_run_id:uuid}", MANAGERS)
+async def _compare(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id, "earlier_run_id": tenant.run_id})
+
+
+# webhooks
+
+
+@route(
+    "GET",
+    "/v1/organisations/{organisation_id:uuid}/webhook",
+    EVERYONE,
+    own_organisation_only=ORGANISATIONS,
+)
+async def _get_webhook(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"organisation_id": tenant.organisation(role)})
+
+
+@route(
+    "PUT",
+    "/v1/organisations/{organisation_id:uuid}/webhook",
+    EVERYONE,
+    own_organisation_only=ORGANISATIONS,
+)
+async def _put_webhook(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(
+        path={"organisation_id": tenant.organisation(role)},
+        json={"url": "https://hooks.example.org/samlast"},
+    )
+
+
+@route(
+    "DELETE",
+    "/v1/organisations/{organisation_id:uuid}/webhook",
+    EVERYONE,
+    own_organisation_only=ORGANISATIONS,
+)
+async def _delete_webhook(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"organisation_id": tenant.organisation(role)})
 
 
 # products

@@ -50,6 +50,8 @@ def test_demo_once_on_configured_servers(settings_env: dict[str, str], tmp_path:
     assert re.search(
         r"proposal  \d+ whole packs for [\d,]+ kr; [\d,]+ of [\d,]+ firm", result.stdout
     )
+    assert "published  proposed → approved → published" in result.stdout
+    assert re.search(r"published  .+ receives \d+ lines: goods [\d,.]+ kr", result.stdout)
     assert settings_env["DATABASE_URL"] in result.stdout  # used the given server
 
 

@@ -53,3 +53,6 @@ MANAGERS = requires(Role.ADMIN, Role.COORDINATOR)
 ADMINS = requires(Role.ADMIN)
 PRODUCERS = requires(Role.PRODUCER)
 COOPS = requires(Role.COOP)
+# A published run's documents: managers see all, each producer or co-op its own part.
+PICK_LIST_READERS = requires(Role.ADMIN, Role.COORDINATOR, Role.PRODUCER)
+NOTE_READERS = requires(Role.ADMIN, Role.COORDINATOR, Role.COOP)

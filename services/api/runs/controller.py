@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from services.api.auth.actor import Actor
-from services.api.auth.guards import MANAGERS
+from services.api.auth.guards import MANAGERS, NOTE_READERS, PICK_LIST_READERS
 from services.api.conditional import CREATED_HEADERS, created
 from services.api.deps import CurrentActor, queue_service
 from services.api.openapi import StateDependentOperation
@@ -29,7 +29,7 @@ from services.api.runs.documents import (
     to_csv,
 )
 from services.api.runs.geojson import feature_collection
-from services.api.runs.schemas import RunIn, RunOut, RunResult, RunRoutes
+from services.api.runs.schemas import CostShareRow, RunIn, RunOut, RunResult, RunRoutes
 from services.api.runs.service import FINISHED, RunService
 from shared.errors import NotFoundError
 
@@ -37,6 +37,12 @@ Runs = NamedDependency[RunService]
 Plan = Literal["joint", "hub", "baseline"]
 POLL_S = 0.5
 STREAM_LIMIT_S = 300  # then the stream ends; EventSource clients reconnect by themselves
+
+
+DOCUMENTS_NOTE = (
+    "Coordinators see everyone's once the run has a result; {party} of the network "
+    "sees {part}, once the run is published (before that: 404)."
+)
 
 
 class RunController(Controller):
@@ -116,19 +122,19 @@ class RunController(Controller):
 
     @get(
         "/runs/{run_id:uuid}/pick-lists",
-        guards=[MANAGERS],
+        guards=[PICK_LIST_READERS],
         operation_class=StateDependentOperation,
         summary="What each producer packs for which co-op, and when which van comes",
+        description=DOCUMENTS_NOTE.format(party="a producer", part="its own pick list"),
     )
     async def get_pick_lists(
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> list[PickLine]:
-        plan = await runs.proposed_plan(actor, run_id)
-        return await pick_lists(runs.conn, run_id, plan)
+        return await _pick_lists(runs, actor, run_id)
 
     @get(
         "/runs/{run_id:uuid}/pick-lists.csv",
-        guards=[MANAGERS],
+        guards=[PICK_LIST_READERS],
         operation_class=StateDependentOperation,
         summary="The pick lists as CSV",
         media_type="text/csv; charset=utf-8",
@@ -136,25 +142,24 @@ class RunController(Controller):
     async def get_pick_lists_csv(
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> Response[str]:
-        plan = await runs.proposed_plan(actor, run_id)
-        rows = await pick_lists(runs.conn, run_id, plan)
+        rows = await _pick_lists(runs, actor, run_id)
         return _csv(to_csv(rows), f"pick-lists-{run_id}.csv")
 
     @get(
         "/runs/{run_id:uuid}/delivery-notes",
-        guards=[MANAGERS],
+        guards=[NOTE_READERS],
         operation_class=StateDependentOperation,
         summary="What reaches each co-op, when, from whom, at what price, and its cost share",
+        description=DOCUMENTS_NOTE.format(party="a co-op", part="its own delivery note"),
     )
     async def get_delivery_notes(
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> list[DeliveryNote]:
-        plan = await runs.proposed_plan(actor, run_id)
-        return await delivery_notes(runs.conn, run_id, plan)
+        return await _delivery_notes(runs, actor, run_id)
 
     @get(
         "/runs/{run_id:uuid}/delivery-notes.csv",
-        guards=[MANAGERS],
+        guards=[NOTE_READERS],
         operation_class=StateDependentOperation,
         summary="The delivery notes as CSV, a row per line",
         media_type="text/csv; charset=utf-8",
@@ -162,8 +167,7 @@ class RunController(Controller):
     async def get_delivery_notes_csv(
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> Response[str]:
-        plan = await runs.proposed_plan(actor, run_id)
-        notes = await delivery_notes(runs.conn, run_id, plan)
+        notes = await _delivery_notes(runs, actor, run_id)
         rows = [
             NoteRow(
                 coop=note.coop,
@@ -174,6 +178,43 @@ class RunController(Controller):
             for line in note.lines
         ]
         return _csv(to_csv(rows), f"delivery-notes-{run_id}.csv")
+
+    @get(
+        "/runs/{run_id:uuid}/allocations.csv",
+        guards=[MANAGERS],
+        operation_class=StateDependentOperation,
+        summary="The run's allocations as CSV: units of which offer on which demand line",
+        media_type="text/csv; charset=utf-8",
+    )
+    async def get_allocations_csv(
+        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
+    ) -> Response[str]:
+        result = await runs.result(actor, run_id)
+        return _csv(to_csv(result.allocations), f"allocations-{run_id}.csv")
+
+    @get(
+        "/runs/{run_id:uuid}/cost-shares",
+        guards=[MANAGERS],
+        operation_class=StateDependentOperation,
+        summary="Who pays what of each route of the proposed plan",
+    )
+    async def get_cost_shares(
+        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
+    ) -> list[CostShareRow]:
+        return await runs.cost_shares(actor, run_id)
+
+    @get(
+        "/runs/{run_id:uuid}/cost-shares.csv",
+        guards=[MANAGERS],
+        operation_class=StateDependentOperation,
+        summary="The cost shares as CSV",
+        media_type="text/csv; charset=utf-8",
+    )
+    async def get_cost_shares_csv(
+        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
+    ) -> Response[str]:
+        rows = await runs.cost_shares(actor, run_id)
+        return _csv(to_csv(rows), f"cost-shares-{run_id}.csv")
 
     @get(
         "/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet.html",
@@ -226,6 +267,18 @@ class RunController(Controller):
     ) -> ServerSentEvent:
         await runs.visible(actor, run_id)  # 404 before the stream starts
         return ServerSentEvent(_progress(state, actor, run_id))
+
+
+async def _pick_lists(runs: RunService, actor: Actor, run_id: UUID) -> list[PickLine]:
+    plan, only = await runs.documents(actor, run_id)
+    lines = await pick_lists(runs.conn, run_id, plan)
+    return [line for line in lines if only is None or line.producer_id == only]
+
+
+async def _delivery_notes(runs: RunService, actor: Actor, run_id: UUID) -> list[DeliveryNote]:
+    plan, only = await runs.documents(actor, run_id)
+    notes = await delivery_notes(runs.conn, run_id, plan)
+    return [note for note in notes if only is None or note.coop_id == only]
 
 
 class NoteRow(NoteLine, kw_only=True):

@@ -190,3 +190,70 @@ class RunRoutes(msgspec.Struct, kw_only=True):
     run: RunOut
     shipments: list[ShipmentOut]
     routes: list[RouteOut]
+
+
+Note = Annotated[str, msgspec.Meta(max_length=2000)]
+
+
+class ApproveIn(Input):
+    note: Note = ""
+
+
+class RejectIn(Input):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class TransitionOut(msgspec.Struct, kw_only=True):
+    from_state: RunState
+    to_state: RunState
+    actor_user_id: UUID | None
+    actor: str | None  # the user's name
+    note: str
+    at: dt.datetime
+
+
+class RunFigures(msgspec.Struct, kw_only=True):
+    """A run's headline numbers, or the change in them from one run to another."""
+
+    firm_units_filled: int
+    lines_filled: int
+    lines_short: int
+    packs_bought: int
+    goods_cost_ore: int
+    routes: int  # of the proposed plan
+    distance_m: int
+    transport_cost_ore: int
+    co2_grams: int
+
+
+class LineChange(msgspec.Struct, kw_only=True):
+    """Units of one offer on one demand line in each run, where they differ."""
+
+    demand_line_id: UUID
+    coop_id: UUID
+    product_id: UUID
+    offer_id: UUID
+    units_before: int
+    units_after: int
+
+
+class RunComparison(msgspec.Struct, kw_only=True):
+    before: RunOut
+    after: RunOut
+    figures_before: RunFigures
+    figures_after: RunFigures
+    change: RunFigures  # after minus before
+    lines_moved: list[LineChange]
+
+
+class CostShareRow(msgspec.Struct, kw_only=True):
+    """One organisation's share of one route of the proposed plan."""
+
+    route_id: UUID
+    route_no: int
+    organisation_id: UUID
+    organisation: str
+    payer: Literal["coop", "producer"]
+    share_ore: int
+    standalone_cost_ore: int | None
+    route_cost_ore: int

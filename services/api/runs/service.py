@@ -14,6 +14,7 @@ from services.api.auth.actor import Actor
 from services.api.cycles.service import CycleService, queue_run
 from services.api.runs.schemas import (
     AllocationOut,
+    CostShareRow,
     PinIn,
     PurchaseOut,
     RouteOut,
@@ -63,7 +64,7 @@ class RunService:
         return run_out(await self.visible(actor, run_id))
 
     async def result(self, actor: Actor, run_id: UUID) -> RunResult:
-        run = await self._with_result(actor, run_id)
+        run = await self.with_result(actor, run_id)
         purchases = await runs_db.select_purchases(self.conn, run_id)
         allocations = await runs_db.select_allocations(self.conn, run_id, None)
         unfilled = await runs_db.select_unfilled(self.conn, run_id, None)
@@ -76,9 +77,9 @@ class RunService:
 
     async def routes(self, actor: Actor, run_id: UUID, plan: str | None = None) -> RunRoutes:
         """The run's routes: of one plan, of all (``None``), or of the one it proposes."""
-        run = await self._with_result(actor, run_id)
+        run = await self.with_result(actor, run_id)
         if plan == "proposed":
-            plan = _proposed(run)
+            plan = plan_of(run)
         stops: dict[UUID, list[StopOut]] = defaultdict(list)
         for row in await routes_db.select_stops(self.conn, run_id, plan):
             stops[row["route_id"]].append(msgspec.convert(dict(row), StopOut))
@@ -103,7 +104,25 @@ class RunService:
 
     async def proposed_plan(self, actor: Actor, run_id: UUID) -> str:
         """The plan a run proposes (its documents follow it); 404/409 as for results."""
-        return _proposed(await self._with_result(actor, run_id))
+        return plan_of(await self.with_result(actor, run_id))
+
+    async def documents(self, actor: Actor, run_id: UUID) -> tuple[str, UUID | None]:
+        """The plan a run's documents follow, and whose part of them ``actor`` may see:
+        managers everyone's (None), once the run has a result; a producer or co-op of
+        the network only its own, and only once the run is published."""
+        row = await runs_db.select_run(self.conn, run_id)
+        if row is None:
+            raise NotFoundError("no such run")
+        if actor.coordinates(row["network_id"]):
+            return plan_of(await self.with_result(actor, run_id)), None
+        if not actor.member_of(row["network_id"]) or row["state"] != "published":
+            raise TenantDeniedError("no such run")  # unpublished runs are the coordinators'
+        return plan_of(row), actor.organisation_id
+
+    async def cost_shares(self, actor: Actor, run_id: UUID) -> list[CostShareRow]:
+        run = await self.with_result(actor, run_id)
+        rows = await routes_db.select_share_rows(self.conn, run_id, plan_of(run))
+        return [msgspec.convert(dict(row), CostShareRow) for row in rows]
 
     async def rerun(self, actor: Actor, cycle_id: UUID, data: RunIn) -> RunOut:
         """A new run version; the proposal it replaces is superseded, its packs released."""
@@ -123,6 +142,12 @@ class RunService:
         )
         stored = msgspec.to_builtins(overrides)
         async with self.conn.transaction():
+            if decided := await runs_db.select_live_decision(self.conn, cycle_id):
+                raise ConflictError(
+                    f"run {decided['run_version']} is {decided['state']}: "
+                    "reject it before matching the cycle again",
+                    state=cycle["state"],
+                )
             await runs_db.supersede_cycle_runs(self.conn, cycle_id)  # releases its packs
             if overrides.pins:  # on the supply the superseded proposal leaves free
                 await self._check_pins(cycle, overrides)
@@ -173,7 +198,7 @@ class RunService:
         if problems := pin_problems_in(cycle["delivery_date"], offer_rows, line_rows, overrides):
             raise UnprocessableError("; ".join(problems), field="pins")
 
-    async def _with_result(self, actor: Actor, run_id: UUID) -> asyncpg.Record:
+    async def with_result(self, actor: Actor, run_id: UUID) -> asyncpg.Record:
         run = await self.visible(actor, run_id)
         if run["state"] not in WITH_RESULT:
             raise ConflictError(
@@ -182,8 +207,8 @@ class RunService:
             )
         return run
 
-    async def visible(self, actor: Actor, run_id: UUID) -> asyncpg.Record:
-        row = await runs_db.select_run(self.conn, run_id)
+    async def visible(self, actor: Actor, run_id: UUID, *, lock: bool = False) -> asyncpg.Record:
+        row = await runs_db.select_run(self.conn, run_id, lock=lock)
         if row is None:
             raise NotFoundError("no such run")
         if not actor.coordinates(row["network_id"]):
@@ -191,7 +216,8 @@ class RunService:
         return row
 
 
-def _proposed(run: asyncpg.Record) -> str:
+def plan_of(run: asyncpg.Record) -> str:
+    """The plan a run proposes: its documents and cost shares follow it."""
     return str((run["routing"] or {}).get("proposed", "joint"))
 
 

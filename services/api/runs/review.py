@@ -1,0 +1,203 @@
+"""A coordinator's decision on a run: proposed → approved → published, or rejected.
+
+Every move is checked against the run's state under a row lock, written to the run's
+history (who, when, why) and to the audit trail in the same transaction. Rejecting
+gives the run's packs back to the offers; publishing marks the cycle published and
+owes each producer and co-op of the run a webhook (delivered by the matcher).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from arq.connections import ArqRedis
+from redis.exceptions import RedisError
+
+from services.api.audit import record
+from services.api.auth.actor import Actor
+from services.api.runs.schemas import (
+    LineChange,
+    RunComparison,
+    RunFigures,
+    RunOut,
+    RunRouting,
+    RunSummary,
+    TransitionOut,
+)
+from services.api.runs.service import RunService, run_out
+from shared.db import cycles as cycles_db
+from shared.db import runs as runs_db
+from shared.db import webhooks as webhooks_db
+from shared.db.pool import Conn
+from shared.errors import ConflictError, UnprocessableError
+from shared.queue import enqueue_webhook
+
+log = logging.getLogger(__name__)
+
+PUBLISHED = "run.published"
+
+
+class ReviewService:
+    def __init__(self, conn: Conn, queue: ArqRedis | None = None) -> None:
+        self.conn = conn
+        self.queue = queue
+        self.runs = RunService(conn, queue)
+
+    async def approve(self, actor: Actor, run_id: UUID, note: str) -> RunOut:
+        async with self.conn.transaction():
+            run = await self._move(actor, run_id, ["proposed"], "approved", note)
+        return run_out(run)
+
+    async def reject(self, actor: Actor, run_id: UUID, reason: str) -> RunOut:
+        """Not this one: its packs go back to the offers; the cycle can be matched again."""
+        async with self.conn.transaction():
+            run = await self._move(actor, run_id, ["proposed", "approved"], "rejected", reason)
+            await runs_db.release_run_packs(self.conn, run_id)
+        return run_out(run)
+
+    async def publish(self, actor: Actor, run_id: UUID, note: str) -> RunOut:
+        async with self.conn.transaction():
+            run = await self._move(actor, run_id, ["approved"], "published", note)
+            cycle = await cycles_db.set_cycle_state(
+                self.conn, run["cycle_id"], ["matched"], "published"
+            )
+            if cycle is None:
+                raise ConflictError("the run's cycle is no longer matched: it can't be published")
+            parties = await runs_db.select_run_parties(self.conn, run_id)
+            payloads = {
+                row["organisation_id"]: _published_payload(run, cycle, row) for row in parties
+            }
+            deliveries = await webhooks_db.insert_deliveries(self.conn, PUBLISHED, run_id, payloads)
+        await self._queue(deliveries)
+        return run_out(run)
+
+    async def history(self, actor: Actor, run_id: UUID) -> list[TransitionOut]:
+        await self.runs.visible(actor, run_id)
+        rows = await runs_db.select_transitions(self.conn, run_id)
+        return [msgspec.convert(dict(row), TransitionOut) for row in rows]
+
+    async def compare(self, actor: Actor, run_id: UUID, earlier_id: UUID) -> RunComparison:
+        """What changed from ``earlier_id`` to ``run_id``: figures, and lines that moved."""
+        after = await self.runs.with_result(actor, run_id)
+        before = await self.runs.with_result(actor, earlier_id)
+        if before["cycle_id"] != after["cycle_id"]:
+            raise UnprocessableError(
+                "the runs match different cycles: compare runs of one cycle",
+                field="earlier_run_id",
+            )
+        figures_before, figures_after = _figures(before), _figures(after)
+        return RunComparison(
+            before=run_out(before),
+            after=run_out(after),
+            figures_before=figures_before,
+            figures_after=figures_after,
+            change=RunFigures(
+                **{
+                    name: getattr(figures_after, name) - getattr(figures_before, name)
+                    for name in RunFigures.__struct_fields__
+                }
+            ),
+            lines_moved=await self._lines_moved(earlier_id, run_id),
+        )
+
+    async def _lines_moved(self, before_id: UUID, after_id: UUID) -> list[LineChange]:
+        units: dict[tuple[UUID, UUID], list[int]] = {}
+        keys: dict[tuple[UUID, UUID], asyncpg.Record] = {}
+        for position, run_id in enumerate((before_id, after_id)):
+            for row in await runs_db.select_allocations(self.conn, run_id, None):
+                key = (row["demand_line_id"], row["offer_id"])
+                units.setdefault(key, [0, 0])[position] += row["units"]
+                keys[key] = row
+        return [
+            LineChange(
+                demand_line_id=line,
+                coop_id=keys[(line, offer)]["coop_id"],
+                product_id=keys[(line, offer)]["product_id"],
+                offer_id=offer,
+                units_before=was,
+                units_after=now,
+            )
+            for (line, offer), (was, now) in sorted(units.items(), key=lambda item: str(item[0]))
+            if was != now
+        ]
+
+    async def _move(
+        self, actor: Actor, run_id: UUID, from_states: list[str], to_state: str, note: str
+    ) -> asyncpg.Record:
+        run = await self.runs.visible(actor, run_id, lock=True)
+        if run["state"] not in from_states:
+            allowed = " or ".join(from_states)
+            raise ConflictError(
+                f"the run is {run['state']}: only a {allowed} run can become {to_state}",
+                state=run["state"],
+            )
+        moved = await runs_db.move_run(self.conn, run_id, from_states, to_state)
+        assert moved is not None  # the row is locked and was in a from-state
+        await runs_db.insert_transition(
+            self.conn, run_id, run["state"], to_state, actor.user_id, note
+        )
+        await record(
+            self.conn,
+            actor,
+            f"run.{to_state}",
+            "match_run",
+            run_id,
+            network_id=run["network_id"],
+            detail={"from": run["state"], "note": note} if note else {"from": run["state"]},
+        )
+        return moved
+
+    async def _queue(self, deliveries: list[UUID]) -> None:
+        """Queue committed deliveries; if Redis is away, the matcher's sweep queues them."""
+        if self.queue is None:
+            return
+        try:
+            for delivery_id in deliveries:
+                await enqueue_webhook(self.queue, delivery_id, 0)
+        except (OSError, RedisError):
+            log.warning("could not queue %d webhook(s) now; the sweep will", len(deliveries))
+
+
+def _published_payload(
+    run: asyncpg.Record, cycle: asyncpg.Record, party: asyncpg.Record
+) -> dict[str, Any]:
+    """The Standard Webhooks shape: type, timestamp, data; links, never the documents."""
+    base = f"/v1/runs/{run['id']}"
+    document = "pick-lists" if party["part"] == "producer" else "delivery-notes"
+    return {
+        "type": PUBLISHED,
+        "timestamp": dt.datetime.now(dt.UTC).isoformat(),
+        "data": {
+            "run_id": str(run["id"]),
+            "cycle_id": str(run["cycle_id"]),
+            "network_id": str(run["network_id"]),
+            "delivery_date": cycle["delivery_date"].isoformat(),
+            "organisation_id": str(party["organisation_id"]),
+            "part": party["part"],
+            "documents": {"json": f"{base}/{document}", "csv": f"{base}/{document}.csv"},
+        },
+    }
+
+
+def _figures(run: asyncpg.Record) -> RunFigures:
+    summary = msgspec.convert(run["summary"], RunSummary)
+    routing = msgspec.convert(run["routing"], RunRouting) if run["routing"] else None
+    plan = None
+    if routing is not None:
+        plan = routing.hub if routing.proposed == "hub" else routing.joint
+    return RunFigures(
+        firm_units_filled=summary.firm_units_filled,
+        lines_filled=summary.lines_filled,
+        lines_short=summary.lines_short,
+        packs_bought=summary.packs_bought,
+        goods_cost_ore=summary.goods_cost_ore,
+        routes=plan.routes if plan else 0,
+        distance_m=plan.distance_m if plan else 0,
+        transport_cost_ore=plan.cost_ore if plan else 0,
+        co2_grams=plan.co2_grams if plan else 0,
+    )
