@@ -174,9 +174,7 @@ async def tenants(settings: Settings, pool: Pool, admin_token: str) -> Tenants:
 MATCHER: dict[str, Any] = {}
 
 
-async def _matched_run(
-    client: Client, world: World, product: str = "Morötter"
-) -> tuple[str, str]:
+async def _matched_run(client: Client, world: World, product: str = "Morötter") -> tuple[str, str]:
     """A fresh cycle and its run, matched: proposed."""
     cycle_id, run_id = await _matched_cycle(client, world, product)
     assert await run_match(MATCHER["pool"], MATCHER["settings"], UUID(run_id)) == "stored"
