@@ -6,22 +6,27 @@ import hashlib
 import re
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
-from litestar.types import Message, Scope
+from litestar.template.config import TemplateConfig
+from litestar.types import ControllerRouterHandler, Message, Scope
 from redis.asyncio import Redis
 
 from services.api.audit import audit_refusal
 from services.api.auth.guards import unguarded_routes
-from services.api.auth.middleware import TokenAuthMiddleware
+from services.api.auth.middleware import TokenAuthMiddleware, token_of
 from services.api.auth.tokens import is_well_formed
 from services.api.cycles.controller import CycleController
 from services.api.demand.controller import DemandController
@@ -39,6 +44,7 @@ from services.api.runs.controller import RunController
 from services.api.runs.review_controller import ReviewController
 from services.api.strict_body import strict_json_body
 from services.api.tokens.controller import TokenController
+from services.api.web.controller import WebController
 from services.api.webhooks.controller import WebhookController
 from shared.db.pool import create_pool
 from shared.queue import connect_queue
@@ -46,7 +52,16 @@ from shared.settings import Settings, load_settings
 
 API_VERSION = "0.1.0"
 MAX_BODY_BYTES = 5 * 1024 * 1024  # a 10,000-row CSV upload fits comfortably
-PUBLIC_PATHS = ["^/health$", "^/schema(/|$)"]
+PUBLIC_PATHS = [
+    "^/health$",
+    "^/schema(/|$)",
+    "^/$",
+    "^/static/",
+    "^/app/sign-in$",
+    "^/app/language/",
+]
+TEMPLATES = Path(__file__).with_name("templates")
+STATIC = Path(__file__).with_name("static")
 
 API_DESCRIPTION = """\
 Pool co-op demand into whole producer packs and shared delivery runs.
@@ -69,7 +84,14 @@ field the API does not know is refused, never ignored.
 **Limits.** Requests per token per minute, with `RateLimit-*` headers and 429.
 """
 
-CONTROLLERS = [
+
+@get("/", opt={"public": True}, include_in_schema=False)
+async def root() -> Redirect:
+    """The web pages start at /app; the API at /v1 (documented at /schema)."""
+    return Redirect(path="/app", status_code=303)
+
+
+CONTROLLERS: list[ControllerRouterHandler] = [
     HealthController,
     NetworkController,
     OrganisationController,
@@ -81,6 +103,9 @@ CONTROLLERS = [
     RunController,
     ReviewController,
     WebhookController,
+    WebController,
+    create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
+    root,
 ]
 
 
@@ -129,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[allow_header],
         before_request=strict_json_body,
         request_max_body_size=MAX_BODY_BYTES,
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
             title="Samlast API",
             version=API_VERSION,
@@ -183,8 +209,7 @@ def rate_limit(settings: Settings) -> RateLimitConfig:
 
 def _rate_limit_identity(request: Request[Any, Any, Any]) -> str:
     """A well-formed token's own bucket; anything else shares its address's bucket."""
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    token = token_of(request) or ""
     if is_well_formed(token):
         return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
     return "address:" + (request.client.host if request.client else "unknown")

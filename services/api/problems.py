@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
@@ -81,7 +82,10 @@ def _field(item: dict[str, Any]) -> str:
 _BACKTICKED = re.compile(r"`([A-Za-z_][A-Za-z0-9_.\[\]]*)`")
 
 
-def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code == 401 and request.url.path.startswith("/app"):
+        # a page asked for without signing in: to the sign-in form, not a JSON problem
+        return Redirect(path="/app/sign-in", status_code=303)
     title = _reason(exc.status_code)
     return problem(request, exc.status_code, title, exc.detail, headers=exc.headers)
 

@@ -292,3 +292,15 @@ async def select_live_decision(conn: Conn, cycle_id: UUID) -> asyncpg.Record | N
 
 async def select_run_parties(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(SELECT_RUN_PARTIES, run_id)
+
+
+SELECT_PUBLISHED_RUNS = """
+SELECT r.id, r.cycle_id, c.delivery_date, n.name AS network
+FROM match_run r JOIN cycle c ON c.id = r.cycle_id JOIN network n ON n.id = r.network_id
+WHERE r.network_id = any($1::uuid[]) AND r.state = 'published'
+ORDER BY c.delivery_date DESC, r.id LIMIT 20"""
+
+
+async def select_published_runs(conn: Conn, network_ids: list[UUID]) -> list[asyncpg.Record]:
+    """The latest published runs of these networks: what members have documents from."""
+    return await conn.fetch(SELECT_PUBLISHED_RUNS, network_ids)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from infra.devservers import redis_answers
 from infra.processes import samlast_argv
@@ -55,6 +56,7 @@ def test_demo_once_on_configured_servers(settings_env: dict[str, str], tmp_path:
     assert settings_env["DATABASE_URL"] in result.stdout  # used the given server
 
 
+@pytest.mark.slow
 def test_demo_once_on_embedded_servers_leaves_nothing_running(tmp_path: Path) -> None:
     before = _our_processes()
     result = subprocess.run(

@@ -55,6 +55,7 @@ async def world(api_url: str, admin_token: str) -> World:
         return await build_world(cast(Client, http), admin_token)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["admin", "coordinator", "producer", "coop"])
 def test_schema_holds_for(role: str, api_url: str, world: World, tmp_path: Path) -> None:
     token = {

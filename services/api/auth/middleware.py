@@ -17,10 +17,25 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from services.api.auth.actor import ORGANISATION_ROLES, Actor, Role
 from services.api.auth.tokens import hash_token, is_well_formed
 from shared.db import tokens as tokens_db
+from shared.db.pool import Pool
 
 BEARER = "bearer "
+# The web pages' sign-in: the token in an HTTP-only, SameSite=Strict cookie, honoured
+# under /app only (the API takes the header alone, so it can't be driven by a page).
+COOKIE = "samlast_token"
+PAGES = "/app"
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="samlast"'}
 FAILURE_WINDOW_S = 60
+
+
+def token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The bearer token of the request, or under /app the sign-in cookie's."""
+    header = connection.headers.get("authorization", "")
+    if header.lower().startswith(BEARER):
+        return header[len(BEARER) :].strip()
+    if connection.scope["path"].startswith(PAGES + "/") or connection.scope["path"] == PAGES:
+        return connection.cookies.get(COOKIE)
+    return None
 
 
 class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -48,26 +63,30 @@ class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
     async def _authenticate(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
-        if not header.lower().startswith(BEARER):
+        token = token_of(connection)
+        if token is None:
             raise NotAuthorizedException("send `Authorization: Bearer <token>`", headers=CHALLENGE)
-        token = header[len(BEARER) :].strip()
-        if not is_well_formed(token):  # refused without a database lookup
-            raise NotAuthorizedException("the token is malformed", headers=CHALLENGE)
-        async with connection.app.state.pool.acquire() as conn:
-            row = await tokens_db.select_token_actor(conn, hash_token(token))
-        if row is None:
-            raise NotAuthorizedException("the token is not recognised", headers=CHALLENGE)
-        if row["revoked_at"] is not None:
-            raise NotAuthorizedException("the token was revoked", headers=CHALLENGE)
-        if row["expires_at"] is not None and row["expires_at"] <= datetime.now(UTC):
-            raise NotAuthorizedException("the token expired", headers=CHALLENGE)
-        role = Role.ADMIN if row["is_admin"] else ORGANISATION_ROLES[row["kind"]]
-        actor = Actor(
-            user_id=row["user_id"],
-            token_id=row["token_id"],
-            role=role,
-            organisation_id=row["organisation_id"],
-            network_ids=frozenset(row["network_ids"]),
-        )
-        return AuthenticationResult(user=actor, auth=row["token_id"])
+        actor = await actor_for(connection.app.state.pool, token)
+        return AuthenticationResult(user=actor, auth=actor.token_id)
+
+
+async def actor_for(pool: Pool, token: str) -> Actor:
+    """Who ``token`` acts for; NotAuthorizedException saying why not."""
+    if not is_well_formed(token):  # refused without a database lookup
+        raise NotAuthorizedException("the token is malformed", headers=CHALLENGE)
+    async with pool.acquire() as conn:
+        row = await tokens_db.select_token_actor(conn, hash_token(token))
+    if row is None:
+        raise NotAuthorizedException("the token is not recognised", headers=CHALLENGE)
+    if row["revoked_at"] is not None:
+        raise NotAuthorizedException("the token was revoked", headers=CHALLENGE)
+    if row["expires_at"] is not None and row["expires_at"] <= datetime.now(UTC):
+        raise NotAuthorizedException("the token expired", headers=CHALLENGE)
+    role = Role.ADMIN if row["is_admin"] else ORGANISATION_ROLES[row["kind"]]
+    return Actor(
+        user_id=row["user_id"],
+        token_id=row["token_id"],
+        role=role,
+        organisation_id=row["organisation_id"],
+        network_ids=frozenset(row["network_ids"]),
+    )

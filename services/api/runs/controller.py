@@ -130,7 +130,7 @@ class RunController(Controller):
     async def get_pick_lists(
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> list[PickLine]:
-        return await _pick_lists(runs, actor, run_id)
+        return await own_pick_lists(runs, actor, run_id)
 
     @get(
         "/runs/{run_id:uuid}/pick-lists.csv",
@@ -142,8 +142,8 @@ class RunController(Controller):
     async def get_pick_lists_csv(
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> Response[str]:
-        rows = await _pick_lists(runs, actor, run_id)
-        return _csv(to_csv(rows), f"pick-lists-{run_id}.csv")
+        rows = await own_pick_lists(runs, actor, run_id)
+        return csv_response(to_csv(rows), f"pick-lists-{run_id}.csv")
 
     @get(
         "/runs/{run_id:uuid}/delivery-notes",
@@ -155,7 +155,7 @@ class RunController(Controller):
     async def get_delivery_notes(
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> list[DeliveryNote]:
-        return await _delivery_notes(runs, actor, run_id)
+        return await own_delivery_notes(runs, actor, run_id)
 
     @get(
         "/runs/{run_id:uuid}/delivery-notes.csv",
@@ -167,7 +167,7 @@ class RunController(Controller):
     async def get_delivery_notes_csv(
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> Response[str]:
-        notes = await _delivery_notes(runs, actor, run_id)
+        notes = await own_delivery_notes(runs, actor, run_id)
         rows = [
             NoteRow(
                 coop=note.coop,
@@ -177,7 +177,7 @@ class RunController(Controller):
             for note in notes
             for line in note.lines
         ]
-        return _csv(to_csv(rows), f"delivery-notes-{run_id}.csv")
+        return csv_response(to_csv(rows), f"delivery-notes-{run_id}.csv")
 
     @get(
         "/runs/{run_id:uuid}/allocations.csv",
@@ -190,7 +190,7 @@ class RunController(Controller):
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> Response[str]:
         result = await runs.result(actor, run_id)
-        return _csv(to_csv(result.allocations), f"allocations-{run_id}.csv")
+        return csv_response(to_csv(result.allocations), f"allocations-{run_id}.csv")
 
     @get(
         "/runs/{run_id:uuid}/cost-shares",
@@ -214,7 +214,7 @@ class RunController(Controller):
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> Response[str]:
         rows = await runs.cost_shares(actor, run_id)
-        return _csv(to_csv(rows), f"cost-shares-{run_id}.csv")
+        return csv_response(to_csv(rows), f"cost-shares-{run_id}.csv")
 
     @get(
         "/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet.html",
@@ -240,7 +240,7 @@ class RunController(Controller):
         self, run_id: FromPath[UUID], route_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> Response[str]:
         sheet = await self._sheet(run_id, route_id, actor, runs)
-        return _csv(to_csv(sheet.stops), f"route-{sheet.plan}-{sheet.route_no}.csv")
+        return csv_response(to_csv(sheet.stops), f"route-{sheet.plan}-{sheet.route_no}.csv")
 
     async def _sheet(
         self, run_id: UUID, route_id: UUID, actor: Actor, runs: RunService
@@ -266,16 +266,16 @@ class RunController(Controller):
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs, state: State
     ) -> ServerSentEvent:
         await runs.visible(actor, run_id)  # 404 before the stream starts
-        return ServerSentEvent(_progress(state, actor, run_id))
+        return ServerSentEvent(progress_events(state, actor, run_id))
 
 
-async def _pick_lists(runs: RunService, actor: Actor, run_id: UUID) -> list[PickLine]:
+async def own_pick_lists(runs: RunService, actor: Actor, run_id: UUID) -> list[PickLine]:
     plan, only = await runs.documents(actor, run_id)
     lines = await pick_lists(runs.conn, run_id, plan)
     return [line for line in lines if only is None or line.producer_id == only]
 
 
-async def _delivery_notes(runs: RunService, actor: Actor, run_id: UUID) -> list[DeliveryNote]:
+async def own_delivery_notes(runs: RunService, actor: Actor, run_id: UUID) -> list[DeliveryNote]:
     plan, only = await runs.documents(actor, run_id)
     notes = await delivery_notes(runs.conn, run_id, plan)
     return [note for note in notes if only is None or note.coop_id == only]
@@ -288,7 +288,7 @@ class NoteRow(NoteLine, kw_only=True):
     transport_share_ore: int
 
 
-def _csv(text: str, filename: str) -> Response[str]:
+def csv_response(text: str, filename: str) -> Response[str]:
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
@@ -296,7 +296,7 @@ def _csv(text: str, filename: str) -> Response[str]:
     )
 
 
-async def _progress(
+async def progress_events(
     state: State, actor: Actor, run_id: UUID
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
     """One ``progress`` event per change, a connection borrowed per poll, not held."""

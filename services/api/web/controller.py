@@ -1,0 +1,386 @@
+"""The web pages: server-rendered from the same services the API uses.
+
+Sign-in takes an API token and keeps it in an HTTP-only, SameSite=Strict cookie that
+only /app honours. Forms post back here; a post whose Origin (or Referer) is another
+site is refused, on top of the cookie's SameSite. Coordinators get the dashboard and
+the run review; producers their offers and pick lists; co-ops their delivery notes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie, State
+from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.response import Redirect, ServerSentEvent, Template
+
+from services.api.auth.actor import Actor, Role
+from services.api.auth.guards import ANYONE, MANAGERS, NOTE_READERS, PICK_LIST_READERS
+from services.api.auth.middleware import COOKIE, actor_for
+from services.api.cycles.service import CycleService
+from services.api.deps import CurrentActor
+from services.api.networks.service import NetworkService
+from services.api.offers.service import OfferFilters, OfferService
+from services.api.organisations.service import OrganisationService
+from services.api.products.service import ProductService
+from services.api.runs.controller import (
+    NoteRow,
+    csv_response,
+    own_delivery_notes,
+    own_pick_lists,
+    progress_events,
+)
+from services.api.runs.documents import render_html, route_sheet, to_csv
+from services.api.runs.review import ReviewService
+from services.api.runs.schemas import RunIn
+from services.api.runs.service import RunService
+from services.api.web import i18n
+from services.api.web.svgmap import draw
+from shared.db import runs as runs_db
+from shared.db.pool import Conn
+from shared.errors import NotFoundError, SamlastError
+
+Db = NamedDependency[Conn]
+LANG_COOKIE = "samlast_lang"
+FLASH_COOKIE = "samlast_flash"
+PUBLIC = {"public": True}
+WEEK_S = 7 * 24 * 3600
+
+
+def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template:
+    """A page in the request's language, with the helpers every template uses."""
+    language = i18n.choose(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    return Template(
+        template_name=f"web/{name}.html",
+        context={
+            "lang": language,
+            "_": i18n.gettext_for(language),
+            "kr": lambda ore: i18n.kronor(ore, language),
+            "num": lambda value, decimals=0: i18n.number(value, language, decimals),
+            "when": lambda value: i18n.when(value, language),
+            "path": request.url.path,
+            **_flash(request),
+            **context,
+        },
+        media_type="text/html; charset=utf-8",
+        # shown once: a reload or a bookmark doesn't repeat it
+        cookies=[Cookie(key=FLASH_COOKIE, value="", path="/app", max_age=0)]
+        if FLASH_COOKIE in request.cookies
+        else None,
+    )
+
+
+def _flash(request: Request[Any, Any, Any]) -> dict[str, str | None]:
+    """What the last form did, from a cookie ``back`` set: never from the URL, so a
+    link can't put words on our page."""
+    kind, _, text = request.cookies.get(FLASH_COOKIE, "").partition(":")
+    return {
+        "error": unquote(text) if kind == "error" else None,
+        "done": unquote(text) if kind == "done" else None,
+    }
+
+
+def same_site(request: Request[Any, Any, Any]) -> None:
+    """Refuse a form post sent from another site (CSRF), by Origin or else Referer."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if origin is None or urlsplit(origin).netloc != request.url.netloc:
+        raise PermissionDeniedException("this form must be sent from Samlast's own pages")
+
+
+def back(to: str, *, error: str | None = None, done: str | None = None) -> Redirect:
+    """To ``to``, where the page says once what went wrong or what was done."""
+    flash = f"error:{quote(error)}" if error else f"done:{quote(done)}" if done else ""
+    cookies = (
+        [
+            Cookie(
+                key=FLASH_COOKIE,
+                value=flash,
+                path="/app",
+                max_age=60,
+                httponly=True,
+                samesite="strict",
+            )
+        ]
+        if flash
+        else None
+    )
+    return Redirect(path=to, status_code=303, cookies=cookies)
+
+
+class WebController(Controller):
+    path = "/app"
+    include_in_schema = False
+
+    @get("/sign-in", opt=PUBLIC)
+    async def sign_in_form(self, request: Request[Any, Any, Any]) -> Template:
+        return page(request, "sign_in")
+
+    @post("/sign-in", opt=PUBLIC, status_code=303)
+    async def sign_in(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
+        same_site(request)
+        token = str((await request.form()).get("token", "")).strip()
+        try:
+            await actor_for(state.pool, token)
+        except NotAuthorizedException as exc:
+            return back("/app/sign-in", error=str(exc.detail))
+        response: Response[Any] = Redirect(path="/app", status_code=303)
+        response.set_cookie(
+            Cookie(
+                key=COOKIE,
+                value=token,
+                path="/app",
+                httponly=True,
+                secure=request.url.scheme == "https",
+                samesite="strict",
+                max_age=WEEK_S,
+            )
+        )
+        return response
+
+    @post("/sign-out", guards=[ANYONE], status_code=303)
+    async def sign_out(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        same_site(request)
+        response: Response[Any] = Redirect(path="/app/sign-in", status_code=303)
+        response.delete_cookie(COOKIE, path="/app")
+        return response
+
+    @get("/language/{language:str}", opt=PUBLIC)
+    async def language(self, request: Request[Any, Any, Any], language: str) -> Response[Any]:
+        target = request.query_params.get("next", "/app")
+        if not target.startswith("/app"):  # never an open redirect
+            target = "/app"
+        response: Response[Any] = Redirect(path=target, status_code=303)
+        if language in i18n.LANGUAGES:
+            response.set_cookie(
+                Cookie(key=LANG_COOKIE, value=language, path="/", max_age=365 * 24 * 3600)
+            )
+        return response
+
+    @get("", guards=[ANYONE])
+    async def home(self, request: Request[Any, Any, Any], actor: CurrentActor) -> Response[Any]:
+        if actor.role is Role.PRODUCER:
+            return Redirect(path="/app/producer", status_code=303)
+        if actor.role is Role.COOP:
+            return Redirect(path="/app/coop", status_code=303)
+        return Redirect(path="/app/dashboard", status_code=303)
+
+    @get("/dashboard", guards=[MANAGERS])
+    async def dashboard(
+        self, request: Request[Any, Any, Any], actor: CurrentActor, conn: Db
+    ) -> Template:
+        networks = []
+        for network in await NetworkService(conn).list_networks(actor):
+            if not actor.coordinates(network.id):
+                continue
+            cycles = []
+            for cycle in await CycleService(conn).list_cycles(actor, network.id):
+                runs = await RunService(conn).list_runs(actor, cycle.id)
+                cycles.append({"cycle": cycle, "run": runs[0] if runs else None})
+            networks.append({"network": network, "cycles": cycles})
+        return page(request, "dashboard", networks=networks)
+
+    @post("/cycles/{cycle_id:uuid}/close", guards=[MANAGERS], status_code=303)
+    async def close_cycle(
+        self,
+        request: Request[Any, Any, Any],
+        cycle_id: UUID,
+        actor: CurrentActor,
+        conn: Db,
+        state: State,
+    ) -> Redirect:
+        same_site(request)
+        try:
+            await CycleService(conn, state.queue).transition(actor, cycle_id, "close")
+        except SamlastError as exc:
+            return back("/app/dashboard", error=exc.detail)
+        return back("/app/dashboard", done="close")
+
+    @get("/runs/{run_id:uuid}", guards=[MANAGERS])
+    async def run(
+        self,
+        request: Request[Any, Any, Any],
+        run_id: UUID,
+        actor: CurrentActor,
+        conn: Db,
+        compare: UUID | None = None,
+    ) -> Template:
+        runs = RunService(conn)
+        run = await runs.get(actor, run_id)
+        context: dict[str, Any] = {"run": run, "result": None, "comparison": None}
+        if run.summary is not None:
+            context.update(await _review(conn, actor, runs, run_id, run.network_id))
+            if compare is not None:
+                context["comparison"] = await ReviewService(conn).compare(actor, run_id, compare)
+        siblings = await runs.list_runs(actor, run.cycle_id)
+        context["versions"] = [r for r in siblings if r.id != run.id and r.summary is not None]
+        return page(request, "run", **context)
+
+    @get("/runs/{run_id:uuid}/events", guards=[MANAGERS])
+    async def events(
+        self, run_id: UUID, actor: CurrentActor, state: State, conn: Db
+    ) -> ServerSentEvent:
+        await RunService(conn).visible(actor, run_id)
+        return ServerSentEvent(progress_events(state, actor, run_id))
+
+    @post("/runs/{run_id:uuid}/decision", guards=[MANAGERS], status_code=303)
+    async def decide(
+        self,
+        request: Request[Any, Any, Any],
+        run_id: UUID,
+        actor: CurrentActor,
+        conn: Db,
+        state: State,
+    ) -> Redirect:
+        same_site(request)
+        form = await request.form()
+        action, note = str(form.get("action", "")), str(form.get("note", "")).strip()[:2000]
+        reviews = ReviewService(conn, state.queue)
+        to = f"/app/runs/{run_id}"
+        try:
+            if action == "approve":
+                await reviews.approve(actor, run_id, note)
+            elif action == "publish":
+                await reviews.publish(actor, run_id, note)
+            elif action == "reject":
+                if not note:
+                    return back(to, error="reject needs a reason")
+                await reviews.reject(actor, run_id, note)
+            else:
+                return back(to, error=f"unknown action {action!r}")
+        except SamlastError as exc:
+            return back(to, error=exc.detail)
+        return back(to, done=action)
+
+    @post("/runs/{run_id:uuid}/rerun", guards=[MANAGERS], status_code=303)
+    async def rerun(
+        self,
+        request: Request[Any, Any, Any],
+        run_id: UUID,
+        actor: CurrentActor,
+        conn: Db,
+        state: State,
+    ) -> Redirect:
+        same_site(request)
+        form = await request.form()
+        runs = RunService(conn, state.queue)
+        to = f"/app/runs/{run_id}"
+        try:
+            run = await runs.get(actor, run_id)
+            data = RunIn(
+                exclude_offers=[UUID(str(v)) for v in form.getall("exclude_offer", [])],
+                exclude_coops=[UUID(str(v)) for v in form.getall("exclude_coop", [])],
+            )
+            new = await runs.rerun(actor, run.cycle_id, data)
+        except ValueError:
+            return back(to, error="an excluded id is not an id")
+        except SamlastError as exc:
+            return back(to, error=exc.detail)
+        return Redirect(path=f"/app/runs/{new.id}", status_code=303)
+
+    @get(
+        "/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet",
+        guards=[MANAGERS],
+        media_type="text/html; charset=utf-8",
+    )
+    async def route_sheet(self, run_id: UUID, route_id: UUID, actor: CurrentActor, conn: Db) -> str:
+        await RunService(conn).proposed_plan(actor, run_id)
+        sheet = await route_sheet(conn, run_id, route_id)
+        if sheet is None:
+            raise NotFoundError("the run has no such route")
+        return render_html(sheet)
+
+    @get("/runs/{run_id:uuid}/pick-list.csv", guards=[PICK_LIST_READERS])
+    async def pick_list_csv(self, run_id: UUID, actor: CurrentActor, conn: Db) -> Response[str]:
+        lines = await own_pick_lists(RunService(conn), actor, run_id)
+        return csv_response(to_csv(lines), f"pick-list-{run_id}.csv")
+
+    @get("/runs/{run_id:uuid}/delivery-note.csv", guards=[NOTE_READERS])
+    async def delivery_note_csv(self, run_id: UUID, actor: CurrentActor, conn: Db) -> Response[str]:
+        notes = await own_delivery_notes(RunService(conn), actor, run_id)
+        rows = [
+            NoteRow(
+                coop=note.coop,
+                **msgspec.structs.asdict(line),
+                transport_share_ore=note.transport_share_ore,
+            )
+            for note in notes
+            for line in note.lines
+        ]
+        return csv_response(to_csv(rows), f"delivery-note-{run_id}.csv")
+
+    @get("/producer", guards=[PICK_LIST_READERS])
+    async def producer(
+        self, request: Request[Any, Any, Any], actor: CurrentActor, conn: Db
+    ) -> Template:
+        offers = await OfferService(conn).list_offers(
+            actor, OfferFilters(producer_id=actor.organisation_id), None, 200
+        )
+        documents = []
+        for published in await runs_db.select_published_runs(conn, list(actor.network_ids)):
+            lines = await own_pick_lists(RunService(conn), actor, published["id"])
+            documents.append({"run": published, "lines": lines})
+        names = await _product_names(conn, actor)
+        return page(request, "producer", offers=offers.items, documents=documents, products=names)
+
+    @get("/coop", guards=[NOTE_READERS])
+    async def coop(
+        self, request: Request[Any, Any, Any], actor: CurrentActor, conn: Db
+    ) -> Template:
+        documents = []
+        for published in await runs_db.select_published_runs(conn, list(actor.network_ids)):
+            notes = await own_delivery_notes(RunService(conn), actor, published["id"])
+            documents.append({"run": published, "notes": notes})
+        return page(request, "coop", documents=documents)
+
+
+async def _product_names(conn: Conn, actor: Actor) -> dict[UUID, str]:
+    names: dict[UUID, str] = {}
+    for network_id in actor.network_ids:
+        for product in await ProductService(conn).list_products(actor, network_id):
+            names[product.id] = product.name
+    return names
+
+
+async def _review(
+    conn: Conn, actor: Actor, runs: RunService, run_id: UUID, network_id: UUID
+) -> dict[str, Any]:
+    """What the review page shows of a run with a result: allocations per product with
+    how its packs are split between co-ops, the proposed routes and their map."""
+    result = await runs.result(actor, run_id)
+    routes = await runs.routes(actor, run_id, "proposed")
+    organisations = await OrganisationService(conn).list_organisations(actor, network_id, None)
+    names: dict[Any, str] = {o.id: o.name for o in organisations}
+    products = {p.id: p for p in await ProductService(conn).list_products(actor, network_id)}
+    purchases = {p.offer_id: p for p in result.purchases}
+    split: dict[UUID, dict[UUID, int]] = defaultdict(lambda: defaultdict(int))
+    offers: dict[UUID, set[UUID]] = defaultdict(set)
+    for allocation in result.allocations:
+        split[allocation.product_id][allocation.coop_id] += allocation.units
+        offers[allocation.product_id].add(allocation.offer_id)
+    allocations = [
+        {
+            "name": products[product_id].name if product_id in products else str(product_id),
+            "unit": products[product_id].unit if product_id in products else "",
+            "packs": sum(purchases[o].packs for o in offers[product_id]),
+            "units": sum(purchases[o].packs * purchases[o].pack_units for o in offers[product_id]),
+            "coops": sorted(coops.items(), key=lambda item: names.get(item[0], "")),
+        }
+        for product_id, coops in split.items()
+    ]
+    coop_ids = {a.coop_id for a in result.allocations} | {u.coop_id for u in result.unfilled}
+    return {
+        "result": result,
+        "routes": routes.routes,
+        "map": draw(routes.routes, names),
+        "names": names,
+        "products": products,
+        "allocations": sorted(allocations, key=lambda entry: str(entry["name"])),
+        "coops": sorted(coop_ids, key=lambda coop_id: names.get(coop_id, "")),
+        "offers": sorted(purchases, key=str),
+    }

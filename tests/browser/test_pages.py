@@ -1,0 +1,272 @@
+"""The web pages in a real headless Chromium (Debian's), against the real API and worker.
+
+A coordinator signs in, closes the cycle and watches the run finish live, reads the
+figures and the map, re-runs leaving a co-op out, compares, approves and publishes;
+then the producer sees its pick list and each co-op its delivery note. Every page is
+screenshotted, at desktop and phone width, into ``build/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+
+from infra.devservers import free_port
+from infra.processes import samlast_process, wait_for_health
+from services.api.web import i18n
+from tests.conftest import Client
+from tests.integration.world import World, add_van, bearer, build_world, offer_body, ok
+
+CHROMIUM = os.environ.get("SAMLAST_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+PHONE = ViewportSize(width=390, height=844)
+DESKTOP = ViewportSize(width=1280, height=900)
+
+if not shutil.which(CHROMIUM):
+    if os.environ.get("CI") == "true":
+        raise RuntimeError(f"CI runs the browser tests: no Chromium at {CHROMIUM}")
+    pytest.skip(
+        f"no Chromium at {CHROMIUM} (apt-get install chromium, or set SAMLAST_CHROMIUM)",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def site(settings_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The API as production serves it, and a matcher, as child processes."""
+    port = free_port()
+    logs = tmp_path_factory.mktemp("browser")
+    env = {**settings_env, "SAMLAST_API_PORT": str(port)}
+    with (
+        samlast_process(["worker"], env, logs / "worker.log") as worker,
+        samlast_process(["api"], env, logs / "api.log") as api,
+    ):
+        url = f"http://127.0.0.1:{port}"
+        wait_for_health(url, {"api": api, "worker": worker}, logs)
+        yield url
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        await browser.close()
+
+
+async def shoot(page: Page, name: str) -> None:
+    """A full-page screenshot at desktop width, then at phone width with no overflow."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.set_viewport_size(DESKTOP)
+    await page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+    await page.set_viewport_size(PHONE)
+    await page.screenshot(path=SHOTS / f"{name}-phone.png", full_page=True)
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{name}: {overflow} px wider than a phone screen"
+    await page.set_viewport_size(DESKTOP)
+
+
+async def sign_in(page: Page, site: str, token: str) -> None:
+    await page.goto(site + "/app")
+    await expect(page).to_have_url(re.compile(r"/app/sign-in$"))
+    await page.get_by_label(re.compile("API-nyckel|Token")).fill(token)
+    await page.get_by_role("button", name=re.compile("Logga in|Sign in")).click()
+
+
+async def _network(site: str, admin_token: str) -> tuple[World, dict[str, str]]:
+    """A network with a van, an offer, and two co-ops' demand in its open cycle."""
+    async with httpx.AsyncClient(base_url=site) as http:
+        client = cast(Client, http)
+        world = await build_world(client, admin_token)
+        await add_van(client, world)
+        await ok(
+            await client.post("/v1/offers", json=offer_body(world), headers=bearer(world.producer)),
+            201,
+        )
+        second = await ok(
+            await client.post(
+                "/v1/organisations",
+                json={
+                    "kind": "coop",
+                    "name": "Matkassen Svartbäcken",
+                    "network_ids": [world.network["id"]],
+                    "location": {"lat": 59.8690, "lon": 17.6480, "address": "Svartbäcksgatan 30"},
+                },
+                headers=bearer(world.coordinator),
+            ),
+            201,
+        )
+        token = await ok(
+            await client.post(
+                f"/v1/organisations/{second['id']}/tokens",
+                json={"user_name": "Olle"},
+                headers=bearer(world.coordinator),
+            ),
+            201,
+        )
+        carrots = world.products["Morötter"]["id"]
+        for who, units in ((world.coop, 14), (token["token"], 6)):
+            await ok(
+                await client.post(
+                    f"/v1/cycles/{world.cycle['id']}/demand-rounds",
+                    json={"lines": [{"product_id": carrots, "firm_quantity": units}]},
+                    headers=bearer(who),
+                ),
+                201,
+            )
+    return world, {"id": second["id"], "token": token["token"]}
+
+
+async def _api(site: str, token: str, path: str) -> Any:
+    async with httpx.AsyncClient(base_url=site) as http:
+        return await ok(await http.get(path, headers=bearer(token)))
+
+
+async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
+    site: str, browser: Browser, admin_token: str
+) -> None:
+    world, second = await _network(site, admin_token)
+    context = await browser.new_context(locale="sv-SE", viewport=DESKTOP)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    # sign in; the dashboard lists the open cycle; close it and watch the run finish
+    await shoot_sign_in(page, site)
+    await sign_in(page, site, world.coordinator)
+    await expect(page).to_have_url(re.compile(r"/app/dashboard$"))
+    await expect(page.get_by_role("heading", name=world.network["name"])).to_be_visible()
+    await page.get_by_role("button", name="Stäng och matcha nu").click()
+    await expect(page.get_by_text("föreslagen").first).to_be_visible(timeout=60_000)
+    await shoot(page, "1-dashboard")
+
+    # the run: figures as the API has them, the map with its route, the allocations
+    await page.get_by_role("link", name="Körning 1").click()
+    runs = await _api(site, world.coordinator, f"/v1/cycles/{world.cycle['id']}/runs")
+    first = runs[0]
+    summary = first["summary"]
+    await expect(page.locator("[data-figure=filled]")).to_contain_text(
+        f"{summary['firm_units_filled']} / {summary['firm_units_demanded']}"
+    )
+    await expect(page.locator("[data-figure=packs]")).to_have_text(str(summary["packs_bought"]))
+    routes = first["routing"]["joint"]["routes"]
+    assert await page.locator("svg[data-map] polyline").count() == routes >= 1
+    await expect(page.get_by_role("img", name=re.compile("Karta"))).to_be_visible()
+    await expect(page.get_by_role("cell", name="Morötter", exact=True).first).to_be_visible()
+    await shoot(page, "2-run-review")
+
+    # re-run leaving the second co-op out; the new run finishes live; compare
+    await page.get_by_label("Matkassen Svartbäcken").check()
+    await page.get_by_role("button", name="Matcha igen", exact=True).click()
+    await expect(page.get_by_role("heading", name=re.compile("Körning 2"))).to_be_visible()
+    await expect(page.get_by_role("heading", name=re.compile("föreslagen"))).to_be_visible(
+        timeout=60_000
+    )
+    await page.get_by_role("link", name="Körning 1").click()
+    await expect(page.get_by_role("heading", name="Ändringar sedan körning 1")).to_be_visible()
+    await expect(
+        page.get_by_role("cell", name="Matkassen Svartbäcken", exact=True).first
+    ).to_be_visible()
+    await shoot(page, "3-compare")
+
+    # approve, then publish
+    await page.get_by_role("button", name="Godkänn").click()
+    await expect(page.get_by_role("status")).to_contain_text("godkänd")
+    await page.get_by_role("button", name="Publicera").click()
+    await expect(page.get_by_role("heading", name=re.compile("publicerad"))).to_be_visible()
+    await shoot(page, "4-published")
+    await page.get_by_role("button", name="Logga ut").click()
+    await expect(page).to_have_url(re.compile(r"/app/sign-in$"))
+
+    # the producer's pick list, in English this time
+    await page.goto(site + "/app/language/en?next=/app")
+    await sign_in(page, site, world.producer)
+    await expect(page).to_have_url(re.compile(r"/app/producer$"))
+    await expect(page.get_by_role("heading", name="Pick lists", exact=True)).to_be_visible()
+    pick_rows = page.locator("table[data-pick-list] tbody tr")
+    await expect(pick_rows).to_have_count(1)  # only the first co-op is served now
+    await expect(pick_rows.first).to_contain_text("Matkassen Luthagen")
+    await shoot(page, "5-producer")
+    await page.get_by_role("button", name="Sign out").click()
+
+    # the co-ops: the served one's delivery note with its share; the other has none
+    await sign_in(page, site, world.coop)
+    await expect(page).to_have_url(re.compile(r"/app/coop$"))
+    published = await _api(site, world.coordinator, f"/v1/cycles/{world.cycle['id']}/runs")
+    run_id = next(run["id"] for run in published if run["state"] == "published")
+    (note,) = await _api(site, world.coop, f"/v1/runs/{run_id}/delivery-notes")
+    goods = page.locator("[data-figure=goods]")
+    await expect(goods).to_have_text(i18n.kronor(note["goods_ore"], "en"))
+    await expect(page.locator("[data-delivery-note]")).to_have_count(1)
+    await shoot(page, "6-coop")
+    await page.get_by_role("button", name="Sign out").click()
+    await sign_in(page, site, second["token"])
+    await expect(page.get_by_text("nothing for you in this delivery.")).to_be_visible()
+    assert errors == []
+    await context.close()
+
+
+async def shoot_sign_in(page: Page, site: str) -> None:
+    await page.goto(site + "/app/sign-in")
+    await expect(page.get_by_role("heading", name="Logga in")).to_be_visible()
+    await shoot(page, "0-sign-in")
+
+
+async def test_pages_refuse_forms_from_other_sites_and_strangers(
+    site: str, browser: Browser, admin_token: str
+) -> None:
+    async with httpx.AsyncClient(base_url=site, follow_redirects=False) as http:
+        anonymous = await http.get("/app/dashboard")
+        assert (anonymous.status_code, anonymous.headers["location"]) == (303, "/app/sign-in")
+        forged = await http.post(
+            "/app/sign-in", data={"token": "sl_x"}, headers={"Origin": "https://evil.example"}
+        )
+        assert forged.status_code == 403
+        wrong = await http.post(
+            "/app/sign-in", data={"token": "sl_nonsense"}, headers={"Origin": site}
+        )
+        assert wrong.status_code == 303
+        assert wrong.headers["location"] == "/app/sign-in"
+        assert "samlast_token" not in wrong.headers.get("set-cookie", "")
+
+
+async def test_pages_answer_only_their_roles_and_networks(site: str, admin_token: str) -> None:
+    """The pages use the API's services, so the API's tenancy holds: a producer gets no
+    coordinator page, a coordinator of another network none of this network's runs."""
+    world, _ = await _network(site, admin_token)
+    elsewhere, _ = await _network(site, admin_token)
+    async with httpx.AsyncClient(base_url=site) as http:
+        await ok(
+            await http.post(
+                f"/v1/cycles/{world.cycle['id']}/close", headers=bearer(world.coordinator)
+            )
+        )
+        (run,) = await ok(
+            await http.get(
+                f"/v1/cycles/{world.cycle['id']}/runs", headers=bearer(world.coordinator)
+            )
+        )
+
+    async def page_as(token: str, path: str) -> int:
+        cookies = {"samlast_token": token}
+        async with httpx.AsyncClient(base_url=site, cookies=cookies) as http:
+            return (await http.get(path)).status_code
+
+    assert await page_as(world.coordinator, f"/app/runs/{run['id']}") == 200
+    assert await page_as(elsewhere.coordinator, f"/app/runs/{run['id']}") == 404
+    assert await page_as(world.producer, "/app/dashboard") == 403
+    assert await page_as(world.producer, f"/app/runs/{run['id']}") == 403
+    assert await page_as(world.coop, "/app/producer") == 403
+    assert await page_as(world.producer, "/app/coop") == 403
+    # the cookie is honoured on pages only: the API wants the header
+    assert await page_as(world.coordinator, f"/v1/runs/{run['id']}") == 401
