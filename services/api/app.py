@@ -45,6 +45,7 @@ from services.api.runs.review_controller import ReviewController
 from services.api.strict_body import strict_json_body
 from services.api.tokens.controller import TokenController
 from services.api.web.controller import WebController
+from services.api.web.members import MemberPages
 from services.api.webhooks.controller import WebhookController
 from shared.db.pool import create_pool
 from shared.queue import connect_queue
@@ -104,6 +105,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     ReviewController,
     WebhookController,
     WebController,
+    MemberPages,
     create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
     root,
 ]

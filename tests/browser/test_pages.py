@@ -17,7 +17,14 @@ from typing import Any, cast
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    FilePayload,
+    Page,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
 
 from infra.devservers import free_port
 from infra.processes import samlast_process, wait_for_health
@@ -83,8 +90,11 @@ async def sign_in(page: Page, site: str, token: str) -> None:
     await page.get_by_role("button", name=re.compile("Logga in|Sign in")).click()
 
 
-async def _network(site: str, admin_token: str) -> tuple[World, dict[str, str]]:
-    """A network with a van, an offer, and two co-ops' demand in its open cycle."""
+async def _network(
+    site: str, admin_token: str, *, demand: bool = True
+) -> tuple[World, dict[str, str]]:
+    """A network with a van, an offer and two co-ops; their demand in the open cycle
+    unless the test enters it through the pages."""
     async with httpx.AsyncClient(base_url=site) as http:
         client = cast(Client, http)
         world = await build_world(client, admin_token)
@@ -115,7 +125,7 @@ async def _network(site: str, admin_token: str) -> tuple[World, dict[str, str]]:
             201,
         )
         carrots = world.products["Morötter"]["id"]
-        for who, units in ((world.coop, 14), (token["token"], 6)):
+        for who, units in ((world.coop, 14), (token["token"], 6)) if demand else ():
             await ok(
                 await client.post(
                     f"/v1/cycles/{world.cycle['id']}/demand-rounds",
@@ -135,20 +145,61 @@ async def _api(site: str, token: str, path: str) -> Any:
 async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     site: str, browser: Browser, admin_token: str
 ) -> None:
-    world, second = await _network(site, admin_token)
+    world, second = await _network(site, admin_token, demand=False)
     context = await browser.new_context(locale="sv-SE", viewport=DESKTOP)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-    # sign in; the dashboard lists the open cycle; close it and watch the run finish
     await shoot_sign_in(page, site)
+
+    # the co-ops order: one in the form, the other by uploading a CSV file
+    await sign_in(page, site, world.coop)
+    await expect(page).to_have_url(re.compile(r"/app/coop$"))
+    await page.get_by_label("Antal Morötter").fill("14")
+    await page.get_by_role("button", name="Spara beställningen").click()
+    await expect(page.get_by_role("status")).to_contain_text("beställningen är sparad")
+    await expect(page.get_by_label("Antal Morötter")).to_have_value("14")
+    await shoot(page, "1-coop-order")
+    await page.get_by_role("button", name="Logga ut").click()
+    await sign_in(page, site, second["token"])
+    order = FilePayload(
+        name="order.csv", mimeType="text/csv", buffer="product,firm_quantity\nMorötter,6\n".encode()
+    )
+    await page.locator("input[type=file]").set_input_files(files=[order])
+    await page.get_by_role("button", name="Ladda upp").click()
+    await expect(page.get_by_role("status")).to_contain_text("beställningen är sparad")
+    await expect(page.get_by_label("Antal Morötter")).to_have_value("6")
+    await page.get_by_role("button", name="Logga ut").click()
+
+    # the producer lowers the packs of its offer and posts another
+    await sign_in(page, site, world.producer)
+    offer = page.locator("form[data-offer]").first
+    await offer.get_by_label("Tillgängliga förpackningar").fill("11")
+    await offer.get_by_role("button", name="Spara").click()
+    await expect(page.get_by_role("status")).to_contain_text("erbjudandet är sparat")
+    await page.get_by_label("Vara").select_option(label="Mjölk (l)")
+    await page.get_by_label("Enheter per förpackning").fill("6")
+    await page.get_by_label("Tillgängliga förpackningar", exact=True).last.fill("4")
+    await page.get_by_label("Pris per förpackning, kr").last.fill("72,50")
+    await page.get_by_label("Giltigt till").fill("2099-12-31")
+    await page.get_by_role("button", name="Lägg ut erbjudandet").click()
+    await expect(page.get_by_role("status")).to_contain_text("erbjudandet är utlagt")
+    await expect(page.locator("form[data-offer]")).to_have_count(2)
+    await shoot(page, "2-producer-offers")
+    await page.get_by_role("button", name="Logga ut").click()
+    offers = await _api(site, world.producer, "/v1/offers")
+    assert sorted((o["packs_available"], o["price_per_pack_ore"]) for o in offers["items"]) == [
+        (4, 7250),
+        (11, 12500),
+    ]
+
+    # the coordinator: the dashboard lists the open cycle; close it, watch the run finish
     await sign_in(page, site, world.coordinator)
     await expect(page).to_have_url(re.compile(r"/app/dashboard$"))
     await expect(page.get_by_role("heading", name=world.network["name"])).to_be_visible()
     await page.get_by_role("button", name="Stäng och matcha nu").click()
     await expect(page.get_by_text("föreslagen").first).to_be_visible(timeout=60_000)
-    await shoot(page, "1-dashboard")
+    await shoot(page, "3-dashboard")
 
     # the run: figures as the API has them, the map with its route, the allocations
     await page.get_by_role("link", name="Körning 1").click()
@@ -163,7 +214,7 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     assert await page.locator("svg[data-map] polyline").count() == routes >= 1
     await expect(page.get_by_role("img", name=re.compile("Karta"))).to_be_visible()
     await expect(page.get_by_role("cell", name="Morötter", exact=True).first).to_be_visible()
-    await shoot(page, "2-run-review")
+    await shoot(page, "4-run-review")
 
     # re-run leaving the second co-op out; the new run finishes live; compare
     await page.get_by_label("Matkassen Svartbäcken").check()
@@ -177,14 +228,14 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     await expect(
         page.get_by_role("cell", name="Matkassen Svartbäcken", exact=True).first
     ).to_be_visible()
-    await shoot(page, "3-compare")
+    await shoot(page, "5-compare")
 
     # approve, then publish
     await page.get_by_role("button", name="Godkänn").click()
     await expect(page.get_by_role("status")).to_contain_text("godkänd")
     await page.get_by_role("button", name="Publicera").click()
     await expect(page.get_by_role("heading", name=re.compile("publicerad"))).to_be_visible()
-    await shoot(page, "4-published")
+    await shoot(page, "6-published")
     await page.get_by_role("button", name="Logga ut").click()
     await expect(page).to_have_url(re.compile(r"/app/sign-in$"))
 
@@ -196,7 +247,7 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     pick_rows = page.locator("table[data-pick-list] tbody tr")
     await expect(pick_rows).to_have_count(1)  # only the first co-op is served now
     await expect(pick_rows.first).to_contain_text("Matkassen Luthagen")
-    await shoot(page, "5-producer")
+    await shoot(page, "7-producer-pick-list")
     await page.get_by_role("button", name="Sign out").click()
 
     # the co-ops: the served one's delivery note with its share; the other has none
@@ -208,7 +259,7 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     goods = page.locator("[data-figure=goods]")
     await expect(goods).to_have_text(i18n.kronor(note["goods_ore"], "en"))
     await expect(page.locator("[data-delivery-note]")).to_have_count(1)
-    await shoot(page, "6-coop")
+    await shoot(page, "8-coop-delivery-note")
     await page.get_by_role("button", name="Sign out").click()
     await sign_in(page, site, second["token"])
     await expect(page.get_by_text("nothing for you in this delivery.")).to_be_visible()

@@ -10,107 +10,34 @@ from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
-from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent, Template
 
 from services.api.auth.actor import Actor, Role
-from services.api.auth.guards import ANYONE, MANAGERS, NOTE_READERS, PICK_LIST_READERS
+from services.api.auth.guards import ANYONE, MANAGERS
 from services.api.auth.middleware import COOKIE, actor_for
 from services.api.cycles.service import CycleService
 from services.api.deps import CurrentActor
 from services.api.networks.service import NetworkService
-from services.api.offers.service import OfferFilters, OfferService
 from services.api.organisations.service import OrganisationService
 from services.api.products.service import ProductService
 from services.api.runs.controller import (
-    NoteRow,
-    csv_response,
-    own_delivery_notes,
-    own_pick_lists,
     progress_events,
 )
-from services.api.runs.documents import render_html, route_sheet, to_csv
+from services.api.runs.documents import render_html, route_sheet
 from services.api.runs.review import ReviewService
 from services.api.runs.schemas import RunIn
 from services.api.runs.service import RunService
 from services.api.web import i18n
+from services.api.web.pages import LANG_COOKIE, PUBLIC, WEEK_S, Db, back, page, same_site
 from services.api.web.svgmap import draw
-from shared.db import runs as runs_db
 from shared.db.pool import Conn
 from shared.errors import NotFoundError, SamlastError
-
-Db = NamedDependency[Conn]
-LANG_COOKIE = "samlast_lang"
-FLASH_COOKIE = "samlast_flash"
-PUBLIC = {"public": True}
-WEEK_S = 7 * 24 * 3600
-
-
-def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template:
-    """A page in the request's language, with the helpers every template uses."""
-    language = i18n.choose(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
-    return Template(
-        template_name=f"web/{name}.html",
-        context={
-            "lang": language,
-            "_": i18n.gettext_for(language),
-            "kr": lambda ore: i18n.kronor(ore, language),
-            "num": lambda value, decimals=0: i18n.number(value, language, decimals),
-            "when": lambda value: i18n.when(value, language),
-            "path": request.url.path,
-            **_flash(request),
-            **context,
-        },
-        media_type="text/html; charset=utf-8",
-        # shown once: a reload or a bookmark doesn't repeat it
-        cookies=[Cookie(key=FLASH_COOKIE, value="", path="/app", max_age=0)]
-        if FLASH_COOKIE in request.cookies
-        else None,
-    )
-
-
-def _flash(request: Request[Any, Any, Any]) -> dict[str, str | None]:
-    """What the last form did, from a cookie ``back`` set: never from the URL, so a
-    link can't put words on our page."""
-    kind, _, text = request.cookies.get(FLASH_COOKIE, "").partition(":")
-    return {
-        "error": unquote(text) if kind == "error" else None,
-        "done": unquote(text) if kind == "done" else None,
-    }
-
-
-def same_site(request: Request[Any, Any, Any]) -> None:
-    """Refuse a form post sent from another site (CSRF), by Origin or else Referer."""
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    if origin is None or urlsplit(origin).netloc != request.url.netloc:
-        raise PermissionDeniedException("this form must be sent from Samlast's own pages")
-
-
-def back(to: str, *, error: str | None = None, done: str | None = None) -> Redirect:
-    """To ``to``, where the page says once what went wrong or what was done."""
-    flash = f"error:{quote(error)}" if error else f"done:{quote(done)}" if done else ""
-    cookies = (
-        [
-            Cookie(
-                key=FLASH_COOKIE,
-                value=flash,
-                path="/app",
-                max_age=60,
-                httponly=True,
-                samesite="strict",
-            )
-        ]
-        if flash
-        else None
-    )
-    return Redirect(path=to, status_code=303, cookies=cookies)
 
 
 class WebController(Controller):
@@ -151,7 +78,9 @@ class WebController(Controller):
         return response
 
     @get("/language/{language:str}", opt=PUBLIC)
-    async def language(self, request: Request[Any, Any, Any], language: str) -> Response[Any]:
+    async def language(
+        self, request: Request[Any, Any, Any], language: FromPath[str]
+    ) -> Response[Any]:
         target = request.query_params.get("next", "/app")
         if not target.startswith("/app"):  # never an open redirect
             target = "/app"
@@ -189,7 +118,7 @@ class WebController(Controller):
     async def close_cycle(
         self,
         request: Request[Any, Any, Any],
-        cycle_id: UUID,
+        cycle_id: FromPath[UUID],
         actor: CurrentActor,
         conn: Db,
         state: State,
@@ -205,10 +134,10 @@ class WebController(Controller):
     async def run(
         self,
         request: Request[Any, Any, Any],
-        run_id: UUID,
+        run_id: FromPath[UUID],
         actor: CurrentActor,
         conn: Db,
-        compare: UUID | None = None,
+        compare: FromQuery[UUID | None] = None,
     ) -> Template:
         runs = RunService(conn)
         run = await runs.get(actor, run_id)
@@ -223,7 +152,7 @@ class WebController(Controller):
 
     @get("/runs/{run_id:uuid}/events", guards=[MANAGERS])
     async def events(
-        self, run_id: UUID, actor: CurrentActor, state: State, conn: Db
+        self, run_id: FromPath[UUID], actor: CurrentActor, state: State, conn: Db
     ) -> ServerSentEvent:
         await RunService(conn).visible(actor, run_id)
         return ServerSentEvent(progress_events(state, actor, run_id))
@@ -232,7 +161,7 @@ class WebController(Controller):
     async def decide(
         self,
         request: Request[Any, Any, Any],
-        run_id: UUID,
+        run_id: FromPath[UUID],
         actor: CurrentActor,
         conn: Db,
         state: State,
@@ -261,7 +190,7 @@ class WebController(Controller):
     async def rerun(
         self,
         request: Request[Any, Any, Any],
-        run_id: UUID,
+        run_id: FromPath[UUID],
         actor: CurrentActor,
         conn: Db,
         state: State,
@@ -288,63 +217,14 @@ class WebController(Controller):
         guards=[MANAGERS],
         media_type="text/html; charset=utf-8",
     )
-    async def route_sheet(self, run_id: UUID, route_id: UUID, actor: CurrentActor, conn: Db) -> str:
+    async def route_sheet(
+        self, run_id: FromPath[UUID], route_id: FromPath[UUID], actor: CurrentActor, conn: Db
+    ) -> str:
         await RunService(conn).proposed_plan(actor, run_id)
         sheet = await route_sheet(conn, run_id, route_id)
         if sheet is None:
             raise NotFoundError("the run has no such route")
         return render_html(sheet)
-
-    @get("/runs/{run_id:uuid}/pick-list.csv", guards=[PICK_LIST_READERS])
-    async def pick_list_csv(self, run_id: UUID, actor: CurrentActor, conn: Db) -> Response[str]:
-        lines = await own_pick_lists(RunService(conn), actor, run_id)
-        return csv_response(to_csv(lines), f"pick-list-{run_id}.csv")
-
-    @get("/runs/{run_id:uuid}/delivery-note.csv", guards=[NOTE_READERS])
-    async def delivery_note_csv(self, run_id: UUID, actor: CurrentActor, conn: Db) -> Response[str]:
-        notes = await own_delivery_notes(RunService(conn), actor, run_id)
-        rows = [
-            NoteRow(
-                coop=note.coop,
-                **msgspec.structs.asdict(line),
-                transport_share_ore=note.transport_share_ore,
-            )
-            for note in notes
-            for line in note.lines
-        ]
-        return csv_response(to_csv(rows), f"delivery-note-{run_id}.csv")
-
-    @get("/producer", guards=[PICK_LIST_READERS])
-    async def producer(
-        self, request: Request[Any, Any, Any], actor: CurrentActor, conn: Db
-    ) -> Template:
-        offers = await OfferService(conn).list_offers(
-            actor, OfferFilters(producer_id=actor.organisation_id), None, 200
-        )
-        documents = []
-        for published in await runs_db.select_published_runs(conn, list(actor.network_ids)):
-            lines = await own_pick_lists(RunService(conn), actor, published["id"])
-            documents.append({"run": published, "lines": lines})
-        names = await _product_names(conn, actor)
-        return page(request, "producer", offers=offers.items, documents=documents, products=names)
-
-    @get("/coop", guards=[NOTE_READERS])
-    async def coop(
-        self, request: Request[Any, Any, Any], actor: CurrentActor, conn: Db
-    ) -> Template:
-        documents = []
-        for published in await runs_db.select_published_runs(conn, list(actor.network_ids)):
-            notes = await own_delivery_notes(RunService(conn), actor, published["id"])
-            documents.append({"run": published, "notes": notes})
-        return page(request, "coop", documents=documents)
-
-
-async def _product_names(conn: Conn, actor: Actor) -> dict[UUID, str]:
-    names: dict[UUID, str] = {}
-    for network_id in actor.network_ids:
-        for product in await ProductService(conn).list_products(actor, network_id):
-            names[product.id] = product.name
-    return names
 
 
 async def _review(

@@ -1,0 +1,312 @@
+"""The producers' and co-ops' pages: offers, demand, and their part of published runs.
+
+Forms become the API's own request structs (``OfferIn``, ``OfferPatch``,
+``DemandLineIn``), so a form is validated exactly as a JSON body is, and refused with
+the same words. Edits carry the version the page showed, as ``If-Match`` does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import FormMultiDict, UploadFile
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from services.api.auth.actor import Actor
+from services.api.auth.guards import COOPS, PRODUCERS
+from services.api.cycles.service import CycleService
+from services.api.demand.schemas import DemandLineIn
+from services.api.demand.service import DemandService
+from services.api.deps import CurrentActor
+from services.api.offers.schemas import OfferIn, OfferPatch
+from services.api.offers.service import OfferFilters, OfferService
+from services.api.organisations.service import OrganisationService
+from services.api.products.service import ProductService
+from services.api.runs.controller import (
+    NoteRow,
+    csv_response,
+    own_delivery_notes,
+    own_pick_lists,
+)
+from services.api.runs.documents import to_csv
+from services.api.runs.service import RunService
+from services.api.web.pages import Db, back, page, same_site
+from shared.db import runs as runs_db
+from shared.db.pool import Conn
+from shared.errors import SamlastError
+
+PRODUCER_PAGE = "/app/producer"
+COOP_PAGE = "/app/coop"
+
+
+class MemberPages(Controller):
+    path = "/app"
+    include_in_schema = False
+
+    @get("/producer", guards=[PRODUCERS])
+    async def producer(
+        self, request: Request[Any, Any, Any], actor: CurrentActor, conn: Db
+    ) -> Template:
+        offers = await OfferService(conn).list_offers(
+            actor, OfferFilters(producer_id=actor.organisation_id), None, 200
+        )
+        documents = []
+        for published in await runs_db.select_published_runs(conn, list(actor.network_ids)):
+            lines = await own_pick_lists(RunService(conn), actor, published["id"])
+            documents.append({"run": published, "lines": lines})
+        assert actor.organisation_id is not None
+        me = await OrganisationService(conn).get(actor, actor.organisation_id)
+        return page(
+            request,
+            "producer",
+            offers=offers.items,
+            documents=documents,
+            choices=await _products(conn, actor),
+            me=me,
+            today=dt.date.today(),
+        )
+
+    @post("/offers", guards=[PRODUCERS], status_code=303)
+    async def post_offer(
+        self, request: Request[Any, Any, Any], actor: CurrentActor, conn: Db
+    ) -> Redirect:
+        same_site(request)
+        form = await request.form()
+        try:
+            network_id, product_id = str(form.get("product", "")).split(":")
+            offer = msgspec.convert(
+                {
+                    "listings": [{"network_id": network_id, "product_id": product_id}],
+                    "pack_units": _int(form, "pack_units"),
+                    "packs_available": _int(form, "packs_available"),
+                    "price_per_pack_ore": _ore(form, "price_per_pack"),
+                    "valid_from": form.get("valid_from"),
+                    "valid_until": form.get("valid_until"),
+                    "pickup": {
+                        "lat": float(str(form.get("lat"))),
+                        "lon": float(str(form.get("lon"))),
+                        "address": str(form.get("address", "")),
+                    },
+                    "pickup_windows": [
+                        {"opens": _time(form, "opens"), "closes": _time(form, "closes")}
+                    ],
+                    "note": str(form.get("note", "")),
+                },
+                OfferIn,
+            )
+            await OfferService(conn).create(actor, offer)
+        except (ValueError, msgspec.ValidationError) as exc:
+            return back(PRODUCER_PAGE, error=_words(exc))
+        except SamlastError as exc:
+            return back(PRODUCER_PAGE, error=exc.detail)
+        return back(PRODUCER_PAGE, done="offer posted")
+
+    @post("/offers/{offer_id:uuid}", guards=[PRODUCERS], status_code=303)
+    async def edit_offer(
+        self,
+        request: Request[Any, Any, Any],
+        offer_id: FromPath[UUID],
+        actor: CurrentActor,
+        conn: Db,
+    ) -> Redirect:
+        same_site(request)
+        form = await request.form()
+        offers = OfferService(conn)
+        version = f'"{form.get("version", "")}"'
+        try:
+            if form.get("action") == "withdraw":
+                await offers.withdraw(actor, offer_id, version)
+                return back(PRODUCER_PAGE, done="offer withdrawn")
+            patch = msgspec.convert(
+                {
+                    "packs_available": _int(form, "packs_available"),
+                    "price_per_pack_ore": _ore(form, "price_per_pack"),
+                },
+                OfferPatch,
+            )
+            await offers.update(actor, offer_id, patch, version)
+        except (ValueError, msgspec.ValidationError) as exc:
+            return back(PRODUCER_PAGE, error=_words(exc))
+        except SamlastError as exc:
+            return back(PRODUCER_PAGE, error=exc.detail)
+        return back(PRODUCER_PAGE, done="offer saved")
+
+    @get("/coop", guards=[COOPS])
+    async def coop(
+        self, request: Request[Any, Any, Any], actor: CurrentActor, conn: Db
+    ) -> Template:
+        documents = []
+        for published in await runs_db.select_published_runs(conn, list(actor.network_ids)):
+            notes = await own_delivery_notes(RunService(conn), actor, published["id"])
+            documents.append({"run": published, "notes": notes})
+        rounds = []
+        for network_id in sorted(actor.network_ids, key=str):
+            products = await ProductService(conn).list_products(actor, network_id)
+            for cycle in await CycleService(conn).list_cycles(actor, network_id):
+                if not cycle.accepting_demand:
+                    continue
+                mine = await DemandService(conn).list_rounds(actor, cycle.id)
+                lines = {line.product_id: line for line in (mine[0].lines if mine else [])}
+                rounds.append(
+                    {
+                        "cycle": cycle,
+                        "round": mine[0] if mine else None,
+                        "lines": lines,
+                        "products": products,
+                    }
+                )
+        return page(request, "coop", documents=documents, rounds=rounds)
+
+    @post("/cycles/{cycle_id:uuid}/demand", guards=[COOPS], status_code=303)
+    async def save_demand(
+        self,
+        request: Request[Any, Any, Any],
+        cycle_id: FromPath[UUID],
+        actor: CurrentActor,
+        conn: Db,
+    ) -> Redirect:
+        """The whole round from the form: one row per product, empty rows left out."""
+        same_site(request)
+        form = await request.form()
+        try:
+            lines = [
+                msgspec.convert(
+                    {
+                        "product_id": product_id,
+                        "firm_quantity": _int(form, f"firm:{product_id}"),
+                        "tolerance": _int(form, f"tolerance:{product_id}", 0),
+                        "max_unit_price_ore": _ore(form, f"max_price:{product_id}", None),
+                    },
+                    DemandLineIn,
+                )
+                for product_id in form.getall("product", [])
+                if str(form.get(f"firm:{product_id}", "")).strip() not in ("", "0")
+            ]
+            await _replace(conn, actor, cycle_id, str(form.get("version", "")), lines=lines)
+        except (ValueError, msgspec.ValidationError) as exc:
+            return back(COOP_PAGE, error=_words(exc))
+        except SamlastError as exc:
+            return back(COOP_PAGE, error=exc.detail)
+        return back(COOP_PAGE, done="demand saved")
+
+    @post("/cycles/{cycle_id:uuid}/demand/upload", guards=[COOPS], status_code=303)
+    async def upload_demand(
+        self,
+        request: Request[Any, Any, Any],
+        cycle_id: FromPath[UUID],
+        actor: CurrentActor,
+        conn: Db,
+    ) -> Redirect:
+        """Replace the round from a CSV file, as ``PUT .../lines/upload`` does."""
+        same_site(request)
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            return back(COOP_PAGE, error="choose a CSV file to upload")
+        try:
+            body = await upload.read()
+            await _replace(conn, actor, cycle_id, str(form.get("version", "")), csv=body)
+        except SamlastError as exc:
+            return back(COOP_PAGE, error=exc.detail)
+        return back(COOP_PAGE, done="demand saved")
+
+    @get("/runs/{run_id:uuid}/pick-list.csv", guards=[PRODUCERS])
+    async def pick_list_csv(
+        self, run_id: FromPath[UUID], actor: CurrentActor, conn: Db
+    ) -> Response[str]:
+        lines = await own_pick_lists(RunService(conn), actor, run_id)
+        return csv_response(to_csv(lines), f"pick-list-{run_id}.csv")
+
+    @get("/runs/{run_id:uuid}/delivery-note.csv", guards=[COOPS])
+    async def delivery_note_csv(
+        self, run_id: FromPath[UUID], actor: CurrentActor, conn: Db
+    ) -> Response[str]:
+        notes = await own_delivery_notes(RunService(conn), actor, run_id)
+        rows = [
+            NoteRow(
+                coop=note.coop,
+                **msgspec.structs.asdict(line),
+                transport_share_ore=note.transport_share_ore,
+            )
+            for note in notes
+            for line in note.lines
+        ]
+        return csv_response(to_csv(rows), f"delivery-note-{run_id}.csv")
+
+
+async def _replace(
+    conn: Conn,
+    actor: Actor,
+    cycle_id: UUID,
+    version: str,
+    *,
+    lines: list[DemandLineIn] | None = None,
+    csv: bytes | None = None,
+) -> None:
+    """Create the co-op's round in the cycle, or replace its lines at ``version``."""
+    demand = DemandService(conn)
+    mine = await demand.list_rounds(actor, cycle_id)
+    if not mine:
+        created = await demand.create(actor, cycle_id, lines or [])
+        if csv is None:
+            return
+        mine, version = [created], str(created.version)
+    if csv is not None:
+        await demand.upload_lines(actor, mine[0].id, csv, "text/csv", f'"{version}"')
+    else:
+        await demand.replace_lines(actor, mine[0].id, lines or [], f'"{version}"')
+
+
+async def _products(conn: Conn, actor: Actor) -> list[dict[str, Any]]:
+    """What a producer can offer: each product of each of its networks."""
+    choices = []
+    for network_id in sorted(actor.network_ids, key=str):
+        for product in await ProductService(conn).list_products(actor, network_id):
+            choices.append({"value": f"{network_id}:{product.id}", "product": product})
+    return choices
+
+
+def _int(form: FormMultiDict, name: str, default: int | None = None) -> int | None:
+    text = str(form.get(name, "")).strip()
+    if not text:
+        if default is None and name.startswith(("firm", "pack")):
+            raise ValueError(f"`{name.split(':')[0]}` is required")
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"`{name.split(':')[0]}` must be a whole number") from None
+
+
+def _ore(form: FormMultiDict, name: str, default: int | None = 0) -> int | None:
+    """Kronor as typed (``12,50`` or ``12.50``) into whole öre."""
+    text = str(form.get(name, "")).strip().replace(" ", "").replace(",", ".")
+    if not text:
+        if name == "price_per_pack":
+            raise ValueError("`price_per_pack` is required")
+        return default
+    try:
+        ore = Decimal(text) * 100
+    except InvalidOperation:
+        raise ValueError(f"`{name.split(':')[0]}` must be an amount in kronor") from None
+    if ore != ore.to_integral_value():
+        raise ValueError(f"`{name.split(':')[0]}` has more than two decimals")
+    return int(ore)
+
+
+def _time(form: FormMultiDict, name: str) -> str:
+    """A time input's ``HH:MM`` as the API's ``HH:MM:SS``."""
+    text = str(form.get(name, "")).strip()
+    return text + ":00" if len(text) == 5 else text
+
+
+def _words(exc: Exception) -> str:
+    """msgspec's message, with its JSON path turned into the form's field name."""
+    return re.sub(r" - at `\$\.?([^`]*)`", r" (\1)", str(exc))

@@ -1,0 +1,81 @@
+"""What every page shares: the language, the helpers templates use, form safety."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from litestar import Request
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
+from litestar.response import Redirect, Template
+
+from services.api.web import i18n
+from shared.db.pool import Conn
+
+Db = NamedDependency[Conn]
+LANG_COOKIE = "samlast_lang"
+FLASH_COOKIE = "samlast_flash"
+PUBLIC = {"public": True}
+WEEK_S = 7 * 24 * 3600
+
+
+def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template:
+    """A page in the request's language, with the helpers every template uses."""
+    language = i18n.choose(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    return Template(
+        template_name=f"web/{name}.html",
+        context={
+            "lang": language,
+            "_": i18n.gettext_for(language),
+            "kr": lambda ore: i18n.kronor(ore, language),
+            "num": lambda value, decimals=0: i18n.number(value, language, decimals),
+            "when": lambda value: i18n.when(value, language),
+            "path": request.url.path,
+            **_flash(request),
+            **context,
+        },
+        media_type="text/html; charset=utf-8",
+        # shown once: a reload or a bookmark doesn't repeat it
+        cookies=[Cookie(key=FLASH_COOKIE, value="", path="/app", max_age=0)]
+        if FLASH_COOKIE in request.cookies
+        else None,
+    )
+
+
+def _flash(request: Request[Any, Any, Any]) -> dict[str, str | None]:
+    """What the last form did, from a cookie ``back`` set: never from the URL, so a
+    link can't put words on our page."""
+    kind, _, text = request.cookies.get(FLASH_COOKIE, "").partition(":")
+    return {
+        "error": unquote(text) if kind == "error" else None,
+        "done": unquote(text) if kind == "done" else None,
+    }
+
+
+def same_site(request: Request[Any, Any, Any]) -> None:
+    """Refuse a form post sent from another site (CSRF), by Origin or else Referer."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if origin is None or urlsplit(origin).netloc != request.url.netloc:
+        raise PermissionDeniedException("this form must be sent from Samlast's own pages")
+
+
+def back(to: str, *, error: str | None = None, done: str | None = None) -> Redirect:
+    """To ``to``, where the page says once what went wrong or what was done."""
+    flash = f"error:{quote(error)}" if error else f"done:{quote(done)}" if done else ""
+    cookies = (
+        [
+            Cookie(
+                key=FLASH_COOKIE,
+                value=flash,
+                path="/app",
+                max_age=60,
+                httponly=True,
+                samesite="strict",
+            )
+        ]
+        if flash
+        else None
+    )
+    return Redirect(path=to, status_code=303, cookies=cookies)
