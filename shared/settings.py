@@ -53,6 +53,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     # A failed webhook is tried again after this, then 6, 30, 180, 720 and 2160 times
     # it (10 s: 1 min, 5 min, 30 min, 2 h, 6 h), then marked failed.
     webhook_retry_base_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 10.0
+    # A map tile server for the run map's background, e.g.
+    # https://tile.openstreetmap.org/{z}/{x}/{y}.png, and the credit its terms ask for.
+    # Unset: the map is drawn from the coordinates alone and fetches nothing.
+    map_tile_url: (
+        Annotated[str, msgspec.Meta(max_length=500, pattern=r"^https?://.*\{z\}.*\{x\}.*\{y\}")]
+        | None
+    ) = None
+    map_tile_attribution: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
 # Field name -> environment variable. DATABASE_URL and REDIS_URL keep their

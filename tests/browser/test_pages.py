@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import httpx
 import pytest
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import (
     Browser,
     FilePayload,
@@ -70,8 +71,13 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def shoot(page: Page, name: str) -> None:
-    """A full-page screenshot at desktop width, then at phone width with no overflow."""
+    """A full-page screenshot at desktop width, then at phone width with no overflow;
+    and no accessibility violation that axe-core finds (WCAG 2.1 A and AA rules)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    results = await Axe().run(
+        page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}}
+    )
+    assert results.violations_count == 0, f"{name}: {results.generate_report()}"
     await page.set_viewport_size(DESKTOP)
     await page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
     await page.set_viewport_size(PHONE)

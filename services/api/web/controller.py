@@ -14,6 +14,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent, Template
@@ -24,20 +25,23 @@ from services.api.auth.middleware import COOKIE, actor_for
 from services.api.cycles.service import CycleService
 from services.api.deps import CurrentActor
 from services.api.networks.service import NetworkService
+from services.api.offers.service import OfferService
 from services.api.organisations.service import OrganisationService
+from services.api.products.schemas import ProductOut
 from services.api.products.service import ProductService
 from services.api.runs.controller import (
     progress_events,
 )
 from services.api.runs.documents import render_html, route_sheet
 from services.api.runs.review import ReviewService
-from services.api.runs.schemas import RunIn
+from services.api.runs.schemas import PurchaseOut, RunIn
 from services.api.runs.service import RunService
 from services.api.web import i18n
 from services.api.web.pages import LANG_COOKIE, PUBLIC, WEEK_S, Db, back, page, same_site
 from services.api.web.svgmap import draw
 from shared.db.pool import Conn
 from shared.errors import NotFoundError, SamlastError
+from shared.settings import Settings
 
 
 class WebController(Controller):
@@ -137,13 +141,17 @@ class WebController(Controller):
         run_id: FromPath[UUID],
         actor: CurrentActor,
         conn: Db,
+        settings: NamedDependency[Settings],
         compare: FromQuery[UUID | None] = None,
     ) -> Template:
         runs = RunService(conn)
         run = await runs.get(actor, run_id)
         context: dict[str, Any] = {"run": run, "result": None, "comparison": None}
         if run.summary is not None:
-            context.update(await _review(conn, actor, runs, run_id, run.network_id))
+            context.update(
+                await _review(conn, actor, runs, run_id, run.network_id, settings.map_tile_url)
+            )
+            context["attribution"] = settings.map_tile_attribution
             if compare is not None:
                 context["comparison"] = await ReviewService(conn).compare(actor, run_id, compare)
         siblings = await runs.list_runs(actor, run.cycle_id)
@@ -228,7 +236,12 @@ class WebController(Controller):
 
 
 async def _review(
-    conn: Conn, actor: Actor, runs: RunService, run_id: UUID, network_id: UUID
+    conn: Conn,
+    actor: Actor,
+    runs: RunService,
+    run_id: UUID,
+    network_id: UUID,
+    tile_url: str | None,
 ) -> dict[str, Any]:
     """What the review page shows of a run with a result: allocations per product with
     how its packs are split between co-ops, the proposed routes and their map."""
@@ -257,10 +270,34 @@ async def _review(
     return {
         "result": result,
         "routes": routes.routes,
-        "map": draw(routes.routes, names),
+        "map": draw(routes.routes, names, tile_url),
         "names": names,
         "products": products,
         "allocations": sorted(allocations, key=lambda entry: str(entry["name"])),
         "coops": sorted(coop_ids, key=lambda coop_id: names.get(coop_id, "")),
-        "offers": sorted(purchases, key=str),
+        "offers": await _offer_labels(conn, actor, result.purchases, names, products),
     }
+
+
+async def _offer_labels(
+    conn: Conn,
+    actor: Actor,
+    purchases: list[PurchaseOut],
+    names: dict[Any, str],
+    products: dict[UUID, ProductOut],
+) -> list[tuple[UUID, str]]:
+    """The offers a run buys from, as a coordinator recognises them."""
+    labels = []
+    for purchase in purchases:
+        offer = await OfferService(conn).get(actor, purchase.offer_id)
+        product = next(
+            (
+                products[item.product_id].name
+                for item in offer.listings
+                if item.product_id in products
+            ),
+            "",
+        )
+        producer = names.get(offer.producer_id, "")
+        labels.append((offer.id, f"{producer}: {product}, {purchase.packs} x {offer.pack_units}"))
+    return sorted(labels, key=lambda item: item[1])
