@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
-from arq.constants import in_progress_key_prefix
+from arq.constants import in_progress_key_prefix, result_key_prefix
 from redis.exceptions import RedisError
 
 from shared.errors import ServiceUnavailableError
@@ -35,8 +35,10 @@ MATCH_JOB = "match_cycle"
 
 async def release_match(queue: ArqRedis, run_id: UUID) -> None:
     """Drop arq's in-progress lock of a run's job whose worker died, so another worker
-    takes it now rather than when the lock expires (the job's timeout later)."""
-    await queue.delete(in_progress_key_prefix + str(run_id))
+    takes it now rather than when the lock expires (the job's timeout later); and the
+    result of a job that ended without finishing its run (its database went away),
+    which would otherwise make arq refuse the same job id for an hour."""
+    await queue.delete(in_progress_key_prefix + str(run_id), result_key_prefix + str(run_id))
 
 
 async def enqueue_match(queue: ArqRedis, run_id: UUID) -> bool:

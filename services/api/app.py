@@ -122,7 +122,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         app.state.redis = rate_limit_redis
         app.state.auth_failures_per_minute = settings.auth_failures_per_minute
-        app.state.pool = await create_pool(settings)
+        app.state.pool = await create_pool(
+            settings, server_settings={"application_name": "samlast-api"}
+        )
         try:
             app.state.queue = await connect_queue(settings)
         except BaseException:

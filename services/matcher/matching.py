@@ -38,6 +38,16 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 STORE_ATTEMPTS = 3
+# Errors that say nothing about the run, only about this moment: a connection the
+# server dropped (a restart, pg_terminate_backend, a failover), a serialization
+# failure or a deadlock. The transaction rolled back; the attempt is made again.
+TRANSIENT = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TransactionRollbackError,
+    asyncpg.exceptions.InterfaceError,
+    OSError,
+)
 
 
 class ReservationLostError(Exception):
@@ -50,42 +60,53 @@ async def run_match(pool: Pool, settings: Settings, run_id: UUID) -> str:
         run = await runs_db.claim_run(conn, run_id)
     if run is None:
         return "skipped"  # stored already, failed, cancelled, or unknown
+    reason = ""
     try:
-        for _ in range(STORE_ATTEMPTS):
-            problem = await load_problem(pool, settings, run)
-            await _progress(pool, run_id, "allocate", 30)
-            async with _heartbeat(pool, run_id, settings.run_lease_s / 3):  # engine in a thread
-                result = await asyncio.to_thread(allocate, problem)
-            await _progress(pool, run_id, "route", 50)
-            routing_input = await load_routing(pool, run, problem, result)
-            rows = matrix_rows(routing_input)
-            matrix = await travel_matrix(settings, rows)
-            async with _heartbeat(pool, run_id, settings.run_lease_s / 3):
-                routing = await asyncio.to_thread(
-                    plan_routing,
-                    routing_input.problem,
-                    matrix,
-                    rows=rows,
-                    hub=routing_input.hub,
-                    own_van=routing_input.own_van,
-                    budget=Budget.for_size(
-                        len(routing_input.problem.shipments), seconds=settings.routing_seconds
-                    ),
-                    producer_share_permille=routing_input.producer_share_permille,
-                )
-            await _progress(pool, run_id, "store", 80)
+        for attempt in range(1, STORE_ATTEMPTS + 1):
             try:
-                planned = Planned(problem, result, routing_input, routing)
-                return await store_result(pool, run, planned)
+                return await _attempt(pool, settings, run)
             except ReservationLostError:
                 log.info("run %s lost a reservation race; recomputing", run_id)
-        reason = f"supply changed {STORE_ATTEMPTS} times while storing; start a new run"
+                reason = f"supply changed {STORE_ATTEMPTS} times while storing; start a new run"
+            except TRANSIENT as exc:
+                log.warning("run %s: %s; again (%d of %d)", run_id, exc, attempt, STORE_ATTEMPTS)
+                reason = f"the database failed {STORE_ATTEMPTS} times in a row: {exc}"
+                await asyncio.sleep(0.5 * attempt)
     except Exception as exc:
         log.exception("run %s failed", run_id)
         reason = f"{type(exc).__name__}: {exc}"
     async with pool.acquire() as conn:
         await runs_db.fail_run(conn, run_id, reason)
     return "failed"
+
+
+async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
+    """Snapshot, allocate, route and store, once; ReservationLostError if another run
+    took packs this result counted on, a TRANSIENT error if the database failed."""
+    run_id = run["id"]
+    problem = await load_problem(pool, settings, run)
+    await _progress(pool, run_id, "allocate", 30)
+    async with _heartbeat(pool, run_id, settings.run_lease_s / 3):  # engine in a thread
+        result = await asyncio.to_thread(allocate, problem)
+    await _progress(pool, run_id, "route", 50)
+    routing_input = await load_routing(pool, run, problem, result)
+    rows = matrix_rows(routing_input)
+    matrix = await travel_matrix(settings, rows)
+    async with _heartbeat(pool, run_id, settings.run_lease_s / 3):
+        routing = await asyncio.to_thread(
+            plan_routing,
+            routing_input.problem,
+            matrix,
+            rows=rows,
+            hub=routing_input.hub,
+            own_van=routing_input.own_van,
+            budget=Budget.for_size(
+                len(routing_input.problem.shipments), seconds=settings.routing_seconds
+            ),
+            producer_share_permille=routing_input.producer_share_permille,
+        )
+    await _progress(pool, run_id, "store", 80)
+    return await store_result(pool, run, Planned(problem, result, routing_input, routing))
 
 
 @dataclass(frozen=True)

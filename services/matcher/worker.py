@@ -42,7 +42,9 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
-        ctx["pool"] = await create_pool(settings)
+        ctx["pool"] = await create_pool(
+            settings, server_settings={"application_name": "samlast-matcher"}
+        )
         ctx["worker_name"] = f"{socket.gethostname()}:{os.getpid()}"
         ctx["http"] = httpx.AsyncClient(follow_redirects=False)
 
