@@ -37,6 +37,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     # A match run with no sign of life this long is taken up by another worker; running
     # runs beat every third of it.
     run_lease_s: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 60.0
+    # A run started this many times without finishing (its worker killed or timed out
+    # each time) is marked failed with the reason instead of being started again.
+    run_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
     # Refused authentications per client address; beyond it, 429 without a lookup.
     auth_failures_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10**7)] = 60
     # Distances: great-circle km times a road factor at an average speed, or an

@@ -60,6 +60,14 @@ async def run_match(pool: Pool, settings: Settings, run_id: UUID) -> str:
         run = await runs_db.claim_run(conn, run_id)
     if run is None:
         return "skipped"  # stored already, failed, cancelled, or unknown
+    if run["attempts"] > settings.run_max_attempts:
+        reason = (
+            f"started {settings.run_max_attempts} times without finishing: its worker was "
+            "killed or ran out of time each time; start a new run"
+        )
+        async with pool.acquire() as conn:
+            await runs_db.fail_run(conn, run_id, reason)
+        return "failed"
     reason = ""
     try:
         for attempt in range(1, STORE_ATTEMPTS + 1):

@@ -70,12 +70,7 @@ async def test_a_run_survives_its_worker_being_killed_twice(
     pool: Pool,
     tmp_path: Path,
 ) -> None:
-    world = await build_world(client, admin_token)
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT setseed(0.42)")
-        await conn.execute(BIG_NETWORK, world.network["id"], world.producer_id)
-        await conn.execute(BIG_DEMAND, world.network["id"], world.cycle["id"])
-    run_id = UUID((await close_cycle(client, world))["id"])
+    run_id = await _big_run(client, admin_token, pool)
     async with pool.acquire() as conn:
         run = await runs_db.select_run(conn, run_id)
     assert run is not None
@@ -83,17 +78,7 @@ async def test_a_run_survives_its_worker_being_killed_twice(
     assert len(clean.allocations) > 1000
 
     env = {**settings_env, "SAMLAST_RUN_LEASE_S": str(LEASE_S)}
-    for attempt in (1, 2):
-        with samlast_process(["worker"], env, tmp_path / f"worker{attempt}.log") as worker:
-            await _wait_until(
-                pool, run_id, lambda r, a=attempt: r["state"] == "running" and r["attempts"] == a
-            )
-            worker.kill()  # SIGKILL: no clean-up, arq's lock on the job stays behind
-            worker.wait(timeout=10)
-        async with pool.acquire() as conn:
-            after = await runs_db.select_run(conn, run_id)
-        assert after is not None
-        assert after["state"] == "running", "the run finished before the kill: make it bigger"
+    await _kill_worker_mid_run(pool, run_id, env, tmp_path, times=2)
     with samlast_process(["worker"], env, tmp_path / "worker3.log"):
         await _wait_until(pool, run_id, lambda r: r["state"] == "proposed", timeout_s=90)
 
@@ -115,6 +100,55 @@ async def test_a_run_survives_its_worker_being_killed_twice(
     assert sorted(tuple(r) for r in allocations) == sorted(
         (a.offer_id, a.line_id, a.units, a.tolerance_units) for a in clean.allocations
     )
+
+
+async def test_a_run_that_exhausts_its_attempts_fails_saying_why(
+    client: Client,
+    admin_token: str,
+    settings_env: dict[str, str],
+    pool: Pool,
+    tmp_path: Path,
+) -> None:
+    """Killed as often as it may start, a run ends failed with the reason, its packs
+    unreserved: never queued or running forever."""
+    run_id = await _big_run(client, admin_token, pool)
+    env = {**settings_env, "SAMLAST_RUN_LEASE_S": str(LEASE_S), "SAMLAST_RUN_MAX_ATTEMPTS": "2"}
+    await _kill_worker_mid_run(pool, run_id, env, tmp_path, times=2)
+    with samlast_process(["worker"], env, tmp_path / "worker3.log"):
+        await _wait_until(pool, run_id, lambda r: r["state"] == "failed", timeout_s=60)
+    async with pool.acquire() as conn:
+        failed = await runs_db.select_run(conn, run_id)
+        bought = await conn.fetchval("SELECT count(*) FROM run_purchase WHERE run_id = $1", run_id)
+    assert failed is not None
+    assert "started 2 times without finishing" in failed["error"]
+    assert bought == 0
+
+
+async def _big_run(client: Client, admin_token: str, pool: Pool) -> UUID:
+    """The queued run of a cycle big enough that computing it takes a moment."""
+    world = await build_world(client, admin_token)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT setseed(0.42)")
+        await conn.execute(BIG_NETWORK, world.network["id"], world.producer_id)
+        await conn.execute(BIG_DEMAND, world.network["id"], world.cycle["id"])
+    return UUID((await close_cycle(client, world))["id"])
+
+
+async def _kill_worker_mid_run(
+    pool: Pool, run_id: UUID, env: dict[str, str], tmp_path: Path, times: int
+) -> None:
+    """Start a worker, SIGKILL it while it computes the run; ``times`` times."""
+    for attempt in range(1, times + 1):
+        with samlast_process(["worker"], env, tmp_path / f"worker{attempt}.log") as worker:
+            await _wait_until(
+                pool, run_id, lambda r, a=attempt: r["state"] == "running" and r["attempts"] == a
+            )
+            worker.kill()  # SIGKILL: no clean-up, arq's lock on the job stays behind
+            worker.wait(timeout=10)
+        async with pool.acquire() as conn:
+            after = await runs_db.select_run(conn, run_id)
+        assert after is not None
+        assert after["state"] == "running", "the run finished before the kill: make it bigger"
 
 
 async def _wait_until(pool: Pool, run_id: UUID, done: object, timeout_s: float = 60) -> None:
