@@ -44,6 +44,7 @@ from services.api.runs.controller import RunController
 from services.api.runs.review_controller import ReviewController
 from services.api.strict_body import strict_json_body
 from services.api.tokens.controller import TokenController
+from services.api.transient import TransientRetryMiddleware
 from services.api.web.controller import WebController
 from services.api.web.members import MemberPages
 from services.api.webhooks.controller import WebhookController
@@ -140,8 +141,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=CONTROLLERS,
         lifespan=[lifespan],
-        # outermost first: throttle, then authenticate, then de-duplicate retried POSTs
+        # outermost first: run again what a serialization failure or deadlock rolled
+        # back, throttle, authenticate, then de-duplicate retried POSTs
         middleware=[
+            TransientRetryMiddleware,
             rate_limit(settings).middleware,
             DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS),
             IdempotencyMiddleware(),

@@ -44,8 +44,15 @@ DESCRIPTIONS = {
     415: "Uploads take `text/csv` or `application/json`",
     428: "This edit needs `If-Match`",
     429: "Too many requests for this token, or refused logins from this address",
+    503: "Concurrent requests kept colliding in the database; retry after `Retry-After`",
 }
 WRITES = {"post", "put", "patch", "delete"}
+RETRY_HEADER: dict[str, OpenAPIHeader | Reference] = {
+    "Retry-After": OpenAPIHeader(
+        description="Seconds until you may retry",
+        schema=Schema(type=OpenAPIType.INTEGER, minimum=0),
+    )
+}
 _SECONDS = Schema(type=OpenAPIType.INTEGER, minimum=0)
 RATE_LIMIT_HEADERS: dict[str, OpenAPIHeader | Reference] = {
     "Retry-After": OpenAPIHeader(description="Seconds until you may retry", schema=_SECONDS),
@@ -157,7 +164,7 @@ def _add_problems(method: str, operation: Operation) -> None:
     if parameters or operation.request_body is not None:
         codes.add(400)
     if method in WRITES and not public:
-        codes |= {404, 409, 422}
+        codes |= {404, 409, 422, 503}
     if operation.request_body is not None:
         codes.add(413)
     if isinstance(operation, UploadOperation):
@@ -175,7 +182,7 @@ def _add_problems(method: str, operation: Operation) -> None:
                     schema=Reference(ref=f"#/components/schemas/{PROBLEM_SCHEMA}")
                 )
             },
-            headers=RATE_LIMIT_HEADERS if code == 429 else None,
+            headers=RATE_LIMIT_HEADERS if code == 429 else RETRY_HEADER if code == 503 else None,
         )
     operation.responses = responses
 

@@ -13,6 +13,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
+from services.api.transient import MARKER
 from shared.errors import SamlastError
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,22 @@ def _reason(status: int) -> str:
         return "Error"
 
 
+def _transient_error(
+    request: Request[Any, Any, Any], exc: asyncpg.exceptions.TransactionRollbackError
+) -> Response[dict[str, Any]]:
+    """40001 / 40P01: the transaction rolled back and may simply run again; the retry
+    middleware does so, and only if every attempt failed does the client see this."""
+    return problem(
+        request,
+        503,
+        _reason(503),
+        "the database could not fit this request between concurrent ones; retry it",
+        headers={"Retry-After": "1", MARKER.decode(): "1"},
+    )
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    asyncpg.exceptions.TransactionRollbackError: _transient_error,
     SamlastError: _domain_error,
     ValidationException: _validation_error,
     HTTPException: _http_error,
