@@ -31,7 +31,15 @@ from infra.devservers import free_port
 from infra.processes import samlast_process, wait_for_health
 from services.api.web import i18n
 from tests.conftest import Client
-from tests.integration.world import World, add_van, bearer, build_world, offer_body, ok
+from tests.integration.world import (
+    World,
+    add_coop,
+    add_van,
+    bearer,
+    build_world,
+    offer_body,
+    ok,
+)
 
 CHROMIUM = os.environ.get("SAMLAST_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
@@ -109,29 +117,9 @@ async def _network(
             await client.post("/v1/offers", json=offer_body(world), headers=bearer(world.producer)),
             201,
         )
-        second = await ok(
-            await client.post(
-                "/v1/organisations",
-                json={
-                    "kind": "coop",
-                    "name": "Matkassen Svartbäcken",
-                    "network_ids": [world.network["id"]],
-                    "location": {"lat": 59.8690, "lon": 17.6480, "address": "Svartbäcksgatan 30"},
-                },
-                headers=bearer(world.coordinator),
-            ),
-            201,
-        )
-        token = await ok(
-            await client.post(
-                f"/v1/organisations/{second['id']}/tokens",
-                json={"user_name": "Olle"},
-                headers=bearer(world.coordinator),
-            ),
-            201,
-        )
+        second_id, second_token = await add_coop(client, world)
         carrots = world.products["Morötter"]["id"]
-        for who, units in ((world.coop, 14), (token["token"], 6)) if demand else ():
+        for who, units in ((world.coop, 14), (second_token, 6)) if demand else ():
             await ok(
                 await client.post(
                     f"/v1/cycles/{world.cycle['id']}/demand-rounds",
@@ -140,7 +128,7 @@ async def _network(
                 ),
                 201,
             )
-    return world, {"id": second["id"], "token": token["token"]}
+    return world, {"id": second_id, "token": second_token}
 
 
 async def _api(site: str, token: str, path: str) -> Any:

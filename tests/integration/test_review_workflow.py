@@ -22,6 +22,7 @@ from shared.settings import Settings
 from tests.conftest import Client
 from tests.integration.world import (
     World,
+    add_coop,
     add_van,
     bearer,
     build_world,
@@ -72,32 +73,6 @@ async def _drain(settings: Settings) -> None:
         await worker.close()
 
 
-async def _second_coop(client: Client, world: World) -> tuple[str, str]:
-    """Another co-op of the network with its own token: (id, token)."""
-    coop = await ok(
-        await client.post(
-            "/v1/organisations",
-            json={
-                "kind": "coop",
-                "name": "Matkassen Svartbäcken",
-                "network_ids": [world.network["id"]],
-                "location": {"lat": 59.8690, "lon": 17.6480, "address": "Svartbäcksgatan 30"},
-            },
-            headers=bearer(world.coordinator),
-        ),
-        201,
-    )
-    token = await ok(
-        await client.post(
-            f"/v1/organisations/{coop['id']}/tokens",
-            json={"user_name": "Olle", "label": "tests"},
-            headers=bearer(world.coordinator),
-        ),
-        201,
-    )
-    return str(coop["id"]), str(token["token"])
-
-
 async def _proposed(
     client: Client, world: World, settings: Settings
 ) -> tuple[dict[str, Any], str, str]:
@@ -108,7 +83,7 @@ async def _proposed(
         await client.post("/v1/offers", json=offer_body(world), headers=bearer(world.producer)),
         201,
     )
-    other_id, other_token = await _second_coop(client, world)
+    other_id, other_token = await add_coop(client, world)
     carrots = world.products["Morötter"]["id"]
     for token, units in ((world.coop, 14), (other_token, 6)):
         await ok(

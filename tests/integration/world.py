@@ -146,6 +146,24 @@ async def add_van(client: Client, world: World) -> dict[str, Any]:
     )
 
 
+async def add_coop(client: Client, world: World) -> tuple[str, str]:
+    """A second co-op of the world's network, Svartbäcken, with its token: (id, token)."""
+    coop = await ok(
+        await client.post(
+            "/v1/organisations",
+            json={
+                "kind": "coop",
+                "name": "Matkassen Svartbäcken",
+                "network_ids": [world.network["id"]],
+                "location": {"lat": 59.8690, "lon": 17.6480, "address": "Svartbäcksgatan 30"},
+            },
+            headers=bearer(world.coordinator),
+        ),
+        201,
+    )
+    return str(coop["id"]), await _token(client, world.coordinator, coop["id"], "Olle")
+
+
 def offer_body(world: World, product: str = "Morötter", **overrides: Any) -> dict[str, Any]:
     today = dt.date.today()
     body = {

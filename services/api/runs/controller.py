@@ -168,16 +168,7 @@ class RunController(Controller):
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> Response[str]:
         notes = await own_delivery_notes(runs, actor, run_id)
-        rows = [
-            NoteRow(
-                coop=note.coop,
-                **msgspec.structs.asdict(line),
-                transport_share_ore=note.transport_share_ore,
-            )
-            for note in notes
-            for line in note.lines
-        ]
-        return csv_response(to_csv(rows), f"delivery-notes-{run_id}.csv")
+        return csv_response(to_csv(note_rows(notes)), f"delivery-notes-{run_id}.csv")
 
     @get(
         "/runs/{run_id:uuid}/allocations.csv",
@@ -279,6 +270,19 @@ async def own_delivery_notes(runs: RunService, actor: Actor, run_id: UUID) -> li
     plan, only = await runs.documents(actor, run_id)
     notes = await delivery_notes(runs.conn, run_id, plan)
     return [note for note in notes if only is None or note.coop_id == only]
+
+
+def note_rows(notes: list[DeliveryNote]) -> list[NoteRow]:
+    """The delivery notes flat, a row per line, for CSV."""
+    return [
+        NoteRow(
+            coop=note.coop,
+            **msgspec.structs.asdict(line),
+            transport_share_ore=note.transport_share_ore,
+        )
+        for note in notes
+        for line in note.lines
+    ]
 
 
 class NoteRow(NoteLine, kw_only=True):

@@ -30,8 +30,8 @@ from services.api.offers.service import OfferFilters, OfferService
 from services.api.organisations.service import OrganisationService
 from services.api.products.service import ProductService
 from services.api.runs.controller import (
-    NoteRow,
     csv_response,
+    note_rows,
     own_delivery_notes,
     own_pick_lists,
 )
@@ -229,16 +229,7 @@ class MemberPages(Controller):
         self, run_id: FromPath[UUID], actor: CurrentActor, conn: Db
     ) -> Response[str]:
         notes = await own_delivery_notes(RunService(conn), actor, run_id)
-        rows = [
-            NoteRow(
-                coop=note.coop,
-                **msgspec.structs.asdict(line),
-                transport_share_ore=note.transport_share_ore,
-            )
-            for note in notes
-            for line in note.lines
-        ]
-        return csv_response(to_csv(rows), f"delivery-note-{run_id}.csv")
+        return csv_response(to_csv(note_rows(notes)), f"delivery-note-{run_id}.csv")
 
 
 async def _replace(
