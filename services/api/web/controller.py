@@ -1,9 +1,9 @@
-"""The web pages: server-rendered from the same services the API uses.
+"""Sign-in and the coordinators' pages: the dashboard and the run review.
 
-Sign-in takes an API token and keeps it in an HTTP-only, SameSite=Strict cookie that
-only /app honours. Forms post back here; a post whose Origin (or Referer) is another
-site is refused, on top of the cookie's SameSite. Coordinators get the dashboard and
-the run review; producers their offers and pick lists; co-ops their delivery notes.
+Server-rendered from the same services the API uses. Sign-in takes an API token and
+keeps it in an HTTP-only, SameSite=Strict cookie that only /app honours. Forms post
+back here; a post whose Origin (or Referer) is another site is refused, on top of the
+cookie's SameSite. Producers' and co-ops' pages are in ``members.py``.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
@@ -79,7 +80,8 @@ class MemberPages(Controller):
     ) -> Redirect:
         same_site(request)
         form = await request.form()
-        try:
+
+        async def post() -> None:
             network_id, product_id = str(form.get("product", "")).split(":")
             offer = msgspec.convert(
                 {
@@ -102,11 +104,8 @@ class MemberPages(Controller):
                 OfferIn,
             )
             await OfferService(conn).create(actor, offer)
-        except (ValueError, msgspec.ValidationError) as exc:
-            return back(PRODUCER_PAGE, error=_words(exc))
-        except SamlastError as exc:
-            return back(PRODUCER_PAGE, error=exc.detail)
-        return back(PRODUCER_PAGE, done="offer posted")
+
+        return await _submit(PRODUCER_PAGE, "offer posted", post)
 
     @post("/offers/{offer_id:uuid}", guards=[PRODUCERS], status_code=303)
     async def edit_offer(
@@ -120,10 +119,14 @@ class MemberPages(Controller):
         form = await request.form()
         offers = OfferService(conn)
         version = f'"{form.get("version", "")}"'
-        try:
-            if form.get("action") == "withdraw":
-                await offers.withdraw(actor, offer_id, version)
-                return back(PRODUCER_PAGE, done="offer withdrawn")
+        if form.get("action") == "withdraw":
+            return await _submit(
+                PRODUCER_PAGE,
+                "offer withdrawn",
+                lambda: offers.withdraw(actor, offer_id, version),
+            )
+
+        async def save() -> None:
             patch = msgspec.convert(
                 {
                     "packs_available": _int(form, "packs_available"),
@@ -132,11 +135,8 @@ class MemberPages(Controller):
                 OfferPatch,
             )
             await offers.update(actor, offer_id, patch, version)
-        except (ValueError, msgspec.ValidationError) as exc:
-            return back(PRODUCER_PAGE, error=_words(exc))
-        except SamlastError as exc:
-            return back(PRODUCER_PAGE, error=exc.detail)
-        return back(PRODUCER_PAGE, done="offer saved")
+
+        return await _submit(PRODUCER_PAGE, "offer saved", save)
 
     @get("/coop", guards=[COOPS])
     async def coop(
@@ -175,7 +175,8 @@ class MemberPages(Controller):
         """The whole round from the form: one row per product, empty rows left out."""
         same_site(request)
         form = await request.form()
-        try:
+
+        async def save() -> None:
             lines = [
                 msgspec.convert(
                     {
@@ -190,11 +191,8 @@ class MemberPages(Controller):
                 if str(form.get(f"firm:{product_id}", "")).strip() not in ("", "0")
             ]
             await _replace(conn, actor, cycle_id, str(form.get("version", "")), lines=lines)
-        except (ValueError, msgspec.ValidationError) as exc:
-            return back(COOP_PAGE, error=_words(exc))
-        except SamlastError as exc:
-            return back(COOP_PAGE, error=exc.detail)
-        return back(COOP_PAGE, done="demand saved")
+
+        return await _submit(COOP_PAGE, "demand saved", save)
 
     @post("/cycles/{cycle_id:uuid}/demand/upload", guards=[COOPS], status_code=303)
     async def upload_demand(
@@ -210,12 +208,12 @@ class MemberPages(Controller):
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             return back(COOP_PAGE, error="choose a CSV file to upload")
-        try:
+
+        async def save() -> None:
             body = await upload.read()
             await _replace(conn, actor, cycle_id, str(form.get("version", "")), csv=body)
-        except SamlastError as exc:
-            return back(COOP_PAGE, error=exc.detail)
-        return back(COOP_PAGE, done="demand saved")
+
+        return await _submit(COOP_PAGE, "demand saved", save)
 
     @get("/runs/{run_id:uuid}/pick-list.csv", guards=[PRODUCERS])
     async def pick_list_csv(
@@ -230,6 +228,18 @@ class MemberPages(Controller):
     ) -> Response[str]:
         notes = await own_delivery_notes(RunService(conn), actor, run_id)
         return csv_response(to_csv(note_rows(notes)), f"delivery-note-{run_id}.csv")
+
+
+async def _submit(to: str, done: str, action: Callable[[], Awaitable[object]]) -> Redirect:
+    """Do what a form asks; back to ``to`` saying it was done, or what was wrong with
+    it in the API's words."""
+    try:
+        await action()
+    except (ValueError, msgspec.ValidationError) as exc:
+        return back(to, error=_words(exc))
+    except SamlastError as exc:
+        return back(to, error=exc.detail)
+    return back(to, done=done)
 
 
 async def _replace(
