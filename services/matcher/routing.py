@@ -37,6 +37,7 @@ from services.matcher.engine.routing.shipments import (
 )
 from services.matcher.engine.routing.travel import TravelMatrix, great_circle, places_of
 from services.matcher.osrm import osrm_table
+from services.matcher.snapshot import Overrides
 from shared.db import routes as routes_db
 from shared.db.pool import Conn, Pool
 from shared.settings import Settings
@@ -84,7 +85,9 @@ async def load_routing(
         for row in coop_rows
         if row["lat"] is not None
     }
-    vehicles = [_vehicle(row) for row in vehicle_rows]
+    excluded = set(Overrides.of(run["overrides"]).exclude_vehicles)
+    fleet = [_vehicle(row) for row in vehicle_rows]
+    vehicles = [vehicle for vehicle in fleet if vehicle.id not in excluded]
     shipments, unplaced = build_shipments(result, offers, coop_of_line, coops)
     return RoutingInput(
         problem=RoutingProblem(shipments=shipments, vehicles=vehicles),
@@ -92,7 +95,7 @@ async def load_routing(
         hub=None
         if network["hub_lat"] is None
         else Place(lat=network["hub_lat"], lon=network["hub_lon"]),
-        own_van=_own_van(vehicles),
+        own_van=_own_van(fleet),  # what a van costs here, left out or not
         producer_share_permille=network["producer_share_permille"],
         timezone=network["timezone"],
     )

@@ -27,6 +27,7 @@ class Overrides(msgspec.Struct, frozen=True, kw_only=True):
 
     exclude_offers: list[UUID] = msgspec.field(default_factory=list)
     exclude_coops: list[UUID] = msgspec.field(default_factory=list)
+    exclude_vehicles: list[UUID] = msgspec.field(default_factory=list)
     pins: list[Pin] = msgspec.field(default_factory=list)
 
     @classmethod

@@ -327,3 +327,29 @@ async def test_a_bad_webhook_url_is_refused_naming_the_problem(
     )
     assert response.status_code == 400, response.text
     assert problem in response.text
+
+
+async def test_a_rerun_can_leave_a_vehicle_out_of_the_routes(
+    client: Client, admin_token: str, settings: Settings
+) -> None:
+    world = await build_world(client, admin_token)
+    coordinator = bearer(world.coordinator)
+    first, _, _ = await _proposed(client, world, settings)
+    assert first  # planned with the network's one van
+    (van,) = await ok(
+        await client.get(f"/v1/networks/{world.network['id']}/vehicles", headers=coordinator)
+    )
+    again = await ok(
+        await client.post(
+            f"/v1/cycles/{world.cycle['id']}/runs",
+            json={"exclude_vehicles": [van["id"]]},
+            headers=coordinator,
+        ),
+        201,
+    )
+    assert again["exclude_vehicles"] == [van["id"]]
+    await _drain(settings)
+    run = await ok(await client.get(f"/v1/runs/{again['id']}", headers=coordinator))
+    assert run["summary"]["firm_units_filled"] == 20  # the allocation does not change
+    assert run["routing"]["joint"]["routes"] == 0  # no van left to plan with
+    assert run["routing"]["unserved"] == run["routing"]["shipments"] > 0

@@ -52,6 +52,7 @@ class RunOut(msgspec.Struct, kw_only=True):
     attempts: int
     exclude_offers: list[UUID]
     exclude_coops: list[UUID]
+    exclude_vehicles: list[UUID]
     pins: list[PinIn]
     summary: RunSummary | None
     routing: RunRouting | None
@@ -63,10 +64,12 @@ class RunOut(msgspec.Struct, kw_only=True):
 
 class RunIn(Input):
     """A new run of a closed or matched cycle, leaving out what the coordinator says
-    and keeping the allocations they pin."""
+    (offers and co-ops from the allocation, vehicles from the routes) and keeping the
+    allocations they pin."""
 
     exclude_offers: Ids = msgspec.field(default_factory=list)
     exclude_coops: Ids = msgspec.field(default_factory=list)
+    exclude_vehicles: Ids = msgspec.field(default_factory=list)
     pins: Annotated[list[PinIn], msgspec.Meta(max_length=10_000)] = msgspec.field(
         default_factory=list
     )

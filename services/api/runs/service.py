@@ -136,6 +136,7 @@ class RunService:
         overrides = Overrides(
             exclude_offers=sorted(set(data.exclude_offers)),
             exclude_coops=sorted(set(data.exclude_coops)),
+            exclude_vehicles=sorted(set(data.exclude_vehicles)),
             pins=[
                 Pin(offer_id=p.offer_id, line_id=p.demand_line_id, units=p.units) for p in data.pins
             ],
@@ -234,6 +235,7 @@ def run_out(row: asyncpg.Record) -> RunOut:
         attempts=row["attempts"],
         exclude_offers=overrides.exclude_offers,
         exclude_coops=overrides.exclude_coops,
+        exclude_vehicles=overrides.exclude_vehicles,
         pins=[
             PinIn(offer_id=pin.offer_id, demand_line_id=pin.line_id, units=pin.units)
             for pin in overrides.pins
