@@ -146,7 +146,13 @@ class WebController(Controller):
     ) -> Template:
         runs = RunService(conn)
         run = await runs.get(actor, run_id)
-        context: dict[str, Any] = {"run": run, "result": None, "comparison": None}
+        network = await NetworkService(conn).get(actor, run.network_id)
+        context: dict[str, Any] = {
+            "run": run,
+            "result": None,
+            "comparison": None,
+            "zone": network.timezone,
+        }
         if run.summary is not None:
             context.update(
                 await _review(conn, actor, runs, run_id, run.network_id, settings.map_tile_url)
@@ -212,6 +218,7 @@ class WebController(Controller):
             data = RunIn(
                 exclude_offers=[UUID(str(v)) for v in form.getall("exclude_offer", [])],
                 exclude_coops=[UUID(str(v)) for v in form.getall("exclude_coop", [])],
+                exclude_vehicles=[UUID(str(v)) for v in form.getall("exclude_vehicle", [])],
             )
             new = await runs.rerun(actor, run.cycle_id, data)
         except ValueError:
@@ -276,6 +283,7 @@ async def _review(
         "allocations": sorted(allocations, key=lambda entry: str(entry["name"])),
         "coops": sorted(coop_ids, key=lambda coop_id: names.get(coop_id, "")),
         "offers": await _offer_labels(conn, actor, result.purchases, names, products),
+        "vehicles": await NetworkService(conn).vehicles(actor, network_id),
     }
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_datetime
@@ -66,7 +67,10 @@ def kronor(ore: int, language: str) -> str:
     return number(ore / 100, language, 2 if ore % 100 else 0) + " kr"
 
 
-def when(value: dt.datetime | None, language: str) -> str:
+def when(value: dt.datetime | None, language: str, zone: str | None = None) -> str:
+    """A moment as the people of the network read it: in its time zone (``zone``),
+    else in the one the value carries; Babel would otherwise show UTC."""
     if value is None:
         return "-"
-    return format_datetime(value, "EEE d MMM HH:mm", locale=language)
+    tz = ZoneInfo(zone) if zone else value.tzinfo or dt.UTC
+    return format_datetime(value, "EEE d MMM HH:mm", tzinfo=tz, locale=language)

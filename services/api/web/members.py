@@ -26,6 +26,7 @@ from services.api.cycles.service import CycleService
 from services.api.demand.schemas import DemandLineIn
 from services.api.demand.service import DemandService
 from services.api.deps import CurrentActor
+from services.api.networks.service import NetworkService
 from services.api.offers.schemas import OfferIn, OfferPatch
 from services.api.offers.service import OfferFilters, OfferService
 from services.api.organisations.service import OrganisationService
@@ -148,6 +149,7 @@ class MemberPages(Controller):
             documents.append({"run": published, "notes": notes})
         rounds = []
         for network_id in sorted(actor.network_ids, key=str):
+            zone = (await NetworkService(conn).get(actor, network_id)).timezone
             products = await ProductService(conn).list_products(actor, network_id)
             for cycle in await CycleService(conn).list_cycles(actor, network_id):
                 if not cycle.accepting_demand:
@@ -160,6 +162,7 @@ class MemberPages(Controller):
                         "round": mine[0] if mine else None,
                         "lines": lines,
                         "products": products,
+                        "zone": zone,
                     }
                 )
         return page(request, "coop", documents=documents, rounds=rounds)

@@ -31,7 +31,9 @@ def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template
             "_": i18n.gettext_for(language),
             "kr": lambda ore: i18n.kronor(ore, language),
             "num": lambda value, decimals=0: i18n.number(value, language, decimals),
-            "when": lambda value: i18n.when(value, language),
+            "when": lambda value, zone=None: i18n.when(
+                value, language, zone or context.get("zone")
+            ),
             "path": request.url.path,
             **_flash(request),
             **context,

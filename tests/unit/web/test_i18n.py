@@ -1,0 +1,51 @@
+"""Swedish and English on the pages: the language chosen, and numbers, money and
+moments written as each reads them, in the network's time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.api.web import i18n
+
+WINTER = dt.datetime(2026, 12, 1, 7, 41, tzinfo=dt.UTC)  # 08:41 in Sweden
+
+
+@pytest.mark.parametrize(
+    ("cookie", "accept", "chosen"),
+    [
+        (None, None, "sv"),
+        (None, "en-GB,en;q=0.9,sv;q=0.5", "en"),
+        (None, "de-DE,de;q=0.9", "sv"),
+        (None, "sv-SE", "sv"),
+        ("en", "sv-SE", "en"),  # the switch wins
+        ("xx", "en", "en"),  # an unknown cookie is ignored
+    ],
+)
+def test_the_language_is_the_switch_then_the_browser_then_swedish(
+    cookie: str | None, accept: str | None, chosen: str
+) -> None:
+    assert i18n.choose(cookie, accept) == chosen
+
+
+def test_every_swedish_message_keeps_the_placeholders_of_its_english() -> None:
+    for english, swedish in i18n.catalogue("sv").items():
+        assert sorted(part.split("}")[0] for part in english.split("{")[1:]) == sorted(
+            part.split("}")[0] for part in swedish.split("{")[1:]
+        ), english
+
+
+def test_money_and_numbers_read_as_each_language_writes_them() -> None:
+    assert i18n.kronor(123450, "sv") == "1\u00a0234,50 kr"
+    assert i18n.kronor(123400, "en") == "1,234 kr"
+    assert i18n.number(-0.2, "sv") == "0"  # never "-0"
+
+
+def test_moments_are_shown_in_the_networks_time_zone() -> None:
+    assert i18n.when(WINTER, "sv", "Europe/Stockholm") == "tis 1 dec. 08:41"
+    assert i18n.when(WINTER, "en", "Europe/Stockholm") == "Tue 1 Dec 08:41"
+    local = WINTER.astimezone(ZoneInfo("Europe/Stockholm"))
+    assert i18n.when(local, "sv") == "tis 1 dec. 08:41"  # the value's own zone
+    assert i18n.when(None, "sv") == "-"
