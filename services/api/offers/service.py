@@ -101,6 +101,8 @@ class OfferService:
     ) -> OfferOut:
         current = offer_out(await self._own(actor, offer_id))
         version = expected_version(if_match)
+        if current.withdrawn_at is not None:
+            raise ConflictError("the offer is withdrawn: it can no longer be edited")
         merged = _patched(current, data)
         if merged.valid_from > merged.valid_until:
             raise UnprocessableError("`valid_from` is after `valid_until`", field="valid_from")
