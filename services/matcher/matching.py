@@ -38,6 +38,7 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 STORE_ATTEMPTS = 3
+DB_ATTEMPTS = 6
 # Errors that say nothing about the run, only about this moment: a connection the
 # server dropped (a restart, pg_terminate_backend, a failover), a serialization
 # failure or a deadlock. The transaction rolled back; the attempt is made again.
@@ -68,18 +69,26 @@ async def run_match(pool: Pool, settings: Settings, run_id: UUID) -> str:
         async with pool.acquire() as conn:
             await runs_db.fail_run(conn, run_id, reason)
         return "failed"
-    reason = ""
+    races = failures = 0
     try:
-        for attempt in range(1, STORE_ATTEMPTS + 1):
+        while True:
             try:
                 return await _attempt(pool, settings, run)
             except ReservationLostError:
-                log.info("run %s lost a reservation race; recomputing", run_id)
-                reason = f"supply changed {STORE_ATTEMPTS} times while storing; start a new run"
+                races += 1
+                log.info("run %s lost a reservation race (%d); recomputing", run_id, races)
+                if races == STORE_ATTEMPTS:
+                    reason = f"supply changed {races} times while storing; start a new run"
+                    break
             except TRANSIENT as exc:
-                log.warning("run %s: %s; again (%d of %d)", run_id, exc, attempt, STORE_ATTEMPTS)
-                reason = f"the database failed {STORE_ATTEMPTS} times in a row: {exc}"
-                await asyncio.sleep(0.5 * attempt)
+                # one dropped server can cost two attempts: the one in flight, and the
+                # next on a pooled connection that died idle before anyone noticed
+                failures += 1
+                log.warning("run %s: %s; again (%d of %d)", run_id, exc, failures, DB_ATTEMPTS)
+                if failures == DB_ATTEMPTS:
+                    reason = f"the database failed {failures} times in a row: {exc}"
+                    break
+                await asyncio.sleep(min(0.25 * 2**failures, 5.0))
     except Exception as exc:
         log.exception("run %s failed", run_id)
         reason = f"{type(exc).__name__}: {exc}"

@@ -69,11 +69,15 @@ async def _ordered_world(client: Client, admin_token: str) -> World:
 
 
 async def _states(pool: Pool, run_ids: list[UUID]) -> dict[UUID, str]:
+    """Each run's state, with its error if it failed (for the assertion's message)."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            "SELECT id, state FROM match_run WHERE id = any($1::uuid[])", run_ids
+            "SELECT id, state, error FROM match_run WHERE id = any($1::uuid[])", run_ids
         )
-    return {row["id"]: row["state"] for row in rows}
+    return {
+        row["id"]: row["state"] if row["state"] != "failed" else f"failed: {row['error']}"
+        for row in rows
+    }
 
 
 async def _wait_for(pool: Pool, run_ids: list[UUID], state: str, timeout_s: float = 90) -> None:
