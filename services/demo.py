@@ -134,6 +134,7 @@ def _show_a_cycle(base: str, env: dict[str, str]) -> None:
         _say("published", line)
     _say("review", f"{base}/v1/runs/{walk.run_id}/result (coordinator token below)")
     _say("map", f"{base}/v1/runs/{walk.run_id}/routes.geojson")
+    _say("pages", f"{base}/app/runs/{walk.run_id} (sign in with the coordinator token)")
     _say("tokens", f"admin {admin_token}  coordinator {walk.coordinator_token}")
 
 
