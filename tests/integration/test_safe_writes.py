@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import msgspec
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
+from infra.devservers import free_port
+from infra.processes import samlast_process, wait_for_health
 from services.api.app import create_app
 from services.api.auth.tokens import new_token
 from services.api.tokens.service import create_admin
@@ -217,3 +221,34 @@ async def test_refused_authentications_are_throttled_per_address(
     assert audited_after - audited_before == 3  # throttled guesses write no audit rows
     # the address is throttled until the window passes, whatever token it sends
     assert valid_after.status_code == 429
+
+
+async def test_the_rate_limit_holds_across_two_api_processes(
+    settings: Settings, settings_env: dict[str, str], pool: Pool, tmp_path: Path
+) -> None:
+    """Two API processes behind a load balancer count one token's requests together:
+    the counters live in Redis, not in either process."""
+    redis_url = _own_redis_db(settings, 12)
+    async with Redis.from_url(redis_url) as redis:
+        await redis.flushdb()
+    async with pool.acquire() as conn:
+        fresh = await create_admin(conn, "Two Processes", "", "rate limit test")
+    env = {**settings_env, "REDIS_URL": redis_url, "SAMLAST_RATE_LIMIT_PER_MINUTE": "6"}
+    ports = [free_port(), free_port()]
+    with (
+        samlast_process(
+            ["api"], {**env, "SAMLAST_API_PORT": str(ports[0])}, tmp_path / "a.log"
+        ) as a,
+        samlast_process(
+            ["api"], {**env, "SAMLAST_API_PORT": str(ports[1])}, tmp_path / "b.log"
+        ) as b,
+    ):
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        for url, process in zip(urls, (a, b), strict=True):
+            wait_for_health(url, {"api": process}, tmp_path, need_worker=False)
+        async with httpx.AsyncClient() as http:
+            statuses = [
+                (await http.get(f"{urls[n % 2]}/v1/networks", headers=bearer(fresh))).status_code
+                for n in range(8)
+            ]
+    assert statuses == [200] * 6 + [429] * 2
