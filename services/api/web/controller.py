@@ -25,7 +25,6 @@ from services.api.auth.middleware import COOKIE, actor_for
 from services.api.cycles.service import CycleService
 from services.api.deps import CurrentActor
 from services.api.networks.service import NetworkService
-from services.api.offers.service import OfferService
 from services.api.organisations.service import OrganisationService
 from services.api.products.schemas import ProductOut
 from services.api.products.service import ProductService
@@ -34,13 +33,23 @@ from services.api.runs.controller import (
 )
 from services.api.runs.documents import render_html, route_sheet
 from services.api.runs.review import ReviewService
-from services.api.runs.schemas import PurchaseOut, RunIn
+from services.api.runs.schemas import RunIn, RunResult
 from services.api.runs.service import RunService
 from services.api.web import i18n
-from services.api.web.pages import LANG_COOKIE, PUBLIC, WEEK_S, Db, back, page, same_site
+from services.api.web.pages import (
+    LANG_COOKIE,
+    PUBLIC,
+    WEEK_S,
+    Db,
+    back,
+    page,
+    same_site,
+    submit,
+)
 from services.api.web.svgmap import draw
+from shared.db import routes as routes_db
 from shared.db.pool import Conn
-from shared.errors import NotFoundError, SamlastError
+from shared.errors import NotFoundError, SamlastError, UnprocessableError
 from shared.settings import Settings
 
 
@@ -128,11 +137,10 @@ class WebController(Controller):
         state: State,
     ) -> Redirect:
         same_site(request)
-        try:
-            await CycleService(conn, state.queue).transition(actor, cycle_id, "close")
-        except SamlastError as exc:
-            return back("/app/dashboard", error=exc.detail)
-        return back("/app/dashboard", done="close")
+        cycles = CycleService(conn, state.queue)
+        return await submit(
+            "/app/dashboard", "close", lambda: cycles.transition(actor, cycle_id, "close")
+        )
 
     @get("/runs/{run_id:uuid}", guards=[MANAGERS])
     async def run(
@@ -184,21 +192,20 @@ class WebController(Controller):
         form = await request.form()
         action, note = str(form.get("action", "")), str(form.get("note", "")).strip()[:2000]
         reviews = ReviewService(conn, state.queue)
-        to = f"/app/runs/{run_id}"
-        try:
+
+        async def decide() -> None:
             if action == "approve":
                 await reviews.approve(actor, run_id, note)
             elif action == "publish":
                 await reviews.publish(actor, run_id, note)
             elif action == "reject":
                 if not note:
-                    return back(to, error="reject needs a reason")
+                    raise UnprocessableError("reject needs a reason", field="note")
                 await reviews.reject(actor, run_id, note)
             else:
-                return back(to, error=f"unknown action {action!r}")
-        except SamlastError as exc:
-            return back(to, error=exc.detail)
-        return back(to, done=action)
+                raise UnprocessableError(f"unknown action {action!r}", field="action")
+
+        return await submit(f"/app/runs/{run_id}", action, decide)
 
     @post("/runs/{run_id:uuid}/rerun", guards=[MANAGERS], status_code=303)
     async def rerun(
@@ -282,30 +289,34 @@ async def _review(
         "products": products,
         "allocations": sorted(allocations, key=lambda entry: str(entry["name"])),
         "coops": sorted(coop_ids, key=lambda coop_id: names.get(coop_id, "")),
-        "offers": await _offer_labels(conn, actor, result.purchases, names, products),
+        "offers": await _offer_labels(conn, network_id, result, names, products),
         "vehicles": await NetworkService(conn).vehicles(actor, network_id),
     }
 
 
 async def _offer_labels(
     conn: Conn,
-    actor: Actor,
-    purchases: list[PurchaseOut],
+    network_id: UUID,
+    result: RunResult,
     names: dict[Any, str],
     products: dict[UUID, ProductOut],
 ) -> list[tuple[UUID, str]]:
-    """The offers a run buys from, as a coordinator recognises them."""
+    """The offers a run buys from, as a coordinator recognises them: its producer,
+    product and packs, from the run's result and one query for the producers."""
+    product_of = {a.offer_id: a.product_id for a in result.allocations}
+    offer_ids = [purchase.offer_id for purchase in result.purchases]
+    producer_of = {
+        row["id"]: row["producer_id"]
+        for row in await routes_db.select_offer_sites(conn, network_id, offer_ids)
+    }
     labels = []
-    for purchase in purchases:
-        offer = await OfferService(conn).get(actor, purchase.offer_id)
-        product = next(
-            (
-                products[item.product_id].name
-                for item in offer.listings
-                if item.product_id in products
-            ),
-            "",
+    for purchase in result.purchases:
+        listed = (
+            products.get(product_of[purchase.offer_id]) if purchase.offer_id in product_of else None
         )
-        producer = names.get(offer.producer_id, "")
-        labels.append((offer.id, f"{producer}: {product}, {purchase.packs} x {offer.pack_units}"))
+        product = listed.name if listed else ""
+        producer = names.get(producer_of.get(purchase.offer_id), "")
+        labels.append(
+            (purchase.offer_id, f"{producer}: {product}, {purchase.packs} x {purchase.pack_units}")
+        )
     return sorted(labels, key=lambda item: item[1])

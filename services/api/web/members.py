@@ -8,8 +8,6 @@ the same words. Edits carry the version the page showed, as ``If-Match`` does.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
@@ -39,10 +37,9 @@ from services.api.runs.controller import (
 )
 from services.api.runs.documents import to_csv
 from services.api.runs.service import RunService
-from services.api.web.pages import Db, back, page, same_site
+from services.api.web.pages import Db, back, page, same_site, submit
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
-from shared.errors import SamlastError
 
 PRODUCER_PAGE = "/app/producer"
 COOP_PAGE = "/app/coop"
@@ -106,7 +103,7 @@ class MemberPages(Controller):
             )
             await OfferService(conn).create(actor, offer)
 
-        return await _submit(PRODUCER_PAGE, "offer posted", post)
+        return await submit(PRODUCER_PAGE, "offer posted", post)
 
     @post("/offers/{offer_id:uuid}", guards=[PRODUCERS], status_code=303)
     async def edit_offer(
@@ -121,7 +118,7 @@ class MemberPages(Controller):
         offers = OfferService(conn)
         version = f'"{form.get("version", "")}"'
         if form.get("action") == "withdraw":
-            return await _submit(
+            return await submit(
                 PRODUCER_PAGE,
                 "offer withdrawn",
                 lambda: offers.withdraw(actor, offer_id, version),
@@ -137,7 +134,7 @@ class MemberPages(Controller):
             )
             await offers.update(actor, offer_id, patch, version)
 
-        return await _submit(PRODUCER_PAGE, "offer saved", save)
+        return await submit(PRODUCER_PAGE, "offer saved", save)
 
     @get("/coop", guards=[COOPS])
     async def coop(
@@ -195,7 +192,7 @@ class MemberPages(Controller):
             ]
             await _replace(conn, actor, cycle_id, str(form.get("version", "")), lines=lines)
 
-        return await _submit(COOP_PAGE, "demand saved", save)
+        return await submit(COOP_PAGE, "demand saved", save)
 
     @post("/cycles/{cycle_id:uuid}/demand/upload", guards=[COOPS], status_code=303)
     async def upload_demand(
@@ -216,7 +213,7 @@ class MemberPages(Controller):
             body = await upload.read()
             await _replace(conn, actor, cycle_id, str(form.get("version", "")), csv=body)
 
-        return await _submit(COOP_PAGE, "demand saved", save)
+        return await submit(COOP_PAGE, "demand saved", save)
 
     @get("/runs/{run_id:uuid}/pick-list.csv", guards=[PRODUCERS])
     async def pick_list_csv(
@@ -231,18 +228,6 @@ class MemberPages(Controller):
     ) -> Response[str]:
         notes = await own_delivery_notes(RunService(conn), actor, run_id)
         return csv_response(to_csv(note_rows(notes)), f"delivery-note-{run_id}.csv")
-
-
-async def _submit(to: str, done: str, action: Callable[[], Awaitable[object]]) -> Redirect:
-    """Do what a form asks; back to ``to`` saying it was done, or what was wrong with
-    it in the API's words."""
-    try:
-        await action()
-    except (ValueError, msgspec.ValidationError) as exc:
-        return back(to, error=_words(exc))
-    except SamlastError as exc:
-        return back(to, error=exc.detail)
-    return back(to, done=done)
 
 
 async def _replace(
@@ -309,8 +294,3 @@ def _time(form: FormMultiDict, name: str) -> str:
     """A time input's ``HH:MM`` as the API's ``HH:MM:SS``."""
     text = str(form.get(name, "")).strip()
     return text + ":00" if len(text) == 5 else text
-
-
-def _words(exc: Exception) -> str:
-    """msgspec's message, with its JSON path turned into the form's field name."""
-    return re.sub(r" - at `\$\.?([^`]*)`", r" (\1)", str(exc))

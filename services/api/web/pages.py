@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+import msgspec
 from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
@@ -13,6 +16,7 @@ from litestar.response import Redirect, Template
 
 from services.api.web import i18n
 from shared.db.pool import Conn
+from shared.errors import SamlastError
 
 Db = NamedDependency[Conn]
 LANG_COOKIE = "samlast_lang"
@@ -81,3 +85,20 @@ def back(to: str, *, error: str | None = None, done: str | None = None) -> Redir
         else None
     )
     return Redirect(path=to, status_code=303, cookies=cookies)
+
+
+async def submit(to: str, done: str, action: Callable[[], Awaitable[object]]) -> Redirect:
+    """Do what a form asks; back to ``to`` saying it was done, or what was wrong with
+    it in the API's words."""
+    try:
+        await action()
+    except (ValueError, msgspec.ValidationError) as exc:
+        return back(to, error=_words(exc))
+    except SamlastError as exc:
+        return back(to, error=exc.detail)
+    return back(to, done=done)
+
+
+def _words(exc: Exception) -> str:
+    """msgspec's message, with its JSON path turned into the form's field name."""
+    return re.sub(r" - at `\$\.?([^`]*)`", r" (\1)", str(exc))
