@@ -13,6 +13,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -25,6 +26,7 @@ from services.api.app import create_app
 from shared.db.migrate import migrate
 from shared.db.pool import Pool, create_pool
 from shared.settings import Settings, load_settings
+from tests.figures import FIGURES, Figures
 
 Client = AsyncTestClient[Litestar]
 
@@ -114,6 +116,19 @@ async def admin_token(pool: Pool) -> str:
 
     async with pool.acquire() as conn:
         return await create_admin(conn, "Test Admin", "admin@example.org", "tests")
+
+
+@pytest.fixture(scope="session")
+def figures() -> Figures:
+    """Where reliability tests record their figures (see tests/figures.py)."""
+    return FIGURES
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    target = os.environ.get("SAMLAST_FIGURES_TO")
+    if target and exitstatus == 0:  # only a passing run's figures go into the docs
+        command = os.environ.get("SAMLAST_FIGURES_COMMAND", "pytest")
+        FIGURES.write(Path(target), command)
 
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns failures

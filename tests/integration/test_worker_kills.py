@@ -4,7 +4,10 @@ the result a clean run gives."""
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from uuid import UUID
 
@@ -15,12 +18,18 @@ from shared.db import runs as runs_db
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.conftest import Client
+from tests.figures import Figures
 from tests.integration.world import build_world, close_cycle
 
 LEASE_S = 2  # a run silent this long is taken up again (production: 60 s)
+# The chaos test's size: CI's default, `make soak` sets more.
+CHAOS_RUNS = int(os.environ.get("SAMLAST_CHAOS_RUNS", "30"))
+CHAOS_KILLS = int(os.environ.get("SAMLAST_CHAOS_KILLS", "40"))
+CHAOS_WORKERS = 3
 
-# A network big enough that a run takes a noticeable moment: 40 products, 400 offers,
-# 120 co-ops ordering 60 lines each. Seeded, so every test run builds the same one.
+# A network big enough that a run takes a noticeable moment: 40 products, $3 offers
+# (400), $3 / 3 co-ops (120) ordering 60 lines each. Seeded, so every test run builds the
+# same one.
 BIG_NETWORK = """
 WITH products AS (
     INSERT INTO product (network_id, name, unit, grams_per_unit, ml_per_unit, temperature)
@@ -32,7 +41,7 @@ WITH products AS (
     SELECT $2::uuid, (ARRAY[5, 10, 20])[1 + floor(random() * 3)::int],
            5 + floor(random() * 20)::int, 5000 + floor(random() * 20000)::int,
            current_date - 1, current_date + 30, 59.8 + random() / 5, 17.5 + random() / 3
-    FROM generate_series(1, 400)
+    FROM generate_series(1, $3::int)
     RETURNING id
 )
 INSERT INTO offer_listing (offer_id, network_id, product_id)
@@ -44,7 +53,7 @@ BIG_DEMAND = """
 WITH coops AS (
     INSERT INTO organisation (kind, name, lat, lon)
     SELECT 'coop', 'Matlag ' || g, 59.8 + random() / 5, 17.5 + random() / 3
-    FROM generate_series(1, 120) g
+    FROM generate_series(1, $3::int / 3) g
     RETURNING id
 ), members AS (
     INSERT INTO membership (network_id, organisation_id) SELECT $1::uuid, id FROM coops
@@ -124,13 +133,133 @@ async def test_a_run_that_exhausts_its_attempts_fails_saying_why(
     assert bought == 0
 
 
-async def _big_run(client: Client, admin_token: str, pool: Pool) -> UUID:
+async def test_many_runs_survive_workers_killed_again_and_again(
+    client: Client,
+    admin_token: str,
+    settings: Settings,
+    settings_env: dict[str, str],
+    pool: Pool,
+    tmp_path: Path,
+    figures: Figures,
+) -> None:
+    """CHAOS_RUNS runs, CHAOS_WORKERS workers, one SIGKILLed every half second or so until
+    CHAOS_KILLS kills: every run ends proposed, stored once, as a clean run stores it."""
+    run_ids = [
+        await _big_run(client, admin_token, pool, offers=300, seed=i / (CHAOS_RUNS + 1))
+        for i in range(CHAOS_RUNS)
+    ]
+    clean = {}
+    for run_id in run_ids:  # each network has its own producer: runs share no offer
+        async with pool.acquire() as conn:
+            run = await runs_db.select_run(conn, run_id)
+        assert run is not None
+        clean[run_id] = allocate(await load_problem(pool, settings, run))
+
+    env = {**settings_env, "SAMLAST_RUN_LEASE_S": str(LEASE_S), "SAMLAST_RUN_MAX_ATTEMPTS": "50"}
+    chance = random.Random(20261129)
+    kills = kills_mid_run = 0
+    started = time.monotonic()
+    with ExitStack() as stack:
+        workers = [
+            stack.enter_context(samlast_process(["worker"], env, tmp_path / f"w{n}.log"))
+            for n in range(CHAOS_WORKERS)
+        ]
+        while kills < CHAOS_KILLS and not await _all_finished(pool, run_ids):
+            await asyncio.sleep(chance.uniform(0.2, 0.8))
+            victim = chance.randrange(CHAOS_WORKERS)
+            kills_mid_run += await _running(pool, run_ids) > 0
+            workers[victim].kill()
+            workers[victim].wait(timeout=10)
+            kills += 1
+            log = tmp_path / f"w{victim}.log"
+            workers[victim] = stack.enter_context(samlast_process(["worker"], env, log))
+        deadline = time.monotonic() + 120
+        while not await _all_finished(pool, run_ids):
+            assert time.monotonic() < deadline, "runs still unfinished 120 s after the last kill"
+            await asyncio.sleep(0.2)
+    elapsed = time.monotonic() - started
+
+    async with pool.acquire() as conn:
+        runs = {
+            r["id"]: r
+            for r in await conn.fetch(
+                "SELECT id, state, attempts, cycle_id FROM match_run WHERE id = any($1)", run_ids
+            )
+        }
+        per_cycle = await conn.fetchval(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM match_run WHERE cycle_id = any($1) "
+            "GROUP BY cycle_id) c",
+            [r["cycle_id"] for r in runs.values()],
+        )
+        duplicates = await conn.fetchval(
+            "SELECT count(*) FROM (SELECT 1 FROM allocation WHERE run_id = any($1) "
+            "GROUP BY run_id, demand_line_id, offer_id HAVING count(*) > 1) d",
+            run_ids,
+        )
+        reserved_wrong = await conn.fetchval(
+            "SELECT count(*) FROM offer o WHERE o.packs_reserved <> coalesce((SELECT sum(packs) "
+            "FROM run_purchase p WHERE p.offer_id = o.id AND p.run_id = any($1)), 0) "
+            "AND o.id IN (SELECT offer_id FROM run_purchase WHERE run_id = any($1))",
+            run_ids,
+        )
+        for run_id in run_ids:
+            stored = await conn.fetch(
+                "SELECT offer_id, demand_line_id, units, tolerance_units FROM allocation "
+                "WHERE run_id = $1",
+                run_id,
+            )
+            bought = await conn.fetch(
+                "SELECT offer_id, packs FROM run_purchase WHERE run_id = $1", run_id
+            )
+            expected = clean[run_id]
+            assert sorted(tuple(r) for r in stored) == sorted(
+                (a.offer_id, a.line_id, a.units, a.tolerance_units) for a in expected.allocations
+            ), run_id
+            assert sorted(tuple(r) for r in bought) == sorted(
+                (p.offer_id, p.packs) for p in expected.purchases
+            ), run_id
+    assert {r["state"] for r in runs.values()} == {"proposed"}
+    assert per_cycle == 1
+    assert duplicates == 0
+    assert reserved_wrong == 0
+    retried = sum(r["attempts"] - 1 for r in runs.values())
+    assert retried > 0, "no kill interrupted a run: make the runs bigger"
+    figures.record(
+        "test_worker_kills.py::test_many_runs_survive_workers_killed_again_and_again",
+        f"{CHAOS_RUNS} runs, {CHAOS_WORKERS} workers, {kills} SIGKILLs ({kills_mid_run} while "
+        f"a run was computing), {retried} attempts cut short and taken up again; "
+        f"{CHAOS_RUNS} of {CHAOS_RUNS} proposed, identical to clean runs; duplicate rows: 0; "
+        f"{elapsed:.0f} s",
+    )
+
+
+async def _all_finished(pool: Pool, run_ids: list[UUID]) -> bool:
+    async with pool.acquire() as conn:
+        left = await conn.fetchval(
+            "SELECT count(*) FROM match_run WHERE id = any($1) AND state IN ('queued', 'running')",
+            run_ids,
+        )
+    return int(left) == 0
+
+
+async def _running(pool: Pool, run_ids: list[UUID]) -> int:
+    async with pool.acquire() as conn:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM match_run WHERE id = any($1) AND state = 'running'", run_ids
+            )
+        )
+
+
+async def _big_run(
+    client: Client, admin_token: str, pool: Pool, offers: int = 400, seed: float = 0.42
+) -> UUID:
     """The queued run of a cycle big enough that computing it takes a moment."""
     world = await build_world(client, admin_token)
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT setseed(0.42)")
-        await conn.execute(BIG_NETWORK, world.network["id"], world.producer_id)
-        await conn.execute(BIG_DEMAND, world.network["id"], world.cycle["id"])
+        await conn.execute("SELECT setseed($1)", seed)
+        await conn.execute(BIG_NETWORK, world.network["id"], world.producer_id, offers)
+        await conn.execute(BIG_DEMAND, world.network["id"], world.cycle["id"], offers)
     return UUID((await close_cycle(client, world))["id"])
 
 
