@@ -1,0 +1,160 @@
+"""200 concurrent requests contending for the last packs of one offer.
+
+Eight networks list one producer's six crates of carrots; each network's co-op wants
+three. At once: every network closes its cycle, coordinators ask for re-runs, the
+producer keeps changing how many crates there are, and everyone reads the offer. All
+of it against the API served as in production (uvicorn, two processes) and two real
+matcher workers. No request may fail with a 5xx, and once the runs are done the
+reserved crates are exactly what the live runs bought, never more than there are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any, cast
+
+import httpx
+import pytest
+
+from infra.devservers import free_port
+from infra.processes import samlast_process, wait_for_health
+from shared.db.pool import Pool
+from tests.conftest import Client
+from tests.figures import Figures
+from tests.integration.test_oversell_stateful import HANDED_OUT, LIVE, RESERVATIONS
+from tests.integration.world import World, bearer, build_world, offer_body, ok
+
+NETWORKS = 8
+REQUESTS = 200
+CRATES = 6
+
+
+@pytest.fixture(scope="module")
+def api_url(
+    settings_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    port = free_port()
+    logs = tmp_path_factory.mktemp("contention")
+    env = {
+        **settings_env,
+        "SAMLAST_API_PORT": str(port),
+        "SAMLAST_API_WORKERS": "2",
+        "SAMLAST_RATE_LIMIT_PER_MINUTE": "1000000",
+    }
+    with (
+        samlast_process(["worker"], env, logs / "worker1.log") as worker1,
+        samlast_process(["worker"], env, logs / "worker2.log") as worker2,
+        samlast_process(["api"], env, logs / "api.log") as api,
+    ):
+        url = f"http://127.0.0.1:{port}"
+        wait_for_health(url, {"api": api, "worker1": worker1, "worker2": worker2}, logs)
+        yield url
+
+
+async def test_two_hundred_requests_for_the_last_crates_never_oversell(
+    api_url: str, admin_token: str, pool: Pool, figures: Figures
+) -> None:
+    limits = httpx.Limits(max_connections=REQUESTS)
+    async with httpx.AsyncClient(base_url=api_url, timeout=60, limits=limits) as http:
+        client = cast(Client, http)
+        worlds, offer_path = await _networks_sharing_one_offer(client, admin_token)
+        producer = worlds[0].producer
+        chance = random.Random(20261129)
+
+        async def close(world: World) -> httpx.Response:
+            path = f"/v1/cycles/{world.cycle['id']}/close"
+            return await http.post(path, headers=bearer(world.coordinator))
+
+        async def rerun(world: World) -> httpx.Response:
+            path = f"/v1/cycles/{world.cycle['id']}/runs"
+            return await http.post(path, json={}, headers=bearer(world.coordinator))
+
+        async def edit(packs: int) -> httpx.Response:
+            read = await http.get(offer_path, headers=bearer(producer))
+            headers = {**bearer(producer), "If-Match": read.headers["etag"]}
+            return await http.patch(offer_path, json={"packs_available": packs}, headers=headers)
+
+        async def read() -> httpx.Response:
+            return await http.get(offer_path, headers=bearer(producer))
+
+        calls: list[tuple[str, Any]] = [("close", close(w)) for w in worlds]
+        while len(calls) < REQUESTS:
+            kind = chance.choice(["rerun", "rerun", "edit", "read"])
+            if kind == "rerun":
+                calls.append((kind, rerun(chance.choice(worlds))))
+            elif kind == "edit":
+                calls.append((kind, edit(chance.randint(3, 8))))
+            else:
+                calls.append((kind, read()))
+        chance.shuffle(calls)
+        answers = await asyncio.gather(*(call for _, call in calls))
+
+    statuses = Counter(
+        (kind, answer.status_code) for (kind, _), answer in zip(calls, answers, strict=True)
+    )
+    server_errors = {k: n for k, n in statuses.items() if k[1] >= 500}
+    assert not server_errors, server_errors
+    allowed = {"close": {200}, "rerun": {201, 409}, "edit": {200, 409, 412}, "read": {200}}
+    unexpected = {k: n for k, n in statuses.items() if k[1] not in allowed[k[0]]}
+    assert not unexpected, unexpected
+
+    producer_id = worlds[0].producer_id
+    deadline = time.monotonic() + 90
+    async with pool.acquire() as conn:
+        while await conn.fetchval(
+            "SELECT count(*) FROM match_run r JOIN cycle c ON c.id = r.cycle_id "
+            "WHERE c.network_id = any($1::uuid[]) AND r.state IN ('queued', 'running')",
+            [w.network["id"] for w in worlds],
+        ):
+            assert time.monotonic() < deadline, "runs still unfinished after 90 s"
+            await asyncio.sleep(0.2)
+        (offer,) = await conn.fetch(RESERVATIONS, producer_id, list(LIVE))
+        handed_out = await conn.fetch(HANDED_OUT, producer_id, list(LIVE))
+        runs = Counter(
+            r["state"]
+            for r in await conn.fetch(
+                "SELECT r.state FROM match_run r JOIN cycle c ON c.id = r.cycle_id "
+                "WHERE c.network_id = any($1::uuid[])",
+                [w.network["id"] for w in worlds],
+            )
+        )
+    assert 0 < offer["packs_reserved"] <= offer["packs_available"], dict(offer)
+    assert offer["packs_reserved"] == offer["live"], dict(offer)
+    for row in handed_out:
+        assert row["allocated"] == row["bought"], dict(row)
+    figures.record(
+        "test_contention.py",
+        f"{REQUESTS} concurrent requests (closes, re-runs, crate-count edits, reads) from "
+        f"{NETWORKS} networks for one offer: "
+        + ", ".join(f"{kind} {code} x {n}" for (kind, code), n in sorted(statuses.items()))
+        + f"; 5xx: 0; runs: {dict(sorted(runs.items()))}; crates reserved "
+        f"{offer['packs_reserved']} of {offer['packs_available']}, exactly what live runs "
+        "bought; oversold: 0",
+    )
+
+
+async def _networks_sharing_one_offer(client: Client, admin: str) -> tuple[list[World], str]:
+    """NETWORKS networks; the first one's producer lists CRATES crates in all of them,
+    and every co-op orders three crates' worth."""
+    worlds = [await build_world(client, admin) for _ in range(NETWORKS)]
+    first = worlds[0]
+    for world in worlds[1:]:
+        path = f"/v1/networks/{world.network['id']}/members"
+        body = {"organisation_id": first.producer_id}
+        await ok(await client.post(path, json=body, headers=bearer(admin)), 204)
+    body = offer_body(first, pack_units=10, packs_available=CRATES)
+    body["listings"] = [
+        {"network_id": w.network["id"], "product_id": w.products["Morötter"]["id"]} for w in worlds
+    ]
+    offer = await ok(
+        await client.post("/v1/offers", json=body, headers=bearer(first.producer)), 201
+    )
+    for world in worlds:
+        line = {"product_id": world.products["Morötter"]["id"], "firm_quantity": 30}
+        path = f"/v1/cycles/{world.cycle['id']}/demand-rounds"
+        await ok(await client.post(path, json={"lines": [line]}, headers=bearer(world.coop)), 201)
+    return worlds, f"/v1/offers/{offer['id']}"
