@@ -92,6 +92,14 @@ UPDATE offer o SET packs_reserved = o.packs_reserved - p.packs
 FROM run_purchase p JOIN match_run r ON r.id = p.run_id
 WHERE r.cycle_id = $1 AND r.state::text = ANY($2::text[]) AND p.offer_id = o.id"""
 
+# Taken before releasing a cycle's reservations: a worker storing a run holds its row
+# until it commits, so the release that follows sees the run proposed, with its packs.
+# Without it, a run stored while its cycle is re-run kept its packs reserved forever.
+LOCK_CYCLE_RUNS = """
+SELECT id FROM match_run
+WHERE cycle_id = $1 AND state IN ('queued', 'running', 'proposed', 'approved')
+ORDER BY id FOR UPDATE"""
+
 CANCEL_CYCLE_RUNS = """
 UPDATE match_run SET state = 'cancelled', updated_at = now(),
     finished_at = coalesce(finished_at, now())
@@ -215,11 +223,13 @@ async def insert_result(
 
 async def cancel_cycle_runs(conn: Conn, cycle_id: UUID) -> None:
     """Cancel a cycle's live runs and give back the packs they reserved."""
+    await conn.execute(LOCK_CYCLE_RUNS, cycle_id)
     await conn.execute(RELEASE_CYCLE_PACKS, cycle_id, ["proposed", "approved"])
     await conn.execute(CANCEL_CYCLE_RUNS, cycle_id)
 
 
 async def supersede_cycle_runs(conn: Conn, cycle_id: UUID) -> None:
+    await conn.execute(LOCK_CYCLE_RUNS, cycle_id)
     await conn.execute(RELEASE_CYCLE_PACKS, cycle_id, ["proposed"])  # a new run replaces it
     await conn.execute(SUPERSEDE_CYCLE_RUNS, cycle_id)
 

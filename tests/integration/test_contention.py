@@ -16,17 +16,19 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any, cast
+from uuid import UUID
 
 import httpx
 import pytest
 
 from infra.devservers import free_port
 from infra.processes import samlast_process, wait_for_health
+from shared.db import runs as runs_db
 from shared.db.pool import Pool
 from tests.conftest import Client
 from tests.figures import Figures
 from tests.integration.test_oversell_stateful import HANDED_OUT, LIVE, RESERVATIONS
-from tests.integration.world import World, bearer, build_world, offer_body, ok
+from tests.integration.world import World, bearer, build_world, close_cycle, offer_body, ok
 
 NETWORKS = 8
 REQUESTS = 200
@@ -158,3 +160,41 @@ async def _networks_sharing_one_offer(client: Client, admin: str) -> tuple[list[
         path = f"/v1/cycles/{world.cycle['id']}/demand-rounds"
         await ok(await client.post(path, json={"lines": [line]}, headers=bearer(world.coop)), 201)
     return worlds, f"/v1/offers/{offer['id']}"
+
+
+async def test_a_run_stored_while_its_cycle_is_rerun_gives_its_packs_back(
+    client: Client, admin_token: str, pool: Pool
+) -> None:
+    """The race the 200 requests found: a worker commits a run's result (packs reserved)
+    while a coordinator's re-run supersedes it. The re-run waits for the worker's commit,
+    then gives back exactly the packs it reserved."""
+    world = await build_world(client, admin_token)
+    offer = await ok(
+        await client.post(
+            "/v1/offers", json=offer_body(world, packs_available=5), headers=bearer(world.producer)
+        ),
+        201,
+    )
+    offer_id = UUID(offer["id"])
+    run_id = UUID((await close_cycle(client, world))["id"])
+    async with pool.acquire() as worker, pool.acquire() as api:
+        await worker.execute("UPDATE match_run SET state = 'running' WHERE id = $1", run_id)
+        storing = worker.transaction()
+        await storing.start()
+        await runs_db.select_run(worker, run_id, lock=True)  # as store_result does
+        assert await runs_db.reserve_packs(worker, offer_id, 3)
+        await runs_db.insert_result(worker, [(run_id, offer_id, 3, 10, 12500)], [], [])
+        assert await runs_db.finish_run(worker, run_id, {}, None) is not None
+
+        async def rerun() -> None:
+            async with api.transaction():
+                await runs_db.supersede_cycle_runs(api, UUID(world.cycle["id"]))
+
+        superseding = asyncio.create_task(rerun())
+        await asyncio.sleep(0.5)  # the re-run is waiting on the worker's lock
+        assert not superseding.done()
+        await storing.commit()
+        await superseding
+        state = await api.fetchval("SELECT state FROM match_run WHERE id = $1", run_id)
+        reserved = await api.fetchval("SELECT packs_reserved FROM offer WHERE id = $1", offer_id)
+    assert (state, reserved) == ("superseded", 0)
