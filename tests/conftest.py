@@ -97,7 +97,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 async def pool(settings: Settings) -> AsyncIterator[Pool]:
-    pool = await create_pool(settings)
+    """The operator's pool (the login role, which owns the tables); the app's own pools
+    act as samlast_app."""
+    pool = await create_pool(settings, as_app=False)
     async with pool.acquire() as conn:
         await migrate(conn)
     yield pool

@@ -22,6 +22,17 @@ else:  # Litestar resolves these names in handler signatures; Any skips its vali
     Pool = asyncpg.Pool
 
 
+# The role the API and the matcher act as: every table, but the audit trail only read
+# and appended to (infra/migrations/0005_app_role.sql). Migrations and admin commands
+# use ``connect`` and act as the login role.
+APP_ROLE = "samlast_app"
+
+
+async def _act_as_app(conn: Conn) -> None:
+    await _init_connection(conn)
+    await conn.execute(f"SET ROLE {APP_ROLE}")  # survives the pool's RESET ALL on release
+
+
 async def _init_connection(conn: Conn) -> None:
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(
@@ -29,13 +40,15 @@ async def _init_connection(conn: Conn) -> None:
         )
 
 
-async def create_pool(settings: Settings, **overrides: Any) -> Pool:
-    """Open a pool to ``settings.database_url``; raise ServiceUnavailableError if unreachable."""
+async def create_pool(settings: Settings, *, as_app: bool = True, **overrides: Any) -> Pool:
+    """Open a pool to ``settings.database_url``, acting as APP_ROLE unless ``as_app`` is
+    false (tests and tools that act as the operator); raise ServiceUnavailableError if
+    unreachable."""
     options: dict[str, Any] = {
         "min_size": settings.db_pool_min,
         "max_size": settings.db_pool_max,
         "timeout": settings.connect_timeout_s,
-        "init": _init_connection,
+        "init": _act_as_app if as_app else _init_connection,
         "command_timeout": 60,
     }
     options.update(overrides)

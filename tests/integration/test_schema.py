@@ -7,7 +7,8 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from shared.db.pool import Conn, Pool
+from shared.db.pool import APP_ROLE, Conn, Pool, create_pool
+from shared.settings import Settings
 
 
 async def _network(conn: Conn, name: str) -> UUID:
@@ -127,3 +128,37 @@ async def test_audit_log_is_append_only(pool: Pool) -> None:
         assert await conn.fetchval("SELECT action FROM audit_log WHERE id = $1", row_id) == (
             "test.append"
         )
+
+
+async def test_the_apps_role_may_only_read_and_append_the_audit_trail(
+    pool: Pool, settings: Settings
+) -> None:
+    """The API's and the matcher's pools act as samlast_app: no UPDATE, DELETE or
+    TRUNCATE on audit_log, and no way around the triggers, on every connection lent."""
+    app_pool = await create_pool(settings, min_size=1, max_size=1)
+    try:
+        for _ in range(2):  # the role outlives the pool's reset between borrowers
+            async with app_pool.acquire() as conn:
+                assert await conn.fetchval("SELECT current_user") == APP_ROLE
+                row_id = await conn.fetchval(
+                    "INSERT INTO audit_log (action, outcome) VALUES ('test.app', 'ok') RETURNING id"
+                )
+                assert await conn.fetchval("SELECT id FROM audit_log WHERE id = $1", row_id)
+                for sql in (
+                    "UPDATE audit_log SET action = 'forged'",
+                    "DELETE FROM audit_log",
+                    "TRUNCATE audit_log",
+                    "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete",
+                    "DROP TRIGGER audit_log_no_update_delete ON audit_log",
+                    "INSERT INTO schema_migration VALUES (9999, 'x', 'x')",
+                ):
+                    with pytest.raises(asyncpg.InsufficientPrivilegeError):  # noqa: PT012
+                        await conn.execute(sql)
+                        pytest.fail(f"samlast_app may: {sql}")
+                privileges = await conn.fetchval(
+                    "SELECT array_agg(p) FILTER (WHERE has_table_privilege('audit_log', p)) "
+                    "FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p"
+                )
+                assert privileges == ["SELECT", "INSERT"]
+    finally:
+        await app_pool.close()
