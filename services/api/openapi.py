@@ -41,7 +41,8 @@ DESCRIPTIONS = {
     412: "`If-Match` names a version that is no longer current",
     413: "The body is too large",
     422: "Well-formed, but breaks a rule (per-row `errors` for uploads)",
-    415: "Uploads take `text/csv` or `application/json`",
+    415: "The body is not in a media type this operation takes (uploads: `text/csv` or "
+    "`application/json`; everything else: `application/json`)",
     428: "This edit needs `If-Match`",
     429: "Too many requests for this token, or refused logins from this address",
     503: "Concurrent requests kept colliding in the database; retry after `Retry-After`",
@@ -166,9 +167,7 @@ def _add_problems(method: str, operation: Operation) -> None:
     if method in WRITES and not public:
         codes |= {404, 409, 422, 503}
     if operation.request_body is not None:
-        codes.add(413)
-    if isinstance(operation, UploadOperation):
-        codes.add(415)
+        codes |= {413, 415}
     if isinstance(operation, StateDependentOperation):
         codes.add(409)
     if any(p.name.lower() == "if-match" for p in parameters):

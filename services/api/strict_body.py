@@ -4,7 +4,8 @@ not ``false``.
 Litestar converts request data with msgspec in lax mode (right for query strings, where
 everything arrives as text). For JSON bodies we re-decode against the handler's ``data``
 type with ``strict=True`` before the handler runs, so what the OpenAPI document calls
-invalid is refused with a 400 naming the field.
+invalid is refused with a 400 naming the field. A body declared as anything but JSON
+is refused with 415 before it is read, and bytes that are not UTF-8 with 400.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any, NoReturn
 
 import msgspec
 from litestar import Request
-from litestar.exceptions import ValidationException
+from litestar.exceptions import ClientException, HTTPException, ValidationException
+from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
 _PATH = re.compile(r" - at `\$\.?([^`]*)`$")
 # msgspec reports a missing or unknown field at the object holding it; name the field
@@ -24,11 +26,22 @@ _NAMED = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]
 async def strict_json_body(request: Request[Any, Any, Any]) -> None:
     """before_request hook for every handler that takes a JSON ``data`` body."""
     field = request.route_handler.parsed_fn_signature.parameters.get("data")
-    if field is None or "json" not in request.headers.get("content-type", "json"):
+    if field is None:
         return
+    declared = request.headers.get("content-type", "application/json")
+    media_type = declared.split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise HTTPException(
+            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail=f"send the body as application/json, not {media_type or 'nothing'}",
+        )
     body = await request.body()
     try:
         msgspec.json.decode(body, type=field.annotation, strict=True)
+    except UnicodeDecodeError as exc:
+        raise ClientException(
+            f"the body is not valid UTF-8 (byte {exc.start}); JSON must be UTF-8"
+        ) from None
     except msgspec.ValidationError as exc:
         message = str(exc)
         match = _PATH.search(message)
