@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
+import pytest
+from asyncpg import Record
+
+from services.api.auth.tokens import hash_token, new_token
+from shared.db import tokens as tokens_db
+from shared.db.pool import Conn, Pool
 from tests.conftest import Client
 from tests.integration.world import bearer, build_world, ok
 
@@ -72,3 +80,62 @@ async def test_a_coordinator_issues_tokens_only_for_organisations_wholly_in_its_
     )
     by_admin = await client.post(tokens_path, json={"label": "d"}, headers=bearer(admin_token))
     assert by_itself.status_code == by_admin.status_code == 201
+
+
+async def test_only_a_hash_of_a_token_is_stored_anywhere(
+    client: Client, admin_token: str, pool: Pool
+) -> None:
+    world = await build_world(client, admin_token)
+    created = await ok(
+        await client.post(
+            f"/v1/organisations/{world.producer_id}/tokens",
+            json={"label": "kept secret", "user_name": "Stina"},
+            headers=bearer(world.coordinator),
+        ),
+        201,
+    )
+    token = created["token"]
+    await ok(await client.get("/v1/networks", headers=bearer(token)))
+    secret = token[len(created["prefix"]) :]
+    async with pool.acquire() as conn:
+        stored = await conn.fetchval(
+            "SELECT secret_hash FROM api_token WHERE id = $1", UUID(created["id"])
+        )
+        tables = await conn.fetch(
+            "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public'"
+        )
+        found = [
+            table["name"]
+            for table in tables
+            if await conn.fetchval(
+                f"SELECT count(*) FROM {table['name']} t WHERE t::text LIKE '%' || $1 || '%'",
+                secret,
+            )
+        ]
+    assert stored == hash_token(token)
+    assert found == [], f"the token's secret is stored in {found}"
+
+
+async def test_a_mistyped_token_is_refused_before_any_token_lookup(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checksum turns away typos and guesses without asking the database who they
+    are; only a well-formed token costs a lookup (its refusal is still audited)."""
+    lookups: list[bytes] = []
+    real = tokens_db.select_token_actor
+
+    async def counted(conn: Conn, secret_hash: bytes) -> Record | None:
+        lookups.append(secret_hash)
+        return await real(conn, secret_hash)
+
+    monkeypatch.setattr(tokens_db, "select_token_actor", counted)
+    token = new_token().token
+    mistyped = token[:-1] + ("a" if token[-1] != "a" else "b")
+    refused = await client.get("/v1/networks", headers=bearer(mistyped))
+    assert refused.status_code == 401
+    assert "malformed" in refused.json()["detail"]
+    assert lookups == []
+
+    unknown = await client.get("/v1/networks", headers=bearer(token))  # well formed
+    assert unknown.status_code == 401
+    assert lookups == [hash_token(token)]
