@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: test demo bench lint typecheck check lock clean
+.PHONY: test demo bench reliability soak lint typecheck check lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -25,6 +25,26 @@ demo: $(STAMP)
 # Benchmarks: writes bench/REPORT.md (ARGS=--quick for a short check of the harness).
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(ARGS)
+
+# The reliability suite (faults, concurrency, hostile input, tenants), the slow parts
+# included; writes the figures of the run into docs/reliability.md.
+RELIABILITY := tests/integration/test_faults.py tests/integration/test_worker_kills.py \
+	tests/integration/test_contention.py tests/integration/test_oversell_stateful.py \
+	tests/integration/test_transient.py tests/integration/test_safe_writes.py \
+	tests/integration/test_authorization_matrix.py tests/integration/test_hostile_input.py \
+	tests/integration/test_validation.py tests/integration/test_tokens_api.py \
+	tests/integration/test_schemathesis.py
+
+reliability: $(STAMP)
+	SAMLAST_FIGURES_TO=docs/reliability.md SAMLAST_FIGURES_COMMAND="make reliability" \
+		$(BIN)/python -m pytest $(RELIABILITY) $(ARGS)
+
+# The same, longer: 100 runs and 150 worker kills, 60 stories, 100 fuzz cases per operation.
+soak: $(STAMP)
+	SAMLAST_CHAOS_RUNS=100 SAMLAST_CHAOS_KILLS=150 SAMLAST_SOAK_STORIES=60 \
+	SAMLAST_SOAK_EXAMPLES=100 SAMLAST_FIGURES_TO=docs/reliability.md \
+	SAMLAST_FIGURES_COMMAND="make soak" \
+		$(BIN)/python -m pytest $(RELIABILITY) --timeout=3600 $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -35,6 +35,7 @@ import datetime as dt
 import json
 import re
 import secrets
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,7 @@ from services.matcher.matching import run_match
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.conftest import Client
+from tests.figures import Figures
 from tests.integration.world import World, bearer, build_world, offer_body, ok
 
 Key = tuple[str, str]  # (HTTP method, Litestar path template)
@@ -967,16 +969,19 @@ async def _send(client: Client, key: Key, call: Call, token: str | None) -> http
     )
 
 
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+TALLY: Counter[str] = Counter()  # across the routes, for the figures
+
+
 async def _last_audit_id(pool: Pool) -> int:
     async with pool.acquire() as conn:
         return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM audit_log"))
 
 
-async def _refusals_since(pool: Pool, after: int) -> list[tuple[str, str]]:
+async def _audited_since(pool: Pool, after: int) -> list[tuple[str, str]]:
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            "SELECT outcome, action FROM audit_log WHERE id > $1 AND outcome <> 'ok' ORDER BY id",
-            after,
+            "SELECT outcome, action FROM audit_log WHERE id > $1 ORDER BY id", after
         )
     return [(row["outcome"], row["action"]) for row in rows]
 
@@ -1011,7 +1016,9 @@ async def _cell(
     expected = expectation(TABLE[key], app_routes(client.app)[key], caller, target)
     mark = await _last_audit_id(pool)
     response = await _send(client, key, call, tenants.own.token(caller) if caller else None)
-    refusals = await _refusals_since(pool, mark)
+    audit = await _audited_since(pool, mark)
+    refusals = [row for row in audit if row[0] != "ok"]
+    writes = [row for row in audit if row[0] == "ok"]
 
     who = f"{caller.value if caller else 'no token'} on {target}"
     got = f"{response.status_code} {response.text[:300]}"
@@ -1032,12 +1039,16 @@ async def _cell(
         audited = [(outcome, f"{key[0]} {path_format(key[1])}")]
     if refusals != audited:
         problems.append(f"{who}: refusals audited {refusals}, expected {audited}")
+    a_write = key[0] in WRITES and 200 <= response.status_code < 300
+    if len(writes) != int(a_write):
+        problems.append(f"{who}: {len(writes)} audit rows for the write, expected {int(a_write)}")
+    TALLY.update(requests=1, writes=int(a_write), refusals=len(audited))
     return problems
 
 
 @pytest.mark.parametrize("key", sorted(TABLE), ids=[f"{m} {p}" for m, p in sorted(TABLE)])
 async def test_route_answers_each_role_and_tenant(
-    client: Client, pool: Pool, tenants: Tenants, key: Key
+    client: Client, pool: Pool, tenants: Tenants, key: Key, figures: Figures
 ) -> None:
     assert key in app_routes(client.app), f"{key} is in the table but not in the app"
     problems: list[str] = []
@@ -1054,5 +1065,12 @@ async def test_route_answers_each_role_and_tenant(
                 who = caller.value if caller else "no token"
                 problems.append(f"{who} on {target} is fixed: drop its KNOWN_DEVIATIONS entry")
     assert not problems, f"{key[0]} {key[1]}:\n  " + "\n  ".join(problems)
+    TALLY.update(routes=1)
+    figures.record(
+        "test_authorization_matrix.py",
+        f"{TALLY['routes']} routes x {len(CALLERS)} callers x {len(TARGETS)} targets: "
+        f"{TALLY['requests']} requests; {TALLY['writes']} writes, each with exactly one audit "
+        f"row; {TALLY['refusals']} refusals, each with exactly one; wrong answers: 0",
+    )
     if known:
         pytest.xfail("known production bug: " + " | ".join(known))

@@ -132,7 +132,7 @@ async def test_two_hundred_requests_for_the_last_crates_never_oversell(
         "test_contention.py",
         f"{REQUESTS} concurrent requests (closes, re-runs, crate-count edits, reads) from "
         f"{NETWORKS} networks for one offer: "
-        + ", ".join(f"{kind} {code} x {n}" for (kind, code), n in sorted(statuses.items()))
+        + ", ".join(f"{kind} {code} ({n})" for (kind, code), n in sorted(statuses.items()))
         + f"; 5xx: 0; runs: {dict(sorted(runs.items()))}; crates reserved "
         f"{offer['packs_reserved']} of {offer['packs_available']}, exactly what live runs "
         "bought; oversold: 0",

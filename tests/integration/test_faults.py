@@ -23,6 +23,7 @@ from shared.db.pool import Pool
 from shared.queue import connect_queue, enqueue_match
 from shared.settings import Settings
 from tests.conftest import Client
+from tests.figures import Figures
 from tests.integration.test_worker_kills import BIG_DEMAND, BIG_NETWORK
 from tests.integration.world import World, bearer, build_world, close_cycle, offer_body, ok
 
@@ -91,15 +92,26 @@ async def _wait_for(pool: Pool, run_ids: list[UUID], state: str, timeout_s: floa
 
 
 async def test_a_run_committed_without_its_job_is_still_computed(
-    client: Client, admin_token: str, settings_env: dict[str, str], pool: Pool, tmp_path: Path
+    client: Client,
+    admin_token: str,
+    settings_env: dict[str, str],
+    pool: Pool,
+    tmp_path: Path,
+    figures: Figures,
 ) -> None:
     """The API commits a cycle's close (and its run) and dies before queuing the job:
     the matcher's sweep finds the run in PostgreSQL and computes it."""
     world = await _ordered_world(client, admin_token)
     run_id = await _close_without_queuing(pool, world)
     env = {**settings_env, "SAMLAST_RUN_LEASE_S": str(LEASE_S)}
+    started = time.monotonic()
     with samlast_process(["worker"], env, tmp_path / "worker.log"):
         await _wait_for(pool, [run_id], "proposed")
+    figures.record(
+        "test_faults.py::test_a_run_committed_without_its_job_is_still_computed",
+        f"1 run committed, never queued: proposed {time.monotonic() - started:.1f} s after "
+        f"a worker started (lease {LEASE_S} s)",
+    )
 
 
 async def test_a_redis_restart_loses_no_run_and_the_worker_carries_on(
@@ -109,6 +121,7 @@ async def test_a_redis_restart_loses_no_run_and_the_worker_carries_on(
     settings_env: dict[str, str],
     pool: Pool,
     tmp_path: Path,
+    figures: Figures,
 ) -> None:
     """Redis dies with its queue while cycles close, and comes back empty: the same
     worker process reconnects, and every run is computed once."""
@@ -144,6 +157,11 @@ async def test_a_redis_restart_loses_no_run_and_the_worker_carries_on(
             run_ids,
         )
     assert sorted(row["purchases"] for row in stored) == [1, 1, 1, 1]  # each stored once
+    figures.record(
+        "test_faults.py::test_a_redis_restart_loses_no_run_and_the_worker_carries_on",
+        "Redis SIGKILLed with 2 runs queued, 2 more closed while it was down, restarted "
+        "empty: 4 of 4 proposed, each stored once; the same worker process reconnected",
+    )
 
 
 async def _close_without_queuing(pool: Pool, world: World) -> UUID:
@@ -163,6 +181,7 @@ async def test_database_connections_dropped_mid_run_roll_back_and_the_run_comple
     settings_env: dict[str, str],
     pool: Pool,
     tmp_path: Path,
+    figures: Figures,
 ) -> None:
     """pg_terminate_backend on every matcher connection while a big run is computed and
     stored: what was in flight rolls back, the run is made again and stored once, with
@@ -170,8 +189,8 @@ async def test_database_connections_dropped_mid_run_roll_back_and_the_run_comple
     world = await build_world(client, admin_token)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT setseed(0.42)")
-        await conn.execute(BIG_NETWORK, world.network["id"], world.producer_id)
-        await conn.execute(BIG_DEMAND, world.network["id"], world.cycle["id"])
+        await conn.execute(BIG_NETWORK, world.network["id"], world.producer_id, 400)
+        await conn.execute(BIG_DEMAND, world.network["id"], world.cycle["id"], 400)
     run_id = UUID((await close_cycle(client, world))["id"])
     async with pool.acquire() as conn:
         run = await runs_db.select_run(conn, run_id)
@@ -204,6 +223,13 @@ async def test_database_connections_dropped_mid_run_roll_back_and_the_run_comple
     )
     assert allocations == len(clean.allocations)
     assert reserved == sum(p.packs for p in clean.purchases)  # nothing reserved twice
+    figures.record(
+        "test_faults.py::test_database_connections_dropped_mid_run_roll_back_and_the_run_"
+        "completes_once",
+        f"{terminated} matcher connections terminated mid-run (routing, storing): rolled "
+        "back, retried inside the job, stored once, identical to a clean run; reserved "
+        "packs = packs bought",
+    )
 
 
 TERMINATE_MATCHER = """
