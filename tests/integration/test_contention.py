@@ -146,8 +146,8 @@ async def _networks_sharing_one_offer(client: Client, admin: str) -> tuple[list[
     first = worlds[0]
     for world in worlds[1:]:
         path = f"/v1/networks/{world.network['id']}/members"
-        body = {"organisation_id": first.producer_id}
-        await ok(await client.post(path, json=body, headers=bearer(admin)), 204)
+        member = {"organisation_id": first.producer_id}
+        await ok(await client.post(path, json=member, headers=bearer(admin)), 204)
     body = offer_body(first, pack_units=10, packs_available=CRATES)
     body["listings"] = [
         {"network_id": w.network["id"], "product_id": w.products["Morötter"]["id"]} for w in worlds

@@ -17,6 +17,7 @@ import pytest
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.conftest import Client
+from tests.integration.test_bulk import OFFER_HEADER, _csv, _offer_rows
 from tests.integration.test_matching_pipeline import _drain
 from tests.integration.world import World, bearer, build_world, close_cycle, offer_body, ok
 
@@ -127,43 +128,16 @@ async def test_formula_cells_are_stored_as_text_and_exported_escaped(
         ),
         201,
     )
-    upload = io.StringIO()
-    writer = csv.writer(upload)
-    writer.writerow(
-        [
-            "network_id",
-            "product",
-            "pack_units",
-            "packs_available",
-            "price_per_pack_ore",
-            "valid_from",
-            "valid_until",
-            "pickup_lat",
-            "pickup_lon",
-            "pickup_address",
-            "note",
-        ]
-    )
-    body = offer_body(world)
-    writer.writerow(
-        [
-            world.network["id"],
-            FORMULA,
-            10,
-            5,
-            12500,
-            body["valid_from"],
-            body["valid_until"],
-            59.9,
-            17.5,
-            "+SUM(A1:A9)",
-            '@HYPERLINK("http://evil.example")',
-        ]
-    )
+    cells = dict(zip(OFFER_HEADER, _offer_rows(world, 1)[0], strict=True))
+    cells |= {
+        "product": FORMULA,
+        "pickup_address": "+SUM(A1:A9)",
+        "note": '@HYPERLINK("http://evil.example")',
+    }
     created = await ok(
         await client.post(
             "/v1/offers/bulk",
-            content=upload.getvalue().encode(),
+            content=_csv(OFFER_HEADER, [list(cells.values())]),
             headers={**bearer(world.producer), "Content-Type": "text/csv"},
         ),
         201,
@@ -201,9 +175,9 @@ async def test_formula_cells_are_stored_as_text_and_exported_escaped(
             f"/v1/runs/{run['id']}/{document}", headers=bearer(world.coordinator)
         )
         assert answer.status_code == 200, answer.text
-        cells = [cell for row in csv.reader(io.StringIO(answer.text)) for cell in row]
-        assert FORMULA not in cells, document
-        risky = [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")]
+        exported = [cell for row in csv.reader(io.StringIO(answer.text)) for cell in row]
+        assert FORMULA not in exported, document
+        risky = [cell for cell in exported if cell[:1] in ("=", "+", "-", "@")]
         assert risky == [], (document, risky)
         if document != "allocations.csv":
-            assert "'" + FORMULA in cells, (document, cells)
+            assert "'" + FORMULA in exported, (document, exported)

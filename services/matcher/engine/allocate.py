@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from uuid import UUID
 
+from services.matcher.engine.landed import Rates
 from services.matcher.engine.model import (
     Allocation,
     AllocationProblem,
@@ -30,19 +31,21 @@ from services.matcher.engine.model import (
     Summary,
     Temperature,
 )
-from services.matcher.engine.packing import ProductGroup, Solved, Transport
+from services.matcher.engine.packing import ProductGroup, Solved
 from services.matcher.engine.pins import Pinned, apply_pins
 
 
 def allocate(problem: AllocationProblem) -> AllocationResult:
     """Raises ``PinError`` when the problem's pins can't be honoured."""
     pinned = apply_pins(problem)
-    transport = {(t.producer_id, t.coop_id): t.ore_per_kg for t in problem.transport}
+    rates = Rates(problem.transport)
+    offers_by_id = sorted(problem.offers, key=lambda o: o.id)
+    lines_by_id = sorted(pinned.lines, key=lambda line: line.id)
     offers_by_product: dict[UUID, list[Offer]] = defaultdict(list)
-    for offer in sorted(problem.offers, key=lambda o: o.id):
+    for offer in offers_by_id:
         offers_by_product[offer.product_id].append(offer)
     groups: dict[tuple[UUID, Temperature], list[DemandLine]] = defaultdict(list)
-    for line in sorted(pinned.lines, key=lambda line: line.id):
+    for line in lines_by_id:
         groups[(line.product_id, line.temperature)].append(line)
 
     outcome = _Outcome()
@@ -52,12 +55,12 @@ def allocate(problem: AllocationProblem) -> AllocationResult:
             offers_by_product.get(product_id, []),
             temperature,
             problem,
-            transport,
+            rates,
             pinned.offset,
         )
         outcome.add(group.solve())
     outcome.add_pins(pinned)
-    return outcome.result(problem, transport)
+    return outcome.result(problem, rates, offers_by_id, lines_by_id)
 
 
 class _Outcome(Solved):
@@ -75,9 +78,19 @@ class _Outcome(Solved):
         for key, units in pinned.tolerance.items():
             self.tolerance[key] = self.tolerance.get(key, 0) + units
 
-    def result(self, problem: AllocationProblem, transport: Transport) -> AllocationResult:
+    def result(
+        self,
+        problem: AllocationProblem,
+        rates: Rates,
+        offers_by_id: list[Offer],
+        lines_by_id: list[DemandLine],
+    ) -> AllocationResult:
         offers = {offer.id: offer for offer in problem.offers}
         lines = {line.id: line for line in problem.lines}
+        # Output is in id order. Comparing UUIDs runs Python code, so the ids' ranks
+        # in the orders sorted already are compared instead: the same order.
+        offer_rank = {offer.id: rank for rank, offer in enumerate(offers_by_id)}
+        line_rank = {line.id: rank for rank, line in enumerate(lines_by_id)}
         purchases = [
             Purchase(
                 offer_id=offer_id,
@@ -85,7 +98,7 @@ class _Outcome(Solved):
                 pack_units=offers[offer_id].pack_units,
                 price_per_pack_ore=offers[offer_id].price_per_pack_ore,
             )
-            for offer_id, packs in sorted(self.packs.items())
+            for offer_id, packs in sorted(self.packs.items(), key=lambda item: offer_rank[item[0]])
             if packs > 0
         ]
         allocations = [
@@ -95,7 +108,9 @@ class _Outcome(Solved):
                 units=units,
                 tolerance_units=self.tolerance.get((offer_id, line_id), 0),
             )
-            for (offer_id, line_id), units in sorted(self.flows.items())
+            for (offer_id, line_id), units in sorted(
+                self.flows.items(), key=lambda item: (offer_rank[item[0][0]], line_rank[item[0][1]])
+            )
             if units > 0
         ]
         got: dict[UUID, int] = defaultdict(int)
@@ -103,10 +118,10 @@ class _Outcome(Solved):
         for item in allocations:
             got[item.line_id] += item.units
             offer, line = offers[item.offer_id], lines[item.line_id]
-            rate = transport.get((offer.producer_id, line.coop_id), 0)
+            rate = rates.rate(offer.producer_id, line.coop_id)
             carried_milli += item.units * offer.grams_per_unit * rate
         firm_filled = sum(min(got[line.id], line.firm_quantity) for line in problem.lines)
-        shortfalls = sorted(self.shortfalls, key=lambda s: s.line_id)
+        shortfalls = sorted(self.shortfalls, key=lambda s: line_rank[s.line_id])
         return AllocationResult(
             purchases=purchases,
             allocations=allocations,

@@ -2,14 +2,16 @@
 
 A pin gives a line some units of an offer. The engine takes pinned units as given: a
 pinned line asks only for what the pins leave of its firm quantity and tolerance, and
-a pinned offer has fewer units left, with the rest of its last pinned pack to be
-completed by the other lines (``ProductGroup`` takes those units first: that pack is
-bought already).
+a pinned offer has fewer units left. The rest of the last pack the pins start is
+bought already, so it is handed out here, before the engine runs: to the nearest
+lines' firm quantity first, then to their tolerance. A maximum flow makes sure that
+if any allocation completes every pinned pack, this one does; if none can, the run
+fails saying which offer.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -97,6 +99,17 @@ def apply_pins(problem: AllocationProblem) -> Pinned:
         if pin.units > firm_left:
             pinned.tolerance[(pin.offer_id, pin.line_id)] = pin.units - firm_left
         per_line[line.id] += pin.units
+    for (offer_id, line_id), units in _complete_pinned_packs(problem, pinned, per_line).items():
+        line = lines[line_id]
+        firm_left = max(0, line.firm_quantity - per_line[line_id])
+        pinned.offset[offer_id] += units
+        pinned.flows[(offer_id, line_id)] = pinned.flows.get((offer_id, line_id), 0) + units
+        if units > firm_left:
+            beyond = units - firm_left
+            pinned.tolerance[(offer_id, line_id)] = (
+                pinned.tolerance.get((offer_id, line_id), 0) + beyond
+            )
+        per_line[line_id] += units
     for line in problem.lines:
         taken = per_line.get(line.id, 0)
         if taken == 0:
@@ -111,3 +124,103 @@ def apply_pins(problem: AllocationProblem) -> Pinned:
             )
         )
     return pinned
+
+
+def _complete_pinned_packs(
+    problem: AllocationProblem, pinned: Pinned, per_line: dict[UUID, int]
+) -> dict[tuple[UUID, UUID], int]:
+    """Units that complete the packs the pins start: (offer, line) → units. A maximum
+    flow from the packs' missing units to the lines' room, first their firm quantity
+    only, then their tolerance too (continuing the same flow, so it stays maximal);
+    each offer tries the nearest co-ops first. PinError when no flow completes them."""
+    missing = {
+        offer.id: -pinned.offset[offer.id] % offer.pack_units
+        for offer in sorted(problem.offers, key=lambda offer: offer.id)
+        if pinned.offset.get(offer.id, 0) % offer.pack_units
+    }
+    if not missing:
+        return {}
+    offers = {offer.id: offer for offer in problem.offers}
+    per_kg = {(t.producer_id, t.coop_id): t.ore_per_kg for t in problem.transport}
+    takers: dict[UUID, list[DemandLine]] = {}
+    for offer_id in missing:
+        offer = offers[offer_id]
+        takers[offer_id] = sorted(
+            (line for line in problem.lines if _mismatch(problem, offer, line) is None),
+            key=lambda line: (per_kg.get((offer.producer_id, line.coop_id), 0), line.id),
+        )
+    firm_room = {
+        line.id: max(0, line.firm_quantity - per_line.get(line.id, 0)) for line in problem.lines
+    }
+    room = dict(firm_room)  # what each line may still take; tolerance joins in phase two
+    flow: dict[tuple[UUID, UUID], int] = defaultdict(int)
+    for phase in ("firm", "tolerance"):
+        if phase == "tolerance":
+            for line in problem.lines:
+                most = line.firm_quantity + line.tolerance - per_line.get(line.id, 0)
+                room[line.id] += most - firm_room[line.id]
+        while (path := _augmenting_path(missing, takers, room, flow)) is not None:
+            offer_id, steps = path
+            units = min(
+                missing[offer_id],
+                room[steps[-1][1]],
+                *(flow[step] for index, step in enumerate(steps) if index % 2),
+            )
+            missing[offer_id] -= units
+            room[steps[-1][1]] -= units
+            for index, step in enumerate(steps):
+                flow[step] += -units if index % 2 else units
+    if short := [offer_id for offer_id, units in missing.items() if units]:
+        raise PinError(
+            "; ".join(
+                f"offer {offer_id}: the pinned units leave part of a pack that no other "
+                "line can take"
+                for offer_id in short
+            )
+        )
+    return {pair: units for pair, units in flow.items() if units}
+
+
+def _augmenting_path(
+    missing: dict[UUID, int],
+    takers: dict[UUID, list[DemandLine]],
+    room: dict[UUID, int],
+    flow: dict[tuple[UUID, UUID], int],
+) -> tuple[UUID, list[tuple[UUID, UUID]]] | None:
+    """A shortest path from an offer with units missing to a line with room, as
+    (offer, line) steps that alternately add flow and take it back: breadth first,
+    the Edmonds-Karp way. Offers and lines are told apart by a tag (their ids may
+    coincide)."""
+    givers: dict[UUID, list[UUID]] = defaultdict(list)  # line → offers flowing into it
+    for (offer_id, line_id), units in flow.items():
+        if units:
+            givers[line_id].append(offer_id)
+    for start in (offer_id for offer_id, units in missing.items() if units):
+        came_from: dict[tuple[str, UUID], tuple[str, UUID] | None] = {("offer", start): None}
+        queue = deque([start])
+        while queue:
+            offer_id = queue.popleft()
+            for line in takers[offer_id]:
+                if ("line", line.id) in came_from:
+                    continue
+                came_from[("line", line.id)] = ("offer", offer_id)
+                if room[line.id] > 0:
+                    return start, _steps(came_from, line.id)
+                for other in givers[line.id]:
+                    if ("offer", other) not in came_from:
+                        came_from[("offer", other)] = ("line", line.id)
+                        queue.append(other)
+    return None
+
+
+def _steps(
+    came_from: dict[tuple[str, UUID], tuple[str, UUID] | None], end: UUID
+) -> list[tuple[UUID, UUID]]:
+    """The (offer, line) pairs of the path that ends at line ``end``, from its start."""
+    steps: list[tuple[UUID, UUID]] = []
+    node: tuple[str, UUID] = ("line", end)
+    while (previous := came_from[node]) is not None:
+        kind, here = node
+        steps.append((previous[1], here) if kind == "line" else (here, previous[1]))
+        node = previous
+    return steps[::-1]

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
 
 def shortfalls(
     group: ProductGroup,
-    targets: dict[UUID, int],
     supply_short: set[UUID],
     caps: dict[UUID, int],
     flows: dict[tuple[UUID, UUID], int],
@@ -23,55 +22,77 @@ def shortfalls(
     for (_, line_id), units in flows.items():
         got[line_id] += units
     shortfalls = []
+    why = _Why(group, got, supply_short, caps)
     for line in group.lines:
         short = line.firm_quantity - min(got[line.id], line.firm_quantity)
         if short > 0:
-            shortfalls.append(_why(group, line, short, got, supply_short, caps))
+            shortfalls.append(why(line, short))
     return shortfalls
 
 
-def _why(
-    group: ProductGroup,
-    line: DemandLine,
-    short: int,
-    got: dict[UUID, int],
-    supply_short: set[UUID],
-    caps: dict[UUID, int],
-) -> Shortfall:
-    def because(reason: Reason, **detail: int | None) -> Shortfall:
-        return Shortfall(line_id=line.id, units_short=short, reason=reason, **detail)
+class _Why:
+    """The reason for one short line; what is the same for every line of the group
+    is worked out once (a large group has thousands of short lines)."""
 
-    if not group.listed:
-        return because("no_offer")
-    if not group.dated:
-        return because("validity")
-    if not group.fitting:
-        return because("temperature")
-    if not group.offers:
-        return because("supply_short", pro_rata_permille=0)
-    if group.prefix[line.id] == 0:
-        cheapest = min(-(-o.price_per_pack_ore // o.pack_units) for o in group.offers)
-        return because("price_above_max", cheapest_unit_price_ore=cheapest)
-    if line.id in supply_short:
-        return because("supply_short", pro_rata_permille=got[line.id] * 1000 // line.firm_quantity)
-    need = _to_next_pack(group, line, caps, got)
-    return because("pack_not_completed", units_to_next_pack=need)
+    def __init__(
+        self,
+        group: ProductGroup,
+        got: dict[UUID, int],
+        supply_short: set[UUID],
+        caps: dict[UUID, int],
+    ) -> None:
+        self.group = group
+        self.got = got
+        self.supply_short = supply_short
+        self.caps = caps
+        self._cheapest: int | None = None
+        self._open_above: list[int] | None = None
 
+    def __call__(self, line: DemandLine, short: int) -> Shortfall:
+        group, got = self.group, self.got
 
-def _to_next_pack(
-    group: ProductGroup, line: DemandLine, caps: dict[UUID, int], got: dict[UUID, int]
-) -> int:
-    """How many more units (firm or tolerance) the network would have to order
-    for one more pack of an offer this line may use that has packs left."""
-    needs = []
-    for offer in group.offers[: group.prefix[line.id]]:
-        if caps[offer.id] >= group.full_cap(offer):
-            continue
-        position = group.position[offer.id]
-        open_units = sum(
-            other.firm_quantity + other.tolerance - got[other.id]
-            for other in group.lines
-            if group.prefix[other.id] > position
-        )
-        needs.append(max(1, offer.pack_units - open_units))
-    return min(needs, default=1)
+        def because(reason: Reason, **detail: int | None) -> Shortfall:
+            return Shortfall(line_id=line.id, units_short=short, reason=reason, **detail)
+
+        if not group.listed:
+            return because("no_offer")
+        if not group.dated:
+            return because("validity")
+        if not group.fitting:
+            return because("temperature")
+        if not group.offers:
+            return because("supply_short", pro_rata_permille=0)
+        if group.prefix[line.id] == 0:
+            if self._cheapest is None:
+                self._cheapest = min(-(-o.price_per_pack_ore // o.pack_units) for o in group.offers)
+            return because("price_above_max", cheapest_unit_price_ore=self._cheapest)
+        if line.id in self.supply_short:
+            permille = got[line.id] * 1000 // line.firm_quantity
+            return because("supply_short", pro_rata_permille=permille)
+        return because("pack_not_completed", units_to_next_pack=self._to_next_pack(line))
+
+    def _to_next_pack(self, line: DemandLine) -> int:
+        """How many more units (firm or tolerance) the network would have to order
+        for one more pack of an offer this line may use that has packs left."""
+        group = self.group
+        if self._open_above is None:
+            self._open_above = self._open_units()
+        needs = []
+        for position, offer in enumerate(group.offers[: group.prefix[line.id]]):
+            if self.caps[offer.id] >= group.full_cap(offer):
+                continue
+            needs.append(max(1, offer.pack_units - self._open_above[position]))
+        return min(needs, default=1)
+
+    def _open_units(self) -> list[int]:
+        """Per offer position p, the units the lines that may use offer p could
+        still take (firm plus tolerance, less what they got)."""
+        group = self.group
+        by_prefix = [0] * (len(group.offers) + 1)
+        for other in group.lines:
+            open_units = other.firm_quantity + other.tolerance - self.got[other.id]
+            by_prefix[group.prefix[other.id]] += open_units
+        above = [0] * (len(group.offers) + 1)  # above[p]: lines of prefix > p
+        for position in range(len(group.offers) - 1, -1, -1):
+            above[position] = above[position + 1] + by_prefix[position + 1]
+        return above

@@ -186,6 +186,22 @@ def test_a_pinned_crate_is_completed_before_a_cheaper_one_is_started() -> None:
     assert [p.offer_id for p in result.purchases] == [dear.id]
 
 
+def test_pinned_packs_are_completed_together_when_one_order_would_strand_one() -> None:
+    """Found by Hypothesis: finishing the cheaper pinned crate first, into the only line
+    the dearer one may serve, left the dearer crate part-used and failed the run."""
+    cheap, dear = offer(1, 4, 1, 4_000), offer(2, 2, 1, 6_000)
+    near = line(1, 5)  # may take either crate
+    thrifty = line(2, 3, max_unit_price_ore=1_000)  # may take only the cheap one
+    pins = [
+        Pin(offer_id=cheap.id, line_id=near.id, units=1),
+        Pin(offer_id=dear.id, line_id=near.id, units=1),
+    ]
+    result = run([cheap, dear], [near, thrifty], pins=pins)
+    by_pair = {(a.offer_id.int - 100, a.line_id.int - 200): a.units for a in result.allocations}
+    assert by_pair == {(1, 1): 3, (1, 2): 1, (2, 1): 2}  # the dear crate all to the near line
+    assert sorted(p.packs for p in result.purchases) == [1, 1]
+
+
 def test_a_pin_beyond_the_firm_quantity_counts_as_tolerance() -> None:
     crate = offer(1, 10, 2, 14_000)
     pins = [Pin(offer_id=crate.id, line_id=line(1, 4).id, units=6)]

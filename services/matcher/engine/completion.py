@@ -1,0 +1,141 @@
+"""Step 4 of ``allocate``: complete each part-used pack from the tolerance of the
+lines that may use the offer, nearest first, or name the offer to cap at its whole
+packs instead.
+
+Offers are referred to by their position in the group's price order and lines by
+their index, as in ``packing``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from services.matcher.engine.model import Offer
+
+if TYPE_CHECKING:
+    from services.matcher.engine.packing import Pairs, ProductGroup
+
+
+def complete_packs(
+    group: ProductGroup,
+    amounts: dict[UUID, int],
+    flows: Pairs,
+    targets: dict[int, int],
+    caps: dict[UUID, int],
+) -> tuple[Pairs, list[Offer]]:
+    """Tolerance units that complete part-used packs, and the offers to cap instead:
+    those the tolerance can't complete, and those whose odd units cost less
+    bought elsewhere than the tolerance units it would take (rule 6)."""
+    completion = _Completion(group, amounts, flows, targets, caps)
+    extras: Pairs = {}
+    failed: list[Offer] = []
+    for position, offer in enumerate(group.offers):
+        completion.pass_by(position)
+        missing = -(amounts[offer.id] + group.offset[offer.id]) % offer.pack_units
+        if missing == 0:
+            continue
+        if completion.reachable < missing or completion.cheaper_elsewhere(position):
+            failed.append(offer)
+            continue
+        for index in completion.takers(position):
+            give = min(missing, completion.room[index])
+            extras[(position, index)] = give
+            completion.take(index, give)
+            missing -= give
+            if missing == 0:
+                break
+    return extras, failed
+
+
+class _Completion:
+    """The tolerance left per line, and what the offers' packs may draw on."""
+
+    def __init__(
+        self,
+        group: ProductGroup,
+        amounts: dict[UUID, int],
+        flows: Pairs,
+        targets: dict[int, int],
+        caps: dict[UUID, int],
+    ) -> None:
+        self.group = group
+        self.amounts = amounts
+        self.flows = flows
+        self.caps = caps
+        # only lines that got their firm quantity give tolerance
+        self.room = [
+            line.tolerance if targets.get(index, 0) == line.firm_quantity else 0
+            for index, line in enumerate(group.lines)
+        ]
+        # offer p may use the room of the lines of prefix above p: keep that sum as
+        # the offers are passed in price order, rather than adding it up per offer
+        self.room_by_prefix = [0] * (len(group.offers) + 1)
+        for index, units in enumerate(self.room):
+            self.room_by_prefix[group.line_prefix[index]] += units
+        self.reachable = sum(self.room_by_prefix[1:])
+        self._reach: dict[int, int] | None = None
+
+    def pass_by(self, position: int) -> None:
+        """Move on to the offer at ``position``: lines of prefix ``position`` can't
+        use it."""
+        if position:
+            self.reachable -= self.room_by_prefix[position]
+
+    def take(self, index: int, units: int) -> None:
+        self.room[index] -= units
+        self.room_by_prefix[self.group.line_prefix[index]] -= units
+        self.reachable -= units
+
+    def takers(self, position: int) -> Iterator[int]:
+        """The lines that may complete the pack of the offer at ``position`` with
+        their tolerance: nearest (lowest landed cost) first, ties by line id."""
+        group = self.group
+        row = group.landed.rows[position]
+        coops = group.landed.coops_by_cost(position)
+        start = 0
+        while start < len(coops):
+            end = start + 1
+            while end < len(coops) and row[coops[end]] == row[coops[start]]:
+                end += 1
+            tied = [
+                index
+                for coop in coops[start:end]
+                for index in group.coop_lines[coop]
+                if group.line_prefix[index] > position and self.room[index]
+            ]
+            tied.sort(key=lambda index: group.lines[index].id)
+            yield from tied
+            start = end
+
+    def cheaper_elsewhere(self, position: int) -> bool:
+        """Would moving the odd units of the offer at ``position`` to another offer
+        every line it serves may use cost less than completing its pack from
+        tolerance?"""
+        group, amounts, caps = self.group, self.amounts, self.caps
+        offer = group.offers[position]
+        odd = (amounts[offer.id] + group.offset[offer.id]) % offer.pack_units
+        complete = (offer.pack_units - odd) * group.unit_milli[offer.id]
+        for other in group.offers[: self.reach(position)]:
+            spare = caps[other.id] - amounts[other.id]
+            if other.id == offer.id or spare < odd:
+                continue
+            held = amounts[other.id] + group.offset[other.id]
+            before = -held % other.pack_units
+            after = -(held + odd) % other.pack_units
+            move = odd * (group.unit_milli[other.id] - group.unit_milli[offer.id])
+            move += (after - before) * group.unit_milli[other.id]
+            if move < complete:
+                return True
+        return False
+
+    def reach(self, position: int) -> int:
+        """How many offers every line the offer at ``position`` serves may use."""
+        if self._reach is None:
+            self._reach = {}
+            for served_by, index in self.flows:
+                k = self.group.line_prefix[index]
+                if k < self._reach.get(served_by, k + 1):
+                    self._reach[served_by] = k
+        return self._reach.get(position, 0)
