@@ -2,8 +2,9 @@
 
 A test asks for the ``figures`` fixture and records one line under its own key. When
 ``SAMLAST_FIGURES_TO`` names a Markdown file (``make reliability`` and ``make soak`` set
-it), the session rewrites the block between the two markers in that file with what
-this run recorded, so the page always shows the last run's own numbers.
+it, and ``SAMLAST_FIGURES_COMMAND`` to their name), the session rewrites that
+command's block, between its two markers, with what this run recorded, so the page
+always shows each command's last run in its own numbers.
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ import platform
 import re
 from pathlib import Path
 
-START = "<!-- figures:start (written by the test run; do not edit by hand) -->"
-END = "<!-- figures:end -->"
+
+def markers(command: str) -> tuple[str, str]:
+    return (
+        f"<!-- figures of `{command}`: start (written by the run; do not edit by hand) -->",
+        f"<!-- figures of `{command}`: end -->",
+    )
 
 
 class Figures:
@@ -29,21 +34,22 @@ class Figures:
         if not self.lines:
             return
         page = path.read_text()
-        if START not in page or END not in page:
-            raise ValueError(f"{path} has no figures block ({START} ... {END})")
+        start, end = markers(command)
+        if start not in page or end not in page:
+            raise ValueError(f"{path} has no figures block ({start} ... {end})")
         block = "\n".join(
             [
-                START,
+                start,
                 f"Last run: {dt.date.today().isoformat()}, `{command}`, "
                 f"{os.cpu_count()} cores, Python {platform.python_version()}.",
                 "",
                 "| test | figures |",
                 "|---|---|",
                 *(f"| `{key}` | {text} |" for key, text in sorted(self.lines.items())),
-                END,
+                end,
             ]
         )
-        pattern = re.escape(START) + r".*?" + re.escape(END)
+        pattern = re.escape(start) + r".*?" + re.escape(end)
         path.write_text(re.sub(pattern, lambda _: block, page, flags=re.DOTALL))
 
 
