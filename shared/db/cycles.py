@@ -18,8 +18,10 @@ RETURNING {CYCLE_COLUMNS}"""
 
 SELECT_CYCLE = f"SELECT {CYCLE_COLUMNS} FROM cycle WHERE id = $1"
 
-# FOR UPDATE: a demand edit and a close serialise on the cycle row.
+# A close (or a re-run) locks the cycle row FOR UPDATE, a demand edit FOR SHARE: edits
+# of different co-ops go on side by side, and none of them races a close.
 SELECT_CYCLE_FOR_UPDATE = f"SELECT {CYCLE_COLUMNS} FROM cycle WHERE id = $1 FOR UPDATE"
+SELECT_CYCLE_FOR_SHARE = f"SELECT {CYCLE_COLUMNS} FROM cycle WHERE id = $1 FOR SHARE"
 
 SELECT_CYCLES = f"""
 SELECT {CYCLE_COLUMNS} FROM cycle WHERE network_id = $1 ORDER BY closes_at DESC, id"""
@@ -48,8 +50,11 @@ async def insert_cycle(
     return row
 
 
-async def select_cycle(conn: Conn, cycle_id: UUID, *, lock: bool = False) -> asyncpg.Record | None:
-    return await conn.fetchrow(SELECT_CYCLE_FOR_UPDATE if lock else SELECT_CYCLE, cycle_id)
+async def select_cycle(
+    conn: Conn, cycle_id: UUID, *, lock: bool = False, share: bool = False
+) -> asyncpg.Record | None:
+    sql = SELECT_CYCLE_FOR_UPDATE if lock else SELECT_CYCLE_FOR_SHARE if share else SELECT_CYCLE
+    return await conn.fetchrow(sql, cycle_id)
 
 
 async def select_cycles(conn: Conn, network_id: UUID) -> list[asyncpg.Record]:

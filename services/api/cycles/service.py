@@ -90,8 +90,10 @@ class CycleService:
             await queue_run(self.queue, run["id"])
         return cycle_out(row)
 
-    async def visible(self, actor: Actor, cycle_id: UUID, *, lock: bool = False) -> asyncpg.Record:
-        row = await cycles_db.select_cycle(self.conn, cycle_id, lock=lock)
+    async def visible(
+        self, actor: Actor, cycle_id: UUID, *, lock: bool = False, share: bool = False
+    ) -> asyncpg.Record:
+        row = await cycles_db.select_cycle(self.conn, cycle_id, lock=lock, share=share)
         if row is None:
             raise NotFoundError("no such cycle")
         if not actor.member_of(row["network_id"]):

@@ -95,7 +95,7 @@ class DemandService:
 
     async def _open_cycle(self, actor: Actor, cycle_id: UUID) -> asyncpg.Record:
         """The cycle, locked against a concurrent close, if it accepts demand now."""
-        cycle = await self.cycles.visible(actor, cycle_id, lock=True)
+        cycle = await self.cycles.visible(actor, cycle_id, share=True)
         refusal = demand_refusal(cycle)
         if refusal:
             raise ConflictError(refusal, state=cycle["state"])
