@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: test demo bench reliability soak lint typecheck check lock clean
+.PHONY: test demo bench bench-quick reliability soak lint typecheck check lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -22,9 +22,14 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/samlast demo $(ARGS)
 
-# Benchmarks: writes bench/REPORT.md (ARGS=--quick for a short check of the harness).
+# Benchmarks: writes docs/benchmarks.md and its charts (under 20 minutes on 2 cores).
+# bench-quick: a slice of each in under 2 minutes, written to build/bench-quick/.
+# The API load part needs wrk (Debian's package; installed with apt-get as root).
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(ARGS)
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --quick $(ARGS)
 
 # The reliability suite (faults, concurrency, hostile input, tenants), the slow parts
 # included; writes the figures of the run into docs/reliability.md.

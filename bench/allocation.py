@@ -60,7 +60,10 @@ class SpeedRow:
     scale: int
     offers: int
     lines: int
-    seconds: float
+    seconds: float  # the median run's
+    low: float  # the fastest run's
+    high: float  # the slowest run's
+    runs: int
     reference_units: float  # seconds / the reference workload's seconds
 
 
@@ -92,11 +95,12 @@ def quality(size: str, seed: int, milp_time_limit_s: float) -> QualityRow:
     )
 
 
-def speed(scales: list[int], reference_s: float) -> list[SpeedRow]:
-    """Offers and lines grow with the scale; producers and co-ops with its square root."""
+def speed(scales: dict[int, int], reference_s: float) -> list[SpeedRow]:
+    """``scales`` maps each scale to how often to run it. Offers and lines grow with the
+    scale; producers and co-ops with its square root."""
     rows = []
     producers, coops, offers, lines, products = SPEED_BASE
-    for scale in scales:
+    for scale, runs in scales.items():
         root = round(scale**0.5)
         problem = generate(
             1,
@@ -106,8 +110,20 @@ def speed(scales: list[int], reference_s: float) -> list[SpeedRow]:
             lines=lines * scale,
             products=products,
         )
-        seconds, _ = _timed(partial(allocate, problem))
-        rows.append(SpeedRow(scale, offers * scale, lines * scale, seconds, seconds / reference_s))
+        times = sorted(_timed(partial(allocate, problem))[0] for _ in range(runs))
+        median = statistics.median(times)
+        rows.append(
+            SpeedRow(
+                scale,
+                offers * scale,
+                lines * scale,
+                median,
+                times[0],
+                times[-1],
+                runs,
+                median / reference_s,
+            )
+        )
     return rows
 
 
