@@ -32,7 +32,6 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import psutil
@@ -40,7 +39,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from bench.networks import DELIVERY, generate
-from infra.devservers import servers_from_env
+from infra.devservers import scratch_database, servers_from_env
 from infra.processes import samlast_process
 from services.api.app import create_app
 from services.api.tokens.service import create_admin
@@ -161,26 +160,14 @@ def measure(quick: bool) -> FleetReport:
 @contextlib.contextmanager
 def _scratch(server_url: str, redis_url: str) -> Iterator[dict[str, str]]:
     """A database and a queue of its own: the environment one measurement runs in."""
-    name = f"samlast_fleet_{secrets.token_hex(4)}"
-    asyncio.run(_server_sql(server_url, f'CREATE DATABASE "{name}"'))
-    try:
+    with scratch_database(server_url, "samlast_fleet") as database_url:
         yield {
             **os.environ,
-            "DATABASE_URL": urlunsplit(urlsplit(server_url)._replace(path=f"/{name}")),
+            "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "SAMLAST_QUEUE_NAME": f"samlast-fleet-{secrets.token_hex(4)}",
             "SAMLAST_LOG_LEVEL": "INFO",
         }
-    finally:
-        asyncio.run(_server_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _server_sql(server_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def _setup(env: dict[str, str]) -> tuple[Client, Conn, str]:

@@ -11,7 +11,6 @@ at the same concurrency in the same run; bulk ingest is compared with a plain
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import datetime as dt
 import io
@@ -24,17 +23,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import uvloop
 
-from infra.devservers import free_port, servers_from_env
+from infra.devservers import free_port, scratch_database, servers_from_env
 from infra.processes import samlast_process, wait_for_health
 from services.api.auth.tokens import hash_token
 from services.api.bulk import MAX_ROWS
@@ -175,7 +172,10 @@ def measure(quick: bool) -> LoadReport:
     wrk = wrk_binary()
     workers = os.cpu_count() or 1
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    with servers_from_env() as urls, scratch_database(urls.database_url) as database_url:
+    with (
+        servers_from_env() as urls,
+        scratch_database(urls.database_url, "samlast_bench") as database_url,
+    ):
         admin, postgres = run(_prepare(database_url))
         port = free_port()
         env = {
@@ -605,25 +605,6 @@ async def _prepare(database_url: str) -> tuple[str, str]:
     finally:
         await conn.close()
     return token, version
-
-
-@contextlib.contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """CREATE a uniquely named database on the server; DROP it afterwards."""
-    name = f"samlast_bench_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(server_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    finally:
-        run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def run(work: Coroutine[Any, Any, T]) -> T:

@@ -11,9 +11,11 @@ leaves a server behind.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -24,6 +26,9 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
 
 PG_SYSTEM_USER = "embedded_postgres"  # postgres refuses to run as root
 PR_SET_PDEATHSIG = 1
@@ -50,6 +55,29 @@ def servers_from_env(environ: Mapping[str, str] | None = None) -> Iterator[Serve
         database_url = env.get("DATABASE_URL") or stack.enter_context(embedded_postgres())
         redis_url = env.get("REDIS_URL") or stack.enter_context(embedded_redis())
         yield ServerUrls(database_url=database_url, redis_url=redis_url)
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str, prefix: str = "samlast_scratch") -> Iterator[str]:
+    """CREATE a uniquely named database on the server, yield its URL, DROP it afterwards:
+    tests and benchmarks never touch a database they did not make."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    _server_sql(server_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    finally:
+        _server_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _server_sql(server_url: str, sql: str) -> None:
+    async def execute() -> None:
+        conn = await asyncpg.connect(server_url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(execute())
 
 
 @contextlib.contextmanager

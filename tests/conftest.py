@@ -12,16 +12,13 @@ import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from infra.devservers import ServerUrls, servers_from_env
+from infra.devservers import ServerUrls, scratch_database, servers_from_env
 from services.api.app import create_app
 from shared.db.migrate import migrate
 from shared.db.pool import Pool, create_pool
@@ -29,32 +26,6 @@ from shared.settings import Settings, load_settings
 from tests.figures import FIGURES, Figures
 
 Client = AsyncTestClient[Litestar]
-
-
-def with_database(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{database}"))
-
-
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """CREATE a uniquely named database on the server; DROP it afterwards."""
-    import asyncio
-
-    name = f"samlast_test_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(server_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield with_database(server_url, name)
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +36,7 @@ def servers() -> Iterator[ServerUrls]:
 
 @pytest.fixture(scope="session")
 def database_url(servers: ServerUrls) -> Iterator[str]:
-    with scratch_database(servers.database_url) as url:
+    with scratch_database(servers.database_url, "samlast_test") as url:
         yield url
 
 

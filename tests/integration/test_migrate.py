@@ -6,9 +6,8 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 
-from infra.devservers import ServerUrls
+from infra.devservers import ServerUrls, scratch_database
 from shared.db.migrate import Migration, MigrationError, load_migrations, migrate
-from tests.conftest import scratch_database
 
 
 @pytest.fixture
