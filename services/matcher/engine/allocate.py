@@ -37,8 +37,8 @@ from services.matcher.engine.pins import Pinned, apply_pins
 
 def allocate(problem: AllocationProblem) -> AllocationResult:
     """Raises ``PinError`` when the problem's pins can't be honoured."""
-    pinned = apply_pins(problem)
     rates = Rates(problem.transport)
+    pinned = apply_pins(problem, rates)
     offers_by_id = sorted(problem.offers, key=lambda o: o.id)
     lines_by_id = sorted(pinned.lines, key=lambda line: line.id)
     offers_by_product: dict[UUID, list[Offer]] = defaultdict(list)

@@ -17,6 +17,7 @@ from uuid import UUID
 
 import msgspec
 
+from services.matcher.engine.landed import Rates
 from services.matcher.engine.model import AllocationProblem, DemandLine, Offer, PinError
 
 
@@ -84,7 +85,7 @@ def _mismatch(problem: AllocationProblem, offer: Offer, line: DemandLine) -> str
     return None
 
 
-def apply_pins(problem: AllocationProblem) -> Pinned:
+def apply_pins(problem: AllocationProblem, rates: Rates) -> Pinned:
     """The pinned units, and each line with what its pins leave it to ask for."""
     if errors := pin_problems(problem):
         raise PinError("; ".join(errors))
@@ -92,24 +93,10 @@ def apply_pins(problem: AllocationProblem) -> Pinned:
     pinned = Pinned(lines=[])
     per_line: dict[UUID, int] = defaultdict(int)
     for pin in sorted(problem.pins, key=lambda pin: (pin.line_id, pin.offer_id)):
-        line = lines[pin.line_id]
-        firm_left = max(0, line.firm_quantity - per_line[line.id])
-        pinned.offset[pin.offer_id] = pinned.offset.get(pin.offer_id, 0) + pin.units
-        pinned.flows[(pin.offer_id, pin.line_id)] = pin.units
-        if pin.units > firm_left:
-            pinned.tolerance[(pin.offer_id, pin.line_id)] = pin.units - firm_left
-        per_line[line.id] += pin.units
-    for (offer_id, line_id), units in _complete_pinned_packs(problem, pinned, per_line).items():
-        line = lines[line_id]
-        firm_left = max(0, line.firm_quantity - per_line[line_id])
-        pinned.offset[offer_id] += units
-        pinned.flows[(offer_id, line_id)] = pinned.flows.get((offer_id, line_id), 0) + units
-        if units > firm_left:
-            beyond = units - firm_left
-            pinned.tolerance[(offer_id, line_id)] = (
-                pinned.tolerance.get((offer_id, line_id), 0) + beyond
-            )
-        per_line[line_id] += units
+        _give(pinned, per_line, pin.offer_id, lines[pin.line_id], pin.units)
+    completing = _complete_pinned_packs(problem, rates, pinned, per_line)
+    for (offer_id, line_id), units in completing.items():
+        _give(pinned, per_line, offer_id, lines[line_id], units)
     for line in problem.lines:
         taken = per_line.get(line.id, 0)
         if taken == 0:
@@ -126,8 +113,22 @@ def apply_pins(problem: AllocationProblem) -> Pinned:
     return pinned
 
 
+def _give(
+    pinned: Pinned, per_line: dict[UUID, int], offer_id: UUID, line: DemandLine, units: int
+) -> None:
+    """Book units of an offer to a line before the engine runs: firm quantity first,
+    the rest as tolerance."""
+    firm_left = max(0, line.firm_quantity - per_line[line.id])
+    key = (offer_id, line.id)
+    pinned.offset[offer_id] = pinned.offset.get(offer_id, 0) + units
+    pinned.flows[key] = pinned.flows.get(key, 0) + units
+    if units > firm_left:
+        pinned.tolerance[key] = pinned.tolerance.get(key, 0) + units - firm_left
+    per_line[line.id] += units
+
+
 def _complete_pinned_packs(
-    problem: AllocationProblem, pinned: Pinned, per_line: dict[UUID, int]
+    problem: AllocationProblem, rates: Rates, pinned: Pinned, per_line: dict[UUID, int]
 ) -> dict[tuple[UUID, UUID], int]:
     """Units that complete the packs the pins start: (offer, line) → units. A maximum
     flow from the packs' missing units to the lines' room, first their firm quantity
@@ -141,35 +142,23 @@ def _complete_pinned_packs(
     if not missing:
         return {}
     offers = {offer.id: offer for offer in problem.offers}
-    per_kg = {(t.producer_id, t.coop_id): t.ore_per_kg for t in problem.transport}
     takers: dict[UUID, list[DemandLine]] = {}
     for offer_id in missing:
         offer = offers[offer_id]
         takers[offer_id] = sorted(
             (line for line in problem.lines if _mismatch(problem, offer, line) is None),
-            key=lambda line: (per_kg.get((offer.producer_id, line.coop_id), 0), line.id),
+            key=lambda line: (rates.rate(offer.producer_id, line.coop_id), line.id),
         )
     firm_room = {
         line.id: max(0, line.firm_quantity - per_line.get(line.id, 0)) for line in problem.lines
     }
-    room = dict(firm_room)  # what each line may still take; tolerance joins in phase two
+    room = dict(firm_room)  # what each line may still take
     flow: dict[tuple[UUID, UUID], int] = defaultdict(int)
-    for phase in ("firm", "tolerance"):
-        if phase == "tolerance":
-            for line in problem.lines:
-                most = line.firm_quantity + line.tolerance - per_line.get(line.id, 0)
-                room[line.id] += most - firm_room[line.id]
-        while (path := _augmenting_path(missing, takers, room, flow)) is not None:
-            offer_id, steps = path
-            units = min(
-                missing[offer_id],
-                room[steps[-1][1]],
-                *(flow[step] for index, step in enumerate(steps) if index % 2),
-            )
-            missing[offer_id] -= units
-            room[steps[-1][1]] -= units
-            for index, step in enumerate(steps):
-                flow[step] += -units if index % 2 else units
+    _augment(missing, takers, room, flow)
+    for line in problem.lines:  # then their tolerance too
+        most = line.firm_quantity + line.tolerance - per_line.get(line.id, 0)
+        room[line.id] += most - firm_room[line.id]
+    _augment(missing, takers, room, flow)
     if short := [offer_id for offer_id, units in missing.items() if units]:
         raise PinError(
             "; ".join(
@@ -179,6 +168,26 @@ def _complete_pinned_packs(
             )
         )
     return {pair: units for pair, units in flow.items() if units}
+
+
+def _augment(
+    missing: dict[UUID, int],
+    takers: dict[UUID, list[DemandLine]],
+    room: dict[UUID, int],
+    flow: dict[tuple[UUID, UUID], int],
+) -> None:
+    """Push as many missing units as the room allows, along shortest paths."""
+    while (path := _augmenting_path(missing, takers, room, flow)) is not None:
+        offer_id, steps = path
+        units = min(
+            missing[offer_id],
+            room[steps[-1][1]],
+            *(flow[step] for index, step in enumerate(steps) if index % 2),
+        )
+        missing[offer_id] -= units
+        room[steps[-1][1]] -= units
+        for index, step in enumerate(steps):
+            flow[step] += -units if index % 2 else units
 
 
 def _augmenting_path(
