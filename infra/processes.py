@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from infra.devservers import DevServerError, die_with_parent, stop_process
+from infra.devservers import DevServerError, die_with_parent, free_port, stop_process
 
 
 def samlast_argv(*args: str) -> list[str]:
@@ -50,6 +50,24 @@ def samlast_process(
         yield process
     finally:
         stop_process(process, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def api_and_workers(env: Mapping[str, str], logs: Path, *, workers: int = 1) -> Iterator[str]:
+    """``samlast api`` on a free port and ``workers`` matchers, as production runs them;
+    yields the API's URL once all are healthy, stops them all on exit."""
+    port = free_port()
+    env = {**env, "SAMLAST_API_PORT": str(port)}
+    url = f"http://127.0.0.1:{port}"
+    names = ["worker"] if workers == 1 else [f"worker{n}" for n in range(1, workers + 1)]
+    with contextlib.ExitStack() as stack:
+        processes = {
+            name: stack.enter_context(samlast_process(["worker"], env, logs / f"{name}.log"))
+            for name in names
+        }
+        processes["api"] = stack.enter_context(samlast_process(["api"], env, logs / "api.log"))
+        wait_for_health(url, processes, logs)
+        yield url
 
 
 def wait_for_health(

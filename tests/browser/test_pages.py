@@ -27,8 +27,7 @@ from playwright.async_api import (
     expect,
 )
 
-from infra.devservers import free_port
-from infra.processes import samlast_process, wait_for_health
+from infra.processes import api_and_workers
 from services.api.web import i18n
 from tests.conftest import Client
 from tests.integration.world import (
@@ -58,15 +57,7 @@ if not shutil.which(CHROMIUM):
 @pytest.fixture(scope="module")
 def site(settings_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The API as production serves it, and a matcher, as child processes."""
-    port = free_port()
-    logs = tmp_path_factory.mktemp("browser")
-    env = {**settings_env, "SAMLAST_API_PORT": str(port)}
-    with (
-        samlast_process(["worker"], env, logs / "worker.log") as worker,
-        samlast_process(["api"], env, logs / "api.log") as api,
-    ):
-        url = f"http://127.0.0.1:{port}"
-        wait_for_health(url, {"api": api, "worker": worker}, logs)
+    with api_and_workers(settings_env, tmp_path_factory.mktemp("browser")) as url:
         yield url
 
 

@@ -8,7 +8,7 @@ import io
 
 from shared.db.pool import Pool
 from tests.conftest import Client
-from tests.integration.world import World, bearer, build_world, ok
+from tests.integration.world import World, bearer, build_world, offers_of, ok
 
 OFFER_HEADER = [
     "network_id",
@@ -57,14 +57,6 @@ def _csv(header: list[str], rows: list[list[str]]) -> bytes:
     return out.getvalue().encode()
 
 
-async def _offers_of(pool: Pool, producer_id: str) -> int:
-    async with pool.acquire() as conn:
-        count: int = await conn.fetchval(
-            "SELECT count(*) FROM offer WHERE producer_id = $1::uuid", producer_id
-        )
-        return count
-
-
 async def test_ten_thousand_rows_with_three_bad_store_nothing(
     client: Client, admin_token: str, pool: Pool
 ) -> None:
@@ -86,7 +78,7 @@ async def test_ten_thousand_rows_with_three_bad_store_nothing(
         (10_000, ""),
     ]
     assert "valid_from" in errors[2]["message"]
-    assert await _offers_of(pool, world.producer_id) == 0
+    assert await offers_of(pool, world.producer_id) == 0
 
 
 async def test_ten_thousand_good_rows_are_stored(
@@ -100,7 +92,7 @@ async def test_ten_thousand_good_rows_are_stored(
     )
     body = await ok(response, 201)
     assert body["created"] == 10_000
-    assert await _offers_of(pool, world.producer_id) == 10_000
+    assert await offers_of(pool, world.producer_id) == 10_000
     page = await ok(
         await client.get(
             "/v1/offers",

@@ -21,8 +21,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from infra.devservers import free_port
-from infra.processes import samlast_process, wait_for_health
+from infra.processes import api_and_workers
 from shared.db import runs as runs_db
 from shared.db.pool import Pool
 from tests.conftest import Client
@@ -39,21 +38,12 @@ CRATES = 6
 def api_url(
     settings_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    port = free_port()
-    logs = tmp_path_factory.mktemp("contention")
     env = {
         **settings_env,
-        "SAMLAST_API_PORT": str(port),
         "SAMLAST_API_WORKERS": "2",
         "SAMLAST_RATE_LIMIT_PER_MINUTE": "1000000",
     }
-    with (
-        samlast_process(["worker"], env, logs / "worker1.log") as worker1,
-        samlast_process(["worker"], env, logs / "worker2.log") as worker2,
-        samlast_process(["api"], env, logs / "api.log") as api,
-    ):
-        url = f"http://127.0.0.1:{port}"
-        wait_for_health(url, {"api": api, "worker1": worker1, "worker2": worker2}, logs)
+    with api_and_workers(env, tmp_path_factory.mktemp("contention"), workers=2) as url:
         yield url
 
 

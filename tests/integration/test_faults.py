@@ -16,16 +16,14 @@ from infra.devservers import free_port, redis_answers
 from infra.processes import samlast_process
 from services.api.auth.middleware import actor_for
 from services.api.cycles.service import CycleService
-from services.matcher.engine import allocate
-from services.matcher.snapshot import load_problem
 from shared.db import runs as runs_db
 from shared.db.pool import Pool
 from shared.queue import connect_queue, enqueue_match
 from shared.settings import Settings
 from tests.conftest import Client
 from tests.figures import Figures
-from tests.integration.test_worker_kills import BIG_DEMAND, BIG_NETWORK
-from tests.integration.world import World, bearer, build_world, close_cycle, offer_body, ok
+from tests.integration.test_worker_kills import assert_stored_as, big_run, clean_result
+from tests.integration.world import World, bearer, build_world, offer_body, ok
 
 LEASE_S = 2  # a run silent this long is taken up again (production: 60 s)
 
@@ -186,16 +184,8 @@ async def test_database_connections_dropped_mid_run_roll_back_and_the_run_comple
     """pg_terminate_backend on every matcher connection while a big run is computed and
     stored: what was in flight rolls back, the run is made again and stored once, with
     the result a clean run gives, and the offers' reservations match what it bought."""
-    world = await build_world(client, admin_token)
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT setseed(0.42)")
-        await conn.execute(BIG_NETWORK, world.network["id"], world.producer_id, 400)
-        await conn.execute(BIG_DEMAND, world.network["id"], world.cycle["id"], 400)
-    run_id = UUID((await close_cycle(client, world))["id"])
-    async with pool.acquire() as conn:
-        run = await runs_db.select_run(conn, run_id)
-    assert run is not None
-    clean = allocate(await load_problem(pool, settings, run))
+    world, run_id = await big_run(client, admin_token, pool)
+    clean = await clean_result(pool, settings, run_id)
 
     env = {**settings_env, "SAMLAST_RUN_LEASE_S": str(LEASE_S)}
     terminated = 0
@@ -208,20 +198,11 @@ async def test_database_connections_dropped_mid_run_roll_back_and_the_run_comple
     assert terminated >= 2
 
     async with pool.acquire() as conn:
-        purchases = await conn.fetch(
-            "SELECT offer_id, packs FROM run_purchase WHERE run_id = $1", run_id
-        )
-        allocations = await conn.fetchval(
-            "SELECT count(*) FROM allocation WHERE run_id = $1", run_id
-        )
+        await assert_stored_as(conn, run_id, clean)
         reserved = await conn.fetchval(
             "SELECT coalesce(sum(packs_reserved), 0) FROM offer WHERE producer_id = $1::uuid",
             world.producer_id,
         )
-    assert sorted((r["offer_id"], r["packs"]) for r in purchases) == sorted(
-        (p.offer_id, p.packs) for p in clean.purchases
-    )
-    assert allocations == len(clean.allocations)
     assert reserved == sum(p.packs for p in clean.purchases)  # nothing reserved twice
     figures.record(
         "test_faults.py::test_database_connections_dropped_mid_run_roll_back_and_the_run_"

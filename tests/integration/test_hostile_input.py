@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 import pytest
@@ -19,7 +20,15 @@ from shared.settings import Settings
 from tests.conftest import Client
 from tests.integration.test_bulk import OFFER_HEADER, _csv, _offer_rows
 from tests.integration.test_matching_pipeline import _drain
-from tests.integration.world import World, bearer, build_world, close_cycle, offer_body, ok
+from tests.integration.world import (
+    World,
+    bearer,
+    build_world,
+    close_cycle,
+    offer_body,
+    offers_of,
+    ok,
+)
 
 FORMULA = "=cmd|' /C calc'!A0"
 
@@ -27,15 +36,6 @@ FORMULA = "=cmd|' /C calc'!A0"
 @pytest.fixture
 async def world(client: Client, admin_token: str) -> World:
     return await build_world(client, admin_token)
-
-
-async def _offers(pool: Pool, world: World) -> int:
-    async with pool.acquire() as conn:
-        return int(
-            await conn.fetchval(
-                "SELECT count(*) FROM offer WHERE producer_id = $1::uuid", world.producer_id
-            )
-        )
 
 
 def _problem(response: Any, status: int, *words: str) -> dict[str, Any]:
@@ -55,7 +55,7 @@ async def test_a_list_longer_than_the_limit_is_refused_naming_it(
     body["listings"] = body["listings"] * 10_000
     answer = await client.post("/v1/offers", json=body, headers=bearer(world.producer))
     _problem(answer, 400, "listings", "length <= 20")
-    assert await _offers(pool, world) == 0
+    assert await offers_of(pool, world.producer_id) == 0
 
 
 @pytest.mark.parametrize("depth", [64, 100_000])
@@ -67,7 +67,7 @@ async def test_json_nested_beyond_reason_is_refused(
     answer = await client.post("/v1/offers", content=nested, headers=headers)
     assert 400 <= answer.status_code < 500, answer.text[:500]
     assert answer.headers["content-type"].startswith("application/problem+json")
-    assert await _offers(pool, world) == 0
+    assert await offers_of(pool, world.producer_id) == 0
 
 
 @pytest.mark.parametrize(
@@ -77,14 +77,12 @@ async def test_json_nested_beyond_reason_is_refused(
 async def test_a_body_declared_as_something_else_is_415(
     client: Client, world: World, pool: Pool, content_type: str
 ) -> None:
-    import json
-
     headers = {**bearer(world.producer), "Content-Type": content_type}
     answer = await client.post(
         "/v1/offers", content=json.dumps(offer_body(world)).encode(), headers=headers
     )
     _problem(answer, 415, "application/json")
-    assert await _offers(pool, world) == 0
+    assert await offers_of(pool, world.producer_id) == 0
 
 
 async def test_bytes_that_are_not_utf8_are_refused(
@@ -96,23 +94,21 @@ async def test_bytes_that_are_not_utf8_are_refused(
     csv_headers = {**bearer(world.producer), "Content-Type": "text/csv"}
     rows = b"network_id,product,note\n" + world.network["id"].encode() + b",Mor\xc3,\xff\n"
     _problem(await client.post("/v1/offers/bulk", content=rows, headers=csv_headers), 400, "UTF-8")
-    assert await _offers(pool, world) == 0
+    assert await offers_of(pool, world.producer_id) == 0
 
 
 async def test_a_spreadsheet_too_big_to_take_is_413(
     client: Client, world: World, pool: Pool
 ) -> None:
     headers = {**bearer(world.producer), "Content-Type": "text/csv"}
-    row = f"{world.network['id']},Morötter,10,5,12500,2026-12-01,2026-12-20,59.9,17.5\n"
-    header = "network_id,product,pack_units,packs_available,price_per_pack_ore,"
-    header += "valid_from,valid_until,pickup_lat,pickup_lon\n"
-    huge = (header + row * 200_000).encode()  # about 18 MB
+    row = _offer_rows(world, 1)[0]
+    huge = _csv(OFFER_HEADER, [row] * 200_000)  # about 24 MB
     _problem(await client.post("/v1/offers/bulk", content=huge, headers=headers), 413)
-    one_cell = (header.strip() + ",note\n" + row.strip() + "," + "x" * 900_000 + "\n").encode()
+    one_cell = _csv(OFFER_HEADER, [[*row[:-1], "x" * 900_000]])  # the note column
     _problem(
         await client.post("/v1/offers/bulk", content=one_cell, headers=headers), 400, "field limit"
     )
-    assert await _offers(pool, world) == 0
+    assert await offers_of(pool, world.producer_id) == 0
 
 
 async def test_formula_cells_are_stored_as_text_and_exported_escaped(

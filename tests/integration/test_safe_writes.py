@@ -20,19 +20,11 @@ from services.api.tokens.service import create_admin
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.conftest import Client
-from tests.integration.world import bearer, build_world, offer_body, ok
+from tests.integration.world import bearer, build_world, offer_body, offers_of, ok
 
 
 def _key() -> dict[str, str]:
     return {"Idempotency-Key": secrets.token_hex(8)}
-
-
-async def _count_offers(pool: Pool, producer_id: str) -> int:
-    async with pool.acquire() as conn:
-        count: int = await conn.fetchval(
-            "SELECT count(*) FROM offer WHERE producer_id = $1::uuid", producer_id
-        )
-        return count
 
 
 async def test_same_key_same_body_replays_the_first_answer(
@@ -47,7 +39,7 @@ async def test_same_key_same_body_replays_the_first_answer(
     assert second.headers["etag"] == first.headers["etag"]
     assert second.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
-    assert await _count_offers(pool, world.producer_id) == 1
+    assert await offers_of(pool, world.producer_id) == 1
 
 
 async def test_same_key_different_body_is_refused(
@@ -61,7 +53,7 @@ async def test_same_key_different_body_is_refused(
     )
     assert other.status_code == 422
     assert "different request" in other.json()["detail"]
-    assert await _count_offers(pool, world.producer_id) == 1
+    assert await offers_of(pool, world.producer_id) == 1
 
 
 async def test_key_is_scoped_to_the_token(client: Client, admin_token: str, pool: Pool) -> None:
@@ -79,7 +71,7 @@ async def test_key_is_scoped_to_the_token(client: Client, admin_token: str, pool
         ),
         201,
     )
-    assert await _count_offers(pool, two.producer_id) == 1
+    assert await offers_of(pool, two.producer_id) == 1
 
 
 async def test_concurrent_retries_write_once(client: Client, admin_token: str, pool: Pool) -> None:
@@ -94,7 +86,7 @@ async def test_concurrent_retries_write_once(client: Client, admin_token: str, p
     assert all(
         r.json()["detail"].endswith("still in progress") for r in responses if r.status_code == 409
     )
-    assert await _count_offers(pool, world.producer_id) == 1
+    assert await offers_of(pool, world.producer_id) == 1
 
 
 async def test_refused_request_is_replayed_not_rerun(

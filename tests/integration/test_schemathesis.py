@@ -21,8 +21,7 @@ from typing import cast
 import httpx
 import pytest
 
-from infra.devservers import free_port
-from infra.processes import samlast_process, wait_for_health
+from infra.processes import api_and_workers
 from tests.conftest import Client
 from tests.figures import Figures
 from tests.integration.world import World, build_world
@@ -36,19 +35,9 @@ TALLY: dict[str, str] = {}  # role: what Schemathesis sent, for the figures
 def api_url(
     settings_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    port = free_port()
-    logs = tmp_path_factory.mktemp("schemathesis")
-    env = {
-        **settings_env,
-        "SAMLAST_API_PORT": str(port),
-        "SAMLAST_RATE_LIMIT_PER_MINUTE": "1000000",
-    }
-    with (
-        samlast_process(["worker"], env, logs / "worker.log") as worker,
-        samlast_process(["api"], env, logs / "api.log") as api,
-    ):  # a real matcher too: runs that Schemathesis starts finish, and their streams end
-        url = f"http://127.0.0.1:{port}"
-        wait_for_health(url, {"api": api, "worker": worker}, logs)
+    env = {**settings_env, "SAMLAST_RATE_LIMIT_PER_MINUTE": "1000000"}
+    # a real matcher too: runs that Schemathesis starts finish, and their streams end
+    with api_and_workers(env, tmp_path_factory.mktemp("schemathesis")) as url:
         yield url
 
 

@@ -8,20 +8,12 @@ import pytest
 
 from shared.db.pool import Pool
 from tests.conftest import Client
-from tests.integration.world import World, bearer, build_world, offer_body
+from tests.integration.world import World, bearer, build_world, offer_body, offers_of
 
 
 @pytest.fixture
 async def world(client: Client, admin_token: str) -> World:
     return await build_world(client, admin_token)
-
-
-async def _offer_count(pool: Pool, world: World) -> int:
-    async with pool.acquire() as conn:
-        count: int = await conn.fetchval(
-            "SELECT count(*) FROM offer WHERE producer_id = $1::uuid", world.producer_id
-        )
-    return count
 
 
 def _without(body: dict[str, Any], key: str) -> dict[str, Any]:
@@ -65,7 +57,7 @@ def _without(body: dict[str, Any], key: str) -> dict[str, Any]:
 async def test_an_invalid_offer_names_the_field_and_stores_nothing(
     client: Client, world: World, pool: Pool, change: Any, field: str, words: str
 ) -> None:
-    before = await _offer_count(pool, world)
+    before = await offers_of(pool, world.producer_id)
     response = await client.post(
         "/v1/offers", json=change(offer_body(world)), headers=bearer(world.producer)
     )
@@ -74,7 +66,7 @@ async def test_an_invalid_offer_names_the_field_and_stores_nothing(
     problem = response.json()
     assert problem["errors"][0]["field"] == field, problem
     assert words.lower() in problem["detail"].lower() + str(problem["errors"]).lower()
-    assert await _offer_count(pool, world) == before
+    assert await offers_of(pool, world.producer_id) == before
 
 
 async def test_malformed_json_and_oversized_bodies_are_refused(

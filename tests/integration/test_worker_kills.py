@@ -12,20 +12,21 @@ from pathlib import Path
 from uuid import UUID
 
 from infra.processes import samlast_process
-from services.matcher.engine import allocate
+from services.matcher.engine import AllocationResult, allocate
 from services.matcher.snapshot import load_problem
 from shared.db import runs as runs_db
-from shared.db.pool import Pool
+from shared.db.pool import Conn, Pool
 from shared.settings import Settings
 from tests.conftest import Client
 from tests.figures import Figures
-from tests.integration.world import build_world, close_cycle
+from tests.integration.world import World, build_world, close_cycle
 
 LEASE_S = 2  # a run silent this long is taken up again (production: 60 s)
 # The chaos test's size: CI's default, `make soak` sets more.
 CHAOS_RUNS = int(os.environ.get("SAMLAST_CHAOS_RUNS", "30"))
 CHAOS_KILLS = int(os.environ.get("SAMLAST_CHAOS_KILLS", "40"))
 CHAOS_WORKERS = 3
+UNFINISHED = ("queued", "running")
 
 # A network big enough that a run takes a noticeable moment: 40 products, $3 offers
 # (400), $3 / 3 co-ops (120) ordering 60 lines each. Seeded, so every test run builds the
@@ -80,11 +81,8 @@ async def test_a_run_survives_its_worker_being_killed_twice(
     tmp_path: Path,
     figures: Figures,
 ) -> None:
-    run_id = await _big_run(client, admin_token, pool)
-    async with pool.acquire() as conn:
-        run = await runs_db.select_run(conn, run_id)
-    assert run is not None
-    clean = allocate(await load_problem(pool, settings, run))  # what an unbroken run stores
+    _, run_id = await big_run(client, admin_token, pool)
+    clean = await clean_result(pool, settings, run_id)
     assert len(clean.allocations) > 1000
 
     env = {**settings_env, "SAMLAST_RUN_LEASE_S": str(LEASE_S)}
@@ -94,22 +92,9 @@ async def test_a_run_survives_its_worker_being_killed_twice(
 
     async with pool.acquire() as conn:
         stored = await runs_db.select_run(conn, run_id)
-        allocations = await conn.fetch(
-            "SELECT offer_id, demand_line_id, units, tolerance_units FROM allocation "
-            "WHERE run_id = $1",
-            run_id,
-        )
-        purchases = await conn.fetch(
-            "SELECT offer_id, packs FROM run_purchase WHERE run_id = $1", run_id
-        )
+        await assert_stored_as(conn, run_id, clean)
     assert stored is not None
     assert stored["attempts"] == 3
-    assert sorted((r["offer_id"], r["packs"]) for r in purchases) == sorted(
-        (p.offer_id, p.packs) for p in clean.purchases
-    )
-    assert sorted(tuple(r) for r in allocations) == sorted(
-        (a.offer_id, a.line_id, a.units, a.tolerance_units) for a in clean.allocations
-    )
     figures.record(
         "test_worker_kills.py::test_a_run_survives_its_worker_being_killed_twice",
         f"1 run of {len(clean.allocations):,} allocations, its worker SIGKILLed twice "
@@ -127,7 +112,7 @@ async def test_a_run_that_exhausts_its_attempts_fails_saying_why(
 ) -> None:
     """Killed as often as it may start, a run ends failed with the reason, its packs
     unreserved: never queued or running forever."""
-    run_id = await _big_run(client, admin_token, pool)
+    _, run_id = await big_run(client, admin_token, pool)
     env = {**settings_env, "SAMLAST_RUN_LEASE_S": str(LEASE_S), "SAMLAST_RUN_MAX_ATTEMPTS": "2"}
     await _kill_worker_mid_run(pool, run_id, env, tmp_path, times=2)
     with samlast_process(["worker"], env, tmp_path / "worker3.log"):
@@ -157,15 +142,11 @@ async def test_many_runs_survive_workers_killed_again_and_again(
     """CHAOS_RUNS runs, CHAOS_WORKERS workers, one SIGKILLed every half second or so until
     CHAOS_KILLS kills: every run ends proposed, stored once, as a clean run stores it."""
     run_ids = [
-        await _big_run(client, admin_token, pool, offers=300, seed=i / (CHAOS_RUNS + 1))
+        (await big_run(client, admin_token, pool, offers=300, seed=i / (CHAOS_RUNS + 1)))[1]
         for i in range(CHAOS_RUNS)
     ]
-    clean = {}
-    for run_id in run_ids:  # each network has its own producer: runs share no offer
-        async with pool.acquire() as conn:
-            run = await runs_db.select_run(conn, run_id)
-        assert run is not None
-        clean[run_id] = allocate(await load_problem(pool, settings, run))
+    # each network has its own producer: runs share no offer
+    clean = {run_id: await clean_result(pool, settings, run_id) for run_id in run_ids}
 
     env = {**settings_env, "SAMLAST_RUN_LEASE_S": str(LEASE_S), "SAMLAST_RUN_MAX_ATTEMPTS": "50"}
     chance = random.Random(20261129)
@@ -176,17 +157,17 @@ async def test_many_runs_survive_workers_killed_again_and_again(
             stack.enter_context(samlast_process(["worker"], env, tmp_path / f"w{n}.log"))
             for n in range(CHAOS_WORKERS)
         ]
-        while kills < CHAOS_KILLS and not await _all_finished(pool, run_ids):
+        while kills < CHAOS_KILLS and await _runs_in(pool, run_ids, UNFINISHED):
             await asyncio.sleep(chance.uniform(0.2, 0.8))
             victim = chance.randrange(CHAOS_WORKERS)
-            kills_mid_run += await _running(pool, run_ids) > 0
+            kills_mid_run += await _runs_in(pool, run_ids, ("running",)) > 0
             workers[victim].kill()
             workers[victim].wait(timeout=10)
             kills += 1
             log = tmp_path / f"w{victim}.log"
             workers[victim] = stack.enter_context(samlast_process(["worker"], env, log))
         deadline = time.monotonic() + 120
-        while not await _all_finished(pool, run_ids):
+        while await _runs_in(pool, run_ids, UNFINISHED):
             assert time.monotonic() < deadline, "runs still unfinished 120 s after the last kill"
             await asyncio.sleep(0.2)
     elapsed = time.monotonic() - started
@@ -215,21 +196,7 @@ async def test_many_runs_survive_workers_killed_again_and_again(
             run_ids,
         )
         for run_id in run_ids:
-            stored = await conn.fetch(
-                "SELECT offer_id, demand_line_id, units, tolerance_units FROM allocation "
-                "WHERE run_id = $1",
-                run_id,
-            )
-            bought = await conn.fetch(
-                "SELECT offer_id, packs FROM run_purchase WHERE run_id = $1", run_id
-            )
-            expected = clean[run_id]
-            assert sorted(tuple(r) for r in stored) == sorted(
-                (a.offer_id, a.line_id, a.units, a.tolerance_units) for a in expected.allocations
-            ), run_id
-            assert sorted(tuple(r) for r in bought) == sorted(
-                (p.offer_id, p.packs) for p in expected.purchases
-            ), run_id
+            await assert_stored_as(conn, run_id, clean[run_id])
     assert {r["state"] for r in runs.values()} == {"proposed"}
     assert per_cycle == 1
     assert duplicates == 0
@@ -245,34 +212,51 @@ async def test_many_runs_survive_workers_killed_again_and_again(
     )
 
 
-async def _all_finished(pool: Pool, run_ids: list[UUID]) -> bool:
+async def clean_result(pool: Pool, settings: Settings, run_id: UUID) -> AllocationResult:
+    """What an unbroken run of ``run_id`` stores, computed here from the same input."""
     async with pool.acquire() as conn:
-        left = await conn.fetchval(
-            "SELECT count(*) FROM match_run WHERE id = any($1) AND state IN ('queued', 'running')",
-            run_ids,
-        )
-    return int(left) == 0
+        run = await runs_db.select_run(conn, run_id)
+    assert run is not None
+    return allocate(await load_problem(pool, settings, run))
 
 
-async def _running(pool: Pool, run_ids: list[UUID]) -> int:
+async def assert_stored_as(conn: Conn, run_id: UUID, clean: AllocationResult) -> None:
+    """The run's stored allocations and purchases are exactly ``clean``'s, once each."""
+    stored = await conn.fetch(
+        "SELECT offer_id, demand_line_id, units, tolerance_units FROM allocation WHERE run_id = $1",
+        run_id,
+    )
+    bought = await conn.fetch("SELECT offer_id, packs FROM run_purchase WHERE run_id = $1", run_id)
+    assert sorted(tuple(r) for r in stored) == sorted(
+        (a.offer_id, a.line_id, a.units, a.tolerance_units) for a in clean.allocations
+    ), run_id
+    assert sorted(tuple(r) for r in bought) == sorted(
+        (p.offer_id, p.packs) for p in clean.purchases
+    ), run_id
+
+
+async def _runs_in(pool: Pool, run_ids: list[UUID], states: tuple[str, ...]) -> int:
     async with pool.acquire() as conn:
         return int(
             await conn.fetchval(
-                "SELECT count(*) FROM match_run WHERE id = any($1) AND state = 'running'", run_ids
+                "SELECT count(*) FROM match_run WHERE id = any($1) AND state = any($2::text[])",
+                run_ids,
+                list(states),
             )
         )
 
 
-async def _big_run(
+async def big_run(
     client: Client, admin_token: str, pool: Pool, offers: int = 400, seed: float = 0.42
-) -> UUID:
-    """The queued run of a cycle big enough that computing it takes a moment."""
+) -> tuple[World, UUID]:
+    """A network, and the queued run of its cycle, big enough that computing it takes a
+    moment."""
     world = await build_world(client, admin_token)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT setseed($1)", seed)
         await conn.execute(BIG_NETWORK, world.network["id"], world.producer_id, offers)
         await conn.execute(BIG_DEMAND, world.network["id"], world.cycle["id"], offers)
-    return UUID((await close_cycle(client, world))["id"])
+    return world, UUID((await close_cycle(client, world))["id"])
 
 
 async def _kill_worker_mid_run(

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.db.pool import Pool
 from tests.conftest import Client
 
 
@@ -162,6 +163,16 @@ async def add_coop(client: Client, world: World) -> tuple[str, str]:
         201,
     )
     return str(coop["id"]), await _token(client, world.coordinator, coop["id"], "Olle")
+
+
+async def offers_of(pool: Pool, producer_id: str) -> int:
+    """How many offers the producer has in the database, withdrawn ones too."""
+    async with pool.acquire() as conn:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM offer WHERE producer_id = $1::uuid", producer_id
+            )
+        )
 
 
 def offer_body(world: World, product: str = "Morötter", **overrides: Any) -> dict[str, Any]:
