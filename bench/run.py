@@ -51,8 +51,7 @@ def main(argv: list[str]) -> int:
     configured = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
     with servers_from_env() as urls:
         os.environ.update(urls.as_env())  # the load and fleet parts use the same servers
-        versions = asyncio.run(_server_versions(urls.database_url, urls.redis_url))
-        versions["how"] = "the configured servers" if configured else "embedded, started by the run"
+        servers = asyncio.run(_servers(urls.database_url, urls.redis_url, configured))
         reference = reference_seconds()
         rows = []
         plan = (
@@ -98,7 +97,7 @@ def main(argv: list[str]) -> int:
     elapsed = time.monotonic() - started
     targets = _targets(quick, rows, speeds, lilim, seeds_met, load, fleet, elapsed)
     parts = [
-        _head(quick, reference, versions, elapsed, targets),
+        _head(quick, reference, servers, elapsed, targets),
         render(rows, speeds),
         render_routing(lilim, seeds_met, routed, reference),
         load_bench.render(load),
@@ -114,7 +113,8 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-async def _server_versions(database_url: str, redis_url: str) -> dict[str, str]:
+async def _servers(database_url: str, redis_url: str, configured: bool) -> str:
+    """The servers' versions, and whose they are, for the report's machine facts."""
     conn = await asyncpg.connect(database_url)
     try:
         postgres = str(await conn.fetchval("SHOW server_version")).split()[0]
@@ -125,13 +125,14 @@ async def _server_versions(database_url: str, redis_url: str) -> dict[str, str]:
         info = await client.info("server")
     finally:
         await client.aclose()
-    return {"PostgreSQL": postgres, "Redis": str(info.get("redis_version", "unknown"))}
+    how = "the configured servers" if configured else "embedded, started by the run"
+    return f"PostgreSQL {postgres}, Redis {info.get('redis_version', 'unknown')} ({how})"
 
 
 def _head(
     quick: bool,
     reference: float,
-    versions: dict[str, str],
+    servers: str,
     elapsed: float,
     targets: list[Target],
 ) -> str:
@@ -151,7 +152,7 @@ def _head(
         "",
         f"- {_cpu()}, {os.cpu_count()} cores visible, {_memory()}",
         f"- {platform.platform()}, Python {platform.python_version()}",
-        f"- PostgreSQL {versions['PostgreSQL']}, Redis {versions['Redis']} ({versions['how']})",
+        f"- {servers}",
         "",
         "## Targets",
         "",
