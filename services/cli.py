@@ -83,18 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_api(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    from services.api.serve import serve
 
-    asyncio.run(preflight(settings, need_schema=True))
-    uvicorn.run(
-        "services.api.app:create_app",
-        factory=True,
+    asyncio.run(preflight(settings, need_schema=True, need_redis=False))
+    serve(
+        settings,
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
         workers=args.workers or settings.api_workers,
-        log_level=settings.log_level.lower(),
-        access_log=settings.log_level == "DEBUG",
-        proxy_headers=True,
     )
     return 0
 
@@ -161,8 +157,9 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
     return run(once=args.once)
 
 
-async def preflight(settings: Settings, *, need_schema: bool) -> None:
-    """Fail fast, naming the server, when PostgreSQL or Redis can't be reached."""
+async def preflight(settings: Settings, *, need_schema: bool, need_redis: bool = True) -> None:
+    """Fail fast, naming the server, when PostgreSQL or (if needed) Redis can't be
+    reached; the API serves without Redis, so for it an absent Redis is a warning."""
     conn = await connect(settings)
     try:
         if need_schema:
@@ -174,7 +171,13 @@ async def preflight(settings: Settings, *, need_schema: bool) -> None:
                 log.warning("the database schema is behind: run `samlast migrate`")
     finally:
         await conn.close()
-    queue = await connect_queue(settings)
+    try:
+        queue = await connect_queue(settings)
+    except ServiceUnavailableError as exc:
+        if need_redis:
+            raise
+        log.warning("%s; serving without it until it answers", exc)
+        return
     await queue.aclose()
 
 

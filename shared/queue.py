@@ -20,6 +20,21 @@ def redis_settings(settings: Settings) -> RedisSettings:
     return options
 
 
+# A command to Redis that has not answered in this long has failed (the API then
+# carries on without it: its limits count locally, the sweep queues runs later).
+QUICK_S = 2.0
+
+
+def queue_client(settings: Settings) -> ArqRedis:
+    """An arq client that connects on first use, so a process that must keep serving
+    while Redis is away (the API) also starts while it is away."""
+    queue: ArqRedis = ArqRedis.from_url(
+        settings.redis_url, socket_timeout=QUICK_S, socket_connect_timeout=QUICK_S
+    )
+    queue.default_queue_name = settings.queue_name
+    return queue
+
+
 async def connect_queue(settings: Settings) -> ArqRedis:
     """An arq Redis pool on the configured queue; ServiceUnavailableError if unreachable."""
     try:

@@ -33,6 +33,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     db_pool_min: Annotated[int, msgspec.Meta(ge=0, le=100)] = 1
     db_pool_max: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
     connect_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 5.0
+    # A request waits at most this long for a database connection, then answers 503.
+    db_acquire_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 5.0
+    # A client must send its request headers, and then its whole body, within these;
+    # slower ones are cut off (408) before they hold anything.
+    request_header_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0
+    request_body_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 60.0
+    # Reverse proxies whose X-Forwarded-For names the client (addresses or networks,
+    # comma-separated). Unset: the connecting address is the client, whatever it sends.
+    trusted_proxies: Annotated[str, msgspec.Meta(max_length=2000)] = ""
     rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10**7)] = 1200
     # A match run with no sign of life this long is taken up by another worker; running
     # runs beat every third of it.

@@ -2,38 +2,34 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-from litestar import Litestar, Request, get
+from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.middleware.base import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Server
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
-from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler, Message, Scope
-from redis.asyncio import Redis
 
 from services.api.audit import audit_refusal
 from services.api.auth.guards import unguarded_routes
-from services.api.auth.middleware import TokenAuthMiddleware, token_of
-from services.api.auth.tokens import is_well_formed
+from services.api.auth.middleware import Gate, TokenAuthMiddleware, rate_limit_headers
+from services.api.body import BoundedBodyMiddleware
 from services.api.cycles.controller import CycleController
 from services.api.demand.controller import DemandController
 from services.api.deps import provide_actor, provide_conn
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
 from services.api.idempotency import IdempotencyMiddleware
+from services.api.limits import Limiter
 from services.api.networks.controller import NetworkController
 from services.api.offers.controller import OfferController
 from services.api.openapi import finish_openapi
@@ -49,7 +45,7 @@ from services.api.web.controller import WebController
 from services.api.web.members import MemberPages
 from services.api.webhooks.controller import WebhookController
 from shared.db.pool import create_pool
-from shared.queue import connect_queue
+from shared.queue import queue_client
 from shared.settings import Settings, load_settings
 
 API_VERSION = "0.1.0"
@@ -116,40 +112,41 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app; servers are connected in the lifespan, not at import."""
     settings = settings or load_settings()
 
-    rate_limit_redis = Redis.from_url(settings.redis_url)
-    rate_limit_store = RedisStore(rate_limit_redis, namespace="samlast:ratelimit")
-
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        app.state.redis = rate_limit_redis
-        app.state.auth_failures_per_minute = settings.auth_failures_per_minute
+        # Redis is connected on first use: the API starts, and serves, without it
+        app.state.queue = queue_client(settings)
         app.state.pool = await create_pool(
             settings, server_settings={"application_name": "samlast-api"}
         )
-        try:
-            app.state.queue = await connect_queue(settings)
-        except BaseException:
-            await app.state.pool.close()
-            raise
+        app.state.gate = Gate(
+            app.state.pool,
+            Limiter(app.state.queue, "samlast:limits:"),
+            per_minute=settings.rate_limit_per_minute,
+            failures_per_minute=settings.auth_failures_per_minute,
+        )
         try:
             yield
         finally:
             await app.state.queue.aclose()
-            await rate_limit_redis.aclose()
             await app.state.pool.close()
 
     app = Litestar(
         route_handlers=CONTROLLERS,
         lifespan=[lifespan],
-        # outermost first: run again what a serialization failure or deadlock rolled
-        # back, throttle, authenticate, then de-duplicate retried POSTs
+        # outermost first: take the whole body (bounded, on time) before anything
+        # else; run again what a serialization failure or deadlock rolled back;
+        # authenticate and count the caller; then de-duplicate retried POSTs
         middleware=[
+            DefineMiddleware(
+                BoundedBodyMiddleware,
+                max_bytes=MAX_BODY_BYTES,
+                timeout_s=settings.request_body_timeout_s,
+            ),
             TransientRetryMiddleware,
-            rate_limit(settings).middleware,
             DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS),
             IdempotencyMiddleware(),
         ],
-        stores={"rate_limit": rate_limit_store},
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "conn": Provide(provide_conn),
@@ -158,7 +155,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         after_exception=[audit_refusal],
-        before_send=[allow_header],
+        before_send=[allow_header, rate_limit_headers],
         before_request=strict_json_body,
         request_max_body_size=MAX_BODY_BYTES,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
@@ -202,24 +199,6 @@ async def allow_header(message: Message, scope: Scope) -> None:
         headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
         headers.append((b"allow", ", ".join(sorted(methods)).encode()))
         message["headers"] = headers
-
-
-def rate_limit(settings: Settings) -> RateLimitConfig:
-    """Per token (per client address without one), shared by every API process via Redis."""
-    return RateLimitConfig(
-        rate_limit=("minute", settings.rate_limit_per_minute),
-        identifier_for_request=_rate_limit_identity,
-        exclude=PUBLIC_PATHS,
-        store="rate_limit",
-    )
-
-
-def _rate_limit_identity(request: Request[Any, Any, Any]) -> str:
-    """A well-formed token's own bucket; anything else shares its address's bucket."""
-    token = token_of(request) or ""
-    if is_well_formed(token):
-        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
-    return "address:" + (request.client.host if request.client else "unknown")
 
 
 def provide_health(state: State, settings: NamedDependency[Settings]) -> HealthService:

@@ -23,7 +23,7 @@ from litestar.openapi.spec import (
     Schema,
 )
 
-from services.api.strict_body import find_nul
+from services.api.strict_body import decode_json, find_nul
 from shared.errors import SamlastError, UnprocessableError
 
 MAX_ROWS = 10_000
@@ -98,7 +98,7 @@ def read_rows(body: bytes, content_type: str, csv_columns: frozenset[str]) -> li
         )
     if media_type == "application/json":
         try:
-            rows: list[dict[str, Any]] = msgspec.json.decode(body)
+            rows: list[dict[str, Any]] = decode_json(body)
         except msgspec.DecodeError as exc:
             raise BadUploadError(f"the JSON is malformed: {exc}") from None
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):

@@ -5,12 +5,16 @@ response. The same key with the same request replays that response (with
 ``Idempotent-Replayed: true``); with a different request it answers 422; while the
 first is still running it answers 409. A request that dies mid-way holds the key
 for at most ``LEASE_S`` seconds; a 5xx answer is not stored, so a retry runs again.
+
+An answer marked ``Cache-Control: no-store`` holds a secret shown once (a new token):
+its body is never written down, and a replay answers 409 saying so, with the
+``Location`` of what was created. The body is already bounded when this runs
+(``services/api/body.py``); the matcher's sweep deletes keys past their day.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +32,7 @@ from litestar.types import (
     Send,
 )
 
-from services.api.problems import PROBLEM_TYPE_BASE
+from services.api.problems import send_problem
 from shared.db import idempotency as idempotency_db
 from shared.errors import ConflictError, InvalidParameterError, UnprocessableError
 
@@ -73,17 +77,21 @@ class IdempotencyMiddleware(ASGIMiddleware):
 async def _run_and_store(
     scope: Scope, receive: Receive, send: Send, next_app: ASGIApp, token_id: UUID, key: str
 ) -> None:
-    status, headers, chunks = 500, {}, []
+    status, headers, chunks, secret = 500, {}, [], False
 
     async def capture(message: Message) -> None:
-        nonlocal status, headers
+        nonlocal status, headers, secret
         if message["type"] == "http.response.start":
             status = message["status"]
-            headers = {
-                name.decode("latin-1"): value.decode("latin-1")
+            all_headers = [
+                (name.decode("latin-1").lower(), value.decode("latin-1"))
                 for name, value in message.get("headers", [])
-                if name.decode("latin-1").lower() in REPLAYED_HEADERS
-            }
+            ]
+            headers = {name: value for name, value in all_headers if name in REPLAYED_HEADERS}
+            secret = any(
+                name == "cache-control" and "no-store" in value.lower()
+                for name, value in all_headers
+            )
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
         await send(message)
@@ -100,7 +108,7 @@ async def _run_and_store(
             await idempotency_db.release_key(conn, token_id, key)
         else:
             await idempotency_db.complete_key(
-                conn, token_id, key, status, headers, b"".join(chunks)
+                conn, token_id, key, status, headers, b"".join(chunks), secret_withheld=secret
             )
 
 
@@ -112,6 +120,17 @@ async def _answer_repeat(send: Send, scope: Scope, stored: Any, fingerprint: byt
     elif stored["state"] == "in_flight":
         await _problem(
             send, scope, 409, "a request with this `Idempotency-Key` is still in progress"
+        )
+    elif stored["secret_withheld"]:
+        location = (stored["response_headers"] or {}).get("location")
+        await _problem(
+            send,
+            scope,
+            409,
+            f"this request already succeeded ({stored['response_status']}); its answer held "
+            "a secret that is shown once and never stored, so it cannot be shown again. "
+            "If it was lost, revoke what was created (see `Location`) and make a new one",
+            headers=[(b"location", location.encode())] if location else [],
         )
     else:
         headers = [(k.encode(), v.encode()) for k, v in (stored["response_headers"] or {}).items()]
@@ -161,20 +180,18 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _problem(send: Send, scope: Scope, status: int, detail: str) -> None:
+async def _problem(
+    send: Send,
+    scope: Scope,
+    status: int,
+    detail: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     """The same problem document the app's exception handlers write."""
     error = {400: InvalidParameterError, 409: ConflictError, 422: UnprocessableError}[status]
-    body = json.dumps(
-        {
-            "type": PROBLEM_TYPE_BASE + error.title.lower().replace(" ", "-"),
-            "title": error.title,
-            "status": status,
-            "detail": detail,
-            "instance": scope["path"],
-            "field": "Idempotency-Key",
-        }
-    ).encode()
-    await _send(send, status, [(b"content-type", b"application/problem+json")], body)
+    await send_problem(
+        send, scope, status, detail, title=error.title, headers=headers, field="Idempotency-Key"
+    )
 
 
 async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from http import HTTPStatus
 from typing import Any
 
 import asyncpg
@@ -11,7 +13,13 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from litestar.types import ExceptionHandlersMap
+from litestar.types import (
+    ExceptionHandlersMap,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Scope,
+    Send,
+)
 
 from services.api.transient import MARKER
 from shared.errors import SamlastError
@@ -41,8 +49,44 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+async def send_problem(
+    send: Send,
+    scope: Scope,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    **extra: Any,
+) -> None:
+    """The same problem document, written by ASGI middleware that answers before the app."""
+    title = title or _reason(status)
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": scope.get("path", ""),
+        **extra,
+    }
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", PROBLEM_JSON.encode()), *(headers or [])],
+    }
+    await send(start)
+    chunk: HTTPResponseBodyEvent = {
+        "type": "http.response.body",
+        "body": json.dumps(body).encode(),
+        "more_body": False,
+    }
+    await send(chunk)
+
+
 def _domain_error(request: Request[Any, Any, Any], exc: SamlastError) -> Response[dict[str, Any]]:
-    return problem(request, exc.status_code, exc.title, exc.detail, **exc.extra)
+    # a 503 is always worth retrying: say when (RFC 9110 section 10.2.3)
+    headers = {"Retry-After": "1"} if exc.status_code == 503 else None
+    return problem(request, exc.status_code, exc.title, exc.detail, headers, **exc.extra)
 
 
 def _validation_error(
@@ -121,8 +165,6 @@ def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 
 def _reason(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

@@ -37,7 +37,7 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
         )
     body = await request.body()
     try:
-        msgspec.json.decode(body, type=field.annotation, strict=True)
+        decode_json(body, field.annotation)
     except UnicodeDecodeError as exc:
         raise ClientException(
             f"the body is not valid UTF-8 (byte {exc.start}); JSON must be UTF-8"
@@ -52,26 +52,43 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
         _refuse(request, key, text)
     except msgspec.DecodeError:
         return  # malformed JSON: Litestar's own decoding answers 400 for it
-    if b"\\u0000" in body and (where := find_nul(msgspec.json.decode(body), "")) is not None:
+    if b"\\u0000" in body and (where := find_nul(decode_json(body), "")) is not None:
         _refuse(request, where, "text may not contain the NUL character (\\u0000)")
 
 
+def decode_json(body: bytes, type: Any = Any, *, strict: bool = True) -> Any:
+    """msgspec's decoding, with nesting too deep for it (it recurses) the client's 400."""
+    try:
+        return msgspec.json.decode(body, type=type, strict=strict)
+    except RecursionError:
+        raise ClientException("the JSON is nested too deeply") from None
+
+
 def find_nul(value: Any, path: str) -> str | None:
-    """The path of the first string holding a NUL, which PostgreSQL text cannot store."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    items = (
-        value.items()
-        if isinstance(value, dict)
-        else enumerate(value)
-        if isinstance(value, list)
-        else ()
-    )
-    for name, item in items:
-        found = find_nul(name, path) if isinstance(name, str) else None
-        found = found or find_nul(item, f"{path}.{name}" if path else str(name))
-        if found is not None:
-            return found
+    """The path of the first string holding a NUL, which PostgreSQL text cannot store.
+
+    Walked with a stack of its own, not by recursion: however deep the value, the
+    work is one visit per item."""
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return where
+            continue
+        children = (
+            item.items()
+            if isinstance(item, dict)
+            else enumerate(item)
+            if isinstance(item, list)
+            else ()
+        )
+        found = []
+        for name, child in children:
+            if isinstance(name, str) and "\x00" in name:
+                return where
+            found.append((f"{where}.{name}" if where else str(name), child))
+        stack.extend(reversed(found))
     return None
 
 

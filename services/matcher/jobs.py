@@ -12,6 +12,7 @@ from arq.connections import ArqRedis
 from services.matcher.matching import run_match
 from services.matcher.webhooks import deliver
 from shared.db import cycles as cycles_db
+from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
 from shared.db import webhooks as webhooks_db
 from shared.db.pool import Pool
@@ -63,6 +64,12 @@ async def close_due_cycles(ctx: WorkerContext) -> int:
     for run in runs:
         await enqueue_match(ctx["redis"], run["id"])
     return len(runs)
+
+
+async def forget_expired_idempotency_keys(ctx: WorkerContext) -> int:
+    """Stored answers to retried POSTs are kept for a day, then deleted."""
+    async with ctx["pool"].acquire() as conn:
+        return await idempotency_db.delete_expired(conn)
 
 
 async def requeue_stale_runs(ctx: WorkerContext) -> int:

@@ -21,6 +21,7 @@ from arq.worker import Worker, func
 from services.matcher.jobs import (
     close_due_cycles,
     deliver_webhook,
+    forget_expired_idempotency_keys,
     match_cycle,
     requeue_due_webhooks,
     requeue_stale_runs,
@@ -43,7 +44,7 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["pool"] = await create_pool(
-            settings, server_settings={"application_name": "samlast-matcher"}
+            settings, bounded=False, server_settings={"application_name": "samlast-matcher"}
         )
         ctx["worker_name"] = f"{socket.gethostname()}:{os.getpid()}"
         ctx["http"] = httpx.AsyncClient(follow_redirects=False)
@@ -73,6 +74,7 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             cron(_job(close_due_cycles), second=EVERY_5_S, run_at_startup=True),
             cron(_job(requeue_stale_runs), second=EVERY_5_S, run_at_startup=True),
             cron(_job(requeue_due_webhooks), second=EVERY_5_S, run_at_startup=True),
+            cron(_job(forget_expired_idempotency_keys), second={30}, run_at_startup=True),
         ],
         "queue_name": settings.queue_name,
         "redis_settings": redis_settings(settings),

@@ -16,7 +16,7 @@ ON CONFLICT (token_id, key) DO NOTHING
 RETURNING key"""
 
 SELECT_KEY = """
-SELECT fingerprint, state, response_status, response_headers, response_body,
+SELECT fingerprint, state, response_status, response_headers, response_body, secret_withheld,
        expires_at < now() AS expired,
        created_at < now() - make_interval(secs => $3) AS abandoned
 FROM idempotency_key WHERE token_id = $1 AND key = $2"""
@@ -25,16 +25,17 @@ FROM idempotency_key WHERE token_id = $1 AND key = $2"""
 RECLAIM_KEY = """
 UPDATE idempotency_key
 SET fingerprint = $3, method = $4, path = $5, state = 'in_flight', response_status = NULL,
-    response_headers = NULL, response_body = NULL, created_at = now(),
+    response_headers = NULL, response_body = NULL, secret_withheld = false, created_at = now(),
     expires_at = now() + interval '24 hours'
 WHERE token_id = $1 AND key = $2
   AND (expires_at < now()
        OR (state = 'in_flight' AND created_at < now() - make_interval(secs => $6)))
 RETURNING key"""
 
+# A response holding a secret shown once keeps no body: a replay says so instead.
 COMPLETE_KEY = """
 UPDATE idempotency_key SET state = 'done', response_status = $3, response_headers = $4,
-    response_body = $5
+    response_body = CASE WHEN $6 THEN NULL ELSE $5::bytea END, secret_withheld = $6
 WHERE token_id = $1 AND key = $2"""
 
 RELEASE_KEY = "DELETE FROM idempotency_key WHERE token_id = $1 AND key = $2 AND state = 'in_flight'"
@@ -66,9 +67,21 @@ async def reclaim_key(
 
 
 async def complete_key(
-    conn: Conn, token_id: UUID, key: str, status: int, headers: dict[str, Any], body: bytes
+    conn: Conn,
+    token_id: UUID,
+    key: str,
+    status: int,
+    headers: dict[str, Any],
+    body: bytes,
+    *,
+    secret_withheld: bool,
 ) -> None:
-    await conn.execute(COMPLETE_KEY, token_id, key, status, headers, body)
+    await conn.execute(COMPLETE_KEY, token_id, key, status, headers, body, secret_withheld)
+
+
+async def delete_expired(conn: Conn) -> int:
+    """Forget keys past their day; the matcher's sweep calls this."""
+    return int((await conn.execute(DELETE_EXPIRED)).split()[-1])
 
 
 async def release_key(conn: Conn, token_id: UUID, key: str) -> None:

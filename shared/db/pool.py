@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
@@ -16,10 +18,40 @@ if TYPE_CHECKING:
     Conn: TypeAlias = (
         asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
     )
-    Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
+    _AsyncpgPool: TypeAlias = asyncpg.Pool[asyncpg.Record]
 else:  # Litestar resolves these names in handler signatures; Any skips its validation
     Conn = Any
-    Pool = asyncpg.Pool
+    _AsyncpgPool = asyncpg.Pool
+
+
+class Pool(_AsyncpgPool):
+    """asyncpg's pool, but a caller waits at most ``acquire_timeout_s`` for a connection
+    and then hears that the service is busy (503 with Retry-After), never hangs."""
+
+    __slots__ = ("acquire_timeout_s",)
+    acquire_timeout_s: float | None  # None: wait as long as it takes (the matcher's jobs)
+
+    @asynccontextmanager
+    async def lend(self, *, wait_s: float | None = None) -> AsyncIterator[Conn]:
+        wait_s = self.acquire_timeout_s if wait_s is None else wait_s
+        try:
+            conn = await super().acquire(timeout=wait_s)
+        except TimeoutError:
+            raise BusyError(
+                f"every database connection is busy (waited {wait_s} s); retry shortly"
+            ) from None
+        try:
+            yield conn
+        finally:
+            await self.release(conn)
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        """``async with pool.acquire() as conn``, bounded as ``lend`` is."""
+        return self.lend(wait_s=timeout)
+
+
+class BusyError(ServiceUnavailableError):
+    """No connection came free in time: the client may simply try again."""
 
 
 # The role the API and the matcher act as: every table, but the audit trail only read
@@ -40,25 +72,38 @@ async def _init_connection(conn: Conn) -> None:
         )
 
 
-async def create_pool(settings: Settings, *, as_app: bool = True, **overrides: Any) -> Pool:
+async def create_pool(
+    settings: Settings, *, as_app: bool = True, bounded: bool = True, **overrides: Any
+) -> Pool:
     """Open a pool to ``settings.database_url``, acting as APP_ROLE unless ``as_app`` is
     false (tests and tools that act as the operator); raise ServiceUnavailableError if
-    unreachable."""
+    unreachable. A ``bounded`` pool lends a connection within ``db_acquire_timeout_s``
+    or raises BusyError; the matcher's jobs, which nobody waits on, are not bounded."""
     options: dict[str, Any] = {
         "min_size": settings.db_pool_min,
         "max_size": settings.db_pool_max,
         "timeout": settings.connect_timeout_s,
         "init": _act_as_app if as_app else _init_connection,
         "command_timeout": 60,
+        # asyncpg.create_pool's own defaults: it builds its Pool the same way
+        "max_queries": 50000,
+        "max_inactive_connection_lifetime": 300.0,
     }
     options.update(overrides)
+    pool = Pool(
+        settings.database_url,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
+        loop=None,
+        **options,
+    )
+    pool.acquire_timeout_s = settings.db_acquire_timeout_s if bounded else None
     try:
-        pool = await asyncpg.create_pool(settings.database_url, **options)
+        await pool
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise ServiceUnavailableError(
             f"cannot reach PostgreSQL at {redact(settings.database_url)}: {exc}"
         ) from exc
-    assert pool is not None
     return pool
 
 

@@ -211,8 +211,9 @@ async def test_refused_authentications_are_throttled_per_address(
     assert guesses[3].json()["detail"].startswith("too many refused authentications")
     assert 1 <= int(guesses[3].headers["retry-after"]) <= 60
     assert audited_after - audited_before == 3  # throttled guesses write no audit rows
-    # the address is throttled until the window passes, whatever token it sends
-    assert valid_after.status_code == 429
+    # a credential that verifies is let in, whatever its address did before (issue 16:
+    # one stale token behind a co-op's NAT must not lock out everyone else there)
+    assert valid_after.status_code == 200
 
 
 async def test_the_rate_limit_holds_across_two_api_processes(

@@ -1,8 +1,14 @@
-"""Bearer-token authentication for every route not marked public.
+"""Bearer-token authentication for every route not marked public, and the request limits.
 
-Refused attempts are counted per client address in Redis: past the limit an address
-gets 429 without a database lookup or an audit row, so guessing tokens (well-formed
-ones pass the checksum and each is its own rate-limit bucket) stays cheap for us.
+Every caller is counted in a window of its own (``services/api/limits.py``): a verified
+token counts against its organisation (an admin's against its user), so minting more
+tokens buys no more requests; a request that does not verify counts against its
+client address. Refused credentials are counted per address too: past
+``auth_failures_per_minute`` the address hears 429 instead of 401, and no audit row is
+written. A credential that verifies is always let in, whatever its address did
+(a co-op's office shares one address; one stale token there must not lock out the
+rest). The client address is the connecting one, or what a trusted proxy says
+(``SAMLAST_TRUSTED_PROXIES``, applied by the server before the app sees the request).
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import Message, Scope
 
 from services.api.auth.actor import ORGANISATION_ROLES, Actor, Role
 from services.api.auth.tokens import hash_token, is_well_formed
+from services.api.limits import WINDOW_S, Limiter, Window
 from shared.db import tokens as tokens_db
 from shared.db.pool import Pool
 
@@ -25,7 +33,7 @@ BEARER = "bearer "
 COOKIE = "samlast_token"
 PAGES = "/app"
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="samlast"'}
-FAILURE_WINDOW_S = 60
+WINDOW_KEY = "samlast.rate_window"  # in the request's scope state, for rate_limit_headers
 
 
 def token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -38,36 +46,79 @@ def token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return None
 
 
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return connection.client.host if connection.client else "unknown"
+
+
+class Gate:
+    """Who may come in, and how often: one per app, shared by the API and the pages."""
+
+    def __init__(
+        self, pool: Pool, limiter: Limiter, *, per_minute: int, failures_per_minute: int
+    ) -> None:
+        self.pool = pool
+        self.limiter = limiter
+        self.per_minute = per_minute
+        self.failures_per_minute = failures_per_minute
+
+    async def admit(self, token: str | None, address: str) -> tuple[Actor, Window]:
+        """The actor ``token`` verifies as, and its window; 401 or 429 saying why not."""
+        if token is None:
+            await self.charge("address:" + address)
+            raise NotAuthorizedException("send `Authorization: Bearer <token>`", headers=CHALLENGE)
+        try:
+            actor = await actor_for(self.pool, token)
+        except NotAuthorizedException:
+            refused = await self.limiter.hit("refused:" + address)
+            if refused.count > self.failures_per_minute:
+                raise TooManyRequestsException(
+                    "too many refused authentications from this address; wait and retry",
+                    headers={"Retry-After": str(refused.reset_s)},
+                ) from None
+            await self.charge("address:" + address)
+            raise
+        bucket = f"user:{actor.user_id}" if actor.role is Role.ADMIN else ""
+        return actor, await self.charge(bucket or f"organisation:{actor.organisation_id}")
+
+    async def charge(self, bucket: str) -> Window:
+        """Count a request in ``bucket``'s window; 429 with the limit's headers past it."""
+        window = await self.limiter.hit("requests:" + bucket)
+        if window.count > self.per_minute:
+            raise TooManyRequestsException(
+                "too many requests; wait and retry",
+                headers={**self.headers(window), "Retry-After": str(window.reset_s)},
+            )
+        return window
+
+    def headers(self, window: Window) -> dict[str, str]:
+        """The IETF draft's RateLimit fields, as Litestar's own limiter wrote them."""
+        return {
+            "RateLimit-Policy": f"{self.per_minute}; w={WINDOW_S}",
+            "RateLimit-Limit": str(self.per_minute),
+            "RateLimit-Remaining": str(max(self.per_minute - window.count, 0)),
+            "RateLimit-Reset": str(window.reset_s),
+        }
+
+
 class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        state = connection.app.state
-        key = "samlast:authfail:" + (connection.client.host if connection.client else "unknown")
-        failures = int(await state.redis.get(key) or 0)
-        if failures >= state.auth_failures_per_minute:
-            ttl = await state.redis.ttl(key)
-            raise TooManyRequestsException(
-                "too many refused authentications from this address; wait and retry",
-                headers={"Retry-After": str(max(int(ttl), 1))},
-            )
-        try:
-            return await self._authenticate(connection)
-        except NotAuthorizedException:
-            async with state.redis.pipeline(transaction=True) as pipe:
-                pipe.set(key, 0, ex=FAILURE_WINDOW_S, nx=True)  # the window opens
-                pipe.incr(key)
-                await pipe.execute()
-            raise
-
-    async def _authenticate(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
-        token = token_of(connection)
-        if token is None:
-            raise NotAuthorizedException("send `Authorization: Bearer <token>`", headers=CHALLENGE)
-        actor = await actor_for(connection.app.state.pool, token)
+        gate: Gate = connection.app.state.gate
+        actor, window = await gate.admit(token_of(connection), client_address(connection))
+        connection.scope.setdefault("state", {})[WINDOW_KEY] = window
         return AuthenticationResult(user=actor, auth=actor.token_id)
+
+
+async def rate_limit_headers(message: Message, scope: Scope) -> None:
+    """before_send: tell an admitted caller where it stands in its window."""
+    window = scope.get("state", {}).get(WINDOW_KEY)
+    if window is None or message["type"] != "http.response.start":
+        return
+    gate: Gate = scope["litestar_app"].state.gate
+    headers = list(message.get("headers", []))
+    headers.extend((k.lower().encode(), v.encode()) for k, v in gate.headers(window).items())
+    message["headers"] = headers
 
 
 async def actor_for(pool: Pool, token: str) -> Actor:

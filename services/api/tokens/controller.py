@@ -3,6 +3,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, delete, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -23,6 +24,8 @@ class TokenController(Controller):
         "/organisations/{organisation_id:uuid}/tokens",
         guards=[ANYONE],
         summary="Issue a token (shown once) for your organisation or one you onboard",
+        # the answer holds the secret: no cache keeps it, nor does Idempotency-Key
+        cache_control=CacheControlHeader(no_store=True),
     )
     async def create(
         self,

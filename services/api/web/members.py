@@ -8,8 +8,8 @@ the same words. Edits carry the version the page showed, as ``If-Match`` does.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -18,6 +18,7 @@ from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from services.api import numbers
 from services.api.auth.actor import Actor
 from services.api.auth.guards import COOPS, PRODUCERS
 from services.api.cycles.service import CycleService
@@ -43,6 +44,9 @@ from shared.db.pool import Conn
 
 PRODUCER_PAGE = "/app/producer"
 COOP_PAGE = "/app/coop"
+
+
+T = TypeVar("T")
 
 
 class MemberPages(Controller):
@@ -90,8 +94,8 @@ class MemberPages(Controller):
                     "valid_from": form.get("valid_from"),
                     "valid_until": form.get("valid_until"),
                     "pickup": {
-                        "lat": float(str(form.get("lat"))),
-                        "lon": float(str(form.get("lon"))),
+                        "lat": _degrees(form, "lat"),
+                        "lon": _degrees(form, "lon"),
                         "address": str(form.get("address", "")),
                     },
                     "pickup_windows": [
@@ -268,26 +272,28 @@ def _int(form: FormMultiDict, name: str, default: int | None = None) -> int | No
         if default is None and name.startswith(("firm", "pack")):
             raise ValueError(f"`{name.split(':')[0]}` is required")
         return default
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"`{name.split(':')[0]}` must be a whole number") from None
+    return _read(numbers.whole_number, name, text)
 
 
 def _ore(form: FormMultiDict, name: str, default: int | None = 0) -> int | None:
     """Kronor as typed (``12,50`` or ``12.50``) into whole öre."""
-    text = str(form.get(name, "")).strip().replace(" ", "").replace(",", ".")
+    text = str(form.get(name, "")).strip()
     if not text:
         if name == "price_per_pack":
             raise ValueError("`price_per_pack` is required")
         return default
+    return _read(numbers.kronor_to_ore, name, text)
+
+
+def _degrees(form: FormMultiDict, name: str) -> float:
+    return _read(numbers.degrees, name, str(form.get(name, "")))
+
+
+def _read(reader: Callable[[str], T], name: str, text: str) -> T:
     try:
-        ore = Decimal(text) * 100
-    except InvalidOperation:
-        raise ValueError(f"`{name.split(':')[0]}` must be an amount in kronor") from None
-    if ore != ore.to_integral_value():
-        raise ValueError(f"`{name.split(':')[0]}` has more than two decimals")
-    return int(ore)
+        return reader(text)
+    except numbers.NumberError as exc:
+        raise ValueError(f"`{name.split(':')[0]}` {exc}") from None
 
 
 def _time(form: FormMultiDict, name: str) -> str:

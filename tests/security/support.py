@@ -1,0 +1,82 @@
+"""What the security tests share: a real API process of their own, and raw sockets that
+behave as an attacker's would (headers or bodies sent a byte at a time)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from infra.devservers import free_port
+from infra.processes import samlast_process, wait_for_health
+
+
+@contextlib.contextmanager
+def api_server(
+    settings_env: Mapping[str, str], logs: Path, **env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``samlast api`` (one uvicorn process, as production runs it) with ``env`` added."""
+    port = free_port()
+    full_env = {**settings_env, **env, "SAMLAST_API_PORT": str(port)}
+    with samlast_process(["api"], full_env, logs / f"api-{port}.log") as process:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_health(url, {"api": process}, logs, need_worker=False)
+        yield url, process
+
+
+def own_redis_db(redis_url: str, db: int) -> str:
+    """The same Redis server, another database: counters no other test shares."""
+    parts = urlsplit(redis_url)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+class SlowClient:
+    """One connection that sends a request's head, then drips its body."""
+
+    def __init__(self, url: str, method: str, path: str, headers: Mapping[str, str]) -> None:
+        self.parts = urlsplit(url)
+        self.method, self.path, self.headers = method, path, dict(headers)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self, *, chunked: bool = True, head_only: bool = False) -> None:
+        self.reader, self.writer = await asyncio.open_connection(
+            self.parts.hostname, self.parts.port
+        )
+        lines = [f"{self.method} {self.path} HTTP/1.1", f"Host: {self.parts.netloc}"]
+        lines += [f"{name}: {value}" for name, value in self.headers.items()]
+        if chunked:
+            lines.append("Transfer-Encoding: chunked")
+        head = "\r\n".join(lines) + "\r\n"
+        # a head without its closing blank line: the server is still waiting for headers
+        self.writer.write(head.encode() if head_only else (head + "\r\n").encode())
+        await self.writer.drain()
+
+    async def drip(self, data: bytes) -> bool:
+        """Send one more chunk; False once the server has closed the connection."""
+        assert self.writer is not None
+        if self.writer.is_closing():
+            return False
+        try:
+            self.writer.write(b"%x\r\n%s\r\n" % (len(data), data))
+            await self.writer.drain()
+        except (ConnectionError, OSError):
+            return False
+        return True
+
+    async def answer(self) -> bytes:
+        """What the server sent before closing (its status line, if any)."""
+        assert self.reader is not None
+        try:
+            return await self.reader.read(4096)
+        except (ConnectionError, OSError):
+            return b""
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(ConnectionError, OSError):
+                await self.writer.wait_closed()
