@@ -7,8 +7,8 @@ first is still running it answers 409. A request that dies mid-way holds the key
 for at most ``LEASE_S`` seconds; a 5xx answer is not stored, so a retry runs again.
 
 An answer marked ``Cache-Control: no-store`` holds a secret shown once (a new token):
-its body is never written down, and a replay answers 409 saying so, with the
-``Location`` of what was created. The body is already bounded when this runs
+its body is never written down, and a replay answers 409 saying so (with the
+``Location`` of what was created, if the answer had one). The body is already bounded when this runs
 (``services/api/body.py``); the matcher's sweep deletes keys past their day.
 """
 
@@ -129,7 +129,7 @@ async def _answer_repeat(send: Send, scope: Scope, stored: Any, fingerprint: byt
             409,
             f"this request already succeeded ({stored['response_status']}); its answer held "
             "a secret that is shown once and never stored, so it cannot be shown again. "
-            "If it was lost, revoke what was created (see `Location`) and make a new one",
+            "If it was lost, revoke what was created and make a new one",
             headers=[(b"location", location.encode())] if location else [],
         )
     else:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from infra.devservers import free_port
 from infra.processes import samlast_process, wait_for_health
+from shared.db.pool import Conn
 
 
 @contextlib.contextmanager
@@ -80,3 +81,20 @@ class SlowClient:
             self.writer.close()
             with contextlib.suppress(ConnectionError, OSError):
                 await self.writer.wait_closed()
+
+
+async def tables_holding(conn: Conn, secret: str) -> list[str]:
+    """Every table with a row that holds ``secret``, as text or inside a bytea column
+    (which a row's text shows as hex)."""
+    tables = await conn.fetch(
+        "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public'"
+    )
+    return [
+        table["name"]
+        for table in tables
+        if await conn.fetchval(
+            f"SELECT count(*) FROM {table['name']} t WHERE t::text LIKE '%' || $1 || '%' "
+            "OR t::text LIKE '%' || encode(convert_to($1, 'UTF8'), 'hex') || '%'",
+            secret,
+        )
+    ]
