@@ -32,7 +32,8 @@ def routes_with_a_body(settings: Settings) -> list[tuple[str, str]]:
     """(method, path) of every route that takes a body, its ids filled in."""
     found = set()
     for route in create_app(settings).routes:
-        for method in sorted(getattr(route, "methods", ()) & {"POST", "PUT", "PATCH"}):
+        methods: set[str] = set(getattr(route, "methods", set()))
+        for method in sorted(methods & {"POST", "PUT", "PATCH"}):
             path = re.sub(r"{\w+:uuid}", lambda _: str(uuid.uuid4()), route.path)
             found.add((method, re.sub(r"{\w+(:\w+)?}", "x", path)))
     return sorted(found)
