@@ -79,7 +79,9 @@ with `Location` and `ETag`.
 `errors[].field` name what to fix (JSON paths such as `listings[0].product_id`). A body
 field the API does not know is refused, never ignored.
 
-**Limits.** Requests per token per minute, with `RateLimit-*` headers and 429.
+**Limits.** Requests per organisation per minute, with `RateLimit-*` headers and 429.
+Bodies up to 5 MB (413), sent within a minute (408). A busy service answers 503 with
+`Retry-After`.
 """
 
 

@@ -44,7 +44,7 @@ DESCRIPTIONS = {
     415: "The body is not in a media type this operation takes (uploads: `text/csv` or "
     "`application/json`; everything else: `application/json`)",
     428: "This edit needs `If-Match`",
-    429: "Too many requests for this token, or refused logins from this address",
+    429: "Too many requests for this organisation, or refused credentials from this address",
     503: "Concurrent requests kept colliding in the database; retry after `Retry-After`",
 }
 WRITES = {"post", "put", "patch", "delete"}
