@@ -28,6 +28,11 @@ def api_server(
         yield url, process
 
 
+def api_logs(logs: Path) -> str:
+    """What the API processes started by ``api_server`` in ``logs`` wrote."""
+    return "".join(path.read_text() for path in sorted(logs.glob("api-*.log")))
+
+
 def own_redis_db(redis_url: str, db: int) -> str:
     """The same Redis server, another database: counters no other test shares."""
     parts = urlsplit(redis_url)

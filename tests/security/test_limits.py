@@ -12,14 +12,14 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from infra.devservers import embedded_redis
+from infra.devservers import embedded_redis, free_port
 from services.api.auth.tokens import new_token
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.conftest import Client
 from tests.figures import Figures
 from tests.integration.world import World, bearer, build_world, ok
-from tests.security.support import api_server, own_redis_db
+from tests.security.support import api_logs, api_server, own_redis_db
 
 pytestmark = pytest.mark.integration
 
@@ -170,3 +170,15 @@ async def test_redis_away_is_not_an_outage(
         "closed with its run recorded as queued, and the rate limit held in-process "
         "(40 of 45 served); no 5xx",
     )
+
+
+async def test_the_api_starts_and_serves_while_redis_is_away(
+    settings_env: dict[str, str], world: World, tmp_path: Path
+) -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    with api_server(settings_env, tmp_path, REDIS_URL=dead) as (url, _):
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            reads = await statuses(http, "/v1/networks", world.coordinator, 3)
+    log = api_logs(tmp_path)
+    assert reads == [200] * 3
+    assert f"cannot reach Redis at {dead}" in log  # said once, at start
