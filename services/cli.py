@@ -95,6 +95,7 @@ def run_api(settings: Settings, args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         access_log=settings.log_level == "DEBUG",
         proxy_headers=True,
+        server_header=False,  # callers need not learn what serves them
     )
     return 0
 

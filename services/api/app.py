@@ -55,7 +55,7 @@ from shared.settings import Settings, load_settings
 API_VERSION = "0.1.0"
 MAX_BODY_BYTES = 5 * 1024 * 1024  # a 10,000-row CSV upload fits comfortably
 PUBLIC_PATHS = [
-    "^/health$",
+    "^/health(/live|/ready)?$",
     "^/schema(/|$)",
     "^/$",
     "^/static/",

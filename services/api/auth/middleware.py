@@ -7,9 +7,11 @@ ones pass the checksum and each is its own rate-limit bucket) stays cheap for us
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -90,3 +92,23 @@ async def actor_for(pool: Pool, token: str) -> Actor:
         organisation_id=row["organisation_id"],
         network_ids=frozenset(row["network_ids"]),
     )
+
+
+async def optional_actor(
+    connection: ASGIConnection[Any, Any, Any, Any], timeout_s: float
+) -> Actor | None:
+    """For a public route that tells a caller with a token more: who the token acts for.
+
+    None without a token, or when the database cannot say within ``timeout_s`` (the
+    route must still answer then); a token that is refused raises, as on any route.
+    """
+    token = token_of(connection)
+    if token is None:
+        return None
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await actor_for(connection.app.state.pool, token)
+    except NotAuthorizedException:
+        raise
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):  # TimeoutError too
+        return None
