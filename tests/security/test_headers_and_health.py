@@ -135,14 +135,15 @@ async def test_every_page_and_answer_carries_the_headers(
     inline = Counter[str]()
     for path, response in html.items():
         inline.update(_check_page(path, response))
+    codes = ", ".join(f"{n} x {code}" for code, n in sorted(statuses.items()))
     figures.record(
         "test_headers_and_health.py::test_every_page_and_answer_carries_the_headers",
         f"{len(PAGE_CALLERS)} page routes (all of them) and {len(answers) - len(PAGE_CALLERS)} "
-        f"API answers ({', '.join(f'{n} x {code}' for code, n in sorted(statuses.items()))}): "
-        f"every one with nosniff and a Referrer-Policy; {len(html)} HTML pages under the "
-        f"pages' policy, 'unsafe-inline' in it: 0; inline scripts, handlers, style "
-        f"attributes: 0; style blocks admitted by hash: {inline['style block']}; "
-        f"tile images, all from the policy's img-src: {inline['tile']}",
+        f"other answers of the API, static files, docs and health ({codes}): every one "
+        f"with nosniff and a Referrer-Policy; {len(html)} HTML pages under the pages' "
+        f"policy, 'unsafe-inline' in it: 0; inline scripts, handlers, style attributes: 0; "
+        f"style blocks admitted by hash: {inline['style block']}; tile images, all from "
+        f"the policy's img-src: {inline['tile']}",
     )
 
 
@@ -321,7 +322,12 @@ def test_without_a_matcher_or_redis_the_api_is_degraded_not_down(
 
 
 def test_only_postgres_out_of_reach_makes_readiness_503(
-    settings_env: dict[str, str], settings: Settings, pool: Pool, admin_token: str, tmp_path: Path
+    settings_env: dict[str, str],
+    settings: Settings,
+    pool: Pool,
+    admin_token: str,
+    tmp_path: Path,
+    figures: Figures,
 ) -> None:
     port = free_port()
     with _cuttable_proxy(settings.database_url) as (database_url, cut):
@@ -346,6 +352,12 @@ def test_only_postgres_out_of_reach_makes_readiness_503(
                     assert _words(admin) == (503, "unavailable")
     log = (tmp_path / "api.log").read_text()
     assert "unhandled error" not in log, log[-2000:]  # what a 500 would have logged
+    figures.record(
+        "test_headers_and_health.py::test_only_postgres_out_of_reach_makes_readiness_503",
+        f"PostgreSQL's connections cut and refused: {ROUNDS} rounds of liveness 200 `ok`, "
+        f"readiness and /health 503 `unavailable` (an admin's token too: words only, "
+        f"it cannot be checked); 500s: 0",
+    )
 
 
 ROUNDS = 3
