@@ -77,7 +77,8 @@ def wait_for_health(
     timeout_s: float = 60.0,
     need_worker: bool = True,
 ) -> dict[str, Any]:
-    """Poll ``GET /health`` until PostgreSQL, Redis (and the worker) are up."""
+    """Poll ``GET /health/ready`` until the API serves: ``ok`` (PostgreSQL, Redis and a
+    worker up), or with ``need_worker=False`` any 200 (a worker-less API is ``degraded``)."""
     deadline = time.monotonic() + timeout_s
     last: dict[str, Any] = {}
     while time.monotonic() < deadline:
@@ -87,11 +88,9 @@ def wait_for_health(
                     f"`samlast {name}` exited with {process.returncode}; see {logs / name}.log"
                 )
         with contextlib.suppress(httpx.HTTPError):
-            response = httpx.get(f"{base_url}/health", timeout=2.0)
+            response = httpx.get(f"{base_url}/health/ready", timeout=2.0)
             last = response.json()
-            worker = last.get("worker")
-            worker_ok = isinstance(worker, dict) and worker.get("ok") is True
-            if response.status_code == 200 and (worker_ok or not need_worker):
+            if response.status_code == 200 and (last.get("status") == "ok" or not need_worker):
                 return last
         time.sleep(0.2)
     raise DevServerError(f"the stack did not become healthy in {timeout_s:.0f}s: {last}")

@@ -37,7 +37,9 @@ from services.api.organisations.controller import OrganisationController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.products.controller import ProductController
 from services.api.runs.controller import RunController
+from services.api.runs.documents import ROUTE_SHEET_STYLE
 from services.api.runs.review_controller import ReviewController
+from services.api.security_headers import SecurityHeaders, page_policy
 from services.api.strict_body import strict_json_body
 from services.api.tokens.controller import TokenController
 from services.api.transient import TransientRetryMiddleware
@@ -51,7 +53,7 @@ from shared.settings import Settings, load_settings
 API_VERSION = "0.1.0"
 MAX_BODY_BYTES = 5 * 1024 * 1024  # a 10,000-row CSV upload fits comfortably
 PUBLIC_PATHS = [
-    "^/health$",
+    "^/health(/live|/ready)?$",
     "^/schema(/|$)",
     "^/$",
     "^/static/",
@@ -157,7 +159,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         after_exception=[audit_refusal],
-        before_send=[allow_header, rate_limit_headers],
+        before_send=[
+            allow_header,
+            rate_limit_headers,
+            SecurityHeaders(page_policy(settings.map_tile_url, [ROUTE_SHEET_STYLE])),
+        ],
         before_request=strict_json_body,
         request_max_body_size=MAX_BODY_BYTES,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),

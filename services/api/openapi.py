@@ -156,9 +156,12 @@ class StateDependentOperation(Operation):
 
 def _add_problems(method: str, operation: Operation) -> None:
     public = operation.security == [{}]
+    token_optional = not public and {} in (operation.security or [])
     parameters = [p for p in operation.parameters or [] if isinstance(p, Parameter)]
     codes = set()
-    if not public:
+    if token_optional:  # public, but a token sent is checked (and may be refused)
+        codes.add(401)
+    elif not public:
         codes |= {401, 403, 429}
     if any(p.param_in == "path" or p.name == "network_id" for p in parameters):
         codes.add(404)  # the object, or the network a list is filtered by, is not yours

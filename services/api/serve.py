@@ -78,4 +78,5 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
         access_log=settings.log_level == "DEBUG",
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
+        server_header=False,  # callers need not learn what serves them
     )

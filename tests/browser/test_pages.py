@@ -3,11 +3,13 @@
 A coordinator signs in, closes the cycle and watches the run finish live, reads the
 figures and the map, re-runs leaving a co-op out, compares, approves and publishes;
 then the producer sees its pick list and each co-op its delivery note. Every page is
-screenshotted, at desktop and phone width, into ``build/screenshots/``.
+screenshotted, at desktop and phone width, into ``build/screenshots/``, and nothing on
+any page breaks its Content-Security-Policy (Chromium reports each violation).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -20,6 +22,8 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import (
     Browser,
+    BrowserContext,
+    ConsoleMessage,
     FilePayload,
     Page,
     ViewportSize,
@@ -88,6 +92,28 @@ async def shoot(page: Page, name: str) -> None:
     await page.set_viewport_size(DESKTOP)
 
 
+async def csp_violations(context: BrowserContext) -> list[str]:
+    """Every Content-Security-Policy violation in ``context``'s pages, as Chromium reports
+    it: a ``securitypolicyviolation`` event and a console error ("Refused to ...")."""
+    violations: list[str] = []
+
+    def on_violation(report: str) -> None:
+        violations.append(report)
+
+    await context.expose_function("samlastCspViolation", on_violation)
+    await context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', (e) => window.samlastCspViolation("
+        "`${location.pathname}: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'}`))"
+    )
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    context.on("console", on_console)
+    return violations
+
+
 async def sign_in(page: Page, site: str, token: str) -> None:
     await page.goto(site + "/app")
     await expect(page).to_have_url(re.compile(r"/app/sign-in$"))
@@ -132,6 +158,7 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
 ) -> None:
     world, second = await _network(site, admin_token, demand=False)
     context = await browser.new_context(locale="sv-SE", viewport=DESKTOP)
+    violations = await csp_violations(context)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -248,7 +275,41 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     await page.get_by_role("button", name="Sign out").click()
     await sign_in(page, site, second["token"])
     await expect(page.get_by_text("nothing for you in this delivery.")).to_be_visible()
+    # the route sheet a driver prints, from the published run
+    await page.get_by_role("button", name="Sign out").click()
+    await sign_in(page, site, world.coordinator)
+    await page.goto(f"{site}/app/runs/{run_id}")
+    sheet = await page.locator("a[href$='/sheet']").first.get_attribute("href")
+    await page.goto(f"{site}{sheet}")
+    await expect(page.get_by_role("heading", name=re.compile("Körlista"))).to_be_visible()
+    await shoot(page, "9-route-sheet")
     assert errors == []
+    assert violations == []
+    await context.close()
+
+
+async def test_a_violation_of_the_pages_policy_is_caught(site: str, browser: Browser) -> None:
+    """The watch above can fail: script and style slipped into a page are blocked, and seen."""
+    context = await browser.new_context(viewport=DESKTOP)
+    violations = await csp_violations(context)
+    page = await context.new_page()
+    await page.goto(site + "/app/sign-in")
+    ran = await page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "window.injected = true";
+            document.body.append(script);
+            document.querySelector("h1").setAttribute("style", "color: red");
+            return window.injected === true;
+        }"""
+    )
+    for _ in range(100):  # the reports arrive from the page asynchronously
+        if len(violations) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    assert ran is False
+    assert any("script-src" in violation for violation in violations), violations
+    assert any("style-src" in violation for violation in violations), violations
     await context.close()
 
 

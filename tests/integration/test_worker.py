@@ -17,6 +17,7 @@ from shared.db.pool import Pool
 from shared.queue import connect_queue
 from shared.settings import Settings
 from tests.conftest import Client
+from tests.integration.world import bearer
 
 
 async def test_burst_worker_runs_a_job_against_postgres(settings: Settings, pool: Pool) -> None:
@@ -42,6 +43,7 @@ async def test_worker_process_serves_jobs_and_reports_health(
     settings_env: dict[str, str],
     pool: Pool,
     client: Client,
+    admin_token: str,
     tmp_path: Path,
 ) -> None:
     queue = await connect_queue(settings)
@@ -51,7 +53,7 @@ async def test_worker_process_serves_jobs_and_reports_health(
             assert job is not None
             result = await job.result(timeout=60)
             assert result["worker"].endswith(f":{worker.pid}")
-            health = (await client.get("/health")).json()
+            health = (await client.get("/health", headers=bearer(admin_token))).json()
             assert health["worker"]["ok"] is True, health
             assert _check(settings_env) == 0
             worker.send_signal(signal.SIGTERM)

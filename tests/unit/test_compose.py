@@ -52,6 +52,12 @@ def test_matcher_health_check_is_a_real_command(compose: dict[str, Any]) -> None
     assert build_parser().parse_args(test[2:]).check is True
 
 
+def test_api_health_check_asks_for_readiness(compose: dict[str, Any]) -> None:
+    """Readiness is 503 only without PostgreSQL: a Redis or matcher outage keeps the API up."""
+    test = " ".join(compose["services"]["api"]["healthcheck"]["test"])
+    assert "/health/ready" in test
+
+
 def test_dockerfile_installs_the_pinned_set() -> None:
     dockerfile = (ROOT / "infra" / "Dockerfile").read_text()
     assert "-c constraints.txt" in dockerfile

@@ -13,9 +13,11 @@ rest). The client address is the connecting one, or what a trusted proxy says
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -26,6 +28,7 @@ from services.api.auth.tokens import hash_token, is_well_formed
 from services.api.limits import WINDOW_S, Limiter, Window
 from shared.db import tokens as tokens_db
 from shared.db.pool import Pool
+from shared.errors import ServiceUnavailableError
 
 BEARER = "bearer "
 # The web pages' sign-in: the token in an HTTP-only, SameSite=Strict cookie, honoured
@@ -141,3 +144,26 @@ async def actor_for(pool: Pool, token: str) -> Actor:
         organisation_id=row["organisation_id"],
         network_ids=frozenset(row["network_ids"]),
     )
+
+
+async def optional_actor(
+    connection: ASGIConnection[Any, Any, Any, Any], timeout_s: float
+) -> Actor | None:
+    """For a public route that tells a caller with a token more: who the token acts for.
+
+    None without a token, or when the database cannot say within ``timeout_s`` (the
+    route must still answer then); a token that is refused raises, as on any route, and
+    is counted against its address as on any route (``Gate``).
+    """
+    token = token_of(connection)
+    if token is None:
+        return None
+    gate: Gate = connection.app.state.gate
+    try:
+        async with asyncio.timeout(timeout_s):
+            actor, _ = await gate.admit(token, client_address(connection))
+    except (NotAuthorizedException, TooManyRequestsException):
+        raise
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ServiceUnavailableError):
+        return None  # TimeoutError is an OSError
+    return actor

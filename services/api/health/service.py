@@ -1,4 +1,10 @@
-"""Liveness of what the API depends on: PostgreSQL, Redis, and the matcher's heartbeat."""
+"""Whether the API can serve: PostgreSQL, Redis, and the matcher's heartbeat.
+
+Only PostgreSQL, the record, is needed to serve: without it the API is ``unavailable``.
+Without Redis (queues, rate limits) or a matcher the API still answers, ``degraded``, so
+a load balancer keeps it in rotation. Anyone may learn the status word; versions,
+latencies and error texts are for admins.
+"""
 
 from __future__ import annotations
 
@@ -27,11 +33,25 @@ class WorkerStatus(msgspec.Struct, kw_only=True, frozen=True):
     heartbeat: str | None = None
 
 
-class Health(msgspec.Struct, kw_only=True, frozen=True):
-    status: Literal["ok", "degraded"]
-    postgres: Dependency
-    redis: Dependency
-    worker: WorkerStatus
+StatusWord = Literal["ok", "degraded", "unavailable"]
+
+
+class HealthStatus(msgspec.Struct, kw_only=True, frozen=True):
+    """All an anonymous caller learns."""
+
+    status: StatusWord
+
+
+class Health(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """The status word, and for an admin what it rests on."""
+
+    status: StatusWord
+    postgres: Dependency | None = None
+    redis: Dependency | None = None
+    worker: WorkerStatus | None = None
+
+    def words_only(self) -> Health:
+        return Health(status=self.status)
 
 
 class HealthService:
@@ -41,12 +61,16 @@ class HealthService:
         self.queue_name = queue_name
 
     async def check(self) -> Health:
-        """Degraded when PostgreSQL or Redis fail; the worker is reported, not required."""
+        """Unavailable without PostgreSQL; degraded without Redis or a live matcher."""
         postgres, redis, worker = await asyncio.gather(
             self._postgres(), self._redis(), self._worker()
         )
-        status: Literal["ok", "degraded"] = "ok" if postgres.ok and redis.ok else "degraded"
-        return Health(status=status, postgres=postgres, redis=redis, worker=worker)
+        return Health(
+            status=_status_word(postgres, redis, worker),
+            postgres=postgres,
+            redis=redis,
+            worker=worker,
+        )
 
     async def _postgres(self) -> Dependency:
         started = time.perf_counter()
@@ -79,6 +103,12 @@ class HealthService:
         if beat is None:
             return WorkerStatus(ok=False)
         return WorkerStatus(ok=True, heartbeat=beat.decode() if isinstance(beat, bytes) else beat)
+
+
+def _status_word(postgres: Dependency, redis: Dependency, worker: WorkerStatus) -> StatusWord:
+    if not postgres.ok:
+        return "unavailable"
+    return "ok" if redis.ok and worker.ok else "degraded"
 
 
 def _ms_since(started: float) -> int:

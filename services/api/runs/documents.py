@@ -16,15 +16,19 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from services.matcher.engine.fair import largest_remainder
 from shared.db import routes as routes_db
 from shared.db.pool import Conn
 
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).resolve().parents[1] / "templates"),
-    autoescape=select_autoescape(["html"]),
+    loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html"])
 )
+# The sheet carries its style so that a saved copy prints the same; the pages'
+# Content-Security-Policy admits exactly this text by its hash.
+ROUTE_SHEET_STYLE = Markup((TEMPLATE_DIR / "route_sheet.css").read_text())  # noqa: S704 - our file
 
 
 class PickLine(msgspec.Struct, kw_only=True):
@@ -231,7 +235,7 @@ def _work(row: asyncpg.Record, names: dict[UUID, str]) -> str:
 
 
 def render_html(sheet: RouteSheet) -> str:
-    return TEMPLATES.get_template("route_sheet.html").render(sheet=sheet)
+    return TEMPLATES.get_template("route_sheet.html").render(sheet=sheet, style=ROUTE_SHEET_STYLE)
 
 
 def to_csv(rows: Sequence[msgspec.Struct]) -> str:
