@@ -1,8 +1,10 @@
 """A coordinator's decision on a run: proposed → approved → published, or rejected.
 
-Every move is checked against the run's state under a row lock, written to the run's
-history (who, when, why) and to the audit trail in the same transaction. Rejecting
-gives the run's packs back to the offers; publishing marks the cycle published and
+Every move takes the cycle's row lock first, as every decision on a cycle does (close,
+cancel, re-run, a worker storing a run), then checks the run's state under its own
+lock; it is written to the run's history (who, when, why) and to the audit trail in the
+same transaction. Rejecting gives the run's packs back to the offers; publishing marks
+the cycle published, ends every other live run of the cycle (their packs go back) and
 owes each producer and co-op of the run a webhook (delivered by the matcher).
 """
 
@@ -68,6 +70,7 @@ class ReviewService:
             )
             if cycle is None:
                 raise ConflictError("the run's cycle is no longer matched: it can't be published")
+            await runs_db.supersede_cycle_runs(self.conn, run["cycle_id"])
             parties = await runs_db.select_run_parties(self.conn, run_id)
             payloads = {
                 row["organisation_id"]: _published_payload(run, cycle, row) for row in parties
@@ -129,7 +132,12 @@ class ReviewService:
     async def _move(
         self, actor: Actor, run_id: UUID, from_states: list[str], to_state: str, note: str
     ) -> asyncpg.Record:
-        run = await self.runs.visible(actor, run_id, lock=True)
+        """The run moved, inside the caller's transaction: the cycle's lock, then the
+        run's state read again under its own, so a decision made meanwhile is seen."""
+        seen = await self.runs.visible(actor, run_id)  # 404 before taking any lock
+        await cycles_db.select_cycle(self.conn, seen["cycle_id"], lock=True)
+        run = await runs_db.select_run(self.conn, run_id, lock=True)
+        assert run is not None  # runs are never deleted
         if run["state"] not in from_states:
             allowed = " or ".join(from_states)
             raise ConflictError(
