@@ -53,6 +53,7 @@ class ReviewService:
     async def approve(self, actor: Actor, run_id: UUID, note: str) -> RunOut:
         async with self.conn.transaction():
             run = await self._move(actor, run_id, ["proposed"], "approved", note)
+            await self._members_only(run)
         return run_out(run)
 
     async def reject(self, actor: Actor, run_id: UUID, reason: str) -> RunOut:
@@ -65,6 +66,7 @@ class ReviewService:
     async def publish(self, actor: Actor, run_id: UUID, note: str) -> RunOut:
         async with self.conn.transaction():
             run = await self._move(actor, run_id, ["approved"], "published", note)
+            await self._members_only(run)
             cycle = await cycles_db.set_cycle_state(
                 self.conn, run["cycle_id"], ["matched"], "published"
             )
@@ -159,6 +161,15 @@ class ReviewService:
             detail={"from": run["state"], "note": note} if note else {"from": run["state"]},
         )
         return moved
+
+    async def _members_only(self, run: asyncpg.Record) -> None:
+        """A run computed before a member left may still buy from it or deliver to it:
+        such a run can't be approved or published; a new run leaves the member out."""
+        if outsiders := await runs_db.select_run_outsiders(self.conn, run["id"], run["network_id"]):
+            raise ConflictError(
+                f"the run buys from or delivers to {len(outsiders)} organisation(s) no longer "
+                "in the network: match the cycle again"
+            )
 
     async def _queue(self, deliveries: list[UUID]) -> None:
         """Queue committed deliveries; if Redis is away, the matcher's sweep queues them."""
