@@ -24,6 +24,7 @@ from tests.integration.world import World, add_coop, bearer, build_world, offer_
 from tests.security.live import client_of, settled, stack
 
 CUT_PRICE_ORE = 100  # far below anyone's: a run that could still buy it would
+FOUND: dict[str, str] = {}  # what each test showed, for the figures line
 
 
 @pytest.fixture(scope="module")
@@ -111,22 +112,20 @@ async def test_a_removed_producer_and_coop_are_out_of_the_next_run(
     details = {row["object_id"]: row["detail"] for row in audited}
     assert details[uppsala.producer_id]["offers_delisted"] == [net.shared_offer]
     assert len(details[uppsala.coop_id]["rounds_dropped"]) == 1
-    figures.record(
-        "security: member removal",
+    FOUND["1 the next run"] = (
         "a producer and a co-op removed from a network (both members of another): the "
         "producer's listing there withdrawn (1) and the co-op's open round dropped (1) in "
         "the removal's transaction, audited; the other network's coordinator then cut the "
-        f"shared offer's price to {CUT_PRICE_ORE} öre: the next run bought from the "
-        f"removed producer 0 packs, allocated to the removed co-op 0 units, bought "
-        f"{sum(p['packs'] for p in result['purchases'])} packs from the member producer; "
-        "on rows left live behind a removal, matching still bought 0 from and allocated 0 "
-        "to non-members, and approving a run that did answered 409",
+        f"shared offer's price to {CUT_PRICE_ORE} öre: the next run bought 0 packs from "
+        "the removed producer and allocated 0 units to the removed co-op, "
+        f"{sum(p['packs'] for p in result['purchases'])} packs from the member producer"
     )
+    _record(figures)
 
 
 @pytest.mark.timeout(180)
 async def test_matching_and_decisions_check_membership_not_earlier_rows(
-    api_url: str, admin_token: str, pool: Pool
+    api_url: str, admin_token: str, pool: Pool, figures: Figures
 ) -> None:
     """Rows written before a removal (a proposed run, a round in a closed cycle, a
     listing a request posted while the removal committed) don't bring members back."""
@@ -144,6 +143,13 @@ async def test_matching_and_decisions_check_membership_not_earlier_rows(
 
         await _remove(client, uppsala, uppsala.producer_id)
         await _remove(client, uppsala, uppsala.coop_id)
+        kept = await ok(
+            await client.get(
+                f"/v1/cycles/{uppsala.cycle['id']}/demand-rounds",
+                headers=bearer(uppsala.coordinator),
+            )
+        )
+        assert uppsala.coop_id in {r["coop_id"] for r in kept}  # closed cycles keep rounds
         async with pool.acquire() as conn:  # a listing live behind the removal's back
             await conn.execute(
                 "UPDATE offer_listing SET withdrawn_at = NULL "
@@ -179,6 +185,13 @@ async def test_matching_and_decisions_check_membership_not_earlier_rows(
             await client.get(f"/v1/offers/{net.shared_offer}", headers=bearer(uppsala.producer))
         )
         assert shared["packs_reserved"] == 0  # the superseded run gave its packs back
+    FOUND["2 rows left behind"] = (
+        "with a listing revived behind the removal and the co-op's round kept in the "
+        "closed cycle, a re-run bought 0 from and allocated 0 to non-members; approving "
+        "the run made before the removal: 409; editing the revived listing as the "
+        "producer, on a token from the other network's coordinator: 409"
+    )
+    _record(figures)
 
 
 async def _two_networks(client: Client, admin: str) -> Networks:
@@ -284,3 +297,7 @@ async def _close_and_match(client: Client, pool: Pool, world: World) -> str:
     (run,) = await ok(await client.get(path + "/runs", headers=bearer(world.coordinator)))
     assert run["state"] == "proposed", run
     return str(run["id"])
+
+
+def _record(figures: Figures) -> None:
+    figures.record("security: member removal", "; ".join(text for _, text in sorted(FOUND.items())))
