@@ -254,7 +254,8 @@ class RunController(Controller):
         description=(
             "A `progress` event carrying the run (as `GET /v1/runs/{run_id}`) each time "
             "its state, stage or percent changes; the stream ends when the run finishes, "
-            "or after five minutes (EventSource clients reconnect)."
+            "or after five minutes (EventSource clients reconnect), or within five "
+            "seconds of its token being revoked or expiring."
         ),
         media_type="text/event-stream",
     )

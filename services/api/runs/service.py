@@ -127,9 +127,10 @@ class RunService:
     async def rerun(self, actor: Actor, cycle_id: UUID, data: RunIn) -> RunOut:
         """A new run version; the proposal it replaces is superseded, its packs released.
 
-        Like every decision on a cycle, it holds the cycle's row lock from its first
-        read to its commit: an approval sent at the same moment waits, then finds its
-        run superseded; or this waits, then finds the cycle's run approved.
+        Like every decision on a cycle, it takes the cycle's row lock first in its
+        transaction and reads the states again under it: an approval sent at the same
+        moment waits, then finds its run superseded; or this waits, then finds the
+        cycle's run approved and refuses.
         """
         overrides = Overrides(
             exclude_offers=sorted(set(data.exclude_offers)),
