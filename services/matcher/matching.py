@@ -139,6 +139,9 @@ class Planned:
 async def store_result(pool: Pool, run: asyncpg.Record, planned: Planned) -> str:
     run_id, result = run["id"], planned.result
     async with pool.acquire() as conn, conn.transaction():
+        # the cycle's lock first, as the coordinators' decisions take it: a run stored
+        # while its cycle is re-run or published waits for that decision, then sees it
+        await cycles_db.select_cycle(conn, run["cycle_id"], lock=True)
         current = await runs_db.select_run(conn, run_id, lock=True)
         if current is None or current["state"] != "running":
             return "already stored"

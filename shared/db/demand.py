@@ -40,6 +40,13 @@ RETURNING version"""
 
 DELETE_LINES = "DELETE FROM demand_line WHERE round_id = $1"
 
+# A co-op leaves a network: its rounds in the network's open cycles go. Closed cycles
+# keep theirs for the runs that read them; matching leaves non-members' lines out.
+DELETE_OPEN_ROUNDS_OF = """
+DELETE FROM demand_round r USING cycle c
+WHERE r.network_id = $1 AND r.coop_id = $2 AND c.id = r.cycle_id AND c.state = 'open'
+RETURNING r.id"""
+
 # product, firm quantity, tolerance, max unit price, deliver from, deliver until
 LineValues = tuple[UUID, int, int, int | None, dt.time | None, dt.time | None]
 
@@ -87,3 +94,8 @@ async def replace_lines(
     ]
     if records:
         await conn.copy_records_to_table("demand_line", records=records, columns=LINE_COLUMNS)
+
+
+async def delete_open_rounds_of(conn: Conn, network_id: UUID, coop_id: UUID) -> list[UUID]:
+    """Drop the co-op's rounds in the network's open cycles; their ids."""
+    return [row["id"] for row in await conn.fetch(DELETE_OPEN_ROUNDS_OF, network_id, coop_id)]

@@ -16,7 +16,8 @@ SELECT o.id, o.producer_id, o.pack_units, o.packs_available, o.packs_reserved,
        o.pickup_address, o.note, o.withdrawn_at, o.version, o.created_at, o.updated_at,
        coalesce((SELECT jsonb_agg(jsonb_build_object('network_id', l.network_id,
                         'product_id', l.product_id) ORDER BY l.network_id)
-                 FROM offer_listing l WHERE l.offer_id = o.id), '[]') AS listings,
+                 FROM offer_listing l WHERE l.offer_id = o.id AND l.withdrawn_at IS NULL),
+                '[]') AS listings,
        coalesce((SELECT jsonb_agg(jsonb_build_object('opens', w.opens_at::text,
                         'closes', w.closes_at::text) ORDER BY w.opens_at)
                  FROM offer_pickup_window w WHERE w.offer_id = o.id), '[]') AS pickup_windows
@@ -25,15 +26,19 @@ FROM offer o"""
 SELECT_OFFER = OFFER_SELECT + " WHERE o.id = $1"
 
 # Visible = own offers, or listed in one of the actor's networks ($1 NULL: admin, all).
+# Listings withdrawn (their producer left the network) count nowhere.
 SELECT_OFFERS = (
     OFFER_SELECT
     + """
 WHERE ($1::uuid[] IS NULL OR o.producer_id = $2 OR EXISTS (
-        SELECT 1 FROM offer_listing l WHERE l.offer_id = o.id AND l.network_id = any($1)))
+        SELECT 1 FROM offer_listing l WHERE l.offer_id = o.id AND l.network_id = any($1)
+          AND l.withdrawn_at IS NULL))
   AND ($3::uuid IS NULL OR EXISTS (
-        SELECT 1 FROM offer_listing l WHERE l.offer_id = o.id AND l.network_id = $3))
+        SELECT 1 FROM offer_listing l WHERE l.offer_id = o.id AND l.network_id = $3
+          AND l.withdrawn_at IS NULL))
   AND ($4::uuid IS NULL OR EXISTS (
-        SELECT 1 FROM offer_listing l WHERE l.offer_id = o.id AND l.product_id = $4))
+        SELECT 1 FROM offer_listing l WHERE l.offer_id = o.id AND l.product_id = $4
+          AND l.withdrawn_at IS NULL))
   AND ($5::uuid IS NULL OR o.producer_id = $5)
   AND ($6::date IS NULL OR $6 BETWEEN o.valid_from AND o.valid_until)
   AND ($7 OR o.withdrawn_at IS NULL)
@@ -64,6 +69,23 @@ INSERT_LISTING = """
 INSERT INTO offer_listing (offer_id, network_id, product_id) VALUES ($1, $2, $3)"""
 
 DELETE_WINDOWS = "DELETE FROM offer_pickup_window WHERE offer_id = $1"
+
+# A producer leaves a network: its listings there are withdrawn (kept for the runs that
+# bought from them); the ids of the offers they belonged to.
+WITHDRAW_PRODUCER_LISTINGS = """
+UPDATE offer_listing l SET withdrawn_at = now()
+FROM offer o
+WHERE l.network_id = $1 AND l.withdrawn_at IS NULL AND o.id = l.offer_id AND o.producer_id = $2
+RETURNING l.offer_id"""
+
+# Offers whose listings changed get a new version (an edit's If-Match was made on the
+# old listings); one now listed nowhere is withdrawn, as its producer would withdraw it.
+DELIST_OFFERS = """
+UPDATE offer o SET version = o.version + 1, updated_at = now(),
+    withdrawn_at = coalesce(o.withdrawn_at, CASE WHEN NOT EXISTS (
+        SELECT 1 FROM offer_listing l WHERE l.offer_id = o.id AND l.withdrawn_at IS NULL)
+        THEN now() END)
+WHERE o.id = any($1::uuid[])"""
 
 OFFER_COLUMNS = (
     "producer_id",
@@ -152,3 +174,15 @@ async def replace_windows(
 
 async def withdraw_offer(conn: Conn, offer_id: UUID, version: int | None) -> bool:
     return await conn.fetchval(WITHDRAW_OFFER, offer_id, version) is not None
+
+
+async def withdraw_producer_listings(conn: Conn, network_id: UUID, producer_id: UUID) -> list[UUID]:
+    """Withdraw the producer's listings in the network; the offers that had them."""
+    return [
+        row["offer_id"]
+        for row in await conn.fetch(WITHDRAW_PRODUCER_LISTINGS, network_id, producer_id)
+    ]
+
+
+async def delist_offers(conn: Conn, offer_ids: list[UUID]) -> None:
+    await conn.execute(DELIST_OFFERS, offer_ids)

@@ -54,13 +54,17 @@ SELECT id FROM match_run
 WHERE state IN ('queued', 'running') AND updated_at < now() - make_interval(secs => $1)
 ORDER BY updated_at LIMIT 100"""
 
+# What matching may use is judged here, in the snapshot, not trusted from the rows'
+# past: live listings of producers who are members of the network now, and (below)
+# the lines of co-ops who are members now.
 SNAPSHOT_OFFERS = """
 SELECT o.id, o.producer_id, l.product_id, o.pack_units,
        o.packs_available - o.packs_reserved AS packs_free, o.price_per_pack_ore,
        o.valid_from, o.valid_until, p.temperature, p.grams_per_unit,
        o.pickup_lat, o.pickup_lon
 FROM offer o
-JOIN offer_listing l ON l.offer_id = o.id AND l.network_id = $1
+JOIN offer_listing l ON l.offer_id = o.id AND l.network_id = $1 AND l.withdrawn_at IS NULL
+JOIN membership m ON m.network_id = l.network_id AND m.organisation_id = o.producer_id
 JOIN product p ON p.id = l.product_id
 WHERE o.withdrawn_at IS NULL AND ($2::uuid[] IS NULL OR o.id = ANY($2))
 ORDER BY o.id"""
@@ -70,6 +74,7 @@ SELECT d.id, r.coop_id, d.product_id, d.firm_quantity, d.tolerance, d.max_unit_p
        p.temperature, org.lat AS coop_lat, org.lon AS coop_lon
 FROM demand_line d
 JOIN demand_round r ON r.id = d.round_id
+JOIN membership m ON m.network_id = r.network_id AND m.organisation_id = r.coop_id
 JOIN product p ON p.id = d.product_id
 JOIN organisation org ON org.id = r.coop_id
 WHERE r.cycle_id = $1 AND ($2::uuid[] IS NULL OR d.id = ANY($2))
@@ -302,6 +307,19 @@ async def select_live_decision(conn: Conn, cycle_id: UUID) -> asyncpg.Record | N
 
 async def select_run_parties(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(SELECT_RUN_PARTIES, run_id)
+
+
+# The parties of a run who are no longer members of its network.
+SELECT_RUN_OUTSIDERS = f"""
+SELECT parties.organisation_id FROM ({SELECT_RUN_PARTIES}) parties
+WHERE NOT EXISTS (SELECT 1 FROM membership m
+                  WHERE m.network_id = $2 AND m.organisation_id = parties.organisation_id)
+ORDER BY parties.organisation_id"""
+
+
+async def select_run_outsiders(conn: Conn, run_id: UUID, network_id: UUID) -> list[UUID]:
+    rows = await conn.fetch(SELECT_RUN_OUTSIDERS, run_id, network_id)
+    return [row["organisation_id"] for row in rows]
 
 
 SELECT_PUBLISHED_RUNS = """

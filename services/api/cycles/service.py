@@ -59,13 +59,15 @@ class CycleService:
         return cycle_out(await self.visible(actor, cycle_id))
 
     async def transition(self, actor: Actor, cycle_id: UUID, action: str) -> CycleOut:
-        """Close (and queue its first match run) or cancel (and cancel its runs)."""
+        """Close (and queue its first match run) or cancel (and cancel its runs), under
+        the cycle's row lock as every decision on it (see ``runs/review.py``)."""
         cycle = await self.visible(actor, cycle_id)
         if not actor.coordinates(cycle["network_id"]):
             raise TenantDeniedError("no such cycle")
         from_states, to_state = TRANSITIONS[action]
         run = None
         async with self.conn.transaction():
+            cycle = await self.visible(actor, cycle_id, lock=True)
             row = await cycles_db.set_cycle_state(self.conn, cycle_id, from_states, to_state)
             if row is None:
                 raise ConflictError(

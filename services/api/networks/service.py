@@ -21,7 +21,9 @@ from services.api.networks.schemas import (
     VehicleOut,
 )
 from services.api.types import Location
+from shared.db import demand as demand_db
 from shared.db import networks as networks_db
+from shared.db import offers as offers_db
 from shared.db import organisations as organisations_db
 from shared.db.pool import Conn
 from shared.errors import (
@@ -128,6 +130,9 @@ class NetworkService:
             )
 
     async def remove_member(self, actor: Actor, network_id: UUID, organisation_id: UUID) -> None:
+        """The organisation leaves the network's trade with its membership, in one
+        transaction: its offers' listings there are withdrawn and its rounds in open
+        cycles dropped, so no later run buys from it or delivers to it."""
         await self.managed(actor, network_id)
         async with self.conn.transaction():
             if not await networks_db.delete_membership(self.conn, network_id, organisation_id):
@@ -135,6 +140,11 @@ class NetworkService:
                 if row is not None and not any(actor.member_of(n) for n in row["network_ids"]):
                     raise TenantDeniedError("that organisation is not a member of this network")
                 raise NotFoundError("that organisation is not a member of this network")
+            delisted = await offers_db.withdraw_producer_listings(
+                self.conn, network_id, organisation_id
+            )
+            await offers_db.delist_offers(self.conn, delisted)
+            dropped = await demand_db.delete_open_rounds_of(self.conn, network_id, organisation_id)
             await record(
                 self.conn,
                 actor,
@@ -142,6 +152,10 @@ class NetworkService:
                 "organisation",
                 organisation_id,
                 network_id=network_id,
+                detail={
+                    "offers_delisted": sorted(str(offer_id) for offer_id in delisted),
+                    "rounds_dropped": sorted(str(round_id) for round_id in dropped),
+                },
             )
 
     async def visible(self, actor: Actor, network_id: UUID) -> asyncpg.Record:

@@ -103,6 +103,13 @@ class OfferService:
         version = expected_version(if_match)
         if current.withdrawn_at is not None:
             raise ConflictError("the offer is withdrawn: it can no longer be edited")
+        if any(listing.network_id not in actor.network_ids for listing in current.listings):
+            # whoever may act for the producer now (a coordinator of its other networks)
+            # never edits what another network buys
+            raise ConflictError(
+                "the offer is listed in a network you are no longer a member of: "
+                "withdraw it and post it again"
+            )
         merged = _patched(current, data)
         if merged.valid_from > merged.valid_until:
             raise UnprocessableError("`valid_from` is after `valid_until`", field="valid_from")

@@ -6,14 +6,16 @@ from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from services.api.auth.actor import Actor
 from services.api.auth.guards import MANAGERS, NOTE_READERS, PICK_LIST_READERS
+from services.api.auth.middleware import actor_for, token_of
 from services.api.conditional import CREATED_HEADERS, created
 from services.api.deps import CurrentActor, queue_service
 from services.api.openapi import StateDependentOperation
@@ -37,6 +39,9 @@ Runs = NamedDependency[RunService]
 Plan = Literal["joint", "hub", "baseline"]
 POLL_S = 0.5
 STREAM_LIMIT_S = 300  # then the stream ends; EventSource clients reconnect by themselves
+# How long an open stream trusts the credential it was opened with: at most this long
+# after a token is revoked or expires, or its organisation leaves the network, it ends.
+RECHECK_S = 5.0
 
 
 DOCUMENTS_NOTE = (
@@ -249,15 +254,21 @@ class RunController(Controller):
         description=(
             "A `progress` event carrying the run (as `GET /v1/runs/{run_id}`) each time "
             "its state, stage or percent changes; the stream ends when the run finishes, "
-            "or after five minutes (EventSource clients reconnect)."
+            "or after five minutes (EventSource clients reconnect), or within five "
+            "seconds of its token being revoked or expiring."
         ),
         media_type="text/event-stream",
     )
     async def events(
-        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs, state: State
+        self,
+        request: Request[Any, Any, Any],
+        run_id: FromPath[UUID],
+        actor: CurrentActor,
+        runs: Runs,
+        state: State,
     ) -> ServerSentEvent:
         await runs.visible(actor, run_id)  # 404 before the stream starts
-        return ServerSentEvent(progress_events(state, actor, run_id))
+        return ServerSentEvent(progress_events(state, token_of(request) or "", actor, run_id))
 
 
 async def own_pick_lists(runs: RunService, actor: Actor, run_id: UUID) -> list[PickLine]:
@@ -301,14 +312,29 @@ def csv_response(text: str, filename: str) -> Response[str]:
 
 
 async def progress_events(
-    state: State, actor: Actor, run_id: UUID
+    state: State, token: str, actor: Actor, run_id: UUID
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
-    """One ``progress`` event per change, a connection borrowed per poll, not held."""
+    """One ``progress`` event per change, a connection borrowed per poll, not held.
+
+    ``token``, which the stream was opened with as ``actor``, is verified again every
+    ``RECHECK_S``: the stream ends once it no longer verifies or no longer sees the run.
+    """
+    clock = asyncio.get_running_loop().time
     last = None
-    deadline = asyncio.get_running_loop().time() + STREAM_LIMIT_S
-    while asyncio.get_running_loop().time() < deadline:
-        async with state.pool.acquire() as conn:
-            run = await RunService(conn).get(actor, run_id)
+    deadline = clock() + STREAM_LIMIT_S
+    recheck_at = clock() + RECHECK_S
+    while clock() < deadline:
+        if clock() >= recheck_at:
+            try:
+                actor = await actor_for(state.pool, token)
+            except NotAuthorizedException:
+                return
+            recheck_at = clock() + RECHECK_S
+        try:
+            async with state.pool.acquire() as conn:
+                run = await RunService(conn).get(actor, run_id)
+        except NotFoundError:  # the organisation left the network (or the run is gone)
+            return
         seen = (run.state, run.stage, run.percent)
         if seen != last:
             last = seen

@@ -1,8 +1,10 @@
 """A coordinator's decision on a run: proposed → approved → published, or rejected.
 
-Every move is checked against the run's state under a row lock, written to the run's
-history (who, when, why) and to the audit trail in the same transaction. Rejecting
-gives the run's packs back to the offers; publishing marks the cycle published and
+Every move takes the cycle's row lock first, as every decision on a cycle does (close,
+cancel, re-run, a worker storing a run), then checks the run's state under its own
+lock; it is written to the run's history (who, when, why) and to the audit trail in the
+same transaction. Rejecting gives the run's packs back to the offers; publishing marks
+the cycle published, ends every other live run of the cycle (their packs go back) and
 owes each producer and co-op of the run a webhook (delivered by the matcher).
 """
 
@@ -51,6 +53,7 @@ class ReviewService:
     async def approve(self, actor: Actor, run_id: UUID, note: str) -> RunOut:
         async with self.conn.transaction():
             run = await self._move(actor, run_id, ["proposed"], "approved", note)
+            await self._members_only(run)
         return run_out(run)
 
     async def reject(self, actor: Actor, run_id: UUID, reason: str) -> RunOut:
@@ -63,11 +66,13 @@ class ReviewService:
     async def publish(self, actor: Actor, run_id: UUID, note: str) -> RunOut:
         async with self.conn.transaction():
             run = await self._move(actor, run_id, ["approved"], "published", note)
+            await self._members_only(run)
             cycle = await cycles_db.set_cycle_state(
                 self.conn, run["cycle_id"], ["matched"], "published"
             )
             if cycle is None:
                 raise ConflictError("the run's cycle is no longer matched: it can't be published")
+            await runs_db.supersede_cycle_runs(self.conn, run["cycle_id"])
             parties = await runs_db.select_run_parties(self.conn, run_id)
             payloads = {
                 row["organisation_id"]: _published_payload(run, cycle, row) for row in parties
@@ -129,7 +134,12 @@ class ReviewService:
     async def _move(
         self, actor: Actor, run_id: UUID, from_states: list[str], to_state: str, note: str
     ) -> asyncpg.Record:
-        run = await self.runs.visible(actor, run_id, lock=True)
+        """The run moved, inside the caller's transaction: the cycle's lock, then the
+        run's state read again under its own, so a decision made meanwhile is seen."""
+        seen = await self.runs.visible(actor, run_id)  # 404 before taking any lock
+        await cycles_db.select_cycle(self.conn, seen["cycle_id"], lock=True)
+        run = await runs_db.select_run(self.conn, run_id, lock=True)
+        assert run is not None  # runs are never deleted
         if run["state"] not in from_states:
             allowed = " or ".join(from_states)
             raise ConflictError(
@@ -151,6 +161,15 @@ class ReviewService:
             detail={"from": run["state"], "note": note} if note else {"from": run["state"]},
         )
         return moved
+
+    async def _members_only(self, run: asyncpg.Record) -> None:
+        """A run computed before a member left may still buy from it or deliver to it:
+        such a run can't be approved or published; a new run leaves the member out."""
+        if outsiders := await runs_db.select_run_outsiders(self.conn, run["id"], run["network_id"]):
+            raise ConflictError(
+                f"the run buys from or delivers to {len(outsiders)} organisation(s) no longer "
+                "in the network: match the cycle again"
+            )
 
     async def _queue(self, deliveries: list[UUID]) -> None:
         """Queue committed deliveries; if Redis is away, the matcher's sweep queues them."""

@@ -125,14 +125,13 @@ class RunService:
         return [msgspec.convert(dict(row), CostShareRow) for row in rows]
 
     async def rerun(self, actor: Actor, cycle_id: UUID, data: RunIn) -> RunOut:
-        """A new run version; the proposal it replaces is superseded, its packs released."""
-        cycle = await self.cycles.visible(actor, cycle_id, lock=True)
-        if not actor.coordinates(cycle["network_id"]):
-            raise TenantDeniedError("no such cycle")
-        if cycle["state"] not in ("closed", "matched"):
-            raise ConflictError(
-                f"a {cycle['state']} cycle can't be matched again", state=cycle["state"]
-            )
+        """A new run version; the proposal it replaces is superseded, its packs released.
+
+        Like every decision on a cycle, it takes the cycle's row lock first in its
+        transaction and reads the states again under it: an approval sent at the same
+        moment waits, then finds its run superseded; or this waits, then finds the
+        cycle's run approved and refuses.
+        """
         overrides = Overrides(
             exclude_offers=sorted(set(data.exclude_offers)),
             exclude_coops=sorted(set(data.exclude_coops)),
@@ -142,7 +141,15 @@ class RunService:
             ],
         )
         stored = msgspec.to_builtins(overrides)
+        cycle = await self.cycles.visible(actor, cycle_id)
+        if not actor.coordinates(cycle["network_id"]):
+            raise TenantDeniedError("no such cycle")
         async with self.conn.transaction():
+            cycle = await self.cycles.visible(actor, cycle_id, lock=True)
+            if cycle["state"] not in ("closed", "matched"):
+                raise ConflictError(
+                    f"a {cycle['state']} cycle can't be matched again", state=cycle["state"]
+                )
             if decided := await runs_db.select_live_decision(self.conn, cycle_id):
                 raise ConflictError(
                     f"run {decided['run_version']} is {decided['state']}: "
@@ -208,8 +215,8 @@ class RunService:
             )
         return run
 
-    async def visible(self, actor: Actor, run_id: UUID, *, lock: bool = False) -> asyncpg.Record:
-        row = await runs_db.select_run(self.conn, run_id, lock=lock)
+    async def visible(self, actor: Actor, run_id: UUID) -> asyncpg.Record:
+        row = await runs_db.select_run(self.conn, run_id)
         if row is None:
             raise NotFoundError("no such run")
         if not actor.coordinates(row["network_id"]):

@@ -21,7 +21,7 @@ from litestar.response import Redirect, ServerSentEvent, Template
 
 from services.api.auth.actor import Actor, Role
 from services.api.auth.guards import ANYONE, MANAGERS
-from services.api.auth.middleware import COOKIE, client_address
+from services.api.auth.middleware import COOKIE, client_address, token_of
 from services.api.cycles.service import CycleService
 from services.api.deps import CurrentActor
 from services.api.networks.service import NetworkService
@@ -174,10 +174,15 @@ class WebController(Controller):
 
     @get("/runs/{run_id:uuid}/events", guards=[MANAGERS])
     async def events(
-        self, run_id: FromPath[UUID], actor: CurrentActor, state: State, conn: Db
+        self,
+        request: Request[Any, Any, Any],
+        run_id: FromPath[UUID],
+        actor: CurrentActor,
+        state: State,
+        conn: Db,
     ) -> ServerSentEvent:
         await RunService(conn).visible(actor, run_id)
-        return ServerSentEvent(progress_events(state, actor, run_id))
+        return ServerSentEvent(progress_events(state, token_of(request) or "", actor, run_id))
 
     @post("/runs/{run_id:uuid}/decision", guards=[MANAGERS], status_code=303)
     async def decide(
