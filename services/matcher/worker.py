@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import httpx
+from arq.connections import ArqRedis
 from arq.constants import health_check_key_suffix
 from arq.cron import cron
 from arq.typing import WorkerCoroutine
@@ -26,9 +27,11 @@ from services.matcher.jobs import (
     requeue_stale_runs,
     self_check,
 )
-from services.matcher.webhooks import TIMEOUT_S as WEBHOOK_TIMEOUT_S
+from services.matcher.outbound import new_client
+from services.matcher.webhooks import LEASE_MARGIN_S
 from shared.db.pool import Pool, create_pool
 from shared.queue import MATCH_JOB, WEBHOOK_JOB, connect_queue, redis_settings
+from shared.security.sealing import sealer_of
 from shared.settings import Settings
 
 HEALTH_CHECK_INTERVAL_S = 10
@@ -42,16 +45,21 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
+        ctx["sealer"] = sealer_of(settings.secret_keys)
         ctx["pool"] = await create_pool(
             settings, server_settings={"application_name": "samlast-matcher"}
         )
+        ctx["queue"] = await connect_queue(settings)
         ctx["worker_name"] = f"{socket.gethostname()}:{os.getpid()}"
-        ctx["http"] = httpx.AsyncClient(follow_redirects=False)
+        ctx["http"] = new_client()
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         pool: Pool | None = ctx.get("pool")
         if pool is not None:
             await pool.close()
+        queue: ArqRedis | None = ctx.get("queue")
+        if queue is not None:
+            await queue.aclose()
         http: httpx.AsyncClient | None = ctx.get("http")
         if http is not None:
             await http.aclose()
@@ -61,12 +69,14 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             func(_job(self_check), name="self_check", timeout=30, max_tries=1),
             # retried if a worker dies mid-run; the run itself records domain failures
             func(_job(match_cycle), name=MATCH_JOB, timeout=MATCH_TIMEOUT_S, max_tries=5),
-            # its own retries are new jobs with a delay; arq's tries cover a dead worker
+            # its own retries are new jobs with a delay; arq's tries cover a dead worker.
+            # No result kept: once an attempt's job is over, the sweep may queue it again.
             func(
                 _job(deliver_webhook),
                 name=WEBHOOK_JOB,
-                timeout=WEBHOOK_TIMEOUT_S + 20,
+                timeout=settings.webhook_timeout_s + LEASE_MARGIN_S,
                 max_tries=3,
+                keep_result=0,
             ),
         ],
         "cron_jobs": [
