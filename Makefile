@@ -38,7 +38,7 @@ RELIABILITY := tests/integration/test_faults.py tests/integration/test_worker_ki
 	tests/integration/test_transient.py tests/integration/test_safe_writes.py \
 	tests/integration/test_authorization_matrix.py tests/integration/test_hostile_input.py \
 	tests/integration/test_validation.py tests/integration/test_tokens_api.py \
-	tests/integration/test_schemathesis.py
+	tests/integration/test_schemathesis.py tests/security/test_outbound.py
 
 reliability: $(STAMP)
 	SAMLAST_FIGURES_TO=docs/reliability.md SAMLAST_FIGURES_COMMAND="make reliability" \
