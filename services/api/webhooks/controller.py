@@ -35,7 +35,8 @@ SIGNING = (
     "(https://www.standardwebhooks.com): verify `webhook-signature` over "
     "`webhook-id`.`webhook-timestamp`.`body` with the secret, e.g. with the "
     "`standardwebhooks` library. A delivery is retried (10 s, 1 min, 5 min, 30 min, "
-    "2 h, 6 h) until the receiver answers 2xx; `webhook-id` stays the same across retries."
+    "2 h, 6 h) until the receiver answers 2xx within 10 s; `webhook-id` stays the same "
+    "across retries. Only public addresses are posted to, and only the status is kept."
 )
 
 
