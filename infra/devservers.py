@@ -24,11 +24,12 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from cryptography.fernet import Fernet
 
 PG_SYSTEM_USER = "embedded_postgres"  # postgres refuses to run as root
 PR_SET_PDEATHSIG = 1
@@ -42,9 +43,15 @@ class DevServerError(RuntimeError):
 class ServerUrls:
     database_url: str
     redis_url: str
+    # A throwaway key sealing secrets in a throwaway database: set only when the
+    # embedded PostgreSQL was started and SAMLAST_SECRET_KEYS was not configured.
+    secret_keys: str = field(default="", repr=False)
 
     def as_env(self) -> dict[str, str]:
-        return {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url}
+        env = {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url}
+        if self.secret_keys:
+            env["SAMLAST_SECRET_KEYS"] = self.secret_keys
+        return env
 
 
 @contextlib.contextmanager
@@ -54,7 +61,12 @@ def servers_from_env(environ: Mapping[str, str] | None = None) -> Iterator[Serve
     with contextlib.ExitStack() as stack:
         database_url = env.get("DATABASE_URL") or stack.enter_context(embedded_postgres())
         redis_url = env.get("REDIS_URL") or stack.enter_context(embedded_redis())
-        yield ServerUrls(database_url=database_url, redis_url=redis_url)
+        throwaway = not env.get("DATABASE_URL") and not env.get("SAMLAST_SECRET_KEYS")
+        yield ServerUrls(
+            database_url=database_url,
+            redis_url=redis_url,
+            secret_keys=Fernet.generate_key().decode() if throwaway else "",
+        )
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""The ``samlast`` command: api, worker, migrate, servers, demo."""
+"""The ``samlast`` command: api, worker, migrate, rotate-secrets, servers, demo."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from shared.db.migrate import MigrationError, load_migrations, migrate
 from shared.db.pool import connect
 from shared.errors import ServiceUnavailableError
 from shared.queue import connect_queue
+from shared.security.sealing import SealingError, new_key, sealer_of
 from shared.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("samlast")
@@ -33,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     try:
         code: int = args.run(settings, args)
-    except (ServiceUnavailableError, MigrationError) as exc:
+    except (ServiceUnavailableError, MigrationError, SealingError) as exc:
         print(f"samlast {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -60,8 +61,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(run=run_worker)
 
-    migrate_cmd = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate_cmd = commands.add_parser(
+        "migrate",
+        help="apply pending database migrations, then seal any webhook secret left in plain text",
+    )
     migrate_cmd.set_defaults(run=run_migrate)
+
+    rotate = commands.add_parser(
+        "rotate-secrets",
+        help="re-seal every webhook secret under the first of SAMLAST_SECRET_KEYS",
+    )
+    rotate.set_defaults(run=run_rotate_secrets)
+
+    new_secret_key = commands.add_parser(
+        "new-secret-key", help="print a new key for SAMLAST_SECRET_KEYS"
+    )
+    new_secret_key.set_defaults(run=run_new_secret_key)
 
     admin = commands.add_parser(
         "admin-token", help="create a deployment admin and print their API token (shown once)"
@@ -108,19 +123,45 @@ def run_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    async def apply() -> list[str]:
+    from services.api.webhooks.service import seal_secrets
+
+    async def apply() -> tuple[list[str], int]:
         conn = await connect(settings)
         try:
-            return await migrate(conn)
+            applied = await migrate(conn)
+            return applied, await seal_secrets(conn, sealer_of(settings.secret_keys), rotate=False)
         finally:
             await conn.close()
 
-    applied = asyncio.run(apply())
+    applied, sealed = asyncio.run(apply())
     print(
         f"applied {len(applied)} migration(s): {', '.join(applied)}"
         if applied
         else "database schema is up to date"
     )
+    if sealed:
+        print(f"sealed {sealed} webhook secret(s) kept in plain text until now")
+    return 0
+
+
+def run_rotate_secrets(settings: Settings, args: argparse.Namespace) -> int:
+    """After putting a new key first in SAMLAST_SECRET_KEYS everywhere: seal every secret
+    under it, so the old key can be dropped."""
+    from services.api.webhooks.service import seal_secrets
+
+    async def rotate() -> int:
+        conn = await connect(settings)
+        try:
+            return await seal_secrets(conn, sealer_of(settings.secret_keys), rotate=True)
+        finally:
+            await conn.close()
+
+    print(f"re-sealed {asyncio.run(rotate())} webhook secret(s) under the first key")
+    return 0
+
+
+def run_new_secret_key(settings: Settings, args: argparse.Namespace) -> int:
+    print(new_key())
     return 0
 
 
@@ -160,6 +201,8 @@ def run_demo(settings: Settings, args: argparse.Namespace) -> int:
 async def preflight(settings: Settings, *, need_schema: bool, need_redis: bool = True) -> None:
     """Fail fast, naming the server, when PostgreSQL or (if needed) Redis can't be
     reached; the API serves without Redis, so for it an absent Redis is a warning."""
+    if not settings.secret_keys:
+        log.warning("SAMLAST_SECRET_KEYS is unset: webhooks can't be set up or signed")
     conn = await connect(settings)
     try:
         if need_schema:

@@ -65,15 +65,23 @@ async def enqueue_match(queue: ArqRedis, run_id: UUID) -> bool:
 WEBHOOK_JOB = "deliver_webhook"
 
 
+def outbox_queue_name(queue_name: str) -> str:
+    """The queue of deliveries (webhooks), beside the matching queue ``queue_name``: the
+    matcher serves it with slots of its own, so receivers never hold matching slots."""
+    return f"{queue_name}:outbox"
+
+
 async def enqueue_webhook(
     queue: ArqRedis, delivery_id: UUID, attempt: int, defer_s: float = 0
 ) -> bool:
-    """Queue one attempt of a webhook delivery; the id names the attempt, so the sweep
-    re-queuing an attempt already queued is a no-op."""
+    """Queue one attempt of a webhook delivery on the outbox queue beside ``queue``'s
+    own; the id names the attempt, so the sweep re-queuing an attempt already queued is
+    a no-op."""
     job = await queue.enqueue_job(
         WEBHOOK_JOB,
         str(delivery_id),
         _job_id=f"webhook:{delivery_id}:{attempt}",
+        _queue_name=outbox_queue_name(queue.default_queue_name),
         _defer_by=defer_s or None,
     )
     return job is not None

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from shared.security.sealing import parse_keys
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 
@@ -65,6 +67,16 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     # A failed webhook is tried again after this, then 6, 30, 180, 720 and 2160 times
     # it (10 s: 1 min, 5 min, 30 min, 2 h, 6 h), then marked failed.
     webhook_retry_base_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 10.0
+    # One webhook attempt, all of it (resolving, connecting, sending, the answer), ends
+    # after this many seconds: a slow receiver holds a delivery slot no longer.
+    webhook_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0
+    # Deliveries one matcher process sends at once, in slots of their own: receivers
+    # never take the slots matching runs need (``worker_concurrency``).
+    webhook_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 8
+    # Fernet keys, comma-separated, that seal webhook signing secrets at rest: the first
+    # seals, all unseal (rotate: put a new key first, run `samlast rotate-secrets`, then
+    # drop the old). Unset: webhooks cannot be set up. Never logged nor shown.
+    secret_keys: str = ""
     # A map tile server for the run map's background, e.g.
     # https://tile.openstreetmap.org/{z}/{x}/{y}.png, and the credit its terms ask for.
     # Unset: the map is drawn from the coordinates alone and fetches nothing.
@@ -73,6 +85,17 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         | None
     ) = None
     map_tile_attribution: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+    def __post_init__(self) -> None:
+        if self.secret_keys.strip():
+            parse_keys(self.secret_keys)  # a malformed key stops start-up, naming the variable
+
+    def __repr__(self) -> str:
+        """Every field but the secret keys, which show as ``***`` when set."""
+        shown = {name: getattr(self, name) for name in self.__struct_fields__}
+        if self.secret_keys:
+            shown["secret_keys"] = "***"  # noqa: S105 - the mask, not a secret
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
 
 # Field name -> environment variable. DATABASE_URL and REDIS_URL keep their

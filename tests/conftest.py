@@ -22,6 +22,7 @@ from infra.devservers import ServerUrls, scratch_database, servers_from_env
 from services.api.app import create_app
 from shared.db.migrate import migrate
 from shared.db.pool import Pool, create_pool
+from shared.security.sealing import new_key
 from shared.settings import Settings, load_settings
 from tests.figures import FIGURES, Figures
 
@@ -50,6 +51,8 @@ def settings(servers: ServerUrls, database_url: str) -> Settings:
         # Every test client is one address; the matrix alone is refused hundreds of
         # times a minute. test_safe_writes checks the limit itself on its own Redis db.
         "SAMLAST_AUTH_FAILURES_PER_MINUTE": "1000000",
+        # Webhook secrets are sealed at rest; the session's database gets its own key.
+        "SAMLAST_SECRET_KEYS": os.environ.get("SAMLAST_SECRET_KEYS") or new_key(),
     }
     return load_settings(env)
 
@@ -63,6 +66,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "REDIS_URL": settings.redis_url,
         "SAMLAST_QUEUE_NAME": settings.queue_name,
         "SAMLAST_AUTH_FAILURES_PER_MINUTE": str(settings.auth_failures_per_minute),
+        "SAMLAST_SECRET_KEYS": settings.secret_keys,
     }
 
 

@@ -17,6 +17,7 @@ from shared.db import runs as runs_db
 from shared.db import webhooks as webhooks_db
 from shared.db.pool import Pool
 from shared.queue import enqueue_match, enqueue_webhook, release_match
+from shared.security.sealing import Sealer
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,12 @@ class WorkerContext(TypedDict):
     """What ``build_worker``'s start-up puts in every job's ``ctx`` (arq adds ``redis``)."""
 
     settings: Settings
+    sealer: Sealer | None  # unseals webhook signing secrets; None without SAMLAST_SECRET_KEYS
     pool: Pool
     worker_name: str
-    http: httpx.AsyncClient  # for webhooks: no redirects followed, no cookies kept
-    redis: ArqRedis
+    http: httpx.AsyncClient  # for webhooks: see services/matcher/outbound.py
+    queue: ArqRedis  # on the matching queue, beside which the outbox queue is found
+    redis: ArqRedis  # arq's own, on the queue of the worker running the job
 
 
 SCHEMA_VERSION = """
@@ -62,7 +65,7 @@ async def close_due_cycles(ctx: WorkerContext) -> int:
             await runs_db.insert_run(conn, row["id"], row["network_id"], None, {}) for row in closed
         ]
     for run in runs:
-        await enqueue_match(ctx["redis"], run["id"])
+        await enqueue_match(ctx["queue"], run["id"])
     return len(runs)
 
 
@@ -82,8 +85,8 @@ async def requeue_stale_runs(ctx: WorkerContext) -> int:
     async with ctx["pool"].acquire() as conn:
         stale = await runs_db.select_stale_runs(conn, ctx["settings"].run_lease_s)
     for run_id in stale:
-        await release_match(ctx["redis"], run_id)
-        await enqueue_match(ctx["redis"], run_id)
+        await release_match(ctx["queue"], run_id)
+        await enqueue_match(ctx["queue"], run_id)
     if stale:
         log.warning("took up %d run(s) with no sign of life: %s", len(stale), stale)
     return len(stale)
@@ -91,16 +94,19 @@ async def requeue_stale_runs(ctx: WorkerContext) -> int:
 
 async def deliver_webhook(ctx: WorkerContext, delivery_id: str) -> str:
     """One attempt at a webhook delivery; a failed one queues its own retry."""
-    return await deliver(ctx["pool"], ctx["settings"], ctx["redis"], UUID(delivery_id), ctx["http"])
+    return await deliver(
+        ctx["pool"], ctx["settings"], ctx["sealer"], ctx["queue"], UUID(delivery_id), ctx["http"]
+    )
 
 
 WEBHOOK_OVERDUE_S = 60
 
 
 async def requeue_due_webhooks(ctx: WorkerContext) -> int:
-    """Deliveries a minute past their attempt time: Redis lost their job; queue it again."""
+    """Deliveries a minute past their attempt time and not leased to a worker: Redis lost
+    their job, or their worker died mid-attempt; queue them again."""
     async with ctx["pool"].acquire() as conn:
         due = await webhooks_db.select_due(conn, WEBHOOK_OVERDUE_S)
     for delivery_id, attempts in due:
-        await enqueue_webhook(ctx["redis"], delivery_id, attempts)
+        await enqueue_webhook(ctx["queue"], delivery_id, attempts)
     return len(due)

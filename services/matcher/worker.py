@@ -1,18 +1,25 @@
-"""The matcher: an arq worker. Jobs are thin wrappers; PostgreSQL is the record.
+"""The matcher: two arq workers in one process. Jobs are thin wrappers; PostgreSQL is
+the record.
 
-Run it with ``samlast worker``. It keeps a PostgreSQL pool and the settings in the
-job context, refreshes arq's health-check key (read by the API's ``/health``), and
-on SIGINT/SIGTERM stops taking jobs and lets running ones finish first.
+Run it with ``samlast worker``. One worker serves the matching queue with
+``worker_concurrency`` slots, the other the outbox queue (webhook deliveries) with
+``webhook_concurrency`` slots of its own: a receiver that answers slowly holds an
+outbox slot for at most ``webhook_timeout_s`` and never a matching slot, so one
+network's bad receivers can't delay another network's runs. Both share one PostgreSQL
+pool and the settings in the job context; the matching worker refreshes arq's
+health-check key (read by the API's ``/health``). On SIGINT/SIGTERM both stop taking
+jobs and let running ones finish first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
-import httpx
 from arq.constants import health_check_key_suffix
 from arq.cron import cron
 from arq.typing import WorkerCoroutine
@@ -27,9 +34,17 @@ from services.matcher.jobs import (
     requeue_stale_runs,
     self_check,
 )
-from services.matcher.webhooks import TIMEOUT_S as WEBHOOK_TIMEOUT_S
-from shared.db.pool import Pool, create_pool
-from shared.queue import MATCH_JOB, WEBHOOK_JOB, connect_queue, redis_settings
+from services.matcher.outbound import new_client
+from services.matcher.webhooks import LEASE_MARGIN_S
+from shared.db.pool import create_pool
+from shared.queue import (
+    MATCH_JOB,
+    WEBHOOK_JOB,
+    connect_queue,
+    outbox_queue_name,
+    redis_settings,
+)
+from shared.security.sealing import sealer_of
 from shared.settings import Settings
 
 HEALTH_CHECK_INTERVAL_S = 10
@@ -38,56 +53,126 @@ MATCH_TIMEOUT_S = 600
 EVERY_5_S = set(range(0, 60, 5))
 
 
-def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -> Worker:
-    """A configured arq Worker; ``burst`` drains the queue and returns (tests, one-shots)."""
+class MatcherWorkers:
+    """The matching worker and the outbox worker, started, drained and stopped together."""
 
-    async def startup(ctx: dict[str, Any]) -> None:
-        ctx["settings"] = settings
-        ctx["pool"] = await create_pool(
-            settings, bounded=False, server_settings={"application_name": "samlast-matcher"}
-        )
-        ctx["worker_name"] = f"{socket.gethostname()}:{os.getpid()}"
-        ctx["http"] = httpx.AsyncClient(follow_redirects=False)
+    def __init__(self, settings: Settings, matching: Worker, outbox: Worker) -> None:
+        self.settings = settings
+        self.matching = matching
+        self.outbox = outbox
+        self.workers = (matching, outbox)
+        self._resources: dict[str, Any] = {}
 
-    async def shutdown(ctx: dict[str, Any]) -> None:
-        pool: Pool | None = ctx.get("pool")
-        if pool is not None:
-            await pool.close()
-        http: httpx.AsyncClient | None = ctx.get("http")
-        if http is not None:
-            await http.aclose()
+    async def main(self) -> None:
+        """Serve both queues until stopped; in burst mode, until both are drained."""
+        await self._open()
+        for worker in self.workers:
+            worker.main_task = asyncio.create_task(worker.main())
+        tasks = [worker.main_task for worker in self.workers if worker.main_task]
+        done, running = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        failures = [task.exception() for task in done if not task.cancelled()]
+        if failure := next((exc for exc in failures if exc is not None), None):
+            for task in running:  # one worker is down: the process stops, as it did alone
+                task.cancel()
+            if running:
+                await asyncio.wait(running)
+            raise failure
 
-    options: dict[str, Any] = {
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        """Stop taking jobs; running ones get ``SHUTDOWN_GRACE_S`` to finish."""
+        for worker in self.workers:
+            worker.handle_sig_wait_for_completion(signal.Signals(signum))
+
+    async def close(self) -> None:
+        try:
+            await asyncio.gather(*(worker.close() for worker in self.workers))
+        finally:
+            await self._close()
+
+    def run(self) -> None:
+        """Serve in the foreground (``samlast worker``) until SIGINT or SIGTERM."""
+        loop = self.matching.loop
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.stop, signum)
+        try:
+            loop.run_until_complete(self.main())
+        finally:
+            loop.run_until_complete(self.close())
+
+    async def _open(self) -> None:
+        """What every job's context holds besides arq's own ``redis``."""
+        if self._resources:
+            return
+        self._resources = {
+            "settings": self.settings,
+            "sealer": sealer_of(self.settings.secret_keys),
+            "worker_name": f"{socket.gethostname()}:{os.getpid()}",
+            "pool": await create_pool(
+                self.settings,
+                bounded=False,  # nobody waits on a job: it takes the next free connection
+                server_settings={"application_name": "samlast-matcher"},
+            ),
+        }
+        self._resources["queue"] = await connect_queue(self.settings)
+        self._resources["http"] = new_client()
+        for worker in self.workers:
+            worker.ctx.update(self._resources)
+
+    async def _close(self) -> None:
+        resources, self._resources = self._resources, {}
+        if "http" in resources:
+            await resources["http"].aclose()
+        if "queue" in resources:
+            await resources["queue"].aclose()
+        if "pool" in resources:
+            await resources["pool"].close()
+
+
+def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -> MatcherWorkers:
+    """Both workers, configured; ``burst`` drains the queues and returns (tests, one-shots).
+    ``overrides`` go to the matching worker's arq options."""
+    common: dict[str, Any] = {
+        "redis_settings": redis_settings(settings),
+        "job_completion_wait": SHUTDOWN_GRACE_S,
+        "burst": burst,
+        "handle_signals": False,  # MatcherWorkers.run stops both on one signal
+    }
+    matching_options: dict[str, Any] = {
+        **common,
         "functions": [
             func(_job(self_check), name="self_check", timeout=30, max_tries=1),
             # retried if a worker dies mid-run; the run itself records domain failures
             func(_job(match_cycle), name=MATCH_JOB, timeout=MATCH_TIMEOUT_S, max_tries=5),
-            # its own retries are new jobs with a delay; arq's tries cover a dead worker
-            func(
-                _job(deliver_webhook),
-                name=WEBHOOK_JOB,
-                timeout=WEBHOOK_TIMEOUT_S + 20,
-                max_tries=3,
-            ),
         ],
         "cron_jobs": [
             cron(_job(close_due_cycles), second=EVERY_5_S, run_at_startup=True),
             cron(_job(requeue_stale_runs), second=EVERY_5_S, run_at_startup=True),
-            cron(_job(requeue_due_webhooks), second=EVERY_5_S, run_at_startup=True),
             cron(_job(forget_expired_idempotency_keys), second={30}, run_at_startup=True),
         ],
         "queue_name": settings.queue_name,
-        "redis_settings": redis_settings(settings),
-        "on_startup": startup,
-        "on_shutdown": shutdown,
         "max_jobs": settings.worker_concurrency,
         "health_check_interval": HEALTH_CHECK_INTERVAL_S,
-        "job_completion_wait": SHUTDOWN_GRACE_S,
-        "burst": burst,
-        "handle_signals": not burst,
+        **overrides,
     }
-    options.update(overrides)
-    return Worker(**options)
+    outbox_options: dict[str, Any] = {
+        **common,
+        "functions": [
+            # its own retries are new jobs with a delay; arq's tries cover a dead worker.
+            # No result kept: once an attempt's job is over, the sweep may queue it again.
+            func(
+                _job(deliver_webhook),
+                name=WEBHOOK_JOB,
+                timeout=settings.webhook_timeout_s + LEASE_MARGIN_S,
+                max_tries=3,
+                keep_result=0,
+            ),
+        ],
+        "cron_jobs": [cron(_job(requeue_due_webhooks), second=EVERY_5_S, run_at_startup=True)],
+        "queue_name": outbox_queue_name(settings.queue_name),
+        "max_jobs": settings.webhook_concurrency,
+        "health_check_interval": HEALTH_CHECK_INTERVAL_S,
+    }
+    return MatcherWorkers(settings, Worker(**matching_options), Worker(**outbox_options))
 
 
 async def heartbeat(settings: Settings) -> str | None:

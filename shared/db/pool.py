@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
@@ -45,7 +45,9 @@ class Pool(_AsyncpgPool):
         finally:
             await self.release(conn)
 
-    def acquire(self, *, timeout: float | None = None) -> Any:
+    def acquire(  # type: ignore[override]  # asyncpg's also awaits; ours is only entered
+        self, *, timeout: float | None = None
+    ) -> AbstractAsyncContextManager[Conn]:
         """``async with pool.acquire() as conn``, bounded as ``lend`` is."""
         return self.lend(wait_s=timeout)
 

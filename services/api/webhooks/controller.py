@@ -1,31 +1,49 @@
 from __future__ import annotations
 
+from functools import cache
 from uuid import UUID
 
 from litestar import Controller, delete, get, put
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import ANYONE
-from services.api.deps import CurrentActor, service
+from services.api.deps import CurrentActor
 from services.api.webhooks.schemas import WebhookCreated, WebhookIn, WebhookOut
 from services.api.webhooks.service import WebhookService
+from shared.db.pool import Conn
+from shared.security.sealing import Sealer, sealer_of
+from shared.settings import Settings
 
 Webhooks = NamedDependency[WebhookService]
+
+
+def provide_webhooks(
+    conn: NamedDependency[Conn], settings: NamedDependency[Settings]
+) -> WebhookService:
+    """The service with the sealer of the configured keys (built once per key list)."""
+    return WebhookService(conn, _sealer(settings.secret_keys))
+
+
+@cache
+def _sealer(keys: str) -> Sealer | None:
+    return sealer_of(keys)
+
 
 SIGNING = (
     "Events are POSTed as JSON and signed per the Standard Webhooks spec "
     "(https://www.standardwebhooks.com): verify `webhook-signature` over "
     "`webhook-id`.`webhook-timestamp`.`body` with the secret, e.g. with the "
     "`standardwebhooks` library. A delivery is retried (10 s, 1 min, 5 min, 30 min, "
-    "2 h, 6 h) until the receiver answers 2xx; `webhook-id` stays the same across retries."
+    "2 h, 6 h) until the receiver answers 2xx within 10 s; `webhook-id` stays the same "
+    "across retries. Only public addresses are posted to, and only the status is kept."
 )
 
 
 class WebhookController(Controller):
     path = "/v1/organisations/{organisation_id:uuid}/webhook"
     tags = ["webhooks"]
-    dependencies = {"webhooks": service(WebhookService)}
+    dependencies = {"webhooks": Provide(provide_webhooks, sync_to_thread=False)}
 
     @get(guards=[ANYONE], summary="Your organisation's webhook URL and its latest deliveries")
     async def get_webhook(

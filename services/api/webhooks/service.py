@@ -1,4 +1,9 @@
-"""An organisation's webhook: where its events go and the secret that signs them."""
+"""An organisation's webhook: where its events go and the secret that signs them.
+
+The secret is shown once and stored only sealed under ``SAMLAST_SECRET_KEYS``
+(``shared/security/sealing.py``); ``seal_secrets`` seals what older versions stored in
+plain text and re-seals the rest under the newest key (``samlast migrate``,
+``samlast rotate-secrets``)."""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import base64
 import secrets
 from uuid import UUID
 
+import asyncpg
 import msgspec
 
 from services.api.audit import record
@@ -13,7 +19,8 @@ from services.api.auth.actor import Actor
 from services.api.webhooks.schemas import DeliveryOut, WebhookCreated, WebhookIn, WebhookOut
 from shared.db import webhooks as webhooks_db
 from shared.db.pool import Conn
-from shared.errors import NotFoundError, TenantDeniedError
+from shared.errors import NotFoundError, ServiceUnavailableError, TenantDeniedError
+from shared.security.sealing import Sealer, SealingError
 
 RECENT = 20
 
@@ -24,8 +31,9 @@ def new_secret() -> str:
 
 
 class WebhookService:
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, conn: Conn, sealer: Sealer | None) -> None:
         self.conn = conn
+        self.sealer = sealer
 
     async def get(self, actor: Actor, organisation_id: UUID) -> WebhookOut:
         endpoint = await self._own(actor, organisation_id)
@@ -38,9 +46,14 @@ class WebhookService:
     async def put(self, actor: Actor, organisation_id: UUID, data: WebhookIn) -> WebhookCreated:
         """Set the URL with a fresh secret: the old secret stops signing at once."""
         await self._own(actor, organisation_id)
+        if self.sealer is None:
+            raise ServiceUnavailableError(
+                "webhooks are not available: the deployment has no SAMLAST_SECRET_KEYS"
+            )
         secret = new_secret()
+        sealed = self.sealer.seal(secret)
         async with self.conn.transaction():
-            await webhooks_db.set_endpoint(self.conn, organisation_id, data.url, secret)
+            await webhooks_db.set_endpoint(self.conn, organisation_id, data.url, sealed)
             await record(
                 self.conn,
                 actor,
@@ -67,3 +80,24 @@ class WebhookService:
             raise TenantDeniedError("no such organisation")
         url: str | None = row["webhook_url"]
         return url
+
+
+async def seal_secrets(conn: Conn, sealer: Sealer | None, *, rotate: bool) -> int:
+    """Seal every plain-text secret left and empty its column; with ``rotate``, re-seal
+    the sealed ones under the newest key too. One transaction: all or nothing. Returns
+    how many were written; SealingError (naming no secret) if the keys can't do it."""
+    async with conn.transaction():
+        rows = await webhooks_db.select_secrets(conn)
+        due = rows if rotate else [row for row in rows if row["webhook_secret"] is not None]
+        if not due:
+            return 0
+        if sealer is None:
+            raise SealingError(f"{len(due)} webhook secret(s) need SAMLAST_SECRET_KEYS to seal")
+        await webhooks_db.set_sealed(conn, [(row["id"], _sealed_again(row, sealer)) for row in due])
+    return len(due)
+
+
+def _sealed_again(row: asyncpg.Record, sealer: Sealer) -> bytes:
+    if row["webhook_secret_sealed"] is not None:
+        return sealer.reseal(row["webhook_secret_sealed"])
+    return sealer.seal(row["webhook_secret"])
