@@ -88,18 +88,29 @@ class SlowClient:
                 await self.writer.wait_closed()
 
 
-async def tables_holding(conn: Conn, secret: str) -> list[str]:
-    """Every table with a row that holds ``secret``, as text or inside a bytea column
-    (which a row's text shows as hex)."""
+async def tables_holding(conn: Conn, secret: str, *raw: bytes) -> list[str]:
+    """Every table whose rows, as text, contain ``secret``, and every bytea column that
+    holds it (or any of the ``raw`` bytes it encodes): a row's text shows bytea as hex,
+    where a plain text search cannot see it."""
     tables = await conn.fetch(
         "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public'"
     )
-    return [
+    found = [
         table["name"]
         for table in tables
         if await conn.fetchval(
-            f"SELECT count(*) FROM {table['name']} t WHERE t::text LIKE '%' || $1 || '%' "
-            "OR t::text LIKE '%' || encode(convert_to($1, 'UTF8'), 'hex') || '%'",
+            f"SELECT count(*) FROM {table['name']} t WHERE t::text LIKE '%' || $1 || '%'",
             secret,
         )
     ]
+    columns = await conn.fetch(
+        "SELECT quote_ident(table_name) AS t, quote_ident(column_name) AS c"
+        " FROM information_schema.columns"
+        " WHERE table_schema = 'public' AND data_type = 'bytea'"
+    )
+    for column in columns:
+        for needle in (secret.encode(), *raw):
+            where = f"position($1::bytea in {column['c']}) > 0"
+            if await conn.fetchval(f"SELECT count(*) FROM {column['t']} WHERE {where}", needle):
+                found.append(f"{column['t']}.{column['c']}")
+    return found

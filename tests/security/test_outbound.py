@@ -53,6 +53,7 @@ from tests.integration.world import (
     offer_body,
     ok,
 )
+from tests.security.support import tables_holding
 from tests.support.receivers import (
     Receiver,
     dripping,
@@ -501,7 +502,7 @@ async def test_the_signing_secret_is_stored_nowhere_in_plain_text(
     coop = Party(world.coop_id, world.coop)
     secret = await _set_webhook(client, coop, "https://hooks.example.org/samlast")
     async with pool.acquire() as conn:
-        found = await _tables_holding(conn, secret)
+        found = await tables_holding(conn, secret, base64.b64decode(secret.removeprefix("whsec_")))
         sealed = await conn.fetchrow(
             "SELECT webhook_secret, webhook_secret_sealed FROM organisation WHERE id = $1",
             UUID(coop.organisation_id),
@@ -536,7 +537,9 @@ async def test_migrate_seals_old_secrets_and_rotation_keeps_deliveries_verifiabl
         migrated = _samlast(env | {"SAMLAST_SECRET_KEYS": old_key}, "migrate")
         conn = await asyncpg.connect(upgraded_database)
         try:
-            found = await _tables_holding(conn, secret)
+            found = await tables_holding(
+                conn, secret, base64.b64decode(secret.removeprefix("whsec_"))
+            )
             sealed_before = await _sealed(conn, organisation_id)
             rotated = _samlast(env | {"SAMLAST_SECRET_KEYS": f"{new},{old_key}"}, "rotate-secrets")
             sealed_after = await _sealed(conn, organisation_id)
@@ -607,31 +610,3 @@ def _samlast(env: dict[str, str], *args: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-async def _tables_holding(conn: Conn, secret: str) -> list[str]:
-    """Every table whose rows, as text, contain ``secret``, or whose bytea columns contain
-    it or the key bytes it encodes."""
-    raw = base64.b64decode(secret.removeprefix("whsec_"))
-    tables = await conn.fetch(
-        "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public'"
-    )
-    found = [
-        table["name"]
-        for table in tables
-        if await conn.fetchval(
-            f"SELECT count(*) FROM {table['name']} t WHERE t::text LIKE '%' || $1 || '%'",
-            secret,
-        )
-    ]
-    columns = await conn.fetch(
-        "SELECT quote_ident(table_name) AS t, quote_ident(column_name) AS c"
-        " FROM information_schema.columns"
-        " WHERE table_schema = 'public' AND data_type = 'bytea'"
-    )
-    for column in columns:
-        for needle in (secret.encode(), raw):
-            where = f"position($1::bytea in {column['c']}) > 0"
-            if await conn.fetchval(f"SELECT count(*) FROM {column['t']} WHERE {where}", needle):
-                found.append(f"{column['t']}.{column['c']}")
-    return found
