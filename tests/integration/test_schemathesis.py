@@ -49,6 +49,8 @@ async def world(api_url: str, admin_token: str) -> World:
 
 
 @pytest.mark.slow
+# about two minutes a role on 2 quiet cores; the run itself is bounded at 600 s below
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("role", ["admin", "coordinator", "producer", "coop"])
 def test_schema_holds_for(
     role: str, api_url: str, world: World, tmp_path: Path, figures: Figures
