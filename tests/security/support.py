@@ -74,12 +74,19 @@ class SlowClient:
         return True
 
     async def answer(self) -> bytes:
-        """What the server sent before closing (its status line, if any)."""
+        """What the server sent until it closed the connection (at most 64 KiB); what
+        arrived before a reset, if it reset it."""
         assert self.reader is not None
-        try:
-            return await self.reader.read(4096)
-        except (ConnectionError, OSError):
-            return b""
+        received = b""
+        while len(received) < 65536:
+            try:
+                chunk = await self.reader.read(4096)
+            except (ConnectionError, OSError):
+                break
+            if not chunk:
+                break
+            received += chunk
+        return received
 
     async def close(self) -> None:
         if self.writer is not None:
