@@ -28,6 +28,7 @@ from services.matcher.addresses import is_public
 MAX_ANSWER_BYTES = 4096
 CLOSE_S = 1.0  # hanging up on a receiver waits for nothing it sends
 PRIVATE = "refused: the host resolves to a private address"
+UNRESOLVED = "refused: cannot resolve the host"
 
 
 class Answer(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,12 +41,7 @@ class Answer(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RefusedError(Exception):
-    """The URL's host may not be reached (``final``: nor ever will); the message is safe
-    to store."""
-
-    def __init__(self, reason: str, *, final: bool) -> None:
-        super().__init__(reason)
-        self.final = final
+    """The URL's host may not be reached (not retried); the message is safe to store."""
 
 
 def new_client(verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
@@ -66,15 +62,16 @@ async def resolve(host: str, port: int) -> list[str]:
 
 
 async def checked_address(host: str, port: int, *, allow_private: bool) -> str:
-    """The one address to connect to: resolved once, every answer checked."""
+    """The one address to connect to: resolved once, every answer checked. A host that
+    does not resolve is refused like a private one, as it always was."""
     try:
         addresses = await resolve(host, port)
     except OSError as exc:
-        raise RefusedError("cannot resolve the host", final=False) from exc
+        raise RefusedError(UNRESOLVED) from exc
     if not addresses:
-        raise RefusedError("cannot resolve the host", final=False)
+        raise RefusedError(UNRESOLVED)
     if not allow_private and not all(is_public(ipaddress.ip_address(a)) for a in addresses):
-        raise RefusedError(PRIVATE, final=True)
+        raise RefusedError(PRIVATE)
     return addresses[0]
 
 
@@ -101,7 +98,7 @@ async def post(
                 _pinned(target, address, body, headers, timeout_s), stream=True
             )
     except RefusedError as exc:
-        return Answer(error=str(exc), refused=exc.final)
+        return Answer(error=str(exc), refused=True)
     except TimeoutError:
         return Answer(error=f"no answer within {timeout_s:g} s")
     except httpx.HTTPError as exc:

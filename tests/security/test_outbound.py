@@ -109,8 +109,8 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> Resolver:
 
 @pytest.fixture
 async def own_queue(settings: Settings, pool: Pool) -> AsyncIterator[tuple[Settings, Client]]:
-    """Settings and an API client on a queue of the test's own: the retries a test leaves
-    deferred for an hour would keep every later burst worker of the session waiting."""
+    """Settings and an API client on a queue of the test's own: a retry deferred for an
+    hour, left by this test or any other, keeps every burst worker on its queue waiting."""
     own = msgspec.structs.replace(
         settings, queue_name=f"{settings.queue_name}-{secrets.token_hex(3)}"
     )
@@ -222,21 +222,22 @@ async def _serving(settings: Settings) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        workers.stop()  # as on SIGTERM: running jobs finish, nothing new starts
+        await task
         await workers.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 # -- class 4: outbound calls can't be turned against us ----------------------------------
 
 
 async def test_a_name_rebound_to_loopback_after_the_lookup_reaches_only_the_address_looked_up(
-    client: Client, admin_token: str, settings: Settings, dns: Resolver, figures: Figures
+    admin_token: str, own_queue: tuple[Settings, Client], dns: Resolver, figures: Figures
 ) -> None:
     """The receiver's name answers 127.0.0.2 on the first lookup and 127.0.0.1 (the
     deployment's own services) on every later one. The delivery goes to the first
     answer: nothing looks the name up again. Private addresses are allowed here so the
     first answer passes the check; the next test shows the check itself."""
+    settings, client = own_queue
     port = free_port_on("127.0.0.2", "127.0.0.1")
     world, run, (producer, *_) = await _closed_run(client, admin_token, coops=1)
     await _drain(settings)
@@ -273,12 +274,9 @@ LOOPBACK_FORMS = [
 
 
 async def test_loopback_in_any_form_is_refused_before_anything_is_sent(
-    client: Client,
-    admin_token: str,
-    settings: Settings,
-    dns: Resolver,
-    figures: Figures,
+    admin_token: str, own_queue: tuple[Settings, Client], dns: Resolver, figures: Figures
 ) -> None:
+    settings, client = own_queue
     world, run, parties = await _closed_run(client, admin_token, coops=len(LOOPBACK_FORMS) - 1)
     await _drain(settings)
     with receiving(host="127.0.0.1") as victim:
@@ -337,9 +335,8 @@ async def test_https_is_verified_for_the_name_while_connecting_to_the_checked_ad
 
 
 async def test_eight_dripping_receivers_do_not_delay_another_networks_run(
-    client: Client,
     admin_token: str,
-    settings: Settings,
+    own_queue: tuple[Settings, Client],
     settings_env: dict[str, str],
     pool: Pool,
     tmp_path: Path,
@@ -348,8 +345,10 @@ async def test_eight_dripping_receivers_do_not_delay_another_networks_run(
     """One network's eight receivers drip their answers a byte at a time; meanwhile
     another network closes its cycle. Its run is matched while all eight deliveries
     are still hanging: they hold outbox slots only (and no database transaction)."""
+    settings, client = own_queue
     env = {
         **settings_env,
+        "SAMLAST_QUEUE_NAME": settings.queue_name,
         "SAMLAST_WEBHOOK_ALLOW_PRIVATE": "true",
         "SAMLAST_WEBHOOK_TIMEOUT_S": "300",  # the drips outlast the other run by far
     }
