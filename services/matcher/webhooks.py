@@ -7,9 +7,10 @@ so a receiver can drop repeats), ``webhook-timestamp`` and ``webhook-signature``
 2xx answer delivers; no answer within ``webhook_timeout_s``, a network error or any
 other status is retried after 10 s, 1 min, 5 min, 30 min, 2 h and 6 h
 (``webhook_retry_base_s`` times ``BACKOFF``), then the delivery is marked failed with
-the last status and a short reason of ours. A host that resolves to a loopback,
-private or otherwise non-public address is refused at once, and not retried, unless
-``webhook_allow_private`` is set (``outbound.py`` says how).
+the last status and a short reason of ours. A host that does not resolve, or
+resolves to a loopback, private or otherwise non-public address (unless
+``webhook_allow_private`` is set), is refused at once and not retried (``outbound.py``
+says how).
 
 An attempt is claim, commit, send, record: the claim is a committed lease, so no
 transaction and no connection is held while the receiver answers. PostgreSQL holds the
