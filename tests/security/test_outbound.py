@@ -163,14 +163,13 @@ async def _network(client: Client, admin_token: str, coops: int) -> tuple[World,
 
 
 async def _set_webhook(client: Client, party: Party, url: str) -> str:
-    created = await ok(
-        await client.put(
-            f"/v1/organisations/{party.organisation_id}/webhook",
-            json={"url": url},
-            headers=bearer(party.token),
-        )
+    answer = await client.put(
+        f"/v1/organisations/{party.organisation_id}/webhook",
+        json={"url": url},
+        headers=bearer(party.token),
     )
-    secret: str = created["secret"]
+    assert "no-store" in answer.headers.get("cache-control", "")  # no cache keeps the secret
+    secret: str = (await ok(answer))["secret"]
     return secret
 
 

@@ -4,6 +4,7 @@ from functools import cache
 from uuid import UUID
 
 from litestar import Controller, delete, get, put
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
@@ -55,6 +56,7 @@ class WebhookController(Controller):
         guards=[ANYONE],
         summary="Send your organisation's events to this URL; answers a new secret, shown once",
         description=SIGNING,
+        cache_control=CacheControlHeader(no_store=True),  # the answer holds the secret
     )
     async def put_webhook(
         self,
