@@ -12,6 +12,7 @@ from shared.db import tokens as tokens_db
 from shared.db.pool import Conn, Pool
 from tests.conftest import Client
 from tests.integration.world import bearer, build_world, ok
+from tests.security.support import tables_holding
 
 
 async def test_a_token_is_shown_once_used_listed_and_revoked(
@@ -101,17 +102,7 @@ async def test_only_a_hash_of_a_token_is_stored_anywhere(
         stored = await conn.fetchval(
             "SELECT secret_hash FROM api_token WHERE id = $1", UUID(created["id"])
         )
-        tables = await conn.fetch(
-            "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public'"
-        )
-        found = [
-            table["name"]
-            for table in tables
-            if await conn.fetchval(
-                f"SELECT count(*) FROM {table['name']} t WHERE t::text LIKE '%' || $1 || '%'",
-                secret,
-            )
-        ]
+        found = await tables_holding(conn, secret)
     assert stored == hash_token(token)
     assert found == [], f"the token's secret is stored in {found}"
 

@@ -88,6 +88,18 @@ class SlowClient:
             received += chunk
         return received
 
+    async def stream(self, chunk: bytes, total: int) -> tuple[int, bytes]:
+        """Open, send ``chunk`` until ``total`` bytes went or the server answered or
+        closed, reading all the while (as browsers do); (bytes sent, the answer)."""
+        await self.open()
+        answer = asyncio.create_task(self.answer())
+        sent = 0
+        while sent < total and not answer.done() and await self.drip(chunk):
+            sent += len(chunk)
+        received = await asyncio.wait_for(answer, 60)
+        await self.close()
+        return sent, received
+
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()

@@ -150,19 +150,10 @@ async def test_bodies_are_bounded_before_anything_buffers_them(
             for n in range(3)
         ] + [SlowClient(url, "POST", "/v1/offers/bulk", headers) for _ in range(3)]
 
-        async def stream(client: SlowClient) -> int:
-            await client.open()
-            answer = asyncio.create_task(client.answer())
-            sent = 0
-            while sent < 50 * 1024 * 1024 and not answer.done():
-                if not await client.drip(b"1" * 262144):
-                    break
-                sent += 262144
-            await asyncio.wait_for(answer, 60)
-            await client.close()
-            return sent
-
-        sent = await asyncio.gather(*(stream(client) for client in clients))
+        streamed = await asyncio.gather(
+            *(client.stream(b"1" * 262144, 50 * 1024 * 1024) for client in clients)
+        )
+        sent = [amount for amount, _ in streamed]
         async with httpx.AsyncClient(base_url=url) as http:
             still_serving = await http.get("/v1/networks", headers=bearer(world.coordinator))
         growth = peak_rss(process) - before
