@@ -44,6 +44,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     # Reverse proxies whose X-Forwarded-For names the client (addresses or networks,
     # comma-separated). Unset: the connecting address is the client, whatever it sends.
     trusted_proxies: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    # Requests per organisation per minute (an admin's per user; unauthenticated ones
+    # per client address), shared by every API process through Redis.
     rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10**7)] = 1200
     # A match run with no sign of life this long is taken up by another worker; running
     # runs beat every third of it.
@@ -51,7 +53,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     # A run started this many times without finishing (its worker killed or timed out
     # each time) is marked failed with the reason instead of being started again.
     run_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
-    # Refused authentications per client address; beyond it, 429 without a lookup.
+    # Refused credentials per client address; beyond it, 429 instead of 401 (a
+    # credential that verifies is let in all the same).
     auth_failures_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10**7)] = 60
     # Distances: great-circle km times a road factor at an average speed, or an
     # OSRM-compatible /table service when its URL is set.
