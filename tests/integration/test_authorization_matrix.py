@@ -53,7 +53,7 @@ from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.conftest import Client
 from tests.figures import Figures
-from tests.integration.world import World, bearer, build_world, offer_body, ok
+from tests.integration.world import World, bearer, build_world, offer_body, ok, open_cycle
 
 Key = tuple[str, str]  # (HTTP method, Litestar path template)
 Caller = Role | None  # None: no token at all
@@ -294,19 +294,7 @@ async def _matched_cycle(
     client: Client, world: World, product: str = "Morötter"
 ) -> tuple[str, str]:
     """A cycle with a line of demand, closed by its coordinator: its first run is queued."""
-    now = dt.datetime.now(dt.UTC)
-    cycle = await ok(
-        await client.post(
-            f"/v1/networks/{world.network['id']}/cycles",
-            json={
-                "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
-                "closes_at": (now + dt.timedelta(days=1)).isoformat(),
-                "delivery_date": (now + dt.timedelta(days=3)).date().isoformat(),
-            },
-            headers=bearer(world.coordinator),
-        ),
-        201,
-    )
+    cycle = await open_cycle(client, world)
     await ok(
         await client.post(
             f"/v1/cycles/{cycle['id']}/demand-rounds",

@@ -14,7 +14,6 @@ the matcher's ``run_match`` and the checks, on the app's own pool.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
@@ -34,7 +33,7 @@ from services.matcher.matching import run_match
 from shared.settings import Settings
 from tests.conftest import Client
 from tests.figures import Figures
-from tests.integration.world import World, bearer, build_world, offer_body, ok
+from tests.integration.world import World, bearer, build_world, offer_body, ok, open_cycle
 
 T = TypeVar("T")
 
@@ -199,21 +198,9 @@ class Machine(RuleBasedStateMachine):
     def next_cycle(self, network: int) -> None:
         """A new open cycle in the network, so orders go on after a close."""
         world = self.worlds[network]
-        now = dt.datetime.now(dt.UTC)
 
         async def create(c: Client) -> str:
-            cycle = await ok(
-                await c.post(
-                    f"/v1/networks/{world.network['id']}/cycles",
-                    json={
-                        "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
-                        "closes_at": (now + dt.timedelta(days=1)).isoformat(),
-                        "delivery_date": (now + dt.timedelta(days=3)).date().isoformat(),
-                    },
-                    headers=bearer(world.coordinator),
-                ),
-                201,
-            )
+            cycle = await open_cycle(c, world)
             return str(cycle["id"])
 
         self.cycles[network] = self.market.run(create)

@@ -105,20 +105,27 @@ async def build_world(client: Client, admin_token: str, name: str | None = None)
             201,
         )
         world.products[str(product["name"])] = created
+    world.cycle = await open_cycle(client, world, closes_in_days=2)
+    return world
+
+
+async def open_cycle(client: Client, world: World, closes_in_days: int = 1) -> dict[str, Any]:
+    """A new cycle of the world's network, open since an hour ago, delivering two days
+    after it closes."""
     now = dt.datetime.now(dt.UTC)
-    world.cycle = await ok(
+    cycle: dict[str, Any] = await ok(
         await client.post(
-            f"/v1/networks/{network_id}/cycles",
+            f"/v1/networks/{world.network['id']}/cycles",
             json={
                 "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
-                "closes_at": (now + dt.timedelta(days=2)).isoformat(),
-                "delivery_date": (now + dt.timedelta(days=4)).date().isoformat(),
+                "closes_at": (now + dt.timedelta(days=closes_in_days)).isoformat(),
+                "delivery_date": (now + dt.timedelta(days=closes_in_days + 2)).date().isoformat(),
             },
             headers=bearer(world.coordinator),
         ),
         201,
     )
-    return world
+    return cycle
 
 
 async def close_cycle(client: Client, world: World) -> dict[str, Any]:

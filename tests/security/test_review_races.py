@@ -12,7 +12,6 @@ are exactly what the published runs bought.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 
@@ -22,7 +21,7 @@ from shared.db.pool import Pool
 from tests.conftest import Client
 from tests.figures import Figures
 from tests.integration.test_oversell_stateful import HANDED_OUT, LIVE, RESERVATIONS
-from tests.integration.world import World, bearer, build_world, offer_body, ok
+from tests.integration.world import World, bearer, build_world, offer_body, ok, open_cycle
 from tests.security.live import client_of, settled, stack
 
 ROUNDS = 12
@@ -115,19 +114,7 @@ async def test_approve_and_rerun_at_once_never_both_win(
 async def _closed_cycle(client: Client, world: World) -> str:
     """A new cycle of the world's network with the co-op's order, closed: its first run
     is queued for the workers."""
-    now = dt.datetime.now(dt.UTC)
-    cycle = await ok(
-        await client.post(
-            f"/v1/networks/{world.network['id']}/cycles",
-            json={
-                "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
-                "closes_at": (now + dt.timedelta(days=1)).isoformat(),
-                "delivery_date": (now + dt.timedelta(days=3)).date().isoformat(),
-            },
-            headers=bearer(world.coordinator),
-        ),
-        201,
-    )
+    cycle = await open_cycle(client, world)
     line = {"product_id": world.products["Morötter"]["id"], "firm_quantity": 30}
     await ok(
         await client.post(
