@@ -128,6 +128,21 @@ async def open_cycle(client: Client, world: World, closes_in_days: int = 1) -> d
     return cycle
 
 
+async def order(
+    client: Client, cycle_id: str, coop_token: str, lines: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A co-op's demand round in the cycle, as the co-op submits it."""
+    created: dict[str, Any] = await ok(
+        await client.post(
+            f"/v1/cycles/{cycle_id}/demand-rounds",
+            json={"lines": lines},
+            headers=bearer(coop_token),
+        ),
+        201,
+    )
+    return created
+
+
 async def close_cycle(client: Client, world: World) -> dict[str, Any]:
     """Close the world's cycle as its coordinator; the run that closing queued."""
     path = f"/v1/cycles/{world.cycle['id']}"

@@ -47,6 +47,7 @@ from tests.integration.world import (
     close_cycle,
     offer_body,
     ok,
+    order,
 )
 
 TILE_HOST = "https://tiles.example.org"
@@ -156,14 +157,7 @@ async def _published_run(http: Client, admin_token: str) -> tuple[World, str, st
         await http.post("/v1/offers", json=offer_body(world), headers=bearer(world.producer)),
         201,
     )
-    await ok(
-        await http.post(
-            f"/v1/cycles/{world.cycle['id']}/demand-rounds",
-            json={"lines": [{"product_id": carrots, "firm_quantity": 20}]},
-            headers=bearer(world.coop),
-        ),
-        201,
-    )
+    await order(http, world.cycle["id"], world.coop, [{"product_id": carrots, "firm_quantity": 20}])
     run = await close_cycle(http, world)
     coordinator = bearer(world.coordinator)
     for _ in range(600):  # a bound, not a timing: the run finishes in seconds

@@ -20,7 +20,7 @@ import pytest
 from shared.db.pool import Pool
 from tests.conftest import Client
 from tests.figures import Figures
-from tests.integration.world import World, add_coop, bearer, build_world, offer_body, ok
+from tests.integration.world import World, add_coop, bearer, build_world, offer_body, ok, order
 from tests.security.live import client_of, settled, stack
 
 CUT_PRICE_ORE = 100  # far below anyone's: a run that could still buy it would
@@ -266,14 +266,7 @@ async def _token_from(client: Client, issuer: str, organisation_id: str) -> str:
 
 async def _order(client: Client, world: World, coop: str) -> None:
     line = {"product_id": world.products["Morötter"]["id"], "firm_quantity": 20}
-    await ok(
-        await client.post(
-            f"/v1/cycles/{world.cycle['id']}/demand-rounds",
-            json={"lines": [line]},
-            headers=bearer(coop),
-        ),
-        201,
-    )
+    await order(client, world.cycle["id"], coop, [line])
 
 
 async def _remove(client: Client, world: World, organisation_id: str) -> None:

@@ -52,6 +52,7 @@ from tests.integration.world import (
     close_cycle,
     offer_body,
     ok,
+    order,
 )
 from tests.security.support import tables_holding
 from tests.support.receivers import (
@@ -151,13 +152,8 @@ async def _network(client: Client, admin_token: str, coops: int) -> tuple[World,
         parties.append(Party(*await add_coop(client, world)))
     carrots = world.products["Morötter"]["id"]
     for coop in parties[1:]:
-        await ok(
-            await client.post(
-                f"/v1/cycles/{world.cycle['id']}/demand-rounds",
-                json={"lines": [{"product_id": carrots, "firm_quantity": 10}]},
-                headers=bearer(coop.token),
-            ),
-            201,
+        await order(
+            client, world.cycle["id"], coop.token, [{"product_id": carrots, "firm_quantity": 10}]
         )
     return world, parties
 

@@ -21,7 +21,7 @@ from shared.db.pool import Pool
 from tests.conftest import Client
 from tests.figures import Figures
 from tests.integration.test_oversell_stateful import HANDED_OUT, LIVE, RESERVATIONS
-from tests.integration.world import World, bearer, build_world, offer_body, ok, open_cycle
+from tests.integration.world import World, bearer, build_world, offer_body, ok, open_cycle, order
 from tests.security.live import client_of, settled, stack
 
 ROUNDS = 12
@@ -116,14 +116,7 @@ async def _closed_cycle(client: Client, world: World) -> str:
     is queued for the workers."""
     cycle = await open_cycle(client, world)
     line = {"product_id": world.products["Morötter"]["id"], "firm_quantity": 30}
-    await ok(
-        await client.post(
-            f"/v1/cycles/{cycle['id']}/demand-rounds",
-            json={"lines": [line]},
-            headers=bearer(world.coop),
-        ),
-        201,
-    )
+    await order(client, cycle["id"], world.coop, [line])
     await ok(
         await client.post(f"/v1/cycles/{cycle['id']}/close", headers=bearer(world.coordinator))
     )
