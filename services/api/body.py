@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPRequestEvent, Receive, ReceiveMessage, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from services.api.problems import send_problem
+from services.api.replay import replay_body
 
 
 class BodyTooLargeError(Exception):
@@ -54,7 +55,7 @@ class BoundedBodyMiddleware:
             return
         if body is None:  # the client went away mid-body: nobody to answer
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
     async def _read(self, receive: Receive) -> bytes | None:
         chunks: list[bytes] = []
@@ -95,18 +96,3 @@ def _content_length(scope: Scope) -> int | None:
             text = bytes(value).decode("latin-1").strip()
             return int(text) if text.isdigit() and len(text) <= 18 else -1
     return None
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """The body once, then the client's own receive (its disconnect, if any)."""
-    sent = False
-
-    async def replay() -> ReceiveMessage:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        event: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
-        return event
-
-    return replay

@@ -22,17 +22,16 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import (
     ASGIApp,
-    HTTPRequestEvent,
     HTTPResponseBodyEvent,
     HTTPResponseStartEvent,
     Message,
     Receive,
-    ReceiveMessage,
     Scope,
     Send,
 )
 
 from services.api.problems import send_problem
+from services.api.replay import read_body, replay_body
 from shared.db import idempotency as idempotency_db
 from shared.errors import ConflictError, InvalidParameterError, UnprocessableError
 
@@ -56,7 +55,8 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 send, scope, 400, "`Idempotency-Key` must be 1 to 255 printable characters"
             )
             return
-        body, receive = await _buffer(receive)
+        body = await read_body(receive)
+        receive = replay_body(body, receive)
         fingerprint = _fingerprint(scope, body)
         pool = scope["litestar_app"].state.pool
         async with pool.acquire() as conn:
@@ -136,28 +136,6 @@ async def _answer_repeat(send: Send, scope: Scope, stored: Any, fingerprint: byt
         headers = [(k.encode(), v.encode()) for k, v in (stored["response_headers"] or {}).items()]
         headers.append((b"idempotent-replayed", b"true"))
         await _send(send, stored["response_status"], headers, bytes(stored["response_body"] or b""))
-
-
-async def _buffer(receive: Receive) -> tuple[bytes, Receive]:
-    """Read the whole body once, and hand the app a receive that replays it."""
-    chunks, more = [], True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    body, sent = b"".join(chunks), False
-
-    async def replay() -> ReceiveMessage:
-        nonlocal sent
-        if not sent:
-            sent = True
-            event: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
-            return event
-        return await receive()
-
-    return body, replay
 
 
 def _fingerprint(scope: Scope, body: bytes) -> bytes:

@@ -16,7 +16,9 @@ import random
 from typing import Any
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPRequestEvent, Message, Receive, ReceiveMessage, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.api.replay import read_body, replay_body
 
 MARKER = b"x-samlast-transient"
 ATTEMPTS = 4
@@ -31,7 +33,7 @@ class TransientRetryMiddleware:
         if scope["type"] != ScopeType.HTTP or not _small(scope):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         for attempt in range(1, ATTEMPTS + 1):
             retry = await self._once(scope, body, receive, send, last=attempt == ATTEMPTS)
             if not retry:
@@ -42,13 +44,7 @@ class TransientRetryMiddleware:
         self, scope: Scope, body: bytes, receive: Receive, send: Send, *, last: bool
     ) -> bool:
         """Run the request once; True if it hit a transient failure and nothing was sent."""
-        state: dict[str, Any] = {"retry": False, "sent": False}
-
-        async def replay() -> ReceiveMessage:
-            if state["sent"]:  # then the client's own: its disconnect ends a stream
-                return await receive()
-            state["sent"] = True
-            return HTTPRequestEvent(type="http.request", body=body, more_body=False)
+        state: dict[str, Any] = {"retry": False}
 
         async def forward(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -59,7 +55,7 @@ class TransientRetryMiddleware:
             if not state["retry"]:
                 await send(message)
 
-        await self.app(scope, replay, forward)
+        await self.app(scope, replay_body(body, receive), forward)
         return bool(state["retry"])
 
 
@@ -70,15 +66,3 @@ def _small(scope: Scope) -> bool:
         length = headers[b"content-length"]
         return length.isdigit() and int(length) <= MAX_BUFFERED
     return b"transfer-encoding" not in headers  # chunked: of unknown length
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
