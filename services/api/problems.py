@@ -185,8 +185,26 @@ def _transient_error(
     )
 
 
+def _database_lost(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """The connection to PostgreSQL broke mid-request (a restart, a failover, a backend
+    terminated): the pool replaces it; whether a write committed is unknown, so the
+    request is not replayed here, but the client may retry it (with its Idempotency-Key)."""
+    log.warning("database connection lost on %s: %r", request.url.path, exc)
+    return problem(
+        request,
+        503,
+        _reason(503),
+        "the connection to the database was lost; retry shortly",
+        headers={"Retry-After": "1"},
+    )
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     asyncpg.exceptions.TransactionRollbackError: _transient_error,
+    asyncpg.PostgresConnectionError: _database_lost,
+    asyncpg.exceptions.AdminShutdownError: _database_lost,
+    asyncpg.InterfaceError: _database_lost,
+    asyncpg.InternalClientError: _database_lost,
     SamlastError: _domain_error,
     ValidationException: _validation_error,
     HTTPException: _http_error,

@@ -32,7 +32,7 @@ from services.matcher.routing import (
 from services.matcher.snapshot import load_problem
 from shared.db import cycles as cycles_db
 from shared.db import runs as runs_db
-from shared.db.pool import Pool
+from shared.db.pool import BROKEN, Pool
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,13 +42,7 @@ DB_ATTEMPTS = 6
 # Errors that say nothing about the run, only about this moment: a connection the
 # server dropped (a restart, pg_terminate_backend, a failover), a serialization
 # failure or a deadlock. The transaction rolled back; the attempt is made again.
-TRANSIENT = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.TransactionRollbackError,
-    asyncpg.exceptions.InterfaceError,
-    OSError,
-)
+TRANSIENT = (*BROKEN, asyncpg.exceptions.TransactionRollbackError)
 
 
 class ReservationLostError(Exception):

@@ -42,6 +42,13 @@ class Pool(_AsyncpgPool):
             ) from None
         try:
             yield conn
+        except BROKEN:
+            # asyncpg can hand such a connection back half-dead: a backend terminated
+            # mid-query leaves its protocol waiting for a ReadyForQuery that never comes,
+            # and the next caller gets InternalClientError (MagicStack/asyncpg#1069).
+            # Close it, so the pool opens a fresh one instead of lending it again.
+            conn.terminate()
+            raise
         finally:
             await self.release(conn)
 
@@ -50,6 +57,17 @@ class Pool(_AsyncpgPool):
     ) -> AbstractAsyncContextManager[Conn]:
         """``async with pool.acquire() as conn``, bounded as ``lend`` is."""
         return self.lend(wait_s=timeout)
+
+
+# Errors after which a connection is not to be trusted again: the server closed it, an
+# operator terminated its backend, or its protocol state is inconsistent.
+BROKEN = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+)
 
 
 class BusyError(ServiceUnavailableError):

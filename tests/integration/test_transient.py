@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import asyncpg
 import pytest
 
 from services.api.transient import ATTEMPTS
-from shared.db.pool import Pool
+from shared.db.pool import BROKEN, Pool, create_pool
+from shared.settings import Settings
 from tests.conftest import Client
 from tests.integration.world import bearer, build_world, offer_body
 
@@ -91,3 +93,50 @@ async def test_when_every_attempt_fails_the_client_gets_503_with_retry_after(
             "SELECT count(*) FROM offer WHERE producer_id = $1::uuid", world.producer_id
         )
     assert stored == 0
+
+
+async def test_a_lost_database_connection_answers_503_and_the_next_request_is_served(
+    client: Client, admin_token: str, pool: Pool, inject: Inject
+) -> None:
+    """57P01 is what a terminated backend says (a restart, a failover): 503 with
+    Retry-After, not 500, and the broken connection is replaced, not lent again."""
+    world = await build_world(client, admin_token)
+    await inject(1, "57P01")
+    headers = bearer(world.producer)
+    response = await client.post("/v1/offers", json=offer_body(world), headers=headers)
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "1"
+    response = await client.post("/v1/offers", json=offer_body(world), headers=headers)
+    assert response.status_code == 201, response.text
+
+
+async def test_a_connection_that_broke_is_never_lent_again(settings: Settings, pool: Pool) -> None:
+    """asyncpg can hand back a half-dead connection after its backend was terminated
+    mid-query (MagicStack/asyncpg#1069); the pool closes any connection that raised
+    such an error, so the next caller gets a fresh one."""
+    one = await create_pool(settings, as_app=False, min_size=1, max_size=1)
+    pids: list[int] = []
+
+    async def fail_with_inconsistent_protocol() -> None:
+        async with one.acquire() as conn:
+            pids.append(await conn.fetchval("SELECT pg_backend_pid()"))
+            raise asyncpg.InternalClientError("cannot switch to state 11")
+
+    async def query_after_termination() -> None:
+        async with one.acquire() as conn:
+            pids.append(await conn.fetchval("SELECT pg_backend_pid()"))
+            async with pool.acquire() as operator:
+                await operator.execute("SELECT pg_terminate_backend($1)", pids[-1])
+            await conn.fetchval("SELECT 1")
+
+    try:
+        with pytest.raises(asyncpg.InternalClientError):
+            await fail_with_inconsistent_protocol()
+        with pytest.raises(BROKEN):
+            await query_after_termination()
+        async with one.acquire() as conn:
+            pids.append(await conn.fetchval("SELECT pg_backend_pid()"))
+            assert await conn.fetchval("SELECT 1") == 1
+        assert len(set(pids)) == 3, pids
+    finally:
+        await one.close()
