@@ -8,6 +8,7 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import in_progress_key_prefix, result_key_prefix
 from redis.exceptions import RedisError
 
+from shared.contracts.runs import MATCH_JOB
 from shared.errors import ServiceUnavailableError
 from shared.settings import Settings, redact
 
@@ -43,9 +44,6 @@ async def connect_queue(settings: Settings) -> ArqRedis:
         raise ServiceUnavailableError(
             f"cannot reach Redis at {redact(settings.redis_url)}: {exc}"
         ) from exc
-
-
-MATCH_JOB = "match_cycle"
 
 
 async def release_match(queue: ArqRedis, run_id: UUID) -> None:

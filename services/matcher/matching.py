@@ -30,6 +30,9 @@ from services.matcher.routing import (
     travel_matrix,
 )
 from services.matcher.snapshot import load_problem
+from shared.contracts.cycles import CycleState
+from shared.contracts.cycles import sources as cycle_sources
+from shared.contracts.runs import RunState, RunSummary
 from shared.db import cycles as cycles_db
 from shared.db import runs as runs_db
 from shared.db.pool import BROKEN, Pool
@@ -137,7 +140,7 @@ async def store_result(pool: Pool, run: asyncpg.Record, planned: Planned) -> str
         # while its cycle is re-run or published waits for that decision, then sees it
         await cycles_db.select_cycle(conn, run["cycle_id"], lock=True)
         current = await runs_db.select_run(conn, run_id, lock=True)
-        if current is None or current["state"] != "running":
+        if current is None or current["state"] != RunState.RUNNING:
             return "already stored"
         for purchase in result.purchases:  # in offer-id order: no deadlocks between runs
             if not await runs_db.reserve_packs(conn, purchase.offer_id, purchase.packs):
@@ -159,8 +162,11 @@ async def store_result(pool: Pool, run: asyncpg.Record, planned: Planned) -> str
         figures = await store_routing(
             conn, run_id, planned.problem.delivery_date, planned.routing_input, planned.routing
         )
-        await runs_db.finish_run(conn, run_id, msgspec.to_builtins(result.summary), figures)
-        await cycles_db.set_cycle_state(conn, run["cycle_id"], ["closed"], "matched")
+        summary = msgspec.convert(msgspec.to_builtins(result.summary), RunSummary)
+        await runs_db.finish_run(conn, run_id, summary, figures)
+        await cycles_db.set_cycle_state(
+            conn, run["cycle_id"], cycle_sources(CycleState.MATCHED), CycleState.MATCHED
+        )
     return "stored"
 
 

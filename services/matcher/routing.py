@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -37,7 +37,7 @@ from services.matcher.engine.routing.shipments import (
 )
 from services.matcher.engine.routing.travel import TravelMatrix, great_circle, places_of
 from services.matcher.osrm import osrm_table
-from services.matcher.snapshot import Overrides
+from shared.contracts.runs import Overrides, PlanSavings, PlanTotals, RunRouting
 from shared.db import routes as routes_db
 from shared.db.pool import Conn, Pool
 from shared.settings import Settings
@@ -46,6 +46,8 @@ from shared.settings import Settings
 OWN_VAN_KG = 1_000
 OWN_VAN_PER_KM_ORE = 250
 OWN_VAN_PER_HOUR_ORE = 30_000
+
+T = TypeVar("T", bound=msgspec.Struct)
 
 
 class RoutingInput(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,7 +120,7 @@ async def travel_matrix(settings: Settings, places: list[Place]) -> TravelMatrix
 
 async def store_routing(
     conn: Conn, run_id: UUID, day: dt.date, routing_input: RoutingInput, routing: Routing
-) -> dict[str, Any]:
+) -> RunRouting:
     """Shipments, every plan's routes with their stops, the proposed routes' cost
     shares; the figures for the run's summary."""
     midnight = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(routing_input.timezone))
@@ -206,15 +208,20 @@ async def store_routing(
                     for producer, ore in sorted(share.shares.producers.items())
                 ]
     await routes_db.insert_routing(conn, shipments, routes, stops, cost_shares)
-    return {
-        "proposed": routing.proposed,
-        "joint": msgspec.to_builtins(routing.joint.totals),
-        "hub": msgspec.to_builtins(routing.hub.plan.totals) if routing.hub else None,
-        "baseline": msgspec.to_builtins(routing.baseline.totals),
-        "savings": msgspec.to_builtins(routing.savings),
-        "shipments": len(routing.shipments) + len(routing_input.unplaced),
-        "unserved": len(routing.chosen.unserved) + len(routing_input.unplaced),
-    }
+    return RunRouting(
+        proposed=routing.proposed,
+        joint=_contract(routing.joint.totals, PlanTotals),
+        hub=_contract(routing.hub.plan.totals, PlanTotals) if routing.hub else None,
+        baseline=_contract(routing.baseline.totals, PlanTotals),
+        savings=_contract(routing.savings, PlanSavings),
+        shipments=len(routing.shipments) + len(routing_input.unplaced),
+        unserved=len(routing.chosen.unserved) + len(routing_input.unplaced),
+    )
+
+
+def _contract(figures: msgspec.Struct, contract: type[T]) -> T:
+    """The engine's figures as the stored contract (tests hold the two to one shape)."""
+    return msgspec.convert(msgspec.to_builtins(figures), contract)
 
 
 def _organisation(legs: list[Shipment], kind: str, leg: int | None) -> UUID | None:

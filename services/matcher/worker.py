@@ -36,9 +36,9 @@ from services.matcher.jobs import (
 )
 from services.matcher.outbound import new_client
 from services.matcher.webhooks import LEASE_MARGIN_S
+from shared.contracts.runs import MATCH_JOB
 from shared.db.pool import create_pool
 from shared.queue import (
-    MATCH_JOB,
     WEBHOOK_JOB,
     connect_queue,
     outbox_queue_name,

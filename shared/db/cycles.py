@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
 
+from shared.contracts.cycles import CycleState
 from shared.db.pool import Conn
 
 CYCLE_COLUMNS = """id, network_id, opens_at, closes_at, delivery_date, state, version,
@@ -33,8 +35,8 @@ RETURNING {CYCLE_COLUMNS}"""
 
 # Open cycles whose demand deadline has passed, closed in one statement.
 CLOSE_DUE_CYCLES = f"""
-UPDATE cycle SET state = 'closed', version = version + 1, updated_at = now()
-WHERE state = 'open' AND closes_at <= now()
+UPDATE cycle SET state = '{CycleState.CLOSED}', version = version + 1, updated_at = now()
+WHERE state = '{CycleState.OPEN}' AND closes_at <= now()
 RETURNING {CYCLE_COLUMNS}"""
 
 
@@ -62,7 +64,7 @@ async def select_cycles(conn: Conn, network_id: UUID) -> list[asyncpg.Record]:
 
 
 async def set_cycle_state(
-    conn: Conn, cycle_id: UUID, from_states: list[str], to_state: str
+    conn: Conn, cycle_id: UUID, from_states: Sequence[str], to_state: str
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(SET_CYCLE_STATE, cycle_id, from_states, to_state)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -90,6 +90,11 @@ async def _init_connection(conn: Conn) -> None:
         await conn.set_type_codec(
             type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
         )
+
+
+def states_sql(states: Iterable[str]) -> str:
+    """A set of states (enum values, never input) as an SQL list: ``('a', 'b')``."""
+    return "(" + ", ".join(f"'{state}'" for state in sorted(states)) + ")"
 
 
 async def create_pool(

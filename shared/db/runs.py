@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
-from shared.db.pool import Conn
+from shared.contracts.runs import (
+    COMPUTING,
+    DECIDED,
+    HOLDING,
+    LIVE,
+    SUPERSEDABLE,
+    RunRouting,
+    RunState,
+    RunSummary,
+)
+from shared.db.pool import Conn, states_sql
+
+RUNNING, PROPOSED = RunState.RUNNING, RunState.PROPOSED
 
 RUN_COLUMNS = """id, cycle_id, network_id, run_version, state, stage, percent, attempts,
     overrides, summary, routing, error, created_at, updated_at, started_at, finished_at"""
@@ -27,31 +41,32 @@ SELECT {RUN_COLUMNS} FROM match_run WHERE cycle_id = $1 ORDER BY run_version DES
 
 # A run is taken up again after a crash (state 'running'), never after it finished.
 CLAIM_RUN = f"""
-UPDATE match_run SET state = 'running', attempts = attempts + 1, stage = 'snapshot',
+UPDATE match_run SET state = '{RUNNING}', attempts = attempts + 1, stage = 'snapshot',
     percent = 5, started_at = coalesce(started_at, now()), updated_at = now(), error = NULL
-WHERE id = $1 AND state IN ('queued', 'running')
+WHERE id = $1 AND state IN {states_sql(COMPUTING)}
 RETURNING {RUN_COLUMNS}"""
 
-SET_PROGRESS = """
+SET_PROGRESS = f"""
 UPDATE match_run SET stage = $2, percent = $3, updated_at = now()
-WHERE id = $1 AND state = 'running'"""
+WHERE id = $1 AND state = '{RUNNING}'"""
 
-TOUCH_RUN = "UPDATE match_run SET updated_at = now() WHERE id = $1 AND state = 'running'"
+TOUCH_RUN = f"UPDATE match_run SET updated_at = now() WHERE id = $1 AND state = '{RUNNING}'"
 
 FINISH_RUN = f"""
-UPDATE match_run SET state = 'proposed', stage = 'done', percent = 100, summary = $2,
+UPDATE match_run SET state = '{PROPOSED}', stage = 'done', percent = 100, summary = $2,
     routing = $3, finished_at = now(), updated_at = now()
-WHERE id = $1 AND state = 'running'
+WHERE id = $1 AND state = '{RUNNING}'
 RETURNING {RUN_COLUMNS}"""
 
-FAIL_RUN = """
-UPDATE match_run SET state = 'failed', error = $2, finished_at = now(), updated_at = now()
-WHERE id = $1 AND state IN ('queued', 'running')"""
+FAIL_RUN = f"""
+UPDATE match_run SET state = '{RunState.FAILED}', error = $2,
+    finished_at = now(), updated_at = now()
+WHERE id = $1 AND state IN {states_sql(COMPUTING)}"""
 
 # Runs whose job Redis may have lost: queued, or running without progress, for a while.
-SELECT_STALE_RUNS = """
+SELECT_STALE_RUNS = f"""
 SELECT id FROM match_run
-WHERE state IN ('queued', 'running') AND updated_at < now() - make_interval(secs => $1)
+WHERE state IN {states_sql(COMPUTING)} AND updated_at < now() - make_interval(secs => $1)
 ORDER BY updated_at LIMIT 100"""
 
 # What matching may use is judged here, in the snapshot, not trusted from the rows'
@@ -100,20 +115,20 @@ WHERE r.cycle_id = $1 AND r.state::text = ANY($2::text[]) AND p.offer_id = o.id"
 # Taken before releasing a cycle's reservations: a worker storing a run holds its row
 # until it commits, so the release that follows sees the run proposed, with its packs.
 # Without it, a run stored while its cycle is re-run kept its packs reserved forever.
-LOCK_CYCLE_RUNS = """
+LOCK_CYCLE_RUNS = f"""
 SELECT id FROM match_run
-WHERE cycle_id = $1 AND state IN ('queued', 'running', 'proposed', 'approved')
+WHERE cycle_id = $1 AND state IN {states_sql(LIVE)}
 ORDER BY id FOR UPDATE"""
 
-CANCEL_CYCLE_RUNS = """
-UPDATE match_run SET state = 'cancelled', updated_at = now(),
+CANCEL_CYCLE_RUNS = f"""
+UPDATE match_run SET state = '{RunState.CANCELLED}', updated_at = now(),
     finished_at = coalesce(finished_at, now())
-WHERE cycle_id = $1 AND state IN ('queued', 'running', 'proposed', 'approved')"""
+WHERE cycle_id = $1 AND state IN {states_sql(LIVE)}"""
 
-SUPERSEDE_CYCLE_RUNS = """
-UPDATE match_run SET state = 'superseded', updated_at = now(),
+SUPERSEDE_CYCLE_RUNS = f"""
+UPDATE match_run SET state = '{RunState.SUPERSEDED}', updated_at = now(),
     finished_at = coalesce(finished_at, now())
-WHERE cycle_id = $1 AND state IN ('queued', 'running', 'proposed')"""
+WHERE cycle_id = $1 AND state IN {states_sql(SUPERSEDABLE)}"""
 
 SELECT_PURCHASES = """
 SELECT offer_id, packs, pack_units, price_per_pack_ore FROM run_purchase
@@ -169,9 +184,11 @@ async def touch_run(conn: Conn, run_id: UUID) -> None:
 
 
 async def finish_run(
-    conn: Conn, run_id: UUID, summary: dict[str, Any], routing: dict[str, Any] | None
+    conn: Conn, run_id: UUID, summary: RunSummary, routing: RunRouting | None
 ) -> asyncpg.Record | None:
-    return await conn.fetchrow(FINISH_RUN, run_id, summary, routing)
+    return await conn.fetchrow(
+        FINISH_RUN, run_id, msgspec.to_builtins(summary), msgspec.to_builtins(routing)
+    )
 
 
 async def fail_run(conn: Conn, run_id: UUID, error: str) -> None:
@@ -229,13 +246,13 @@ async def insert_result(
 async def cancel_cycle_runs(conn: Conn, cycle_id: UUID) -> None:
     """Cancel a cycle's live runs and give back the packs they reserved."""
     await conn.execute(LOCK_CYCLE_RUNS, cycle_id)
-    await conn.execute(RELEASE_CYCLE_PACKS, cycle_id, ["proposed", "approved"])
+    await conn.execute(RELEASE_CYCLE_PACKS, cycle_id, sorted(HOLDING))
     await conn.execute(CANCEL_CYCLE_RUNS, cycle_id)
 
 
 async def supersede_cycle_runs(conn: Conn, cycle_id: UUID) -> None:
     await conn.execute(LOCK_CYCLE_RUNS, cycle_id)
-    await conn.execute(RELEASE_CYCLE_PACKS, cycle_id, ["proposed"])  # a new run replaces it
+    await conn.execute(RELEASE_CYCLE_PACKS, cycle_id, [PROPOSED])  # a new run replaces it
     await conn.execute(SUPERSEDE_CYCLE_RUNS, cycle_id)
 
 
@@ -269,9 +286,9 @@ SELECT t.from_state, t.to_state, t.note, t.at, t.actor_user_id, u.name AS actor
 FROM run_transition t LEFT JOIN app_user u ON u.id = t.actor_user_id
 WHERE t.run_id = $1 ORDER BY t.id"""
 
-SELECT_LIVE_DECISION = """
+SELECT_LIVE_DECISION = f"""
 SELECT id, run_version, state FROM match_run
-WHERE cycle_id = $1 AND state IN ('approved', 'published') LIMIT 1"""
+WHERE cycle_id = $1 AND state IN {states_sql(DECIDED)} LIMIT 1"""
 
 # Everyone a published run concerns: the producers it buys from, the co-ops it serves.
 SELECT_RUN_PARTIES = """
@@ -284,7 +301,7 @@ JOIN demand_round r ON r.id = d.round_id WHERE a.run_id = $1"""
 
 
 async def move_run(
-    conn: Conn, run_id: UUID, from_states: list[str], to_state: str
+    conn: Conn, run_id: UUID, from_states: Sequence[str], to_state: str
 ) -> asyncpg.Record | None:
     """The run, now in ``to_state``; None if it was in none of ``from_states``."""
     return await conn.fetchrow(MOVE_RUN, run_id, from_states, to_state)
@@ -322,10 +339,10 @@ async def select_run_outsiders(conn: Conn, run_id: UUID, network_id: UUID) -> li
     return [row["organisation_id"] for row in rows]
 
 
-SELECT_PUBLISHED_RUNS = """
+SELECT_PUBLISHED_RUNS = f"""
 SELECT r.id, r.cycle_id, c.delivery_date, n.name AS network
 FROM match_run r JOIN cycle c ON c.id = r.cycle_id JOIN network n ON n.id = r.network_id
-WHERE r.network_id = any($1::uuid[]) AND r.state = 'published'
+WHERE r.network_id = any($1::uuid[]) AND r.state = '{RunState.PUBLISHED}'
 ORDER BY c.delivery_date DESC, r.id LIMIT 20"""
 
 

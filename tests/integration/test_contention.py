@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from infra.processes import api_and_workers
+from shared.contracts.runs import RunSummary
 from shared.db import runs as runs_db
 from shared.db.pool import Pool
 from tests.conftest import Client
@@ -32,6 +33,18 @@ from tests.integration.world import World, bearer, build_world, close_cycle, off
 NETWORKS = 8
 REQUESTS = 200
 CRATES = 6
+
+# a stored run's summary, before anything was bought
+NOTHING_YET = RunSummary(
+    firm_units_demanded=0,
+    firm_units_filled=0,
+    tolerance_units=0,
+    packs_bought=0,
+    goods_cost_ore=0,
+    transport_estimate_ore=0,
+    lines_filled=0,
+    lines_short=0,
+)
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +187,7 @@ async def test_a_run_stored_while_its_cycle_is_rerun_gives_its_packs_back(
         await runs_db.select_run(worker, run_id, lock=True)  # as store_result does
         assert await runs_db.reserve_packs(worker, offer_id, 3)
         await runs_db.insert_result(worker, [(run_id, offer_id, 3, 10, 12500)], [], [])
-        assert await runs_db.finish_run(worker, run_id, {}, None) is not None
+        assert await runs_db.finish_run(worker, run_id, NOTHING_YET, None) is not None
 
         async def rerun() -> None:
             async with api.transaction():

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import msgspec
 
-from services.api.runs.schemas import RunSummary, UnfilledOut
+from services.api.runs.schemas import (
+    UnfilledOut,
+)
 from services.matcher.engine import Shortfall, Summary
+from shared.contracts.runs import RunSummary
 
 
 def _names(struct: type[msgspec.Struct]) -> list[str]:

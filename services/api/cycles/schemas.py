@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 from msgspec import Meta
 
 from services.api.types import Input
+from shared.contracts.cycles import CycleStateName as CycleState
 
-CycleState = Literal["open", "closed", "matched", "published", "cancelled"]
 Instant = Annotated[dt.datetime, Meta(tz=True, description="RFC 3339 with an offset")]
 
 

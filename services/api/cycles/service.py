@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 from services.api.audit import record
 from services.api.auth.actor import Actor
 from services.api.cycles.schemas import CycleIn, CycleOut
+from shared.contracts.cycles import CYCLE_ACTIONS, CycleState, sources
 from shared.db import cycles as cycles_db
 from shared.db import networks as networks_db
 from shared.db import runs as runs_db
@@ -21,12 +22,6 @@ from shared.errors import ConflictError, NotFoundError, TenantDeniedError
 from shared.queue import enqueue_match
 
 log = logging.getLogger(__name__)
-
-# action -> (states it may start from, state it leads to)
-TRANSITIONS = {
-    "close": (["open"], "closed"),
-    "cancel": (["open", "closed"], "cancelled"),
-}
 
 
 class CycleService:
@@ -64,7 +59,8 @@ class CycleService:
         cycle = await self.visible(actor, cycle_id)
         if not actor.coordinates(cycle["network_id"]):
             raise TenantDeniedError("no such cycle")
-        from_states, to_state = TRANSITIONS[action]
+        to_state = CYCLE_ACTIONS[action]
+        from_states = sources(to_state)
         run = None
         async with self.conn.transaction():
             cycle = await self.visible(actor, cycle_id, lock=True)
@@ -115,13 +111,13 @@ async def queue_run(queue: ArqRedis | None, run_id: UUID) -> None:
 
 def accepting_demand(row: asyncpg.Record, now: dt.datetime | None = None) -> bool:
     now = now or dt.datetime.now(dt.UTC)
-    return bool(row["state"] == "open" and row["opens_at"] <= now < row["closes_at"])
+    return bool(row["state"] == CycleState.OPEN and row["opens_at"] <= now < row["closes_at"])
 
 
 def demand_refusal(row: asyncpg.Record) -> str | None:
     """Why demand can't be edited in this cycle now, or None if it can."""
     now = dt.datetime.now(dt.UTC)
-    if row["state"] != "open":
+    if row["state"] != CycleState.OPEN:
         return f"the cycle is {row['state']}: demand can no longer be changed"
     if now < row["opens_at"]:
         return f"the cycle opens for demand at {row['opens_at'].isoformat()}"

@@ -32,7 +32,8 @@ from services.api.runs.documents import (
 )
 from services.api.runs.geojson import feature_collection
 from services.api.runs.schemas import CostShareRow, RunIn, RunOut, RunResult, RunRoutes
-from services.api.runs.service import FINISHED, RunService
+from services.api.runs.service import RunService
+from shared.contracts.runs import FINISHED
 from shared.errors import NotFoundError
 
 Runs = NamedDependency[RunService]

@@ -27,11 +27,13 @@ from services.api.runs.schemas import (
     RunComparison,
     RunFigures,
     RunOut,
-    RunRouting,
-    RunSummary,
     TransitionOut,
 )
 from services.api.runs.service import RunService, run_out
+from shared.contracts.cycles import CycleState
+from shared.contracts.cycles import sources as cycle_sources
+from shared.contracts.runs import RunRouting, RunState, RunSummary
+from shared.contracts.runs import sources as run_sources
 from shared.db import cycles as cycles_db
 from shared.db import runs as runs_db
 from shared.db import webhooks as webhooks_db
@@ -52,23 +54,26 @@ class ReviewService:
 
     async def approve(self, actor: Actor, run_id: UUID, note: str) -> RunOut:
         async with self.conn.transaction():
-            run = await self._move(actor, run_id, ["proposed"], "approved", note)
+            run = await self._move(actor, run_id, RunState.APPROVED, note)
             await self._members_only(run)
         return run_out(run)
 
     async def reject(self, actor: Actor, run_id: UUID, reason: str) -> RunOut:
         """Not this one: its packs go back to the offers; the cycle can be matched again."""
         async with self.conn.transaction():
-            run = await self._move(actor, run_id, ["proposed", "approved"], "rejected", reason)
+            run = await self._move(actor, run_id, RunState.REJECTED, reason)
             await runs_db.release_run_packs(self.conn, run_id)
         return run_out(run)
 
     async def publish(self, actor: Actor, run_id: UUID, note: str) -> RunOut:
         async with self.conn.transaction():
-            run = await self._move(actor, run_id, ["approved"], "published", note)
+            run = await self._move(actor, run_id, RunState.PUBLISHED, note)
             await self._members_only(run)
             cycle = await cycles_db.set_cycle_state(
-                self.conn, run["cycle_id"], ["matched"], "published"
+                self.conn,
+                run["cycle_id"],
+                cycle_sources(CycleState.PUBLISHED),
+                CycleState.PUBLISHED,
             )
             if cycle is None:
                 raise ConflictError("the run's cycle is no longer matched: it can't be published")
@@ -132,10 +137,11 @@ class ReviewService:
         ]
 
     async def _move(
-        self, actor: Actor, run_id: UUID, from_states: list[str], to_state: str, note: str
+        self, actor: Actor, run_id: UUID, to_state: RunState, note: str
     ) -> asyncpg.Record:
         """The run moved, inside the caller's transaction: the cycle's lock, then the
         run's state read again under its own, so a decision made meanwhile is seen."""
+        from_states = run_sources(to_state)
         seen = await self.runs.visible(actor, run_id)  # 404 before taking any lock
         await cycles_db.select_cycle(self.conn, seen["cycle_id"], lock=True)
         run = await runs_db.select_run(self.conn, run_id, lock=True)

@@ -7,18 +7,9 @@ from uuid import UUID
 import msgspec
 
 from services.api.types import Input
+from shared.contracts.runs import RunRouting, RunSummary
+from shared.contracts.runs import RunStateName as RunState
 
-RunState = Literal[
-    "queued",
-    "running",
-    "proposed",
-    "failed",
-    "approved",
-    "published",
-    "rejected",
-    "superseded",
-    "cancelled",
-]
 Ids = Annotated[list[UUID], msgspec.Meta(max_length=10_000)]
 
 
@@ -28,17 +19,6 @@ class PinIn(Input):
     offer_id: UUID
     demand_line_id: UUID
     units: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]
-
-
-class RunSummary(msgspec.Struct, kw_only=True):
-    firm_units_demanded: int
-    firm_units_filled: int
-    tolerance_units: int
-    packs_bought: int
-    goods_cost_ore: int
-    transport_estimate_ore: int
-    lines_filled: int
-    lines_short: int
 
 
 class RunOut(msgspec.Struct, kw_only=True):
@@ -115,33 +95,6 @@ class RunResult(msgspec.Struct, kw_only=True):
     purchases: list[PurchaseOut]
     allocations: list[AllocationOut]
     unfilled: list[UnfilledOut]
-
-
-class PlanTotals(msgspec.Struct, kw_only=True):
-    routes: int
-    distance_m: int
-    duration_s: int
-    cost_ore: int
-    co2_grams: int
-
-
-class PlanSavings(msgspec.Struct, kw_only=True):
-    """What the joint plan saves against every producer delivering alone."""
-
-    distance_m: int
-    duration_s: int
-    cost_ore: int
-    co2_grams: int
-
-
-class RunRouting(msgspec.Struct, kw_only=True):
-    proposed: Literal["joint", "hub"]  # the plan whose routes and shares are proposed
-    joint: PlanTotals  # farm to co-op
-    hub: PlanTotals | None  # via the network's hub, when it has one
-    baseline: PlanTotals  # every producer alone, over the shipments the proposal carries
-    savings: PlanSavings
-    shipments: int
-    unserved: int
 
 
 class ShipmentOut(msgspec.Struct, kw_only=True):

@@ -22,15 +22,14 @@ from services.api.runs.schemas import (
     RunOut,
     RunResult,
     RunRoutes,
-    RunRouting,
-    RunSummary,
     ShareOut,
     ShipmentOut,
     StopOut,
     UnfilledOut,
 )
-from services.matcher.engine import Pin
-from services.matcher.snapshot import Overrides, pin_problems_in
+from services.matcher.engine.rows import pin_problems_in_rows
+from shared.contracts.cycles import MATCHABLE
+from shared.contracts.runs import WITH_RESULT, Overrides, Pin, RunRouting, RunSummary
 from shared.db import routes as routes_db
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
@@ -41,11 +40,6 @@ from shared.errors import (
     TenantDeniedError,
     UnprocessableError,
 )
-
-FINISHED = frozenset(
-    {"proposed", "failed", "approved", "published", "rejected", "superseded", "cancelled"}
-)
-WITH_RESULT = frozenset({"proposed", "approved", "published", "rejected", "superseded"})
 
 
 class RunService:
@@ -146,7 +140,7 @@ class RunService:
             raise TenantDeniedError("no such cycle")
         async with self.conn.transaction():
             cycle = await self.cycles.visible(actor, cycle_id, lock=True)
-            if cycle["state"] not in ("closed", "matched"):
+            if cycle["state"] not in MATCHABLE:
                 raise ConflictError(
                     f"a {cycle['state']} cycle can't be matched again", state=cycle["state"]
                 )
@@ -203,7 +197,14 @@ class RunService:
                     "a pinned line's co-op can't also be excluded",
                     field=f"pins[{index}].demand_line_id",
                 )
-        if problems := pin_problems_in(cycle["delivery_date"], offer_rows, line_rows, overrides):
+        if problems := pin_problems_in_rows(
+            cycle["delivery_date"],
+            offer_rows,
+            line_rows,
+            pins=overrides.pins,
+            exclude_offers=overrides.exclude_offers,
+            exclude_coops=overrides.exclude_coops,
+        ):
             raise UnprocessableError("; ".join(problems), field="pins")
 
     async def with_result(self, actor: Actor, run_id: UUID) -> asyncpg.Record:
@@ -248,7 +249,7 @@ def run_out(row: asyncpg.Record) -> RunOut:
             for pin in overrides.pins
         ],
         summary=msgspec.convert(row["summary"], RunSummary) if row["summary"] else None,
-        routing=msgspec.convert(row["routing"], RunRouting) if row["routing"] else None,
+        routing=RunRouting.of(row["routing"] or None),
         error=row["error"],
         created_at=row["created_at"],
         started_at=row["started_at"],

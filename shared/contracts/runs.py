@@ -1,0 +1,173 @@
+"""A match run between the API and the matcher: its states, its stored JSON, its job.
+
+The API writes a run's overrides and reads back its summary and routing figures; the
+matcher reads the overrides and writes the rest. Each is one struct here, so a field
+added on one side is there on the other; where the engine has a twin of one (it may
+import nothing of ``shared``), a test holds the two to the same fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Literal
+from uuid import UUID
+
+import msgspec
+
+
+class RunState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PROPOSED = "proposed"
+    FAILED = "failed"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+    CANCELLED = "cancelled"
+
+
+# The states as the HTTP API names them (an inline enum in the OpenAPI
+# document); tests/unit/test_contracts.py holds it to the enum.
+RunStateName = Literal[
+    "queued",
+    "running",
+    "proposed",
+    "failed",
+    "approved",
+    "published",
+    "rejected",
+    "superseded",
+    "cancelled",
+]
+
+# Where a run may go from each state, and nowhere else. The matcher moves queued and
+# running runs; coordinators move proposed and approved ones; a re-run supersedes, a
+# cancelled cycle cancels.
+RUN_TRANSITIONS: Mapping[RunState, frozenset[RunState]] = {
+    RunState.QUEUED: frozenset(
+        {RunState.RUNNING, RunState.FAILED, RunState.SUPERSEDED, RunState.CANCELLED}
+    ),
+    RunState.RUNNING: frozenset(
+        {
+            RunState.RUNNING,  # taken up again after its worker died
+            RunState.PROPOSED,
+            RunState.FAILED,
+            RunState.SUPERSEDED,
+            RunState.CANCELLED,
+        }
+    ),
+    RunState.PROPOSED: frozenset(
+        {RunState.APPROVED, RunState.REJECTED, RunState.SUPERSEDED, RunState.CANCELLED}
+    ),
+    RunState.APPROVED: frozenset(
+        {RunState.PUBLISHED, RunState.REJECTED, RunState.SUPERSEDED, RunState.CANCELLED}
+    ),
+    RunState.FAILED: frozenset(),
+    RunState.PUBLISHED: frozenset(),
+    RunState.REJECTED: frozenset(),
+    RunState.SUPERSEDED: frozenset(),
+    RunState.CANCELLED: frozenset(),
+}
+
+# Being computed: the matcher may still claim it.
+COMPUTING = frozenset({RunState.QUEUED, RunState.RUNNING})
+# Ended computing, one way or another.
+FINISHED = frozenset(RunState) - COMPUTING
+# Carries a stored result to show.
+WITH_RESULT = frozenset(
+    {
+        RunState.PROPOSED,
+        RunState.APPROVED,
+        RunState.PUBLISHED,
+        RunState.REJECTED,
+        RunState.SUPERSEDED,
+    }
+)
+# Holds packs, or will: a re-run supersedes these, a cancelled cycle cancels them.
+LIVE = COMPUTING | {RunState.PROPOSED, RunState.APPROVED}
+SUPERSEDABLE = COMPUTING | {RunState.PROPOSED}
+# Have reserved packs that go back to the offers when they end.
+HOLDING = frozenset({RunState.PROPOSED, RunState.APPROVED})
+DECIDED = frozenset({RunState.APPROVED, RunState.PUBLISHED})
+
+
+def sources(to_state: RunState) -> list[RunState]:
+    """The states a run may move to ``to_state`` from, in the table's order."""
+    return [state for state, targets in RUN_TRANSITIONS.items() if to_state in targets]
+
+
+class Pin(msgspec.Struct, frozen=True, kw_only=True):
+    """A coordinator's fixed allocation: this demand line gets these units of this offer."""
+
+    offer_id: UUID
+    line_id: UUID
+    units: int
+
+
+class Overrides(msgspec.Struct, frozen=True, kw_only=True):
+    """A run's overrides as stored in ``match_run.overrides``."""
+
+    exclude_offers: list[UUID] = msgspec.field(default_factory=list)
+    exclude_coops: list[UUID] = msgspec.field(default_factory=list)
+    exclude_vehicles: list[UUID] = msgspec.field(default_factory=list)
+    pins: list[Pin] = msgspec.field(default_factory=list)
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Any] | None) -> Overrides:
+        return msgspec.convert(stored or {}, cls)
+
+
+class RunSummary(msgspec.Struct, kw_only=True):
+    """What a run's allocation came to, as stored in ``match_run.summary``."""
+
+    firm_units_demanded: int
+    firm_units_filled: int
+    tolerance_units: int
+    packs_bought: int
+    goods_cost_ore: int
+    transport_estimate_ore: int
+    lines_filled: int
+    lines_short: int
+
+
+class PlanTotals(msgspec.Struct, kw_only=True):
+    routes: int
+    distance_m: int
+    duration_s: int
+    cost_ore: int
+    co2_grams: int
+
+
+class PlanSavings(msgspec.Struct, kw_only=True):
+    """What the joint plan saves against every producer delivering alone."""
+
+    distance_m: int
+    duration_s: int
+    cost_ore: int
+    co2_grams: int
+
+
+PlanName = Literal["joint", "hub"]
+
+
+class RunRouting(msgspec.Struct, kw_only=True):
+    """A run's routing figures, as stored in ``match_run.routing``."""
+
+    proposed: PlanName  # the plan whose routes and shares are proposed
+    joint: PlanTotals  # farm to co-op
+    hub: PlanTotals | None  # via the network's hub, when it has one
+    baseline: PlanTotals  # every producer alone, over the shipments the proposal carries
+    savings: PlanSavings
+    shipments: int
+    unserved: int
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Any] | None) -> RunRouting | None:
+        return None if stored is None else msgspec.convert(stored, cls)
+
+
+# The matcher's job that computes one run; its one argument is the run's id, as a
+# string, and the job's id is the same (arq keeps one job per id).
+MATCH_JOB = "match_cycle"

@@ -1,0 +1,65 @@
+"""The contracts between the API and the matcher: one shape on both sides.
+
+The engine may import nothing of ``shared``, so where it has a twin of a stored
+contract (its summary, its plan totals and savings, its pins), these tests hold the
+two to the same fields; and the states the HTTP API names are exactly the enums'.
+"""
+
+from __future__ import annotations
+
+from typing import get_args
+from uuid import uuid4
+
+import msgspec
+import pytest
+
+from services.matcher.engine import Pin as EnginePin
+from services.matcher.engine import Summary
+from services.matcher.engine.routing.model import Totals
+from services.matcher.engine.routing.plans import Savings
+from shared.contracts import cycles, runs
+
+
+def _fields(struct: type[msgspec.Struct]) -> dict[str, object]:
+    return {field.name: field.type for field in msgspec.structs.fields(struct)}
+
+
+@pytest.mark.parametrize(
+    ("engine", "contract"),
+    [
+        (Summary, runs.RunSummary),
+        (Totals, runs.PlanTotals),
+        (Savings, runs.PlanSavings),
+        (EnginePin, runs.Pin),
+    ],
+)
+def test_the_engine_and_the_stored_contract_have_the_same_fields(
+    engine: type[msgspec.Struct], contract: type[msgspec.Struct]
+) -> None:
+    assert _fields(engine) == _fields(contract)
+
+
+def test_the_api_names_exactly_the_states_of_the_machines() -> None:
+    assert set(get_args(runs.RunStateName)) == set(runs.RunState)
+    assert set(get_args(cycles.CycleStateName)) == set(cycles.CycleState)
+
+
+def test_every_state_has_a_row_and_finished_runs_go_nowhere() -> None:
+    assert set(runs.RUN_TRANSITIONS) == set(runs.RunState)
+    assert set(cycles.CYCLE_TRANSITIONS) == set(cycles.CycleState)
+    for state in runs.FINISHED - runs.HOLDING:
+        assert runs.RUN_TRANSITIONS[state] == frozenset(), state
+    assert runs.sources(runs.RunState.REJECTED) == [runs.RunState.PROPOSED, runs.RunState.APPROVED]
+    assert cycles.sources(cycles.CycleState.CANCELLED) == [
+        cycles.CycleState.OPEN,
+        cycles.CycleState.CLOSED,
+    ]
+
+
+def test_stored_json_reads_back_as_written() -> None:
+    overrides = runs.Overrides(
+        exclude_coops=[uuid4()], pins=[runs.Pin(offer_id=uuid4(), line_id=uuid4(), units=3)]
+    )
+    assert runs.Overrides.of(msgspec.to_builtins(overrides)) == overrides
+    assert runs.Overrides.of(None) == runs.Overrides()
+    assert runs.RunRouting.of(None) is None
