@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from uuid import UUID
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -9,8 +12,11 @@ from arq.constants import in_progress_key_prefix, result_key_prefix
 from redis.exceptions import RedisError
 
 from shared.contracts.runs import MATCH_JOB
+from shared.db.pool import Conn
 from shared.errors import ServiceUnavailableError
 from shared.settings import Settings, redact
+
+log = logging.getLogger(__name__)
 
 
 def redis_settings(settings: Settings) -> RedisSettings:
@@ -83,3 +89,36 @@ async def enqueue_webhook(
         _defer_by=defer_s or None,
     )
     return job is not None
+
+
+Job = Callable[[ArqRedis], Awaitable[object]]
+
+
+class AfterCommit:
+    """Jobs to queue once the transaction that wrote their rows has committed."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, Job]] = []
+
+    def match(self, run_id: UUID) -> None:
+        self.jobs.append((f"run {run_id}", lambda queue: enqueue_match(queue, run_id)))
+
+    def webhook(self, delivery_id: UUID) -> None:
+        self.jobs.append(
+            (f"webhook {delivery_id}", lambda queue: enqueue_webhook(queue, delivery_id, 0))
+        )
+
+
+@asynccontextmanager
+async def transaction_then_queue(conn: Conn, queue: ArqRedis) -> AsyncIterator[AfterCommit]:
+    """Write rows in one transaction, then queue their jobs: a job never runs before its
+    row exists, and if Redis is away the row is still the record, which the matcher's
+    sweeps find and queue later. The one way the services queue work."""
+    after = AfterCommit()
+    async with conn.transaction():
+        yield after
+    for what, job in after.jobs:
+        try:
+            await job(queue)
+        except (OSError, RedisError):
+            log.warning("could not queue %s now; the matcher's sweep will", what)

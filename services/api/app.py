@@ -25,7 +25,7 @@ from services.api.auth.middleware import Gate, TokenAuthMiddleware, rate_limit_h
 from services.api.body import BoundedBodyMiddleware
 from services.api.cycles.controller import CycleController
 from services.api.demand.controller import DemandController
-from services.api.deps import provide_actor, provide_conn
+from services.api.deps import DEPENDENCIES
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
 from services.api.idempotency import IdempotencyMiddleware
@@ -153,8 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
-            "conn": Provide(provide_conn),
-            "actor": Provide(provide_actor, sync_to_thread=False),
+            **DEPENDENCIES,
             "health": Provide(provide_health, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,

@@ -1,19 +1,50 @@
-"""Dependencies shared by every controller: the caller and the request's connection."""
+"""Dependencies every handler may ask for by name: the caller, the request's connection,
+the queue, and each domain's service, built here and nowhere else.
+
+Pages and the JSON API take their services the same way (``runs: Runs``); a service that
+uses another gets it here, not by building it; and a service that queues jobs always has
+the queue (a Redis outage is handled where a job is queued, see ``queueing.py``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator
+from functools import cache
+from typing import Any
 
+from arq.connections import ArqRedis
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException
 
 from services.api.auth.actor import Actor
+from services.api.cycles.service import CycleService
+from services.api.demand.service import DemandService
+from services.api.networks.service import NetworkService
+from services.api.offers.service import OfferService
+from services.api.organisations.service import OrganisationService
+from services.api.products.service import ProductService
+from services.api.runs.review import ReviewService
+from services.api.runs.service import RunService
+from services.api.tokens.service import TokenService
+from services.api.webhooks.service import WebhookService
 from shared.db.pool import Conn
+from shared.security.sealing import Sealer, sealer_of
+from shared.settings import Settings
 
-S = TypeVar("S")
+CurrentActor = NamedDependency[Actor]
+Db = NamedDependency[Conn]
+Cycles = NamedDependency[CycleService]
+Demand = NamedDependency[DemandService]
+Networks = NamedDependency[NetworkService]
+Offers = NamedDependency[OfferService]
+Organisations = NamedDependency[OrganisationService]
+Products = NamedDependency[ProductService]
+Reviews = NamedDependency[ReviewService]
+Runs = NamedDependency[RunService]
+Tokens = NamedDependency[TokenService]
+Webhooks = NamedDependency[WebhookService]
 
 
 async def provide_conn(state: State) -> AsyncGenerator[Conn, None]:
@@ -28,22 +59,59 @@ def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     return request.user
 
 
-def service(cls: Callable[[Conn], S]) -> Provide:
-    """Provide ``cls(conn)`` per request."""
+def provide_queue(state: State) -> ArqRedis:
+    queue: ArqRedis = state.queue
+    return queue
 
-    def build(conn: NamedDependency[Conn]) -> S:
+
+def provide_cycles(conn: Db, queue: NamedDependency[ArqRedis]) -> CycleService:
+    return CycleService(conn, queue)
+
+
+def provide_runs(conn: Db, queue: NamedDependency[ArqRedis], cycles: Cycles) -> RunService:
+    return RunService(conn, queue, cycles)
+
+
+def provide_reviews(conn: Db, queue: NamedDependency[ArqRedis], runs: Runs) -> ReviewService:
+    return ReviewService(conn, queue, runs)
+
+
+def provide_demand(conn: Db, cycles: Cycles) -> DemandService:
+    return DemandService(conn, cycles)
+
+
+def provide_webhooks(conn: Db, settings: NamedDependency[Settings]) -> WebhookService:
+    """The service with the sealer of the configured keys (built once per key list)."""
+    return WebhookService(conn, _sealer(settings.secret_keys))
+
+
+@cache
+def _sealer(keys: str) -> Sealer | None:
+    return sealer_of(keys)
+
+
+def _plain(cls: type[Any]) -> Provide:
+    """``cls(conn)``, for services that need nothing but the request's connection."""
+
+    def build(conn: Db) -> Any:
         return cls(conn)
 
     return Provide(build, sync_to_thread=False)
 
 
-CurrentActor = NamedDependency[Actor]
-
-
-def queue_service(cls: Callable[[Conn, Any], S]) -> Provide:
-    """Provide ``cls(conn, queue)`` per request, for services that queue jobs."""
-
-    def build(conn: NamedDependency[Conn], state: State) -> S:
-        return cls(conn, state.queue)
-
-    return Provide(build, sync_to_thread=False)
+# Registered on the app: every handler, API or page, asks for these by name.
+DEPENDENCIES: dict[str, Provide] = {
+    "conn": Provide(provide_conn),
+    "actor": Provide(provide_actor, sync_to_thread=False),
+    "queue": Provide(provide_queue, sync_to_thread=False),
+    "cycles": Provide(provide_cycles, sync_to_thread=False),
+    "demand": Provide(provide_demand, sync_to_thread=False),
+    "networks": _plain(NetworkService),
+    "offers": _plain(OfferService),
+    "organisations": _plain(OrganisationService),
+    "products": _plain(ProductService),
+    "reviews": Provide(provide_reviews, sync_to_thread=False),
+    "runs": Provide(provide_runs, sync_to_thread=False),
+    "tokens": _plain(TokenService),
+    "webhooks": Provide(provide_webhooks, sync_to_thread=False),
+}

@@ -11,6 +11,7 @@ from pathlib import Path
 from uuid import UUID
 
 import msgspec
+from arq.connections import ArqRedis
 
 from infra.devservers import free_port, redis_answers
 from infra.processes import samlast_process
@@ -166,9 +167,11 @@ async def _close_without_queuing(pool: Pool, world: World) -> UUID:
     """Close the world's cycle as the API does, but queue nothing: as if the API died
     right after its commit, or Redis was down."""
     actor = await actor_for(pool, world.coordinator)
+    nowhere = ArqRedis.from_url(f"redis://127.0.0.1:{free_port()}", socket_connect_timeout=1)
     async with pool.acquire() as conn:
-        await CycleService(conn, None).transition(actor, UUID(world.cycle["id"]), "close")
+        await CycleService(conn, nowhere).transition(actor, UUID(world.cycle["id"]), "close")
         runs = await runs_db.select_cycle_runs(conn, UUID(world.cycle["id"]))
+    await nowhere.aclose()
     return UUID(str(runs[0]["id"]))
 
 

@@ -3,22 +3,17 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import ANYONE, MANAGERS
 from services.api.conditional import CREATED_HEADERS, created
 from services.api.cycles.schemas import CycleIn, CycleOut
-from services.api.cycles.service import CycleService
-from services.api.deps import CurrentActor, queue_service
-
-Cycles = NamedDependency[CycleService]
+from services.api.deps import CurrentActor, Cycles
 
 
 class CycleController(Controller):
     path = "/v1"
     tags = ["cycles"]
-    dependencies = {"cycles": queue_service(CycleService)}
 
     @post(
         "/networks/{network_id:uuid}/cycles",

@@ -8,7 +8,6 @@ from uuid import UUID
 
 import asyncpg
 from arq.connections import ArqRedis
-from redis.exceptions import RedisError
 
 from services.api.audit import record
 from services.api.auth.actor import Actor
@@ -19,13 +18,13 @@ from shared.db import networks as networks_db
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
 from shared.errors import ConflictError, NotFoundError, TenantDeniedError
-from shared.queue import enqueue_match
+from shared.queue import transaction_then_queue
 
 log = logging.getLogger(__name__)
 
 
 class CycleService:
-    def __init__(self, conn: Conn, queue: ArqRedis | None = None) -> None:
+    def __init__(self, conn: Conn, queue: ArqRedis) -> None:
         self.conn = conn
         self.queue = queue
 
@@ -62,7 +61,7 @@ class CycleService:
         to_state = CYCLE_ACTIONS[action]
         from_states = sources(to_state)
         run = None
-        async with self.conn.transaction():
+        async with transaction_then_queue(self.conn, self.queue) as after:
             cycle = await self.visible(actor, cycle_id, lock=True)
             row = await cycles_db.set_cycle_state(self.conn, cycle_id, from_states, to_state)
             if row is None:
@@ -73,6 +72,7 @@ class CycleService:
                 run = await runs_db.insert_run(
                     self.conn, cycle_id, cycle["network_id"], actor.user_id, {}
                 )
+                after.match(run["id"])
             else:
                 await runs_db.cancel_cycle_runs(self.conn, cycle_id)
             await record(
@@ -84,8 +84,6 @@ class CycleService:
                 network_id=cycle["network_id"],
                 detail={"run_id": str(run["id"])} if run else None,
             )
-        if run is not None:
-            await queue_run(self.queue, run["id"])
         return cycle_out(row)
 
     async def visible(
@@ -97,16 +95,6 @@ class CycleService:
         if not actor.member_of(row["network_id"]):
             raise TenantDeniedError("no such cycle")
         return row
-
-
-async def queue_run(queue: ArqRedis | None, run_id: UUID) -> None:
-    """Queue a committed run; if Redis is away, the matcher's sweep queues it later."""
-    if queue is None:
-        return
-    try:
-        await enqueue_match(queue, run_id)
-    except (OSError, RedisError):
-        log.warning("could not queue run %s now; the matcher's sweep will", run_id)
 
 
 def accepting_demand(row: asyncpg.Record, now: dt.datetime | None = None) -> bool:

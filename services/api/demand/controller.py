@@ -4,25 +4,21 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.actor import Role
 from services.api.auth.guards import COOPS, requires
 from services.api.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
 from services.api.demand.schemas import DemandRoundIn, DemandRoundOut
-from services.api.demand.service import DemandService
 from services.api.demand.upload import DemandUploadOperation
-from services.api.deps import CurrentActor, service
+from services.api.deps import CurrentActor, Demand
 
-Demand = NamedDependency[DemandService]
 READERS = requires(Role.ADMIN, Role.COORDINATOR, Role.COOP)
 
 
 class DemandController(Controller):
     path = "/v1"
     tags = ["demand"]
-    dependencies = {"demand": service(DemandService)}
 
     @post(
         "/cycles/{cycle_id:uuid}/demand-rounds",

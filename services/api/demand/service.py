@@ -22,9 +22,9 @@ from shared.errors import ConflictError, NotFoundError, PreconditionFailedError,
 
 
 class DemandService:
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, conn: Conn, cycles: CycleService) -> None:
         self.conn = conn
-        self.cycles = CycleService(conn)
+        self.cycles = cycles
 
     async def create(
         self, actor: Actor, cycle_id: UUID, lines: list[DemandLineIn]

@@ -3,12 +3,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import ADMINS, ANYONE, MANAGERS
 from services.api.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
-from services.api.deps import CurrentActor, service
+from services.api.deps import CurrentActor, Networks
 from services.api.networks.schemas import (
     MemberIn,
     NetworkIn,
@@ -17,15 +16,11 @@ from services.api.networks.schemas import (
     VehicleIn,
     VehicleOut,
 )
-from services.api.networks.service import NetworkService
-
-Networks = NamedDependency[NetworkService]
 
 
 class NetworkController(Controller):
     path = "/v1/networks"
     tags = ["networks"]
-    dependencies = {"networks": service(NetworkService)}
 
     @post(guards=[ADMINS], summary="Create a network (admin)", response_headers=CREATED_HEADERS)
     async def create(

@@ -5,25 +5,22 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.api.auth.guards import ANYONE, PRODUCERS
 from services.api.bulk import BulkResult
 from services.api.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
-from services.api.deps import CurrentActor, service
+from services.api.deps import CurrentActor, Offers
 from services.api.offers.schemas import OfferIn, OfferOut, OfferPage, OfferPatch
-from services.api.offers.service import OfferFilters, OfferService
+from services.api.offers.service import OfferFilters
 from services.api.offers.upload import OfferUploadOperation
 
-Offers = NamedDependency[OfferService]
 MaybeId = Annotated[UUID | None, QueryParameter()]
 
 
 class OfferController(Controller):
     path = "/v1/offers"
     tags = ["offers"]
-    dependencies = {"offers": service(OfferService)}
 
     @post(guards=[PRODUCERS], summary="Post an offer", response_headers=CREATED_HEADERS)
     async def create(

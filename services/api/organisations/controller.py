@@ -4,27 +4,22 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.api.auth.guards import ANYONE, MANAGERS
 from services.api.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
-from services.api.deps import CurrentActor, service
+from services.api.deps import CurrentActor, Organisations
 from services.api.organisations.schemas import (
     OrganisationIn,
     OrganisationKind,
     OrganisationOut,
     OrganisationPatch,
 )
-from services.api.organisations.service import OrganisationService
-
-Organisations = NamedDependency[OrganisationService]
 
 
 class OrganisationController(Controller):
     path = "/v1/organisations"
     tags = ["organisations"]
-    dependencies = {"organisations": service(OrganisationService)}
 
     @post(
         guards=[MANAGERS],

@@ -3,22 +3,17 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import ANYONE, MANAGERS
 from services.api.conditional import CREATED_HEADERS, created
-from services.api.deps import CurrentActor, service
+from services.api.deps import CurrentActor, Products
 from services.api.products.schemas import ProductIn, ProductOut
-from services.api.products.service import ProductService
-
-Products = NamedDependency[ProductService]
 
 
 class ProductController(Controller):
     path = "/v1"
     tags = ["products"]
-    dependencies = {"products": service(ProductService)}
 
     @post(
         "/networks/{network_id:uuid}/products",

@@ -1,48 +1,36 @@
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator
 from typing import Any, Literal
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import ServerSentEvent
 
 from services.api.auth.actor import Actor
 from services.api.auth.guards import MANAGERS, NOTE_READERS, PICK_LIST_READERS
-from services.api.auth.middleware import actor_for, token_of
+from services.api.auth.middleware import token_of
 from services.api.conditional import CREATED_HEADERS, created
-from services.api.deps import CurrentActor, queue_service
+from services.api.deps import CurrentActor, Runs
 from services.api.openapi import StateDependentOperation
 from services.api.runs.documents import (
     DeliveryNote,
-    NoteLine,
     PickLine,
     RouteSheet,
-    delivery_notes,
-    pick_lists,
+    csv_response,
+    note_rows,
     render_html,
     route_sheet,
     to_csv,
 )
+from services.api.runs.events import progress_events
 from services.api.runs.geojson import feature_collection
 from services.api.runs.schemas import CostShareRow, RunIn, RunOut, RunResult, RunRoutes
 from services.api.runs.service import RunService
-from shared.contracts.runs import FINISHED
 from shared.errors import NotFoundError
 
-Runs = NamedDependency[RunService]
 Plan = Literal["joint", "hub", "baseline"]
-POLL_S = 0.5
-STREAM_LIMIT_S = 300  # then the stream ends; EventSource clients reconnect by themselves
-# How long an open stream trusts the credential it was opened with: at most this long
-# after a token is revoked or expires, or its organisation leaves the network, it ends.
-RECHECK_S = 5.0
 
 
 DOCUMENTS_NOTE = (
@@ -54,7 +42,6 @@ DOCUMENTS_NOTE = (
 class RunController(Controller):
     path = "/v1"
     tags = ["runs"]
-    dependencies = {"runs": queue_service(RunService)}
 
     @get("/cycles/{cycle_id:uuid}/runs", guards=[MANAGERS], summary="The cycle's match runs")
     async def list_runs(
@@ -136,7 +123,7 @@ class RunController(Controller):
     async def get_pick_lists(
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> list[PickLine]:
-        return await own_pick_lists(runs, actor, run_id)
+        return await runs.own_pick_lists(actor, run_id)
 
     @get(
         "/runs/{run_id:uuid}/pick-lists.csv",
@@ -148,7 +135,7 @@ class RunController(Controller):
     async def get_pick_lists_csv(
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> Response[str]:
-        rows = await own_pick_lists(runs, actor, run_id)
+        rows = await runs.own_pick_lists(actor, run_id)
         return csv_response(to_csv(rows), f"pick-lists-{run_id}.csv")
 
     @get(
@@ -161,7 +148,7 @@ class RunController(Controller):
     async def get_delivery_notes(
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> list[DeliveryNote]:
-        return await own_delivery_notes(runs, actor, run_id)
+        return await runs.own_delivery_notes(actor, run_id)
 
     @get(
         "/runs/{run_id:uuid}/delivery-notes.csv",
@@ -173,7 +160,7 @@ class RunController(Controller):
     async def get_delivery_notes_csv(
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> Response[str]:
-        notes = await own_delivery_notes(runs, actor, run_id)
+        notes = await runs.own_delivery_notes(actor, run_id)
         return csv_response(to_csv(note_rows(notes)), f"delivery-notes-{run_id}.csv")
 
     @get(
@@ -270,78 +257,3 @@ class RunController(Controller):
     ) -> ServerSentEvent:
         await runs.visible(actor, run_id)  # 404 before the stream starts
         return ServerSentEvent(progress_events(state, token_of(request) or "", actor, run_id))
-
-
-async def own_pick_lists(runs: RunService, actor: Actor, run_id: UUID) -> list[PickLine]:
-    plan, only = await runs.documents(actor, run_id)
-    lines = await pick_lists(runs.conn, run_id, plan)
-    return [line for line in lines if only is None or line.producer_id == only]
-
-
-async def own_delivery_notes(runs: RunService, actor: Actor, run_id: UUID) -> list[DeliveryNote]:
-    plan, only = await runs.documents(actor, run_id)
-    notes = await delivery_notes(runs.conn, run_id, plan)
-    return [note for note in notes if only is None or note.coop_id == only]
-
-
-def note_rows(notes: list[DeliveryNote]) -> list[NoteRow]:
-    """The delivery notes flat, a row per line, for CSV."""
-    return [
-        NoteRow(
-            coop=note.coop,
-            **msgspec.structs.asdict(line),
-            transport_share_ore=note.transport_share_ore,
-        )
-        for note in notes
-        for line in note.lines
-    ]
-
-
-class NoteRow(NoteLine, kw_only=True):
-    """A delivery note's line with its co-op, for the flat CSV."""
-
-    coop: str
-    transport_share_ore: int
-
-
-def csv_response(text: str, filename: str) -> Response[str]:
-    return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-async def progress_events(
-    state: State, token: str, actor: Actor, run_id: UUID
-) -> AsyncGenerator[ServerSentEventMessage, None]:
-    """One ``progress`` event per change, a connection borrowed per poll, not held.
-
-    ``token``, which the stream was opened with as ``actor``, is verified again every
-    ``RECHECK_S``: the stream ends once it no longer verifies or no longer sees the run.
-    """
-    clock = asyncio.get_running_loop().time
-    last = None
-    deadline = clock() + STREAM_LIMIT_S
-    recheck_at = clock() + RECHECK_S
-    while clock() < deadline:
-        if clock() >= recheck_at:
-            try:
-                actor = await actor_for(state.pool, token)
-            except NotAuthorizedException:
-                return
-            recheck_at = clock() + RECHECK_S
-        try:
-            async with state.pool.acquire() as conn:
-                run = await RunService(conn).get(actor, run_id)
-        except NotFoundError:  # the organisation left the network (or the run is gone)
-            return
-        seen = (run.state, run.stage, run.percent)
-        if seen != last:
-            last = seen
-            yield ServerSentEventMessage(
-                event="progress", data=msgspec.json.encode(run).decode(), id=run.percent
-            )
-        if run.state in FINISHED:
-            return
-        await asyncio.sleep(POLL_S)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Response
 from markupsafe import Markup
 
 from services.matcher.engine.fair import largest_remainder
@@ -260,3 +261,31 @@ def _cell(value: object) -> str:
     text = str(value)
     formula = isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r")
     return "'" + text if formula else text
+
+
+class NoteRow(NoteLine, kw_only=True):
+    """A delivery note's line with its co-op, for the flat CSV."""
+
+    coop: str
+    transport_share_ore: int
+
+
+def note_rows(notes: list[DeliveryNote]) -> list[NoteRow]:
+    """The delivery notes flat, a row per line, for CSV."""
+    return [
+        NoteRow(
+            coop=note.coop,
+            **msgspec.structs.asdict(line),
+            transport_share_ore=note.transport_share_ore,
+        )
+        for note in notes
+        for line in note.lines
+    ]
+
+
+def csv_response(text: str, filename: str) -> Response[str]:
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -18,7 +18,6 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from arq.connections import ArqRedis
-from redis.exceptions import RedisError
 
 from services.api.audit import record
 from services.api.auth.actor import Actor
@@ -39,7 +38,7 @@ from shared.db import runs as runs_db
 from shared.db import webhooks as webhooks_db
 from shared.db.pool import Conn
 from shared.errors import ConflictError, UnprocessableError
-from shared.queue import enqueue_webhook
+from shared.queue import transaction_then_queue
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +46,10 @@ PUBLISHED = "run.published"
 
 
 class ReviewService:
-    def __init__(self, conn: Conn, queue: ArqRedis | None = None) -> None:
+    def __init__(self, conn: Conn, queue: ArqRedis, runs: RunService) -> None:
         self.conn = conn
         self.queue = queue
-        self.runs = RunService(conn, queue)
+        self.runs = runs
 
     async def approve(self, actor: Actor, run_id: UUID, note: str) -> RunOut:
         async with self.conn.transaction():
@@ -66,7 +65,7 @@ class ReviewService:
         return run_out(run)
 
     async def publish(self, actor: Actor, run_id: UUID, note: str) -> RunOut:
-        async with self.conn.transaction():
+        async with transaction_then_queue(self.conn, self.queue) as after:
             run = await self._move(actor, run_id, RunState.PUBLISHED, note)
             await self._members_only(run)
             cycle = await cycles_db.set_cycle_state(
@@ -82,8 +81,10 @@ class ReviewService:
             payloads = {
                 row["organisation_id"]: _published_payload(run, cycle, row) for row in parties
             }
-            deliveries = await webhooks_db.insert_deliveries(self.conn, PUBLISHED, run_id, payloads)
-        await self._queue(deliveries)
+            for delivery_id in await webhooks_db.insert_deliveries(
+                self.conn, PUBLISHED, run_id, payloads
+            ):
+                after.webhook(delivery_id)
         return run_out(run)
 
     async def history(self, actor: Actor, run_id: UUID) -> list[TransitionOut]:
@@ -176,16 +177,6 @@ class ReviewService:
                 f"the run buys from or delivers to {len(outsiders)} organisation(s) no longer "
                 "in the network: match the cycle again"
             )
-
-    async def _queue(self, deliveries: list[UUID]) -> None:
-        """Queue committed deliveries; if Redis is away, the matcher's sweep queues them."""
-        if self.queue is None:
-            return
-        try:
-            for delivery_id in deliveries:
-                await enqueue_webhook(self.queue, delivery_id, 0)
-        except (OSError, RedisError):
-            log.warning("could not queue %d webhook(s) now; the sweep will", len(deliveries))
 
 
 def _published_payload(

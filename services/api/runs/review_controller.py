@@ -5,13 +5,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import MANAGERS
-from services.api.deps import CurrentActor, queue_service
+from services.api.deps import CurrentActor, Reviews
 from services.api.openapi import StateDependentOperation
-from services.api.runs.review import ReviewService
 from services.api.runs.schemas import (
     ApproveIn,
     RejectIn,
@@ -20,13 +18,10 @@ from services.api.runs.schemas import (
     TransitionOut,
 )
 
-Reviews = NamedDependency[ReviewService]
-
 
 class ReviewController(Controller):
     path = "/v1/runs/{run_id:uuid}"
     tags = ["review"]
-    dependencies = {"reviews": queue_service(ReviewService)}
 
     @post(
         "/approve",

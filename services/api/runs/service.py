@@ -11,7 +11,8 @@ from arq.connections import ArqRedis
 
 from services.api.audit import record
 from services.api.auth.actor import Actor
-from services.api.cycles.service import CycleService, queue_run
+from services.api.cycles.service import CycleService
+from services.api.runs.documents import DeliveryNote, PickLine, delivery_notes, pick_lists
 from services.api.runs.schemas import (
     AllocationOut,
     CostShareRow,
@@ -40,13 +41,14 @@ from shared.errors import (
     TenantDeniedError,
     UnprocessableError,
 )
+from shared.queue import transaction_then_queue
 
 
 class RunService:
-    def __init__(self, conn: Conn, queue: ArqRedis | None = None) -> None:
+    def __init__(self, conn: Conn, queue: ArqRedis, cycles: CycleService) -> None:
         self.conn = conn
         self.queue = queue
-        self.cycles = CycleService(conn, queue)
+        self.cycles = cycles
 
     async def list_runs(self, actor: Actor, cycle_id: UUID) -> list[RunOut]:
         cycle = await self.cycles.visible(actor, cycle_id)
@@ -138,7 +140,7 @@ class RunService:
         cycle = await self.cycles.visible(actor, cycle_id)
         if not actor.coordinates(cycle["network_id"]):
             raise TenantDeniedError("no such cycle")
-        async with self.conn.transaction():
+        async with transaction_then_queue(self.conn, self.queue) as after:
             cycle = await self.cycles.visible(actor, cycle_id, lock=True)
             if cycle["state"] not in MATCHABLE:
                 raise ConflictError(
@@ -165,7 +167,7 @@ class RunService:
                 network_id=cycle["network_id"],
                 detail=stored,
             )
-        await queue_run(self.queue, run["id"])
+            after.match(run["id"])
         return run_out(run)
 
     async def _check_pins(self, cycle: asyncpg.Record, overrides: Overrides) -> None:
@@ -217,12 +219,29 @@ class RunService:
         return run
 
     async def visible(self, actor: Actor, run_id: UUID) -> asyncpg.Record:
-        row = await runs_db.select_run(self.conn, run_id)
-        if row is None:
-            raise NotFoundError("no such run")
-        if not actor.coordinates(row["network_id"]):
-            raise TenantDeniedError("no such run")
-        return row
+        return await visible_run(self.conn, actor, run_id)
+
+    async def own_pick_lists(self, actor: Actor, run_id: UUID) -> list[PickLine]:
+        """A published run's pick lists: all for its coordinators, its own for a producer."""
+        plan, only = await self.documents(actor, run_id)
+        lines = await pick_lists(self.conn, run_id, plan)
+        return [line for line in lines if only is None or line.producer_id == only]
+
+    async def own_delivery_notes(self, actor: Actor, run_id: UUID) -> list[DeliveryNote]:
+        """A published run's delivery notes: all for its coordinators, its own for a co-op."""
+        plan, only = await self.documents(actor, run_id)
+        notes = await delivery_notes(self.conn, run_id, plan)
+        return [note for note in notes if only is None or note.coop_id == only]
+
+
+async def visible_run(conn: Conn, actor: Actor, run_id: UUID) -> asyncpg.Record:
+    """The run, if the actor coordinates its network; else as if there were none."""
+    row = await runs_db.select_run(conn, run_id)
+    if row is None:
+        raise NotFoundError("no such run")
+    if not actor.coordinates(row["network_id"]):
+        raise TenantDeniedError("no such run")
+    return row
 
 
 def plan_of(run: asyncpg.Record) -> str:

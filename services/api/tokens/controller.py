@@ -4,21 +4,16 @@ from uuid import UUID
 
 from litestar import Controller, delete, get, post
 from litestar.datastructures import CacheControlHeader
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import ANYONE
-from services.api.deps import CurrentActor, service
+from services.api.deps import CurrentActor, Tokens
 from services.api.tokens.schemas import TokenCreated, TokenIn, TokenOut
-from services.api.tokens.service import TokenService
-
-Tokens = NamedDependency[TokenService]
 
 
 class TokenController(Controller):
     path = "/v1"
     tags = ["tokens"]
-    dependencies = {"tokens": service(TokenService)}
 
     @post(
         "/organisations/{organisation_id:uuid}/tokens",

@@ -22,17 +22,21 @@ from litestar.response import Redirect, ServerSentEvent, Template
 from services.api.auth.actor import Actor, Role
 from services.api.auth.guards import ANYONE, MANAGERS
 from services.api.auth.middleware import COOKIE, client_address, token_of
-from services.api.cycles.service import CycleService
-from services.api.deps import CurrentActor
+from services.api.deps import (
+    CurrentActor,
+    Cycles,
+    Networks,
+    Organisations,
+    Products,
+    Reviews,
+    Runs,
+)
 from services.api.networks.service import NetworkService
 from services.api.organisations.service import OrganisationService
 from services.api.products.schemas import ProductOut
 from services.api.products.service import ProductService
-from services.api.runs.controller import (
-    progress_events,
-)
 from services.api.runs.documents import render_html, route_sheet
-from services.api.runs.review import ReviewService
+from services.api.runs.events import progress_events
 from services.api.runs.schemas import RunIn, RunResult
 from services.api.runs.service import RunService
 from services.api.web import i18n
@@ -114,18 +118,24 @@ class WebController(Controller):
 
     @get("/dashboard", guards=[MANAGERS])
     async def dashboard(
-        self, request: Request[Any, Any, Any], actor: CurrentActor, conn: Db
+        self,
+        request: Request[Any, Any, Any],
+        actor: CurrentActor,
+        cycles: Cycles,
+        networks: Networks,
+        runs: Runs,
+        conn: Db,
     ) -> Template:
-        networks = []
-        for network in await NetworkService(conn).list_networks(actor):
+        shown = []
+        for network in await networks.list_networks(actor):
             if not actor.coordinates(network.id):
                 continue
-            cycles = []
-            for cycle in await CycleService(conn).list_cycles(actor, network.id):
-                runs = await RunService(conn).list_runs(actor, cycle.id)
-                cycles.append({"cycle": cycle, "run": runs[0] if runs else None})
-            networks.append({"network": network, "cycles": cycles})
-        return page(request, "dashboard", networks=networks)
+            rounds = []
+            for cycle in await cycles.list_cycles(actor, network.id):
+                versions = await runs.list_runs(actor, cycle.id)
+                rounds.append({"cycle": cycle, "run": versions[0] if versions else None})
+            shown.append({"network": network, "cycles": rounds})
+        return page(request, "dashboard", networks=shown)
 
     @post("/cycles/{cycle_id:uuid}/close", guards=[MANAGERS], status_code=303)
     async def close_cycle(
@@ -133,11 +143,11 @@ class WebController(Controller):
         request: Request[Any, Any, Any],
         cycle_id: FromPath[UUID],
         actor: CurrentActor,
+        cycles: Cycles,
         conn: Db,
         state: State,
     ) -> Redirect:
         same_site(request)
-        cycles = CycleService(conn, state.queue)
         return await submit(
             "/app/dashboard", "close", lambda: cycles.transition(actor, cycle_id, "close")
         )
@@ -148,13 +158,17 @@ class WebController(Controller):
         request: Request[Any, Any, Any],
         run_id: FromPath[UUID],
         actor: CurrentActor,
+        networks: Networks,
+        organisations: Organisations,
+        products: Products,
+        reviews: Reviews,
+        runs: Runs,
         conn: Db,
         settings: NamedDependency[Settings],
         compare: FromQuery[UUID | None] = None,
     ) -> Template:
-        runs = RunService(conn)
         run = await runs.get(actor, run_id)
-        network = await NetworkService(conn).get(actor, run.network_id)
+        network = await networks.get(actor, run.network_id)
         context: dict[str, Any] = {
             "run": run,
             "result": None,
@@ -163,11 +177,18 @@ class WebController(Controller):
         }
         if run.summary is not None:
             context.update(
-                await _review(conn, actor, runs, run_id, run.network_id, settings.map_tile_url)
+                await _review(
+                    conn,
+                    actor,
+                    (runs, networks, organisations, products),
+                    run_id,
+                    run.network_id,
+                    settings.map_tile_url,
+                )
             )
             context["attribution"] = settings.map_tile_attribution
             if compare is not None:
-                context["comparison"] = await ReviewService(conn).compare(actor, run_id, compare)
+                context["comparison"] = await reviews.compare(actor, run_id, compare)
         siblings = await runs.list_runs(actor, run.cycle_id)
         context["versions"] = [r for r in siblings if r.id != run.id and r.summary is not None]
         return page(request, "run", **context)
@@ -178,10 +199,11 @@ class WebController(Controller):
         request: Request[Any, Any, Any],
         run_id: FromPath[UUID],
         actor: CurrentActor,
+        runs: Runs,
         state: State,
         conn: Db,
     ) -> ServerSentEvent:
-        await RunService(conn).visible(actor, run_id)
+        await runs.visible(actor, run_id)
         return ServerSentEvent(progress_events(state, token_of(request) or "", actor, run_id))
 
     @post("/runs/{run_id:uuid}/decision", guards=[MANAGERS], status_code=303)
@@ -190,13 +212,13 @@ class WebController(Controller):
         request: Request[Any, Any, Any],
         run_id: FromPath[UUID],
         actor: CurrentActor,
+        reviews: Reviews,
         conn: Db,
         state: State,
     ) -> Redirect:
         same_site(request)
         form = await request.form()
         action, note = str(form.get("action", "")), str(form.get("note", "")).strip()[:2000]
-        reviews = ReviewService(conn, state.queue)
 
         async def decide() -> None:
             if action == "approve":
@@ -218,12 +240,12 @@ class WebController(Controller):
         request: Request[Any, Any, Any],
         run_id: FromPath[UUID],
         actor: CurrentActor,
+        runs: Runs,
         conn: Db,
         state: State,
     ) -> Redirect:
         same_site(request)
         form = await request.form()
-        runs = RunService(conn, state.queue)
         to = f"/app/runs/{run_id}"
         try:
             run = await runs.get(actor, run_id)
@@ -245,9 +267,14 @@ class WebController(Controller):
         media_type="text/html; charset=utf-8",
     )
     async def route_sheet(
-        self, run_id: FromPath[UUID], route_id: FromPath[UUID], actor: CurrentActor, conn: Db
+        self,
+        run_id: FromPath[UUID],
+        route_id: FromPath[UUID],
+        actor: CurrentActor,
+        runs: Runs,
+        conn: Db,
     ) -> str:
-        await RunService(conn).proposed_plan(actor, run_id)
+        await runs.proposed_plan(actor, run_id)
         sheet = await route_sheet(conn, run_id, route_id)
         if sheet is None:
             raise NotFoundError("the run has no such route")
@@ -257,18 +284,19 @@ class WebController(Controller):
 async def _review(
     conn: Conn,
     actor: Actor,
-    runs: RunService,
+    services: tuple[RunService, NetworkService, OrganisationService, ProductService],
     run_id: UUID,
     network_id: UUID,
     tile_url: str | None,
 ) -> dict[str, Any]:
     """What the review page shows of a run with a result: allocations per product with
     how its packs are split between co-ops, the proposed routes and their map."""
+    runs, networks, organisations, products = services
     result = await runs.result(actor, run_id)
     routes = await runs.routes(actor, run_id, "proposed")
-    organisations = await OrganisationService(conn).list_organisations(actor, network_id, None)
-    names: dict[Any, str] = {o.id: o.name for o in organisations}
-    products = {p.id: p for p in await ProductService(conn).list_products(actor, network_id)}
+    members = await organisations.list_organisations(actor, network_id, None)
+    names: dict[Any, str] = {o.id: o.name for o in members}
+    catalogue = {p.id: p for p in await products.list_products(actor, network_id)}
     purchases = {p.offer_id: p for p in result.purchases}
     split: dict[UUID, dict[UUID, int]] = defaultdict(lambda: defaultdict(int))
     offers: dict[UUID, set[UUID]] = defaultdict(set)
@@ -277,8 +305,8 @@ async def _review(
         offers[allocation.product_id].add(allocation.offer_id)
     allocations = [
         {
-            "name": products[product_id].name if product_id in products else str(product_id),
-            "unit": products[product_id].unit if product_id in products else "",
+            "name": catalogue[product_id].name if product_id in catalogue else str(product_id),
+            "unit": catalogue[product_id].unit if product_id in catalogue else "",
             "packs": sum(purchases[o].packs for o in offers[product_id]),
             "units": sum(purchases[o].packs * purchases[o].pack_units for o in offers[product_id]),
             "coops": sorted(coops.items(), key=lambda item: names.get(item[0], "")),
@@ -291,11 +319,11 @@ async def _review(
         "routes": routes.routes,
         "map": draw(routes.routes, names, tile_url),
         "names": names,
-        "products": products,
+        "products": catalogue,
         "allocations": sorted(allocations, key=lambda entry: str(entry["name"])),
         "coops": sorted(coop_ids, key=lambda coop_id: names.get(coop_id, "")),
-        "offers": await _offer_labels(conn, network_id, result, names, products),
-        "vehicles": await NetworkService(conn).vehicles(actor, network_id),
+        "offers": await _offer_labels(conn, network_id, result, names, catalogue),
+        "vehicles": await networks.vehicles(actor, network_id),
     }
 
 

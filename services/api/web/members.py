@@ -21,26 +21,24 @@ from litestar.response import Redirect, Template
 from services.api import numbers
 from services.api.auth.actor import Actor
 from services.api.auth.guards import COOPS, PRODUCERS
-from services.api.cycles.service import CycleService
 from services.api.demand.schemas import DemandLineIn
 from services.api.demand.service import DemandService
-from services.api.deps import CurrentActor
-from services.api.networks.service import NetworkService
-from services.api.offers.schemas import OfferIn, OfferPatch
-from services.api.offers.service import OfferFilters, OfferService
-from services.api.organisations.service import OrganisationService
-from services.api.products.service import ProductService
-from services.api.runs.controller import (
-    csv_response,
-    note_rows,
-    own_delivery_notes,
-    own_pick_lists,
+from services.api.deps import (
+    CurrentActor,
+    Cycles,
+    Demand,
+    Networks,
+    Offers,
+    Organisations,
+    Products,
+    Runs,
 )
-from services.api.runs.documents import to_csv
-from services.api.runs.service import RunService
+from services.api.offers.schemas import OfferIn, OfferPatch
+from services.api.offers.service import OfferFilters
+from services.api.products.service import ProductService
+from services.api.runs.documents import csv_response, note_rows, to_csv
 from services.api.web.pages import Db, back, page, same_site, submit
 from shared.db import runs as runs_db
-from shared.db.pool import Conn
 
 PRODUCER_PAGE = "/app/producer"
 COOP_PAGE = "/app/coop"
@@ -55,30 +53,37 @@ class MemberPages(Controller):
 
     @get("/producer", guards=[PRODUCERS])
     async def producer(
-        self, request: Request[Any, Any, Any], actor: CurrentActor, conn: Db
+        self,
+        request: Request[Any, Any, Any],
+        actor: CurrentActor,
+        offers: Offers,
+        organisations: Organisations,
+        products: Products,
+        runs: Runs,
+        conn: Db,
     ) -> Template:
-        offers = await OfferService(conn).list_offers(
+        own = await offers.list_offers(
             actor, OfferFilters(producer_id=actor.organisation_id), None, 200
         )
         documents = []
         for published in await runs_db.select_published_runs(conn, list(actor.network_ids)):
-            lines = await own_pick_lists(RunService(conn), actor, published["id"])
+            lines = await runs.own_pick_lists(actor, published["id"])
             documents.append({"run": published, "lines": lines})
         assert actor.organisation_id is not None
-        me = await OrganisationService(conn).get(actor, actor.organisation_id)
+        me = await organisations.get(actor, actor.organisation_id)
         return page(
             request,
             "producer",
-            offers=offers.items,
+            offers=own.items,
             documents=documents,
-            choices=await _products(conn, actor),
+            choices=await _products(products, actor),
             me=me,
             today=dt.date.today(),
         )
 
     @post("/offers", guards=[PRODUCERS], status_code=303)
     async def post_offer(
-        self, request: Request[Any, Any, Any], actor: CurrentActor, conn: Db
+        self, request: Request[Any, Any, Any], actor: CurrentActor, offers: Offers, conn: Db
     ) -> Redirect:
         same_site(request)
         form = await request.form()
@@ -105,7 +110,7 @@ class MemberPages(Controller):
                 },
                 OfferIn,
             )
-            await OfferService(conn).create(actor, offer)
+            await offers.create(actor, offer)
 
         return await submit(PRODUCER_PAGE, "offer posted", post)
 
@@ -115,11 +120,11 @@ class MemberPages(Controller):
         request: Request[Any, Any, Any],
         offer_id: FromPath[UUID],
         actor: CurrentActor,
+        offers: Offers,
         conn: Db,
     ) -> Redirect:
         same_site(request)
         form = await request.form()
-        offers = OfferService(conn)
         version = f'"{form.get("version", "")}"'
         if form.get("action") == "withdraw":
             return await submit(
@@ -142,27 +147,35 @@ class MemberPages(Controller):
 
     @get("/coop", guards=[COOPS])
     async def coop(
-        self, request: Request[Any, Any, Any], actor: CurrentActor, conn: Db
+        self,
+        request: Request[Any, Any, Any],
+        actor: CurrentActor,
+        cycles: Cycles,
+        demand: Demand,
+        networks: Networks,
+        products: Products,
+        runs: Runs,
+        conn: Db,
     ) -> Template:
         documents = []
         for published in await runs_db.select_published_runs(conn, list(actor.network_ids)):
-            notes = await own_delivery_notes(RunService(conn), actor, published["id"])
+            notes = await runs.own_delivery_notes(actor, published["id"])
             documents.append({"run": published, "notes": notes})
         rounds = []
         for network_id in sorted(actor.network_ids, key=str):
-            zone = (await NetworkService(conn).get(actor, network_id)).timezone
-            products = await ProductService(conn).list_products(actor, network_id)
-            for cycle in await CycleService(conn).list_cycles(actor, network_id):
+            zone = (await networks.get(actor, network_id)).timezone
+            catalogue = await products.list_products(actor, network_id)
+            for cycle in await cycles.list_cycles(actor, network_id):
                 if not cycle.accepting_demand:
                     continue
-                mine = await DemandService(conn).list_rounds(actor, cycle.id)
+                mine = await demand.list_rounds(actor, cycle.id)
                 lines = {line.product_id: line for line in (mine[0].lines if mine else [])}
                 rounds.append(
                     {
                         "cycle": cycle,
                         "round": mine[0] if mine else None,
                         "lines": lines,
-                        "products": products,
+                        "products": catalogue,
                         "zone": zone,
                     }
                 )
@@ -174,7 +187,7 @@ class MemberPages(Controller):
         request: Request[Any, Any, Any],
         cycle_id: FromPath[UUID],
         actor: CurrentActor,
-        conn: Db,
+        demand: Demand,
     ) -> Redirect:
         """The whole round from the form: one row per product, empty rows left out."""
         same_site(request)
@@ -194,7 +207,7 @@ class MemberPages(Controller):
                 for product_id in form.getall("product", [])
                 if str(form.get(f"firm:{product_id}", "")).strip() not in ("", "0")
             ]
-            await _replace(conn, actor, cycle_id, str(form.get("version", "")), lines=lines)
+            await _replace(demand, actor, cycle_id, str(form.get("version", "")), lines=lines)
 
         return await submit(COOP_PAGE, "demand saved", save)
 
@@ -204,7 +217,7 @@ class MemberPages(Controller):
         request: Request[Any, Any, Any],
         cycle_id: FromPath[UUID],
         actor: CurrentActor,
-        conn: Db,
+        demand: Demand,
     ) -> Redirect:
         """Replace the round from a CSV file, as ``PUT .../lines/upload`` does."""
         same_site(request)
@@ -215,27 +228,27 @@ class MemberPages(Controller):
 
         async def save() -> None:
             body = await upload.read()
-            await _replace(conn, actor, cycle_id, str(form.get("version", "")), csv=body)
+            await _replace(demand, actor, cycle_id, str(form.get("version", "")), csv=body)
 
         return await submit(COOP_PAGE, "demand saved", save)
 
     @get("/runs/{run_id:uuid}/pick-list.csv", guards=[PRODUCERS])
     async def pick_list_csv(
-        self, run_id: FromPath[UUID], actor: CurrentActor, conn: Db
+        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs, conn: Db
     ) -> Response[str]:
-        lines = await own_pick_lists(RunService(conn), actor, run_id)
+        lines = await runs.own_pick_lists(actor, run_id)
         return csv_response(to_csv(lines), f"pick-list-{run_id}.csv")
 
     @get("/runs/{run_id:uuid}/delivery-note.csv", guards=[COOPS])
     async def delivery_note_csv(
-        self, run_id: FromPath[UUID], actor: CurrentActor, conn: Db
+        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs, conn: Db
     ) -> Response[str]:
-        notes = await own_delivery_notes(RunService(conn), actor, run_id)
+        notes = await runs.own_delivery_notes(actor, run_id)
         return csv_response(to_csv(note_rows(notes)), f"delivery-note-{run_id}.csv")
 
 
 async def _replace(
-    conn: Conn,
+    demand: DemandService,
     actor: Actor,
     cycle_id: UUID,
     version: str,
@@ -244,7 +257,6 @@ async def _replace(
     csv: bytes | None = None,
 ) -> None:
     """Create the co-op's round in the cycle, or replace its lines at ``version``."""
-    demand = DemandService(conn)
     mine = await demand.list_rounds(actor, cycle_id)
     if not mine:
         created = await demand.create(actor, cycle_id, lines or [])
@@ -257,11 +269,11 @@ async def _replace(
         await demand.replace_lines(actor, mine[0].id, lines or [], f'"{version}"')
 
 
-async def _products(conn: Conn, actor: Actor) -> list[dict[str, Any]]:
+async def _products(products: ProductService, actor: Actor) -> list[dict[str, Any]]:
     """What a producer can offer: each product of each of its networks."""
     choices = []
     for network_id in sorted(actor.network_ids, key=str):
-        for product in await ProductService(conn).list_products(actor, network_id):
+        for product in await products.list_products(actor, network_id):
             choices.append({"value": f"{network_id}:{product.id}", "product": product})
     return choices
 

@@ -1,35 +1,14 @@
 from __future__ import annotations
 
-from functools import cache
 from uuid import UUID
 
 from litestar import Controller, delete, get, put
 from litestar.datastructures import CacheControlHeader
-from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import ANYONE
-from services.api.deps import CurrentActor
+from services.api.deps import CurrentActor, Webhooks
 from services.api.webhooks.schemas import WebhookCreated, WebhookIn, WebhookOut
-from services.api.webhooks.service import WebhookService
-from shared.db.pool import Conn
-from shared.security.sealing import Sealer, sealer_of
-from shared.settings import Settings
-
-Webhooks = NamedDependency[WebhookService]
-
-
-def provide_webhooks(
-    conn: NamedDependency[Conn], settings: NamedDependency[Settings]
-) -> WebhookService:
-    """The service with the sealer of the configured keys (built once per key list)."""
-    return WebhookService(conn, _sealer(settings.secret_keys))
-
-
-@cache
-def _sealer(keys: str) -> Sealer | None:
-    return sealer_of(keys)
-
 
 SIGNING = (
     "Events are POSTed as JSON and signed per the Standard Webhooks spec "
@@ -44,7 +23,6 @@ SIGNING = (
 class WebhookController(Controller):
     path = "/v1/organisations/{organisation_id:uuid}/webhook"
     tags = ["webhooks"]
-    dependencies = {"webhooks": Provide(provide_webhooks, sync_to_thread=False)}
 
     @get(guards=[ANYONE], summary="Your organisation's webhook URL and its latest deliveries")
     async def get_webhook(

@@ -1,0 +1,59 @@
+"""A run's progress as server-sent events, for the API and the pages alike."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from uuid import UUID
+
+import msgspec
+from litestar.datastructures import State
+from litestar.exceptions import NotAuthorizedException
+from litestar.response import ServerSentEventMessage
+
+from services.api.auth.actor import Actor
+from services.api.auth.middleware import actor_for
+from services.api.runs.service import run_out, visible_run
+from shared.contracts.runs import FINISHED
+from shared.errors import NotFoundError
+
+POLL_S = 0.5
+STREAM_LIMIT_S = 300  # then the stream ends; EventSource clients reconnect by themselves
+# How long an open stream trusts the credential it was opened with: at most this long
+# after a token is revoked or expires, or its organisation leaves the network, it ends.
+RECHECK_S = 5.0
+
+
+async def progress_events(
+    state: State, token: str, actor: Actor, run_id: UUID
+) -> AsyncGenerator[ServerSentEventMessage, None]:
+    """One ``progress`` event per change, a connection borrowed per poll, not held.
+
+    ``token``, which the stream was opened with as ``actor``, is verified again every
+    ``RECHECK_S``: the stream ends once it no longer verifies or no longer sees the run.
+    """
+    clock = asyncio.get_running_loop().time
+    last = None
+    deadline = clock() + STREAM_LIMIT_S
+    recheck_at = clock() + RECHECK_S
+    while clock() < deadline:
+        if clock() >= recheck_at:
+            try:
+                actor = await actor_for(state.pool, token)
+            except NotAuthorizedException:
+                return
+            recheck_at = clock() + RECHECK_S
+        try:
+            async with state.pool.acquire() as conn:
+                run = run_out(await visible_run(conn, actor, run_id))
+        except NotFoundError:  # the organisation left the network (or the run is gone)
+            return
+        seen = (run.state, run.stage, run.percent)
+        if seen != last:
+            last = seen
+            yield ServerSentEventMessage(
+                event="progress", data=msgspec.json.encode(run).decode(), id=run.percent
+            )
+        if run.state in FINISHED:
+            return
+        await asyncio.sleep(POLL_S)
