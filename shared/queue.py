@@ -11,6 +11,7 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import in_progress_key_prefix, result_key_prefix
 from redis.exceptions import RedisError
 
+from shared.contracts.messages import OUTBOX_JOB
 from shared.contracts.runs import MATCH_JOB
 from shared.db.pool import Conn
 from shared.errors import ServiceUnavailableError
@@ -66,25 +67,22 @@ async def enqueue_match(queue: ArqRedis, run_id: UUID) -> bool:
     return await queue.enqueue_job(MATCH_JOB, str(run_id), _job_id=str(run_id)) is not None
 
 
-WEBHOOK_JOB = "deliver_webhook"
-
-
 def outbox_queue_name(queue_name: str) -> str:
-    """The queue of deliveries (webhooks), beside the matching queue ``queue_name``: the
-    matcher serves it with slots of its own, so receivers never hold matching slots."""
+    """The queue of outbox messages (webhooks), beside the matching queue ``queue_name``:
+    the matcher serves it with slots of its own, so receivers never hold matching slots."""
     return f"{queue_name}:outbox"
 
 
-async def enqueue_webhook(
-    queue: ArqRedis, delivery_id: UUID, attempt: int, defer_s: float = 0
+async def enqueue_message(
+    queue: ArqRedis, message_id: UUID, attempt: int, defer_s: float = 0
 ) -> bool:
-    """Queue one attempt of a webhook delivery on the outbox queue beside ``queue``'s
+    """Queue one attempt at an outbox message on the outbox queue beside ``queue``'s
     own; the id names the attempt, so the sweep re-queuing an attempt already queued is
     a no-op."""
     job = await queue.enqueue_job(
-        WEBHOOK_JOB,
-        str(delivery_id),
-        _job_id=f"webhook:{delivery_id}:{attempt}",
+        OUTBOX_JOB,
+        str(message_id),
+        _job_id=f"outbox:{message_id}:{attempt}",
         _queue_name=outbox_queue_name(queue.default_queue_name),
         _defer_by=defer_s or None,
     )
@@ -103,9 +101,9 @@ class AfterCommit:
     def match(self, run_id: UUID) -> None:
         self.jobs.append((f"run {run_id}", lambda queue: enqueue_match(queue, run_id)))
 
-    def webhook(self, delivery_id: UUID) -> None:
+    def message(self, message_id: UUID) -> None:
         self.jobs.append(
-            (f"webhook {delivery_id}", lambda queue: enqueue_webhook(queue, delivery_id, 0))
+            (f"message {message_id}", lambda queue: enqueue_message(queue, message_id, 0))
         )
 
 

@@ -6,18 +6,15 @@ import logging
 from typing import TypedDict
 from uuid import UUID
 
-import httpx
 from arq.connections import ArqRedis
 
 from services.matcher.matching import run_match
-from services.matcher.webhooks import deliver
+from services.matcher.outbox import Senders, deliver, requeue_due
 from shared.db import cycles as cycles_db
 from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
-from shared.db import webhooks as webhooks_db
 from shared.db.pool import Pool
-from shared.queue import enqueue_match, enqueue_webhook, release_match
-from shared.security.sealing import Sealer
+from shared.queue import enqueue_match, release_match, transaction_then_queue
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,10 +24,9 @@ class WorkerContext(TypedDict):
     """What ``build_worker``'s start-up puts in every job's ``ctx`` (arq adds ``redis``)."""
 
     settings: Settings
-    sealer: Sealer | None  # unseals webhook signing secrets; None without SAMLAST_SECRET_KEYS
     pool: Pool
     worker_name: str
-    http: httpx.AsyncClient  # for webhooks: see services/matcher/outbound.py
+    senders: Senders  # a sender per kind of outbox message (webhooks: its http client)
     queue: ArqRedis  # on the matching queue, beside which the outbox queue is found
     redis: ArqRedis  # arq's own, on the queue of the worker running the job
 
@@ -59,14 +55,15 @@ async def match_cycle(ctx: WorkerContext, run_id: str) -> str:
 
 async def close_due_cycles(ctx: WorkerContext) -> int:
     """Close the cycles whose deadline passed, each with its first run, and queue them."""
-    async with ctx["pool"].acquire() as conn, conn.transaction():
+    async with (
+        ctx["pool"].acquire() as conn,
+        transaction_then_queue(conn, ctx["queue"]) as after,
+    ):
         closed = await cycles_db.close_due_cycles(conn)
-        runs = [
-            await runs_db.insert_run(conn, row["id"], row["network_id"], None, {}) for row in closed
-        ]
-    for run in runs:
-        await enqueue_match(ctx["queue"], run["id"])
-    return len(runs)
+        for row in closed:
+            run = await runs_db.insert_run(conn, row["id"], row["network_id"], None, {})
+            after.match(run["id"])
+    return len(closed)
 
 
 async def forget_expired_idempotency_keys(ctx: WorkerContext) -> int:
@@ -92,21 +89,13 @@ async def requeue_stale_runs(ctx: WorkerContext) -> int:
     return len(stale)
 
 
-async def deliver_webhook(ctx: WorkerContext, delivery_id: str) -> str:
-    """One attempt at a webhook delivery; a failed one queues its own retry."""
+async def deliver_message(ctx: WorkerContext, message_id: str) -> str:
+    """One attempt at an outbox message; a failed one queues its own retry."""
     return await deliver(
-        ctx["pool"], ctx["settings"], ctx["sealer"], ctx["queue"], UUID(delivery_id), ctx["http"]
+        ctx["pool"], ctx["settings"], ctx["queue"], ctx["senders"], UUID(message_id)
     )
 
 
-WEBHOOK_OVERDUE_S = 60
-
-
-async def requeue_due_webhooks(ctx: WorkerContext) -> int:
-    """Deliveries a minute past their attempt time and not leased to a worker: Redis lost
-    their job, or their worker died mid-attempt; queue them again."""
-    async with ctx["pool"].acquire() as conn:
-        due = await webhooks_db.select_due(conn, WEBHOOK_OVERDUE_S)
-    for delivery_id, attempts in due:
-        await enqueue_webhook(ctx["queue"], delivery_id, attempts)
-    return len(due)
+async def requeue_due_messages(ctx: WorkerContext) -> int:
+    """Outbox messages whose job Redis lost, or whose worker died: queued again."""
+    return await requeue_due(ctx["pool"], ctx["queue"])

@@ -27,19 +27,20 @@ from arq.worker import Worker, func
 
 from services.matcher.jobs import (
     close_due_cycles,
-    deliver_webhook,
+    deliver_message,
     forget_expired_idempotency_keys,
     match_cycle,
-    requeue_due_webhooks,
+    requeue_due_messages,
     requeue_stale_runs,
     self_check,
 )
 from services.matcher.outbound import new_client
-from services.matcher.webhooks import LEASE_MARGIN_S
+from services.matcher.outbox import LEASE_MARGIN_S
+from services.matcher.webhooks import WebhookSender
+from shared.contracts.messages import OUTBOX_JOB, MessageKind
 from shared.contracts.runs import MATCH_JOB
 from shared.db.pool import create_pool
 from shared.queue import (
-    WEBHOOK_JOB,
     connect_queue,
     outbox_queue_name,
     redis_settings,
@@ -105,7 +106,6 @@ class MatcherWorkers:
             return
         self._resources = {
             "settings": self.settings,
-            "sealer": sealer_of(self.settings.secret_keys),
             "worker_name": f"{socket.gethostname()}:{os.getpid()}",
             "pool": await create_pool(
                 self.settings,
@@ -115,6 +115,14 @@ class MatcherWorkers:
         }
         self._resources["queue"] = await connect_queue(self.settings)
         self._resources["http"] = new_client()
+        self._resources["senders"] = {
+            MessageKind.WEBHOOK: WebhookSender(
+                self._resources["pool"],
+                self.settings,
+                sealer_of(self.settings.secret_keys),
+                self._resources["http"],
+            ),
+        }
         for worker in self.workers:
             worker.ctx.update(self._resources)
 
@@ -160,14 +168,14 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             # its own retries are new jobs with a delay; arq's tries cover a dead worker.
             # No result kept: once an attempt's job is over, the sweep may queue it again.
             func(
-                _job(deliver_webhook),
-                name=WEBHOOK_JOB,
+                _job(deliver_message),
+                name=OUTBOX_JOB,
                 timeout=settings.webhook_timeout_s + LEASE_MARGIN_S,
                 max_tries=3,
                 keep_result=0,
             ),
         ],
-        "cron_jobs": [cron(_job(requeue_due_webhooks), second=EVERY_5_S, run_at_startup=True)],
+        "cron_jobs": [cron(_job(requeue_due_messages), second=EVERY_5_S, run_at_startup=True)],
         "queue_name": outbox_queue_name(settings.queue_name),
         "max_jobs": settings.webhook_concurrency,
         "health_check_interval": HEALTH_CHECK_INTERVAL_S,

@@ -38,7 +38,7 @@ from services.matcher.outbound import new_client
 from services.matcher.worker import build_worker
 from shared.db.migrate import load_migrations, migrate
 from shared.db.pool import Conn, Pool
-from shared.queue import connect_queue, enqueue_webhook, outbox_queue_name
+from shared.queue import connect_queue, enqueue_message, outbox_queue_name
 from shared.security.sealing import Sealer, SealingError, new_key
 from shared.settings import Settings, load_settings
 from tests.conftest import Client
@@ -189,7 +189,7 @@ async def _delivery(client: Client, party: Party) -> dict[str, Any]:
 async def _attempted(pool: Pool, run_id: str) -> list[asyncpg.Record]:
     async with pool.acquire() as conn:
         return await conn.fetch(
-            "SELECT organisation_id, state, attempts, claimed_until FROM webhook_delivery"
+            "SELECT organisation_id, state, attempts, claimed_until FROM outbox_message"
             " WHERE run_id = $1::uuid",
             run_id,
         )
@@ -472,7 +472,7 @@ async def test_last_error_shows_no_body_reason_phrase_or_address(
     assert (unreachable["last_status"], unreachable["last_error"]) == (None, "could not connect")
     async with pool.acquire() as conn:
         stored = await conn.fetch(
-            "SELECT last_error FROM webhook_delivery WHERE run_id = $1::uuid", run["id"]
+            "SELECT last_error FROM outbox_message WHERE run_id = $1::uuid", run["id"]
         )
     leaks = ("SECRET", "root:", "10.0.0.7", "127.0.0", str(closed_port))
     for text in [row["last_error"] for row in stored]:
@@ -538,8 +538,8 @@ async def test_migrate_seals_old_secrets_and_rotation_keeps_deliveries_verifiabl
             rotated = _samlast(env | {"SAMLAST_SECRET_KEYS": f"{new},{old_key}"}, "rotate-secrets")
             sealed_after = await _sealed(conn, organisation_id)
             delivery_id = await conn.fetchval(
-                "INSERT INTO webhook_delivery (organisation_id, event, payload)"
-                " VALUES ($1, 'run.published', $2::jsonb) RETURNING id",
+                "INSERT INTO outbox_message (kind, organisation_id, event, payload)"
+                " VALUES ('webhook', $1, 'run.published', $2::jsonb) RETURNING id",
                 organisation_id,
                 json.dumps({"type": "run.published", "data": {"id": str(organisation_id)}}),
             )
@@ -550,7 +550,7 @@ async def test_migrate_seals_old_secrets_and_rotation_keeps_deliveries_verifiabl
         )
         queue = await connect_queue(only_new)
         try:
-            await enqueue_webhook(queue, delivery_id, 0)
+            await enqueue_message(queue, delivery_id, 0)
         finally:
             await queue.aclose()
         await _drain(only_new)

@@ -34,8 +34,8 @@ from shared.contracts.cycles import sources as cycle_sources
 from shared.contracts.runs import RunRouting, RunState, RunSummary
 from shared.contracts.runs import sources as run_sources
 from shared.db import cycles as cycles_db
+from shared.db import outbox as outbox_db
 from shared.db import runs as runs_db
-from shared.db import webhooks as webhooks_db
 from shared.db.pool import Conn
 from shared.errors import ConflictError, UnprocessableError
 from shared.queue import transaction_then_queue
@@ -81,10 +81,10 @@ class ReviewService:
             payloads = {
                 row["organisation_id"]: _published_payload(run, cycle, row) for row in parties
             }
-            for delivery_id in await webhooks_db.insert_deliveries(
+            for message_id in await outbox_db.insert_webhooks(
                 self.conn, PUBLISHED, run_id, payloads
             ):
-                after.webhook(delivery_id)
+                after.message(message_id)
         return run_out(run)
 
     async def history(self, actor: Actor, run_id: UUID) -> list[TransitionOut]:

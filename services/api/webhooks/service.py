@@ -17,6 +17,8 @@ import msgspec
 from services.api.audit import record
 from services.api.auth.actor import Actor
 from services.api.webhooks.schemas import DeliveryOut, WebhookCreated, WebhookIn, WebhookOut
+from shared.contracts.messages import MessageKind
+from shared.db import outbox as outbox_db
 from shared.db import webhooks as webhooks_db
 from shared.db.pool import Conn
 from shared.errors import NotFoundError, ServiceUnavailableError, TenantDeniedError
@@ -37,7 +39,9 @@ class WebhookService:
 
     async def get(self, actor: Actor, organisation_id: UUID) -> WebhookOut:
         endpoint = await self._own(actor, organisation_id)
-        rows = await webhooks_db.select_recent(self.conn, organisation_id, RECENT)
+        rows = await outbox_db.select_recent(
+            self.conn, MessageKind.WEBHOOK, organisation_id, RECENT
+        )
         return WebhookOut(
             url=endpoint,
             deliveries=[msgspec.convert(dict(row), DeliveryOut) for row in rows],
