@@ -34,7 +34,7 @@ import uvloop
 from infra.devservers import free_port, scratch_database, servers_from_env
 from infra.processes import samlast_process, wait_for_health
 from services.api.auth.tokens import hash_token
-from services.api.bulk import MAX_ROWS
+from services.api.core.bulk import MAX_ROWS
 from services.api.offers.upload import CSV_COLUMNS
 from shared.db import offers as offers_db
 from shared.db import tokens as tokens_db

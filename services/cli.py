@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from shared.db import server as server_db
 from shared.db.migrate import MigrationError, load_migrations, migrate
 from shared.db.pool import connect
 from shared.errors import ServiceUnavailableError
@@ -98,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_api(settings: Settings, args: argparse.Namespace) -> int:
-    from services.api.serve import serve
+    from services.api.core.serve import serve
 
     asyncio.run(preflight(settings, need_schema=True, need_redis=False))
     serve(
@@ -205,13 +206,8 @@ async def preflight(settings: Settings, *, need_schema: bool, need_redis: bool =
         log.warning("SAMLAST_SECRET_KEYS is unset: webhooks can't be set up or signed")
     conn = await connect(settings)
     try:
-        if need_schema:
-            applied = await conn.fetchval(
-                "SELECT CASE WHEN to_regclass('schema_migration') IS NULL THEN 0 "
-                "ELSE (SELECT count(*) FROM schema_migration) END"
-            )
-            if applied < len(load_migrations()):
-                log.warning("the database schema is behind: run `samlast migrate`")
+        if need_schema and await server_db.schema_version(conn) < load_migrations()[-1].version:
+            log.warning("the database schema is behind: run `samlast migrate`")
     finally:
         await conn.close()
     try:

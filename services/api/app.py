@@ -19,30 +19,30 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler, Message, Scope
 
-from services.api.audit import audit_refusal
 from services.api.auth.guards import unguarded_routes
 from services.api.auth.middleware import Gate, TokenAuthMiddleware, rate_limit_headers
-from services.api.body import BoundedBodyMiddleware
+from services.api.core.audit import audit_refusal
+from services.api.core.body import BoundedBodyMiddleware
+from services.api.core.idempotency import IdempotencyMiddleware
+from services.api.core.limits import Limiter
+from services.api.core.openapi import finish_openapi
+from services.api.core.problems import EXCEPTION_HANDLERS
+from services.api.core.security_headers import SecurityHeaders, page_policy
+from services.api.core.strict_body import strict_json_body
+from services.api.core.transient import TransientRetryMiddleware
 from services.api.cycles.controller import CycleController
 from services.api.demand.controller import DemandController
 from services.api.deps import DEPENDENCIES
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
-from services.api.idempotency import IdempotencyMiddleware
-from services.api.limits import Limiter
 from services.api.networks.controller import NetworkController
 from services.api.offers.controller import OfferController
-from services.api.openapi import finish_openapi
 from services.api.organisations.controller import OrganisationController
-from services.api.problems import EXCEPTION_HANDLERS
 from services.api.products.controller import ProductController
 from services.api.runs.controller import RunController
 from services.api.runs.documents import ROUTE_SHEET_STYLE
 from services.api.runs.review_controller import ReviewController
-from services.api.security_headers import SecurityHeaders, page_policy
-from services.api.strict_body import strict_json_body
 from services.api.tokens.controller import TokenController
-from services.api.transient import TransientRetryMiddleware
 from services.api.web.controller import WebController
 from services.api.web.members import MemberPages
 from services.api.webhooks.controller import WebhookController

@@ -25,7 +25,7 @@ from services.api.networks.service import NetworkService
 from services.api.offers.service import OfferService
 from services.api.organisations.service import OrganisationService
 from services.api.products.service import ProductService
-from services.api.runs.review import ReviewService
+from services.api.runs.review_service import ReviewService
 from services.api.runs.service import RunService
 from services.api.tokens.service import TokenService
 from services.api.webhooks.service import WebhookService

@@ -13,6 +13,7 @@ from services.matcher.outbox import Senders, deliver, requeue_due
 from shared.db import cycles as cycles_db
 from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
+from shared.db import server as server_db
 from shared.db.pool import Pool
 from shared.queue import enqueue_match, release_match, transaction_then_queue
 from shared.settings import Settings
@@ -31,20 +32,15 @@ class WorkerContext(TypedDict):
     redis: ArqRedis  # arq's own, on the queue of the worker running the job
 
 
-SCHEMA_VERSION = """
-SELECT CASE WHEN to_regclass('schema_migration') IS NULL THEN 0
-            ELSE (SELECT coalesce(max(version), 0) FROM schema_migration) END"""
-
-
 async def self_check(ctx: WorkerContext) -> dict[str, str]:
     """Prove the path queue → worker → PostgreSQL: which worker ran, on which server."""
     async with ctx["pool"].acquire() as conn:
-        server_version = await conn.fetchval("SHOW server_version")
-        schema_version = await conn.fetchval(SCHEMA_VERSION)
+        version = await server_db.server_version(conn)
+        schema = await server_db.schema_version(conn)
     return {
         "worker": ctx["worker_name"],
-        "postgres": str(server_version),
-        "schema_version": str(schema_version),
+        "postgres": version,
+        "schema_version": str(schema),
     }
 
 

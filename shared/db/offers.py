@@ -47,12 +47,6 @@ ORDER BY o.created_at, o.id
 LIMIT $10"""
 )
 
-INSERT_OFFER = """
-INSERT INTO offer (producer_id, pack_units, packs_available, price_per_pack_ore, valid_from,
-    valid_until, pickup_lat, pickup_lon, pickup_address, note)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-RETURNING id"""
-
 UPDATE_OFFER = """
 UPDATE offer SET packs_available = $3, price_per_pack_ore = $4, valid_from = $5,
     valid_until = $6, pickup_lat = $7, pickup_lon = $8, pickup_address = $9, note = $10,
@@ -64,9 +58,6 @@ WITHDRAW_OFFER = """
 UPDATE offer SET withdrawn_at = now(), version = version + 1, updated_at = now()
 WHERE id = $1 AND ($2::int IS NULL OR version = $2) AND withdrawn_at IS NULL
 RETURNING id"""
-
-INSERT_LISTING = """
-INSERT INTO offer_listing (offer_id, network_id, product_id) VALUES ($1, $2, $3)"""
 
 DELETE_WINDOWS = "DELETE FROM offer_pickup_window WHERE offer_id = $1"
 
@@ -132,11 +123,6 @@ async def select_offers(
         after_id,
         limit,
     )
-
-
-async def insert_offer(conn: Conn, values: dict[str, Any]) -> UUID:
-    offer_id: UUID = await conn.fetchval(INSERT_OFFER, *(values[c] for c in OFFER_COLUMNS))
-    return offer_id
 
 
 async def insert_offers(conn: Conn, rows: list[tuple[Any, ...]]) -> None:

@@ -65,3 +65,12 @@ async def select_product_names(conn: Conn, network_id: UUID) -> dict[str, UUID]:
     lower ``Ä`` to ``ä``, and spreadsheets spell names either way."""
     rows = await conn.fetch(SELECT_PRODUCT_NAMES, network_id)
     return {row["name"].casefold(): row["id"] for row in rows}
+
+
+SELECT_NETWORKS_OF = "SELECT id, network_id FROM product WHERE id = any($1::uuid[])"
+
+
+async def select_networks_of(conn: Conn, product_ids: list[UUID]) -> dict[UUID, UUID]:
+    """Each known product's network."""
+    rows = await conn.fetch(SELECT_NETWORKS_OF, product_ids)
+    return {row["id"]: row["network_id"] for row in rows}

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import asyncpg
 import pytest
 
-from services.api.transient import ATTEMPTS
+from services.api.core.transient import ATTEMPTS
 from shared.db.pool import BROKEN, Pool, create_pool
 from shared.settings import Settings
 from tests.conftest import Client

@@ -1,6 +1,6 @@
 """Bearer-token authentication for every route not marked public, and the request limits.
 
-Every caller is counted in a window of its own (``services/api/limits.py``): a verified
+Every caller is counted in a window of its own (``services/api/core/limits.py``): a verified
 token counts against its organisation (an admin's against its user), so minting more
 tokens buys no more requests; a request that does not verify counts against its
 client address. Refused credentials are counted per address too: past
@@ -25,7 +25,7 @@ from litestar.types import Message, Scope
 
 from services.api.auth.actor import ORGANISATION_ROLES, Actor, Role
 from services.api.auth.tokens import hash_token, is_well_formed
-from services.api.limits import WINDOW_S, Limiter, Window
+from services.api.core.limits import WINDOW_S, Limiter, Window
 from shared.db import tokens as tokens_db
 from shared.db.pool import Pool
 from shared.errors import ServiceUnavailableError

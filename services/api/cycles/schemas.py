@@ -7,7 +7,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from services.api.types import Input
+from services.api.core.types import Input
 from shared.contracts.cycles import CycleStateName as CycleState
 
 Instant = Annotated[dt.datetime, Meta(tz=True, description="RFC 3339 with an offset")]

@@ -9,8 +9,8 @@ from uuid import UUID
 import asyncpg
 from arq.connections import ArqRedis
 
-from services.api.audit import record
 from services.api.auth.actor import Actor
+from services.api.core.audit import record
 from services.api.cycles.schemas import CycleIn, CycleOut
 from shared.contracts.cycles import CYCLE_ACTIONS, CycleState, sources
 from shared.db import cycles as cycles_db
@@ -54,7 +54,7 @@ class CycleService:
 
     async def transition(self, actor: Actor, cycle_id: UUID, action: str) -> CycleOut:
         """Close (and queue its first match run) or cancel (and cancel its runs), under
-        the cycle's row lock as every decision on it (see ``runs/review.py``)."""
+        the cycle's row lock as every decision on it (see ``runs/review_service.py``)."""
         cycle = await self.visible(actor, cycle_id)
         if not actor.coordinates(cycle["network_id"]):
             raise TenantDeniedError("no such cycle")

@@ -8,7 +8,7 @@ from litestar.params import FromPath, JSONBody
 
 from services.api.auth.actor import Role
 from services.api.auth.guards import COOPS, requires
-from services.api.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
+from services.api.core.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
 from services.api.demand.schemas import DemandRoundIn, DemandRoundOut
 from services.api.demand.upload import DemandUploadOperation
 from services.api.deps import CurrentActor, Demand

@@ -7,8 +7,8 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from services.api.bulk import MAX_ROWS
-from services.api.types import Input, Ore, TimeWindow, Tolerance, Units
+from services.api.core.bulk import MAX_ROWS
+from services.api.core.types import Input, Ore, TimeWindow, Tolerance, Units
 
 
 class DemandLineIn(Input):

@@ -7,14 +7,14 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from services.api.audit import record
 from services.api.auth.actor import Actor
-from services.api.bulk import RowError, refuse
-from services.api.conditional import expected_version
+from services.api.core.audit import record
+from services.api.core.bulk import RowError, refuse
+from services.api.core.conditional import expected_version
+from services.api.core.types import TimeWindow
 from services.api.cycles.service import CycleService, demand_refusal
 from services.api.demand.schemas import DemandLineIn, DemandLineOut, DemandRoundOut
 from services.api.demand.upload import read_lines
-from services.api.types import TimeWindow
 from shared.db import demand as demand_db
 from shared.db import products as products_db
 from shared.db.pool import Conn

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from services.api.bulk import InvalidRowError, UploadOperation, convert_rows, read_rows, refuse
+from services.api.core.bulk import InvalidRowError, UploadOperation, convert_rows, read_rows, refuse
 from services.api.demand.schemas import DemandLineIn
 
 CSV_COLUMNS = frozenset(

@@ -16,6 +16,7 @@ import msgspec
 from arq.connections import ArqRedis
 from arq.constants import health_check_key_suffix
 
+from shared.db import server as server_db
 from shared.db.pool import Pool
 
 CHECK_TIMEOUT_S = 2.0
@@ -77,10 +78,10 @@ class HealthService:
         try:
             async with asyncio.timeout(CHECK_TIMEOUT_S):
                 async with self.pool.acquire() as conn:
-                    version = await conn.fetchval("SHOW server_version")
+                    version = await server_db.server_version(conn)
         except Exception as exc:
             return Dependency(ok=False, error=_describe(exc))
-        return Dependency(ok=True, latency_ms=_ms_since(started), version=str(version))
+        return Dependency(ok=True, latency_ms=_ms_since(started), version=version)
 
     async def _redis(self) -> Dependency:
         started = time.perf_counter()

@@ -6,7 +6,7 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import ADMINS, ANYONE, MANAGERS
-from services.api.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
+from services.api.core.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
 from services.api.deps import CurrentActor, Networks
 from services.api.networks.schemas import (
     MemberIn,

@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from services.api.types import (
+from services.api.core.types import (
     Currency,
     Grams,
     Input,

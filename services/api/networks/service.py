@@ -8,9 +8,10 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from services.api.audit import record
 from services.api.auth.actor import Actor
-from services.api.conditional import expected_version
+from services.api.core.audit import record
+from services.api.core.conditional import expected_version
+from services.api.core.types import Location
 from services.api.networks.schemas import (
     MemberIn,
     NetworkIn,
@@ -20,7 +21,6 @@ from services.api.networks.schemas import (
     VehicleIn,
     VehicleOut,
 )
-from services.api.types import Location
 from shared.db import demand as demand_db
 from shared.db import networks as networks_db
 from shared.db import offers as offers_db

@@ -8,8 +8,8 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.api.auth.guards import ANYONE, PRODUCERS
-from services.api.bulk import BulkResult
-from services.api.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
+from services.api.core.bulk import BulkResult
+from services.api.core.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
 from services.api.deps import CurrentActor, Offers
 from services.api.offers.schemas import OfferIn, OfferOut, OfferPage, OfferPatch
 from services.api.offers.service import OfferFilters

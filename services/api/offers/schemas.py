@@ -7,7 +7,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from services.api.types import (
+from services.api.core.types import (
     Input,
     Location,
     Ore,

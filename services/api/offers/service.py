@@ -12,10 +12,11 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from services.api.audit import record
 from services.api.auth.actor import Actor
-from services.api.bulk import RowError, refuse
-from services.api.conditional import expected_version
+from services.api.core.audit import record
+from services.api.core.bulk import RowError, refuse
+from services.api.core.conditional import expected_version
+from services.api.core.types import Location
 from services.api.offers.schemas import (
     ListingOut,
     OfferIn,
@@ -25,8 +26,8 @@ from services.api.offers.schemas import (
     WindowOut,
 )
 from services.api.offers.upload import read_offers
-from services.api.types import Location
 from shared.db import offers as offers_db
+from shared.db import products as products_db
 from shared.db.pool import Conn
 from shared.errors import (
     ConflictError,
@@ -37,8 +38,6 @@ from shared.errors import (
     TenantDeniedError,
     UnprocessableError,
 )
-
-PRODUCT_NETWORKS = "SELECT id, network_id FROM product WHERE id = any($1::uuid[])"
 
 
 class OfferFilters(msgspec.Struct, kw_only=True, frozen=True):
@@ -198,8 +197,7 @@ class OfferService:
                     where = {"row": number} if len(offers) > 1 else {}
                     raise ForeignReferenceError("no such network", field=field, **where)
         product_ids = list({listing.product_id for offer in offers for listing in offer.listings})
-        rows = await self.conn.fetch(PRODUCT_NETWORKS, product_ids)
-        product_network = {row["id"]: row["network_id"] for row in rows}
+        product_network = await products_db.select_networks_of(self.conn, product_ids)
         errors = []
         for number, offer in enumerate(offers, start=1):
             for index, listing in enumerate(offer.listings):

@@ -7,7 +7,7 @@ from litestar import Controller, Response, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.api.auth.guards import ANYONE, MANAGERS
-from services.api.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
+from services.api.core.conditional import CREATED_HEADERS, ETAG_HEADER, IfMatch, created, with_etag
 from services.api.deps import CurrentActor, Organisations
 from services.api.organisations.schemas import (
     OrganisationIn,

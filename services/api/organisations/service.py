@@ -9,16 +9,16 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from services.api.audit import record
 from services.api.auth.actor import Actor
-from services.api.conditional import expected_version
+from services.api.core.audit import record
+from services.api.core.conditional import expected_version
+from services.api.core.types import Location
 from services.api.organisations.schemas import (
     OrganisationIn,
     OrganisationOut,
     OrganisationPatch,
     WindowOut,
 )
-from services.api.types import Location
 from shared.db import networks as networks_db
 from shared.db import organisations as organisations_db
 from shared.db.pool import Conn

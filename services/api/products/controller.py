@@ -6,7 +6,7 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import ANYONE, MANAGERS
-from services.api.conditional import CREATED_HEADERS, created
+from services.api.core.conditional import CREATED_HEADERS, created
 from services.api.deps import CurrentActor, Products
 from services.api.products.schemas import ProductIn, ProductOut
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 import msgspec
 
-from services.api.types import Grams, Input, Name, Text200
+from services.api.core.types import Grams, Input, Name, Text200
 
 Unit = Literal["kg", "l", "piece"]
 Temperature = Literal["ambient", "chilled", "frozen"]

@@ -7,8 +7,8 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from services.api.audit import record
 from services.api.auth.actor import Actor
+from services.api.core.audit import record
 from services.api.products.schemas import ProductIn, ProductOut
 from shared.db import networks as networks_db
 from shared.db import products as products_db

@@ -11,9 +11,9 @@ from litestar.response import ServerSentEvent
 from services.api.auth.actor import Actor
 from services.api.auth.guards import MANAGERS, NOTE_READERS, PICK_LIST_READERS
 from services.api.auth.middleware import token_of
-from services.api.conditional import CREATED_HEADERS, created
+from services.api.core.conditional import CREATED_HEADERS, created
+from services.api.core.openapi import StateDependentOperation
 from services.api.deps import CurrentActor, Runs
-from services.api.openapi import StateDependentOperation
 from services.api.runs.documents import (
     DeliveryNote,
     PickLine,

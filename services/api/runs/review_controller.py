@@ -8,8 +8,8 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import MANAGERS
+from services.api.core.openapi import StateDependentOperation
 from services.api.deps import CurrentActor, Reviews
-from services.api.openapi import StateDependentOperation
 from services.api.runs.schemas import (
     ApproveIn,
     RejectIn,

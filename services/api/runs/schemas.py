@@ -6,7 +6,7 @@ from uuid import UUID
 
 import msgspec
 
-from services.api.types import Input
+from services.api.core.types import Input
 from shared.contracts.runs import RunRouting, RunSummary
 from shared.contracts.runs import RunStateName as RunState
 

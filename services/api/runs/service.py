@@ -9,8 +9,8 @@ import asyncpg
 import msgspec
 from arq.connections import ArqRedis
 
-from services.api.audit import record
 from services.api.auth.actor import Actor
+from services.api.core.audit import record
 from services.api.cycles.service import CycleService
 from services.api.runs.documents import DeliveryNote, PickLine, delivery_notes, pick_lists
 from services.api.runs.schemas import (

@@ -5,7 +5,7 @@ from uuid import UUID
 
 import msgspec
 
-from services.api.types import Email, Input, Label, Name
+from services.api.core.types import Email, Input, Label, Name
 
 
 class TokenIn(Input):

@@ -7,9 +7,9 @@ from uuid import UUID
 
 import asyncpg
 
-from services.api.audit import record
 from services.api.auth.actor import Actor
 from services.api.auth.tokens import new_token
+from services.api.core.audit import record
 from services.api.tokens.schemas import TokenCreated, TokenIn, TokenOut
 from shared.db import organisations as organisations_db
 from shared.db import tokens as tokens_db

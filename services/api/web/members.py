@@ -18,9 +18,9 @@ from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from services.api import numbers
 from services.api.auth.actor import Actor
 from services.api.auth.guards import COOPS, PRODUCERS
+from services.api.core import numbers
 from services.api.demand.schemas import DemandLineIn
 from services.api.demand.service import DemandService
 from services.api.deps import (

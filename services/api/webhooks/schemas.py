@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from services.api.types import Input
+from services.api.core.types import Input
 
 
 class WebhookIn(Input):

@@ -14,8 +14,8 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from services.api.audit import record
 from services.api.auth.actor import Actor
+from services.api.core.audit import record
 from services.api.webhooks.schemas import DeliveryOut, WebhookCreated, WebhookIn, WebhookOut
 from shared.contracts.messages import MessageKind
 from shared.db import outbox as outbox_db

@@ -4,7 +4,7 @@ uvicorn closes idle keep-alive connections but gives a client unlimited time to 
 its request headers, so a few thousand sockets that drip a header byte now and then
 (slowloris) are held for ever. ``HeaderDeadlineProtocol`` is uvicorn's own httptools
 protocol with a deadline from the moment a request may begin until its headers are
-complete; the body has its deadline in the app (``services/api/body.py``). We keep
+complete; the body has its deadline in the app (``services/api/core/body.py``). We keep
 uvicorn (Granian and Hypercorn have such timeouts, but would change how the API is
 run, its workers and its proxy handling, for this alone). In production a reverse
 proxy in front does the same for every client (README: "Behind a reverse proxy").

@@ -25,10 +25,10 @@ from litestar.openapi.spec import (
     Schema,
 )
 
-from services.api.bulk import UploadOperation
-from services.api.idempotency import MAX_KEY_LENGTH
-from services.api.problems import PROBLEM_JSON
-from services.api.types import Input
+from services.api.core.bulk import UploadOperation
+from services.api.core.idempotency import MAX_KEY_LENGTH
+from services.api.core.problems import PROBLEM_JSON
+from services.api.core.types import Input
 
 LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
 PROBLEM_SCHEMA = "Problem"

@@ -23,7 +23,7 @@ from litestar.openapi.spec import (
     Schema,
 )
 
-from services.api.strict_body import decode_json, find_nul
+from services.api.core.strict_body import decode_json, find_nul
 from shared.errors import SamlastError, UnprocessableError
 
 MAX_ROWS = 10_000

@@ -21,7 +21,7 @@ from litestar.types import (
     Send,
 )
 
-from services.api.transient import MARKER
+from services.api.core.transient import MARKER
 from shared.errors import SamlastError
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ import asyncio
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from services.api.problems import send_problem
-from services.api.replay import replay_body
+from services.api.core.problems import send_problem
+from services.api.core.replay import replay_body
 
 
 class BodyTooLargeError(Exception):

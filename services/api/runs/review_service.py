@@ -19,8 +19,8 @@ import asyncpg
 import msgspec
 from arq.connections import ArqRedis
 
-from services.api.audit import record
 from services.api.auth.actor import Actor
+from services.api.core.audit import record
 from services.api.runs.schemas import (
     LineChange,
     RunComparison,

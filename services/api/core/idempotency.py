@@ -9,7 +9,7 @@ for at most ``LEASE_S`` seconds; a 5xx answer is not stored, so a retry runs aga
 An answer marked ``Cache-Control: no-store`` holds a secret shown once (a new token):
 its body is never written down, and a replay answers 409 saying so (with the
 ``Location`` of what was created, if the answer had one). The body is already bounded when this runs
-(``services/api/body.py``); the matcher's sweep deletes keys past their day.
+(``services/api/core/body.py``); the matcher's sweep deletes keys past their day.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from litestar.types import (
     Send,
 )
 
-from services.api.problems import send_problem
-from services.api.replay import read_body, replay_body
+from services.api.core.problems import send_problem
+from services.api.core.replay import read_body, replay_body
 from shared.db import idempotency as idempotency_db
 from shared.errors import ConflictError, InvalidParameterError, UnprocessableError
 

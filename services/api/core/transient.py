@@ -18,7 +18,7 @@ from typing import Any
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.api.replay import read_body, replay_body
+from services.api.core.replay import read_body, replay_body
 
 MARKER = b"x-samlast-transient"
 ATTEMPTS = 4
