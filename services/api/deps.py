@@ -3,7 +3,8 @@ the queue, and each domain's service, built here and nowhere else.
 
 Pages and the JSON API take their services the same way (``runs: Runs``); a service that
 uses another gets it here, not by building it; and a service that queues jobs always has
-the queue (a Redis outage is handled where a job is queued, see ``queueing.py``).
+the queue (a Redis outage is handled where jobs are queued:
+``shared.queue.transaction_then_queue``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from uuid import UUID
 
 import asyncpg
@@ -19,8 +18,6 @@ from shared.db import runs as runs_db
 from shared.db.pool import Conn
 from shared.errors import ConflictError, NotFoundError, TenantDeniedError
 from shared.queue import transaction_then_queue
-
-log = logging.getLogger(__name__)
 
 
 class CycleService:

@@ -11,7 +11,6 @@ owes each producer and co-op of the run a webhook (delivered by the matcher).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 from uuid import UUID
 
@@ -39,8 +38,6 @@ from shared.db import runs as runs_db
 from shared.db.pool import Conn
 from shared.errors import ConflictError, UnprocessableError
 from shared.queue import transaction_then_queue
-
-log = logging.getLogger(__name__)
 
 PUBLISHED = "run.published"
 
