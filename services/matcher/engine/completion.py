@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from services.matcher.engine.common.integers import to_next_multiple
 from services.matcher.engine.model import Offer
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def complete_packs(
     failed: list[Offer] = []
     for position, offer in enumerate(group.offers):
         completion.pass_by(position)
-        missing = -(amounts[offer.id] + group.offset[offer.id]) % offer.pack_units
+        missing = to_next_multiple(amounts[offer.id] + group.offset[offer.id], offer.pack_units)
         if missing == 0:
             continue
         if completion.reachable < missing or completion.cheaper_elsewhere(position):
@@ -122,8 +123,8 @@ class _Completion:
             if other.id == offer.id or spare < odd:
                 continue
             held = amounts[other.id] + group.offset[other.id]
-            before = -held % other.pack_units
-            after = -(held + odd) % other.pack_units
+            before = to_next_multiple(held, other.pack_units)
+            after = to_next_multiple(held + odd, other.pack_units)
             move = odd * (group.unit_milli[other.id] - group.unit_milli[offer.id])
             move += (after - before) * group.unit_milli[other.id]
             if move < complete:

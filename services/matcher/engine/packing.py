@@ -16,8 +16,9 @@ from heapq import heapify, heappop, heappush
 from itertools import compress
 from uuid import UUID
 
+from services.matcher.engine.common.fair import nested_pro_rata
+from services.matcher.engine.common.integers import ceil_div
 from services.matcher.engine.completion import complete_packs
-from services.matcher.engine.fair import nested_pro_rata
 from services.matcher.engine.landed import LandedCosts, PriceClass, Rates, next_usable
 from services.matcher.engine.model import (
     AllocationProblem,
@@ -87,7 +88,7 @@ class ProductGroup:
         self.fitting = fitting
         # a line's maximum is whole öre, so an offer is within it exactly when its
         # unit price rounded up is; those round-ups are in price order too
-        whole_ore = [-(-o.price_per_pack_ore // o.pack_units) for o in self.offers]
+        whole_ore = [ceil_div(o.price_per_pack_ore, o.pack_units) for o in self.offers]
         self.line_prefix = [self._eligible_count(line, whole_ore) for line in lines]
         self.prefix = {line.id: k for line, k in zip(lines, self.line_prefix, strict=True)}
         self.ids = [o.id for o in self.offers]

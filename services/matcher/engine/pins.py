@@ -17,6 +17,7 @@ from uuid import UUID
 
 import msgspec
 
+from services.matcher.engine.common.integers import to_next_multiple
 from services.matcher.engine.landed import Rates
 from services.matcher.engine.model import AllocationProblem, DemandLine, Offer, PinError
 
@@ -135,7 +136,7 @@ def _complete_pinned_packs(
     only, then their tolerance too (continuing the same flow, so it stays maximal);
     each offer tries the nearest co-ops first. PinError when no flow completes them."""
     missing = {
-        offer.id: -pinned.offset[offer.id] % offer.pack_units
+        offer.id: to_next_multiple(pinned.offset[offer.id], offer.pack_units)
         for offer in sorted(problem.offers, key=lambda offer: offer.id)
         if pinned.offset.get(offer.id, 0) % offer.pack_units
     }

@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from services.matcher.engine.common.integers import ceil_div
 from services.matcher.engine.model import DemandLine, Reason, Shortfall
 
 if TYPE_CHECKING:
@@ -64,7 +65,9 @@ class _Why:
             return because("supply_short", pro_rata_permille=0)
         if group.prefix[line.id] == 0:
             if self._cheapest is None:
-                self._cheapest = min(-(-o.price_per_pack_ore // o.pack_units) for o in group.offers)
+                self._cheapest = min(
+                    ceil_div(o.price_per_pack_ore, o.pack_units) for o in group.offers
+                )
             return because("price_above_max", cheapest_unit_price_ore=self._cheapest)
         if line.id in self.supply_short:
             permille = got[line.id] * 1000 // line.firm_quantity
