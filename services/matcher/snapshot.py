@@ -14,8 +14,8 @@ import asyncpg
 import msgspec
 
 from services.matcher.engine import AllocationProblem, DemandLine, Offer, Pin
-from services.matcher.engine.pins import pin_problems
-from services.matcher.engine.transport import estimate_transport
+from services.matcher.engine.allocation.pins import pin_problems
+from services.matcher.engine.allocation.transport import estimate_transport
 from shared.db import cycles as cycles_db
 from shared.db import runs as runs_db
 from shared.db.pool import Pool

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import msgspec
 
+from services.matcher.engine.allocation.transport import road_km
 from services.matcher.engine.routing.model import Place, RoutingProblem
-from services.matcher.engine.transport import road_km
 
 
 class TravelMatrix(msgspec.Struct, frozen=True, kw_only=True):

@@ -18,7 +18,7 @@ from itertools import repeat
 from operator import add, mul
 from uuid import UUID
 
-from services.matcher.engine.model import Offer, TransportEstimate
+from services.matcher.engine.allocation.model import Offer, TransportEstimate
 
 
 class Rates:

@@ -16,18 +16,18 @@ from heapq import heapify, heappop, heappush
 from itertools import compress
 from uuid import UUID
 
-from services.matcher.engine.common.fair import nested_pro_rata
-from services.matcher.engine.common.integers import ceil_div
-from services.matcher.engine.completion import complete_packs
-from services.matcher.engine.landed import LandedCosts, PriceClass, Rates, next_usable
-from services.matcher.engine.model import (
+from services.matcher.engine.allocation.completion import complete_packs
+from services.matcher.engine.allocation.landed import LandedCosts, PriceClass, Rates, next_usable
+from services.matcher.engine.allocation.model import (
     AllocationProblem,
     DemandLine,
     Offer,
     Shortfall,
     Temperature,
 )
-from services.matcher.engine.reasons import shortfalls
+from services.matcher.engine.allocation.reasons import shortfalls
+from services.matcher.engine.common.fair import nested_pro_rata
+from services.matcher.engine.common.integers import ceil_div
 
 Pairs = dict[tuple[int, int], int]  # (offer position, line index) → units
 

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from services.matcher.engine.allocation.model import Offer
 from services.matcher.engine.common.integers import to_next_multiple
-from services.matcher.engine.model import Offer
 
 if TYPE_CHECKING:
-    from services.matcher.engine.packing import Pairs, ProductGroup
+    from services.matcher.engine.allocation.packing import Pairs, ProductGroup
 
 
 def complete_packs(

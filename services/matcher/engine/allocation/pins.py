@@ -17,9 +17,9 @@ from uuid import UUID
 
 import msgspec
 
+from services.matcher.engine.allocation.landed import Rates
+from services.matcher.engine.allocation.model import AllocationProblem, DemandLine, Offer, PinError
 from services.matcher.engine.common.integers import to_next_multiple
-from services.matcher.engine.landed import Rates
-from services.matcher.engine.model import AllocationProblem, DemandLine, Offer, PinError
 
 
 @dataclass

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections import defaultdict
 from uuid import UUID
 
-from services.matcher.engine.landed import Rates
-from services.matcher.engine.model import (
+from services.matcher.engine.allocation.landed import Rates
+from services.matcher.engine.allocation.model import (
     Allocation,
     AllocationProblem,
     AllocationResult,
@@ -31,8 +31,8 @@ from services.matcher.engine.model import (
     Summary,
     Temperature,
 )
-from services.matcher.engine.packing import ProductGroup, Solved
-from services.matcher.engine.pins import Pinned, apply_pins
+from services.matcher.engine.allocation.packing import ProductGroup, Solved
+from services.matcher.engine.allocation.pins import Pinned, apply_pins
 
 
 def allocate(problem: AllocationProblem) -> AllocationResult:

@@ -6,11 +6,11 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from services.matcher.engine.allocation.model import DemandLine, Reason, Shortfall
 from services.matcher.engine.common.integers import ceil_div
-from services.matcher.engine.model import DemandLine, Reason, Shortfall
 
 if TYPE_CHECKING:
-    from services.matcher.engine.packing import ProductGroup
+    from services.matcher.engine.allocation.packing import ProductGroup
 
 
 def shortfalls(
