@@ -9,7 +9,6 @@ in a thread. Storing happens with the allocation, in ``matching.store_result``.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 import uuid
 from typing import Any
 from uuid import UUID
@@ -19,6 +18,7 @@ import asyncpg
 import msgspec
 
 from services.matcher.engine import AllocationProblem, AllocationResult
+from services.matcher.engine.routing.alone import own_van_like
 from services.matcher.engine.routing.hub import HUB_ID
 from services.matcher.engine.routing.model import (
     Place,
@@ -41,11 +41,6 @@ from services.matcher.snapshot import Overrides
 from shared.db import routes as routes_db
 from shared.db.pool import Conn, Pool
 from shared.settings import Settings
-
-# A producer's own van in the baseline, where the network's vans say nothing better.
-OWN_VAN_KG = 1_000
-OWN_VAN_PER_KM_ORE = 250
-OWN_VAN_PER_HOUR_ORE = 30_000
 
 
 class RoutingInput(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,7 +90,7 @@ async def load_routing(
         hub=None
         if network["hub_lat"] is None
         else Place(lat=network["hub_lat"], lon=network["hub_lon"]),
-        own_van=_own_van(fleet),  # what a van costs here, left out or not
+        own_van=own_van_like(fleet),  # what a van costs here, left out or not
         producer_share_permille=network["producer_share_permille"],
         timezone=network["timezone"],
     )
@@ -248,25 +243,4 @@ def _vehicle(row: asyncpg.Record) -> Vehicle:
         fixed_cost_ore=row["fixed_cost_ore"],
         cost_per_km_ore=row["cost_per_km_ore"],
         cost_per_hour_ore=row["cost_per_hour_ore"],
-    )
-
-
-def _own_van(vehicles: list[Vehicle]) -> Vehicle:
-    """A producer's van: costs like the network's vans (their median), a whole day."""
-    place = Place(lat=0.0, lon=0.0)  # replaced by the farm
-    return Vehicle(
-        id=uuid.UUID(int=0),
-        capacity_grams=OWN_VAN_KG * 1000,
-        capacity_ml=OWN_VAN_KG * 2000,
-        cold_capable=True,
-        start=place,
-        end=place,
-        shift=Window(opens_s=0, closes_s=24 * 3600),
-        fixed_cost_ore=int(statistics.median([v.fixed_cost_ore for v in vehicles] or [0])),
-        cost_per_km_ore=int(
-            statistics.median([v.cost_per_km_ore for v in vehicles] or [OWN_VAN_PER_KM_ORE])
-        ),
-        cost_per_hour_ore=int(
-            statistics.median([v.cost_per_hour_ore for v in vehicles] or [OWN_VAN_PER_HOUR_ORE])
-        ),
     )
