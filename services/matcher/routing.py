@@ -1,9 +1,10 @@
-"""The routing stage of a match run: read what routing needs, plan, store.
+"""The routing stage's I/O: read what routing needs, store what it planned.
 
 Reads the network's vehicles, where and when each bought offer is picked up and each
-co-op receives, builds the shipments from the allocation, asks for travel times
-(great circle, or the OSRM service when configured), and runs the engine's planning
-in a thread. Storing happens with the allocation, in ``matching.store_result``.
+co-op receives, builds the shipments from the allocation, and asks for travel times
+(great circle, or the OSRM service when configured). The rules and the planning are
+the engine's (``engine/routing``), run in a thread by ``matching``; storing happens
+with the allocation, in ``matching.store_result``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from services.matcher.engine.routing.shipments import (
     Unplaced,
     build_shipments,
 )
-from services.matcher.engine.routing.travel import TravelMatrix, great_circle, places_of
+from services.matcher.engine.routing.travel import TravelMatrix, great_circle
 from services.matcher.osrm import osrm_table
 from services.matcher.snapshot import Overrides
 from shared.db import routes as routes_db
@@ -94,13 +95,6 @@ async def load_routing(
         producer_share_permille=network["producer_share_permille"],
         timezone=network["timezone"],
     )
-
-
-def matrix_rows(routing_input: RoutingInput) -> list[Place]:
-    """The places to ask travel times for: the problem's, and the hub's."""
-    places = places_of(routing_input.problem)
-    hub = routing_input.hub
-    return places if hub is None or hub in places else [*places, hub]
 
 
 async def travel_matrix(settings: Settings, places: list[Place]) -> TravelMatrix:

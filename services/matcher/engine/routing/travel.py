@@ -34,6 +34,13 @@ def places_of(problem: RoutingProblem) -> list[Place]:
     return list(seen)
 
 
+def places_with_hub(problem: RoutingProblem, hub: Place | None) -> list[Place]:
+    """The rows of the matrix a run plans with: the problem's places, and the hub's
+    when the network has one."""
+    places = places_of(problem)
+    return places if hub is None or hub in places else [*places, hub]
+
+
 def great_circle(places: Sequence[Place], *, road_factor: float, speed_kmh: float) -> TravelMatrix:
     metres = [
         [round(road_km((a.lat, a.lon), (b.lat, b.lon), road_factor) * 1000) for b in places]
