@@ -57,7 +57,7 @@ def allocate(problem: AllocationProblem) -> AllocationResult:
             temperature,
             problem.delivery_date,
             rates,
-            pinned.offset,
+            pinned.units_by_offer,
         )
         outcome.add(solve_group(group))
     outcome.add_pins(pinned)
