@@ -61,12 +61,13 @@ def solve_group(group: GroupIndex) -> Solved:
             plan = trial
     ids, lines = group.offer_ids, group.lines
     solved = Solved()
-    flows = dict(plan.firm_flows)  # and the tolerance units
+    firm_and_tolerance = dict(plan.firm_flows)
     for (position, index), units in plan.tolerance_flows.items():
-        flows[(position, index)] = flows.get((position, index), 0) + units
+        firm_and_tolerance[(position, index)] = firm_and_tolerance.get((position, index), 0) + units
         solved.tolerance[(ids[position], lines[index].id)] = units
     solved.flows = {
-        (ids[position], lines[index].id): units for (position, index), units in flows.items()
+        (ids[position], lines[index].id): units
+        for (position, index), units in firm_and_tolerance.items()
     }
     for offer in group.offers:
         solved.packs[offer.id] = plan.bought_units[offer.id] // offer.pack_units
