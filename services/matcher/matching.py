@@ -22,10 +22,10 @@ import msgspec
 from services.matcher.engine import AllocationProblem, AllocationResult, allocate
 from services.matcher.engine.routing.plans import Routing, plan_routing
 from services.matcher.engine.routing.solver import Budget
+from services.matcher.engine.routing.travel import places_with_hub
 from services.matcher.routing import (
     RoutingInput,
     load_routing,
-    matrix_rows,
     store_routing,
     travel_matrix,
 )
@@ -104,7 +104,7 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
         result = await asyncio.to_thread(allocate, problem)
     await _progress(pool, run_id, "route", 50)
     routing_input = await load_routing(pool, run, problem, result)
-    rows = matrix_rows(routing_input)
+    rows = places_with_hub(routing_input.problem, routing_input.hub)
     matrix = await travel_matrix(settings, rows)
     async with _heartbeat(pool, run_id, settings.run_lease_s / 3):
         routing = await asyncio.to_thread(

@@ -1,15 +1,15 @@
-"""The routing stage of a match run: read what routing needs, plan, store.
+"""The routing stage's I/O: read what routing needs, store what it planned.
 
 Reads the network's vehicles, where and when each bought offer is picked up and each
-co-op receives, builds the shipments from the allocation, asks for travel times
-(great circle, or the OSRM service when configured), and runs the engine's planning
-in a thread. Storing happens with the allocation, in ``matching.store_result``.
+co-op receives, builds the shipments from the allocation, and asks for travel times
+(great circle, or the OSRM service when configured). The rules and the planning are
+the engine's (``engine/routing``), run in a thread by ``matching``; storing happens
+with the allocation, in ``matching.store_result``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 import uuid
 from typing import Any, TypeVar
 from uuid import UUID
@@ -19,6 +19,7 @@ import asyncpg
 import msgspec
 
 from services.matcher.engine import AllocationProblem, AllocationResult
+from services.matcher.engine.routing.alone import own_van_like
 from services.matcher.engine.routing.hub import HUB_ID
 from services.matcher.engine.routing.model import (
     Place,
@@ -35,17 +36,12 @@ from services.matcher.engine.routing.shipments import (
     Unplaced,
     build_shipments,
 )
-from services.matcher.engine.routing.travel import TravelMatrix, great_circle, places_of
+from services.matcher.engine.routing.travel import TravelMatrix, great_circle
 from services.matcher.osrm import osrm_table
 from shared.contracts.runs import Overrides, PlanSavings, PlanTotals, RunRouting
 from shared.db import routes as routes_db
 from shared.db.pool import Conn, Pool
 from shared.settings import Settings
-
-# A producer's own van in the baseline, where the network's vans say nothing better.
-OWN_VAN_KG = 1_000
-OWN_VAN_PER_KM_ORE = 250
-OWN_VAN_PER_HOUR_ORE = 30_000
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -97,17 +93,10 @@ async def load_routing(
         hub=None
         if network["hub_lat"] is None
         else Place(lat=network["hub_lat"], lon=network["hub_lon"]),
-        own_van=_own_van(fleet),  # what a van costs here, left out or not
+        own_van=own_van_like(fleet),  # what a van costs here, left out or not
         producer_share_permille=network["producer_share_permille"],
         timezone=network["timezone"],
     )
-
-
-def matrix_rows(routing_input: RoutingInput) -> list[Place]:
-    """The places to ask travel times for: the problem's, and the hub's."""
-    places = places_of(routing_input.problem)
-    hub = routing_input.hub
-    return places if hub is None or hub in places else [*places, hub]
 
 
 async def travel_matrix(settings: Settings, places: list[Place]) -> TravelMatrix:
@@ -255,25 +244,4 @@ def _vehicle(row: asyncpg.Record) -> Vehicle:
         fixed_cost_ore=row["fixed_cost_ore"],
         cost_per_km_ore=row["cost_per_km_ore"],
         cost_per_hour_ore=row["cost_per_hour_ore"],
-    )
-
-
-def _own_van(vehicles: list[Vehicle]) -> Vehicle:
-    """A producer's van: costs like the network's vans (their median), a whole day."""
-    place = Place(lat=0.0, lon=0.0)  # replaced by the farm
-    return Vehicle(
-        id=uuid.UUID(int=0),
-        capacity_grams=OWN_VAN_KG * 1000,
-        capacity_ml=OWN_VAN_KG * 2000,
-        cold_capable=True,
-        start=place,
-        end=place,
-        shift=Window(opens_s=0, closes_s=24 * 3600),
-        fixed_cost_ore=int(statistics.median([v.fixed_cost_ore for v in vehicles] or [0])),
-        cost_per_km_ore=int(
-            statistics.median([v.cost_per_km_ore for v in vehicles] or [OWN_VAN_PER_KM_ORE])
-        ),
-        cost_per_hour_ore=int(
-            statistics.median([v.cost_per_hour_ore for v in vehicles] or [OWN_VAN_PER_HOUR_ORE])
-        ),
     )

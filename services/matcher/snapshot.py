@@ -10,8 +10,8 @@ import asyncpg
 import msgspec
 
 from services.matcher.engine import AllocationProblem
-from services.matcher.engine.rows import problem_from_rows
-from services.matcher.engine.transport import estimate_transport
+from services.matcher.engine.allocation.rows import problem_from_rows
+from services.matcher.engine.allocation.transport import estimate_transport
 from shared.contracts.runs import Overrides
 from shared.db import cycles as cycles_db
 from shared.db import runs as runs_db

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Response
 from markupsafe import Markup
 
-from services.matcher.engine.fair import largest_remainder
+from services.matcher.engine.common.fair import largest_remainder
 from shared.db import routes as routes_db
 from shared.db.pool import Conn
 

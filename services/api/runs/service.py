@@ -28,7 +28,7 @@ from services.api.runs.schemas import (
     StopOut,
     UnfilledOut,
 )
-from services.matcher.engine.rows import pin_problems_in_rows
+from services.matcher.engine.allocation.rows import pin_problems_in_rows
 from shared.contracts.cycles import MATCHABLE
 from shared.contracts.runs import WITH_RESULT, Overrides, Pin, RunRouting, RunSummary
 from shared.db import routes as routes_db

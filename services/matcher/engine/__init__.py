@@ -1,11 +1,13 @@
 """The matching engine: pure functions from a cycle's snapshot to a proposal.
 
 No I/O, no clock, no randomness beyond an explicit seed: structs in, structs out.
-Stage 1 is ``allocate`` (whole packs, fair splits); routing and cost shares follow.
+Its folders are its stages: ``allocation`` (stage 1, ``allocate``: whole packs, fair
+splits), then ``routing`` (joint runs, the each-producer-alone baseline, cost shares);
+``common`` holds the integer helpers both use.
 """
 
-from services.matcher.engine.allocate import allocate
-from services.matcher.engine.model import (
+from services.matcher.engine.allocation.allocate import allocate
+from services.matcher.engine.allocation.model import (
     Allocation,
     AllocationProblem,
     AllocationResult,

@@ -19,7 +19,7 @@ from services.matcher.engine import (
     TransportEstimate,
     allocate,
 )
-from services.matcher.engine.pins import pin_problems
+from services.matcher.engine.allocation.pins import pin_problems
 from tests.unit.engine.checker import broken_rules
 
 DAY = dt.date(2026, 12, 3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from services.matcher.engine.model import Allocation, AllocationResult, Summary
+from services.matcher.engine.allocation.model import Allocation, AllocationResult, Summary
 from services.matcher.engine.routing.model import Place
 from services.matcher.engine.routing.shipments import CoopSite, OfferSite, build_shipments
 

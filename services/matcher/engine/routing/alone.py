@@ -1,14 +1,42 @@
-"""Why a shipment can't be carried at all, whatever else is on the road.
+"""What can be done alone: a shipment in any one vehicle, and a producer in its own van.
 
-Checked before the solver runs, so the coordinator sees a reason that names the
+``why_not_alone`` says why a shipment can't be carried at all, whatever else is on the
+road. The solver checks it first, so the coordinator sees a reason that names the
 shipment's own problem (too heavy, no cold vehicle, windows no vehicle can meet)
 rather than "the solver left it out".
+
+The rest are the rules of the baseline every plan is compared with: each producer
+delivers the shipments the proposed plan carries (so savings compare like for like)
+in one round trip from its farm, in its own van (``own_van_like``, made per producer by
+``producer_van``), visiting its co-ops in the best order (``plans.plan_baseline``).
 """
 
 from __future__ import annotations
 
-from services.matcher.engine.routing.model import RoutingProblem, Shipment, Unserved, Vehicle
+import statistics
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from uuid import UUID
+
+import msgspec
+
+from services.matcher.engine.routing.model import (
+    Left,
+    Place,
+    RoutingProblem,
+    Shipment,
+    Unserved,
+    Vehicle,
+    Window,
+)
 from services.matcher.engine.routing.travel import TravelMatrix
+
+# A producer's own van in the baseline, where the network's vans say nothing better.
+OWN_VAN_KG = 1_000
+OWN_VAN_PER_KM_ORE = 250
+OWN_VAN_PER_HOUR_ORE = 30_000
+OWN_VAN = UUID("6f0c5e84-6a33-4c36-9b2f-5a6f2a1f0000")  # namespace of producers' own vans
 
 
 def why_not_alone(
@@ -58,3 +86,55 @@ def _in_time(
         return False
     back = begin + shipment.delivery_service_s + drive(delivery, end)
     return back <= vehicle.shift.closes_s
+
+
+def own_van_like(fleet: Sequence[Vehicle]) -> Vehicle:
+    """A producer's van: costs like the network's vans (their median), a whole day.
+    ``fleet`` is every van of the network, those the coordinator left out included:
+    what a van costs here does not depend on which ones run."""
+    place = Place(lat=0.0, lon=0.0)  # replaced by the farm
+    return Vehicle(
+        id=uuid.UUID(int=0),
+        capacity_grams=OWN_VAN_KG * 1000,
+        capacity_ml=OWN_VAN_KG * 2000,
+        cold_capable=True,
+        start=place,
+        end=place,
+        shift=Window(opens_s=0, closes_s=24 * 3600),
+        fixed_cost_ore=int(statistics.median([v.fixed_cost_ore for v in fleet] or [0])),
+        cost_per_km_ore=int(
+            statistics.median([v.cost_per_km_ore for v in fleet] or [OWN_VAN_PER_KM_ORE])
+        ),
+        cost_per_hour_ore=int(
+            statistics.median([v.cost_per_hour_ore for v in fleet] or [OWN_VAN_PER_HOUR_ORE])
+        ),
+    )
+
+
+def alone_by_producer(
+    shipments: Sequence[Shipment], unserved: Iterable[Left]
+) -> list[tuple[UUID, list[int]]]:
+    """The shipment numbers each producer delivers alone, by producer id: those the
+    proposed plan carries, that is all but its ``unserved``."""
+    left = {item.shipment for item in unserved}
+    by_producer: dict[UUID, list[int]] = defaultdict(list)
+    for number, shipment in enumerate(shipments):
+        if number not in left:
+            by_producer[shipment.producer_id].append(number)
+    return sorted(by_producer.items())
+
+
+def producer_van(own_van: Vehicle, producer_id: UUID, mine: Sequence[Shipment]) -> Vehicle:
+    """The producer's own van for its round trip: from its farm (where its first
+    shipment is picked up) and back, big enough for all it sends."""
+    farm = mine[0].pickup
+    return msgspec.structs.replace(
+        own_van,
+        id=uuid.uuid5(OWN_VAN, str(producer_id)),
+        producer_id=producer_id,
+        start=farm,
+        end=farm,
+        capacity_grams=max(own_van.capacity_grams, sum(s.grams for s in mine)),
+        capacity_ml=max(own_van.capacity_ml, sum(s.ml for s in mine)),
+        cold_capable=True,  # a producer of cold goods has its own way to keep them cold
+    )

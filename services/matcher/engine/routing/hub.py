@@ -13,7 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from services.matcher.engine.model import Temperature
+from services.matcher.engine.allocation.model import Temperature
 from services.matcher.engine.routing.model import (
     WHOLE_DAY,
     Left,

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import msgspec
 
-from services.matcher.engine.model import Temperature
+from services.matcher.engine.allocation.model import Temperature
 
 StopKind = Literal["start", "pickup", "delivery", "end"]
 Unserved = Literal[

@@ -8,7 +8,8 @@ who pays for each route.
   and the other's figures are kept for comparison;
 - baseline: every producer delivers its own shipments alone, in one round trip from
   its farm in its own van, visiting its co-ops in the best order (same solver); only
-  the shipments the proposed plan carries, so savings compare like for like;
+  the shipments the proposed plan carries, so savings compare like for like (the
+  rules in ``alone``);
 - cost shares: each proposed route's cost split by the co-ops whose goods it carries,
   in proportion to their stand-alone costs: what that route's van would cost doing
   the same work for that co-op alone.
@@ -16,7 +17,6 @@ who pays for each route.
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Literal
@@ -24,6 +24,7 @@ from uuid import UUID
 
 import msgspec
 
+from services.matcher.engine.routing.alone import alone_by_producer, producer_van
 from services.matcher.engine.routing.hub import HUB_ID, HubPlan, plan_via_hub
 from services.matcher.engine.routing.model import (
     Place,
@@ -39,7 +40,6 @@ from services.matcher.engine.routing.solver import Budget, solve, totals
 from services.matcher.engine.routing.travel import TravelMatrix, places_of, submatrix
 
 STANDALONE_BUDGET = Budget(iterations=100, seconds=1)  # one co-op's few legs
-OWN_VAN = UUID("6f0c5e84-6a33-4c36-9b2f-5a6f2a1f0000")  # namespace of producers' own vans
 PlanName = Literal["joint", "hub"]
 
 
@@ -92,9 +92,8 @@ def plan_routing(
     if via_hub and _better(via_hub.plan, joint):
         proposed = "hub"
     chosen = via_hub.plan if via_hub and proposed == "hub" else joint
-    left = {item.shipment for item in chosen.unserved}
-    carried = [n for n in range(len(problem.shipments)) if n not in left]
-    baseline, vans = plan_baseline(problem, matrix, rows, own_van, budget, carried)
+    by_producer = alone_by_producer(problem.shipments, chosen.unserved)
+    baseline, vans = plan_baseline(problem, matrix, rows, own_van, budget, by_producer)
     if via_hub and proposed == "hub":
         shares = _hub_shares(problem, matrix, rows, via_hub, producer_share_permille)
     else:
@@ -145,28 +144,16 @@ def plan_baseline(
     rows: Sequence[Place],
     own_van: Vehicle,
     budget: Budget,
-    shipments: list[int],
+    by_producer: list[tuple[UUID, list[int]]],
 ) -> tuple[RoutePlan, list[Vehicle]]:
-    """Each producer alone: one van from its farm, big enough for all it sends."""
-    by_producer: dict[UUID, list[int]] = defaultdict(list)
-    for number in shipments:
-        by_producer[problem.shipments[number].producer_id].append(number)
+    """Each producer alone (``by_producer``: its shipment numbers): one round
+    trip in its own van, planned by the solver."""
     routes: list[Route] = []
     unserved = []
     vans = []
-    for producer_id, numbers in sorted(by_producer.items()):
+    for producer_id, numbers in by_producer:
         mine = [problem.shipments[n] for n in numbers]
-        farm = mine[0].pickup
-        van = msgspec.structs.replace(
-            own_van,
-            id=uuid.uuid5(OWN_VAN, str(producer_id)),
-            producer_id=producer_id,
-            start=farm,
-            end=farm,
-            capacity_grams=max(own_van.capacity_grams, sum(s.grams for s in mine)),
-            capacity_ml=max(own_van.capacity_ml, sum(s.ml for s in mine)),
-            cold_capable=True,  # a producer of cold goods has its own way to keep them cold
-        )
+        van = producer_van(own_van, producer_id, mine)
         vans.append(van)
         sub = msgspec.structs.replace(problem, shipments=mine, vehicles=[van])
         alone = solve(sub, submatrix(matrix, rows, places_of(sub)), _scaled(budget, len(mine)))

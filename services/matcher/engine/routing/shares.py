@@ -15,7 +15,7 @@ from uuid import UUID
 
 import msgspec
 
-from services.matcher.engine.fair import largest_remainder
+from services.matcher.engine.common.fair import largest_remainder
 
 
 class CostShares(msgspec.Struct, frozen=True, kw_only=True):

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import msgspec
 
+from services.matcher.engine.allocation.transport import road_km
 from services.matcher.engine.routing.model import Place, RoutingProblem
-from services.matcher.engine.transport import road_km
 
 
 class TravelMatrix(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,6 +32,13 @@ def places_of(problem: RoutingProblem) -> list[Place]:
         seen.setdefault(shipment.pickup)
         seen.setdefault(shipment.delivery)
     return list(seen)
+
+
+def places_with_hub(problem: RoutingProblem, hub: Place | None) -> list[Place]:
+    """The rows of the matrix a run plans with: the problem's places, and the hub's
+    when the network has one."""
+    places = places_of(problem)
+    return places if hub is None or hub in places else [*places, hub]
 
 
 def great_circle(places: Sequence[Place], *, road_factor: float, speed_kmh: float) -> TravelMatrix:

@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections import defaultdict
 from uuid import UUID
 
-from services.matcher.engine.landed import Rates
-from services.matcher.engine.model import (
+from services.matcher.engine.allocation.group import index_group
+from services.matcher.engine.allocation.landed import Rates
+from services.matcher.engine.allocation.model import (
     Allocation,
     AllocationProblem,
     AllocationResult,
@@ -31,8 +32,8 @@ from services.matcher.engine.model import (
     Summary,
     Temperature,
 )
-from services.matcher.engine.packing import ProductGroup, Solved
-from services.matcher.engine.pins import Pinned, apply_pins
+from services.matcher.engine.allocation.packing import Solved, solve_group
+from services.matcher.engine.allocation.pins import Pinned, apply_pins
 
 
 def allocate(problem: AllocationProblem) -> AllocationResult:
@@ -50,15 +51,15 @@ def allocate(problem: AllocationProblem) -> AllocationResult:
 
     outcome = _Outcome()
     for (product_id, temperature), lines in sorted(groups.items()):
-        group = ProductGroup(
+        group = index_group(
             lines,
             offers_by_product.get(product_id, []),
             temperature,
-            problem,
+            problem.delivery_date,
             rates,
-            pinned.offset,
+            pinned.units_by_offer,
         )
-        outcome.add(group.solve())
+        outcome.add(solve_group(group))
     outcome.add_pins(pinned)
     return outcome.result(problem, rates, offers_by_id, lines_by_id)
 

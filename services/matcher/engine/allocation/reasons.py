@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
 from uuid import UUID
 
-from services.matcher.engine.model import DemandLine, Reason, Shortfall
-
-if TYPE_CHECKING:
-    from services.matcher.engine.packing import ProductGroup
+from services.matcher.engine.allocation.group import GroupIndex
+from services.matcher.engine.allocation.model import DemandLine, Reason, Shortfall
+from services.matcher.engine.common.integers import ceil_div
 
 
 def shortfalls(
-    group: ProductGroup,
+    group: GroupIndex,
     supply_short: set[UUID],
     caps: dict[UUID, int],
     flows: dict[tuple[UUID, UUID], int],
@@ -23,10 +21,10 @@ def shortfalls(
         got[line_id] += units
     shortfalls = []
     why = _Why(group, got, supply_short, caps)
-    for line in group.lines:
+    for index, line in enumerate(group.lines):
         short = line.firm_quantity - min(got[line.id], line.firm_quantity)
         if short > 0:
-            shortfalls.append(why(line, short))
+            shortfalls.append(why(index, line, short))
     return shortfalls
 
 
@@ -36,7 +34,7 @@ class _Why:
 
     def __init__(
         self,
-        group: ProductGroup,
+        group: GroupIndex,
         got: dict[UUID, int],
         supply_short: set[UUID],
         caps: dict[UUID, int],
@@ -48,38 +46,39 @@ class _Why:
         self._cheapest: int | None = None
         self._open_above: list[int] | None = None
 
-    def __call__(self, line: DemandLine, short: int) -> Shortfall:
+    def __call__(self, index: int, line: DemandLine, short: int) -> Shortfall:
+        """Why the line at ``index`` is ``short`` units short."""
         group, got = self.group, self.got
 
         def because(reason: Reason, **detail: int | None) -> Shortfall:
             return Shortfall(line_id=line.id, units_short=short, reason=reason, **detail)
 
-        if not group.listed:
-            return because("no_offer")
-        if not group.dated:
-            return because("validity")
-        if not group.fitting:
-            return because("temperature")
+        if group.no_offer_reason is not None:
+            return because(group.no_offer_reason)
         if not group.offers:
             return because("supply_short", pro_rata_permille=0)
-        if group.prefix[line.id] == 0:
+        prefix = group.line_prefix[index]
+        if prefix == 0:
             if self._cheapest is None:
-                self._cheapest = min(-(-o.price_per_pack_ore // o.pack_units) for o in group.offers)
+                self._cheapest = min(
+                    ceil_div(o.price_per_pack_ore, o.pack_units) for o in group.offers
+                )
             return because("price_above_max", cheapest_unit_price_ore=self._cheapest)
         if line.id in self.supply_short:
             permille = got[line.id] * 1000 // line.firm_quantity
             return because("supply_short", pro_rata_permille=permille)
-        return because("pack_not_completed", units_to_next_pack=self._to_next_pack(line))
+        return because("pack_not_completed", units_to_next_pack=self._to_next_pack(prefix))
 
-    def _to_next_pack(self, line: DemandLine) -> int:
+    def _to_next_pack(self, prefix: int) -> int:
         """How many more units (firm or tolerance) the network would have to order
-        for one more pack of an offer this line may use that has packs left."""
+        for one more pack, with packs left, of the first ``prefix`` offers (those a
+        line of that prefix may use)."""
         group = self.group
         if self._open_above is None:
             self._open_above = self._open_units()
         needs = []
-        for position, offer in enumerate(group.offers[: group.prefix[line.id]]):
-            if self.caps[offer.id] >= group.full_cap(offer):
+        for position, offer in enumerate(group.offers[:prefix]):
+            if self.caps[offer.id] >= group.full_caps[offer.id]:
                 continue
             needs.append(max(1, offer.pack_units - self._open_above[position]))
         return min(needs, default=1)
@@ -89,9 +88,9 @@ class _Why:
         still take (firm plus tolerance, less what they got)."""
         group = self.group
         by_prefix = [0] * (len(group.offers) + 1)
-        for other in group.lines:
+        for other, prefix in zip(group.lines, group.line_prefix, strict=True):
             open_units = other.firm_quantity + other.tolerance - self.got[other.id]
-            by_prefix[group.prefix[other.id]] += open_units
+            by_prefix[prefix] += open_units
         above = [0] * (len(group.offers) + 1)  # above[p]: lines of prefix > p
         for position in range(len(group.offers) - 1, -1, -1):
             above[position] = above[position + 1] + by_prefix[position + 1]

@@ -17,8 +17,9 @@ from uuid import UUID
 
 import msgspec
 
-from services.matcher.engine.landed import Rates
-from services.matcher.engine.model import AllocationProblem, DemandLine, Offer, PinError
+from services.matcher.engine.allocation.landed import Rates
+from services.matcher.engine.allocation.model import AllocationProblem, DemandLine, Offer, PinError
+from services.matcher.engine.common.integers import to_next_multiple
 
 
 @dataclass
@@ -26,7 +27,7 @@ class Pinned:
     """What the pins take, and the lines as the engine still sees them."""
 
     lines: list[DemandLine]
-    offset: dict[UUID, int] = field(default_factory=dict)  # offer → pinned units
+    units_by_offer: dict[UUID, int] = field(default_factory=dict)
     flows: dict[tuple[UUID, UUID], int] = field(default_factory=dict)  # (offer, line) → units
     tolerance: dict[tuple[UUID, UUID], int] = field(default_factory=dict)
 
@@ -120,7 +121,7 @@ def _give(
     the rest as tolerance."""
     firm_left = max(0, line.firm_quantity - per_line[line.id])
     key = (offer_id, line.id)
-    pinned.offset[offer_id] = pinned.offset.get(offer_id, 0) + units
+    pinned.units_by_offer[offer_id] = pinned.units_by_offer.get(offer_id, 0) + units
     pinned.flows[key] = pinned.flows.get(key, 0) + units
     if units > firm_left:
         pinned.tolerance[key] = pinned.tolerance.get(key, 0) + units - firm_left
@@ -135,9 +136,9 @@ def _complete_pinned_packs(
     only, then their tolerance too (continuing the same flow, so it stays maximal);
     each offer tries the nearest co-ops first. PinError when no flow completes them."""
     missing = {
-        offer.id: -pinned.offset[offer.id] % offer.pack_units
+        offer.id: to_next_multiple(pinned.units_by_offer[offer.id], offer.pack_units)
         for offer in sorted(problem.offers, key=lambda offer: offer.id)
-        if pinned.offset.get(offer.id, 0) % offer.pack_units
+        if pinned.units_by_offer.get(offer.id, 0) % offer.pack_units
     }
     if not missing:
         return {}

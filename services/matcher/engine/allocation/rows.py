@@ -13,8 +13,8 @@ from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
-from services.matcher.engine.model import AllocationProblem, DemandLine, Offer, Pin
-from services.matcher.engine.pins import pin_problems
+from services.matcher.engine.allocation.model import AllocationProblem, DemandLine, Offer, Pin
+from services.matcher.engine.allocation.pins import pin_problems
 
 
 class Row(Protocol):

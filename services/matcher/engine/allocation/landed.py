@@ -18,7 +18,7 @@ from itertools import repeat
 from operator import add, mul
 from uuid import UUID
 
-from services.matcher.engine.model import Offer, TransportEstimate
+from services.matcher.engine.allocation.model import Offer, TransportEstimate
 
 
 class Rates:
@@ -56,7 +56,11 @@ class LandedCosts:
     """Landed cost in milli-öre per (offer position, co-op index)."""
 
     def __init__(
-        self, offers: list[Offer], unit_milli: list[int], coops: list[UUID], rates: Rates
+        self,
+        offers: list[Offer],
+        unit_price_milli_ore: list[int],
+        coops: list[UUID],
+        rates: Rates,
     ) -> None:
         numbers = [rates.producer_number.get(offer.producer_id, -1) for offer in offers]
         grams = [offer.grams_per_unit for offer in offers]
@@ -65,7 +69,7 @@ class LandedCosts:
         for coop_id in coops:
             to_coop = rates.by_coop.get(coop_id, {})
             carriage = map(mul, map(to_coop.get, numbers, repeat(0)), grams)
-            self.columns.append(list(map(add, unit_milli, carriage)))
+            self.columns.append(list(map(add, unit_price_milli_ore, carriage)))
         self.rows: list[tuple[int, ...]] = list(zip(*self.columns, strict=True))
         if not coops:
             self.rows = [() for _ in offers]

@@ -3,37 +3,37 @@ lines that may use the offer, nearest first, or name the offer to cap at its who
 packs instead.
 
 Offers are referred to by their position in the group's price order and lines by
-their index, as in ``packing``.
+their index, as in ``group``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 from uuid import UUID
 
-from services.matcher.engine.model import Offer
-
-if TYPE_CHECKING:
-    from services.matcher.engine.packing import Pairs, ProductGroup
+from services.matcher.engine.allocation.group import GroupIndex, Pairs
+from services.matcher.engine.allocation.model import Offer
+from services.matcher.engine.common.integers import to_next_multiple
 
 
 def complete_packs(
-    group: ProductGroup,
-    amounts: dict[UUID, int],
-    flows: Pairs,
-    targets: dict[int, int],
+    group: GroupIndex,
+    firm_amounts: dict[UUID, int],
+    firm_flows: Pairs,
+    firm_targets: dict[int, int],
     caps: dict[UUID, int],
 ) -> tuple[Pairs, list[Offer]]:
     """Tolerance units that complete part-used packs, and the offers to cap instead:
     those the tolerance can't complete, and those whose odd units cost less
     bought elsewhere than the tolerance units it would take (rule 6)."""
-    completion = _Completion(group, amounts, flows, targets, caps)
-    extras: Pairs = {}
+    completion = _Completion(group, firm_amounts, firm_flows, firm_targets, caps)
+    tolerance_flows: Pairs = {}
     failed: list[Offer] = []
     for position, offer in enumerate(group.offers):
         completion.pass_by(position)
-        missing = -(amounts[offer.id] + group.offset[offer.id]) % offer.pack_units
+        missing = to_next_multiple(
+            firm_amounts[offer.id] + group.pinned_units[offer.id], offer.pack_units
+        )
         if missing == 0:
             continue
         if completion.reachable < missing or completion.cheaper_elsewhere(position):
@@ -41,12 +41,12 @@ def complete_packs(
             continue
         for index in completion.takers(position):
             give = min(missing, completion.room[index])
-            extras[(position, index)] = give
+            tolerance_flows[(position, index)] = give
             completion.take(index, give)
             missing -= give
             if missing == 0:
                 break
-    return extras, failed
+    return tolerance_flows, failed
 
 
 class _Completion:
@@ -54,19 +54,19 @@ class _Completion:
 
     def __init__(
         self,
-        group: ProductGroup,
-        amounts: dict[UUID, int],
-        flows: Pairs,
-        targets: dict[int, int],
+        group: GroupIndex,
+        firm_amounts: dict[UUID, int],
+        firm_flows: Pairs,
+        firm_targets: dict[int, int],
         caps: dict[UUID, int],
     ) -> None:
         self.group = group
-        self.amounts = amounts
-        self.flows = flows
+        self.firm_amounts = firm_amounts
+        self.firm_flows = firm_flows
         self.caps = caps
         # only lines that got their firm quantity give tolerance
         self.room = [
-            line.tolerance if targets.get(index, 0) == line.firm_quantity else 0
+            line.tolerance if firm_targets.get(index, 0) == line.firm_quantity else 0
             for index, line in enumerate(group.lines)
         ]
         # offer p may use the room of the lines of prefix above p: keep that sum as
@@ -113,19 +113,20 @@ class _Completion:
         """Would moving the odd units of the offer at ``position`` to another offer
         every line it serves may use cost less than completing its pack from
         tolerance?"""
-        group, amounts, caps = self.group, self.amounts, self.caps
+        group, firm_amounts, caps = self.group, self.firm_amounts, self.caps
+        unit_price = group.unit_price_milli_ore
         offer = group.offers[position]
-        odd = (amounts[offer.id] + group.offset[offer.id]) % offer.pack_units
-        complete = (offer.pack_units - odd) * group.unit_milli[offer.id]
-        for other in group.offers[: self.reach(position)]:
-            spare = caps[other.id] - amounts[other.id]
+        odd = (firm_amounts[offer.id] + group.pinned_units[offer.id]) % offer.pack_units
+        complete = (offer.pack_units - odd) * unit_price[position]
+        for other_position, other in enumerate(group.offers[: self.reach(position)]):
+            spare = caps[other.id] - firm_amounts[other.id]
             if other.id == offer.id or spare < odd:
                 continue
-            held = amounts[other.id] + group.offset[other.id]
-            before = -held % other.pack_units
-            after = -(held + odd) % other.pack_units
-            move = odd * (group.unit_milli[other.id] - group.unit_milli[offer.id])
-            move += (after - before) * group.unit_milli[other.id]
+            held = firm_amounts[other.id] + group.pinned_units[other.id]
+            before = to_next_multiple(held, other.pack_units)
+            after = to_next_multiple(held + odd, other.pack_units)
+            move = odd * (unit_price[other_position] - unit_price[position])
+            move += (after - before) * unit_price[other_position]
             if move < complete:
                 return True
         return False
@@ -134,7 +135,7 @@ class _Completion:
         """How many offers every line the offer at ``position`` serves may use."""
         if self._reach is None:
             self._reach = {}
-            for served_by, index in self.flows:
+            for served_by, index in self.firm_flows:
                 k = self.group.line_prefix[index]
                 if k < self._reach.get(served_by, k + 1):
                     self._reach[served_by] = k

@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from uuid import UUID
 
-from services.matcher.engine.model import TransportEstimate
+from services.matcher.engine.allocation.model import TransportEstimate
 
 EARTH_RADIUS_KM = 6371.0088
 Place = tuple[float, float]  # latitude, longitude in degrees

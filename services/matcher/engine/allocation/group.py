@@ -1,0 +1,130 @@
+"""One product group, indexed once: the lines of one product and temperature class,
+the offers they may use in price order, and the views of them the planning reads.
+
+``index_group`` builds it and it does not change: ``packing`` plans with it,
+``completion`` and ``reasons`` read the parts they need, and none of them imports
+another to get at it. Offers are referred to by their position in the price order and
+lines by their index in ``lines``: the loops run millions of times on a large network,
+and hashing a UUID runs Python code where hashing an int does not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal
+from uuid import UUID
+
+from services.matcher.engine.allocation.landed import LandedCosts, PriceClass, Rates
+from services.matcher.engine.allocation.model import DemandLine, Offer, Temperature
+from services.matcher.engine.common.integers import ceil_div
+
+Pairs = dict[tuple[int, int], int]  # (offer position, line index) → units
+NoOffer = Literal["no_offer", "validity", "temperature"]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupIndex:
+    """The lines of one product and temperature class, and the offers they may use.
+
+    Firm quantities are never negative (the schema wants them positive, pins leave at
+    least zero); the walks in ``landed`` rely on it.
+    """
+
+    lines: list[DemandLine]
+    offers: list[Offer]  # valid, of the class, with packs: in unit price order
+    offer_ids: list[UUID]  # by offer position
+    no_offer_reason: NoOffer | None  # why no offer is valid on the day in the class, if none
+    line_prefix: list[int]  # by line index: how many offers its maximum price allows
+    line_coop: list[int]  # by line index: its co-op's index in the sorted co-ops
+    coop_lines: list[list[int]]  # by co-op index: its line indices
+    unit_price_milli_ore: list[int]  # by offer position, rounded down
+    pinned_units: dict[UUID, int]  # by offer: whole packs (pins.py completes the last one)
+    full_caps: dict[UUID, int]  # by offer: the units the engine may hand out, all but pinned
+    landed: LandedCosts
+    price_classes: list[PriceClass]  # by prefix, narrowest first
+    firm_demand: list[tuple[int, int, int]]  # (line index, prefix, firm quantity), prefix > 0
+
+
+def index_group(
+    lines: list[DemandLine],
+    listed: list[Offer],
+    temperature: Temperature,
+    delivery_date: dt.date,
+    rates: Rates,
+    pinned: dict[UUID, int] | None = None,
+) -> GroupIndex:
+    """``listed`` are the offers of the group's product; ``pinned`` the units the
+    coordinator's pins take of them."""
+    dated = [o for o in listed if o.valid_from <= delivery_date <= o.valid_until]
+    fitting = [o for o in dated if o.temperature == temperature]
+    usable = [o for o in fitting if o.packs_available > 0 and o.pack_units > 0]
+    # price order makes every line's eligible offers a prefix of this list
+    offers = sorted(usable, key=lambda o: (Fraction(o.price_per_pack_ore, o.pack_units), o.id))
+    # a line's maximum is whole öre, so an offer is within it exactly when its unit
+    # price rounded up is; those round-ups are in price order too
+    whole_ore = [ceil_div(o.price_per_pack_ore, o.pack_units) for o in offers]
+    line_prefix = [
+        len(offers)
+        if line.max_unit_price_ore is None
+        else bisect_right(whole_ore, line.max_unit_price_ore)
+        for line in lines
+    ]
+    unit_price_milli_ore = [o.price_per_pack_ore * 1000 // o.pack_units for o in offers]
+    pinned_units = {o.id: (pinned or {}).get(o.id, 0) for o in offers}
+    coops = sorted({line.coop_id for line in lines})
+    coop_index = {coop_id: index for index, coop_id in enumerate(coops)}
+    line_coop = [coop_index[line.coop_id] for line in lines]
+    coop_lines: list[list[int]] = [[] for _ in coops]
+    for index, coop in enumerate(line_coop):
+        coop_lines[coop].append(index)
+    no_offer_reason: NoOffer | None = None
+    if not fitting:
+        no_offer_reason = "no_offer" if not listed else "validity" if not dated else "temperature"
+    return GroupIndex(
+        lines=lines,
+        offers=offers,
+        offer_ids=[o.id for o in offers],
+        no_offer_reason=no_offer_reason,
+        line_prefix=line_prefix,
+        line_coop=line_coop,
+        coop_lines=coop_lines,
+        unit_price_milli_ore=unit_price_milli_ore,
+        pinned_units=pinned_units,
+        full_caps={o.id: o.pack_units * o.packs_available - pinned_units[o.id] for o in offers},
+        landed=LandedCosts(offers, unit_price_milli_ore, coops, rates),
+        price_classes=_price_classes(lines, line_prefix, line_coop),
+        firm_demand=[
+            (index, k, line.firm_quantity)
+            for index, (line, k) in enumerate(zip(lines, line_prefix, strict=True))
+            if k > 0
+        ],
+    )
+
+
+def _price_classes(
+    lines: list[DemandLine], line_prefix: list[int], line_coop: list[int]
+) -> list[PriceClass]:
+    """The lines grouped by prefix, with their co-ops weighted by firm quantity."""
+    by_prefix: dict[int, list[int]] = defaultdict(list)
+    for index, k in enumerate(line_prefix):
+        if k > 0:
+            by_prefix[k].append(index)
+    classes = []
+    for k, members in sorted(by_prefix.items(), key=lambda item: item[0]):
+        weights: dict[int, int] = defaultdict(int)
+        for index in members:
+            weights[line_coop[index]] += lines[index].firm_quantity
+        classes.append(
+            PriceClass(
+                k,
+                members,
+                tuple(weights.keys()),
+                tuple(weights.values()),
+                sum(weights.values()),
+            )
+        )
+    return classes

@@ -1,0 +1,259 @@
+"""Buying whole packs for one product and temperature class, and splitting them.
+
+See ``allocate`` for the steps; this module plans one group from its ``GroupIndex``
+(offers by position in the price order, lines by index, as there).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from heapq import heapify, heappop, heappush
+from itertools import compress
+from uuid import UUID
+
+from services.matcher.engine.allocation.completion import complete_packs
+from services.matcher.engine.allocation.group import GroupIndex, Pairs
+from services.matcher.engine.allocation.landed import next_usable
+from services.matcher.engine.allocation.model import Offer, Shortfall
+from services.matcher.engine.allocation.reasons import shortfalls
+from services.matcher.engine.common.fair import nested_pro_rata
+
+
+@dataclass
+class Solved:
+    """One group's part of the result."""
+
+    flows: dict[tuple[UUID, UUID], int] = field(default_factory=dict)  # (offer, line) → units
+    tolerance: dict[tuple[UUID, UUID], int] = field(default_factory=dict)
+    packs: dict[UUID, int] = field(default_factory=dict)
+    shortfalls: list[Shortfall] = field(default_factory=list)
+
+
+IMPROVEMENT_TRIES = 3
+
+
+@dataclass
+class Plan:
+    """One way to buy and split a group's packs, with its firm fill and landed cost."""
+
+    caps: dict[UUID, int]
+    firm_targets: dict[int, int]  # by line index
+    firm_amounts: dict[UUID, int]  # by offer
+    firm_flows: Pairs
+    tolerance_flows: Pairs
+    bought_units: dict[UUID, int]  # by offer: whole packs
+    firm_fill: int
+    cost_milli_ore: int  # packs times price plus carriage
+
+
+def solve_group(group: GroupIndex) -> Solved:
+    """The group's purchases, allocations and shortfalls."""
+    first_short = _targets(group, group.full_caps)[1]  # short before any pack is capped
+    plan = _plan(group, group.full_caps)
+    # Rule 6: a pack completed with many tolerance units costs more than needed.
+    # Either its odd units are cheaper elsewhere (cap it), or its spare units can
+    # replace whole packs of a dearer offer (cap that one). Keep what fills as
+    # much and costs less.
+    for trial_caps in _cheaper_caps(group, plan, IMPROVEMENT_TRIES):
+        trial = _plan(group, trial_caps)
+        if trial.firm_fill >= plan.firm_fill and trial.cost_milli_ore < plan.cost_milli_ore:
+            plan = trial
+    ids, lines = group.offer_ids, group.lines
+    solved = Solved()
+    firm_and_tolerance = dict(plan.firm_flows)
+    for (position, index), units in plan.tolerance_flows.items():
+        firm_and_tolerance[(position, index)] = firm_and_tolerance.get((position, index), 0) + units
+        solved.tolerance[(ids[position], lines[index].id)] = units
+    solved.flows = {
+        (ids[position], lines[index].id): units
+        for (position, index), units in firm_and_tolerance.items()
+    }
+    for offer in group.offers:
+        solved.packs[offer.id] = plan.bought_units[offer.id] // offer.pack_units
+    short = {lines[index].id for index in first_short}
+    solved.shortfalls = shortfalls(group, short, plan.caps, solved.flows)
+    return solved
+
+
+def _whole(group: GroupIndex, offer: Offer, units: int) -> int:
+    """The most of ``units`` the engine can take from an offer in whole packs,
+    counting the pinned units (themselves whole packs)."""
+    pinned = group.pinned_units[offer.id]
+    return (units + pinned) // offer.pack_units * offer.pack_units - pinned
+
+
+def _plan(group: GroupIndex, caps: dict[UUID, int]) -> Plan:
+    """Targets, offers, pairs and pack completion, capping offers until every pack
+    bought is whole."""
+    caps = dict(caps)
+    while True:
+        firm_targets, _ = _targets(group, caps)
+        firm_amounts = _amounts(group, firm_targets, caps)
+        firm_flows = _flows(group, firm_amounts, firm_targets)
+        tolerance_flows, failed = complete_packs(
+            group, firm_amounts, firm_flows, firm_targets, caps
+        )
+        if not failed:
+            break
+        for offer in failed:
+            caps[offer.id] = _whole(group, offer, firm_amounts[offer.id])
+    bought_units = {
+        offer_id: units + group.pinned_units[offer_id] for offer_id, units in firm_amounts.items()
+    }
+    for (position, _), units in tolerance_flows.items():
+        bought_units[group.offer_ids[position]] += units
+    rows, unit_price = group.landed.rows, group.unit_price_milli_ore
+    carriage = sum(
+        units * (rows[position][group.line_coop[index]] - unit_price[position])
+        for (position, index), units in [*firm_flows.items(), *tolerance_flows.items()]
+    )
+    goods = sum(
+        bought_units[o.id] // o.pack_units * o.price_per_pack_ore * 1000 for o in group.offers
+    )
+    return Plan(
+        caps=caps,
+        firm_targets=firm_targets,
+        firm_amounts=firm_amounts,
+        firm_flows=firm_flows,
+        tolerance_flows=tolerance_flows,
+        bought_units=bought_units,
+        firm_fill=sum(firm_amounts.values()),
+        cost_milli_ore=goods + carriage,
+    )
+
+
+def _cheaper_caps(group: GroupIndex, plan: Plan, limit: int) -> list[dict[UUID, int]]:
+    """Caps to try, for the offers whose last pack took the most tolerance units."""
+    ids, offers, unit_price = group.offer_ids, group.offers, group.unit_price_milli_ore
+    spare: dict[int, int] = defaultdict(int)  # tolerance units by offer position
+    for (position, _), units in plan.tolerance_flows.items():
+        spare[position] += units
+    trials = []
+    by_most_spare = sorted(spare.items(), key=lambda item: (-item[1], ids[item[0]]))
+    for position, units in by_most_spare[:limit]:
+        offer_id = ids[position]
+        whole = _whole(group, offers[position], plan.firm_amounts[offer_id])
+        if whole >= 0:
+            trials.append({**plan.caps, offer_id: whole})
+        dearer = sorted(
+            (
+                other
+                for other, offer in enumerate(offers)
+                if offer.id != offer_id and offer.pack_units <= units
+            ),
+            key=lambda other: (-unit_price[other], ids[other]),
+        )
+        for other in dearer:
+            pack_units, other_amount = offers[other].pack_units, plan.firm_amounts[ids[other]]
+            packs = min(units // pack_units, other_amount // pack_units)
+            if packs > 0:
+                trials.append({**plan.caps, ids[other]: other_amount - packs * pack_units})
+                break
+    return trials
+
+
+def _targets(group: GroupIndex, caps: dict[UUID, int]) -> tuple[dict[int, int], set[int]]:
+    """Firm units per line index, and the lines short of supply."""
+    supply_by_prefix = [0]
+    for offer_id in group.offer_ids:
+        supply_by_prefix.append(supply_by_prefix[-1] + caps[offer_id])
+    return nested_pro_rata(supply_by_prefix, group.firm_demand)
+
+
+def _amounts(
+    group: GroupIndex, firm_targets: dict[int, int], caps: dict[UUID, int]
+) -> dict[UUID, int]:
+    """Firm units bought per offer: each price class, cheapest first, takes the lowest
+    landed cost it may use, so partly used packs gather on few offers."""
+    ids = group.offer_ids
+    left = [caps[offer_id] for offer_id in ids]
+    amounts = [0] * len(ids)
+    by_floor = list(group.landed.by_floor)
+    for price_class in group.price_classes:
+        wanted = sum(firm_targets.get(index, 0) for index in price_class.members)
+        if wanted == 0:
+            continue
+        for position in group.landed.by_mean(price_class, left, by_floor, ids):
+            take = min(wanted, left[position])
+            amounts[position] += take
+            left[position] -= take
+            wanted -= take
+            if wanted == 0:
+                break
+    return dict(zip(ids, amounts, strict=True))
+
+
+def _flows(group: GroupIndex, firm_amounts: dict[UUID, int], firm_targets: dict[int, int]) -> Pairs:
+    """Firm units per (offer, line): price classes narrowest first; within a class the
+    cheapest landed (offer, co-op) pairs first, whichever co-op they belong to.
+
+    Landed cost depends on the co-op, not the line, so the pairs are per co-op (far
+    fewer than per line) and a co-op's units are then split among its lines.
+    """
+    left = [firm_amounts[offer_id] for offer_id in group.offer_ids]
+    orders: dict[int, list[int]] = {}  # this call's copies: exhausted offers drop out
+    flows: Pairs = {}
+    line_coop = group.line_coop
+    for price_class in group.price_classes:
+        wanted: dict[int, int] = defaultdict(int)  # co-op index → units
+        for index in price_class.members:
+            wanted[line_coop[index]] += firm_targets.get(index, 0)
+        received = _receive(group, price_class.k, wanted, left, orders)
+        for index in price_class.members:  # each co-op's lines, by id, take what it got
+            need = firm_targets.get(index, 0)
+            for batch in received[line_coop[index]]:
+                take = min(need, batch[1])
+                if take:
+                    key = (batch[0], index)
+                    flows[key] = flows.get(key, 0) + take
+                    batch[1] -= take
+                    need -= take
+                if need == 0:
+                    break
+    return flows
+
+
+def _receive(
+    group: GroupIndex,
+    k: int,
+    wanted: dict[int, int],
+    left: list[int],
+    orders: dict[int, list[int]],
+) -> dict[int, list[list[int]]]:
+    """[offer position, units] per co-op: the (offer, co-op) pairs of the first ``k``
+    offers by (landed cost, offer position, co-op), each taking what it can.
+
+    A merge of each co-op's offers in landed order: the same sequence as sorting every
+    pair, but it stops looking at a co-op once it has what it wants.
+    """
+    columns = group.landed.columns
+    upcoming: list[tuple[int, int, int, int]] = []  # (landed, position, co-op, index)
+    for coop, units in wanted.items():
+        if units:
+            if coop not in orders:
+                order = group.landed.order_for(coop)
+                orders[coop] = list(compress(order, map(left.__getitem__, order)))
+            index = next_usable(orders[coop], 0, k, left)
+            if index is not None:
+                position = orders[coop][index]
+                upcoming.append((columns[coop][position], position, coop, index))
+    heapify(upcoming)
+    received: dict[int, list[list[int]]] = defaultdict(list)
+    remaining = sum(wanted.values())
+    while upcoming:
+        _, position, coop, index = heappop(upcoming)
+        take = min(wanted[coop], left[position])
+        if take:
+            received[coop].append([position, take])
+            left[position] -= take
+            wanted[coop] -= take
+            remaining -= take
+            if remaining == 0:
+                break
+        if wanted[coop]:
+            following = next_usable(orders[coop], index + 1, k, left)
+            if following is not None:
+                position = orders[coop][following]
+                heappush(upcoming, (columns[coop][position], position, coop, following))
+    return received
