@@ -25,18 +25,17 @@ from arq.cron import cron
 from arq.typing import WorkerCoroutine
 from arq.worker import Worker, func
 
-from services.matcher.jobs import (
+from services.matcher.adapters.outbound import new_client
+from services.matcher.adapters.webhooks import WebhookSender
+from services.matcher.jobs.housekeeping import forget_expired_idempotency_keys
+from services.matcher.jobs.matching import (
     close_due_cycles,
-    deliver_message,
-    forget_expired_idempotency_keys,
     match_cycle,
-    requeue_due_messages,
     requeue_stale_runs,
     self_check,
 )
-from services.matcher.outbound import new_client
-from services.matcher.outbox import LEASE_MARGIN_S
-from services.matcher.webhooks import WebhookSender
+from services.matcher.jobs.outbox import deliver_message, requeue_due_messages
+from services.matcher.outbox.delivery import LEASE_MARGIN_S
 from shared.contracts.messages import OUTBOX_JOB, MessageKind
 from shared.contracts.runs import MATCH_JOB
 from shared.db.pool import create_pool

@@ -48,7 +48,7 @@ from litestar.testing import AsyncTestClient
 
 from services.api.app import create_app
 from services.api.auth.actor import Role
-from services.matcher.matching import run_match
+from services.matcher.matching.run import run_match
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.conftest import Client

@@ -13,8 +13,8 @@ import pytest
 from arq.constants import in_progress_key_prefix
 
 from infra.processes import samlast_process
-from services.matcher import matching
-from services.matcher.matching import run_match
+from services.matcher.matching import run as matching
+from services.matcher.matching.run import run_match
 from services.matcher.worker import build_worker
 from shared.db import runs as runs_db
 from shared.db.pool import Pool

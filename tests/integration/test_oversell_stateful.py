@@ -29,7 +29,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from services.api.app import create_app
-from services.matcher.matching import run_match
+from services.matcher.matching.run import run_match
 from shared.settings import Settings
 from tests.conftest import Client
 from tests.figures import Figures

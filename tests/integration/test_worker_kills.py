@@ -13,7 +13,7 @@ from uuid import UUID
 
 from infra.processes import samlast_process
 from services.matcher.engine import AllocationResult, allocate
-from services.matcher.snapshot import load_problem
+from services.matcher.matching.snapshot import load_problem
 from shared.db import runs as runs_db
 from shared.db.pool import Conn, Pool
 from shared.settings import Settings

@@ -34,7 +34,7 @@ from infra.processes import samlast_argv, samlast_process
 from services.api.app import create_app
 from services.api.webhooks.service import new_secret
 from services.matcher import worker as worker_module
-from services.matcher.outbound import new_client
+from services.matcher.adapters.outbound import new_client
 from services.matcher.worker import build_worker
 from shared.db.migrate import load_migrations, migrate
 from shared.db.pool import Conn, Pool

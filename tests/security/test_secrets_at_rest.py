@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.matcher.jobs import WorkerContext, forget_expired_idempotency_keys
+from services.matcher.jobs.context import WorkerContext
+from services.matcher.jobs.housekeeping import forget_expired_idempotency_keys
 from shared.db.pool import Pool
 from tests.conftest import Client
 from tests.figures import Figures

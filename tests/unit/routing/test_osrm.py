@@ -12,7 +12,7 @@ import pytest
 
 from services.matcher.engine.routing.model import Place
 from services.matcher.engine.routing.travel import great_circle
-from services.matcher.osrm import OsrmError, osrm_table
+from services.matcher.matching.osrm import OsrmError, osrm_table
 
 UNREACHABLE = (0.0, 0.0)  # a place this router has no road to
 

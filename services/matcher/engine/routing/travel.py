@@ -2,7 +2,7 @@
 
 The engine takes a ``TravelMatrix`` as given. ``great_circle`` makes one without any
 network: haversine distance times a road factor, at an average speed. The matcher
-may instead ask an OSRM-compatible ``/table`` service (``services/matcher/osrm.py``).
+may instead ask an OSRM-compatible ``/table`` service (``services/matcher/matching/osrm.py``).
 """
 
 from __future__ import annotations

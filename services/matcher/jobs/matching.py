@@ -1,35 +1,18 @@
-"""arq job functions: thin wrappers that pass ids, never objects; safe to run twice."""
+"""Matching's jobs: compute a run, close due cycles, take up runs whose job was lost."""
 
 from __future__ import annotations
 
 import logging
-from typing import TypedDict
 from uuid import UUID
 
-from arq.connections import ArqRedis
-
-from services.matcher.matching import run_match
-from services.matcher.outbox import Senders, deliver, requeue_due
+from services.matcher.jobs.context import WorkerContext
+from services.matcher.matching.run import run_match
 from shared.db import cycles as cycles_db
-from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
 from shared.db import server as server_db
-from shared.db.pool import Pool
 from shared.queue import enqueue_match, release_match, transaction_then_queue
-from shared.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class WorkerContext(TypedDict):
-    """What ``build_worker``'s start-up puts in every job's ``ctx`` (arq adds ``redis``)."""
-
-    settings: Settings
-    pool: Pool
-    worker_name: str
-    senders: Senders  # a sender per kind of outbox message (webhooks: its http client)
-    queue: ArqRedis  # on the matching queue, beside which the outbox queue is found
-    redis: ArqRedis  # arq's own, on the queue of the worker running the job
 
 
 async def self_check(ctx: WorkerContext) -> dict[str, str]:
@@ -62,12 +45,6 @@ async def close_due_cycles(ctx: WorkerContext) -> int:
     return len(closed)
 
 
-async def forget_expired_idempotency_keys(ctx: WorkerContext) -> int:
-    """Stored answers to retried POSTs are kept for a day, then deleted."""
-    async with ctx["pool"].acquire() as conn:
-        return await idempotency_db.delete_expired(conn)
-
-
 async def requeue_stale_runs(ctx: WorkerContext) -> int:
     """PostgreSQL is the record; Redis may lose a job and a worker may die mid-run.
 
@@ -83,15 +60,3 @@ async def requeue_stale_runs(ctx: WorkerContext) -> int:
     if stale:
         log.warning("took up %d run(s) with no sign of life: %s", len(stale), stale)
     return len(stale)
-
-
-async def deliver_message(ctx: WorkerContext, message_id: str) -> str:
-    """One attempt at an outbox message; a failed one queues its own retry."""
-    return await deliver(
-        ctx["pool"], ctx["settings"], ctx["queue"], ctx["senders"], UUID(message_id)
-    )
-
-
-async def requeue_due_messages(ctx: WorkerContext) -> int:
-    """Outbox messages whose job Redis lost, or whose worker died: queued again."""
-    return await requeue_due(ctx["pool"], ctx["queue"])

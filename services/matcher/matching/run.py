@@ -23,13 +23,13 @@ from services.matcher.engine import AllocationProblem, AllocationResult, allocat
 from services.matcher.engine.routing.plans import Routing, plan_routing
 from services.matcher.engine.routing.solver import Budget
 from services.matcher.engine.routing.travel import places_with_hub
-from services.matcher.routing import (
+from services.matcher.matching.routing import (
     RoutingInput,
     load_routing,
     store_routing,
     travel_matrix,
 )
-from services.matcher.snapshot import load_problem
+from services.matcher.matching.snapshot import load_problem
 from shared.contracts.cycles import CycleState
 from shared.contracts.cycles import sources as cycle_sources
 from shared.contracts.runs import RunState, RunSummary

@@ -37,7 +37,7 @@ from services.matcher.engine.routing.shipments import (
     build_shipments,
 )
 from services.matcher.engine.routing.travel import TravelMatrix, great_circle
-from services.matcher.osrm import osrm_table
+from services.matcher.matching.osrm import osrm_table
 from shared.contracts.runs import Overrides, PlanSavings, PlanTotals, RunRouting
 from shared.db import routes as routes_db
 from shared.db.pool import Conn, Pool

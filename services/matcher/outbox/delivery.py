@@ -24,7 +24,7 @@ from uuid import UUID
 import asyncpg
 from arq.connections import ArqRedis
 
-from services.matcher.outbound import Answer
+from services.matcher.adapters.outbound import Answer
 from shared.contracts.messages import MessageKind, MessageState
 from shared.db import outbox as outbox_db
 from shared.db.pool import Pool

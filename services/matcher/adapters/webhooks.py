@@ -19,7 +19,7 @@ import asyncpg
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from services.matcher.outbound import Answer, post
+from services.matcher.adapters.outbound import Answer, post
 from shared.db import webhooks as webhooks_db
 from shared.db.pool import Pool
 from shared.security.sealing import Sealer, SealingError
