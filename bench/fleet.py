@@ -43,7 +43,7 @@ from infra.devservers import scratch_database, servers_from_env
 from infra.processes import samlast_process
 from services.api.app import create_app
 from services.api.tokens.service import create_admin
-from services.demo_network import PRODUCTS, Product
+from services.demo.network import PRODUCTS, Product
 from services.matcher.engine import AllocationProblem
 from shared.db import cycles as cycles_db
 from shared.db import demand as demand_db

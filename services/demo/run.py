@@ -3,7 +3,7 @@
 Starts (or uses) PostgreSQL and Redis, applies the migrations, runs the API and the
 matcher as the real ``samlast`` processes, checks them through ``GET /health/ready``,
 ``GET /health`` (its details, as an admin) and a job round trip through the queue,
-walks a network through its first cycle over the HTTP API (``demo_walkthrough``), and
+walks a network through its first cycle over the HTTP API (``walkthrough``), and
 prints where to look and the tokens to look with.
 Ctrl-C stops it all; ``--once`` stops after the walk.
 """
@@ -23,7 +23,7 @@ import httpx
 
 from infra.devservers import DevServerError, free_port, servers_from_env
 from infra.processes import samlast_argv, samlast_process, wait_for_health
-from services.demo_walkthrough import ApiError, walk_a_cycle
+from services.demo.walkthrough import ApiError, walk_a_cycle
 from shared.queue import connect_queue
 from shared.settings import load_settings
 

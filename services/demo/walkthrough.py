@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from services.demo_network import COOPS, FARMS, HUB, PRODUCTS, SEED, Place, offers_of, order_of
+from services.demo.network import COOPS, FARMS, HUB, PRODUCTS, SEED, Place, offers_of, order_of
 
 
 @dataclass
