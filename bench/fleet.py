@@ -43,6 +43,7 @@ from infra.devservers import scratch_database, servers_from_env
 from infra.processes import samlast_process
 from services.api.app import create_app
 from services.api.tokens.service import create_admin
+from services.client import SamlastClient
 from services.demo.network import PRODUCTS, Product
 from services.matcher.engine import AllocationProblem
 from shared.db import cycles as cycles_db
@@ -170,14 +171,15 @@ def _scratch(server_url: str, redis_url: str) -> Iterator[dict[str, str]]:
         }
 
 
-async def _setup(env: dict[str, str]) -> tuple[Client, Conn, str]:
+async def _setup(env: dict[str, str]) -> tuple[Client, Conn, SamlastClient]:
     """The API in-process, the operator's connection (the login role, which migrates),
-    and an admin's token."""
+    and the API as an admin sees it."""
     settings = load_settings(env)
     conn = await connect(settings)
     await migrate(conn)
-    admin = await create_admin(conn, "Bench", "", "bench/fleet.py")
-    return AsyncTestClient(app=create_app(settings)), conn, admin
+    token = await create_admin(conn, "Bench", "", "bench/fleet.py")
+    client = AsyncTestClient(app=create_app(settings))
+    return client, conn, SamlastClient(client, token)
 
 
 @contextlib.contextmanager
@@ -243,14 +245,14 @@ async def _fleet(env: dict[str, str], count: int, workers: int, alone: bool, tmp
                 started = time.monotonic()
                 gate = asyncio.Semaphore(4)
                 built = await asyncio.gather(
-                    *(_build(client, admin, FLEET_SHAPE, n, gate) for n in range(count + alone))
+                    *(_build(admin, FLEET_SHAPE, n, gate) for n in range(count + alone))
                 )
                 build_s = time.monotonic() - started
                 await _ready(processes, logs)
-                solo = await _alone(conn, client, processes, built.pop()) if alone else None
+                solo = await _alone(conn, admin, processes, built.pop()) if alone else None
                 cycles = [uuid.UUID(network.cycle_id) for network in built]
                 cpu_before = _cpu_s(processes)
-                await asyncio.gather(*(_close(client, network) for network in built))
+                await asyncio.gather(*(_close(admin, network) for network in built))
                 closed_at: dt.datetime = await conn.fetchval("SELECT clock_timestamp()")
                 await _wait_finished(conn, cycles, timeout_s=60 + 20 * count)
                 cpu_s = _cpu_s(processes) - cpu_before
@@ -261,11 +263,11 @@ async def _fleet(env: dict[str, str], count: int, workers: int, alone: bool, tmp
 
 
 async def _alone(
-    conn: Conn, client: Client, processes: list[Worker], network: Built
+    conn: Conn, api: SamlastClient, processes: list[Worker], network: Built
 ) -> tuple[float, float]:
     """One run with the workers to itself: its CPU seconds, and seconds claimed to proposed."""
     before = _cpu_s(processes)
-    await _close(client, network)
+    await _close(api, network)
     await _wait_finished(conn, [uuid.UUID(network.cycle_id)], timeout_s=120)
     run = await conn.fetchrow(ONE_RUN, uuid.UUID(network.cycle_id))
     assert run is not None
@@ -278,8 +280,9 @@ def _seconds(run: asyncpg.Record) -> float:
     return ((run["finished_at"] or started) - started).total_seconds()
 
 
-async def _close(client: Client, network: Built) -> None:
-    await _post(client, network.coordinator, f"/v1/cycles/{network.cycle_id}/close")
+async def _close(api: SamlastClient, network: Built) -> None:
+    """Close the network's cycle as its coordinator."""
+    await api.as_(network.coordinator).close_cycle(network.cycle_id)
 
 
 async def _verdict(
@@ -392,27 +395,19 @@ WHERE o.id IN (SELECT l.offer_id FROM offer_listing l JOIN cycle c ON c.network_
 # -- networks built through the API -------------------------------------------------------
 
 
-async def _post(client: Client, token: str, path: str, body: Any = None) -> Any:
-    response = await client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
-    if response.status_code >= 300:
-        raise RuntimeError(f"POST {path}: {response.status_code} {response.text[:500]}")
-    return response.json()
-
-
 async def _members(
-    client: Client, issuer: str, nid: str, kind: str, count: int, spread: float, rng: random.Random
-) -> list[tuple[str, dict[str, Any]]]:
-    """New organisations of the network within ``spread`` degrees of Uppsala: a token for
-    each, and where it is."""
+    issuer: SamlastClient, nid: str, kind: str, count: int, spread: float, rng: random.Random
+) -> list[tuple[SamlastClient, dict[str, Any]]]:
+    """New organisations of the network within ``spread`` degrees of Uppsala: the API as
+    each sees it, and where it is."""
     members = []
     for number in range(1, count + 1):
         name = f"{'Gård' if kind == 'producer' else 'Matlag'} {number}"
         place = _place(rng, spread, f"{name}, Uppsala län")
         body = {"kind": kind, "name": name, "network_ids": [nid], "location": place}
-        created = await _post(client, issuer, "/v1/organisations", body)
-        path = f"/v1/organisations/{created['id']}/tokens"
-        issued = await _post(client, issuer, path, {"user_name": f"{name} (bench)"})
-        members.append((str(issued["token"]), place))
+        created = await issuer.create_organisation(body)
+        token = await issuer.issue_token(created["id"], user_name=f"{name} (bench)")
+        members.append((issuer.as_(token), place))
     return members
 
 
@@ -426,45 +421,40 @@ def _place(rng: random.Random, spread: float, address: str) -> dict[str, Any]:
     }
 
 
-async def _build(
-    client: Client, admin: str, shape: Shape, number: int, gate: asyncio.Semaphore
-) -> Built:
+async def _build(admin: SamlastClient, shape: Shape, number: int, gate: asyncio.Semaphore) -> Built:
     """A network around Uppsala: farms within about 50 km, co-ops in town, vans at a depot;
     the products, the farms' offers, an open cycle and every co-op's demand round."""
     rng = random.Random(number)
     async with gate:
         name = f"Nätverk {number} {secrets.token_hex(3)}"
-        nid = (await _post(client, admin, "/v1/networks", {"name": name}))["id"]
+        nid = (await admin.create_network({"name": name}))["id"]
         body = {"kind": "coordinator", "name": f"{name} samordning", "network_ids": [nid]}
-        created = await _post(client, admin, "/v1/organisations", body)
-        path = f"/v1/organisations/{created['id']}/tokens"
-        coordinator = (await _post(client, admin, path, {"user_name": "Samordnare"}))["token"]
+        created = await admin.create_organisation(body)
+        coordinator = admin.as_(await admin.issue_token(created["id"], user_name="Samordnare"))
         catalogue = [PRODUCTS[n % len(PRODUCTS)] for n in range(shape.products)]
         products = [
-            await _post(client, coordinator, f"/v1/networks/{nid}/products", body)
-            for body in _product_bodies(catalogue)
+            await coordinator.create_product(nid, body) for body in _product_bodies(catalogue)
         ]
         for van in range(shape.vans):
             vehicle = {**VAN, "name": f"Bil {van + 1}", "cold_capable": van % 2 == 0}
-            await _post(client, coordinator, f"/v1/networks/{nid}/vehicles", vehicle)
-        farms = await _members(client, coordinator, nid, "producer", shape.farms, 0.45, rng)
-        coops = await _members(client, coordinator, nid, "coop", shape.coops, 0.04, rng)
+            await coordinator.add_vehicle(nid, vehicle)
+        farms = await _members(coordinator, nid, "producer", shape.farms, 0.45, rng)
+        coops = await _members(coordinator, nid, "coop", shape.coops, 0.04, rng)
         offers = 0
-        for (token, place), grown in zip(farms, _growers(shape, catalogue, rng), strict=True):
+        for (farm, place), grown in zip(farms, _growers(shape, catalogue, rng), strict=True):
             bodies = [
                 _offer(nid, products[n], catalogue[n], place, share, rng) for n, share in grown
             ]
-            offers += (await _post(client, token, "/v1/offers/bulk", bodies))["created"]
-        cycle = await _post(client, coordinator, f"/v1/networks/{nid}/cycles", _cycle_body())
-        for token, _ in coops:
+            offers += (await farm.upload_offers(bodies))["created"]
+        cycle = await coordinator.open_cycle(nid, _cycle_body())
+        for coop, _ in coops:
             order = [
                 _line(products[n], catalogue[n], rng)
                 for n in rng.sample(range(shape.products), k=shape.lines_per_coop)
             ]
-            path = f"/v1/cycles/{cycle['id']}/demand-rounds"
-            await _post(client, token, path, {"lines": order})
+            await coop.submit_demand(cycle["id"], order)
     demand = shape.coops * shape.lines_per_coop
-    return Built(cycle["id"], coordinator, shape.farms, shape.coops, offers, demand)
+    return Built(cycle["id"], coordinator.token, shape.farms, shape.coops, offers, demand)
 
 
 VAN: dict[str, Any] = {"start": DEPOT, "capacity_grams": 900_000, "capacity_ml": 5_400_000}
@@ -568,13 +558,13 @@ async def _memory(
         (
             f"routing: {routing.vans} vans, route search capped at {routing_seconds:g} s a plan",
             {**env, "SAMLAST_ROUTING_SECONDS": str(routing_seconds)},
-            lambda: _build(client, admin, routing, 1000, asyncio.Semaphore(1)),
+            lambda: _build(admin, routing, 1000, asyncio.Semaphore(1)),
         ),
     ]
     try:
         async with client:
             return [
-                await _memory_case(conn, client, admin, case, case_env, build, tmp)
+                await _memory_case(conn, admin, case, case_env, build, tmp)
                 for case, case_env, build in cases
             ]
     finally:
@@ -583,8 +573,7 @@ async def _memory(
 
 async def _memory_case(
     conn: Conn,
-    client: Client,
-    admin: str,
+    admin: SamlastClient,
     case: str,
     env: dict[str, str],
     build: Callable[[], Awaitable[Built]],
@@ -596,7 +585,7 @@ async def _memory_case(
         network = await build()  # while the worker starts
         await _ready([worker], logs)
         idle = _peak_mib(worker)
-        await _post(client, admin, f"/v1/cycles/{network.cycle_id}/close")
+        await admin.close_cycle(network.cycle_id)
         await _wait_finished(conn, [uuid.UUID(network.cycle_id)], timeout_s=900)
         peak = _peak_mib(worker)
     run = await conn.fetchrow(ONE_RUN, uuid.UUID(network.cycle_id))

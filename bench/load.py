@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import uvloop
 
 from infra.devservers import free_port, scratch_database, servers_from_env
@@ -36,6 +35,7 @@ from infra.processes import samlast_process, wait_for_health
 from services.api.auth.tokens import hash_token
 from services.api.bulk import MAX_ROWS
 from services.api.offers.upload import CSV_COLUMNS
+from services.client import SamlastClient
 from shared.db import offers as offers_db
 from shared.db import tokens as tokens_db
 from shared.db.audit import insert_audit
@@ -412,7 +412,7 @@ async def bulk_ingest(world: World, database_url: str, rows: int) -> IngestRow:
     try:
         producer = await tokens_db.select_token_actor(conn, hash_token(world.producer))
         assert producer is not None
-        async with httpx.AsyncClient(base_url=world.base, timeout=600) as client:
+        async with SamlastClient(world.base, world.producer, timeout=600) as producer_api:
             for first in range(0, rows, MAX_ROWS):
                 count = min(MAX_ROWS, rows - first)
                 batch = [_bulk_row(first + n, world, names) for n in range(count)]
@@ -421,7 +421,7 @@ async def bulk_ingest(world: World, database_url: str, rows: int) -> IngestRow:
                 copy_times.append(time.perf_counter() - begun)
                 body = _csv(batch)
                 begun = time.perf_counter()
-                await _upload(client, world.producer, body)
+                await producer_api.upload_offers_csv(body)
                 api_times.append(time.perf_counter() - begun)
                 sizes.append(count)
     finally:
@@ -442,18 +442,8 @@ async def list_these(world: World) -> None:
     """The offers co-ops list under load: LISTED_OFFERS of the seller's, one upload."""
     names = list(world.products)
     batch = [_bulk_row(n, world, names) for n in range(LISTED_OFFERS)]
-    async with httpx.AsyncClient(base_url=world.base, timeout=600) as client:
-        await _upload(client, world.seller, _csv(batch))
-
-
-async def _upload(client: httpx.AsyncClient, token: str, body: bytes) -> None:
-    answer = await client.post(
-        "/v1/offers/bulk",
-        content=body,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"},
-    )
-    if answer.status_code != 201:
-        raise LoadBenchError(f"bulk upload: {answer.status_code} {answer.text[:500]}")
+    async with SamlastClient(world.base, world.seller, timeout=600) as seller:
+        await seller.upload_offers_csv(_csv(batch))
 
 
 def _bulk_row(number: int, world: World, products: list[str]) -> dict[str, Any]:
@@ -499,43 +489,32 @@ async def _copy(
         await offers_db.insert_windows(conn, [(offer_id, *WINDOW) for offer_id in ids])
 
 
-async def build_world(base: str, admin: str) -> World:
+async def build_world(base: str, admin_token: str) -> World:
     """Through the API as a client would: network, coordinator, a producer, co-ops with
     a demand round of DEMAND_LINES lines each, products, an open cycle."""
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-
-        async def post(path: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
-            answer = await client.post(path, json=body, headers=_bearer(token))
-            if answer.status_code != 201:
-                raise LoadBenchError(f"POST {path}: {answer.status_code} {answer.text[:500]}")
-            created: dict[str, Any] = answer.json()
-            return created
+    async with SamlastClient(base, admin_token, timeout=60) as admin:
 
         async def member(
-            kind: str, name: str, issuer: str, place: tuple[float, float]
-        ) -> tuple[str, str]:
+            kind: str, name: str, issuer: SamlastClient, place: tuple[float, float]
+        ) -> tuple[str, SamlastClient]:
             body = {
                 "kind": kind,
                 "name": name,
                 "network_ids": [network_id],
                 "location": {"lat": place[0], "lon": place[1], "address": name},
             }
-            organisation = await post("/v1/organisations", issuer, body)
-            token = await post(
-                f"/v1/organisations/{organisation['id']}/tokens",
-                issuer,
-                {"user_name": f"{name} bench", "label": "bench"},
+            organisation = await issuer.create_organisation(body)
+            token = await issuer.issue_token(
+                organisation["id"], user_name=f"{name} bench", label="bench"
             )
-            return str(organisation["id"]), str(token["token"])
+            return str(organisation["id"]), issuer.as_(token)
 
-        network = await post(
-            "/v1/networks",
-            admin,
+        network = await admin.create_network(
             {
                 "name": f"Bench {secrets.token_hex(3)}",
                 "region": "Uppsala",
                 "hub": {"lat": 59.8586, "lon": 17.6389, "address": "Boländerna"},
-            },
+            }
         )
         network_id = str(network["id"])
         _, coordinator = await member("coordinator", "Samordning", admin, (59.8586, 17.6389))
@@ -549,9 +528,8 @@ async def build_world(base: str, admin: str) -> World:
         )
         created = await asyncio.gather(
             *(
-                post(
-                    f"/v1/networks/{network_id}/products",
-                    coordinator,
+                coordinator.create_product(
+                    network_id,
                     {
                         "name": f"Vara {n:03d}",
                         "unit": "kg",
@@ -564,9 +542,8 @@ async def build_world(base: str, admin: str) -> World:
         )
         products = {str(item["name"]): str(item["id"]) for item in created}
         now = dt.datetime.now(dt.UTC)
-        cycle = await post(
-            f"/v1/networks/{network_id}/cycles",
-            coordinator,
+        cycle = await coordinator.open_cycle(
+            network_id,
             {
                 "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
                 "closes_at": (now + dt.timedelta(days=2)).isoformat(),
@@ -574,23 +551,16 @@ async def build_world(base: str, admin: str) -> World:
             },
         )
         lines = [{"product_id": pid, "firm_quantity": 10} for pid in products.values()]
-        rounds = [
-            await post(f"/v1/cycles/{cycle['id']}/demand-rounds", token, {"lines": lines})
-            for _, token in coops
-        ]
+        rounds = [await coop.submit_demand(cycle["id"], lines) for _, coop in coops]
     return World(
         base=base,
         network_id=network_id,
-        producer=producer,
+        producer=producer.token,
         producer_id=producer_id,
-        seller=seller,
+        seller=seller.token,
         products=products,
-        coops=[(token, str(rnd["id"])) for (_, token), rnd in zip(coops, rounds, strict=True)],
+        coops=[(coop.token, str(rnd["id"])) for (_, coop), rnd in zip(coops, rounds, strict=True)],
     )
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def _prepare(database_url: str) -> tuple[str, str]:

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.client import SamlastClient
 from shared.db.pool import Pool
 from tests.conftest import Client
 
@@ -37,55 +38,41 @@ async def build_world(client: Client, admin_token: str, name: str | None = None)
     """Admin → network + coordinator; coordinator → producer, co-op, products, open cycle."""
     world = World(admin=admin_token)
     name = name or f"Uppsala län {secrets.token_hex(3)}"
-    world.network = await ok(
-        await client.post(
-            "/v1/networks",
-            json={
-                "name": name,
-                "region": "Uppsala",
-                "hub": {"lat": 59.8586, "lon": 17.6389, "address": "Boländerna"},
-            },
-            headers=bearer(admin_token),
-        ),
-        201,
+    admin = SamlastClient(client, admin_token)
+    world.network = await admin.create_network(
+        {
+            "name": name,
+            "region": "Uppsala",
+            "hub": {"lat": 59.8586, "lon": 17.6389, "address": "Boländerna"},
+        }
     )
     network_id = world.network["id"]
-    world.coordinator = await _organisation_token(
-        client,
-        admin_token,
-        {"kind": "coordinator", "name": f"{name} samordning", "network_ids": [network_id]},
+    coordinating = await admin.create_organisation(
+        {"kind": "coordinator", "name": f"{name} samordning", "network_ids": [network_id]}
     )
-    producer = await ok(
-        await client.post(
-            "/v1/organisations",
-            json={
-                "kind": "producer",
-                "name": "Ekeby Gård",
-                "network_ids": [network_id],
-                "location": {"lat": 59.9126, "lon": 17.5203, "address": "Ekeby 1, Uppsala"},
-                "windows": [{"weekday": 3, "opens": "07:00:00", "closes": "11:00:00"}],
-            },
-            headers=bearer(world.coordinator),
-        ),
-        201,
+    world.coordinator = await _token(admin, coordinating["id"], "Samordnare")
+    coordinator = admin.as_(world.coordinator)
+    producer = await coordinator.create_organisation(
+        {
+            "kind": "producer",
+            "name": "Ekeby Gård",
+            "network_ids": [network_id],
+            "location": {"lat": 59.9126, "lon": 17.5203, "address": "Ekeby 1, Uppsala"},
+            "windows": [{"weekday": 3, "opens": "07:00:00", "closes": "11:00:00"}],
+        }
     )
     world.producer_id = producer["id"]
-    world.producer = await _token(client, world.coordinator, producer["id"], "Anna på Ekeby")
-    coop = await ok(
-        await client.post(
-            "/v1/organisations",
-            json={
-                "kind": "coop",
-                "name": "Matkassen Luthagen",
-                "network_ids": [network_id],
-                "location": {"lat": 59.8656, "lon": 17.6236, "address": "Luthagsesplanaden 5"},
-            },
-            headers=bearer(world.coordinator),
-        ),
-        201,
+    world.producer = await _token(coordinator, producer["id"], "Anna på Ekeby")
+    coop = await coordinator.create_organisation(
+        {
+            "kind": "coop",
+            "name": "Matkassen Luthagen",
+            "network_ids": [network_id],
+            "location": {"lat": 59.8656, "lon": 17.6236, "address": "Luthagsesplanaden 5"},
+        }
     )
     world.coop_id = coop["id"]
-    world.coop = await _token(client, world.coordinator, coop["id"], "Erik i Luthagen")
+    world.coop = await _token(coordinator, coop["id"], "Erik i Luthagen")
     for product in (
         {"name": "Morötter", "unit": "kg", "grams_per_unit": 1000, "ml_per_unit": 1500},
         {
@@ -96,59 +83,43 @@ async def build_world(client: Client, admin_token: str, name: str | None = None)
             "temperature": "chilled",
         },
     ):
-        created = await ok(
-            await client.post(
-                f"/v1/networks/{network_id}/products",
-                json=product,
-                headers=bearer(world.coordinator),
-            ),
-            201,
-        )
+        created = await coordinator.create_product(network_id, product)
         world.products[str(product["name"])] = created
     world.cycle = await open_cycle(client, world, closes_in_days=2)
     return world
+
+
+def as_coordinator(client: Client, world: World) -> SamlastClient:
+    """The API as the world's coordinator sees it."""
+    return SamlastClient(client, world.coordinator)
 
 
 async def open_cycle(client: Client, world: World, closes_in_days: int = 1) -> dict[str, Any]:
     """A new cycle of the world's network, open since an hour ago, delivering two days
     after it closes."""
     now = dt.datetime.now(dt.UTC)
-    cycle: dict[str, Any] = await ok(
-        await client.post(
-            f"/v1/networks/{world.network['id']}/cycles",
-            json={
-                "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
-                "closes_at": (now + dt.timedelta(days=closes_in_days)).isoformat(),
-                "delivery_date": (now + dt.timedelta(days=closes_in_days + 2)).date().isoformat(),
-            },
-            headers=bearer(world.coordinator),
-        ),
-        201,
+    return await as_coordinator(client, world).open_cycle(
+        world.network["id"],
+        {
+            "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
+            "closes_at": (now + dt.timedelta(days=closes_in_days)).isoformat(),
+            "delivery_date": (now + dt.timedelta(days=closes_in_days + 2)).date().isoformat(),
+        },
     )
-    return cycle
 
 
 async def order(
     client: Client, cycle_id: str, coop_token: str, lines: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """A co-op's demand round in the cycle, as the co-op submits it."""
-    created: dict[str, Any] = await ok(
-        await client.post(
-            f"/v1/cycles/{cycle_id}/demand-rounds",
-            json={"lines": lines},
-            headers=bearer(coop_token),
-        ),
-        201,
-    )
-    return created
+    return await SamlastClient(client, coop_token).submit_demand(cycle_id, lines)
 
 
 async def close_cycle(client: Client, world: World) -> dict[str, Any]:
     """Close the world's cycle as its coordinator; the run that closing queued."""
-    path = f"/v1/cycles/{world.cycle['id']}"
-    headers = bearer(world.coordinator)
-    await ok(await client.post(path + "/close", headers=headers))
-    (run,) = await ok(await client.get(path + "/runs", headers=headers))
+    coordinator = as_coordinator(client, world)
+    await coordinator.close_cycle(world.cycle["id"])
+    (run,) = await coordinator.runs(world.cycle["id"])
     return dict(run)
 
 
@@ -163,28 +134,21 @@ async def add_van(client: Client, world: World) -> dict[str, Any]:
         "cost_per_km_ore": 450,
         "cost_per_hour_ore": 30_000,
     }
-    path = f"/v1/networks/{world.network['id']}/vehicles"
-    return dict(
-        await ok(await client.post(path, json=body, headers=bearer(world.coordinator)), 201)
-    )
+    return await as_coordinator(client, world).add_vehicle(world.network["id"], body)
 
 
 async def add_coop(client: Client, world: World) -> tuple[str, str]:
     """A second co-op of the world's network, Svartbäcken, with its token: (id, token)."""
-    coop = await ok(
-        await client.post(
-            "/v1/organisations",
-            json={
-                "kind": "coop",
-                "name": "Matkassen Svartbäcken",
-                "network_ids": [world.network["id"]],
-                "location": {"lat": 59.8690, "lon": 17.6480, "address": "Svartbäcksgatan 30"},
-            },
-            headers=bearer(world.coordinator),
-        ),
-        201,
+    coordinator = as_coordinator(client, world)
+    coop = await coordinator.create_organisation(
+        {
+            "kind": "coop",
+            "name": "Matkassen Svartbäcken",
+            "network_ids": [world.network["id"]],
+            "location": {"lat": 59.8690, "lon": 17.6480, "address": "Svartbäcksgatan 30"},
+        }
     )
-    return str(coop["id"]), await _token(client, world.coordinator, coop["id"], "Olle")
+    return str(coop["id"]), await _token(coordinator, coop["id"], "Olle")
 
 
 async def offers_of(pool: Pool, producer_id: str) -> int:
@@ -215,21 +179,5 @@ def offer_body(world: World, product: str = "Morötter", **overrides: Any) -> di
     return body
 
 
-async def _organisation_token(client: Client, admin: str, body: dict[str, Any]) -> str:
-    organisation = await ok(
-        await client.post("/v1/organisations", json=body, headers=bearer(admin)), 201
-    )
-    return await _token(client, admin, organisation["id"], "Samordnare")
-
-
-async def _token(client: Client, issuer: str, organisation_id: str, user_name: str) -> str:
-    created = await ok(
-        await client.post(
-            f"/v1/organisations/{organisation_id}/tokens",
-            json={"user_name": user_name, "label": "tests"},
-            headers=bearer(issuer),
-        ),
-        201,
-    )
-    token: str = created["token"]
-    return token
+async def _token(issuer: SamlastClient, organisation_id: str, user_name: str) -> str:
+    return await issuer.issue_token(organisation_id, user_name=user_name, label="tests")
