@@ -9,16 +9,7 @@ from typing import Any
 
 from services.client import SamlastClient
 from shared.db.pool import Pool
-from tests.conftest import Client
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.status_code}: {response.text}"
-    return response.json() if response.content else None
+from tests.support.http import Client
 
 
 @dataclass
