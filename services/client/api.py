@@ -125,6 +125,15 @@ class SamlastClient:
     async def create_organisation(self, body: Body) -> Json:
         return await self._created("/v1/organisations", body)
 
+    async def add_member(self, network_id: str, organisation_id: str) -> None:
+        """Make an organisation a member of the network."""
+        body = {"organisation_id": organisation_id}
+        await self.send("POST", f"/v1/networks/{network_id}/members", json=body)
+
+    async def remove_member(self, network_id: str, organisation_id: str) -> None:
+        """End an organisation's membership of the network."""
+        await self.send("DELETE", f"/v1/networks/{network_id}/members/{organisation_id}")
+
     async def issue_token(
         self, organisation_id: str, *, user_name: str, label: str | None = None
     ) -> str:
@@ -214,6 +223,12 @@ class SamlastClient:
         published: Json = await self.call("POST", f"/v1/runs/{run_id}/publish")
         return published
 
+    async def reject(self, run_id: str, reason: str) -> Json:
+        rejected: Json = await self.call(
+            "POST", f"/v1/runs/{run_id}/reject", json={"reason": reason}
+        )
+        return rejected
+
     async def history(self, run_id: str) -> list[Json]:
         return await self._list(f"/v1/runs/{run_id}/history")
 
@@ -224,3 +239,11 @@ class SamlastClient:
     async def delivery_notes(self, run_id: str) -> list[Json]:
         """The co-op's part of a published run, with its transport cost share."""
         return await self._list(f"/v1/runs/{run_id}/delivery-notes")
+
+    async def cost_shares(self, run_id: str) -> list[Json]:
+        return await self._list(f"/v1/runs/{run_id}/cost-shares")
+
+    async def document(self, run_id: str, name: str) -> str:
+        """One of the run's exports as text: ``allocations.csv``, ``pick-lists.csv``,
+        ``delivery-notes.csv``, ``cost-shares.csv`` or ``routes.geojson``."""
+        return (await self.send("GET", f"/v1/runs/{run_id}/{name}")).text

@@ -47,3 +47,22 @@ async def test_answers_are_the_apis_json(client: Client, admin_token: str) -> No
     assert producer.http is coordinator.http  # one connection, another token
     token = await coordinator.issue_token(world.coop_id, user_name="Lisa", label="tests")
     assert token.startswith("sl_")
+
+
+async def test_members_added_and_removed_through_the_client(
+    client: Client, admin_token: str
+) -> None:
+    uppsala = await build_world(client, admin_token)
+    gavle = await build_world(client, admin_token)
+    admin = SamlastClient(client, admin_token)
+    coop = admin.as_(uppsala.coop)
+    milk = {"product_id": gavle.products["Mjölk"]["id"], "firm_quantity": 6}
+    with pytest.raises(ApiError) as stranger:
+        await coop.submit_demand(gavle.cycle["id"], [milk])
+    assert stranger.value.status == 404  # another network's cycle is not there to see
+    await admin.add_member(gavle.network["id"], uppsala.coop_id)
+    assert (await coop.submit_demand(gavle.cycle["id"], [milk]))["id"]
+    await admin.remove_member(gavle.network["id"], uppsala.coop_id)
+    with pytest.raises(ApiError) as refused:
+        await coop.submit_demand(gavle.cycle["id"], [milk])
+    assert (refused.value.status, refused.value.problem["detail"]) == (404, "no such cycle")
