@@ -194,7 +194,7 @@ def run_servers(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from services.demo import run
+    from services.demo.run import run
 
     return run(once=args.once)
 

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from infra.devservers import ServerUrls, scratch_database, servers_from_env
@@ -24,9 +23,8 @@ from shared.db.migrate import migrate
 from shared.db.pool import Pool, create_pool
 from shared.security.sealing import new_key
 from shared.settings import Settings, load_settings
-from tests.figures import FIGURES, Figures
-
-Client = AsyncTestClient[Litestar]
+from tests.support.figures import FIGURES, Figures
+from tests.support.http import Client
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +95,7 @@ async def admin_token(pool: Pool) -> str:
 
 @pytest.fixture(scope="session")
 def figures() -> Figures:
-    """Where reliability tests record their figures (see tests/figures.py)."""
+    """Where reliability tests record their figures (see tests/support/figures.py)."""
     return FIGURES
 
 

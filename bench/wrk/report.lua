@@ -1,5 +1,5 @@
 -- Shared by the Samlast wrk scripts (loaded with dofile): counts answers outside 2xx
--- per thread and prints one summary line that bench/load.py reads.
+-- per thread and prints one summary line that bench/load/measure.py reads.
 
 local threads = {}
 

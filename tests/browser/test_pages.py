@@ -33,16 +33,8 @@ from playwright.async_api import (
 
 from infra.processes import api_and_workers
 from services.api.web import i18n
-from tests.conftest import Client
-from tests.integration.world import (
-    World,
-    add_coop,
-    add_van,
-    bearer,
-    build_world,
-    offer_body,
-    ok,
-)
+from tests.support.http import Client, bearer, ok
+from tests.support.world import World, add_coop, add_van, build_world, offer_body
 
 CHROMIUM = os.environ.get("SAMLAST_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"

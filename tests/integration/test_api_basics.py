@@ -7,8 +7,7 @@ from infra.devservers import embedded_redis
 from services.api.app import create_app
 from shared.db.pool import Pool
 from shared.settings import Settings
-from tests.conftest import Client
-from tests.integration.world import bearer
+from tests.support.http import Client, bearer
 
 
 async def test_health_reports_postgres_and_redis(client: Client, admin_token: str) -> None:

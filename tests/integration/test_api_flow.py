@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import Client
-from tests.integration.world import bearer, build_world, offer_body, ok
+from tests.support.http import Client, bearer, ok
+from tests.support.world import build_world, offer_body
 
 
 async def test_a_cycle_from_nothing_to_submitted_demand(client: Client, admin_token: str) -> None:

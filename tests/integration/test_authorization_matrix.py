@@ -51,9 +51,9 @@ from services.api.auth.actor import Role
 from services.matcher.matching.run import run_match
 from shared.db.pool import Pool
 from shared.settings import Settings
-from tests.conftest import Client
-from tests.figures import Figures
-from tests.integration.world import World, bearer, build_world, offer_body, ok, open_cycle
+from tests.support.figures import Figures
+from tests.support.http import Client, bearer, ok
+from tests.support.world import World, build_world, offer_body, open_cycle
 
 Key = tuple[str, str]  # (HTTP method, Litestar path template)
 Caller = Role | None  # None: no token at all

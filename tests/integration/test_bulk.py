@@ -2,72 +2,23 @@
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
-
 from shared.db.pool import Pool
-from tests.conftest import Client
-from tests.integration.world import World, bearer, build_world, offers_of, ok
-
-OFFER_HEADER = [
-    "network_id",
-    "product",
-    "pack_units",
-    "packs_available",
-    "price_per_pack_ore",
-    "valid_from",
-    "valid_until",
-    "pickup_lat",
-    "pickup_lon",
-    "pickup_address",
-    "pickup_opens",
-    "pickup_closes",
-    "note",
-]
-
-
-def _offer_rows(world: World, count: int) -> list[list[str]]:
-    today = dt.date.today()
-    return [
-        [
-            world.network["id"],
-            "morötter" if n % 2 else "Mjölk",
-            "10",
-            str(5 + n % 7),
-            str(9000 + n),
-            today.isoformat(),
-            (today + dt.timedelta(days=20)).isoformat(),
-            "59.9126",
-            "17.5203",
-            "Ekeby 1",
-            "07:00",
-            "11:00",
-            f"parti {n}",
-        ]
-        for n in range(count)
-    ]
-
-
-def _csv(header: list[str], rows: list[list[str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode()
+from tests.support.http import Client, bearer, ok
+from tests.support.uploads import OFFER_HEADER, as_csv, offer_rows
+from tests.support.world import build_world, offers_of
 
 
 async def test_ten_thousand_rows_with_three_bad_store_nothing(
     client: Client, admin_token: str, pool: Pool
 ) -> None:
     world = await build_world(client, admin_token)
-    rows = _offer_rows(world, 10_000)
+    rows = offer_rows(world, 10_000)
     rows[17][3] = "many"  # packs_available not a number
     rows[4_242][1] = "Rabarber"  # no such product in the network
     rows[9_999][6] = "2000-01-01"  # valid_until before valid_from
     response = await client.post(
         "/v1/offers/bulk",
-        content=_csv(OFFER_HEADER, rows),
+        content=as_csv(OFFER_HEADER, rows),
         headers={**bearer(world.producer), "Content-Type": "text/csv"},
     )
     assert response.status_code == 422, response.text
@@ -87,7 +38,7 @@ async def test_ten_thousand_good_rows_are_stored(
     world = await build_world(client, admin_token)
     response = await client.post(
         "/v1/offers/bulk",
-        content=_csv(OFFER_HEADER, _offer_rows(world, 10_000)),
+        content=as_csv(OFFER_HEADER, offer_rows(world, 10_000)),
         headers={**bearer(world.producer), "Content-Type": "text/csv"},
     )
     body = await ok(response, 201)
@@ -109,7 +60,7 @@ async def test_more_than_ten_thousand_rows_are_refused(client: Client, admin_tok
     world = await build_world(client, admin_token)
     response = await client.post(
         "/v1/offers/bulk",
-        content=_csv(OFFER_HEADER, _offer_rows(world, 10_001)),
+        content=as_csv(OFFER_HEADER, offer_rows(world, 10_001)),
         headers={**bearer(world.producer), "Content-Type": "text/csv"},
     )
     assert response.status_code == 400
@@ -151,7 +102,7 @@ async def test_unreadable_csvs_are_refused_clearly(client: Client, admin_token: 
     assert empty.status_code == 400
     extra = await client.post(
         "/v1/offers/bulk",
-        content=_csv([*OFFER_HEADER, "owner"], [[*_offer_rows(world, 1)[0], "someone else"]]),
+        content=as_csv([*OFFER_HEADER, "owner"], [[*offer_rows(world, 1)[0], "someone else"]]),
         headers=headers,
     )
     assert extra.status_code == 400  # the whole file: told once, with the columns it takes
@@ -179,7 +130,7 @@ async def test_coop_replaces_its_lines_from_a_spreadsheet(client: Client, admin_
         "deliver_from",
         "deliver_until",
     ]
-    sheet = _csv(
+    sheet = as_csv(
         header,
         [
             ["Morötter", "4", "2", "1500", "08:00", "12:00"],
@@ -198,7 +149,7 @@ async def test_coop_replaces_its_lines_from_a_spreadsheet(client: Client, admin_
         (2, "product"),
         (3, "firm_quantity"),
     ]
-    good = _csv(
+    good = as_csv(
         header, [["Morötter", "4", "2", "1500", "08:00", "12:00"], ["mjölk", "12", "", "", "", ""]]
     )
     replaced = await ok(await client.put(url, content=good, headers=headers))
@@ -232,7 +183,7 @@ async def test_product_names_match_whatever_their_case_in_any_alphabet(
     etag = (await client.get(round_path, headers=bearer(world.coop))).headers["etag"]
     uploaded = await client.put(
         round_path + "/lines/upload",
-        content=_csv(["product", "firm_quantity"], [["ägg", "30"], ["MORÖTTER", "4"]]),
+        content=as_csv(["product", "firm_quantity"], [["ägg", "30"], ["MORÖTTER", "4"]]),
         headers={**bearer(world.coop), "Content-Type": "text/csv", "If-Match": etag},
     )
     assert uploaded.status_code == 200, uploaded.text

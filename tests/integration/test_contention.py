@@ -25,10 +25,10 @@ from infra.processes import api_and_workers
 from shared.contracts.runs import RunSummary
 from shared.db import runs as runs_db
 from shared.db.pool import Pool
-from tests.conftest import Client
-from tests.figures import Figures
-from tests.integration.test_oversell_stateful import HANDED_OUT, LIVE, RESERVATIONS
-from tests.integration.world import World, bearer, build_world, close_cycle, offer_body, ok
+from tests.support.figures import Figures
+from tests.support.http import Client, bearer, ok
+from tests.support.runs import HANDED_OUT, LIVE, RESERVATIONS
+from tests.support.world import World, build_world, close_cycle, offer_body
 
 NETWORKS = 8
 REQUESTS = 200

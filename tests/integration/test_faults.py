@@ -21,10 +21,10 @@ from shared.db import runs as runs_db
 from shared.db.pool import Pool
 from shared.queue import connect_queue, enqueue_match
 from shared.settings import Settings
-from tests.conftest import Client
-from tests.figures import Figures
-from tests.integration.test_worker_kills import assert_stored_as, big_run, clean_result
-from tests.integration.world import World, bearer, build_world, offer_body, ok
+from tests.support.figures import Figures
+from tests.support.http import Client, bearer, ok
+from tests.support.runs import assert_stored_as, big_run, clean_result
+from tests.support.world import World, build_world, offer_body
 
 LEASE_S = 2  # a run silent this long is taken up again (production: 60 s)
 

@@ -17,18 +17,10 @@ import pytest
 
 from shared.db.pool import Pool
 from shared.settings import Settings
-from tests.conftest import Client
-from tests.integration.test_bulk import OFFER_HEADER, _csv, _offer_rows
-from tests.integration.test_matching_pipeline import _drain
-from tests.integration.world import (
-    World,
-    bearer,
-    build_world,
-    close_cycle,
-    offer_body,
-    offers_of,
-    ok,
-)
+from tests.support.http import Client, bearer, ok
+from tests.support.runs import drain
+from tests.support.uploads import OFFER_HEADER, as_csv, offer_rows
+from tests.support.world import World, build_world, close_cycle, offer_body, offers_of
 
 FORMULA = "=cmd|' /C calc'!A0"
 
@@ -101,10 +93,10 @@ async def test_a_spreadsheet_too_big_to_take_is_413(
     client: Client, world: World, pool: Pool
 ) -> None:
     headers = {**bearer(world.producer), "Content-Type": "text/csv"}
-    row = _offer_rows(world, 1)[0]
-    huge = _csv(OFFER_HEADER, [row] * 200_000)  # about 24 MB
+    row = offer_rows(world, 1)[0]
+    huge = as_csv(OFFER_HEADER, [row] * 200_000)  # about 24 MB
     _problem(await client.post("/v1/offers/bulk", content=huge, headers=headers), 413)
-    one_cell = _csv(OFFER_HEADER, [[*row[:-1], "x" * 900_000]])  # the note column
+    one_cell = as_csv(OFFER_HEADER, [[*row[:-1], "x" * 900_000]])  # the note column
     _problem(
         await client.post("/v1/offers/bulk", content=one_cell, headers=headers), 400, "field limit"
     )
@@ -124,7 +116,7 @@ async def test_formula_cells_are_stored_as_text_and_exported_escaped(
         ),
         201,
     )
-    cells = dict(zip(OFFER_HEADER, _offer_rows(world, 1)[0], strict=True))
+    cells = dict(zip(OFFER_HEADER, offer_rows(world, 1)[0], strict=True))
     cells |= {
         "product": FORMULA,
         "pickup_address": "+SUM(A1:A9)",
@@ -133,7 +125,7 @@ async def test_formula_cells_are_stored_as_text_and_exported_escaped(
     created = await ok(
         await client.post(
             "/v1/offers/bulk",
-            content=_csv(OFFER_HEADER, [list(cells.values())]),
+            content=as_csv(OFFER_HEADER, [list(cells.values())]),
             headers={**bearer(world.producer), "Content-Type": "text/csv"},
         ),
         201,
@@ -165,7 +157,7 @@ async def test_formula_cells_are_stored_as_text_and_exported_escaped(
         )
     )
     run = await close_cycle(client, world)
-    await _drain(settings)
+    await drain(settings)
     for document in ("pick-lists.csv", "delivery-notes.csv", "allocations.csv"):
         answer = await client.get(
             f"/v1/runs/{run['id']}/{document}", headers=bearer(world.coordinator)

@@ -15,29 +15,13 @@ from arq.constants import in_progress_key_prefix
 from infra.processes import samlast_process
 from services.matcher.matching import run as matching
 from services.matcher.matching.run import run_match
-from services.matcher.worker import build_worker
 from shared.db import runs as runs_db
 from shared.db.pool import Pool
 from shared.queue import connect_queue
 from shared.settings import Settings
-from tests.conftest import Client
-from tests.integration.world import (
-    World,
-    add_van,
-    bearer,
-    build_world,
-    close_cycle,
-    offer_body,
-    ok,
-)
-
-
-async def _drain(settings: Settings) -> None:
-    worker = build_worker(settings, burst=True)
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
+from tests.support.http import Client, bearer, ok
+from tests.support.runs import drain
+from tests.support.world import World, add_van, build_world, close_cycle, offer_body
 
 
 async def _order(client: Client, world: World, lines: list[tuple[str, int, int]]) -> None:
@@ -79,7 +63,7 @@ async def test_closing_a_cycle_queues_a_run_the_worker_stores_once(
     run = await close_cycle(client, world)
     assert (run["state"], run["run_version"]) == ("queued", 1)
 
-    await _drain(settings)
+    await drain(settings)
     headers = bearer(world.coordinator)
     stored = await ok(await client.get(f"/v1/runs/{run['id']}", headers=headers))
     assert (stored["state"], stored["stage"], stored["percent"]) == ("proposed", "done", 100)
@@ -117,7 +101,7 @@ async def test_a_new_run_supersedes_the_proposal_and_moves_the_reservation(
     )
     await _order(client, world, [("Morötter", 10, 0)])
     run = await close_cycle(client, world)
-    await _drain(settings)
+    await drain(settings)
     assert await _reserved(pool, first["id"]) == 1  # the cheaper one
 
     coordinator = bearer(world.coordinator)
@@ -130,7 +114,7 @@ async def test_a_new_run_supersedes_the_proposal_and_moves_the_reservation(
     assert rerun.json()["run_version"] == 2
     assert rerun.json()["exclude_offers"] == [first["id"]]
     assert await _reserved(pool, first["id"]) == 0  # released with the superseded proposal
-    await _drain(settings)
+    await drain(settings)
     old = await ok(await client.get(f"/v1/runs/{run['id']}/result", headers=coordinator))
     new = await ok(await client.get(rerun.headers["location"] + "/result", headers=coordinator))
     assert old["run"]["state"] == "superseded"  # still readable
@@ -209,7 +193,7 @@ async def test_the_matcher_closes_cycles_past_their_deadline(
             "opens_at = now() - interval '1 hour' WHERE id = $1::uuid",
             world.cycle["id"],
         )
-    await _drain(settings)
+    await drain(settings)
     headers = bearer(world.coordinator)
     cycle = await ok(await client.get(f"/v1/cycles/{world.cycle['id']}", headers=headers))
     (run,) = await ok(await client.get(f"/v1/cycles/{world.cycle['id']}/runs", headers=headers))
@@ -321,7 +305,7 @@ async def test_a_rerun_keeps_the_allocations_the_coordinator_pins(
     ]
     await _order(client, world, [("Morötter", 10, 0)])
     first = await close_cycle(client, world)
-    await _drain(settings)
+    await drain(settings)
     result = await ok(await client.get(f"/v1/runs/{first['id']}/result", headers=coordinator))
     (allocation,) = result["allocations"]
     assert allocation["offer_id"] == cheap["id"]
@@ -337,14 +321,14 @@ async def test_a_rerun_keeps_the_allocations_the_coordinator_pins(
     pin = {"offer_id": dear["id"], "demand_line_id": line_id, "units": 3}
     pinned = await rerun({"pins": [pin]})
     assert pinned["pins"] == [pin]
-    await _drain(settings)
+    await drain(settings)
     result = await ok(await client.get(f"/v1/runs/{pinned['id']}/result", headers=coordinator))
     assert [(a["offer_id"], a["units"]) for a in result["allocations"]] == [(dear["id"], 10)]
     assert (await _reserved(pool, cheap["id"]), await _reserved(pool, dear["id"])) == (0, 1)
 
     # pins are checked on the supply the superseded proposal frees: all of the dear crate
     whole = await rerun({"pins": [{**pin, "units": 10}]})
-    await _drain(settings)
+    await drain(settings)
     assert (await ok(await client.get(f"/v1/runs/{whole['id']}", headers=coordinator)))[
         "state"
     ] == "proposed"
@@ -362,7 +346,7 @@ async def test_a_rerun_keeps_the_allocations_the_coordinator_pins(
 
     # a pinned crate nobody can finish fails the run with the reason
     failing = await rerun({"pins": [pin, {**pin, "offer_id": cheap["id"]}]})  # 14 left over
-    await _drain(settings)
+    await drain(settings)
     failed = await ok(await client.get(f"/v1/runs/{failing['id']}", headers=coordinator))
     assert failed["state"] == "failed"
     assert "part of a pack" in failed["error"]
@@ -383,7 +367,7 @@ async def test_a_run_plans_joint_routes_and_says_what_they_save(
         )
     await _order(client, world, [("Morötter", 20, 0), ("Mjölk", 10, 0)])
     run = await close_cycle(client, world)
-    await _drain(settings)
+    await drain(settings)
 
     stored = await ok(await client.get(f"/v1/runs/{run['id']}", headers=coordinator))
     routing = stored["routing"]
@@ -429,7 +413,7 @@ async def test_pick_lists_delivery_notes_and_route_sheets_follow_the_proposal(
     )
     await _order(client, world, [("Morötter", 15, 5)])
     run = await close_cycle(client, world)
-    await _drain(settings)
+    await drain(settings)
     base = f"/v1/runs/{run['id']}"
 
     (pick,) = await ok(await client.get(base + "/pick-lists", headers=coordinator))

@@ -31,29 +31,16 @@ from litestar.testing import TestClient
 from services.api.app import create_app
 from services.matcher.matching.run import run_match
 from shared.settings import Settings
-from tests.conftest import Client
-from tests.figures import Figures
-from tests.integration.world import World, bearer, build_world, offer_body, ok, open_cycle
+from tests.support.figures import Figures
+from tests.support.http import Client, bearer, ok
+from tests.support.runs import HANDED_OUT, LIVE, RESERVATIONS
+from tests.support.world import World, build_world, offer_body, open_cycle
 
 T = TypeVar("T")
 
-LIVE = ("proposed", "approved", "published")
 # `make soak` tells more stories, new ones each time; CI the same twelve every time.
 STORIES = int(os.environ.get("SAMLAST_SOAK_STORIES", "12"))
 DERANDOMIZE = "SAMLAST_SOAK_STORIES" not in os.environ
-
-RESERVATIONS = """
-SELECT o.id, o.packs_available, o.packs_reserved,
-       coalesce((SELECT sum(p.packs) FROM run_purchase p JOIN match_run r ON r.id = p.run_id
-                 WHERE p.offer_id = o.id AND r.state = any($2::text[])), 0) AS live
-FROM offer o WHERE o.producer_id = $1::uuid"""
-
-HANDED_OUT = """
-SELECT p.run_id, p.offer_id, p.packs * p.pack_units AS bought,
-       coalesce((SELECT sum(a.units) FROM allocation a
-                 WHERE a.run_id = p.run_id AND a.offer_id = p.offer_id), 0) AS allocated
-FROM run_purchase p JOIN match_run r ON r.id = p.run_id JOIN offer o ON o.id = p.offer_id
-WHERE o.producer_id = $1::uuid AND r.state = any($2::text[])"""
 
 
 @pytest.fixture(scope="module")

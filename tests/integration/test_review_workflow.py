@@ -19,17 +19,8 @@ from standardwebhooks.webhooks import Webhook
 from services.matcher.worker import build_worker
 from shared.db.pool import Pool
 from shared.settings import Settings
-from tests.conftest import Client
-from tests.integration.world import (
-    World,
-    add_coop,
-    add_van,
-    bearer,
-    build_world,
-    close_cycle,
-    offer_body,
-    ok,
-)
+from tests.support.http import Client, bearer, ok
+from tests.support.world import World, add_coop, add_van, build_world, close_cycle, offer_body
 
 
 @dataclass

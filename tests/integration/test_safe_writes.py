@@ -19,8 +19,8 @@ from services.api.auth.tokens import new_token
 from services.api.tokens.service import create_admin
 from shared.db.pool import Pool
 from shared.settings import Settings
-from tests.conftest import Client
-from tests.integration.world import bearer, build_world, offer_body, offers_of, ok
+from tests.support.http import Client, bearer, ok
+from tests.support.world import build_world, offer_body, offers_of
 
 
 def _key() -> dict[str, str]:

@@ -22,9 +22,9 @@ import httpx
 import pytest
 
 from infra.processes import api_and_workers
-from tests.conftest import Client
-from tests.figures import Figures
-from tests.integration.world import World, build_world
+from tests.support.figures import Figures
+from tests.support.http import Client
+from tests.support.world import World, build_world
 
 MAX_EXAMPLES = int(os.environ.get("SAMLAST_SOAK_EXAMPLES", "25"))  # `make soak`: more
 SEED = 20261128

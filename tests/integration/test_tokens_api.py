@@ -10,9 +10,9 @@ from asyncpg import Record
 from services.api.auth.tokens import hash_token, new_token
 from shared.db import tokens as tokens_db
 from shared.db.pool import Conn, Pool
-from tests.conftest import Client
-from tests.integration.world import bearer, build_world, ok
-from tests.security.support import tables_holding
+from tests.support.http import Client, bearer, ok
+from tests.support.security import tables_holding
+from tests.support.world import build_world
 
 
 async def test_a_token_is_shown_once_used_listed_and_revoked(

@@ -11,8 +11,8 @@ import pytest
 from services.api.core.transient import ATTEMPTS
 from shared.db.pool import BROKEN, Pool, create_pool
 from shared.settings import Settings
-from tests.conftest import Client
-from tests.integration.world import bearer, build_world, offer_body
+from tests.support.http import Client, bearer
+from tests.support.world import build_world, offer_body
 
 # Inserting an offer fails with the configured SQLSTATE while the sequence is below
 # the configured count: a sequence, because its value survives the rollback.

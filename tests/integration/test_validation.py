@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from shared.db.pool import Pool
-from tests.conftest import Client
-from tests.integration.world import World, bearer, build_world, offer_body, offers_of
+from tests.support.http import Client, bearer
+from tests.support.world import World, build_world, offer_body, offers_of
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from shared.db.migrate import load_migrations
 from shared.db.pool import Pool
 from shared.queue import connect_queue
 from shared.settings import Settings
-from tests.conftest import Client
-from tests.integration.world import bearer
+from tests.support.http import Client, bearer
 
 
 async def test_burst_worker_runs_a_job_against_postgres(settings: Settings, pool: Pool) -> None:

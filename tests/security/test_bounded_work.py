@@ -20,10 +20,10 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import Client
-from tests.figures import Figures
-from tests.integration.world import World, bearer, build_world
-from tests.security.support import SlowClient, api_server
+from tests.support.figures import Figures
+from tests.support.http import Client, bearer
+from tests.support.security import SlowClient, api_server
+from tests.support.world import World, build_world
 
 pytestmark = pytest.mark.integration
 HUGE = "1e999990"

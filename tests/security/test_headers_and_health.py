@@ -37,18 +37,9 @@ from infra.processes import api_and_workers, samlast_process, wait_for_health
 from services.api.app import create_app
 from shared.db.pool import Pool
 from shared.settings import Settings
-from tests.conftest import Client
-from tests.figures import Figures
-from tests.integration.world import (
-    World,
-    add_van,
-    bearer,
-    build_world,
-    close_cycle,
-    offer_body,
-    ok,
-    order,
-)
+from tests.support.figures import Figures
+from tests.support.http import Client, bearer, ok
+from tests.support.world import World, add_van, build_world, close_cycle, offer_body, order
 
 TILE_HOST = "https://tiles.example.org"
 TILE_URL = TILE_HOST + "/{z}/{x}/{y}.png"

@@ -16,10 +16,10 @@ from infra.devservers import embedded_redis, free_port
 from services.api.auth.tokens import new_token
 from shared.db.pool import Pool
 from shared.settings import Settings
-from tests.conftest import Client
-from tests.figures import Figures
-from tests.integration.world import World, bearer, build_world, ok
-from tests.security.support import api_logs, api_server, own_redis_db
+from tests.support.figures import Figures
+from tests.support.http import Client, bearer, ok
+from tests.support.security import api_logs, api_server, own_redis_db
+from tests.support.world import World, build_world
 
 pytestmark = pytest.mark.integration
 

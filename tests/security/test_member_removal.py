@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from shared.db.pool import Pool
-from tests.conftest import Client
-from tests.figures import Figures
-from tests.integration.world import World, add_coop, bearer, build_world, offer_body, ok, order
-from tests.security.live import client_of, settled, stack
+from tests.support.figures import Figures
+from tests.support.http import Client, bearer, ok
+from tests.support.live import client_of, settled, stack
+from tests.support.world import World, add_coop, build_world, offer_body, order
 
 CUT_PRICE_ORE = 100  # far below anyone's: a run that could still buy it would
 FOUND: dict[str, str] = {}  # what each test showed, for the figures line

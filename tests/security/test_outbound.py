@@ -41,20 +41,8 @@ from shared.db.pool import Conn, Pool
 from shared.queue import connect_queue, enqueue_message, outbox_queue_name
 from shared.security.sealing import Sealer, SealingError, new_key
 from shared.settings import Settings, load_settings
-from tests.conftest import Client
-from tests.figures import Figures
-from tests.integration.world import (
-    World,
-    add_coop,
-    add_van,
-    bearer,
-    build_world,
-    close_cycle,
-    offer_body,
-    ok,
-    order,
-)
-from tests.security.support import tables_holding
+from tests.support.figures import Figures
+from tests.support.http import Client, bearer, ok
 from tests.support.receivers import (
     Receiver,
     dripping,
@@ -63,6 +51,16 @@ from tests.support.receivers import (
     huge,
     receiving,
     tls_for,
+)
+from tests.support.security import tables_holding
+from tests.support.world import (
+    World,
+    add_coop,
+    add_van,
+    build_world,
+    close_cycle,
+    offer_body,
+    order,
 )
 
 PRIVATE = "refused: the host resolves to a private address"

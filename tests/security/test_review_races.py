@@ -18,11 +18,11 @@ from collections.abc import Iterator
 import pytest
 
 from shared.db.pool import Pool
-from tests.conftest import Client
-from tests.figures import Figures
-from tests.integration.test_oversell_stateful import HANDED_OUT, LIVE, RESERVATIONS
-from tests.integration.world import World, bearer, build_world, offer_body, ok, open_cycle, order
-from tests.security.live import client_of, settled, stack
+from tests.support.figures import Figures
+from tests.support.http import Client, bearer, ok
+from tests.support.live import client_of, settled, stack
+from tests.support.runs import HANDED_OUT, LIVE, RESERVATIONS
+from tests.support.world import World, build_world, offer_body, open_cycle, order
 
 ROUNDS = 12
 UNDECIDED = {"queued", "running", "proposed", "approved"}

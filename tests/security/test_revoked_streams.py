@@ -18,10 +18,10 @@ import httpx
 import pytest
 
 from services.api.auth.middleware import COOKIE
-from tests.conftest import Client
-from tests.figures import Figures
-from tests.integration.world import World, bearer, build_world, close_cycle, ok
-from tests.security.live import client_of, stack
+from tests.support.figures import Figures
+from tests.support.http import Client, bearer, ok
+from tests.support.live import client_of, stack
+from tests.support.world import World, build_world, close_cycle
 
 POOL = 3  # the API's database connections: fewer than the streams held open below
 STREAMS = 8

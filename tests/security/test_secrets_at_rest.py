@@ -12,10 +12,10 @@ import pytest
 from services.matcher.jobs.context import WorkerContext
 from services.matcher.jobs.housekeeping import forget_expired_idempotency_keys
 from shared.db.pool import Pool
-from tests.conftest import Client
-from tests.figures import Figures
-from tests.integration.world import bearer, build_world, offer_body, ok
-from tests.security.support import tables_holding
+from tests.support.figures import Figures
+from tests.support.http import Client, bearer, ok
+from tests.support.security import tables_holding
+from tests.support.world import build_world, offer_body
 
 pytestmark = pytest.mark.integration
 

@@ -19,10 +19,10 @@ import pytest
 
 from services.api.app import create_app
 from shared.settings import Settings
-from tests.conftest import Client
-from tests.figures import Figures
-from tests.integration.world import World, bearer, build_world, offer_body
-from tests.security.support import SlowClient, api_server
+from tests.support.figures import Figures
+from tests.support.http import Client, bearer
+from tests.support.security import SlowClient, api_server
+from tests.support.world import World, build_world, offer_body
 
 pytestmark = pytest.mark.integration
 POOL = 2  # the API's connections: far fewer than the slow clients

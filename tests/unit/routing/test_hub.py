@@ -11,8 +11,8 @@ from services.matcher.engine.routing.model import Place, RoutePlan, RoutingProbl
 from services.matcher.engine.routing.plans import plan_routing
 from services.matcher.engine.routing.solver import Budget
 from services.matcher.engine.routing.travel import great_circle, places_of
+from tests.support.routing import shipment, van
 from tests.unit.routing.checker import broken_rules
-from tests.unit.routing.test_solver import shipment, van
 
 HUB = Place(lat=59.85, lon=17.66)
 BUDGET = Budget(iterations=300, seconds=3)

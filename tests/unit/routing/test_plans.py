@@ -12,8 +12,8 @@ from services.matcher.engine.routing.model import STOP_SETUP_S, RoutingProblem, 
 from services.matcher.engine.routing.plans import Routing, plan_routing
 from services.matcher.engine.routing.solver import Budget, route_cost
 from services.matcher.engine.routing.travel import TravelMatrix, great_circle, places_of
+from tests.support.routing import shipment, van
 from tests.unit.routing.checker import broken_rules
-from tests.unit.routing.test_solver import shipment, van
 
 DAY = Window(opens_s=0, closes_s=24 * 3600)
 BUDGET = Budget(iterations=400, seconds=3)

@@ -3,7 +3,7 @@
 Starts (or uses) PostgreSQL and Redis, applies the migrations, runs the API and the
 matcher as the real ``samlast`` processes, checks them through ``GET /health/ready``,
 ``GET /health`` (its details, as an admin) and a job round trip through the queue,
-walks a network through its first cycle over the HTTP API (``demo_walkthrough``), and
+walks a network through its first cycle over the HTTP API (``walkthrough``), and
 prints where to look and the tokens to look with.
 Ctrl-C stops it all; ``--once`` stops after the walk.
 """
@@ -19,11 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from infra.devservers import DevServerError, free_port, servers_from_env
 from infra.processes import samlast_argv, samlast_process, wait_for_health
-from services.demo_walkthrough import ApiError, walk_a_cycle
+from services.client import ApiError, SamlastClient
+from services.demo.walkthrough import MatchRunError, walk_a_cycle
 from shared.queue import connect_queue
 from shared.settings import load_settings
 
@@ -58,7 +57,7 @@ def run(*, once: bool) -> int:
     except KeyboardInterrupt:
         _say("stopped", "API, worker and servers are shut down")
         return 0
-    except (DevServerError, subprocess.CalledProcessError, ApiError) as exc:
+    except (DevServerError, subprocess.CalledProcessError, ApiError, MatchRunError) as exc:
         print(f"samlast demo: {exc}", file=sys.stderr)
         return 1
 
@@ -70,23 +69,26 @@ def _show_stack_working(
     admin_token: str,
 ) -> None:
     wait_for_health(base, processes, LOG_DIR)
-    health = httpx.get(
-        f"{base}/health", headers={"Authorization": f"Bearer {admin_token}"}, timeout=5
-    ).json()  # the details are for admins; anyone else reads only the status word
+    # the details are for admins; anyone else reads only the status word
+    health, openapi = asyncio.run(_health_and_openapi(base, admin_token))
     postgres, redis, worker = health["postgres"], health["redis"], health["worker"]
     _say(
         "health",
         f"{health['status']}: PostgreSQL {postgres['version']}, "
         f"Redis {redis['version']}, matcher heartbeat: {worker['heartbeat']}",
     )
-    paths = httpx.get(f"{base}/schema/openapi.json", timeout=5).json()["paths"]
-    _say("api", f"OpenAPI document lists {len(paths)} paths")
+    _say("api", f"OpenAPI document lists {len(openapi['paths'])} paths")
     result = asyncio.run(_queue_round_trip(env))
     _say(
         "queue",
         f"job ran on matcher {result['worker']} against PostgreSQL "
         f"{result['postgres']}, schema v{result['schema_version']}",
     )
+
+
+async def _health_and_openapi(base: str, admin_token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    async with SamlastClient(base, admin_token, timeout=5) as admin:
+        return await admin.health(), await admin.openapi()
 
 
 def _admin_token(env: dict[str, str]) -> str:
@@ -100,7 +102,7 @@ def _admin_token(env: dict[str, str]) -> str:
 
 
 def _show_a_cycle(base: str, admin_token: str) -> None:
-    walk = walk_a_cycle(base, admin_token)
+    walk = asyncio.run(walk_a_cycle(base, admin_token))
     _say(
         "cycle",
         f"{walk.producers} farms posted {walk.offers} offers; {walk.coops} co-ops ordered "

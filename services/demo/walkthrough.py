@@ -11,16 +11,14 @@ ready. Every POST carries an ``Idempotency-Key``, as a careful client's would.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
-from services.demo_network import COOPS, FARMS, HUB, PRODUCTS, SEED, Place, offers_of, order_of
+from services.client import SamlastClient
+from services.demo.network import COOPS, FARMS, HUB, PRODUCTS, SEED, Place, offers_of, order_of
 
 
 @dataclass
@@ -44,74 +42,44 @@ class Walkthrough:
     published: list[str] = field(default_factory=list)  # who saw what once published
 
 
-class ApiError(RuntimeError):
-    """The API refused a step of the walk; the message carries its problem details."""
+class MatchRunError(RuntimeError):
+    """The matcher ended the run other than with a proposal."""
 
 
-class ApiClient:
-    """A thin HTTP client: bearer token, idempotent POSTs, errors with the server's words."""
-
-    def __init__(self, base: str, token: str) -> None:
-        self.http = httpx.Client(base_url=base, timeout=30)
-        self.token = token
-
-    def as_(self, token: str) -> ApiClient:
-        return ApiClient(str(self.http.base_url), token)
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
-        if method == "POST":
-            headers.setdefault("Idempotency-Key", str(uuid.uuid4()))
-        response = self.http.request(method, path, headers=headers, **kwargs)
-        if response.is_error:
-            raise ApiError(f"{method} {path} → {response.status_code}: {response.text}")
-        return response.json() if response.content else None
-
-    def close(self) -> None:
-        self.http.close()
-
-
-def walk_a_cycle(base: str, admin_token: str) -> Walkthrough:
-    admin = ApiClient(base, admin_token)
+async def walk_a_cycle(base: str, admin_token: str) -> Walkthrough:
     walk = Walkthrough()
     rng = random.Random(SEED)  # noqa: S311 (demo data, the same every run)
-    try:
-        coordinator = _set_up_network(admin, walk)
-        farms = [(_member(coordinator, walk, "producer", farm), farm) for farm in FARMS]
-        coops = [(_member(coordinator, walk, "coop", coop), coop) for coop in COOPS]
+    async with SamlastClient(base, admin_token, idempotency_keys=True) as admin:
+        coordinator = await _set_up_network(admin, walk)
+        farms = [(await _member(coordinator, walk, "producer", farm), farm) for farm in FARMS]
+        coops = [(await _member(coordinator, walk, "coop", coop), coop) for coop in COOPS]
         for client, farm in farms:
-            _post_offers(client, farm, walk, rng)
-        _open_cycle(coordinator, walk)
+            await _post_offers(client, farm, walk, rng)
+        await _open_cycle(coordinator, walk)
         for number, (client, coop) in enumerate(coops):
-            _submit_demand(client, coop, walk, rng, as_csv=number % 4 == 3)
-        _close_and_follow(coordinator, walk)
-        _approve_and_publish(coordinator, farms[0][0], coops[0][0], walk)
-        for client, _ in (*farms, *coops):
-            client.close()
-        coordinator.close()
-    finally:
-        admin.close()
+            await _submit_demand(client, coop, walk, rng, as_csv=number % 4 == 3)
+        await _close_and_follow(coordinator, walk)
+        await _approve_and_publish(coordinator, farms[0][0], coops[0][0], walk)
     return walk
 
 
-def _set_up_network(admin: ApiClient, walk: Walkthrough) -> ApiClient:
+async def _set_up_network(admin: SamlastClient, walk: Walkthrough) -> SamlastClient:
     stamp = uuid.uuid4().hex[:4]
-    network = admin.call(
-        "POST",
-        "/v1/networks",
-        json={"name": f"Uppsala län {stamp}", "region": "Uppsala", "hub": HUB},
+    network = await admin.create_network(
+        {"name": f"Uppsala län {stamp}", "region": "Uppsala", "hub": HUB}
     )
     walk.network_id = network["id"]
     body = {"kind": "coordinator", "name": "Uppsala samordning", "network_ids": [walk.network_id]}
-    organisation = admin.call("POST", "/v1/organisations", json=body)
-    walk.coordinator_token = _issue(admin, organisation["id"], "Sara, samordnare")
+    organisation = await admin.create_organisation(body)
+    walk.coordinator_token = await admin.issue_token(
+        organisation["id"], user_name="Sara, samordnare", label="demo"
+    )
     coordinator = admin.as_(walk.coordinator_token)
     vans = [("Kylbil 1", True, 900), ("Skåpbil 2", False, 1200), ("Kylbil 3", True, 900)]
     for name, cold, capacity_kg in vans:
-        coordinator.call(
-            "POST",
-            f"/v1/networks/{walk.network_id}/vehicles",
-            json={
+        await coordinator.add_vehicle(
+            walk.network_id,
+            {
                 "name": name,
                 "capacity_grams": capacity_kg * 1000,
                 "capacity_ml": capacity_kg * 6000,
@@ -122,10 +90,9 @@ def _set_up_network(admin: ApiClient, walk: Walkthrough) -> ApiClient:
             },
         )
     for product in PRODUCTS:
-        created = coordinator.call(
-            "POST",
-            f"/v1/networks/{walk.network_id}/products",
-            json={
+        created = await coordinator.create_product(
+            walk.network_id,
+            {
                 "name": product.name,
                 "category": product.category,
                 "unit": product.unit,
@@ -138,35 +105,31 @@ def _set_up_network(admin: ApiClient, walk: Walkthrough) -> ApiClient:
     return coordinator
 
 
-def _member(coordinator: ApiClient, walk: Walkthrough, kind: str, place: Place) -> ApiClient:
-    organisation = coordinator.call(
-        "POST",
-        "/v1/organisations",
-        json={
+async def _member(
+    coordinator: SamlastClient, walk: Walkthrough, kind: str, place: Place
+) -> SamlastClient:
+    organisation = await coordinator.create_organisation(
+        {
             "kind": kind,
             "name": place.name,
             "network_ids": [walk.network_id],
             "location": {"lat": place.lat, "lon": place.lon, "address": place.address},
             "windows": [{"weekday": 4, "opens": "07:00:00", "closes": "17:00:00"}],
-        },
+        }
     )
     if kind == "producer":
         walk.producers += 1
     else:
         walk.coops += 1
-    return coordinator.as_(_issue(coordinator, organisation["id"], f"{place.name} (demo)"))
-
-
-def _issue(client: ApiClient, organisation_id: str, user_name: str) -> str:
-    created = client.call(
-        "POST",
-        f"/v1/organisations/{organisation_id}/tokens",
-        json={"label": "demo", "user_name": user_name},
+    token = await coordinator.issue_token(
+        organisation["id"], user_name=f"{place.name} (demo)", label="demo"
     )
-    return str(created["token"])
+    return coordinator.as_(token)
 
 
-def _post_offers(farm: ApiClient, place: Place, walk: Walkthrough, rng: random.Random) -> None:
+async def _post_offers(
+    farm: SamlastClient, place: Place, walk: Walkthrough, rng: random.Random
+) -> None:
     """Each farm uploads its week's offers as a CSV, product names as in the catalogue."""
     today = dt.date.today()
     until = today + dt.timedelta(days=30)
@@ -179,18 +142,15 @@ def _post_offers(farm: ApiClient, place: Place, walk: Walkthrough, rng: random.R
         "network_id,product,pack_units,packs_available,price_per_pack_ore,valid_from,"
         "valid_until,pickup_lat,pickup_lon,pickup_opens,pickup_closes\n" + "\n".join(rows) + "\n"
     )
-    uploaded = farm.call(
-        "POST", "/v1/offers/bulk", content=csv, headers={"Content-Type": "text/csv"}
-    )
+    uploaded = await farm.upload_offers_csv(csv)
     walk.offers += int(uploaded["created"])
 
 
-def _open_cycle(coordinator: ApiClient, walk: Walkthrough) -> None:
+async def _open_cycle(coordinator: SamlastClient, walk: Walkthrough) -> None:
     now = dt.datetime.now(dt.UTC)
-    cycle = coordinator.call(
-        "POST",
-        f"/v1/networks/{walk.network_id}/cycles",
-        json={
+    cycle = await coordinator.open_cycle(
+        walk.network_id,
+        {
             "opens_at": (now - dt.timedelta(minutes=5)).isoformat(),
             "closes_at": (now + dt.timedelta(days=2)).isoformat(),
             "delivery_date": (now + dt.timedelta(days=4)).date().isoformat(),
@@ -199,8 +159,8 @@ def _open_cycle(coordinator: ApiClient, walk: Walkthrough) -> None:
     walk.cycle_id = cycle["id"]
 
 
-def _submit_demand(
-    coop: ApiClient, place: Place, walk: Walkthrough, rng: random.Random, *, as_csv: bool
+async def _submit_demand(
+    coop: SamlastClient, place: Place, walk: Walkthrough, rng: random.Random, *, as_csv: bool
 ) -> None:
     order = order_of(place, rng)
     walk.demand_lines += len(order)
@@ -214,65 +174,50 @@ def _submit_demand(
             }
             for line in order
         ]
-        coop.call("POST", f"/v1/cycles/{walk.cycle_id}/demand-rounds", json={"lines": lines})
+        await coop.submit_demand(walk.cycle_id, lines)
         return
     # a co-op that keeps its order in a spreadsheet: an empty round, then the CSV export
-    created = coop.call("POST", f"/v1/cycles/{walk.cycle_id}/demand-rounds", json={"lines": []})
+    created = await coop.submit_demand(walk.cycle_id, [])
     csv = "product,firm_quantity,tolerance,max_unit_price_ore\n" + "".join(
         f"{line.product.name},{line.firm_quantity},{line.tolerance},"
         f"{'' if line.max_unit_price_ore is None else line.max_unit_price_ore}\n"
         for line in order
     )
-    read = coop.http.get(
-        f"/v1/demand-rounds/{created['id']}", headers={"Authorization": f"Bearer {coop.token}"}
-    )
-    coop.call(
-        "PUT",
-        f"/v1/demand-rounds/{created['id']}/lines/upload",
-        content=csv,
-        headers={"Content-Type": "text/csv", "If-Match": read.headers["etag"]},
-    )
+    _, etag = await coop.demand_round(created["id"])
+    await coop.upload_demand_csv(created["id"], csv, if_match=etag)
 
 
-def _close_and_follow(coordinator: ApiClient, walk: Walkthrough) -> None:
+async def _close_and_follow(coordinator: SamlastClient, walk: Walkthrough) -> None:
     """Close the cycle, follow the run's server-sent events, read the proposal."""
-    coordinator.call("POST", f"/v1/cycles/{walk.cycle_id}/close")
-    (run,) = coordinator.call("GET", f"/v1/cycles/{walk.cycle_id}/runs")
+    await coordinator.close_cycle(walk.cycle_id)
+    (run,) = await coordinator.runs(walk.cycle_id)
     walk.run_id = run["id"]
-    headers = {"Authorization": f"Bearer {coordinator.token}"}
-    with coordinator.http.stream(
-        "GET", f"/v1/runs/{walk.run_id}/events", headers=headers, timeout=120
-    ) as events:
-        for line in events.iter_lines():
-            if line.startswith("data:"):
-                state = json.loads(line[5:])
-                walk.progress.append(f"{state['state']} {state['stage']} {state['percent']}%")
-    result = coordinator.call("GET", f"/v1/runs/{walk.run_id}/result")
+    async for state in coordinator.run_events(walk.run_id, timeout=120):
+        walk.progress.append(f"{state['state']} {state['stage']} {state['percent']}%")
+    result = await coordinator.run_result(walk.run_id)
     if result["run"]["state"] != "proposed":
-        raise ApiError(f"the run ended {result['run']['state']}: {result['run']['error']}")
+        raise MatchRunError(f"the run ended {result['run']['state']}: {result['run']['error']}")
     walk.summary = result["run"]["summary"]
     walk.routing = result["run"]["routing"] or {}
     walk.coops_served = len({item["coop_id"] for item in result["allocations"]})
     walk.shortfalls = Counter(item["reason"] for item in result["unfilled"])
 
 
-def _approve_and_publish(
-    coordinator: ApiClient, farm: ApiClient, coop: ApiClient, walk: Walkthrough
+async def _approve_and_publish(
+    coordinator: SamlastClient, farm: SamlastClient, coop: SamlastClient, walk: Walkthrough
 ) -> None:
     """The coordinator approves and publishes; a farm and a co-op read their part."""
-    run = f"/v1/runs/{walk.run_id}"
-    coordinator.call("POST", run + "/approve", json={"note": "demo: looks right"})
-    coordinator.call("POST", run + "/publish")
-    history = coordinator.call("GET", run + "/history")
+    await coordinator.approve(walk.run_id, note="demo: looks right")
+    await coordinator.publish(walk.run_id)
+    history = await coordinator.history(walk.run_id)
     walk.published.append(" → ".join([history[0]["from_state"], *(h["to_state"] for h in history)]))
-    picks = farm.call("GET", run + "/pick-lists")
+    picks = await farm.pick_lists(walk.run_id)
     if picks:
         walk.published.append(
             f"{picks[0]['producer']} packs {len(picks)} lines for "
             f"{len({p['coop_id'] for p in picks})} co-ops"
         )
-    notes = coop.call("GET", run + "/delivery-notes")
-    for note in notes:
+    for note in await coop.delivery_notes(walk.run_id):
         walk.published.append(
             f"{note['coop']} receives {len(note['lines'])} lines: goods "
             f"{note['goods_ore'] / 100:,.2f} kr, transport share "

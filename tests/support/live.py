@@ -1,5 +1,5 @@
 """What the security tests share: the real stack as child processes, a client of it,
-and waiting for a cycle's runs to settle (no test imports another test's privates)."""
+and waiting for a cycle's runs to settle."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import httpx
 from infra.devservers import free_port
 from infra.processes import api_and_workers, samlast_process, wait_for_health
 from shared.db.pool import Pool
-from tests.conftest import Client
+from tests.support.http import Client
 
 UNFINISHED = ("queued", "running")
 # Quick runs: a small network needs no long route search.
