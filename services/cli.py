@@ -104,9 +104,9 @@ def run_api(settings: Settings, args: argparse.Namespace) -> int:
     asyncio.run(preflight(settings, need_schema=True, need_redis=False))
     serve(
         settings,
-        host=args.host or settings.api_host,
-        port=args.port or settings.api_port,
-        workers=args.workers or settings.api_workers,
+        host=args.host or settings.api.host,
+        port=args.port or settings.api.port,
+        workers=args.workers or settings.api.workers,
     )
     return 0
 

@@ -1,15 +1,17 @@
 """One settings object for every Samlast process, read from the environment.
 
-Each field has an environment variable (see ``ENV_VARS``) and a default; the README's
-configuration table lists the same. A value that does not parse fails at start-up
-with a message naming the variable.
+Settings come in groups (``settings.db.url``, ``settings.webhooks.timeout_s``), one
+frozen struct each, inside one frozen ``Settings``. Each field has an environment
+variable (``ENV_VARS``, the README's configuration table lists the same) and a
+default. A value that does not parse fails at start-up with a message naming the
+variable.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -17,45 +19,53 @@ from shared.security.sealing import parse_keys
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
 
 
 class SettingsError(ValueError):
     """A configuration value is missing or malformed."""
 
 
-class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    database_url: str = "postgresql://postgres@127.0.0.1:5432/samlast"
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    api_host: str = "127.0.0.1"
-    api_port: Port = 8000
-    api_workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
-    worker_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 4
-    queue_name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] = "samlast:queue"
-    log_level: LogLevel = "INFO"
-    db_pool_min: Annotated[int, msgspec.Meta(ge=0, le=100)] = 1
-    db_pool_max: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
-    connect_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 5.0
+class DatabaseSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    url: str = "postgresql://postgres@127.0.0.1:5432/samlast"
+    pool_min: Annotated[int, msgspec.Meta(ge=0, le=100)] = 1
+    pool_max: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
     # A request waits at most this long for a database connection, then answers 503.
-    db_acquire_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 5.0
+    acquire_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 5.0
+
+
+class RedisSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    url: str = "redis://127.0.0.1:6379/0"
+    queue_name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] = "samlast:queue"
+
+
+class ApiSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    host: str = "127.0.0.1"
+    port: Port = 8000
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     # A client must send its request headers, and then its whole body, within these;
     # slower ones are cut off (408) before they hold anything.
     request_header_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0
-    request_body_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 60.0
+    request_body_timeout_s: Seconds = 60.0
     # Reverse proxies whose X-Forwarded-For names the client (addresses or networks,
     # comma-separated). Unset: the connecting address is the client, whatever it sends.
     trusted_proxies: Annotated[str, msgspec.Meta(max_length=2000)] = ""
     # Requests per organisation per minute (an admin's per user; unauthenticated ones
     # per client address), shared by every API process through Redis.
     rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10**7)] = 1200
+    # Refused credentials per client address; beyond it, 429 instead of 401 (a
+    # credential that verifies is let in all the same).
+    auth_failures_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10**7)] = 60
+
+
+class MatchingSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    worker_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 4
     # A match run with no sign of life this long is taken up by another worker; running
     # runs beat every third of it.
     run_lease_s: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 60.0
     # A run started this many times without finishing (its worker killed or timed out
     # each time) is marked failed with the reason instead of being started again.
     run_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
-    # Refused credentials per client address; beyond it, 429 instead of 401 (a
-    # credential that verifies is let in all the same).
-    auth_failures_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10**7)] = 60
     # Distances: great-circle km times a road factor at an average speed, or an
     # OSRM-compatible /table service when its URL is set.
     road_factor: Annotated[float, msgspec.Meta(ge=1.0, le=3.0)] = 1.3
@@ -63,23 +73,25 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     osrm_url: str | None = None
     # Seconds the route search may take per plan; unset: 3 s plus 1 s per 20 shipments,
     # at most a minute.
-    routing_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] | None = None
+    routing_seconds: Seconds | None = None
+
+
+class WebhookSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     # Webhooks to loopback and private addresses are refused unless this is set (a
     # webhook URL must not let an organisation reach the deployment's own network).
-    webhook_allow_private: bool = False
+    allow_private: bool = False
     # A failed webhook is tried again after this, then 6, 30, 180, 720 and 2160 times
     # it (10 s: 1 min, 5 min, 30 min, 2 h, 6 h), then marked failed.
-    webhook_retry_base_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 10.0
+    retry_base_s: Seconds = 10.0
     # One webhook attempt, all of it (resolving, connecting, sending, the answer), ends
     # after this many seconds: a slow receiver holds a delivery slot no longer.
-    webhook_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0
+    timeout_s: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0
     # Deliveries one matcher process sends at once, in slots of their own: receivers
-    # never take the slots matching runs need (``worker_concurrency``).
-    webhook_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 8
-    # Fernet keys, comma-separated, that seal webhook signing secrets at rest: the first
-    # seals, all unseal (rotate: put a new key first, run `samlast rotate-secrets`, then
-    # drop the old). Unset: webhooks cannot be set up. Never logged nor shown.
-    secret_keys: str = ""
+    # never take the slots matching runs need (``matching.worker_concurrency``).
+    concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 8
+
+
+class PagesSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     # A map tile server for the run map's background, e.g.
     # https://tile.openstreetmap.org/{z}/{x}/{y}.png, and the credit its terms ask for.
     # Unset: the map is drawn from the coordinates alone and fetches nothing.
@@ -89,42 +101,110 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     ) = None
     map_tile_attribution: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    db: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
+    redis: RedisSettings = msgspec.field(default_factory=RedisSettings)
+    api: ApiSettings = msgspec.field(default_factory=ApiSettings)
+    matching: MatchingSettings = msgspec.field(default_factory=MatchingSettings)
+    webhooks: WebhookSettings = msgspec.field(default_factory=WebhookSettings)
+    pages: PagesSettings = msgspec.field(default_factory=PagesSettings)
+    log_level: LogLevel = "INFO"
+    # How long to wait for PostgreSQL or Redis to accept a connection.
+    connect_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 5.0
+    # Fernet keys, comma-separated, that seal secrets kept at rest (webhook signing
+    # secrets): the first seals, all unseal (rotate: put a new key first, run
+    # `samlast rotate-secrets`, then drop the old). Never logged nor shown.
+    secret_keys: str = ""
+
     def __post_init__(self) -> None:
         if self.secret_keys.strip():
             parse_keys(self.secret_keys)  # a malformed key stops start-up, naming the variable
 
     def __repr__(self) -> str:
-        """Every field but the secret keys, which show as ``***`` when set."""
-        shown = {name: getattr(self, name) for name in self.__struct_fields__}
+        """Every setting but the secret keys, which show as ``***`` when set."""
+        shown = dict(flatten(self))
         if self.secret_keys:
             shown["secret_keys"] = "***"  # noqa: S105 - the mask, not a secret
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
+    def replace(self, **values: Any) -> Settings:
+        """A copy with some settings changed, named by path: ``{"webhooks.timeout_s": 1}``
+        as ``replace(**{"webhooks.timeout_s": 1})``."""
+        tree = msgspec.to_builtins(self)
+        for path, value in values.items():
+            group, _, name = path.rpartition(".")
+            (tree[group] if group else tree)[name] = value
+        return msgspec.convert(tree, Settings)
 
-# Field name -> environment variable. DATABASE_URL and REDIS_URL keep their
-# conventional names; everything else is prefixed.
+
+# Setting (by path) -> environment variable: every variable keeps the name it had
+# before the settings were grouped, so deployments and the README's table stay true.
 ENV_VARS: Mapping[str, str] = {
-    name: name.upper() if name in {"database_url", "redis_url"} else f"SAMLAST_{name.upper()}"
-    for name in Settings.__struct_fields__
+    "db.url": "DATABASE_URL",
+    "db.pool_min": "SAMLAST_DB_POOL_MIN",
+    "db.pool_max": "SAMLAST_DB_POOL_MAX",
+    "db.acquire_timeout_s": "SAMLAST_DB_ACQUIRE_TIMEOUT_S",
+    "redis.url": "REDIS_URL",
+    "redis.queue_name": "SAMLAST_QUEUE_NAME",
+    "api.host": "SAMLAST_API_HOST",
+    "api.port": "SAMLAST_API_PORT",
+    "api.workers": "SAMLAST_API_WORKERS",
+    "api.request_header_timeout_s": "SAMLAST_REQUEST_HEADER_TIMEOUT_S",
+    "api.request_body_timeout_s": "SAMLAST_REQUEST_BODY_TIMEOUT_S",
+    "api.trusted_proxies": "SAMLAST_TRUSTED_PROXIES",
+    "api.rate_limit_per_minute": "SAMLAST_RATE_LIMIT_PER_MINUTE",
+    "api.auth_failures_per_minute": "SAMLAST_AUTH_FAILURES_PER_MINUTE",
+    "matching.worker_concurrency": "SAMLAST_WORKER_CONCURRENCY",
+    "matching.run_lease_s": "SAMLAST_RUN_LEASE_S",
+    "matching.run_max_attempts": "SAMLAST_RUN_MAX_ATTEMPTS",
+    "matching.road_factor": "SAMLAST_ROAD_FACTOR",
+    "matching.average_speed_kmh": "SAMLAST_AVERAGE_SPEED_KMH",
+    "matching.osrm_url": "SAMLAST_OSRM_URL",
+    "matching.routing_seconds": "SAMLAST_ROUTING_SECONDS",
+    "webhooks.allow_private": "SAMLAST_WEBHOOK_ALLOW_PRIVATE",
+    "webhooks.retry_base_s": "SAMLAST_WEBHOOK_RETRY_BASE_S",
+    "webhooks.timeout_s": "SAMLAST_WEBHOOK_TIMEOUT_S",
+    "webhooks.concurrency": "SAMLAST_WEBHOOK_CONCURRENCY",
+    "pages.map_tile_url": "SAMLAST_MAP_TILE_URL",
+    "pages.map_tile_attribution": "SAMLAST_MAP_TILE_ATTRIBUTION",
+    "log_level": "SAMLAST_LOG_LEVEL",
+    "connect_timeout_s": "SAMLAST_CONNECT_TIMEOUT_S",
+    "secret_keys": "SAMLAST_SECRET_KEYS",
 }
+
+
+def flatten(settings: Settings) -> list[tuple[str, Any]]:
+    """Every setting as (path, value), in ``ENV_VARS``' order."""
+    tree = msgspec.structs.asdict(settings)
+    values = []
+    for path in ENV_VARS:
+        group, _, name = path.rpartition(".")
+        values.append((path, getattr(tree[group], name) if group else tree[name]))
+    return values
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from environment variables, falling back to the defaults."""
     env = os.environ if environ is None else environ
-    raw = {name: env[var] for name, var in ENV_VARS.items() if env.get(var, "") != ""}
+    tree: dict[str, Any] = {}
+    for path, var in ENV_VARS.items():
+        if env.get(var, "") == "":
+            continue
+        group, _, name = path.rpartition(".")
+        (tree.setdefault(group, {}) if group else tree)[name] = env[var]
     try:
-        return msgspec.convert(raw, Settings, strict=False)
+        return msgspec.convert(tree, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(_name_variable(str(exc))) from exc
 
 
 def _name_variable(message: str) -> str:
-    """Rewrite msgspec's ``at `$.field``` into the environment variable's name."""
-    for name, var in ENV_VARS.items():
-        path = f"`$.{name}`"
-        if path in message:
-            return message.replace(path, var)
+    """Rewrite msgspec's ``at `$.group.field``` into the environment variable's name."""
+    for path, var in ENV_VARS.items():
+        where = f"`$.{path}`"
+        if where in message:
+            return message.replace(where, var)
     return message
 
 

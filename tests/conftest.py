@@ -60,10 +60,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """The environment a child ``samlast`` process needs to see the same servers."""
     return {
         **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "SAMLAST_QUEUE_NAME": settings.queue_name,
-        "SAMLAST_AUTH_FAILURES_PER_MINUTE": str(settings.auth_failures_per_minute),
+        "DATABASE_URL": settings.db.url,
+        "REDIS_URL": settings.redis.url,
+        "SAMLAST_QUEUE_NAME": settings.redis.queue_name,
+        "SAMLAST_AUTH_FAILURES_PER_MINUTE": str(settings.api.auth_failures_per_minute),
         "SAMLAST_SECRET_KEYS": settings.secret_keys,
     }
 

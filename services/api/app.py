@@ -126,8 +126,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.gate = Gate(
             app.state.pool,
             Limiter(app.state.queue, "samlast:limits:"),
-            per_minute=settings.rate_limit_per_minute,
-            failures_per_minute=settings.auth_failures_per_minute,
+            per_minute=settings.api.rate_limit_per_minute,
+            failures_per_minute=settings.api.auth_failures_per_minute,
         )
         try:
             yield
@@ -145,7 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(
                 BoundedBodyMiddleware,
                 max_bytes=MAX_BODY_BYTES,
-                timeout_s=settings.request_body_timeout_s,
+                timeout_s=settings.api.request_body_timeout_s,
             ),
             TransientRetryMiddleware,
             DefineMiddleware(TokenAuthMiddleware, exclude=PUBLIC_PATHS),
@@ -161,7 +161,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[
             allow_header,
             rate_limit_headers,
-            SecurityHeaders(page_policy(settings.map_tile_url, [ROUTE_SHEET_STYLE])),
+            SecurityHeaders(page_policy(settings.pages.map_tile_url, [ROUTE_SHEET_STYLE])),
         ],
         before_request=strict_json_body,
         request_max_body_size=MAX_BODY_BYTES,
@@ -209,4 +209,4 @@ async def allow_header(message: Message, scope: Scope) -> None:
 
 
 def provide_health(state: State, settings: NamedDependency[Settings]) -> HealthService:
-    return HealthService(state.pool, state.queue, settings.queue_name)
+    return HealthService(state.pool, state.queue, settings.redis.queue_name)

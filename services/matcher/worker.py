@@ -156,8 +156,8 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             cron(_job(requeue_stale_runs), second=EVERY_5_S, run_at_startup=True),
             cron(_job(forget_expired_idempotency_keys), second={30}, run_at_startup=True),
         ],
-        "queue_name": settings.queue_name,
-        "max_jobs": settings.worker_concurrency,
+        "queue_name": settings.redis.queue_name,
+        "max_jobs": settings.matching.worker_concurrency,
         "health_check_interval": HEALTH_CHECK_INTERVAL_S,
         **overrides,
     }
@@ -169,14 +169,14 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             func(
                 _job(deliver_message),
                 name=OUTBOX_JOB,
-                timeout=settings.webhook_timeout_s + LEASE_MARGIN_S,
+                timeout=settings.webhooks.timeout_s + LEASE_MARGIN_S,
                 max_tries=3,
                 keep_result=0,
             ),
         ],
         "cron_jobs": [cron(_job(requeue_due_messages), second=EVERY_5_S, run_at_startup=True)],
-        "queue_name": outbox_queue_name(settings.queue_name),
-        "max_jobs": settings.webhook_concurrency,
+        "queue_name": outbox_queue_name(settings.redis.queue_name),
+        "max_jobs": settings.webhooks.concurrency,
         "health_check_interval": HEALTH_CHECK_INTERVAL_S,
     }
     return MatcherWorkers(settings, Worker(**matching_options), Worker(**outbox_options))
@@ -186,7 +186,7 @@ async def heartbeat(settings: Settings) -> str | None:
     """The latest health-check line a worker on this queue wrote, if it is still fresh."""
     queue = await connect_queue(settings)
     try:
-        beat = await queue.get(settings.queue_name + health_check_key_suffix)
+        beat = await queue.get(settings.redis.queue_name + health_check_key_suffix)
     finally:
         await queue.aclose()
     return beat.decode() if isinstance(beat, bytes) else beat

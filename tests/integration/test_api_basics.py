@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import msgspec
 from litestar.testing import AsyncTestClient
 
 from infra.devservers import embedded_redis
@@ -32,7 +31,7 @@ async def test_health_is_degraded_when_redis_goes_away(
     redis_server = embedded_redis()
     redis_url = redis_server.__enter__()
     try:
-        app = create_app(msgspec.structs.replace(settings, redis_url=redis_url))
+        app = create_app(settings.replace(**{"redis.url": redis_url}))
         async with AsyncTestClient(app=app) as client:
             assert (await client.get("/health")).status_code == 200
             redis_server.__exit__(None, None, None)  # the Redis server stops here

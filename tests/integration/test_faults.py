@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from uuid import UUID
 
-import msgspec
 from arq.connections import ArqRedis
 
 from infra.devservers import free_port, redis_answers
@@ -127,7 +126,7 @@ async def test_a_redis_restart_loses_no_run_and_the_worker_carries_on(
     port = free_port()
     redis_url = f"redis://127.0.0.1:{port}/0"
     env = {**settings_env, "REDIS_URL": redis_url, "SAMLAST_RUN_LEASE_S": str(LEASE_S)}
-    private = msgspec.structs.replace(settings, redis_url=redis_url)
+    private = settings.replace(**{"redis.url": redis_url})
     worlds = [await _ordered_world(client, admin_token) for _ in range(4)]
     run_ids = []
     redis = start_redis(port, tmp_path / "redis1.log")

@@ -8,7 +8,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-import msgspec
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
@@ -159,7 +158,7 @@ async def test_concurrent_edits_with_one_etag_let_exactly_one_win(
 
 def _own_redis_db(settings: Settings, db: int) -> str:
     """The same Redis server, another database: rate-limit counters no other test shares."""
-    parts = urlsplit(settings.redis_url)
+    parts = urlsplit(settings.redis.url)
     return urlunsplit(parts._replace(path=f"/{db}"))
 
 
@@ -167,8 +166,8 @@ async def test_rate_limit_per_token_with_headers(settings: Settings, pool: Pool)
     redis_url = _own_redis_db(settings, 11)
     async with Redis.from_url(redis_url) as redis:
         await redis.flushdb()
-    limited = msgspec.structs.replace(
-        settings, redis_url=redis_url, rate_limit_per_minute=3, queue_name="rl"
+    limited = settings.replace(
+        **{"redis.url": redis_url, "api.rate_limit_per_minute": 3, "redis.queue_name": "rl"}
     )
     async with pool.acquire() as conn:
         fresh = await create_admin(conn, "Rate Limited", "", "rate limit test")
@@ -190,8 +189,8 @@ async def test_refused_authentications_are_throttled_per_address(
     redis_url = _own_redis_db(settings, 12)
     async with Redis.from_url(redis_url) as redis:
         await redis.flushdb()
-    limited = msgspec.structs.replace(
-        settings, redis_url=redis_url, auth_failures_per_minute=3, queue_name="af"
+    limited = settings.replace(
+        **{"redis.url": redis_url, "api.auth_failures_per_minute": 3, "redis.queue_name": "af"}
     )
     async with pool.acquire() as conn:
         admin = await create_admin(conn, "Throttled Admin", "", "auth failure test")

@@ -66,9 +66,9 @@ async def test_worker_process_serves_jobs_and_reports_health(
 
 async def _heartbeat(queue: ArqRedis, settings: Settings) -> bytes | None:
     deadline = time.monotonic() + 5
-    beat: bytes | None = await queue.get(f"{settings.queue_name}:health-check")
+    beat: bytes | None = await queue.get(f"{settings.redis.queue_name}:health-check")
     while beat is not None and time.monotonic() < deadline:
-        beat = await queue.get(f"{settings.queue_name}:health-check")
+        beat = await queue.get(f"{settings.redis.queue_name}:health-check")
     return beat
 
 

@@ -315,7 +315,7 @@ def test_only_postgres_out_of_reach_makes_readiness_503(
     figures: Figures,
 ) -> None:
     port = free_port()
-    with _cuttable_proxy(settings.database_url) as (database_url, cut):
+    with _cuttable_proxy(settings.db.url) as (database_url, cut):
         env = {
             **settings_env,
             "DATABASE_URL": database_url,

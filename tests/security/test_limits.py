@@ -30,7 +30,7 @@ async def world(client: Client, admin_token: str) -> World:
 
 
 async def fresh_redis_db(settings: Settings, db: int) -> str:
-    url = own_redis_db(settings.redis_url, db)
+    url = own_redis_db(settings.redis.url, db)
     async with Redis.from_url(url) as redis:
         await redis.flushdb()
     return url

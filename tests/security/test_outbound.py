@@ -24,7 +24,6 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 from standardwebhooks.webhooks import Webhook
@@ -110,14 +109,14 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> Resolver:
 async def own_queue(settings: Settings, pool: Pool) -> AsyncIterator[tuple[Settings, Client]]:
     """Settings and an API client on a queue of the test's own: a retry deferred for an
     hour, left by this test or any other, keeps every burst worker on its queue waiting."""
-    own = msgspec.structs.replace(
-        settings, queue_name=f"{settings.queue_name}-{secrets.token_hex(3)}"
+    own = settings.replace(
+        **{"redis.queue_name": f"{settings.redis.queue_name}-{secrets.token_hex(3)}"}
     )
     async with AsyncTestClient(app=create_app(own)) as client:
         yield own, client
     queue = await connect_queue(own)
     try:
-        await queue.delete(own.queue_name, outbox_queue_name(own.queue_name))
+        await queue.delete(own.redis.queue_name, outbox_queue_name(own.redis.queue_name))
     finally:
         await queue.aclose()
 
@@ -241,7 +240,7 @@ async def test_a_name_rebound_to_loopback_after_the_lookup_reaches_only_the_addr
         dns.answer("hooks.rebind.test", ["127.0.0.2"], ["127.0.0.1"])
         await _set_webhook(client, producer, receiver.url("hooks.rebind.test"))
         await _approve_and_publish(client, world, run)
-        await _drain(msgspec.structs.replace(settings, webhook_allow_private=True))
+        await _drain(settings.replace(**{"webhooks.allow_private": True}))
     assert victim.received == []
     ((headers, _),) = receiver.received
     assert headers["host"] == f"hooks.rebind.test:{port}"  # sent as the name, to the address
@@ -314,9 +313,7 @@ async def test_https_is_verified_for_the_name_while_connecting_to_the_checked_ad
         await _set_webhook(client, producer, receiver.url("hooks.tls.test"))
         await _set_webhook(client, coop, receiver.url("other.tls.test"))
         await _approve_and_publish(client, world, run)
-        allow = msgspec.structs.replace(
-            settings, webhook_allow_private=True, webhook_retry_base_s=3600
-        )
+        allow = settings.replace(**{"webhooks.allow_private": True, "webhooks.retry_base_s": 3600})
         async with _serving(allow):
             await eventually(lambda: _all_attempted(pool, run["id"], 2), "both attempts")
     ((headers, _),) = receiver.received
@@ -341,7 +338,7 @@ async def test_eight_dripping_receivers_do_not_delay_another_networks_run(
     settings, client = own_queue
     env = {
         **settings_env,
-        "SAMLAST_QUEUE_NAME": settings.queue_name,
+        "SAMLAST_QUEUE_NAME": settings.redis.queue_name,
         "SAMLAST_WEBHOOK_ALLOW_PRIVATE": "true",
         "SAMLAST_WEBHOOK_TIMEOUT_S": "300",  # the drips outlast the other run by far
     }
@@ -410,11 +407,12 @@ async def test_a_dripping_or_flooding_receiver_is_cut_off(
         await _set_webhook(client, producer, drip.url())
         await _set_webhook(client, coop, flooding.url())
         await _approve_and_publish(client, world, run)
-        short = msgspec.structs.replace(
-            settings,
-            webhook_allow_private=True,
-            webhook_timeout_s=1.0,
-            webhook_retry_base_s=3600,
+        short = settings.replace(
+            **{
+                "webhooks.allow_private": True,
+                "webhooks.timeout_s": 1.0,
+                "webhooks.retry_base_s": 3600,
+            }
         )
         async with _serving(short):
             await eventually(lambda: _all_attempted(pool, run["id"], 2), "both attempts")
@@ -457,9 +455,7 @@ async def test_last_error_shows_no_body_reason_phrase_or_address(
         await _set_webhook(client, producer, internal.url())
         await _set_webhook(client, coop, f"http://hooks.gone.test:{closed_port}/hook")
         await _approve_and_publish(client, world, run)
-        allow = msgspec.structs.replace(
-            settings, webhook_allow_private=True, webhook_retry_base_s=3600
-        )
+        allow = settings.replace(**{"webhooks.allow_private": True, "webhooks.retry_base_s": 3600})
         async with _serving(allow):
             await eventually(lambda: _all_attempted(pool, run["id"], 2), "both attempts")
     answered, unreachable = await _delivery(client, producer), await _delivery(client, coop)

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import msgspec
 import pytest
 
 from shared.settings import ENV_VARS, Settings, SettingsError, load_settings, redact
@@ -8,8 +12,8 @@ from shared.settings import ENV_VARS, Settings, SettingsError, load_settings, re
 def test_defaults_without_environment() -> None:
     settings = load_settings({})
     assert settings == Settings()
-    assert settings.api_port == 8000
-    assert settings.road_factor == 1.3
+    assert settings.api.port == 8000
+    assert settings.matching.road_factor == 1.3
 
 
 def test_reads_each_field_from_its_variable() -> None:
@@ -23,15 +27,15 @@ def test_reads_each_field_from_its_variable() -> None:
             "SAMLAST_ROAD_FACTOR": "1.25",
         }
     )
-    assert settings.database_url == "postgresql://u@db:5432/x"
-    assert settings.redis_url == "redis://cache:6379/2"
-    assert (settings.api_port, settings.worker_concurrency) == (9001, 8)
+    assert settings.db.url == "postgresql://u@db:5432/x"
+    assert settings.redis.url == "redis://cache:6379/2"
+    assert (settings.api.port, settings.matching.worker_concurrency) == (9001, 8)
     assert settings.log_level == "DEBUG"
-    assert settings.road_factor == 1.25
+    assert settings.matching.road_factor == 1.25
 
 
 def test_empty_variable_means_default() -> None:
-    assert load_settings({"SAMLAST_API_PORT": ""}).api_port == 8000
+    assert load_settings({"SAMLAST_API_PORT": ""}).api.port == 8000
 
 
 @pytest.mark.parametrize(
@@ -49,9 +53,33 @@ def test_bad_value_names_the_variable(variable: str, value: str) -> None:
 
 
 def test_every_field_has_a_variable() -> None:
-    assert set(ENV_VARS) == set(Settings.__struct_fields__)
-    assert ENV_VARS["database_url"] == "DATABASE_URL"
-    assert ENV_VARS["api_port"] == "SAMLAST_API_PORT"
+    leaves = set()
+    for field in msgspec.structs.fields(Settings):
+        if isinstance(field.type, type) and issubclass(field.type, msgspec.Struct):
+            leaves |= {f"{field.name}.{name}" for name in field.type.__struct_fields__}
+        else:
+            leaves.add(field.name)
+    assert set(ENV_VARS) == leaves
+    assert ENV_VARS["db.url"] == "DATABASE_URL"
+    assert ENV_VARS["api.port"] == "SAMLAST_API_PORT"
+
+
+def test_the_readme_lists_every_variable_by_its_name() -> None:
+    """Deployments set these by the README's table: grouping the settings renamed none."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    listed = {
+        name
+        for line in readme.splitlines()
+        if line.startswith("| `")
+        for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", line.split("|")[1])
+    }
+    assert set(ENV_VARS.values()) == listed
+
+
+def test_replace_changes_one_setting_by_its_path() -> None:
+    changed = Settings().replace(**{"webhooks.timeout_s": 1.5, "log_level": "DEBUG"})
+    assert (changed.webhooks.timeout_s, changed.log_level) == (1.5, "DEBUG")
+    assert changed.webhooks.concurrency == Settings().webhooks.concurrency
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from shared.settings import Settings, load_settings
 @functools.cache
 def _header_timeout_s() -> float:
     """Read in each server process (uvicorn's workers are spawned, not forked)."""
-    return load_settings().request_header_timeout_s
+    return load_settings().api.request_header_timeout_s
 
 
 class HeaderDeadlineProtocol(HttpToolsProtocol):
@@ -66,7 +66,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    proxies = [entry.strip() for entry in settings.trusted_proxies.split(",") if entry.strip()]
+    proxies = [entry.strip() for entry in settings.api.trusted_proxies.split(",") if entry.strip()]
     uvicorn.run(
         "services.api.app:create_app",
         factory=True,

@@ -183,10 +183,10 @@ class WebController(Controller):
                     (runs, networks, organisations, products),
                     run_id,
                     run.network_id,
-                    settings.map_tile_url,
+                    settings.pages.map_tile_url,
                 )
             )
-            context["attribution"] = settings.map_tile_attribution
+            context["attribution"] = settings.pages.map_tile_attribution
             if compare is not None:
                 context["comparison"] = await reviews.compare(actor, run_id, compare)
         siblings = await runs.list_runs(actor, run.cycle_id)

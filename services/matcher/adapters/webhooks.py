@@ -68,6 +68,6 @@ class WebhookSender:
             str(endpoint["webhook_url"]),
             body.encode(),
             headers,
-            timeout_s=self.settings.webhook_timeout_s,
-            allow_private=self.settings.webhook_allow_private,
+            timeout_s=self.settings.webhooks.timeout_s,
+            allow_private=self.settings.webhooks.allow_private,
         )

@@ -48,12 +48,12 @@ async def close_due_cycles(ctx: WorkerContext) -> int:
 async def requeue_stale_runs(ctx: WorkerContext) -> int:
     """PostgreSQL is the record; Redis may lose a job and a worker may die mid-run.
 
-    A run queued or running with no sign of life for ``settings.run_lease_s`` (running
-    runs beat every third of it) gets its job's lock dropped and is queued again. If
+    A run queued or running with no sign of life for ``settings.matching.run_lease_s``
+    (running runs beat every third of it) gets its job's lock dropped and is queued again. If
     its worker was only slow, the run is stored once anyway: storing checks the row.
     """
     async with ctx["pool"].acquire() as conn:
-        stale = await runs_db.select_stale_runs(conn, ctx["settings"].run_lease_s)
+        stale = await runs_db.select_stale_runs(conn, ctx["settings"].matching.run_lease_s)
     for run_id in stale:
         await release_match(ctx["queue"], run_id)
         await enqueue_match(ctx["queue"], run_id)

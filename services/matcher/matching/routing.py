@@ -100,10 +100,12 @@ async def load_routing(
 
 
 async def travel_matrix(settings: Settings, places: list[Place]) -> TravelMatrix:
-    if settings.osrm_url:
-        return await osrm_table(settings.osrm_url, places)
+    if settings.matching.osrm_url:
+        return await osrm_table(settings.matching.osrm_url, places)
     return great_circle(
-        places, road_factor=settings.road_factor, speed_kmh=settings.average_speed_kmh
+        places,
+        road_factor=settings.matching.road_factor,
+        speed_kmh=settings.matching.average_speed_kmh,
     )
 
 

@@ -58,9 +58,9 @@ async def run_match(pool: Pool, settings: Settings, run_id: UUID) -> str:
         run = await runs_db.claim_run(conn, run_id)
     if run is None:
         return "skipped"  # stored already, failed, cancelled, or unknown
-    if run["attempts"] > settings.run_max_attempts:
+    if run["attempts"] > settings.matching.run_max_attempts:
         reason = (
-            f"started {settings.run_max_attempts} times without finishing: its worker was "
+            f"started {settings.matching.run_max_attempts} times without finishing: its worker was "
             "killed or ran out of time each time; start a new run"
         )
         async with pool.acquire() as conn:
@@ -100,13 +100,13 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
     run_id = run["id"]
     problem = await load_problem(pool, settings, run)
     await _progress(pool, run_id, "allocate", 30)
-    async with _heartbeat(pool, run_id, settings.run_lease_s / 3):  # engine in a thread
+    async with _heartbeat(pool, run_id, settings.matching.run_lease_s / 3):  # engine in a thread
         result = await asyncio.to_thread(allocate, problem)
     await _progress(pool, run_id, "route", 50)
     routing_input = await load_routing(pool, run, problem, result)
     rows = places_with_hub(routing_input.problem, routing_input.hub)
     matrix = await travel_matrix(settings, rows)
-    async with _heartbeat(pool, run_id, settings.run_lease_s / 3):
+    async with _heartbeat(pool, run_id, settings.matching.run_lease_s / 3):
         routing = await asyncio.to_thread(
             plan_routing,
             routing_input.problem,
@@ -115,7 +115,7 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
             hub=routing_input.hub,
             own_van=routing_input.own_van,
             budget=Budget.for_size(
-                len(routing_input.problem.shipments), seconds=settings.routing_seconds
+                len(routing_input.problem.shipments), seconds=settings.matching.routing_seconds
             ),
             producer_share_permille=routing_input.producer_share_permille,
         )

@@ -40,5 +40,5 @@ async def load_problem(pool: Pool, settings: Settings, run: asyncpg.Record) -> A
         exclude_offers=overrides.exclude_offers,
         exclude_coops=overrides.exclude_coops,
     )
-    transport = estimate_transport(farms, coops, road_factor=settings.road_factor)
+    transport = estimate_transport(farms, coops, road_factor=settings.matching.road_factor)
     return msgspec.structs.replace(problem, transport=transport)

@@ -48,7 +48,7 @@ async def deliver(
     pool: Pool, settings: Settings, queue: ArqRedis, senders: Senders, message_id: UUID
 ) -> str:
     """One attempt at a pending message, recorded; the next one queued if it failed."""
-    lease_s = settings.webhook_timeout_s + LEASE_MARGIN_S
+    lease_s = settings.webhooks.timeout_s + LEASE_MARGIN_S
     async with pool.acquire() as conn:
         row = await outbox_db.claim_message(conn, message_id, lease_s)
     if row is None:
@@ -63,7 +63,7 @@ async def deliver(
     if answer.error is None:
         state, next_at = MessageState.DELIVERED, now
     elif not answer.refused and row["attempts"] < len(BACKOFF):
-        delay = settings.webhook_retry_base_s * BACKOFF[attempt - 1]
+        delay = settings.webhooks.retry_base_s * BACKOFF[attempt - 1]
         state, next_at = MessageState.PENDING, now + dt.timedelta(seconds=delay)
     else:
         state, next_at = MessageState.FAILED, now
