@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def redis_settings(settings: Settings) -> RedisSettings:
-    options = RedisSettings.from_dsn(settings.redis_url)
+    options = RedisSettings.from_dsn(settings.redis.url)
     options.conn_timeout = max(1, round(settings.connect_timeout_s))
     options.conn_retries = 2
     options.conn_retry_delay = 1
@@ -37,19 +37,21 @@ def queue_client(settings: Settings) -> ArqRedis:
     """An arq client that connects on first use, so a process that must keep serving
     while Redis is away (the API) also starts while it is away."""
     queue: ArqRedis = ArqRedis.from_url(
-        settings.redis_url, socket_timeout=QUICK_S, socket_connect_timeout=QUICK_S
+        settings.redis.url, socket_timeout=QUICK_S, socket_connect_timeout=QUICK_S
     )
-    queue.default_queue_name = settings.queue_name
+    queue.default_queue_name = settings.redis.queue_name
     return queue
 
 
 async def connect_queue(settings: Settings) -> ArqRedis:
     """An arq Redis pool on the configured queue; ServiceUnavailableError if unreachable."""
     try:
-        return await create_pool(redis_settings(settings), default_queue_name=settings.queue_name)
+        return await create_pool(
+            redis_settings(settings), default_queue_name=settings.redis.queue_name
+        )
     except (OSError, RedisError) as exc:
         raise ServiceUnavailableError(
-            f"cannot reach Redis at {redact(settings.redis_url)}: {exc}"
+            f"cannot reach Redis at {redact(settings.redis.url)}: {exc}"
         ) from exc
 
 

@@ -100,13 +100,13 @@ def states_sql(states: Iterable[str]) -> str:
 async def create_pool(
     settings: Settings, *, as_app: bool = True, bounded: bool = True, **overrides: Any
 ) -> Pool:
-    """Open a pool to ``settings.database_url``, acting as APP_ROLE unless ``as_app`` is
+    """Open a pool to ``settings.db.url``, acting as APP_ROLE unless ``as_app`` is
     false (tests and tools that act as the operator); raise ServiceUnavailableError if
     unreachable. A ``bounded`` pool lends a connection within ``db_acquire_timeout_s``
     or raises BusyError; the matcher's jobs, which nobody waits on, are not bounded."""
     options: dict[str, Any] = {
-        "min_size": settings.db_pool_min,
-        "max_size": settings.db_pool_max,
+        "min_size": settings.db.pool_min,
+        "max_size": settings.db.pool_max,
         "timeout": settings.connect_timeout_s,
         "init": _act_as_app if as_app else _init_connection,
         "command_timeout": 60,
@@ -116,18 +116,18 @@ async def create_pool(
     }
     options.update(overrides)
     pool = Pool(
-        settings.database_url,
+        settings.db.url,
         connection_class=asyncpg.Connection,
         record_class=asyncpg.Record,
         loop=None,
         **options,
     )
-    pool.acquire_timeout_s = settings.db_acquire_timeout_s if bounded else None
+    pool.acquire_timeout_s = settings.db.acquire_timeout_s if bounded else None
     try:
         await pool
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise ServiceUnavailableError(
-            f"cannot reach PostgreSQL at {redact(settings.database_url)}: {exc}"
+            f"cannot reach PostgreSQL at {redact(settings.db.url)}: {exc}"
         ) from exc
     return pool
 
@@ -135,12 +135,10 @@ async def create_pool(
 async def connect(settings: Settings) -> Conn:
     """One connection, for one-shot commands such as ``samlast migrate``."""
     try:
-        conn: Conn = await asyncpg.connect(
-            settings.database_url, timeout=settings.connect_timeout_s
-        )
+        conn: Conn = await asyncpg.connect(settings.db.url, timeout=settings.connect_timeout_s)
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise ServiceUnavailableError(
-            f"cannot reach PostgreSQL at {redact(settings.database_url)}: {exc}"
+            f"cannot reach PostgreSQL at {redact(settings.db.url)}: {exc}"
         ) from exc
     await _init_connection(conn)
     return conn
