@@ -33,12 +33,7 @@ bench-quick: $(STAMP)
 
 # The reliability suite (faults, concurrency, hostile input, tenants), the slow parts
 # included; writes the figures of the run into docs/reliability.md.
-RELIABILITY := tests/integration/test_faults.py tests/integration/test_worker_kills.py \
-	tests/integration/test_contention.py tests/integration/test_oversell_stateful.py \
-	tests/integration/test_transient.py tests/integration/test_safe_writes.py \
-	tests/integration/test_authorization_matrix.py tests/integration/test_hostile_input.py \
-	tests/integration/test_validation.py tests/integration/test_tokens_api.py \
-	tests/integration/test_schemathesis.py tests/security
+RELIABILITY := tests/reliability tests/integration/api/test_tokens_api.py
 
 reliability: $(STAMP)
 	SAMLAST_FIGURES_TO=docs/reliability.md SAMLAST_FIGURES_COMMAND="make reliability" \

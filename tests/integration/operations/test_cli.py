@@ -35,7 +35,7 @@ def test_unreachable_postgres_is_named_on_start(command: str, settings_env: dict
     assert f"cannot reach PostgreSQL at {dead}" in result.stderr
 
 
-# The API starts and serves without Redis (issue 16, tests/security/test_limits.py);
+# The API starts and serves without Redis (issue 16, tests/reliability/security/test_limits.py);
 # the matcher, which takes its jobs from Redis, refuses to start.
 @pytest.mark.parametrize("command", ["worker"])
 def test_unreachable_redis_is_named_on_start(command: str, settings_env: dict[str, str]) -> None:
