@@ -23,6 +23,7 @@ from shared.db import networks as networks_db
 from shared.db import offers as offers_db
 from shared.db import organisations as organisations_db
 from shared.db import products as products_db
+from shared.db.offers import ListingRow, OfferRow
 from shared.db.pool import Conn
 
 UPPSALA = (59.8586, 17.6389)
@@ -228,18 +229,42 @@ async def allocation_network(conn: Conn, divide: int) -> Built:
     rows = []
     for o in problem.offers:
         farm, lat, lon = members[o.producer_id]
-        terms = (o.pack_units, o.packs_available, o.price_per_pack_ore, o.valid_from, o.valid_until)
-        rows.append((o.id, farm, *terms, lat, lon, "", ""))
+        rows.append(
+            OfferRow(
+                id=o.id,
+                producer_id=farm,
+                pack_units=o.pack_units,
+                packs_available=o.packs_available,
+                price_per_pack_ore=o.price_per_pack_ore,
+                valid_from=o.valid_from,
+                valid_until=o.valid_until,
+                pickup_lat=lat,
+                pickup_lon=lon,
+                pickup_address="",
+                note="",
+            )
+        )
     await offers_db.insert_offers(conn, rows)
-    listings = [(o.id, nid, products[o.product_id]) for o in problem.offers]
+    listings = [
+        ListingRow(offer_id=o.id, network_id=nid, product_id=products[o.product_id])
+        for o in problem.offers
+    ]
     await offers_db.insert_listings(conn, listings)
     now = dt.datetime.now(dt.UTC)
     opens, closes = now - dt.timedelta(hours=1), now + dt.timedelta(days=2)
     cycle = await cycles_db.insert_cycle(conn, nid, opens, closes, DELIVERY)
-    orders: dict[uuid.UUID, list[demand_db.LineValues]] = defaultdict(list)
+    orders: dict[uuid.UUID, list[demand_db.LineRow]] = defaultdict(list)
     for line in problem.lines:
-        wanted = (line.firm_quantity, line.tolerance, line.max_unit_price_ore, None, None)
-        orders[line.coop_id].append((products[line.product_id], *wanted))
+        orders[line.coop_id].append(
+            demand_db.LineRow(
+                product_id=products[line.product_id],
+                firm_quantity=line.firm_quantity,
+                tolerance=line.tolerance,
+                max_unit_price_ore=line.max_unit_price_ore,
+                deliver_from=None,
+                deliver_until=None,
+            )
+        )
     for coop, lines in orders.items():
         round_id = await demand_db.insert_round(conn, cycle["id"], nid, members[coop][0])
         assert round_id is not None

@@ -42,7 +42,7 @@ from services.client import SamlastClient
 from shared.db import offers as offers_db
 from shared.db import tokens as tokens_db
 from shared.db.audit import insert_audit
-from shared.db.offers import OFFER_COLUMNS
+from shared.db.offers import OFFER_COLUMNS, ListingRow, OfferRow, WindowRow
 from shared.db.pool import Conn, connect, create_pool
 from shared.settings import load_settings
 
@@ -247,9 +247,16 @@ async def direct_inserts(database_url: str, world: World, seconds: float) -> Sam
                         conn, [_offer_record(offer_id, actor["organisation_id"], values)]
                     )
                     await offers_db.insert_listings(
-                        conn, [(offer_id, network_id, product_ids[sent % len(product_ids)])]
+                        conn,
+                        [
+                            ListingRow(
+                                offer_id=offer_id,
+                                network_id=network_id,
+                                product_id=product_ids[sent % len(product_ids)],
+                            )
+                        ],
                     )
-                    await offers_db.insert_windows(conn, [(offer_id, *WINDOW)])
+                    await offers_db.insert_windows(conn, [_window(offer_id)])
                     await insert_audit(
                         conn,
                         action="offer.create",
@@ -276,8 +283,14 @@ async def direct_inserts(database_url: str, world: World, seconds: float) -> Sam
     )
 
 
-def _offer_record(offer_id: uuid.UUID, producer_id: uuid.UUID, values: dict[str, Any]) -> Record:
-    return (offer_id, producer_id, *(values[column] for column in OFFER_COLUMNS[1:]))
+def _offer_record(offer_id: uuid.UUID, producer_id: uuid.UUID, values: dict[str, Any]) -> OfferRow:
+    wanted = {column: values[column] for column in OFFER_COLUMNS[1:]}
+    return OfferRow(id=offer_id, producer_id=producer_id, **wanted)
+
+
+def _window(offer_id: uuid.UUID) -> WindowRow:
+    opens, closes = WINDOW
+    return WindowRow(offer_id=offer_id, opens_at=opens, closes_at=closes)
 
 
 async def bulk_ingest(world: World, database_url: str, rows: int) -> IngestRow:
@@ -334,11 +347,15 @@ async def _copy(
         await offers_db.insert_listings(
             conn,
             [
-                (offer_id, network_id, uuid.UUID(world.products[row["product"]]))
+                ListingRow(
+                    offer_id=offer_id,
+                    network_id=network_id,
+                    product_id=uuid.UUID(world.products[row["product"]]),
+                )
                 for offer_id, row in zip(ids, batch, strict=True)
             ],
         )
-        await offers_db.insert_windows(conn, [(offer_id, *WINDOW) for offer_id in ids])
+        await offers_db.insert_windows(conn, [_window(offer_id) for offer_id in ids])
 
 
 def run(work: Coroutine[Any, Any, T]) -> T:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
 
-from shared.db.pool import Conn
+from shared.db.pool import Conn, copy_rows
 
 ROUND_SELECT = """
 SELECT r.id, r.cycle_id, r.network_id, r.coop_id, r.version, r.created_at, r.updated_at,
@@ -47,20 +47,30 @@ DELETE FROM demand_round r USING cycle c
 WHERE r.network_id = $1 AND r.coop_id = $2 AND c.id = r.cycle_id AND c.state = 'open'
 RETURNING r.id"""
 
-# product, firm quantity, tolerance, max unit price, deliver from, deliver until
-LineValues = tuple[UUID, int, int, int | None, dt.time | None, dt.time | None]
 
-LINE_COLUMNS = (
-    "round_id",
-    "network_id",
-    "line_no",
-    "product_id",
-    "firm_quantity",
-    "tolerance",
-    "max_unit_price_ore",
-    "deliver_from",
-    "deliver_until",
-)
+class LineRow(NamedTuple):
+    """A demand line as a round's owner gives it; ``replace_lines`` adds where it belongs."""
+
+    product_id: UUID
+    firm_quantity: int
+    tolerance: int
+    max_unit_price_ore: int | None
+    deliver_from: dt.time | None
+    deliver_until: dt.time | None
+
+
+class StoredLineRow(NamedTuple):
+    """A row of ``demand_line`` as COPY writes it: the fields are the columns, by name."""
+
+    round_id: UUID
+    network_id: UUID
+    line_no: int
+    product_id: UUID
+    firm_quantity: int
+    tolerance: int
+    max_unit_price_ore: int | None
+    deliver_from: dt.time | None
+    deliver_until: dt.time | None
 
 
 async def select_round(conn: Conn, round_id: UUID) -> asyncpg.Record | None:
@@ -86,14 +96,19 @@ async def replace_lines(
     conn: Conn,
     round_id: UUID,
     network_id: UUID,
-    lines: list[LineValues],
+    lines: list[LineRow],
 ) -> None:
     await conn.execute(DELETE_LINES, round_id)
-    records: list[tuple[Any, ...]] = [
-        (round_id, network_id, number, *line) for number, line in enumerate(lines, start=1)
-    ]
-    if records:
-        await conn.copy_records_to_table("demand_line", records=records, columns=LINE_COLUMNS)
+    await copy_rows(
+        conn,
+        "demand_line",
+        [
+            StoredLineRow(
+                round_id=round_id, network_id=network_id, line_no=number, **line._asdict()
+            )
+            for number, line in enumerate(lines, start=1)
+        ],
+    )
 
 
 async def delete_open_rounds_of(conn: Conn, network_id: UUID, coop_id: UUID) -> list[UUID]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
 
-from shared.db.pool import Conn
+from shared.db.pool import Conn, copy_rows
 
 OFFER_SELECT = """
 SELECT o.id, o.producer_id, o.pack_units, o.packs_available, o.packs_reserved,
@@ -78,18 +78,37 @@ UPDATE offer o SET version = o.version + 1, updated_at = now(),
         THEN now() END)
 WHERE o.id = any($1::uuid[])"""
 
-OFFER_COLUMNS = (
-    "producer_id",
-    "pack_units",
-    "packs_available",
-    "price_per_pack_ore",
-    "valid_from",
-    "valid_until",
-    "pickup_lat",
-    "pickup_lon",
-    "pickup_address",
-    "note",
-)
+
+class OfferRow(NamedTuple):
+    """A row of ``offer`` as COPY writes it: the fields are the columns, by name."""
+
+    id: UUID
+    producer_id: UUID
+    pack_units: int
+    packs_available: int
+    price_per_pack_ore: int
+    valid_from: dt.date
+    valid_until: dt.date
+    pickup_lat: float
+    pickup_lon: float
+    pickup_address: str
+    note: str
+
+
+class ListingRow(NamedTuple):
+    offer_id: UUID
+    network_id: UUID
+    product_id: UUID
+
+
+class WindowRow(NamedTuple):
+    offer_id: UUID
+    opens_at: dt.time
+    closes_at: dt.time
+
+
+# An offer's values, without its id; ``update_offer`` sets them from the third on.
+OFFER_COLUMNS = OfferRow._fields[1:]
 
 
 async def select_offer(conn: Conn, offer_id: UUID) -> asyncpg.Record | None:
@@ -125,22 +144,17 @@ async def select_offers(
     )
 
 
-async def insert_offers(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
-    """Bulk insert with COPY; ids are generated client-side and come first in each row."""
-    await conn.copy_records_to_table("offer", records=rows, columns=("id", *OFFER_COLUMNS))
+async def insert_offers(conn: Conn, rows: list[OfferRow]) -> None:
+    """Bulk insert with COPY; ids are generated client-side."""
+    await copy_rows(conn, "offer", rows)
 
 
-async def insert_listings(conn: Conn, rows: list[tuple[UUID, UUID, UUID]]) -> None:
-    await conn.copy_records_to_table(
-        "offer_listing", records=rows, columns=("offer_id", "network_id", "product_id")
-    )
+async def insert_listings(conn: Conn, rows: list[ListingRow]) -> None:
+    await copy_rows(conn, "offer_listing", rows)
 
 
-async def insert_windows(conn: Conn, rows: list[tuple[UUID, dt.time, dt.time]]) -> None:
-    if rows:
-        await conn.copy_records_to_table(
-            "offer_pickup_window", records=rows, columns=("offer_id", "opens_at", "closes_at")
-        )
+async def insert_windows(conn: Conn, rows: list[WindowRow]) -> None:
+    await copy_rows(conn, "offer_pickup_window", rows)
 
 
 async def update_offer(
@@ -151,9 +165,7 @@ async def update_offer(
     return updated is not None
 
 
-async def replace_windows(
-    conn: Conn, offer_id: UUID, windows: list[tuple[UUID, dt.time, dt.time]]
-) -> None:
+async def replace_windows(conn: Conn, offer_id: UUID, windows: list[WindowRow]) -> None:
     await conn.execute(DELETE_WINDOWS, offer_id)
     await insert_windows(conn, windows)
 

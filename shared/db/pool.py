@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
 import asyncpg
 import asyncpg.pool
@@ -89,6 +89,22 @@ async def _init_connection(conn: Conn) -> None:
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(
             type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+class Row(Protocol):
+    """A NamedTuple whose field names are the table's columns."""
+
+    @property
+    def _fields(self) -> tuple[str, ...]: ...
+
+
+async def copy_rows(conn: Conn, table: str, rows: Sequence[Row]) -> None:
+    """COPY rows into ``table``, the columns named by the rows' own fields: a column is
+    never matched to a value by its position in a list kept somewhere else."""
+    if rows:
+        await conn.copy_records_to_table(
+            table, records=cast(Any, rows), columns=list(rows[0]._fields)
         )
 
 

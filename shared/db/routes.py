@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
 
-from shared.db.pool import Conn
+from shared.db.pool import Conn, copy_rows
 
 SELECT_NETWORK_ROUTING = """
 SELECT id, timezone, hub_lat, hub_lon, hub_address, producer_share_permille
@@ -48,73 +48,68 @@ WHERE org.id = ANY($1::uuid[])
 ORDER BY org.id"""
 
 
+class ShipmentRow(NamedTuple):
+    """A row of ``shipment``; its fields are the columns COPY writes, by name."""
+
+    id: UUID
+    run_id: UUID
+    producer_id: UUID
+    coop_id: UUID
+    temperature: str
+    weight_grams: int
+    volume_ml: int
+    unserved_reason: str | None
+
+
+class RouteRow(NamedTuple):
+    id: UUID
+    run_id: UUID
+    plan: str
+    route_no: int
+    vehicle_id: UUID | None
+    producer_id: UUID | None
+    distance_m: int
+    duration_s: int
+    cost_ore: int
+    co2_grams: int
+    unshared_ore: int
+
+
+class StopRow(NamedTuple):
+    route_id: UUID
+    seq: int
+    kind: str
+    organisation_id: UUID | None
+    shipment_id: UUID | None
+    arrival_at: dt.datetime
+    departure_at: dt.datetime
+    load_grams: int
+    load_ml: int
+    lat: float
+    lon: float
+
+
+class RouteShareRow(NamedTuple):
+    route_id: UUID
+    organisation_id: UUID
+    share_ore: int
+    standalone_cost_ore: int | None
+    payer: str
+
+
 async def insert_routing(
     conn: Conn,
-    shipments: list[tuple[Any, ...]],
-    routes: list[tuple[Any, ...]],
-    stops: list[tuple[Any, ...]],
-    cost_shares: list[tuple[Any, ...]],
+    shipments: list[ShipmentRow],
+    routes: list[RouteRow],
+    stops: list[StopRow],
+    cost_shares: list[RouteShareRow],
 ) -> None:
     """A run's shipments, routes, stops and cost shares, a COPY per table (ids made by
     the caller, so rows can name each other without a round trip per row)."""
-    tables = [
-        (
-            "shipment",
-            shipments,
-            [
-                "id",
-                "run_id",
-                "producer_id",
-                "coop_id",
-                "temperature",
-                "weight_grams",
-                "volume_ml",
-                "unserved_reason",
-            ],
-        ),
-        (
-            "route",
-            routes,
-            [
-                "id",
-                "run_id",
-                "plan",
-                "route_no",
-                "vehicle_id",
-                "producer_id",
-                "distance_m",
-                "duration_s",
-                "cost_ore",
-                "co2_grams",
-                "unshared_ore",
-            ],
-        ),
-        (
-            "route_stop",
-            stops,
-            [
-                "route_id",
-                "seq",
-                "kind",
-                "organisation_id",
-                "shipment_id",
-                "arrival_at",
-                "departure_at",
-                "load_grams",
-                "load_ml",
-                "lat",
-                "lon",
-            ],
-        ),
-        (
-            "cost_share",
-            cost_shares,
-            ["route_id", "organisation_id", "share_ore", "standalone_cost_ore", "payer"],
-        ),
-    ]
-    for table, rows, columns in tables:
-        if rows:
-            await conn.copy_records_to_table(table, records=rows, columns=columns)
+    await copy_rows(conn, "shipment", shipments)
+    await copy_rows(conn, "route", routes)
+    await copy_rows(conn, "route_stop", stops)
+    await copy_rows(conn, "cost_share", cost_shares)
 
 
 async def select_network(conn: Conn, network_id: UUID) -> asyncpg.Record | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -19,7 +19,7 @@ from shared.contracts.runs import (
     RunState,
     RunSummary,
 )
-from shared.db.pool import Conn, states_sql
+from shared.db.pool import Conn, copy_rows, states_sql
 
 RUNNING, PROPOSED = RunState.RUNNING, RunState.PROPOSED
 
@@ -220,27 +220,46 @@ async def release_run_packs(conn: Conn, run_id: UUID) -> None:
     await conn.execute(RELEASE_RUN_PACKS, run_id)
 
 
+class PurchaseRow(NamedTuple):
+    """A row of ``run_purchase``; its fields are the columns COPY writes, by name."""
+
+    run_id: UUID
+    offer_id: UUID
+    packs: int
+    pack_units: int
+    price_per_pack_ore: int
+
+
+class AllocationRow(NamedTuple):
+    run_id: UUID
+    offer_id: UUID
+    demand_line_id: UUID
+    units: int
+    tolerance_units: int
+
+
+class UnfilledRow(NamedTuple):
+    run_id: UUID
+    demand_line_id: UUID
+    units_short: int
+    reason: str
+    detail: dict[str, Any]
+
+
+INSERT_UNFILLED = """
+INSERT INTO unfilled_demand (run_id, demand_line_id, units_short, reason, detail)
+VALUES ($1, $2, $3, $4, $5)"""
+
+
 async def insert_result(
     conn: Conn,
-    purchases: list[tuple[UUID, UUID, int, int, int]],
-    allocations: list[tuple[UUID, UUID, UUID, int, int]],
-    unfilled: list[tuple[UUID, UUID, int, str, dict[str, Any]]],
+    purchases: list[PurchaseRow],
+    allocations: list[AllocationRow],
+    unfilled: list[UnfilledRow],
 ) -> None:
-    await conn.copy_records_to_table(
-        "run_purchase",
-        records=purchases,
-        columns=("run_id", "offer_id", "packs", "pack_units", "price_per_pack_ore"),
-    )
-    await conn.copy_records_to_table(
-        "allocation",
-        records=allocations,
-        columns=("run_id", "offer_id", "demand_line_id", "units", "tolerance_units"),
-    )
-    await conn.executemany(
-        "INSERT INTO unfilled_demand (run_id, demand_line_id, units_short, reason, detail) "
-        "VALUES ($1, $2, $3, $4, $5)",
-        unfilled,
-    )
+    await copy_rows(conn, "run_purchase", purchases)
+    await copy_rows(conn, "allocation", allocations)
+    await conn.executemany(INSERT_UNFILLED, unfilled)  # jsonb: through the codec, not COPY
 
 
 async def cancel_cycle_runs(conn: Conn, cycle_id: UUID) -> None:

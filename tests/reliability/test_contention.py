@@ -25,6 +25,7 @@ from infra.processes import api_and_workers
 from shared.contracts.runs import RunSummary
 from shared.db import runs as runs_db
 from shared.db.pool import Pool
+from shared.db.runs import PurchaseRow
 from tests.support.figures import Figures
 from tests.support.http import Client, bearer, ok
 from tests.support.runs import HANDED_OUT, LIVE, RESERVATIONS
@@ -186,7 +187,20 @@ async def test_a_run_stored_while_its_cycle_is_rerun_gives_its_packs_back(
         await storing.start()
         await runs_db.select_run(worker, run_id, lock=True)  # as store_result does
         assert await runs_db.reserve_packs(worker, offer_id, 3)
-        await runs_db.insert_result(worker, [(run_id, offer_id, 3, 10, 12500)], [], [])
+        await runs_db.insert_result(
+            worker,
+            [
+                PurchaseRow(
+                    run_id=run_id,
+                    offer_id=offer_id,
+                    packs=3,
+                    pack_units=10,
+                    price_per_pack_ore=12500,
+                )
+            ],
+            [],
+            [],
+        )
         assert await runs_db.finish_run(worker, run_id, NOTHING_YET, None) is not None
 
         async def rerun() -> None:

@@ -134,15 +134,15 @@ class DemandService:
         return row
 
 
-def _rows(lines: list[DemandLineIn]) -> list[demand_db.LineValues]:
+def _rows(lines: list[DemandLineIn]) -> list[demand_db.LineRow]:
     return [
-        (
-            line.product_id,
-            line.firm_quantity,
-            line.tolerance,
-            line.max_unit_price_ore,
-            line.delivery_window.opens if line.delivery_window else None,
-            line.delivery_window.closes if line.delivery_window else None,
+        demand_db.LineRow(
+            product_id=line.product_id,
+            firm_quantity=line.firm_quantity,
+            tolerance=line.tolerance,
+            max_unit_price_ore=line.max_unit_price_ore,
+            deliver_from=line.delivery_window.opens if line.delivery_window else None,
+            deliver_until=line.delivery_window.closes if line.delivery_window else None,
         )
         for line in lines
     ]

@@ -28,6 +28,7 @@ from services.api.offers.schemas import (
 from services.api.offers.upload import read_offers
 from shared.db import offers as offers_db
 from shared.db import products as products_db
+from shared.db.offers import ListingRow, OfferRow, WindowRow
 from shared.db.pool import Conn
 from shared.errors import (
     ConflictError,
@@ -131,7 +132,10 @@ class OfferService:
                 await offers_db.replace_windows(
                     self.conn,
                     offer_id,
-                    [(offer_id, w.opens, w.closes) for w in data.pickup_windows],
+                    [
+                        WindowRow(offer_id=offer_id, opens_at=w.opens, closes_at=w.closes)
+                        for w in data.pickup_windows
+                    ],
                 )
             await record(self.conn, actor, "offer.update", "offer", offer_id)
         return await self.get(actor, offer_id)
@@ -153,14 +157,18 @@ class OfferService:
             await offers_db.insert_offers(
                 self.conn,
                 [
-                    (offer_id, *_columns(offer, producer).values())
+                    OfferRow(id=offer_id, **_columns(offer, producer))
                     for offer_id, offer in zip(ids, offers, strict=True)
                 ],
             )
             await offers_db.insert_listings(
                 self.conn,
                 [
-                    (offer_id, listing.network_id, listing.product_id)
+                    ListingRow(
+                        offer_id=offer_id,
+                        network_id=listing.network_id,
+                        product_id=listing.product_id,
+                    )
                     for offer_id, offer in zip(ids, offers, strict=True)
                     for listing in offer.listings
                 ],
@@ -168,7 +176,7 @@ class OfferService:
             await offers_db.insert_windows(
                 self.conn,
                 [
-                    (offer_id, window.opens, window.closes)
+                    WindowRow(offer_id=offer_id, opens_at=window.opens, closes_at=window.closes)
                     for offer_id, offer in zip(ids, offers, strict=True)
                     for window in offer.pickup_windows
                 ],

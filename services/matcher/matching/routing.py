@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -41,6 +41,7 @@ from services.matcher.matching.osrm import osrm_table
 from shared.contracts.runs import Overrides, PlanSavings, PlanTotals, RunRouting
 from shared.db import routes as routes_db
 from shared.db.pool import Conn, Pool
+from shared.db.routes import RouteRow, RouteShareRow, ShipmentRow, StopRow
 from shared.settings import Settings
 
 T = TypeVar("T", bound=msgspec.Struct)
@@ -118,27 +119,27 @@ async def store_routing(
     unserved = {left.shipment: left.reason for left in routing.chosen.unserved}
     shipment_ids = [uuid.uuid4() for _ in routing.shipments]  # ids made here: one COPY each
     shipments = [
-        (
-            shipment_ids[n],
-            run_id,
-            s.producer_id,
-            s.coop_id,
-            s.temperature,
-            s.grams,
-            s.ml,
-            unserved.get(n),
+        ShipmentRow(
+            id=shipment_ids[n],
+            run_id=run_id,
+            producer_id=s.producer_id,
+            coop_id=s.coop_id,
+            temperature=s.temperature,
+            weight_grams=s.grams,
+            volume_ml=s.ml,
+            unserved_reason=unserved.get(n),
         )
         for n, s in enumerate(routing.shipments)
     ] + [
-        (
-            uuid.uuid4(),
-            run_id,
-            u.producer_id,
-            u.coop_id,
-            u.temperature,
-            u.grams,
-            u.ml,
-            "no_location",
+        ShipmentRow(
+            id=uuid.uuid4(),
+            run_id=run_id,
+            producer_id=u.producer_id,
+            coop_id=u.coop_id,
+            temperature=u.temperature,
+            weight_grams=u.grams,
+            volume_ml=u.ml,
+            unserved_reason="no_location",
         )
         for u in routing_input.unplaced
     ]
@@ -150,52 +151,68 @@ async def store_routing(
     ]
     if routing.hub:
         plans.append(("hub", routing.hub.plan, routing.hub.legs, routing.proposed == "hub"))
-    routes: list[tuple[Any, ...]] = []
-    stops: list[tuple[Any, ...]] = []
-    cost_shares: list[tuple[Any, ...]] = []
+    routes: list[RouteRow] = []
+    stops: list[StopRow] = []
+    cost_shares: list[RouteShareRow] = []
     for plan_name, plan, legs, proposed in plans:
         direct = plan_name != "hub"
         for number, route in enumerate(plan.routes):
             share = shares.get(number) if proposed else None
             route_id = uuid.uuid4()
             routes.append(
-                (
-                    route_id,
-                    run_id,
-                    plan_name,
-                    number + 1,
-                    route.vehicle_id if plan_name != "baseline" else None,
-                    owners.get(route.vehicle_id),
-                    route.distance_m,
-                    route.duration_s,
-                    route.cost_ore,
-                    route.co2_grams,
-                    share.shares.unshared_ore if share else 0,
+                RouteRow(
+                    id=route_id,
+                    run_id=run_id,
+                    plan=plan_name,
+                    route_no=number + 1,
+                    vehicle_id=route.vehicle_id if plan_name != "baseline" else None,
+                    producer_id=owners.get(route.vehicle_id),
+                    distance_m=route.distance_m,
+                    duration_s=route.duration_s,
+                    cost_ore=route.cost_ore,
+                    co2_grams=route.co2_grams,
+                    unshared_ore=share.shares.unshared_ore if share else 0,
                 )
             )
             stops += [
-                (
-                    route_id,
-                    seq,
-                    stop.kind,
-                    _organisation(legs, stop.kind, stop.shipment),
-                    shipment_ids[stop.shipment] if direct and stop.shipment is not None else None,
-                    midnight + dt.timedelta(seconds=stop.arrival_s),
-                    midnight + dt.timedelta(seconds=stop.departure_s),
-                    stop.load_grams,
-                    stop.load_ml,
-                    stop.place.lat,
-                    stop.place.lon,
+                StopRow(
+                    route_id=route_id,
+                    seq=seq,
+                    kind=stop.kind,
+                    organisation_id=_organisation(legs, stop.kind, stop.shipment),
+                    shipment_id=(
+                        shipment_ids[stop.shipment]
+                        if direct and stop.shipment is not None
+                        else None
+                    ),
+                    arrival_at=midnight + dt.timedelta(seconds=stop.arrival_s),
+                    departure_at=midnight + dt.timedelta(seconds=stop.departure_s),
+                    load_grams=stop.load_grams,
+                    load_ml=stop.load_ml,
+                    lat=stop.place.lat,
+                    lon=stop.place.lon,
                 )
                 for seq, stop in enumerate(route.stops)
             ]
             if share:
                 cost_shares += [
-                    (route_id, coop, ore, share.standalone_ore[coop], "coop")
+                    RouteShareRow(
+                        route_id=route_id,
+                        organisation_id=coop,
+                        share_ore=ore,
+                        standalone_cost_ore=share.standalone_ore[coop],
+                        payer="coop",
+                    )
                     for coop, ore in sorted(share.shares.coops.items())
                 ]
                 cost_shares += [
-                    (route_id, producer, ore, None, "producer")
+                    RouteShareRow(
+                        route_id=route_id,
+                        organisation_id=producer,
+                        share_ore=ore,
+                        standalone_cost_ore=None,
+                        payer="producer",
+                    )
                     for producer, ore in sorted(share.shares.producers.items())
                 ]
     await routes_db.insert_routing(conn, shipments, routes, stops, cost_shares)

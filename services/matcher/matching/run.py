@@ -36,6 +36,7 @@ from shared.contracts.runs import RunState, RunSummary
 from shared.db import cycles as cycles_db
 from shared.db import runs as runs_db
 from shared.db.pool import BROKEN, Pool
+from shared.db.runs import AllocationRow, PurchaseRow, UnfilledRow
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -148,15 +149,34 @@ async def store_result(pool: Pool, run: asyncpg.Record, planned: Planned) -> str
         await runs_db.insert_result(
             conn,
             purchases=[
-                (run_id, p.offer_id, p.packs, p.pack_units, p.price_per_pack_ore)
+                PurchaseRow(
+                    run_id=run_id,
+                    offer_id=p.offer_id,
+                    packs=p.packs,
+                    pack_units=p.pack_units,
+                    price_per_pack_ore=p.price_per_pack_ore,
+                )
                 for p in result.purchases
             ],
             allocations=[
-                (run_id, a.offer_id, a.line_id, a.units, a.tolerance_units)
+                AllocationRow(
+                    run_id=run_id,
+                    offer_id=a.offer_id,
+                    demand_line_id=a.line_id,
+                    units=a.units,
+                    tolerance_units=a.tolerance_units,
+                )
                 for a in result.allocations
             ],
             unfilled=[
-                (run_id, s.line_id, s.units_short, s.reason, _detail(s)) for s in result.shortfalls
+                UnfilledRow(
+                    run_id=run_id,
+                    demand_line_id=s.line_id,
+                    units_short=s.units_short,
+                    reason=s.reason,
+                    detail=_detail(s),
+                )
+                for s in result.shortfalls
             ],
         )
         figures = await store_routing(
