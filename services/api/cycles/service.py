@@ -16,6 +16,7 @@ from shared.db import cycles as cycles_db
 from shared.db import networks as networks_db
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
+from shared.db.rows import as_struct
 from shared.errors import ConflictError, NotFoundError, TenantDeniedError
 from shared.queue import transaction_then_queue
 
@@ -112,15 +113,4 @@ def demand_refusal(row: asyncpg.Record) -> str | None:
 
 
 def cycle_out(row: asyncpg.Record) -> CycleOut:
-    return CycleOut(
-        id=row["id"],
-        network_id=row["network_id"],
-        opens_at=row["opens_at"],
-        closes_at=row["closes_at"],
-        delivery_date=row["delivery_date"],
-        state=row["state"],
-        accepting_demand=accepting_demand(row),
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    return as_struct(row, CycleOut, accepting_demand=accepting_demand(row))

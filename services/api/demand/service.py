@@ -18,6 +18,7 @@ from services.api.demand.upload import read_lines
 from shared.db import demand as demand_db
 from shared.db import products as products_db
 from shared.db.pool import Conn
+from shared.db.rows import as_struct
 from shared.errors import ConflictError, NotFoundError, PreconditionFailedError, TenantDeniedError
 
 
@@ -166,13 +167,4 @@ def round_out(row: asyncpg.Record) -> DemandRoundOut:
                 delivery_window=window,
             )
         )
-    return DemandRoundOut(
-        id=row["id"],
-        cycle_id=row["cycle_id"],
-        network_id=row["network_id"],
-        coop_id=row["coop_id"],
-        lines=lines,
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    return as_struct(row, DemandRoundOut, lines=lines)

@@ -26,6 +26,7 @@ from shared.db import networks as networks_db
 from shared.db import offers as offers_db
 from shared.db import organisations as organisations_db
 from shared.db.pool import Conn
+from shared.db.rows import as_struct
 from shared.errors import (
     ConflictError,
     ForeignReferenceError,
@@ -202,34 +203,13 @@ def network_out(row: asyncpg.Record) -> NetworkOut:
         if row["hub_lat"] is None
         else Location(lat=row["hub_lat"], lon=row["hub_lon"], address=row["hub_address"])
     )
-    return NetworkOut(
-        id=row["id"],
-        name=row["name"],
-        region=row["region"],
-        timezone=row["timezone"],
-        currency=row["currency"],
-        hub=hub,
-        producer_share_permille=row["producer_share_permille"],
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    return as_struct(row, NetworkOut, hub=hub)
 
 
 def vehicle_out(row: asyncpg.Record) -> VehicleOut:
-    return VehicleOut(
-        id=row["id"],
-        network_id=row["network_id"],
-        name=row["name"],
-        capacity_grams=row["capacity_grams"],
-        capacity_ml=row["capacity_ml"],
-        cold_capable=row["cold_capable"],
+    return as_struct(
+        row,
+        VehicleOut,
         start=Point(lat=row["start_lat"], lon=row["start_lon"]),
         end=Point(lat=row["end_lat"], lon=row["end_lon"]),
-        shift_start=row["shift_start"],
-        shift_end=row["shift_end"],
-        fixed_cost_ore=row["fixed_cost_ore"],
-        cost_per_km_ore=row["cost_per_km_ore"],
-        cost_per_hour_ore=row["cost_per_hour_ore"],
-        created_at=row["created_at"],
     )

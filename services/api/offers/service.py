@@ -30,6 +30,7 @@ from shared.db import offers as offers_db
 from shared.db import products as products_db
 from shared.db.offers import ListingRow, OfferRow, WindowRow
 from shared.db.pool import Conn
+from shared.db.rows import as_struct
 from shared.errors import (
     ConflictError,
     ForeignReferenceError,
@@ -264,25 +265,14 @@ def _columns(offer: OfferIn | OfferOut, producer: UUID | None = None) -> dict[st
 
 
 def offer_out(row: asyncpg.Record) -> OfferOut:
-    return OfferOut(
-        id=row["id"],
-        producer_id=row["producer_id"],
+    return as_struct(
+        row,
+        OfferOut,
         listings=[msgspec.convert(item, ListingOut, strict=False) for item in row["listings"]],
-        pack_units=row["pack_units"],
-        packs_available=row["packs_available"],
-        packs_reserved=row["packs_reserved"],
-        price_per_pack_ore=row["price_per_pack_ore"],
-        valid_from=row["valid_from"],
-        valid_until=row["valid_until"],
         pickup=Location(
             lat=row["pickup_lat"], lon=row["pickup_lon"], address=row["pickup_address"]
         ),
         pickup_windows=[msgspec.convert(w, WindowOut, strict=False) for w in row["pickup_windows"]],
-        note=row["note"],
-        withdrawn_at=row["withdrawn_at"],
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
     )
 
 

@@ -22,6 +22,7 @@ from services.api.organisations.schemas import (
 from shared.db import networks as networks_db
 from shared.db import organisations as organisations_db
 from shared.db.pool import Conn
+from shared.db.rows import as_struct
 from shared.errors import NotFoundError, PreconditionFailedError, TenantDeniedError
 
 
@@ -124,16 +125,10 @@ def organisation_out(row: asyncpg.Record) -> OrganisationOut:
     location = None
     if row["lat"] is not None:
         location = Location(lat=row["lat"], lon=row["lon"], address=row["address"])
-    return OrganisationOut(
-        id=row["id"],
-        kind=row["kind"],
-        name=row["name"],
-        contact_email=row["contact_email"],
-        contact_phone=row["contact_phone"],
+    return as_struct(
+        row,
+        OrganisationOut,
         location=location,
         windows=[msgspec.convert(w, WindowOut, strict=False) for w in row["windows"]],
         network_ids=list(row["network_ids"]),
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
     )

@@ -13,6 +13,7 @@ from services.api.products.schemas import ProductIn, ProductOut
 from shared.db import networks as networks_db
 from shared.db import products as products_db
 from shared.db.pool import Conn
+from shared.db.rows import as_struct
 from shared.errors import ConflictError, NotFoundError, TenantDeniedError
 
 
@@ -59,14 +60,4 @@ class ProductService:
 
 
 def product_out(row: asyncpg.Record) -> ProductOut:
-    return ProductOut(
-        id=row["id"],
-        network_id=row["network_id"],
-        name=row["name"],
-        category=row["category"],
-        unit=row["unit"],
-        grams_per_unit=row["grams_per_unit"],
-        ml_per_unit=row["ml_per_unit"],
-        temperature=row["temperature"],
-        created_at=row["created_at"],
-    )
+    return as_struct(row, ProductOut)

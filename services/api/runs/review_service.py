@@ -36,6 +36,7 @@ from shared.db import cycles as cycles_db
 from shared.db import outbox as outbox_db
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
+from shared.db.rows import as_struct
 from shared.errors import ConflictError, UnprocessableError
 from shared.queue import transaction_then_queue
 
@@ -87,7 +88,7 @@ class ReviewService:
     async def history(self, actor: Actor, run_id: UUID) -> list[TransitionOut]:
         await self.runs.visible(actor, run_id)
         rows = await runs_db.select_transitions(self.conn, run_id)
-        return [msgspec.convert(dict(row), TransitionOut) for row in rows]
+        return [as_struct(row, TransitionOut) for row in rows]
 
     async def compare(self, actor: Actor, run_id: UUID, earlier_id: UUID) -> RunComparison:
         """What changed from ``earlier_id`` to ``run_id``: figures, and lines that moved."""

@@ -34,6 +34,7 @@ from shared.contracts.runs import WITH_RESULT, Overrides, Pin, RunRouting, RunSu
 from shared.db import routes as routes_db
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
+from shared.db.rows import as_struct
 from shared.errors import (
     ConflictError,
     ForeignReferenceError,
@@ -66,9 +67,9 @@ class RunService:
         unfilled = await runs_db.select_unfilled(self.conn, run_id, None)
         return RunResult(
             run=run_out(run),
-            purchases=[msgspec.convert(dict(row), PurchaseOut) for row in purchases],
-            allocations=[msgspec.convert(dict(row), AllocationOut) for row in allocations],
-            unfilled=[msgspec.convert({**row, **row["detail"]}, UnfilledOut) for row in unfilled],
+            purchases=[as_struct(row, PurchaseOut) for row in purchases],
+            allocations=[as_struct(row, AllocationOut) for row in allocations],
+            unfilled=[as_struct(row, UnfilledOut, **row["detail"]) for row in unfilled],
         )
 
     async def routes(self, actor: Actor, run_id: UUID, plan: str | None = None) -> RunRoutes:
@@ -78,14 +79,14 @@ class RunService:
             plan = plan_of(run)
         stops: dict[UUID, list[StopOut]] = defaultdict(list)
         for row in await routes_db.select_stops(self.conn, run_id, plan):
-            stops[row["route_id"]].append(msgspec.convert(dict(row), StopOut))
+            stops[row["route_id"]].append(as_struct(row, StopOut))
         shares: dict[UUID, list[ShareOut]] = defaultdict(list)
         for row in await routes_db.select_shares(self.conn, run_id):
-            shares[row["route_id"]].append(msgspec.convert(dict(row), ShareOut))
+            shares[row["route_id"]].append(as_struct(row, ShareOut))
         return RunRoutes(
             run=run_out(run),
             shipments=[
-                msgspec.convert(dict(row), ShipmentOut)
+                as_struct(row, ShipmentOut)
                 for row in await routes_db.select_shipments(self.conn, run_id)
             ],
             routes=[
@@ -118,7 +119,7 @@ class RunService:
     async def cost_shares(self, actor: Actor, run_id: UUID) -> list[CostShareRow]:
         run = await self.with_result(actor, run_id)
         rows = await routes_db.select_share_rows(self.conn, run_id, plan_of(run))
-        return [msgspec.convert(dict(row), CostShareRow) for row in rows]
+        return [as_struct(row, CostShareRow) for row in rows]
 
     async def rerun(self, actor: Actor, cycle_id: UUID, data: RunIn) -> RunOut:
         """A new run version; the proposal it replaces is superseded, its packs released.
@@ -251,15 +252,9 @@ def plan_of(run: asyncpg.Record) -> str:
 
 def run_out(row: asyncpg.Record) -> RunOut:
     overrides = Overrides.of(row["overrides"])
-    return RunOut(
-        id=row["id"],
-        cycle_id=row["cycle_id"],
-        network_id=row["network_id"],
-        run_version=row["run_version"],
-        state=row["state"],
-        stage=row["stage"],
-        percent=row["percent"],
-        attempts=row["attempts"],
+    return as_struct(
+        row,
+        RunOut,
         exclude_offers=overrides.exclude_offers,
         exclude_coops=overrides.exclude_coops,
         exclude_vehicles=overrides.exclude_vehicles,
@@ -269,8 +264,4 @@ def run_out(row: asyncpg.Record) -> RunOut:
         ],
         summary=msgspec.convert(row["summary"], RunSummary) if row["summary"] else None,
         routing=RunRouting.of(row["routing"] or None),
-        error=row["error"],
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
     )

@@ -15,6 +15,7 @@ from shared.db import organisations as organisations_db
 from shared.db import tokens as tokens_db
 from shared.db.audit import insert_audit
 from shared.db.pool import Conn
+from shared.db.rows import as_struct
 from shared.errors import NotFoundError, TenantDeniedError
 
 
@@ -111,18 +112,7 @@ async def issue_token(
 
 
 def token_out(row: asyncpg.Record) -> TokenOut:
-    return TokenOut(
-        id=row["id"],
-        prefix=row["prefix"],
-        label=row["label"],
-        user_id=row["user_id"],
-        user_name=row["user_name"],
-        organisation_id=row["organisation_id"],
-        created_at=row["created_at"],
-        last_used_at=row["last_used_at"],
-        expires_at=row["expires_at"],
-        revoked_at=row["revoked_at"],
-    )
+    return as_struct(row, TokenOut)
 
 
 async def create_admin(conn: Conn, name: str, email: str, label: str) -> str:

@@ -12,7 +12,6 @@ import secrets
 from uuid import UUID
 
 import asyncpg
-import msgspec
 
 from services.api.auth.actor import Actor
 from services.api.core.audit import record
@@ -21,6 +20,7 @@ from shared.contracts.messages import MessageKind
 from shared.db import outbox as outbox_db
 from shared.db import webhooks as webhooks_db
 from shared.db.pool import Conn
+from shared.db.rows import as_struct
 from shared.errors import NotFoundError, ServiceUnavailableError, TenantDeniedError
 from shared.security.sealing import Sealer, SealingError
 
@@ -44,7 +44,7 @@ class WebhookService:
         )
         return WebhookOut(
             url=endpoint,
-            deliveries=[msgspec.convert(dict(row), DeliveryOut) for row in rows],
+            deliveries=[as_struct(row, DeliveryOut) for row in rows],
         )
 
     async def put(self, actor: Actor, organisation_id: UUID, data: WebhookIn) -> WebhookCreated:
