@@ -97,3 +97,22 @@ def test_each_route_s_cost_is_shared_by_its_co_ops_within_their_stand_alone_cost
         s.coop_id for s in result.shipments
     }
     assert uuid.UUID(int=0) not in {c for item in result.shares for c in item.shares.coops}
+
+
+def test_the_baseline_carries_every_shipment_the_proposal_carries() -> None:
+    """A farm whose co-ops all want their goods in the same ten minutes, far apart: one
+    round trip can't meet them all, so the farm makes more trips; none is left out of
+    the baseline, or the savings would compare a plan with less work than it does."""
+    rng = random.Random(7)
+    narrow = Window(opens_s=9 * 3600, closes_s=9 * 3600 + 600)
+    shipments = [
+        shipment(rng, 0, coop, pickup_window=DAY, delivery_window=narrow, grams=20_000)
+        for coop in (0, 5, 9)
+    ]
+    problem = RoutingProblem(shipments=shipments, vehicles=[van(n) for n in (1, 2, 3)])
+    result = routing(problem)
+    assert result.joint.unserved == []
+    assert result.baseline.unserved == []
+    carried = {stop.shipment for r in result.baseline.routes for stop in r.stops}
+    assert carried - {None} == {0, 1, 2}
+    assert result.baseline.totals.routes > 1  # more than one trip from the farm

@@ -8,7 +8,8 @@ rather than "the solver left it out".
 The rest are the rules of the baseline every plan is compared with: each producer
 delivers the shipments the proposed plan carries (so savings compare like for like)
 in one round trip from its farm, in its own van (``own_van_like``, made per producer by
-``producer_van``), visiting its co-ops in the best order (``plans.plan_baseline``).
+``producer_van``), visiting its co-ops in the best order (``plans.plan_baseline``); what
+one trip can't carry in its windows goes on more trips (``extra_trips``).
 """
 
 from __future__ import annotations
@@ -138,3 +139,12 @@ def producer_van(own_van: Vehicle, producer_id: UUID, mine: Sequence[Shipment]) 
         capacity_ml=max(own_van.capacity_ml, sum(s.ml for s in mine)),
         cold_capable=True,  # a producer of cold goods has its own way to keep them cold
     )
+
+
+def extra_trips(van: Vehicle, producer_id: UUID, count: int) -> list[Vehicle]:
+    """More round trips of the producer's own van, one per shipment its first trip
+    could not carry (fewer are used when some fit one trip); each starts the day anew."""
+    return [
+        msgspec.structs.replace(van, id=uuid.uuid5(OWN_VAN, f"{producer_id}:{trip}"))
+        for trip in range(1, count + 1)
+    ]

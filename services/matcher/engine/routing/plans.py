@@ -24,9 +24,10 @@ from uuid import UUID
 
 import msgspec
 
-from services.matcher.engine.routing.alone import alone_by_producer, producer_van
+from services.matcher.engine.routing.alone import alone_by_producer, extra_trips, producer_van
 from services.matcher.engine.routing.hub import HUB_ID, HubPlan, plan_via_hub
 from services.matcher.engine.routing.model import (
+    Left,
     Place,
     Route,
     RoutePlan,
@@ -146,28 +147,53 @@ def plan_baseline(
     budget: Budget,
     by_producer: list[tuple[UUID, list[int]]],
 ) -> tuple[RoutePlan, list[Vehicle]]:
-    """Each producer alone (``by_producer``: its shipment numbers): one round
-    trip in its own van, planned by the solver."""
+    """Each producer alone (``by_producer``: its shipment numbers): one round trip in
+    its own van, planned by the solver; what that trip can't carry in its windows goes
+    on more trips (``extra_trips``), so the baseline carries every shipment the
+    proposal carries that the producer could carry at all."""
     routes: list[Route] = []
-    unserved = []
+    unserved: list[Left] = []
     vans = []
     for producer_id, numbers in by_producer:
         mine = [problem.shipments[n] for n in numbers]
         van = producer_van(own_van, producer_id, mine)
+        first = _alone(problem, matrix, rows, budget, numbers, [van])
         vans.append(van)
-        sub = msgspec.structs.replace(problem, shipments=mine, vehicles=[van])
-        alone = solve(sub, submatrix(matrix, rows, places_of(sub)), _scaled(budget, len(mine)))
-        routes += [_renumber(route, numbers) for route in alone.routes]
-        unserved += [
-            msgspec.structs.replace(left, shipment=numbers[left.shipment])
-            for left in alone.unserved
-        ]
+        routes += first.routes
+        left = [item.shipment for item in first.unserved]
+        if not left:
+            continue
+        more = extra_trips(van, producer_id, len(left))
+        rest = _alone(problem, matrix, rows, budget, left, more)
+        used = {route.vehicle_id for route in rest.routes}
+        vans += [trip for trip in more if trip.id in used]
+        routes += rest.routes
+        unserved += rest.unserved
     plan = RoutePlan(
         routes=routes,
         unserved=sorted(unserved, key=lambda left: left.shipment),
         totals=totals(routes),
     )
     return plan, vans
+
+
+def _alone(
+    problem: RoutingProblem,
+    matrix: TravelMatrix,
+    rows: Sequence[Place],
+    budget: Budget,
+    numbers: list[int],
+    vans: list[Vehicle],
+) -> RoutePlan:
+    """The shipments ``numbers`` in the producer's ``vans``, numbered as in ``problem``."""
+    mine = [problem.shipments[n] for n in numbers]
+    sub = msgspec.structs.replace(problem, shipments=mine, vehicles=vans)
+    alone = solve(sub, submatrix(matrix, rows, places_of(sub)), _scaled(budget, len(mine)))
+    routes = [_renumber(route, numbers) for route in alone.routes]
+    unserved = [
+        msgspec.structs.replace(left, shipment=numbers[left.shipment]) for left in alone.unserved
+    ]
+    return RoutePlan(routes=routes, unserved=unserved, totals=totals(routes))
 
 
 def _scaled(budget: Budget, shipments: int) -> Budget:
