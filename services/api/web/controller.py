@@ -124,7 +124,6 @@ class WebController(Controller):
         cycles: Cycles,
         networks: Networks,
         runs: Runs,
-        conn: Db,
     ) -> Template:
         shown = []
         for network in await networks.list_networks(actor):
@@ -144,8 +143,6 @@ class WebController(Controller):
         cycle_id: FromPath[UUID],
         actor: CurrentActor,
         cycles: Cycles,
-        conn: Db,
-        state: State,
     ) -> Redirect:
         same_site(request)
         return await submit(
@@ -201,7 +198,6 @@ class WebController(Controller):
         actor: CurrentActor,
         runs: Runs,
         state: State,
-        conn: Db,
     ) -> ServerSentEvent:
         await runs.visible(actor, run_id)
         return ServerSentEvent(progress_events(state, token_of(request) or "", actor, run_id))
@@ -213,8 +209,6 @@ class WebController(Controller):
         run_id: FromPath[UUID],
         actor: CurrentActor,
         reviews: Reviews,
-        conn: Db,
-        state: State,
     ) -> Redirect:
         same_site(request)
         form = await request.form()
@@ -241,8 +235,6 @@ class WebController(Controller):
         run_id: FromPath[UUID],
         actor: CurrentActor,
         runs: Runs,
-        conn: Db,
-        state: State,
     ) -> Redirect:
         same_site(request)
         form = await request.form()

@@ -83,7 +83,7 @@ class MemberPages(Controller):
 
     @post("/offers", guards=[PRODUCERS], status_code=303)
     async def post_offer(
-        self, request: Request[Any, Any, Any], actor: CurrentActor, offers: Offers, conn: Db
+        self, request: Request[Any, Any, Any], actor: CurrentActor, offers: Offers
     ) -> Redirect:
         same_site(request)
         form = await request.form()
@@ -121,7 +121,6 @@ class MemberPages(Controller):
         offer_id: FromPath[UUID],
         actor: CurrentActor,
         offers: Offers,
-        conn: Db,
     ) -> Redirect:
         same_site(request)
         form = await request.form()
@@ -234,14 +233,14 @@ class MemberPages(Controller):
 
     @get("/runs/{run_id:uuid}/pick-list.csv", guards=[PRODUCERS])
     async def pick_list_csv(
-        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs, conn: Db
+        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> Response[str]:
         lines = await runs.own_pick_lists(actor, run_id)
         return csv_response(to_csv(lines), f"pick-list-{run_id}.csv")
 
     @get("/runs/{run_id:uuid}/delivery-note.csv", guards=[COOPS])
     async def delivery_note_csv(
-        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs, conn: Db
+        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs
     ) -> Response[str]:
         notes = await runs.own_delivery_notes(actor, run_id)
         return csv_response(to_csv(note_rows(notes)), f"delivery-note-{run_id}.csv")
