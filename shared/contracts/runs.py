@@ -85,11 +85,11 @@ WITH_RESULT = frozenset(
         RunState.SUPERSEDED,
     }
 )
-# Holds packs, or will: a re-run supersedes these, a cancelled cycle cancels them.
-LIVE = COMPUTING | {RunState.PROPOSED, RunState.APPROVED}
-SUPERSEDABLE = COMPUTING | {RunState.PROPOSED}
 # Have reserved packs that go back to the offers when they end.
 HOLDING = frozenset({RunState.PROPOSED, RunState.APPROVED})
+# Hold packs, or will: a re-run supersedes these, a cancelled cycle cancels them.
+LIVE = COMPUTING | HOLDING
+SUPERSEDABLE = COMPUTING | {RunState.PROPOSED}
 DECIDED = frozenset({RunState.APPROVED, RunState.PUBLISHED})
 
 
@@ -165,7 +165,7 @@ class RunRouting(msgspec.Struct, kw_only=True):
 
     @classmethod
     def of(cls, stored: Mapping[str, Any] | None) -> RunRouting | None:
-        return None if stored is None else msgspec.convert(stored, cls)
+        return msgspec.convert(stored, cls) if stored else None
 
 
 # The matcher's job that computes one run; its one argument is the run's id, as a

@@ -200,7 +200,7 @@ def _published_payload(
 
 def _figures(run: asyncpg.Record) -> RunFigures:
     summary = msgspec.convert(run["summary"], RunSummary)
-    routing = msgspec.convert(run["routing"], RunRouting) if run["routing"] else None
+    routing = RunRouting.of(run["routing"])
     plan = None
     if routing is not None:
         plan = routing.hub if routing.proposed == "hub" else routing.joint

@@ -263,5 +263,5 @@ def run_out(row: asyncpg.Record) -> RunOut:
             for pin in overrides.pins
         ],
         summary=msgspec.convert(row["summary"], RunSummary) if row["summary"] else None,
-        routing=RunRouting.of(row["routing"] or None),
+        routing=RunRouting.of(row["routing"]),
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -43,8 +42,6 @@ from shared.db import routes as routes_db
 from shared.db.pool import Conn, Pool
 from shared.db.routes import RouteRow, RouteShareRow, ShipmentRow, StopRow
 from shared.settings import Settings
-
-T = TypeVar("T", bound=msgspec.Struct)
 
 
 class RoutingInput(msgspec.Struct, frozen=True, kw_only=True):
@@ -218,18 +215,15 @@ async def store_routing(
     await routes_db.insert_routing(conn, shipments, routes, stops, cost_shares)
     return RunRouting(
         proposed=routing.proposed,
-        joint=_contract(routing.joint.totals, PlanTotals),
-        hub=_contract(routing.hub.plan.totals, PlanTotals) if routing.hub else None,
-        baseline=_contract(routing.baseline.totals, PlanTotals),
-        savings=_contract(routing.savings, PlanSavings),
+        joint=msgspec.convert(routing.joint.totals, PlanTotals, from_attributes=True),
+        hub=msgspec.convert(routing.hub.plan.totals, PlanTotals, from_attributes=True)
+        if routing.hub
+        else None,
+        baseline=msgspec.convert(routing.baseline.totals, PlanTotals, from_attributes=True),
+        savings=msgspec.convert(routing.savings, PlanSavings, from_attributes=True),
         shipments=len(routing.shipments) + len(routing_input.unplaced),
         unserved=len(routing.chosen.unserved) + len(routing_input.unplaced),
     )
-
-
-def _contract(figures: msgspec.Struct, contract: type[T]) -> T:
-    """The engine's figures as the stored contract (tests hold the two to one shape)."""
-    return msgspec.convert(msgspec.to_builtins(figures), contract)
 
 
 def _organisation(legs: list[Shipment], kind: str, leg: int | None) -> UUID | None:

@@ -182,7 +182,7 @@ async def store_result(pool: Pool, run: asyncpg.Record, planned: Planned) -> str
         figures = await store_routing(
             conn, run_id, planned.problem.delivery_date, planned.routing_input, planned.routing
         )
-        summary = msgspec.convert(msgspec.to_builtins(result.summary), RunSummary)
+        summary = msgspec.convert(result.summary, RunSummary, from_attributes=True)
         await runs_db.finish_run(conn, run_id, summary, figures)
         await cycles_db.set_cycle_state(
             conn, run["cycle_id"], cycle_sources(CycleState.MATCHED), CycleState.MATCHED
