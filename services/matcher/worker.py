@@ -2,9 +2,9 @@
 the record.
 
 Run it with ``samlast worker``. One worker serves the matching queue with
-``worker_concurrency`` slots, the other the outbox queue (webhook deliveries) with
-``webhook_concurrency`` slots of its own: a receiver that answers slowly holds an
-outbox slot for at most ``webhook_timeout_s`` and never a matching slot, so one
+``matching.worker_concurrency`` slots, the other the outbox queue (webhook deliveries) with
+``webhooks.concurrency`` slots of its own: a receiver that answers slowly holds an
+outbox slot for at most ``webhooks.timeout_s`` and never a matching slot, so one
 network's bad receivers can't delay another network's runs. Both share one PostgreSQL
 pool and the settings in the job context; the matching worker refreshes arq's
 health-check key (read by the API's ``/health``). On SIGINT/SIGTERM both stop taking

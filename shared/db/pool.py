@@ -118,7 +118,7 @@ async def create_pool(
 ) -> Pool:
     """Open a pool to ``settings.db.url``, acting as APP_ROLE unless ``as_app`` is
     false (tests and tools that act as the operator); raise ServiceUnavailableError if
-    unreachable. A ``bounded`` pool lends a connection within ``db_acquire_timeout_s``
+    unreachable. A ``bounded`` pool lends a connection within ``db.acquire_timeout_s``
     or raises BusyError; the matcher's jobs, which nobody waits on, are not bounded."""
     options: dict[str, Any] = {
         "min_size": settings.db.pool_min,

@@ -4,9 +4,9 @@ Signed as the Standard Webhooks spec says (https://www.standardwebhooks.com), wi
 reference library: headers ``webhook-id`` (the message's id, the same on every retry,
 so a receiver can drop repeats), ``webhook-timestamp`` and ``webhook-signature``
 (HMAC-SHA256 with the organisation's ``whsec_`` secret, unsealed for the attempt). A
-2xx answer delivers; no answer within ``webhook_timeout_s``, a network error or any
+2xx answer delivers; no answer within ``webhooks.timeout_s``, a network error or any
 other status is retried. A host that does not resolve, or resolves to a loopback,
-private or otherwise non-public address (unless ``webhook_allow_private`` is set), is
+private or otherwise non-public address (unless ``webhooks.allow_private`` is set), is
 refused at once and not retried (``outbound.py`` says how).
 """
 

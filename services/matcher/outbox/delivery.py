@@ -5,7 +5,7 @@ A service writes a message in the transaction of the event it tells of
 one attempt. The claim is a committed lease, so no transaction and no connection is held
 while a receiver answers. A sent message is delivered; a refused one (its receiver can
 never take it) fails at once; any other failure is tried again after 10 s, 1 min,
-5 min, 30 min, 2 h and 6 h (``webhook_retry_base_s`` times ``BACKOFF``), then fails with
+5 min, 30 min, 2 h and 6 h (``webhooks.retry_base_s`` times ``BACKOFF``), then fails with
 the last status and a short reason of ours. PostgreSQL holds the message; the queue
 only carries its id, and the sweep re-queues messages whose job Redis lost (or whose
 worker died: the lease runs out).
