@@ -119,6 +119,16 @@ class Overrides(msgspec.Struct, frozen=True, kw_only=True):
         return msgspec.convert(stored or {}, cls)
 
 
+class UnprovenGroup(msgspec.Struct, kw_only=True):
+    """A product group whose fill is not proven the most possible, and why: the
+    solver's node limit (work) or clock cap stopped it, the group was too large to
+    try, or the solver failed. The engine's own fill stands for it."""
+
+    product_id: UUID
+    temperature: Literal["ambient", "chilled", "frozen"]
+    why: Literal["node_limit", "clock", "size", "error"]
+
+
 class RunSummary(msgspec.Struct, kw_only=True):
     """What a run's allocation came to, as stored in ``match_run.summary``."""
 
@@ -130,6 +140,10 @@ class RunSummary(msgspec.Struct, kw_only=True):
     transport_estimate_ore: int
     lines_filled: int
     lines_short: int
+    # groups of one product and temperature class; the fill of every group not listed
+    # in ``unproven_groups`` is proven the most whole packs can fill (rule 4)
+    product_groups: int = 0
+    unproven_groups: list[UnprovenGroup] = msgspec.field(default_factory=list)
 
 
 class PlanTotals(msgspec.Struct, kw_only=True):

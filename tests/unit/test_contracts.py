@@ -15,19 +15,30 @@ import pytest
 
 from services.matcher.engine import Pin as EnginePin
 from services.matcher.engine import Summary
+from services.matcher.engine.allocation.model import UnprovenGroup
 from services.matcher.engine.routing.model import Totals
 from services.matcher.engine.routing.plans import Savings
 from shared.contracts import cycles, runs
 
 
 def _fields(struct: type[msgspec.Struct]) -> dict[str, object]:
-    return {field.name: field.type for field in msgspec.structs.fields(struct)}
+    """Field names and types; a nested struct counts by its name (its twin is checked
+    on its own line below)."""
+    return {field.name: _named(field.type) for field in msgspec.structs.fields(struct)}
+
+
+def _named(kind: object) -> object:
+    args = get_args(kind)
+    if args and all(isinstance(a, type) and issubclass(a, msgspec.Struct) for a in args):
+        return (getattr(kind, "__origin__", kind), tuple(a.__name__ for a in args))
+    return kind
 
 
 @pytest.mark.parametrize(
     ("engine", "contract"),
     [
         (Summary, runs.RunSummary),
+        (UnprovenGroup, runs.UnprovenGroup),
         (Totals, runs.PlanTotals),
         (Savings, runs.PlanSavings),
         (EnginePin, runs.Pin),

@@ -118,6 +118,25 @@ def test_a_tight_max_price_gets_the_cheap_offer_and_a_generous_one_the_dear_one(
     assert by_pair == {(cheap.id, 1): 10, (dear.id, 2): 10}
 
 
+def test_both_offers_are_bought_when_price_limits_split_the_lines_between_them() -> None:
+    """Buying the cheap crate alone fills 12 firm units; both crates fill all 19."""
+    cheap, dear = offer(1, 12, 1, 40_900), offer(2, 12, 2, 65_900)
+    result = run(
+        [cheap, dear],
+        [
+            line(1, 7, 3),
+            line(2, 7, 5, max_unit_price_ore=5350),
+            line(3, 3, 1, max_unit_price_ore=4514),
+            line(4, 2, 1),
+        ],
+    )
+    assert result.summary.firm_units_filled == 19
+    assert sum(units(result).values()) == 24  # the 5 units beyond 19 are tolerance
+    assert {p.offer_id.int - 100: p.packs for p in result.purchases} == {1: 1, 2: 1}
+    assert result.shortfalls == []
+    assert result.summary.unproven_groups == []
+
+
 def test_a_price_above_every_max_is_named_with_the_best_price() -> None:
     result = run([offer(1, 10, 5, 14_000)], [line(1, 5, max_unit_price_ore=1_000)])
     (shortfall,) = result.shortfalls

@@ -18,6 +18,7 @@ nesting is what lets a greedy pass be both fill-maximal and pro-rata fair:
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from services.matcher.engine.allocation.group import index_group
@@ -31,6 +32,7 @@ from services.matcher.engine.allocation.model import (
     Purchase,
     Summary,
     Temperature,
+    UnprovenGroup,
 )
 from services.matcher.engine.allocation.packing import Solved, solve_group
 from services.matcher.engine.allocation.pins import Pinned, apply_pins
@@ -49,7 +51,7 @@ def allocate(problem: AllocationProblem) -> AllocationResult:
     for line in lines_by_id:
         groups[(line.product_id, line.temperature)].append(line)
 
-    outcome = _Outcome()
+    outcome = _Outcome(product_groups=len(groups))
     for (product_id, temperature), lines in sorted(groups.items()):
         group = index_group(
             lines,
@@ -59,13 +61,22 @@ def allocate(problem: AllocationProblem) -> AllocationResult:
             rates,
             pinned.units_by_offer,
         )
-        outcome.add(solve_group(group))
+        solved = solve_group(group)
+        outcome.add(solved)
+        if solved.unproven is not None:
+            outcome.unproven_groups.append(
+                UnprovenGroup(product_id=product_id, temperature=temperature, why=solved.unproven)
+            )
     outcome.add_pins(pinned)
     return outcome.result(problem, rates, offers_by_id, lines_by_id)
 
 
+@dataclass
 class _Outcome(Solved):
     """Every group's part, gathered into one result."""
+
+    product_groups: int = 0
+    unproven_groups: list[UnprovenGroup] = field(default_factory=list)
 
     def add(self, solved: Solved) -> None:
         self.flows.update(solved.flows)
@@ -136,5 +147,7 @@ class _Outcome(Solved):
                 transport_estimate_ore=carried_milli // 1000,
                 lines_filled=len(problem.lines) - len(shortfalls),
                 lines_short=len(shortfalls),
+                product_groups=self.product_groups,
+                unproven_groups=self.unproven_groups,
             ),
         )

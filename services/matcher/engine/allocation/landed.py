@@ -115,12 +115,12 @@ class LandedCosts:
                     continue
                 index += 1
                 if position < price_class.k:
-                    heappush(found, (self._mean(price_class, position), ids[position], position))
+                    heappush(found, (self.mean(price_class, position), ids[position], position))
             if not found:
                 return
             yield heappop(found)[2]
 
-    def _mean(self, price_class: PriceClass, position: int) -> int:
+    def mean(self, price_class: PriceClass, position: int) -> int:
         """The class's mean landed cost from an offer; the same in every plan."""
         mean = price_class.means.get(position)
         if mean is None:

@@ -101,6 +101,19 @@ class Shortfall(msgspec.Struct, frozen=True, kw_only=True):
     cheapest_unit_price_ore: int | None = None  # price_above_max: the best price on offer
 
 
+Unproven = Literal["node_limit", "clock", "size", "error"]
+
+
+class UnprovenGroup(msgspec.Struct, frozen=True, kw_only=True):
+    """A product group whose fill the MILP could not prove the most possible, and why:
+    its node limit (work), its clock cap, a group too large to try, or the solver
+    failing; the greedy fill stands."""
+
+    product_id: UUID
+    temperature: Temperature
+    why: Unproven
+
+
 class Summary(msgspec.Struct, frozen=True, kw_only=True):
     firm_units_demanded: int
     firm_units_filled: int
@@ -110,6 +123,8 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True):
     transport_estimate_ore: int
     lines_filled: int
     lines_short: int
+    product_groups: int = 0  # (product, temperature class) groups with demand
+    unproven_groups: list[UnprovenGroup] = msgspec.field(default_factory=list)  # rule 4
 
 
 class AllocationResult(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,9 +13,10 @@ from itertools import compress
 from uuid import UUID
 
 from services.matcher.engine.allocation.completion import complete_packs
+from services.matcher.engine.allocation.exact import ExactSplit, fullest, to_lines
 from services.matcher.engine.allocation.group import GroupIndex, Pairs
 from services.matcher.engine.allocation.landed import next_usable
-from services.matcher.engine.allocation.model import Offer, Shortfall
+from services.matcher.engine.allocation.model import Offer, Shortfall, Unproven
 from services.matcher.engine.allocation.reasons import shortfalls
 from services.matcher.engine.common.fair import nested_pro_rata
 
@@ -28,6 +29,7 @@ class Solved:
     tolerance: dict[tuple[UUID, UUID], int] = field(default_factory=dict)
     packs: dict[UUID, int] = field(default_factory=dict)
     shortfalls: list[Shortfall] = field(default_factory=list)
+    unproven: Unproven | None = None  # why the fill is not proven the most possible
 
 
 IMPROVEMENT_TRIES = 3
@@ -48,19 +50,23 @@ class Plan:
 
 
 def solve_group(group: GroupIndex) -> Solved:
-    """The group's purchases, allocations and shortfalls."""
-    first_short = _targets(group, group.full_caps)[1]  # short before any pack is capped
-    plan = _plan(group, group.full_caps)
-    # Rule 6: a pack completed with many tolerance units costs more than needed.
-    # Either its odd units are cheaper elsewhere (cap it), or its spare units can
-    # replace whole packs of a dearer offer (cap that one). Keep what fills as
-    # much and costs less.
-    for trial_caps in _cheaper_caps(group, plan, IMPROVEMENT_TRIES):
-        trial = _plan(group, trial_caps)
-        if trial.firm_fill >= plan.firm_fill and trial.cost_milli_ore < plan.cost_milli_ore:
-            plan = trial
+    """The group's purchases, allocations and shortfalls.
+
+    The greedy plan is kept when it fills all that the supply could without whole
+    packs (a bound no plan beats); otherwise ``exact`` looks for a fuller one, and
+    its packs are handed out as the greedy plan would, or as it split them itself.
+    """
+    targets, first_short = _targets(group, group.full_caps)  # before any pack is capped
+    plan = _cheaper(group, _plan(group, group.full_caps))
+    unproven: Unproven | None = None
+    if plan.firm_fill < sum(targets.values()):
+        split = fullest(group, plan.firm_fill)
+        if split is not None:
+            unproven = split.unproven
+            if split.firm_fill > plan.firm_fill:
+                plan = _fullest_plan(group, split)
     ids, lines = group.offer_ids, group.lines
-    solved = Solved()
+    solved = Solved(unproven=unproven)
     firm_and_tolerance = dict(plan.firm_flows)
     for (position, index), units in plan.tolerance_flows.items():
         firm_and_tolerance[(position, index)] = firm_and_tolerance.get((position, index), 0) + units
@@ -74,6 +80,37 @@ def solve_group(group: GroupIndex) -> Solved:
     short = {lines[index].id for index in first_short}
     solved.shortfalls = shortfalls(group, short, plan.caps, solved.flows)
     return solved
+
+
+def _cheaper(group: GroupIndex, plan: Plan) -> Plan:
+    """Rule 6: a pack completed with many tolerance units costs more than needed.
+    Either its odd units are cheaper elsewhere (cap it), or its spare units can
+    replace whole packs of a dearer offer (cap that one). Keep what fills as much
+    and costs less."""
+    for trial_caps in _cheaper_caps(group, plan, IMPROVEMENT_TRIES):
+        trial = _plan(group, trial_caps)
+        if trial.firm_fill >= plan.firm_fill and trial.cost_milli_ore < plan.cost_milli_ore:
+            plan = trial
+    return plan
+
+
+def _fullest_plan(group: GroupIndex, split: ExactSplit) -> Plan:
+    """The exact split's packs, handed out by the greedy steps if they fill as much
+    (they share pro rata across price classes), else as the split hands them out."""
+    caps = {
+        offer.id: packs * offer.pack_units
+        for offer, packs in zip(group.offers, split.packs, strict=True)
+    }
+    greedy = _plan(group, caps)
+    if greedy.firm_fill >= split.firm_fill:
+        return _cheaper(group, greedy)
+    flows = to_lines(group, split)
+    firm_amounts = dict.fromkeys(group.offer_ids, 0)
+    for (position, _), units in flows.firm_flows.items():
+        firm_amounts[group.offer_ids[position]] += units
+    return _costed(
+        group, caps, flows.firm_targets, firm_amounts, flows.firm_flows, flows.tolerance_flows
+    )
 
 
 def _whole(group: GroupIndex, offer: Offer, units: int) -> int:
@@ -98,6 +135,18 @@ def _plan(group: GroupIndex, caps: dict[UUID, int]) -> Plan:
             break
         for offer in failed:
             caps[offer.id] = _whole(group, offer, firm_amounts[offer.id])
+    return _costed(group, caps, firm_targets, firm_amounts, firm_flows, tolerance_flows)
+
+
+def _costed(
+    group: GroupIndex,
+    caps: dict[UUID, int],
+    firm_targets: dict[int, int],
+    firm_amounts: dict[UUID, int],
+    firm_flows: Pairs,
+    tolerance_flows: Pairs,
+) -> Plan:
+    """A plan with its packs bought, fill and landed cost worked out."""
     bought_units = {
         offer_id: units + group.pinned_units[offer_id] for offer_id, units in firm_amounts.items()
     }
