@@ -30,6 +30,7 @@ from services.matcher.engine.routing.model import (
     Unserved,
     Vehicle,
     Window,
+    handover_begins,
 )
 from services.matcher.engine.routing.travel import TravelMatrix
 
@@ -72,21 +73,21 @@ def _in_time(
     index: dict[object, int],
     setup_s: int,
 ) -> bool:
-    start, pickup = index[vehicle.start], index[shipment.pickup]
-    delivery, end = index[shipment.delivery], index[vehicle.end]
-
-    def drive(a: int, b: int) -> int:
-        return matrix.seconds[a][b] + (setup_s if a != b else 0)
-
-    begin = max(vehicle.shift.opens_s + drive(start, pickup), shipment.pickup_window.opens_s)
-    if begin > shipment.pickup_window.closes_s:
-        return False
-    arrive = begin + shipment.pickup_service_s + drive(pickup, delivery)
-    begin = max(arrive, shipment.delivery_window.opens_s)
-    if begin > shipment.delivery_window.closes_s:
-        return False
-    back = begin + shipment.delivery_service_s + drive(delivery, end)
-    return back <= vehicle.shift.closes_s
+    """Whether the vehicle, leaving as its shift begins, could carry the shipment alone:
+    timed as the solver times a route (``model.handover_begins``)."""
+    visits = (
+        (shipment.pickup, shipment.pickup_window, shipment.pickup_service_s),
+        (shipment.delivery, shipment.delivery_window, shipment.delivery_service_s),
+    )
+    here, at = index[vehicle.start], vehicle.shift.opens_s
+    for place, window, handover in visits:
+        there = index[place]
+        setup = setup_s if there != here else 0
+        begins = handover_begins(at + matrix.seconds[here][there], setup, window)
+        if begins > window.closes_s:
+            return False
+        here, at = there, begins + handover
+    return at + matrix.seconds[here][index[vehicle.end]] <= vehicle.shift.closes_s  # no setup
 
 
 def own_van_like(fleet: Sequence[Vehicle]) -> Vehicle:

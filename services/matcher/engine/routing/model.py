@@ -3,6 +3,13 @@
 Times are seconds since midnight of the delivery day, distances metres, money öre,
 loads grams and millilitres. Places are given by latitude and longitude; the travel
 times between them come from a ``Travel`` provider (see ``travel``).
+
+Time at a stop is counted once: a van arrives after the drive (``arrival_s``); at a
+place other than the one it just left it first parks and finds the door (the stop's
+setup, ``stop_setup_s``), then hands the goods over (the shipment's service). The
+window bounds when the handover begins: a van that comes early sets up while it
+waits, so the handover begins at ``handover_begins``. Nothing is set up at the end
+of a route, nor at a stop at the place the van just left.
 """
 
 from __future__ import annotations
@@ -37,6 +44,12 @@ class Window(msgspec.Struct, frozen=True, kw_only=True):
 
 
 WHOLE_DAY = Window(opens_s=0, closes_s=24 * 3600)
+
+
+def handover_begins(arrival_s: int, setup_s: int, window: Window) -> int:
+    """When the goods change hands at a stop: once the van is set up, and not before
+    the window opens (setting up overlaps the wait). Late if after ``window.closes_s``."""
+    return max(arrival_s + setup_s, window.opens_s)
 
 
 class Shipment(msgspec.Struct, frozen=True, kw_only=True):
@@ -76,15 +89,19 @@ class Vehicle(msgspec.Struct, frozen=True, kw_only=True):
 class RoutingProblem(msgspec.Struct, frozen=True, kw_only=True):
     shipments: list[Shipment]
     vehicles: list[Vehicle]
-    stop_setup_s: int = STOP_SETUP_S  # added to every drive to a new place
+    stop_setup_s: int = STOP_SETUP_S  # service at a stop at a new place, never at the end
 
 
 class Stop(msgspec.Struct, frozen=True, kw_only=True):
+    """One stop of a route; ``departure_s`` is ``arrival_s + wait_s + service_s``."""
+
     kind: StopKind
     place: Place
     shipment: int | None  # index into the problem's shipments; None at start and end
-    arrival_s: int
+    arrival_s: int  # when the van gets there; at the start, when it leaves
     departure_s: int
+    wait_s: int  # idle beyond the setup, until the window opens
+    service_s: int  # the setup (at a new place) and the handover
     load_grams: int  # on board when leaving
     load_ml: int
 

@@ -34,7 +34,6 @@ from services.matcher.engine.routing.model import (
     RoutePlan,
     RoutingProblem,
     Stop,
-    StopKind,
     Totals,
     Vehicle,
 )
@@ -176,13 +175,13 @@ def _model(
         return [grams, *([ml] if volume else []), *([cold_grams] if cold else [])]
 
     model = pyvrp.Model()
+    # Vans start and end at locations of their own, beside the stops' locations at the
+    # same places: the drive to a van's end then takes no setup (``_add_edges``).
+    own = _depot_places(problem)
+    ends = {place: model.add_location(x=place.lon, y=place.lat) for place in places if place in own}
+    depots = {place: model.add_depot(location) for place, location in ends.items()}
     locations = [model.add_location(x=p.lon, y=p.lat) for p in places]
     index = {place: i for i, place in enumerate(places)}
-    depots = {}
-    for vehicle in problem.vehicles:  # PyVRP wants depots before anything else
-        for place in (vehicle.start, vehicle.end):
-            if place not in depots:
-                depots[place] = model.add_depot(locations[index[place]])
     for vehicle in problem.vehicles:
         per_km, per_hour = vehicle.cost_per_km_ore, vehicle.cost_per_hour_ore
         model.add_vehicle_type(
@@ -214,12 +213,40 @@ def _model(
             required=required,
             name=str(number),
         )
-    for i, frm in enumerate(locations):
-        for j, to in enumerate(locations):
-            if i != j:  # arriving somewhere new takes a stop's setup time too
-                seconds = matrix.seconds[i][j] + problem.stop_setup_s
-                model.add_edge(frm, to, distance=matrix.metres[i][j], duration=seconds)
+    _add_edges(
+        model, matrix, problem.stop_setup_s, locations, [(index[p], e) for p, e in ends.items()]
+    )
     return model
+
+
+def _depot_places(problem: RoutingProblem) -> set[Place]:
+    return {place for vehicle in problem.vehicles for place in (vehicle.start, vehicle.end)}
+
+
+def _add_edges(
+    model: pyvrp.Model,
+    matrix: TravelMatrix,
+    setup_s: int,
+    stops: list[pyvrp.Location],
+    ends: list[tuple[int, pyvrp.Location]],
+) -> None:
+    """Driving times, and the setup of a stop at a new place: PyVRP's service times
+    belong to a visit, not to a change of place, so the setup rides on the drive to a
+    stop (``_read`` takes it back out of the arrival). Driving to a van's end place
+    takes none."""
+    metres, seconds = matrix.metres, matrix.seconds
+    for i, frm in enumerate(stops):
+        for j, to in enumerate(stops):
+            if i != j:
+                model.add_edge(frm, to, distance=metres[i][j], duration=seconds[i][j] + setup_s)
+    for j, end in ends:
+        for i, stop in enumerate(stops):
+            model.add_edge(stop, end, distance=metres[i][j], duration=seconds[i][j])
+            setup = setup_s if i != j else 0
+            model.add_edge(end, stop, distance=metres[j][i], duration=seconds[j][i] + setup)
+        for k, other in ends:
+            if k != j:
+                model.add_edge(end, other, distance=metres[j][k], duration=seconds[j][k])
 
 
 def _first_routes(
@@ -326,21 +353,8 @@ def _read(
         stops: list[Stop] = []
         grams = ml = 0
         for activity in solved.schedule():
-            arrival = activity.start_time - activity.wait_duration
             if activity.is_depot():
-                kind: StopKind = "start" if not stops else "end"
-                place = vehicle.start if kind == "start" else vehicle.end
-                stops.append(
-                    Stop(
-                        kind=kind,
-                        place=place,
-                        shipment=None,
-                        arrival_s=activity.start_time if kind == "start" else arrival,
-                        departure_s=activity.end_time if kind == "start" else arrival,
-                        load_grams=grams,
-                        load_ml=ml,
-                    )
-                )
+                stops.append(_depot_stop(vehicle, activity, stops, grams, ml))
                 continue
             number = planned[activity.idx]
             shipment = problem.shipments[number]
@@ -349,13 +363,17 @@ def _read(
             ml += sign * shipment.ml
             if activity.is_delivery():
                 carried.add(number)
+            place = shipment.pickup if activity.is_pickup() else shipment.delivery
+            setup = problem.stop_setup_s if place != stops[-1].place else 0
             stops.append(
                 Stop(
                     kind="pickup" if activity.is_pickup() else "delivery",
-                    place=shipment.pickup if activity.is_pickup() else shipment.delivery,
+                    place=place,
                     shipment=number,
-                    arrival_s=arrival,
+                    arrival_s=activity.start_time - activity.wait_duration - setup,
                     departure_s=activity.end_time,
+                    wait_s=activity.wait_duration,
+                    service_s=setup + activity.end_time - activity.start_time,
                     load_grams=grams,
                     load_ml=ml,
                 )
@@ -375,3 +393,21 @@ def _read(
             )
         )
     return routes, carried
+
+
+def _depot_stop(
+    vehicle: Vehicle, activity: pyvrp.ScheduledActivity, before: list[Stop], grams: int, ml: int
+) -> Stop:
+    """The start (leaving at the route's start time) or the end (arriving, no setup)."""
+    at = activity.start_time if not before else activity.start_time - activity.wait_duration
+    return Stop(
+        kind="end" if before else "start",
+        place=vehicle.end if before else vehicle.start,
+        shipment=None,
+        arrival_s=at,
+        departure_s=at,
+        wait_s=0,
+        service_s=0,
+        load_grams=grams,
+        load_ml=ml,
+    )
