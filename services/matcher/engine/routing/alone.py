@@ -27,10 +27,13 @@ from services.matcher.engine.routing.model import (
     Place,
     RoutingProblem,
     Shipment,
+    ShipmentKey,
     Unserved,
     Vehicle,
     Window,
     handover_begins,
+    heaviest,
+    shipment_key,
 )
 from services.matcher.engine.routing.travel import TravelMatrix
 
@@ -116,20 +119,25 @@ def own_van_like(fleet: Sequence[Vehicle]) -> Vehicle:
 def alone_by_producer(
     shipments: Sequence[Shipment], unserved: Iterable[Left]
 ) -> list[tuple[UUID, list[int]]]:
-    """The shipment numbers each producer delivers alone, by producer id: those the
-    proposed plan carries, that is all but its ``unserved``."""
+    """The shipment numbers each producer delivers alone: those the proposed plan
+    carries, that is all but its ``unserved``; producers in order of what they send
+    (``shipment_key``), so the baseline's routes come in an order that ids don't set."""
     left = {item.shipment for item in unserved}
     by_producer: dict[UUID, list[int]] = defaultdict(list)
     for number, shipment in enumerate(shipments):
         if number not in left:
             by_producer[shipment.producer_id].append(number)
-    return sorted(by_producer.items())
+
+    def sends(item: tuple[UUID, list[int]]) -> tuple[list[ShipmentKey], UUID]:
+        return sorted(shipment_key(shipments[n]) for n in item[1]), item[0]
+
+    return sorted(by_producer.items(), key=sends)
 
 
 def producer_van(own_van: Vehicle, producer_id: UUID, mine: Sequence[Shipment]) -> Vehicle:
-    """The producer's own van for its round trip: from its farm (where its first
+    """The producer's own van for its round trip: from its farm (where its heaviest
     shipment is picked up) and back, big enough for all it sends."""
-    farm = mine[0].pickup
+    farm = heaviest(mine).pickup
     return msgspec.structs.replace(
         own_van,
         id=uuid.uuid5(OWN_VAN, str(producer_id)),

@@ -14,6 +14,7 @@ of a route, nor at a stop at the place the van just left.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 from uuid import UUID
 
@@ -33,12 +34,12 @@ CO2_GRAMS_PER_KM = 200  # a light diesel van: see docs/routing.md
 STOP_SETUP_S = 300  # parking and finding the door, once per stop at a new place
 
 
-class Place(msgspec.Struct, frozen=True, kw_only=True):
+class Place(msgspec.Struct, frozen=True, kw_only=True, order=True):
     lat: float
     lon: float
 
 
-class Window(msgspec.Struct, frozen=True, kw_only=True):
+class Window(msgspec.Struct, frozen=True, kw_only=True, order=True):
     opens_s: int
     closes_s: int
 
@@ -72,6 +73,36 @@ class Shipment(msgspec.Struct, frozen=True, kw_only=True):
         return self.temperature != "ambient"
 
 
+ShipmentKey = tuple[Place, Place, Window, Window, str, int, int, int, int, UUID, UUID]
+VehicleKey = tuple[Place, Place, Window, int, int, bool, int, int, int, UUID]
+
+
+def shipment_key(shipment: Shipment) -> ShipmentKey:
+    """Shipments in order of what they are, not whose they are: two networks that differ
+    only in their ids are planned alike. Ids break ties only between shipments alike in
+    all else, which the solver can't tell apart anyway."""
+    s = shipment
+    return (
+        s.pickup,
+        s.delivery,
+        s.pickup_window,
+        s.delivery_window,
+        s.temperature,
+        s.grams,
+        s.ml,
+        s.pickup_service_s,
+        s.delivery_service_s,
+        s.producer_id,
+        s.coop_id,
+    )
+
+
+def heaviest(shipments: Iterable[Shipment]) -> Shipment:
+    """The shipment whose place and window stand for a group picked up together: the
+    heaviest, ties by ``shipment_key``."""
+    return min(shipments, key=lambda s: (-s.grams, shipment_key(s)))
+
+
 class Vehicle(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     capacity_grams: int
@@ -84,6 +115,23 @@ class Vehicle(msgspec.Struct, frozen=True, kw_only=True):
     cost_per_km_ore: int = 0
     cost_per_hour_ore: int = 0
     producer_id: UUID | None = None  # a producer's own van, in the baseline
+
+
+def vehicle_key(vehicle: Vehicle) -> VehicleKey:
+    """Vehicles in order of what they are (as ``shipment_key``), the id last."""
+    v = vehicle
+    return (
+        v.start,
+        v.end,
+        v.shift,
+        v.capacity_grams,
+        v.capacity_ml,
+        v.cold_capable,
+        v.fixed_cost_ore,
+        v.cost_per_km_ore,
+        v.cost_per_hour_ore,
+        v.id,
+    )
 
 
 class RoutingProblem(msgspec.Struct, frozen=True, kw_only=True):

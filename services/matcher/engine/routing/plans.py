@@ -37,7 +37,7 @@ from services.matcher.engine.routing.model import (
     Vehicle,
 )
 from services.matcher.engine.routing.shares import CostShares, share_route_cost
-from services.matcher.engine.routing.solver import Budget, solve, totals
+from services.matcher.engine.routing.solver import Budget, renumbered, solve, totals
 from services.matcher.engine.routing.travel import TravelMatrix, places_of, submatrix
 
 STANDALONE_BUDGET = Budget(iterations=100, seconds=1)  # one co-op's few legs
@@ -189,11 +189,7 @@ def _alone(
     mine = [problem.shipments[n] for n in numbers]
     sub = msgspec.structs.replace(problem, shipments=mine, vehicles=vans)
     alone = solve(sub, submatrix(matrix, rows, places_of(sub)), _scaled(budget, len(mine)))
-    routes = [_renumber(route, numbers) for route in alone.routes]
-    unserved = [
-        msgspec.structs.replace(left, shipment=numbers[left.shipment]) for left in alone.unserved
-    ]
-    return RoutePlan(routes=routes, unserved=unserved, totals=totals(routes))
+    return renumbered(alone, numbers)
 
 
 def _scaled(budget: Budget, shipments: int) -> Budget:
@@ -204,17 +200,6 @@ def _scaled(budget: Budget, shipments: int) -> Budget:
         seconds=min(own.seconds, budget.seconds),
         seed=budget.seed,
     )
-
-
-def _renumber(route: Route, numbers: list[int]) -> Route:
-    """A sub-problem's route, its stops naming the whole problem's shipments."""
-    stops = [
-        stop
-        if stop.shipment is None
-        else msgspec.structs.replace(stop, shipment=numbers[stop.shipment])
-        for stop in route.stops
-    ]
-    return msgspec.structs.replace(route, stops=stops)
 
 
 def _direct_parts(shipments: list[Shipment], route: Route) -> dict[UUID, list[Shipment]]:

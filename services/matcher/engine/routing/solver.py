@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import msgspec
 import pyvrp
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
@@ -36,6 +38,8 @@ from services.matcher.engine.routing.model import (
     Stop,
     Totals,
     Vehicle,
+    shipment_key,
+    vehicle_key,
 )
 from services.matcher.engine.routing.travel import TravelMatrix, places_of
 
@@ -60,7 +64,45 @@ class Budget:
 
 
 def solve(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> RoutePlan:
-    """Routes for every shipment some vehicle can carry; the rest left, with why."""
+    """Routes for every shipment some vehicle can carry; the rest left, with why.
+
+    The search sees the shipments and vehicles in order of what they are
+    (``shipment_key``, ``vehicle_key``) and the places in their own order
+    (``places_of``, the rows of ``matrix``): the same network gives the same plan
+    whatever order or ids its shipments and vehicles come with.
+    """
+    order = sorted(range(len(problem.shipments)), key=lambda n: shipment_key(problem.shipments[n]))
+    canonical = msgspec.structs.replace(
+        problem,
+        shipments=[problem.shipments[n] for n in order],
+        vehicles=sorted(problem.vehicles, key=vehicle_key),
+    )
+    return renumbered(_solve(canonical, matrix, budget), order)
+
+
+def renumbered(plan: RoutePlan, numbers: Sequence[int]) -> RoutePlan:
+    """``plan`` with its shipment ``n`` named ``numbers[n]``: from a sub-problem's or a
+    reordered problem's numbers to the whole problem's."""
+    routes = [
+        msgspec.structs.replace(
+            route,
+            stops=[
+                stop
+                if stop.shipment is None
+                else msgspec.structs.replace(stop, shipment=numbers[stop.shipment])
+                for stop in route.stops
+            ],
+        )
+        for route in plan.routes
+    ]
+    unserved = [
+        msgspec.structs.replace(left, shipment=numbers[left.shipment]) for left in plan.unserved
+    ]
+    unserved.sort(key=lambda left: left.shipment)
+    return msgspec.structs.replace(plan, routes=routes, unserved=unserved)
+
+
+def _solve(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> RoutePlan:
     places = places_of(problem)
     index: dict[object, int] = {place: i for i, place in enumerate(places)}
     left: list[Left] = []
