@@ -77,10 +77,12 @@ def journeys(plan: RoutePlan, problem: RoutingProblem) -> list[tuple[Vehicle, li
 def test_fresh_ids_give_the_same_plans() -> None:
     problem = network()
     original = routing(problem)
+    assert not original.clock_capped
     for seed in (1, 2):
         again, fresh = renamed(problem, seed)
         result = routing(again)
         back = {new: old for old, new in fresh.items()}
+        assert not result.clock_capped
         assert result.proposed == original.proposed
         assert journeys(result.joint, again) == journeys(original.joint, problem)
         assert result.hub is not None

@@ -110,6 +110,7 @@ def plan_via_hub(
             routes=routes,
             unserved=[unserved[n] for n in sorted(unserved)],
             totals=totals(routes),
+            clock_capped=first.clock_capped or second.clock_capped,
         ),
         legs=collection + delivery,
         carries=collected_from + delivered_from,

@@ -180,3 +180,4 @@ class RoutePlan(msgspec.Struct, frozen=True, kw_only=True):
     routes: list[Route]
     unserved: list[Left]
     totals: Totals
+    clock_capped: bool = False  # a search stopped at its time cap: may differ elsewhere

@@ -48,6 +48,7 @@ class RouteShares(msgspec.Struct, frozen=True, kw_only=True):
     route: int  # index into the proposed plan's routes
     standalone_ore: dict[UUID, int]
     shares: CostShares
+    clock_capped: bool = False  # a stand-alone search stopped at its time cap
 
 
 class Savings(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,6 +71,13 @@ class Routing(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def chosen(self) -> RoutePlan:
         return self.hub.plan if self.proposed == "hub" and self.hub else self.joint
+
+    @property
+    def clock_capped(self) -> bool:
+        """Some search stopped at its time cap rather than its iterations: the same
+        network may be planned otherwise on another machine or under another load."""
+        plans = [self.joint, self.baseline, *([self.hub.plan] if self.hub else [])]
+        return any(plan.clock_capped for plan in plans) or any(s.clock_capped for s in self.shares)
 
 
 def plan_routing(
@@ -154,12 +162,14 @@ def plan_baseline(
     routes: list[Route] = []
     unserved: list[Left] = []
     vans = []
+    capped = False
     for producer_id, numbers in by_producer:
         mine = [problem.shipments[n] for n in numbers]
         van = producer_van(own_van, producer_id, mine)
         first = _alone(problem, matrix, rows, budget, numbers, [van])
         vans.append(van)
         routes += first.routes
+        capped |= first.clock_capped
         left = [item.shipment for item in first.unserved]
         if not left:
             continue
@@ -169,10 +179,12 @@ def plan_baseline(
         vans += [trip for trip in more if trip.id in used]
         routes += rest.routes
         unserved += rest.unserved
+        capped |= rest.clock_capped
     plan = RoutePlan(
         routes=routes,
         unserved=sorted(unserved, key=lambda left: left.shipment),
         totals=totals(routes),
+        clock_capped=capped,
     )
     return plan, vans
 
@@ -275,11 +287,13 @@ def _share(
             if shipment.producer_id != HUB_ID:
                 grams[shipment.producer_id] += shipment.grams
     standalone = {}
+    capped = False
     for coop_id, shipments in sorted(parts.items()):
         sub = msgspec.structs.replace(problem, shipments=shipments, vehicles=[vehicle])
         alone = solve(sub, submatrix(matrix, rows, places_of(sub)), STANDALONE_BUDGET)
         # the route itself did this work and more: if the quick search finds nothing
         # for it alone, the route's cost is the honest bound
         standalone[coop_id] = alone.totals.cost_ore if not alone.unserved else route.cost_ore
+        capped |= alone.clock_capped
     shares = share_route_cost(route.cost_ore, standalone, grams, producer_share_permille)
-    return RouteShares(route=number, standalone_ore=standalone, shares=shares)
+    return RouteShares(route=number, standalone_ore=standalone, shares=shares, clock_capped=capped)

@@ -50,7 +50,8 @@ PRIZE = 10**7 * SCALE  # 100,000 kr: more than any route costs, so nothing is le
 @dataclass(frozen=True)
 class Budget:
     """How long the solver searches: iterations make a seeded run repeatable; the time
-    limit is a safety net (a run that hits it may differ between machines)."""
+    limit is a safety net (a run that hits it may differ between machines, and says so:
+    ``RoutePlan.clock_capped``)."""
 
     iterations: int
     seconds: float
@@ -114,12 +115,13 @@ def _solve(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> Rou
         else:
             left.append(Left(shipment=number, reason=reason))
     routes: list[Route] = []
+    capped = False
     if planned and problem.vehicles:
-        best = _search(problem, matrix, places, index, planned, budget)
+        best, capped = _search(problem, matrix, places, index, planned, budget)
         routes, carried = _read(problem, matrix, index, planned, best)
         left += [Left(shipment=n, reason="no_room") for n in planned if n not in carried]
     left.sort(key=lambda item: item.shipment)
-    return RoutePlan(routes=routes, unserved=left, totals=totals(routes))
+    return RoutePlan(routes=routes, unserved=left, totals=totals(routes), clock_capped=capped)
 
 
 def _search(
@@ -129,8 +131,9 @@ def _search(
     index: dict[object, int],
     planned: list[int],
     budget: Budget,
-) -> pyvrp.Solution:
-    """The best routes PyVRP finds in the budget, starting from ``_first_routes``.
+) -> tuple[pyvrp.Solution, bool]:
+    """The best routes PyVRP finds in the budget, starting from ``_first_routes``, and
+    whether the clock stopped the search before its iterations did.
 
     Every planned shipment is first *required*: the search then spends its effort on
     fewer vehicles and shorter routes (on Li & Lim lr201, optional shipments with a
@@ -146,11 +149,13 @@ def _search(
     if sum(len(activities) for _, activities in start) == 2 * len(planned):
         return _run(required, start, budget)
     half = Budget(budget.iterations // 2, budget.seconds / 2, budget.seed)
-    best = _run(required, start, half)
+    best, capped = _run(required, start, half)
     if best.is_feasible():  # the other half improves on it
-        return _run(required, _sketch(best), half)
-    optional = _model(problem, matrix, places, planned, required=False)
-    return _run(optional, start, half)
+        better, capped_again = _run(required, _sketch(best), half)
+    else:
+        optional = _model(problem, matrix, places, planned, required=False)
+        better, capped_again = _run(optional, start, half)
+    return better, capped or capped_again
 
 
 # A route as its vehicle type and its pickups and deliveries in order, shipments
@@ -165,7 +170,7 @@ def _sketch(solution: pyvrp.Solution) -> list[_Sketch]:
     ]
 
 
-def _run(model: pyvrp.Model, start: list[_Sketch], budget: Budget) -> pyvrp.Solution:
+def _run(model: pyvrp.Model, start: list[_Sketch], budget: Budget) -> tuple[pyvrp.Solution, bool]:
     data = model.data()
     first = [pyvrp.Route(data, activities, vehicle_type) for vehicle_type, activities in start]
     with warnings.catch_warnings():
@@ -179,7 +184,7 @@ def _run(model: pyvrp.Model, start: list[_Sketch], budget: Budget) -> pyvrp.Solu
             collect_stats=False,
             initial_solution=pyvrp.Solution(data, first),
         )
-    return result.best
+    return result.best, result.num_iterations < budget.iterations
 
 
 def totals(routes: list[Route]) -> Totals:
