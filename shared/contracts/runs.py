@@ -176,6 +176,9 @@ class RunRouting(msgspec.Struct, kw_only=True):
     savings: PlanSavings
     shipments: int
     unserved: int
+    # a route search stopped at its time cap, not its iterations: the same network may
+    # be planned otherwise on another machine (False in runs stored before it was kept)
+    clock_capped: bool = False
 
     @classmethod
     def of(cls, stored: Mapping[str, Any] | None) -> RunRouting | None:

@@ -74,3 +74,24 @@ def test_stored_json_reads_back_as_written() -> None:
     assert runs.Overrides.of(msgspec.to_builtins(overrides)) == overrides
     assert runs.Overrides.of(None) == runs.Overrides()
     assert runs.RunRouting.of(None) is None
+
+
+def test_a_run_s_routing_says_whether_the_clock_cut_a_search_short() -> None:
+    """Runs stored before the flag was kept read back as not cut short."""
+    totals = runs.PlanTotals(routes=1, distance_m=2, duration_s=3, cost_ore=4, co2_grams=5)
+    routing = runs.RunRouting(
+        proposed="joint",
+        joint=totals,
+        hub=None,
+        baseline=totals,
+        savings=runs.PlanSavings(distance_m=0, duration_s=0, cost_ore=0, co2_grams=0),
+        shipments=2,
+        unserved=0,
+        clock_capped=True,
+    )
+    stored = msgspec.to_builtins(routing)
+    assert runs.RunRouting.of(stored) == routing
+    del stored["clock_capped"]
+    older = runs.RunRouting.of(stored)
+    assert older is not None
+    assert older.clock_capped is False

@@ -373,6 +373,7 @@ async def test_a_run_plans_joint_routes_and_says_what_they_save(
     routing = stored["routing"]
     assert (routing["shipments"], routing["unserved"]) == (2, 0)  # ambient and chilled
     assert routing["joint"]["routes"] == 1
+    assert isinstance(routing["clock_capped"], bool)  # stored and served
     assert routing["savings"]["cost_ore"] == (
         routing["baseline"]["cost_ore"] - routing["joint"]["cost_ore"]
     )

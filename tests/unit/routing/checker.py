@@ -5,6 +5,11 @@ shipment carried exactly once (picked up, then delivered, by one vehicle) or lef
 with a reason; loads within capacity at every stop; cold goods in cold vehicles; every
 stop inside its window and every route inside its vehicle's shift; the reported
 distance, duration and cost match the stops.
+
+Time, as docs/routing.md tells it: a van arrives when the drive from its last stop
+ends; at a new place it sets up (``stop_setup_s``), overlapping any wait for the
+window, then hands over; at the end it only arrives. So a stop's times are exact,
+not merely late enough.
 """
 
 from __future__ import annotations
@@ -63,10 +68,12 @@ def _route_rules(
     for before, stop in itertools.pairwise(stops):
         a, b = index[before.place], index[stop.place]
         metres += matrix.metres[a][b]
-        if stop.arrival_s < before.departure_s + matrix.seconds[a][b]:
-            broken.append("reaches a stop sooner than the drive takes")
+        broken += _timing(stop, before.departure_s + matrix.seconds[a][b])
         if stop.shipment is not None:
-            broken += ride.visit(stop, problem.shipments[stop.shipment], carried)
+            setup = problem.stop_setup_s if a != b else 0
+            broken += ride.visit(stop, problem.shipments[stop.shipment], setup, carried)
+        elif (stop.wait_s, stop.service_s, stop.departure_s) != (0, 0, stop.arrival_s):
+            broken.append("spends time at the end")
     if ride.on_board:
         broken.append("ends with shipments on board")
     if route.distance_m != metres:
@@ -83,6 +90,15 @@ def _route_rules(
     return broken
 
 
+def _timing(stop: Stop, drive_ends_s: int) -> list[str]:
+    broken = []
+    if stop.arrival_s != drive_ends_s:
+        broken.append(f"reaches a stop at {stop.arrival_s}, the drive ends at {drive_ends_s}")
+    if stop.departure_s != stop.arrival_s + stop.wait_s + stop.service_s:
+        broken.append("leaves a stop at other than its arrival, wait and service add up to")
+    return broken
+
+
 @dataclass
 class _Ride:
     """What is on board a vehicle as it goes from stop to stop."""
@@ -92,26 +108,32 @@ class _Ride:
     ml: int = 0
     on_board: set[int] = field(default_factory=set)
 
-    def visit(self, stop: Stop, shipment: Shipment, carried: Counter[int]) -> list[str]:
+    def visit(self, stop: Stop, shipment: Shipment, setup: int, carried: Counter[int]) -> list[str]:
         number = stop.shipment
         assert number is not None
         broken = []
         if shipment.cold and not self.vehicle.cold_capable:
             broken.append("carries cold goods without cooling")
         if stop.kind == "pickup":
-            window, service = shipment.pickup_window, shipment.pickup_service_s
+            window, handover = shipment.pickup_window, shipment.pickup_service_s
             self.grams, self.ml = self.grams + shipment.grams, self.ml + shipment.ml
             self.on_board.add(number)
         else:
-            window, service = shipment.delivery_window, shipment.delivery_service_s
+            window, handover = shipment.delivery_window, shipment.delivery_service_s
             if number not in self.on_board:
                 broken.append(f"delivers shipment {number} not on board")
             self.on_board.discard(number)
             self.grams, self.ml = self.grams - shipment.grams, self.ml - shipment.ml
             carried[number] += 1
-        begins = stop.departure_s - service
-        if not window.opens_s <= begins <= window.closes_s or begins < stop.arrival_s:
+        if stop.service_s != setup + handover:
+            broken.append(
+                f"serves shipment {number} for {stop.service_s} s, not {setup + handover}"
+            )
+        begins = stop.departure_s - handover
+        if not window.opens_s <= begins <= window.closes_s:
             broken.append(f"serves shipment {number} outside its window")
+        if begins != max(stop.arrival_s + setup, window.opens_s):
+            broken.append(f"hands shipment {number} over at {begins}, not when set up and open")
         if self.grams > self.vehicle.capacity_grams or self.ml > self.vehicle.capacity_ml:
             broken.append(f"overloaded after shipment {number}")
         if (stop.load_grams, stop.load_ml) != (self.grams, self.ml):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from collections import defaultdict
+from uuid import UUID
 
 import msgspec
 
 from services.matcher.engine.routing.hub import HUB_ID, plan_via_hub
 from services.matcher.engine.routing.model import Place, RoutePlan, RoutingProblem
-from services.matcher.engine.routing.plans import plan_routing
+from services.matcher.engine.routing.plans import hub_shares, plan_routing
 from services.matcher.engine.routing.solver import Budget
 from services.matcher.engine.routing.travel import great_circle, places_of
 from tests.support.routing import shipment, van
@@ -92,3 +94,27 @@ def test_the_cheaper_plan_is_proposed_and_its_routes_carry_the_shares() -> None:
         assert all(item.shares.coops[c] <= item.standalone_ore[c] for c in item.shares.coops)
     coops = {s.coop_id for s in problem.shipments}
     assert {c for item in result.shares for c in item.shares.coops} == coops
+
+
+def test_every_producer_whose_goods_ride_from_the_hub_pays_by_their_weight() -> None:
+    """A delivery run from the hub carries each co-op's goods from many farms in one
+    leg: the producers' part of its cost is split among all of them, not charged to
+    whichever sorts first."""
+    problem = network(3)
+    rows = [*places_of(problem), HUB]
+    matrix = great_circle(rows, road_factor=1.3, speed_kmh=60)
+    via = plan_via_hub(problem, matrix, rows, HUB, BUDGET)
+    shares = hub_shares(problem, matrix, rows, via, producer_share_permille=200)
+    for item in shares[via.collection_routes :]:
+        route = via.plan.routes[item.route]
+        sent: dict[UUID, int] = defaultdict(int)
+        for stop in route.stops:
+            if stop.kind == "delivery" and stop.shipment is not None:
+                for n in via.carries[stop.shipment]:
+                    sent[problem.shipments[n].producer_id] += problem.shipments[n].grams
+        assert len(sent) > 1
+        assert set(item.shares.producers) == set(sent)
+        part = route.cost_ore * 200 // 1000
+        assert sum(item.shares.producers.values()) == part
+        for producer, grams in sent.items():  # by weight, to the öre
+            assert abs(item.shares.producers[producer] - part * grams / sum(sent.values())) < 1

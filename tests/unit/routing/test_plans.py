@@ -68,7 +68,8 @@ def test_the_baseline_is_each_producer_s_best_round_trip() -> None:
             route_cost(
                 own,
                 sum(matrix.metres[a][b] for a, b in itertools.pairwise(legs)),
-                sum(matrix.seconds[a][b] + STOP_SETUP_S for a, b in itertools.pairwise(legs))
+                sum(matrix.seconds[a][b] for a, b in itertools.pairwise(legs))
+                + STOP_SETUP_S * len(order)  # at each co-op; none back at the farm
                 + service,
             )
             for order in itertools.permutations(mine)
@@ -116,3 +117,36 @@ def test_the_baseline_carries_every_shipment_the_proposal_carries() -> None:
     carried = {stop.shipment for r in result.baseline.routes for stop in r.stops}
     assert carried - {None} == {0, 1, 2}
     assert result.baseline.totals.routes > 1  # more than one trip from the farm
+
+
+def test_no_co_op_pays_more_than_serving_it_alone_costs_by_brute_force() -> None:
+    """The route's van alone from its depot to the co-op's farms in every order, then to
+    the co-op and back (whole-day windows, so no waiting): the stand-alone cost is the
+    cheapest of these, and the co-op's share no more."""
+    problem = network(3, farms=4, coops=6)
+    matrix = travel(problem)
+    at = {place: i for i, place in enumerate(places_of(problem))}
+    result = routing(problem)
+    vans = {v.id: v for v in problem.vehicles}
+    for item in result.shares:
+        route = result.joint.routes[item.route]
+        van = vans[route.vehicle_id]
+        delivered = [s.shipment for s in route.stops if s.kind == "delivery"]
+        carried = [result.shipments[n] for n in delivered if n is not None]
+        for coop, paid in item.shares.coops.items():
+            mine = [s for s in carried if s.coop_id == coop]
+            farms = {at[s.pickup] for s in mine}
+            handovers = sum(s.pickup_service_s + s.delivery_service_s for s in mine)
+            exact = min(
+                route_cost(
+                    van,
+                    sum(matrix.metres[a][b] for a, b in itertools.pairwise(legs)),
+                    sum(matrix.seconds[a][b] for a, b in itertools.pairwise(legs))
+                    + STOP_SETUP_S * (len(farms) + 1)  # each farm and the co-op
+                    + handovers,
+                )
+                for order in itertools.permutations(farms)
+                for legs in [[at[van.start], *order, at[mine[0].delivery], at[van.end]]]
+            )
+            assert item.standalone_ore[coop] == exact
+            assert paid <= exact

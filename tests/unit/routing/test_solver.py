@@ -111,3 +111,13 @@ def test_every_plan_is_feasible(seed: int, count: int, vans: int) -> None:
         van(n, cold=rng.random() < 0.5, grams=rng.randint(200_000, 900_000)) for n in range(vans)
     ]
     plan(RoutingProblem(shipments=shipments, vehicles=vehicles))
+
+
+def test_a_plan_says_when_the_clock_stopped_the_search() -> None:
+    """Iterations make a plan repeatable; a plan the time cap cut short may differ on
+    another machine, and says so."""
+    rng = random.Random(6)
+    shipments = [shipment(rng, farm, coop) for farm in range(3) for coop in range(3)]
+    problem = RoutingProblem(shipments=shipments, vehicles=[van(1), van(2)])
+    assert not plan(problem, Budget(iterations=50, seconds=600))[1].clock_capped
+    assert plan(problem, Budget(iterations=10**9, seconds=0))[1].clock_capped

@@ -27,9 +27,13 @@ from services.matcher.engine.routing.model import (
     Place,
     RoutingProblem,
     Shipment,
+    ShipmentKey,
     Unserved,
     Vehicle,
     Window,
+    handover_begins,
+    heaviest,
+    shipment_key,
 )
 from services.matcher.engine.routing.travel import TravelMatrix
 
@@ -72,21 +76,21 @@ def _in_time(
     index: dict[object, int],
     setup_s: int,
 ) -> bool:
-    start, pickup = index[vehicle.start], index[shipment.pickup]
-    delivery, end = index[shipment.delivery], index[vehicle.end]
-
-    def drive(a: int, b: int) -> int:
-        return matrix.seconds[a][b] + (setup_s if a != b else 0)
-
-    begin = max(vehicle.shift.opens_s + drive(start, pickup), shipment.pickup_window.opens_s)
-    if begin > shipment.pickup_window.closes_s:
-        return False
-    arrive = begin + shipment.pickup_service_s + drive(pickup, delivery)
-    begin = max(arrive, shipment.delivery_window.opens_s)
-    if begin > shipment.delivery_window.closes_s:
-        return False
-    back = begin + shipment.delivery_service_s + drive(delivery, end)
-    return back <= vehicle.shift.closes_s
+    """Whether the vehicle, leaving as its shift begins, could carry the shipment alone:
+    timed as the solver times a route (``model.handover_begins``)."""
+    visits = (
+        (shipment.pickup, shipment.pickup_window, shipment.pickup_service_s),
+        (shipment.delivery, shipment.delivery_window, shipment.delivery_service_s),
+    )
+    here, at = index[vehicle.start], vehicle.shift.opens_s
+    for place, window, handover in visits:
+        there = index[place]
+        setup = setup_s if there != here else 0
+        begins = handover_begins(at + matrix.seconds[here][there], setup, window)
+        if begins > window.closes_s:
+            return False
+        here, at = there, begins + handover
+    return at + matrix.seconds[here][index[vehicle.end]] <= vehicle.shift.closes_s  # no setup
 
 
 def own_van_like(fleet: Sequence[Vehicle]) -> Vehicle:
@@ -115,20 +119,25 @@ def own_van_like(fleet: Sequence[Vehicle]) -> Vehicle:
 def alone_by_producer(
     shipments: Sequence[Shipment], unserved: Iterable[Left]
 ) -> list[tuple[UUID, list[int]]]:
-    """The shipment numbers each producer delivers alone, by producer id: those the
-    proposed plan carries, that is all but its ``unserved``."""
+    """The shipment numbers each producer delivers alone: those the proposed plan
+    carries, that is all but its ``unserved``; producers in order of what they send
+    (``shipment_key``), so the baseline's routes come in an order that ids don't set."""
     left = {item.shipment for item in unserved}
     by_producer: dict[UUID, list[int]] = defaultdict(list)
     for number, shipment in enumerate(shipments):
         if number not in left:
             by_producer[shipment.producer_id].append(number)
-    return sorted(by_producer.items())
+
+    def sends(item: tuple[UUID, list[int]]) -> tuple[list[ShipmentKey], UUID]:
+        return sorted(shipment_key(shipments[n]) for n in item[1]), item[0]
+
+    return sorted(by_producer.items(), key=sends)
 
 
 def producer_van(own_van: Vehicle, producer_id: UUID, mine: Sequence[Shipment]) -> Vehicle:
-    """The producer's own van for its round trip: from its farm (where its first
+    """The producer's own van for its round trip: from its farm (where its heaviest
     shipment is picked up) and back, big enough for all it sends."""
-    farm = mine[0].pickup
+    farm = heaviest(mine).pickup
     return msgspec.structs.replace(
         own_van,
         id=uuid.uuid5(OWN_VAN, str(producer_id)),

@@ -24,6 +24,7 @@ from services.matcher.engine.routing.model import (
     Shipment,
     Vehicle,
     Window,
+    heaviest,
 )
 from services.matcher.engine.routing.solver import Budget, solve, totals
 from services.matcher.engine.routing.travel import TravelMatrix, places_of, submatrix
@@ -109,6 +110,7 @@ def plan_via_hub(
             routes=routes,
             unserved=[unserved[n] for n in sorted(unserved)],
             totals=totals(routes),
+            clock_capped=first.clock_capped or second.clock_capped,
         ),
         legs=collection + delivery,
         carries=collected_from + delivered_from,
@@ -126,27 +128,28 @@ def _legs(
     hub: Place,
     ready_s: int = 0,
 ) -> tuple[list[Shipment], list[list[int]]]:
-    """One leg per producer (collection) or co-op (delivery) and temperature class."""
+    """One leg per producer (collection) or co-op (delivery) and temperature class,
+    picked up where and when its heaviest shipment is (``model.heaviest``)."""
     grouped: dict[tuple[UUID, Temperature], list[int]] = defaultdict(list)
     for number, shipment in enumerate(problem.shipments):
         grouped[key(shipment)].append(number)
     legs, members = [], []
     for (_, temperature), numbers in sorted(grouped.items()):
         parts = [problem.shipments[n] for n in numbers]
-        first = parts[0]
+        lead = heaviest(parts)
         legs.append(
             Shipment(
-                producer_id=first.producer_id if to_hub else HUB_ID,
-                coop_id=HUB_ID if to_hub else first.coop_id,
+                producer_id=lead.producer_id if to_hub else HUB_ID,
+                coop_id=HUB_ID if to_hub else lead.coop_id,
                 temperature=temperature,
                 grams=sum(p.grams for p in parts),
                 ml=sum(p.ml for p in parts),
-                pickup=first.pickup if to_hub else hub,
-                delivery=hub if to_hub else first.delivery,
-                pickup_window=first.pickup_window
+                pickup=lead.pickup if to_hub else hub,
+                delivery=hub if to_hub else lead.delivery,
+                pickup_window=lead.pickup_window
                 if to_hub
                 else Window(opens_s=ready_s, closes_s=WHOLE_DAY.closes_s),
-                delivery_window=WHOLE_DAY if to_hub else first.delivery_window,
+                delivery_window=WHOLE_DAY if to_hub else lead.delivery_window,
             )
         )
         members.append(numbers)

@@ -18,14 +18,14 @@ who pays for each route.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal
 from uuid import UUID
 
 import msgspec
 
 from services.matcher.engine.routing.alone import alone_by_producer, extra_trips, producer_van
-from services.matcher.engine.routing.hub import HUB_ID, HubPlan, plan_via_hub
+from services.matcher.engine.routing.hub import HubPlan, plan_via_hub
 from services.matcher.engine.routing.model import (
     Left,
     Place,
@@ -37,7 +37,7 @@ from services.matcher.engine.routing.model import (
     Vehicle,
 )
 from services.matcher.engine.routing.shares import CostShares, share_route_cost
-from services.matcher.engine.routing.solver import Budget, solve, totals
+from services.matcher.engine.routing.solver import Budget, renumbered, solve, totals
 from services.matcher.engine.routing.travel import TravelMatrix, places_of, submatrix
 
 STANDALONE_BUDGET = Budget(iterations=100, seconds=1)  # one co-op's few legs
@@ -48,6 +48,7 @@ class RouteShares(msgspec.Struct, frozen=True, kw_only=True):
     route: int  # index into the proposed plan's routes
     standalone_ore: dict[UUID, int]
     shares: CostShares
+    clock_capped: bool = False  # a stand-alone search stopped at its time cap
 
 
 class Savings(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,6 +71,13 @@ class Routing(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def chosen(self) -> RoutePlan:
         return self.hub.plan if self.proposed == "hub" and self.hub else self.joint
+
+    @property
+    def clock_capped(self) -> bool:
+        """Some search stopped at its time cap rather than its iterations: the same
+        network may be planned otherwise on another machine or under another load."""
+        plans = [self.joint, self.baseline, *([self.hub.plan] if self.hub else [])]
+        return any(plan.clock_capped for plan in plans) or any(s.clock_capped for s in self.shares)
 
 
 def plan_routing(
@@ -96,20 +104,15 @@ def plan_routing(
     by_producer = alone_by_producer(problem.shipments, chosen.unserved)
     baseline, vans = plan_baseline(problem, matrix, rows, own_van, budget, by_producer)
     if via_hub and proposed == "hub":
-        shares = _hub_shares(problem, matrix, rows, via_hub, producer_share_permille)
+        shares = hub_shares(problem, matrix, rows, via_hub, producer_share_permille)
     else:
-        shares = [
-            _share(
-                problem,
-                matrix,
-                rows,
-                number,
-                route,
-                _direct_parts(problem.shipments, route),
-                producer_share_permille,
+        shares = []
+        for number, route in enumerate(joint.routes):
+            parts = _direct_parts(problem.shipments, route)
+            sent = _weights(s for shipments in parts.values() for s in shipments)
+            shares.append(
+                _share(problem, matrix, rows, number, route, parts, sent, producer_share_permille)
             )
-            for number, route in enumerate(joint.routes)
-        ]
     return Routing(
         shipments=problem.shipments,
         proposed=proposed,
@@ -154,12 +157,14 @@ def plan_baseline(
     routes: list[Route] = []
     unserved: list[Left] = []
     vans = []
+    capped = False
     for producer_id, numbers in by_producer:
         mine = [problem.shipments[n] for n in numbers]
         van = producer_van(own_van, producer_id, mine)
         first = _alone(problem, matrix, rows, budget, numbers, [van])
         vans.append(van)
         routes += first.routes
+        capped |= first.clock_capped
         left = [item.shipment for item in first.unserved]
         if not left:
             continue
@@ -169,10 +174,12 @@ def plan_baseline(
         vans += [trip for trip in more if trip.id in used]
         routes += rest.routes
         unserved += rest.unserved
+        capped |= rest.clock_capped
     plan = RoutePlan(
         routes=routes,
         unserved=sorted(unserved, key=lambda left: left.shipment),
         totals=totals(routes),
+        clock_capped=capped,
     )
     return plan, vans
 
@@ -189,11 +196,7 @@ def _alone(
     mine = [problem.shipments[n] for n in numbers]
     sub = msgspec.structs.replace(problem, shipments=mine, vehicles=vans)
     alone = solve(sub, submatrix(matrix, rows, places_of(sub)), _scaled(budget, len(mine)))
-    routes = [_renumber(route, numbers) for route in alone.routes]
-    unserved = [
-        msgspec.structs.replace(left, shipment=numbers[left.shipment]) for left in alone.unserved
-    ]
-    return RoutePlan(routes=routes, unserved=unserved, totals=totals(routes))
+    return renumbered(alone, numbers)
 
 
 def _scaled(budget: Budget, shipments: int) -> Budget:
@@ -206,17 +209,6 @@ def _scaled(budget: Budget, shipments: int) -> Budget:
     )
 
 
-def _renumber(route: Route, numbers: list[int]) -> Route:
-    """A sub-problem's route, its stops naming the whole problem's shipments."""
-    stops = [
-        stop
-        if stop.shipment is None
-        else msgspec.structs.replace(stop, shipment=numbers[stop.shipment])
-        for stop in route.stops
-    ]
-    return msgspec.structs.replace(route, stops=stops)
-
-
 def _direct_parts(shipments: list[Shipment], route: Route) -> dict[UUID, list[Shipment]]:
     """The work a direct route does for each co-op: its shipments on it."""
     parts: dict[UUID, list[Shipment]] = defaultdict(list)
@@ -226,51 +218,56 @@ def _direct_parts(shipments: list[Shipment], route: Route) -> dict[UUID, list[Sh
     return parts
 
 
-def _hub_shares(
+def hub_shares(
     problem: RoutingProblem,
     matrix: TravelMatrix,
     rows: Sequence[Place],
     via_hub: HubPlan,
     producer_share_permille: int,
 ) -> list[RouteShares]:
-    """A hub route works for every co-op whose goods ride on it: for each leg it
-    carries, the co-op's part of that leg is a shipment along the same leg."""
+    """Who pays for each route of a plan via the hub (when it is proposed). A hub route
+    works for every co-op whose goods ride on it: for each leg it carries, the co-op's
+    part of that leg is a shipment along the same leg. Every producer whose goods ride
+    on it, to the hub or from it, sends their weight: a delivery run from the hub
+    carries many producers' goods in one leg."""
     shares = []
     for number, route in enumerate(via_hub.plan.routes):
         parts: dict[UUID, list[Shipment]] = defaultdict(list)
+        riding: list[Shipment] = []
         for stop in route.stops:
             if stop.kind != "delivery" or stop.shipment is None:
                 continue
             leg = via_hub.legs[stop.shipment]
+            originals = [problem.shipments[n] for n in via_hub.carries[stop.shipment]]
+            riding += originals
             by_coop: dict[UUID, list[Shipment]] = defaultdict(list)
-            for original in via_hub.carries[stop.shipment]:
-                by_coop[problem.shipments[original].coop_id].append(problem.shipments[original])
-            for coop_id, originals in by_coop.items():
-                producer = (
-                    originals[0].producer_id if leg.producer_id == HUB_ID else leg.producer_id
-                )
+            for original in originals:
+                by_coop[original.coop_id].append(original)
+            for coop_id, theirs in by_coop.items():
                 parts[coop_id].append(
                     msgspec.structs.replace(
                         leg,
-                        producer_id=producer,
                         coop_id=coop_id,
-                        grams=sum(o.grams for o in originals),
-                        ml=sum(o.ml for o in originals),
+                        grams=sum(o.grams for o in theirs),
+                        ml=sum(o.ml for o in theirs),
                     )
                 )
+        vehicle = via_hub.vehicles[number]
+        sent = _weights(riding)
         shares.append(
             _share(
-                problem,
-                matrix,
-                rows,
-                number,
-                route,
-                parts,
-                producer_share_permille,
-                via_hub.vehicles[number],
+                problem, matrix, rows, number, route, parts, sent, producer_share_permille, vehicle
             )
         )
     return shares
+
+
+def _weights(shipments: Iterable[Shipment]) -> dict[UUID, int]:
+    """The weight each producer sends."""
+    grams: dict[UUID, int] = defaultdict(int)
+    for shipment in shipments:
+        grams[shipment.producer_id] += shipment.grams
+    return dict(grams)
 
 
 def _share(
@@ -280,21 +277,21 @@ def _share(
     number: int,
     route: Route,
     parts: dict[UUID, list[Shipment]],
+    sent: dict[UUID, int],
     producer_share_permille: int,
     vehicle: Vehicle | None = None,
 ) -> RouteShares:
+    """``parts``: the work the route does for each co-op; ``sent``: the weight each
+    producer sends on it."""
     vehicle = vehicle or next(v for v in problem.vehicles if v.id == route.vehicle_id)
-    grams: dict[UUID, int] = defaultdict(int)
-    for shipments in parts.values():
-        for shipment in shipments:
-            if shipment.producer_id != HUB_ID:
-                grams[shipment.producer_id] += shipment.grams
     standalone = {}
+    capped = False
     for coop_id, shipments in sorted(parts.items()):
         sub = msgspec.structs.replace(problem, shipments=shipments, vehicles=[vehicle])
         alone = solve(sub, submatrix(matrix, rows, places_of(sub)), STANDALONE_BUDGET)
         # the route itself did this work and more: if the quick search finds nothing
         # for it alone, the route's cost is the honest bound
         standalone[coop_id] = alone.totals.cost_ore if not alone.unserved else route.cost_ore
-    shares = share_route_cost(route.cost_ore, standalone, grams, producer_share_permille)
-    return RouteShares(route=number, standalone_ore=standalone, shares=shares)
+        capped |= alone.clock_capped
+    shares = share_route_cost(route.cost_ore, standalone, sent, producer_share_permille)
+    return RouteShares(route=number, standalone_ore=standalone, shares=shares, clock_capped=capped)

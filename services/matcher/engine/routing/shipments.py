@@ -53,14 +53,14 @@ def build_shipments(
     apart from them what goes to co-ops without a known place (nobody can drive there)."""
     grams: dict[tuple[UUID, UUID, Temperature], int] = defaultdict(int)
     ml: dict[tuple[UUID, UUID, Temperature], int] = defaultdict(int)
-    heaviest: dict[tuple[UUID, UUID, Temperature], tuple[int, UUID]] = {}
+    parts: dict[tuple[UUID, UUID, Temperature], dict[UUID, int]] = defaultdict(dict)
     for item in result.allocations:
         offer, coop_id = offers[item.offer_id], coop_of_line[item.line_id]
         key = (offer.producer_id, coop_id, offer.temperature)
         weight = item.units * offer.grams_per_unit
         grams[key] += weight
         ml[key] += item.units * offer.ml_per_unit
-        heaviest[key] = max(heaviest.get(key, (-1, item.offer_id)), (weight, item.offer_id))
+        parts[key][item.offer_id] = parts[key].get(item.offer_id, 0) + weight
     shipments, unplaced = [], []
     for key in sorted(grams):
         producer_id, coop_id, temperature = key
@@ -75,7 +75,7 @@ def build_shipments(
                 )
             )
             continue
-        site = offers[heaviest[key][1]]
+        site = _heaviest_part(parts[key], offers)
         shipments.append(
             Shipment(
                 producer_id=producer_id,
@@ -90,3 +90,9 @@ def build_shipments(
             )
         )
     return shipments, unplaced
+
+
+def _heaviest_part(weights: Mapping[UUID, int], offers: Mapping[UUID, OfferSite]) -> OfferSite:
+    """Where the heaviest part of a shipment is picked up: ties by the earlier window,
+    then the place, so the offers' ids decide only between offers alike in both."""
+    return offers[min(weights, key=lambda i: (-weights[i], offers[i].window, offers[i].place, i))]

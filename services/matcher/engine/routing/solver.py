@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import msgspec
 import pyvrp
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
@@ -34,9 +36,10 @@ from services.matcher.engine.routing.model import (
     RoutePlan,
     RoutingProblem,
     Stop,
-    StopKind,
     Totals,
     Vehicle,
+    shipment_key,
+    vehicle_key,
 )
 from services.matcher.engine.routing.travel import TravelMatrix, places_of
 
@@ -47,7 +50,8 @@ PRIZE = 10**7 * SCALE  # 100,000 kr: more than any route costs, so nothing is le
 @dataclass(frozen=True)
 class Budget:
     """How long the solver searches: iterations make a seeded run repeatable; the time
-    limit is a safety net (a run that hits it may differ between machines)."""
+    limit is a safety net (a run that hits it may differ between machines, and says so:
+    ``RoutePlan.clock_capped``)."""
 
     iterations: int
     seconds: float
@@ -61,7 +65,45 @@ class Budget:
 
 
 def solve(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> RoutePlan:
-    """Routes for every shipment some vehicle can carry; the rest left, with why."""
+    """Routes for every shipment some vehicle can carry; the rest left, with why.
+
+    The search sees the shipments and vehicles in order of what they are
+    (``shipment_key``, ``vehicle_key``) and the places in their own order
+    (``places_of``, the rows of ``matrix``): the same network gives the same plan
+    whatever order or ids its shipments and vehicles come with.
+    """
+    order = sorted(range(len(problem.shipments)), key=lambda n: shipment_key(problem.shipments[n]))
+    canonical = msgspec.structs.replace(
+        problem,
+        shipments=[problem.shipments[n] for n in order],
+        vehicles=sorted(problem.vehicles, key=vehicle_key),
+    )
+    return renumbered(_solve(canonical, matrix, budget), order)
+
+
+def renumbered(plan: RoutePlan, numbers: Sequence[int]) -> RoutePlan:
+    """``plan`` with its shipment ``n`` named ``numbers[n]``: from a sub-problem's or a
+    reordered problem's numbers to the whole problem's."""
+    routes = [
+        msgspec.structs.replace(
+            route,
+            stops=[
+                stop
+                if stop.shipment is None
+                else msgspec.structs.replace(stop, shipment=numbers[stop.shipment])
+                for stop in route.stops
+            ],
+        )
+        for route in plan.routes
+    ]
+    unserved = [
+        msgspec.structs.replace(left, shipment=numbers[left.shipment]) for left in plan.unserved
+    ]
+    unserved.sort(key=lambda left: left.shipment)
+    return msgspec.structs.replace(plan, routes=routes, unserved=unserved)
+
+
+def _solve(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> RoutePlan:
     places = places_of(problem)
     index: dict[object, int] = {place: i for i, place in enumerate(places)}
     left: list[Left] = []
@@ -73,12 +115,13 @@ def solve(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> Rout
         else:
             left.append(Left(shipment=number, reason=reason))
     routes: list[Route] = []
+    capped = False
     if planned and problem.vehicles:
-        best = _search(problem, matrix, places, index, planned, budget)
+        best, capped = _search(problem, matrix, places, index, planned, budget)
         routes, carried = _read(problem, matrix, index, planned, best)
         left += [Left(shipment=n, reason="no_room") for n in planned if n not in carried]
     left.sort(key=lambda item: item.shipment)
-    return RoutePlan(routes=routes, unserved=left, totals=totals(routes))
+    return RoutePlan(routes=routes, unserved=left, totals=totals(routes), clock_capped=capped)
 
 
 def _search(
@@ -88,8 +131,9 @@ def _search(
     index: dict[object, int],
     planned: list[int],
     budget: Budget,
-) -> pyvrp.Solution:
-    """The best routes PyVRP finds in the budget, starting from ``_first_routes``.
+) -> tuple[pyvrp.Solution, bool]:
+    """The best routes PyVRP finds in the budget, starting from ``_first_routes``, and
+    whether the clock stopped the search before its iterations did.
 
     Every planned shipment is first *required*: the search then spends its effort on
     fewer vehicles and shorter routes (on Li & Lim lr201, optional shipments with a
@@ -105,11 +149,13 @@ def _search(
     if sum(len(activities) for _, activities in start) == 2 * len(planned):
         return _run(required, start, budget)
     half = Budget(budget.iterations // 2, budget.seconds / 2, budget.seed)
-    best = _run(required, start, half)
+    best, capped = _run(required, start, half)
     if best.is_feasible():  # the other half improves on it
-        return _run(required, _sketch(best), half)
-    optional = _model(problem, matrix, places, planned, required=False)
-    return _run(optional, start, half)
+        better, capped_again = _run(required, _sketch(best), half)
+    else:
+        optional = _model(problem, matrix, places, planned, required=False)
+        better, capped_again = _run(optional, start, half)
+    return better, capped or capped_again
 
 
 # A route as its vehicle type and its pickups and deliveries in order, shipments
@@ -124,7 +170,7 @@ def _sketch(solution: pyvrp.Solution) -> list[_Sketch]:
     ]
 
 
-def _run(model: pyvrp.Model, start: list[_Sketch], budget: Budget) -> pyvrp.Solution:
+def _run(model: pyvrp.Model, start: list[_Sketch], budget: Budget) -> tuple[pyvrp.Solution, bool]:
     data = model.data()
     first = [pyvrp.Route(data, activities, vehicle_type) for vehicle_type, activities in start]
     with warnings.catch_warnings():
@@ -138,7 +184,7 @@ def _run(model: pyvrp.Model, start: list[_Sketch], budget: Budget) -> pyvrp.Solu
             collect_stats=False,
             initial_solution=pyvrp.Solution(data, first),
         )
-    return result.best
+    return result.best, result.num_iterations < budget.iterations
 
 
 def totals(routes: list[Route]) -> Totals:
@@ -176,13 +222,13 @@ def _model(
         return [grams, *([ml] if volume else []), *([cold_grams] if cold else [])]
 
     model = pyvrp.Model()
+    # Vans start and end at locations of their own, beside the stops' locations at the
+    # same places: the drive to a van's end then takes no setup (``_add_edges``).
+    own = _depot_places(problem)
+    ends = {place: model.add_location(x=place.lon, y=place.lat) for place in places if place in own}
+    depots = {place: model.add_depot(location) for place, location in ends.items()}
     locations = [model.add_location(x=p.lon, y=p.lat) for p in places]
     index = {place: i for i, place in enumerate(places)}
-    depots = {}
-    for vehicle in problem.vehicles:  # PyVRP wants depots before anything else
-        for place in (vehicle.start, vehicle.end):
-            if place not in depots:
-                depots[place] = model.add_depot(locations[index[place]])
     for vehicle in problem.vehicles:
         per_km, per_hour = vehicle.cost_per_km_ore, vehicle.cost_per_hour_ore
         model.add_vehicle_type(
@@ -214,12 +260,40 @@ def _model(
             required=required,
             name=str(number),
         )
-    for i, frm in enumerate(locations):
-        for j, to in enumerate(locations):
-            if i != j:  # arriving somewhere new takes a stop's setup time too
-                seconds = matrix.seconds[i][j] + problem.stop_setup_s
-                model.add_edge(frm, to, distance=matrix.metres[i][j], duration=seconds)
+    _add_edges(
+        model, matrix, problem.stop_setup_s, locations, [(index[p], e) for p, e in ends.items()]
+    )
     return model
+
+
+def _depot_places(problem: RoutingProblem) -> set[Place]:
+    return {place for vehicle in problem.vehicles for place in (vehicle.start, vehicle.end)}
+
+
+def _add_edges(
+    model: pyvrp.Model,
+    matrix: TravelMatrix,
+    setup_s: int,
+    stops: list[pyvrp.Location],
+    ends: list[tuple[int, pyvrp.Location]],
+) -> None:
+    """Driving times, and the setup of a stop at a new place: PyVRP's service times
+    belong to a visit, not to a change of place, so the setup rides on the drive to a
+    stop (``_read`` takes it back out of the arrival). Driving to a van's end place
+    takes none."""
+    metres, seconds = matrix.metres, matrix.seconds
+    for i, frm in enumerate(stops):
+        for j, to in enumerate(stops):
+            if i != j:
+                model.add_edge(frm, to, distance=metres[i][j], duration=seconds[i][j] + setup_s)
+    for j, end in ends:
+        for i, stop in enumerate(stops):
+            model.add_edge(stop, end, distance=metres[i][j], duration=seconds[i][j])
+            setup = setup_s if i != j else 0
+            model.add_edge(end, stop, distance=metres[j][i], duration=seconds[j][i] + setup)
+        for k, other in ends:
+            if k != j:
+                model.add_edge(end, other, distance=metres[j][k], duration=seconds[j][k])
 
 
 def _first_routes(
@@ -326,21 +400,8 @@ def _read(
         stops: list[Stop] = []
         grams = ml = 0
         for activity in solved.schedule():
-            arrival = activity.start_time - activity.wait_duration
             if activity.is_depot():
-                kind: StopKind = "start" if not stops else "end"
-                place = vehicle.start if kind == "start" else vehicle.end
-                stops.append(
-                    Stop(
-                        kind=kind,
-                        place=place,
-                        shipment=None,
-                        arrival_s=activity.start_time if kind == "start" else arrival,
-                        departure_s=activity.end_time if kind == "start" else arrival,
-                        load_grams=grams,
-                        load_ml=ml,
-                    )
-                )
+                stops.append(_depot_stop(vehicle, activity, stops, grams, ml))
                 continue
             number = planned[activity.idx]
             shipment = problem.shipments[number]
@@ -349,13 +410,17 @@ def _read(
             ml += sign * shipment.ml
             if activity.is_delivery():
                 carried.add(number)
+            place = shipment.pickup if activity.is_pickup() else shipment.delivery
+            setup = problem.stop_setup_s if place != stops[-1].place else 0
             stops.append(
                 Stop(
                     kind="pickup" if activity.is_pickup() else "delivery",
-                    place=shipment.pickup if activity.is_pickup() else shipment.delivery,
+                    place=place,
                     shipment=number,
-                    arrival_s=arrival,
+                    arrival_s=activity.start_time - activity.wait_duration - setup,
                     departure_s=activity.end_time,
+                    wait_s=activity.wait_duration,
+                    service_s=setup + activity.end_time - activity.start_time,
                     load_grams=grams,
                     load_ml=ml,
                 )
@@ -375,3 +440,21 @@ def _read(
             )
         )
     return routes, carried
+
+
+def _depot_stop(
+    vehicle: Vehicle, activity: pyvrp.ScheduledActivity, before: list[Stop], grams: int, ml: int
+) -> Stop:
+    """The start (leaving at the route's start time) or the end (arriving, no setup)."""
+    at = activity.start_time if not before else activity.start_time - activity.wait_duration
+    return Stop(
+        kind="end" if before else "start",
+        place=vehicle.end if before else vehicle.start,
+        shipment=None,
+        arrival_s=at,
+        departure_s=at,
+        wait_s=0,
+        service_s=0,
+        load_grams=grams,
+        load_ml=ml,
+    )

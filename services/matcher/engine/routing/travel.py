@@ -23,15 +23,13 @@ class TravelMatrix(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def places_of(problem: RoutingProblem) -> list[Place]:
-    """Every distinct place of the problem, in a fixed order: the matrix's rows."""
-    seen: dict[Place, None] = {}
-    for vehicle in problem.vehicles:
-        seen.setdefault(vehicle.start)
-        seen.setdefault(vehicle.end)
-    for shipment in problem.shipments:
-        seen.setdefault(shipment.pickup)
-        seen.setdefault(shipment.delivery)
-    return list(seen)
+    """Every distinct place of the problem, by latitude then longitude: the matrix's
+    rows, in an order that depends on the places alone."""
+    places = {place for vehicle in problem.vehicles for place in (vehicle.start, vehicle.end)}
+    places |= {
+        place for shipment in problem.shipments for place in (shipment.pickup, shipment.delivery)
+    }
+    return sorted(places)
 
 
 def places_with_hub(problem: RoutingProblem, hub: Place | None) -> list[Place]:
