@@ -176,6 +176,9 @@ class RunRouting(msgspec.Struct, kw_only=True):
     savings: PlanSavings
     shipments: int
     unserved: int
+    # shipments the proposal carries that no van could carry from their farm alone:
+    # the baseline lacks them, so its cost and the savings leave them out on one side
+    baseline_unserved: int = 0
     # a route search stopped at its time cap, not its iterations: the same network may
     # be planned otherwise on another machine (False in runs stored before it was kept)
     clock_capped: bool = False

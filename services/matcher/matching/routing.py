@@ -223,6 +223,7 @@ async def store_routing(
         savings=msgspec.convert(routing.savings, PlanSavings, from_attributes=True),
         shipments=len(routing.shipments) + len(routing_input.unplaced),
         unserved=len(routing.chosen.unserved) + len(routing_input.unplaced),
+        baseline_unserved=len(routing.baseline.unserved),
         clock_capped=routing.clock_capped,
     )
 

@@ -119,6 +119,33 @@ def test_the_baseline_carries_every_shipment_the_proposal_carries() -> None:
     assert result.baseline.totals.routes > 1  # more than one trip from the farm
 
 
+def test_what_the_producer_s_own_van_cannot_deliver_in_time_goes_in_a_hired_van() -> None:
+    """The producers' own vans work 10 to 16; a co-op takes goods only from 7 to 8, and
+    the network's vans start at 6. Alone, the farm hires a van like the network's for
+    that one: the baseline still carries every shipment the proposal carries."""
+    rng = random.Random(8)
+    early = Window(opens_s=7 * 3600, closes_s=8 * 3600)
+    shipments = [
+        shipment(rng, 0, 0, pickup_window=DAY, delivery_window=early, grams=20_000),
+        shipment(rng, 0, 1, pickup_window=DAY, delivery_window=DAY, grams=20_000),
+    ]
+    problem = RoutingProblem(shipments=shipments, vehicles=[van(1)])
+    own = van(0, shift=Window(opens_s=10 * 3600, closes_s=16 * 3600))
+    result = plan_routing(problem, travel(problem), own_van=own, budget=BUDGET)
+    assert result.joint.unserved == []
+    assert result.baseline.unserved == []
+    by_van = {
+        route.vehicle_id: {s.shipment for s in route.stops} - {None}
+        for route in result.baseline.routes
+    }
+    hired = [v for v in result.own_vans if v.shift != own.shift]
+    assert len(hired) == 1
+    assert hired[0].start == hired[0].end == shipments[0].pickup
+    assert by_van[hired[0].id] == {0}
+    alone = msgspec.structs.replace(problem, vehicles=result.own_vans)
+    assert broken_rules(alone, travel(alone), result.baseline) == []
+
+
 def test_no_co_op_pays_more_than_serving_it_alone_costs_by_brute_force() -> None:
     """The route's van alone from its depot to the co-op's farms in every order, then to
     the co-op and back (whole-day windows, so no waiting): the stand-alone cost is the

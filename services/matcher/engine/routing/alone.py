@@ -9,7 +9,9 @@ The rest are the rules of the baseline every plan is compared with: each produce
 delivers the shipments the proposed plan carries (so savings compare like for like)
 in one round trip from its farm, in its own van (``own_van_like``, made per producer by
 ``producer_van``), visiting its co-ops in the best order (``plans.plan_baseline``); what
-one trip can't carry in its windows goes on more trips (``extra_trips``).
+one trip can't carry in its windows goes on more trips (``extra_trips``), and what its
+own van can't deliver in time at all goes in one of the network's kinds of van, hired
+from the farm (``hired_vans``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from services.matcher.engine.routing.model import (
     handover_begins,
     heaviest,
     shipment_key,
+    vehicle_key,
 )
 from services.matcher.engine.routing.travel import TravelMatrix
 
@@ -148,6 +151,24 @@ def producer_van(own_van: Vehicle, producer_id: UUID, mine: Sequence[Shipment]) 
         capacity_ml=max(own_van.capacity_ml, sum(s.ml for s in mine)),
         cold_capable=True,  # a producer of cold goods has its own way to keep them cold
     )
+
+
+def hired_vans(
+    vehicles: Sequence[Vehicle], producer_id: UUID, farm: Place, count: int
+) -> list[Vehicle]:
+    """The network's kinds of van, each from the producer's farm and back, ``count``
+    of each: for a shipment its own van can't deliver in time (a longer shift, an
+    earlier start), as a producer alone would hire one. Vans alike but for their id
+    and place count once."""
+    kinds: dict[tuple[object, ...], Vehicle] = {}
+    for vehicle in vehicles:
+        placed = msgspec.structs.replace(vehicle, start=farm, end=farm, producer_id=producer_id)
+        kinds.setdefault(vehicle_key(msgspec.structs.replace(placed, id=OWN_VAN))[:-1], placed)
+    return [
+        msgspec.structs.replace(van, id=uuid.uuid5(OWN_VAN, f"{producer_id}:hired:{kind}:{trip}"))
+        for kind, van in enumerate(kinds[key] for key in sorted(kinds))
+        for trip in range(count)
+    ]
 
 
 def extra_trips(van: Vehicle, producer_id: UUID, count: int) -> list[Vehicle]:

@@ -24,7 +24,12 @@ from uuid import UUID
 
 import msgspec
 
-from services.matcher.engine.routing.alone import alone_by_producer, extra_trips, producer_van
+from services.matcher.engine.routing.alone import (
+    alone_by_producer,
+    extra_trips,
+    hired_vans,
+    producer_van,
+)
 from services.matcher.engine.routing.hub import HubPlan, plan_via_hub
 from services.matcher.engine.routing.model import (
     Left,
@@ -152,8 +157,11 @@ def plan_baseline(
 ) -> tuple[RoutePlan, list[Vehicle]]:
     """Each producer alone (``by_producer``: its shipment numbers): one round trip in
     its own van, planned by the solver; what that trip can't carry in its windows goes
-    on more trips (``extra_trips``), so the baseline carries every shipment the
-    proposal carries that the producer could carry at all."""
+    on more trips (``extra_trips``), and what its van can't deliver in time at all in
+    a hired van of one of the network's kinds (``hired_vans``). So the baseline
+    carries every shipment the proposal carries that any van could carry from the
+    farm; the rest (``unserved``) the run reports, since its savings then leave them
+    out on one side only."""
     routes: list[Route] = []
     unserved: list[Left] = []
     vans = []
@@ -170,11 +178,16 @@ def plan_baseline(
             continue
         more = extra_trips(van, producer_id, len(left))
         rest = _alone(problem, matrix, rows, budget, left, more)
-        used = {route.vehicle_id for route in rest.routes}
-        vans += [trip for trip in more if trip.id in used]
-        routes += rest.routes
-        unserved += rest.unserved
-        capped |= rest.clock_capped
+        left = [item.shipment for item in rest.unserved]
+        hired = hired_vans(problem.vehicles, producer_id, van.start, len(left)) if left else []
+        last = _alone(problem, matrix, rows, budget, left, hired) if hired else None
+        for trips, plan in ((more, rest), (hired, last)):
+            if plan is not None:
+                used = {route.vehicle_id for route in plan.routes}
+                vans += [trip for trip in trips if trip.id in used]
+                routes += plan.routes
+                capped |= plan.clock_capped
+        unserved += last.unserved if last is not None else rest.unserved
     plan = RoutePlan(
         routes=routes,
         unserved=sorted(unserved, key=lambda left: left.shipment),
