@@ -9,6 +9,7 @@ run took some of them meanwhile, the run recomputes on the fresh supply.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -107,6 +108,16 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
     routing_input = await load_routing(pool, run, problem, result)
     rows = places_with_hub(routing_input.problem, routing_input.hub)
     matrix = await travel_matrix(settings, rows)
+    loop = asyncio.get_running_loop()
+    reported: list[concurrent.futures.Future[None]] = []
+
+    def progress(part: str, percent: int) -> None:  # from the engine's thread
+        overall = 50 + percent * 30 // 100  # routing is 50 to 80 % of a run
+        stage = f"route {part}"
+        reported.append(
+            asyncio.run_coroutine_threadsafe(_progress(pool, run_id, stage, overall), loop)
+        )
+
     async with _heartbeat(pool, run_id, settings.matching.run_lease_s / 3):
         routing = await asyncio.to_thread(
             plan_routing,
@@ -119,7 +130,10 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
                 len(routing_input.problem.shipments), seconds=settings.matching.routing_seconds
             ),
             producer_share_permille=routing_input.producer_share_permille,
+            progress=progress,
         )
+    # each report written before the next stage's, so none lands after it
+    await asyncio.gather(*map(asyncio.wrap_future, reported), return_exceptions=True)
     await _progress(pool, run_id, "store", 80)
     return await store_result(pool, run, Planned(problem, result, routing_input, routing))
 

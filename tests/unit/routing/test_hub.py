@@ -7,12 +7,15 @@ from collections import defaultdict
 from uuid import UUID
 
 import msgspec
+import pytest
 
+from services.matcher.engine.routing import hub as hub_module
+from services.matcher.engine.routing import plans
 from services.matcher.engine.routing.hub import HUB_ID, plan_via_hub
 from services.matcher.engine.routing.model import Place, RoutePlan, RoutingProblem
 from services.matcher.engine.routing.plans import hub_shares, plan_routing
-from services.matcher.engine.routing.solver import Budget
-from services.matcher.engine.routing.travel import great_circle, places_of
+from services.matcher.engine.routing.solver import Budget, solve
+from services.matcher.engine.routing.travel import TravelMatrix, great_circle, places_of
 from tests.support.routing import shipment, van
 from tests.unit.routing.checker import broken_rules
 
@@ -118,3 +121,37 @@ def test_every_producer_whose_goods_ride_from_the_hub_pays_by_their_weight() -> 
         assert sum(item.shares.producers.values()) == part
         for producer, grams in sent.items():  # by weight, to the öre
             assert abs(item.shares.producers[producer] - part * grams / sum(sent.values())) < 1
+
+
+def test_the_whole_stage_keeps_to_one_budget_and_reports_each_part(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every search of the stage (joint, both hub phases, each producer alone, each
+    co-op's stand-alone cost) is capped by its part of ``budget.seconds``, so the caps
+    add up to the stage's; and progress hears of each part in order."""
+    problem = network(2)
+    rows = [*places_of(problem), HUB]
+    matrix = great_circle(rows, road_factor=1.3, speed_kmh=60)
+    caps: list[float] = []
+
+    def counted(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> RoutePlan:
+        caps.append(budget.seconds)
+        return solve(problem, matrix, budget)
+
+    monkeypatch.setattr(plans, "solve", counted)
+    monkeypatch.setattr(hub_module, "solve", counted)
+    heard: list[tuple[str, int]] = []
+    whole = Budget(iterations=200, seconds=20.0)
+    plan_routing(
+        problem,
+        matrix,
+        rows=rows,
+        hub=HUB,
+        own_van=van(0),
+        budget=whole,
+        progress=lambda part, percent: heard.append((part, percent)),
+    )
+    assert [part for part, _ in heard] == ["joint", "hub", "baseline", "shares"]
+    assert [percent for _, percent in heard] == sorted(percent for _, percent in heard)
+    assert len(caps) > 4
+    assert sum(caps) <= whole.seconds + 1e-9

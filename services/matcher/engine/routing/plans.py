@@ -18,7 +18,7 @@ who pays for each route.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 from uuid import UUID
 
@@ -47,6 +47,12 @@ from services.matcher.engine.routing.travel import TravelMatrix, places_of, subm
 
 STANDALONE_BUDGET = Budget(iterations=100, seconds=1)  # one co-op's few legs
 PlanName = Literal["joint", "hub"]
+Progress = Callable[[str, int], None]  # a part of the stage begun, the percent done
+
+# The share of the routing stage's seconds each part may take at most; iterations
+# decide how long each searches, these only cap it. Without a hub, the joint plan
+# takes the hub's share too.
+JOINT_SHARE, HUB_SHARE, BASELINE_SHARE, SHARES_SHARE = 0.40, 0.30, 0.18, 0.12
 
 
 class RouteShares(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,29 +100,58 @@ def plan_routing(
     hub: Place | None = None,
     producer_share_permille: int = 0,
     budget: Budget | None = None,
+    progress: Progress | None = None,
 ) -> Routing:
     """``matrix`` covers ``rows`` (default ``places_of(problem)``; with a hub, the hub
     too); ``own_van`` is what a producer drives in the baseline (its id, start and end
-    are replaced per producer)."""
+    are replaced per producer). ``budget.seconds`` caps the whole stage, split among
+    its parts; ``progress`` hears of each part as it begins, with the percent done."""
     rows = list(rows) if rows is not None else places_of(problem)
     budget = budget or Budget.for_size(len(problem.shipments))
-    joint = solve(problem, submatrix(matrix, rows, places_of(problem)), budget)
-    via_hub = plan_via_hub(problem, matrix, rows, hub, budget) if hub else None
+    report = progress or _quiet
+    whole = budget.seconds
+    joint_share = JOINT_SHARE + (0 if hub else HUB_SHARE)
+    report("joint", 0)
+    joint = solve(
+        problem, submatrix(matrix, rows, places_of(problem)), budget.capped(whole * joint_share)
+    )
+    via_hub = None
+    if hub:
+        report("hub", round(100 * JOINT_SHARE))
+        # two searches: collection, then delivery
+        via_hub = plan_via_hub(problem, matrix, rows, hub, budget.capped(whole * HUB_SHARE / 2))
     proposed: PlanName = "joint"
     if via_hub and _better(via_hub.plan, joint):
         proposed = "hub"
     chosen = via_hub.plan if via_hub and proposed == "hub" else joint
     by_producer = alone_by_producer(problem.shipments, chosen.unserved)
-    baseline, vans = plan_baseline(problem, matrix, rows, own_van, budget, by_producer)
+    done = round(100 * (JOINT_SHARE + HUB_SHARE))
+    report("baseline", done)
+    baseline, vans = plan_baseline(
+        problem, matrix, rows, own_van, budget.capped(whole * BASELINE_SHARE), by_producer
+    )
+    report("shares", round(100 * (1 - SHARES_SHARE)))
+    per_route = budget.capped(whole * SHARES_SHARE)
     if via_hub and proposed == "hub":
-        shares = hub_shares(problem, matrix, rows, via_hub, producer_share_permille)
+        shares = hub_shares(problem, matrix, rows, via_hub, producer_share_permille, per_route)
     else:
         shares = []
+        co_ops = sum(len(_direct_parts(problem.shipments, r)) for r in joint.routes) or 1
         for number, route in enumerate(joint.routes):
             parts = _direct_parts(problem.shipments, route)
             sent = _weights(s for shipments in parts.values() for s in shipments)
             shares.append(
-                _share(problem, matrix, rows, number, route, parts, sent, producer_share_permille)
+                _share(
+                    problem,
+                    matrix,
+                    rows,
+                    number,
+                    route,
+                    parts,
+                    sent,
+                    producer_share_permille,
+                    seconds_each=per_route.seconds / co_ops,
+                )
             )
     return Routing(
         shipments=problem.shipments,
@@ -128,6 +163,10 @@ def plan_routing(
         shares=shares,
         savings=savings(chosen.totals, baseline.totals),
     )
+
+
+def _quiet(part: str, percent: int) -> None:
+    del part, percent
 
 
 def _better(candidate: RoutePlan, incumbent: RoutePlan) -> bool:
@@ -155,7 +194,8 @@ def plan_baseline(
     budget: Budget,
     by_producer: list[tuple[UUID, list[int]]],
 ) -> tuple[RoutePlan, list[Vehicle]]:
-    """Each producer alone (``by_producer``: its shipment numbers): one round trip in
+    """Each producer alone (``by_producer``: its shipment numbers), within
+    ``budget.seconds`` in all, shared by their shipments: one round trip in
     its own van, planned by the solver; what that trip can't carry in its windows goes
     on more trips (``extra_trips``), and what its van can't deliver in time at all in
     a hired van of one of the network's kinds (``hired_vans``). So the baseline
@@ -166,10 +206,13 @@ def plan_baseline(
     unserved: list[Left] = []
     vans = []
     capped = False
+    carried = sum(len(numbers) for _, numbers in by_producer) or 1
     for producer_id, numbers in by_producer:
         mine = [problem.shipments[n] for n in numbers]
         van = producer_van(own_van, producer_id, mine)
-        first = _alone(problem, matrix, rows, budget, numbers, [van])
+        # more trips, when needed, search within the same cap: they carry less
+        share = budget.capped(budget.seconds * len(numbers) / carried)
+        first = _alone(problem, matrix, rows, share, numbers, [van])
         vans.append(van)
         routes += first.routes
         capped |= first.clock_capped
@@ -177,10 +220,10 @@ def plan_baseline(
         if not left:
             continue
         more = extra_trips(van, producer_id, len(left))
-        rest = _alone(problem, matrix, rows, budget, left, more)
+        rest = _alone(problem, matrix, rows, share, left, more)
         left = [item.shipment for item in rest.unserved]
         hired = hired_vans(problem.vehicles, producer_id, van.start, len(left)) if left else []
-        last = _alone(problem, matrix, rows, budget, left, hired) if hired else None
+        last = _alone(problem, matrix, rows, share, left, hired) if hired else None
         for trips, plan in ((more, rest), (hired, last)):
             if plan is not None:
                 used = {route.vehicle_id for route in plan.routes}
@@ -237,14 +280,15 @@ def hub_shares(
     rows: Sequence[Place],
     via_hub: HubPlan,
     producer_share_permille: int,
+    budget: Budget = STANDALONE_BUDGET,
 ) -> list[RouteShares]:
     """Who pays for each route of a plan via the hub (when it is proposed). A hub route
     works for every co-op whose goods ride on it: for each leg it carries, the co-op's
     part of that leg is a shipment along the same leg. Every producer whose goods ride
     on it, to the hub or from it, sends their weight: a delivery run from the hub
     carries many producers' goods in one leg."""
-    shares = []
-    for number, route in enumerate(via_hub.plan.routes):
+    works = []
+    for route in via_hub.plan.routes:
         parts: dict[UUID, list[Shipment]] = defaultdict(list)
         riding: list[Shipment] = []
         for stop in route.stops:
@@ -265,14 +309,25 @@ def hub_shares(
                         ml=sum(o.ml for o in theirs),
                     )
                 )
-        vehicle = via_hub.vehicles[number]
-        sent = _weights(riding)
-        shares.append(
-            _share(
-                problem, matrix, rows, number, route, parts, sent, producer_share_permille, vehicle
-            )
+        works.append((parts, _weights(riding)))
+    co_ops = sum(len(parts) for parts, _ in works) or 1
+    return [
+        _share(
+            problem,
+            matrix,
+            rows,
+            number,
+            route,
+            parts,
+            sent,
+            producer_share_permille,
+            via_hub.vehicles[number],
+            seconds_each=budget.seconds / co_ops,
         )
-    return shares
+        for number, (route, (parts, sent)) in enumerate(
+            zip(via_hub.plan.routes, works, strict=True)
+        )
+    ]
 
 
 def _weights(shipments: Iterable[Shipment]) -> dict[UUID, int]:
@@ -293,6 +348,8 @@ def _share(
     sent: dict[UUID, int],
     producer_share_permille: int,
     vehicle: Vehicle | None = None,
+    *,
+    seconds_each: float = STANDALONE_BUDGET.seconds,
 ) -> RouteShares:
     """``parts``: the work the route does for each co-op; ``sent``: the weight each
     producer sends on it."""
@@ -301,7 +358,9 @@ def _share(
     capped = False
     for coop_id, shipments in sorted(parts.items()):
         sub = msgspec.structs.replace(problem, shipments=shipments, vehicles=[vehicle])
-        alone = solve(sub, submatrix(matrix, rows, places_of(sub)), STANDALONE_BUDGET)
+        alone = solve(
+            sub, submatrix(matrix, rows, places_of(sub)), STANDALONE_BUDGET.capped(seconds_each)
+        )
         # the route itself did this work and more: if the quick search finds nothing
         # for it alone, the route's cost is the honest bound
         standalone[coop_id] = alone.totals.cost_ore if not alone.unserved else route.cost_ore

@@ -59,9 +59,23 @@ class Budget:
 
     @classmethod
     def for_size(cls, shipments: int, seed: int = 1, seconds: float | None = None) -> Budget:
-        """Enough for small networks to settle; a county's day stays under a minute."""
-        limit = seconds if seconds is not None else min(60.0, 3 + shipments / 20)
+        """Enough iterations for small networks to settle; ``seconds`` caps the whole
+        routing stage of a run (``plans.plan_routing`` splits it among its parts):
+        by default 5 s plus 1 s per 10 shipments, at most two minutes."""
+        limit = seconds if seconds is not None else stage_seconds(shipments)
         return cls(iterations=1_000 + 20 * shipments, seconds=limit, seed=seed)
+
+    def capped(self, seconds: float) -> Budget:
+        """The same iterations, at most ``seconds`` of search."""
+        return Budget(self.iterations, max(MIN_SECONDS, min(self.seconds, seconds)), self.seed)
+
+
+MIN_SECONDS = 0.05  # a search gets at least this long, however thin its share
+
+
+def stage_seconds(shipments: int) -> float:
+    """The default cap of a run's whole routing stage."""
+    return min(120.0, 5 + shipments / 10)
 
 
 def solve(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> RoutePlan:
