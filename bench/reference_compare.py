@@ -125,7 +125,7 @@ def render(rows: list[CompareRow], seed: int) -> str:
         "figures shown) with a run's budget (`Budget.for_size`). The reference "
         "(`bench/reference.py`, no search code shared with the engine) gets the same "
         "budget for its one plan: greedy insertion of whole shipments, ruin and "
-        "recreate (10 rounds a shipment, within half the seconds), then PyVRP "
+        "recreate (4 rounds a shipment, within half the seconds), then PyVRP "
         "warm-started from there for the rest of the seconds and the same iterations. "
         "Each saving is against every producer alone over the shipments that plan "
         "carries (the engine's baseline rules). Left: shipments not carried, of them "
