@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: test demo bench bench-quick reliability soak lint typecheck check lock clean
+.PHONY: test demo bench bench-quick bench-reference reliability soak lint typecheck check lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -30,6 +30,11 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench.run --quick $(ARGS)
+
+# The engine against bench/reference.py on the networks of bench/shapes.py (about 2
+# minutes): prints the table make bench writes into docs/benchmarks.md. ARGS: shapes, --seed N.
+bench-reference: $(STAMP)
+	$(BIN)/python -m bench.reference_compare $(ARGS)
 
 # The reliability suite (faults, concurrency, hostile input, tenants), the slow parts
 # included; writes the figures of the run into docs/reliability.md.

@@ -27,7 +27,10 @@ from bench import load as load_bench
 from bench.allocation import QualityRow, SpeedRow, quality, reference_seconds, speed
 from bench.lilim import LiLimRow, instances
 from bench.lilim import run as run_lilim
+from bench.reference_compare import compare
+from bench.reference_compare import render as render_reference
 from bench.routing import SavingsRow, savings
+from bench.shapes import SHAPES
 from infra.devservers import servers_from_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +87,15 @@ def main(argv: list[str]) -> int:
         for count in [50] if quick else [50, 200, 800]:
             routed.append(savings(count))
             print(f"routing {count} shipments: {routed[-1].seconds:.1f} s", flush=True)
+        compared = []
+        for name in ["equal_windows"] if quick else SHAPES:
+            compared.append(compare(SHAPES[name](SEED), SEED))
+            engine, ref = compared[-1].engine, compared[-1].reference
+            print(
+                f"shape {name}: engine {engine.km:,.0f} km, {engine.unserved} left; "
+                f"reference {ref.km:,.0f} km, {ref.unserved} left",
+                flush=True,
+            )
         load = load_bench.measure(quick)
         print(f"load: offers {load.post_offers.requests_per_s:,.0f}/s", flush=True)
         fleet = fleet_bench.measure(quick)
@@ -100,6 +112,7 @@ def main(argv: list[str]) -> int:
         _head(quick, reference, servers, elapsed, targets),
         render(rows, speeds),
         render_routing(lilim, seeds_met, routed, reference),
+        render_reference(compared, SEED),
         load_bench.render(load),
         "![API throughput and p99 against the ceiling](benchmarks/api-load.png)\n",
         fleet_bench.render(fleet),
