@@ -169,7 +169,15 @@ class _Model:
         firm: dict[tuple[int, int], int] = {}
         tolerance: dict[tuple[int, int], int] = {}
         for number, price_class in enumerate(group.price_classes):
-            order = sorted(range(price_class.k), key=lambda p: (landed.mean(price_class, p), p))
+            if not wanted_firm[number] and not wanted_extra[number]:
+                continue
+            # by mean landed cost over the class's firm units; a class whose pins left
+            # it none (it takes tolerance only) by unit price, its offers' order
+            order = (
+                sorted(range(price_class.k), key=lambda p: (landed.mean(price_class, p), p))
+                if price_class.total
+                else list(range(price_class.k))
+            )
             _take(order, firm_left, wanted_firm[number], number, firm)
             _take(order, spare, wanted_extra[number], number, tolerance)
         # an unproven solution may give a class tolerance while it is short of firm
