@@ -15,11 +15,11 @@ from services.matcher.engine.allocation.model import TransportEstimate
 EARTH_RADIUS_KM = 6371.0088
 Place = tuple[float, float]  # latitude, longitude in degrees
 
-# The defaults (docs/matching.md, "The transport estimate"):
+# The defaults, calibrated on the realised cost of planned routes (docs/matching.md):
 # a network may set its own. Integers: öre per kg, and öre per tonne-km (1 öre per
 # tonne-km is a thousandth of an öre per kg-km).
-HANDLING_ORE_PER_KG = 20
-ORE_PER_TONNE_KM = 500
+HANDLING_ORE_PER_KG = 125
+ORE_PER_TONNE_KM = 9_500
 
 
 class TransportRates(msgspec.Struct, frozen=True, kw_only=True):
