@@ -143,6 +143,16 @@ def _show_a_cycle(base: str, admin_token: str) -> None:
             f"{saved['cost_ore'] / 100:,.0f} kr and {saved['co2_grams'] / 1000:,.0f} kg CO2 "
             f"({walk.routing['unserved']} of {walk.routing['shipments']} shipments unserved)",
         )
+        if check := walk.routing.get("transport"):
+            _say(
+                "carriage",
+                f"estimated {check['estimate_ore'] / 100:,.0f} kr "
+                f"({check['handling_ore_per_kg']} öre/kg + {check['ore_per_tonne_km']} öre/t-km), "
+                f"routes cost {check['realised_ore'] / 100:,.0f} kr for "
+                f"{check['carried_grams'] / 1000:,.0f} kg, {check['carried_kg_km']:,} kg-km: "
+                f"{check['realised_ore_per_kg']} öre/kg, "
+                f"{check['realised_ore_per_tonne_km']} öre/t-km",
+            )
     for line in walk.published:
         _say("published", line)
     _say("review", f"{base}/v1/runs/{walk.run_id}/result (coordinator token below)")

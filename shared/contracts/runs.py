@@ -166,6 +166,23 @@ class PlanSavings(msgspec.Struct, kw_only=True):
 PlanName = Literal["joint", "hub"]
 
 
+class TransportCheck(msgspec.Struct, kw_only=True):
+    """The transport estimate the allocation used beside what the proposed plan costs,
+    over the shipments it carries (docs/matching.md, "The transport estimate"):
+    ``estimate_ore`` is what the network's rates said, ``realised_ore`` the plan's route
+    costs; the realised rates are that cost per kg and per tonne-km of those shipments,
+    each measured farm to co-op as the estimate measures it (``None``: nothing carried)."""
+
+    handling_ore_per_kg: int
+    ore_per_tonne_km: int
+    carried_grams: int
+    carried_kg_km: int
+    estimate_ore: int
+    realised_ore: int
+    realised_ore_per_kg: int | None
+    realised_ore_per_tonne_km: int | None
+
+
 class RunRouting(msgspec.Struct, kw_only=True):
     """A run's routing figures, as stored in ``match_run.routing``."""
 
@@ -182,6 +199,8 @@ class RunRouting(msgspec.Struct, kw_only=True):
     # a route search stopped at its time cap, not its iterations: the same network may
     # be planned otherwise on another machine (False in runs stored before it was kept)
     clock_capped: bool = False
+    # the transport estimate beside the realised cost (None in runs stored before it was)
+    transport: TransportCheck | None = None
 
     @classmethod
     def of(cls, stored: Mapping[str, Any] | None) -> RunRouting | None:

@@ -18,6 +18,7 @@ from services.matcher.engine import Summary
 from services.matcher.engine.allocation.model import UnprovenGroup
 from services.matcher.engine.routing.model import Totals
 from services.matcher.engine.routing.plans import Savings
+from services.matcher.engine.routing.realised import TransportCheck
 from shared.contracts import cycles, runs
 
 
@@ -42,6 +43,7 @@ def _named(kind: object) -> object:
         (Totals, runs.PlanTotals),
         (Savings, runs.PlanSavings),
         (EnginePin, runs.Pin),
+        (TransportCheck, runs.TransportCheck),
     ],
 )
 def test_the_engine_and_the_stored_contract_have_the_same_fields(

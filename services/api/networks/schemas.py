@@ -21,9 +21,29 @@ from services.api.core.types import (
     Permille,
     Text200,
 )
+from services.matcher.engine.allocation.transport import HANDLING_ORE_PER_KG, ORE_PER_TONNE_KM
 
 TIMEZONES = frozenset(available_timezones())
 Timezone = Annotated[str, Meta(min_length=1, max_length=64, examples=["Europe/Stockholm"])]
+# The transport estimate's rates (docs/matching.md); bounds as the database's checks.
+HandlingOrePerKg = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=10_000,
+        description="transport estimate: handling, öre per kg carried",
+        examples=[HANDLING_ORE_PER_KG],
+    ),
+]
+OrePerTonneKm = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=100_000,
+        description="transport estimate: distance, öre per tonne-km of road (1,000 = 1 öre/kg-km)",
+        examples=[ORE_PER_TONNE_KM],
+    ),
+]
 
 
 def _check_timezone(timezone: str | UnsetType) -> None:
@@ -38,6 +58,8 @@ class NetworkIn(Input):
     currency: Currency = "SEK"
     hub: Location | None = None
     producer_share_permille: Permille = 0
+    transport_handling_ore_per_kg: HandlingOrePerKg = HANDLING_ORE_PER_KG
+    transport_ore_per_tonne_km: OrePerTonneKm = ORE_PER_TONNE_KM
 
     def __post_init__(self) -> None:
         _check_timezone(self.timezone)
@@ -50,6 +72,8 @@ class NetworkPatch(Input):
     currency: Currency | UnsetType = UNSET
     hub: Location | UnsetType | None = UNSET
     producer_share_permille: Permille | UnsetType = UNSET
+    transport_handling_ore_per_kg: HandlingOrePerKg | UnsetType = UNSET
+    transport_ore_per_tonne_km: OrePerTonneKm | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         _check_timezone(self.timezone)
@@ -63,6 +87,8 @@ class NetworkOut(msgspec.Struct, kw_only=True):
     currency: str
     hub: Location | None
     producer_share_permille: int
+    transport_handling_ore_per_kg: int
+    transport_ore_per_tonne_km: int
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

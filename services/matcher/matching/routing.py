@@ -29,6 +29,7 @@ from services.matcher.engine.routing.model import (
     Window,
 )
 from services.matcher.engine.routing.plans import Routing
+from services.matcher.engine.routing.realised import TransportCheck
 from services.matcher.engine.routing.shipments import (
     CoopSite,
     OfferSite,
@@ -38,6 +39,7 @@ from services.matcher.engine.routing.shipments import (
 from services.matcher.engine.routing.travel import TravelMatrix, great_circle
 from services.matcher.matching.osrm import osrm_table
 from shared.contracts.runs import Overrides, PlanSavings, PlanTotals, RunRouting
+from shared.contracts.runs import TransportCheck as StoredTransportCheck
 from shared.db import routes as routes_db
 from shared.db.pool import Conn, Pool
 from shared.db.routes import RouteRow, RouteShareRow, ShipmentRow, StopRow
@@ -108,7 +110,13 @@ async def travel_matrix(settings: Settings, places: list[Place]) -> TravelMatrix
 
 
 async def store_routing(
-    conn: Conn, run_id: UUID, day: dt.date, routing_input: RoutingInput, routing: Routing
+    conn: Conn,
+    run_id: UUID,
+    day: dt.date,
+    routing_input: RoutingInput,
+    routing: Routing,
+    *,
+    transport: TransportCheck | None = None,
 ) -> RunRouting:
     """Shipments, every plan's routes with their stops, the proposed routes' cost
     shares; the figures for the run's summary."""
@@ -225,6 +233,9 @@ async def store_routing(
         unserved=len(routing.chosen.unserved) + len(routing_input.unplaced),
         baseline_unserved=len(routing.baseline.unserved),
         clock_capped=routing.clock_capped,
+        transport=None
+        if transport is None
+        else msgspec.convert(transport, StoredTransportCheck, from_attributes=True),
     )
 
 

@@ -22,6 +22,7 @@ import msgspec
 
 from services.matcher.engine import AllocationProblem, AllocationResult, allocate
 from services.matcher.engine.routing.plans import Routing, plan_routing
+from services.matcher.engine.routing.realised import TransportCheck, check_transport
 from services.matcher.engine.routing.solver import Budget
 from services.matcher.engine.routing.travel import places_with_hub
 from services.matcher.matching.routing import (
@@ -30,7 +31,7 @@ from services.matcher.matching.routing import (
     store_routing,
     travel_matrix,
 )
-from services.matcher.matching.snapshot import load_problem
+from services.matcher.matching.snapshot import load_snapshot
 from shared.contracts.cycles import CycleState
 from shared.contracts.cycles import sources as cycle_sources
 from shared.contracts.runs import RunState, RunSummary
@@ -100,7 +101,8 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
     """Snapshot, allocate, route and store, once; ReservationLostError if another run
     took packs this result counted on, a TRANSIENT error if the database failed."""
     run_id = run["id"]
-    problem = await load_problem(pool, settings, run)
+    snapshot = await load_snapshot(pool, settings, run)
+    problem = snapshot.problem
     await _progress(pool, run_id, "allocate", 30)
     async with _heartbeat(pool, run_id, settings.matching.run_lease_s / 3):  # engine in a thread
         result = await asyncio.to_thread(allocate, problem)
@@ -135,7 +137,10 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
     # each report written before the next stage's, so none lands after it
     await asyncio.gather(*map(asyncio.wrap_future, reported), return_exceptions=True)
     await _progress(pool, run_id, "store", 80)
-    return await store_result(pool, run, Planned(problem, result, routing_input, routing))
+    transport = check_transport(routing, snapshot.rates, settings.matching.road_factor)
+    return await store_result(
+        pool, run, Planned(problem, result, routing_input, routing, transport)
+    )
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,7 @@ class Planned:
     result: AllocationResult
     routing_input: RoutingInput
     routing: Routing
+    transport: TransportCheck  # the estimate beside the realised cost
 
 
 async def store_result(pool: Pool, run: asyncpg.Record, planned: Planned) -> str:
@@ -194,7 +200,12 @@ async def store_result(pool: Pool, run: asyncpg.Record, planned: Planned) -> str
             ],
         )
         figures = await store_routing(
-            conn, run_id, planned.problem.delivery_date, planned.routing_input, planned.routing
+            conn,
+            run_id,
+            planned.problem.delivery_date,
+            planned.routing_input,
+            planned.routing,
+            transport=planned.transport,
         )
         summary = msgspec.convert(result.summary, RunSummary, from_attributes=True)
         await runs_db.finish_run(conn, run_id, summary, figures)

@@ -1,7 +1,8 @@
 """What a run sees of its cycle: the engine's problem, read in one consistent snapshot.
 
 The run's overrides (excluded offers and co-ops, pinned allocations) are applied here,
-so the engine only ever sees what the coordinator left in.
+so the engine only ever sees what the coordinator left in. The transport estimate is
+priced at the network's rates, read in the same snapshot.
 """
 
 from __future__ import annotations
@@ -11,19 +12,28 @@ import msgspec
 
 from services.matcher.engine import AllocationProblem
 from services.matcher.engine.allocation.rows import problem_from_rows
-from services.matcher.engine.allocation.transport import estimate_transport
+from services.matcher.engine.allocation.transport import TransportRates, estimate_transport
 from shared.contracts.runs import Overrides
 from shared.db import cycles as cycles_db
+from shared.db import networks as networks_db
 from shared.db import runs as runs_db
 from shared.db.pool import Pool
 from shared.settings import Settings
 
 
-async def load_problem(pool: Pool, settings: Settings, run: asyncpg.Record) -> AllocationProblem:
-    """A consistent snapshot: offers listed in the network, the cycle's demand lines."""
+class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
+    problem: AllocationProblem
+    rates: TransportRates  # the estimate's, kept to report beside the realised cost
+
+
+async def load_snapshot(pool: Pool, settings: Settings, run: asyncpg.Record) -> Snapshot:
+    """A consistent snapshot: offers listed in the network, the cycle's demand lines,
+    the network's transport rates."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         cycle = await cycles_db.select_cycle(conn, run["cycle_id"])
+        network = await networks_db.select_network(conn, run["network_id"])
         assert cycle is not None
+        assert network is not None
         offer_rows = await runs_db.snapshot_offers(conn, run["network_id"])
         line_rows = await runs_db.snapshot_lines(conn, run["cycle_id"])
     overrides = Overrides.of(run["overrides"])
@@ -40,5 +50,15 @@ async def load_problem(pool: Pool, settings: Settings, run: asyncpg.Record) -> A
         exclude_offers=overrides.exclude_offers,
         exclude_coops=overrides.exclude_coops,
     )
-    transport = estimate_transport(farms, coops, road_factor=settings.matching.road_factor)
-    return msgspec.structs.replace(problem, transport=transport)
+    rates = TransportRates(
+        handling_ore_per_kg=network["transport_handling_ore_per_kg"],
+        ore_per_tonne_km=network["transport_ore_per_tonne_km"],
+    )
+    transport = estimate_transport(
+        farms, coops, road_factor=settings.matching.road_factor, rates=rates
+    )
+    return Snapshot(problem=msgspec.structs.replace(problem, transport=transport), rates=rates)
+
+
+async def load_problem(pool: Pool, settings: Settings, run: asyncpg.Record) -> AllocationProblem:
+    return (await load_snapshot(pool, settings, run)).problem
