@@ -20,11 +20,12 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from services.matcher.engine import AllocationProblem, AllocationResult, allocate
+from services.matcher.engine import AllocationProblem, AllocationResult
 from services.matcher.engine.routing.plans import Routing, plan_routing
 from services.matcher.engine.routing.realised import TransportCheck, check_transport
 from services.matcher.engine.routing.solver import Budget
 from services.matcher.engine.routing.travel import places_with_hub
+from services.matcher.matching.canonical import allocate_alike
 from services.matcher.matching.routing import (
     RoutingInput,
     load_routing,
@@ -105,7 +106,7 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
     problem = snapshot.problem
     await _progress(pool, run_id, "allocate", 30)
     async with _heartbeat(pool, run_id, settings.matching.run_lease_s / 3):  # engine in a thread
-        result = await asyncio.to_thread(allocate, problem)
+        result = await asyncio.to_thread(allocate_alike, problem, snapshot.labels)
     await _progress(pool, run_id, "route", 50)
     routing_input = await load_routing(pool, run, problem, result)
     rows = places_with_hub(routing_input.problem, routing_input.hub)

@@ -13,6 +13,7 @@ import msgspec
 from services.matcher.engine import AllocationProblem
 from services.matcher.engine.allocation.rows import problem_from_rows
 from services.matcher.engine.allocation.transport import TransportRates, estimate_transport
+from services.matcher.matching.canonical import Labels
 from shared.contracts.runs import Overrides
 from shared.db import cycles as cycles_db
 from shared.db import networks as networks_db
@@ -24,6 +25,7 @@ from shared.settings import Settings
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     problem: AllocationProblem
     rates: TransportRates  # the estimate's, kept to report beside the realised cost
+    labels: Labels  # canonical ids, so other ids give the same allocation
 
 
 async def load_snapshot(pool: Pool, settings: Settings, run: asyncpg.Record) -> Snapshot:
@@ -57,7 +59,8 @@ async def load_snapshot(pool: Pool, settings: Settings, run: asyncpg.Record) -> 
     transport = estimate_transport(
         farms, coops, road_factor=settings.matching.road_factor, rates=rates
     )
-    return Snapshot(problem=msgspec.structs.replace(problem, transport=transport), rates=rates)
+    problem = msgspec.structs.replace(problem, transport=transport)
+    return Snapshot(problem=problem, rates=rates, labels=Labels.of(problem, farms, coops))
 
 
 async def load_problem(pool: Pool, settings: Settings, run: asyncpg.Record) -> AllocationProblem:

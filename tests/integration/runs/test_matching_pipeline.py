@@ -267,10 +267,10 @@ async def test_a_run_that_fails_says_why_in_the_api(
     await _order(client, world, [("Morötter", 10, 0)])
     run = await close_cycle(client, world)
 
-    def broken_engine(problem: object) -> object:
+    def broken_engine(problem: object, labels: object) -> object:
         raise ValueError("the engine met a case it cannot handle")
 
-    monkeypatch.setattr(matching, "allocate", broken_engine)
+    monkeypatch.setattr(matching, "allocate_alike", broken_engine)
     assert await run_match(pool, settings, UUID(run["id"])) == "failed"
     headers = bearer(world.coordinator)
     failed = await ok(await client.get(f"/v1/runs/{run['id']}", headers=headers))
@@ -350,6 +350,7 @@ async def test_a_rerun_keeps_the_allocations_the_coordinator_pins(
     failed = await ok(await client.get(f"/v1/runs/{failing['id']}", headers=coordinator))
     assert failed["state"] == "failed"
     assert "part of a pack" in failed["error"]
+    assert cheap["id"] in failed["error"]  # the real id, not the engine's canonical one
 
 
 async def test_a_run_plans_joint_routes_and_says_what_they_save(
