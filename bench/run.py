@@ -36,7 +36,7 @@ from infra.devservers import servers_from_env
 ROOT = Path(__file__).resolve().parent.parent
 FULL = ROOT / "docs" / "benchmarks.md"
 QUICK = ROOT / "build" / "bench-quick" / "benchmarks.md"
-BUDGET_S = {False: 20 * 60, True: 2 * 60}  # the whole run: full, quick
+BUDGET_S = {False: 27 * 60, True: 2 * 60}  # the whole run: full, quick
 SEED = 1  # every generated network and every route search
 
 
@@ -76,8 +76,10 @@ def main(argv: list[str]) -> int:
         lilim = []
         seeds_met: dict[str, int] = {}  # of SEEDS, on the 100-task instances
         for name in ["lc101"] if quick else instances():
-            small = row_tasks(name) <= 110
-            row_ll = run_lilim(name, seconds=5 if small else 30, seed=SEED)
+            tasks = row_tasks(name)
+            small = tasks <= 110
+            # issue 18 measures the 400-task instances at 60 s each
+            row_ll = run_lilim(name, seconds=5 if small else 30 if tasks <= 220 else 60, seed=SEED)
             print(f"li&lim {name}: {row_ll.vehicles} vehicles, gap {row_ll.gap:+.2%}", flush=True)
             lilim.append(row_ll)
             if small and not quick:
@@ -190,7 +192,10 @@ def _targets(
     fill = max(r.fill_gap for r in rows)
     cost = max(r.cost_gap for r in rows)
     one = speeds[0]
-    worst = max(lilim, key=lambda r: r.gap)
+    up_to_200 = [r for r in lilim if r.tasks <= 220]
+    large = [r for r in lilim if r.tasks > 220]
+    worst = max(up_to_200, key=lambda r: r.gap)
+    all_best = all(r.vehicles <= r.best_vehicles for r in up_to_200)
     p99 = max(row.p99_ms for row in load.api_rows)
     errors = sum(row.errors for row in load.api_rows)
     problems = sum(len(f.problems) for f in fleet.fleets)
@@ -215,8 +220,8 @@ def _targets(
             "routing: Li & Lim best-known vehicles, distance within 0.5 % (100 tasks, 5 s) "
             "or 1 % (200 tasks, 30 s), seed 1",
             f"worst {worst.name} {worst.gap:+.2%}, vehicles "
-            f"{'all best-known' if all(r.vehicles <= r.best_vehicles for r in lilim) else 'more'}",
-            all(within_target(r) for r in lilim),
+            f"{'all best-known' if all_best else 'more'}",
+            all(within_target(r) for r in up_to_200),
         ),
         Target(
             "API: posting offers at least 35 % of the asyncpg ceiling",
@@ -241,6 +246,18 @@ def _targets(
             elapsed <= BUDGET_S[quick],
         ),
     ]
+    if large:
+        at_best = sum(r.vehicles <= r.best_vehicles for r in large)
+        over = max(r.vehicles - r.best_vehicles for r in large)
+        targets.insert(
+            4,
+            Target(
+                "routing: Li & Lim 400 tasks at 60 s, best-known vehicles on at least 4 of "
+                "the 6 classes, never more than one over",
+                f"{at_best} of {len(large)} at best-known, at most {over} over",
+                at_best >= min(4, len(large)) and over <= 1,
+            ),
+        )
     if seeds_met:
         met = sum(seeds_met.values())
         total = len(seeds_met) * len(SEEDS)
@@ -323,8 +340,11 @@ def render(rows: list[QualityRow], speeds: list[SpeedRow]) -> str:
 
 
 def row_tasks(name: str) -> int:
-    """Tasks in a Li & Lim instance: the 100-task files are named like lc101."""
-    return 100 if name[-3:].isdigit() and name.islower() else 200
+    """Tasks in a Li & Lim instance: the 100-task files are named like lc101, the
+    larger ones like LC1_2_1 (200) and LC1_4_1 (400)."""
+    if name[-3:].isdigit() and name.islower():
+        return 100
+    return 200 * int(name.split("_")[1]) // 2
 
 
 SEEDS = [1, 2, 3, 4]
