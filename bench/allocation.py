@@ -13,7 +13,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from bench.baseline import order_alone
-from bench.networks import generate
+from bench.networks import SHAPES, Shape, generate
 from bench.optimum import exact_optimum
 from services.matcher.engine import AllocationProblem, AllocationResult, allocate
 
@@ -67,17 +67,24 @@ class SpeedRow:
     reference_units: float  # seconds / the reference workload's seconds
 
 
-def quality(size: str, seed: int, milp_time_limit_s: float) -> QualityRow:
+def quality(size: str, seed: int, milp_time_limit_s: float, shape: str = "") -> QualityRow:
+    """``shape``: one of ``networks.SHAPES``, or the default networks."""
     producers, coops, offers, lines, products = QUALITY_SIZES[size]
     problem = generate(
-        seed, producers=producers, coops=coops, offers=offers, lines=lines, products=products
+        seed,
+        producers=producers,
+        coops=coops,
+        offers=offers,
+        lines=lines,
+        products=products,
+        shape=SHAPES[shape] if shape else Shape(),
     )
     engine_s, result = _timed(lambda: allocate(problem))
     milp_s, optimum = _timed(lambda: exact_optimum(problem, milp_time_limit_s))
     alone = order_alone(problem)
     summary = result.summary
     return QualityRow(
-        size=size,
+        size=f"{size} {shape}" if shape else size,
         seed=seed,
         lines=len(problem.lines),
         firm_demanded=summary.firm_units_demanded,

@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import random
 import uuid
+from dataclasses import dataclass
 
 from services.matcher.engine import AllocationProblem, DemandLine, Offer, TransportEstimate
 
@@ -26,8 +27,34 @@ PRODUCTS = [
 ]
 
 
+@dataclass(frozen=True)
+class Shape:
+    """How a network's offers and demand are drawn; the default is the seeded networks
+    the rest of the bench uses, the others are shapes the engine was not tuned on."""
+
+    scarcity: tuple[float, ...] = (0.6, 0.9, 1.1, 1.5)  # supply over demand, per product
+    priced: float = 1 / 3  # share of lines with a max price
+    price_spread: tuple[float, float] = (0.8, 1.3)  # of an offer's unit price
+    tolerance_of_pack: float = 1 / 4  # the largest tolerance, in packs
+
+
+SHAPES = {
+    "scarce": Shape(scarcity=(0.3, 0.5, 0.7)),
+    "priced": Shape(priced=0.9, price_spread=(0.9, 1.2)),
+    "near_equal": Shape(price_spread=(0.995, 1.005), priced=0.6),
+    "no_tolerance": Shape(tolerance_of_pack=0, scarcity=(0.8, 1.2, 2.0)),
+}
+
+
 def generate(
-    seed: int, *, producers: int, coops: int, offers: int, lines: int, products: int = 60
+    seed: int,
+    *,
+    producers: int,
+    coops: int,
+    offers: int,
+    lines: int,
+    products: int = 60,
+    shape: Shape = Shape(),
 ) -> AllocationProblem:
     """A network in a 150 x 150 km region; supply roughly matches demand overall, with
     some products scarce and some plentiful, as real cycles are."""
@@ -45,7 +72,7 @@ def generate(
     catalogue = []
     for n in range(products):
         name, grams, packs, price = PRODUCTS[n % len(PRODUCTS)]
-        scarcity = rng.choice([0.6, 0.9, 1.1, 1.5])
+        scarcity = rng.choice(shape.scarcity)
         catalogue.append((new_id(), grams, packs, price, scarcity, f"{name}-{n}"))
     demand_per_product: dict[uuid.UUID, int] = {}
     demand_lines = []
@@ -59,8 +86,12 @@ def generate(
                 coop_id=rng.choice(coop_ids),
                 product_id=product_id,
                 firm_quantity=firm,
-                tolerance=rng.choice([0, 0, 1, 2, 3, max(packs) // 4]),
-                max_unit_price_ore=rng.choice([None, None, int(price * rng.uniform(0.9, 1.6))]),
+                tolerance=rng.choice([0, 0, 1, 2, 3, int(max(packs) * shape.tolerance_of_pack)])
+                if shape.tolerance_of_pack
+                else 0,
+                max_unit_price_ore=int(price * rng.uniform(0.9, 1.6))
+                if rng.random() < shape.priced
+                else None,
             )
         )
     offers_per_product = max(1, offers // products)
@@ -77,7 +108,7 @@ def generate(
                     product_id=product_id,
                     pack_units=pack_units,
                     packs_available=max(1, round(share * rng.uniform(0.5, 1.5) / pack_units)),
-                    price_per_pack_ore=int(price * pack_units * rng.uniform(0.8, 1.3)),
+                    price_per_pack_ore=int(price * pack_units * rng.uniform(*shape.price_spread)),
                     valid_from=DELIVERY - dt.timedelta(days=rng.choice([1, 7, 30])),
                     valid_until=DELIVERY + dt.timedelta(days=rng.choice([-1, 3, 14, 30])),
                     grams_per_unit=grams,

@@ -27,6 +27,7 @@ from bench import load as load_bench
 from bench.allocation import QualityRow, SpeedRow, quality, reference_seconds, speed
 from bench.lilim import LiLimRow, instances
 from bench.lilim import run as run_lilim
+from bench.networks import SHAPES as ALLOCATION_SHAPES
 from bench.reference_compare import compare
 from bench.reference_compare import render as render_reference
 from bench.routing import SavingsRow, savings
@@ -58,12 +59,19 @@ def main(argv: list[str]) -> int:
         reference = reference_seconds()
         rows = []
         plan = (
-            [("small", 1)]
+            [("small", 1, "")]
             if quick
-            else [("small", 1), ("small", 2), ("small", 3), ("medium", 1), ("large", 1)]
+            else [
+                ("small", 1, ""),
+                ("small", 2, ""),
+                ("small", 3, ""),
+                ("medium", 1, ""),
+                ("large", 1, ""),
+                *(("medium", 1, shape) for shape in ALLOCATION_SHAPES),
+            ]
         )
-        for size, seed in plan:
-            row = quality(size, seed, milp_time_limit_s=30 if quick else 120)
+        for size, seed, shape in plan:
+            row = quality(size, seed, milp_time_limit_s=30 if quick else 120, shape=shape)
             print(
                 f"quality {size} #{seed}: fill gap {row.fill_gap:.3%}, "
                 f"cost gap {row.cost_gap:+.3%}",
