@@ -218,6 +218,12 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     assert await page.locator("svg[data-map] polyline").count() == routes >= 1
     await expect(page.get_by_role("img", name=re.compile("Karta"))).to_be_visible()
     await expect(page.get_by_role("cell", name="Morötter", exact=True).first).to_be_visible()
+    transport = first["routing"]["transport"]
+    await expect(page.locator("[data-run-notes]")).to_contain_text(
+        "Producenterna valdes med transporten uppskattad till"
+    )
+    assert transport["estimate_ore"] > 0
+    assert transport["realised_ore"] > 0
     await shoot(page, "4-run-review")
 
     # re-run leaving the second co-op out; the new run finishes live; compare
