@@ -39,6 +39,16 @@ Visit = tuple[int, bool]
 Sketch = tuple[int, list[Visit]]
 
 CHECKS_PER_SHIPMENT = 30_000  # ruin and recreate's work: about a second for 80 on a busy core
+CHECKS_PER_SECOND = 1_000_000  # at most half its part's seconds, on a slow core
+
+
+def work(shipments: int, seconds: float) -> int:
+    """The insertion checks ruin and recreate may make: enough for 80 shipments to
+    settle, and within about half the seconds of its search."""
+    return min(CHECKS_PER_SHIPMENT * shipments, round(CHECKS_PER_SECOND * seconds / 2))
+
+
+ROUNDS_PER_SHIPMENT = 25  # and at most this many rounds: small problems settle sooner
 ONLY_ROUTE = 10.0**12  # the regret of a shipment that fits one route only
 
 
@@ -186,6 +196,7 @@ class _Route:
             latest[n] = min(closes[n], latest[n + 1] - step - service[n])
         self.places, self.opens, self.closes, self.service = places, opens, closes, service
         self.departs, self.latest, self.grams, self.ml = departs, latest, grams, ml
+        net.checks += last  # the work of timing it
         self.feasible = all(d - s <= c for d, s, c in zip(departs, service, closes, strict=True))
         self.feasible &= max(grams) <= v.grams and max(ml) <= v.ml
         self.cost = _cost(net, v, places, opens, closes, service) if visits else 0.0
@@ -415,17 +426,20 @@ def start_routes(
     index: dict[object, int],
     planned: Sequence[int],
     seed: int,
-    checks_per_shipment: int = CHECKS_PER_SHIPMENT,
+    checks: int,
 ) -> list[Sketch]:
     """Routes for as many of the ``planned`` shipments as fit, as cheap as a bounded
     search finds; shipments named by their position in ``planned``, vans by their
-    number in ``problem.vehicles``."""
+    number in ``problem.vehicles``. Ruin and recreate stops after ``checks`` insertion
+    checks (``work``), or 25 rounds a shipment, whichever comes first."""
     net = _Net(problem, matrix, index, planned)
     empty = [_Route(net, van, []) for van in range(len(net.vans))]
     plan = _recreate(net, empty, _hardest_first(net, range(len(planned))))
     rng = random.Random(seed)  # noqa: S311 (a seeded search, the same every run)
-    work = checks_per_shipment * len(planned) + net.checks
-    while net.checks < work and len(planned) > 1:
+    work = checks + net.checks
+    rounds = 0
+    while net.checks < work and rounds < ROUNDS_PER_SHIPMENT * len(planned):
+        rounds += 1
         routes, out = _ruin(net, plan, rng)
         trial = _recreate(net, routes, [*out, *sorted(plan.left)])
         if trial.score() <= plan.score():

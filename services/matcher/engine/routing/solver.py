@@ -29,7 +29,7 @@ from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from services.matcher.engine.routing.alone import why_not_alone
-from services.matcher.engine.routing.insertion import start_routes
+from services.matcher.engine.routing.insertion import start_routes, work
 from services.matcher.engine.routing.model import (
     CO2_GRAMS_PER_KM,
     Left,
@@ -160,7 +160,8 @@ def _search(
     is bounded by its work, not the clock; the search gets what is left of the seconds.
     """
     began = time.perf_counter()
-    start = start_routes(problem, matrix, index, planned, budget.seed)
+    checks = work(len(planned), budget.seconds)
+    start = start_routes(problem, matrix, index, planned, budget.seed, checks)
     sketch = [(van, [_activity(pickup, k) for k, pickup in visits]) for van, visits in start]
     everything = sum(len(visits) for _, visits in start) == 2 * len(planned)
     model = _model(problem, matrix, places, planned, required=everything)
