@@ -155,18 +155,29 @@ def _search(
     then spends its effort on fewer vehicles and shorter routes (on Li & Lim lr201,
     optional shipments with a prize ended 0.9-3.7 % above the best-known distance;
     required, within 0.4 %), and cannot end worse than its start. When it does not,
-    shipments are optional with a prize far above any route's cost, so the search
-    spends itself on carrying more of them, and never fewer than the start. The start
-    is bounded by its work, not the clock; the search gets what is left of the seconds.
+    half the budget still tries that (its penalties lead it through plans that break
+    a window or a capacity, where it may find one that carries all); if it finds none,
+    the other half makes shipments optional with a prize far above any route's cost,
+    starting again from the start: whatever fits is carried, never fewer than the
+    start. The start is bounded by its work, not the clock; the search gets what is
+    left of the seconds.
     """
     began = time.perf_counter()
     checks = work(len(planned), budget.seconds)
     start = start_routes(problem, matrix, index, planned, budget.seed, checks)
     sketch = [(van, [_activity(pickup, k) for k, pickup in visits]) for van, visits in start]
-    everything = sum(len(visits) for _, visits in start) == 2 * len(planned)
-    model = _model(problem, matrix, places, planned, required=everything)
     seconds = max(MIN_SECONDS, budget.seconds - (time.perf_counter() - began))
-    return _run(model, sketch, Budget(budget.iterations, seconds, budget.seed))
+    required = _model(problem, matrix, places, planned, required=True)
+    if sum(len(visits) for _, visits in start) == 2 * len(planned):
+        return _run(required, sketch, Budget(budget.iterations, seconds, budget.seed))
+    half = Budget(budget.iterations // 2, seconds / 2, budget.seed)
+    best, capped = _run(required, sketch, half)
+    if best.is_feasible():  # the other half improves on it
+        better, capped_again = _run(required, _sketch(best), half)
+    else:
+        optional = _model(problem, matrix, places, planned, required=False)
+        better, capped_again = _run(optional, sketch, half)
+    return better, capped or capped_again
 
 
 # A route as its vehicle type and its pickups and deliveries in order, shipments
