@@ -8,6 +8,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.shapes import equal_windows
 from services.matcher.engine.routing.model import (
     RoutePlan,
     RoutingProblem,
@@ -121,3 +122,17 @@ def test_a_plan_says_when_the_clock_stopped_the_search() -> None:
     problem = RoutingProblem(shipments=shipments, vehicles=[van(1), van(2)])
     assert not plan(problem, Budget(iterations=50, seconds=600))[1].clock_capped
     assert plan(problem, Budget(iterations=10**9, seconds=0))[1].clock_capped
+
+
+def test_every_shipment_the_fleet_can_carry_is_carried() -> None:
+    """Issue 18, point 5: farms all handing over 6-10 and co-ops all receiving 10-14,
+    4 vans for 30 shipments. The search starts from whole shipments inserted where
+    they cost least, which carries them all; the collect-then-deliver start it had
+    before left 8 of them as no_room in this budget, each of which a van could carry
+    alone."""
+    full = equal_windows(1).problem
+    problem = RoutingProblem(shipments=full.shipments[::2][:30], vehicles=full.vehicles[:4])
+    _, result = plan(problem, Budget(iterations=100, seconds=30))
+    assert not result.clock_capped
+    assert result.unserved == []
+    assert result.totals.routes <= 4

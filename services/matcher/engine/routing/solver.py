@@ -18,6 +18,7 @@ instead of making the plan infeasible, when none can (``_search``).
 from __future__ import annotations
 
 import itertools
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from services.matcher.engine.routing.alone import why_not_alone
+from services.matcher.engine.routing.insertion import start_routes, work
 from services.matcher.engine.routing.model import (
     CO2_GRAMS_PER_KM,
     Left,
@@ -146,29 +148,35 @@ def _search(
     planned: list[int],
     budget: Budget,
 ) -> tuple[pyvrp.Solution, bool]:
-    """The best routes PyVRP finds in the budget, starting from ``_first_routes``, and
-    whether the clock stopped the search before its iterations did.
+    """The best routes PyVRP finds in the budget, starting from ``insertion.start_routes``,
+    and whether the clock stopped the search before its iterations did.
 
-    Every planned shipment is first *required*: the search then spends its effort on
-    fewer vehicles and shorter routes (on Li & Lim lr201, optional shipments with a
-    prize ended 0.9-3.7 % above the best-known distance; required, within 0.4 %). When the
-    start already carries everything, that search cannot end worse than its start.
-    When it does not, required shipments may leave the search with no feasible plan
-    at all, so it gets half the budget, and if it fails the other half goes to
-    optional shipments: whatever fits is carried, the rest reported as left.
+    When the start carries every planned shipment, they are all *required*: the search
+    then spends its effort on fewer vehicles and shorter routes (on Li & Lim lr201,
+    optional shipments with a prize ended 0.9-3.7 % above the best-known distance;
+    required, within 0.4 %), and cannot end worse than its start. When it does not,
+    half the budget still tries that (its penalties lead it through plans that break
+    a window or a capacity, where it may find one that carries all); if it finds none,
+    the other half makes shipments optional with a prize far above any route's cost,
+    starting again from the start: whatever fits is carried, never fewer than the
+    start. The start is bounded by its work, not the clock; the search gets what is
+    left of the seconds.
     """
+    began = time.perf_counter()
+    checks = work(len(planned), budget.seconds)
+    start = start_routes(problem, matrix, index, planned, budget.seed, checks)
+    sketch = [(van, [_activity(pickup, k) for k, pickup in visits]) for van, visits in start]
+    seconds = max(MIN_SECONDS, budget.seconds - (time.perf_counter() - began))
     required = _model(problem, matrix, places, planned, required=True)
-    data = required.data()
-    start = _first_routes(problem, matrix, index, planned, data)
-    if sum(len(activities) for _, activities in start) == 2 * len(planned):
-        return _run(required, start, budget)
-    half = Budget(budget.iterations // 2, budget.seconds / 2, budget.seed)
-    best, capped = _run(required, start, half)
+    if sum(len(visits) for _, visits in start) == 2 * len(planned):
+        return _run(required, sketch, Budget(budget.iterations, seconds, budget.seed))
+    half = Budget(budget.iterations // 2, seconds / 2, budget.seed)
+    best, capped = _run(required, sketch, half)
     if best.is_feasible():  # the other half improves on it
         better, capped_again = _run(required, _sketch(best), half)
     else:
         optional = _model(problem, matrix, places, planned, required=False)
-        better, capped_again = _run(optional, start, half)
+        better, capped_again = _run(optional, sketch, half)
     return better, capped or capped_again
 
 
@@ -308,87 +316,6 @@ def _add_edges(
         for k, other in ends:
             if k != j:
                 model.add_edge(end, other, distance=metres[j][k], duration=seconds[j][k])
-
-
-def _first_routes(
-    problem: RoutingProblem,
-    matrix: TravelMatrix,
-    index: dict[object, int],
-    planned: list[int],
-    data: pyvrp.ProblemData,
-) -> list[_Sketch]:
-    """A feasible start for the search: each vehicle, cold ones first, collects from
-    farms in nearest-neighbour order, then delivers; a shipment joins a vehicle's
-    route where its delivery adds the fewest metres, if the route stays feasible.
-
-    The search improves on this; started from nothing or from random routes, it can
-    spend its whole budget on long pickup-and-delivery routes without finding a
-    feasible one (docs/architecture.md, "known hard case").
-    """
-    metres = matrix.metres
-    left = set(range(len(planned)))  # positions in ``planned``: PyVRP's shipment indices
-
-    def _pickup(k: int) -> Place:
-        return problem.shipments[planned[k]].pickup
-
-    routes: list[_Sketch] = []
-    vehicles = problem.vehicles
-    for vehicle_type in sorted(range(len(vehicles)), key=lambda t: not vehicles[t].cold_capable):
-        vehicle = vehicles[vehicle_type]
-        pickups: list[int] = []  # shipment positions, in pickup order
-        deliveries: list[int] = []
-        here = index[vehicle.start]
-        untried = {
-            k for k in left if vehicle.cold_capable or not problem.shipments[planned[k]].cold
-        }
-        while untried:
-            # the nearest farm with shipments left, and all it has for this vehicle
-            nearest = min(untried, key=lambda k: (metres[here][index[_pickup(k)]], k))
-            farm = _pickup(nearest)
-            for k in sorted(k for k in untried if _pickup(k) == farm):
-                untried.discard(k)
-                trial = _with_delivery(
-                    problem, matrix, index, planned, [*pickups, k], deliveries, k
-                )
-                route = pyvrp.Route(data, _activities([*pickups, k], trial), vehicle_type)
-                if route.is_feasible():
-                    pickups.append(k)
-                    deliveries = trial
-                    left.discard(k)
-            here = index[farm]
-        if pickups:
-            routes.append((vehicle_type, _activities(pickups, deliveries)))
-    return routes
-
-
-def _with_delivery(
-    problem: RoutingProblem,
-    matrix: TravelMatrix,
-    index: dict[object, int],
-    planned: list[int],
-    pickups: list[int],
-    deliveries: list[int],
-    k: int,
-) -> list[int]:
-    """``deliveries`` with ``k``'s delivery where it adds the fewest metres."""
-    metres = matrix.metres
-    place = index[problem.shipments[planned[k]].delivery]
-    stops = [index[problem.shipments[planned[d]].delivery] for d in deliveries]
-    last_farm = index[problem.shipments[planned[pickups[-1]]].pickup]
-    best, best_at = None, 0
-    for at in range(len(stops) + 1):
-        before = stops[at - 1] if at else last_farm
-        after = stops[at] if at < len(stops) else None
-        added = metres[before][place] + (
-            metres[place][after] - metres[before][after] if after is not None else 0
-        )
-        if best is None or added < best:
-            best, best_at = added, at
-    return [*deliveries[:best_at], k, *deliveries[best_at:]]
-
-
-def _activities(pickups: list[int], deliveries: list[int]) -> list[pyvrp.Activity]:
-    return [_activity(True, k) for k in pickups] + [_activity(False, k) for k in deliveries]
 
 
 def _activity(pickup: bool, k: int) -> pyvrp.Activity:

@@ -1,0 +1,465 @@
+"""The search's start: whole shipments inserted where they cost least, then improved by
+ruin and recreate, bounded by a count of work, not the clock.
+
+1. Regret insertion: while shipments are left, each one's cheapest feasible place in
+   every route (its pickup and delivery together; one empty van of each kind) is
+   known; the shipment with the most to lose if its best route fills up goes first
+   (the gap between its best and second-best route; one with a single route goes
+   before all others), to its best place.
+2. Ruin and recreate: a few shipments come out (related ones, a whole short route, or
+   some at random) and go back by regret insertion, with any left before; the result
+   is kept when it carries more shipments, or as many for a cost at most a threshold
+   above (2 % at first, nothing at the end); the best plan seen is the start. Seeded, and it stops
+   after a number of insertion checks set by the problem's size, so the same input
+   gives the same start on any machine.
+
+Time is counted as ``model.handover_begins`` and the solver's model count it: a van
+arrives when the drive ends, sets up at a place other than the one it just left (not
+at its end place), hands over once set up and the window is open. Loads are checked
+in grams and millilitres at every stop; cold goods ride only in cold vans (the cold
+dimension of the solver's model: a cold van holds as many cold grams as grams).
+
+Costs are estimated in öre: a van's fixed cost when it opens, its cost per km of the
+metres added, per hour of the driving, setups and handovers added. A route's cost
+(to compare plans) counts its duration with the start as late as the windows allow,
+as the solver does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from services.matcher.engine.routing.model import RoutingProblem, vehicle_key
+from services.matcher.engine.routing.travel import TravelMatrix
+
+# A route as its vehicle's number and its visits: (shipment position, is the pickup).
+Visit = tuple[int, bool]
+Sketch = tuple[int, list[Visit]]
+
+CHECKS_PER_SHIPMENT = 30_000  # ruin and recreate's work: about a second for 80 on a busy core
+CHECKS_PER_SECOND = 1_000_000  # at most half its part's seconds, on a slow core
+
+
+def work(shipments: int, seconds: float) -> int:
+    """The insertion checks ruin and recreate may make: enough for 80 shipments to
+    settle, and within about half the seconds of its search."""
+    return min(CHECKS_PER_SHIPMENT * shipments, round(CHECKS_PER_SECOND * seconds / 2))
+
+
+ROUNDS_PER_SHIPMENT = 25  # and at most this many rounds: small problems settle sooner
+THRESHOLD = 0.02  # a plan this much costlier may be taken on at first, less as work is done
+ONLY_ROUTE = 10.0**12  # the regret of a shipment that fits one route only
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    pickup: int
+    delivery: int
+    p_open: int
+    p_close: int
+    p_service: int
+    d_open: int
+    d_close: int
+    d_service: int
+    grams: int
+    ml: int
+    cold: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Van:
+    start: int
+    end: int
+    opens: int
+    closes: int
+    grams: int
+    ml: int
+    cold: bool
+    fixed: int
+    per_m: float
+    per_s: float
+    kind: int  # the first vehicle alike in all but its id: alike empty vans are tried once
+
+
+class _Net:
+    def __init__(
+        self,
+        problem: RoutingProblem,
+        matrix: TravelMatrix,
+        index: dict[object, int],
+        planned: Sequence[int],
+    ) -> None:
+        self.metres = matrix.metres
+        self.seconds = matrix.seconds
+        self.setup = problem.stop_setup_s
+        self.jobs = [
+            _Job(
+                pickup=index[s.pickup],
+                delivery=index[s.delivery],
+                p_open=s.pickup_window.opens_s,
+                p_close=s.pickup_window.closes_s,
+                p_service=s.pickup_service_s,
+                d_open=s.delivery_window.opens_s,
+                d_close=s.delivery_window.closes_s,
+                d_service=s.delivery_service_s,
+                grams=s.grams,
+                ml=s.ml,
+                cold=s.cold,
+            )
+            for s in (problem.shipments[n] for n in planned)
+        ]
+        kinds: dict[tuple[object, ...], int] = {}
+        self.vans = []
+        for number, v in enumerate(problem.vehicles):
+            alike = vehicle_key(v)[:-1]  # all but the id
+            self.vans.append(
+                _Van(
+                    start=index[v.start],
+                    end=index[v.end],
+                    opens=v.shift.opens_s,
+                    closes=v.shift.closes_s,
+                    grams=v.capacity_grams,
+                    ml=v.capacity_ml,
+                    cold=v.cold_capable,
+                    fixed=v.fixed_cost_ore,
+                    per_m=v.cost_per_km_ore / 1000,
+                    per_s=v.cost_per_hour_ore / 3600,
+                    kind=kinds.setdefault(alike, number),
+                )
+            )
+        # cold goods to carry and vans that can't: ambient goods should leave cold
+        # vans' room to them
+        self.cold_scarce = any(j.cold for j in self.jobs) and not all(v.cold for v in self.vans)
+        self.step = [  # the drive to a stop: its setup too, at a new place
+            [t + (self.setup if a != b else 0) for b, t in enumerate(row)]
+            for a, row in enumerate(self.seconds)
+        ]
+        self.checks = 0  # insertion positions looked at: the unit of work
+
+    def drive(self, a: int, b: int) -> int:
+        """Seconds from place ``a`` to a stop at ``b``: the setup too at a new place."""
+        return self.step[a][b]
+
+
+class _Route:
+    """A van's visits and what follows from them, node 0 the start, 1..n the visits,
+    n+1 the end: the earliest each node can be left, the latest its handover may begin
+    with the rest on time, the load on board leaving it."""
+
+    __slots__ = (
+        "closes",
+        "cost",
+        "departs",
+        "feasible",
+        "grams",
+        "latest",
+        "ml",
+        "opens",
+        "places",
+        "service",
+        "van",
+        "visits",
+    )
+
+    def __init__(self, net: _Net, van: int, visits: list[Visit]) -> None:
+        v = net.vans[van]
+        self.van, self.visits = van, visits
+        places, opens, closes, service = [v.start], [v.opens], [v.closes], [0]
+        grams, ml = [0], [0]
+        for k, pickup in visits:
+            job = net.jobs[k]
+            places.append(job.pickup if pickup else job.delivery)
+            opens.append(job.p_open if pickup else job.d_open)
+            closes.append(job.p_close if pickup else job.d_close)
+            service.append(job.p_service if pickup else job.d_service)
+            sign = 1 if pickup else -1
+            grams.append(grams[-1] + sign * job.grams)
+            ml.append(ml[-1] + sign * job.ml)
+        places.append(v.end)
+        opens.append(v.opens)
+        closes.append(v.closes)
+        service.append(0)
+        grams.append(0)
+        ml.append(0)
+        last = len(places) - 1
+        departs = [v.opens]
+        for n in range(1, last + 1):
+            a, b = places[n - 1], places[n]
+            step = net.seconds[a][b] if n == last else net.drive(a, b)
+            departs.append(max(departs[-1] + step, opens[n]) + service[n])
+        latest = [0] * (last + 1)
+        latest[last] = v.closes
+        for n in range(last - 1, -1, -1):
+            a, b = places[n], places[n + 1]
+            step = net.seconds[a][b] if n + 1 == last else net.drive(a, b)
+            latest[n] = min(closes[n], latest[n + 1] - step - service[n])
+        self.places, self.opens, self.closes, self.service = places, opens, closes, service
+        self.departs, self.latest, self.grams, self.ml = departs, latest, grams, ml
+        net.checks += last  # the work of timing it
+        self.feasible = all(d - s <= c for d, s, c in zip(departs, service, closes, strict=True))
+        self.feasible &= max(grams) <= v.grams and max(ml) <= v.ml
+        self.cost = _cost(net, v, places, opens, closes, service) if visits else 0.0
+
+
+def _cost(
+    net: _Net, van: _Van, places: list[int], opens: list[int], closes: list[int], service: list[int]
+) -> float:
+    """Fixed, per km, and per hour of the duration when the van leaves as late as it can
+    and still arrives as early (each window a span the handover may begin in; the
+    duration of a run of stops, and the span its first may begin in, fold stop by stop)."""
+    metres = sum(net.metres[a][b] for a, b in itertools.pairwise(places))
+    duration, early, late = 0, van.opens, van.closes
+    last = len(places) - 1
+    for n in range(1, last + 1):
+        a, b = places[n - 1], places[n]
+        step = net.seconds[a][b] if n == last else net.drive(a, b)
+        at = duration + step  # from the first node's begin to this one's arrival
+        wait = max(opens[n] - at - late, 0)
+        duration += step + wait + service[n]
+        early = max(opens[n] - at, early) - wait
+        late = min(closes[n] - at, late)
+    return van.fixed + metres * van.per_m + duration * van.per_s
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """Where a shipment goes in a route: pickup after node ``after_p``, delivery after
+    node ``after_d`` (the pickup's own when equal); ``added`` its estimated cost."""
+
+    added: float
+    route: int
+    after_p: int
+    after_d: int
+
+
+def _cheapest(net: _Net, route: _Route, slot: int, k: int) -> _Place | None:
+    """The cheapest feasible place for shipment ``k`` in ``route``: each pickup
+    position, and for each every delivery position from it on (``_delivery``). A
+    pickup position that alone adds as much as the best found is not looked into
+    further (a delivery adds no less than nothing)."""
+    job, van = net.jobs[k], net.vans[route.van]
+    net.checks += 1
+    if (job.cold and not van.cold) or job.grams > van.grams or job.ml > van.ml:
+        return None
+    places, departs, grams, ml = route.places, route.departs, route.grams, route.ml
+    metres, step = net.metres, net.step
+    last = len(places) - 1
+    p = job.pickup
+    room_g, room_ml = van.grams - job.grams, van.ml - job.ml
+    base = 0.0 if route.visits else float(van.fixed)
+    if van.cold and not job.cold and net.cold_scarce:
+        base += 10 * van.fixed * job.grams / van.grams  # room cold goods may need
+    best: _Place | None = None
+    bound = float("inf")
+    for i in range(last):
+        if grams[i] > room_g or ml[i] > room_ml:
+            continue
+        a, after = places[i], places[i + 1]
+        onto = net.seconds if i + 1 == last else step  # no setup at the end
+        at_p = max(departs[i] + step[a][p], job.p_open)
+        if at_p > job.p_close:
+            break  # later nodes are left no earlier
+        p_m = metres[a][p] + metres[p][after] - metres[a][after]
+        p_s = step[a][p] + job.p_service + onto[p][after] - onto[a][after]
+        pickup = base + p_m * van.per_m + p_s * van.per_s
+        if pickup >= bound:
+            continue
+        found = _delivery(net, route, job, i, at_p + job.p_service, pickup, bound)
+        if found is not None:
+            bound, j = found
+            best = _Place(bound, slot, i, j)
+    return best
+
+
+def _delivery(
+    net: _Net, route: _Route, job: _Job, i: int, leaves: int, pickup: float, bound: float
+) -> tuple[float, int] | None:
+    """The cheapest feasible delivery, less than ``bound`` in all, of a shipment picked
+    up after node ``i`` (left at ``leaves``; ``pickup`` its cost as if it stayed on
+    board): right after the pickup, or after a later node, the delays carried forward
+    stop by stop and the rest of the route checked against ``latest``."""
+    places, latest, opens, service = route.places, route.latest, route.opens, route.service
+    grams, ml, van = route.grams, route.ml, net.vans[route.van]
+    metres, seconds, step = net.metres, net.seconds, net.step
+    last = len(places) - 1
+    room_g, room_ml = van.grams - job.grams, van.ml - job.ml
+    d, d_open, d_close, d_service = job.delivery, job.d_open, job.d_close, job.d_service
+    best: tuple[float, int] | None = None
+    here, checks = job.pickup, 0
+    for j in range(i, last):
+        checks += 1
+        if j > i:  # the van goes on to node j with the shipment on board
+            begins = max(leaves + step[here][places[j]], opens[j])
+            if begins > latest[j] or grams[j] > room_g or ml[j] > room_ml:
+                break
+            leaves, here = begins + service[j], places[j]
+        at_d = max(leaves + step[here][d], d_open)
+        if at_d > d_close:
+            break  # later nodes are left no earlier
+        nxt = places[j + 1]
+        onto = seconds if j + 1 == last else step
+        if at_d + d_service + onto[d][nxt] > latest[j + 1]:
+            continue
+        d_m = metres[here][d] + metres[d][nxt] - metres[here][nxt]
+        d_s = step[here][d] + d_service + onto[d][nxt] - onto[here][nxt]
+        cost = pickup + d_m * van.per_m + d_s * van.per_s
+        if cost < bound:
+            best, bound = (cost, j), cost
+    net.checks += checks
+    return best
+
+
+def _inserted(net: _Net, route: _Route, k: int, at: _Place) -> _Route:
+    visits, i, j = route.visits, at.after_p, at.after_d
+    return _Route(net, route.van, [*visits[:i], (k, True), *visits[i:j], (k, False), *visits[j:]])
+
+
+class _Plan:
+    __slots__ = ("left", "routes")
+
+    def __init__(self, routes: list[_Route], left: set[int]) -> None:
+        self.routes, self.left = routes, left
+
+    def score(self) -> tuple[int, float]:
+        return len(self.left), sum(r.cost for r in self.routes)
+
+
+def _tried(net: _Net, routes: list[_Route]) -> list[int]:
+    """The routes a shipment may go in: every used one, and of the empty vans the first
+    of each kind."""
+    seen: set[int] = set()
+    slots = []
+    for slot, route in enumerate(routes):
+        if not route.visits:
+            kind = net.vans[route.van].kind
+            if kind in seen:
+                continue
+            seen.add(kind)
+        slots.append(slot)
+    return slots
+
+
+def _recreate(net: _Net, routes: list[_Route], todo: Sequence[int]) -> _Plan:
+    """Regret insertion of ``todo`` into ``routes``; what fits nowhere is left. Each
+    shipment's best place per route is kept and looked at again only for the route that
+    changed (and the empty vans, when one of a kind fills)."""
+    routes = list(routes)
+    waiting = list(todo)
+    places: dict[int, dict[int, _Place | None]] = {k: {} for k in waiting}
+    left: set[int] = set()
+    while waiting:
+        slots = _tried(net, routes)
+        pick: tuple[float, float, int] | None = None  # (-regret, cost, k)
+        chosen: _Place | None = None
+        for k in waiting:
+            known = places[k]
+            for slot in slots:
+                if slot not in known:
+                    known[slot] = _cheapest(net, routes[slot], slot, k)
+            costs = sorted(
+                (found.added, found.route) for slot in slots if (found := known[slot]) is not None
+            )
+            if not costs:
+                continue
+            regret = ONLY_ROUTE if len(costs) == 1 else costs[1][0] - costs[0][0]
+            key = (-regret, costs[0][0], k)
+            if pick is None or key < pick:
+                pick, chosen = key, known[costs[0][1]]
+        if pick is None or chosen is None:
+            left.update(waiting)
+            break
+        k = pick[2]
+        waiting.remove(k)
+        del places[k]
+        routes[chosen.route] = _inserted(net, routes[chosen.route], k, chosen)
+        for known in places.values():
+            known.pop(chosen.route, None)
+    return _Plan(routes, left)
+
+
+def _ruin(net: _Net, plan: _Plan, rng: random.Random) -> tuple[list[_Route], list[int]]:
+    carried = sorted(k for r in plan.routes for k, pickup in r.visits if pickup)
+    if not carried:
+        return plan.routes, []
+    count = min(len(carried), rng.randint(2, max(2, min(12, len(carried) // 5))))
+    how = rng.random()
+    if any(net.jobs[k].cold for k in plan.left) and how < 0.3:
+        # cold goods left: ambient goods out of the cold vans, to make room
+        ambient = [
+            k
+            for r in plan.routes
+            if net.vans[r.van].cold
+            for k, pickup in r.visits
+            if pickup and not net.jobs[k].cold
+        ]
+        out = rng.sample(sorted(ambient), min(len(ambient), count))
+    elif how < 0.5:  # related: pickups and deliveries near one's
+        seed = net.jobs[rng.choice(carried)]
+        metres = net.metres
+
+        def apart(k: int) -> float:
+            job = net.jobs[k]
+            near = metres[seed.pickup][job.pickup] + metres[seed.delivery][job.delivery]
+            return near * (1 + 0.3 * rng.random())
+
+        out = sorted(carried, key=apart)[:count]
+    elif how < 0.7:  # a short route, so its van may go
+        used = sorted((r for r in plan.routes if r.visits), key=lambda r: (len(r.visits), r.van))
+        route = used[rng.randrange(min(3, len(used)))]
+        out = [k for k, pickup in route.visits if pickup]
+    else:
+        out = rng.sample(carried, count)
+    gone = set(out)
+    routes = [
+        _Route(net, r.van, [v for v in r.visits if v[0] not in gone])
+        if any(v[0] in gone for v in r.visits)
+        else r
+        for r in plan.routes
+    ]
+    return routes, out
+
+
+def start_routes(
+    problem: RoutingProblem,
+    matrix: TravelMatrix,
+    index: dict[object, int],
+    planned: Sequence[int],
+    seed: int,
+    checks: int,
+) -> list[Sketch]:
+    """Routes for as many of the ``planned`` shipments as fit, as cheap as a bounded
+    search finds; shipments named by their position in ``planned``, vans by their
+    number in ``problem.vehicles``. Ruin and recreate stops after ``checks`` insertion
+    checks (``work``), or 25 rounds a shipment, whichever comes first."""
+    net = _Net(problem, matrix, index, planned)
+    empty = [_Route(net, van, []) for van in range(len(net.vans))]
+    plan = _recreate(net, empty, _hardest_first(net, range(len(planned))))
+    rng = random.Random(seed)  # noqa: S311 (a seeded search, the same every run)
+    began, work = net.checks, checks + net.checks
+    best, rounds = plan, 0
+    threshold = THRESHOLD * plan.score()[1]
+    while net.checks < work and rounds < ROUNDS_PER_SHIPMENT * len(planned):
+        rounds += 1
+        routes, out = _ruin(net, plan, rng)
+        trial = _recreate(net, routes, [*out, *sorted(plan.left)])
+        left, cost = trial.score()
+        allowed = threshold * (work - net.checks) / max(1, work - began)
+        if left < len(plan.left) or (left == len(plan.left) and cost <= plan.score()[1] + allowed):
+            plan = trial
+            if plan.score() < best.score():
+                best = plan
+    return [(r.van, list(r.visits)) for r in best.routes if r.visits]
+
+
+def _hardest_first(net: _Net, numbers: Sequence[int]) -> list[int]:
+    """The order regret ties are broken in: narrow windows, far apart, first."""
+
+    def key(k: int) -> tuple[int, int, int]:
+        job = net.jobs[k]
+        width = job.p_close - job.p_open + job.d_close - job.d_open
+        return width, -net.metres[job.pickup][job.delivery], k
+
+    return sorted(numbers, key=key)
