@@ -52,7 +52,7 @@ Progress = Callable[[str, int], None]  # a part of the stage begun, the percent 
 # The share of the routing stage's seconds each part may take at most; iterations
 # decide how long each searches, these only cap it. Without a hub, the joint plan
 # takes the hub's share too.
-JOINT_SHARE, HUB_SHARE, BASELINE_SHARE, SHARES_SHARE = 0.40, 0.30, 0.18, 0.12
+JOINT_SHARE, HUB_SHARE, BASELINE_SHARE, SHARES_SHARE = 0.50, 0.25, 0.15, 0.10
 
 
 class RouteShares(msgspec.Struct, frozen=True, kw_only=True):

@@ -63,7 +63,7 @@ class Budget:
     def for_size(cls, shipments: int, seed: int = 1, seconds: float | None = None) -> Budget:
         """Enough iterations for small networks to settle; ``seconds`` caps the whole
         routing stage of a run (``plans.plan_routing`` splits it among its parts):
-        by default 5 s plus 1 s per 10 shipments, at most two minutes."""
+        by default 10 s plus 1 s per 8 shipments, at most three minutes."""
         limit = seconds if seconds is not None else stage_seconds(shipments)
         return cls(iterations=1_000 + 20 * shipments, seconds=limit, seed=seed)
 
@@ -77,7 +77,7 @@ MIN_SECONDS = 0.05  # a search gets at least this long, however thin its share
 
 def stage_seconds(shipments: int) -> float:
     """The default cap of a run's whole routing stage."""
-    return min(120.0, 5 + shipments / 10)
+    return min(180.0, 10 + shipments / 8)
 
 
 def solve(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> RoutePlan:
