@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from services.matcher.engine import AllocationResult, allocate
-from services.matcher.matching.snapshot import load_problem
+from services.matcher.engine import AllocationResult
+from services.matcher.matching.canonical import allocate_alike
+from services.matcher.matching.snapshot import load_snapshot
 from services.matcher.worker import build_worker
 from shared.db import runs as runs_db
 from shared.db.pool import Conn, Pool
@@ -92,7 +93,8 @@ async def clean_result(pool: Pool, settings: Settings, run_id: UUID) -> Allocati
     async with pool.acquire() as conn:
         run = await runs_db.select_run(conn, run_id)
     assert run is not None
-    return allocate(await load_problem(pool, settings, run))
+    snapshot = await load_snapshot(pool, settings, run)
+    return allocate_alike(snapshot.problem, snapshot.labels)
 
 
 async def assert_stored_as(conn: Conn, run_id: UUID, clean: AllocationResult) -> None:

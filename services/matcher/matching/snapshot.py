@@ -61,7 +61,3 @@ async def load_snapshot(pool: Pool, settings: Settings, run: asyncpg.Record) -> 
     )
     problem = msgspec.structs.replace(problem, transport=transport)
     return Snapshot(problem=problem, rates=rates, labels=Labels.of(problem, farms, coops))
-
-
-async def load_problem(pool: Pool, settings: Settings, run: asyncpg.Record) -> AllocationProblem:
-    return (await load_snapshot(pool, settings, run)).problem
