@@ -17,6 +17,7 @@ from bench.networks import DELIVERY, generate
 from services.client import SamlastClient
 from services.demo.network import PRODUCTS, Product
 from services.matcher.engine import AllocationProblem
+from services.matcher.engine.allocation.transport import HANDLING_ORE_PER_KG, ORE_PER_TONNE_KM
 from shared.db import cycles as cycles_db
 from shared.db import demand as demand_db
 from shared.db import networks as networks_db
@@ -217,6 +218,10 @@ async def allocation_network(conn: Conn, divide: int) -> Built:
     )
     values = dict.fromkeys(("hub_lat", "hub_lon")) | {"region": "", "hub_address": ""}
     values |= {"timezone": "Europe/Stockholm", "currency": "SEK", "producer_share_permille": 0}
+    values |= {
+        "transport_handling_ore_per_kg": HANDLING_ORE_PER_KG,
+        "transport_ore_per_tonne_km": ORE_PER_TONNE_KM,
+    }
     values["name"] = f"Län {secrets.token_hex(3)}"
     nid = (await networks_db.insert_network(conn, values))["id"]
     members = await _insert_members(conn, nid, problem)
