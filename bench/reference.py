@@ -47,6 +47,7 @@ from services.matcher.engine.routing.model import (
     Totals,
     Unserved,
     Vehicle,
+    vehicle_key,
 )
 from services.matcher.engine.routing.travel import TravelMatrix, places_of
 
@@ -123,18 +124,7 @@ class _Van:
     @property
     def kind(self) -> tuple[object, ...]:
         """Vans alike in all but their id are interchangeable."""
-        v = self.vehicle
-        return (
-            v.start,
-            v.end,
-            v.shift,
-            v.capacity_grams,
-            v.capacity_ml,
-            v.cold_capable,
-            v.fixed_cost_ore,
-            v.cost_per_km_ore,
-            v.cost_per_hour_ore,
-        )
+        return vehicle_key(self.vehicle)[:-1]
 
 
 @dataclass(frozen=True)

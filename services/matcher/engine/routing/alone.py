@@ -163,7 +163,7 @@ def hired_vans(
     kinds: dict[tuple[object, ...], Vehicle] = {}
     for vehicle in vehicles:
         placed = msgspec.structs.replace(vehicle, start=farm, end=farm, producer_id=producer_id)
-        kinds.setdefault(vehicle_key(msgspec.structs.replace(placed, id=OWN_VAN))[:-1], placed)
+        kinds.setdefault(vehicle_key(placed)[:-1], placed)  # all but the id
     return [
         msgspec.structs.replace(van, id=uuid.uuid5(OWN_VAN, f"{producer_id}:hired:{kind}:{trip}"))
         for kind, van in enumerate(kinds[key] for key in sorted(kinds))

@@ -136,9 +136,9 @@ def plan_routing(
         shares = hub_shares(problem, matrix, rows, via_hub, producer_share_permille, per_route)
     else:
         shares = []
-        co_ops = sum(len(_direct_parts(problem.shipments, r)) for r in joint.routes) or 1
-        for number, route in enumerate(joint.routes):
-            parts = _direct_parts(problem.shipments, route)
+        works = [_direct_parts(problem.shipments, route) for route in joint.routes]
+        co_ops = sum(len(parts) for parts in works) or 1
+        for number, (route, parts) in enumerate(zip(joint.routes, works, strict=True)):
             sent = _weights(s for shipments in parts.values() for s in shipments)
             shares.append(
                 _share(
