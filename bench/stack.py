@@ -16,7 +16,7 @@ import psutil
 
 from infra.devservers import scratch_database
 from infra.processes import samlast_process
-from services.api.tokens.service import create_admin
+from services.api.tokens.service import create_admin_token
 from shared.db.migrate import migrate
 from shared.db.pool import connect
 from shared.settings import load_settings
@@ -79,7 +79,7 @@ async def prepare_database(database_url: str) -> tuple[str, str]:
     conn = await connect(load_settings({"DATABASE_URL": database_url}))
     try:
         await migrate(conn)
-        token = await create_admin(conn, "Bench Admin", "bench@example.org", "bench")
+        token = await create_admin_token(conn, "bench")
         version = str(await conn.fetchval("SHOW server_version"))
     finally:
         await conn.close()

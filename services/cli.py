@@ -14,7 +14,7 @@ from shared.db import server as server_db
 from shared.db.migrate import MigrationError, load_migrations, migrate
 from shared.db.pool import connect
 from shared.errors import ServiceUnavailableError
-from shared.queue import connect_queue
+from shared.queue import connect_queue, enqueue_message
 from shared.security.sealing import SealingError, new_key, sealer_of
 from shared.settings import Settings, SettingsError, load_settings
 
@@ -79,11 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     new_secret_key.set_defaults(run=run_new_secret_key)
 
-    admin = commands.add_parser(
-        "admin-token", help="create a deployment admin and print their API token (shown once)"
+    first = commands.add_parser(
+        "admin",
+        help="make a person the deployment's admin and print (and mail) a sign-in link",
     )
-    admin.add_argument("--name", required=True, help="the admin's name")
-    admin.add_argument("--email", default="", help="the admin's e-mail")
+    first.add_argument("--email", required=True, help="the person's e-mail address")
+    first.add_argument("--name", required=True, help="the person's name")
+    first.add_argument("--language", choices=["sv", "en"], default="sv")
+    first.set_defaults(run=run_admin)
+
+    admin = commands.add_parser(
+        "admin-token", help="print a new admin API token for an integration (shown once)"
+    )
     admin.add_argument("--label", default="created by samlast admin-token")
     admin.set_defaults(run=run_admin_token)
 
@@ -166,13 +173,36 @@ def run_new_secret_key(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def run_admin_token(settings: Settings, args: argparse.Namespace) -> int:
-    from services.api.tokens.service import create_admin
+def run_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from services.api.accounts.service import make_admin
 
     async def create() -> str:
         conn = await connect(settings)
         try:
-            return await create_admin(conn, args.name, args.email, args.label)
+            link, message_id = await make_admin(
+                conn, settings, args.email, args.name, args.language
+            )
+        finally:
+            await conn.close()
+        with contextlib.suppress(Exception):  # else the worker's sweep sends it
+            queue = await connect_queue(settings)
+            await enqueue_message(queue, message_id, 0)
+            await queue.aclose()
+        return link
+
+    link = asyncio.run(create())
+    print(f"{args.email} is an admin of this deployment. Sign in within the next minutes at:")
+    print(link)
+    return 0
+
+
+def run_admin_token(settings: Settings, args: argparse.Namespace) -> int:
+    from services.api.tokens.service import create_admin_token
+
+    async def create() -> str:
+        conn = await connect(settings)
+        try:
+            return await create_admin_token(conn, args.label)
         finally:
             await conn.close()
 

@@ -31,6 +31,13 @@ class NotFoundError(SamlastError):
     title = "Not found"
 
 
+class ForbiddenError(SamlastError):
+    """The caller is known and sees the object, but may not do this to it."""
+
+    status_code = 403
+    title = "Forbidden"
+
+
 class ConflictError(SamlastError):
     """The request clashes with the object's current state (e.g. the cycle closed)."""
 

@@ -102,6 +102,21 @@ class PagesSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
     map_tile_attribution: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
+class SessionSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    # A signed-in browser ends after this long unused, and in any case after the
+    # absolute lifetime; signing in again starts a new one.
+    idle_days: Annotated[float, msgspec.Meta(gt=0, le=90)] = 14
+    absolute_days: Annotated[float, msgspec.Meta(gt=0, le=365)] = 60
+    # E-mailed sign-in links and password resets stay valid this long, used once.
+    link_minutes: Annotated[int, msgspec.Meta(ge=1, le=120)] = 15
+    # Invitations stay open this long (sending one again starts the days anew).
+    invitation_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 7
+    # Sign-in attempts (links asked for, passwords tried) per minute, per e-mail address
+    # and per client address; past them the page asks to wait.
+    per_email_per_minute: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 5
+    per_address_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10000)] = 30
+
+
 class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     db: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     redis: RedisSettings = msgspec.field(default_factory=RedisSettings)
@@ -109,6 +124,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     matching: MatchingSettings = msgspec.field(default_factory=MatchingSettings)
     webhooks: WebhookSettings = msgspec.field(default_factory=WebhookSettings)
     pages: PagesSettings = msgspec.field(default_factory=PagesSettings)
+    sessions: SessionSettings = msgspec.field(default_factory=SessionSettings)
     log_level: LogLevel = "INFO"
     # How long to wait for PostgreSQL or Redis to accept a connection.
     connect_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 5.0
@@ -168,6 +184,12 @@ ENV_VARS: Mapping[str, str] = {
     "webhooks.concurrency": "SAMLAST_WEBHOOK_CONCURRENCY",
     "pages.map_tile_url": "SAMLAST_MAP_TILE_URL",
     "pages.map_tile_attribution": "SAMLAST_MAP_TILE_ATTRIBUTION",
+    "sessions.idle_days": "SAMLAST_SESSION_IDLE_DAYS",
+    "sessions.absolute_days": "SAMLAST_SESSION_ABSOLUTE_DAYS",
+    "sessions.link_minutes": "SAMLAST_SIGN_IN_LINK_MINUTES",
+    "sessions.invitation_days": "SAMLAST_INVITATION_DAYS",
+    "sessions.per_email_per_minute": "SAMLAST_SIGN_IN_PER_EMAIL_PER_MINUTE",
+    "sessions.per_address_per_minute": "SAMLAST_SIGN_IN_PER_ADDRESS_PER_MINUTE",
     "log_level": "SAMLAST_LOG_LEVEL",
     "connect_timeout_s": "SAMLAST_CONNECT_TIMEOUT_S",
     "secret_keys": "SAMLAST_SECRET_KEYS",

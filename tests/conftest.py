@@ -87,10 +87,10 @@ async def client(settings: Settings, pool: Pool) -> AsyncIterator[Client]:
 
 @pytest.fixture(scope="session")
 async def admin_token(pool: Pool) -> str:
-    from services.api.tokens.service import create_admin
+    from services.api.tokens.service import create_admin_token
 
     async with pool.acquire() as conn:
-        return await create_admin(conn, "Test Admin", "admin@example.org", "tests")
+        return await create_admin_token(conn, "tests")
 
 
 @pytest.fixture(scope="session")

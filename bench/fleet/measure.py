@@ -32,7 +32,7 @@ from bench.fleet.scenario import (
 from bench.stack import Worker, cpu_seconds, peak_mib, scratch_env, start_workers, wait_ready
 from infra.devservers import servers_from_env
 from services.api.app import create_app
-from services.api.tokens.service import create_admin
+from services.api.tokens.service import create_admin_token
 from services.client import SamlastClient
 from shared.db.migrate import migrate
 from shared.db.pool import Conn, connect
@@ -70,7 +70,7 @@ async def _setup(env: dict[str, str]) -> tuple[Client, Conn, SamlastClient]:
     settings = load_settings(env)
     conn = await connect(settings)
     await migrate(conn)
-    token = await create_admin(conn, "Bench", "", "bench/fleet")
+    token = await create_admin_token(conn, "bench/fleet")
     client = AsyncTestClient(app=create_app(settings))
     return client, conn, SamlastClient(client, token)
 

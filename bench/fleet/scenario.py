@@ -68,7 +68,7 @@ async def _members(
         place = _place(rng, spread, f"{name}, Uppsala län")
         body = {"kind": kind, "name": name, "network_ids": [nid], "location": place}
         created = await issuer.create_organisation(body)
-        token = await issuer.issue_token(created["id"], user_name=f"{name} (bench)")
+        token = await issuer.issue_token(created["id"], label=f"{name} (bench)")
         members.append((issuer.as_(token), place))
     return members
 
@@ -94,7 +94,7 @@ async def build_network(
         nid = (await admin.create_network({"name": name}))["id"]
         body = {"kind": "coordinator", "name": f"{name} samordning", "network_ids": [nid]}
         created = await admin.create_organisation(body)
-        coordinator = admin.as_(await admin.issue_token(created["id"], user_name="Samordnare"))
+        coordinator = admin.as_(await admin.issue_token(created["id"], label="Samordnare"))
         catalogue = [PRODUCTS[n % len(PRODUCTS)] for n in range(shape.products)]
         products = [
             await coordinator.create_product(nid, body) for body in _product_bodies(catalogue)

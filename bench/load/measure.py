@@ -261,7 +261,7 @@ async def direct_inserts(database_url: str, world: World, seconds: float) -> Sam
                         conn,
                         action="offer.create",
                         outcome="ok",
-                        user_id=actor["user_id"],
+                        user_id=actor["created_by"],
                         token_id=actor["token_id"],
                         organisation_id=actor["organisation_id"],
                         object_type="offer",

@@ -53,9 +53,7 @@ async def build_world(base: str, admin_token: str) -> World:
                 "location": {"lat": place[0], "lon": place[1], "address": name},
             }
             organisation = await issuer.create_organisation(body)
-            token = await issuer.issue_token(
-                organisation["id"], user_name=f"{name} bench", label="bench"
-            )
+            token = await issuer.issue_token(organisation["id"], label="bench")
             return str(organisation["id"]), issuer.as_(token)
 
         network = await admin.create_network(

@@ -19,6 +19,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler, Message, Scope
 
+from services.api.accounts.controller import AccountPages
 from services.api.auth.guards import unguarded_routes
 from services.api.auth.middleware import Gate, TokenAuthMiddleware, rate_limit_headers
 from services.api.core.audit import audit_refusal
@@ -57,7 +58,8 @@ PUBLIC_PATHS = [
     "^/schema(/|$)",
     "^/$",
     "^/static/",
-    "^/app/sign-in$",
+    "^/app/sign-in(/|$)",
+    "^/app/invitations/accept$",
     "^/app/language/",
 ]
 TEMPLATES = Path(__file__).with_name("templates")
@@ -105,6 +107,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     RunController,
     ReviewController,
     WebhookController,
+    AccountPages,
     WebController,
     MemberPages,
     create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
@@ -128,6 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Limiter(app.state.queue, "samlast:limits:"),
             per_minute=settings.api.rate_limit_per_minute,
             failures_per_minute=settings.api.auth_failures_per_minute,
+            session_idle_s=settings.sessions.idle_days * 86400,
         )
         try:
             yield

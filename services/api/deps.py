@@ -19,6 +19,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException
 
+from services.api.accounts.service import AccountService
 from services.api.auth.actor import Actor
 from services.api.cycles.service import CycleService
 from services.api.demand.service import DemandService
@@ -34,6 +35,7 @@ from shared.db.pool import Conn
 from shared.security.sealing import Sealer, sealer_of
 from shared.settings import Settings
 
+Accounts = NamedDependency[AccountService]
 CurrentActor = NamedDependency[Actor]
 Db = NamedDependency[Conn]
 Cycles = NamedDependency[CycleService]
@@ -77,6 +79,12 @@ def provide_reviews(conn: Db, queue: NamedDependency[ArqRedis], runs: Runs) -> R
     return ReviewService(conn, queue, runs)
 
 
+def provide_accounts(
+    conn: Db, queue: NamedDependency[ArqRedis], settings: NamedDependency[Settings], state: State
+) -> AccountService:
+    return AccountService(conn, queue, settings, state.gate.limiter, _sealer(settings.secret_keys))
+
+
 def provide_demand(conn: Db, cycles: Cycles) -> DemandService:
     return DemandService(conn, cycles)
 
@@ -102,6 +110,7 @@ def _plain(cls: type[Any]) -> Provide:
 
 # Registered on the app: every handler, API or page, asks for these by name.
 DEPENDENCIES: dict[str, Provide] = {
+    "accounts": Provide(provide_accounts, sync_to_thread=False),
     "conn": Provide(provide_conn),
     "actor": Provide(provide_actor, sync_to_thread=False),
     "queue": Provide(provide_queue, sync_to_thread=False),

@@ -134,13 +134,9 @@ class SamlastClient:
         """End an organisation's membership of the network."""
         await self.send("DELETE", f"/v1/networks/{network_id}/members/{organisation_id}")
 
-    async def issue_token(
-        self, organisation_id: str, *, user_name: str, label: str | None = None
-    ) -> str:
-        """A new member of the organisation, signed in by the token this returns."""
-        body = {"user_name": user_name}
-        if label is not None:
-            body["label"] = label
+    async def issue_token(self, organisation_id: str, *, label: str) -> str:
+        """A new API token of the organisation (for an integration); ``label`` says which."""
+        body = {"label": label}
         created = await self._created(f"/v1/organisations/{organisation_id}/tokens", body)
         return str(created["token"])
 

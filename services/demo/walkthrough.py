@@ -71,9 +71,7 @@ async def _set_up_network(admin: SamlastClient, walk: Walkthrough) -> SamlastCli
     walk.network_id = network["id"]
     body = {"kind": "coordinator", "name": "Uppsala samordning", "network_ids": [walk.network_id]}
     organisation = await admin.create_organisation(body)
-    walk.coordinator_token = await admin.issue_token(
-        organisation["id"], user_name="Sara, samordnare", label="demo"
-    )
+    walk.coordinator_token = await admin.issue_token(organisation["id"], label="demo")
     coordinator = admin.as_(walk.coordinator_token)
     vans = [("Kylbil 1", True, 900), ("Skåpbil 2", False, 1200), ("Kylbil 3", True, 900)]
     for name, cold, capacity_kg in vans:
@@ -121,9 +119,7 @@ async def _member(
         walk.producers += 1
     else:
         walk.coops += 1
-    token = await coordinator.issue_token(
-        organisation["id"], user_name=f"{place.name} (demo)", label="demo"
-    )
+    token = await coordinator.issue_token(organisation["id"], label="demo")
     return coordinator.as_(token)
 
 

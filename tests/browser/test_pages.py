@@ -32,8 +32,11 @@ from playwright.async_api import (
 )
 
 from infra.processes import api_and_workers
+from services.api.auth.sessions import COOKIE
 from services.api.web import i18n
+from shared.db.pool import Pool
 from tests.support.http import Client, bearer, ok
+from tests.support.people import person_for, session_cookies
 from tests.support.world import World, add_coop, add_van, build_world, offer_body
 
 CHROMIUM = os.environ.get("SAMLAST_CHROMIUM", "/usr/bin/chromium")
@@ -106,11 +109,21 @@ async def csp_violations(context: BrowserContext) -> list[str]:
     return violations
 
 
-async def sign_in(page: Page, site: str, token: str) -> None:
+PASSWORD = "en lång fras att minnas"
+
+
+async def sign_in(page: Page, site: str, pool: Pool, token: str) -> None:
+    """As a new person of the token's organisation, with a password (sign-in by an
+    e-mailed link is walked in tests/browser/test_people.py)."""
+    _, email = await person_for(pool, token, password=PASSWORD)
     await page.goto(site + "/app")
     await expect(page).to_have_url(re.compile(r"/app/sign-in$"))
-    await page.get_by_label(re.compile("API-nyckel|Token")).fill(token)
-    await page.get_by_role("button", name=re.compile("Logga in|Sign in")).click()
+    await page.get_by_text(re.compile("Logga in med lösenord|Sign in with a password")).click()
+    form = page.locator("form[action='/app/sign-in/password']")
+    await form.get_by_label(re.compile("E-postadress|E-mail address")).fill(email)
+    await form.get_by_label(re.compile("Lösenord|Password")).fill(PASSWORD)
+    await form.get_by_role("button", name=re.compile("Logga in|Sign in")).click()
+    await expect(page).not_to_have_url(re.compile(r"/app/sign-in"))
 
 
 async def _network(
@@ -146,18 +159,19 @@ async def _api(site: str, token: str, path: str) -> Any:
 
 
 async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
-    site: str, browser: Browser, admin_token: str
+    site: str, browser: Browser, admin_token: str, pool: Pool
 ) -> None:
     world, second = await _network(site, admin_token, demand=False)
     context = await browser.new_context(locale="sv-SE", viewport=DESKTOP)
     violations = await csp_violations(context)
     page = await context.new_page()
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))  # "publish?"
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await shoot_sign_in(page, site)
 
     # the co-ops order: one in the form, the other by uploading a CSV file
-    await sign_in(page, site, world.coop)
+    await sign_in(page, site, pool, world.coop)
     await expect(page).to_have_url(re.compile(r"/app/coop$"))
     await page.get_by_label("Antal Morötter").fill("14")
     await page.get_by_role("button", name="Spara beställningen").click()
@@ -165,7 +179,7 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     await expect(page.get_by_label("Antal Morötter")).to_have_value("14")
     await shoot(page, "1-coop-order")
     await page.get_by_role("button", name="Logga ut").click()
-    await sign_in(page, site, second["token"])
+    await sign_in(page, site, pool, second["token"])
     order = FilePayload(
         name="order.csv", mimeType="text/csv", buffer="product,firm_quantity\nMorötter,6\n".encode()
     )
@@ -176,7 +190,7 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     await page.get_by_role("button", name="Logga ut").click()
 
     # the producer lowers the packs of its offer and posts another
-    await sign_in(page, site, world.producer)
+    await sign_in(page, site, pool, world.producer)
     offer = page.locator("form[data-offer]").first
     await offer.get_by_label("Tillgängliga förpackningar").fill("11")
     await offer.get_by_role("button", name="Spara").click()
@@ -198,7 +212,7 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     ]
 
     # the coordinator: the dashboard lists the open cycle; close it, watch the run finish
-    await sign_in(page, site, world.coordinator)
+    await sign_in(page, site, pool, world.coordinator)
     await expect(page).to_have_url(re.compile(r"/app/dashboard$"))
     await expect(page.get_by_role("heading", name=world.network["name"])).to_be_visible()
     await page.get_by_role("button", name="Stäng och matcha nu").click()
@@ -251,7 +265,7 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
 
     # the producer's pick list, in English this time
     await page.goto(site + "/app/language/en?next=/app")
-    await sign_in(page, site, world.producer)
+    await sign_in(page, site, pool, world.producer)
     await expect(page).to_have_url(re.compile(r"/app/producer$"))
     await expect(page.get_by_role("heading", name="Pick lists", exact=True)).to_be_visible()
     pick_rows = page.locator("table[data-pick-list] tbody tr")
@@ -261,7 +275,7 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     await page.get_by_role("button", name="Sign out").click()
 
     # the co-ops: the served one's delivery note with its share; the other has none
-    await sign_in(page, site, world.coop)
+    await sign_in(page, site, pool, world.coop)
     await expect(page).to_have_url(re.compile(r"/app/coop$"))
     published = await _api(site, world.coordinator, f"/v1/cycles/{world.cycle['id']}/runs")
     run_id = next(run["id"] for run in published if run["state"] == "published")
@@ -271,11 +285,11 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     await expect(page.locator("[data-delivery-note]")).to_have_count(1)
     await shoot(page, "8-coop-delivery-note")
     await page.get_by_role("button", name="Sign out").click()
-    await sign_in(page, site, second["token"])
+    await sign_in(page, site, pool, second["token"])
     await expect(page.get_by_text("nothing for you in this delivery.")).to_be_visible()
     # the route sheet a driver prints, from the published run
     await page.get_by_role("button", name="Sign out").click()
-    await sign_in(page, site, world.coordinator)
+    await sign_in(page, site, pool, world.coordinator)
     await page.goto(f"{site}/app/runs/{run_id}")
     sheet = await page.locator("a[href$='/sheet']").first.get_attribute("href")
     await page.goto(f"{site}{sheet}")
@@ -318,24 +332,35 @@ async def shoot_sign_in(page: Page, site: str) -> None:
 
 
 async def test_pages_refuse_forms_from_other_sites_and_strangers(
-    site: str, browser: Browser, admin_token: str
+    site: str, browser: Browser, admin_token: str, pool: Pool
 ) -> None:
+    world, _ = await _network(site, admin_token, demand=False)
+    _, email = await person_for(pool, world.coop, password=PASSWORD)
     async with httpx.AsyncClient(base_url=site, follow_redirects=False) as http:
         anonymous = await http.get("/app/dashboard")
         assert (anonymous.status_code, anonymous.headers["location"]) == (303, "/app/sign-in")
+        answer = {"email": email, "password": PASSWORD}
         forged = await http.post(
-            "/app/sign-in", data={"token": "sl_x"}, headers={"Origin": "https://evil.example"}
+            "/app/sign-in/password", data=answer, headers={"Origin": "https://evil.example"}
         )
         assert forged.status_code == 403
         wrong = await http.post(
-            "/app/sign-in", data={"token": "sl_nonsense"}, headers={"Origin": site}
+            "/app/sign-in/password",
+            data={**answer, "password": "nonsense"},
+            headers={"Origin": site},
         )
-        assert wrong.status_code == 303
-        assert wrong.headers["location"] == "/app/sign-in"
-        assert "samlast_token" not in wrong.headers.get("set-cookie", "")
+        assert wrong.status_code == 422  # the form again, the address kept, no session
+        assert email in wrong.text
+        assert COOKIE not in wrong.headers.get("set-cookie", "")
+        # an API token is no way into the pages any more, in a cookie or a header
+        for headers in ({"Cookie": f"{COOKIE}={world.coop}"}, bearer(world.coop)):
+            refused = await http.get("/app/coop", headers=headers)
+            assert (refused.status_code, refused.headers["location"]) == (303, "/app/sign-in")
 
 
-async def test_pages_answer_only_their_roles_and_networks(site: str, admin_token: str) -> None:
+async def test_pages_answer_only_their_roles_and_networks(
+    site: str, admin_token: str, pool: Pool
+) -> None:
     """The pages use the API's services, so the API's tenancy holds: a producer gets no
     coordinator page, a coordinator of another network none of this network's runs."""
     world, _ = await _network(site, admin_token)
@@ -353,7 +378,7 @@ async def test_pages_answer_only_their_roles_and_networks(site: str, admin_token
         )
 
     async def page_as(token: str, path: str) -> int:
-        cookies = {"samlast_token": token}
+        cookies = await session_cookies(pool, token)
         async with httpx.AsyncClient(base_url=site, cookies=cookies) as http:
             return (await http.get(path)).status_code
 

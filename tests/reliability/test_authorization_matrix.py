@@ -330,7 +330,7 @@ async def _issue(client: Client, issuer: str, organisation_id: str, user_name: s
     created = await ok(
         await client.post(
             f"/v1/organisations/{organisation_id}/tokens",
-            json={"user_name": user_name, "label": "matrix"},
+            json={"label": f"matrix {user_name}"},
             headers=bearer(issuer),
         ),
         201,

@@ -15,7 +15,7 @@ from infra.devservers import free_port
 from infra.processes import samlast_process, wait_for_health
 from services.api.app import create_app
 from services.api.auth.tokens import new_token
-from services.api.tokens.service import create_admin
+from services.api.tokens.service import create_admin_token
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.support.http import Client, bearer, ok
@@ -170,7 +170,7 @@ async def test_rate_limit_per_token_with_headers(settings: Settings, pool: Pool)
         **{"redis.url": redis_url, "api.rate_limit_per_minute": 3, "redis.queue_name": "rl"}
     )
     async with pool.acquire() as conn:
-        fresh = await create_admin(conn, "Rate Limited", "", "rate limit test")
+        fresh = await create_admin_token(conn, "rate limit test")
     async with AsyncTestClient(app=create_app(limited)) as client:
         answers = [await client.get("/v1/networks", headers=bearer(fresh)) for _ in range(4)]
         # malformed tokens, each different, share one bucket: their client address's
@@ -193,7 +193,7 @@ async def test_refused_authentications_are_throttled_per_address(
         **{"redis.url": redis_url, "api.auth_failures_per_minute": 3, "redis.queue_name": "af"}
     )
     async with pool.acquire() as conn:
-        admin = await create_admin(conn, "Throttled Admin", "", "auth failure test")
+        admin = await create_admin_token(conn, "auth failure test")
         audited_before = await conn.fetchval(
             "SELECT count(*) FROM audit_log WHERE outcome = 'unauthenticated'"
         )
@@ -224,7 +224,7 @@ async def test_the_rate_limit_holds_across_two_api_processes(
     async with Redis.from_url(redis_url) as redis:
         await redis.flushdb()
     async with pool.acquire() as conn:
-        fresh = await create_admin(conn, "Two Processes", "", "rate limit test")
+        fresh = await create_admin_token(conn, "rate limit test")
     env = {**settings_env, "REDIS_URL": redis_url, "SAMLAST_RATE_LIMIT_PER_MINUTE": "6"}
     ports = [free_port(), free_port()]
     with (

@@ -1,4 +1,9 @@
-"""Who is calling: derived from the verified token only, never from a request body."""
+"""Who is calling: derived from the verified token or session only, never from a body.
+
+A token acts for its organisation (or, an admin token, for the deployment); a session
+for the person signed in, as the organisation they chose to act for. Either way the
+organisation's kind is the role: what a person may do is what their organisation may.
+"""
 
 from __future__ import annotations
 
@@ -23,11 +28,15 @@ ORGANISATION_ROLES = {
 
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
-    user_id: UUID
-    token_id: UUID
+    # the person acting: signed in, or who created the token (None once they are gone)
+    person_id: UUID | None
+    token_id: UUID | None = None  # set for API tokens
+    session_id: UUID | None = None  # set for the pages' sessions
     role: Role
     organisation_id: UUID | None
     network_ids: frozenset[UUID]
+    # may manage the organisation's people and tokens: its admins, and every token
+    organisation_admin: bool = True
 
     @property
     def is_admin(self) -> bool:

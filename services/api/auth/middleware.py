@@ -1,4 +1,7 @@
-"""Bearer-token authentication for every route not marked public, and the request limits.
+"""Authentication for every route not marked public, and the request limits.
+
+The API takes bearer tokens (an organisation's, for integrations); the pages under /app
+take a person's session cookie (``sessions.py``) and nothing else.
 
 Every caller is counted in a window of its own (``services/api/core/limits.py``): a verified
 token counts against its organisation (an admin's against its user), so minting more
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 from litestar.connection import ASGIConnection
@@ -24,28 +27,36 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import Message, Scope
 
 from services.api.auth.actor import ORGANISATION_ROLES, Actor, Role
+from services.api.auth.sessions import COOKIE, PAGES, hash_secret, is_plausible
 from services.api.auth.tokens import hash_token, is_well_formed
 from services.api.core.limits import WINDOW_S, Limiter, Window
+from shared.db import sessions as sessions_db
 from shared.db import tokens as tokens_db
 from shared.db.pool import Pool
 from shared.errors import ServiceUnavailableError
 
 BEARER = "bearer "
-# The web pages' sign-in: the token in an HTTP-only, SameSite=Strict cookie, honoured
-# under /app only (the API takes the header alone, so it can't be driven by a page).
-COOKIE = "samlast_token"
-PAGES = "/app"
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="samlast"'}
 WINDOW_KEY = "samlast.rate_window"  # in the request's scope state, for rate_limit_headers
 
 
-def token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    """The bearer token of the request, or under /app the sign-in cookie's."""
+class Credential(NamedTuple):
+    kind: str  # "token" or "session"
+    value: str
+
+
+def is_page(path: str) -> bool:
+    return path == PAGES or path.startswith(PAGES + "/")
+
+
+def credential_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Credential | None:
+    """Under /app the session cookie; elsewhere the bearer token."""
+    if is_page(connection.scope["path"]):
+        cookie = connection.cookies.get(COOKIE)
+        return Credential("session", cookie) if cookie else None
     header = connection.headers.get("authorization", "")
     if header.lower().startswith(BEARER):
-        return header[len(BEARER) :].strip()
-    if connection.scope["path"].startswith(PAGES + "/") or connection.scope["path"] == PAGES:
-        return connection.cookies.get(COOKIE)
+        return Credential("token", header[len(BEARER) :].strip())
     return None
 
 
@@ -57,20 +68,27 @@ class Gate:
     """Who may come in, and how often: one per app, shared by the API and the pages."""
 
     def __init__(
-        self, pool: Pool, limiter: Limiter, *, per_minute: int, failures_per_minute: int
+        self,
+        pool: Pool,
+        limiter: Limiter,
+        *,
+        per_minute: int,
+        failures_per_minute: int,
+        session_idle_s: float,
     ) -> None:
         self.pool = pool
         self.limiter = limiter
         self.per_minute = per_minute
         self.failures_per_minute = failures_per_minute
+        self.session_idle_s = session_idle_s
 
-    async def admit(self, token: str | None, address: str) -> tuple[Actor, Window]:
-        """The actor ``token`` verifies as, and its window; 401 or 429 saying why not."""
-        if token is None:
+    async def admit(self, credential: Credential | None, address: str) -> tuple[Actor, Window]:
+        """The actor ``credential`` verifies as, and its window; 401 or 429 saying why not."""
+        if credential is None:
             await self.charge("address:" + address)
             raise NotAuthorizedException("send `Authorization: Bearer <token>`", headers=CHALLENGE)
         try:
-            actor = await actor_for(self.pool, token)
+            actor = await self.verify(credential)
         except NotAuthorizedException:
             refused = await self.limiter.hit("refused:" + address)
             if refused.count > self.failures_per_minute:
@@ -80,8 +98,19 @@ class Gate:
                 ) from None
             await self.charge("address:" + address)
             raise
-        bucket = f"user:{actor.user_id}" if actor.role is Role.ADMIN else ""
-        return actor, await self.charge(bucket or f"organisation:{actor.organisation_id}")
+        if actor.role is not Role.ADMIN:
+            bucket = f"organisation:{actor.organisation_id}"
+        elif actor.session_id is not None:
+            bucket = f"person:{actor.person_id}"
+        else:
+            bucket = f"admin-token:{actor.token_id}"
+        return actor, await self.charge(bucket)
+
+    async def verify(self, credential: Credential) -> Actor:
+        """Who ``credential`` acts as now (uncounted: for re-checking an open stream)."""
+        if credential.kind == "session":
+            return await session_actor(self.pool, credential.value, self.session_idle_s)
+        return await actor_for(self.pool, credential.value)
 
     async def charge(self, bucket: str) -> Window:
         """Count a request in ``bucket``'s window; 429 with the limit's headers past it."""
@@ -108,8 +137,9 @@ class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         gate: Gate = connection.app.state.gate
-        actor, window = await gate.admit(token_of(connection), client_address(connection))
+        actor, window = await gate.admit(credential_of(connection), client_address(connection))
         connection.scope.setdefault("state", {})[WINDOW_KEY] = window
+        # ``auth`` keys idempotent POSTs (``core/idempotency.py``): API tokens only
         return AuthenticationResult(user=actor, auth=actor.token_id)
 
 
@@ -138,11 +168,35 @@ async def actor_for(pool: Pool, token: str) -> Actor:
         raise NotAuthorizedException("the token expired", headers=CHALLENGE)
     role = Role.ADMIN if row["is_admin"] else ORGANISATION_ROLES[row["kind"]]
     return Actor(
-        user_id=row["user_id"],
+        person_id=row["created_by"],
         token_id=row["token_id"],
         role=role,
         organisation_id=row["organisation_id"],
         network_ids=frozenset(row["network_ids"]),
+    )
+
+
+async def session_actor(pool: Pool, value: str, idle_s: float) -> Actor:
+    """Who the session cookie ``value`` signs in, acting for its chosen organisation."""
+    if not is_plausible(value):
+        raise NotAuthorizedException("sign in again", headers=CHALLENGE)
+    async with pool.acquire() as conn:
+        row = await sessions_db.select_session_actor(conn, hash_secret(value), idle_s)
+    if row is None:  # unknown, ended, expired or revoked: all the same to the browser
+        raise NotAuthorizedException("sign in again", headers=CHALLENGE)
+    if row["organisation_id"] is not None:
+        role = ORGANISATION_ROLES[row["kind"]]
+    elif row["is_admin"]:
+        role = Role.ADMIN
+    else:  # no longer in the organisation the session acted for
+        raise NotAuthorizedException("sign in again", headers=CHALLENGE)
+    return Actor(
+        person_id=row["person_id"],
+        session_id=row["session_id"],
+        role=role,
+        organisation_id=row["organisation_id"],
+        network_ids=frozenset(row["network_ids"]),
+        organisation_admin=row["role"] == "admin",
     )
 
 
@@ -155,13 +209,13 @@ async def optional_actor(
     route must still answer then); a token that is refused raises, as on any route, and
     is counted against its address as on any route (``Gate``).
     """
-    token = token_of(connection)
-    if token is None:
+    credential = credential_of(connection)
+    if credential is None:
         return None
     gate: Gate = connection.app.state.gate
     try:
         async with asyncio.timeout(timeout_s):
-            actor, _ = await gate.admit(token, client_address(connection))
+            actor, _ = await gate.admit(credential, client_address(connection))
     except (NotAuthorizedException, TooManyRequestsException):
         raise
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ServiceUnavailableError):

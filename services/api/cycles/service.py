@@ -68,7 +68,7 @@ class CycleService:
                 )
             if action == "close":
                 run = await runs_db.insert_run(
-                    self.conn, cycle_id, cycle["network_id"], actor.user_id, {}
+                    self.conn, cycle_id, cycle["network_id"], actor.person_id, {}
                 )
                 after.match(run["id"])
             else:

@@ -10,7 +10,7 @@ from litestar.response import ServerSentEvent
 
 from services.api.auth.actor import Actor
 from services.api.auth.guards import MANAGERS, NOTE_READERS, PICK_LIST_READERS
-from services.api.auth.middleware import token_of
+from services.api.auth.middleware import credential_of
 from services.api.core.conditional import CREATED_HEADERS, created
 from services.api.core.openapi import StateDependentOperation
 from services.api.deps import CurrentActor, Runs
@@ -256,4 +256,4 @@ class RunController(Controller):
         state: State,
     ) -> ServerSentEvent:
         await runs.visible(actor, run_id)  # 404 before the stream starts
-        return ServerSentEvent(progress_events(state, token_of(request) or "", actor, run_id))
+        return ServerSentEvent(progress_events(state, credential_of(request), actor, run_id))

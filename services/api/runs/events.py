@@ -12,7 +12,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.response import ServerSentEventMessage
 
 from services.api.auth.actor import Actor
-from services.api.auth.middleware import actor_for
+from services.api.auth.middleware import Credential
 from services.api.runs.service import run_out, visible_run
 from shared.contracts.runs import FINISHED
 from shared.errors import NotFoundError
@@ -25,12 +25,16 @@ RECHECK_S = 5.0
 
 
 async def progress_events(
-    state: State, token: str, actor: Actor, run_id: UUID
+    state: State,
+    credential: Credential | None,
+    actor: Actor,
+    run_id: UUID,
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
     """One ``progress`` event per change, a connection borrowed per poll, not held.
 
-    ``token``, which the stream was opened with as ``actor``, is verified again every
-    ``RECHECK_S``: the stream ends once it no longer verifies or no longer sees the run.
+    ``credential`` (a token or a session), which the stream was opened with as ``actor``,
+    is verified again every ``RECHECK_S``: the stream ends once it no longer verifies or
+    no longer sees the run.
     """
     clock = asyncio.get_running_loop().time
     last = None
@@ -38,8 +42,10 @@ async def progress_events(
     recheck_at = clock() + RECHECK_S
     while clock() < deadline:
         if clock() >= recheck_at:
+            if credential is None:
+                return
             try:
-                actor = await actor_for(state.pool, token)
+                actor = await state.gate.verify(credential)
             except NotAuthorizedException:
                 return
             recheck_at = clock() + RECHECK_S

@@ -157,7 +157,7 @@ class RunService:
             if overrides.pins:  # on the supply the superseded proposal leaves free
                 await self._check_pins(cycle, overrides)
             run = await runs_db.insert_run(
-                self.conn, cycle_id, cycle["network_id"], actor.user_id, stored
+                self.conn, cycle_id, cycle["network_id"], actor.person_id, stored
             )
             await record(
                 self.conn,

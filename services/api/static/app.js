@@ -22,3 +22,10 @@ for (const bar of document.querySelectorAll("progress[data-events]")) {
     }
   });
 }
+
+// A form that ends something asks first: <form data-confirm="Really?">.
+for (const form of document.querySelectorAll("form[data-confirm]")) {
+  form.addEventListener("submit", (event) => {
+    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+}

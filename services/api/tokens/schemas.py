@@ -5,15 +5,13 @@ from uuid import UUID
 
 import msgspec
 
-from services.api.core.types import Email, Input, Label, Name
+from services.api.core.types import Input, Label
 
 
 class TokenIn(Input):
-    """Without ``user_name`` the token is for you; with it, for a new user of the organisation."""
+    """A token of the organisation, for an integration; ``label`` says which one."""
 
     label: Label = ""
-    user_name: Name | None = None
-    user_email: Email = ""
     expires_at: dt.datetime | None = None
 
     def __post_init__(self) -> None:
@@ -28,9 +26,9 @@ class TokenOut(msgspec.Struct, kw_only=True):
     id: UUID
     prefix: str
     label: str
-    user_id: UUID
-    user_name: str
-    organisation_id: UUID | None
+    organisation_id: UUID | None  # None: an admin token of the deployment
+    created_by: UUID | None  # the person who made it; None once they are gone
+    created_by_name: str | None
     created_at: dt.datetime
     last_used_at: dt.datetime | None
     expires_at: dt.datetime | None
@@ -44,7 +42,7 @@ class TokenCreated(msgspec.Struct, kw_only=True):
     id: UUID
     prefix: str
     label: str
-    user_id: UUID
     organisation_id: UUID | None
+    created_by: UUID | None
     created_at: dt.datetime
     expires_at: dt.datetime | None

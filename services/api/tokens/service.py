@@ -16,7 +16,7 @@ from shared.db import tokens as tokens_db
 from shared.db.audit import insert_audit
 from shared.db.pool import Conn
 from shared.db.rows import as_struct
-from shared.errors import NotFoundError, TenantDeniedError
+from shared.errors import ForbiddenError, NotFoundError, TenantDeniedError
 
 
 class TokenService:
@@ -26,14 +26,9 @@ class TokenService:
     async def create(self, actor: Actor, organisation_id: UUID, data: TokenIn) -> TokenCreated:
         await self._may_manage(actor, organisation_id)
         async with self.conn.transaction():
-            if data.user_name is None and actor.organisation_id == organisation_id:
-                user_id = actor.user_id
-            else:
-                name = data.user_name or "API user"
-                user_id = await tokens_db.insert_user(
-                    self.conn, organisation_id, name, data.user_email, is_admin=False
-                )
-            created = await issue_token(self.conn, user_id, data.label, data.expires_at)
+            created = await issue_token(
+                self.conn, organisation_id, actor.person_id, data.label, data.expires_at
+            )
             await record(
                 self.conn,
                 actor,
@@ -47,8 +42,8 @@ class TokenService:
             id=created.id,
             prefix=created.prefix,
             label=data.label,
-            user_id=user_id,
             organisation_id=organisation_id,
+            created_by=actor.person_id,
             created_at=created.created_at,
             expires_at=data.expires_at,
         )
@@ -71,15 +66,20 @@ class TokenService:
             await record(self.conn, actor, "token.revoke", "token", token_id)
 
     async def _may_manage(self, actor: Actor, organisation_id: UUID) -> None:
-        """Your own organisation, any (admin), or a producer or co-op wholly in your care.
+        """Your own organisation (as its admin), any (admin), or a producer or co-op wholly
+        in your care.
 
         A coordinator manages the tokens of a producer or co-op only when every network
         it belongs to is one they coordinate: an organisation shared with another
         network is managed by itself or the admin, and coordinating organisations
         only by themselves or the admin.
         """
-        if actor.is_admin or actor.organisation_id == organisation_id:
+        if actor.is_admin:
             return
+        if actor.organisation_id == organisation_id:
+            if actor.organisation_admin:
+                return
+            raise ForbiddenError("only the organisation's admins manage its tokens")
         row = await organisations_db.select_organisation(self.conn, organisation_id)
         if row is None:
             raise NotFoundError("no such organisation")
@@ -102,11 +102,22 @@ class IssuedToken:
 
 
 async def issue_token(
-    conn: Conn, user_id: UUID, label: str, expires_at: dt.datetime | None
+    conn: Conn,
+    organisation_id: UUID | None,
+    created_by: UUID | None,
+    label: str,
+    expires_at: dt.datetime | None,
 ) -> IssuedToken:
+    """A token of ``organisation_id`` (of the deployment, an admin token, when None)."""
     token = new_token()
     row = await tokens_db.insert_token(
-        conn, user_id, token.display_prefix, token.secret_hash, label, expires_at
+        conn,
+        organisation_id,
+        created_by,
+        token.display_prefix,
+        token.secret_hash,
+        label,
+        expires_at,
     )
     return IssuedToken(token.token, row, token.display_prefix)
 
@@ -115,19 +126,17 @@ def token_out(row: asyncpg.Record) -> TokenOut:
     return as_struct(row, TokenOut)
 
 
-async def create_admin(conn: Conn, name: str, email: str, label: str) -> str:
-    """A deployment admin and their first token: how a new deployment is bootstrapped."""
+async def create_admin_token(conn: Conn, label: str) -> str:
+    """An admin token of the deployment, for integrations (``samlast admin-token``)."""
     async with conn.transaction():
-        user_id = await tokens_db.insert_user(conn, None, name, email, is_admin=True)
-        issued = await issue_token(conn, user_id, label, None)
+        issued = await issue_token(conn, None, None, label, None)
         await insert_audit(
             conn,
-            action="admin.create",
+            action="token.create",
             outcome="ok",
-            user_id=user_id,
             token_id=issued.id,
-            object_type="user",
-            object_id=str(user_id),
-            detail={"via": "cli"},
+            object_type="token",
+            object_id=str(issued.id),
+            detail={"via": "cli", "prefix": issued.prefix, "admin": True},
         )
     return issued.token

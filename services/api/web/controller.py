@@ -1,9 +1,8 @@
 """Sign-in and the coordinators' pages: the dashboard and the run review.
 
-Server-rendered from the same services the API uses. Sign-in takes an API token and
-keeps it in an HTTP-only, SameSite=Strict cookie that only /app honours. Forms post
-back here; a post whose Origin (or Referer) is another site is refused, on top of the
-cookie's SameSite. Producers' and co-ops' pages are in ``members.py``.
+Server-rendered from the same services the API uses. People sign in with the account
+pages (``accounts/controller.py``); forms post back here, and a post whose Origin (or
+Referer) is another site is refused. Producers' and co-ops' pages are in ``members.py``.
 """
 
 from __future__ import annotations
@@ -15,13 +14,12 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent, Template
 
 from services.api.auth.actor import Actor, Role
 from services.api.auth.guards import ANYONE, MANAGERS
-from services.api.auth.middleware import COOKIE, client_address, token_of
+from services.api.auth.middleware import credential_of
 from services.api.deps import (
     CurrentActor,
     Cycles,
@@ -43,7 +41,6 @@ from services.api.web import i18n
 from services.api.web.pages import (
     LANG_COOKIE,
     PUBLIC,
-    WEEK_S,
     Db,
     back,
     page,
@@ -60,39 +57,6 @@ from shared.settings import Settings
 class WebController(Controller):
     path = "/app"
     include_in_schema = False
-
-    @get("/sign-in", opt=PUBLIC)
-    async def sign_in_form(self, request: Request[Any, Any, Any]) -> Template:
-        return page(request, "sign_in")
-
-    @post("/sign-in", opt=PUBLIC, status_code=303)
-    async def sign_in(self, request: Request[Any, Any, Any], state: State) -> Response[Any]:
-        same_site(request)
-        token = str((await request.form()).get("token", "")).strip()
-        try:  # counted as the API counts its callers: guessing here is no cheaper
-            await state.gate.admit(token, client_address(request))
-        except (NotAuthorizedException, TooManyRequestsException) as exc:
-            return back("/app/sign-in", error=str(exc.detail))
-        response: Response[Any] = Redirect(path="/app", status_code=303)
-        response.set_cookie(
-            Cookie(
-                key=COOKIE,
-                value=token,
-                path="/app",
-                httponly=True,
-                secure=request.url.scheme == "https",
-                samesite="strict",
-                max_age=WEEK_S,
-            )
-        )
-        return response
-
-    @post("/sign-out", guards=[ANYONE], status_code=303)
-    async def sign_out(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        same_site(request)
-        response: Response[Any] = Redirect(path="/app/sign-in", status_code=303)
-        response.delete_cookie(COOKIE, path="/app")
-        return response
 
     @get("/language/{language:str}", opt=PUBLIC)
     async def language(
@@ -200,7 +164,7 @@ class WebController(Controller):
         state: State,
     ) -> ServerSentEvent:
         await runs.visible(actor, run_id)
-        return ServerSentEvent(progress_events(state, token_of(request) or "", actor, run_id))
+        return ServerSentEvent(progress_events(state, credential_of(request), actor, run_id))
 
     @post("/runs/{run_id:uuid}/decision", guards=[MANAGERS], status_code=303)
     async def decide(

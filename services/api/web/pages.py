@@ -25,7 +25,9 @@ PUBLIC = {"public": True}
 WEEK_S = 7 * 24 * 3600
 
 
-def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template:
+def page(
+    request: Request[Any, Any, Any], name: str, *, status_code: int = 200, **context: Any
+) -> Template:
     """A page in the request's language, with the helpers every template uses."""
     language = i18n.choose(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
     return Template(
@@ -43,6 +45,7 @@ def page(request: Request[Any, Any, Any], name: str, **context: Any) -> Template
             **context,
         },
         media_type="text/html; charset=utf-8",
+        status_code=status_code,
         # shown once: a reload or a bookmark doesn't repeat it
         cookies=[Cookie(key=FLASH_COOKIE, value="", path="/app", max_age=0)]
         if FLASH_COOKIE in request.cookies

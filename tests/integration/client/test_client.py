@@ -45,7 +45,7 @@ async def test_answers_are_the_apis_json(client: Client, admin_token: str) -> No
     assert await coordinator.runs(world.cycle["id"]) == []
     producer = coordinator.as_(world.producer)
     assert producer.http is coordinator.http  # one connection, another token
-    token = await coordinator.issue_token(world.coop_id, user_name="Lisa", label="tests")
+    token = await coordinator.issue_token(world.coop_id, label="tests")
     assert token.startswith("sl_")
 
 

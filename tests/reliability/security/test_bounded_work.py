@@ -20,8 +20,10 @@ import httpx
 import psutil
 import pytest
 
+from shared.db.pool import Pool
 from tests.support.figures import Figures
 from tests.support.http import Client, bearer
+from tests.support.people import session_cookies
 from tests.support.security import SlowClient, api_server
 from tests.support.world import World, build_world
 
@@ -70,12 +72,12 @@ async def post_forms(http: httpx.AsyncClient, forms: list[dict[str, str]]) -> li
 
 
 async def test_numbers_cost_bounded_cpu_everywhere(
-    settings_env: dict[str, str], world: World, tmp_path: Path, figures: Figures
+    settings_env: dict[str, str], world: World, tmp_path: Path, figures: Figures, pool: Pool
 ) -> None:
     with api_server(settings_env, tmp_path) as (url, server):
         process = psutil.Process(server.pid)
         page = {"Origin": url}
-        cookies = {"samlast_token": world.producer}
+        cookies = await session_cookies(pool, world.producer)
         async with httpx.AsyncClient(base_url=url, headers=page, cookies=cookies) as http:
             typos = [offer_form(world, price_per_pack=f"abc{n}") for n in range(14)]
             before = cpu_s(process)

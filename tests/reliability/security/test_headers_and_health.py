@@ -39,6 +39,7 @@ from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.support.figures import Figures
 from tests.support.http import Client, bearer, ok
+from tests.support.people import session_cookies
 from tests.support.world import World, add_van, build_world, close_cycle, offer_body, order
 
 TILE_HOST = "https://tiles.example.org"
@@ -49,6 +50,10 @@ UNSAFE_SOURCES = {"'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "*", "d
 PAGE_CALLERS = {
     "/app": "coordinator",
     "/app/sign-in": None,
+    "/app/sign-in/link": None,
+    "/app/invitations/accept": None,
+    "/app/me": "coop",
+    "/app/people": "coordinator",
     "/app/language/{language:str}": None,
     "/app/dashboard": "coordinator",
     "/app/runs/{run_id:uuid}": "coordinator",
@@ -73,7 +78,7 @@ def site(settings_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
 
 
 async def test_every_page_and_answer_carries_the_headers(
-    site: str, settings: Settings, admin_token: str, figures: Figures
+    site: str, settings: Settings, admin_token: str, figures: Figures, pool: Pool
 ) -> None:
     async with httpx.AsyncClient(base_url=site, timeout=30) as http:
         world, run_id, route_id = await _published_run(cast(Client, http), admin_token)
@@ -82,7 +87,7 @@ async def test_every_page_and_answer_carries_the_headers(
         answers: dict[str, httpx.Response] = {}
         for template, caller in PAGE_CALLERS.items():
             path = re.sub(r"{(\w+):\w+}", lambda match: ids[match[1]], template)
-            cookies = {"samlast_token": tokens[caller]} if caller else {}
+            cookies = await session_cookies(pool, tokens[caller]) if caller else {}
             answers[path] = await _head_of(http, path, cookies=cookies)
         for path, token in [
             ("/v1/offers", world.producer),
@@ -113,7 +118,9 @@ async def test_every_page_and_answer_carries_the_headers(
     statuses = Counter(response.status_code for response in answers.values())
     assert statuses[500] == 0, statuses
     html = {path: r for path, r in answers.items() if _media_type(r) == "text/html"}
-    assert len(html) == 7, sorted(html)  # sign-in, dashboard, run, 2 sheets, producer, coop
+    # sign-in, its link and the invitation (both gone), my page, people, dashboard, run,
+    # 2 sheets, producer, coop
+    assert len(html) == 11, sorted(html)
     for path, response in answers.items():
         assert response.headers.get("x-content-type-options") == "nosniff", path
         assert response.headers.get("referrer-policy") == "strict-origin-when-cross-origin", path

@@ -60,7 +60,7 @@ async def test_an_address_full_of_failures_still_admits_valid_tokens(
     stale = await ok(
         await client.post(
             f"/v1/organisations/{world.coop_id}/tokens",
-            json={"user_name": "Gammal dator", "label": "stale"},
+            json={"label": "stale"},
             headers=bearer(world.coop),
         ),
         201,
@@ -106,7 +106,7 @@ async def test_trusted_proxies_name_the_client_and_tokens_do_not_multiply_the_li
             await ok(
                 await client.post(
                     f"/v1/organisations/{world.producer_id}/tokens",
-                    json={"user_name": f"Klon {n}", "label": f"clone {n}"},
+                    json={"label": f"clone {n}"},
                     headers=bearer(world.coordinator),
                 ),
                 201,

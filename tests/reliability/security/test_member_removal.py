@@ -256,7 +256,7 @@ async def _token_from(client: Client, issuer: str, organisation_id: str) -> str:
     created = await ok(
         await client.post(
             f"/v1/organisations/{organisation_id}/tokens",
-            json={"user_name": "Issued in tests", "label": "tests"},
+            json={"label": "tests"},
             headers=bearer(issuer),
         ),
         201,

@@ -17,10 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
-from services.api.auth.middleware import COOKIE
+from services.api.auth.sessions import COOKIE
+from shared.db.pool import Pool
 from tests.support.figures import Figures
 from tests.support.http import Client, bearer, ok
 from tests.support.live import client_of, stack
+from tests.support.people import session_for
 from tests.support.world import World, build_world, close_cycle
 
 POOL = 3  # the API's database connections: fewer than the streams held open below
@@ -39,9 +41,11 @@ def api_url(
 
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("route", ["api", "page"])
-async def test_a_stream_ends_once_its_token_is_revoked(
-    api_url: str, admin_token: str, route: str, figures: Figures
+async def test_a_stream_ends_once_its_token_or_session_is_revoked(
+    api_url: str, admin_token: str, route: str, figures: Figures, pool: Pool
 ) -> None:
+    """The API's stream ends when its token is revoked; the page's when its session ends
+    ("sign out everywhere")."""
     async with client_of(api_url) as client:
         world = await build_world(client, admin_token)
         run = await close_cycle(client, world)
@@ -53,18 +57,23 @@ async def test_a_stream_ends_once_its_token_is_revoked(
             ),
             201,
         )
-        path, headers = _stream(route, run["id"], issued["token"])
+        credential = issued["token"] if route == "api" else await session_for(pool, issued["token"])
+        path, headers = _stream(route, run["id"], credential)
         async with client.stream("GET", path, headers=headers) as response:
             assert response.status_code == 200, await response.aread()
             events = _events(response)
             first = await anext(events)
             assert (first["event"], first["data"]["state"]) == ("progress", "queued")
-            await ok(
-                await client.delete(
+            if route == "api":
+                revoked = await client.delete(
                     f"/v1/tokens/{issued['id']}", headers=bearer(world.coordinator)
-                ),
-                204,
-            )
+                )
+                await ok(revoked, 204)
+            else:
+                signed_out = await client.post(
+                    "/app/me/sessions/end-all", headers={**headers, "Origin": api_url}
+                )
+                assert signed_out.status_code == 303, signed_out.text
             after = [event async for event in events]  # until the server closes it
         again = await client.get(path, headers=headers)
         still = await ok(
@@ -75,7 +84,9 @@ async def test_a_stream_ends_once_its_token_is_revoked(
         assert again.status_code == 401, again.text
     else:  # the dashboard sends a revoked sign-in back to the sign-in page
         assert (again.status_code, again.headers["location"]) == (303, "/app/sign-in")
-    ENDED[f"token revoked ({route} route)"] = f"{len(after)} event(s) after revoking, then closed"
+    ENDED[f"{'token' if route == 'api' else 'session'} revoked ({route} route)"] = (
+        f"{len(after)} event(s) after revoking, then closed"
+    )
     _record(figures)
 
 
@@ -130,11 +141,12 @@ async def test_open_streams_hold_no_database_connection(
     _record(figures)
 
 
-def _stream(route: str, run_id: str, token: str) -> tuple[str, dict[str, str]]:
-    """The run's events as a client of the API (bearer) or the dashboard (cookie) asks."""
+def _stream(route: str, run_id: str, credential: str) -> tuple[str, dict[str, str]]:
+    """The run's events as a client of the API (a bearer token) or the dashboard (a
+    session cookie) asks."""
     if route == "api":
-        return f"/v1/runs/{run_id}/events", bearer(token)
-    return f"/app/runs/{run_id}/events", {"Cookie": f"{COOKIE}={token}"}
+        return f"/v1/runs/{run_id}/events", bearer(credential)
+    return f"/app/runs/{run_id}/events", {"Cookie": f"{COOKIE}={credential}"}
 
 
 async def _events(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:

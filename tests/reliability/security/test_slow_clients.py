@@ -18,9 +18,12 @@ import httpx
 import pytest
 
 from services.api.app import create_app
+from services.api.auth.sessions import COOKIE
+from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.support.figures import Figures
 from tests.support.http import Client, bearer
+from tests.support.people import session_for
 from tests.support.security import SlowClient, api_server
 from tests.support.world import World, build_world, offer_body
 
@@ -39,10 +42,10 @@ def routes_with_a_body(settings: Settings) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def attacker_headers(path: str, token: str, url: str) -> dict[str, str]:
+def attacker_headers(path: str, token: str, url: str, session: str = "") -> dict[str, str]:
     if path.startswith("/app"):  # the pages: signed in by cookie, posted from the site
         return {
-            "Cookie": f"samlast_token={token}",
+            "Cookie": f"{COOKIE}={session}",
             "Origin": url,
             "Content-Type": "application/x-www-form-urlencoded",
         }
@@ -60,13 +63,15 @@ async def test_slow_bodies_and_heads_never_starve_other_tenants(
     tenants: tuple[World, World],
     tmp_path: Path,
     figures: Figures,
+    pool: Pool,
 ) -> None:
     attacker, victim = tenants
     routes = routes_with_a_body(settings)
+    session = await session_for(pool, attacker.producer)
     env = {"SAMLAST_DB_POOL_MIN": "1", "SAMLAST_DB_POOL_MAX": str(POOL)}
     with api_server(settings_env, tmp_path, **env) as (url, _):
         slow = [
-            SlowClient(url, method, path, attacker_headers(path, attacker.producer, url))
+            SlowClient(url, method, path, attacker_headers(path, attacker.producer, url, session))
             for method, path in routes
         ]
         heads = [SlowClient(url, "POST", "/v1/offers", {}) for _ in range(20)]
