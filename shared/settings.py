@@ -1,6 +1,6 @@
 """One settings object for every Samlast process, read from the environment.
 
-Settings come in groups (``settings.db.url``, ``settings.webhooks.timeout_s``), one
+Settings come in groups (``settings.db.url``, ``settings.mail.smtp_url``), one
 frozen struct each, inside one frozen ``Settings``. Each field has an environment
 variable (``ENV_VARS``, the README's configuration table lists the same) and a
 default. A value that does not parse fails at start-up with a message naming the
@@ -91,6 +91,36 @@ class WebhookSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
     concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 8
 
 
+class MailSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    # The SMTP server mail goes out through: ``smtp://user:pass@host:587?starttls=true``
+    # (STARTTLS required; ``=false`` never; absent: used when the server offers it),
+    # ``smtps://host:465`` (TLS from the first byte), ``smtp://127.0.0.1:2525`` (plain).
+    # Unset: mail is not configured; messages stay pending, each attempt recording
+    # "mail is not configured", and go out on a later attempt once it is (make demo and
+    # make test start a local server and set it).
+    smtp_url: (
+        Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^smtps?://[^/]+/?(\?.*)?$")] | None
+    ) = None
+    # The From of every mail; its domain also names the messages (Message-ID).
+    mail_from: Annotated[str, msgspec.Meta(min_length=3, max_length=300)] = (
+        "Samlast <noreply@localhost>"
+    )
+    # Where the links in mail point: the API and pages as their readers reach them.
+    public_url: Annotated[str, msgspec.Meta(max_length=500, pattern=r"^https?://[^\s]+$")] = (
+        "http://127.0.0.1:8000"
+    )
+    # One attempt at a mail, all of it (connecting, TLS, login, sending), ends after this.
+    timeout_s: Annotated[float, msgspec.Meta(gt=0, le=300)] = 30.0
+
+    def __repr__(self) -> str:
+        """The SMTP password shows as ``***``."""
+        url = redact(self.smtp_url) if self.smtp_url else None
+        return (
+            f"MailSettings(smtp_url={url!r}, mail_from={self.mail_from!r}, "
+            f"public_url={self.public_url!r}, timeout_s={self.timeout_s!r})"
+        )
+
+
 class PagesSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     # A map tile server for the run map's background, e.g.
     # https://tile.openstreetmap.org/{z}/{x}/{y}.png, and the credit its terms ask for.
@@ -123,6 +153,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     api: ApiSettings = msgspec.field(default_factory=ApiSettings)
     matching: MatchingSettings = msgspec.field(default_factory=MatchingSettings)
     webhooks: WebhookSettings = msgspec.field(default_factory=WebhookSettings)
+    mail: MailSettings = msgspec.field(default_factory=MailSettings)
     pages: PagesSettings = msgspec.field(default_factory=PagesSettings)
     sessions: SessionSettings = msgspec.field(default_factory=SessionSettings)
     log_level: LogLevel = "INFO"
@@ -142,6 +173,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         shown = dict(flatten(self))
         if self.secret_keys:
             shown["secret_keys"] = "***"  # noqa: S105 - the mask, not a secret
+        if self.mail.smtp_url:
+            shown["mail.smtp_url"] = redact(self.mail.smtp_url)
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     def replace(self, **values: Any) -> Settings:
@@ -182,6 +215,10 @@ ENV_VARS: Mapping[str, str] = {
     "webhooks.retry_base_s": "SAMLAST_WEBHOOK_RETRY_BASE_S",
     "webhooks.timeout_s": "SAMLAST_WEBHOOK_TIMEOUT_S",
     "webhooks.concurrency": "SAMLAST_WEBHOOK_CONCURRENCY",
+    "mail.smtp_url": "SAMLAST_SMTP_URL",
+    "mail.mail_from": "SAMLAST_MAIL_FROM",
+    "mail.public_url": "SAMLAST_PUBLIC_URL",
+    "mail.timeout_s": "SAMLAST_MAIL_TIMEOUT_S",
     "pages.map_tile_url": "SAMLAST_MAP_TILE_URL",
     "pages.map_tile_attribution": "SAMLAST_MAP_TILE_ATTRIBUTION",
     "sessions.idle_days": "SAMLAST_SESSION_IDLE_DAYS",

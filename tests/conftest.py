@@ -3,7 +3,8 @@
 With DATABASE_URL / REDIS_URL set, tests use those servers; otherwise they start an
 embedded PostgreSQL and Redis once per session. Either way each session works in its
 own freshly created database and its own queue name, so a shared server (CI's
-PostgreSQL 15 and Redis 7) is never disturbed.
+PostgreSQL 15 and Redis 7) is never disturbed. Mail always goes to a local SMTP
+server of the session's own, whatever SAMLAST_SMTP_URL says: tests mail nobody.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from shared.security.sealing import new_key
 from shared.settings import Settings, load_settings
 from tests.support.figures import FIGURES, Figures
 from tests.support.http import Client
+from tests.support.mailbox import Mailbox
 
 
 @pytest.fixture(scope="session")
 def servers() -> Iterator[ServerUrls]:
-    with servers_from_env() as urls:
+    with servers_from_env({**os.environ, "SAMLAST_SMTP_URL": ""}) as urls:
         yield urls
 
 
@@ -51,6 +53,7 @@ def settings(servers: ServerUrls, database_url: str) -> Settings:
         "SAMLAST_AUTH_FAILURES_PER_MINUTE": "1000000",
         # Webhook secrets are sealed at rest; the session's database gets its own key.
         "SAMLAST_SECRET_KEYS": os.environ.get("SAMLAST_SECRET_KEYS") or new_key(),
+        "SAMLAST_SMTP_URL": servers.smtp_url,
     }
     return load_settings(env)
 
@@ -65,7 +68,15 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "SAMLAST_QUEUE_NAME": settings.redis.queue_name,
         "SAMLAST_AUTH_FAILURES_PER_MINUTE": str(settings.api.auth_failures_per_minute),
         "SAMLAST_SECRET_KEYS": settings.secret_keys,
+        "SAMLAST_SMTP_URL": settings.mail.smtp_url or "",
     }
+
+
+@pytest.fixture(scope="session")
+def mailbox(servers: ServerUrls) -> Mailbox:
+    """What the session's SMTP server received (tests/support/mailbox.py)."""
+    assert servers.mail_dir is not None
+    return Mailbox(servers.mail_dir)
 
 
 @pytest.fixture(scope="session")

@@ -27,16 +27,24 @@ from shared.queue import connect_queue
 from shared.settings import load_settings
 
 LOG_DIR = Path(".samlast") / "logs"
+MAIL_DIR = Path(".samlast") / "mail"  # what the local mail server received, one .eml each
 
 
 def run(*, once: bool) -> int:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     try:
-        with servers_from_env() as urls:
+        with servers_from_env(mail_dir=MAIL_DIR) as urls:
             port = free_port()
-            env = {**os.environ, **urls.as_env(), "SAMLAST_API_PORT": str(port)}
+            env = {
+                "SAMLAST_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                **os.environ,
+                **urls.as_env(),
+                "SAMLAST_API_PORT": str(port),
+            }
             _say("servers", f"PostgreSQL {urls.database_url}  Redis {urls.redis_url}")
+            if urls.mail_dir:
+                _say("mail", f"SMTP {urls.smtp_url} keeps every mail sent in {urls.mail_dir}/")
             subprocess.run(samlast_argv("migrate"), env=env, check=True)  # noqa: S603
             with (
                 samlast_process(["worker"], env, LOG_DIR / "worker.log") as worker,
@@ -48,6 +56,8 @@ def run(*, once: bool) -> int:
                 _show_a_cycle(base, admin_token)
                 _say("look", f"API {base}  docs {base}/schema  health {base}/health/ready")
                 _say("logs", str(LOG_DIR.resolve()))
+                if urls.mail_dir:
+                    _say("mail", f"{urls.mail_dir}/*.eml (open with any mail client)")
                 if once:
                     _say("done", "demo ran through once; stopping everything")
                     return 0

@@ -2,10 +2,10 @@
 the record.
 
 Run it with ``samlast worker``. One worker serves the matching queue with
-``matching.worker_concurrency`` slots, the other the outbox queue (webhook deliveries) with
+``matching.worker_concurrency`` slots, the other the outbox queue (webhooks and mail) with
 ``webhooks.concurrency`` slots of its own: a receiver that answers slowly holds an
-outbox slot for at most ``webhooks.timeout_s`` and never a matching slot, so one
-network's bad receivers can't delay another network's runs. Both share one PostgreSQL
+outbox slot for at most ``webhooks.timeout_s`` (a mail server ``mail.timeout_s``) and
+never a matching slot, so one network's bad receivers can't delay another network's runs. Both share one PostgreSQL
 pool and the settings in the job context; the matching worker refreshes arq's
 health-check key (read by the API's ``/health``). On SIGINT/SIGTERM both stop taking
 jobs and let running ones finish first.
@@ -14,6 +14,7 @@ jobs and let running ones finish first.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -25,6 +26,7 @@ from arq.cron import cron
 from arq.typing import WorkerCoroutine
 from arq.worker import Worker, func
 
+from services.matcher.adapters.mailer import Mailer
 from services.matcher.adapters.outbound import new_client
 from services.matcher.adapters.webhooks import WebhookSender
 from services.matcher.jobs.housekeeping import forget_expired_idempotency_keys
@@ -35,7 +37,7 @@ from services.matcher.jobs.matching import (
     self_check,
 )
 from services.matcher.jobs.outbox import deliver_message, requeue_due_messages
-from services.matcher.outbox.delivery import LEASE_MARGIN_S
+from services.matcher.outbox.delivery import LEASE_MARGIN_S, attempt_deadline_s
 from shared.contracts.messages import OUTBOX_JOB, MessageKind
 from shared.contracts.runs import MATCH_JOB
 from shared.db.pool import create_pool
@@ -46,6 +48,8 @@ from shared.queue import (
 )
 from shared.security.sealing import sealer_of
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 HEALTH_CHECK_INTERVAL_S = 10
 SHUTDOWN_GRACE_S = 30
@@ -114,14 +118,15 @@ class MatcherWorkers:
         }
         self._resources["queue"] = await connect_queue(self.settings)
         self._resources["http"] = new_client()
+        sealer = sealer_of(self.settings.secret_keys)
         self._resources["senders"] = {
             MessageKind.WEBHOOK: WebhookSender(
-                self._resources["pool"],
-                self.settings,
-                sealer_of(self.settings.secret_keys),
-                self._resources["http"],
+                self._resources["pool"], self.settings, sealer, self._resources["http"]
             ),
+            MessageKind.MAIL: Mailer(self.settings, sealer),
         }
+        if self.settings.mail.smtp_url is None:
+            log.warning("mail is not configured (SAMLAST_SMTP_URL): mail stays pending")
         for worker in self.workers:
             worker.ctx.update(self._resources)
 
@@ -169,7 +174,7 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             func(
                 _job(deliver_message),
                 name=OUTBOX_JOB,
-                timeout=settings.webhooks.timeout_s + LEASE_MARGIN_S,
+                timeout=attempt_deadline_s(settings) + LEASE_MARGIN_S,
                 max_tries=3,
                 keep_result=0,
             ),

@@ -17,6 +17,6 @@ class WorkerContext(TypedDict):
     settings: Settings
     pool: Pool
     worker_name: str
-    senders: Senders  # a sender per kind of outbox message (webhooks: its http client)
+    senders: Senders  # a sender per kind of outbox message (webhooks, mail)
     queue: ArqRedis  # on the matching queue, beside which the outbox queue is found
     redis: ArqRedis  # arq's own, on the queue of the worker running the job

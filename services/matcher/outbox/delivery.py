@@ -10,8 +10,8 @@ the last status and a short reason of ours. PostgreSQL holds the message; the qu
 only carries its id, and the sweep re-queues messages whose job Redis lost (or whose
 worker died: the lease runs out).
 
-Each kind of message has a sender (``Senders``): webhooks today (``webhooks.py``),
-e-mail and federation pushes later, all with these rules.
+Each kind of message has a sender (``Senders``): webhooks (``adapters/webhooks.py``) and
+mail (``adapters/mailer.py``) today, federation pushes later, all with these rules.
 """
 
 from __future__ import annotations
@@ -44,11 +44,16 @@ Sender = Callable[[asyncpg.Record], Awaitable[Answer]]
 Senders = Mapping[MessageKind, Sender]
 
 
+def attempt_deadline_s(settings: Settings) -> float:
+    """The longest one attempt of any kind may take: the lease and the job cover it."""
+    return max(settings.webhooks.timeout_s, settings.mail.timeout_s)
+
+
 async def deliver(
     pool: Pool, settings: Settings, queue: ArqRedis, senders: Senders, message_id: UUID
 ) -> str:
     """One attempt at a pending message, recorded; the next one queued if it failed."""
-    lease_s = settings.webhooks.timeout_s + LEASE_MARGIN_S
+    lease_s = attempt_deadline_s(settings) + LEASE_MARGIN_S
     async with pool.acquire() as conn:
         row = await outbox_db.claim_message(conn, message_id, lease_s)
     if row is None:

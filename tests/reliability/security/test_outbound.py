@@ -9,9 +9,7 @@ the victim (the deployment's own network, the other network, the receiver) obser
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import json
 import secrets
 import socket
@@ -34,7 +32,6 @@ from services.api.app import create_app
 from services.api.webhooks.service import new_secret
 from services.matcher import worker as worker_module
 from services.matcher.adapters.outbound import new_client
-from services.matcher.worker import build_worker
 from shared.db.migrate import load_migrations, migrate
 from shared.db.pool import Conn, Pool
 from shared.queue import connect_queue, enqueue_message, outbox_queue_name
@@ -52,6 +49,7 @@ from tests.support.receivers import (
     tls_for,
 )
 from tests.support.security import tables_holding
+from tests.support.workers import drain, serving
 from tests.support.world import (
     World,
     add_coop,
@@ -197,28 +195,6 @@ async def _all_attempted(pool: Pool, run_id: str, count: int) -> bool:
     return len(rows) == count and all(row["attempts"] >= 1 for row in rows)
 
 
-async def _drain(settings: Settings) -> None:
-    workers = build_worker(settings, burst=True)
-    try:
-        await workers.main()
-    finally:
-        await workers.close()
-
-
-@contextlib.asynccontextmanager
-async def _serving(settings: Settings) -> AsyncIterator[None]:
-    """Both workers in this process until the block ends (retries that lie beyond the
-    test don't keep it waiting, as a burst worker would)."""
-    workers = build_worker(settings)
-    task = asyncio.create_task(workers.main())
-    try:
-        yield
-    finally:
-        workers.stop()  # as on SIGTERM: running jobs finish, nothing new starts
-        await task
-        await workers.close()
-
-
 # -- class 4: outbound calls can't be turned against us ----------------------------------
 
 
@@ -232,7 +208,7 @@ async def test_a_name_rebound_to_loopback_after_the_lookup_reaches_only_the_addr
     settings, client = own_queue
     port = free_port_on("127.0.0.2", "127.0.0.1")
     world, run, (producer, *_) = await _closed_run(client, admin_token, coops=1)
-    await _drain(settings)
+    await drain(settings)
     with (
         receiving(host="127.0.0.2", port=port) as receiver,
         receiving(host="127.0.0.1", port=port) as victim,
@@ -240,7 +216,7 @@ async def test_a_name_rebound_to_loopback_after_the_lookup_reaches_only_the_addr
         dns.answer("hooks.rebind.test", ["127.0.0.2"], ["127.0.0.1"])
         await _set_webhook(client, producer, receiver.url("hooks.rebind.test"))
         await _approve_and_publish(client, world, run)
-        await _drain(settings.replace(**{"webhooks.allow_private": True}))
+        await drain(settings.replace(**{"webhooks.allow_private": True}))
     assert victim.received == []
     ((headers, _),) = receiver.received
     assert headers["host"] == f"hooks.rebind.test:{port}"  # sent as the name, to the address
@@ -270,14 +246,14 @@ async def test_loopback_in_any_form_is_refused_before_anything_is_sent(
 ) -> None:
     settings, client = own_queue
     world, run, parties = await _closed_run(client, admin_token, coops=len(LOOPBACK_FORMS) - 1)
-    await _drain(settings)
+    await drain(settings)
     with receiving(host="127.0.0.1") as victim:
         for party, (name, answers, literal) in zip(parties, LOOPBACK_FORMS, strict=True):
             if answers is not None:
                 dns.answer(name, answers)
             await _set_webhook(client, party, victim.url(literal or name))
         await _approve_and_publish(client, world, run)
-        await _drain(settings)  # the default: only public addresses
+        await drain(settings)  # the default: only public addresses
     assert victim.received == []
     deliveries = [await _delivery(client, party) for party in parties]
     for delivery in deliveries:
@@ -306,7 +282,7 @@ async def test_https_is_verified_for_the_name_while_connecting_to_the_checked_ad
 
     monkeypatch.setattr(worker_module, "new_client", lambda: new_client(verify=client_tls))
     world, run, (producer, coop) = await _closed_run(client, admin_token, coops=1)
-    await _drain(settings)
+    await drain(settings)
     with receiving(host="127.0.0.2", tls=server_tls) as receiver:
         dns.answer("hooks.tls.test", ["127.0.0.2"])
         dns.answer("other.tls.test", ["127.0.0.2"])
@@ -314,7 +290,7 @@ async def test_https_is_verified_for_the_name_while_connecting_to_the_checked_ad
         await _set_webhook(client, coop, receiver.url("other.tls.test"))
         await _approve_and_publish(client, world, run)
         allow = settings.replace(**{"webhooks.allow_private": True, "webhooks.retry_base_s": 3600})
-        async with _serving(allow):
+        async with serving(allow):
             await eventually(lambda: _all_attempted(pool, run["id"], 2), "both attempts")
     ((headers, _),) = receiver.received
     assert headers["host"] == f"hooks.tls.test:{receiver.port}"
@@ -401,7 +377,7 @@ async def test_a_dripping_or_flooding_receiver_is_cut_off(
 ) -> None:
     settings, client = own_queue
     world, run, (producer, coop) = await _closed_run(client, admin_token, coops=1)
-    await _drain(settings)
+    await drain(settings)
     flood = huge(200, "OK", 50 * MB, b"0123456789")
     with receiving(dripping) as drip, receiving(flood) as flooding:
         await _set_webhook(client, producer, drip.url())
@@ -414,7 +390,7 @@ async def test_a_dripping_or_flooding_receiver_is_cut_off(
                 "webhooks.retry_base_s": 3600,
             }
         )
-        async with _serving(short):
+        async with serving(short):
             await eventually(lambda: _all_attempted(pool, run["id"], 2), "both attempts")
             await eventually(lambda: drip.hung_up == flooding.hung_up == 1, "both hung up on")
         dripped_until_released = not drip.release.is_set()
@@ -448,7 +424,7 @@ async def test_last_error_shows_no_body_reason_phrase_or_address(
     settings, client = own_queue
     leak = huge(500, "root:x:0:0 SECRET-REASON", 100_000, b"SECRET-BODY 10.0.0.7 ")
     world, run, (producer, coop) = await _closed_run(client, admin_token, coops=1)
-    await _drain(settings)
+    await drain(settings)
     with receiving(leak, host="127.0.0.1") as internal:
         closed_port = free_port_on("127.0.0.3")
         dns.answer("hooks.gone.test", ["127.0.0.3"])
@@ -456,7 +432,7 @@ async def test_last_error_shows_no_body_reason_phrase_or_address(
         await _set_webhook(client, coop, f"http://hooks.gone.test:{closed_port}/hook")
         await _approve_and_publish(client, world, run)
         allow = settings.replace(**{"webhooks.allow_private": True, "webhooks.retry_base_s": 3600})
-        async with _serving(allow):
+        async with serving(allow):
             await eventually(lambda: _all_attempted(pool, run["id"], 2), "both attempts")
     answered, unreachable = await _delivery(client, producer), await _delivery(client, coop)
     assert (answered["last_status"], answered["last_error"]) == (
@@ -547,7 +523,7 @@ async def test_migrate_seals_old_secrets_and_rotation_keeps_deliveries_verifiabl
             await enqueue_message(queue, delivery_id, 0)
         finally:
             await queue.aclose()
-        await _drain(only_new)
+        await drain(only_new)
     assert "sealed 1 webhook secret(s)" in migrated
     assert found == [], f"the signing secret is stored in {found}"
     assert "re-sealed 1 webhook secret(s)" in rotated
