@@ -26,8 +26,8 @@ WITH live AS (
     UPDATE web_session SET last_seen_at = now()
     WHERE id = (SELECT id FROM live) AND last_seen_at < now() - interval '1 minute'
 )
-SELECT s.id AS session_id, p.id AS person_id, p.is_admin, p.language,
-       o.id AS organisation_id, o.kind, po.role,
+SELECT s.id AS session_id, p.id AS person_id, p.is_admin, p.language, p.name AS person_name,
+       o.id AS organisation_id, o.kind, o.name AS organisation_name, po.role,
        coalesce(array_agg(m.network_id) FILTER (WHERE m.network_id IS NOT NULL), '{}')
            AS network_ids
 FROM live s

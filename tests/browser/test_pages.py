@@ -36,7 +36,7 @@ from services.api.auth.sessions import COOKIE
 from services.api.web import i18n
 from shared.db.pool import Pool
 from tests.support.http import Client, bearer, ok
-from tests.support.people import person_for, session_cookies
+from tests.support.people import PASSWORD, person_for, session_cookies
 from tests.support.world import World, add_coop, add_van, build_world, offer_body
 
 CHROMIUM = os.environ.get("SAMLAST_CHROMIUM", "/usr/bin/chromium")
@@ -107,9 +107,6 @@ async def csp_violations(context: BrowserContext) -> list[str]:
 
     context.on("console", on_console)
     return violations
-
-
-PASSWORD = "en lång fras att minnas"
 
 
 async def sign_in(page: Page, site: str, pool: Pool, token: str) -> None:

@@ -19,6 +19,8 @@ from shared.db import tokens as tokens_db
 from shared.db.pool import Pool
 from shared.security.passwords import hash_password
 
+PASSWORD = "en lång fras att minnas"
+
 
 async def person_for(
     pool: Pool, token: str, *, password: str | None = None, language: str = "sv"

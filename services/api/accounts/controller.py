@@ -87,7 +87,7 @@ class AccountPages(Controller):
         except LinkError as exc:
             return page(request, "link_used", reason=exc.detail, status_code=410)
         return page(
-            request, "link", code=code, purpose=link["purpose"], name=link["name"], errors={}
+            request, "link", code=code, purpose=link["purpose"], person_name=link["name"], errors={}
         )
 
     @post("/sign-in/link", opt=PUBLIC, status_code=303)
@@ -114,7 +114,7 @@ class AccountPages(Controller):
                 exc,
                 code=code,
                 purpose="reset",
-                name="",
+                person_name="",
             )
         return _signed_in(request, signed_in)
 

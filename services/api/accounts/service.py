@@ -15,13 +15,13 @@ from uuid import UUID
 
 import asyncpg
 from arq.connections import ArqRedis
-from shared.mail import compose, public_link
 
 from services.api.accounts.schemas import (
     AcceptIn,
     ColleagueOut,
     InvitationIn,
     InvitationOut,
+    Language,
     MembershipOut,
     PersonOut,
     ProfileIn,
@@ -49,6 +49,7 @@ from shared.errors import (
     TenantDeniedError,
     UnprocessableError,
 )
+from shared.mail import compose, public_link
 from shared.queue import AfterCommit, transaction_then_queue
 from shared.security.passwords import check_strength, hash_password, verify_password
 from shared.security.sealing import Sealer, sealer_of
@@ -279,7 +280,12 @@ class AccountService:
     async def update_profile(self, actor: Actor, data: ProfileIn) -> None:
         async with self.conn.transaction():
             await persons_db.update_person(
-                self.conn, self._person(actor), data.name, data.language, data.phone, data.muted
+                self.conn,
+                self._person(actor),
+                data.name,
+                data.language,
+                data.phone,
+                list(data.muted),
             )
             await record(self.conn, actor, "person.update", "person", self._person(actor))
 
@@ -563,7 +569,7 @@ def _now() -> dt.datetime:
 
 
 async def make_admin(
-    conn: Conn, settings: Settings, email: str, name: str, language: str
+    conn: Conn, settings: Settings, email: str, name: str, language: Language
 ) -> tuple[str, UUID]:
     """Make the person with ``email`` (new, or found) a deployment admin and write them a
     sign-in link on the outbox: the link, and the mail's id to queue.

@@ -37,6 +37,9 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     network_ids: frozenset[UUID]
     # may manage the organisation's people and tokens: its admins, and every token
     organisation_admin: bool = True
+    # what the pages show of who is signed in, and for whom (sessions only)
+    person_name: str = ""
+    organisation_name: str = ""
 
     @property
     def is_admin(self) -> bool:

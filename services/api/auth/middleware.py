@@ -197,6 +197,8 @@ async def session_actor(pool: Pool, value: str, idle_s: float) -> Actor:
         organisation_id=row["organisation_id"],
         network_ids=frozenset(row["network_ids"]),
         organisation_admin=row["role"] == "admin",
+        person_name=row["person_name"],
+        organisation_name=row["organisation_name"] or "",
     )
 
 

@@ -41,6 +41,7 @@ def page(
                 value, language, zone or context.get("zone")
             ),
             "path": request.url.path,
+            "signed_in_as": request.scope.get("user"),
             **_flash(request),
             **context,
         },
