@@ -19,7 +19,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler, Message, Scope
 
-from services.api.accounts.controller import AccountPages
+from services.api.accounts.controller import PeopleController
 from services.api.auth.guards import unguarded_routes
 from services.api.auth.middleware import Gate, TokenAuthMiddleware, rate_limit_headers
 from services.api.core.audit import audit_refusal
@@ -44,6 +44,7 @@ from services.api.runs.controller import RunController
 from services.api.runs.documents import ROUTE_SHEET_STYLE
 from services.api.runs.review_controller import ReviewController
 from services.api.tokens.controller import TokenController
+from services.api.web.accounts import AccountPages
 from services.api.web.controller import WebController
 from services.api.web.members import MemberPages
 from services.api.webhooks.controller import WebhookController
@@ -100,6 +101,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     NetworkController,
     OrganisationController,
     TokenController,
+    PeopleController,
     ProductController,
     OfferController,
     CycleController,

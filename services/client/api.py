@@ -140,6 +140,14 @@ class SamlastClient:
         created = await self._created(f"/v1/organisations/{organisation_id}/tokens", body)
         return str(created["token"])
 
+    async def add_person(
+        self, organisation_id: str, *, email: str, name: str, language: str = "sv"
+    ) -> Json:
+        """A person of the organisation (new, or found by e-mail address); they sign in to
+        the pages by asking for a link."""
+        body = {"email": email, "name": name, "language": language, "role": "admin"}
+        return await self._created(f"/v1/organisations/{organisation_id}/people", body)
+
     # -- products and offers ----------------------------------------------------------------
 
     async def create_product(self, network_id: str, body: Body) -> Json:

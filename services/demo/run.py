@@ -4,7 +4,8 @@ Starts (or uses) PostgreSQL and Redis, applies the migrations, runs the API and 
 matcher as the real ``samlast`` processes, checks them through ``GET /health/ready``,
 ``GET /health`` (its details, as an admin) and a job round trip through the queue,
 walks a network through its first cycle over the HTTP API (``walkthrough``), and
-prints where to look and the tokens to look with.
+prints where to look: the pages, where the coordinator signs in by an e-mailed link that
+arrives in the local mail server's folder, and the API with its tokens.
 Ctrl-C stops it all; ``--once`` stops after the walk.
 """
 
@@ -57,7 +58,11 @@ def run(*, once: bool) -> int:
                 _say("look", f"API {base}  docs {base}/schema  health {base}/health/ready")
                 _say("logs", str(LOG_DIR.resolve()))
                 if urls.mail_dir:
-                    _say("mail", f"{urls.mail_dir}/*.eml (open with any mail client)")
+                    _say(
+                        "mail",
+                        f"{urls.mail_dir}/*.eml (open with any mail client; the "
+                        "newest is the last in `ls -tr`)",
+                    )
                 if once:
                     _say("done", "demo ran through once; stopping everything")
                     return 0
@@ -165,10 +170,20 @@ def _show_a_cycle(base: str, admin_token: str) -> None:
             )
     for line in walk.published:
         _say("published", line)
-    _say("review", f"{base}/v1/runs/{walk.run_id}/result (coordinator token below)")
+    _say("review", f"{base}/v1/runs/{walk.run_id}/result (with the coordinator's API token)")
     _say("map", f"{base}/v1/runs/{walk.run_id}/routes.geojson")
-    _say("pages", f"{base}/app/runs/{walk.run_id} (sign in with the coordinator token)")
-    _say("tokens", f"admin {admin_token}  coordinator {walk.coordinator_token}")
+    _say(
+        "tokens",
+        f"API tokens for integrations: admin {admin_token}  coordinator {walk.coordinator_token}",
+    )
+    coordinator = walk.people[0]
+    _say(
+        "sign in",
+        f"open {base}/app/sign-in and ask for a link for {coordinator[0]} "
+        f"({coordinator[1]}, the coordinator); the link arrives in the mail below",
+    )
+    others = ", ".join(email for email, _, _ in walk.people[1:4])
+    _say("people", f"each farm and co-op has a person too, e.g. {others}")
 
 
 async def _queue_round_trip(env: dict[str, str]) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
+import unicodedata
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,6 +31,8 @@ class Walkthrough:
     cycle_id: str = ""
     run_id: str = ""
     coordinator_token: str = ""
+    # the people who sign in to the pages: (e-mail, name, organisation)
+    people: list[tuple[str, str, str]] = field(default_factory=list)
     producers: int = 0
     coops: int = 0
     offers: int = 0
@@ -72,6 +76,7 @@ async def _set_up_network(admin: SamlastClient, walk: Walkthrough) -> SamlastCli
     body = {"kind": "coordinator", "name": "Uppsala samordning", "network_ids": [walk.network_id]}
     organisation = await admin.create_organisation(body)
     walk.coordinator_token = await admin.issue_token(organisation["id"], label="demo")
+    await _person(admin, walk, organisation["id"], "Sara Samordnare", "Uppsala samordning")
     coordinator = admin.as_(walk.coordinator_token)
     vans = [("Kylbil 1", True, 900), ("Skåpbil 2", False, 1200), ("Kylbil 3", True, 900)]
     for name, cold, capacity_kg in vans:
@@ -120,7 +125,19 @@ async def _member(
     else:
         walk.coops += 1
     token = await coordinator.issue_token(organisation["id"], label="demo")
+    contact = "Anna" if kind == "producer" else "Kim"
+    await _person(coordinator, walk, organisation["id"], f"{contact} på {place.name}", place.name)
     return coordinator.as_(token)
+
+
+async def _person(
+    issuer: SamlastClient, walk: Walkthrough, organisation_id: str, name: str, place: str
+) -> None:
+    """A person of the organisation, with an address the demo's mail server keeps mail for."""
+    ascii_name = unicodedata.normalize("NFKD", place.lower()).encode("ascii", "ignore").decode()
+    email = re.sub(r"[^a-z0-9]+", ".", ascii_name).strip(".") + "@demo.samlast.se"
+    await issuer.add_person(organisation_id, email=email, name=name)
+    walk.people.append((email, name, place))
 
 
 async def _post_offers(

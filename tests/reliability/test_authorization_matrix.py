@@ -388,6 +388,18 @@ async def _token_id(client: Client, tenant: Tenant, role: Caller) -> str:
     return str(created["id"])
 
 
+async def _person_id(client: Client, tenant: Tenant, role: Caller) -> str:
+    added = await ok(
+        await client.post(
+            f"/v1/organisations/{tenant.organisation(role)}/people",
+            json={"email": f"{secrets.token_hex(6)}@example.org", "name": "Tillfällig"},
+            headers=bearer(tenant.owner_token(role)),
+        ),
+        201,
+    )
+    return str(added["id"])
+
+
 async def _offer(client: Client, tenant: Tenant) -> tuple[str, str]:
     response = await client.post(
         "/v1/offers", json=offer_body(tenant.world), headers=bearer(tenant.token(Role.PRODUCER))
@@ -593,6 +605,45 @@ async def _list_tokens(client: Client, tenant: Tenant, role: Caller) -> Call:
 @route("DELETE", "/v1/tokens/{token_id:uuid}", EVERYONE, own_organisation_only=ORGANISATIONS)
 async def _revoke_token(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"token_id": await _token_id(client, tenant, role)})
+
+
+# people of an organisation
+
+
+@route(
+    "GET",
+    "/v1/organisations/{organisation_id:uuid}/people",
+    EVERYONE,
+    own_organisation_only=ORGANISATIONS,
+)
+async def _list_people(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"organisation_id": tenant.organisation(role)})
+
+
+@route(
+    "POST",
+    "/v1/organisations/{organisation_id:uuid}/people",
+    EVERYONE,
+    own_organisation_only=ORGANISATIONS,
+)
+async def _add_person(client: Client, tenant: Tenant, role: Caller) -> Call:
+    body = {"email": f"{secrets.token_hex(6)}@example.org", "name": "Ny person"}
+    return Call(path={"organisation_id": tenant.organisation(role)}, json=body)
+
+
+@route(
+    "DELETE",
+    "/v1/organisations/{organisation_id:uuid}/people/{person_id:uuid}",
+    EVERYONE,
+    own_organisation_only=ORGANISATIONS,
+)
+async def _remove_person(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(
+        path={
+            "organisation_id": tenant.organisation(role),
+            "person_id": await _person_id(client, tenant, role),
+        }
+    )
 
 
 # match runs

@@ -35,6 +35,17 @@ class ProfileIn(Input):
     muted: list[Notification] = msgspec.field(default_factory=list)
 
 
+class PersonIn(Input):
+    """A person of the organisation: found by e-mail address, or new. They sign in by
+    asking the sign-in page for a link; no mail is sent now."""
+
+    email: Email
+    name: Name
+    language: Language = "sv"
+    phone: Phone = ""
+    role: Literal["member", "admin"] = "member"
+
+
 class InvitationIn(Input):
     """A colleague into your organisation, or (coordinators) a producer or co-op into a
     network: then ``organisation_name``, ``organisation_kind`` and ``network_id``."""

@@ -23,6 +23,7 @@ from services.api.accounts.schemas import (
     InvitationOut,
     Language,
     MembershipOut,
+    PersonIn,
     PersonOut,
     ProfileIn,
     SessionOut,
@@ -32,6 +33,7 @@ from services.api.auth.actor import Actor
 from services.api.auth.sessions import hash_secret, is_plausible, new_secret
 from services.api.core.audit import record
 from services.api.core.limits import Limiter
+from services.api.organisations.service import check_manages
 from shared.db import networks as networks_db
 from shared.db import organisations as organisations_db
 from shared.db import outbox as outbox_db
@@ -306,12 +308,47 @@ class AccountService:
     # -- an organisation's people ------------------------------------------------------------
 
     async def colleagues(self, actor: Actor) -> list[ColleagueOut]:
-        organisation_id = self._organisation(actor)
+        return await self.people(actor, self._organisation(actor), check=False)
+
+    async def people(
+        self, actor: Actor, organisation_id: UUID, *, check: bool = True
+    ) -> list[ColleagueOut]:
+        if check:
+            await check_manages(self.conn, actor, organisation_id, "people")
         rows = await persons_db.select_people(self.conn, organisation_id)
         return [as_struct(row, ColleagueOut) for row in rows]
 
+    async def add_person(self, actor: Actor, organisation_id: UUID, data: PersonIn) -> ColleagueOut:
+        """Make the person with ``data.email`` (new, or found) one of the organisation's."""
+        await check_manages(self.conn, actor, organisation_id, "people")
+        async with self.conn.transaction():
+            person = await persons_db.select_person_by_email(self.conn, data.email.strip())
+            if person is None:
+                person_id = await persons_db.insert_person(
+                    self.conn, data.email.strip(), data.name, data.language, data.phone
+                )
+            else:
+                person_id = person["id"]
+            await persons_db.upsert_member(self.conn, person_id, organisation_id, data.role)
+            await record(
+                self.conn,
+                actor,
+                "person.add",
+                "person",
+                person_id,
+                detail={"organisation_id": str(organisation_id), "role": data.role},
+            )
+        (added,) = [p for p in await self.people(actor, organisation_id) if p.id == person_id]
+        return added
+
+    async def remove_person(self, actor: Actor, organisation_id: UUID, person_id: UUID) -> None:
+        await check_manages(self.conn, actor, organisation_id, "people")
+        await self._remove(actor, organisation_id, person_id)
+
     async def remove_colleague(self, actor: Actor, person_id: UUID) -> None:
-        organisation_id = self._managed_organisation(actor)
+        await self._remove(actor, self._managed_organisation(actor), person_id)
+
+    async def _remove(self, actor: Actor, organisation_id: UUID, person_id: UUID) -> None:
         async with self.conn.transaction():
             role = await persons_db.delete_member(self.conn, person_id, organisation_id)
             if role is None:

@@ -23,7 +23,12 @@ from shared.db import networks as networks_db
 from shared.db import organisations as organisations_db
 from shared.db.pool import Conn
 from shared.db.rows import as_struct
-from shared.errors import NotFoundError, PreconditionFailedError, TenantDeniedError
+from shared.errors import (
+    ForbiddenError,
+    NotFoundError,
+    PreconditionFailedError,
+    TenantDeniedError,
+)
 
 
 class OrganisationService:
@@ -132,3 +137,31 @@ def organisation_out(row: asyncpg.Record) -> OrganisationOut:
         windows=[msgspec.convert(w, WindowOut, strict=False) for w in row["windows"]],
         network_ids=list(row["network_ids"]),
     )
+
+
+async def check_manages(conn: Conn, actor: Actor, organisation_id: UUID, what: str) -> None:
+    """May ``actor`` manage the organisation's ``what`` (its tokens, its people)?
+
+    Your own organisation (as its admin), any (the deployment's admin), or a producer or
+    co-op wholly in your care: a coordinator manages one only when every network it
+    belongs to is one they coordinate; an organisation shared with another network is
+    managed by itself or the admin, and coordinating organisations only by themselves
+    or the admin. Another tenant's organisation answers as a missing one.
+    """
+    if actor.is_admin:
+        return
+    if actor.organisation_id == organisation_id:
+        if actor.organisation_admin:
+            return
+        raise ForbiddenError(f"only the organisation's admins manage its {what}")
+    row = await organisations_db.select_organisation(conn, organisation_id)
+    if row is None:
+        raise NotFoundError("no such organisation")
+    networks = row["network_ids"]
+    in_care = (
+        row["kind"] != "coordinator"
+        and bool(networks)
+        and all(actor.coordinates(network_id) for network_id in networks)
+    )
+    if not in_care:
+        raise TenantDeniedError("no such organisation")

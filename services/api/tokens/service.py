@@ -10,13 +10,13 @@ import asyncpg
 from services.api.auth.actor import Actor
 from services.api.auth.tokens import new_token
 from services.api.core.audit import record
+from services.api.organisations.service import check_manages
 from services.api.tokens.schemas import TokenCreated, TokenIn, TokenOut
-from shared.db import organisations as organisations_db
 from shared.db import tokens as tokens_db
 from shared.db.audit import insert_audit
 from shared.db.pool import Conn
 from shared.db.rows import as_struct
-from shared.errors import ForbiddenError, NotFoundError, TenantDeniedError
+from shared.errors import NotFoundError, TenantDeniedError
 
 
 class TokenService:
@@ -66,31 +66,7 @@ class TokenService:
             await record(self.conn, actor, "token.revoke", "token", token_id)
 
     async def _may_manage(self, actor: Actor, organisation_id: UUID) -> None:
-        """Your own organisation (as its admin), any (admin), or a producer or co-op wholly
-        in your care.
-
-        A coordinator manages the tokens of a producer or co-op only when every network
-        it belongs to is one they coordinate: an organisation shared with another
-        network is managed by itself or the admin, and coordinating organisations
-        only by themselves or the admin.
-        """
-        if actor.is_admin:
-            return
-        if actor.organisation_id == organisation_id:
-            if actor.organisation_admin:
-                return
-            raise ForbiddenError("only the organisation's admins manage its tokens")
-        row = await organisations_db.select_organisation(self.conn, organisation_id)
-        if row is None:
-            raise NotFoundError("no such organisation")
-        networks = row["network_ids"]
-        in_care = (
-            row["kind"] != "coordinator"
-            and bool(networks)
-            and all(actor.coordinates(network_id) for network_id in networks)
-        )
-        if not in_care:
-            raise TenantDeniedError("no such organisation")
+        await check_manages(self.conn, actor, organisation_id, "tokens")
 
 
 class IssuedToken:

@@ -1,7 +1,7 @@
 """Sign-in and the coordinators' pages: the dashboard and the run review.
 
 Server-rendered from the same services the API uses. People sign in with the account
-pages (``accounts/controller.py``); forms post back here, and a post whose Origin (or
+pages (``accounts.py``); forms post back here, and a post whose Origin (or
 Referer) is another site is refused. Producers' and co-ops' pages are in ``members.py``.
 """
 
