@@ -5,10 +5,10 @@ Run it with ``samlast worker``. One worker serves the matching queue with
 ``matching.worker_concurrency`` slots, the other the outbox queue (webhooks and mail) with
 ``webhooks.concurrency`` slots of its own: a receiver that answers slowly holds an
 outbox slot for at most ``webhooks.timeout_s`` (a mail server ``mail.timeout_s``) and
-never a matching slot, so one network's bad receivers can't delay another network's runs. Both share one PostgreSQL
-pool and the settings in the job context; the matching worker refreshes arq's
-health-check key (read by the API's ``/health``). On SIGINT/SIGTERM both stop taking
-jobs and let running ones finish first.
+never a matching slot, so one network's bad receivers can't delay another network's
+runs. Both share one PostgreSQL pool and the settings in the job context; the matching
+worker refreshes arq's health-check key (read by the API's ``/health``). On
+SIGINT/SIGTERM both stop taking jobs and let running ones finish first.
 """
 
 from __future__ import annotations
@@ -166,6 +166,7 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
         "health_check_interval": HEALTH_CHECK_INTERVAL_S,
         **overrides,
     }
+    attempt_s = attempt_deadline_s(settings) + LEASE_MARGIN_S
     outbox_options: dict[str, Any] = {
         **common,
         "functions": [
@@ -174,11 +175,15 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             func(
                 _job(deliver_message),
                 name=OUTBOX_JOB,
-                timeout=attempt_deadline_s(settings) + LEASE_MARGIN_S,
+                timeout=attempt_s,
                 max_tries=3,
                 keep_result=0,
             ),
         ],
+        # The sweep too: arq holds a job of a dead worker for its queue's longest timeout
+        # (arq's default of 300 s for a cron job without one) before running it again;
+        # this way, a dead worker's attempt runs again 10 s after its lease ran out.
+        "job_timeout": attempt_s,
         "cron_jobs": [cron(_job(requeue_due_messages), second=EVERY_5_S, run_at_startup=True)],
         "queue_name": outbox_queue_name(settings.redis.queue_name),
         "max_jobs": settings.webhooks.concurrency,

@@ -92,3 +92,16 @@ def test_replace_changes_one_setting_by_its_path() -> None:
 )
 def test_redact_hides_passwords(url: str, shown: str) -> None:
     assert redact(url) == shown
+
+
+def test_the_smtp_password_is_never_shown() -> None:
+    settings = load_settings({"SAMLAST_SMTP_URL": "smtps://bob:hunter2@mail.example.org:465"})
+    assert settings.mail.smtp_url == "smtps://bob:hunter2@mail.example.org:465"
+    for shown in (repr(settings), str(settings), repr(settings.mail)):
+        assert "hunter2" not in shown
+        assert "bob:***@mail.example.org" in shown
+
+
+def test_an_smtp_url_of_another_scheme_names_the_variable() -> None:
+    with pytest.raises(SettingsError, match="SAMLAST_SMTP_URL"):
+        load_settings({"SAMLAST_SMTP_URL": "http://mail.example.org"})

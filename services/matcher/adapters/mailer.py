@@ -78,7 +78,6 @@ def build_message(mail: Mail, *, outbox_id: UUID, sender: str, date: dt.datetime
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(date.astimezone(dt.UTC))
     message["Message-ID"] = message_id(outbox_id, sender)
-    message["Content-Language"] = mail.language
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to us
     message["X-Mailer"] = USER_AGENT
     if mail.unsubscribe_url:  # RFC 8058
@@ -91,6 +90,7 @@ def build_message(mail: Mail, *, outbox_id: UUID, sender: str, date: dt.datetime
         message.add_attachment(
             attached.content, maintype=maintype, subtype=subtype, filename=attached.filename
         )
+    message["Content-Language"] = mail.language  # after the parts: setting them clears it
     return message
 
 
