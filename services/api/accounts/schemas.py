@@ -94,6 +94,34 @@ class SessionOut(msgspec.Struct, kw_only=True):
     address: str
     current: bool = False
 
+    @property
+    def device(self) -> str:
+        """The browser and system, as a person recognises them ("Firefox · Android")."""
+        agent = self.user_agent
+        browsers = (
+            ("Edg", "Edge"),
+            ("Firefox", "Firefox"),
+            ("Chrome", "Chrome"),
+            (
+                "Safari",
+                "Safari",
+            ),
+        )
+        systems = (
+            ("Android", "Android"),
+            ("iPhone", "iPhone"),
+            ("iPad", "iPad"),
+            (
+                "Windows",
+                "Windows",
+            ),
+            ("Mac OS", "Mac"),
+            ("Linux", "Linux"),
+        )
+        browser = next((name for key, name in browsers if key in agent), "")
+        system = next((name for key, name in systems if key in agent), "")
+        return " · ".join(part for part in (browser, system) if part) or agent[:40] or "?"
+
 
 class ColleagueOut(msgspec.Struct, kw_only=True):
     id: UUID

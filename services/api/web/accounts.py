@@ -298,8 +298,13 @@ class AccountPages(Controller):
             "organisation_kind",
             "network_id",
         )
-        values = {k: str(form.get(k, "")).strip()[:254] for k in names}
-        body = {k: v for k, v in values.items() if v}
+        values = {k: str(form.get(k, "")).strip()[:254] for k in (*names, "form")}
+        if values["form"] == "member":  # a producer or co-op, founded on accepting
+            values["role"] = "admin"
+            keep = names
+        else:  # a colleague, into the organisation one acts for
+            keep = ("email", "language", "role")
+        body = {k: values[k] for k in keep if values[k]}
         try:
             await accounts.invite(actor, msgspec.convert(body, InvitationIn, strict=False))
         except msgspec.ValidationError as exc:

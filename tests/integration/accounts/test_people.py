@@ -156,6 +156,7 @@ async def test_a_coordinator_invites_a_coop_whose_person_accepts_and_orders(
         sent = await http.post(
             "/app/people/invite",
             data={
+                "form": "member",
                 "email": invited,
                 "organisation_kind": "coop",
                 "organisation_name": "Matkassen Kungsgärdet",
