@@ -69,12 +69,14 @@ STATIC = Path(__file__).with_name("static")
 API_DESCRIPTION = """\
 Pool co-op demand into whole producer packs and shared delivery runs.
 
-**Tokens and roles.** Send `Authorization: Bearer sl_…`. A token acts for one user of
-one organisation, and the organisation's kind is the role: `coordinator` organisations
+**Tokens and roles.** Send `Authorization: Bearer sl_…`. API tokens are for programs:
+a token belongs to one organisation (it records the person who made it and outlives
+them), and the organisation's kind is the role: `coordinator` organisations
 manage their networks (products, vehicles, members, cycles, tokens of their producers
 and co-ops), `producer` organisations post offers, `coop` organisations submit demand.
 Deployment admins (tokens from `samlast admin-token`) create networks and coordinating
-organisations. Objects of networks you are not in answer 404, as if they did not exist.
+organisations. People sign in to the web pages by e-mail, not with tokens; an
+organisation's people are listed and added at `/v1/organisations/{id}/people`. Objects of networks you are not in answer 404, as if they did not exist.
 
 **Writes.** Send an `Idempotency-Key` on every POST so retries are safe. Edits need
 `If-Match` carrying the `ETag` you read (missing: 428, stale: 412). Creates answer 201

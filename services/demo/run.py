@@ -108,7 +108,7 @@ async def _health_and_openapi(base: str, admin_token: str) -> tuple[dict[str, An
 
 def _admin_token(env: dict[str, str]) -> str:
     return subprocess.run(  # noqa: S603
-        samlast_argv("admin-token", "--name", "Demo admin", "--label", "samlast demo"),
+        samlast_argv("admin-token", "--label", "samlast demo"),
         env=env,
         check=True,
         capture_output=True,

@@ -29,7 +29,10 @@ from arq.worker import Worker, func
 from services.matcher.adapters.mailer import Mailer
 from services.matcher.adapters.outbound import new_client
 from services.matcher.adapters.webhooks import WebhookSender
-from services.matcher.jobs.housekeeping import forget_expired_idempotency_keys
+from services.matcher.jobs.housekeeping import (
+    forget_expired_idempotency_keys,
+    forget_spent_sign_ins,
+)
 from services.matcher.jobs.matching import (
     close_due_cycles,
     match_cycle,
@@ -160,6 +163,7 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             cron(_job(close_due_cycles), second=EVERY_5_S, run_at_startup=True),
             cron(_job(requeue_stale_runs), second=EVERY_5_S, run_at_startup=True),
             cron(_job(forget_expired_idempotency_keys), second={30}, run_at_startup=True),
+            cron(_job(forget_spent_sign_ins), minute={17}, second={40}, run_at_startup=True),
         ],
         "queue_name": settings.redis.queue_name,
         "max_jobs": settings.matching.worker_concurrency,

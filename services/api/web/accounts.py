@@ -301,7 +301,7 @@ class AccountPages(Controller):
         values = {k: str(form.get(k, "")).strip()[:254] for k in (*names, "form")}
         if values["form"] == "member":  # a producer or co-op, founded on accepting
             values["role"] = "admin"
-            keep = names
+            keep: tuple[str, ...] = names
         else:  # a colleague, into the organisation one acts for
             keep = ("email", "language", "role")
         body = {k: values[k] for k in keep if values[k]}

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from services.matcher.jobs.context import WorkerContext
 from shared.db import idempotency as idempotency_db
+from shared.db import sessions as sessions_db
 
 
 async def forget_expired_idempotency_keys(ctx: WorkerContext) -> int:
     """Stored answers to retried POSTs are kept for a day, then deleted."""
     async with ctx["pool"].acquire() as conn:
         return await idempotency_db.delete_expired(conn)
+
+
+async def forget_spent_sign_ins(ctx: WorkerContext) -> int:
+    """Sign-in links a day past their expiry, and sessions ended long ago, are deleted."""
+    async with ctx["pool"].acquire() as conn:
+        return await sessions_db.delete_expired(conn)
