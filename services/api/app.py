@@ -76,7 +76,8 @@ manage their networks (products, vehicles, members, cycles, tokens of their prod
 and co-ops), `producer` organisations post offers, `coop` organisations submit demand.
 Deployment admins (tokens from `samlast admin-token`) create networks and coordinating
 organisations. People sign in to the web pages by e-mail, not with tokens; an
-organisation's people are listed and added at `/v1/organisations/{id}/people`. Objects of networks you are not in answer 404, as if they did not exist.
+organisation's people are listed and added at `/v1/organisations/{id}/people`.
+Objects of networks you are not in answer 404, as if they did not exist.
 
 **Writes.** Send an `Idempotency-Key` on every POST so retries are safe. Edits need
 `If-Match` carrying the `ETag` you read (missing: 428, stale: 412). Creates answer 201

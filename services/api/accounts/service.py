@@ -111,6 +111,7 @@ class AccountService:
                 "sign_in_link" if purpose == "sign_in" else "password_reset",
                 person,
                 dedupe_key=f"link:{link_id}",
+                event=f"{purpose}_link",
                 link=self._url("/app/sign-in/link", code=secret.value),
                 valid_minutes=self.settings.sessions.link_minutes,
             )
@@ -357,6 +358,14 @@ class AccountService:
                 raise ConflictError("an organisation keeps at least one admin")
             await record(self.conn, actor, "person.remove", "person", person_id)
 
+    async def mail_sent(self, actor: Actor) -> list[asyncpg.Record]:
+        """What the networks one coordinates sent by mail lately, and how it went (never
+        the content): to whom, what, its state and last error."""
+        rows: list[asyncpg.Record] = []
+        for network_id in sorted(n for n in actor.network_ids if actor.coordinates(n)):
+            rows += await outbox_db.select_recent_mail(self.conn, network_id=network_id)
+        return sorted(rows, key=lambda row: row["created_at"], reverse=True)[:100]
+
     # -- invitations ------------------------------------------------------------------------
 
     async def invitations(self, actor: Actor) -> list[InvitationOut]:
@@ -521,6 +530,9 @@ class AccountService:
             "invitation",
             {"id": None, "email": row["email"], "name": "", "language": row["language"]},
             dedupe_key=f"invitation:{invitation_id}:{times_sent}",
+            event="invitation",
+            network_id=row["network_id"],
+            organisation_id=row["organisation_id"],
             link=self._url("/app/invitations/accept", code=code),
             organisation=row["organisation_name"],
             kind=row["organisation_kind"],
@@ -538,6 +550,9 @@ class AccountService:
         person: Any,
         *,
         dedupe_key: str,
+        event: str,
+        network_id: UUID | None = None,
+        organisation_id: UUID | None = None,
         **context: Any,
     ) -> None:
         """Write a transactional mail to ``person`` on the outbox, queued after commit."""
@@ -554,6 +569,9 @@ class AccountService:
             sealer=sealing_for_mail(self.sealer),
             dedupe_key=dedupe_key,
             person_id=person["id"],
+            event=event,
+            network_id=network_id,
+            organisation_id=organisation_id,
         )
         if message_id is not None:
             after.message(message_id)

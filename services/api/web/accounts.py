@@ -471,6 +471,7 @@ async def _people(
         "people",
         colleagues=colleagues,
         invitations=await accounts.invitations(actor),
+        mail=await accounts.mail_sent(actor) if coordinated else [],
         networks=coordinated,
         tokens=own_tokens,
         new_token=new_token,
