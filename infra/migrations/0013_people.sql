@@ -111,3 +111,7 @@ CREATE TABLE invitation (
 );
 CREATE INDEX invitation_org_idx ON invitation (organisation_id);
 CREATE INDEX invitation_network_idx ON invitation (network_id);
+
+-- The outbox's mail names the person it is for (0012 came before the table did).
+ALTER TABLE outbox_message ADD CONSTRAINT outbox_message_person_id_fkey
+    FOREIGN KEY (person_id) REFERENCES person (id) ON DELETE SET NULL;
