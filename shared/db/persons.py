@@ -153,8 +153,7 @@ SELECT_INVITATION_BY_SECRET = (
 # What an organisation's admins or a network's coordinators see: newest first.
 SELECT_INVITATIONS = f"""
 SELECT {INVITATION_COLUMNS} FROM {INVITATION_FROM}
-WHERE (i.organisation_id = $1 AND $1 IS NOT NULL)
-   OR (i.network_id = ANY($2::uuid[]) AND i.organisation_id IS NULL)
+WHERE (i.organisation_id = $1 AND $1 IS NOT NULL) OR i.network_id = ANY($2::uuid[])
 ORDER BY i.created_at DESC, i.id LIMIT 200"""
 
 # Accepting is single use: only a pending, unexpired invitation is taken, once.

@@ -66,7 +66,7 @@ async def test_a_coordinator_invites_a_coop_which_accepts_from_the_mail_and_orde
     await expect(form.locator("#e-organisation_name")).to_contain_text("organisationens namn")
     await expect(form.get_by_label("Deras e-postadress")).to_have_value(invited)
     await shoot(page, "people-0-invitation-error")
-    name = form.get_by_label("Matkooperativets eller producentens namn")
+    name = form.get_by_label("Det nya matkooperativets eller producentens namn")
     await name.fill("Matkassen Svartbäcken")
     await form.get_by_role("button", name="Skicka inbjudan").click()
     await expect(page.get_by_role("status")).to_contain_text("inbjudan skickad")

@@ -47,8 +47,9 @@ class PersonIn(Input):
 
 
 class InvitationIn(Input):
-    """A colleague into your organisation, or (coordinators) a producer or co-op into a
-    network: then ``organisation_name``, ``organisation_kind`` and ``network_id``."""
+    """A colleague into your organisation; or (coordinators) a producer or co-op into a
+    network: a new one (``organisation_name``, ``organisation_kind``, ``network_id``) or
+    someone of one already there (``organisation_id``)."""
 
     email: Email
     language: Language = "sv"
@@ -56,6 +57,7 @@ class InvitationIn(Input):
     organisation_name: Name | None = None
     organisation_kind: Literal["producer", "coop"] | None = None
     network_id: UUID | None = None
+    organisation_id: UUID | None = None
 
 
 class AcceptIn(Input):

@@ -368,6 +368,20 @@ class AccountService:
 
     # -- invitations ------------------------------------------------------------------------
 
+    async def members_in_care(self, actor: Actor) -> list[tuple[UUID, str, str]]:
+        """The producers and co-ops of the networks one coordinates whose people one may
+        invite (id, name, kind): those in no network one doesn't coordinate."""
+        coordinated = [n for n in actor.network_ids if actor.coordinates(n)]
+        if not coordinated or actor.is_admin:
+            return []
+        rows = await organisations_db.select_organisations(self.conn, coordinated, None, None, None)
+        return [
+            (row["id"], row["name"], row["kind"])
+            for row in rows
+            if row["kind"] != "coordinator"
+            and all(actor.coordinates(network_id) for network_id in row["network_ids"])
+        ]
+
     async def invitations(self, actor: Actor) -> list[InvitationOut]:
         coordinated = [n for n in actor.network_ids if actor.coordinates(n)]
         own = actor.organisation_id if actor.organisation_admin else None
@@ -377,8 +391,16 @@ class AccountService:
     async def invite(self, actor: Actor, data: InvitationIn) -> UUID:
         """Invite a colleague, or (a coordinator) a producer or co-op into a network."""
         email = data.email.strip()
-        founding = data.organisation_kind is not None or data.network_id is not None
-        if founding:
+        founding = data.organisation_id is None and (
+            data.organisation_kind is not None or data.network_id is not None
+        )
+        network_id = data.network_id
+        if data.organisation_id is not None:  # into one that exists, in one's care
+            await check_manages(self.conn, actor, data.organisation_id, "people")
+            organisation_id = data.organisation_id
+            if network_id is not None and not actor.coordinates(network_id):
+                network_id = None
+        elif founding:
             if data.network_id is None or not actor.coordinates(data.network_id):
                 raise UnprocessableError(
                     "choose one of the networks you coordinate", field="network_id"
@@ -392,6 +414,7 @@ class AccountService:
             organisation_id = None
         else:
             organisation_id = self._managed_organisation(actor)
+            network_id = None
         secret = new_secret()
         expires = _now() + dt.timedelta(days=self.settings.sessions.invitation_days)
         async with transaction_then_queue(self.conn, self.queue) as after:
@@ -404,7 +427,7 @@ class AccountService:
                 organisation_id=organisation_id,
                 organisation_kind=data.organisation_kind if founding else None,
                 organisation_name=data.organisation_name if founding else None,
-                network_id=data.network_id if founding else None,
+                network_id=network_id,
                 invited_by=actor.person_id,
                 expires_at=expires,
             )
@@ -415,7 +438,7 @@ class AccountService:
                 "invitation.create",
                 "invitation",
                 invitation_id,
-                network_id=data.network_id,
+                network_id=network_id,
                 detail={"email": email, "kind": data.organisation_kind, "role": data.role},
             )
         return invitation_id
@@ -510,13 +533,9 @@ class AccountService:
         if row is None:
             raise NotFoundError("no such invitation")
         invitation = as_struct(row, InvitationOut)
-        if invitation.organisation_id is not None:
-            allowed = (
-                actor.organisation_admin and invitation.organisation_id == actor.organisation_id
-            )
-        else:
-            allowed = invitation.network_id is not None and actor.coordinates(invitation.network_id)
-        if not allowed:
+        own = actor.organisation_admin and invitation.organisation_id == actor.organisation_id
+        coordinated = invitation.network_id is not None and actor.coordinates(invitation.network_id)
+        if not (own or coordinated):
             raise TenantDeniedError("no such invitation")
         return invitation
 

@@ -9,6 +9,7 @@ asks first. Form posts are refused from other sites (``web/pages.same_site``).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from uuid import UUID
 
@@ -299,9 +300,14 @@ class AccountPages(Controller):
             "network_id",
         )
         values = {k: str(form.get(k, "")).strip()[:254] for k in (*names, "form")}
-        if values["form"] == "member":  # a producer or co-op, founded on accepting
+        values["organisation_id"] = str(form.get("organisation_id", ""))[:40]
+        keep: tuple[str, ...]
+        if values["form"] == "member" and values["organisation_kind"] == "existing":
+            values["role"] = "admin"  # someone of a producer or co-op already there
+            keep = ("email", "language", "role", "organisation_id")
+        elif values["form"] == "member":  # a producer or co-op, founded on accepting
             values["role"] = "admin"
-            keep: tuple[str, ...] = names
+            keep = names
         else:  # a colleague, into the organisation one acts for
             keep = ("email", "language", "role")
         body = {k: values[k] for k in keep if values[k]}
@@ -382,19 +388,32 @@ class AccountPages(Controller):
         same_site(request)
         form = await request.form()
         label = str(form.get("label", "")).strip()[:200]
+        until = str(form.get("valid_until", "")).strip()[:10]
+        values = {"label": label, "valid_until": until}
         if actor.organisation_id is None:
             return back("/app/people", error="act for an organisation to make its tokens")
-        try:
-            created = await tokens.create(actor, actor.organisation_id, TokenIn(label=label))
-        except SamlastError as exc:
+        errors: dict[str, str] = {}
+        expires_at = None
+        if not label:
+            errors["label"] = "say what the token is for"
+        if until:
+            try:  # the end of that day, so "valid until 31 Dec" includes the 31st
+                day = dt.date.fromisoformat(until)
+                expires_at = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
+            except ValueError:
+                errors["valid_until"] = "write a date, like 2027-06-30"
+            else:
+                if day < dt.datetime.now(dt.UTC).date():
+                    errors["valid_until"] = "that day has passed"
+        if not errors:
+            try:
+                data = TokenIn(label=label, expires_at=expires_at)
+                created = await tokens.create(actor, actor.organisation_id, data)
+            except SamlastError as exc:
+                errors["label"] = exc.detail
+        if errors:
             return await _people(
-                request,
-                actor,
-                accounts,
-                networks,
-                tokens,
-                values={"label": label},
-                errors={"label": exc.detail},
+                request, actor, accounts, networks, tokens, values=values, errors=errors
             )
         # shown once, on this page only; no cache keeps it
         shown = await _people(
@@ -471,6 +490,7 @@ async def _people(
         "people",
         colleagues=colleagues,
         invitations=await accounts.invitations(actor),
+        members=await accounts.members_in_care(actor) if coordinated else [],
         mail=await accounts.mail_sent(actor) if coordinated else [],
         networks=coordinated,
         tokens=own_tokens,

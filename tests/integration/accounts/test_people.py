@@ -248,3 +248,58 @@ async def test_an_organisations_admin_makes_and_revokes_api_tokens_in_the_pages(
         assert revoked.status_code == 303
     async with httpx.AsyncClient(base_url=site) as http:
         assert (await http.get("/v1/offers", headers=bearer(token[1]))).status_code == 401
+
+
+async def test_invitations_into_organisations_that_exist_join_them(
+    site: str, world: World, pool: Pool, mailbox: Mailbox
+) -> None:
+    """A coordinator invites someone at a producer already in the network; the
+    producer's admin invites a colleague as a member, who may not manage its people."""
+    farmer = f"farmer-{world.network['id'][:8]}@example.org"
+    colleague = f"colleague-{world.network['id'][:8]}@example.org"
+    async with pages(site, **await session_cookies(pool, world.coordinator)) as http:
+        sent = await http.post(
+            "/app/people/invite",
+            data={
+                "form": "member",
+                "organisation_kind": "existing",
+                "organisation_id": world.producer_id,
+                "email": farmer,
+                "language": "en",
+            },
+        )
+        assert sent.status_code == 303, sent.text
+    code = code_of(
+        await mail_to(mailbox, farmer, "Invitation to Samlast"), "/app/invitations/accept"
+    )
+    async with pages(site) as http:
+        accepted = await http.post(
+            "/app/invitations/accept", data={"code": code, "name": "Anna", "language": "en"}
+        )
+    assert accepted.status_code == 303, accepted.text
+    async with pages(site, **{COOKIE: accepted.cookies[COOKIE]}) as http:
+        assert (await http.get("/app/producer")).status_code == 200
+        sent = await http.post(
+            "/app/people/invite",
+            data={"form": "colleague", "email": colleague, "role": "member", "language": "sv"},
+        )
+        assert sent.status_code == 303, sent.text
+    code = code_of(await mail_to(mailbox, colleague, "Inbjudan"), "/app/invitations/accept")
+    async with pages(site) as http:
+        accepted = await http.post(
+            "/app/invitations/accept", data={"code": code, "name": "Olle", "language": "sv"}
+        )
+    async with pages(site, **{COOKIE: accepted.cookies[COOKIE]}) as http:
+        assert (await http.get("/app/producer")).status_code == 200
+        people = await http.get("/app/people")
+        assert "Anna" in people.text  # a member sees the people...
+        refused = await http.post("/app/tokens", data={"label": "mine"})
+        assert "sl_" not in refused.text  # ...but manages neither tokens nor people
+    async with httpx.AsyncClient(base_url=site) as http:
+        listed = await ok(
+            await http.get(
+                f"/v1/organisations/{world.producer_id}/people", headers=bearer(world.producer)
+            )
+        )
+    roles = {person["email"]: person["role"] for person in listed}
+    assert (roles[farmer], roles[colleague]) == ("admin", "member")
