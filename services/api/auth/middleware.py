@@ -4,11 +4,11 @@ The API takes bearer tokens (an organisation's, for integrations); the pages und
 take a person's session cookie (``sessions.py``) and nothing else.
 
 Every caller is counted in a window of its own (``services/api/core/limits.py``): a verified
-token counts against its organisation (an admin's against its user), so minting more
-tokens buys no more requests; a request that does not verify counts against its
-client address. Refused credentials are counted per address too: past
-``auth_failures_per_minute`` the address hears 429 instead of 401, and no audit row is
-written. A credential that verifies is always let in, whatever its address did
+token or session counts against its organisation (an admin's against the admin token,
+or the admin person), so minting more tokens buys no more requests; a request that
+does not verify counts against its client address. Refused credentials are counted per
+address too: past ``auth_failures_per_minute`` the address hears 429 instead of 401,
+and no audit row is written. A credential that verifies is always let in, whatever its address did
 (a co-op's office shares one address; one stale token there must not lock out the
 rest). The client address is the connecting one, or what a trusted proxy says
 (``SAMLAST_TRUSTED_PROXIES``, applied by the server before the app sees the request).
