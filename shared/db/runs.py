@@ -304,7 +304,7 @@ VALUES ($1, $2, $3, $4, $5)"""
 
 SELECT_TRANSITIONS = """
 SELECT t.from_state, t.to_state, t.note, t.at, t.actor_user_id, u.name AS actor
-FROM run_transition t LEFT JOIN app_user u ON u.id = t.actor_user_id
+FROM run_transition t LEFT JOIN person u ON u.id = t.actor_user_id
 WHERE t.run_id = $1 ORDER BY t.id"""
 
 SELECT_LIVE_DECISION = f"""
