@@ -61,6 +61,7 @@ PUBLIC_PATHS = [
     "^/static/",
     "^/app/sign-in(/|$)",
     "^/app/invitations/accept$",
+    "^/app/unsubscribe$",
     "^/app/language/",
 ]
 TEMPLATES = Path(__file__).with_name("templates")

@@ -32,6 +32,7 @@ from services.api.runs.service import RunService
 from services.api.tokens.service import TokenService
 from services.api.webhooks.service import WebhookService
 from shared.db.pool import Conn
+from shared.notifications import Notifier
 from shared.security.sealing import Sealer, sealer_of
 from shared.settings import Settings
 
@@ -67,16 +68,27 @@ def provide_queue(state: State) -> ArqRedis:
     return queue
 
 
-def provide_cycles(conn: Db, queue: NamedDependency[ArqRedis]) -> CycleService:
-    return CycleService(conn, queue)
+def provide_notifier(conn: Db, settings: NamedDependency[Settings]) -> Notifier:
+    """Notifications written on the request's connection, in the service's transaction."""
+    return Notifier(conn, _sealer(settings.secret_keys), settings.mail.public_url)
 
 
-def provide_runs(conn: Db, queue: NamedDependency[ArqRedis], cycles: Cycles) -> RunService:
-    return RunService(conn, queue, cycles)
+def provide_cycles(
+    conn: Db, queue: NamedDependency[ArqRedis], notifier: NamedDependency[Notifier]
+) -> CycleService:
+    return CycleService(conn, queue, notifier)
 
 
-def provide_reviews(conn: Db, queue: NamedDependency[ArqRedis], runs: Runs) -> ReviewService:
-    return ReviewService(conn, queue, runs)
+def provide_runs(
+    conn: Db, queue: NamedDependency[ArqRedis], cycles: Cycles, notifier: NamedDependency[Notifier]
+) -> RunService:
+    return RunService(conn, queue, cycles, notifier)
+
+
+def provide_reviews(
+    conn: Db, queue: NamedDependency[ArqRedis], runs: Runs, notifier: NamedDependency[Notifier]
+) -> ReviewService:
+    return ReviewService(conn, queue, runs, notifier)
 
 
 def provide_accounts(
@@ -114,6 +126,7 @@ DEPENDENCIES: dict[str, Provide] = {
     "conn": Provide(provide_conn),
     "actor": Provide(provide_actor, sync_to_thread=False),
     "queue": Provide(provide_queue, sync_to_thread=False),
+    "notifier": Provide(provide_notifier, sync_to_thread=False),
     "cycles": Provide(provide_cycles, sync_to_thread=False),
     "demand": Provide(provide_demand, sync_to_thread=False),
     "networks": _plain(NetworkService),

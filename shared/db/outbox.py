@@ -63,6 +63,14 @@ WHERE state = '{PENDING}' AND next_attempt_at < now() - make_interval(secs => $1
     AND (claimed_until IS NULL OR claimed_until < now())
 ORDER BY next_attempt_at LIMIT 100"""
 
+# Mail a run's event wrote that no attempt has been queued for yet (the matcher writes it
+# without a queue at hand; its job queues it once the run is stored).
+SELECT_UNSENT_RUN_MAIL = f"""
+SELECT id FROM outbox_message
+WHERE run_id = $1 AND kind = '{MessageKind.MAIL}' AND state = '{PENDING}' AND attempts = 0
+    AND claimed_until IS NULL
+ORDER BY created_at, id"""
+
 SELECT_RECENT = f"""
 SELECT {MESSAGE_COLUMNS} FROM outbox_message
 WHERE kind = $1 AND organisation_id = $2 ORDER BY created_at DESC, id LIMIT $3"""
@@ -151,6 +159,10 @@ async def record_attempt(
 async def select_due(conn: Conn, overdue_s: float) -> list[tuple[UUID, int]]:
     """Pending messages overdue by ``overdue_s`` (their job may be lost): id, attempts."""
     return [(row["id"], row["attempts"]) for row in await conn.fetch(SELECT_DUE, overdue_s)]
+
+
+async def select_unsent_run_mail(conn: Conn, run_id: UUID) -> list[UUID]:
+    return [row["id"] for row in await conn.fetch(SELECT_UNSENT_RUN_MAIL, run_id)]
 
 
 async def select_recent(

@@ -26,6 +26,12 @@ WHERE id = $1"""
 
 MAKE_ADMIN = "UPDATE person SET is_admin = true, updated_at = now() WHERE id = $1"
 
+# Only ever adds: a one-click unsubscribe turns one kind off, and nothing else.
+MUTE = """
+UPDATE person SET muted = CASE WHEN $2 = ANY(muted) THEN muted ELSE array_append(muted, $2) END,
+    updated_at = now()
+WHERE id = $1 RETURNING id"""
+
 SET_PASSWORD = "UPDATE person SET password_hash = $2, updated_at = now() WHERE id = $1"
 
 # The organisations a person acts for, with the networks each belongs to.
@@ -94,6 +100,11 @@ async def update_person(
 
 async def make_admin(conn: Conn, person_id: UUID) -> None:
     await conn.execute(MAKE_ADMIN, person_id)
+
+
+async def mute(conn: Conn, person_id: UUID, kind: str) -> bool:
+    """Turn ``kind`` of notification off for the person; False if there is no such person."""
+    return await conn.fetchval(MUTE, person_id, kind) is not None
 
 
 async def set_password(conn: Conn, person_id: UUID, password_hash: str | None) -> None:

@@ -61,7 +61,8 @@ RETURNING {RUN_COLUMNS}"""
 FAIL_RUN = f"""
 UPDATE match_run SET state = '{RunState.FAILED}', error = $2,
     finished_at = now(), updated_at = now()
-WHERE id = $1 AND state IN {states_sql(COMPUTING)}"""
+WHERE id = $1 AND state IN {states_sql(COMPUTING)}
+RETURNING id"""
 
 # Runs whose job Redis may have lost: queued, or running without progress, for a while.
 SELECT_STALE_RUNS = f"""
@@ -191,8 +192,9 @@ async def finish_run(
     )
 
 
-async def fail_run(conn: Conn, run_id: UUID, error: str) -> None:
-    await conn.execute(FAIL_RUN, run_id, error[:2000])
+async def fail_run(conn: Conn, run_id: UUID, error: str) -> bool:
+    """Mark a queued or running run failed; False if it had ended already."""
+    return await conn.fetchval(FAIL_RUN, run_id, error[:2000]) is not None
 
 
 async def select_stale_runs(conn: Conn, older_than_s: float) -> list[UUID]:

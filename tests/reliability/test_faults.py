@@ -18,6 +18,7 @@ from services.api.auth.middleware import actor_for
 from services.api.cycles.service import CycleService
 from shared.db import runs as runs_db
 from shared.db.pool import Pool
+from shared.notifications import Notifier
 from shared.queue import connect_queue, enqueue_match
 from shared.settings import Settings
 from tests.support.figures import Figures
@@ -168,7 +169,10 @@ async def _close_without_queuing(pool: Pool, world: World) -> UUID:
     actor = await actor_for(pool, world.coordinator)
     nowhere = ArqRedis.from_url(f"redis://127.0.0.1:{free_port()}", socket_connect_timeout=1)
     async with pool.acquire() as conn:
-        await CycleService(conn, nowhere).transition(actor, UUID(world.cycle["id"]), "close")
+        notifier = Notifier(conn, None, "http://127.0.0.1")
+        await CycleService(conn, nowhere, notifier).transition(
+            actor, UUID(world.cycle["id"]), "close"
+        )
         runs = await runs_db.select_cycle_runs(conn, UUID(world.cycle["id"]))
     await nowhere.aclose()
     return UUID(str(runs[0]["id"]))

@@ -19,7 +19,7 @@ from services.matcher.engine.allocation.model import UnprovenGroup
 from services.matcher.engine.routing.model import Totals
 from services.matcher.engine.routing.plans import Savings
 from services.matcher.engine.routing.realised import TransportCheck
-from shared.contracts import cycles, runs
+from shared.contracts import cycles, notifications, runs
 
 
 def _fields(struct: type[msgspec.Struct]) -> dict[str, object]:
@@ -55,6 +55,7 @@ def test_the_engine_and_the_stored_contract_have_the_same_fields(
 def test_the_api_names_exactly_the_states_of_the_machines() -> None:
     assert set(get_args(runs.RunStateName)) == set(runs.RunState)
     assert set(get_args(cycles.CycleStateName)) == set(cycles.CycleState)
+    assert set(get_args(notifications.NotificationName)) == set(notifications.NotificationKind)
 
 
 def test_every_state_has_a_row_and_finished_runs_go_nowhere() -> None:

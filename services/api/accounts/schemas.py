@@ -9,23 +9,14 @@ from uuid import UUID
 import msgspec
 
 from services.api.core.types import Input, Name, Phone
+from shared.contracts.notifications import NotificationName
 
 Language = Literal["sv", "en"]
 Email = Annotated[
     str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ]
 # Notifications a person can turn off (docs/notifications.md says who gets which).
-NOTIFICATIONS = (
-    "cycle_opened",
-    "deadline_near",
-    "cycle_closed",
-    "run_proposed",
-    "run_published",
-    "left_out",
-)
-Notification = Literal[
-    "cycle_opened", "deadline_near", "cycle_closed", "run_proposed", "run_published", "left_out"
-]
+Notification = NotificationName
 
 
 class ProfileIn(Input):

@@ -34,6 +34,7 @@ from services.api.auth.sessions import hash_secret, is_plausible, new_secret
 from services.api.core.audit import record
 from services.api.core.limits import Limiter
 from services.api.organisations.service import check_manages
+from shared.contracts.notifications import NotificationKind
 from shared.db import networks as networks_db
 from shared.db import organisations as organisations_db
 from shared.db import outbox as outbox_db
@@ -52,6 +53,7 @@ from shared.errors import (
     UnprocessableError,
 )
 from shared.mail import compose, public_link
+from shared.notifications import read_unsubscribe_token
 from shared.queue import AfterCommit, transaction_then_queue
 from shared.security.passwords import check_strength, hash_password, verify_password
 from shared.security.sealing import Sealer, sealer_of
@@ -559,6 +561,34 @@ class AccountService:
             inviter=row["invited_by_name"],
             valid_days=self.settings.sessions.invitation_days,
         )
+
+    # -- one-click unsubscribe ----------------------------------------------------------
+
+    def notification_of(self, token: str) -> tuple[UUID, NotificationKind]:
+        """The person and the kind of notification an unsubscribe link names; LinkError
+        if the token is not one this deployment sealed."""
+        named = read_unsubscribe_token(self.sealer, token) if self.sealer else None
+        if named is None:
+            raise LinkError("this unsubscribe link does not work")
+        return named
+
+    async def unsubscribe(self, token: str, address: str) -> NotificationKind:
+        """Turn off the kind of notification the link names, for its person: it only
+        ever adds to ``muted`` (RFC 8058's one click, also from the mail provider)."""
+        person_id, kind = self.notification_of(token)
+        async with self.conn.transaction():
+            if not await persons_db.mute(self.conn, person_id, kind):
+                raise LinkError("this unsubscribe link does not work")
+            await insert_audit(
+                self.conn,
+                action="notifications.unsubscribe",
+                outcome="ok",
+                user_id=person_id,
+                object_type="person",
+                object_id=str(person_id),
+                detail={"kind": str(kind), "address": address},
+            )
+        return kind
 
     # -- helpers --------------------------------------------------------------------------
 

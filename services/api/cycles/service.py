@@ -11,6 +11,7 @@ from arq.connections import ArqRedis
 from services.api.auth.actor import Actor
 from services.api.core.audit import record
 from services.api.cycles.schemas import CycleIn, CycleOut
+from shared import notifications as notify
 from shared.contracts.cycles import CYCLE_ACTIONS, CycleState, sources
 from shared.db import cycles as cycles_db
 from shared.db import networks as networks_db
@@ -18,13 +19,15 @@ from shared.db import runs as runs_db
 from shared.db.pool import Conn
 from shared.db.rows import as_struct
 from shared.errors import ConflictError, NotFoundError, TenantDeniedError
+from shared.notifications import Notifier
 from shared.queue import transaction_then_queue
 
 
 class CycleService:
-    def __init__(self, conn: Conn, queue: ArqRedis) -> None:
+    def __init__(self, conn: Conn, queue: ArqRedis, notifier: Notifier) -> None:
         self.conn = conn
         self.queue = queue
+        self.notifier = notifier
 
     async def create(self, actor: Actor, network_id: UUID, data: CycleIn) -> CycleOut:
         if await networks_db.select_network(self.conn, network_id) is None:
@@ -51,8 +54,9 @@ class CycleService:
         return cycle_out(await self.visible(actor, cycle_id))
 
     async def transition(self, actor: Actor, cycle_id: UUID, action: str) -> CycleOut:
-        """Close (and queue its first match run) or cancel (and cancel its runs), under
-        the cycle's row lock as every decision on it (see ``runs/review_service.py``)."""
+        """Close (and queue its first match run, and tell the coordinators) or cancel (and
+        cancel its runs), under the cycle's row lock as every decision on it (see
+        ``runs/review_service.py``)."""
         cycle = await self.visible(actor, cycle_id)
         if not actor.coordinates(cycle["network_id"]):
             raise TenantDeniedError("no such cycle")
@@ -71,6 +75,8 @@ class CycleService:
                     self.conn, cycle_id, cycle["network_id"], actor.person_id, {}
                 )
                 after.match(run["id"])
+                for message_id in await notify.cycle_closed(self.notifier, cycle_id, run["id"]):
+                    after.message(message_id)
             else:
                 await runs_db.cancel_cycle_runs(self.conn, cycle_id)
             await record(

@@ -45,6 +45,18 @@ OrePerTonneKm = Annotated[
     ),
 ]
 
+ReminderHours = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=720,
+        description="hours before a cycle's deadline that co-ops and producers who have not "
+        "yet ordered or offered are reminded by mail (0: no reminder)",
+        examples=[24],
+    ),
+]
+DEFAULT_REMINDER_HOURS = 24
+
 
 def _check_timezone(timezone: str | UnsetType) -> None:
     if isinstance(timezone, str) and timezone not in TIMEZONES:
@@ -60,6 +72,7 @@ class NetworkIn(Input):
     producer_share_permille: Permille = 0
     transport_handling_ore_per_kg: HandlingOrePerKg = HANDLING_ORE_PER_KG
     transport_ore_per_tonne_km: OrePerTonneKm = ORE_PER_TONNE_KM
+    deadline_reminder_hours: ReminderHours = DEFAULT_REMINDER_HOURS
 
     def __post_init__(self) -> None:
         _check_timezone(self.timezone)
@@ -74,6 +87,7 @@ class NetworkPatch(Input):
     producer_share_permille: Permille | UnsetType = UNSET
     transport_handling_ore_per_kg: HandlingOrePerKg | UnsetType = UNSET
     transport_ore_per_tonne_km: OrePerTonneKm | UnsetType = UNSET
+    deadline_reminder_hours: ReminderHours | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         _check_timezone(self.timezone)
@@ -89,6 +103,7 @@ class NetworkOut(msgspec.Struct, kw_only=True):
     producer_share_permille: int
     transport_handling_ore_per_kg: int
     transport_ore_per_tonne_km: int
+    deadline_reminder_hours: int
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

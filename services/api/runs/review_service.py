@@ -5,7 +5,8 @@ cancel, re-run, a worker storing a run), then checks the run's state under its o
 lock; it is written to the run's history (who, when, why) and to the audit trail in the
 same transaction. Rejecting gives the run's packs back to the offers; publishing marks
 the cycle published, ends every other live run of the cycle (their packs go back) and
-owes each producer and co-op of the run a webhook (delivered by the matcher).
+owes each producer and co-op of the run a webhook and its people a mail with their own
+document attached (both delivered by the matcher).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from arq.connections import ArqRedis
 
 from services.api.auth.actor import Actor
 from services.api.core.audit import record
+from services.api.runs.documents import delivery_notes, note_rows, pick_lists, to_csv
 from services.api.runs.schemas import (
     LineChange,
     RunComparison,
@@ -27,9 +29,11 @@ from services.api.runs.schemas import (
     RunOut,
     TransitionOut,
 )
-from services.api.runs.service import RunService, run_out
+from services.api.runs.service import RunService, plan_of, run_out
+from shared import notifications as notify
 from shared.contracts.cycles import CycleState
 from shared.contracts.cycles import sources as cycle_sources
+from shared.contracts.messages import attachment
 from shared.contracts.runs import RunRouting, RunState, RunSummary
 from shared.contracts.runs import sources as run_sources
 from shared.db import cycles as cycles_db
@@ -38,16 +42,18 @@ from shared.db import runs as runs_db
 from shared.db.pool import Conn
 from shared.db.rows import as_struct
 from shared.errors import ConflictError, UnprocessableError
+from shared.notifications import Notifier, PublishedPart
 from shared.queue import transaction_then_queue
 
 PUBLISHED = "run.published"
 
 
 class ReviewService:
-    def __init__(self, conn: Conn, queue: ArqRedis, runs: RunService) -> None:
+    def __init__(self, conn: Conn, queue: ArqRedis, runs: RunService, notifier: Notifier) -> None:
         self.conn = conn
         self.queue = queue
         self.runs = runs
+        self.notifier = notifier
 
     async def approve(self, actor: Actor, run_id: UUID, note: str) -> RunOut:
         async with self.conn.transaction():
@@ -83,7 +89,41 @@ class ReviewService:
                 self.conn, PUBLISHED, run_id, payloads
             ):
                 after.message(message_id)
+            parts = await self._published_parts(run, cycle, parties)
+            for message_id in await notify.run_published(self.notifier, run_id, parts):
+                after.message(message_id)
         return run_out(run)
+
+    async def _published_parts(
+        self, run: asyncpg.Record, cycle: asyncpg.Record, parties: list[asyncpg.Record]
+    ) -> dict[UUID, PublishedPart]:
+        """Each party's own document of the run, as its people's mail attaches it: a
+        producer its pick list lines, a co-op its delivery note; nobody else's."""
+        plan = plan_of(run)
+        lines = await pick_lists(self.conn, run["id"], plan)
+        notes = {note.coop_id: note for note in await delivery_notes(self.conn, run["id"], plan)}
+        day = cycle["delivery_date"].isoformat()
+        parts = {}
+        for party in parties:
+            organisation_id = party["organisation_id"]
+            if party["part"] == "producer":
+                own = [line for line in lines if line.producer_id == organisation_id]
+                parts[organisation_id] = PublishedPart(
+                    part="producer",
+                    document=attachment(f"pick-list-{day}.csv", "text/csv", to_csv(own)),
+                    lines=len(own),
+                )
+            elif note := notes.get(organisation_id):
+                parts[organisation_id] = PublishedPart(
+                    part="coop",
+                    document=attachment(
+                        f"delivery-note-{day}.csv", "text/csv", to_csv(note_rows([note]))
+                    ),
+                    lines=len(note.lines),
+                    goods_ore=note.goods_ore,
+                    transport_share_ore=note.transport_share_ore,
+                )
+        return parts
 
     async def history(self, actor: Actor, run_id: UUID) -> list[TransitionOut]:
         await self.runs.visible(actor, run_id)

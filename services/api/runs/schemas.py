@@ -45,7 +45,8 @@ class RunOut(msgspec.Struct, kw_only=True):
 class RunIn(Input):
     """A new run of a closed or matched cycle, leaving out what the coordinator says
     (offers and co-ops from the allocation, vehicles from the routes) and keeping the
-    allocations they pin."""
+    allocations they pin. ``reason`` is mailed to the co-ops left out and the producers of
+    the offers left out (docs/notifications.md)."""
 
     exclude_offers: Ids = msgspec.field(default_factory=list)
     exclude_coops: Ids = msgspec.field(default_factory=list)
@@ -53,6 +54,7 @@ class RunIn(Input):
     pins: Annotated[list[PinIn], msgspec.Meta(max_length=10_000)] = msgspec.field(
         default_factory=list
     )
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
 class PurchaseOut(msgspec.Struct, kw_only=True):

@@ -29,6 +29,7 @@ from services.api.runs.schemas import (
     UnfilledOut,
 )
 from services.matcher.engine.allocation.rows import pin_problems_in_rows
+from shared import notifications as notify
 from shared.contracts.cycles import MATCHABLE
 from shared.contracts.runs import WITH_RESULT, Overrides, Pin, RunRouting, RunSummary
 from shared.db import routes as routes_db
@@ -42,14 +43,18 @@ from shared.errors import (
     TenantDeniedError,
     UnprocessableError,
 )
+from shared.notifications import Notifier
 from shared.queue import transaction_then_queue
 
 
 class RunService:
-    def __init__(self, conn: Conn, queue: ArqRedis, cycles: CycleService) -> None:
+    def __init__(
+        self, conn: Conn, queue: ArqRedis, cycles: CycleService, notifier: Notifier
+    ) -> None:
         self.conn = conn
         self.queue = queue
         self.cycles = cycles
+        self.notifier = notifier
 
     async def list_runs(self, actor: Actor, cycle_id: UUID) -> list[RunOut]:
         cycle = await self.cycles.visible(actor, cycle_id)
@@ -127,7 +132,8 @@ class RunService:
         Like every decision on a cycle, it takes the cycle's row lock first in its
         transaction and reads the states again under it: an approval sent at the same
         moment waits, then finds its run superseded; or this waits, then finds the
-        cycle's run approved and refuses.
+        cycle's run approved and refuses. The co-ops and producers it leaves out are told
+        why, in the same transaction.
         """
         overrides = Overrides(
             exclude_offers=sorted(set(data.exclude_offers)),
@@ -166,9 +172,17 @@ class RunService:
                 "match_run",
                 run["id"],
                 network_id=cycle["network_id"],
-                detail=stored,
+                detail={**stored, "reason": data.reason} if data.reason else stored,
             )
             after.match(run["id"])
+            for message_id in await notify.left_out(
+                self.notifier,
+                run["id"],
+                coop_ids=overrides.exclude_coops,
+                offer_ids=overrides.exclude_offers,
+                reason=data.reason,
+            ):
+                after.message(message_id)
         return run_out(run)
 
     async def _check_pins(self, cycle: asyncpg.Record, overrides: Overrides) -> None:

@@ -18,7 +18,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from services.api.accounts.schemas import NOTIFICATIONS, AcceptIn, InvitationIn, ProfileIn, SignedIn
+from services.api.accounts.schemas import AcceptIn, InvitationIn, ProfileIn, SignedIn
 from services.api.accounts.service import AccountService, LinkError
 from services.api.auth.guards import ANYONE
 from services.api.auth.middleware import client_address
@@ -26,6 +26,7 @@ from services.api.auth.sessions import COOKIE, session_cookie
 from services.api.deps import Accounts, CurrentActor, Networks, Tokens
 from services.api.tokens.schemas import TokenIn
 from services.api.web.pages import PUBLIC, back, page, same_site, submit
+from shared.contracts.notifications import NOTIFICATIONS
 from shared.errors import SamlastError
 
 SIGN_IN = "/app/sign-in"
@@ -183,6 +184,35 @@ class AccountPages(Controller):
             )
         return _signed_in(request, signed_in)
 
+    # -- one-click unsubscribe (RFC 8058) --------------------------------------------------
+
+    @get("/unsubscribe", opt=PUBLIC)
+    async def unsubscribe_page(
+        self, request: Request[Any, Any, Any], accounts: Accounts, token: FromQuery[str] = ""
+    ) -> Template:
+        """The link in a notification's footer: a page whose button turns it off (a mail
+        scanner fetching the link turns nothing off)."""
+        try:
+            _, kind = accounts.notification_of(token[:500])
+        except LinkError:
+            return page(request, "unsubscribe", kind=None, status_code=410)
+        return page(request, "unsubscribe", kind=str(kind), token=token, unsubscribed=False)
+
+    @post("/unsubscribe", opt=PUBLIC, status_code=200)
+    async def unsubscribe(
+        self, request: Request[Any, Any, Any], accounts: Accounts, token: FromQuery[str] = ""
+    ) -> Template:
+        """The button, or the mail provider's one-click POST (``List-Unsubscribe=One-Click``
+        to the ``List-Unsubscribe`` address, token in the query): sent from another site
+        by design, so no Origin check; all it can do is turn one kind of mail off."""
+        form = await request.form()
+        token = (token or str(form.get("token", "")))[:500]
+        try:
+            kind = await accounts.unsubscribe(token, client_address(request))
+        except LinkError:
+            return page(request, "unsubscribe", kind=None, status_code=410)
+        return page(request, "unsubscribe", kind=str(kind), token="", unsubscribed=True)
+
     # -- one's own page --------------------------------------------------------------------------
 
     @get("/me", guards=[ANYONE])
@@ -201,7 +231,7 @@ class AccountPages(Controller):
             k: str(form.get(k, ""))[:200] for k in ("name", "language", "phone")
         }
         chosen = set(form.getall("notify", []))
-        values["muted"] = [kind for kind in NOTIFICATIONS if kind not in chosen]
+        values["muted"] = [str(kind) for kind in NOTIFICATIONS if kind not in chosen]
         try:
             await accounts.update_profile(actor, msgspec.convert(values, ProfileIn))
         except msgspec.ValidationError as exc:

@@ -209,6 +209,7 @@ class WebController(Controller):
                 exclude_offers=[UUID(str(v)) for v in form.getall("exclude_offer", [])],
                 exclude_coops=[UUID(str(v)) for v in form.getall("exclude_coop", [])],
                 exclude_vehicles=[UUID(str(v)) for v in form.getall("exclude_vehicle", [])],
+                reason=str(form.get("reason", "")).strip()[:2000],
             )
             new = await runs.rerun(actor, run.cycle_id, data)
         except ValueError:

@@ -7,16 +7,16 @@ chooses. Numbers, money and dates are formatted by Babel for the chosen locale.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+
+from shared.formatting import kronor, number, when
+
+__all__ = ["catalogue", "choose", "gettext_for", "kronor", "number", "when"]
 
 LANGUAGES = ("sv", "en")
 DEFAULT = "sv"
@@ -55,22 +55,3 @@ def gettext_for(language: str) -> Callable[[str], str]:
         return translated.format(**values) if values else translated
 
     return gettext
-
-
-def number(value: float, language: str, decimals: int = 0) -> str:
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    rounded = round(value, decimals) + 0.0  # + 0.0: no "-0"
-    return format_decimal(rounded if rounded else 0, format=pattern, locale=language)
-
-
-def kronor(ore: int, language: str) -> str:
-    return number(ore / 100, language, 2 if ore % 100 else 0) + " kr"
-
-
-def when(value: dt.datetime | None, language: str, zone: str | None = None) -> str:
-    """A moment as the people of the network read it: in its time zone (``zone``),
-    else in the one the value carries; Babel would otherwise show UTC."""
-    if value is None:
-        return "-"
-    tz = ZoneInfo(zone) if zone else value.tzinfo or dt.UTC
-    return format_datetime(value, "EEE d MMM HH:mm", tzinfo=tz, locale=language)

@@ -6,11 +6,13 @@ import logging
 from uuid import UUID
 
 from services.matcher.jobs.context import WorkerContext
-from services.matcher.matching.run import run_match
+from services.matcher.matching.run import notifier, run_match
+from shared import notifications as notify
 from shared.db import cycles as cycles_db
+from shared.db import outbox as outbox_db
 from shared.db import runs as runs_db
 from shared.db import server as server_db
-from shared.queue import enqueue_match, release_match, transaction_then_queue
+from shared.queue import enqueue_match, enqueue_message, release_match, transaction_then_queue
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +30,19 @@ async def self_check(ctx: WorkerContext) -> dict[str, str]:
 
 
 async def match_cycle(ctx: WorkerContext, run_id: str) -> str:
-    """Compute and store one match run. Safe to run more than once."""
-    return await run_match(ctx["pool"], ctx["settings"], UUID(run_id))
+    """Compute and store one match run, then queue the mail it wrote to the coordinators
+    (proposed, or failed). Safe to run more than once."""
+    outcome = await run_match(ctx["pool"], ctx["settings"], UUID(run_id))
+    async with ctx["pool"].acquire() as conn:
+        unsent = await outbox_db.select_unsent_run_mail(conn, UUID(run_id))
+    for message_id in unsent:
+        await enqueue_message(ctx["queue"], message_id, 0)
+    return outcome
 
 
 async def close_due_cycles(ctx: WorkerContext) -> int:
-    """Close the cycles whose deadline passed, each with its first run, and queue them."""
+    """Close the cycles whose deadline passed, each with its first run, and queue them;
+    the coordinators are told in the same transaction."""
     async with (
         ctx["pool"].acquire() as conn,
         transaction_then_queue(conn, ctx["queue"]) as after,
@@ -42,6 +51,10 @@ async def close_due_cycles(ctx: WorkerContext) -> int:
         for row in closed:
             run = await runs_db.insert_run(conn, row["id"], row["network_id"], None, {})
             after.match(run["id"])
+            for message_id in await notify.cycle_closed(
+                notifier(conn, ctx["settings"]), row["id"], run["id"]
+            ):
+                after.message(message_id)
     return len(closed)
 
 

@@ -33,13 +33,16 @@ from services.matcher.matching.routing import (
     travel_matrix,
 )
 from services.matcher.matching.snapshot import load_snapshot
+from shared import notifications as notify
 from shared.contracts.cycles import CycleState
 from shared.contracts.cycles import sources as cycle_sources
 from shared.contracts.runs import RunState, RunSummary
 from shared.db import cycles as cycles_db
 from shared.db import runs as runs_db
-from shared.db.pool import BROKEN, Pool
+from shared.db.pool import BROKEN, Conn, Pool
 from shared.db.runs import AllocationRow, PurchaseRow, UnfilledRow
+from shared.notifications import Notifier
+from shared.security.sealing import sealer_of
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,8 +70,7 @@ async def run_match(pool: Pool, settings: Settings, run_id: UUID) -> str:
             f"started {settings.matching.run_max_attempts} times without finishing: its worker was "
             "killed or ran out of time each time; start a new run"
         )
-        async with pool.acquire() as conn:
-            await runs_db.fail_run(conn, run_id, reason)
+        await fail(pool, settings, run_id, reason)
         return "failed"
     races = failures = 0
     try:
@@ -93,9 +95,15 @@ async def run_match(pool: Pool, settings: Settings, run_id: UUID) -> str:
     except Exception as exc:
         log.exception("run %s failed", run_id)
         reason = f"{type(exc).__name__}: {exc}"
-    async with pool.acquire() as conn:
-        await runs_db.fail_run(conn, run_id, reason)
+    await fail(pool, settings, run_id, reason)
     return "failed"
+
+
+async def fail(pool: Pool, settings: Settings, run_id: UUID, reason: str) -> None:
+    """Mark the run failed and tell the coordinators why, in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        if await runs_db.fail_run(conn, run_id, reason):
+            await notify.run_failed(notifier(conn, settings), run_id)
 
 
 async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
@@ -140,7 +148,7 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
     await _progress(pool, run_id, "store", 80)
     transport = check_transport(routing, snapshot.rates, settings.matching.road_factor)
     return await store_result(
-        pool, run, Planned(problem, result, routing_input, routing, transport)
+        pool, settings, run, Planned(problem, result, routing_input, routing, transport)
     )
 
 
@@ -155,7 +163,9 @@ class Planned:
     transport: TransportCheck  # the estimate beside the realised cost
 
 
-async def store_result(pool: Pool, run: asyncpg.Record, planned: Planned) -> str:
+async def store_result(
+    pool: Pool, settings: Settings, run: asyncpg.Record, planned: Planned
+) -> str:
     run_id, result = run["id"], planned.result
     async with pool.acquire() as conn, conn.transaction():
         # the cycle's lock first, as the coordinators' decisions take it: a run stored
@@ -213,7 +223,13 @@ async def store_result(pool: Pool, run: asyncpg.Record, planned: Planned) -> str
         await cycles_db.set_cycle_state(
             conn, run["cycle_id"], cycle_sources(CycleState.MATCHED), CycleState.MATCHED
         )
+        await notify.run_proposed(notifier(conn, settings), run_id)
     return "stored"
+
+
+def notifier(conn: Conn, settings: Settings) -> Notifier:
+    """Notifications written on ``conn``; the run's job queues them once it is stored."""
+    return Notifier(conn, sealer_of(settings.secret_keys), settings.mail.public_url)
 
 
 def _detail(shortfall: Any) -> dict[str, Any]:
