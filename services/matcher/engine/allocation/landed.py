@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
-from itertools import repeat
+from itertools import compress, repeat
 from operator import add, mul
 from uuid import UUID
 
@@ -131,17 +131,41 @@ class LandedCosts:
         return mean
 
 
-def next_usable(order: list[int], start: int, k: int, left: list[int]) -> int | None:
-    """Index in ``order`` (offer positions) of the first offer from ``start`` on that
-    is among the first ``k`` and has units left. Offers without units left are
-    dropped from ``order`` on the way: ``left`` only decreases."""
-    index = start
-    while index < len(order):
-        position = order[index]
-        if not left[position]:
-            del order[index]
-        elif position < k:
-            return index
-        else:
-            index += 1
-    return None
+class Walks:
+    """Each co-op's offers in landed order, walked by one ``_flows`` pass.
+
+    ``left`` only decreases during a pass, so an offer once used up stays used up:
+    each walk keeps a head before which every offer is used up, and the head only
+    moves forward. Skipping used-up offers then costs each (co-op, offer) pair once
+    per pass, where deleting them from the list cost a shift of the list each time.
+    """
+
+    def __init__(self, landed: LandedCosts, left: list[int]) -> None:
+        self.landed = landed
+        self.left = left
+        self.orders: dict[int, list[int]] = {}  # co-op → offers with units left at its start
+        self.heads: dict[int, int] = {}
+
+    def order(self, coop: int) -> list[int]:
+        """The co-op's offer positions in landed order, of those with units left when
+        the co-op first asks."""
+        order = self.orders.get(coop)
+        if order is None:
+            full = self.landed.order_for(coop)
+            order = self.orders[coop] = list(compress(full, map(self.left.__getitem__, full)))
+            self.heads[coop] = 0
+        return order
+
+    def next_usable(self, coop: int, start: int, k: int) -> int | None:
+        """Index in ``order(coop)`` of the first offer from ``start`` on that is among
+        the first ``k`` and has units left."""
+        order, left = self.order(coop), self.left
+        head, end = self.heads[coop], len(order)
+        while head < end and not left[order[head]]:
+            head += 1
+        self.heads[coop] = head
+        for index in range(max(start, head), end):
+            position = order[index]
+            if position < k and left[position]:
+                return index
+        return None
