@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
-from itertools import compress, repeat
+from itertools import compress, count, repeat
 from operator import add, mul
 from uuid import UUID
 
@@ -135,35 +135,30 @@ class Walks:
     """Each co-op's offers in landed order, walked by one ``_flows`` pass.
 
     ``left`` only decreases during a pass, so an offer once used up stays used up:
-    each walk keeps a head before which every offer is used up, and the head only
-    moves forward. Skipping used-up offers then costs each (co-op, offer) pair once
-    per pass, where deleting them from the list cost a shift of the list each time.
+    each walk keeps a head, its first offer with units left, that only moves forward.
+    The head moves on a lazy ``compress`` of the order by units left, so the offers
+    it passes are skipped in C, each (co-op, offer) pair at most once per pass.
     """
 
     def __init__(self, landed: LandedCosts, left: list[int]) -> None:
         self.landed = landed
         self.left = left
-        self.orders: dict[int, list[int]] = {}  # co-op → offers with units left at its start
+        self.orders: dict[int, list[int]] = {}  # co-op → ``landed.order_for(co-op)``
         self.heads: dict[int, int] = {}
-
-    def order(self, coop: int) -> list[int]:
-        """The co-op's offer positions in landed order, of those with units left when
-        the co-op first asks."""
-        order = self.orders.get(coop)
-        if order is None:
-            full = self.landed.order_for(coop)
-            order = self.orders[coop] = list(compress(full, map(self.left.__getitem__, full)))
-            self.heads[coop] = 0
-        return order
+        self._alive: dict[int, Iterator[int]] = {}  # co-op → indices of offers with units
 
     def next_usable(self, coop: int, start: int, k: int) -> int | None:
-        """Index in ``order(coop)`` of the first offer from ``start`` on that is among
+        """Index in ``orders[coop]`` of the first offer from ``start`` on that is among
         the first ``k`` and has units left."""
-        order, left = self.order(coop), self.left
+        left = self.left
+        order = self.orders.get(coop)
+        if order is None:
+            order = self.orders[coop] = self.landed.order_for(coop)
+            self._alive[coop] = compress(count(), map(left.__getitem__, order))
+            self.heads[coop] = next(self._alive[coop], len(order))
         head, end = self.heads[coop], len(order)
-        while head < end and not left[order[head]]:
-            head += 1
-        self.heads[coop] = head
+        if head < end and not left[order[head]]:
+            head = self.heads[coop] = next(self._alive[coop], end)
         for index in range(max(start, head), end):
             position = order[index]
             if position < k and left[position]:
