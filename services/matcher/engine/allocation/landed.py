@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
-from itertools import repeat
+from itertools import compress, count, repeat
 from operator import add, mul
 from uuid import UUID
 
@@ -131,17 +131,36 @@ class LandedCosts:
         return mean
 
 
-def next_usable(order: list[int], start: int, k: int, left: list[int]) -> int | None:
-    """Index in ``order`` (offer positions) of the first offer from ``start`` on that
-    is among the first ``k`` and has units left. Offers without units left are
-    dropped from ``order`` on the way: ``left`` only decreases."""
-    index = start
-    while index < len(order):
-        position = order[index]
-        if not left[position]:
-            del order[index]
-        elif position < k:
-            return index
-        else:
-            index += 1
-    return None
+class Walks:
+    """Each co-op's offers in landed order, walked by one ``_flows`` pass.
+
+    ``left`` only decreases during a pass, so an offer once used up stays used up:
+    each walk keeps a head, its first offer with units left, that only moves forward.
+    The head moves on a lazy ``compress`` of the order by units left, so the offers
+    it passes are skipped in C, each (co-op, offer) pair at most once per pass.
+    """
+
+    def __init__(self, landed: LandedCosts, left: list[int]) -> None:
+        self.landed = landed
+        self.left = left
+        self.orders: dict[int, list[int]] = {}  # co-op → ``landed.order_for(co-op)``
+        self.heads: dict[int, int] = {}
+        self._alive: dict[int, Iterator[int]] = {}  # co-op → indices of offers with units
+
+    def next_usable(self, coop: int, start: int, k: int) -> int | None:
+        """Index in ``orders[coop]`` of the first offer from ``start`` on that is among
+        the first ``k`` and has units left."""
+        left = self.left
+        order = self.orders.get(coop)
+        if order is None:
+            order = self.orders[coop] = self.landed.order_for(coop)
+            self._alive[coop] = compress(count(), map(left.__getitem__, order))
+            self.heads[coop] = next(self._alive[coop], len(order))
+        head, end = self.heads[coop], len(order)
+        if head < end and not left[order[head]]:
+            head = self.heads[coop] = next(self._alive[coop], end)
+        for index in range(max(start, head), end):
+            position = order[index]
+            if position < k and left[position]:
+                return index
+        return None

@@ -76,21 +76,24 @@ class PinError(ValueError):
     """Pins that no allocation can honour: the message says which and why."""
 
 
-class Purchase(msgspec.Struct, frozen=True, kw_only=True):
+# A result's purchases, allocations and shortfalls hold ids, ints and strings, never a
+# cycle: gc=False keeps the hundreds of thousands a large run makes out of the
+# garbage collector's walks.
+class Purchase(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     offer_id: UUID
     packs: int
     pack_units: int
     price_per_pack_ore: int
 
 
-class Allocation(msgspec.Struct, frozen=True, kw_only=True):
+class Allocation(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     offer_id: UUID
     line_id: UUID
     units: int
     tolerance_units: int  # of ``units``, those beyond the line's firm quantity
 
 
-class Shortfall(msgspec.Struct, frozen=True, kw_only=True):
+class Shortfall(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A line that did not get its whole firm quantity, and why."""
 
     line_id: UUID

@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
-from itertools import compress
 from uuid import UUID
 
 from services.matcher.engine.allocation.completion import complete_packs
 from services.matcher.engine.allocation.exact import ExactSplit, fullest, to_lines
 from services.matcher.engine.allocation.group import GroupIndex, Pairs
-from services.matcher.engine.allocation.landed import next_usable
+from services.matcher.engine.allocation.landed import Walks
 from services.matcher.engine.allocation.model import Offer, Shortfall, Unproven
 from services.matcher.engine.allocation.reasons import shortfalls
 from services.matcher.engine.common.fair import nested_pro_rata
@@ -241,14 +240,14 @@ def _flows(group: GroupIndex, firm_amounts: dict[UUID, int], firm_targets: dict[
     fewer than per line) and a co-op's units are then split among its lines.
     """
     left = [firm_amounts[offer_id] for offer_id in group.offer_ids]
-    orders: dict[int, list[int]] = {}  # this call's copies: exhausted offers drop out
+    walks = Walks(group.landed, left)
     flows: Pairs = {}
     line_coop = group.line_coop
     for price_class in group.price_classes:
         wanted: dict[int, int] = defaultdict(int)  # co-op index → units
         for index in price_class.members:
             wanted[line_coop[index]] += firm_targets.get(index, 0)
-        received = _receive(group, price_class.k, wanted, left, orders)
+        received = _receive(group, price_class.k, wanted, walks)
         for index in price_class.members:  # each co-op's lines, by id, take what it got
             need = firm_targets.get(index, 0)
             for batch in received[line_coop[index]]:
@@ -264,11 +263,7 @@ def _flows(group: GroupIndex, firm_amounts: dict[UUID, int], firm_targets: dict[
 
 
 def _receive(
-    group: GroupIndex,
-    k: int,
-    wanted: dict[int, int],
-    left: list[int],
-    orders: dict[int, list[int]],
+    group: GroupIndex, k: int, wanted: dict[int, int], walks: Walks
 ) -> dict[int, list[list[int]]]:
     """[offer position, units] per co-op: the (offer, co-op) pairs of the first ``k``
     offers by (landed cost, offer position, co-op), each taking what it can.
@@ -276,16 +271,13 @@ def _receive(
     A merge of each co-op's offers in landed order: the same sequence as sorting every
     pair, but it stops looking at a co-op once it has what it wants.
     """
-    columns = group.landed.columns
+    columns, left = group.landed.columns, walks.left
     upcoming: list[tuple[int, int, int, int]] = []  # (landed, position, co-op, index)
     for coop, units in wanted.items():
         if units:
-            if coop not in orders:
-                order = group.landed.order_for(coop)
-                orders[coop] = list(compress(order, map(left.__getitem__, order)))
-            index = next_usable(orders[coop], 0, k, left)
+            index = walks.next_usable(coop, 0, k)
             if index is not None:
-                position = orders[coop][index]
+                position = walks.orders[coop][index]
                 upcoming.append((columns[coop][position], position, coop, index))
     heapify(upcoming)
     received: dict[int, list[list[int]]] = defaultdict(list)
@@ -300,9 +292,9 @@ def _receive(
             remaining -= take
             if remaining == 0:
                 break
-        if wanted[coop]:
-            following = next_usable(orders[coop], index + 1, k, left)
+        if wanted[coop]:  # so this offer is used up: the walk goes on past it
+            following = walks.next_usable(coop, index, k)
             if following is not None:
-                position = orders[coop][following]
+                position = walks.orders[coop][following]
                 heappush(upcoming, (columns[coop][position], position, coop, following))
     return received
