@@ -112,6 +112,10 @@ CREATE TABLE invitation (
 CREATE INDEX invitation_org_idx ON invitation (organisation_id);
 CREATE INDEX invitation_network_idx ON invitation (network_id);
 
+-- A run moved through an API token names the token when no person made it.
+ALTER TABLE run_transition
+    ADD COLUMN actor_token_id uuid REFERENCES api_token (id) ON DELETE SET NULL;
+
 -- The outbox's mail names the person it is for (0012 came before the table did).
 ALTER TABLE outbox_message ADD CONSTRAINT outbox_message_person_id_fkey
     FOREIGN KEY (person_id) REFERENCES person (id) ON DELETE SET NULL;

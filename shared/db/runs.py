@@ -299,12 +299,15 @@ WHERE id = $1 AND state = any($2::text[])
 RETURNING {RUN_COLUMNS}"""
 
 INSERT_TRANSITION = """
-INSERT INTO run_transition (run_id, from_state, to_state, actor_user_id, note)
-VALUES ($1, $2, $3, $4, $5)"""
+INSERT INTO run_transition (run_id, from_state, to_state, actor_user_id, actor_token_id, note)
+VALUES ($1, $2, $3, $4, $5, $6)"""
 
 SELECT_TRANSITIONS = """
-SELECT t.from_state, t.to_state, t.note, t.at, t.actor_user_id, u.name AS actor
-FROM run_transition t LEFT JOIN person u ON u.id = t.actor_user_id
+SELECT t.from_state, t.to_state, t.note, t.at, t.actor_user_id,
+       coalesce(u.name, k.label) AS actor
+FROM run_transition t
+LEFT JOIN person u ON u.id = t.actor_user_id
+LEFT JOIN api_token k ON k.id = t.actor_token_id AND t.actor_user_id IS NULL
 WHERE t.run_id = $1 ORDER BY t.id"""
 
 SELECT_LIVE_DECISION = f"""
@@ -329,9 +332,16 @@ async def move_run(
 
 
 async def insert_transition(
-    conn: Conn, run_id: UUID, from_state: str, to_state: str, user_id: UUID | None, note: str
+    conn: Conn,
+    run_id: UUID,
+    from_state: str,
+    to_state: str,
+    person_id: UUID | None,
+    token_id: UUID | None,
+    note: str,
 ) -> None:
-    await conn.execute(INSERT_TRANSITION, run_id, from_state, to_state, user_id, note)
+    """Who moved the run: a person (signed in, or who made the token), else the token."""
+    await conn.execute(INSERT_TRANSITION, run_id, from_state, to_state, person_id, token_id, note)
 
 
 async def select_transitions(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:

@@ -171,4 +171,4 @@ def offer_body(world: World, product: str = "Morötter", **overrides: Any) -> di
 
 
 async def _token(issuer: SamlastClient, organisation_id: str, user_name: str) -> str:
-    return await issuer.issue_token(organisation_id, label="tests")
+    return await issuer.issue_token(organisation_id, label=user_name)

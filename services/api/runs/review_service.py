@@ -194,7 +194,7 @@ class ReviewService:
         moved = await runs_db.move_run(self.conn, run_id, from_states, to_state)
         assert moved is not None  # the row is locked and was in a from-state
         await runs_db.insert_transition(
-            self.conn, run_id, run["state"], to_state, actor.person_id, note
+            self.conn, run_id, run["state"], to_state, actor.person_id, actor.token_id, note
         )
         await record(
             self.conn,
