@@ -54,7 +54,8 @@ def run(*, once: bool) -> int:
                 base = f"http://127.0.0.1:{port}"
                 admin_token = _admin_token(env)
                 _show_stack_working(base, {"api": api, "worker": worker}, env, admin_token)
-                _show_a_cycle(base, admin_token)
+                # left running, the demo leaves the proposal for its coordinator to publish
+                _show_a_cycle(base, admin_token, publish=once)
                 _say("look", f"API {base}  docs {base}/schema  health {base}/health/ready")
                 _say("logs", str(LOG_DIR.resolve()))
                 if urls.mail_dir:
@@ -116,8 +117,8 @@ def _admin_token(env: dict[str, str]) -> str:
     ).stdout.strip()
 
 
-def _show_a_cycle(base: str, admin_token: str) -> None:
-    walk = asyncio.run(walk_a_cycle(base, admin_token))
+def _show_a_cycle(base: str, admin_token: str, *, publish: bool) -> None:
+    walk = asyncio.run(walk_a_cycle(base, admin_token, publish=publish))
     _say(
         "cycle",
         f"{walk.producers} farms posted {walk.offers} offers; {walk.coops} co-ops ordered "
@@ -170,6 +171,12 @@ def _show_a_cycle(base: str, admin_token: str) -> None:
             )
     for line in walk.published:
         _say("published", line)
+    if not walk.published:
+        _say(
+            "decide",
+            f"the proposal waits for its coordinator: {base}/app/runs/{walk.run_id} "
+            "(approve, then publish; each farm and co-op is mailed its part)",
+        )
     _say("review", f"{base}/v1/runs/{walk.run_id}/result (with the coordinator's API token)")
     _say("map", f"{base}/v1/runs/{walk.run_id}/routes.geojson")
     _say(

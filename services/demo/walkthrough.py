@@ -50,7 +50,9 @@ class MatchRunError(RuntimeError):
     """The matcher ended the run other than with a proposal."""
 
 
-async def walk_a_cycle(base: str, admin_token: str) -> Walkthrough:
+async def walk_a_cycle(base: str, admin_token: str, *, publish: bool = True) -> Walkthrough:
+    """Set up a network and walk its first cycle to a proposal; with ``publish``, approve
+    and publish it too (else the coordinator does, in the pages)."""
     walk = Walkthrough()
     rng = random.Random(SEED)  # noqa: S311 (demo data, the same every run)
     async with SamlastClient(base, admin_token, idempotency_keys=True) as admin:
@@ -63,7 +65,8 @@ async def walk_a_cycle(base: str, admin_token: str) -> Walkthrough:
         for number, (client, coop) in enumerate(coops):
             await _submit_demand(client, coop, walk, rng, as_csv=number % 4 == 3)
         await _close_and_follow(coordinator, walk)
-        await _approve_and_publish(coordinator, farms[0][0], coops[0][0], walk)
+        if publish:
+            await _approve_and_publish(coordinator, farms[0][0], coops[0][0], walk)
     return walk
 
 
