@@ -16,26 +16,16 @@ from playwright.async_api import Browser, Page, expect
 from services.api.auth.sessions import COOKIE
 from shared.db.pool import Pool
 from tests.support.browser import DESKTOP, csp_violations, require_chromium, shoot, sign_in
-from tests.support.mailbox import Mailbox, Received
+from tests.support.mailbox import Mailbox, mail_to
 from tests.support.people import PASSWORD, person_for
 from tests.support.world import World, build_world
 
 require_chromium()
 
-MAIL_WAIT_S = 60
-
 
 async def _world(site: str, admin_token: str) -> World:
     async with httpx.AsyncClient(base_url=site) as http:
         return await build_world(http, admin_token)  # type: ignore[arg-type]
-
-
-async def mail_to(mailbox: Mailbox, address: str, subject: str) -> Received:
-    for _ in range(MAIL_WAIT_S * 10):
-        if found := mailbox.find(to=address, subject=subject):
-            return found[-1]
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no mail {subject!r} to {address} within {MAIL_WAIT_S} s")
 
 
 def on_site(site: str, link: str) -> str:

@@ -8,6 +8,7 @@ would: nothing here looks at the outbox.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -104,3 +105,17 @@ class Mailbox:
             for message_id, recipients, seen in (line.split("\t") for line in lines)
             if to in recipients.split(",")
         ]
+
+
+MAIL_WAIT_S = 60  # the worker sends within seconds; this is only the bound of the wait
+
+
+async def mail_to(mailbox: Mailbox, address: str, subject: str, count: int = 1) -> Received:
+    """The ``count``-th mail to ``address`` whose subject holds ``subject``, once the
+    worker has sent it (waited for, within ``MAIL_WAIT_S``)."""
+    for _ in range(MAIL_WAIT_S * 10):
+        found = mailbox.find(to=address, subject=subject)
+        if len(found) >= count:
+            return found[count - 1]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no mail {subject!r} to {address} within {MAIL_WAIT_S} s")

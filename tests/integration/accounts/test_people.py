@@ -7,7 +7,6 @@ rule is checked at the HTTP level, where a cookie or a status says it plainly.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -19,11 +18,9 @@ from infra.processes import api_and_workers
 from services.api.auth.sessions import COOKIE
 from shared.db.pool import Pool
 from tests.support.http import bearer, ok
-from tests.support.mailbox import Mailbox, Received
+from tests.support.mailbox import Mailbox, Received, mail_to
 from tests.support.people import PASSWORD, person_for, session_cookies
 from tests.support.world import World, build_world
-
-MAIL_WAIT_S = 60
 
 
 @pytest.fixture(scope="module")
@@ -36,16 +33,6 @@ def site(settings_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
 async def world(site: str, admin_token: str) -> World:
     async with httpx.AsyncClient(base_url=site) as http:
         return await build_world(http, admin_token)  # type: ignore[arg-type]
-
-
-async def mail_to(mailbox: Mailbox, address: str, subject: str, count: int = 1) -> Received:
-    """The ``count``-th mail to ``address`` with ``subject``, once the worker has sent it."""
-    for _ in range(MAIL_WAIT_S * 10):
-        found = mailbox.find(to=address, subject=subject)
-        if len(found) >= count:
-            return found[count - 1]
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no mail {subject!r} to {address} within {MAIL_WAIT_S} s")
 
 
 def code_of(received: Received, path: str) -> str:

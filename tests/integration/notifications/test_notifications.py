@@ -16,8 +16,8 @@ from shared.db.pool import Pool
 from shared.formatting import day
 from shared.settings import Settings
 from tests.support.http import Client, bearer, ok
-from tests.support.mailbox import Mailbox, Received
-from tests.support.notices import cycle_notices, mail_to
+from tests.support.mailbox import Mailbox, Received, mail_to
+from tests.support.notices import cycle_notices
 from tests.support.people import person_for
 from tests.support.workers import drain
 from tests.support.world import (

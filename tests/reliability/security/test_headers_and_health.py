@@ -52,6 +52,7 @@ PAGE_CALLERS = {
     "/app/sign-in": None,
     "/app/sign-in/link": None,
     "/app/invitations/accept": None,
+    "/app/unsubscribe": None,
     "/app/me": "coop",
     "/app/people": "coordinator",
     "/app/language/{language:str}": None,
@@ -118,9 +119,9 @@ async def test_every_page_and_answer_carries_the_headers(
     statuses = Counter(response.status_code for response in answers.values())
     assert statuses[500] == 0, statuses
     html = {path: r for path, r in answers.items() if _media_type(r) == "text/html"}
-    # sign-in, its link and the invitation (both gone), my page, people, dashboard, run,
-    # 2 sheets, producer, coop
-    assert len(html) == 11, sorted(html)
+    # sign-in, its link, the invitation and the unsubscribe link (all gone), my page,
+    # people, dashboard, run, 2 sheets, producer, coop
+    assert len(html) == 12, sorted(html)
     for path, response in answers.items():
         assert response.headers.get("x-content-type-options") == "nosniff", path
         assert response.headers.get("referrer-policy") == "strict-origin-when-cross-origin", path
