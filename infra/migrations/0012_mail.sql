@@ -24,8 +24,9 @@ ALTER TABLE outbox_message ADD CONSTRAINT outbox_message_kind_fields CHECK (
     CASE kind
         WHEN 'webhook' THEN organisation_id IS NOT NULL AND payload IS NOT NULL
             AND payload_sealed IS NULL
-        WHEN 'mail' THEN recipient IS NOT NULL AND payload_sealed IS NOT NULL
-            AND payload IS NULL
+        -- sent or given-up mail may lose its content (housekeeping, after 30 days)
+        WHEN 'mail' THEN recipient IS NOT NULL AND payload IS NULL
+            AND (payload_sealed IS NOT NULL OR state <> 'pending')
     END
 );
 

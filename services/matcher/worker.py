@@ -31,6 +31,7 @@ from services.matcher.adapters.outbound import new_client
 from services.matcher.adapters.webhooks import WebhookSender
 from services.matcher.jobs.housekeeping import (
     forget_expired_idempotency_keys,
+    forget_sent_mail,
     forget_spent_sign_ins,
 )
 from services.matcher.jobs.matching import (
@@ -166,6 +167,7 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             cron(_job(send_cycle_notices), second=EVERY_5_S, run_at_startup=True),
             cron(_job(forget_expired_idempotency_keys), second={30}, run_at_startup=True),
             cron(_job(forget_spent_sign_ins), minute={17}, second={40}, run_at_startup=True),
+            cron(_job(forget_sent_mail), minute={47}, second={40}, run_at_startup=True),
         ],
         "queue_name": settings.redis.queue_name,
         "max_jobs": settings.matching.worker_concurrency,

@@ -84,6 +84,18 @@ WHERE kind = '{MessageKind.MAIL}'
 ORDER BY created_at DESC, id LIMIT $3"""
 
 
+# What a mail said is kept while it may still be sent, and a while after (to look into a
+# complaint); then only that it was sent, to whom and when.
+FORGET_SENT_MAIL = f"""
+WITH forgotten AS (
+    UPDATE outbox_message SET payload_sealed = NULL
+    WHERE kind = '{MessageKind.MAIL}' AND state <> '{PENDING}' AND payload_sealed IS NOT NULL
+      AND coalesce(delivered_at, next_attempt_at) < now() - make_interval(days => $1)
+    RETURNING 1
+)
+SELECT count(*) FROM forgotten"""
+
+
 async def insert_webhooks(
     conn: Conn, event: str, run_id: UUID, payloads: dict[UUID, dict[str, Any]]
 ) -> list[UUID]:
@@ -181,3 +193,9 @@ async def select_recent_mail(
     """The latest mail sent for a network or an organisation, newest first: to whom, its
     state, attempts and last error; never its content. The caller checks who may see it."""
     return await conn.fetch(SELECT_RECENT_MAIL, network_id, organisation_id, limit)
+
+
+async def forget_sent_mail(conn: Conn, after_days: int) -> int:
+    """Empty the sealed content of mail sent (or given up) ``after_days`` ago; how many."""
+    count: int = await conn.fetchval(FORGET_SENT_MAIL, after_days)
+    return count

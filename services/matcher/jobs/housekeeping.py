@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.matcher.jobs.context import WorkerContext
 from shared.db import idempotency as idempotency_db
+from shared.db import outbox as outbox_db
 from shared.db import sessions as sessions_db
 
 
@@ -17,3 +18,12 @@ async def forget_spent_sign_ins(ctx: WorkerContext) -> int:
     """Sign-in links a day past their expiry, and sessions ended long ago, are deleted."""
     async with ctx["pool"].acquire() as conn:
         return await sessions_db.delete_expired(conn)
+
+
+MAIL_KEPT_DAYS = 30
+
+
+async def forget_sent_mail(ctx: WorkerContext) -> int:
+    """What a sent mail said is kept for a month, then only that it was sent."""
+    async with ctx["pool"].acquire() as conn:
+        return await outbox_db.forget_sent_mail(conn, MAIL_KEPT_DAYS)

@@ -231,3 +231,34 @@ async def test_a_mail_waits_while_the_server_is_down_and_goes_out_when_it_is_bac
     assert waiting["last_error"] == "cannot connect to the mail server"
     assert len(kept) == 1
     assert kept[0].message_id == f"<{message_id}@localhost>"
+
+
+async def test_what_a_sent_mail_said_is_forgotten_after_a_month(
+    pool: Pool, own: Settings, sealer: Sealer
+) -> None:
+    """Housekeeping empties the content of mail sent or given up long ago; a mail that
+    may still be sent keeps it, and every row still says to whom and how it went."""
+    old, recent, waiting = address("old"), address("recent"), address("waiting")
+    ids = [await write(pool, own, sealer, sign_in(to)[0]) for to in (old, recent, waiting)]
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE outbox_message SET state = 'delivered',"
+            " delivered_at = now() - interval '31 days' WHERE id = $1",
+            ids[0],
+        )
+        await conn.execute(
+            "UPDATE outbox_message SET state = 'delivered', delivered_at = now() WHERE id = $1",
+            ids[1],
+        )
+        forgotten = await outbox_db.forget_sent_mail(conn, 30)
+        rows = {
+            r["id"]: r
+            for r in await conn.fetch(
+                "SELECT id, recipient, payload_sealed IS NULL AS empty FROM outbox_message"
+                " WHERE id = any($1::uuid[])",
+                ids,
+            )
+        }
+    assert forgotten >= 1
+    assert [rows[i]["empty"] for i in ids] == [True, False, False]
+    assert [rows[i]["recipient"] for i in ids] == [old, recent, waiting]
