@@ -37,6 +37,43 @@ class ProductService:
             )
         return product_out(row)
 
+    async def create_many(
+        self, actor: Actor, network_id: UUID, items: list[ProductIn]
+    ) -> list[ProductOut]:
+        """A catalogue import: every product or none. A name the catalogue (or an earlier
+        row) already has is refused with the rows it is on (``extra["rows"]``, 1-based)."""
+        await self._network(actor, network_id, manage=True)
+        taken = await products_db.select_product_names(self.conn, network_id)
+        seen: set[str] = set()
+        clashes = []
+        for number, item in enumerate(items, start=1):
+            name = item.name.casefold()
+            if name in taken or name in seen:
+                clashes.append(number)
+            seen.add(name)
+        if clashes:
+            raise ConflictError("the catalogue already has a product by that name", rows=clashes)
+        try:
+            async with self.conn.transaction():
+                rows = [
+                    await products_db.insert_product(
+                        self.conn, network_id, msgspec.structs.asdict(item)
+                    )
+                    for item in items
+                ]
+                for row in rows:
+                    await record(
+                        self.conn,
+                        actor,
+                        "product.create",
+                        "product",
+                        row["id"],
+                        network_id=network_id,
+                    )
+        except asyncpg.UniqueViolationError:  # added meanwhile by someone else
+            raise ConflictError("the catalogue already has a product by that name") from None
+        return [product_out(row) for row in rows]
+
     async def list_products(self, actor: Actor, network_id: UUID) -> list[ProductOut]:
         await self._network(actor, network_id, manage=False)
         return [
