@@ -36,3 +36,4 @@ class ProductOut(msgspec.Struct, kw_only=True):
     ml_per_unit: int
     temperature: Temperature
     created_at: dt.datetime
+    retired_at: dt.datetime | None = None

@@ -74,6 +74,46 @@ class ProductService:
             raise ConflictError("the catalogue already has a product by that name") from None
         return [product_out(row) for row in rows]
 
+    async def update(self, actor: Actor, product_id: UUID, data: ProductIn) -> ProductOut:
+        """All of a current product's values at once. Offers and demand that name it
+        follow it: the catalogue says what a product is."""
+        current = await self._managed_product(actor, product_id)
+        async with self.conn.transaction():
+            try:
+                row = await products_db.update_product(
+                    self.conn, current["network_id"], product_id, msgspec.structs.asdict(data)
+                )
+            except asyncpg.UniqueViolationError:
+                raise ConflictError(
+                    f"the network already has a product named {data.name!r}"
+                ) from None
+            if row is None:
+                raise NotFoundError("no such product")
+            await record(
+                self.conn,
+                actor,
+                "product.update",
+                "product",
+                product_id,
+                network_id=current["network_id"],
+            )
+        return product_out(row)
+
+    async def retire(self, actor: Actor, product_id: UUID) -> None:
+        """Out of the catalogue members choose from; what already names it keeps it."""
+        current = await self._managed_product(actor, product_id)
+        async with self.conn.transaction():
+            if not await products_db.retire_product(self.conn, current["network_id"], product_id):
+                raise NotFoundError("no such product")
+            await record(
+                self.conn,
+                actor,
+                "product.retire",
+                "product",
+                product_id,
+                network_id=current["network_id"],
+            )
+
     async def list_products(self, actor: Actor, network_id: UUID) -> list[ProductOut]:
         await self._network(actor, network_id, manage=False)
         return [
@@ -87,6 +127,15 @@ class ProductService:
         if not actor.member_of(row["network_id"]):
             raise TenantDeniedError("no such product")
         return product_out(row)
+
+    async def _managed_product(self, actor: Actor, product_id: UUID) -> asyncpg.Record:
+        """A current product of a network the actor coordinates; 404 otherwise."""
+        row = await products_db.select_product(self.conn, product_id)
+        if row is None or row["retired_at"] is not None:
+            raise NotFoundError("no such product")
+        if not actor.coordinates(row["network_id"]):
+            raise TenantDeniedError("no such product")
+        return row
 
     async def _network(self, actor: Actor, network_id: UUID, *, manage: bool) -> None:
         if await networks_db.select_network(self.conn, network_id) is None:

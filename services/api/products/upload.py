@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from services.api.core import numbers
 from services.api.core.bulk import MAX_ROWS, BadUploadError, RowError
 from services.api.products.schemas import ProductIn
 
@@ -49,7 +50,6 @@ TEMPERATURES = {
     "frys": "frozen",
     "fryst": "frozen",
 }
-_THOUSANDTHS = re.compile(r"(\d{1,6})(?:[.,](\d{1,3}))?")
 _SPACES = re.compile(r"[ \u00a0\u202f]")
 
 
@@ -127,12 +127,11 @@ def _amount(row: dict[str, str], whole: str, thousands: str) -> int:
         if not text.isdigit() or len(text) > 10:
             raise _CellError(whole, "must be a whole number")
         return int(text)
-    text = _SPACES.sub("", row.get(thousands, ""))
-    match = _THOUSANDTHS.fullmatch(text)
-    if match is None:
-        raise _CellError(whole if not text else thousands, "must be a number like 1,5")
-    units, decimals = match.groups()
-    return int(units) * 1000 + int((decimals or "0").ljust(3, "0"))
+    text = row.get(thousands, "")
+    try:
+        return numbers.thousandths(text)
+    except numbers.NumberError:
+        raise _CellError(whole if not text else thousands, "must be a number like 1,5") from None
 
 
 def _field(message: str) -> str:

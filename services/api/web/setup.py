@@ -23,13 +23,19 @@ from services.api.auth.guards import MANAGERS
 from services.api.core import numbers
 from services.api.core.bulk import BadUploadError
 from services.api.deps import CurrentActor, Networks, Products
-from services.api.networks.schemas import TIMEZONES, NetworkOut, NetworkPatch, VehicleIn
+from services.api.networks.schemas import (
+    TIMEZONES,
+    NetworkOut,
+    NetworkPatch,
+    VehicleIn,
+    VehicleOut,
+)
 from services.api.networks.service import network_out
-from services.api.products.schemas import ProductIn
+from services.api.products.schemas import ProductIn, ProductOut
 from services.api.products.upload import read_products
 from services.api.web.pages import back, page, same_site
 from shared.contracts.catalogue import CATEGORIES
-from shared.errors import ConflictError, PreconditionFailedError, SamlastError
+from shared.errors import ConflictError, NotFoundError, PreconditionFailedError, SamlastError
 
 MAX_UPLOAD_BYTES = 2_000_000
 
@@ -45,8 +51,8 @@ MESSAGES = {
     "handling_kr_per_kg": "an amount in kronor per kg, like 0,50",
     "kr_per_tonne_km": "an amount in kronor per tonne-km, at most 1 000",
     "deadline_reminder_hours": "a whole number of hours from 0 to 720",
-    "capacity_kg": "a whole number of kg, at least 1",
-    "capacity_l": "a whole number of litres, at least 1",
+    "capacity_kg": "a number of kg, like 1200",
+    "capacity_l": "a number of litres, like 8000",
     "start_lat": "a latitude in decimal degrees, like 59.86",
     "start_lon": "a longitude in decimal degrees, like 17.64",
     "shift_start": "the shift must start before it ends",
@@ -226,6 +232,41 @@ class SetupPages(Controller):
         await networks.retire_vehicle(actor, network_id, vehicle_id)
         return back(f"/app/networks/{network_id}/vehicles", done="vehicle retired")
 
+    @get("/vehicles/{vehicle_id:uuid}")
+    async def vehicle(
+        self,
+        request: Req,
+        network_id: FromPath[UUID],
+        vehicle_id: FromPath[UUID],
+        actor: CurrentActor,
+        networks: Networks,
+    ) -> Template:
+        network, vehicle = await _vehicle_of(networks, actor, network_id, vehicle_id)
+        return _edit(
+            request, "network_vehicle", network, shown_vehicle(vehicle), {}, vehicle=vehicle
+        )
+
+    @post("/vehicles/{vehicle_id:uuid}", status_code=303)
+    async def save_vehicle(
+        self,
+        request: Req,
+        network_id: FromPath[UUID],
+        vehicle_id: FromPath[UUID],
+        actor: CurrentActor,
+        networks: Networks,
+    ) -> Response[Any]:
+        same_site(request)
+        network, vehicle = await _vehicle_of(networks, actor, network_id, vehicle_id)
+        values = await _values(request, VEHICLE_FIELDS)
+        try:
+            await networks.update_vehicle(actor, network_id, vehicle_id, vehicle_in(values))
+        except FormError as exc:
+            return _edit(request, "network_vehicle", network, values, exc.errors, vehicle=vehicle)
+        except ConflictError:
+            errors = {"name": "the network already has a vehicle by that name"}
+            return _edit(request, "network_vehicle", network, values, errors, vehicle=vehicle)
+        return back(f"/app/networks/{network_id}/vehicles", done="vehicle saved")
+
     # -- the catalogue ------------------------------------------------------------------
 
     @get("/products")
@@ -261,6 +302,60 @@ class SetupPages(Controller):
             errors = {"name": "the catalogue already has a product by that name"}
             return await _catalogue(request, networks, products, actor, network_id, values, errors)
         return back(f"/app/networks/{network_id}/products", done="product added")
+
+    @get("/products/{product_id:uuid}")
+    async def product(
+        self,
+        request: Req,
+        network_id: FromPath[UUID],
+        product_id: FromPath[UUID],
+        actor: CurrentActor,
+        networks: Networks,
+        products: Products,
+    ) -> Template:
+        network, product = await _product_of(networks, products, actor, network_id, product_id)
+        values = {name: str(getattr(product, name)) for name in PRODUCT_FIELDS}
+        return _edit(
+            request, "network_product", network, values, {}, product=product, categories=CATEGORIES
+        )
+
+    @post("/products/{product_id:uuid}", status_code=303)
+    async def save_product(
+        self,
+        request: Req,
+        network_id: FromPath[UUID],
+        product_id: FromPath[UUID],
+        actor: CurrentActor,
+        networks: Networks,
+        products: Products,
+    ) -> Response[Any]:
+        same_site(request)
+        network, product = await _product_of(networks, products, actor, network_id, product_id)
+        values = await _values(request, PRODUCT_FIELDS)
+        context = {"product": product, "categories": CATEGORIES}
+        try:
+            await products.update(actor, product_id, product_in(values))
+        except FormError as exc:
+            return _edit(request, "network_product", network, values, exc.errors, **context)
+        except ConflictError:
+            errors = {"name": "the catalogue already has a product by that name"}
+            return _edit(request, "network_product", network, values, errors, **context)
+        return back(f"/app/networks/{network_id}/products", done="product saved")
+
+    @post("/products/{product_id:uuid}/retire", status_code=303)
+    async def retire_product(
+        self,
+        request: Req,
+        network_id: FromPath[UUID],
+        product_id: FromPath[UUID],
+        actor: CurrentActor,
+        networks: Networks,
+        products: Products,
+    ) -> Redirect:
+        same_site(request)
+        await _product_of(networks, products, actor, network_id, product_id)
+        await products.retire(actor, product_id)
+        return back(f"/app/networks/{network_id}/products", done="product retired")
 
     @post("/products/import", status_code=303)
     async def import_products(
@@ -342,6 +437,23 @@ def shown_settings(network: NetworkOut) -> dict[str, str]:
     }
 
 
+def shown_vehicle(vehicle: VehicleOut) -> dict[str, str]:
+    """The vehicle as the form shows it: kg, litres and kronor."""
+    return {
+        "name": vehicle.name,
+        "capacity_kg": _thousandths(vehicle.capacity_grams),
+        "capacity_l": _thousandths(vehicle.capacity_ml),
+        "cold_capable": "on" if vehicle.cold_capable else "",
+        "start_lat": str(vehicle.start.lat),
+        "start_lon": str(vehicle.start.lon),
+        "shift_start": vehicle.shift_start.strftime("%H:%M"),
+        "shift_end": vehicle.shift_end.strftime("%H:%M"),
+        "cost_per_km": _kronor(vehicle.cost_per_km_ore),
+        "cost_per_hour": _kronor(vehicle.cost_per_hour_ore),
+        "fixed_cost": _kronor(vehicle.fixed_cost_ore),
+    }
+
+
 def settings_patch(values: dict[str, str]) -> NetworkPatch:
     form = FormReader(values)
     lat = form.number("hub_lat", numbers.degrees, required=False)
@@ -372,12 +484,10 @@ def settings_patch(values: dict[str, str]) -> NetworkPatch:
 
 def vehicle_in(values: dict[str, str]) -> VehicleIn:
     form = FormReader(values)
-    kg = form.number("capacity_kg", numbers.whole_number)
-    litres = form.number("capacity_l", numbers.whole_number)
     fields = {
         "name": form.text("name"),
-        "capacity_grams": None if kg is None else kg * 1000,
-        "capacity_ml": None if litres is None else litres * 1000,
+        "capacity_grams": form.number("capacity_kg", numbers.thousandths),
+        "capacity_ml": form.number("capacity_l", numbers.thousandths),
         "cold_capable": values.get("cold_capable") == "on",
         "start": {
             "lat": form.number("start_lat", numbers.degrees),
@@ -422,6 +532,11 @@ def _kronor(ore: int) -> str:
     return f"{ore // 100},{ore % 100:02d}"
 
 
+def _thousandths(amount: int) -> str:
+    whole, rest = divmod(amount, 1000)
+    return str(whole) if not rest else f"{whole},{rest:03d}".rstrip("0")
+
+
 def _tenths(permille: int) -> str:
     return str(permille // 10) if permille % 10 == 0 else f"{permille // 10},{permille % 10}"
 
@@ -452,6 +567,48 @@ def _settings(
         status_code=status_code or (422 if errors else 200),
         **({"error": error} if error else {}),
     )
+
+
+def _edit(
+    request: Req,
+    name: str,
+    network: NetworkOut,
+    values: dict[str, str],
+    errors: dict[str, str],
+    **context: Any,
+) -> Template:
+    status_code = 422 if errors else 200
+    return page(
+        request,
+        name,
+        network=network,
+        values=values,
+        errors=errors,
+        status_code=status_code,
+        **context,
+    )
+
+
+async def _vehicle_of(
+    networks: Any, actor: Any, network_id: UUID, vehicle_id: UUID
+) -> tuple[NetworkOut, VehicleOut]:
+    """The network and its active vehicle; 404 for another network's or a retired one."""
+    network = network_out(await networks.managed(actor, network_id))
+    for vehicle in await networks.vehicles(actor, network_id):
+        if vehicle.id == vehicle_id:
+            return network, vehicle
+    raise NotFoundError("no such vehicle in this network")
+
+
+async def _product_of(
+    networks: Any, products: Any, actor: Any, network_id: UUID, product_id: UUID
+) -> tuple[NetworkOut, ProductOut]:
+    """The network and its current product; 404 for another network's or a retired one."""
+    network = network_out(await networks.managed(actor, network_id))
+    product: ProductOut = await products.get(actor, product_id)
+    if product.network_id != network_id or product.retired_at is not None:
+        raise NotFoundError("no such product")
+    return network, product
 
 
 async def _vehicles(
