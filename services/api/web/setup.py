@@ -191,7 +191,9 @@ class SetupPages(Controller):
         except FormError as exc:
             return _settings(request, network, values, exc.errors)
         except PreconditionFailedError:
+            # what was typed stays; saving again saves it over the newer version
             stale = "someone saved the settings meanwhile; check them and save again"
+            values["version"] = str(network.version)
             return _settings(request, network, values, {}, error=stale, status_code=412)
         return back(f"/app/networks/{network_id}/settings", done="settings saved")
 
