@@ -8,7 +8,7 @@ import pytest
 from services.api.core.bulk import BadUploadError
 from services.api.core.types import Location
 from services.api.products.upload import read_products
-from services.api.web.setup import FormError, product_in, settings_patch, vehicle_in
+from services.api.web.setup_forms import FormError, product_in, settings_patch, vehicle_in
 
 SETTINGS = {
     "name": "Uppsala län",
