@@ -20,7 +20,7 @@ RETURNING {PRODUCT_COLUMNS}"""
 SELECT_PRODUCT = f"SELECT {PRODUCT_COLUMNS} FROM product WHERE id = $1"
 
 SELECT_PRODUCTS = f"""
-SELECT {PRODUCT_COLUMNS} FROM product WHERE network_id = $1 AND retired_at IS NULL
+SELECT {PRODUCT_COLUMNS} FROM product WHERE network_id = $1 AND ($2 OR retired_at IS NULL)
 ORDER BY lower(name), id"""
 
 UPDATE_PRODUCT = f"""
@@ -83,8 +83,11 @@ async def select_product(conn: Conn, product_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(SELECT_PRODUCT, product_id)
 
 
-async def select_products(conn: Conn, network_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(SELECT_PRODUCTS, network_id)
+async def select_products(
+    conn: Conn, network_id: UUID, *, retired: bool = False
+) -> list[asyncpg.Record]:
+    """The network's current products; with ``retired``, the retired ones too."""
+    return await conn.fetch(SELECT_PRODUCTS, network_id, retired)
 
 
 async def select_network_product_ids(

@@ -114,11 +114,14 @@ class ProductService:
                 network_id=current["network_id"],
             )
 
-    async def list_products(self, actor: Actor, network_id: UUID) -> list[ProductOut]:
+    async def list_products(
+        self, actor: Actor, network_id: UUID, *, retired: bool = False
+    ) -> list[ProductOut]:
+        """The catalogue; ``retired`` adds the products taken out of it, for what
+        already names them (a round's lines, a run's result)."""
         await self._network(actor, network_id, manage=False)
-        return [
-            product_out(row) for row in await products_db.select_products(self.conn, network_id)
-        ]
+        rows = await products_db.select_products(self.conn, network_id, retired=retired)
+        return [product_out(row) for row in rows]
 
     async def get(self, actor: Actor, product_id: UUID) -> ProductOut:
         row = await products_db.select_product(self.conn, product_id)

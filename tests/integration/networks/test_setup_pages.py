@@ -192,3 +192,54 @@ async def _catalogue(client: Client, world: World) -> set[str]:
         )
     )
     return {product["name"] for product in products}
+
+
+async def test_a_retired_product_leaves_the_catalogue_but_not_what_names_it(
+    client: Client, admin_token: str, pool: Pool
+) -> None:
+    world = await build_world(client, admin_token)
+    milk = world.products["Mjölk"]
+    await ok(
+        await client.post(
+            f"/v1/cycles/{world.cycle['id']}/demand-rounds",
+            json={"lines": [{"product_id": milk["id"], "firm_quantity": 6}]},
+            headers=bearer(world.coop),
+        ),
+        201,
+    )
+    await _as(client, pool, world.coordinator)
+    products = f"/app/networks/{world.network['id']}/products"
+    retired = await client.post(f"{products}/{milk['id']}/retire", headers=ORIGIN)
+    assert retired.status_code == 303
+
+    assert await _catalogue(client, world) == {"Morötter"}
+    kept = await ok(await client.get(f"/v1/products/{milk['id']}", headers=bearer(world.coop)))
+    assert kept["retired_at"] is not None
+    edit = await client.put(
+        f"/v1/products/{milk['id']}",
+        json={"name": "Mjölk", "unit": "l", "grams_per_unit": 1030, "ml_per_unit": 1000},
+        headers=bearer(world.coordinator),
+    )
+    assert edit.status_code == 404
+    assert (await client.get(f"{products}/{milk['id']}")).status_code == 404
+
+    # the co-op's round still has its milk, on its page too
+    await _as(client, pool, world.coop)
+    assert "Mjölk" in (await client.get("/app/coop")).text
+
+    # and the name is free for a new product
+    await _as(client, pool, world.coordinator)
+    again = await client.post(
+        products,
+        data={
+            "name": "Mjölk",
+            "unit": "l",
+            "grams_per_unit": "1030",
+            "ml_per_unit": "1000",
+            "temperature": "chilled",
+            "category": "mejeri",
+        },
+        headers=ORIGIN,
+    )
+    assert again.status_code == 303
+    assert await _catalogue(client, world) == {"Morötter", "Mjölk"}
