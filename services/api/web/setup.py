@@ -66,7 +66,7 @@ class SetupPages(Controller):
         values = await _values(request, SETTINGS_FIELDS)
         try:
             patch = settings_patch(values)
-            await networks.update(actor, network_id, patch, f'"{values["version"]}"')
+            await networks.update(actor, network_id, patch, f'"{values.get("version", "")}"')
         except FormError as exc:
             return _settings(request, network, values, exc.errors)
         except PreconditionFailedError:
