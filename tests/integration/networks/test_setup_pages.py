@@ -17,6 +17,8 @@ ORIGIN = {"Origin": "http://testserver.local"}
 
 
 async def _as(client: Client, pool: Pool, token: str) -> None:
+    """The pages as a new person of the token's organisation; a form's 303 is the answer."""
+    client.follow_redirects = False
     client.cookies.clear()
     for name, value in (await session_cookies(pool, token)).items():
         client.cookies.set(name, value)
