@@ -47,6 +47,7 @@ from services.api.tokens.controller import TokenController
 from services.api.web.accounts import AccountPages
 from services.api.web.controller import WebController
 from services.api.web.members import MemberPages
+from services.api.web.setup import SetupPages
 from services.api.webhooks.controller import WebhookController
 from shared.db.pool import create_pool
 from shared.queue import queue_client
@@ -116,6 +117,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     AccountPages,
     WebController,
     MemberPages,
+    SetupPages,
     create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
     root,
 ]

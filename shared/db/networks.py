@@ -49,6 +49,13 @@ RETURNING {VEHICLE_COLUMNS}"""
 SELECT_VEHICLES = f"""
 SELECT {VEHICLE_COLUMNS} FROM vehicle WHERE network_id = $1 AND active ORDER BY name, id"""
 
+UPDATE_VEHICLE = f"""
+UPDATE vehicle SET name = $3, capacity_grams = $4, capacity_ml = $5, cold_capable = $6,
+    start_lat = $7, start_lon = $8, end_lat = $9, end_lon = $10, shift_start = $11,
+    shift_end = $12, fixed_cost_ore = $13, cost_per_km_ore = $14, cost_per_hour_ore = $15
+WHERE id = $1 AND network_id = $2 AND active
+RETURNING {VEHICLE_COLUMNS}"""
+
 DEACTIVATE_VEHICLE = """
 UPDATE vehicle SET active = false WHERE id = $1 AND network_id = $2 AND active RETURNING id"""
 
@@ -130,6 +137,30 @@ async def insert_vehicle(conn: Conn, network_id: UUID, values: dict[str, Any]) -
     )
     assert row is not None
     return row
+
+
+async def update_vehicle(
+    conn: Conn, network_id: UUID, vehicle_id: UUID, values: dict[str, Any]
+) -> asyncpg.Record | None:
+    """The vehicle with the new values; None if it isn't an active vehicle of the network."""
+    return await conn.fetchrow(
+        UPDATE_VEHICLE,
+        vehicle_id,
+        network_id,
+        values["name"],
+        values["capacity_grams"],
+        values["capacity_ml"],
+        values["cold_capable"],
+        values["start_lat"],
+        values["start_lon"],
+        values["end_lat"],
+        values["end_lon"],
+        values["shift_start"],
+        values["shift_end"],
+        values["fixed_cost_ore"],
+        values["cost_per_km_ore"],
+        values["cost_per_hour_ore"],
+    )
 
 
 async def select_vehicles(conn: Conn, network_id: UUID) -> list[asyncpg.Record]:

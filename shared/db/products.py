@@ -10,7 +10,7 @@ import asyncpg
 from shared.db.pool import Conn
 
 PRODUCT_COLUMNS = """id, network_id, name, category, unit, grams_per_unit, ml_per_unit,
-    temperature, created_at"""
+    temperature, created_at, retired_at"""
 
 INSERT_PRODUCT = f"""
 INSERT INTO product (network_id, name, category, unit, grams_per_unit, ml_per_unit, temperature)
@@ -20,14 +20,27 @@ RETURNING {PRODUCT_COLUMNS}"""
 SELECT_PRODUCT = f"SELECT {PRODUCT_COLUMNS} FROM product WHERE id = $1"
 
 SELECT_PRODUCTS = f"""
-SELECT {PRODUCT_COLUMNS} FROM product WHERE network_id = $1 ORDER BY lower(name), id"""
+SELECT {PRODUCT_COLUMNS} FROM product WHERE network_id = $1 AND ($2 OR retired_at IS NULL)
+ORDER BY lower(name), id"""
+
+UPDATE_PRODUCT = f"""
+UPDATE product SET name = $3, category = $4, unit = $5, grams_per_unit = $6, ml_per_unit = $7,
+    temperature = $8
+WHERE id = $1 AND network_id = $2 AND retired_at IS NULL
+RETURNING {PRODUCT_COLUMNS}"""
+
+RETIRE_PRODUCT = """
+UPDATE product SET retired_at = now()
+WHERE id = $1 AND network_id = $2 AND retired_at IS NULL
+RETURNING id"""
 
 # Of the given ids, those that are products of the network.
 SELECT_NETWORK_PRODUCT_IDS = """
 SELECT id FROM product WHERE network_id = $1 AND id = any($2::uuid[])"""
 
-# name (lower-cased) -> id, for CSV uploads that name products rather than id them.
-SELECT_PRODUCT_NAMES = "SELECT name, id FROM product WHERE network_id = $1"
+# name (lower-cased) -> id, for CSV uploads that name products rather than id them;
+# a retired product's name may belong to a newer one.
+SELECT_PRODUCT_NAMES = "SELECT name, id FROM product WHERE network_id = $1 AND retired_at IS NULL"
 
 
 async def insert_product(conn: Conn, network_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
@@ -45,12 +58,36 @@ async def insert_product(conn: Conn, network_id: UUID, values: dict[str, Any]) -
     return row
 
 
+async def update_product(
+    conn: Conn, network_id: UUID, product_id: UUID, values: dict[str, Any]
+) -> asyncpg.Record | None:
+    """The product with the new values; None if it isn't a current product of the network."""
+    return await conn.fetchrow(
+        UPDATE_PRODUCT,
+        product_id,
+        network_id,
+        values["name"],
+        values["category"],
+        values["unit"],
+        values["grams_per_unit"],
+        values["ml_per_unit"],
+        values["temperature"],
+    )
+
+
+async def retire_product(conn: Conn, network_id: UUID, product_id: UUID) -> bool:
+    return await conn.fetchval(RETIRE_PRODUCT, product_id, network_id) is not None
+
+
 async def select_product(conn: Conn, product_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(SELECT_PRODUCT, product_id)
 
 
-async def select_products(conn: Conn, network_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(SELECT_PRODUCTS, network_id)
+async def select_products(
+    conn: Conn, network_id: UUID, *, retired: bool = False
+) -> list[asyncpg.Record]:
+    """The network's current products; with ``retired``, the retired ones too."""
+    return await conn.fetch(SELECT_PRODUCTS, network_id, retired)
 
 
 async def select_network_product_ids(

@@ -359,6 +359,19 @@ async def _vehicle(client: Client, tenant: Tenant) -> str:
     return str(created["id"])
 
 
+async def _product(client: Client, tenant: Tenant) -> str:
+    """A product of the tenant's own, so editing or retiring it spares the shared ones."""
+    created = await ok(
+        await client.post(
+            f"/v1/networks/{tenant.network_id}/products",
+            json=_product_body(),
+            headers=bearer(tenant.token(Role.COORDINATOR)),
+        ),
+        201,
+    )
+    return str(created["id"])
+
+
 async def _route(client: Client, tenant: Tenant) -> str:
     """The first route of the tenant's run, as its coordinator reads it."""
     plans = await ok(
@@ -426,6 +439,15 @@ def _vehicle_body() -> dict[str, Any]:
         "capacity_grams": 800_000,
         "capacity_ml": 4_000_000,
         "start": {"lat": 59.8586, "lon": 17.6389},
+    }
+
+
+def _product_body() -> dict[str, Any]:
+    return {
+        "name": f"Jordärtskocka {secrets.token_hex(3)}",
+        "unit": "kg",
+        "grams_per_unit": 1000,
+        "ml_per_unit": 1400,
     }
 
 
@@ -530,6 +552,14 @@ async def _list_vehicles(client: Client, tenant: Tenant, role: Caller) -> Call:
 async def _retire_vehicle(client: Client, tenant: Tenant, role: Caller) -> Call:
     vehicle_id = await _vehicle(client, tenant)
     return Call(path={"network_id": tenant.network_id, "vehicle_id": vehicle_id})
+
+
+@route("PUT", "/v1/networks/{network_id:uuid}/vehicles/{vehicle_id:uuid}", MANAGERS)
+async def _update_vehicle(client: Client, tenant: Tenant, role: Caller) -> Call:
+    vehicle_id = await _vehicle(client, tenant)
+    return Call(
+        path={"network_id": tenant.network_id, "vehicle_id": vehicle_id}, json=_vehicle_body()
+    )
 
 
 @route("POST", "/v1/networks/{network_id:uuid}/members", MANAGERS)
@@ -807,6 +837,17 @@ async def _create_product(client: Client, tenant: Tenant, role: Caller) -> Call:
             "ml_per_unit": 1400,
         },
     )
+
+
+@route("PUT", "/v1/products/{product_id:uuid}", MANAGERS)
+async def _update_product(client: Client, tenant: Tenant, role: Caller) -> Call:
+    product_id = await _product(client, tenant)
+    return Call(path={"product_id": product_id}, json=_product_body())
+
+
+@route("DELETE", "/v1/products/{product_id:uuid}", MANAGERS)
+async def _retire_product(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"product_id": await _product(client, tenant)})
 
 
 @route("GET", "/v1/networks/{network_id:uuid}/products", EVERYONE)

@@ -19,6 +19,8 @@ MAX_WHOLE_DIGITS = 12  # beyond any count or öre amount the API's bounds admit
 _WHOLE = re.compile(rf"[+-]?\d{{1,{MAX_WHOLE_DIGITS}}}")
 # kronor with at most two decimals, a comma or a point, spaces between thousands
 _KRONOR = re.compile(rf"(\d{{1,{MAX_WHOLE_DIGITS - 2}}})(?:[.,](\d{{1,2}}))?")
+_TENTHS = re.compile(r"(\d{1,4})(?:[.,](\d))?")  # a percentage to one decimal
+_THOUSANDTHS = re.compile(rf"(\d{{1,{MAX_WHOLE_DIGITS - 3}}})(?:[.,](\d{{1,3}}))?")  # kg → g
 _DEGREES = re.compile(r"[+-]?\d{1,3}(?:[.,]\d{1,15})?")
 _SPACES = re.compile(r"[ \u00a0\u202f]")  # as Swedish spreadsheets and phones type them
 MAX_TEXT = 40
@@ -46,6 +48,26 @@ def kronor_to_ore(text: str) -> int:
         raise NumberError(_too_long(cleaned) or "must be an amount in kronor")
     kronor, decimals = match.groups()
     return int(kronor) * 100 + int((decimals or "0").ljust(2, "0"))
+
+
+def percent_to_permille(text: str) -> int:
+    """``"12,5"`` or ``"12.5"`` per cent → 125 per mille; at most one decimal."""
+    cleaned = _clean(text).removesuffix("%")
+    match = _TENTHS.fullmatch(cleaned)
+    if match is None:
+        raise NumberError(_too_long(cleaned) or "must be a percentage with at most one decimal")
+    whole, tenth = match.groups()
+    return int(whole) * 10 + int(tenth or "0")
+
+
+def thousandths(text: str) -> int:
+    """``"1,5"`` kg (or litres) → 1500 g (or ml); at most three decimals."""
+    cleaned = _clean(text)
+    match = _THOUSANDTHS.fullmatch(cleaned)
+    if match is None:
+        raise NumberError(_too_long(cleaned) or "must be a number with at most three decimals")
+    whole, decimals = match.groups()
+    return int(whole) * 1000 + int((decimals or "0").ljust(3, "0"))
 
 
 def degrees(text: str) -> float:

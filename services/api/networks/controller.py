@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import ADMINS, ANYONE, MANAGERS
@@ -72,6 +72,21 @@ class NetworkController(Controller):
         self, network_id: FromPath[UUID], actor: CurrentActor, networks: Networks
     ) -> list[VehicleOut]:
         return await networks.vehicles(actor, network_id)
+
+    @put(
+        "/{network_id:uuid}/vehicles/{vehicle_id:uuid}",
+        guards=[MANAGERS],
+        summary="Replace an active vehicle's values",
+    )
+    async def update_vehicle(
+        self,
+        network_id: FromPath[UUID],
+        vehicle_id: FromPath[UUID],
+        data: JSONBody[VehicleIn],
+        actor: CurrentActor,
+        networks: Networks,
+    ) -> VehicleOut:
+        return await networks.update_vehicle(actor, network_id, vehicle_id, data)
 
     @delete(
         "/{network_id:uuid}/vehicles/{vehicle_id:uuid}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
 import asyncpg
@@ -73,17 +73,11 @@ class NetworkService:
 
     async def add_vehicle(self, actor: Actor, network_id: UUID, data: VehicleIn) -> VehicleOut:
         await self.managed(actor, network_id)
-        end = data.end or data.start
-        values = {
-            **msgspec.structs.asdict(data),
-            "start_lat": data.start.lat,
-            "start_lon": data.start.lon,
-            "end_lat": end.lat,
-            "end_lon": end.lon,
-        }
         async with self.conn.transaction():
             try:
-                row = await networks_db.insert_vehicle(self.conn, network_id, values)
+                row = await networks_db.insert_vehicle(
+                    self.conn, network_id, _vehicle_columns(data)
+                )
             except asyncpg.UniqueViolationError:
                 raise ConflictError(
                     f"the network already has a vehicle named {data.name!r}"
@@ -99,17 +93,42 @@ class NetworkService:
             vehicle_out(row) for row in await networks_db.select_vehicles(self.conn, network_id)
         ]
 
+    async def update_vehicle(
+        self, actor: Actor, network_id: UUID, vehicle_id: UUID, data: VehicleIn
+    ) -> VehicleOut:
+        """All of an active vehicle's values at once; runs already planned keep theirs."""
+        await self.managed(actor, network_id)
+        async with self.conn.transaction():
+            try:
+                row = await networks_db.update_vehicle(
+                    self.conn, network_id, vehicle_id, _vehicle_columns(data)
+                )
+            except asyncpg.UniqueViolationError:
+                raise ConflictError(
+                    f"the network already has a vehicle named {data.name!r}"
+                ) from None
+            if row is None:
+                await self._no_such_vehicle(actor, vehicle_id)
+            await record(
+                self.conn, actor, "vehicle.update", "vehicle", vehicle_id, network_id=network_id
+            )
+        return vehicle_out(row)
+
     async def retire_vehicle(self, actor: Actor, network_id: UUID, vehicle_id: UUID) -> None:
         await self.managed(actor, network_id)
         async with self.conn.transaction():
             if not await networks_db.deactivate_vehicle(self.conn, network_id, vehicle_id):
-                home = await networks_db.select_vehicle_network(self.conn, vehicle_id)
-                if home is not None and not actor.coordinates(home):
-                    raise TenantDeniedError("no such vehicle in this network")
-                raise NotFoundError("no such vehicle in this network")
+                await self._no_such_vehicle(actor, vehicle_id)
             await record(
                 self.conn, actor, "vehicle.retire", "vehicle", vehicle_id, network_id=network_id
             )
+
+    async def _no_such_vehicle(self, actor: Actor, vehicle_id: UUID) -> NoReturn:
+        """404, audited when the vehicle is another network's."""
+        home = await networks_db.select_vehicle_network(self.conn, vehicle_id)
+        if home is not None and not actor.coordinates(home):
+            raise TenantDeniedError("no such vehicle in this network")
+        raise NotFoundError("no such vehicle in this network")
 
     async def add_member(self, actor: Actor, network_id: UUID, data: MemberIn) -> None:
         """Coordinators add organisations they already work with; admins add any."""
@@ -186,6 +205,17 @@ def _merge(current: NetworkOut, patch: NetworkPatch) -> NetworkIn:
         }
     )
     return NetworkIn(**fields)
+
+
+def _vehicle_columns(data: VehicleIn) -> dict[str, Any]:
+    end = data.end or data.start
+    return {
+        **msgspec.structs.asdict(data),
+        "start_lat": data.start.lat,
+        "start_lon": data.start.lon,
+        "end_lat": end.lat,
+        "end_lon": end.lon,
+    }
 
 
 def _columns(data: NetworkIn) -> dict[str, Any]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import ANYONE, MANAGERS
@@ -42,3 +42,23 @@ class ProductController(Controller):
         self, product_id: FromPath[UUID], actor: CurrentActor, products: Products
     ) -> ProductOut:
         return await products.get(actor, product_id)
+
+    @put("/products/{product_id:uuid}", guards=[MANAGERS], summary="Replace a product's values")
+    async def update(
+        self,
+        product_id: FromPath[UUID],
+        data: JSONBody[ProductIn],
+        actor: CurrentActor,
+        products: Products,
+    ) -> ProductOut:
+        return await products.update(actor, product_id, data)
+
+    @delete(
+        "/products/{product_id:uuid}",
+        guards=[MANAGERS],
+        summary="Retire a product from the catalogue (what already names it keeps it)",
+    )
+    async def retire(
+        self, product_id: FromPath[UUID], actor: CurrentActor, products: Products
+    ) -> None:
+        await products.retire(actor, product_id)

@@ -7,6 +7,7 @@ from uuid import UUID
 import msgspec
 
 from services.api.core.types import Grams, Input, Name, Text200
+from shared.contracts.catalogue import CATEGORIES
 
 Unit = Literal["kg", "l", "piece"]
 Temperature = Literal["ambient", "chilled", "frozen"]
@@ -20,6 +21,10 @@ class ProductIn(Input):
     temperature: Temperature = "ambient"
     category: Text200 = ""
 
+    def __post_init__(self) -> None:
+        if self.category and self.category not in CATEGORIES:
+            raise ValueError(f"`category` must be empty or one of: {', '.join(CATEGORIES)}")
+
 
 class ProductOut(msgspec.Struct, kw_only=True):
     id: UUID
@@ -31,3 +36,4 @@ class ProductOut(msgspec.Struct, kw_only=True):
     ml_per_unit: int
     temperature: Temperature
     created_at: dt.datetime
+    retired_at: dt.datetime | None = None

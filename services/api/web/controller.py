@@ -253,7 +253,7 @@ async def _review(
     routes = await runs.routes(actor, run_id, "proposed")
     members = await organisations.list_organisations(actor, network_id, None)
     names: dict[Any, str] = {o.id: o.name for o in members}
-    catalogue = {p.id: p for p in await products.list_products(actor, network_id)}
+    catalogue = {p.id: p for p in await products.list_products(actor, network_id, retired=True)}
     purchases = {p.offer_id: p for p in result.purchases}
     split: dict[UUID, dict[UUID, int]] = defaultdict(lambda: defaultdict(int))
     offers: dict[UUID, set[UUID]] = defaultdict(set)

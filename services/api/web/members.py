@@ -163,7 +163,7 @@ class MemberPages(Controller):
         rounds = []
         for network_id in sorted(actor.network_ids, key=str):
             zone = (await networks.get(actor, network_id)).timezone
-            catalogue = await products.list_products(actor, network_id)
+            catalogue = await products.list_products(actor, network_id, retired=True)
             for cycle in await cycles.list_cycles(actor, network_id):
                 if not cycle.accepting_demand:
                     continue
@@ -174,7 +174,8 @@ class MemberPages(Controller):
                         "cycle": cycle,
                         "round": mine[0] if mine else None,
                         "lines": lines,
-                        "products": catalogue,
+                        # a retired product only while the round still has it
+                        "products": [p for p in catalogue if p.retired_at is None or p.id in lines],
                         "zone": zone,
                     }
                 )
@@ -269,10 +270,11 @@ async def _replace(
 
 
 async def _products(products: ProductService, actor: Actor) -> list[dict[str, Any]]:
-    """What a producer can offer: each product of each of its networks."""
+    """Each product of each of the producer's networks: the current ones to offer, the
+    retired ones too for naming offers already made."""
     choices = []
     for network_id in sorted(actor.network_ids, key=str):
-        for product in await products.list_products(actor, network_id):
+        for product in await products.list_products(actor, network_id, retired=True):
             choices.append({"value": f"{network_id}:{product.id}", "product": product})
     return choices
 

@@ -64,6 +64,11 @@ PAGE_CALLERS = {
     "/app/coop": "coop",
     "/app/runs/{run_id:uuid}/pick-list.csv": "producer",
     "/app/runs/{run_id:uuid}/delivery-note.csv": "coop",
+    "/app/networks/{network_id:uuid}/settings": "coordinator",
+    "/app/networks/{network_id:uuid}/vehicles": "coordinator",
+    "/app/networks/{network_id:uuid}/vehicles/{vehicle_id:uuid}": "coordinator",
+    "/app/networks/{network_id:uuid}/products": "coordinator",
+    "/app/networks/{network_id:uuid}/products/{product_id:uuid}": "coordinator",
 }
 
 
@@ -84,7 +89,17 @@ async def test_every_page_and_answer_carries_the_headers(
     async with httpx.AsyncClient(base_url=site, timeout=30) as http:
         world, run_id, route_id = await _published_run(cast(Client, http), admin_token)
         tokens = {"coordinator": world.coordinator, "producer": world.producer, "coop": world.coop}
-        ids = {"run_id": run_id, "route_id": route_id, "language": "en"}
+        network_id = world.network["id"]
+        vans = f"/v1/networks/{network_id}/vehicles"
+        (van, *_) = await ok(await http.get(vans, headers=bearer(world.coordinator)))
+        ids = {
+            "run_id": run_id,
+            "route_id": route_id,
+            "language": "en",
+            "network_id": network_id,
+            "vehicle_id": van["id"],
+            "product_id": world.products["Morötter"]["id"],
+        }
         answers: dict[str, httpx.Response] = {}
         for template, caller in PAGE_CALLERS.items():
             path = re.sub(r"{(\w+):\w+}", lambda match: ids[match[1]], template)
@@ -120,8 +135,8 @@ async def test_every_page_and_answer_carries_the_headers(
     assert statuses[500] == 0, statuses
     html = {path: r for path, r in answers.items() if _media_type(r) == "text/html"}
     # sign-in, its link, the invitation and the unsubscribe link (all gone), my page,
-    # people, dashboard, run, 2 sheets, producer, coop
-    assert len(html) == 12, sorted(html)
+    # people, dashboard, run, 2 sheets, producer, coop, a network's 5 setup pages
+    assert len(html) == 17, sorted(html)
     for path, response in answers.items():
         assert response.headers.get("x-content-type-options") == "nosniff", path
         assert response.headers.get("referrer-policy") == "strict-origin-when-cross-origin", path

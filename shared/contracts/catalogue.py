@@ -1,0 +1,24 @@
+"""A network's catalogue: the product categories, one controlled list.
+
+The pages' select offers these and the API refuses others, so a network's catalogue
+groups the same way whoever keeps it. The values are the stored words (Swedish, as the
+networks' spreadsheets write them); the pages show them as ``category:<value>``.
+"""
+
+from __future__ import annotations
+
+CATEGORIES: tuple[str, ...] = (
+    "grönsaker",
+    "rotfrukter",
+    "frukt",
+    "bär",
+    "mejeri",
+    "ägg",
+    "kött",
+    "fisk",
+    "spannmål",
+    "bröd",
+    "skafferi",
+    "dryck",
+    "övrigt",
+)
