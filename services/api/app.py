@@ -46,6 +46,7 @@ from services.api.runs.review_controller import ReviewController
 from services.api.tokens.controller import TokenController
 from services.api.web.accounts import AccountPages
 from services.api.web.controller import WebController
+from services.api.web.cycles import CyclePages
 from services.api.web.members import MemberPages
 from services.api.web.setup import SetupPages
 from services.api.webhooks.controller import WebhookController
@@ -116,6 +117,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     WebhookController,
     AccountPages,
     WebController,
+    CyclePages,
     MemberPages,
     SetupPages,
     create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),

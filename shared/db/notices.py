@@ -57,13 +57,10 @@ WHERE c.state = '{OPEN}' AND c.opens_at <= now() AND c.closes_at > now()
 ON CONFLICT DO NOTHING
 RETURNING cycle_id"""
 
-# Members yet to take part in the cycle: co-ops with no demand line in it, producers with
-# no offer listed in the network that is valid on the delivery day and has packs.
-SELECT_LATE = """
-SELECT o.id FROM cycle c
-JOIN membership m ON m.network_id = c.network_id
-JOIN organisation o ON o.id = m.organisation_id
-WHERE c.id = $1 AND (
+# Whether a member organisation (``o``) has yet to take part in the cycle (``c``): a co-op
+# with no demand line in it, a producer with no offer listed in the network that is valid
+# on the delivery day and has packs.
+NOT_TAKING_PART = """(
     (o.kind = 'coop' AND NOT EXISTS (
         SELECT 1 FROM demand_round r JOIN demand_line d ON d.round_id = r.id
         WHERE r.cycle_id = c.id AND r.coop_id = o.id))
@@ -73,6 +70,21 @@ WHERE c.id = $1 AND (
         WHERE f.producer_id = o.id AND f.withdrawn_at IS NULL AND l.withdrawn_at IS NULL
             AND f.packs_available > 0
             AND c.delivery_date BETWEEN f.valid_from AND f.valid_until)))"""
+
+SELECT_LATE = f"""
+SELECT o.id FROM cycle c
+JOIN membership m ON m.network_id = c.network_id
+JOIN organisation o ON o.id = m.organisation_id
+WHERE c.id = $1 AND {NOT_TAKING_PART}"""
+
+# The network's co-ops and producers, each with whether it takes part in the cycle yet.
+SELECT_PARTICIPATION = f"""
+SELECT o.id AS organisation_id, o.name, o.kind, NOT {NOT_TAKING_PART} AS taking_part
+FROM cycle c
+JOIN membership m ON m.network_id = c.network_id
+JOIN organisation o ON o.id = m.organisation_id
+WHERE c.id = $1 AND o.kind IN ('coop', 'producer')
+ORDER BY o.kind, o.name, o.id"""
 
 COUNT_ORDERING = """
 SELECT count(DISTINCT r.coop_id) FROM demand_round r JOIN demand_line d ON d.round_id = r.id
@@ -123,6 +135,10 @@ async def claim_deadlines(conn: Conn) -> list[UUID]:
 
 async def select_late(conn: Conn, cycle_id: UUID) -> list[UUID]:
     return [row["id"] for row in await conn.fetch(SELECT_LATE, cycle_id)]
+
+
+async def select_participation(conn: Conn, cycle_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_PARTICIPATION, cycle_id)
 
 
 async def count_ordering(conn: Conn, cycle_id: UUID) -> int:

@@ -121,6 +121,8 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     await sign_in(page, site, pool, world.coordinator)
     await expect(page).to_have_url(re.compile(r"/app/dashboard$"))
     await expect(page.get_by_role("heading", name=world.network["name"])).to_be_visible()
+    await page.get_by_role("link", name="Stäng i förtid").click()
+    await expect(page.locator("[data-summary]")).to_contain_text("2 av 2 matkooperativ")
     await page.get_by_role("button", name="Stäng och matcha nu").click()
     await expect(page.get_by_text("föreslagen").first).to_be_visible(timeout=60_000)
     await shoot(page, "3-dashboard")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -36,3 +36,13 @@ class CycleOut(msgspec.Struct, kw_only=True):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class Participant(msgspec.Struct, kw_only=True, frozen=True):
+    """A co-op or producer of the cycle's network, and whether it takes part yet: a co-op
+    has a demand line in the cycle, a producer an offer listed for its delivery day."""
+
+    organisation_id: UUID
+    name: str
+    kind: Literal["coop", "producer"]
+    taking_part: bool

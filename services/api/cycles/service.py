@@ -10,11 +10,12 @@ from arq.connections import ArqRedis
 
 from services.api.auth.actor import Actor
 from services.api.core.audit import record
-from services.api.cycles.schemas import CycleIn, CycleOut
+from services.api.cycles.schemas import CycleIn, CycleOut, Participant
 from shared import notifications as notify
 from shared.contracts.cycles import CYCLE_ACTIONS, CycleState, sources
 from shared.db import cycles as cycles_db
 from shared.db import networks as networks_db
+from shared.db import notices as notices_db
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
 from shared.db.rows import as_struct
@@ -57,9 +58,7 @@ class CycleService:
         """Close (and queue its first match run, and tell the coordinators) or cancel (and
         cancel its runs), under the cycle's row lock as every decision on it (see
         ``runs/review_service.py``)."""
-        cycle = await self.visible(actor, cycle_id)
-        if not actor.coordinates(cycle["network_id"]):
-            raise TenantDeniedError("no such cycle")
+        await self.coordinated(actor, cycle_id)
         to_state = CYCLE_ACTIONS[action]
         from_states = sources(to_state)
         run = None
@@ -89,6 +88,45 @@ class CycleService:
                 detail={"run_id": str(run["id"])} if run else None,
             )
         return cycle_out(row)
+
+    async def participation(self, actor: Actor, cycle_id: UUID) -> list[Participant]:
+        """The network's co-ops and producers, and which of them take part in the cycle
+        yet: what a coordinator looks at before reminding or closing early."""
+        await self.coordinated(actor, cycle_id)
+        rows = await notices_db.select_participation(self.conn, cycle_id)
+        return [as_struct(row, Participant) for row in rows]
+
+    async def remind(self, actor: Actor, cycle_id: UUID) -> int:
+        """Mail the deadline reminder now to the co-ops and producers not taking part yet;
+        as the cron's reminder, at most once per cycle and person (its dedupe key), so
+        those reminded already are skipped. Audited; returns how many mails it wrote."""
+        await self.coordinated(actor, cycle_id)
+        async with transaction_then_queue(self.conn, self.queue) as after:
+            cycle = await self.visible(actor, cycle_id, share=True)
+            if not accepting_demand(cycle):
+                raise ConflictError(
+                    "only a cycle open for demand can be reminded of", state=cycle["state"]
+                )
+            written = await notify.deadline_near(self.notifier, cycle_id)
+            for message_id in written:
+                after.message(message_id)
+            await record(
+                self.conn,
+                actor,
+                "cycle.remind",
+                "cycle",
+                cycle_id,
+                network_id=cycle["network_id"],
+                detail={"mails": len(written)},
+            )
+        return len(written)
+
+    async def coordinated(self, actor: Actor, cycle_id: UUID) -> asyncpg.Record:
+        """The cycle, if the actor coordinates its network; else as if it were not there."""
+        cycle = await self.visible(actor, cycle_id)
+        if not actor.coordinates(cycle["network_id"]):
+            raise TenantDeniedError("no such cycle")
+        return cycle
 
     async def visible(
         self, actor: Actor, cycle_id: UUID, *, lock: bool = False, share: bool = False

@@ -1,4 +1,5 @@
-"""Sign-in and the coordinators' pages: the dashboard and the run review.
+"""Sign-in and the coordinators' pages: the dashboard and the run review (a cycle's own
+pages, opening, reminding and closing early, are in ``cycles.py``).
 
 Server-rendered from the same services the API uses. People sign in with the account
 pages (``accounts.py``); forms post back here, and a post whose Origin (or
@@ -99,19 +100,6 @@ class WebController(Controller):
                 rounds.append({"cycle": cycle, "run": versions[0] if versions else None})
             shown.append({"network": network, "cycles": rounds})
         return page(request, "dashboard", networks=shown)
-
-    @post("/cycles/{cycle_id:uuid}/close", guards=[MANAGERS], status_code=303)
-    async def close_cycle(
-        self,
-        request: Request[Any, Any, Any],
-        cycle_id: FromPath[UUID],
-        actor: CurrentActor,
-        cycles: Cycles,
-    ) -> Redirect:
-        same_site(request)
-        return await submit(
-            "/app/dashboard", "close", lambda: cycles.transition(actor, cycle_id, "close")
-        )
 
     @get("/runs/{run_id:uuid}", guards=[MANAGERS])
     async def run(

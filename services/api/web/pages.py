@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from services.api.web import i18n
 from shared.db.pool import Conn
 from shared.errors import SamlastError
+from shared.formatting import moment
 
 Db = NamedDependency[Conn]
 LANG_COOKIE = "samlast_lang"
@@ -40,6 +41,7 @@ def page(
             "when": lambda value, zone=None: i18n.when(
                 value, language, zone or context.get("zone")
             ),
+            "moment": lambda value, zone=None: moment(value, language, zone or context["zone"]),
             "path": request.url.path,
             "signed_in_as": request.scope.get("user"),
             **_flash(request),

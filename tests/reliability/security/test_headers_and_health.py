@@ -69,6 +69,9 @@ PAGE_CALLERS = {
     "/app/networks/{network_id:uuid}/vehicles/{vehicle_id:uuid}": "coordinator",
     "/app/networks/{network_id:uuid}/products": "coordinator",
     "/app/networks/{network_id:uuid}/products/{product_id:uuid}": "coordinator",
+    "/app/networks/{network_id:uuid}/cycles/new": "coordinator",
+    "/app/cycles/{cycle_id:uuid}": "coordinator",
+    "/app/cycles/{cycle_id:uuid}/close": "coordinator",
 }
 
 
@@ -99,6 +102,7 @@ async def test_every_page_and_answer_carries_the_headers(
             "network_id": network_id,
             "vehicle_id": van["id"],
             "product_id": world.products["Morötter"]["id"],
+            "cycle_id": world.cycle["id"],
         }
         answers: dict[str, httpx.Response] = {}
         for template, caller in PAGE_CALLERS.items():
@@ -135,8 +139,9 @@ async def test_every_page_and_answer_carries_the_headers(
     assert statuses[500] == 0, statuses
     html = {path: r for path, r in answers.items() if _media_type(r) == "text/html"}
     # sign-in, its link, the invitation and the unsubscribe link (all gone), my page,
-    # people, dashboard, run, 2 sheets, producer, coop, a network's 5 setup pages
-    assert len(html) == 17, sorted(html)
+    # people, dashboard, run, 2 sheets, producer, coop, a network's 5 setup pages, and a
+    # cycle's 3 (open one, follow one, close one)
+    assert len(html) == 20, sorted(html)
     for path, response in answers.items():
         assert response.headers.get("x-content-type-options") == "nosniff", path
         assert response.headers.get("referrer-policy") == "strict-origin-when-cross-origin", path

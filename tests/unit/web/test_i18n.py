@@ -4,6 +4,8 @@ moments written as each reads them, in the network's time zone."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,3 +51,15 @@ def test_moments_are_shown_in_the_networks_time_zone() -> None:
     local = WINTER.astimezone(ZoneInfo("Europe/Stockholm"))
     assert i18n.when(local, "sv") == "tis 1 dec. 08:41"  # the value's own zone
     assert i18n.when(None, "sv") == "-"
+
+
+TEMPLATES = Path(i18n.__file__).parents[1] / "templates" / "web"
+# _("…") or _('…') with a whole literal (not "prefix:" ~ value)
+MESSAGE = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*[,)]""")
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES.glob("*.html")), ids=lambda path: path.name)
+def test_every_message_a_template_writes_has_its_swedish(template: Path) -> None:
+    swedish = i18n.catalogue("sv")
+    written = {double or single for double, single in MESSAGE.findall(template.read_text())}
+    assert sorted(written - set(swedish)) == []
