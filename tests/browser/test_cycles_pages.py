@@ -6,6 +6,7 @@ the confirmation page; in English, the last cycle copied into the coming week.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from typing import Any, cast
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from playwright.async_api import Browser, expect
 
+from shared.contracts.runs import FINISHED
 from shared.db.pool import Pool
 from tests.support.browser import DESKTOP, csp_violations, require_chromium, shoot, sign_in
 from tests.support.http import Client, bearer, ok
@@ -41,6 +43,16 @@ async def _world(site: str, admin_token: str) -> tuple[World, str]:
         world = await build_world(cast(Client, http), admin_token)
         _, second_token = await add_coop(cast(Client, http), world)
     return world, second_token
+
+
+async def _run_finished(site: str, token: str, cycle_id: str) -> None:
+    """Until the cycle's run has finished (a bound on the wait, not a timing)."""
+    for _ in range(1200):
+        runs = await _api(site, token, f"/v1/cycles/{cycle_id}/runs")
+        if runs and all(run["state"] in FINISHED for run in runs):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the run of cycle {cycle_id} did not finish")
 
 
 async def _api(site: str, token: str, path: str) -> Any:
@@ -110,6 +122,9 @@ async def test_a_coordinator_opens_a_cycle_in_local_time_reminds_and_closes_earl
     await page.get_by_role("button", name="Stäng och matcha nu").click()
     await expect(page).to_have_url(re.compile(r"/app/dashboard$"))
     await expect(page.get_by_role("status")).to_be_visible()
+    # the dashboard reloads itself when the run finishes: let it, then look at it still
+    await _run_finished(site, world.coordinator, cycle_id)
+    await page.reload()
     await shoot(page, "cycles-4-dashboard")
     closed = await _api(site, world.coordinator, f"/v1/cycles/{cycle_id}")
     assert closed["state"] != "open"
