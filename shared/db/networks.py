@@ -117,23 +117,33 @@ async def update_network(
     )
 
 
+# A vehicle's columns, in the order INSERT_VEHICLE and UPDATE_VEHICLE take them.
+VEHICLE_VALUES = (
+    "name",
+    "capacity_grams",
+    "capacity_ml",
+    "cold_capable",
+    "start_lat",
+    "start_lon",
+    "end_lat",
+    "end_lon",
+    "shift_start",
+    "shift_end",
+    "fixed_cost_ore",
+    "cost_per_km_ore",
+    "cost_per_hour_ore",
+)
+
+
+def _vehicle_columns(values: dict[str, Any]) -> list[Any]:
+    return [values[name] for name in VEHICLE_VALUES]
+
+
 async def insert_vehicle(conn: Conn, network_id: UUID, values: dict[str, Any]) -> asyncpg.Record:
     row = await conn.fetchrow(
         INSERT_VEHICLE,
         network_id,
-        values["name"],
-        values["capacity_grams"],
-        values["capacity_ml"],
-        values["cold_capable"],
-        values["start_lat"],
-        values["start_lon"],
-        values["end_lat"],
-        values["end_lon"],
-        values["shift_start"],
-        values["shift_end"],
-        values["fixed_cost_ore"],
-        values["cost_per_km_ore"],
-        values["cost_per_hour_ore"],
+        *_vehicle_columns(values),
     )
     assert row is not None
     return row
@@ -147,19 +157,7 @@ async def update_vehicle(
         UPDATE_VEHICLE,
         vehicle_id,
         network_id,
-        values["name"],
-        values["capacity_grams"],
-        values["capacity_ml"],
-        values["cold_capable"],
-        values["start_lat"],
-        values["start_lon"],
-        values["end_lat"],
-        values["end_lon"],
-        values["shift_start"],
-        values["shift_end"],
-        values["fixed_cost_ore"],
-        values["cost_per_km_ore"],
-        values["cost_per_hour_ore"],
+        *_vehicle_columns(values),
     )
 
 

@@ -27,6 +27,14 @@ async def person_for(
 ) -> tuple[UUID, str]:
     """A new person (id, e-mail) of the token's organisation, an admin of it; a deployment
     admin for an admin token."""
+    person_id, email, _ = await _new_person(pool, token, password, language)
+    return person_id, email
+
+
+async def _new_person(
+    pool: Pool, token: str, password: str | None, language: str
+) -> tuple[UUID, str, UUID | None]:
+    """``person_for``, and the organisation the person is of (None: a deployment admin)."""
     email = f"person-{secrets.token_hex(6)}@example.org"
     async with pool.acquire() as conn:
         row = await tokens_db.select_token_actor(conn, hash_token(token))
@@ -39,19 +47,17 @@ async def person_for(
                 await persons_db.upsert_member(conn, person_id, row["organisation_id"], "admin")
             if password is not None:
                 await persons_db.set_password(conn, person_id, await hash_password(password))
-    return person_id, email
+    return person_id, email, row["organisation_id"]
 
 
 async def session_for(pool: Pool, token: str) -> str:
     """A session cookie's value for a new person of the token's organisation."""
-    person_id, _ = await person_for(pool, token)
+    person_id, _, organisation_id = await _new_person(pool, token, None, "sv")
     secret = new_secret()
     async with pool.acquire() as conn:
-        row = await tokens_db.select_token_actor(conn, hash_token(token))
-        assert row is not None
         expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
         await sessions_db.insert_session(
-            conn, secret.hash, person_id, row["organisation_id"], expires, "tests", "127.0.0.1"
+            conn, secret.hash, person_id, organisation_id, expires, "tests", "127.0.0.1"
         )
     return secret.value
 
