@@ -48,6 +48,7 @@ from services.api.web.accounts import AccountPages
 from services.api.web.controller import WebController
 from services.api.web.cycles import CyclePages
 from services.api.web.members import MemberPages
+from services.api.web.networks import NewNetworkPages
 from services.api.web.setup import SetupPages
 from services.api.webhooks.controller import WebhookController
 from shared.db.pool import create_pool
@@ -120,6 +121,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     CyclePages,
     MemberPages,
     SetupPages,
+    NewNetworkPages,
     create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
     root,
 ]

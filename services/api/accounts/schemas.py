@@ -40,13 +40,14 @@ class PersonIn(Input):
 class InvitationIn(Input):
     """A colleague into your organisation; or (coordinators) a producer or co-op into a
     network: a new one (``organisation_name``, ``organisation_kind``, ``network_id``) or
-    someone of one already there (``organisation_id``)."""
+    someone of one already there (``organisation_id``). Only a deployment admin founds a
+    network's coordinating organisation (kind ``coordinator``)."""
 
     email: Email
     language: Language = "sv"
     role: Literal["member", "admin"] = "admin"
     organisation_name: Name | None = None
-    organisation_kind: Literal["producer", "coop"] | None = None
+    organisation_kind: Literal["producer", "coop", "coordinator"] | None = None
     network_id: UUID | None = None
     organisation_id: UUID | None = None
 

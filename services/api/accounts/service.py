@@ -411,6 +411,11 @@ class AccountService:
                 raise UnprocessableError(
                     "say whether it is a producer or a co-op", field="organisation_kind"
                 )
+            if data.organisation_kind == "coordinator" and not actor.is_admin:
+                raise UnprocessableError(
+                    "only a deployment admin invites a network's coordinators",
+                    field="organisation_kind",
+                )
             if data.organisation_name is None:
                 raise UnprocessableError("name the organisation", field="organisation_name")
             organisation_id = None

@@ -99,7 +99,7 @@ class WebController(Controller):
                 versions = await runs.list_runs(actor, cycle.id)
                 rounds.append({"cycle": cycle, "run": versions[0] if versions else None})
             shown.append({"network": network, "cycles": rounds})
-        return page(request, "dashboard", networks=shown)
+        return page(request, "dashboard", networks=shown, admin=actor.is_admin)
 
     @get("/runs/{run_id:uuid}", guards=[MANAGERS])
     async def run(
