@@ -48,6 +48,7 @@ from services.api.web.accounts import AccountPages
 from services.api.web.controller import WebController
 from services.api.web.cycles import CyclePages
 from services.api.web.members import MemberPages
+from services.api.web.errors import for_pages
 from services.api.web.networks import NewNetworkPages
 from services.api.web.setup import SetupPages
 from services.api.webhooks.controller import WebhookController
@@ -172,7 +173,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             **DEPENDENCIES,
             "health": Provide(provide_health, sync_to_thread=False),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=for_pages(EXCEPTION_HANDLERS),
         after_exception=[audit_refusal],
         before_send=[
             allow_header,
