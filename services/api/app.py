@@ -47,8 +47,8 @@ from services.api.tokens.controller import TokenController
 from services.api.web.accounts import AccountPages
 from services.api.web.controller import WebController
 from services.api.web.cycles import CyclePages
-from services.api.web.members import MemberPages
 from services.api.web.errors import for_pages
+from services.api.web.members import MemberPages
 from services.api.web.networks import NewNetworkPages
 from services.api.web.setup import SetupPages
 from services.api.webhooks.controller import WebhookController

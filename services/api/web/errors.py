@@ -49,7 +49,8 @@ def _paged(handler: Any) -> Handler:
         response: Response[Any] = handler(request, exc)
         if not _for_a_person(request) or not isinstance(response.content, dict):
             return response
-        return error_page(request, response.status_code, response.content, response.headers)
+        status = response.status_code or 500
+        return error_page(request, status, response.content, response.headers)
 
     return handle
 
