@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RedocRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
@@ -189,6 +190,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description=API_DESCRIPTION,
             servers=[Server(url="/")],
             path="/schema",
+            # served from our own static files, so the documentation works offline
+            render_plugins=[
+                RedocRenderPlugin(
+                    js_url="/static/vendor/redoc/redoc.standalone.js",
+                    google_fonts=False,
+                    favicon="",
+                    path=["/", "/redoc"],
+                )
+            ],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(

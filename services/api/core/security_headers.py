@@ -5,8 +5,9 @@ other sites (the map tile server) our origin but never a page's path. HTML (the 
 under ``/app`` and the route sheets) gets a Content-Security-Policy with no inline script
 or style at all (an inline ``<style>`` block is admitted only by its hash), no framing,
 and images only from us and the configured map tile host. Everything else gets a policy
-that loads nothing and may not be framed. The OpenAPI viewers under ``/schema`` are
-Litestar's own pages, which load their scripts from a CDN, so they get no policy.
+that loads nothing and may not be framed. The OpenAPI viewer under ``/schema`` is
+Litestar's Redoc page (an inline start script, Redoc's bundle from our static files and
+its web worker from a blob), so it gets no policy; it loads nothing from elsewhere.
 """
 
 from __future__ import annotations

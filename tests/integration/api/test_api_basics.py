@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from litestar.testing import AsyncTestClient
 
 from infra.devservers import embedded_redis
@@ -69,3 +71,14 @@ async def test_openapi_schema_is_served(client: Client) -> None:
     assert schema["info"]["title"] == "Samlast API"
     assert "/health" in schema["paths"]
     assert "503" in schema["paths"]["/health"]["get"]["responses"]
+
+
+async def test_the_api_documentation_page_loads_nothing_from_elsewhere(client: Client) -> None:
+    page = await client.get("/schema")
+    assert page.status_code == 200
+    assert "/static/vendor/redoc/redoc.standalone.js" in page.text
+    # no CDN, no web fonts: it works offline
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.text)
+    bundle = await client.get("/static/vendor/redoc/redoc.standalone.js")
+    assert bundle.status_code == 200
+    assert (await client.get("/schema/redoc")).status_code == 200

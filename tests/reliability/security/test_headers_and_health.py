@@ -72,6 +72,7 @@ PAGE_CALLERS = {
     "/app/networks/{network_id:uuid}/cycles/new": "coordinator",
     "/app/cycles/{cycle_id:uuid}": "coordinator",
     "/app/cycles/{cycle_id:uuid}/close": "coordinator",
+    "/app/networks/new": "admin",
 }
 
 
@@ -91,7 +92,12 @@ async def test_every_page_and_answer_carries_the_headers(
 ) -> None:
     async with httpx.AsyncClient(base_url=site, timeout=30) as http:
         world, run_id, route_id = await _published_run(cast(Client, http), admin_token)
-        tokens = {"coordinator": world.coordinator, "producer": world.producer, "coop": world.coop}
+        tokens = {
+            "coordinator": world.coordinator,
+            "producer": world.producer,
+            "coop": world.coop,
+            "admin": admin_token,
+        }
         network_id = world.network["id"]
         vans = f"/v1/networks/{network_id}/vehicles"
         (van, *_) = await ok(await http.get(vans, headers=bearer(world.coordinator)))
@@ -139,15 +145,15 @@ async def test_every_page_and_answer_carries_the_headers(
     assert statuses[500] == 0, statuses
     html = {path: r for path, r in answers.items() if _media_type(r) == "text/html"}
     # sign-in, its link, the invitation and the unsubscribe link (all gone), my page,
-    # people, dashboard, run, 2 sheets, producer, coop, a network's 5 setup pages, and a
-    # cycle's 3 (open one, follow one, close one)
-    assert len(html) == 20, sorted(html)
+    # people, dashboard, run, 2 sheets, producer, coop, a network's 5 setup pages, a
+    # cycle's 3 (open one, follow one, close one), and starting a network
+    assert len(html) == 21, sorted(html)
     for path, response in answers.items():
         assert response.headers.get("x-content-type-options") == "nosniff", path
         assert response.headers.get("referrer-policy") == "strict-origin-when-cross-origin", path
         assert "server" not in response.headers, path  # callers need not learn what serves
         if path.startswith("/schema"):
-            continue  # Litestar's viewers load their scripts from a CDN: no policy there
+            continue  # Litestar's Redoc page starts with an inline script: no policy there
         policy = _policy(response)
         assert policy.get("frame-ancestors") == ["'none'"], path
         if path not in html:
