@@ -43,12 +43,14 @@ from services.api.products.controller import ProductController
 from services.api.runs.controller import RunController
 from services.api.runs.documents import ROUTE_SHEET_STYLE
 from services.api.runs.review_controller import ReviewController
+from services.api.signal.controller import SignalController
 from services.api.tokens.controller import TokenController
 from services.api.web.accounts import AccountPages
 from services.api.web.controller import WebController
 from services.api.web.cycles import CyclePages
 from services.api.web.members import MemberPages
 from services.api.web.setup import SetupPages
+from services.api.web.signal import SignalPages
 from services.api.webhooks.controller import WebhookController
 from shared.db.pool import create_pool
 from shared.queue import queue_client
@@ -115,11 +117,13 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     RunController,
     ReviewController,
     WebhookController,
+    SignalController,
     AccountPages,
     WebController,
     CyclePages,
     MemberPages,
     SetupPages,
+    SignalPages,
     create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
     root,
 ]

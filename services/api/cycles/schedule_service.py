@@ -1,0 +1,88 @@
+"""A network's weekly schedule of cycles, as its coordinators set it: saved at the version
+they read (as ``If-Match`` does for other settings), and the next cycles it will open.
+The matcher opens them (``services/matcher/jobs/schedules.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from uuid import UUID
+
+import asyncpg
+
+from services.api.auth.actor import Actor
+from services.api.core.audit import record
+from services.api.cycles.schemas import ScheduleIn, ScheduleOut, WeekOut
+from shared.contracts.schedule import WeeklySchedule, next_weeks
+from shared.db import networks as networks_db
+from shared.db import schedules as schedules_db
+from shared.db.pool import Conn
+from shared.db.rows import as_struct
+from shared.errors import NotFoundError, PreconditionFailedError, TenantDeniedError
+
+UPCOMING = 4  # the next cycles a schedule shows
+
+
+class ScheduleService:
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def get(self, actor: Actor, network_id: UUID) -> ScheduleOut | None:
+        """The network's schedule (None: never set), to its coordinators only."""
+        zone = await self._coordinated(actor, network_id)
+        row = await schedules_db.select_schedule(self.conn, network_id)
+        return None if row is None else schedule_out(row, zone, dt.datetime.now(dt.UTC))
+
+    async def save(
+        self, actor: Actor, network_id: UUID, data: ScheduleIn, version: int | None
+    ) -> ScheduleOut:
+        """Save it over ``version`` (None: the first save); 412 if someone saved since.
+        From now on it opens only the weeks whose opening is still to come."""
+        zone = await self._coordinated(actor, network_id)
+        schedule = WeeklySchedule(
+            opens_weekday=data.opens_weekday,
+            opens_time=data.opens_time,
+            closes_weekday=data.closes_weekday,
+            closes_time=data.closes_time,
+            delivery_weekday=data.delivery_weekday,
+        )
+        async with self.conn.transaction():
+            row = await schedules_db.save_schedule(
+                self.conn, network_id, data.enabled, schedule, version
+            )
+            if row is None:
+                raise PreconditionFailedError("the schedule changed since you read it; re-read it")
+            await record(
+                self.conn,
+                actor,
+                "cycle_schedule.save",
+                "network",
+                network_id,
+                network_id=network_id,
+                detail={"enabled": data.enabled, "version": row["version"]},
+            )
+        return schedule_out(row, zone, dt.datetime.now(dt.UTC))
+
+    async def _coordinated(self, actor: Actor, network_id: UUID) -> str:
+        """The network's time zone, if the actor coordinates it; else as if not there."""
+        network = await networks_db.select_network(self.conn, network_id)
+        if network is None:
+            raise NotFoundError("no such network")
+        if not actor.coordinates(network_id):
+            raise TenantDeniedError("no such network")
+        timezone: str = network["timezone"]
+        return timezone
+
+
+def schedule_out(row: asyncpg.Record, zone: str, now: dt.datetime) -> ScheduleOut:
+    """The schedule with the next cycles it opens after ``now`` (none while off)."""
+    weeks = next_weeks(schedules_db.schedule_of(row), zone, now, UPCOMING) if row["enabled"] else []
+    upcoming = [
+        WeekOut(
+            opens_on=week.opens_on,
+            opens_at=week.opens_at,
+            closes_at=week.closes_at,
+            delivery_date=week.delivery_date,
+        )
+        for week in weeks
+    ]
+    return as_struct(row, ScheduleOut, upcoming=upcoming)
