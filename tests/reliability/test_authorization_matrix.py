@@ -911,6 +911,15 @@ async def _list_cycles(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"network_id": tenant.network_id})
 
 
+# the demand signal: producers and coordinators; a co-op knows its own order, so a sum
+# over three co-ops would tell it the other two's
+
+
+@route("GET", "/v1/networks/{network_id:uuid}/demand-signal", PICK_LIST_READERS)
+async def _demand_signal(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"network_id": tenant.network_id})
+
+
 @route("GET", "/v1/cycles/{cycle_id:uuid}", EVERYONE)
 async def _get_cycle(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"cycle_id": tenant.cycle_id})
