@@ -17,6 +17,7 @@ from shared.db import networks as networks_db
 from shared.db import schedules as schedules_db
 from shared.db.pool import Conn
 from shared.db.rows import as_struct
+from shared.db.schedules import schedule_of
 from shared.errors import NotFoundError, PreconditionFailedError, TenantDeniedError
 
 UPCOMING = 4  # the next cycles a schedule shows
@@ -30,7 +31,9 @@ class ScheduleService:
         """The network's schedule (None: never set), to its coordinators only."""
         zone = await self._coordinated(actor, network_id)
         row = await schedules_db.select_schedule(self.conn, network_id)
-        return None if row is None else schedule_out(row, zone, dt.datetime.now(dt.UTC))
+        if row is None:
+            return None
+        return await self._out(row, zone)
 
     async def save(
         self, actor: Actor, network_id: UUID, data: ScheduleIn, version: int | None
@@ -60,7 +63,26 @@ class ScheduleService:
                 network_id=network_id,
                 detail={"enabled": data.enabled, "version": row["version"]},
             )
-        return schedule_out(row, zone, dt.datetime.now(dt.UTC))
+        return await self._out(row, zone)
+
+    async def _out(self, row: asyncpg.Record, zone: str) -> ScheduleOut:
+        """The schedule with the next cycles it opens (none while it is off), each saying
+        whether the network has a cycle then already, so that week is passed over."""
+        network_id: UUID = row["network_id"]
+        now = dt.datetime.now(dt.UTC)
+        weeks = next_weeks(schedule_of(row), zone, now, UPCOMING) if row["enabled"] else []
+        upcoming = [
+            WeekOut(
+                opens_on=week.opens_on,
+                opens_at=week.opens_at,
+                closes_at=week.closes_at,
+                delivery_date=week.delivery_date,
+                passed_over=await schedules_db.overlapping_cycle(self.conn, network_id, week)
+                is not None,
+            )
+            for week in weeks
+        ]
+        return as_struct(row, ScheduleOut, upcoming=upcoming)
 
     async def _coordinated(self, actor: Actor, network_id: UUID) -> str:
         """The network's time zone, if the actor coordinates it; else as if not there."""
@@ -71,18 +93,3 @@ class ScheduleService:
             raise TenantDeniedError("no such network")
         timezone: str = network["timezone"]
         return timezone
-
-
-def schedule_out(row: asyncpg.Record, zone: str, now: dt.datetime) -> ScheduleOut:
-    """The schedule with the next cycles it opens after ``now`` (none while off)."""
-    weeks = next_weeks(schedules_db.schedule_of(row), zone, now, UPCOMING) if row["enabled"] else []
-    upcoming = [
-        WeekOut(
-            opens_on=week.opens_on,
-            opens_at=week.opens_at,
-            closes_at=week.closes_at,
-            delivery_date=week.delivery_date,
-        )
-        for week in weeks
-    ]
-    return as_struct(row, ScheduleOut, upcoming=upcoming)

@@ -67,6 +67,7 @@ class WeekOut(msgspec.Struct, kw_only=True, frozen=True):
     opens_at: dt.datetime
     closes_at: dt.datetime
     delivery_date: dt.date
+    passed_over: bool  # the network has a cycle open then already: none is opened
 
 
 class ScheduleOut(msgspec.Struct, kw_only=True):

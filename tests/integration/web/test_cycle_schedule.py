@@ -21,6 +21,7 @@ import pytest
 
 from services.matcher.jobs.context import WorkerContext
 from services.matcher.jobs.schedules import open_scheduled_cycles
+from shared.contracts.schedule import WeeklySchedule, week_opening_on
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.support.http import Client, bearer, ok
@@ -130,9 +131,29 @@ async def test_the_page_saves_the_schedule_and_shows_the_next_openings_in_local_
     assert all(day.isoweekday() == 1 for day in weeks)
     assert [b - a for a, b in itertools.pairwise(weeks)] == [dt.timedelta(days=7)] * 3
     assert weeks[0] > dt.datetime.now(SWEDEN).date() - dt.timedelta(days=1)
-    assert shown.text.count("08:00</td>") == 4  # Monday 08:00 on the network's clocks
+    opening_cells = re.findall(r"<td>Mon [^<]* 08:00(?:<br>|</td>)", shown.text)
+    assert len(opening_cells) == 4  # Monday 08:00 on the network's clocks
     assert shown.text.count("20:00</td>") == 4
     assert 'name="version" value="1"' in shown.text
+    # a week the network has a cycle in already (build_world's, open for two days) is
+    # shown as passed over
+    cycle_opens = dt.datetime.fromisoformat(world.cycle["opens_at"])
+    cycle_closes = dt.datetime.fromisoformat(world.cycle["closes_at"])
+    usual = WeeklySchedule(
+        opens_weekday=1,
+        opens_time=dt.time(8),
+        closes_weekday=4,
+        closes_time=dt.time(20),
+        delivery_weekday=6,
+    )
+    overlapping = {
+        day
+        for day in weeks
+        if (week := week_opening_on(usual, day, "Europe/Stockholm")).opens_at < cycle_closes
+        and week.closes_at > cycle_opens
+    }
+    passed = re.findall(r'data-week="([\d-]+)" data-passed-over', shown.text)
+    assert {dt.date.fromisoformat(day) for day in passed} == overlapping
 
     # saving over a version someone else saved since: refused, what was typed kept
     stale = await save(client, pool, world, {**form, "opens_time": "09:15", "version": "0"})
