@@ -9,6 +9,8 @@ import datetime as dt
 import logging
 from uuid import UUID
 
+import asyncpg
+
 from services.matcher.jobs.context import WorkerContext
 from shared.contracts.schedule import Week, due_week
 from shared.db import cycles as cycles_db
@@ -35,8 +37,13 @@ async def open_scheduled_cycles(ctx: WorkerContext) -> int:
                 week = due_week(
                     schedules_db.schedule_of(row), row["timezone"], now, row["active_from"]
                 )
-                if week is not None and await open_week(conn, row["network_id"], week):
-                    opened += 1
+                if week is None:
+                    continue
+                try:
+                    if await open_week(conn, row["network_id"], week):
+                        opened += 1
+                except asyncpg.PostgresError:  # the others still open; retried next minute
+                    log.exception("could not open %s of network %s", week, row["network_id"])
         if len(page) < PAGE:
             return opened
         after = page[-1]["network_id"]
