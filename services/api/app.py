@@ -32,6 +32,7 @@ from services.api.core.security_headers import SecurityHeaders, page_policy
 from services.api.core.strict_body import strict_json_body
 from services.api.core.transient import TransientRetryMiddleware
 from services.api.cycles.controller import CycleController
+from services.api.cycles.schedule_controller import ScheduleController
 from services.api.demand.controller import DemandController
 from services.api.deps import DEPENDENCIES
 from services.api.health.controller import HealthController
@@ -113,6 +114,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     ProductController,
     OfferController,
     CycleController,
+    ScheduleController,
     DemandController,
     RunController,
     ReviewController,

@@ -8,9 +8,11 @@ import datetime as dt
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from services.api.auth.actor import Actor
 from services.api.core.audit import record
+from services.api.core.conditional import expected_version
 from services.api.cycles.schemas import ScheduleIn, ScheduleOut, WeekOut
 from shared.contracts.schedule import WeeklySchedule, next_weeks
 from shared.db import networks as networks_db
@@ -21,6 +23,14 @@ from shared.db.schedules import schedule_of
 from shared.errors import NotFoundError, PreconditionFailedError, TenantDeniedError
 
 UPCOMING = 4  # the next cycles a schedule shows
+# What a schedule never saved says: a common co-op week (off until saved on).
+UNSAVED = WeeklySchedule(
+    opens_weekday=1,
+    opens_time=dt.time(8, 0),
+    closes_weekday=4,
+    closes_time=dt.time(20, 0),
+    delivery_weekday=6,
+)
 
 
 class ScheduleService:
@@ -28,19 +38,35 @@ class ScheduleService:
         self.conn = conn
 
     async def get(self, actor: Actor, network_id: UUID) -> ScheduleOut | None:
-        """The network's schedule (None: never set), to its coordinators only."""
+        """The network's schedule (None: never saved), to its coordinators only."""
         zone = await self._coordinated(actor, network_id)
         row = await schedules_db.select_schedule(self.conn, network_id)
         if row is None:
             return None
         return await self._out(row, zone)
 
+    async def current(self, actor: Actor, network_id: UUID) -> ScheduleOut:
+        """The network's schedule; one never saved is off, at version 0 (its ``ETag``)."""
+        saved = await self.get(actor, network_id)
+        if saved is not None:
+            return saved
+        return ScheduleOut(
+            network_id=network_id,
+            enabled=False,
+            **msgspec.structs.asdict(UNSAVED),
+            version=0,
+            updated_at=None,
+            upcoming=[],
+        )
+
     async def save(
-        self, actor: Actor, network_id: UUID, data: ScheduleIn, version: int | None
+        self, actor: Actor, network_id: UUID, data: ScheduleIn, if_match: str | None
     ) -> ScheduleOut:
-        """Save it over ``version`` (None: the first save); 412 if someone saved since.
-        From now on it opens only the weeks whose opening is still to come."""
+        """Save it over the version ``if_match`` names (``"0"``: none was saved yet; ``*``:
+        whatever is saved now); 412 if someone saved since. From now on it opens only the
+        weeks whose opening is still to come."""
         zone = await self._coordinated(actor, network_id)
+        version = expected_version(if_match)
         schedule = WeeklySchedule(
             opens_weekday=data.opens_weekday,
             opens_time=data.opens_time,
@@ -49,8 +75,11 @@ class ScheduleService:
             delivery_weekday=data.delivery_weekday,
         )
         async with self.conn.transaction():
+            if version is None:
+                current = await schedules_db.select_schedule(self.conn, network_id)
+                version = current["version"] if current else 0
             row = await schedules_db.save_schedule(
-                self.conn, network_id, data.enabled, schedule, version
+                self.conn, network_id, data.enabled, schedule, version or None
             )
             if row is None:
                 raise PreconditionFailedError("the schedule changed since you read it; re-read it")

@@ -78,6 +78,6 @@ class ScheduleOut(msgspec.Struct, kw_only=True):
     closes_weekday: int
     closes_time: dt.time
     delivery_weekday: int
-    version: int
-    updated_at: dt.datetime
+    version: int  # 0: never saved (send `If-Match: "0"` to save it the first time)
+    updated_at: dt.datetime | None
     upcoming: list[WeekOut]  # the next cycles it opens (none while it is off)

@@ -21,6 +21,7 @@ from litestar.response import Redirect, Template
 
 from services.api.auth.actor import Actor
 from services.api.auth.guards import MANAGERS
+from services.api.cycles.schedule_service import UNSAVED
 from services.api.cycles.schemas import CycleIn, CycleOut, ScheduleIn, ScheduleOut
 from services.api.cycles.service import CycleService
 from services.api.deps import CurrentActor, Cycles, Networks, Schedules
@@ -149,7 +150,7 @@ class CyclePages(Controller):
             saved = await schedules.get(actor, network_id)
             return _schedule_page(request, network, saved, values, errors, status_code=422)
         try:
-            await schedules.save(actor, network_id, data, version)
+            await schedules.save(actor, network_id, data, f'"{version}"')
         except PreconditionFailedError:
             # what was typed stays; saving again saves it over the newer version
             saved = await schedules.get(actor, network_id)
@@ -321,11 +322,11 @@ def moved_to_coming_week(previous: CycleOut, now: dt.datetime, zone: str) -> dic
 # A schedule never set yet, with no cycle to take it from: a common co-op week.
 DEFAULT_SCHEDULE = {
     "enabled": "",
-    "opens_weekday": "1",
-    "opens_time": "08:00",
-    "closes_weekday": "4",
-    "closes_time": "20:00",
-    "delivery_weekday": "6",
+    "opens_weekday": str(UNSAVED.opens_weekday),
+    "opens_time": f"{UNSAVED.opens_time:%H:%M}",
+    "closes_weekday": str(UNSAVED.closes_weekday),
+    "closes_time": f"{UNSAVED.closes_time:%H:%M}",
+    "delivery_weekday": str(UNSAVED.delivery_weekday),
 }
 
 
@@ -388,9 +389,9 @@ def like_cycle(cycle: CycleOut, zone: str) -> dict[str, str]:
     }
 
 
-def schedule_in(values: dict[str, str]) -> tuple[ScheduleIn | None, int | None, dict[str, str]]:
-    """The form as the ``ScheduleIn`` to save and the version it was read at (None: not
-    saved before), or each field's error."""
+def schedule_in(values: dict[str, str]) -> tuple[ScheduleIn | None, int, dict[str, str]]:
+    """The form as the ``ScheduleIn`` to save and the version it was read at (0: never
+    saved), or each field's error."""
     errors: dict[str, str] = {}
     days: dict[str, int] = {}
     times: dict[str, dt.time] = {}
@@ -409,7 +410,7 @@ def schedule_in(values: dict[str, str]) -> tuple[ScheduleIn | None, int | None, 
     if version_text and not version_text.isdigit():
         errors["version"] = "reload the page and try again"
     if errors:
-        return None, None, errors
+        return None, 0, errors
     data = ScheduleIn(
         enabled=values.get("enabled") == "on",
         opens_weekday=days["opens_weekday"],
@@ -418,4 +419,4 @@ def schedule_in(values: dict[str, str]) -> tuple[ScheduleIn | None, int | None, 
         closes_time=times["closes_time"].replace(second=0, microsecond=0),
         delivery_weekday=days["delivery_weekday"],
     )
-    return data, int(version_text) if version_text else None, {}
+    return data, int(version_text) if version_text else 0, {}

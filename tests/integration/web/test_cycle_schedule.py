@@ -260,3 +260,42 @@ async def test_only_the_networks_coordinators_see_the_schedule(
             )
             == 0
         )
+
+
+async def test_the_api_sets_the_same_schedule_at_the_version_read(
+    client: Client, world: World
+) -> None:
+    path = f"/v1/networks/{world.network['id']}/cycle-schedule"
+    token = bearer(world.coordinator)
+    unsaved = await client.get(path, headers=token)
+    assert unsaved.headers["etag"] == '"0"'
+    assert (await ok(unsaved))["enabled"] is False
+    body = {
+        "enabled": True,
+        "opens_weekday": 1,
+        "opens_time": "08:00:00",
+        "closes_weekday": 4,
+        "closes_time": "20:00:00",
+        "delivery_weekday": 6,
+    }
+    assert (await client.put(path, json=body, headers=token)).status_code == 428
+    saved = await ok(await client.put(path, json=body, headers={**token, "If-Match": '"0"'}))
+    assert saved["version"] == 1
+    assert len(saved["upcoming"]) == 4
+    assert all(
+        dt.date.fromisoformat(week["opens_on"]).isoweekday() == 1 for week in saved["upcoming"]
+    )
+    stale = await client.put(path, json=body, headers={**token, "If-Match": '"0"'})
+    assert stale.status_code == 412
+    again = await client.put(
+        path, json={**body, "enabled": False}, headers={**token, "If-Match": "*"}
+    )
+    assert (await ok(again))["version"] == 2
+    assert again.headers["etag"] == '"2"'
+    wrong = await client.put(
+        path, json={**body, "opens_weekday": 8}, headers={**token, "If-Match": '"2"'}
+    )
+    assert wrong.status_code == 400
+    assert "opens_weekday" in wrong.text
+    refused = await client.get(path, headers=bearer(world.producer))
+    assert refused.status_code == 403
