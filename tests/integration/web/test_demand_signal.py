@@ -194,3 +194,19 @@ async def test_a_producer_of_one_network_is_taken_to_its_signal_from_the_produce
     chosen = await client.get("/app/demand-signal", follow_redirects=False)
     assert chosen.status_code == 303
     assert chosen.headers["location"] == f"/app/networks/{world.network['id']}/demand-signal"
+
+
+async def test_in_english_the_page_says_why_in_words(
+    client: Client, pool: Pool, settings: Settings, demanding: Demanding
+) -> None:
+    world = demanding.world
+    await publish_the_cycle(client, pool, settings, demanding)
+    client.cookies = await session_cookies(pool, world.producer)
+    client.cookies["samlast_lang"] = "en"
+    page = await client.get(f"/app/networks/{world.network['id']}/demand-signal")
+    carrots = re.search(r'<tr data-product="Morötter">(.*?)</tr>', page.text, re.S)
+    assert carrots is not None
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", carrots.group(1))).replace("&nbsp;", " ")
+    assert "45 kg" in text
+    assert "15 kg: price above the co-ops&#39; limits (3 co-ops)" in text
+    assert "No cycle is open for ordering now." in page.text
