@@ -76,6 +76,8 @@ def _opening_days(schedule: WeeklySchedule, first: dt.date) -> Iterator[dt.date]
 
 def next_weeks(schedule: WeeklySchedule, zone: str, after: dt.datetime, count: int) -> list[Week]:
     """The next ``count`` weeks whose opening is after ``after``: what the page shows."""
+    if count <= 0:
+        return []
     start = after.astimezone(ZoneInfo(zone)).date()
     weeks: list[Week] = []
     for opens_on in _opening_days(schedule, start):
