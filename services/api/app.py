@@ -33,6 +33,7 @@ from services.api.core.security_headers import SecurityHeaders, page_policy
 from services.api.core.strict_body import strict_json_body
 from services.api.core.transient import TransientRetryMiddleware
 from services.api.cycles.controller import CycleController
+from services.api.cycles.schedule_controller import ScheduleController
 from services.api.demand.controller import DemandController
 from services.api.deps import DEPENDENCIES
 from services.api.health.controller import HealthController
@@ -44,6 +45,7 @@ from services.api.products.controller import ProductController
 from services.api.runs.controller import RunController
 from services.api.runs.documents import ROUTE_SHEET_STYLE
 from services.api.runs.review_controller import ReviewController
+from services.api.signal.controller import SignalController
 from services.api.tokens.controller import TokenController
 from services.api.web.accounts import AccountPages
 from services.api.web.controller import WebController
@@ -52,6 +54,7 @@ from services.api.web.errors import for_pages
 from services.api.web.members import MemberPages
 from services.api.web.networks import NewNetworkPages
 from services.api.web.setup import SetupPages
+from services.api.web.signal import SignalPages
 from services.api.webhooks.controller import WebhookController
 from shared.db.pool import create_pool
 from shared.queue import queue_client
@@ -114,16 +117,19 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     ProductController,
     OfferController,
     CycleController,
+    ScheduleController,
     DemandController,
     RunController,
     ReviewController,
     WebhookController,
+    SignalController,
     AccountPages,
     WebController,
     CyclePages,
     MemberPages,
     SetupPages,
     NewNetworkPages,
+    SignalPages,
     create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
     root,
 ]

@@ -21,6 +21,7 @@ from litestar.exceptions import NotAuthorizedException
 
 from services.api.accounts.service import AccountService
 from services.api.auth.actor import Actor
+from services.api.cycles.schedule_service import ScheduleService
 from services.api.cycles.service import CycleService
 from services.api.demand.service import DemandService
 from services.api.networks.service import NetworkService
@@ -29,6 +30,7 @@ from services.api.organisations.service import OrganisationService
 from services.api.products.service import ProductService
 from services.api.runs.review_service import ReviewService
 from services.api.runs.service import RunService
+from services.api.signal.service import SignalService
 from services.api.tokens.service import TokenService
 from services.api.webhooks.service import WebhookService
 from shared.db.pool import Conn
@@ -47,6 +49,8 @@ Organisations = NamedDependency[OrganisationService]
 Products = NamedDependency[ProductService]
 Reviews = NamedDependency[ReviewService]
 Runs = NamedDependency[RunService]
+Schedules = NamedDependency[ScheduleService]
+Signals = NamedDependency[SignalService]
 Tokens = NamedDependency[TokenService]
 Webhooks = NamedDependency[WebhookService]
 
@@ -135,6 +139,8 @@ DEPENDENCIES: dict[str, Provide] = {
     "products": _plain(ProductService),
     "reviews": Provide(provide_reviews, sync_to_thread=False),
     "runs": Provide(provide_runs, sync_to_thread=False),
+    "schedules": _plain(ScheduleService),
+    "signals": _plain(SignalService),
     "tokens": _plain(TokenService),
     "webhooks": Provide(provide_webhooks, sync_to_thread=False),
 }

@@ -196,6 +196,11 @@ class SamlastClient:
     async def runs(self, cycle_id: str) -> list[Json]:
         return await self._list(f"/v1/cycles/{cycle_id}/runs")
 
+    async def demand_signal(self, network_id: str) -> Json:
+        """The network's demand per product, as its producers see it."""
+        found: Json = await self.call("GET", f"/v1/networks/{network_id}/demand-signal")
+        return found
+
     # -- a run: progress, result, review, documents ----------------------------------------
 
     async def run_events(

@@ -911,6 +911,35 @@ async def _list_cycles(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"network_id": tenant.network_id})
 
 
+@route("GET", "/v1/networks/{network_id:uuid}/cycle-schedule", MANAGERS)
+async def _get_schedule(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"network_id": tenant.network_id})
+
+
+@route("PUT", "/v1/networks/{network_id:uuid}/cycle-schedule", MANAGERS)
+async def _set_schedule(client: Client, tenant: Tenant, role: Caller) -> Call:
+    path = f"/v1/networks/{tenant.network_id}/cycle-schedule"
+    etag = await _etag(client, path, tenant.token(Role.COORDINATOR))
+    body = {
+        "enabled": False,
+        "opens_weekday": 1,
+        "opens_time": "08:00:00",
+        "closes_weekday": 4,
+        "closes_time": "20:00:00",
+        "delivery_weekday": 6,
+    }
+    return Call(path={"network_id": tenant.network_id}, json=body, if_match=etag)
+
+
+# the demand signal: producers and coordinators; a co-op knows its own order, so a sum
+# over three co-ops would tell it the other two's
+
+
+@route("GET", "/v1/networks/{network_id:uuid}/demand-signal", PICK_LIST_READERS)
+async def _demand_signal(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"network_id": tenant.network_id})
+
+
 @route("GET", "/v1/cycles/{cycle_id:uuid}", EVERYONE)
 async def _get_cycle(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"cycle_id": tenant.cycle_id})

@@ -1,5 +1,6 @@
 """The coordinators' cycle pages: open a cycle (or copy the last one into the coming
-week), see who takes part in an open one and remind those who don't, close it early.
+week), see who takes part in an open one and remind those who don't, close it early;
+set the weekly schedule by which the matcher opens cycles by itself.
 
 Dates and times are typed in the network's time zone (``local_time``) and become the
 ``CycleIn`` the API takes, so ``CycleService.create`` applies the same rules to both.
@@ -13,22 +14,34 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, get_day_names
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from services.api.auth.actor import Actor
 from services.api.auth.guards import MANAGERS
-from services.api.cycles.schemas import CycleIn, CycleOut
+from services.api.cycles.schedule_service import UNSAVED
+from services.api.cycles.schemas import CycleIn, CycleOut, ScheduleIn, ScheduleOut
 from services.api.cycles.service import CycleService
-from services.api.deps import CurrentActor, Cycles, Networks
+from services.api.deps import CurrentActor, Cycles, Networks, Schedules
 from services.api.networks.schemas import NetworkOut
 from services.api.networks.service import NetworkService
+from services.api.web import i18n
 from services.api.web.local_time import WEEK, NoSuchTimeError, instant, local, weeks_on
-from services.api.web.pages import back, page, same_site, submit
-from shared.errors import ConflictError, SamlastError, TenantDeniedError
+from services.api.web.pages import LANG_COOKIE, back, page, same_site, submit
+from shared.errors import ConflictError, PreconditionFailedError, SamlastError, TenantDeniedError
 
 FIELDS = ("opens_date", "opens_time", "closes_date", "closes_time", "delivery_date")
+SCHEDULE_FIELDS = (
+    "version",
+    "enabled",
+    "opens_weekday",
+    "opens_time",
+    "closes_weekday",
+    "closes_time",
+    "delivery_weekday",
+)
 
 
 class CyclePages(Controller):
@@ -99,6 +112,53 @@ class CyclePages(Controller):
             )
         done = "cycle opened; a time that happens twice was taken as the first"
         return back(f"/app/cycles/{cycle.id}", done=done if twice else "cycle opened")
+
+    @get("/networks/{network_id:uuid}/cycles/schedule")
+    async def schedule(
+        self,
+        request: Request[Any, Any, Any],
+        network_id: FromPath[UUID],
+        actor: CurrentActor,
+        cycles: Cycles,
+        networks: Networks,
+        schedules: Schedules,
+    ) -> Template:
+        network = await _coordinated(actor, networks, network_id)
+        saved = await schedules.get(actor, network_id)
+        if saved is not None:
+            values = shown_schedule(saved)
+        else:
+            previous = await cycles.list_cycles(actor, network_id)
+            values = like_cycle(previous[0], network.timezone) if previous else DEFAULT_SCHEDULE
+        return _schedule_page(request, network, saved, values, {})
+
+    @post("/networks/{network_id:uuid}/cycles/schedule", status_code=303)
+    async def save_schedule(
+        self,
+        request: Request[Any, Any, Any],
+        network_id: FromPath[UUID],
+        actor: CurrentActor,
+        networks: Networks,
+        schedules: Schedules,
+    ) -> Response[Any]:
+        same_site(request)
+        network = await _coordinated(actor, networks, network_id)
+        form = await request.form()
+        values = {name: str(form.get(name, "")).strip()[:10] for name in SCHEDULE_FIELDS}
+        data, version, errors = schedule_in(values)
+        if data is None:
+            saved = await schedules.get(actor, network_id)
+            return _schedule_page(request, network, saved, values, errors, status_code=422)
+        try:
+            await schedules.save(actor, network_id, data, f'"{version}"')
+        except PreconditionFailedError:
+            # what was typed stays; saving again saves it over the newer version
+            saved = await schedules.get(actor, network_id)
+            values["version"] = str(saved.version) if saved else ""
+            stale = "someone saved the schedule meanwhile; check it and save again"
+            return _schedule_page(request, network, saved, values, {}, error=stale, status_code=412)
+        done = "schedule saved" if data.enabled else "schedule saved; it is off"
+        return back(f"/app/networks/{network_id}/cycles/schedule", done=done)
 
     @get("/cycles/{cycle_id:uuid}")
     async def cycle(
@@ -257,3 +317,106 @@ def moved_to_coming_week(previous: CycleOut, now: dt.datetime, zone: str) -> dic
         "closes_time": f"{closes_time:%H:%M}",
         "delivery_date": (previous.delivery_date + shift).isoformat(),
     }
+
+
+# A schedule never set yet, with no cycle to take it from: a common co-op week.
+DEFAULT_SCHEDULE = {
+    "enabled": "",
+    "opens_weekday": str(UNSAVED.opens_weekday),
+    "opens_time": f"{UNSAVED.opens_time:%H:%M}",
+    "closes_weekday": str(UNSAVED.closes_weekday),
+    "closes_time": f"{UNSAVED.closes_time:%H:%M}",
+    "delivery_weekday": str(UNSAVED.delivery_weekday),
+}
+
+
+def _schedule_page(
+    request: Request[Any, Any, Any],
+    network: NetworkOut,
+    saved: ScheduleOut | None,
+    values: dict[str, str],
+    errors: dict[str, str],
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    language = i18n.choose(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    context: dict[str, Any] = {"error": error} if error else {}
+    return page(
+        request,
+        "cycle_schedule",
+        network=network,
+        saved=saved,
+        values=values,
+        errors=errors,
+        weekdays=weekday_names(language),
+        day=lambda value: format_date(value, "EEE d MMM", locale=language),
+        zone=network.timezone,
+        status_code=status_code,
+        **context,
+    )
+
+
+def weekday_names(language: str) -> list[tuple[int, str]]:
+    """ISO weekdays with their names in ``language``, Monday first."""
+    names = get_day_names("wide", locale=language)
+    return [(index + 1, names[index]) for index in range(7)]
+
+
+def shown_schedule(saved: ScheduleOut) -> dict[str, str]:
+    return {
+        "version": str(saved.version),
+        "enabled": "on" if saved.enabled else "",
+        "opens_weekday": str(saved.opens_weekday),
+        "opens_time": f"{saved.opens_time:%H:%M}",
+        "closes_weekday": str(saved.closes_weekday),
+        "closes_time": f"{saved.closes_time:%H:%M}",
+        "delivery_weekday": str(saved.delivery_weekday),
+    }
+
+
+def like_cycle(cycle: CycleOut, zone: str) -> dict[str, str]:
+    """A first schedule taken from a cycle's weekdays and clock times (off until saved on)."""
+    opens_day, opens_time = local(cycle.opens_at, zone)
+    closes_day, closes_time = local(cycle.closes_at, zone)
+    return {
+        "enabled": "",
+        "opens_weekday": str(opens_day.isoweekday()),
+        "opens_time": f"{opens_time:%H:%M}",
+        "closes_weekday": str(closes_day.isoweekday()),
+        "closes_time": f"{closes_time:%H:%M}",
+        "delivery_weekday": str(cycle.delivery_date.isoweekday()),
+    }
+
+
+def schedule_in(values: dict[str, str]) -> tuple[ScheduleIn | None, int, dict[str, str]]:
+    """The form as the ``ScheduleIn`` to save and the version it was read at (0: never
+    saved), or each field's error."""
+    errors: dict[str, str] = {}
+    days: dict[str, int] = {}
+    times: dict[str, dt.time] = {}
+    for name in ("opens_weekday", "closes_weekday", "delivery_weekday"):
+        text = values.get(name, "")
+        if text.isdigit() and 1 <= int(text) <= 7:
+            days[name] = int(text)
+        else:
+            errors[name] = "choose a day of the week"
+    for name in ("opens_time", "closes_time"):
+        try:
+            times[name] = dt.time.fromisoformat(values.get(name, ""))
+        except ValueError:
+            errors[name] = "write a time, like 18:00"
+    version_text = values.get("version", "")
+    if version_text and not version_text.isdigit():
+        errors["version"] = "reload the page and try again"
+    if errors:
+        return None, 0, errors
+    data = ScheduleIn(
+        enabled=values.get("enabled") == "on",
+        opens_weekday=days["opens_weekday"],
+        opens_time=times["opens_time"].replace(second=0, microsecond=0),
+        closes_weekday=days["closes_weekday"],
+        closes_time=times["closes_time"].replace(second=0, microsecond=0),
+        delivery_weekday=days["delivery_weekday"],
+    )
+    return data, int(version_text) if version_text else 0, {}

@@ -1,6 +1,6 @@
 """arq job functions: thin wrappers that pass ids, never objects; safe to run twice.
 
 One module per domain with background work (``matching``, ``outbox``, ``notifications``,
-``housekeeping``); ``worker.py`` registers them; ``context.WorkerContext`` is what every
-job gets.
+``schedules``, ``housekeeping``); ``worker.py`` registers them; ``context.WorkerContext``
+is what every job gets.
 """
