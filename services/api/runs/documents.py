@@ -53,6 +53,11 @@ class NoteLine(msgspec.Struct, kw_only=True):
     amount_ore: int  # the co-op's part of the packs bought, in whole öre
     arrives_at: dt.datetime | None  # in the network's time zone
     vehicle: str | None
+    # what the amount comes from: the offer's packs, and the co-op's line it fills
+    offer_id: UUID
+    demand_line_id: UUID
+    pack_units: int
+    price_per_pack_ore: int
 
 
 class DeliveryNote(msgspec.Struct, kw_only=True):
@@ -165,6 +170,10 @@ async def delivery_notes(conn: Conn, run_id: UUID, plan: str) -> list[DeliveryNo
                 amount_ore=amount,
                 arrives_at=at,
                 vehicle=van,
+                offer_id=row["offer_id"],
+                demand_line_id=row["demand_line_id"],
+                pack_units=row["pack_units"],
+                price_per_pack_ore=row["price_per_pack_ore"],
             )
         )
         note.goods_ore += amount

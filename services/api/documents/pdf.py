@@ -1,0 +1,409 @@
+"""The documents as PDF, drawn by fpdf2 (pure Python: no browser, no service at run time).
+
+The text is the HTML's, from the same values and the same words (``Words``); DejaVu Sans
+(vendored in ``fonts/`` with its licence) carries å, ä, ö and whatever else a name
+holds. Labels are laid out for an A4 sheet of 3 × 8 labels of 70 × 37 mm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+
+from services.api.documents.model import NoteDocument, PickList, SheetDocument, SheetStop
+from services.api.documents.words import Words
+
+FONTS = Path(__file__).with_name("fonts")
+FONT = "DejaVu"
+LABEL_W, LABEL_H, LABEL_COLUMNS, LABEL_ROWS = 70.0, 37.0, 3, 8
+HEADINGS = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
+
+
+class _Paper(FPDF):
+    """A4 portrait, DejaVu, a footer with the document's name and the page number."""
+
+    def __init__(self, words: Words, title: str) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.words = words
+        self.footer_text = title
+        self.add_font(FONT, "", FONTS / "DejaVuSans.ttf")
+        self.add_font(FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
+        self.set_font(FONT, size=10)
+        self.set_margins(15, 15, 15)
+        self.set_auto_page_break(auto=True, margin=18)
+        self.set_title(title)
+        self.set_creator("Samlast")
+        self.set_lang(words.language)
+        self.alias_nb_pages()
+
+    def footer(self) -> None:
+        if not self.auto_page_break:  # a sheet of labels runs to its edges
+            return
+        self.set_y(-12)
+        self.set_font(FONT, size=8)
+        page = self.words("page {page} of {pages}", page=self.page_no(), pages="{nb}")
+        self.cell(0, 5, f"{self.footer_text} · {page}", align="C")
+        self.set_font(FONT, size=10)
+
+    def h1(self, text: str) -> None:
+        self.set_font(FONT, "B", 16)
+        self.multi_cell(0, 8, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FONT, size=10)
+
+    def h2(self, text: str) -> None:
+        self.ln(3)
+        self.set_font(FONT, "B", 12.5)
+        self.multi_cell(0, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FONT, size=10)
+
+    def h3(self, text: str) -> None:
+        self.ln(1)
+        self.set_font(FONT, "B", 10.5)
+        self.multi_cell(0, 5.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FONT, size=10)
+
+    def para(self, text: str, size: float = 10) -> None:
+        self.set_font(FONT, size=size)
+        self.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FONT, size=10)
+        self.ln(1)
+
+    def grid(
+        self,
+        headings: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float],
+        right: Sequence[int] = (),
+        total: Sequence[str] | None = None,
+    ) -> None:
+        """A table; ``right``: the columns of numbers; ``total``: a last row in bold."""
+        align = tuple("RIGHT" if n in right else "LEFT" for n in range(len(headings)))
+        with self.table(
+            col_widths=tuple(widths),
+            text_align=align,
+            headings_style=HEADINGS,
+            line_height=5,
+            padding=1,
+            borders_layout="HORIZONTAL_LINES",
+        ) as table:
+            for row in [headings, *rows]:
+                cells = table.row()
+                for text in row:
+                    cells.cell(text)
+            if total is not None:
+                cells = table.row(style=FontFace(emphasis="BOLD"))
+                for text in total:
+                    cells.cell(text)
+        self.ln(1)
+
+    def figures(self, pairs: Sequence[tuple[str, str]], bold_last: bool = False) -> None:
+        for index, (label, value) in enumerate(pairs):
+            bold = bold_last and index == len(pairs) - 1
+            self.set_font(FONT, "B" if bold else "", 10)
+            self.cell(70, 6, label)
+            self.cell(35, 6, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FONT, size=10)
+
+
+def pick_lists(lists: list[PickList], language: str, zone: str) -> bytes:
+    words = Words(language, zone)
+    paper = _Paper(words, words("Pick list"))
+    if not lists:
+        paper.add_page()
+        paper.h1(words("Pick list"))
+        paper.para(words("Nothing to pack for this delivery."))
+    for pick in lists:
+        paper.add_page()
+        _pick_list(paper, words, pick)
+        if pick.lines:
+            _labels(paper, words, pick)
+    return bytes(paper.output())
+
+
+def _pick_list(paper: _Paper, words: Words, pick: PickList) -> None:
+    h = pick.heading
+    paper.h1(f"{words('Pick list')} · {pick.producer.name}")
+    paper.para(
+        f"{h.network} · {words('delivery {date}', date=words.day(h.delivery_date))} · "
+        f"{words('run {n}', n=h.run_version)}"
+    )
+    if not pick.offers:
+        paper.para(words("Nothing to pack for this delivery."))
+        return
+    paper.para(
+        words(
+            "The goods go via the hub: hand over whole packs; the hub splits them between "
+            "the co-ops. Stick the labels on the packs only if the hub asks you to."
+        )
+        if pick.split_by == "hub"
+        else words(
+            "The van takes the goods straight to the co-ops: split each pack as below, into "
+            "one crate per co-op and product, and stick the crate's label on it."
+        )
+    )
+    paper.h2(words("Packs and how each is split"))
+    for offer in pick.offers:
+        shares = ", ".join(f"{p.coop} {words.qty(p.units, offer.unit)}" for p in offer.coops)
+        size = words.qty(offer.pack_units, offer.unit)
+        paper.h3(
+            f"{offer.product}: {words('{packs} packs of {size}', packs=offer.packs, size=size)}"
+            f" — {shares}"
+        )
+        rows, first = [], 1
+        for group in offer.split:
+            numbers = str(first) if group.packs == 1 else f"{first}–{first + group.packs - 1}"
+            first += group.packs
+            (only, *more) = group.portions
+            if not more and only.units == offer.pack_units:
+                whole = words("{coop}: the whole pack", coop=only.coop)
+                rows.append([numbers, whole + (f" ({words('each')})" if group.packs > 1 else "")])
+            else:
+                parts = ", ".join(f"{p.coop} {words.qty(p.units, offer.unit)}" for p in group.portions)
+                rows.append([numbers, parts])
+        paper.grid([words("Pack"), words("Goes to")], rows, (20, 160))
+        paper.para(
+            words(
+                "Value: {packs} × {price} = {total}",
+                packs=offer.packs,
+                price=words.kr(offer.price_per_pack_ore),
+                total=words.kr(offer.value_ore),
+            )
+        )
+    paper.h2(words("Who gets what, and when it is picked up"))
+    paper.grid(
+        [words("For co-op"), words("Product"), words("Quantity"), words("Picked up"), words("Vehicle")],
+        [
+            [
+                line.coop,
+                line.product,
+                words.qty(line.units, line.unit),
+                words.time(line.pickup_at),
+                line.vehicle or words("not planned"),
+            ]
+            for line in pick.lines
+        ],
+        (50, 40, 25, 25, 40),
+        right=(2,),
+        total=[words("Value of the packs"), "", "", "", words.kr(pick.value_ore)],
+    )
+
+
+def _labels(paper: _Paper, words: Words, pick: PickList) -> None:
+    """One label per co-op and product, 3 × 8 to an A4 sheet, from its top left corner."""
+    paper.set_auto_page_break(auto=False)
+    day = words("Delivery {date}", date=words.day(pick.heading.delivery_date))
+    for index, line in enumerate(pick.labels):
+        slot = index % (LABEL_COLUMNS * LABEL_ROWS)
+        if slot == 0:
+            paper.add_page()
+        x = (slot % LABEL_COLUMNS) * LABEL_W + 4
+        y = (slot // LABEL_COLUMNS) * LABEL_H + 3.5
+        van = line.vehicle or words("not planned")
+        if line.pickup_at:
+            van += ", " + words("picked up {time}", time=words.time(line.pickup_at))
+        paper.set_xy(x, y)
+        paper.set_font(FONT, "B", 12)
+        paper.cell(LABEL_W - 8, 6, _fit(paper, line.coop, LABEL_W - 8))
+        paper.set_font(FONT, size=9)
+        for row, text in enumerate(
+            [
+                f"{line.product}: {words.qty(line.units, line.unit)}",
+                day,
+                van,
+                words("From {producer}", producer=pick.producer.name),
+            ]
+        ):
+            paper.set_xy(x, y + 7 + row * 5.2)
+            paper.cell(LABEL_W - 8, 5, _fit(paper, text, LABEL_W - 8))
+    paper.set_font(FONT, size=10)
+    paper.set_auto_page_break(auto=True, margin=18)
+
+
+def _fit(paper: _Paper, text: str, width: float) -> str:
+    """``text`` cut with an ellipsis to fit ``width`` in the current font."""
+    if paper.get_string_width(text) <= width:
+        return text
+    while text and paper.get_string_width(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def delivery_notes(notes: list[NoteDocument], language: str, zone: str) -> bytes:
+    words = Words(language, zone)
+    paper = _Paper(words, words("Delivery note"))
+    if not notes:
+        paper.add_page()
+        paper.h1(words("Delivery note"))
+        paper.para(words("Nothing reaches you in this delivery."))
+    for note in notes:
+        paper.add_page()
+        _note(paper, words, note)
+    return bytes(paper.output())
+
+
+def _note(paper: _Paper, words: Words, note: NoteDocument) -> None:
+    h, t = note.heading, note.transport
+    paper.h1(f"{words('Delivery note')} · {note.coop.name}")
+    where = f"{note.coop.address} · " if note.coop.address else ""
+    paper.para(
+        f"{where}{h.network} · {words('delivery {date}', date=words.day(h.delivery_date))} · "
+        f"{words('run {n}', n=h.run_version)}"
+    )
+    paper.h2(words("Delivered"))
+    if note.lines:
+        paper.grid(
+            [
+                words("Product"),
+                words("From"),
+                words("Quantity"),
+                words("Unit price"),
+                words("Amount"),
+                words("Arrives"),
+            ],
+            [
+                [
+                    line.product,
+                    line.producer,
+                    words.qty(line.units, line.unit),
+                    words.unit_price(line.price_per_pack_ore, line.pack_units, line.unit),
+                    words.kr(line.amount_ore),
+                    words.time(line.arrives_at) + (f", {line.vehicle}" if line.vehicle else ""),
+                ]
+                for line in note.lines
+            ],
+            (35, 35, 22, 27, 25, 36),
+            right=(2, 3, 4),
+            total=[words("Goods"), "", "", "", words.kr(note.goods_ore), ""],
+        )
+        paper.para(
+            words(
+                "The unit price is the pack's price divided by its units; each amount is "
+                "your share of the packs' price, to the öre."
+            ),
+            size=8.5,
+        )
+    else:
+        paper.para(words("Nothing reaches you in this delivery."))
+    if note.short:
+        paper.h2(words("Ordered but not delivered"))
+        paper.grid(
+            [words("Product"), words("Ordered"), words("Delivered"), words("Missing"), words("Why")],
+            [
+                [
+                    line.product,
+                    words.qty(line.ordered, line.unit)
+                    + (f" (+{words.qty(line.tolerance, line.unit)})" if line.tolerance else ""),
+                    words.qty(line.delivered, line.unit),
+                    words.qty(line.short, line.unit),
+                    words.reason(line),
+                ]
+                for line in note.short
+            ],
+            (32, 26, 22, 20, 80),
+            right=(1, 2, 3),
+        )
+    paper.h2(words("Transport"))
+    if t.routes:
+        paper.para(
+            words(
+                "The van brings your goods on a route shared with other co-ops. Delivering to "
+                "you alone would cost {alone}; your share of the shared route is {share}, so "
+                "you save {saved}.",
+                alone=words.kr(t.alone_ore),
+                share=words.kr(t.share_ore),
+                saved=words.kr(t.saved_ore),
+            )
+        )
+        paper.figures(
+            [
+                (words("Delivering to you alone"), words.kr(t.alone_ore)),
+                (words("Your share"), words.kr(t.share_ore)),
+                (words("You save"), words.kr(t.saved_ore)),
+            ]
+        )
+    else:
+        paper.para(words("No transport is charged to you in this delivery."))
+    paper.h2(words("To pay"))
+    paper.figures(
+        [
+            (words("Goods"), words.kr(note.goods_ore)),
+            (words("Transport share"), words.kr(t.share_ore)),
+            (words("Total"), words.kr(note.total_ore)),
+        ],
+        bold_last=True,
+    )
+
+
+def route_sheet(sheet: SheetDocument, language: str) -> bytes:
+    h = sheet.heading
+    words = Words(language, h.zone)
+    title = words("Route sheet {n}", n=sheet.route_no)
+    paper = _Paper(words, title)
+    paper.add_page()
+    van = sheet.vehicle or words("{producer}'s own van", producer=sheet.producer)
+    paper.h1(f"{title} · {van}")
+    paper.para(
+        f"{h.network} · {words.day(h.delivery_date)} · {words.km(sheet.distance_m)}, "
+        f"{words.hours(sheet.duration_s)}"
+    )
+    start = sheet.start or "–"
+    if sheet.starts_at_hub:
+        start = words("the hub") + (f", {h.hub_address}" if h.hub_address else "")
+    pairs = [(words("Start"), start)]
+    if h.hub_address:
+        pairs.append((words("Hub"), h.hub_address))
+    pairs.append((words("Leave at"), words.time(sheet.stops[0].departure_at)))
+    for label, value in pairs:
+        paper.set_font(FONT, "B", 10)
+        paper.cell(30, 6, label)
+        paper.set_font(FONT, size=10)
+        paper.multi_cell(0, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for stop in sheet.stops:
+        paper.h3("☐  " + _stop_title(words, stop))
+        lines = []
+        if stop.address:
+            lines.append(stop.address)
+        if stop.phone:
+            lines.append(f"{words('Phone')}: {stop.phone}")
+        for g in stop.goods:
+            qty = words.qty(g.units, g.unit)
+            lines.append(
+                "• "
+                + (
+                    words("{product} {qty} for {coop}", product=g.product, qty=qty, coop=g.coop)
+                    if stop.kind == "pickup"
+                    else words(
+                        "{product} {qty} from {producer}",
+                        product=g.product,
+                        qty=qty,
+                        producer=g.producer,
+                    )
+                )
+            )
+        if stop.role not in ("start", "end"):
+            lines.append(words("On board when leaving: {kg}", kg=words.kg(stop.load_grams)))
+        for text in lines:
+            paper.set_x(paper.l_margin + 6)
+            paper.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(paper.output())
+
+
+def _stop_title(words: Words, stop: SheetStop) -> str:
+    at = words.time(stop.arrival_at)
+    if stop.departure_at != stop.arrival_at:
+        at += "–" + words.time(stop.departure_at)
+    if stop.role == "start":
+        what = words("Start")
+    elif stop.role == "end":
+        what = words("End")
+    elif stop.role == "hub":
+        what = words("Hub: unload") if stop.kind == "delivery" else words("Hub: load")
+    elif stop.kind == "pickup":
+        what = words("Pick up at {name}", name=stop.name)
+    else:
+        what = words("Deliver to {name}", name=stop.name)
+    return f"{at} · {what}"
