@@ -162,7 +162,9 @@ def _pick_list(paper: _Paper, words: Words, pick: PickList) -> None:
                 whole = words("{coop}: the whole pack", coop=only.coop)
                 rows.append([numbers, whole + (f" ({words('each')})" if group.packs > 1 else "")])
             else:
-                parts = ", ".join(f"{p.coop} {words.qty(p.units, offer.unit)}" for p in group.portions)
+                parts = ", ".join(
+                    f"{p.coop} {words.qty(p.units, offer.unit)}" for p in group.portions
+                )
                 rows.append([numbers, parts])
         paper.grid([words("Pack"), words("Goes to")], rows, (20, 160))
         paper.para(
@@ -175,7 +177,13 @@ def _pick_list(paper: _Paper, words: Words, pick: PickList) -> None:
         )
     paper.h2(words("Who gets what, and when it is picked up"))
     paper.grid(
-        [words("For co-op"), words("Product"), words("Quantity"), words("Picked up"), words("Vehicle")],
+        [
+            words("For co-op"),
+            words("Product"),
+            words("Quantity"),
+            words("Picked up"),
+            words("Vehicle"),
+        ],
         [
             [
                 line.coop,
@@ -291,7 +299,13 @@ def _note(paper: _Paper, words: Words, note: NoteDocument) -> None:
     if note.short:
         paper.h2(words("Ordered but not delivered"))
         paper.grid(
-            [words("Product"), words("Ordered"), words("Delivered"), words("Missing"), words("Why")],
+            [
+                words("Product"),
+                words("Ordered"),
+                words("Delivered"),
+                words("Missing"),
+                words("Why"),
+            ],
             [
                 [
                     line.product,

@@ -46,10 +46,14 @@ class DocumentService:
         self.conn = conn
         self.runs = runs
 
-    async def pick_lists(self, actor: Actor, run_id: UUID) -> list[PickList]:
-        """The pick lists ``actor`` may see: its own as a producer, all as a coordinator."""
-        plan, only = await self.runs.documents(actor, run_id)
-        heading = await self._heading(run_id, plan)
+    async def pick_lists(
+        self, actor: Actor, run_id: UUID, producer_id: UUID | None = None
+    ) -> list[PickList]:
+        """The pick lists ``actor`` may see: its own as a producer, all as a coordinator
+        (or only ``producer_id``'s)."""
+        plan, own = await self.runs.documents(actor, run_id)
+        only = own or producer_id
+        heading, _ = await self._heading(run_id, plan)
         lines = [
             line
             for line in await pick_lists(self.conn, run_id, plan)
@@ -61,8 +65,8 @@ class DocumentService:
             if only is None or row["producer_id"] == only
         ]
         producers = sorted({line.producer_id for line in lines}, key=str)
-        if only is not None and not producers:
-            producers = [only]  # nothing to pack: the list says so
+        if own is not None and not producers:
+            producers = [own]  # nothing to pack: its list says so
         coops = {line.coop_id for line in lines}
         contacts = await documents_db.select_contacts(self.conn, [*producers, *coops])
         parties = {key: _party(row) for key, row in contacts.items()}
@@ -81,19 +85,23 @@ class DocumentService:
             key=lambda pick: pick.producer.name,
         )
 
-    async def delivery_notes(self, actor: Actor, run_id: UUID) -> list[NoteDocument]:
-        """The delivery notes ``actor`` may see; a co-op that ordered and got nothing
-        still gets one, saying what did not come and why."""
-        plan, only = await self.runs.documents(actor, run_id)
-        heading = await self._heading(run_id, plan)
+    async def delivery_notes(
+        self, actor: Actor, run_id: UUID, coop_id: UUID | None = None
+    ) -> list[NoteDocument]:
+        """The delivery notes ``actor`` may see: its own as a co-op, all as a coordinator
+        (or only ``coop_id``'s). A co-op that ordered and got nothing still gets one,
+        saying what did not come and why."""
+        plan, own = await self.runs.documents(actor, run_id)
+        only = own or coop_id
+        heading, _ = await self._heading(run_id, plan)
         notes = {note.coop_id: note for note in await delivery_notes(self.conn, run_id, plan)}
         short: dict[UUID, list[ShortLine]] = defaultdict(list)
         for row in await documents_db.select_short_lines(self.conn, run_id):
             short[row["coop_id"]].append(_short(row))
         transport = await documents_db.select_coop_transport(self.conn, run_id)
         coops = [c for c in {*notes, *short} if only is None or c == only]
-        if only is not None and not coops:
-            coops = [only]
+        if own is not None and not coops:
+            coops = [own]  # nothing for it: its note says so
         contacts = await documents_db.select_contacts(self.conn, coops)
         documents = []
         for coop in coops:
@@ -109,8 +117,7 @@ class DocumentService:
         rows = await routes_db.select_plan_stops(self.conn, run_id, None, route_id)
         if route is None or not rows:
             raise NotFoundError("the run has no such route")
-        heading = await self._heading(run_id, route["plan"])
-        hub = await documents_db.select_heading(self.conn, run_id)
+        heading, hub = await self._heading(run_id, route["plan"])
         start, at_hub = _start(route, hub)
         lines = await routes_db.select_document_lines(self.conn, run_id)
         shipments = await routes_db.select_shipments(self.conn, run_id)
@@ -135,7 +142,7 @@ class DocumentService:
             stops=stops,
         )
 
-    async def _heading(self, run_id: UUID, plan: str) -> Heading:
+    async def _heading(self, run_id: UUID, plan: str) -> tuple[Heading, asyncpg.Record]:
         row = await documents_db.select_heading(self.conn, run_id)
         if row is None:
             raise NotFoundError("no such run")
@@ -147,13 +154,11 @@ class DocumentService:
             zone=row["timezone"],
             plan=plan,
             hub_address=row["hub_address"] if row["hub_lat"] is not None else "",
-        )
+        ), row
 
 
 def _party(row: asyncpg.Record) -> Party:
-    return Party(
-        id=row["id"], name=row["name"], address=row["address"], phone=row["contact_phone"]
-    )
+    return Party(id=row["id"], name=row["name"], address=row["address"], phone=row["contact_phone"])
 
 
 def _packed(rows: Sequence[asyncpg.Record]) -> list[PackedOffer]:
@@ -233,9 +238,7 @@ class _Goods:
         units: dict[tuple[Any, ...], int] = defaultdict(int)
         for row in lines:
             key = (row["producer_id"], row["coop_id"], row["temperature"])
-            units[(*key, row["producer"], row["coop"], row["product"], row["unit"])] += row[
-                "units"
-            ]
+            units[(*key, row["producer"], row["coop"], row["product"], row["unit"])] += row["units"]
         self.by_shipment: dict[tuple[Any, ...], list[Goods]] = defaultdict(list)
         for (producer_id, coop_id, temperature, *names), n in sorted(
             units.items(), key=lambda item: item[0][3:]
@@ -279,10 +282,11 @@ def _stop(
     kind = row["kind"]
     who = row["organisation_id"]
     moved = abs(row["load_grams"] - (before["load_grams"] if before else 0))
+    items: list[Goods] = []
     if kind in ("start", "end"):
-        role, items = kind, []
+        role = kind
     elif who is None:
-        role, items = "hub", []  # filled in from the route's other stops
+        role = "hub"  # its goods are filled in from the route's other stops
     elif row["weight_grams"] is not None:  # a direct plan: the stop's own shipment
         role = "producer" if kind == "pickup" else "coop"
         items = goods.of_shipment(row["producer_id"], row["coop_id"], row["temperature"])

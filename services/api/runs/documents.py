@@ -1,5 +1,6 @@
 """What each party takes away from a run: producers' pick lists, co-ops' delivery notes,
-drivers' route sheets. Built from the stored run; JSON, CSV, and HTML for printing."""
+drivers' route sheets. Built from the stored run; JSON and CSV here, the printable HTML
+and PDF in ``services.api.documents``."""
 
 from __future__ import annotations
 
@@ -8,28 +9,17 @@ import datetime as dt
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Response
-from markupsafe import Markup
 
 from services.matcher.engine.common.fair import largest_remainder
 from shared.db import routes as routes_db
 from shared.db.pool import Conn
-
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
-TEMPLATES = Environment(
-    loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html"])
-)
-# The sheet carries its style so that a saved copy prints the same; the pages'
-# Content-Security-Policy admits exactly this text by its hash.
-ROUTE_SHEET_STYLE = Markup((TEMPLATE_DIR / "route_sheet.css").read_text())  # noqa: S704 - our file
 
 
 class PickLine(msgspec.Struct, kw_only=True):
@@ -242,10 +232,6 @@ def _work(row: asyncpg.Record, names: dict[UUID, str]) -> str:
     if row["kind"] == "pickup":
         return f"pick up {kg:.1f} kg {row['temperature']} for {names.get(row['coop_id'], '?')}"
     return f"drop {kg:.1f} kg {row['temperature']} from {names.get(row['producer_id'], '?')}"
-
-
-def render_html(sheet: RouteSheet) -> str:
-    return TEMPLATES.get_template("route_sheet.html").render(sheet=sheet, style=ROUTE_SHEET_STYLE)
 
 
 def to_csv(rows: Sequence[msgspec.Struct]) -> str:

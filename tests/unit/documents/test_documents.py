@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import re
 from uuid import UUID
 
@@ -59,8 +60,11 @@ def _flat(text: str) -> str:
 
 
 def test_whole_packs_go_whole_and_the_rest_fills_the_packs_left() -> None:
-    portions = [Portion(coop="Eriksberg", units=7), Portion(coop="Flogsta", units=17),
-                Portion(coop="Luthagen", units=26)]
+    portions = [
+        Portion(coop="Eriksberg", units=7),
+        Portion(coop="Flogsta", units=17),
+        Portion(coop="Luthagen", units=26),
+    ]
     groups = split_packs(25, portions)
     assert [(g.packs, [(p.coop, p.units) for p in g.portions]) for g in groups] == [
         (1, [("Luthagen", 25)]),
@@ -80,7 +84,7 @@ def test_every_pack_is_full_and_each_coop_gets_its_units(
 ) -> None:
     total = pack_units * packs
     points = sorted({min(c, total) for c in cuts} | {0, total})
-    units = [b - a for a, b in zip(points, points[1:], strict=False) if b > a]
+    units = [b - a for a, b in itertools.pairwise(points) if b > a]
     portions = [Portion(coop=f"co-op {n}", units=u) for n, u in enumerate(units)]
     groups = split_packs(pack_units, portions)
     assert sum(g.packs for g in groups) == packs
@@ -95,14 +99,31 @@ def test_every_pack_is_full_and_each_coop_gets_its_units(
 
 def _pick_list(split_by: str = "producer") -> PickList:
     rows = [
-        {"offer_id": UUID(int=9), "coop": coop, "units": units, "product": "Potatis",
-         "unit": "kg", "pack_units": 25, "packs": 2, "price_per_pack_ore": 37550}
+        {
+            "offer_id": UUID(int=9),
+            "coop": coop,
+            "units": units,
+            "product": "Potatis",
+            "unit": "kg",
+            "pack_units": 25,
+            "packs": 2,
+            "price_per_pack_ore": 37550,
+        }
         for coop, units in (("Eriksberg", 7), ("Flogsta", 17), ("Luthagen", 26))
     ]
     lines = [
-        PickLine(producer_id=UUID(int=3), producer="Ekeby Gård", coop_id=UUID(int=10 + n),
-                 coop=coop, product="Potatis", unit="kg", temperature="ambient", units=units,
-                 pickup_at=AT, vehicle="Kylbil")
+        PickLine(
+            producer_id=UUID(int=3),
+            producer="Ekeby Gård",
+            coop_id=UUID(int=10 + n),
+            coop=coop,
+            product="Potatis",
+            unit="kg",
+            temperature="ambient",
+            units=units,
+            pickup_at=AT,
+            vehicle="Kylbil",
+        )
         for n, (coop, units) in enumerate((("Eriksberg", 7), ("Flogsta", 17), ("Luthagen", 26)))
     ]
     return PickList(
@@ -123,7 +144,10 @@ def test_a_pick_list_says_how_each_pack_is_split_and_labels_each_crate(language:
     for document in (text, page):
         if language == "sv":
             assert "Plocklista · Ekeby Gård" in document
-            assert "Potatis: 2 förpackningar à 25 kg — Luthagen 26 kg, Flogsta 17 kg, Eriksberg 7 kg" in document
+            assert (
+                "Potatis: 2 förpackningar à 25 kg — Luthagen 26 kg, Flogsta 17 kg, Eriksberg 7 kg"
+                in document
+            )
             assert "Luthagen: hela förpackningen" in document
             assert "Flogsta 17 kg, Eriksberg 7 kg, Luthagen 1 kg" in document
             assert "Värde: 2 × 375,50 kr = 751 kr" in document
@@ -145,23 +169,59 @@ def test_who_splits_the_packs_follows_the_plan() -> None:
 
 def _note() -> NoteDocument:
     lines = [
-        NoteLine(producer="Ekeby Gård", product="Mjölk", unit="l", units=4, amount_ore=4833,
-                 arrives_at=AT, vehicle="Kylbil", offer_id=UUID(int=5),
-                 demand_line_id=UUID(int=6), pack_units=6, price_per_pack_ore=7250),
-        NoteLine(producer="Ekeby Gård", product="Ägg", unit="piece", units=30,
-                 amount_ore=9000, arrives_at=AT, vehicle="Kylbil", offer_id=UUID(int=7),
-                 demand_line_id=UUID(int=8), pack_units=30, price_per_pack_ore=9000),
+        NoteLine(
+            producer="Ekeby Gård",
+            product="Mjölk",
+            unit="l",
+            units=4,
+            amount_ore=4833,
+            arrives_at=AT,
+            vehicle="Kylbil",
+            offer_id=UUID(int=5),
+            demand_line_id=UUID(int=6),
+            pack_units=6,
+            price_per_pack_ore=7250,
+        ),
+        NoteLine(
+            producer="Ekeby Gård",
+            product="Ägg",
+            unit="piece",
+            units=30,
+            amount_ore=9000,
+            arrives_at=AT,
+            vehicle="Kylbil",
+            offer_id=UUID(int=7),
+            demand_line_id=UUID(int=8),
+            pack_units=30,
+            price_per_pack_ore=9000,
+        ),
     ]
     return NoteDocument(
         heading=HEADING,
         coop=Party(id=UUID(int=4), name="Matkassen Luthagen", address="Luthagsesplanaden 5"),
         lines=lines,
         short=[
-            ShortLine(product="Ost", unit="kg", ordered=3, tolerance=1, delivered=0, short=3,
-                      reason="price_above_max", max_unit_price_ore=15000,
-                      cheapest_unit_price_ore=18900),
-            ShortLine(product="Morötter", unit="kg", ordered=14, tolerance=0, delivered=10,
-                      short=4, reason="pack_not_completed", units_to_next_pack=6),
+            ShortLine(
+                product="Ost",
+                unit="kg",
+                ordered=3,
+                tolerance=1,
+                delivered=0,
+                short=3,
+                reason="price_above_max",
+                max_unit_price_ore=15000,
+                cheapest_unit_price_ore=18900,
+            ),
+            ShortLine(
+                product="Morötter",
+                unit="kg",
+                ordered=14,
+                tolerance=0,
+                delivered=10,
+                short=4,
+                reason="pack_not_completed",
+                units_to_next_pack=6,
+            ),
         ],
         transport=Transport(share_ore=12345, alone_ore=40000, routes=1),
         goods_ore=13833,
@@ -196,26 +256,71 @@ def test_a_delivery_note_has_prices_amounts_what_did_not_come_and_the_transport_
 
 
 def test_a_route_sheet_lists_each_stop_with_address_phone_and_goods() -> None:
-    goods = [Goods(producer="Ekeby Gård", coop="Matkassen Luthagen", product="Mjölk",
-                   unit="l", units=12)]
-    stops = [
-        SheetStop(seq=0, kind="start", role="start", arrival_at=AT, departure_at=AT, name="",
-                  address="", phone="", goods=[], load_grams=0),
-        SheetStop(seq=1, kind="pickup", role="producer", arrival_at=AT,
-                  departure_at=AT + dt.timedelta(minutes=10), name="Ekeby Gård",
-                  address="Ekeby 1, Uppsala", phone="018-12 34 56", goods=goods,
-                  load_grams=12360),
-        SheetStop(seq=2, kind="delivery", role="coop", arrival_at=AT + dt.timedelta(hours=1),
-                  departure_at=AT + dt.timedelta(hours=1, minutes=5),
-                  name="Matkassen Luthagen", address="Luthagsesplanaden 5", phone="",
-                  goods=goods, load_grams=0),
-        SheetStop(seq=3, kind="end", role="end", arrival_at=AT + dt.timedelta(hours=2),
-                  departure_at=AT + dt.timedelta(hours=2), name="", address="", phone="",
-                  goods=[], load_grams=0),
+    goods = [
+        Goods(producer="Ekeby Gård", coop="Matkassen Luthagen", product="Mjölk", unit="l", units=12)
     ]
-    sheet = SheetDocument(heading=HEADING, route_id=UUID(int=2), route_no=1, vehicle="Kylbil",
-                          producer="", start="59.85860, 17.63890", starts_at_hub=True,
-                          distance_m=43210, duration_s=7500, stops=stops)
+    stops = [
+        SheetStop(
+            seq=0,
+            kind="start",
+            role="start",
+            arrival_at=AT,
+            departure_at=AT,
+            name="",
+            address="",
+            phone="",
+            goods=[],
+            load_grams=0,
+        ),
+        SheetStop(
+            seq=1,
+            kind="pickup",
+            role="producer",
+            arrival_at=AT,
+            departure_at=AT + dt.timedelta(minutes=10),
+            name="Ekeby Gård",
+            address="Ekeby 1, Uppsala",
+            phone="018-12 34 56",
+            goods=goods,
+            load_grams=12360,
+        ),
+        SheetStop(
+            seq=2,
+            kind="delivery",
+            role="coop",
+            arrival_at=AT + dt.timedelta(hours=1),
+            departure_at=AT + dt.timedelta(hours=1, minutes=5),
+            name="Matkassen Luthagen",
+            address="Luthagsesplanaden 5",
+            phone="",
+            goods=goods,
+            load_grams=0,
+        ),
+        SheetStop(
+            seq=3,
+            kind="end",
+            role="end",
+            arrival_at=AT + dt.timedelta(hours=2),
+            departure_at=AT + dt.timedelta(hours=2),
+            name="",
+            address="",
+            phone="",
+            goods=[],
+            load_grams=0,
+        ),
+    ]
+    sheet = SheetDocument(
+        heading=HEADING,
+        route_id=UUID(int=2),
+        route_no=1,
+        vehicle="Kylbil",
+        producer="",
+        start="59.85860, 17.63890",
+        starts_at_hub=True,
+        distance_m=43210,
+        duration_s=7500,
+        stops=stops,
+    )
     for document in (
         _flat(_text(pdf.route_sheet(sheet, "sv"))),
         _page(html.route_sheet(sheet, "sv", {})),
