@@ -30,6 +30,7 @@ class _Paper(FPDF):
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.words = words
         self.footer_text = title
+        self.on_labels = False  # a sheet of labels runs to its edges: no footer
         self.add_font(FONT, "", FONTS / "DejaVuSans.ttf")
         self.add_font(FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
         self.set_font(FONT, size=10)
@@ -41,7 +42,7 @@ class _Paper(FPDF):
         self.alias_nb_pages()
 
     def footer(self) -> None:
-        if not self.auto_page_break:  # a sheet of labels runs to its edges
+        if self.on_labels:
             return
         self.set_y(-12)
         self.set_font(FONT, size=8)
@@ -51,24 +52,24 @@ class _Paper(FPDF):
 
     def h1(self, text: str) -> None:
         self.set_font(FONT, "B", 16)
-        self.multi_cell(0, 8, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, 8, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font(FONT, size=10)
 
     def h2(self, text: str) -> None:
         self.ln(3)
         self.set_font(FONT, "B", 12.5)
-        self.multi_cell(0, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, 7, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font(FONT, size=10)
 
     def h3(self, text: str) -> None:
         self.ln(1)
         self.set_font(FONT, "B", 10.5)
-        self.multi_cell(0, 5.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, 5.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font(FONT, size=10)
 
     def para(self, text: str, size: float = 10) -> None:
         self.set_font(FONT, size=size)
-        self.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, 5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font(FONT, size=10)
         self.ln(1)
 
@@ -94,9 +95,12 @@ class _Paper(FPDF):
                 cells = table.row()
                 for text in row:
                     cells.cell(text)
-            if total is not None:
+            if total is not None:  # its label spans the empty cells after it
                 cells = table.row(style=FontFace(emphasis="BOLD"))
-                for text in total:
+                label, *rest = total
+                span = 1 + next((n for n, text in enumerate(rest) if text), len(rest))
+                cells.cell(label, colspan=span, align="LEFT")
+                for text in rest[span - 1 :]:
                     cells.cell(text)
         self.ln(1)
 
@@ -118,6 +122,7 @@ def pick_lists(lists: list[PickList], language: str, zone: str) -> bytes:
         paper.para(words("Nothing to pack for this delivery."))
     for pick in lists:
         paper.add_page()
+        paper.on_labels = False
         _pick_list(paper, words, pick)
         if pick.lines:
             _labels(paper, words, pick)
@@ -166,7 +171,7 @@ def _pick_list(paper: _Paper, words: Words, pick: PickList) -> None:
                     f"{p.coop} {words.qty(p.units, offer.unit)}" for p in group.portions
                 )
                 rows.append([numbers, parts])
-        paper.grid([words("Pack"), words("Goes to")], rows, (20, 160))
+        paper.grid([words("Pack"), words("Goes to")], rows, (30, 150))
         paper.para(
             words(
                 "Value: {packs} × {price} = {total}",
@@ -208,6 +213,7 @@ def _labels(paper: _Paper, words: Words, pick: PickList) -> None:
         slot = index % (LABEL_COLUMNS * LABEL_ROWS)
         if slot == 0:
             paper.add_page()
+            paper.on_labels = True
         x = (slot % LABEL_COLUMNS) * LABEL_W + 4
         y = (slot // LABEL_COLUMNS) * LABEL_H + 3.5
         van = line.vehicle or words("not planned")
@@ -375,7 +381,7 @@ def route_sheet(sheet: SheetDocument, language: str) -> bytes:
         paper.set_font(FONT, "B", 10)
         paper.cell(30, 6, label)
         paper.set_font(FONT, size=10)
-        paper.multi_cell(0, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        paper.multi_cell(0, 6, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for stop in sheet.stops:
         paper.h3("☐  " + _stop_title(words, stop))
         lines = []
@@ -402,7 +408,7 @@ def route_sheet(sheet: SheetDocument, language: str) -> bytes:
             lines.append(words("On board when leaving: {kg}", kg=words.kg(stop.load_grams)))
         for text in lines:
             paper.set_x(paper.l_margin + 6)
-            paper.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            paper.multi_cell(0, 5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(paper.output())
 
 

@@ -29,7 +29,7 @@ class Words:
 
     def unit(self, unit: str) -> str:
         """``kg``, ``l``, or pieces as ``st`` / ``pcs``."""
-        return self.gettext(UNIT_WORDS.get(unit, unit))
+        return self.gettext(UNIT_WORDS[unit]) if unit in UNIT_WORDS else unit
 
     def qty(self, units: int, unit: str) -> str:
         return f"{number(units, self.language)} {self.unit(unit)}"

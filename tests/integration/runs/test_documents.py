@@ -115,7 +115,7 @@ async def test_the_producers_pick_list_says_how_each_pack_is_split(
         assert "Matkassen Luthagen: hela förpackningen" in text
         assert "Matkassen Svartbäcken 6 kg, Matkassen Luthagen 4 kg" in text
         assert f"Värde: 2 × {_kr(12500)} = {_kr(25000)}" in text
-        assert "dela varje förpackning" in text or "hubben delar upp dem" in text
+        assert "dela varje förpackning" in text or "navet delar upp dem" in text
         assert "Kylbil" in text
     labels = _pdf_text(answer.content).count("Från Ekeby Gård")
     assert labels == len(picks) == 2  # a label per co-op and product
@@ -174,8 +174,8 @@ async def test_the_route_sheet_has_each_stop_address_phone_and_goods_in_one_lang
     page = await client.get(sheet + ".html", headers=coordinator)
     for text in (_pdf_text(answer.content), _html_text(page.text)):
         assert f"Körlista {route['route_no']} · Kylbil" in text
-        assert "hubben, Boländerna" in text  # the van starts at the hub
-        assert "Hämta hos Ekeby Gård" in text or "Hubben: lasta" in text
+        assert "navet, Boländerna" in text  # the van starts at the hub
+        assert "Hämta hos Ekeby Gård" in text or "Navet: lasta" in text
         assert "Ekeby 1, Uppsala" in text
         assert "Lämna hos Matkassen Luthagen" in text
         assert "Luthagsesplanaden 5" in text

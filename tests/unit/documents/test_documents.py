@@ -7,14 +7,17 @@ import datetime as dt
 import io
 import itertools
 import re
+from collections.abc import Callable
 from uuid import UUID
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from services.api.documents import html, pdf
+from services.api.documents import words as words_module
 from services.api.documents.model import (
     Goods,
     Heading,
@@ -30,6 +33,7 @@ from services.api.documents.model import (
 )
 from services.api.documents.service import _packed
 from services.api.runs.documents import NoteLine, PickLine
+from services.api.web import i18n
 
 ZONE = "Europe/Stockholm"
 AT = dt.datetime(2026, 12, 10, 6, 30, tzinfo=dt.UTC)  # 07:30 in Uppsala
@@ -164,7 +168,7 @@ def test_who_splits_the_packs_follows_the_plan() -> None:
     direct = _flat(_text(pdf.pick_lists([_pick_list()], "sv", ZONE)))
     hub = _flat(_text(pdf.pick_lists([_pick_list("hub")], "sv", ZONE)))
     assert "dela varje förpackning" in direct
-    assert "hubben delar upp dem" in hub
+    assert "navet delar upp dem" in hub
 
 
 def _note() -> NoteDocument:
@@ -255,7 +259,7 @@ def test_a_delivery_note_has_prices_amounts_what_did_not_come_and_the_transport_
             assert "Total" in document
 
 
-def test_a_route_sheet_lists_each_stop_with_address_phone_and_goods() -> None:
+def _sheet() -> SheetDocument:
     goods = [
         Goods(producer="Ekeby Gård", coop="Matkassen Luthagen", product="Mjölk", unit="l", units=12)
     ]
@@ -309,7 +313,7 @@ def test_a_route_sheet_lists_each_stop_with_address_phone_and_goods() -> None:
             load_grams=0,
         ),
     ]
-    sheet = SheetDocument(
+    return SheetDocument(
         heading=HEADING,
         route_id=UUID(int=2),
         route_no=1,
@@ -321,6 +325,10 @@ def test_a_route_sheet_lists_each_stop_with_address_phone_and_goods() -> None:
         duration_s=7500,
         stops=stops,
     )
+
+
+def test_a_route_sheet_lists_each_stop_with_address_phone_and_goods() -> None:
+    sheet = _sheet()
     for document in (
         _flat(_text(pdf.route_sheet(sheet, "sv"))),
         _page(html.route_sheet(sheet, "sv", {})),
@@ -328,7 +336,7 @@ def test_a_route_sheet_lists_each_stop_with_address_phone_and_goods() -> None:
         assert "Körlista 1 · Kylbil" in document
         assert "torsdag 10 december 2026" in document
         assert "43,2 km" in document
-        assert "hubben, Boländerna 3" in document
+        assert "navet, Boländerna 3" in document
         assert "Hämta hos Ekeby Gård" in document
         assert "018-12 34 56" in document
         assert "Mjölk 12 l till Matkassen Luthagen" in document
@@ -337,3 +345,69 @@ def test_a_route_sheet_lists_each_stop_with_address_phone_and_goods() -> None:
         assert "08:30–08:35" in document
         assert "12,4 kg" in document
         assert " the " not in document  # nothing left in English
+
+
+def test_every_word_the_documents_write_has_its_swedish(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each document, in each of its branches, asks the catalogue only for messages that
+    have a Swedish translation: nothing falls back to English."""
+    missing: list[str] = []
+    swedish = i18n.catalogue("sv")
+    real = i18n.gettext_for
+
+    def recording(language: str) -> Callable[..., str]:
+        translate = real(language)
+
+        def gettext(text: str, **values: object) -> str:
+            if text not in swedish:
+                missing.append(text)
+            return translate(text, **values)
+
+        return gettext
+
+    monkeypatch.setattr(words_module.i18n, "gettext_for", recording)
+    note = _note()
+    reasons = ["no_offer", "supply_short", "temperature", "validity", "excluded"]
+    more_short = [
+        msgspec.structs.replace(note.short[0], reason=reason, pro_rata_permille=500)
+        for reason in reasons
+    ]
+    notes = [
+        msgspec.structs.replace(note, short=[*note.short, *more_short]),
+        msgspec.structs.replace(
+            note,
+            lines=[],
+            short=[],
+            transport=Transport(share_ore=0, alone_ore=0, routes=0),
+            goods_ore=0,
+        ),
+    ]
+    lists = [_pick_list(), _pick_list("hub"), msgspec.structs.replace(_pick_list(), offers=[])]
+    sheet = _sheet()
+    hub_stops = [
+        msgspec.structs.replace(stop, role="hub", name="")
+        for stop in sheet.stops
+        if stop.kind in ("pickup", "delivery")
+    ]
+    sheets = [
+        sheet,
+        msgspec.structs.replace(
+            sheet,
+            vehicle="",
+            producer="Ekeby Gård",
+            starts_at_hub=False,
+            stops=[*sheet.stops, *hub_stops],
+        ),
+    ]
+    for language in ("sv",):
+        pdf.pick_lists(lists, language, ZONE)
+        pdf.pick_lists([], language, ZONE)
+        html.pick_lists(lists, language, ZONE, {"back": "/", "pdf": "/", "csv": "/"})
+        html.pick_lists([], language, ZONE, {})
+        pdf.delivery_notes(notes, language, ZONE)
+        pdf.delivery_notes([], language, ZONE)
+        html.delivery_notes(notes, language, ZONE, {})
+        html.delivery_notes([], language, ZONE, {})
+        for each in sheets:
+            pdf.route_sheet(each, language)
+            html.route_sheet(each, language, {})
+    assert sorted(set(missing)) == []
