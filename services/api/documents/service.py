@@ -128,6 +128,7 @@ class DocumentService:
             _stop(row, rows[n - 1] if n else None, heading, contacts, goods)
             for n, row in enumerate(rows)
         ]
+        stops = _merged(stops)
         _hub_goods(stops)
         return SheetDocument(
             heading=heading,
@@ -307,6 +308,31 @@ def _stop(
         goods=sorted(items, key=lambda g: (g.coop, g.producer, g.product)),
         load_grams=row["load_grams"],
     )
+
+
+def _merged(stops: list[SheetStop]) -> list[SheetStop]:
+    """Consecutive stops of one kind at one farm, co-op or the hub as one stop: the
+    driver stops there once, for all of it (a farm sending to ten co-ops is one pickup)."""
+    merged: list[SheetStop] = []
+    for stop in stops:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and stop.kind in ("pickup", "delivery")
+            and (last.kind, last.role, last.name, last.address)
+            == (stop.kind, stop.role, stop.name, stop.address)
+        ):
+            merged[-1] = msgspec.structs.replace(
+                last,
+                departure_at=stop.departure_at,
+                goods=sorted(
+                    [*last.goods, *stop.goods], key=lambda g: (g.coop, g.producer, g.product)
+                ),
+                load_grams=stop.load_grams,
+            )
+        else:
+            merged.append(stop)
+    return merged
 
 
 def _hub_goods(stops: list[SheetStop]) -> None:

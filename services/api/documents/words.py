@@ -61,7 +61,9 @@ class Words:
         return f"{number(metres / 1000, self.language, 1)} km"
 
     def hours(self, seconds: int) -> str:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+        """``2 h 05 min``, or ``44 min`` under an hour."""
+        minutes = seconds % 3600 // 60
+        return f"{seconds // 3600} h {minutes:02d} min" if seconds >= 3600 else f"{minutes} min"
 
     def reason(self, line: ShortLine) -> str:
         """Why a line was not filled, with the numbers that make it actionable."""

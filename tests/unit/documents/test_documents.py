@@ -8,6 +8,7 @@ import io
 import itertools
 import re
 from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -16,8 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from services.api.documents import html, pdf
-from services.api.documents import words as words_module
+from services.api.documents import html, pdf, service
 from services.api.documents.model import (
     Goods,
     Heading,
@@ -364,7 +364,7 @@ def test_every_word_the_documents_write_has_its_swedish(monkeypatch: pytest.Monk
 
         return gettext
 
-    monkeypatch.setattr(words_module.i18n, "gettext_for", recording)
+    monkeypatch.setattr(i18n, "gettext_for", recording)  # as Words looks it up
     note = _note()
     reasons = ["no_offer", "supply_short", "temperature", "validity", "excluded"]
     more_short = [
@@ -411,3 +411,75 @@ def test_every_word_the_documents_write_has_its_swedish(monkeypatch: pytest.Monk
             pdf.route_sheet(each, language)
             html.route_sheet(each, language, {})
     assert sorted(set(missing)) == []
+
+
+def _stop(seq: int, kind: str, role: str, name: str, goods: list[Goods], load: int) -> SheetStop:
+    at = AT + dt.timedelta(minutes=10 * seq)
+    return msgspec.convert(
+        {
+            "seq": seq,
+            "kind": kind,
+            "role": role,
+            "arrival_at": at,
+            "departure_at": at + dt.timedelta(minutes=5),
+            "name": name,
+            "address": f"{name} 1" if name else "Boländerna 3",
+            "phone": "",
+            "goods": goods,
+            "load_grams": load,
+        },
+        SheetStop,
+        from_attributes=True,
+    )
+
+
+def test_a_hub_route_stops_once_per_place_and_names_what_it_loads_and_unloads() -> None:
+    """A collection run: two pickups at one farm (one per co-op's shipment) are one stop,
+    and at the hub the van unloads what it collected; a delivery run loads at the hub
+    what it then drops."""
+    carrots = Goods(producer="Ekeby", coop="Luthagen", product="Morötter", unit="kg", units=14)
+    milk = Goods(producer="Ekeby", coop="Flogsta", product="Mjölk", unit="l", units=6)
+    collection = [
+        _stop(0, "start", "start", "", [], 0),
+        _stop(1, "pickup", "producer", "Ekeby", [carrots], 14000),
+        _stop(2, "pickup", "producer", "Ekeby", [milk], 20180),
+        _stop(3, "delivery", "hub", "", [], 0),
+        _stop(4, "end", "end", "", [], 0),
+    ]
+    stops = service._merged(collection)
+    service._hub_goods(stops)
+    assert [(s.kind, s.name) for s in stops] == [
+        ("start", ""),
+        ("pickup", "Ekeby"),
+        ("delivery", ""),
+        ("end", ""),
+    ]
+    assert stops[1].goods == [milk, carrots]
+    assert stops[1].departure_at == collection[2].departure_at
+    assert stops[2].goods == [milk, carrots]  # unloaded at the hub
+    delivery = [
+        _stop(0, "start", "start", "", [], 0),
+        _stop(1, "pickup", "hub", "", [], 14000),
+        _stop(2, "delivery", "coop", "Luthagen", [carrots], 0),
+    ]
+    service._hub_goods(delivery)
+    assert delivery[1].goods == [carrots]
+
+
+def test_a_hub_stop_names_the_goods_of_the_temperature_class_it_moved() -> None:
+    """The hub plan's stops name no shipment: what a farm's pickup loads is told apart by
+    its weight when the farm sends chilled and ambient goods on different vans."""
+    farm, coop = UUID(int=1), UUID(int=2)
+    line = {"producer_id": farm, "coop_id": coop, "producer": "Ekeby", "coop": "Luthagen"}
+    lines: list[Any] = [  # dicts read like records
+        {**line, "temperature": "ambient", "product": "Morötter", "unit": "kg", "units": 14},
+        {**line, "temperature": "chilled", "product": "Mjölk", "unit": "l", "units": 6},
+    ]
+    shipments: list[Any] = [
+        {**line, "temperature": "ambient", "weight_grams": 14000, "unserved_reason": None},
+        {**line, "temperature": "chilled", "weight_grams": 6180, "unserved_reason": None},
+    ]
+    goods = service._Goods(lines, shipments)
+    assert [g.product for g in goods.of_party(farm, 6180)] == ["Mjölk"]
+    assert [g.product for g in goods.of_party(coop, 14000)] == ["Morötter"]
+    assert sorted(g.product for g in goods.of_party(farm, 999)) == ["Mjölk", "Morötter"]
