@@ -16,7 +16,14 @@ from playwright.async_api import Browser, Page, expect
 
 from services.api.web import i18n
 from shared.db.pool import Pool
-from tests.support.browser import DESKTOP, csp_violations, require_chromium, shoot, sign_in
+from tests.support.browser import (
+    DESKTOP,
+    SHOTS,
+    csp_violations,
+    require_chromium,
+    shoot,
+    sign_in,
+)
 from tests.support.http import Client, bearer, ok
 from tests.support.world import World, add_coop, add_van, build_world, close_cycle, offer_body
 
@@ -35,6 +42,19 @@ async def _published(site: str, admin_token: str) -> tuple[World, str]:
             201,
         )
         _, other = await add_coop(client, world)
+        for token, organisation_id, phone in (
+            (world.producer, world.producer_id, "018-12 34 56"),
+            (world.coop, world.coop_id, "070-123 45 67"),
+        ):
+            path = f"/v1/organisations/{organisation_id}"
+            etag = (await client.get(path, headers=bearer(token))).headers["etag"]
+            await ok(
+                await client.patch(
+                    path,
+                    json={"contact_phone": phone},
+                    headers={**bearer(token), "If-Match": etag},
+                )
+            )
         carrots, milk = world.products["Morötter"]["id"], world.products["Mjölk"]["id"]
         for token, lines in (
             (world.coop, [(carrots, 14), (milk, 6)]),
@@ -56,13 +76,17 @@ async def _published(site: str, admin_token: str) -> tuple[World, str]:
         return world, str(run["id"])
 
 
-async def _pdf_link_answers_a_pdf(page: Page, site: str) -> None:
+async def _pdf_link_answers_a_pdf(page: Page, site: str, name: str) -> None:
+    """The page's PDF link answers a PDF, kept beside the screenshots for a person to read."""
     href = await page.locator("a[data-pdf]").get_attribute("href")
     assert href is not None
     answer = await page.request.get(site + href)
     assert answer.status == 200
     assert answer.headers["content-type"] == "application/pdf"
-    assert (await answer.body()).startswith(b"%PDF")
+    body = await answer.body()
+    assert body.startswith(b"%PDF")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / f"{name}.pdf").write_bytes(body)
 
 
 async def test_each_reader_opens_its_document_in_swedish(
@@ -87,7 +111,7 @@ async def test_each_reader_opens_its_document_in_swedish(
     await expect(page.locator("[data-label]")).to_have_count(2)
     await expect(page.locator("[data-figure=value]")).to_have_text(i18n.kronor(25000, "sv"))
     await shoot(page, "10-pick-list")
-    await _pdf_link_answers_a_pdf(page, site)
+    await _pdf_link_answers_a_pdf(page, site, "10-pick-list")
     await page.get_by_role("link", name="Tillbaka").click()
     await expect(page).to_have_url(re.compile(r"/app/producer$"))
     await page.get_by_role("button", name="Logga ut").click()
@@ -112,7 +136,7 @@ async def test_each_reader_opens_its_document_in_swedish(
     await expect(page.locator("[data-figure=total]")).to_have_text(i18n.kronor(total, "sv"))
     await expect(page.locator("[data-short]")).to_contain_text("ingen erbjuder varan")
     await shoot(page, "11-delivery-note")
-    await _pdf_link_answers_a_pdf(page, site)
+    await _pdf_link_answers_a_pdf(page, site, "11-delivery-note")
     await page.get_by_role("link", name="Tillbaka").click()
     await page.get_by_role("button", name="Logga ut").click()
 
@@ -127,8 +151,11 @@ async def test_each_reader_opens_its_document_in_swedish(
     await expect(page.locator("[data-stop]").first).to_contain_text("Start")
     await expect(page.get_by_text("Lämna hos Matkassen Luthagen")).to_be_visible()
     await expect(page.get_by_text("Luthagsesplanaden 5")).to_be_visible()
+    await expect(page.get_by_role("link", name="018-12 34 56")).to_have_attribute(
+        "href", "tel:018-123456"
+    )
     await shoot(page, "12-route-sheet")
-    await _pdf_link_answers_a_pdf(page, site)
+    await _pdf_link_answers_a_pdf(page, site, "12-route-sheet")
     # and everyone's delivery notes, a note each
     await page.goto(f"{site}/app/runs/{run_id}/delivery-note")
     await expect(page.locator("[data-delivery-note]")).to_have_count(2)
