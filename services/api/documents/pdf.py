@@ -222,16 +222,15 @@ def _labels(paper: _Paper, words: Words, pick: PickList) -> None:
         paper.set_xy(x, y)
         paper.set_font(FONT, "B", 12)
         paper.cell(LABEL_W - 8, 6, _fit(paper, line.coop, LABEL_W - 8))
+        paper.set_xy(x, y + 7)
+        paper.set_font(FONT, "B", 10.5)
+        what = f"{line.product}: {words.qty(line.units, line.unit)}"
+        paper.cell(LABEL_W - 8, 5.5, _fit(paper, what, LABEL_W - 8))
         paper.set_font(FONT, size=9)
         for row, text in enumerate(
-            [
-                f"{line.product}: {words.qty(line.units, line.unit)}",
-                day,
-                van,
-                words("From {producer}", producer=pick.producer.name),
-            ]
+            [day, van, words("From {producer}", producer=pick.producer.name)]
         ):
-            paper.set_xy(x, y + 7 + row * 5.2)
+            paper.set_xy(x, y + 13 + row * 5)
             paper.cell(LABEL_W - 8, 5, _fit(paper, text, LABEL_W - 8))
     paper.set_font(FONT, size=10)
     paper.set_auto_page_break(auto=True, margin=18)

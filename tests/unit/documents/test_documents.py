@@ -483,3 +483,21 @@ def test_a_hub_stop_names_the_goods_of_the_temperature_class_it_moved() -> None:
     assert [g.product for g in goods.of_party(farm, 6180)] == ["Mjölk"]
     assert [g.product for g in goods.of_party(coop, 14000)] == ["Morötter"]
     assert sorted(g.product for g in goods.of_party(farm, 999)) == ["Mjölk", "Morötter"]
+
+
+def test_hostile_names_print_as_text_and_long_ones_fit_their_label() -> None:
+    """A member names itself as it likes: markup stays text in the HTML, characters the
+    font lacks don't stop the PDF, and a long name is cut to its label with an ellipsis."""
+    hostile = '<script>alert("x")</script> Gård 🥕 農場 ' + "Långnamn" * 40
+    pick = _pick_list()
+    pick = msgspec.structs.replace(
+        pick,
+        producer=msgspec.structs.replace(pick.producer, name=hostile),
+        lines=[msgspec.structs.replace(line, coop=hostile) for line in pick.lines],
+    )
+    page = html.pick_lists([pick], "sv", ZONE, {})
+    assert "<script>" not in page
+    assert "&lt;script&gt;" in page
+    text = _flat(_text(pdf.pick_lists([pick], "sv", ZONE)))
+    assert '<script>alert("x")</script> Gård' in text
+    assert text.count('<script>alert("x")</scri…') == 3  # each label's co-op, cut to fit
