@@ -38,6 +38,12 @@ def pdf_response(document: bytes, filename: str) -> Response[bytes]:
     )
 
 
+def _pdf_link(request: Request[Any, Any, Any]) -> str:
+    """The same document as PDF: ``.html`` → ``.pdf``, with the same query."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return request.url.path.removesuffix(".html") + ".pdf" + query
+
+
 class DocumentController(Controller):
     path = "/v1/runs/{run_id:uuid}"
     tags = ["runs"]
@@ -62,7 +68,7 @@ class DocumentController(Controller):
     ) -> Response[str]:
         lists = await documents.pick_lists(actor, run_id, producer_id)
         zone = lists[0].heading.zone if lists else DEFAULT_ZONE
-        links = {"pdf": request.url.path.removesuffix(".html") + ".pdf"}
+        links = {"pdf": _pdf_link(request)}
         return Response(html.pick_lists(lists, language_of(request), zone, links), media_type=HTML)
 
     @get(
@@ -109,7 +115,7 @@ class DocumentController(Controller):
     ) -> Response[str]:
         notes = await documents.delivery_notes(actor, run_id, coop_id)
         zone = notes[0].heading.zone if notes else DEFAULT_ZONE
-        links = {"pdf": request.url.path.removesuffix(".html") + ".pdf"}
+        links = {"pdf": _pdf_link(request)}
         page = html.delivery_notes(notes, language_of(request), zone, links)
         return Response(page, media_type=HTML)
 
@@ -154,7 +160,7 @@ class DocumentController(Controller):
         documents: Documents,
     ) -> Response[str]:
         sheet = await documents.route_sheet(actor, run_id, route_id)
-        links = {"pdf": request.url.path.removesuffix(".html") + ".pdf"}
+        links = {"pdf": _pdf_link(request)}
         return Response(html.route_sheet(sheet, language_of(request), links), media_type=HTML)
 
     @get(
