@@ -14,7 +14,13 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from services.api.documents.model import NoteDocument, PickList, SheetDocument, SheetStop
+from services.api.documents.model import (
+    Goods,
+    NoteDocument,
+    PickList,
+    SheetDocument,
+    SheetStop,
+)
 from services.api.documents.words import Words
 
 FONTS = Path(__file__).with_name("fonts")
@@ -388,27 +394,24 @@ def route_sheet(sheet: SheetDocument, language: str) -> bytes:
             lines.append(stop.address)
         if stop.phone:
             lines.append(f"{words('Phone')}: {stop.phone}")
-        for g in stop.goods:
-            qty = words.qty(g.units, g.unit)
-            lines.append(
-                "• "
-                + (
-                    words("{product} {qty} for {coop}", product=g.product, qty=qty, coop=g.coop)
-                    if stop.kind == "pickup"
-                    else words(
-                        "{product} {qty} from {producer}",
-                        product=g.product,
-                        qty=qty,
-                        producer=g.producer,
-                    )
-                )
-            )
+        lines += ["• " + _goods(words, stop, g) for g in stop.goods]
         if stop.role not in ("start", "end"):
             lines.append(words("On board when leaving: {kg}", kg=words.kg(stop.load_grams)))
         for text in lines:
             paper.set_x(paper.l_margin + 6)
             paper.multi_cell(0, 5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(paper.output())
+
+
+def _goods(words: Words, stop: SheetStop, goods: Goods) -> str:
+    """What is loaded or unloaded: for whom at a farm, from whom at a co-op, both at the hub."""
+    qty = words.qty(goods.units, goods.unit)
+    names = {"product": goods.product, "qty": qty, "producer": goods.producer, "coop": goods.coop}
+    if stop.role == "hub":
+        return words("{product} {qty} from {producer} for {coop}", **names)
+    if stop.kind == "pickup":
+        return words("{product} {qty} for {coop}", **names)
+    return words("{product} {qty} from {producer}", **names)
 
 
 def _stop_title(words: Words, stop: SheetStop) -> str:

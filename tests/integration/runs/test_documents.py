@@ -186,6 +186,23 @@ async def test_the_route_sheet_has_each_stop_address_phone_and_goods_in_one_lang
     missing = await client.get(f"{base}/routes/{UUID(int=5)}/sheet.pdf", headers=coordinator)
     assert missing.status_code == 404
 
+    # the plan via the hub (stored beside the proposal): its stops name no shipment, yet
+    # each says what is loaded and unloaded, at the farm, the hub and the co-op
+    hub = await ok(await client.get(f"{base}/routes?plan=hub", headers=coordinator))
+    assert hub["routes"], "the network has a hub: its plan is stored too"
+    texts = []
+    for route in hub["routes"]:
+        answer = await client.get(f"{base}/routes/{route['id']}/sheet.pdf", headers=coordinator)
+        texts.append(_pdf_text(answer.content))
+    every = " ".join(texts)
+    assert "Hämta hos Ekeby Gård" in every
+    assert "Navet: lasta av" in every
+    assert "Navet: lasta" in every
+    assert "Morötter 14 kg till Matkassen Luthagen" in every
+    assert "Morötter 6 kg från Ekeby Gård till Matkassen Svartbäcken" in every  # at the hub
+    assert "Morötter 14 kg från Ekeby Gård" in every
+    assert "Lämna hos Matkassen Svartbäcken" in every
+
 
 async def test_each_party_gets_only_its_own_document(
     client: Client,
