@@ -1,18 +1,11 @@
-"""The documents as PDF, drawn by fpdf2 (pure Python: no browser, no service at run time).
-
-The text is the HTML's, from the same values and the same words (``Words``); DejaVu Sans
-(vendored in ``fonts/`` with its licence) carries å, ä, ö and whatever else a name
-holds. Labels are laid out for an A4 sheet of 3 × 8 labels of 70 × 37 mm.
+"""The documents as PDF, drawn by fpdf2 (pure Python: no browser, no service at run time)
+on ``paper.Paper``. The text is the HTML's, from the same values and the same words
+(``Words``). Labels are laid out for an A4 sheet of 3 × 8 labels of 70 × 37 mm.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
-from fpdf.fonts import FontFace
 
 from services.api.documents.model import (
     Goods,
@@ -21,107 +14,15 @@ from services.api.documents.model import (
     SheetDocument,
     SheetStop,
 )
+from services.api.documents.paper import FONT, Paper, fit
 from services.api.documents.words import Words
 
-FONTS = Path(__file__).with_name("fonts")
-FONT = "DejaVu"
 LABEL_W, LABEL_H, LABEL_COLUMNS, LABEL_ROWS = 70.0, 37.0, 3, 8
-HEADINGS = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
-
-
-class _Paper(FPDF):
-    """A4 portrait, DejaVu, a footer with the document's name and the page number."""
-
-    def __init__(self, words: Words, title: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.words = words
-        self.footer_text = title
-        self.on_labels = False  # a sheet of labels runs to its edges: no footer
-        self.add_font(FONT, "", FONTS / "DejaVuSans.ttf")
-        self.add_font(FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
-        self.set_font(FONT, size=10)
-        self.set_margins(15, 15, 15)
-        self.set_auto_page_break(auto=True, margin=18)
-        self.set_title(title)
-        self.set_creator("Samlast")
-        self.set_lang(words.language)
-        self.alias_nb_pages()
-
-    def footer(self) -> None:
-        if self.on_labels:
-            return
-        self.set_y(-12)
-        self.set_font(FONT, size=8)
-        page = self.words("page {page} of {pages}", page=self.page_no(), pages="{nb}")
-        self.cell(0, 5, f"{self.footer_text} · {page}", align="C")
-        self.set_font(FONT, size=10)
-
-    def h1(self, text: str) -> None:
-        self.set_font(FONT, "B", 16)
-        self.multi_cell(0, 8, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_font(FONT, size=10)
-
-    def h2(self, text: str) -> None:
-        self.ln(3)
-        self.set_font(FONT, "B", 12.5)
-        self.multi_cell(0, 7, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_font(FONT, size=10)
-
-    def h3(self, text: str) -> None:
-        self.ln(1)
-        self.set_font(FONT, "B", 10.5)
-        self.multi_cell(0, 5.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_font(FONT, size=10)
-
-    def para(self, text: str, size: float = 10) -> None:
-        self.set_font(FONT, size=size)
-        self.multi_cell(0, 5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_font(FONT, size=10)
-        self.ln(1)
-
-    def grid(
-        self,
-        headings: Sequence[str],
-        rows: Sequence[Sequence[str]],
-        widths: Sequence[float],
-        right: Sequence[int] = (),
-        total: Sequence[str] | None = None,
-    ) -> None:
-        """A table; ``right``: the columns of numbers; ``total``: a last row in bold."""
-        align = tuple("RIGHT" if n in right else "LEFT" for n in range(len(headings)))
-        with self.table(
-            col_widths=tuple(widths),
-            text_align=align,
-            headings_style=HEADINGS,
-            line_height=5,
-            padding=1,
-            borders_layout="HORIZONTAL_LINES",
-        ) as table:
-            for row in [headings, *rows]:
-                cells = table.row()
-                for text in row:
-                    cells.cell(text)
-            if total is not None:  # its label spans the empty cells after it
-                cells = table.row(style=FontFace(emphasis="BOLD"))
-                label, *rest = total
-                span = 1 + next((n for n, text in enumerate(rest) if text), len(rest))
-                cells.cell(label, colspan=span, align="LEFT")
-                for text in rest[span - 1 :]:
-                    cells.cell(text)
-        self.ln(1)
-
-    def figures(self, pairs: Sequence[tuple[str, str]], bold_last: bool = False) -> None:
-        for index, (label, value) in enumerate(pairs):
-            bold = bold_last and index == len(pairs) - 1
-            self.set_font(FONT, "B" if bold else "", 10)
-            self.cell(70, 6, label)
-            self.cell(35, 6, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_font(FONT, size=10)
 
 
 def pick_lists(lists: list[PickList], language: str, zone: str) -> bytes:
     words = Words(language, zone)
-    paper = _Paper(words, words("Pick list"))
+    paper = Paper(words, words("Pick list"))
     if not lists:
         paper.add_page()
         paper.h1(words("Pick list"))
@@ -135,7 +36,7 @@ def pick_lists(lists: list[PickList], language: str, zone: str) -> bytes:
     return bytes(paper.output())
 
 
-def _pick_list(paper: _Paper, words: Words, pick: PickList) -> None:
+def _pick_list(paper: Paper, words: Words, pick: PickList) -> None:
     h = pick.heading
     paper.h1(f"{words('Pick list')} · {pick.producer.name}")
     paper.para(
@@ -211,7 +112,7 @@ def _pick_list(paper: _Paper, words: Words, pick: PickList) -> None:
     )
 
 
-def _labels(paper: _Paper, words: Words, pick: PickList) -> None:
+def _labels(paper: Paper, words: Words, pick: PickList) -> None:
     """One label per co-op and product, 3 × 8 to an A4 sheet, from its top left corner."""
     paper.set_auto_page_break(auto=False)
     day = words("Delivery {date}", date=words.day(pick.heading.delivery_date))
@@ -227,33 +128,24 @@ def _labels(paper: _Paper, words: Words, pick: PickList) -> None:
             van += ", " + words("picked up {time}", time=words.time(line.pickup_at))
         paper.set_xy(x, y)
         paper.set_font(FONT, "B", 12)
-        paper.cell(LABEL_W - 8, 6, _fit(paper, line.coop, LABEL_W - 8))
+        paper.cell(LABEL_W - 8, 6, fit(paper, line.coop, LABEL_W - 8))
         paper.set_xy(x, y + 7)
         paper.set_font(FONT, "B", 10.5)
         what = f"{line.product}: {words.qty(line.units, line.unit)}"
-        paper.cell(LABEL_W - 8, 5.5, _fit(paper, what, LABEL_W - 8))
+        paper.cell(LABEL_W - 8, 5.5, fit(paper, what, LABEL_W - 8))
         paper.set_font(FONT, size=9)
         for row, text in enumerate(
             [day, van, words("From {producer}", producer=pick.producer.name)]
         ):
             paper.set_xy(x, y + 13 + row * 5)
-            paper.cell(LABEL_W - 8, 5, _fit(paper, text, LABEL_W - 8))
+            paper.cell(LABEL_W - 8, 5, fit(paper, text, LABEL_W - 8))
     paper.set_font(FONT, size=10)
     paper.set_auto_page_break(auto=True, margin=18)
 
 
-def _fit(paper: _Paper, text: str, width: float) -> str:
-    """``text`` cut with an ellipsis to fit ``width`` in the current font."""
-    if paper.get_string_width(text) <= width:
-        return text
-    while text and paper.get_string_width(text + "…") > width:
-        text = text[:-1]
-    return text + "…"
-
-
 def delivery_notes(notes: list[NoteDocument], language: str, zone: str) -> bytes:
     words = Words(language, zone)
-    paper = _Paper(words, words("Delivery note"))
+    paper = Paper(words, words("Delivery note"))
     if not notes:
         paper.add_page()
         paper.h1(words("Delivery note"))
@@ -264,7 +156,7 @@ def delivery_notes(notes: list[NoteDocument], language: str, zone: str) -> bytes
     return bytes(paper.output())
 
 
-def _note(paper: _Paper, words: Words, note: NoteDocument) -> None:
+def _note(paper: Paper, words: Words, note: NoteDocument) -> None:
     h, t = note.heading, note.transport
     paper.h1(f"{words('Delivery note')} · {note.coop.name}")
     where = f"{note.coop.address} · " if note.coop.address else ""
@@ -367,7 +259,7 @@ def route_sheet(sheet: SheetDocument, language: str) -> bytes:
     h = sheet.heading
     words = Words(language, h.zone)
     title = words("Route sheet {n}", n=sheet.route_no)
-    paper = _Paper(words, title)
+    paper = Paper(words, title)
     paper.add_page()
     van = sheet.vehicle or words("{producer}'s own van", producer=sheet.producer)
     paper.h1(f"{title} · {van}")

@@ -17,7 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from services.api.documents import html, pdf, service
+from services.api.documents import html, pdf
+from services.api.documents import stops as sheet_stops
 from services.api.documents.model import (
     Goods,
     Heading,
@@ -446,8 +447,8 @@ def test_a_hub_route_stops_once_per_place_and_names_what_it_loads_and_unloads() 
         _stop(3, "delivery", "hub", "", [], 0),
         _stop(4, "end", "end", "", [], 0),
     ]
-    stops = service._merged(collection)
-    service._hub_goods(stops)
+    stops = sheet_stops.merged(collection)
+    sheet_stops.fill_hub_goods(stops)
     assert [(s.kind, s.name) for s in stops] == [
         ("start", ""),
         ("pickup", "Ekeby"),
@@ -462,7 +463,7 @@ def test_a_hub_route_stops_once_per_place_and_names_what_it_loads_and_unloads() 
         _stop(1, "pickup", "hub", "", [], 14000),
         _stop(2, "delivery", "coop", "Luthagen", [carrots], 0),
     ]
-    service._hub_goods(delivery)
+    sheet_stops.fill_hub_goods(delivery)
     assert delivery[1].goods == [carrots]
 
 
@@ -479,7 +480,7 @@ def test_a_hub_stop_names_the_goods_of_the_temperature_class_it_moved() -> None:
         {**line, "temperature": "ambient", "weight_grams": 14000, "unserved_reason": None},
         {**line, "temperature": "chilled", "weight_grams": 6180, "unserved_reason": None},
     ]
-    goods = service._Goods(lines, shipments)
+    goods = sheet_stops.GoodsIndex(lines, shipments)
     assert [g.product for g in goods.of_party(farm, 6180)] == ["Mjölk"]
     assert [g.product for g in goods.of_party(coop, 14000)] == ["Morötter"]
     assert sorted(g.product for g in goods.of_party(farm, 999)) == ["Mjölk", "Morötter"]
