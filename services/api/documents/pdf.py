@@ -182,7 +182,9 @@ def _note(paper: Paper, words: Words, note: NoteDocument) -> None:
                     words.qty(line.units, line.unit),
                     words.unit_price(line.price_per_pack_ore, line.pack_units, line.unit),
                     words.kr(line.amount_ore),
-                    words.time(line.arrives_at) + (f", {line.vehicle}" if line.vehicle else ""),
+                    words.time(line.arrives_at) + (f", {line.vehicle}" if line.vehicle else "")
+                    if line.arrives_at
+                    else words("not planned"),
                 ]
                 for line in note.lines
             ],
@@ -233,6 +235,11 @@ def _note(paper: Paper, words: Words, note: NoteDocument) -> None:
                 alone=words.kr(t.alone_ore),
                 share=words.kr(t.share_ore),
                 saved=words.kr(t.saved_ore),
+            )
+            if t.saved_ore
+            else words(
+                "Your share of the route, {share}, is what delivering to you alone would cost.",
+                share=words.kr(t.share_ore),
             )
         )
         paper.figures(

@@ -376,6 +376,11 @@ def test_every_word_the_documents_write_has_its_swedish(monkeypatch: pytest.Monk
         msgspec.structs.replace(note, short=[*note.short, *more_short]),
         msgspec.structs.replace(
             note,
+            lines=[msgspec.structs.replace(note.lines[0], arrives_at=None, vehicle=None)],
+            transport=Transport(share_ore=100, alone_ore=100, routes=1),
+        ),
+        msgspec.structs.replace(
+            note,
             lines=[],
             short=[],
             transport=Transport(share_ore=0, alone_ore=0, routes=0),
