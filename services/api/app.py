@@ -36,6 +36,8 @@ from services.api.cycles.controller import CycleController
 from services.api.cycles.schedule_controller import ScheduleController
 from services.api.demand.controller import DemandController
 from services.api.deps import DEPENDENCIES
+from services.api.documents.controller import DocumentController
+from services.api.documents.html import DOCUMENT_STYLE
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
 from services.api.networks.controller import NetworkController
@@ -43,13 +45,13 @@ from services.api.offers.controller import OfferController
 from services.api.organisations.controller import OrganisationController
 from services.api.products.controller import ProductController
 from services.api.runs.controller import RunController
-from services.api.runs.documents import ROUTE_SHEET_STYLE
 from services.api.runs.review_controller import ReviewController
 from services.api.signal.controller import SignalController
 from services.api.tokens.controller import TokenController
 from services.api.web.accounts import AccountPages
 from services.api.web.controller import WebController
 from services.api.web.cycles import CyclePages
+from services.api.web.documents import DocumentPages
 from services.api.web.errors import for_pages
 from services.api.web.members import MemberPages
 from services.api.web.networks import NewNetworkPages
@@ -120,6 +122,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     ScheduleController,
     DemandController,
     RunController,
+    DocumentController,
     ReviewController,
     WebhookController,
     SignalController,
@@ -127,6 +130,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     WebController,
     CyclePages,
     MemberPages,
+    DocumentPages,
     SetupPages,
     NewNetworkPages,
     SignalPages,
@@ -185,7 +189,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[
             allow_header,
             rate_limit_headers,
-            SecurityHeaders(page_policy(settings.pages.map_tile_url, [ROUTE_SHEET_STYLE])),
+            SecurityHeaders(page_policy(settings.pages.map_tile_url, [DOCUMENT_STYLE])),
         ],
         before_request=strict_json_body,
         request_max_body_size=MAX_BODY_BYTES,

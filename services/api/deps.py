@@ -24,6 +24,7 @@ from services.api.auth.actor import Actor
 from services.api.cycles.schedule_service import ScheduleService
 from services.api.cycles.service import CycleService
 from services.api.demand.service import DemandService
+from services.api.documents.service import DocumentService
 from services.api.networks.service import NetworkService
 from services.api.offers.service import OfferService
 from services.api.organisations.service import OrganisationService
@@ -43,6 +44,7 @@ CurrentActor = NamedDependency[Actor]
 Db = NamedDependency[Conn]
 Cycles = NamedDependency[CycleService]
 Demand = NamedDependency[DemandService]
+Documents = NamedDependency[DocumentService]
 Networks = NamedDependency[NetworkService]
 Offers = NamedDependency[OfferService]
 Organisations = NamedDependency[OrganisationService]
@@ -89,6 +91,10 @@ def provide_runs(
     return RunService(conn, queue, cycles, notifier)
 
 
+def provide_documents(conn: Db, runs: Runs) -> DocumentService:
+    return DocumentService(conn, runs)
+
+
 def provide_reviews(
     conn: Db, queue: NamedDependency[ArqRedis], runs: Runs, notifier: NamedDependency[Notifier]
 ) -> ReviewService:
@@ -133,6 +139,7 @@ DEPENDENCIES: dict[str, Provide] = {
     "notifier": Provide(provide_notifier, sync_to_thread=False),
     "cycles": Provide(provide_cycles, sync_to_thread=False),
     "demand": Provide(provide_demand, sync_to_thread=False),
+    "documents": Provide(provide_documents, sync_to_thread=False),
     "networks": _plain(NetworkService),
     "offers": _plain(OfferService),
     "organisations": _plain(OrganisationService),

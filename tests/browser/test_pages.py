@@ -201,7 +201,8 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     await page.goto(f"{site}/app/runs/{run_id}")
     sheet = await page.locator("a[href$='/sheet']").first.get_attribute("href")
     await page.goto(f"{site}{sheet}")
-    await expect(page.get_by_role("heading", name=re.compile("Körlista"))).to_be_visible()
+    # in the language the person chose earlier (English), all of it
+    await expect(page.get_by_role("heading", name=re.compile("Route sheet 1"))).to_be_visible()
     await shoot(page, "9-route-sheet")
     assert errors == []
     assert violations == []

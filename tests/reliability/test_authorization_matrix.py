@@ -719,6 +719,26 @@ async def _pick_lists_csv(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"run_id": tenant.published_run_id})
 
 
+@route("GET", "/v1/runs/{run_id:uuid}/pick-lists.html", PICK_LIST_READERS)
+async def _pick_lists_html(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.published_run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/pick-lists.pdf", PICK_LIST_READERS)
+async def _pick_lists_pdf(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.published_run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/delivery-notes.html", DEMAND_READERS)
+async def _delivery_notes_html(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.published_run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/delivery-notes.pdf", DEMAND_READERS)
+async def _delivery_notes_pdf(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.published_run_id})
+
+
 @route("GET", "/v1/runs/{run_id:uuid}/delivery-notes", DEMAND_READERS)
 async def _delivery_notes(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"run_id": tenant.published_run_id})
@@ -731,6 +751,11 @@ async def _delivery_notes_csv(client: Client, tenant: Tenant, role: Caller) -> C
 
 @route("GET", "/v1/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet.html", MANAGERS)
 async def _route_sheet(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id, "route_id": await _route(client, tenant)})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet.pdf", MANAGERS)
+async def _route_sheet_pdf(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"run_id": tenant.run_id, "route_id": await _route(client, tenant)})
 
 

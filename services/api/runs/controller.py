@@ -20,7 +20,6 @@ from services.api.runs.documents import (
     RouteSheet,
     csv_response,
     note_rows,
-    render_html,
     route_sheet,
     to_csv,
 )
@@ -199,19 +198,6 @@ class RunController(Controller):
     ) -> Response[str]:
         rows = await runs.cost_shares(actor, run_id)
         return csv_response(to_csv(rows), f"cost-shares-{run_id}.csv")
-
-    @get(
-        "/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet.html",
-        guards=[MANAGERS],
-        operation_class=StateDependentOperation,
-        summary="A driver's printable route sheet (route ids: `GET /v1/runs/{run_id}/routes`)",
-        media_type="text/html; charset=utf-8",
-    )
-    async def get_route_sheet(
-        self, run_id: FromPath[UUID], route_id: FromPath[UUID], actor: CurrentActor, runs: Runs
-    ) -> Response[str]:
-        sheet = await self._sheet(run_id, route_id, actor, runs)
-        return Response(render_html(sheet), media_type="text/html; charset=utf-8")
 
     @get(
         "/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet.csv",

@@ -1,5 +1,6 @@
 """What each party takes away from a run: producers' pick lists, co-ops' delivery notes,
-drivers' route sheets. Built from the stored run; JSON, CSV, and HTML for printing."""
+drivers' route sheets. Built from the stored run; JSON and CSV here, the printable HTML
+and PDF in ``services.api.documents``."""
 
 from __future__ import annotations
 
@@ -8,28 +9,17 @@ import datetime as dt
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Response
-from markupsafe import Markup
 
 from services.matcher.engine.common.fair import largest_remainder
 from shared.db import routes as routes_db
 from shared.db.pool import Conn
-
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
-TEMPLATES = Environment(
-    loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html"])
-)
-# The sheet carries its style so that a saved copy prints the same; the pages'
-# Content-Security-Policy admits exactly this text by its hash.
-ROUTE_SHEET_STYLE = Markup((TEMPLATE_DIR / "route_sheet.css").read_text())  # noqa: S704 - our file
 
 
 class PickLine(msgspec.Struct, kw_only=True):
@@ -53,6 +43,11 @@ class NoteLine(msgspec.Struct, kw_only=True):
     amount_ore: int  # the co-op's part of the packs bought, in whole öre
     arrives_at: dt.datetime | None  # in the network's time zone
     vehicle: str | None
+    # what the amount comes from: the offer's packs, and the co-op's line it fills
+    offer_id: UUID
+    demand_line_id: UUID
+    pack_units: int
+    price_per_pack_ore: int
 
 
 class DeliveryNote(msgspec.Struct, kw_only=True):
@@ -165,6 +160,10 @@ async def delivery_notes(conn: Conn, run_id: UUID, plan: str) -> list[DeliveryNo
                 amount_ore=amount,
                 arrives_at=at,
                 vehicle=van,
+                offer_id=row["offer_id"],
+                demand_line_id=row["demand_line_id"],
+                pack_units=row["pack_units"],
+                price_per_pack_ore=row["price_per_pack_ore"],
             )
         )
         note.goods_ore += amount
@@ -233,10 +232,6 @@ def _work(row: asyncpg.Record, names: dict[UUID, str]) -> str:
     if row["kind"] == "pickup":
         return f"pick up {kg:.1f} kg {row['temperature']} for {names.get(row['coop_id'], '?')}"
     return f"drop {kg:.1f} kg {row['temperature']} from {names.get(row['producer_id'], '?')}"
-
-
-def render_html(sheet: RouteSheet) -> str:
-    return TEMPLATES.get_template("route_sheet.html").render(sheet=sheet, style=ROUTE_SHEET_STYLE)
 
 
 def to_csv(rows: Sequence[msgspec.Struct]) -> str:

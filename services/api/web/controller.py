@@ -34,7 +34,6 @@ from services.api.networks.service import NetworkService
 from services.api.organisations.service import OrganisationService
 from services.api.products.schemas import ProductOut
 from services.api.products.service import ProductService
-from services.api.runs.documents import render_html, route_sheet
 from services.api.runs.events import progress_events
 from services.api.runs.schemas import RunIn, RunResult
 from services.api.runs.service import RunService
@@ -51,7 +50,7 @@ from services.api.web.pages import (
 from services.api.web.svgmap import draw
 from shared.db import routes as routes_db
 from shared.db.pool import Conn
-from shared.errors import NotFoundError, SamlastError, UnprocessableError
+from shared.errors import SamlastError, UnprocessableError
 from shared.settings import Settings
 
 
@@ -205,25 +204,6 @@ class WebController(Controller):
         except SamlastError as exc:
             return back(to, error=exc.detail)
         return Redirect(path=f"/app/runs/{new.id}", status_code=303)
-
-    @get(
-        "/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet",
-        guards=[MANAGERS],
-        media_type="text/html; charset=utf-8",
-    )
-    async def route_sheet(
-        self,
-        run_id: FromPath[UUID],
-        route_id: FromPath[UUID],
-        actor: CurrentActor,
-        runs: Runs,
-        conn: Db,
-    ) -> str:
-        await runs.proposed_plan(actor, run_id)
-        sheet = await route_sheet(conn, run_id, route_id)
-        if sheet is None:
-            raise NotFoundError("the run has no such route")
-        return render_html(sheet)
 
 
 async def _review(

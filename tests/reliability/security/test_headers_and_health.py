@@ -60,6 +60,11 @@ PAGE_CALLERS = {
     "/app/runs/{run_id:uuid}": "coordinator",
     "/app/runs/{run_id:uuid}/events": "coordinator",
     "/app/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet": "coordinator",
+    "/app/runs/{run_id:uuid}/routes/{route_id:uuid}/sheet.pdf": "coordinator",
+    "/app/runs/{run_id:uuid}/pick-list": "producer",
+    "/app/runs/{run_id:uuid}/pick-list.pdf": "producer",
+    "/app/runs/{run_id:uuid}/delivery-note": "coop",
+    "/app/runs/{run_id:uuid}/delivery-note.pdf": "coop",
     "/app/producer": "producer",
     "/app/coop": "coop",
     "/app/runs/{run_id:uuid}/pick-list.csv": "producer",
@@ -119,6 +124,9 @@ async def test_every_page_and_answer_carries_the_headers(
             ("/v1/offers", world.producer),
             (f"/v1/runs/{run_id}", world.coordinator),
             (f"/v1/runs/{run_id}/routes/{route_id}/sheet.html", world.coordinator),
+            (f"/v1/runs/{run_id}/routes/{route_id}/sheet.pdf", world.coordinator),
+            (f"/v1/runs/{run_id}/pick-lists.html", world.producer),
+            (f"/v1/runs/{run_id}/delivery-notes.pdf", world.coop),
             (f"/v1/runs/{run_id}/allocations.csv", world.coordinator),
             ("/v1/offers", None),  # 401
             ("/v1/no-such-thing", world.coop),  # 404
@@ -146,8 +154,9 @@ async def test_every_page_and_answer_carries_the_headers(
     html = {path: r for path, r in answers.items() if _media_type(r) == "text/html"}
     # sign-in, its link, the invitation and the unsubscribe link (all gone), my page,
     # people, dashboard, run, 2 sheets, producer, coop, a network's 5 setup pages, a
-    # cycle's 3 (open one, follow one, close one), and starting a network
-    assert len(html) == 21, sorted(html)
+    # cycle's 3 (open one, follow one, close one), starting a network, and the printable
+    # documents: a pick list and a delivery note on the pages, a pick list in the API
+    assert len(html) == 24, sorted(html)
     for path, response in answers.items():
         assert response.headers.get("x-content-type-options") == "nosniff", path
         assert response.headers.get("referrer-policy") == "strict-origin-when-cross-origin", path

@@ -53,12 +53,16 @@ def test_moments_are_shown_in_the_networks_time_zone() -> None:
     assert i18n.when(None, "sv") == "-"
 
 
-TEMPLATES = Path(i18n.__file__).parents[1] / "templates" / "web"
+TEMPLATES = Path(i18n.__file__).parents[1] / "templates"
 # _("…") or _('…') with a whole literal (not "prefix:" ~ value)
 MESSAGE = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*[,)]""")
 
 
-@pytest.mark.parametrize("template", sorted(TEMPLATES.glob("*.html")), ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "template",
+    sorted([*TEMPLATES.glob("web/*.html"), *TEMPLATES.glob("documents/*.html")]),
+    ids=lambda path: f"{path.parent.name}/{path.name}",
+)
 def test_every_message_a_template_writes_has_its_swedish(template: Path) -> None:
     swedish = i18n.catalogue("sv")
     written = {double or single for double, single in MESSAGE.findall(template.read_text())}

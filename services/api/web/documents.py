@@ -1,0 +1,135 @@
+"""The printable documents on the pages: a producer's pick list, a co-op's delivery note,
+the coordinators' route sheets (and everyone's lists and notes), as HTML to print and as
+PDF, in the page's language (the switch's cookie, else the browser's).
+
+The same documents as the API's (``services.api.documents``), for a person signed in."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath, FromQuery
+
+from services.api.auth.actor import Actor, Role
+from services.api.auth.guards import MANAGERS, NOTE_READERS, PICK_LIST_READERS
+from services.api.deps import CurrentActor, Documents
+from services.api.documents import html, pdf
+from services.api.documents.controller import DEFAULT_ZONE, HTML, pdf_response
+from services.api.web import i18n
+from services.api.web.pages import LANG_COOKIE
+
+
+def _language(request: Request[Any, Any, Any]) -> str:
+    return i18n.choose(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+
+
+def _home(actor: Actor, run_id: UUID) -> str:
+    if actor.role is Role.PRODUCER:
+        return "/app/producer"
+    if actor.role is Role.COOP:
+        return "/app/coop"
+    return f"/app/runs/{run_id}"
+
+
+def _query(request: Request[Any, Any, Any]) -> str:
+    return f"?{request.url.query}" if request.url.query else ""
+
+
+class DocumentPages(Controller):
+    path = "/app/runs/{run_id:uuid}"
+    include_in_schema = False
+
+    @get("/pick-list", guards=[PICK_LIST_READERS], media_type=HTML)
+    async def pick_list(
+        self,
+        request: Request[Any, Any, Any],
+        run_id: FromPath[UUID],
+        actor: CurrentActor,
+        documents: Documents,
+        producer_id: FromQuery[UUID | None] = None,
+    ) -> Response[str]:
+        lists = await documents.pick_lists(actor, run_id, producer_id)
+        links = {
+            "back": _home(actor, run_id),
+            "pdf": f"{request.url.path}.pdf{_query(request)}",
+        }
+        if actor.role is Role.PRODUCER:
+            links["csv"] = f"/app/runs/{run_id}/pick-list.csv"
+        zone = lists[0].heading.zone if lists else DEFAULT_ZONE
+        return Response(html.pick_lists(lists, _language(request), zone, links), media_type=HTML)
+
+    @get("/pick-list.pdf", guards=[PICK_LIST_READERS])
+    async def pick_list_pdf(
+        self,
+        request: Request[Any, Any, Any],
+        run_id: FromPath[UUID],
+        actor: CurrentActor,
+        documents: Documents,
+        producer_id: FromQuery[UUID | None] = None,
+    ) -> Response[bytes]:
+        lists = await documents.pick_lists(actor, run_id, producer_id)
+        zone = lists[0].heading.zone if lists else DEFAULT_ZONE
+        document = pdf.pick_lists(lists, _language(request), zone)
+        return pdf_response(document, f"plocklista-{run_id}.pdf")
+
+    @get("/delivery-note", guards=[NOTE_READERS], media_type=HTML)
+    async def delivery_note(
+        self,
+        request: Request[Any, Any, Any],
+        run_id: FromPath[UUID],
+        actor: CurrentActor,
+        documents: Documents,
+        coop_id: FromQuery[UUID | None] = None,
+    ) -> Response[str]:
+        notes = await documents.delivery_notes(actor, run_id, coop_id)
+        links = {
+            "back": _home(actor, run_id),
+            "pdf": f"{request.url.path}.pdf{_query(request)}",
+        }
+        if actor.role is Role.COOP:
+            links["csv"] = f"/app/runs/{run_id}/delivery-note.csv"
+        zone = notes[0].heading.zone if notes else DEFAULT_ZONE
+        page = html.delivery_notes(notes, _language(request), zone, links)
+        return Response(page, media_type=HTML)
+
+    @get("/delivery-note.pdf", guards=[NOTE_READERS])
+    async def delivery_note_pdf(
+        self,
+        request: Request[Any, Any, Any],
+        run_id: FromPath[UUID],
+        actor: CurrentActor,
+        documents: Documents,
+        coop_id: FromQuery[UUID | None] = None,
+    ) -> Response[bytes]:
+        notes = await documents.delivery_notes(actor, run_id, coop_id)
+        zone = notes[0].heading.zone if notes else DEFAULT_ZONE
+        document = pdf.delivery_notes(notes, _language(request), zone)
+        return pdf_response(document, f"foljesedel-{run_id}.pdf")
+
+    @get("/routes/{route_id:uuid}/sheet", guards=[MANAGERS], media_type=HTML)
+    async def route_sheet(
+        self,
+        request: Request[Any, Any, Any],
+        run_id: FromPath[UUID],
+        route_id: FromPath[UUID],
+        actor: CurrentActor,
+        documents: Documents,
+    ) -> Response[str]:
+        sheet = await documents.route_sheet(actor, run_id, route_id)
+        links = {"back": f"/app/runs/{run_id}", "pdf": f"{request.url.path}.pdf"}
+        return Response(html.route_sheet(sheet, _language(request), links), media_type=HTML)
+
+    @get("/routes/{route_id:uuid}/sheet.pdf", guards=[MANAGERS])
+    async def route_sheet_pdf(
+        self,
+        request: Request[Any, Any, Any],
+        run_id: FromPath[UUID],
+        route_id: FromPath[UUID],
+        actor: CurrentActor,
+        documents: Documents,
+    ) -> Response[bytes]:
+        sheet = await documents.route_sheet(actor, run_id, route_id)
+        document = pdf.route_sheet(sheet, _language(request))
+        return pdf_response(document, f"korlista-{sheet.route_no}.pdf")
