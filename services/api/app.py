@@ -36,6 +36,7 @@ from services.api.demand.controller import DemandController
 from services.api.deps import DEPENDENCIES
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
+from services.api.invoices.controller import InvoiceController
 from services.api.networks.controller import NetworkController
 from services.api.offers.controller import OfferController
 from services.api.organisations.controller import OrganisationController
@@ -115,6 +116,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     RunController,
     ReviewController,
     WebhookController,
+    InvoiceController,
     AccountPages,
     WebController,
     CyclePages,
