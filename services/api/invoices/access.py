@@ -20,17 +20,16 @@ from shared.errors import NotFoundError, TenantDeniedError
 
 
 async def organisation(conn: Conn, actor: Actor, organisation_id: UUID) -> asyncpg.Record:
-    """An organisation whose money ``actor`` may see: its own, or one of a network it
-    coordinates."""
+    """An organisation whose money ``actor`` may see: its own, or a producer's or
+    co-op's of a network it coordinates (another coordinating body keeps its books)."""
     row = await invoices_db.select_organisation(conn, organisation_id)
     if row is None:
         raise NotFoundError("no such organisation")
     networks = row["network_ids"] or []
-    if not (
-        actor.is_admin
-        or actor.organisation_id == organisation_id
-        or any(actor.coordinates(network_id) for network_id in networks)
-    ):
+    coordinated = row["kind"] != "coordinator" and any(
+        actor.coordinates(network_id) for network_id in networks
+    )
+    if not (actor.is_admin or actor.organisation_id == organisation_id or coordinated):
         raise TenantDeniedError("no such organisation")
     return row
 

@@ -39,8 +39,7 @@ class ReceivingService:
         """The run's delivered lines with what was confirmed: all for its coordinators,
         a co-op's own for the co-op."""
         run, network = await self._published(actor, run_id)
-        coop = None if actor.coordinates(run["network_id"]) else actor.organisation_id
-        purchases = await invoices_db.select_purchases(self.conn, run_id, coop)
+        purchases = await self._lines(actor, run)
         recorded = await invoices_db.select_receipts(self.conn, run_id)
         return Receipts(
             run_id=run_id,
@@ -55,8 +54,6 @@ class ReceivingService:
     async def record(self, actor: Actor, run_id: UUID, data: ReceiptIn) -> Receipts:
         run, network = await self._published(actor, run_id)
         coordinator = actor.coordinates(run["network_id"])
-        if not coordinator and actor.role is not Role.COOP:
-            raise TenantDeniedError("no such run")
         today = access.today(network["timezone"])
         if today < run["delivery_date"]:
             raise ConflictError(
@@ -67,10 +64,8 @@ class ReceivingService:
                 "the deadline to confirm this delivery has passed: what was planned counts "
                 "as received; ask the network's coordinator to correct it"
             )
-        coop = None if coordinator else actor.organisation_id
         planned = {
-            (row["offer_id"], row["demand_line_id"]): row
-            for row in await invoices_db.select_purchases(self.conn, run_id, coop)
+            (row["offer_id"], row["demand_line_id"]): row for row in await self._lines(actor, run)
         }
         rows = []
         for index, line in enumerate(data.lines):
@@ -105,6 +100,18 @@ class ReceivingService:
                 detail={"lines": len(rows), "by_coordinator": coordinator},
             )
         return await self.receipts(actor, run_id)
+
+    async def _lines(self, actor: Actor, run: asyncpg.Record) -> list[asyncpg.Record]:
+        """The run's delivered lines the actor receives: all for its coordinators; a
+        co-op's own, and a run that brought the co-op nothing is not its to receive."""
+        if actor.coordinates(run["network_id"]):
+            return await invoices_db.select_purchases(self.conn, run["id"])
+        if actor.role is not Role.COOP:
+            raise TenantDeniedError("no such run")
+        lines = await invoices_db.select_purchases(self.conn, run["id"], actor.organisation_id)
+        if not lines:
+            raise TenantDeniedError("nothing of this run was delivered to you")
+        return lines
 
     async def _published(self, actor: Actor, run_id: UUID) -> tuple[asyncpg.Record, asyncpg.Record]:
         run = await access.run(self.conn, actor, run_id)

@@ -88,15 +88,15 @@ class InvoiceService:
                 drafts = await self._drafts(run, network)
                 await self._store(actor, run, network, drafts, InvoiceKind.INVOICE)
                 created = len(drafts)
-                await record(
-                    self.conn,
-                    actor,
-                    "invoice.issue",
-                    "match_run",
-                    run_id,
-                    network_id=run["network_id"],
-                    detail={"invoices": created},
-                )
+            await record(  # asked again, the answer is the same invoices: recorded too
+                self.conn,
+                actor,
+                "invoice.issue",
+                "match_run",
+                run_id,
+                network_id=run["network_id"],
+                detail={"invoices": created},
+            )
         return Issued(run_id=run_id, created=created, invoices=await self.of_run(actor, run_id))
 
     async def credit(self, actor: Actor, run_id: UUID) -> Issued:
@@ -114,16 +114,15 @@ class InvoiceService:
             accepted = {key: receipt["accepted_milli"] for key, receipt in receipts.items()}
             drafts = credit_notes(_issued(rows, lines), accepted)
             await self._store(actor, run, network, drafts, InvoiceKind.CREDIT_NOTE)
-            if drafts:
-                await record(
-                    self.conn,
-                    actor,
-                    "invoice.credit",
-                    "match_run",
-                    run_id,
-                    network_id=run["network_id"],
-                    detail={"credit_notes": len(drafts)},
-                )
+            await record(
+                self.conn,
+                actor,
+                "invoice.credit",
+                "match_run",
+                run_id,
+                network_id=run["network_id"],
+                detail={"credit_notes": len(drafts)},
+            )
         return Issued(run_id=run_id, created=len(drafts), invoices=await self.of_run(actor, run_id))
 
     async def of_run(self, actor: Actor, run_id: UUID) -> list[InvoiceOut]:
