@@ -29,7 +29,7 @@ from shared.contracts.invoices import AccountMap, InvoiceKind
 from shared.db import cycles as cycles_db
 from shared.db import invoices as invoices_db
 from shared.db.pool import Conn
-from shared.errors import ConflictError, NotFoundError, TenantDeniedError, UnprocessableError
+from shared.errors import ConflictError, InvalidParameterError, NotFoundError, TenantDeniedError
 
 MAX_PERIOD_DAYS = 366
 
@@ -68,7 +68,7 @@ class BooksService:
         """The organisation's verifications of the period as a SIE 4 file, and its name."""
         org = await access.organisation(self.conn, actor, organisation_id)
         if until < since or until.year != since.year:
-            raise UnprocessableError(
+            raise InvalidParameterError(
                 "`from` and `to` must lie in one calendar year (the file's financial year)",
                 field="to",
             )

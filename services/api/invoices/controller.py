@@ -214,7 +214,10 @@ class InvoiceController(Controller):
     @get(
         "/organisations/{organisation_id:uuid}/sie",
         guards=[ANYONE],
+        operation_class=StateDependentOperation,
         summary="The period's verifications as a SIE 4 file (code page 437)",
+        description="409 until the organisation has invoicing details; `from` and `to` "
+        "lie in one calendar year (400 otherwise).",
         media_type="text/plain; charset=cp437",
     )
     async def sie(

@@ -143,9 +143,9 @@ class InvoiceService:
         if not actor.is_admin:
             if actor.role is Role.COORDINATOR:
                 networks = sorted(actor.network_ids)
+            elif organisation_id not in (None, actor.organisation_id):
+                return []  # a list shows only what the caller may see
             else:
-                if organisation_id not in (None, actor.organisation_id):
-                    raise TenantDeniedError("no such organisation")
                 organisation_id = actor.organisation_id
         rows = await invoices_db.select_invoices(
             self.conn,
