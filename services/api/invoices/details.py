@@ -73,7 +73,7 @@ class InvoicingDetailsService:
             receiving_days=row["receiving_days"],
             clearing=row["clearing"],
             vat_rules=rules,
-            accounts=msgspec.convert(row["accounts"], AccountMap),
+            accounts=msgspec.convert(row["accounts"], AccountMap, strict=False),
         )
 
     async def set_network(

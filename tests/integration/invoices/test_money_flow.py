@@ -314,3 +314,77 @@ async def test_an_issued_invoice_is_never_changed(
         ):
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
                 await conn.execute(statement, invoice_id)
+
+
+async def test_through_the_network_the_network_buys_and_sells_and_clears(
+    client: Client, admin_token: str, pool: Pool, settings: Settings
+) -> None:
+    world = await build_world(client, admin_token)
+    run_id, other_id, other_token = await published_run(client, world, pool, settings)
+    invoicer = await set_invoicing(
+        client,
+        world,
+        {world.producer_id: world.producer, world.coop_id: world.coop, other_id: other_token},
+        sales_mode="through_network",
+        clearing=True,
+        accounts={"sales_by_rate": {"600": "3010"}, "bank": "1940"},
+    )
+    issued = await ok(
+        await client.post(f"/v1/runs/{run_id}/invoices", headers=bearer(world.coordinator))
+    )
+    invoices = issued["invoices"]
+    bought = [i for i in invoices if i["buyer_id"] == invoicer]
+    sold = [i for i in invoices if i["issuer_id"] == invoicer and i["purpose"] == "goods"]
+    assert {i["issuer_id"] for i in bought} == {world.producer_id}
+    assert {i["buyer_id"] for i in sold} == {world.coop_id, other_id}
+    # the network sells on what it bought, at the same price: goods net to nothing
+    assert sum(i["net_ore"] for i in bought) == sum(i["net_ore"] for i in sold)
+    assert all(i["issuer_id"] == invoicer for i in invoices if i["buyer_id"] != invoicer)
+
+    # a co-op's own view: only what it was invoiced, all by the network
+    own = await ok(await client.get(f"/v1/runs/{run_id}/invoices", headers=bearer(world.coop)))
+    assert own
+    assert {(i["issuer_id"], i["buyer_id"]) for i in own} <= {(invoicer, world.coop_id)}
+
+    settlement = await ok(
+        await client.get(
+            f"/v1/cycles/{world.cycle['id']}/settlement", headers=bearer(world.coordinator)
+        )
+    )
+    assert settlement["cleared_by"] == invoicer
+    assert sum(settlement["balances"].values()) == 0
+    moves = {(t["payer_id"], t["payee_id"]) for t in settlement["transfers"]}
+    # each co-op pays the network once, the producer gets one payout from it
+    assert moves == {(world.coop_id, invoicer), (other_id, invoicer), (invoicer, world.producer_id)}
+    (payout,) = [t for t in settlement["transfers"] if t["payee_id"] == world.producer_id]
+    assert payout["payer_id"] == invoicer
+    assert payout["amount_ore"] == sum(i["total_ore"] for i in bought)
+
+    # the network's settings as a member reads them: the Swedish defaults, and the mode
+    network = await ok(
+        await client.get(
+            f"/v1/networks/{world.network['id']}/invoicing", headers=bearer(world.producer)
+        )
+    )
+    assert network["sales_mode"] == "through_network"
+    food = [r for r in network["vat_rules"] if r["vat_class"] == "food"]
+    assert [(r["effective_from"], r["rate_bp"]) for r in food][-2:] == [
+        ("2026-04-01", 600),
+        ("2028-01-01", 1200),
+    ]
+
+    assert network["accounts"]["sales_by_rate"] == {"600": "3010"}
+
+    # the network's books use the accounts it mapped
+    year = dt.date.today().year
+    response = await client.get(
+        f"/v1/organisations/{invoicer}/sie",
+        params={"from": f"{year}-01-01", "to": f"{year}-12-31"},
+        headers=bearer(world.coordinator),
+    )
+    assert response.status_code == 200, response.text
+    sie = read_sie(response.content)
+    accounts = {t.account for ver in sie.verifications for t in ver.transactions}
+    assert "3010" in accounts
+    assert "3003" not in accounts
+    assert sie.accounts["3010"] == "3010"  # an account BAS does not name keeps its number
