@@ -1152,6 +1152,13 @@ async def _get_invoice(client: Client, tenant: Tenant, role: Caller) -> Call:
 
 
 @route(
+    "GET", "/v1/invoices/{invoice_id:uuid}/invoice.html", EVERYONE, own_organisation_only=MEMBERS
+)
+async def _print_invoice(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"invoice_id": await _invoice_of(client, tenant, role)})
+
+
+@route(
     "POST",
     "/v1/invoices/{invoice_id:uuid}/payments",
     PICK_LIST_READERS,

@@ -165,6 +165,18 @@ class InvoiceController(Controller):
     ) -> InvoiceOut:
         return await invoices.get(actor, invoice_id)
 
+    @get(
+        "/invoices/{invoice_id:uuid}/invoice.html",
+        guards=[ANYONE],
+        summary="The invoice as a printable page, in the buyer's language",
+        media_type="text/html; charset=utf-8",
+    )
+    async def printable(
+        self, invoice_id: FromPath[UUID], actor: CurrentActor, invoices: Invoices
+    ) -> Response[str]:
+        page = await invoices.printable(actor, invoice_id)
+        return Response(page, media_type="text/html; charset=utf-8")
+
     @post(
         "/invoices/{invoice_id:uuid}/payments",
         guards=[PAYEES],

@@ -21,6 +21,7 @@ import msgspec
 from services.api.auth.actor import Actor, Role
 from services.api.core.audit import record
 from services.api.invoices import access
+from services.api.invoices.printable import render_invoice
 from services.api.invoices.schemas import (
     InvoiceLineOut,
     InvoiceOut,
@@ -160,6 +161,15 @@ class InvoiceService:
         row = access.invoice(actor, await invoices_db.select_invoice(self.conn, invoice_id))
         (out,) = await self._out([row])
         return out
+
+    async def printable(self, actor: Actor, invoice_id: UUID) -> str:
+        """The invoice as a printable page in its buyer's language."""
+        invoice = await self.get(actor, invoice_id)
+        corrected = None
+        if invoice.corrects_id is not None:
+            original = await invoices_db.select_invoice(self.conn, invoice.corrects_id)
+            corrected = original["number"] if original else None
+        return render_invoice(invoice, corrected)
 
     async def pay(self, actor: Actor, invoice_id: UUID, data: PaymentIn) -> PaymentOut:
         """Record money received (or written off) against an invoice: by the network's

@@ -5,7 +5,10 @@ numbering that stays gap-free when runs are invoiced at once."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
+import hashlib
+import re
 from collections import defaultdict
 from typing import Any
 from uuid import UUID
@@ -60,6 +63,14 @@ async def test_receive_invoice_credit_pay_and_read_the_books_back(
         client,
         world,
         {world.producer_id: world.producer, world.coop_id: world.coop, other_id: other_token},
+    )
+
+    await ok(  # the other co-op reads its invoices in English
+        await client.put(
+            f"/v1/organisations/{other_id}/invoicing",
+            json=details_body("Svartbäcken", "556677-8899", language="en"),
+            headers=bearer(other_token),
+        )
     )
 
     # receiving waits for the delivery date; then the co-op confirms a damaged crate
@@ -155,6 +166,27 @@ async def test_receive_invoice_credit_pay_and_read_the_books_back(
     )
     more = await ok(await client.post(f"/v1/runs/{run_id}/credit-notes", headers=coordinator))
     assert more["created"] == 0
+
+    # printable, in the buyer's language, its style admitted by the page policy
+    page = await client.get(f"/v1/invoices/{goods['id']}/invoice.html", headers=bearer(world.coop))
+    assert page.status_code == 200, page.text
+    for words in ("Faktura", "Momssats", "OCR-nummer", goods["ocr_reference"], "6 %"):
+        assert words in page.text
+    style = re.search(r"<style>(.*?)</style>", page.text, re.S)
+    assert style is not None
+    digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in page.headers["content-security-policy"]
+    credit_page = await client.get(
+        f"/v1/invoices/{note['id']}/invoice.html", headers=bearer(world.producer)
+    )
+    assert "Kreditfaktura" in credit_page.text
+    assert f"Krediterar faktura {goods['number']}" in credit_page.text
+    english = await client.get(
+        f"/v1/invoices/{others[0]['id']}/invoice.html", headers=bearer(other_token)
+    )
+    assert "Payment reference (OCR)" in english.text
+    assert f"Invoice {others[0]['number']}" in english.text
+    assert "Faktura" not in english.text
 
     # a payment: by the payee, never by the buyer; never more than is open
     path = f"/v1/invoices/{goods['id']}"
