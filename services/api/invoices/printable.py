@@ -13,6 +13,7 @@ from pathlib import Path
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from stdnum import iban
 
 from services.api.invoices.schemas import InvoiceOut
 from services.api.web.i18n import gettext_for
@@ -57,4 +58,5 @@ def render_invoice(invoice: InvoiceOut, corrects_number: int | None = None) -> s
         quantity=quantity,
         rate=rate,
         unit=unit,
+        iban=lambda number: iban.format(number) if number else "",
     )

@@ -46,11 +46,20 @@ class Purpose(StrEnum):
     TRANSPORT = "transport"
 
 
-class Purchase(msgspec.Struct, frozen=True, kw_only=True):
-    """One allocation of a run, as the delivery notes show it."""
+class Bought(msgspec.Struct, frozen=True, kw_only=True):
+    """Units of one offer on one demand line, and what the offer's packs cost: all that
+    the split of the price over lines needs (the delivery notes use it too)."""
 
     offer_id: UUID
     demand_line_id: UUID
+    units: int
+    packs: int  # of the whole offer in the run
+    price_per_pack_ore: int
+
+
+class Purchase(Bought, frozen=True, kw_only=True):
+    """One allocation of a run, as the delivery notes show it."""
+
     producer_id: UUID
     producer: str
     coop_id: UUID
@@ -58,10 +67,7 @@ class Purchase(msgspec.Struct, frozen=True, kw_only=True):
     product: str
     unit: str  # kg, l or piece
     vat_class: str
-    units: int
-    packs: int  # of the whole offer in the run
     pack_units: int
-    price_per_pack_ore: int
 
 
 class TransportCharge(msgspec.Struct, frozen=True, kw_only=True):
@@ -115,10 +121,10 @@ class MissingInvoicerError(ValueError):
     that invoices."""
 
 
-def line_amounts(purchases: Iterable[Purchase]) -> dict[tuple[UUID, UUID], int]:
+def line_amounts(purchases: Iterable[Bought]) -> dict[tuple[UUID, UUID], int]:
     """Each offer's packs times price, split over its lines by units, adding up exactly
-    (ties to the lower demand line id)."""
-    by_offer: dict[UUID, list[Purchase]] = defaultdict(list)
+    (ties to the lower demand line id). The delivery notes' amounts are these."""
+    by_offer: dict[UUID, list[Bought]] = defaultdict(list)
     for purchase in purchases:
         by_offer[purchase.offer_id].append(purchase)
     amounts: dict[tuple[UUID, UUID], int] = {}
