@@ -270,6 +270,7 @@ async def insert_invoice(
     await copy_rows(conn, "invoice_vat", vat)
 
 
+# Books and settlement read every row of their filter; the listing caps itself ($7).
 SELECT_INVOICES = f"""
 SELECT {INVOICE_COLUMNS} FROM invoice i
 WHERE ($1::uuid IS NULL OR i.run_id = $1)
@@ -277,8 +278,9 @@ WHERE ($1::uuid IS NULL OR i.run_id = $1)
   AND ($3::uuid[] IS NULL OR i.network_id = any($3::uuid[]))
   AND ($4::date IS NULL OR i.issued_on >= $4)
   AND ($5::date IS NULL OR i.issued_on <= $5)
+  AND ($6::uuid IS NULL OR i.cycle_id = $6)
 ORDER BY i.issued_on, i.issuer_id, i.number
-LIMIT 5000"""
+LIMIT $7"""
 
 SELECT_INVOICE = f"SELECT {INVOICE_COLUMNS} FROM invoice i WHERE i.id = $1"
 
@@ -304,8 +306,12 @@ async def select_invoices(
     network_ids: list[UUID] | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
+    cycle_id: UUID | None = None,
+    limit: int | None = None,
 ) -> list[asyncpg.Record]:
-    return await conn.fetch(SELECT_INVOICES, run_id, organisation_id, network_ids, since, until)
+    return await conn.fetch(
+        SELECT_INVOICES, run_id, organisation_id, network_ids, since, until, cycle_id, limit
+    )
 
 
 async def select_invoice(conn: Conn, invoice_id: UUID) -> asyncpg.Record | None:

@@ -113,9 +113,9 @@ class BooksService:
         rows = [
             row
             for row in await invoices_db.select_invoices(
-                self.conn, network_ids=[cycle["network_id"]]
+                self.conn, network_ids=[cycle["network_id"]], cycle_id=cycle_id
             )
-            if row["cycle_id"] == cycle_id and row["kind"] == InvoiceKind.INVOICE
+            if row["kind"] == InvoiceKind.INVOICE
         ]
         claims = [
             Claim(

@@ -148,7 +148,13 @@ class InvoiceController(Controller):
     ) -> Issued:
         return await invoices.credit(actor, run_id)
 
-    @get("/invoices", guards=[ANYONE], summary="Invoices you issued or received")
+    @get(
+        "/invoices",
+        guards=[ANYONE],
+        summary="Invoices you issued or received",
+        description="The first 1,000 of the period in date order; narrow it with `from` and "
+        "`to`. Coordinators see their networks'.",
+    )
     async def list_invoices(
         self,
         actor: CurrentActor,

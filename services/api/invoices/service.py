@@ -57,6 +57,7 @@ from shared.db.pool import Conn
 from shared.db.rows import as_struct
 from shared.errors import ConflictError, TenantDeniedError, UnprocessableError
 
+LIST_LIMIT = 1000  # the first of the period; narrow it with `from` and `to`
 PARTY_FIELDS = (
     "legal_name",
     "org_number",
@@ -154,6 +155,7 @@ class InvoiceService:
             network_ids=networks,
             since=since,
             until=until,
+            limit=LIST_LIMIT,
         )
         return await self._out(rows, with_lines=False)
 
