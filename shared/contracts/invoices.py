@@ -35,6 +35,32 @@ class InvoiceStatus(StrEnum):
     CREDIT_NOTE = "credit_note"
 
 
+class Balance(msgspec.Struct, frozen=True, kw_only=True):
+    """An invoice's figures that its status follows (the sums of its credit notes,
+    payments and write-offs are read with it)."""
+
+    kind: InvoiceKind
+    total_ore: int
+    credited_ore: int  # the credit notes' totals: zero or negative
+    paid_ore: int
+    written_off_ore: int
+
+    @property
+    def open_ore(self) -> int:
+        """What is still owed: the total less credit notes, payments and write-offs."""
+        return self.total_ore + self.credited_ore - self.paid_ore - self.written_off_ore
+
+    @property
+    def status(self) -> InvoiceStatus:
+        if self.kind is InvoiceKind.CREDIT_NOTE:
+            return InvoiceStatus.CREDIT_NOTE
+        if self.total_ore > 0 and self.total_ore + self.credited_ore <= 0:
+            return InvoiceStatus.CREDITED
+        if self.open_ore <= 0:
+            return InvoiceStatus.WRITTEN_OFF if self.written_off_ore else InvoiceStatus.PAID
+        return InvoiceStatus.PARTLY_PAID if self.paid_ore else InvoiceStatus.UNPAID
+
+
 class AccountMap(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The BAS accounts a network maps to other numbers (``network_invoicing.accounts``);
     anything left out keeps the BAS default (engine/settlement/ledger.py)."""

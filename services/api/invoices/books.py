@@ -25,10 +25,11 @@ from services.matcher.engine.settlement.ledger import (
 )
 from services.matcher.engine.settlement.netting import Claim, settle
 from services.matcher.engine.settlement.sie import SieFile, write_sie
-from shared.contracts.invoices import AccountMap, InvoiceKind
+from shared.contracts.invoices import AccountMap, Balance, InvoiceKind
 from shared.db import cycles as cycles_db
 from shared.db import invoices as invoices_db
 from shared.db.pool import Conn
+from shared.db.rows import as_struct
 from shared.errors import ConflictError, InvalidParameterError, NotFoundError, TenantDeniedError
 
 MAX_PERIOD_DAYS = 366
@@ -121,10 +122,7 @@ class BooksService:
             Claim(
                 creditor_id=row["issuer_id"],
                 debtor_id=row["buyer_id"],
-                amount_ore=row["total_ore"]
-                + row["credited_ore"]
-                - row["paid_ore"]
-                - row["written_off_ore"],
+                amount_ore=as_struct(row, Balance).open_ore,
             )
             for row in rows
         ]
