@@ -420,3 +420,41 @@ async def test_through_the_network_the_network_buys_and_sells_and_clears(
     assert "3010" in accounts
     assert "3003" not in accounts
     assert sie.accounts["3010"] == "3010"  # an account BAS does not name keeps its number
+
+
+async def test_the_producers_share_of_transport_is_invoiced_to_the_producers(
+    client: Client, admin_token: str, pool: Pool, settings: Settings
+) -> None:
+    world = await build_world(client, admin_token)
+    path = f"/v1/networks/{world.network['id']}"
+    current = await client.get(path, headers=bearer(world.coordinator))
+    await ok(
+        await client.patch(
+            path,
+            json={"producer_share_permille": 300},
+            headers={**bearer(world.coordinator), "If-Match": current.headers["etag"]},
+        )
+    )
+    run_id, other_id, other_token = await published_run(client, world, pool, settings)
+    invoicer = await set_invoicing(
+        client,
+        world,
+        {world.producer_id: world.producer, world.coop_id: world.coop, other_id: other_token},
+    )
+    shares = await ok(
+        await client.get(f"/v1/runs/{run_id}/cost-shares", headers=bearer(world.coordinator))
+    )
+    owed: dict[str, int] = defaultdict(int)
+    for share in shares:
+        owed[share["organisation_id"]] += share["share_ore"]
+    assert owed[world.producer_id] > 0
+    issued = await ok(
+        await client.post(f"/v1/runs/{run_id}/invoices", headers=bearer(world.coordinator))
+    )
+    transport = {
+        i["buyer_id"]: i["net_ore"] for i in issued["invoices"] if i["purpose"] == "transport"
+    }
+    assert transport == {org: amount for org, amount in owed.items() if amount}
+    assert all(
+        i["issuer_id"] == invoicer for i in issued["invoices"] if i["purpose"] == "transport"
+    )
