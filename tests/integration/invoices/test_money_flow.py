@@ -303,6 +303,11 @@ async def test_concurrent_issuing_keeps_each_issuers_numbers_unique_and_gap_free
             "SELECT issuer_id, number FROM invoice WHERE run_id = $1", UUID(run_id)
         )
     assert len(rows) == len(invoices)
+    numbers: dict[UUID, list[int]] = defaultdict(list)
+    for row in rows:
+        numbers[row["issuer_id"]].append(row["number"])
+    for issued_numbers in numbers.values():
+        assert sorted(issued_numbers) == list(range(1, len(issued_numbers) + 1))
 
     # numbers taken by transactions that roll back come back: twelve at once, every
     # third rolled back, leave the numbers 1..8 and nothing else
