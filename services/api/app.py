@@ -40,6 +40,8 @@ from services.api.documents.controller import DocumentController
 from services.api.documents.html import DOCUMENT_STYLE
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
+from services.api.invoices.controller import InvoiceController
+from services.api.invoices.printable import INVOICE_STYLE
 from services.api.networks.controller import NetworkController
 from services.api.offers.controller import OfferController
 from services.api.organisations.controller import OrganisationController
@@ -126,6 +128,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     ReviewController,
     WebhookController,
     SignalController,
+    InvoiceController,
     AccountPages,
     WebController,
     CyclePages,
@@ -189,7 +192,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[
             allow_header,
             rate_limit_headers,
-            SecurityHeaders(page_policy(settings.pages.map_tile_url, [DOCUMENT_STYLE])),
+            SecurityHeaders(
+                page_policy(settings.pages.map_tile_url, [DOCUMENT_STYLE, INVOICE_STYLE])
+            ),
         ],
         before_request=strict_json_body,
         request_max_body_size=MAX_BODY_BYTES,

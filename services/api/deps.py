@@ -25,6 +25,10 @@ from services.api.cycles.schedule_service import ScheduleService
 from services.api.cycles.service import CycleService
 from services.api.demand.service import DemandService
 from services.api.documents.service import DocumentService
+from services.api.invoices.books import BooksService
+from services.api.invoices.details import InvoicingDetailsService
+from services.api.invoices.receiving import ReceivingService
+from services.api.invoices.service import InvoiceService
 from services.api.networks.service import NetworkService
 from services.api.offers.service import OfferService
 from services.api.organisations.service import OrganisationService
@@ -40,15 +44,19 @@ from shared.security.sealing import Sealer, sealer_of
 from shared.settings import Settings
 
 Accounts = NamedDependency[AccountService]
+Books = NamedDependency[BooksService]
 CurrentActor = NamedDependency[Actor]
 Db = NamedDependency[Conn]
 Cycles = NamedDependency[CycleService]
 Demand = NamedDependency[DemandService]
 Documents = NamedDependency[DocumentService]
+InvoiceDetails = NamedDependency[InvoicingDetailsService]
+Invoices = NamedDependency[InvoiceService]
 Networks = NamedDependency[NetworkService]
 Offers = NamedDependency[OfferService]
 Organisations = NamedDependency[OrganisationService]
 Products = NamedDependency[ProductService]
+Receiving = NamedDependency[ReceivingService]
 Reviews = NamedDependency[ReviewService]
 Runs = NamedDependency[RunService]
 Schedules = NamedDependency[ScheduleService]
@@ -135,15 +143,19 @@ DEPENDENCIES: dict[str, Provide] = {
     "accounts": Provide(provide_accounts, sync_to_thread=False),
     "conn": Provide(provide_conn),
     "actor": Provide(provide_actor, sync_to_thread=False),
+    "books": _plain(BooksService),
     "queue": Provide(provide_queue, sync_to_thread=False),
     "notifier": Provide(provide_notifier, sync_to_thread=False),
     "cycles": Provide(provide_cycles, sync_to_thread=False),
     "demand": Provide(provide_demand, sync_to_thread=False),
     "documents": Provide(provide_documents, sync_to_thread=False),
+    "invoice_details": _plain(InvoicingDetailsService),
+    "invoices": _plain(InvoiceService),
     "networks": _plain(NetworkService),
     "offers": _plain(OfferService),
     "organisations": _plain(OrganisationService),
     "products": _plain(ProductService),
+    "receiving": _plain(ReceivingService),
     "reviews": Provide(provide_reviews, sync_to_thread=False),
     "runs": Provide(provide_runs, sync_to_thread=False),
     "schedules": _plain(ScheduleService),

@@ -22,3 +22,12 @@ CATEGORIES: tuple[str, ...] = (
     "dryck",
     "övrigt",
 )
+
+# Each category's VAT class (services/matcher/engine/settlement/vat.py): all of them are
+# food (livsmedel) but "övrigt", which may hold anything and is taxed at the standard
+# rate unless the network says otherwise. Drinks are food; a network selling wine or
+# strong beer keeps it under "övrigt".
+CATEGORY_VAT_CLASS: dict[str, str] = {
+    **{category: "food" for category in CATEGORIES},
+    "övrigt": "standard",
+}

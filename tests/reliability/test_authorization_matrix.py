@@ -53,6 +53,7 @@ from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.support.figures import Figures
 from tests.support.http import Client, bearer, ok
+from tests.support.money import details_body
 from tests.support.world import World, build_world, offer_body, open_cycle
 
 Key = tuple[str, str]  # (HTTP method, Litestar path template)
@@ -1018,6 +1019,258 @@ async def _upload_lines(client: Client, tenant: Tenant, role: Caller) -> Call:
         content_type="text/csv",
         if_match=etag,
     )
+
+
+# money (issue 22): invoicing details, receipts, invoices, payments, books
+
+
+async def _with_details(client: Client, tenant: Tenant, role: Caller) -> str:
+    """``organisation(role)`` with invoicing details set by its own token; its id."""
+    organisation_id = tenant.organisation(role)
+    await ok(
+        await client.put(
+            f"/v1/organisations/{organisation_id}/invoicing",
+            json=details_body(f"Matris {secrets.token_hex(2)}"),
+            headers=bearer(tenant.owner_token(role)),
+        )
+    )
+    return organisation_id
+
+
+async def _invoiced(client: Client, tenant: Tenant) -> list[dict[str, Any]]:
+    """The tenant's published run, delivered yesterday and invoiced: every party has
+    details, the tenant's coordinating body invoices transport. Its invoices."""
+    for role in (Role.COORDINATOR, Role.PRODUCER, Role.COOP):
+        await _with_details(client, tenant, role)
+    coordinator = bearer(tenant.token(Role.COORDINATOR))
+    await ok(
+        await client.put(
+            f"/v1/networks/{tenant.network_id}/invoicing",
+            json={"invoicing_organisation_id": tenant.coordinator_id},
+            headers=coordinator,
+        )
+    )
+    async with MATCHER["pool"].acquire() as conn:
+        await conn.execute(
+            """UPDATE cycle SET delivery_date = current_date - 1
+               WHERE id = (SELECT cycle_id FROM match_run WHERE id = $1)""",
+            UUID(tenant.published_run_id),
+        )
+        # the run may buy from the neighbours' producer too: every member can invoice
+        await conn.execute(
+            """INSERT INTO organisation_invoicing (organisation_id, legal_name, org_number,
+                   billing_address)
+               SELECT organisation_id, 'Medlem', '556016-0680', 'Storgatan 1, Uppsala'
+               FROM membership WHERE network_id = $1
+               ON CONFLICT (organisation_id) DO NOTHING""",
+            UUID(tenant.network_id),
+        )
+    issued = await ok(
+        await client.post(f"/v1/runs/{tenant.published_run_id}/invoices", headers=coordinator)
+    )
+    invoices: list[dict[str, Any]] = issued["invoices"]
+    assert invoices, issued
+    return invoices
+
+
+# Each tenant's own sale, invoiced: its producer's offer of a product only it offers,
+# bought by its co-op in a run of its own (in the shared runs either producer may sell:
+# equal offers tie on their random ids). Made once per tenant.
+SALES: dict[str, list[dict[str, Any]]] = {}
+
+
+async def _own_sale(client: Client, tenant: Tenant) -> list[dict[str, Any]]:
+    if tenant.label in SALES:
+        return SALES[tenant.label]
+    coordinator = bearer(tenant.token(Role.COORDINATOR))
+    product_id = await _product(client, tenant)
+    body = offer_body(tenant.world)
+    body["listings"] = [{"network_id": tenant.network_id, "product_id": product_id}]
+    await ok(
+        await client.post("/v1/offers", json=body, headers=bearer(tenant.token(Role.PRODUCER))), 201
+    )
+    cycle = await open_cycle(client, tenant.world)
+    await ok(
+        await client.post(
+            f"/v1/cycles/{cycle['id']}/demand-rounds",
+            json={"lines": [{"product_id": product_id, "firm_quantity": 10}]},
+            headers=bearer(tenant.token(Role.COOP)),
+        ),
+        201,
+    )
+    path = f"/v1/cycles/{cycle['id']}"
+    await ok(await client.post(path + "/close", headers=coordinator))
+    (run,) = await ok(await client.get(path + "/runs", headers=coordinator))
+    assert await run_match(MATCHER["pool"], MATCHER["settings"], UUID(run["id"])) == "stored"
+    for decision in ("approve", "publish"):
+        await ok(await client.post(f"/v1/runs/{run['id']}/{decision}", headers=coordinator))
+    await _invoiced(client, tenant)  # details and settings
+    issued = await ok(await client.post(f"/v1/runs/{run['id']}/invoices", headers=coordinator))
+    SALES[tenant.label] = issued["invoices"]
+    return SALES[tenant.label]
+
+
+async def _invoice_of(client: Client, tenant: Tenant, role: Caller) -> str:
+    """An invoice of the tenant's own sale that ``organisation(role)`` is party to (for
+    admins and no token: the producer's)."""
+    invoices = await _own_sale(client, tenant)
+    party = tenant.organisation(role)
+    mine = [i for i in invoices if party in (i["issuer_id"], i["buyer_id"])]
+    return str((mine or invoices)[0]["id"])
+
+
+@route(
+    "GET",
+    "/v1/organisations/{organisation_id:uuid}/invoicing",
+    EVERYONE,
+    own_organisation_only=ORGANISATIONS,
+)
+async def _get_invoicing(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"organisation_id": await _with_details(client, tenant, role)})
+
+
+@route(
+    "PUT",
+    "/v1/organisations/{organisation_id:uuid}/invoicing",
+    EVERYONE,
+    own_organisation_only=ORGANISATIONS,
+)
+async def _put_invoicing(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(
+        path={"organisation_id": tenant.organisation(role)},
+        json=details_body(f"Matris {secrets.token_hex(2)}"),
+    )
+
+
+@route("GET", "/v1/networks/{network_id:uuid}/invoicing", EVERYONE)
+async def _get_network_invoicing(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"network_id": tenant.network_id})
+
+
+@route("PUT", "/v1/networks/{network_id:uuid}/invoicing", MANAGERS)
+async def _put_network_invoicing(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(
+        path={"network_id": tenant.network_id},
+        json={"invoicing_organisation_id": tenant.coordinator_id, "receiving_days": 5},
+    )
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/receipts", DEMAND_READERS, own_organisation_only=ONLY_COOP)
+async def _get_receipts(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.published_run_id})
+
+
+@route("PUT", "/v1/runs/{run_id:uuid}/receipts", DEMAND_READERS, own_organisation_only=ONLY_COOP)
+async def _put_receipts(client: Client, tenant: Tenant, role: Caller) -> Call:
+    await _invoiced(client, tenant)  # delivered yesterday
+    receipts = await ok(
+        await client.get(
+            f"/v1/runs/{tenant.published_run_id}/receipts",
+            headers=bearer(tenant.token(Role.COOP)),
+        )
+    )
+    line = receipts["lines"][0]
+    body = {"offer_id": line["offer_id"], "demand_line_id": line["demand_line_id"]}
+    return Call(
+        path={"run_id": tenant.published_run_id},
+        json={"lines": [{**body, "outcome": "as_planned"}]},
+    )
+
+
+@route("POST", "/v1/runs/{run_id:uuid}/invoices", MANAGERS)
+async def _issue_invoices(client: Client, tenant: Tenant, role: Caller) -> Call:
+    await _invoiced(client, tenant)
+    return Call(path={"run_id": tenant.published_run_id})
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/invoices", EVERYONE)
+async def _run_invoices(client: Client, tenant: Tenant, role: Caller) -> Call:
+    await _invoiced(client, tenant)
+    return Call(path={"run_id": tenant.published_run_id})
+
+
+@route("POST", "/v1/runs/{run_id:uuid}/credit-notes", MANAGERS)
+async def _credit_notes(client: Client, tenant: Tenant, role: Caller) -> Call:
+    await _invoiced(client, tenant)
+    return Call(path={"run_id": tenant.published_run_id})
+
+
+@route("GET", "/v1/invoices", EVERYONE, listing=True)
+async def _list_invoices(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call()
+
+
+@route("GET", "/v1/invoices/{invoice_id:uuid}", EVERYONE, own_organisation_only=MEMBERS)
+async def _get_invoice(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"invoice_id": await _invoice_of(client, tenant, role)})
+
+
+@route(
+    "GET", "/v1/invoices/{invoice_id:uuid}/invoice.html", EVERYONE, own_organisation_only=MEMBERS
+)
+async def _print_invoice(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"invoice_id": await _invoice_of(client, tenant, role)})
+
+
+@route(
+    "POST",
+    "/v1/invoices/{invoice_id:uuid}/payments",
+    PICK_LIST_READERS,
+    own_organisation_only=ONLY_PRODUCER,
+)
+async def _pay_invoice(client: Client, tenant: Tenant, role: Caller) -> Call:
+    invoices = await _own_sale(client, tenant)
+    # the producer's own goods invoice (it is the payee); a coordinator may mark any
+    (goods,) = [i for i in invoices if i["issuer_id"] == tenant.world.producer_id]
+    return Call(
+        path={"invoice_id": str(goods["id"])},
+        json={"paid_on": dt.date.today().isoformat(), "amount_ore": 1},
+    )
+
+
+@route(
+    "GET",
+    "/v1/organisations/{organisation_id:uuid}/ledger",
+    EVERYONE,
+    own_organisation_only=ORGANISATIONS,
+)
+async def _ledger(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"organisation_id": tenant.organisation(role)})
+
+
+@route(
+    "GET",
+    "/v1/organisations/{organisation_id:uuid}/ledger.csv",
+    EVERYONE,
+    own_organisation_only=ORGANISATIONS,
+)
+async def _ledger_csv(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"organisation_id": tenant.organisation(role)})
+
+
+@route(
+    "GET",
+    "/v1/organisations/{organisation_id:uuid}/sie",
+    EVERYONE,
+    own_organisation_only=ORGANISATIONS,
+)
+async def _sie(client: Client, tenant: Tenant, role: Caller) -> Call:
+    year = dt.date.today().year
+    return Call(
+        path={"organisation_id": await _with_details(client, tenant, role)},
+        query={"from": f"{year}-01-01", "to": f"{year}-12-31"},
+    )
+
+
+@route("GET", "/v1/cycles/{cycle_id:uuid}/settlement", MANAGERS)
+async def _settlement(client: Client, tenant: Tenant, role: Caller) -> Call:
+    await _invoiced(client, tenant)
+    run = await ok(
+        await client.get(
+            f"/v1/runs/{tenant.published_run_id}", headers=bearer(tenant.token(Role.COORDINATOR))
+        )
+    )
+    return Call(path={"cycle_id": str(run["cycle_id"])})
 
 
 # -- the app's routes and their guards ---------------------------------------------------

@@ -17,7 +17,7 @@ import asyncpg
 import msgspec
 from litestar import Response
 
-from services.matcher.engine.common.fair import largest_remainder
+from services.matcher.engine.settlement.invoices import Bought, line_amounts
 from shared.db import routes as routes_db
 from shared.db.pool import Conn
 
@@ -171,19 +171,18 @@ async def delivery_notes(conn: Conn, run_id: UUID, plan: str) -> list[DeliveryNo
 
 
 def _amounts(rows: Iterable[asyncpg.Record]) -> dict[tuple[UUID, UUID], int]:
-    """Each offer's packs times price, split over its lines by units, adding up exactly."""
-    by_offer: dict[UUID, list[asyncpg.Record]] = defaultdict(list)
-    for row in rows:
-        by_offer[row["offer_id"]].append(row)
-    amounts = {}
-    for offer_id, items in by_offer.items():
-        paid = items[0]["packs"] * items[0]["price_per_pack_ore"]
-        split = largest_remainder(
-            paid, sorted((row["demand_line_id"], row["units"]) for row in items)
+    """Each offer's packs times price, split over its lines by units, adding up exactly:
+    the split the invoices use (``engine.settlement.invoices.line_amounts``)."""
+    return line_amounts(
+        Bought(
+            offer_id=row["offer_id"],
+            demand_line_id=row["demand_line_id"],
+            units=row["units"],
+            packs=row["packs"],
+            price_per_pack_ore=row["price_per_pack_ore"],
         )
-        for line_id, ore in split.items():
-            amounts[(offer_id, line_id)] = ore
-    return amounts
+        for row in rows
+    )
 
 
 async def route_sheet(conn: Conn, run_id: UUID, route_id: UUID) -> RouteSheet | None:

@@ -3,7 +3,8 @@
 No I/O, no clock, no randomness beyond an explicit seed: structs in, structs out.
 Its folders are its stages: ``allocation`` (stage 1, ``allocate``: whole packs, fair
 splits), then ``routing`` (joint runs, the each-producer-alone baseline, cost shares);
-``common`` holds the integer helpers both use.
+``settlement`` turns a published run into money (invoices with VAT, credit notes,
+netting, OCR references, SIE 4); ``common`` holds the integer helpers they use.
 """
 
 from services.matcher.engine.allocation.allocate import allocate
