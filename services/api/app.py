@@ -47,6 +47,9 @@ from services.api.tokens.controller import TokenController
 from services.api.web.accounts import AccountPages
 from services.api.web.controller import WebController
 from services.api.web.cycles import CyclePages
+from services.api.web.joining import JoinPages
+from services.api.web.network_members import NetworkMemberPages
+from services.api.web.place import PlacePages
 from services.api.web.members import MemberPages
 from services.api.web.setup import SetupPages
 from services.api.webhooks.controller import WebhookController
@@ -63,6 +66,7 @@ PUBLIC_PATHS = [
     "^/static/",
     "^/app/sign-in(/|$)",
     "^/app/invitations/accept$",
+    "^/app/join/",
     "^/app/unsubscribe$",
     "^/app/language/",
 ]
@@ -118,7 +122,10 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     AccountPages,
     WebController,
     CyclePages,
+    JoinPages,
     MemberPages,
+    NetworkMemberPages,
+    PlacePages,
     SetupPages,
     create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
     root,

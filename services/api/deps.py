@@ -23,6 +23,8 @@ from services.api.accounts.service import AccountService
 from services.api.auth.actor import Actor
 from services.api.cycles.service import CycleService
 from services.api.demand.service import DemandService
+from services.api.joining.service import JoiningService
+from services.api.networks.members import MemberService
 from services.api.networks.service import NetworkService
 from services.api.offers.service import OfferService
 from services.api.organisations.service import OrganisationService
@@ -41,6 +43,8 @@ CurrentActor = NamedDependency[Actor]
 Db = NamedDependency[Conn]
 Cycles = NamedDependency[CycleService]
 Demand = NamedDependency[DemandService]
+Joining = NamedDependency[JoiningService]
+Members = NamedDependency[MemberService]
 Networks = NamedDependency[NetworkService]
 Offers = NamedDependency[OfferService]
 Organisations = NamedDependency[OrganisationService]
@@ -97,6 +101,20 @@ def provide_accounts(
     return AccountService(conn, queue, settings, state.gate.limiter, _sealer(settings.secret_keys))
 
 
+def provide_joining(
+    conn: Db,
+    queue: NamedDependency[ArqRedis],
+    settings: NamedDependency[Settings],
+    accounts: Accounts,
+    notifier: NamedDependency[Notifier],
+) -> JoiningService:
+    return JoiningService(conn, queue, settings, accounts, notifier)
+
+
+def provide_members(conn: Db, networks: Networks, cycles: Cycles) -> MemberService:
+    return MemberService(conn, networks, cycles)
+
+
 def provide_demand(conn: Db, cycles: Cycles) -> DemandService:
     return DemandService(conn, cycles)
 
@@ -129,6 +147,8 @@ DEPENDENCIES: dict[str, Provide] = {
     "notifier": Provide(provide_notifier, sync_to_thread=False),
     "cycles": Provide(provide_cycles, sync_to_thread=False),
     "demand": Provide(provide_demand, sync_to_thread=False),
+    "joining": Provide(provide_joining, sync_to_thread=False),
+    "members": Provide(provide_members, sync_to_thread=False),
     "networks": _plain(NetworkService),
     "offers": _plain(OfferService),
     "organisations": _plain(OrganisationService),
