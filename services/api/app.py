@@ -48,9 +48,9 @@ from services.api.web.accounts import AccountPages
 from services.api.web.controller import WebController
 from services.api.web.cycles import CyclePages
 from services.api.web.joining import JoinPages
+from services.api.web.members import MemberPages
 from services.api.web.network_members import NetworkMemberPages
 from services.api.web.place import PlacePages
-from services.api.web.members import MemberPages
 from services.api.web.setup import SetupPages
 from services.api.webhooks.controller import WebhookController
 from shared.db.pool import create_pool

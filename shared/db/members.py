@@ -60,5 +60,7 @@ async def select_listings_of(
     return await conn.fetch(SELECT_LISTINGS_OF, network_id, producer_id)
 
 
-async def select_open_rounds_of(conn: Conn, network_id: UUID, coop_id: UUID) -> list[asyncpg.Record]:
+async def select_open_rounds_of(
+    conn: Conn, network_id: UUID, coop_id: UUID
+) -> list[asyncpg.Record]:
     return await conn.fetch(SELECT_OPEN_ROUNDS_OF, network_id, coop_id)

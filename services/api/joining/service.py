@@ -16,7 +16,6 @@ import datetime as dt
 import hmac
 import re
 import secrets
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -71,7 +70,9 @@ class JoiningService:
         row = await joins_db.select_link(self.conn, network_id)
         if row is None:
             return None
-        return JoinLinkOut(url=self._join_url(row["lookup"], row["secret"]), created_at=row["created_at"])
+        return JoinLinkOut(
+            url=self._join_url(row["lookup"], row["secret"]), created_at=row["created_at"]
+        )
 
     async def new_link(self, actor: Actor, network_id: UUID) -> None:
         """Make the network's join link, or a new one: the old one stops working."""
@@ -228,7 +229,9 @@ class JoiningService:
 
     async def waiting_of(self, organisation_id: UUID) -> list[JoinRequestOut]:
         """The networks an organisation waits to be let into (its own pages say so)."""
-        return [request_out(row) for row in await joins_db.select_waiting_of(self.conn, organisation_id)]
+        return [
+            request_out(row) for row in await joins_db.select_waiting_of(self.conn, organisation_id)
+        ]
 
     # -- deciding, by the network's coordinators ------------------------------------------
 
@@ -245,7 +248,11 @@ class JoiningService:
                 raise TenantDeniedError("no such request to join")
             raise NotFoundError("no such request to join")
         found = request_out(row)
-        if found.confirmed_at is None or found.decision is not None or found.organisation_id is None:
+        if (
+            found.confirmed_at is None
+            or found.decision is not None
+            or found.organisation_id is None
+        ):
             raise NotFoundError("no such request waiting: decided already, or not confirmed")
         return found
 

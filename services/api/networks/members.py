@@ -109,4 +109,3 @@ class MemberService:
             listings=[as_struct(row, ListingOut) for row in listings],
             rounds=[as_struct(row, RoundOut) for row in rounds],
         )
-

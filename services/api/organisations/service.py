@@ -76,7 +76,11 @@ class OrganisationService:
             raise TenantDeniedError("no such organisation")
         version = expected_version(if_match)
         merged = _patched(current, data)
-        if merged.location is None and current.location is not None and current.kind != "coordinator":
+        if (
+            merged.location is None
+            and current.location is not None
+            and current.kind != "coordinator"
+        ):
             raise UnprocessableError(
                 "a producer or co-op keeps its location (deliveries need it): change it "
                 "instead of removing it",

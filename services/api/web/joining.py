@@ -17,8 +17,8 @@ from services.api.accounts.service import LinkError
 from services.api.auth.middleware import client_address
 from services.api.deps import Joining
 from services.api.joining.schemas import JoinIn
-from services.api.web.accounts import signed_in_response
 from services.api.web import i18n
+from services.api.web.accounts import signed_in_response
 from services.api.web.pages import LANG_COOKIE, PUBLIC, page, same_site
 from services.api.web.place_form import (
     HOURS_FIELDS,
@@ -137,7 +137,7 @@ def _form(
         values=values,
         errors=errors,
         status_code=status_code,
-        **({"error": error} if error else {}),
+        **({"error": i18n.gettext_for(_language(request))(error)} if error else {}),
     )
 
 

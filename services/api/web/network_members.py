@@ -89,12 +89,20 @@ class NetworkMemberPages(Controller):
 
     @post("/join-link", status_code=303)
     async def join_link(
-        self, request: Req, network_id: FromPath[UUID], actor: CurrentActor, joining: Joining
+        self,
+        request: Req,
+        network_id: FromPath[UUID],
+        actor: CurrentActor,
+        joining: Joining,
+        networks: Networks,
     ) -> Redirect:
         same_site(request)
+        await networks.managed(actor, network_id)  # another network's: 404, as the API
         if (await request.form()).get("action") == "off":
             return await submit(
-                _page(network_id), "join link turned off", lambda: joining.turn_off(actor, network_id)
+                _page(network_id),
+                "join link turned off",
+                lambda: joining.turn_off(actor, network_id),
             )
         return await submit(
             _page(network_id), "new join link made", lambda: joining.new_link(actor, network_id)
@@ -112,7 +120,9 @@ class NetworkMemberPages(Controller):
         same_site(request)
         await joining.waiting_one(actor, network_id, request_id)  # another's: 404
         return await submit(
-            _page(network_id), "join request approved", lambda: joining.approve(actor, network_id, request_id)
+            _page(network_id),
+            "join request approved",
+            lambda: joining.approve(actor, network_id, request_id),
         )
 
     @get("/joins/{request_id:uuid}/refuse")
@@ -141,7 +151,9 @@ class NetworkMemberPages(Controller):
         same_site(request)
         await joining.waiting_one(actor, network_id, request_id)
         return await submit(
-            _page(network_id), "join request refused", lambda: joining.refuse(actor, network_id, request_id)
+            _page(network_id),
+            "join request refused",
+            lambda: joining.refuse(actor, network_id, request_id),
         )
 
     @get("/members/{organisation_id:uuid}/remove")
@@ -157,7 +169,9 @@ class NetworkMemberPages(Controller):
         """Before a removal: exactly the offers it withdraws and the orders it drops."""
         removal = await members.removal(actor, network_id, organisation_id)
         network = network_out(await networks.managed(actor, network_id))
-        return page(request, "member_remove", network=network, removal=removal, zone=network.timezone)
+        return page(
+            request, "member_remove", network=network, removal=removal, zone=network.timezone
+        )
 
     @post("/members/{organisation_id:uuid}/remove", status_code=303)
     async def remove(

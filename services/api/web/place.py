@@ -61,7 +61,10 @@ class PlacePages(Controller):
             return _page(request, organisation, values, errors)
         try:
             patch = msgspec.convert(
-                {"location": msgspec.to_builtins(location), "windows": msgspec.to_builtins(windows)},
+                {
+                    "location": msgspec.to_builtins(location),
+                    "windows": msgspec.to_builtins(windows),
+                },
                 OrganisationPatch,
             )
         except (msgspec.ValidationError, ValueError):

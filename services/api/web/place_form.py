@@ -21,9 +21,7 @@ from services.api.organisations.schemas import OrganisationOut
 WEEKDAYS = range(1, 8)
 DEFAULT_OPENS, DEFAULT_CLOSES = "08:00", "17:00"
 PLACE_FIELDS = ("address", "lat", "lon")
-HOURS_FIELDS = tuple(
-    f"{part}_{day}" for day in WEEKDAYS for part in ("day", "opens", "closes")
-)
+HOURS_FIELDS = tuple(f"{part}_{day}" for day in WEEKDAYS for part in ("day", "opens", "closes"))
 MESSAGES = {
     "address": "write the street address, at most 500 characters",
     "lat": "a latitude in decimal degrees, like 59.86",
