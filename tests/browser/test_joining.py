@@ -108,7 +108,7 @@ async def test_a_new_coop_joins_by_the_link_on_a_phone_and_orders_once_approved(
     await mail_to(mailbox, await _coordinator_email(pool, world), "Matkassen Gottsunda vill gå med")
     await coordinator.reload()
     request = coordinator.locator("[data-join-request='Matkassen Gottsunda']")
-    await expect(request).to_contain_text("Tisdag 16:00–19:00")
+    await expect(request).to_contain_text("Tisdag 16:00\N{EN DASH}19:00")
     await shoot(coordinator, "join-6-waiting-for-approval")
     await request.get_by_role("button", name="Godkänn Matkassen Gottsunda").click()
     await expect(coordinator.get_by_role("status")).to_contain_text("ansökan godkänd")

@@ -39,17 +39,17 @@ def read_place(values: dict[str, str]) -> tuple[Location | None, dict[str, str]]
     if len(address) > 500:
         errors["address"] = MESSAGES["address"]
     position = {}
-    for name, reader in (("lat", numbers.degrees), ("lon", numbers.degrees)):
+    for name, bound in (("lat", 90), ("lon", 180)):
         try:
-            position[name] = reader(values.get(name, "").strip())
+            position[name] = numbers.degrees(values.get(name, "").strip())
         except numbers.NumberError:
             errors[name] = MESSAGES[name]
+        else:
+            if not -bound <= position[name] <= bound:
+                errors[name] = MESSAGES[name]
     if errors:
         return None, errors
-    try:
-        return Location(lat=position["lat"], lon=position["lon"], address=address), {}
-    except ValueError:
-        return None, {"lat": MESSAGES["lat"]}
+    return Location(lat=position["lat"], lon=position["lon"], address=address), {}
 
 
 def read_hours(values: dict[str, str]) -> tuple[list[WeeklyWindow], dict[str, str]]:

@@ -302,9 +302,8 @@ async def test_a_waiting_organisation_is_never_in_the_matchers_snapshot(
     waiting = await organisation_named(pool, "Eriksbergs kassa")
     carrots = world.products["Morötter"]["id"]
     async with httpx.AsyncClient(base_url=site) as http:
-        await order(
-            http, world.cycle["id"], world.coop, [{"product_id": carrots, "firm_quantity": 5}]
-        )  # type: ignore[arg-type]
+        lines = [{"product_id": carrots, "firm_quantity": 5}]
+        await order(http, world.cycle["id"], world.coop, lines)  # type: ignore[arg-type]
     # the worst case: a round of the waiting co-op written straight into the cycle
     async with pool.acquire() as conn, conn.transaction():
         round_id = await conn.fetchval(
