@@ -106,7 +106,8 @@ async def test_a_new_coop_joins_by_the_link_on_a_phone_and_orders_once_approved(
 
     # the coordinator is told by mail, and approves on the members page
     await mail_to(mailbox, await _coordinator_email(pool, world), "Matkassen Gottsunda vill gå med")
-    await coordinator.reload()
+    await coordinator.goto(site + "/app/dashboard")
+    await coordinator.locator("[data-waiting-to-join]").get_by_role("link").click()
     request = coordinator.locator("[data-join-request='Matkassen Gottsunda']")
     await expect(request).to_contain_text("Tisdag 16:00\N{EN DASH}19:00")
     await shoot(coordinator, "join-6-waiting-for-approval")
