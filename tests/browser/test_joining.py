@@ -115,6 +115,13 @@ async def test_a_new_coop_joins_by_the_link_on_a_phone_and_orders_once_approved(
     await expect(coordinator.get_by_role("status")).to_contain_text("ansökan godkänd")
     await expect(coordinator.locator("[data-member='Matkassen Gottsunda']")).to_be_visible()
     await shoot(coordinator, "join-7-approved")
+    # removing a member first shows what it withdraws; going back removes nothing
+    await coordinator.get_by_role("link", name="Ta bort Ekeby Gård…").click()
+    await expect(coordinator.get_by_role("heading", name="Ta bort Ekeby Gård?")).to_be_visible()
+    await expect(coordinator.locator("[data-withdraws='offers']")).to_contain_text("inget dras")
+    await shoot(coordinator, "join-7a-remove-confirmation")
+    await coordinator.get_by_role("link", name="Nej, gå tillbaka").click()
+    await expect(coordinator.locator("[data-member='Ekeby Gård']")).to_be_visible()
 
     # the co-op signs in from the approval's mail, on another phone, and orders
     welcome = await mail_to(mailbox, email, "Matkassen Gottsunda är med i")

@@ -117,20 +117,24 @@ async def test_a_coop_joins_by_the_link_is_approved_and_orders(
     site: str, world: World, pool: Pool, mailbox: Mailbox
 ) -> None:
     path = await join_link(site, pool, world)
-    email = f"gottsunda-{secrets.token_hex(4)}@example.org"
+    token = secrets.token_hex(4)
+    email, name = f"gottsunda-{token}@example.org", f"Matkassen Gottsunda {token}"
     async with pages(site) as http:
         shown = await http.get(path)
         assert shown.status_code == 200
         assert world.network["name"] in shown.text
+        assert "Tisdag" in shown.text  # Swedish first
+        english = await http.get(path, headers={"Accept-Language": "en-GB"})
+        assert "Tuesday" in english.text
         # a mistake comes back beside its field, with what was typed
-        wrong = await http.post(path, data=join_form(email, lat="norr"))
+        wrong = await http.post(path, data=join_form(email, name, lat="norr"))
     assert wrong.status_code == 422
     assert 'id="e-lat"' in wrong.text
     assert 'value="Gottsunda allé 1, Uppsala"' in wrong.text
     assert mailbox.find(to=email) == []
 
-    session = await ask_and_confirm(site, mailbox, path, email)
-    joined = await organisation_named(pool, "Matkassen Gottsunda")
+    session = await ask_and_confirm(site, mailbox, path, email, name)
+    joined = await organisation_named(pool, name)
     assert joined is not None
     async with pages(site, **{COOKIE: session}) as http:
         waiting = await http.get("/app/coop")
@@ -153,14 +157,14 @@ async def test_a_coop_joins_by_the_link_is_approved_and_orders(
     coordinator = await session_cookies(pool, world.coordinator)
     async with pages(site, **coordinator) as http:
         members = await http.get(f"/app/networks/{world.network['id']}/members")
-        assert 'data-join-request="Matkassen Gottsunda"' in members.text
+        assert f'data-join-request="{name}"' in members.text
         (request_id,) = re.findall(r"/joins/([0-9a-f-]{36})/approve", members.text)
         approved = await http.post(
             f"/app/networks/{world.network['id']}/joins/{request_id}/approve"
         )
         assert approved.status_code == 303
         after = await http.get(f"/app/networks/{world.network['id']}/members")
-    assert 'data-member="Matkassen Gottsunda"' in after.text
+    assert f'data-member="{name}"' in after.text
     assert "data-join-request" not in after.text
 
     welcome = await mail_to(mailbox, email, "är med i")
