@@ -71,7 +71,7 @@ class JoinPages(Controller):
         try:
             network = await joining.network_of(code)
         except LinkError as exc:
-            return page(request, "link_used", reason=exc.detail, status_code=410)
+            return page(request, "link_used", reason=exc.detail, joining=True, status_code=410)
         kind = request.query_params.get("kind", "coop")
         values = {**fresh_hours(), "kind": kind if kind in ("coop", "producer") else "coop"}
         return _form(request, network, code, values, {})
@@ -82,7 +82,7 @@ class JoinPages(Controller):
         try:
             network = await joining.network_of(code)
         except LinkError as exc:
-            return page(request, "link_used", reason=exc.detail, status_code=410)
+            return page(request, "link_used", reason=exc.detail, joining=True, status_code=410)
         form = await request.form()
         values = typed(form, (*WHO_FIELDS, *PLACE_FIELDS, *HOURS_FIELDS))
         location, errors = read_place(values)
