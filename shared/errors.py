@@ -83,3 +83,10 @@ class ForeignReferenceError(UnprocessableError):
     404 is for the URL's own resource; an id inside the body that the caller may not
     use is a problem with the content, named by its field.
     """
+
+
+class LocationRequiredError(ConflictError):
+    """A producer or co-op with no place yet may not offer or order: no van could reach
+    it, and its goods would be left unserved. It sets its place first."""
+
+    title = "Location required"

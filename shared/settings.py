@@ -145,6 +145,10 @@ class SessionSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
     # and per client address; past them the page asks to wait.
     per_email_per_minute: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 5
     per_address_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10000)] = 30
+    # Requests to join a network (each mails a confirmation link) per minute, per client
+    # address and per network; per e-mail address they count as sign-in attempts do.
+    joins_per_address_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10000)] = 5
+    joins_per_network_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10000)] = 20
 
 
 class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -227,6 +231,8 @@ ENV_VARS: Mapping[str, str] = {
     "sessions.invitation_days": "SAMLAST_INVITATION_DAYS",
     "sessions.per_email_per_minute": "SAMLAST_SIGN_IN_PER_EMAIL_PER_MINUTE",
     "sessions.per_address_per_minute": "SAMLAST_SIGN_IN_PER_ADDRESS_PER_MINUTE",
+    "sessions.joins_per_address_per_minute": "SAMLAST_JOIN_PER_ADDRESS_PER_MINUTE",
+    "sessions.joins_per_network_per_minute": "SAMLAST_JOIN_PER_NETWORK_PER_MINUTE",
     "log_level": "SAMLAST_LOG_LEVEL",
     "connect_timeout_s": "SAMLAST_CONNECT_TIMEOUT_S",
     "secret_keys": "SAMLAST_SECRET_KEYS",

@@ -57,6 +57,10 @@ from services.api.web.documents import DocumentPages
 from services.api.web.errors import for_pages
 from services.api.web.members import MemberPages
 from services.api.web.networks import NewNetworkPages
+from services.api.web.joining import JoinPages
+from services.api.web.members import MemberPages
+from services.api.web.network_members import NetworkMemberPages
+from services.api.web.place import PlacePages
 from services.api.web.setup import SetupPages
 from services.api.web.signal import SignalPages
 from services.api.webhooks.controller import WebhookController
@@ -73,6 +77,7 @@ PUBLIC_PATHS = [
     "^/static/",
     "^/app/sign-in(/|$)",
     "^/app/invitations/accept$",
+    "^/app/join/",
     "^/app/unsubscribe$",
     "^/app/language/",
 ]
@@ -132,8 +137,11 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     AccountPages,
     WebController,
     CyclePages,
+    JoinPages,
     MemberPages,
     DocumentPages,
+    NetworkMemberPages,
+    PlacePages,
     SetupPages,
     NewNetworkPages,
     SignalPages,

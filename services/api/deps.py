@@ -29,6 +29,8 @@ from services.api.invoices.books import BooksService
 from services.api.invoices.details import InvoicingDetailsService
 from services.api.invoices.receiving import ReceivingService
 from services.api.invoices.service import InvoiceService
+from services.api.joining.service import JoiningService
+from services.api.networks.members import MemberService
 from services.api.networks.service import NetworkService
 from services.api.offers.service import OfferService
 from services.api.organisations.service import OrganisationService
@@ -52,6 +54,8 @@ Demand = NamedDependency[DemandService]
 Documents = NamedDependency[DocumentService]
 InvoiceDetails = NamedDependency[InvoicingDetailsService]
 Invoices = NamedDependency[InvoiceService]
+Joining = NamedDependency[JoiningService]
+Members = NamedDependency[MemberService]
 Networks = NamedDependency[NetworkService]
 Offers = NamedDependency[OfferService]
 Organisations = NamedDependency[OrganisationService]
@@ -115,6 +119,20 @@ def provide_accounts(
     return AccountService(conn, queue, settings, state.gate.limiter, _sealer(settings.secret_keys))
 
 
+def provide_joining(
+    conn: Db,
+    queue: NamedDependency[ArqRedis],
+    settings: NamedDependency[Settings],
+    accounts: Accounts,
+    notifier: NamedDependency[Notifier],
+) -> JoiningService:
+    return JoiningService(conn, queue, settings, accounts, notifier)
+
+
+def provide_members(conn: Db, networks: Networks, cycles: Cycles) -> MemberService:
+    return MemberService(conn, networks, cycles)
+
+
 def provide_demand(conn: Db, cycles: Cycles) -> DemandService:
     return DemandService(conn, cycles)
 
@@ -151,6 +169,8 @@ DEPENDENCIES: dict[str, Provide] = {
     "documents": Provide(provide_documents, sync_to_thread=False),
     "invoice_details": _plain(InvoicingDetailsService),
     "invoices": _plain(InvoiceService),
+    "joining": Provide(provide_joining, sync_to_thread=False),
+    "members": Provide(provide_members, sync_to_thread=False),
     "networks": _plain(NetworkService),
     "offers": _plain(OfferService),
     "organisations": _plain(OrganisationService),

@@ -17,6 +17,7 @@ class NotificationKind(StrEnum):
     RUN_PROPOSED = "run_proposed"  # and a run that failed
     RUN_PUBLISHED = "run_published"
     LEFT_OUT = "left_out"
+    JOIN_REQUESTED = "join_requested"  # coordinators: someone asks to join by the link
 
 
 NOTIFICATIONS: tuple[NotificationKind, ...] = tuple(NotificationKind)
@@ -24,5 +25,11 @@ NOTIFICATIONS: tuple[NotificationKind, ...] = tuple(NotificationKind)
 # The kinds as the HTTP API names them (an inline enum in the OpenAPI document);
 # tests/unit/test_contracts.py holds it to the enum.
 NotificationName = Literal[
-    "cycle_opened", "deadline_near", "cycle_closed", "run_proposed", "run_published", "left_out"
+    "cycle_opened",
+    "deadline_near",
+    "cycle_closed",
+    "run_proposed",
+    "run_published",
+    "left_out",
+    "join_requested",
 ]

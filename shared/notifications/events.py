@@ -18,6 +18,7 @@ import msgspec
 from shared.contracts.messages import Attachment
 from shared.contracts.notifications import NotificationKind
 from shared.contracts.runs import RunRouting, RunSummary
+from shared.db import joins as joins_db
 from shared.db import notices as notices_db
 from shared.formatting import day, kronor, moment, number
 from shared.notifications.notifier import Notifier, Recipient, recipients_of
@@ -189,6 +190,35 @@ async def left_out(
         about=run_id,
         network_id=run["network_id"],
         run_id=run_id,
+        values=values,
+    )
+
+
+async def join_requested(notifier: Notifier, request_id: UUID) -> list[UUID]:
+    """The coordinators: an organisation confirmed its request to join by the link and
+    waits for their decision; who, where, and a link to the members page."""
+    request = await joins_db.select_request(notifier.conn, request_id)
+    assert request is not None, "a notice of a request that is not there"
+    network_id = request["network_id"]
+    people = await _people(notifier, network_id, COORDINATORS, NotificationKind.JOIN_REQUESTED)
+
+    def values(recipient: Recipient) -> dict[str, Any]:
+        return {
+            "network": request["network"],
+            "applicant": request["organisation_name"],
+            "kind": request["kind"],
+            "person": request["person_name"],
+            "email": request["email"],
+            "address": request["address"],
+            "link": notifier.link(f"/app/networks/{network_id}/members"),
+        }
+
+    return await notifier.send(
+        NotificationKind.JOIN_REQUESTED,
+        "join_requested",
+        people,
+        about=request_id,
+        network_id=network_id,
         values=values,
     )
 

@@ -216,6 +216,79 @@ class AccountService:
             cookie=secret.value, max_age_s=int(lifetime.total_seconds()), person_id=person_id
         )
 
+    async def start_session(
+        self, person_id: UUID, organisation_id: UUID, user_agent: str, address: str, *, via: str
+    ) -> SignedIn:
+        """A session for the person acting for ``organisation_id``, in the caller's
+        transaction: another service that proved who the person is (a confirmed join)."""
+        return await self._start_session(
+            person_id, user_agent, address, via=via, organisation_id=organisation_id
+        )
+
+    async def mail_sign_in_link(
+        self,
+        after: AfterCommit,
+        person: Any,
+        template: str,
+        *,
+        valid_days: int,
+        dedupe_key: str,
+        event: str,
+        network_id: UUID | None = None,
+        organisation_id: UUID | None = None,
+        **context: Any,
+    ) -> None:
+        """Mail ``person`` the ``template`` message carrying a one-time sign-in link
+        valid ``valid_days``, in the caller's transaction (an approval that must reach
+        someone days later, as an invitation does)."""
+        secret = new_secret()
+        expires = _now() + dt.timedelta(days=valid_days)
+        await sessions_db.insert_link(self.conn, secret.hash, person["id"], "sign_in", expires)
+        await self._mail(
+            after,
+            template,
+            person,
+            dedupe_key=dedupe_key,
+            event=event,
+            network_id=network_id,
+            organisation_id=organisation_id,
+            link=self._url("/app/sign-in/link", code=secret.value),
+            valid_days=valid_days,
+            **context,
+        )
+
+    async def mail(
+        self,
+        after: AfterCommit,
+        template: str,
+        person: Any,
+        *,
+        dedupe_key: str,
+        event: str,
+        network_id: UUID | None = None,
+        organisation_id: UUID | None = None,
+        **context: Any,
+    ) -> None:
+        """A transactional mail (always sent, no unsubscribe) in the caller's transaction."""
+        await self._mail(
+            after,
+            template,
+            person,
+            dedupe_key=dedupe_key,
+            event=event,
+            network_id=network_id,
+            organisation_id=organisation_id,
+            **context,
+        )
+
+    async def hit_limits(self, keys: dict[str, int], message: str) -> None:
+        """Count one attempt under each key; past its limit (per minute), 429 ``message``."""
+        windows = [(await self.limiter.hit(key), limit) for key, limit in keys.items()]
+        if any(window.count > limit for window, limit in windows):
+            raise TooManyAttemptsError(
+                message, retry_after=max(window.reset_s for window, _ in windows)
+            )
+
     async def _first_organisation(self, person_id: UUID) -> UUID | None:
         """Where a fresh session starts: the deployment admin's desk, else the first
         organisation; a person in none (and no admin) can't sign in to anything."""

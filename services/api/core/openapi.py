@@ -37,7 +37,10 @@ DESCRIPTIONS = {
     401: "No valid token",
     403: "Your role may not do this",
     404: "No such object, or not yours to see",
-    409: "Conflicts with the object's state (e.g. the cycle closed), or a retry in flight",
+    409: (
+        "Conflicts with the object's state (e.g. the cycle closed), or a retry in flight;"
+        " `location-required`: your organisation needs a place before ordering or offering"
+    ),
     412: "`If-Match` names a version that is no longer current",
     413: "The body is too large",
     422: "Well-formed, but breaks a rule (per-row `errors` for uploads)",

@@ -15,6 +15,7 @@ from services.api.core.types import TimeWindow
 from services.api.cycles.service import CycleService, demand_refusal
 from services.api.demand.schemas import DemandLineIn, DemandLineOut, DemandRoundOut
 from services.api.demand.upload import read_lines
+from services.api.organisations.service import require_location
 from shared.db import demand as demand_db
 from shared.db import products as products_db
 from shared.db.pool import Conn
@@ -31,6 +32,7 @@ class DemandService:
         self, actor: Actor, cycle_id: UUID, lines: list[DemandLineIn]
     ) -> DemandRoundOut:
         assert actor.organisation_id is not None
+        await require_location(self.conn, actor, "ordering")
         async with self.conn.transaction():
             cycle = await self._open_cycle(actor, cycle_id)
             await self._check_products(cycle["network_id"], lines)
@@ -60,6 +62,7 @@ class DemandService:
         if current["coop_id"] != actor.organisation_id:
             raise TenantDeniedError("no such demand round")
         version = expected_version(if_match)
+        await require_location(self.conn, actor, "ordering")
         async with self.conn.transaction():
             await self._open_cycle(actor, current["cycle_id"])
             await self._check_products(current["network_id"], lines)

@@ -26,6 +26,7 @@ from services.api.offers.schemas import (
     WindowOut,
 )
 from services.api.offers.upload import read_offers
+from services.api.organisations.service import require_location
 from shared.db import offers as offers_db
 from shared.db import products as products_db
 from shared.db.offers import ListingRow, OfferRow, WindowRow
@@ -55,6 +56,7 @@ class OfferService:
         self.conn = conn
 
     async def create(self, actor: Actor, data: OfferIn) -> OfferOut:
+        await require_location(self.conn, actor, "offering")
         errors = await self._check_listings(actor, [data])
         if errors:
             raise UnprocessableError(errors[0].message, field=errors[0].field)
@@ -68,6 +70,7 @@ class OfferService:
 
     async def create_many(self, actor: Actor, offers: list[OfferIn]) -> list[UUID]:
         """All offers or none; every row with a problem is reported."""
+        await require_location(self.conn, actor, "offering")
         refuse(await self._check_listings(actor, offers))
         return await self._insert(actor, offers)
 

@@ -25,9 +25,11 @@ from shared.db.pool import Conn
 from shared.db.rows import as_struct
 from shared.errors import (
     ForbiddenError,
+    LocationRequiredError,
     NotFoundError,
     PreconditionFailedError,
     TenantDeniedError,
+    UnprocessableError,
 )
 
 
@@ -74,6 +76,16 @@ class OrganisationService:
             raise TenantDeniedError("no such organisation")
         version = expected_version(if_match)
         merged = _patched(current, data)
+        if (
+            merged.location is None
+            and current.location is not None
+            and current.kind != "coordinator"
+        ):
+            raise UnprocessableError(
+                "a producer or co-op keeps its location (deliveries need it): change it "
+                "instead of removing it",
+                field="location",
+            )
         async with self.conn.transaction():
             if not await organisations_db.update_organisation(
                 self.conn, organisation_id, version, _columns(merged)
@@ -137,6 +149,21 @@ def organisation_out(row: asyncpg.Record) -> OrganisationOut:
         windows=[msgspec.convert(w, WindowOut, strict=False) for w in row["windows"]],
         network_ids=list(row["network_ids"]),
     )
+
+
+async def require_location(conn: Conn, actor: Actor, doing: str) -> None:
+    """Refuse ``doing`` (ordering, offering) for an organisation with no location: its
+    deliveries would be left unserved for want of a place (409, ``location-required``)."""
+    if actor.organisation_id is None:
+        return
+    row = await organisations_db.select_organisation(conn, actor.organisation_id)
+    if row is not None and row["lat"] is None:
+        raise LocationRequiredError(
+            f"{row['name']} has no location yet, so nothing can be delivered to or picked up "
+            f"from it: set its place (address and position) before {doing}",
+            field="location",
+            organisation_id=str(actor.organisation_id),
+        )
 
 
 async def check_manages(conn: Conn, actor: Actor, organisation_id: UUID, what: str) -> None:

@@ -76,7 +76,7 @@ class AccountPages(Controller):
             field = "email" if exc.status_code == 429 else "password"
             values = {"email": email, "with_password": True}
             return _again(request, "sign_in", values, {field: exc.detail}, exc)
-        return _signed_in(request, signed_in)
+        return signed_in_response(request, signed_in)
 
     @get("/sign-in/link", opt=PUBLIC)
     async def link_page(
@@ -118,7 +118,7 @@ class AccountPages(Controller):
                 purpose="reset",
                 person_name="",
             )
-        return _signed_in(request, signed_in)
+        return signed_in_response(request, signed_in)
 
     @post("/sign-out", guards=[ANYONE], status_code=303)
     async def sign_out(
@@ -182,7 +182,7 @@ class AccountPages(Controller):
                 invitation=invitation,
                 code=code,
             )
-        return _signed_in(request, signed_in)
+        return signed_in_response(request, signed_in)
 
     # -- one-click unsubscribe (RFC 8058) --------------------------------------------------
 
@@ -533,7 +533,7 @@ async def _people(
     )
 
 
-def _signed_in(request: Request[Any, Any, Any], signed_in: SignedIn) -> Response[Any]:
+def signed_in_response(request: Request[Any, Any, Any], signed_in: SignedIn) -> Response[Any]:
     response: Response[Any] = Redirect(path="/app", status_code=303)
     response.set_cookie(
         session_cookie(

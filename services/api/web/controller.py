@@ -24,6 +24,7 @@ from services.api.auth.middleware import credential_of
 from services.api.deps import (
     CurrentActor,
     Cycles,
+    Joining,
     Networks,
     Organisations,
     Products,
@@ -86,6 +87,7 @@ class WebController(Controller):
         request: Request[Any, Any, Any],
         actor: CurrentActor,
         cycles: Cycles,
+        joining: Joining,
         networks: Networks,
         runs: Runs,
     ) -> Template:
@@ -97,7 +99,8 @@ class WebController(Controller):
             for cycle in await cycles.list_cycles(actor, network.id):
                 versions = await runs.list_runs(actor, cycle.id)
                 rounds.append({"cycle": cycle, "run": versions[0] if versions else None})
-            shown.append({"network": network, "cycles": rounds})
+            waiting = len(await joining.waiting(actor, network.id))
+            shown.append({"network": network, "cycles": rounds, "waiting": waiting})
         return page(request, "dashboard", networks=shown, admin=actor.is_admin)
 
     @get("/runs/{run_id:uuid}", guards=[MANAGERS])

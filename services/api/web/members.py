@@ -27,6 +27,7 @@ from services.api.deps import (
     CurrentActor,
     Cycles,
     Demand,
+    Joining,
     Networks,
     Offers,
     Organisations,
@@ -60,6 +61,7 @@ class MemberPages(Controller):
         organisations: Organisations,
         products: Products,
         runs: Runs,
+        joining: Joining,
         conn: Db,
     ) -> Template:
         own = await offers.list_offers(
@@ -79,6 +81,8 @@ class MemberPages(Controller):
             choices=await _products(products, actor),
             me=me,
             today=dt.date.today(),
+            place_missing=me.location is None,
+            waiting=await joining.waiting_of(me.id),
         )
 
     @post("/offers", guards=[PRODUCERS], status_code=303)
@@ -154,8 +158,12 @@ class MemberPages(Controller):
         networks: Networks,
         products: Products,
         runs: Runs,
+        organisations: Organisations,
+        joining: Joining,
         conn: Db,
     ) -> Template:
+        assert actor.organisation_id is not None
+        me = await organisations.get(actor, actor.organisation_id)
         documents = []
         for published in await runs_db.select_published_runs(conn, list(actor.network_ids)):
             notes = await runs.own_delivery_notes(actor, published["id"])
@@ -179,7 +187,14 @@ class MemberPages(Controller):
                         "zone": zone,
                     }
                 )
-        return page(request, "coop", documents=documents, rounds=rounds)
+        return page(
+            request,
+            "coop",
+            documents=documents,
+            rounds=rounds,
+            place_missing=me.location is None,
+            waiting=await joining.waiting_of(me.id),
+        )
 
     @post("/cycles/{cycle_id:uuid}/demand", guards=[COOPS], status_code=303)
     async def save_demand(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.matcher.jobs.context import WorkerContext
 from shared.db import idempotency as idempotency_db
+from shared.db import joins as joins_db
 from shared.db import outbox as outbox_db
 from shared.db import sessions as sessions_db
 
@@ -15,9 +16,10 @@ async def forget_expired_idempotency_keys(ctx: WorkerContext) -> int:
 
 
 async def forget_spent_sign_ins(ctx: WorkerContext) -> int:
-    """Sign-in links a day past their expiry, and sessions ended long ago, are deleted."""
+    """Sign-in links and unconfirmed join requests a day past their expiry, and sessions
+    ended long ago, are deleted."""
     async with ctx["pool"].acquire() as conn:
-        return await sessions_db.delete_expired(conn)
+        return await sessions_db.delete_expired(conn) + await joins_db.delete_expired(conn)
 
 
 MAIL_KEPT_DAYS = 30
