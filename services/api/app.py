@@ -55,11 +55,10 @@ from services.api.web.controller import WebController
 from services.api.web.cycles import CyclePages
 from services.api.web.documents import DocumentPages
 from services.api.web.errors import for_pages
-from services.api.web.members import MemberPages
-from services.api.web.networks import NewNetworkPages
 from services.api.web.joining import JoinPages
 from services.api.web.members import MemberPages
 from services.api.web.network_members import NetworkMemberPages
+from services.api.web.networks import NewNetworkPages
 from services.api.web.place import PlacePages
 from services.api.web.setup import SetupPages
 from services.api.web.signal import SignalPages
