@@ -28,11 +28,16 @@ class Line(msgspec.Struct, kw_only=True):
 
 
 class Marker(msgspec.Struct, kw_only=True):
+    """A place on the map, numbered as the legend below the map lists it."""
+
+    number: int
     x: float
     y: float
-    kind: str  # start, pickup, delivery, end
+    kind: str  # depot, hub, depot_hub, farm, coop
     label: str  # the organisation met there; empty at a depot or the hub
-    left: bool  # near the right edge: the label goes to the left of the mark
+    label_x: float | None  # where its label fits without covering another; None: no room
+    label_y: float
+    anchor: str  # text-anchor of the label: start, end or middle
 
 
 class Tile(msgspec.Struct, kw_only=True):
@@ -57,13 +62,18 @@ def mercator(lat: float, lon: float) -> tuple[float, float]:
 
 
 def draw(
-    routes: Sequence[RouteOut], names: dict[object, str], tile_url: str | None = None
+    routes: Sequence[RouteOut],
+    names: dict[object, str],
+    tile_url: str | None = None,
+    hub: tuple[float, float] | None = None,
 ) -> SvgMap | None:
-    """The map of ``routes``; None when they have no stops to draw."""
+    """The map of ``routes`` and the network's ``hub``; None when there is nothing to draw."""
     stops = [stop for route in routes for stop in route.stops]
     if not stops:
         return None
     world = [mercator(stop.lat, stop.lon) for stop in stops]
+    if hub is not None:
+        world.append(mercator(*hub))
     left, top = min(x for x, _ in world), min(y for _, y in world)
     span = max(max(x for x, _ in world) - left, max(y for _, y in world) - top, 1e-7)
     scale = (WIDTH - 2 * PAD) / span  # map pixels per world unit
@@ -73,7 +83,10 @@ def draw(
         x, y = mercator(lat, lon)
         return round(PAD + (x - left) * scale, 1), round(PAD + (y - top) * scale, 1)
 
-    lines, markers, seen = [], [], set()
+    lines = []
+    places: dict[tuple[float, float], dict[str, object]] = {}
+    if hub is not None:
+        places[xy(*hub)] = {"kinds": {"hub"}, "label": ""}
     for number, route in enumerate(routes):
         points = [xy(stop.lat, stop.lon) for stop in route.stops]
         lines.append(
@@ -83,15 +96,92 @@ def draw(
                 points=" ".join(f"{x},{y}" for x, y in points),
             )
         )
-        for stop, (x, y) in zip(route.stops, points, strict=True):
-            key = (x, y, stop.kind in ("start", "end"))
-            if key in seen:
-                continue
-            seen.add(key)
-            label = names.get(stop.organisation_id, "") if stop.organisation_id else ""
-            markers.append(Marker(x=x, y=y, kind=stop.kind, label=label, left=x > WIDTH * 0.6))
+        for stop, point in zip(route.stops, points, strict=True):
+            place = places.setdefault(point, {"kinds": set(), "label": ""})
+            kinds = place["kinds"]
+            assert isinstance(kinds, set)
+            if stop.kind in ("start", "end"):
+                kinds.add("depot")
+            elif stop.organisation_id is None:
+                kinds.add("hub")
+            else:
+                kinds.add("farm" if stop.kind == "pickup" else "coop")
+                place["label"] = place["label"] or names.get(stop.organisation_id, "")
+    markers = [
+        Marker(
+            number=n + 1,
+            x=x,
+            y=y,
+            kind=_kind(place["kinds"]),  # type: ignore[arg-type]
+            label=str(place["label"]),
+            label_x=None,
+            label_y=y,
+            anchor="start",
+        )
+        for n, ((x, y), place) in enumerate(places.items())
+    ]
+    _place_labels(markers, WIDTH, height)
     tiles = _tiles(tile_url, left - PAD / scale, top - PAD / scale, scale, WIDTH, height)
     return SvgMap(width=WIDTH, height=round(height, 1), lines=lines, markers=markers, tiles=tiles)
+
+
+def _kind(kinds: set[str]) -> str:
+    if {"depot", "hub"} <= kinds:
+        return "depot_hub"
+    for kind in ("depot", "hub", "farm", "coop"):
+        if kind in kinds:
+            return kind
+    return "coop"
+
+
+LABEL_PX = 20.0  # the labels' font size in map units (app.css)
+MARK = 14.0  # half a marker's side, with a margin
+
+
+def _place_labels(markers: list[Marker], width: float, height: float) -> None:
+    """Each label to the right, left, above or below its mark, the first of those that
+    stays on the map and covers no mark and no label placed before it; a label with no
+    such room is left off (the numbered legend names every place)."""
+    taken = [(m.x - MARK, m.y - MARK, m.x + MARK, m.y + MARK) for m in markers]
+    for m in markers:
+        if not m.label:
+            continue
+        wide = len(m.label) * LABEL_PX * 0.56
+        for anchor, x, y, box in (
+            (
+                "start",
+                m.x + MARK + 2,
+                m.y + 7,
+                (m.x + MARK, m.y - 12, m.x + MARK + 4 + wide, m.y + 12),
+            ),
+            (
+                "end",
+                m.x - MARK - 2,
+                m.y + 7,
+                (m.x - MARK - 4 - wide, m.y - 12, m.x - MARK, m.y + 12),
+            ),
+            (
+                "middle",
+                m.x,
+                m.y - MARK - 6,
+                (m.x - wide / 2, m.y - MARK - 28, m.x + wide / 2, m.y - MARK),
+            ),
+            (
+                "middle",
+                m.x,
+                m.y + MARK + 22,
+                (m.x - wide / 2, m.y + MARK, m.x + wide / 2, m.y + MARK + 28),
+            ),
+        ):
+            inside = box[0] >= 0 and box[2] <= width and box[1] >= 0 and box[3] <= height
+            if inside and not any(_overlap(box, other) for other in taken):
+                m.label_x, m.label_y, m.anchor = round(x, 1), round(y, 1), anchor
+                taken.append(box)
+                break
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _tiles(
