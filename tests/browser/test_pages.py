@@ -14,8 +14,10 @@ import re
 from typing import Any, cast
 
 import httpx
+import pytest
 from playwright.async_api import (
     Browser,
+    Dialog,
     FilePayload,
     Page,
     expect,
@@ -64,6 +66,7 @@ async def _api(site: str, token: str, path: str) -> Any:
         return await ok(await http.get(path, headers=bearer(token)))
 
 
+@pytest.mark.timeout(300)  # the whole walk, through four roles and three runs
 async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     site: str, browser: Browser, admin_token: str, pool: Pool
 ) -> None:
@@ -71,7 +74,13 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     context = await browser.new_context(locale="sv-SE", viewport=DESKTOP)
     violations = await csp_violations(context)
     page = await context.new_page()
-    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))  # "publish?"
+    asked: list[str] = []
+
+    async def answer(dialog: Dialog) -> None:  # "approve?", "publish?": yes
+        asked.append(dialog.message)
+        await dialog.accept()
+
+    page.on("dialog", answer)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await shoot_sign_in(page, site)
@@ -127,44 +136,65 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     await expect(page.get_by_text("föreslagen").first).to_be_visible(timeout=60_000)
     await shoot(page, "3-dashboard")
 
-    # the run: figures as the API has them, the map with its route, the allocations
+    # the run: figures as the API has them (kg apart), the savings, the map, the products
     await page.get_by_role("link", name="Körning 1").click()
     runs = await _api(site, world.coordinator, f"/v1/cycles/{world.cycle['id']}/runs")
     first = runs[0]
     summary = first["summary"]
     await expect(page.locator("[data-figure=filled]")).to_contain_text(
-        f"{summary['firm_units_filled']} / {summary['firm_units_demanded']}"
+        f"{summary['firm_units_filled']} kg"
+    )
+    await expect(page.locator("[data-figure=demanded]")).to_have_text(
+        f"{summary['firm_units_demanded']} kg"
     )
     await expect(page.locator("[data-figure=packs]")).to_have_text(str(summary["packs_bought"]))
     routes = first["routing"]["joint"]["routes"]
     assert await page.locator("svg[data-map] polyline").count() == routes >= 1
     await expect(page.get_by_role("img", name=re.compile("Karta"))).to_be_visible()
-    await expect(page.get_by_role("cell", name="Morötter", exact=True).first).to_be_visible()
+    await expect(page.get_by_role("img", name=re.compile("Körsträcka, kostnad"))).to_be_visible()
+    await expect(page.get_by_role("heading", name="Morötter", exact=True)).to_be_visible()
+    await expect(page.locator("[data-split]")).to_contain_text("Matkassen Luthagen")
+    await expect(page.locator("[data-places]")).to_contain_text("Depå")
+    await expect(page.locator("[data-places]")).to_contain_text("Ekeby Gård")
     transport = first["routing"]["transport"]
     await expect(page.locator("[data-run-notes]")).to_contain_text(
         "Producenterna valdes med transporten uppskattad till"
     )
     assert transport["estimate_ore"] > 0
     assert transport["realised_ore"] > 0
+    # a route's button shows it over the others; its stops are rows by place, with goods
+    key = page.locator("[data-route-key='1']")
+    await key.click()
+    await expect(key).to_have_attribute("aria-pressed", "true")
+    await expect(page.locator("svg[data-map]")).to_have_attribute("data-highlight", "1")
+    await page.locator("details[data-route-no='1'] summary").click()
+    await expect(page.locator("[data-visits]").first).to_contain_text(
+        "Morötter 14 kg till Matkassen Luthagen"
+    )
+    await expect(page.locator("details[data-route-no='1'] summary")).to_contain_text("Kylbil")
     await shoot(page, "4-run-review")
 
     # re-run leaving the second co-op out; the new run finishes live; compare
-    await page.get_by_label("Matkassen Svartbäcken").check()
+    await page.get_by_label("Matkassen Svartbäcken", exact=True).check()
     await page.get_by_role("button", name="Matcha igen", exact=True).click()
     await expect(page.get_by_role("heading", name=re.compile("Körning 2"))).to_be_visible()
     await expect(page.get_by_role("heading", name=re.compile("föreslagen"))).to_be_visible(
         timeout=60_000
     )
+    await expect(page.locator("[data-left-out]")).to_contain_text("Matkassen Svartbäcken")
     await page.get_by_role("link", name="Körning 1").click()
     await expect(page.get_by_role("heading", name="Ändringar sedan körning 1")).to_be_visible()
+    await expect(page.locator("[data-comparison]")).to_contain_text("Fyllt, kg")
     await expect(
         page.get_by_role("cell", name="Matkassen Svartbäcken", exact=True).first
     ).to_be_visible()
     await shoot(page, "5-compare")
 
-    # approve, then publish
+    # approve with a note (asked first), then publish; the note is in the history
+    await page.get_by_label("Anteckning (valfri)").fill("Svartbäcken hämtar nästa gång")
     await page.get_by_role("button", name="Godkänn").click()
     await expect(page.get_by_role("status")).to_contain_text("godkänd")
+    await expect(page.locator("[data-history]")).to_contain_text("Svartbäcken hämtar nästa gång")
     await page.get_by_role("button", name="Publicera").click()
     await expect(page.get_by_role("heading", name=re.compile("publicerad"))).to_be_visible()
     await shoot(page, "6-published")
@@ -205,6 +235,10 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     await shoot(page, "9-route-sheet")
     assert errors == []
     assert violations == []
+    assert [message.split("?")[0] for message in asked] == [
+        "Godkänna körningen",
+        "Publicera körningen",
+    ]
     await context.close()
 
 

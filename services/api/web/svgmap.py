@@ -14,8 +14,8 @@ import msgspec
 
 from services.api.runs.schemas import RouteOut
 
-WIDTH = 1000.0
-PAD = 40.0
+WIDTH = 600.0  # map units; the page shows it at most 40rem wide (app.css)
+PAD = 30.0
 TILE = 256
 # Distinguishable for the common colour-vision deficiencies (Okabe & Ito).
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
