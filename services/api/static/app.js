@@ -23,10 +23,16 @@ for (const bar of document.querySelectorAll("progress[data-events]")) {
   });
 }
 
-// A form that ends something asks first: <form data-confirm="Really?">.
+// A form that ends something asks first: <form data-confirm="Really?">; so does one
+// button of a form that also does something else: <button data-confirm="Really?">.
 for (const form of document.querySelectorAll("form[data-confirm]")) {
   form.addEventListener("submit", (event) => {
     if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+}
+for (const button of document.querySelectorAll("button[data-confirm]")) {
+  button.addEventListener("click", (event) => {
+    if (!window.confirm(button.dataset.confirm)) event.preventDefault();
   });
 }
 

@@ -129,6 +129,17 @@ async def test_the_review_shows_the_apis_figures_like_with_like(
     more = -(-paid["Matkassen Svartbäcken"] * 1000 // 300) - 7500
     assert i18n.kronor(more, "sv") in _text(warnings)
 
+    # the network's threshold decides: at 1000 % nobody is warned; beyond the bounds, refused
+    url = f"/v1/networks/{world.network['id']}"
+    etag = {**coordinator, "If-Match": (await client.get(url, headers=coordinator)).headers["etag"]}
+    too_high = await client.patch(url, json={"transport_warning_permille": 10_001}, headers=etag)
+    assert too_high.status_code == 400
+    assert "transport_warning_permille" in too_high.text
+    await ok(await client.patch(url, json={"transport_warning_permille": 10_000}, headers=etag))
+    relaxed = (await client.get(f"/app/runs/{run_id}")).text
+    assert "data-transport-warnings" not in relaxed
+    assert "Nätverket varnar över 1 000 %" in _text(relaxed)  # its no-break space read as one
+
     # the savings as a chart and a table with the plans' totals
     routing = run["routing"]
     table = _text(_section(page, "data-savings"))
