@@ -25,8 +25,16 @@ from playwright.async_api import (
 
 from services.api.auth.sessions import COOKIE
 from services.api.web import i18n
+from services.client import SamlastClient
 from shared.db.pool import Pool
-from tests.support.browser import DESKTOP, csp_violations, require_chromium, shoot, sign_in
+from tests.support.browser import (
+    DESKTOP,
+    PHONE,
+    csp_violations,
+    require_chromium,
+    shoot,
+    sign_in,
+)
 from tests.support.http import Client, bearer, ok
 from tests.support.people import PASSWORD, person_for, session_cookies
 from tests.support.world import World, add_coop, add_van, build_world, offer_body
@@ -332,3 +340,102 @@ async def test_pages_answer_only_their_roles_and_networks(
     assert await page_as(world.producer, "/app/coop") == 403
     # the cookie is honoured on pages only: the API wants the header
     assert await page_as(world.coordinator, f"/v1/runs/{run['id']}") == 401
+
+
+# Eight co-ops within a kilometre or two of each other in Uppsala, two farms.
+TOWN = [
+    ("Matlaget Fålhagen", 59.8560, 17.6600),
+    ("Kooperativet Kvarngärdet", 59.8710, 17.6520),
+    ("Matkassen Eriksberg", 59.8480, 17.6050),
+    ("Flogsta matlag", 59.8500, 17.5900),
+    ("Gottsunda mat", 59.8100, 17.6200),
+    ("Sävja kooperativ", 59.8250, 17.7000),
+    ("Årsta matlag", 59.8650, 17.6750),
+]
+
+
+@pytest.mark.timeout(300)
+async def test_a_busy_run_reads_on_a_phone(
+    site: str, browser: Browser, admin_token: str, pool: Pool
+) -> None:
+    """Many co-ops in one town and eggs by the tray: the map numbers every place and
+    keeps its labels apart, packs short of full say what would complete them, and the
+    co-ops whose transport outweighs their goods are warned."""
+    async with httpx.AsyncClient(base_url=site) as http:
+        client = cast(Client, http)
+        world = await build_world(client, admin_token)
+        coordinator = SamlastClient(client, world.coordinator)
+        await add_van(client, world)
+        eggs = await coordinator.create_product(
+            world.network["id"],
+            {"name": "Ägg", "unit": "piece", "grams_per_unit": 60, "ml_per_unit": 80},
+        )
+        farm = await coordinator.create_organisation(
+            {
+                "kind": "producer",
+                "name": "Örsundsbro Ägg",
+                "network_ids": [world.network["id"]],
+                "location": {"lat": 59.7350, "lon": 17.3050, "address": "Örsundsbro"},
+            }
+        )
+        farmer = await coordinator.issue_token(farm["id"], label="Karin")
+        tray = {
+            **offer_body(world),
+            "listings": [{"network_id": world.network["id"], "product_id": eggs["id"]}],
+            "pack_units": 180,
+            "packs_available": 3,
+            "price_per_pack_ore": 43200,
+            "pickup": {"lat": 59.7350, "lon": 17.3050, "address": "Örsundsbro"},
+        }
+        await ok(await client.post("/v1/offers", json=tray, headers=bearer(farmer)), 201)
+        await ok(
+            await client.post("/v1/offers", json=offer_body(world), headers=bearer(world.producer)),
+            201,
+        )
+        carrots = world.products["Morötter"]["id"]
+        tokens = [world.coop]
+        for name, lat, lon in TOWN:
+            coop = await coordinator.create_organisation(
+                {
+                    "kind": "coop",
+                    "name": name,
+                    "network_ids": [world.network["id"]],
+                    "location": {"lat": lat, "lon": lon, "address": name},
+                }
+            )
+            tokens.append(await coordinator.issue_token(coop["id"], label=name))
+        for n, token in enumerate(tokens):
+            lines = [{"product_id": eggs["id"], "firm_quantity": 30 + 7 * n}]
+            if n % 2 == 0:
+                lines.append({"product_id": carrots, "firm_quantity": 3 + n})
+            await SamlastClient(client, token).submit_demand(world.cycle["id"], lines)
+        await coordinator.close_cycle(world.cycle["id"])
+        for _ in range(240):
+            (run,) = await coordinator.runs(world.cycle["id"])
+            if run["state"] != "queued" and run["state"] != "running":
+                break
+            await asyncio.sleep(0.5)
+        assert run["state"] == "proposed", run
+        result = await ok(
+            await client.get(f"/v1/runs/{run['id']}/result", headers=bearer(world.coordinator))
+        )
+    context = await browser.new_context(locale="sv-SE", viewport=PHONE)
+    violations = await csp_violations(context)
+    page = await context.new_page()
+    await sign_in(page, site, pool, world.coordinator)
+    await page.goto(f"{site}/app/runs/{run['id']}")
+    places = page.locator("[data-places] li")
+    await expect(places).to_have_count(len(TOWN) + 1 + 2 + 1)  # co-ops, farms, depot and hub
+    short = [u for u in result["unfilled"] if u["reason"] == "pack_not_completed"]
+    if short:
+        await expect(page.locator("[data-completion]").first).to_contain_text("till skulle fylla")
+    await expect(page.locator("[data-product='Ägg'] [data-split] tbody tr")).to_have_count(
+        len({a["coop_id"] for a in result["allocations"] if a["product_id"] == eggs["id"]})
+    )
+    await page.locator("[data-route-key]").first.click()
+    await expect(page.locator("svg[data-map]")).to_have_attribute(
+        "data-highlight", re.compile(r"\d")
+    )
+    await shoot(page, "4b-busy-run-review")
+    assert violations == []
+    await context.close()

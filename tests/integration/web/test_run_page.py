@@ -117,7 +117,8 @@ async def test_the_review_shows_the_apis_figures_like_with_like(
     assert (short["reason"], short["units_to_next_pack"]) == ("pack_not_completed", 10)
     eggs = _text(page[page.index('data-product="Ägg"') :])
     assert "10 st till skulle fylla ännu en förpackning." in eggs
-    assert "20 st förpackningen blev inte full: 10 st till nästa förpackning" in eggs
+    assert "Inte fyllt: 20 st, rader: 1" in eggs
+    assert "Matkassen Svartbäcken 20 st förpackningen blev inte full" in eggs
 
     # transport against the goods: the 6 kg co-op pays more than 30 % of its 75 kr
     shares = await ok(await client.get(f"/v1/runs/{run_id}/cost-shares", headers=coordinator))
