@@ -3,12 +3,16 @@
 Web Mercator, the projection of every web map: at a region's scale it keeps shapes
 true, and when a tile server is configured (``SAMLAST_MAP_TILE_URL``) its tiles line
 up under the routes as a background. Without one nothing is fetched from anywhere.
+Every place is drawn once and numbered (the page lists the numbers under the map);
+its name goes beside it only where it covers no other mark or name, so a town with
+many co-ops stays readable.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import msgspec
 
@@ -84,9 +88,9 @@ def draw(
         return round(PAD + (x - left) * scale, 1), round(PAD + (y - top) * scale, 1)
 
     lines = []
-    places: dict[tuple[float, float], dict[str, object]] = {}
+    places: dict[tuple[float, float], _Place] = {}
     if hub is not None:
-        places[xy(*hub)] = {"kinds": {"hub"}, "label": ""}
+        places[xy(*hub)] = _Place(kinds={"hub"})
     for number, route in enumerate(routes):
         points = [xy(stop.lat, stop.lon) for stop in route.stops]
         lines.append(
@@ -97,23 +101,21 @@ def draw(
             )
         )
         for stop, point in zip(route.stops, points, strict=True):
-            place = places.setdefault(point, {"kinds": set(), "label": ""})
-            kinds = place["kinds"]
-            assert isinstance(kinds, set)
+            place = places.setdefault(point, _Place(kinds=set()))
             if stop.kind in ("start", "end"):
-                kinds.add("depot")
+                place.kinds.add("depot")
             elif stop.organisation_id is None:
-                kinds.add("hub")
+                place.kinds.add("hub")
             else:
-                kinds.add("farm" if stop.kind == "pickup" else "coop")
-                place["label"] = place["label"] or names.get(stop.organisation_id, "")
+                place.kinds.add("farm" if stop.kind == "pickup" else "coop")
+                place.label = place.label or names.get(stop.organisation_id, "")
     markers = [
         Marker(
             number=n + 1,
             x=x,
             y=y,
-            kind=_kind(place["kinds"]),  # type: ignore[arg-type]
-            label=str(place["label"]),
+            kind=_kind(place.kinds),
+            label=place.label,
             label_x=None,
             label_y=y,
             anchor="start",
@@ -123,6 +125,14 @@ def draw(
     _place_labels(markers, WIDTH, height)
     tiles = _tiles(tile_url, left - PAD / scale, top - PAD / scale, scale, WIDTH, height)
     return SvgMap(width=WIDTH, height=round(height, 1), lines=lines, markers=markers, tiles=tiles)
+
+
+@dataclass
+class _Place:
+    """What meets at one point of the map: the kinds of stop, and who (a farm or co-op)."""
+
+    kinds: set[str]
+    label: str = ""
 
 
 def _kind(kinds: set[str]) -> str:
