@@ -145,6 +145,7 @@ def _kind(kinds: set[str]) -> str:
 
 
 LABEL_PX = 20.0  # the labels' font size in map units (app.css)
+CHAR_EM = 0.62  # a generous average width of a character of the system sans-serif
 MARK = 14.0  # half a marker's side, with a margin
 
 
@@ -156,7 +157,7 @@ def _place_labels(markers: list[Marker], width: float, height: float) -> None:
     for m in markers:
         if not m.label:
             continue
-        wide = len(m.label) * LABEL_PX * 0.56
+        wide = len(m.label) * LABEL_PX * CHAR_EM
         for anchor, x, y, box in (
             (
                 "start",

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from services.api.products.schemas import ProductOut
 from services.api.runs.schemas import RouteOut, RunResult, ShipmentOut
 from services.api.web import review
-from services.api.web.svgmap import draw
+from services.api.web.svgmap import CHAR_EM, LABEL_PX, draw
 from services.api.web.visits import GoodsIndex, visits
 
 NOW = dt.datetime(2026, 12, 3, 8, 0, tzinfo=dt.UTC)
@@ -376,7 +376,7 @@ def test_the_map_shows_the_hub_numbers_every_place_and_keeps_labels_apart() -> N
     for m in drawn.markers:
         if m.label_x is None:
             continue
-        wide = len(m.label) * 20 * 0.56
+        wide = len(m.label) * LABEL_PX * CHAR_EM
         left = {"start": m.label_x, "end": m.label_x - wide, "middle": m.label_x - wide / 2}[
             m.anchor
         ]
