@@ -11,13 +11,13 @@ from shared.db.pool import Conn
 
 NETWORK_COLUMNS = """id, name, region, timezone, currency, hub_lat, hub_lon, hub_address,
     producer_share_permille, transport_handling_ore_per_kg, transport_ore_per_tonne_km,
-    deadline_reminder_hours, version, created_at, updated_at"""
+    deadline_reminder_hours, transport_warning_permille, version, created_at, updated_at"""
 
 INSERT_NETWORK = f"""
 INSERT INTO network (name, region, timezone, currency, hub_lat, hub_lon, producer_share_permille,
     hub_address, transport_handling_ore_per_kg, transport_ore_per_tonne_km,
-    deadline_reminder_hours)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    deadline_reminder_hours, transport_warning_permille)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 RETURNING {NETWORK_COLUMNS}"""
 
 SELECT_NETWORK = f"SELECT {NETWORK_COLUMNS} FROM network WHERE id = $1"
@@ -31,7 +31,8 @@ UPDATE_NETWORK = f"""
 UPDATE network SET name = $3, region = $4, timezone = $5, currency = $6, hub_lat = $7,
     hub_lon = $8, producer_share_permille = $9, hub_address = $10,
     transport_handling_ore_per_kg = $11, transport_ore_per_tonne_km = $12,
-    deadline_reminder_hours = $13, version = version + 1, updated_at = now()
+    deadline_reminder_hours = $13, transport_warning_permille = $14, version = version + 1,
+    updated_at = now()
 WHERE id = $1 AND ($2::int IS NULL OR version = $2)
 RETURNING {NETWORK_COLUMNS}"""
 
@@ -83,6 +84,7 @@ async def insert_network(conn: Conn, values: dict[str, Any]) -> asyncpg.Record:
         values["transport_handling_ore_per_kg"],
         values["transport_ore_per_tonne_km"],
         values["deadline_reminder_hours"],
+        values["transport_warning_permille"],
     )
     assert row is not None
     return row
@@ -114,6 +116,7 @@ async def update_network(
         values["transport_handling_ore_per_kg"],
         values["transport_ore_per_tonne_km"],
         values["deadline_reminder_hours"],
+        values["transport_warning_permille"],
     )
 
 

@@ -23,7 +23,7 @@ FROM vehicle WHERE network_id = $1 AND active ORDER BY id"""
 
 # Where and when each offer is picked up, and what its units weigh; the widest window.
 SELECT_OFFER_SITES = """
-SELECT o.id, o.producer_id, p.temperature, p.grams_per_unit, p.ml_per_unit,
+SELECT o.id, o.producer_id, l.product_id, p.temperature, p.grams_per_unit, p.ml_per_unit,
        o.pickup_lat, o.pickup_lon, w.opens_at, w.closes_at
 FROM offer o
 JOIN offer_listing l ON l.offer_id = o.id AND l.network_id = $1

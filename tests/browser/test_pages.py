@@ -14,8 +14,10 @@ import re
 from typing import Any, cast
 
 import httpx
+import pytest
 from playwright.async_api import (
     Browser,
+    Dialog,
     FilePayload,
     Page,
     expect,
@@ -23,8 +25,16 @@ from playwright.async_api import (
 
 from services.api.auth.sessions import COOKIE
 from services.api.web import i18n
+from services.client import SamlastClient
 from shared.db.pool import Pool
-from tests.support.browser import DESKTOP, csp_violations, require_chromium, shoot, sign_in
+from tests.support.browser import (
+    DESKTOP,
+    PHONE,
+    csp_violations,
+    require_chromium,
+    shoot,
+    sign_in,
+)
 from tests.support.http import Client, bearer, ok
 from tests.support.people import PASSWORD, person_for, session_cookies
 from tests.support.world import World, add_coop, add_van, build_world, offer_body
@@ -64,6 +74,7 @@ async def _api(site: str, token: str, path: str) -> Any:
         return await ok(await http.get(path, headers=bearer(token)))
 
 
+@pytest.mark.timeout(300)  # the whole walk, through four roles and three runs
 async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     site: str, browser: Browser, admin_token: str, pool: Pool
 ) -> None:
@@ -71,7 +82,13 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     context = await browser.new_context(locale="sv-SE", viewport=DESKTOP)
     violations = await csp_violations(context)
     page = await context.new_page()
-    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))  # "publish?"
+    asked: list[str] = []
+
+    async def answer(dialog: Dialog) -> None:  # "approve?", "publish?": yes
+        asked.append(dialog.message)
+        await dialog.accept()
+
+    page.on("dialog", answer)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await shoot_sign_in(page, site)
@@ -127,44 +144,65 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     await expect(page.get_by_text("föreslagen").first).to_be_visible(timeout=60_000)
     await shoot(page, "3-dashboard")
 
-    # the run: figures as the API has them, the map with its route, the allocations
+    # the run: figures as the API has them (kg apart), the savings, the map, the products
     await page.get_by_role("link", name="Körning 1").click()
     runs = await _api(site, world.coordinator, f"/v1/cycles/{world.cycle['id']}/runs")
     first = runs[0]
     summary = first["summary"]
     await expect(page.locator("[data-figure=filled]")).to_contain_text(
-        f"{summary['firm_units_filled']} / {summary['firm_units_demanded']}"
+        f"{summary['firm_units_filled']} kg"
+    )
+    await expect(page.locator("[data-figure=demanded]")).to_have_text(
+        f"{summary['firm_units_demanded']} kg"
     )
     await expect(page.locator("[data-figure=packs]")).to_have_text(str(summary["packs_bought"]))
     routes = first["routing"]["joint"]["routes"]
     assert await page.locator("svg[data-map] polyline").count() == routes >= 1
     await expect(page.get_by_role("img", name=re.compile("Karta"))).to_be_visible()
-    await expect(page.get_by_role("cell", name="Morötter", exact=True).first).to_be_visible()
+    await expect(page.get_by_role("img", name=re.compile("Körsträcka, kostnad"))).to_be_visible()
+    await expect(page.get_by_role("heading", name="Morötter", exact=True)).to_be_visible()
+    await expect(page.locator("[data-split]")).to_contain_text("Matkassen Luthagen")
+    await expect(page.locator("[data-places]")).to_contain_text("Depå")
+    await expect(page.locator("[data-places]")).to_contain_text("Ekeby Gård")
     transport = first["routing"]["transport"]
     await expect(page.locator("[data-run-notes]")).to_contain_text(
         "Producenterna valdes med transporten uppskattad till"
     )
     assert transport["estimate_ore"] > 0
     assert transport["realised_ore"] > 0
+    # a route's button shows it over the others; its stops are rows by place, with goods
+    key = page.locator("[data-route-key='1']")
+    await key.click()
+    await expect(key).to_have_attribute("aria-pressed", "true")
+    await expect(page.locator("svg[data-map]")).to_have_attribute("data-highlight", "1")
+    await page.locator("details[data-route-no='1'] summary").click()
+    await expect(page.locator("[data-visits]").first).to_contain_text(
+        "Morötter 14 kg till Matkassen Luthagen"
+    )
+    await expect(page.locator("details[data-route-no='1'] summary")).to_contain_text("Kylbil")
     await shoot(page, "4-run-review")
 
     # re-run leaving the second co-op out; the new run finishes live; compare
-    await page.get_by_label("Matkassen Svartbäcken").check()
+    await page.get_by_label("Matkassen Svartbäcken", exact=True).check()
     await page.get_by_role("button", name="Matcha igen", exact=True).click()
     await expect(page.get_by_role("heading", name=re.compile("Körning 2"))).to_be_visible()
     await expect(page.get_by_role("heading", name=re.compile("föreslagen"))).to_be_visible(
         timeout=60_000
     )
+    await expect(page.locator("[data-left-out]")).to_contain_text("Matkassen Svartbäcken")
     await page.get_by_role("link", name="Körning 1").click()
     await expect(page.get_by_role("heading", name="Ändringar sedan körning 1")).to_be_visible()
+    await expect(page.locator("[data-comparison]")).to_contain_text("Fyllt, kg")
     await expect(
         page.get_by_role("cell", name="Matkassen Svartbäcken", exact=True).first
     ).to_be_visible()
     await shoot(page, "5-compare")
 
-    # approve, then publish
+    # approve with a note (asked first), then publish; the note is in the history
+    await page.get_by_label("Anteckning (valfri)").fill("Svartbäcken hämtar nästa gång")
     await page.get_by_role("button", name="Godkänn").click()
     await expect(page.get_by_role("status")).to_contain_text("godkänd")
+    await expect(page.locator("[data-history]")).to_contain_text("Svartbäcken hämtar nästa gång")
     await page.get_by_role("button", name="Publicera").click()
     await expect(page.get_by_role("heading", name=re.compile("publicerad"))).to_be_visible()
     await shoot(page, "6-published")
@@ -206,6 +244,10 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     await shoot(page, "9-route-sheet")
     assert errors == []
     assert violations == []
+    assert [message.split("?")[0] for message in asked] == [
+        "Godkänna körningen",
+        "Publicera körningen",
+    ]
     await context.close()
 
 
@@ -299,3 +341,102 @@ async def test_pages_answer_only_their_roles_and_networks(
     assert await page_as(world.producer, "/app/coop") == 403
     # the cookie is honoured on pages only: the API wants the header
     assert await page_as(world.coordinator, f"/v1/runs/{run['id']}") == 401
+
+
+# Eight co-ops within a kilometre or two of each other in Uppsala, two farms.
+TOWN = [
+    ("Matlaget Fålhagen", 59.8560, 17.6600),
+    ("Kooperativet Kvarngärdet", 59.8710, 17.6520),
+    ("Matkassen Eriksberg", 59.8480, 17.6050),
+    ("Flogsta matlag", 59.8500, 17.5900),
+    ("Gottsunda mat", 59.8100, 17.6200),
+    ("Sävja kooperativ", 59.8250, 17.7000),
+    ("Årsta matlag", 59.8650, 17.6750),
+]
+
+
+@pytest.mark.timeout(300)
+async def test_a_busy_run_reads_on_a_phone(
+    site: str, browser: Browser, admin_token: str, pool: Pool
+) -> None:
+    """Many co-ops in one town and eggs by the tray: the map numbers every place and
+    keeps its labels apart, packs short of full say what would complete them, and the
+    co-ops whose transport outweighs their goods are warned."""
+    async with httpx.AsyncClient(base_url=site) as http:
+        client = cast(Client, http)
+        world = await build_world(client, admin_token)
+        coordinator = SamlastClient(client, world.coordinator)
+        await add_van(client, world)
+        eggs = await coordinator.create_product(
+            world.network["id"],
+            {"name": "Ägg", "unit": "piece", "grams_per_unit": 60, "ml_per_unit": 80},
+        )
+        farm = await coordinator.create_organisation(
+            {
+                "kind": "producer",
+                "name": "Örsundsbro Ägg",
+                "network_ids": [world.network["id"]],
+                "location": {"lat": 59.7350, "lon": 17.3050, "address": "Örsundsbro"},
+            }
+        )
+        farmer = await coordinator.issue_token(farm["id"], label="Karin")
+        tray = {
+            **offer_body(world),
+            "listings": [{"network_id": world.network["id"], "product_id": eggs["id"]}],
+            "pack_units": 180,
+            "packs_available": 3,
+            "price_per_pack_ore": 43200,
+            "pickup": {"lat": 59.7350, "lon": 17.3050, "address": "Örsundsbro"},
+        }
+        await ok(await client.post("/v1/offers", json=tray, headers=bearer(farmer)), 201)
+        await ok(
+            await client.post("/v1/offers", json=offer_body(world), headers=bearer(world.producer)),
+            201,
+        )
+        carrots = world.products["Morötter"]["id"]
+        tokens = [world.coop]
+        for name, lat, lon in TOWN:
+            coop = await coordinator.create_organisation(
+                {
+                    "kind": "coop",
+                    "name": name,
+                    "network_ids": [world.network["id"]],
+                    "location": {"lat": lat, "lon": lon, "address": name},
+                }
+            )
+            tokens.append(await coordinator.issue_token(coop["id"], label=name))
+        for n, token in enumerate(tokens):
+            lines = [{"product_id": eggs["id"], "firm_quantity": 30 + 7 * n}]
+            if n % 2 == 0:
+                lines.append({"product_id": carrots, "firm_quantity": 3 + n})
+            await SamlastClient(client, token).submit_demand(world.cycle["id"], lines)
+        await coordinator.close_cycle(world.cycle["id"])
+        for _ in range(240):
+            (run,) = await coordinator.runs(world.cycle["id"])
+            if run["state"] != "queued" and run["state"] != "running":
+                break
+            await asyncio.sleep(0.5)
+        assert run["state"] == "proposed", run
+        result = await ok(
+            await client.get(f"/v1/runs/{run['id']}/result", headers=bearer(world.coordinator))
+        )
+    context = await browser.new_context(locale="sv-SE", viewport=PHONE)
+    violations = await csp_violations(context)
+    page = await context.new_page()
+    await sign_in(page, site, pool, world.coordinator)
+    await page.goto(f"{site}/app/runs/{run['id']}")
+    places = page.locator("[data-places] li")
+    await expect(places).to_have_count(len(TOWN) + 1 + 2 + 1)  # co-ops, farms, depot and hub
+    short = [u for u in result["unfilled"] if u["reason"] == "pack_not_completed"]
+    if short:
+        await expect(page.locator("[data-completion]").first).to_contain_text("till skulle fylla")
+    await expect(page.locator("[data-product='Ägg'] [data-split] tbody tr")).to_have_count(
+        len({a["coop_id"] for a in result["allocations"] if a["product_id"] == eggs["id"]})
+    )
+    await page.locator("[data-route-key]").first.click()
+    await expect(page.locator("svg[data-map]")).to_have_attribute(
+        "data-highlight", re.compile(r"\d")
+    )
+    await shoot(page, "4b-busy-run-review")
+    assert violations == []
+    await context.close()

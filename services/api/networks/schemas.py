@@ -56,6 +56,17 @@ ReminderHours = Annotated[
     ),
 ]
 DEFAULT_REMINDER_HOURS = 24
+TransportWarningPermille = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=10_000,
+        description="the run review warns when a co-op's transport share exceeds this part "
+        "of the value of its goods, in per mille (300: 30 %)",
+        examples=[300],
+    ),
+]
+DEFAULT_TRANSPORT_WARNING_PERMILLE = 300
 
 
 def _check_timezone(timezone: str | UnsetType) -> None:
@@ -73,6 +84,7 @@ class NetworkIn(Input):
     transport_handling_ore_per_kg: HandlingOrePerKg = HANDLING_ORE_PER_KG
     transport_ore_per_tonne_km: OrePerTonneKm = ORE_PER_TONNE_KM
     deadline_reminder_hours: ReminderHours = DEFAULT_REMINDER_HOURS
+    transport_warning_permille: TransportWarningPermille = DEFAULT_TRANSPORT_WARNING_PERMILLE
 
     def __post_init__(self) -> None:
         _check_timezone(self.timezone)
@@ -88,6 +100,7 @@ class NetworkPatch(Input):
     transport_handling_ore_per_kg: HandlingOrePerKg | UnsetType = UNSET
     transport_ore_per_tonne_km: OrePerTonneKm | UnsetType = UNSET
     deadline_reminder_hours: ReminderHours | UnsetType = UNSET
+    transport_warning_permille: TransportWarningPermille | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         _check_timezone(self.timezone)
@@ -104,6 +117,7 @@ class NetworkOut(msgspec.Struct, kw_only=True):
     transport_handling_ore_per_kg: int
     transport_ore_per_tonne_km: int
     deadline_reminder_hours: int
+    transport_warning_permille: int
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

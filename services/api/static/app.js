@@ -23,9 +23,48 @@ for (const bar of document.querySelectorAll("progress[data-events]")) {
   });
 }
 
-// A form that ends something asks first: <form data-confirm="Really?">.
+// A form that ends something asks first: <form data-confirm="Really?">; so does one
+// button of a form that also does something else: <button data-confirm="Really?">.
 for (const form of document.querySelectorAll("form[data-confirm]")) {
   form.addEventListener("submit", (event) => {
     if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+}
+for (const button of document.querySelectorAll("button[data-confirm]")) {
+  button.addEventListener("click", (event) => {
+    if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+  });
+}
+
+// The run map: pointing at a route, or pressing its button under the map, shows it
+// over the others; pressing the button again (or Escape) shows them all.
+for (const figure of document.querySelectorAll("[data-map-figure]")) {
+  const map = figure.querySelector("[data-map]");
+  const keys = figure.querySelectorAll("[data-route-key]");
+  let pinned = null;
+  const show = (route) => {
+    if (route === null) map.removeAttribute("data-highlight");
+    else map.setAttribute("data-highlight", route);
+    for (const line of map.querySelectorAll("[data-route]")) {
+      line.classList.toggle("on", line.dataset.route === route);
+    }
+    for (const key of keys) key.setAttribute("aria-pressed", String(key.dataset.routeKey === pinned));
+  };
+  for (const key of keys) {
+    key.addEventListener("click", () => {
+      pinned = pinned === key.dataset.routeKey ? null : key.dataset.routeKey;
+      show(pinned);
+    });
+  }
+  for (const line of map.querySelectorAll("[data-route]")) {
+    line.addEventListener("pointerenter", () => show(line.dataset.route));
+    line.addEventListener("pointerleave", () => show(pinned));
+    line.addEventListener("click", () => {
+      pinned = pinned === line.dataset.route ? null : line.dataset.route;
+      show(pinned);
+    });
+  }
+  figure.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { pinned = null; show(null); }
   });
 }

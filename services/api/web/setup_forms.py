@@ -36,6 +36,7 @@ MESSAGES = {
     "handling_kr_per_kg": "an amount in kronor per kg, like 0,50",
     "kr_per_tonne_km": "an amount in kronor per tonne-km, at most 1 000",
     "deadline_reminder_hours": "a whole number of hours from 0 to 720",
+    "transport_warning_percent": "a percentage from 0 to 1000, at most one decimal",
     "capacity_kg": "a number of kg, like 1200",
     "capacity_l": "a number of litres, like 8000",
     "start_lat": "a latitude in decimal degrees, like 59.86",
@@ -62,6 +63,7 @@ FORM_FIELD = {
     "producer_share_permille": "producer_share_percent",
     "transport_handling_ore_per_kg": "handling_kr_per_kg",
     "transport_ore_per_tonne_km": "kr_per_tonne_km",
+    "transport_warning_permille": "transport_warning_percent",
     "capacity_grams": "capacity_kg",
     "capacity_ml": "capacity_l",
     "start.lat": "start_lat",
@@ -83,6 +85,7 @@ SETTINGS_FIELDS = (
     "handling_kr_per_kg",
     "kr_per_tonne_km",
     "deadline_reminder_hours",
+    "transport_warning_percent",
 )
 VEHICLE_FIELDS = (
     "name",
@@ -162,6 +165,7 @@ def shown_settings(network: NetworkOut) -> dict[str, str]:
         "handling_kr_per_kg": _kronor(network.transport_handling_ore_per_kg),
         "kr_per_tonne_km": _kronor(network.transport_ore_per_tonne_km),
         "deadline_reminder_hours": str(network.deadline_reminder_hours),
+        "transport_warning_percent": _tenths(network.transport_warning_permille),
     }
 
 
@@ -203,7 +207,12 @@ def settings_patch(values: dict[str, str]) -> NetworkPatch:
         "transport_handling_ore_per_kg": form.number("handling_kr_per_kg", numbers.kronor_to_ore),
         "transport_ore_per_tonne_km": form.number("kr_per_tonne_km", numbers.kronor_to_ore),
         "deadline_reminder_hours": form.number("deadline_reminder_hours", numbers.whole_number),
+        "transport_warning_permille": form.number(
+            "transport_warning_percent", numbers.percent_to_permille, required=False
+        ),
     }
+    if fields["transport_warning_permille"] is None:  # a form from before the field
+        del fields["transport_warning_permille"]
     if fields["timezone"] not in TIMEZONES:
         form.errors["timezone"] = MESSAGES["timezone"]
     patch: NetworkPatch = form.convert(fields, NetworkPatch)

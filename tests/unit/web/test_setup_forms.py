@@ -3,6 +3,7 @@ API's own structs, and name each field (or row) they can't read."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from services.api.core.bulk import BadUploadError
@@ -130,3 +131,19 @@ def test_every_bad_row_is_reported_with_its_field() -> None:
 def test_a_file_with_unknown_columns_is_refused_whole() -> None:
     with pytest.raises(BadUploadError):
         read_products(b"namn;pris\nMor\xc3\xb6tter;12\n")
+
+
+def test_the_transport_warning_is_read_in_per_cent_and_kept_when_left_empty() -> None:
+    assert (
+        settings_patch({**SETTINGS, "transport_warning_percent": "25"}).transport_warning_permille
+        == 250
+    )
+    assert (
+        settings_patch({**SETTINGS, "transport_warning_percent": "12,5"}).transport_warning_permille
+        == 125
+    )
+    assert settings_patch(SETTINGS).transport_warning_permille is msgspec.UNSET
+    for wrong in ("lots", "10001", "-1"):
+        with pytest.raises(FormError) as refused:
+            settings_patch({**SETTINGS, "transport_warning_percent": wrong})
+        assert set(refused.value.errors) == {"transport_warning_percent"}, wrong
