@@ -39,6 +39,7 @@ from services.api.health.service import HealthService
 from services.api.networks.controller import NetworkController
 from services.api.offers.controller import OfferController
 from services.api.organisations.controller import OrganisationController
+from services.api.places.geocoder import Geocoder
 from services.api.products.controller import ProductController
 from services.api.runs.controller import RunController
 from services.api.runs.documents import ROUTE_SHEET_STYLE
@@ -48,6 +49,7 @@ from services.api.web.accounts import AccountPages
 from services.api.web.controller import WebController
 from services.api.web.cycles import CyclePages
 from services.api.web.members import MemberPages
+from services.api.web.places import PlacePages
 from services.api.web.setup import SetupPages
 from services.api.webhooks.controller import WebhookController
 from shared.db.pool import create_pool
@@ -120,6 +122,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     CyclePages,
     MemberPages,
     SetupPages,
+    PlacePages,
     create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
     root,
 ]
@@ -142,6 +145,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             per_minute=settings.api.rate_limit_per_minute,
             failures_per_minute=settings.api.auth_failures_per_minute,
             session_idle_s=settings.sessions.idle_days * 86400,
+        )
+        app.state.geocoder = (
+            Geocoder(
+                settings.pages.geocoder_url,
+                timeout_s=settings.pages.geocoder_timeout_s,
+                user_agent=f"Samlast/{API_VERSION} (+{settings.mail.public_url})",
+            )
+            if settings.pages.geocoder_url
+            else None
         )
         try:
             yield

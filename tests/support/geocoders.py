@@ -37,9 +37,15 @@ class Place:
 
 
 GAZETTEER = (
-    Place("Ekeby gård", "Ekebyvägen", "12", "755 91", "Uppsala", "Uppsala kommun", 59.9126, 17.5203),
-    Place("Knivsta torg", "Centralvägen", "1", "741 40", "Knivsta", "Knivsta kommun", 59.7258, 17.7866),
-    Place("Boländerna", "Bolandsgatan", "15", "753 23", "Uppsala", "Uppsala kommun", 59.8516, 17.6610),
+    Place(
+        "Ekeby gård", "Ekebyvägen", "12", "755 91", "Uppsala", "Uppsala kommun", 59.9126, 17.5203
+    ),
+    Place(
+        "Knivsta torg", "Centralvägen", "1", "741 40", "Knivsta", "Knivsta kommun", 59.7258, 17.7866
+    ),
+    Place(
+        "Boländerna", "Bolandsgatan", "15", "753 23", "Uppsala", "Uppsala kommun", 59.8516, 17.6610
+    ),
     Place("Ekeby by", "Ekebyvägen", "40", "755 92", "Uppsala", "Uppsala kommun", 59.9201, 17.5102),
 )
 

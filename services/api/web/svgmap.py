@@ -90,11 +90,11 @@ def draw(
             seen.add(key)
             label = names.get(stop.organisation_id, "") if stop.organisation_id else ""
             markers.append(Marker(x=x, y=y, kind=stop.kind, label=label, left=x > WIDTH * 0.6))
-    tiles = _tiles(tile_url, left - PAD / scale, top - PAD / scale, scale, WIDTH, height)
+    tiles = tiles_behind(tile_url, left - PAD / scale, top - PAD / scale, scale, WIDTH, height)
     return SvgMap(width=WIDTH, height=round(height, 1), lines=lines, markers=markers, tiles=tiles)
 
 
-def _tiles(
+def tiles_behind(
     url: str | None, left: float, top: float, scale: float, width: float, height: float
 ) -> list[Tile]:
     """The tiles behind the map: the zoom whose tiles are closest to their own size."""
