@@ -48,8 +48,10 @@ from services.api.tokens.controller import TokenController
 from services.api.web.accounts import AccountPages
 from services.api.web.controller import WebController
 from services.api.web.cycles import CyclePages
+from services.api.web.directory import DirectoryPages
 from services.api.web.members import MemberPages
 from services.api.web.places import PlacePages
+from services.api.web.profile import ProfilePages
 from services.api.web.setup import SetupPages
 from services.api.webhooks.controller import WebhookController
 from shared.db.pool import create_pool
@@ -123,6 +125,8 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     MemberPages,
     SetupPages,
     PlacePages,
+    ProfilePages,
+    DirectoryPages,
     create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
     root,
 ]

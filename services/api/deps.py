@@ -23,6 +23,7 @@ from services.api.accounts.service import AccountService
 from services.api.auth.actor import Actor
 from services.api.cycles.service import CycleService
 from services.api.demand.service import DemandService
+from services.api.directory.service import DirectoryService
 from services.api.networks.service import NetworkService
 from services.api.offers.service import OfferService
 from services.api.organisations.service import OrganisationService
@@ -41,6 +42,7 @@ CurrentActor = NamedDependency[Actor]
 Db = NamedDependency[Conn]
 Cycles = NamedDependency[CycleService]
 Demand = NamedDependency[DemandService]
+Directories = NamedDependency[DirectoryService]
 Networks = NamedDependency[NetworkService]
 Offers = NamedDependency[OfferService]
 Organisations = NamedDependency[OrganisationService]
@@ -129,6 +131,7 @@ DEPENDENCIES: dict[str, Provide] = {
     "notifier": Provide(provide_notifier, sync_to_thread=False),
     "cycles": Provide(provide_cycles, sync_to_thread=False),
     "demand": Provide(provide_demand, sync_to_thread=False),
+    "directories": _plain(DirectoryService),
     "networks": _plain(NetworkService),
     "offers": _plain(OfferService),
     "organisations": _plain(OrganisationService),

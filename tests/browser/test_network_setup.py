@@ -156,6 +156,8 @@ async def test_the_dashboard_links_each_network_setup_on_a_phone(
     await sign_in(page, site, pool, world.coordinator)
     await expect(page).to_have_url(re.compile(r"/app/dashboard$"))
     nav = page.get_by_role("navigation", name=f"Set up {world.network['name']}")
-    await expect(nav.get_by_role("link")).to_have_text(["Settings", "Vehicles", "Catalogue"])
+    await expect(nav.get_by_role("link")).to_have_text(
+        ["Settings", "Vehicles", "Catalogue", "Producers"]
+    )
     await shoot(page, "setup-7-dashboard")
     await context.close()

@@ -223,4 +223,3 @@ class PlacePages(Controller):
             "candidates": [msgspec.to_builtins(c) for c in found.candidates or []],
             "error": message,
         }
-
