@@ -127,8 +127,15 @@ def _row(entry: ProducerEntry, language: str, directory: Directory) -> Directory
     hours = ", ".join(
         f"{_('weekday:' + str(w.weekday))} {w.opens:%H:%M}-{w.closes:%H:%M}" for w in entry.windows
     )
-    now = ", ".join(
-        f"{o.name} ({o.pack_units} {o.unit}, {i18n.kronor(o.price_per_pack_ore, language)})"
+    now = "; ".join(
+        o.name
+        + ": "
+        + _("packs of {n} {unit}, {price} per pack, {left} packs left").format(
+            n=o.pack_units,
+            unit=_("unit:" + o.unit),
+            price=i18n.kronor(o.price_per_pack_ore, language),
+            left=o.packs_left,
+        )
         for o in entry.offered_now
     )
     usually = ", ".join(f"{u.name} ({u.cycles}/{directory.recent_cycles})" for u in entry.usually)
