@@ -15,7 +15,9 @@ from collections.abc import Sequence
 
 import msgspec
 
-from services.api.web.svgmap import PAD, WIDTH, Tile, mercator, tiles_behind
+from services.api.web.svgmap import PAD, Tile, mercator, tiles_behind
+
+WIDTH = 560.0  # narrower than the run map's: it sits in a form, its labels stay legible
 
 # Sweden, when nothing of the network has a place yet
 DEFAULT_BOX = (55.3, 10.9, 69.1, 24.2)  # south, west, north, east

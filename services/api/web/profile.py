@@ -226,7 +226,8 @@ def _page(
     error: str | None = None,
     status_code: int | None = None,
 ) -> Template:
-    shown = [*rows, *({"weekday": "", "opens": "", "closes": ""} for _ in range(BLANK_ROWS))]
+    typed = [row for row in rows if any(row.values())]
+    shown = [*typed, *({"weekday": "", "opens": "", "closes": ""} for _ in range(BLANK_ROWS))]
     return page(
         request,
         "profile",
