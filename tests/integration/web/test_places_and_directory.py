@@ -226,7 +226,8 @@ async def test_the_profile_prefills_every_new_offer(
         },
     )
     assert wrong.status_code == 422
-    assert 'id="e-lat"' in wrong.text and 'id="e-windows"' in wrong.text
+    assert 'id="e-lat"' in wrong.text
+    assert 'id="e-windows"' in wrong.text
     assert 'value="norr"' in wrong.text
 
 
@@ -267,7 +268,8 @@ async def test_the_address_search_without_and_with_javascript(
             f"/v1/networks/{world.network['id']}", headers=bearer(world.coordinator)
         )
     )
-    assert network["hub"]["lat"] == 59.7258 and network["hub"]["address"].startswith("Knivsta torg")
+    assert network["hub"]["lat"] == 59.7258
+    assert network["hub"]["address"].startswith("Knivsta torg")
 
     # nothing found: said beside the field, what was typed kept
     none = await searching.post(
@@ -275,7 +277,8 @@ async def test_the_address_search_without_and_with_javascript(
         headers=origin,
         data={**typed, "hub_address": "Atlantis", "place_search": "hub_"},
     )
-    assert "Ingen plats hittades" in none.text and 'value="Atlantis"' in none.text
+    assert "Ingen plats hittades" in none.text
+    assert 'value="Atlantis"' in none.text
 
     # the pages' script asks the same search as JSON
     answer = await ok(await searching.get("/app/places/search", params={"q": "Ekeby gård"}))
@@ -311,6 +314,8 @@ async def test_without_a_geocoder_the_map_and_the_advanced_fields_remain(
     await _as(client, pool, world.producer)
     page = (await client.get("/app/profile")).text
     assert "data-place-search" not in page  # no search button to press in vain
-    assert "data-place-map" in page and 'name="lat"' in page
+    assert "data-place-map" in page
+    assert 'name="lat"' in page
     answer = await ok(await client.get("/app/places/search", params={"q": "Ekeby"}))
-    assert answer["candidates"] == [] and "ingen adressökning" in answer["error"]
+    assert answer["candidates"] == []
+    assert "ingen adressökning" in answer["error"]

@@ -68,7 +68,8 @@ async def test_photon_finds_the_same_places(server: Server) -> None:
     ]
     path, query, _ = server.requests[-1]
     assert path == "/api"
-    assert "format" not in query and query["limit"] == ["6"]
+    assert "format" not in query
+    assert query["limit"] == ["6"]
 
 
 async def test_nothing_found_is_an_empty_list_and_nothing_typed_asks_nothing(
