@@ -78,9 +78,10 @@ async def insert_organisation(conn: Conn, values: dict[str, Any]) -> UUID:
         values["address"],
         values["lat"],
         values["lon"],
-        values["presentation"],
-        values["place_precision"],
-        values["municipality"],
+        # a new organisation's profile is empty, its place shown approximately
+        values.get("presentation", ""),
+        values.get("place_precision", "approximate"),
+        values.get("municipality", ""),
     )
     return organisation_id
 
