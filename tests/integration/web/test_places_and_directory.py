@@ -119,6 +119,11 @@ async def test_an_approximate_producers_exact_place_is_sent_nowhere(
             assert spelled not in text
     near = approximate(*EKEBY)
     assert (seen["location"]["lat"], seen["location"]["lon"]) == near
+    (offer,) = (await ok(await client.get("/v1/offers", headers=bearer(world.coop))))["items"]
+    assert (offer["pickup"]["lat"], offer["pickup"]["lon"]) == near
+    assert offer["pickup"]["address"] == "Uppsala kommun"
+    (own,) = (await ok(await client.get("/v1/offers", headers=bearer(world.producer))))["items"]
+    assert (own["pickup"]["lat"], own["pickup"]["lon"]) == EKEBY
     assert seen["location"]["address"] == "Uppsala kommun"  # never the street
     assert "Ekeby 1, Uppsala" not in html + sheet.text
     assert "Morötter och mjölk från Ekeby sedan 1921." in html
@@ -165,6 +170,12 @@ async def test_a_producer_shown_by_municipality_sends_no_point(
         await client.get(f"/v1/organisations/{world.producer_id}", headers=bearer(world.coop))
     )
     assert seen["location"] is None
+    await ok(
+        await client.post("/v1/offers", json=offer_body(world), headers=bearer(world.producer)),
+        201,
+    )
+    (offer,) = (await ok(await client.get("/v1/offers", headers=bearer(world.coop))))["items"]
+    assert offer["pickup"] is None
 
 
 async def test_the_profile_prefills_every_new_offer(
