@@ -24,6 +24,7 @@ DEFAULT_BOX = (55.3, 10.9, 69.1, 24.2)  # south, west, north, east
 MIN_SPAN = 0.4 / 360  # at least ~0.4° of longitude across: a few tens of km
 MARGIN = 0.25  # room around the known places, a share of their span
 MAX_REFERENCES = 80
+LABEL_EM = 12.5  # map units a label's character takes, about (22px system-ui)
 STEPS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 
 
@@ -95,9 +96,9 @@ def place_map(
     marks = []
     for reference in references:
         x, y = xy(reference.lat, reference.lon)
-        marks.append(
-            Mark(x=x, y=y, label=reference.label, kind=reference.kind, left=x > WIDTH * 0.6)
-        )
+        # a label that would run off the right edge goes to the left of its mark
+        too_long = x + 14 + LABEL_EM * len(reference.label) > WIDTH
+        marks.append(Mark(x=x, y=y, label=reference.label, kind=reference.kind, left=too_long))
     origin_left, origin_top = left - PAD / scale, top - PAD / scale
     return PlaceMap(
         width=WIDTH,
