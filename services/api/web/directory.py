@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
+from services.api.auth.actor import Role
 from services.api.auth.guards import ANYONE
 from services.api.deps import CurrentActor, Directories, Networks
 from services.api.directory.schemas import Directory, ProducerEntry
@@ -23,6 +24,11 @@ from services.api.web.pages import language_of, page
 from services.api.web.placemap import Reference, place_map
 from shared.settings import Settings
 
+# Where a producer or a co-op goes back to (its own page, by that page's title).
+HOMES = {
+    Role.PRODUCER: ("/app/producer", "My offers and pick lists"),
+    Role.COOP: ("/app/coop", "My deliveries"),
+}
 HEADER = (
     "Name",
     "Municipality",
@@ -92,6 +98,7 @@ class DirectoryPages(Controller):
             map=place_map(known, None, settings.pages.map_tile_url) if known else None,
             attribution=settings.pages.map_tile_attribution,
             coordinates=actor.coordinates(network_id),
+            home=HOMES.get(actor.role),
             zone=directory.timezone,
         )
 
