@@ -130,6 +130,14 @@ class PagesSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
         | None
     ) = None
     map_tile_attribution: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    # A Nominatim- or Photon-compatible search API (its /search or /api address) that
+    # turns an address typed in the pages into a place, e.g.
+    # https://nominatim.openstreetmap.org/search; unset, places are set on the map or as
+    # latitude and longitude. Each search ends after the timeout, answers are capped.
+    geocoder_url: (
+        Annotated[str, msgspec.Meta(max_length=500, pattern=r"^https?://[^\s?#]+$")] | None
+    ) = None
+    geocoder_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
 
 
 class SessionSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -225,6 +233,8 @@ ENV_VARS: Mapping[str, str] = {
     "mail.timeout_s": "SAMLAST_MAIL_TIMEOUT_S",
     "pages.map_tile_url": "SAMLAST_MAP_TILE_URL",
     "pages.map_tile_attribution": "SAMLAST_MAP_TILE_ATTRIBUTION",
+    "pages.geocoder_url": "SAMLAST_GEOCODER_URL",
+    "pages.geocoder_timeout_s": "SAMLAST_GEOCODER_TIMEOUT_S",
     "sessions.idle_days": "SAMLAST_SESSION_IDLE_DAYS",
     "sessions.absolute_days": "SAMLAST_SESSION_ABSOLUTE_DAYS",
     "sessions.link_minutes": "SAMLAST_SIGN_IN_LINK_MINUTES",

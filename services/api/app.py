@@ -45,6 +45,7 @@ from services.api.invoices.printable import INVOICE_STYLE
 from services.api.networks.controller import NetworkController
 from services.api.offers.controller import OfferController
 from services.api.organisations.controller import OrganisationController
+from services.api.places.geocoder import Geocoder
 from services.api.products.controller import ProductController
 from services.api.runs.controller import RunController
 from services.api.runs.review_controller import ReviewController
@@ -53,6 +54,7 @@ from services.api.tokens.controller import TokenController
 from services.api.web.accounts import AccountPages
 from services.api.web.controller import WebController
 from services.api.web.cycles import CyclePages
+from services.api.web.directory import DirectoryPages
 from services.api.web.documents import DocumentPages
 from services.api.web.errors import for_pages
 from services.api.web.joining import JoinPages
@@ -60,6 +62,8 @@ from services.api.web.members import MemberPages
 from services.api.web.network_members import NetworkMemberPages
 from services.api.web.networks import NewNetworkPages
 from services.api.web.place import PlacePages
+from services.api.web.places import PlaceSearchPages
+from services.api.web.profile import ProfilePages
 from services.api.web.setup import SetupPages
 from services.api.web.signal import SignalPages
 from services.api.webhooks.controller import WebhookController
@@ -144,6 +148,9 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     SetupPages,
     NewNetworkPages,
     SignalPages,
+    PlaceSearchPages,
+    ProfilePages,
+    DirectoryPages,
     create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
     root,
 ]
@@ -166,6 +173,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             per_minute=settings.api.rate_limit_per_minute,
             failures_per_minute=settings.api.auth_failures_per_minute,
             session_idle_s=settings.sessions.idle_days * 86400,
+        )
+        app.state.geocoder = (
+            Geocoder(
+                settings.pages.geocoder_url,
+                timeout_s=settings.pages.geocoder_timeout_s,
+                user_agent=f"Samlast/{API_VERSION} (+{settings.mail.public_url})",
+            )
+            if settings.pages.geocoder_url
+            else None
         )
         try:
             yield

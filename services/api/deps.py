@@ -24,6 +24,7 @@ from services.api.auth.actor import Actor
 from services.api.cycles.schedule_service import ScheduleService
 from services.api.cycles.service import CycleService
 from services.api.demand.service import DemandService
+from services.api.directory.service import DirectoryService
 from services.api.documents.service import DocumentService
 from services.api.invoices.books import BooksService
 from services.api.invoices.details import InvoicingDetailsService
@@ -56,6 +57,7 @@ InvoiceDetails = NamedDependency[InvoicingDetailsService]
 Invoices = NamedDependency[InvoiceService]
 Joining = NamedDependency[JoiningService]
 Members = NamedDependency[MemberService]
+Directories = NamedDependency[DirectoryService]
 Networks = NamedDependency[NetworkService]
 Offers = NamedDependency[OfferService]
 Organisations = NamedDependency[OrganisationService]
@@ -171,6 +173,7 @@ DEPENDENCIES: dict[str, Provide] = {
     "invoices": _plain(InvoiceService),
     "joining": Provide(provide_joining, sync_to_thread=False),
     "members": Provide(provide_members, sync_to_thread=False),
+    "directories": _plain(DirectoryService),
     "networks": _plain(NetworkService),
     "offers": _plain(OfferService),
     "organisations": _plain(OrganisationService),

@@ -14,6 +14,10 @@ OFFER_SELECT = """
 SELECT o.id, o.producer_id, o.pack_units, o.packs_available, o.packs_reserved,
        o.price_per_pack_ore, o.valid_from, o.valid_until, o.pickup_lat, o.pickup_lon,
        o.pickup_address, o.note, o.withdrawn_at, o.version, o.created_at, o.updated_at,
+       (SELECT pr.place_precision FROM organisation pr WHERE pr.id = o.producer_id)
+           AS producer_precision,
+       (SELECT pr.municipality FROM organisation pr WHERE pr.id = o.producer_id)
+           AS producer_municipality,
        coalesce((SELECT jsonb_agg(jsonb_build_object('network_id', l.network_id,
                         'product_id', l.product_id) ORDER BY l.network_id)
                  FROM offer_listing l WHERE l.offer_id = o.id AND l.withdrawn_at IS NULL),

@@ -11,7 +11,7 @@ from shared.db.pool import Conn
 
 ORGANISATION_SELECT = """
 SELECT o.id, o.kind, o.name, o.contact_email, o.contact_phone, o.address, o.lat, o.lon,
-       o.version, o.created_at, o.updated_at,
+       o.presentation, o.place_precision, o.municipality, o.version, o.created_at, o.updated_at,
        coalesce((SELECT array_agg(m.network_id ORDER BY m.network_id) FROM membership m
                  WHERE m.organisation_id = o.id), '{}') AS network_ids,
        coalesce((SELECT jsonb_agg(jsonb_build_object('weekday', w.weekday,
@@ -36,13 +36,15 @@ ORDER BY o.name, o.id"""
 )
 
 INSERT_ORGANISATION = """
-INSERT INTO organisation (kind, name, contact_email, contact_phone, address, lat, lon)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO organisation (kind, name, contact_email, contact_phone, address, lat, lon,
+    presentation, place_precision, municipality)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 RETURNING id"""
 
 UPDATE_ORGANISATION = """
 UPDATE organisation SET name = $3, contact_email = $4, contact_phone = $5, address = $6,
-    lat = $7, lon = $8, version = version + 1, updated_at = now()
+    lat = $7, lon = $8, presentation = $9, place_precision = $10, municipality = $11,
+    version = version + 1, updated_at = now()
 WHERE id = $1 AND ($2::int IS NULL OR version = $2)
 RETURNING id"""
 
@@ -76,6 +78,10 @@ async def insert_organisation(conn: Conn, values: dict[str, Any]) -> UUID:
         values["address"],
         values["lat"],
         values["lon"],
+        # a new organisation's profile is empty, its place shown approximately
+        values.get("presentation", ""),
+        values.get("place_precision", "approximate"),
+        values.get("municipality", ""),
     )
     return organisation_id
 
@@ -93,6 +99,9 @@ async def update_organisation(
         values["address"],
         values["lat"],
         values["lon"],
+        values["presentation"],
+        values["place_precision"],
+        values["municipality"],
     )
     return updated is not None
 

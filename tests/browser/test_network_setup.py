@@ -157,7 +157,7 @@ async def test_the_dashboard_links_each_network_setup_on_a_phone(
     await expect(page).to_have_url(re.compile(r"/app/dashboard$"))
     nav = page.get_by_role("navigation", name=f"Set up {world.network['name']}")
     await expect(nav.get_by_role("link")).to_have_text(
-        ["Members", "Settings", "Vehicles", "Catalogue"]
+        ["Members", "Settings", "Vehicles", "Catalogue", "Producers"]
     )
     await shoot(page, "setup-7-dashboard")
     await context.close()

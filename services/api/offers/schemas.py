@@ -90,7 +90,9 @@ class OfferOut(msgspec.Struct, kw_only=True):
     price_per_pack_ore: int
     valid_from: dt.date
     valid_until: dt.date
-    pickup: Location
+    # exact for the producer and the coordinators of its networks; for other members at
+    # the precision the producer chose for its place (none: shown by municipality only)
+    pickup: Location | None
     pickup_windows: list[WindowOut]
     note: str
     withdrawn_at: dt.datetime | None

@@ -27,6 +27,7 @@ from services.api.offers.schemas import (
 )
 from services.api.offers.upload import read_offers
 from services.api.organisations.service import require_location
+from services.api.places.precision import shown_location
 from shared.db import offers as offers_db
 from shared.db import products as products_db
 from shared.db.offers import ListingRow, OfferRow, WindowRow
@@ -75,7 +76,7 @@ class OfferService:
         return await self._insert(actor, offers)
 
     async def get(self, actor: Actor, offer_id: UUID) -> OfferOut:
-        return offer_out(await self._visible(actor, offer_id))
+        return _as_seen_by(actor, await self._visible(actor, offer_id))
 
     async def list_offers(
         self, actor: Actor, filters: OfferFilters, cursor: str | None, limit: int
@@ -94,7 +95,7 @@ class OfferService:
             after=decode_cursor(cursor) if cursor else None,
             limit=limit + 1,
         )
-        items = [offer_out(row) for row in rows[:limit]]
+        items = [_as_seen_by(actor, row) for row in rows[:limit]]
         more = len(rows) > limit
         return OfferPage(
             items=items, next_cursor=encode_cursor(items[-1]) if more and items else None
@@ -253,6 +254,8 @@ def _patched(current: OfferOut, patch: OfferPatch) -> OfferOut:
 
 
 def _columns(offer: OfferIn | OfferOut, producer: UUID | None = None) -> dict[str, Any]:
+    # an offer is written as its producer reads it, with its exact place
+    assert offer.pickup is not None
     return {
         "producer_id": producer if isinstance(offer, OfferIn) else offer.producer_id,
         "pack_units": offer.pack_units,
@@ -265,6 +268,23 @@ def _columns(offer: OfferIn | OfferOut, producer: UUID | None = None) -> dict[st
         "pickup_address": offer.pickup.address,
         "note": offer.note,
     }
+
+
+def _as_seen_by(actor: Actor, row: asyncpg.Record) -> OfferOut:
+    """The offer with its pickup place as the actor may see it: exact for its producer,
+    the admin and the coordinators of a network it is listed in; for other members at
+    the precision the producer chose for its place (``places/precision.py``)."""
+    offer = offer_out(row)
+    if (
+        actor.is_admin
+        or actor.organisation_id == offer.producer_id
+        or any(actor.coordinates(listing.network_id) for listing in offer.listings)
+    ):
+        return offer
+    pickup = shown_location(
+        offer.pickup, row["producer_precision"] or "approximate", row["producer_municipality"]
+    )
+    return msgspec.structs.replace(offer, pickup=pickup)
 
 
 def offer_out(row: asyncpg.Record) -> OfferOut:

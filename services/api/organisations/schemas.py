@@ -13,12 +13,17 @@ from services.api.core.types import (
     Location,
     Name,
     Phone,
+    Text200,
     WeeklyWindow,
     WeeklyWindows,
     no_overlaps,
 )
 
 OrganisationKind = Literal["producer", "coop", "coordinator"]
+# How precisely an organisation's place is shown to the other members of its networks:
+# the point itself, a point a few km off (the same each time), or its municipality only.
+PlacePrecision = Literal["exact", "approximate", "municipality"]
+Presentation = Annotated[str, Meta(max_length=1000)]
 NetworkIds = Annotated[list[UUID], Meta(min_length=1, max_length=20)]
 
 
@@ -35,6 +40,9 @@ class OrganisationIn(Input):
     contact_phone: Phone = ""
     location: Location | None = None
     windows: WeeklyWindows = msgspec.field(default_factory=list)
+    presentation: Presentation = ""
+    place_precision: PlacePrecision = "approximate"
+    municipality: Text200 = ""
 
     def __post_init__(self) -> None:
         _check_windows(self.windows)
@@ -48,6 +56,9 @@ class OrganisationPatch(Input):
     contact_phone: Phone | UnsetType = UNSET
     location: Location | UnsetType | None = UNSET
     windows: WeeklyWindows | UnsetType = UNSET
+    presentation: Presentation | UnsetType = UNSET
+    place_precision: PlacePrecision | UnsetType = UNSET
+    municipality: Text200 | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         _check_windows(self.windows)
@@ -67,6 +78,11 @@ class OrganisationOut(msgspec.Struct, kw_only=True):
     contact_phone: str
     location: Location | None
     windows: list[WindowOut]
+    presentation: str = ""
+    # shown to other members: a producer's or co-op's place at this precision (the
+    # location above is already that: approximate, or none for municipality)
+    place_precision: PlacePrecision = "approximate"
+    municipality: str = ""
     network_ids: list[UUID]
     version: int
     created_at: dt.datetime

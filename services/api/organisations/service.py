@@ -19,6 +19,7 @@ from services.api.organisations.schemas import (
     OrganisationPatch,
     WindowOut,
 )
+from services.api.places.precision import shown_location
 from shared.db import networks as networks_db
 from shared.db import organisations as organisations_db
 from shared.db.pool import Conn
@@ -63,10 +64,10 @@ class OrganisationService:
         rows = await organisations_db.select_organisations(
             self.conn, scope, actor.organisation_id, network_id, kind
         )
-        return [organisation_out(row) for row in rows]
+        return [as_seen_by(actor, organisation_out(row)) for row in rows]
 
     async def get(self, actor: Actor, organisation_id: UUID) -> OrganisationOut:
-        return organisation_out(await self._visible(actor, organisation_id))
+        return as_seen_by(actor, organisation_out(await self._visible(actor, organisation_id)))
 
     async def update(
         self, actor: Actor, organisation_id: UUID, data: OrganisationPatch, if_match: str | None
@@ -108,6 +109,25 @@ class OrganisationService:
         return row
 
 
+def sees_exact_place(actor: Actor, organisation: OrganisationOut) -> bool:
+    """The organisation itself, the deployment's admin and the coordinators of one of its
+    networks see its exact place; other members see it at its chosen precision."""
+    return (
+        actor.is_admin
+        or actor.organisation_id == organisation.id
+        or any(actor.coordinates(network_id) for network_id in organisation.network_ids)
+    )
+
+
+def as_seen_by(actor: Actor, organisation: OrganisationOut) -> OrganisationOut:
+    if sees_exact_place(actor, organisation):
+        return organisation
+    location = shown_location(
+        organisation.location, organisation.place_precision, organisation.municipality
+    )
+    return msgspec.structs.replace(organisation, location=location)
+
+
 def _patched(current: OrganisationOut, patch: OrganisationPatch) -> OrganisationOut:
     """The organisation as it will be once ``patch`` is applied."""
     changes = {
@@ -131,6 +151,9 @@ def _columns(data: OrganisationIn | OrganisationOut) -> dict[str, Any]:
         "address": data.location.address if data.location else "",
         "lat": data.location.lat if data.location else None,
         "lon": data.location.lon if data.location else None,
+        "presentation": data.presentation,
+        "place_precision": data.place_precision,
+        "municipality": data.municipality,
     }
 
 

@@ -233,15 +233,21 @@ def _work(row: asyncpg.Record, names: dict[UUID, str]) -> str:
     return f"drop {kg:.1f} kg {row['temperature']} from {names.get(row['producer_id'], '?')}"
 
 
-def to_csv(rows: Sequence[msgspec.Struct]) -> str:
-    """A CSV of the structs' fields; a cell a spreadsheet would run as a formula is
-    kept as text with a leading apostrophe (OWASP's advice on CSV injection)."""
+def to_csv(
+    rows: Sequence[msgspec.Struct],
+    *,
+    delimiter: str = ",",
+    header: Sequence[str] | None = None,
+) -> str:
+    """A CSV of the structs' fields (headed by their names, or ``header``); a cell a
+    spreadsheet would run as a formula is kept as text with a leading apostrophe
+    (OWASP's advice on CSV injection). Swedish spreadsheets read ``delimiter=";"``."""
     out = io.StringIO()
     if not rows:
         return ""
     fields = rows[0].__struct_fields__
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(fields)
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(header or fields)
     for row in rows:
         writer.writerow(_cell(getattr(row, name)) for name in fields)
     return out.getvalue()
@@ -277,9 +283,11 @@ def note_rows(notes: list[DeliveryNote]) -> list[NoteRow]:
     ]
 
 
-def csv_response(text: str, filename: str) -> Response[str]:
+def csv_response(text: str, filename: str, *, bom: bool = False) -> Response[str]:
+    """The CSV as a download; with ``bom``, UTF-8's byte order mark first, by which
+    Excel knows the file is UTF-8 (without it, å, ä and ö come out garbled)."""
     return Response(
-        text,
+        "\ufeff" + text if bom else text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -66,5 +66,90 @@ for (const figure of document.querySelectorAll("[data-map-figure]")) {
   }
   figure.addEventListener("keydown", (event) => {
     if (event.key === "Escape") { pinned = null; show(null); }
+
+// A place field (templates/web/_place.html): the address search asks the server's
+// geocoder and shows what it found to choose from; a click on the map sets latitude and
+// longitude from the map's projection (Web Mercator, placed by the svg's data-left,
+// data-top and data-scale). Without this script the search button posts the form.
+function mercator(lat, lon) {
+  const sin = Math.sin(Math.max(Math.min(lat, 85.0511), -85.0511) * Math.PI / 180);
+  return [(lon + 180) / 360, 0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)];
+}
+
+for (const root of document.querySelectorAll("[data-place]")) {
+  const prefix = root.dataset.place;
+  const form = root.closest("form");
+  const input = (name) => form.querySelector(`[name="${prefix}${name}"]`);
+  const map = root.querySelector("[data-place-map]");
+  const marker = root.querySelector("[data-place-marker]");
+  const said = root.querySelector("[data-place-said]");
+  const results = root.querySelector("[data-place-results]");
+  const left = Number(map.dataset.left), top = Number(map.dataset.top), scale = Number(map.dataset.scale);
+
+  const setPlace = (lat, lon, address, municipality) => {
+    input("lat").value = lat.toFixed(5);
+    input("lon").value = lon.toFixed(5);
+    if (address !== undefined) input("address").value = address;
+    if (municipality && input("municipality")) input("municipality").value = municipality;
+    const [x, y] = mercator(lat, lon);
+    marker.setAttribute("transform", `translate(${(x - left) * scale} ${(y - top) * scale})`);
+    marker.classList.remove("hidden");
+    said.textContent = `${said.dataset.placeSaid} ${lat.toFixed(5)}, ${lon.toFixed(5)}`;
+    for (const pick of root.querySelectorAll(`[name="${prefix}pick"]`)) pick.checked = false;
+  };
+
+  map.addEventListener("click", (event) => {
+    const point = map.createSVGPoint();
+    point.x = event.clientX;
+    point.y = event.clientY;
+    const at = point.matrixTransform(map.getScreenCTM().inverse());
+    const x = left + at.x / scale, y = top + at.y / scale;
+    const lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * y))) * 180 / Math.PI;
+    setPlace(lat, x * 360 - 180);
+  });
+
+  const button = root.querySelector("[data-place-search]");
+  if (!button) continue;
+  button.addEventListener("click", async (event) => {
+    event.preventDefault();
+    const query = input("address").value.trim();
+    if (!query) return;
+    button.disabled = true;
+    try {
+      const answer = await fetch(`/app/places/search?q=${encodeURIComponent(query)}`, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      const found = await answer.json();
+      results.replaceChildren();
+      if (found.error || !found.candidates.length) {
+        const message = document.createElement("p");
+        message.className = "field-error";
+        message.setAttribute("role", "alert");
+        message.textContent = found.error || results.dataset.none;
+        results.append(message);
+        return;
+      }
+      const heading = document.createElement("p");
+      heading.textContent = results.dataset.choose;
+      const list = document.createElement("ul");
+      list.className = "candidates";
+      for (const candidate of found.candidates) {
+        const item = document.createElement("li");
+        const choose = document.createElement("button");
+        choose.type = "button";
+        choose.className = "secondary";
+        choose.textContent = candidate.label;
+        choose.addEventListener("click", () => {
+          setPlace(candidate.lat, candidate.lon, candidate.label, candidate.municipality);
+          results.replaceChildren();
+        });
+        item.append(choose);
+        list.append(item);
+      }
+      results.append(heading, list);
+    } finally {
+      button.disabled = false;
+    }
   });
 }

@@ -8,13 +8,14 @@ the same words. Edits carry the version the page showed, as ``If-Match`` does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import FormMultiDict, UploadFile
+from litestar.datastructures import FormMultiDict, State, UploadFile
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -34,15 +35,45 @@ from services.api.deps import (
     Products,
     Runs,
 )
+from services.api.joining.service import JoiningService
+from services.api.networks.service import NetworkService
 from services.api.offers.schemas import OfferIn, OfferPatch
-from services.api.offers.service import OfferFilters
+from services.api.offers.service import OfferFilters, OfferService
+from services.api.organisations.schemas import OrganisationOut
+from services.api.organisations.service import OrganisationService
+from services.api.places.geocoder import Geocoder
 from services.api.products.service import ProductService
 from services.api.runs.documents import csv_response, note_rows, to_csv
-from services.api.web.pages import Db, back, page, same_site, submit
+from services.api.runs.service import RunService
+from services.api.web.pages import Db, back, language_of, page, same_site, submit
+from services.api.web.places import (
+    apply_pick,
+    near_of,
+    place_context,
+    place_values,
+    references,
+    search_place,
+    searched,
+)
 from shared.db import runs as runs_db
+from shared.db.pool import Conn
+from shared.settings import Settings
 
 PRODUCER_PAGE = "/app/producer"
 COOP_PAGE = "/app/coop"
+OFFER_FIELDS = (
+    "product",
+    "pack_units",
+    "packs_available",
+    "price_per_pack",
+    "valid_from",
+    "valid_until",
+    "address",
+    "lat",
+    "lon",
+    "pick",
+    "note",
+)
 
 
 T = TypeVar("T")
@@ -59,58 +90,63 @@ class MemberPages(Controller):
         actor: CurrentActor,
         offers: Offers,
         organisations: Organisations,
+        networks: Networks,
         products: Products,
         runs: Runs,
         joining: Joining,
         conn: Db,
+        settings: NamedDependency[Settings],
     ) -> Template:
-        own = await offers.list_offers(
-            actor, OfferFilters(producer_id=actor.organisation_id), None, 200
-        )
-        documents = []
-        for published in await runs_db.select_published_runs(conn, list(actor.network_ids)):
-            lines = await runs.own_pick_lists(actor, published["id"])
-            documents.append({"run": published, "lines": lines})
-        assert actor.organisation_id is not None
-        me = await organisations.get(actor, actor.organisation_id)
-        return page(
-            request,
-            "producer",
-            offers=own.items,
-            documents=documents,
-            choices=await _products(products, actor),
-            me=me,
-            today=dt.date.today(),
-            place_missing=me.location is None,
-            waiting=await joining.waiting_of(me.id),
-        )
+        services = (offers, organisations, networks, products, runs)
+        return await _producer_page(request, actor, services, conn, settings, None, None, joining)
 
     @post("/offers", guards=[PRODUCERS], status_code=303)
     async def post_offer(
-        self, request: Request[Any, Any, Any], actor: CurrentActor, offers: Offers
-    ) -> Redirect:
+        self,
+        request: Request[Any, Any, Any],
+        actor: CurrentActor,
+        offers: Offers,
+        organisations: Organisations,
+        networks: Networks,
+        products: Products,
+        runs: Runs,
+        conn: Db,
+        settings: NamedDependency[Settings],
+        state: State,
+        joining: Joining,
+    ) -> Response[Any]:
         same_site(request)
         form = await request.form()
+        values = {name: str(form.get(name, ""))[:2000] for name in OFFER_FIELDS if name in form}
+        windows = _windows(form)
+        if searched(form) == "":
+            services = (offers, organisations, networks, products, runs)
+            return await _producer_page(
+                request, actor, services, conn, settings, (values, windows), state.geocoder, joining
+            )
+        apply_pick(values, "")
 
         async def post() -> None:
-            network_id, product_id = str(form.get("product", "")).split(":")
+            network_id, product_id = values.get("product", "").split(":")
             offer = msgspec.convert(
                 {
                     "listings": [{"network_id": network_id, "product_id": product_id}],
-                    "pack_units": _int(form, "pack_units"),
-                    "packs_available": _int(form, "packs_available"),
-                    "price_per_pack_ore": _ore(form, "price_per_pack"),
-                    "valid_from": form.get("valid_from"),
-                    "valid_until": form.get("valid_until"),
+                    "pack_units": _int(values, "pack_units"),
+                    "packs_available": _int(values, "packs_available"),
+                    "price_per_pack_ore": _ore(values, "price_per_pack"),
+                    "valid_from": values.get("valid_from"),
+                    "valid_until": values.get("valid_until"),
                     "pickup": {
-                        "lat": _degrees(form, "lat"),
-                        "lon": _degrees(form, "lon"),
-                        "address": str(form.get("address", "")),
+                        "lat": _degrees(values, "lat"),
+                        "lon": _degrees(values, "lon"),
+                        "address": values.get("address", ""),
                     },
                     "pickup_windows": [
-                        {"opens": _time(form, "opens"), "closes": _time(form, "closes")}
+                        {"opens": _time(opens), "closes": _time(closes)}
+                        for opens, closes in windows
+                        if opens or closes
                     ],
-                    "note": str(form.get("note", "")),
+                    "note": values.get("note", ""),
                 },
                 OfferIn,
             )
@@ -187,11 +223,13 @@ class MemberPages(Controller):
                         "zone": zone,
                     }
                 )
+        directories = await _directories(networks, actor)
         return page(
             request,
             "coop",
             documents=documents,
             rounds=rounds,
+            directories=directories,
             place_missing=me.location is None,
             waiting=await joining.waiting_of(me.id),
         )
@@ -294,7 +332,7 @@ async def _products(products: ProductService, actor: Actor) -> list[dict[str, An
     return choices
 
 
-def _int(form: FormMultiDict, name: str, default: int | None = None) -> int | None:
+def _int(form: Mapping[str, Any], name: str, default: int | None = None) -> int | None:
     text = str(form.get(name, "")).strip()
     if not text:
         if default is None and name.startswith(("firm", "pack")):
@@ -303,7 +341,7 @@ def _int(form: FormMultiDict, name: str, default: int | None = None) -> int | No
     return _read(numbers.whole_number, name, text)
 
 
-def _ore(form: FormMultiDict, name: str, default: int | None = 0) -> int | None:
+def _ore(form: Mapping[str, Any], name: str, default: int | None = 0) -> int | None:
     """Kronor as typed (``12,50`` or ``12.50``) into whole öre."""
     text = str(form.get(name, "")).strip()
     if not text:
@@ -313,7 +351,7 @@ def _ore(form: FormMultiDict, name: str, default: int | None = 0) -> int | None:
     return _read(numbers.kronor_to_ore, name, text)
 
 
-def _degrees(form: FormMultiDict, name: str) -> float:
+def _degrees(form: Mapping[str, Any], name: str) -> float:
     return _read(numbers.degrees, name, str(form.get(name, "")))
 
 
@@ -324,7 +362,81 @@ def _read(reader: Callable[[str], T], name: str, text: str) -> T:
         raise ValueError(f"`{name.split(':')[0]}` {exc}") from None
 
 
-def _time(form: FormMultiDict, name: str) -> str:
+def _time(text: str) -> str:
     """A time input's ``HH:MM`` as the API's ``HH:MM:SS``."""
-    text = str(form.get(name, "")).strip()
+    text = text.strip()
     return text + ":00" if len(text) == 5 else text
+
+
+def _windows(form: FormMultiDict) -> list[tuple[str, str]]:
+    """The offer's pickup windows as typed: (opens, closes) per row."""
+    opens = [str(value)[:8] for value in form.getall("opens", [])]
+    closes = [str(value)[:8] for value in form.getall("closes", [])]
+    return list(zip(opens, closes, strict=False))[:14]
+
+
+def profile_windows(me: OrganisationOut) -> list[tuple[str, str]]:
+    """The producer's pickup hours as an offer's windows: each distinct time of day of
+    its weekly hours, overlapping ones joined (an offer's windows may not overlap)."""
+    joined: list[list[dt.time]] = []
+    for opens, closes in sorted({(w.opens, w.closes) for w in me.windows}):
+        if joined and opens <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], closes)
+        else:
+            joined.append([opens, closes])
+    return [(o.strftime("%H:%M"), c.strftime("%H:%M")) for o, c in joined] or [("07:00", "11:00")]
+
+
+async def _producer_page(
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    services: tuple[OfferService, OrganisationService, NetworkService, ProductService, RunService],
+    conn: Conn,
+    settings: Settings,
+    typed: tuple[dict[str, str], list[tuple[str, str]]] | None,
+    geocoder: Geocoder | None,
+    joining: JoiningService,
+) -> Template:
+    """The producer's page; the new offer's form prefilled from the profile, or as
+    ``typed`` with the address searched (``geocoder``) when its search button sent it."""
+    offers, organisations, networks, products, runs = services
+    own = await offers.list_offers(
+        actor, OfferFilters(producer_id=actor.organisation_id), None, 200
+    )
+    documents = []
+    for published in await runs_db.select_published_runs(conn, list(actor.network_ids)):
+        lines = await runs.own_pick_lists(actor, published["id"])
+        documents.append({"run": published, "lines": lines})
+    assert actor.organisation_id is not None
+    me = await organisations.get(actor, actor.organisation_id)
+    today = dt.date.today()
+    values, windows = typed or (
+        {"valid_from": today.isoformat(), **place_values(me.location, "")},
+        profile_windows(me),
+    )
+    known = await references(actor, actor.network_ids, networks, organisations)
+    found = None
+    if typed is not None:
+        found = await search_place(geocoder, values, "", language_of(request), near_of(known))
+    return page(
+        request,
+        "producer",
+        offers=own.items,
+        documents=documents,
+        choices=await _products(products, actor),
+        me=me,
+        values=values,
+        windows=[*windows, ("", "")],
+        errors={},
+        place=place_context(settings, known, values, "", found),
+        directories=await _directories(networks, actor),
+        today=today,
+        place_missing=me.location is None,
+        waiting=await joining.waiting_of(me.id),
+    )
+
+
+async def _directories(networks: NetworkService, actor: Actor) -> list[tuple[UUID, str]]:
+    """The networks whose producer directory the member may open: (id, name)."""
+    shown = [await networks.get(actor, network_id) for network_id in actor.network_ids]
+    return sorted(((n.id, n.name) for n in shown), key=lambda item: item[1])

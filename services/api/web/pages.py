@@ -26,11 +26,16 @@ PUBLIC = {"public": True}
 WEEK_S = 7 * 24 * 3600
 
 
+def language_of(request: Request[Any, Any, Any]) -> str:
+    """The language the request's pages are in (the switch, the browser, else Swedish)."""
+    return i18n.choose(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+
+
 def page(
     request: Request[Any, Any, Any], name: str, *, status_code: int = 200, **context: Any
 ) -> Template:
     """A page in the request's language, with the helpers every template uses."""
-    language = i18n.choose(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    language = language_of(request)
     return Template(
         template_name=f"web/{name}.html",
         context={

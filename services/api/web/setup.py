@@ -12,18 +12,27 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
+from litestar.datastructures import State, UploadFile
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from services.api.auth.guards import MANAGERS
 from services.api.core.bulk import BadUploadError
-from services.api.deps import CurrentActor, Networks, Products
+from services.api.deps import CurrentActor, Networks, Organisations, Products
 from services.api.networks.schemas import NetworkOut, VehicleOut
 from services.api.networks.service import network_out
 from services.api.products.schemas import ProductOut
 from services.api.products.upload import read_products
-from services.api.web.pages import back, page, same_site
+from services.api.web.pages import back, language_of, page, same_site
+from services.api.web.places import (
+    apply_pick,
+    near_of,
+    place_context,
+    references,
+    search_place,
+    searched,
+)
 from services.api.web.setup_forms import (
     MESSAGES,
     PRODUCT_FIELDS,
@@ -38,8 +47,10 @@ from services.api.web.setup_forms import (
 )
 from shared.contracts.catalogue import CATEGORIES
 from shared.errors import ConflictError, NotFoundError, PreconditionFailedError, SamlastError
+from shared.settings import Settings
 
 MAX_UPLOAD_BYTES = 2_000_000
+HUB = "hub_"  # the prefix of the hub's place fields
 Req = Request[Any, Any, Any]
 
 
@@ -52,28 +63,55 @@ class SetupPages(Controller):
 
     @get("/settings")
     async def settings(
-        self, request: Req, network_id: FromPath[UUID], actor: CurrentActor, networks: Networks
+        self,
+        request: Req,
+        network_id: FromPath[UUID],
+        actor: CurrentActor,
+        networks: Networks,
+        organisations: Organisations,
+        settings: NamedDependency[Settings],
     ) -> Template:
         network = network_out(await networks.managed(actor, network_id))
-        return _settings(request, network, shown_settings(network), {})
+        known = await references(actor, [network_id], networks, organisations)
+        values = shown_settings(network)
+        place = place_context(settings, known, values, HUB, None)
+        return _settings(request, network, values, {}, place=place)
 
     @post("/settings", status_code=303)
     async def save_settings(
-        self, request: Req, network_id: FromPath[UUID], actor: CurrentActor, networks: Networks
+        self,
+        request: Req,
+        network_id: FromPath[UUID],
+        actor: CurrentActor,
+        networks: Networks,
+        organisations: Organisations,
+        settings: NamedDependency[Settings],
+        state: State,
     ) -> Response[Any]:
         same_site(request)
         network = network_out(await networks.managed(actor, network_id))
         values = await _values(request, SETTINGS_FIELDS)
+        known = await references(actor, [network_id], networks, organisations)
+        if searched(await request.form()) == HUB:
+            found = await search_place(
+                state.geocoder, values, HUB, language_of(request), near_of(known)
+            )
+            place = place_context(settings, known, values, HUB, found)
+            return _settings(request, network, values, {}, place=place)
+        apply_pick(values, HUB)
+        place = place_context(settings, known, values, HUB, None)
         try:
             patch = settings_patch(values)
             await networks.update(actor, network_id, patch, f'"{values.get("version", "")}"')
         except FormError as exc:
-            return _settings(request, network, values, exc.errors)
+            return _settings(request, network, values, exc.errors, place=place)
         except PreconditionFailedError:
             # what was typed stays; saving again saves it over the newer version
             stale = "someone saved the settings meanwhile; check them and save again"
             values["version"] = str(network.version)
-            return _settings(request, network, values, {}, error=stale, status_code=412)
+            return _settings(
+                request, network, values, {}, error=stale, status_code=412, place=place
+            )
         return back(f"/app/networks/{network_id}/settings", done="settings saved")
 
     # -- vehicles -----------------------------------------------------------------------
@@ -312,6 +350,7 @@ def _settings(
     values: dict[str, str],
     errors: dict[str, str],
     *,
+    place: dict[str, Any],
     error: str | None = None,
     status_code: int | None = None,
 ) -> Template:
@@ -321,6 +360,7 @@ def _settings(
         network=network,
         values=values,
         errors=errors,
+        place=place,
         status_code=status_code or (422 if errors else 200),
         **({"error": error} if error else {}),
     )

@@ -81,6 +81,7 @@ SETTINGS_FIELDS = (
     "hub_address",
     "hub_lat",
     "hub_lon",
+    "hub_pick",
     "producer_share_percent",
     "handling_kr_per_kg",
     "kr_per_tonne_km",

@@ -123,7 +123,7 @@ def draw(
         for n, ((x, y), place) in enumerate(places.items())
     ]
     _place_labels(markers, WIDTH, height)
-    tiles = _tiles(tile_url, left - PAD / scale, top - PAD / scale, scale, WIDTH, height)
+    tiles = tiles_behind(tile_url, left - PAD / scale, top - PAD / scale, scale, WIDTH, height)
     return SvgMap(width=WIDTH, height=round(height, 1), lines=lines, markers=markers, tiles=tiles)
 
 
@@ -195,7 +195,7 @@ def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _tiles(
+def tiles_behind(
     url: str | None, left: float, top: float, scale: float, width: float, height: float
 ) -> list[Tile]:
     """The tiles behind the map: the zoom whose tiles are closest to their own size."""
