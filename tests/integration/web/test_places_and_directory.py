@@ -139,7 +139,7 @@ async def test_an_approximate_producers_exact_place_is_sent_nowhere(
         f"{v:.4f}".replace(".", ",") for v in near
     )
     assert ekeby["Platsen visas"] == "ungefärlig plats (inom cirka 5 km)"
-    assert ekeby["Upphämtningstider"] == "onsdag 07:00-11:00"
+    assert ekeby["Upphämtningstider"] == "Onsdag 07:00-11:00"
     assert ekeby["Erbjuder nu"] == (
         "Morötter: förpackningar om 10 kg, 125 kr per förpackning, 12 förpackningar kvar"
     )
