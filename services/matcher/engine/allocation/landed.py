@@ -199,29 +199,36 @@ class LandedCosts:
         return price_class.means
 
 
+Entry = tuple[int, int, int, int]  # (landed cost, offer position, co-op, index in its order)
+
+
 class Walks:
     """Each co-op's offers in landed order, walked by one ``_flows`` pass.
 
     ``left`` only decreases during a pass, so an offer once used up stays used up:
     each walk keeps a head, its first offer with units left, that only moves forward.
     The head moves on a lazy ``compress`` of the order by units left, so the offers
-    it passes are skipped in C, each (co-op, offer) pair at most once per pass.
+    it passes are skipped in C, each (co-op, offer) pair at most once per pass. The
+    walks' state is in lists by co-op index: this runs once per (offer, co-op) batch.
     """
 
     def __init__(self, landed: LandedCosts, left: list[int]) -> None:
         self.landed = landed
         self.left = left
-        self.orders: dict[int, list[int]] = {}  # co-op → ``landed.order_for(co-op)``
-        self.heads: dict[int, int] = {}
-        self._alive: dict[int, Iterator[int]] = {}  # co-op → indices of offers with units
+        coops = landed.matrix.shape[1]
+        self.orders: list[list[int] | None] = [None] * coops  # ``landed.order_for``
+        self.columns: list[list[int]] = [[] for _ in range(coops)]  # ``landed.column``
+        self.heads = [0] * coops
+        self._alive: list[Iterator[int]] = [iter(()) for _ in range(coops)]
 
-    def next_usable(self, coop: int, start: int, k: int) -> int | None:
-        """Index in ``orders[coop]`` of the first offer from ``start`` on that is among
-        the first ``k`` and has units left."""
+    def next_usable(self, coop: int, start: int, k: int) -> Entry | None:
+        """The first offer in the co-op's landed order, from index ``start`` on, that
+        is among the first ``k`` and has units left, as a heap entry for ``_receive``."""
         left = self.left
-        order = self.orders.get(coop)
+        order = self.orders[coop]
         if order is None:
             order = self.orders[coop] = self.landed.order_for(coop)
+            self.columns[coop] = self.landed.column(coop)
             self._alive[coop] = compress(count(), map(left.__getitem__, order))
             self.heads[coop] = next(self._alive[coop], len(order))
         head, end = self.heads[coop], len(order)
@@ -230,5 +237,5 @@ class Walks:
         for index in range(max(start, head), end):
             position = order[index]
             if position < k and left[position]:
-                return index
+                return self.columns[coop][position], position, coop, index
         return None

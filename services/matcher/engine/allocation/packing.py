@@ -277,14 +277,13 @@ def _receive(
     A merge of each co-op's offers in landed order: the same sequence as sorting every
     pair, but it stops looking at a co-op once it has what it wants.
     """
-    landed, left = group.landed, walks.left
-    upcoming: list[tuple[int, int, int, int]] = []  # (landed, position, co-op, index)
+    left = walks.left
+    upcoming = []  # (landed cost, position, co-op, index in its order)
     for coop, units in wanted.items():
         if units:
-            index = walks.next_usable(coop, 0, k)
-            if index is not None:
-                position = walks.orders[coop][index]
-                upcoming.append((landed.column(coop)[position], position, coop, index))
+            entry = walks.next_usable(coop, 0, k)
+            if entry is not None:
+                upcoming.append(entry)
     heapify(upcoming)
     received: dict[int, list[list[int]]] = defaultdict(list)
     remaining = sum(wanted.values())
@@ -299,8 +298,7 @@ def _receive(
             if remaining == 0:
                 break
         if wanted[coop]:  # so this offer is used up: the walk goes on past it
-            following = walks.next_usable(coop, index, k)
-            if following is not None:
-                position = walks.orders[coop][following]
-                heappush(upcoming, (landed.column(coop)[position], position, coop, following))
+            entry = walks.next_usable(coop, index, k)
+            if entry is not None:
+                heappush(upcoming, entry)
     return received
