@@ -185,13 +185,15 @@ class TransportCheck(msgspec.Struct, kw_only=True):
 
 class PassFigures(msgspec.Struct, kw_only=True):
     """One allocation pass once routed: firm units filled, shipments its proposed plan
-    leaves unserved, the packs' price, the routes' realised cost, and their sum."""
+    leaves unserved, the packs' price, the routes' realised cost, and their sum; and
+    whether a search for its plans stopped at its time cap."""
 
     firm_units_filled: int
     unserved: int
     goods_ore: int
     realised_ore: int
     total_ore: int
+    clock_capped: bool = False
 
 
 class TransportRepass(msgspec.Struct, kw_only=True):

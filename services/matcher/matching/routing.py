@@ -239,7 +239,8 @@ async def store_routing(
         shipments=len(routing.shipments) + len(routing_input.unplaced),
         unserved=len(routing.chosen.unserved) + len(routing_input.unplaced),
         baseline_unserved=len(routing.baseline.unserved),
-        clock_capped=routing.clock_capped,
+        clock_capped=routing.clock_capped
+        or (repass is not None and (repass.first.clock_capped or repass.second.clock_capped)),
         transport=None
         if transport is None
         else msgspec.convert(transport, StoredTransportCheck, from_attributes=True),

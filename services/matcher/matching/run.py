@@ -248,6 +248,8 @@ class _Pass:
             unserved=unserved,
             goods_ore=self.result.summary.goods_cost_ore,
             realised_ore=check.realised_ore,
+            clock_capped=self.carriage.joint.clock_capped
+            or (self.carriage.hub is not None and self.carriage.hub.plan.clock_capped),
         )
 
 

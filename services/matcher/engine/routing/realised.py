@@ -93,17 +93,24 @@ def calibrated(check: TransportCheck) -> TransportRates | None:
 class PassFigures(msgspec.Struct, frozen=True, kw_only=True):
     """What one allocation pass comes to once routed: firm units filled, shipments
     its proposed plan leaves, the packs' price, the routes' realised cost, and their
-    sum (the landed cost with the realised transport)."""
+    sum (the landed cost with the realised transport); whether a search for its plans
+    stopped at its time cap (then the choice between passes may differ elsewhere)."""
 
     firm_units_filled: int
     unserved: int
     goods_ore: int
     realised_ore: int
     total_ore: int
+    clock_capped: bool = False
 
     @classmethod
     def of(
-        cls, firm_units_filled: int, unserved: int, goods_ore: int, realised_ore: int
+        cls,
+        firm_units_filled: int,
+        unserved: int,
+        goods_ore: int,
+        realised_ore: int,
+        clock_capped: bool = False,
     ) -> PassFigures:
         return cls(
             firm_units_filled=firm_units_filled,
@@ -111,6 +118,7 @@ class PassFigures(msgspec.Struct, frozen=True, kw_only=True):
             goods_ore=goods_ore,
             realised_ore=realised_ore,
             total_ore=goods_ore + realised_ore,
+            clock_capped=clock_capped,
         )
 
 
