@@ -1,8 +1,11 @@
 """Fingerprints of the allocation's results, to show a speed-up changed no result.
 
-    python -m bench.allocation_hashes [--scales 1 4 16] > before.json
+    python -m bench.allocation_hashes before.json [--scales 1 4 16]
     (change the engine)
-    python -m bench.allocation_hashes [--scales 1 4 16] > after.json; diff before.json after.json
+    python -m bench.allocation_hashes after.json [--scales 1 4 16]
+    diff before.json after.json
+
+(HiGHS prints its banner on stdout, hence a file.)
 
 Each line is the sha256 (16 hex digits) of the msgspec-encoded ``AllocationResult`` of
 one network: the quality networks of every size, shape and seeds 1-4, each also with
@@ -16,6 +19,7 @@ import hashlib
 import json
 import sys
 import time
+from pathlib import Path
 
 import msgspec
 
@@ -77,7 +81,8 @@ def speed_networks(scales: list[int]) -> dict[str, str]:
 
 def main(argv: list[str]) -> None:
     scales = [int(a) for a in argv[argv.index("--scales") + 1 :]] if "--scales" in argv else []
-    print(json.dumps({**quality_networks(), **speed_networks(scales)}, indent=0))
+    fingerprints = {**quality_networks(), **speed_networks(scales)}
+    Path(argv[0]).write_text(json.dumps(fingerprints, indent=0), encoding="utf-8")
 
 
 if __name__ == "__main__":
