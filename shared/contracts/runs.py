@@ -183,6 +183,34 @@ class TransportCheck(msgspec.Struct, kw_only=True):
     realised_ore_per_tonne_km: int | None
 
 
+class PassFigures(msgspec.Struct, kw_only=True):
+    """One allocation pass once routed: firm units filled, shipments its proposed plan
+    leaves unserved, the packs' price, the routes' realised cost, and their sum; and
+    whether a search for its plans stopped at its time cap."""
+
+    firm_units_filled: int
+    unserved: int
+    goods_ore: int
+    realised_ore: int
+    total_ore: int
+    clock_capped: bool = False
+
+
+class TransportRepass(msgspec.Struct, kw_only=True):
+    """A second allocation pass at the realised transport rates, made because the first
+    pass's routes cost more than the tolerance off its estimate (docs/matching.md, "The
+    re-pass"): the rates it priced carriage at, both passes' figures, and which pass
+    the run kept: the one that fills more, then leaves fewer shipments unserved, then
+    costs less in all (``why``); on a tie the first."""
+
+    handling_ore_per_kg: int
+    ore_per_tonne_km: int
+    first: PassFigures
+    second: PassFigures
+    kept: Literal["first", "second"]
+    why: Literal["fills_more", "carries_more", "costs_less", "costs_no_less"]
+
+
 class RunRouting(msgspec.Struct, kw_only=True):
     """A run's routing figures, as stored in ``match_run.routing``."""
 
@@ -201,6 +229,9 @@ class RunRouting(msgspec.Struct, kw_only=True):
     clock_capped: bool = False
     # the transport estimate beside the realised cost (None in runs stored before it was)
     transport: TransportCheck | None = None
+    # the second allocation pass at the realised rates, when the run made one; the
+    # figures above, the allocation and ``transport`` are the kept pass's
+    repass: TransportRepass | None = None
 
     @classmethod
     def of(cls, stored: Mapping[str, Any] | None) -> RunRouting | None:

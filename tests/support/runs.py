@@ -4,12 +4,15 @@ packs."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
-from services.matcher.engine import AllocationResult
+from services.matcher.engine import Allocation, AllocationResult
+from services.matcher.engine.allocation.transport import TransportRates
 from services.matcher.matching.canonical import allocate_alike
-from services.matcher.matching.snapshot import load_snapshot
+from services.matcher.matching.snapshot import Snapshot, load_snapshot
 from services.matcher.worker import build_worker
+from shared.contracts.runs import RunRouting
 from shared.db import runs as runs_db
 from shared.db.pool import Conn, Pool
 from shared.settings import Settings
@@ -88,27 +91,60 @@ async def big_run(
     return world, UUID((await close_cycle(client, world))["id"])
 
 
-async def clean_result(pool: Pool, settings: Settings, run_id: UUID) -> AllocationResult:
-    """What an unbroken run of ``run_id`` stores, computed here from the same input."""
+@dataclass(frozen=True)
+class Clean:
+    """What an unbroken run of a cycle computes, here from the same input: its first
+    allocation pass, and (``kept``) the pass a stored run kept: a run allocates again at
+    the realised transport rate when its routes cost far more or less than the estimate
+    (docs/matching.md, "The re-pass"), and records the rates and its choice."""
+
+    snapshot: Snapshot
+    first: AllocationResult
+
+    @property
+    def allocations(self) -> list[Allocation]:
+        return self.first.allocations
+
+    def kept(self, routing: RunRouting | None) -> AllocationResult:
+        repass = routing.repass if routing is not None else None
+        if repass is None or repass.kept == "first":
+            return self.first
+        rates = TransportRates(
+            handling_ore_per_kg=repass.handling_ore_per_kg,
+            ore_per_tonne_km=repass.ore_per_tonne_km,
+        )
+        return allocate_alike(self.snapshot.priced(rates), self.snapshot.labels)
+
+
+async def clean_result(pool: Pool, settings: Settings, run_id: UUID) -> Clean:
+    """What an unbroken run of ``run_id`` computes, from the same input."""
     async with pool.acquire() as conn:
         run = await runs_db.select_run(conn, run_id)
     assert run is not None
     snapshot = await load_snapshot(pool, settings, run)
-    return allocate_alike(snapshot.problem, snapshot.labels)
+    return Clean(snapshot, allocate_alike(snapshot.problem, snapshot.labels))
 
 
-async def assert_stored_as(conn: Conn, run_id: UUID, clean: AllocationResult) -> None:
-    """The run's stored allocations and purchases are exactly ``clean``'s, once each."""
+async def stored_choice(conn: Conn, run_id: UUID, clean: Clean) -> AllocationResult:
+    """The allocation a clean run stores: the pass the stored run kept."""
+    run = await runs_db.select_run(conn, run_id)
+    assert run is not None
+    return clean.kept(RunRouting.of(run["routing"]))
+
+
+async def assert_stored_as(conn: Conn, run_id: UUID, clean: Clean) -> None:
+    """The run's stored allocations and purchases are exactly a clean run's, once each."""
+    expected = await stored_choice(conn, run_id, clean)
     stored = await conn.fetch(
         "SELECT offer_id, demand_line_id, units, tolerance_units FROM allocation WHERE run_id = $1",
         run_id,
     )
     bought = await conn.fetch("SELECT offer_id, packs FROM run_purchase WHERE run_id = $1", run_id)
     assert sorted(tuple(r) for r in stored) == sorted(
-        (a.offer_id, a.line_id, a.units, a.tolerance_units) for a in clean.allocations
+        (a.offer_id, a.line_id, a.units, a.tolerance_units) for a in expected.allocations
     ), run_id
     assert sorted(tuple(r) for r in bought) == sorted(
-        (p.offer_id, p.packs) for p in clean.purchases
+        (p.offer_id, p.packs) for p in expected.purchases
     ), run_id
 
 

@@ -18,7 +18,7 @@ from services.matcher.engine import Summary
 from services.matcher.engine.allocation.model import UnprovenGroup
 from services.matcher.engine.routing.model import Totals
 from services.matcher.engine.routing.plans import Savings
-from services.matcher.engine.routing.realised import TransportCheck
+from services.matcher.engine.routing.realised import PassFigures, Repass, TransportCheck
 from shared.contracts import cycles, notifications, runs
 
 
@@ -29,6 +29,8 @@ def _fields(struct: type[msgspec.Struct]) -> dict[str, object]:
 
 
 def _named(kind: object) -> object:
+    if isinstance(kind, type) and issubclass(kind, msgspec.Struct):
+        return kind.__name__
     args = get_args(kind)
     if args and all(isinstance(a, type) and issubclass(a, msgspec.Struct) for a in args):
         return (getattr(kind, "__origin__", kind), tuple(a.__name__ for a in args))
@@ -44,6 +46,8 @@ def _named(kind: object) -> object:
         (Savings, runs.PlanSavings),
         (EnginePin, runs.Pin),
         (TransportCheck, runs.TransportCheck),
+        (PassFigures, runs.PassFigures),
+        (Repass, runs.TransportRepass),
     ],
 )
 def test_the_engine_and_the_stored_contract_have_the_same_fields(

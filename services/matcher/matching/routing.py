@@ -29,7 +29,7 @@ from services.matcher.engine.routing.model import (
     Window,
 )
 from services.matcher.engine.routing.plans import Routing
-from services.matcher.engine.routing.realised import TransportCheck
+from services.matcher.engine.routing.realised import Repass, TransportCheck
 from services.matcher.engine.routing.shipments import (
     CoopSite,
     OfferSite,
@@ -38,7 +38,13 @@ from services.matcher.engine.routing.shipments import (
 )
 from services.matcher.engine.routing.travel import TravelMatrix, great_circle
 from services.matcher.matching.osrm import osrm_table
-from shared.contracts.runs import Overrides, PlanSavings, PlanTotals, RunRouting
+from shared.contracts.runs import (
+    Overrides,
+    PlanSavings,
+    PlanTotals,
+    RunRouting,
+    TransportRepass,
+)
 from shared.contracts.runs import TransportCheck as StoredTransportCheck
 from shared.db import routes as routes_db
 from shared.db.pool import Conn, Pool
@@ -117,6 +123,7 @@ async def store_routing(
     routing: Routing,
     *,
     transport: TransportCheck | None = None,
+    repass: Repass | None = None,
 ) -> RunRouting:
     """Shipments, every plan's routes with their stops, the proposed routes' cost
     shares; the figures for the run's summary."""
@@ -232,10 +239,14 @@ async def store_routing(
         shipments=len(routing.shipments) + len(routing_input.unplaced),
         unserved=len(routing.chosen.unserved) + len(routing_input.unplaced),
         baseline_unserved=len(routing.baseline.unserved),
-        clock_capped=routing.clock_capped,
+        clock_capped=routing.clock_capped
+        or (repass is not None and (repass.first.clock_capped or repass.second.clock_capped)),
         transport=None
         if transport is None
         else msgspec.convert(transport, StoredTransportCheck, from_attributes=True),
+        repass=None
+        if repass is None
+        else msgspec.convert(repass, TransportRepass, from_attributes=True),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -21,10 +22,25 @@ import asyncpg
 import msgspec
 
 from services.matcher.engine import AllocationProblem, AllocationResult
-from services.matcher.engine.routing.plans import Routing, plan_routing
-from services.matcher.engine.routing.realised import TransportCheck, check_transport
-from services.matcher.engine.routing.solver import Budget
-from services.matcher.engine.routing.travel import places_with_hub
+from services.matcher.engine.routing.model import Place
+from services.matcher.engine.routing.plans import (
+    CARRIAGE_SHARE,
+    Carriage,
+    Progress,
+    Routing,
+    finish_routing,
+    plan_carriage,
+)
+from services.matcher.engine.routing.realised import (
+    PassFigures,
+    Repass,
+    TransportCheck,
+    calibrated,
+    check_transport,
+    keep,
+)
+from services.matcher.engine.routing.solver import MIN_SECONDS, Budget
+from services.matcher.engine.routing.travel import TravelMatrix, places_with_hub
 from services.matcher.matching.canonical import allocate_alike
 from services.matcher.matching.routing import (
     RoutingInput,
@@ -108,19 +124,17 @@ async def fail(pool: Pool, settings: Settings, run_id: UUID, reason: str) -> Non
 
 async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
     """Snapshot, allocate, route and store, once; ReservationLostError if another run
-    took packs this result counted on, a TRANSIENT error if the database failed."""
+    took packs this result counted on, a TRANSIENT error if the database failed.
+
+    When the first pass's routes cost more than the tolerance off the transport
+    estimate, a second pass allocates at the realised rates and routes again, in
+    the seconds the first pass's plans left of theirs; the run keeps the better pass
+    (``realised.keep``) and plans the baseline and cost shares for it alone."""
     run_id = run["id"]
     snapshot = await load_snapshot(pool, settings, run)
-    problem = snapshot.problem
     await _progress(pool, run_id, "allocate", 30)
-    async with _heartbeat(pool, run_id, settings.matching.run_lease_s / 3):  # engine in a thread
-        result = await asyncio.to_thread(allocate_alike, problem, snapshot.labels)
-    await _progress(pool, run_id, "route", 50)
-    routing_input = await load_routing(pool, run, problem, result)
-    rows = places_with_hub(routing_input.problem, routing_input.hub)
-    matrix = await travel_matrix(settings, rows)
-    loop = asyncio.get_running_loop()
     reported: list[concurrent.futures.Future[None]] = []
+    loop = asyncio.get_running_loop()
 
     def progress(part: str, percent: int) -> None:  # from the engine's thread
         overall = 50 + percent * 30 // 100  # routing is 50 to 80 % of a run
@@ -129,27 +143,114 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
             asyncio.run_coroutine_threadsafe(_progress(pool, run_id, stage, overall), loop)
         )
 
+    async def allocated(problem: AllocationProblem) -> _Pass:
+        async with _heartbeat(pool, run_id, settings.matching.run_lease_s / 3):
+            result = await asyncio.to_thread(allocate_alike, problem, snapshot.labels)
+        routing_input = await load_routing(pool, run, problem, result)
+        rows = places_with_hub(routing_input.problem, routing_input.hub)
+        matrix = await travel_matrix(settings, rows)
+        return _Pass(problem, result, routing_input, rows, matrix)
+
+    def repassing(part: str, percent: int) -> None:  # in the carriage share's time left
+        del percent
+        progress(f"repass {part}", round(100 * CARRIAGE_SHARE))
+
+    async def carried(this: _Pass, budget: Budget, report: Progress = progress) -> Carriage:
+        async with _heartbeat(pool, run_id, settings.matching.run_lease_s / 3):
+            return await asyncio.to_thread(
+                plan_carriage,
+                this.routing_input.problem,
+                this.matrix,
+                rows=this.rows,
+                hub=this.routing_input.hub,
+                budget=budget,
+                progress=report,
+            )
+
+    first = await allocated(snapshot.problem)
+    await _progress(pool, run_id, "route", 50)
+    started = time.monotonic()  # the routing stage's budget counts from here
+    budget = Budget.for_size(
+        len(first.routing_input.problem.shipments), seconds=settings.matching.routing_seconds
+    )
+    first.carriage = await carried(first, budget)
+    check = check_transport(first.carriage, snapshot.rates, settings.matching.road_factor)
+    kept, transport, repass = first, check, None
+    rates = calibrated(check)
+    if rates is not None:
+        progress("repass", round(100 * CARRIAGE_SHARE))
+        second = await allocated(snapshot.priced(rates))
+        # its plans search in what the first pass's plans left of their share of the
+        # stage (its allocation counted): their own iterations, a cap of what is left
+        left = budget.seconds * CARRIAGE_SHARE - (time.monotonic() - started)
+        second.carriage = await carried(
+            second,
+            Budget.for_size(
+                len(second.routing_input.problem.shipments),
+                seed=budget.seed,
+                seconds=max(MIN_SECONDS, left) / CARRIAGE_SHARE,
+            ),
+            repassing,
+        )
+        second_check = check_transport(second.carriage, rates, settings.matching.road_factor)
+        figures = first.figures(check), second.figures(second_check)
+        which, why = keep(*figures)
+        repass = Repass(
+            handling_ore_per_kg=rates.handling_ore_per_kg,
+            ore_per_tonne_km=rates.ore_per_tonne_km,
+            first=figures[0],
+            second=figures[1],
+            kept=which,
+            why=why,
+        )
+        if which == "second":
+            kept, transport = second, second_check
+    assert kept.carriage is not None
     async with _heartbeat(pool, run_id, settings.matching.run_lease_s / 3):
         routing = await asyncio.to_thread(
-            plan_routing,
-            routing_input.problem,
-            matrix,
-            rows=rows,
-            hub=routing_input.hub,
-            own_van=routing_input.own_van,
-            budget=Budget.for_size(
-                len(routing_input.problem.shipments), seconds=settings.matching.routing_seconds
-            ),
-            producer_share_permille=routing_input.producer_share_permille,
+            finish_routing,
+            kept.routing_input.problem,
+            kept.matrix,
+            kept.carriage,
+            own_van=kept.routing_input.own_van,
+            rows=kept.rows,
+            producer_share_permille=kept.routing_input.producer_share_permille,
+            budget=budget,
             progress=progress,
         )
     # each report written before the next stage's, so none lands after it
     await asyncio.gather(*map(asyncio.wrap_future, reported), return_exceptions=True)
     await _progress(pool, run_id, "store", 80)
-    transport = check_transport(routing, snapshot.rates, settings.matching.road_factor)
     return await store_result(
-        pool, settings, run, Planned(problem, result, routing_input, routing, transport)
+        pool,
+        settings,
+        run,
+        Planned(kept.problem, kept.result, kept.routing_input, routing, transport, repass),
     )
+
+
+@dataclass
+class _Pass:
+    """One allocation pass and, once planned, the plans that carry it."""
+
+    problem: AllocationProblem
+    result: AllocationResult
+    routing_input: RoutingInput
+    rows: list[Place]
+    matrix: TravelMatrix
+    carriage: Carriage | None = None
+
+    def figures(self, check: TransportCheck) -> PassFigures:
+        assert self.carriage is not None
+        unserved = len(self.carriage.chosen.unserved) + len(self.routing_input.unplaced)
+        return PassFigures.of(
+            firm_units_filled=self.result.summary.firm_units_filled,
+            unserved=unserved,
+            goods_ore=self.result.summary.goods_cost_ore,
+            realised_ore=check.realised_ore,
+            clock_capped=self.carriage.joint.clock_capped
+            or (self.carriage.hub is not None and self.carriage.hub.plan.clock_capped),
+        )
 
 
 @dataclass(frozen=True)
@@ -161,6 +262,7 @@ class Planned:
     routing_input: RoutingInput
     routing: Routing
     transport: TransportCheck  # the estimate beside the realised cost
+    repass: Repass | None = None  # the second pass at the realised rates, if one was made
 
 
 async def store_result(
@@ -217,6 +319,7 @@ async def store_result(
             planned.routing_input,
             planned.routing,
             transport=planned.transport,
+            repass=planned.repass,
         )
         summary = msgspec.convert(result.summary, RunSummary, from_attributes=True)
         await runs_db.finish_run(conn, run_id, summary, figures)

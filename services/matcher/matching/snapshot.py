@@ -7,6 +7,8 @@ priced at the network's rates, read in the same snapshot.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import asyncpg
 import msgspec
 
@@ -21,11 +23,23 @@ from shared.db import runs as runs_db
 from shared.db.pool import Pool
 from shared.settings import Settings
 
+Where = tuple[float, float]  # latitude, longitude
+
 
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     problem: AllocationProblem
     rates: TransportRates  # the estimate's, kept to report beside the realised cost
     labels: Labels  # canonical ids, so other ids give the same allocation
+    farms: dict[UUID, Where]  # pickup places, by producer
+    coops: dict[UUID, Where | None]  # by co-op; None where it has no location
+    road_factor: float
+
+    def priced(self, rates: TransportRates) -> AllocationProblem:
+        """The problem with its transport estimate priced at other rates."""
+        transport = estimate_transport(
+            self.farms, self.coops, road_factor=self.road_factor, rates=rates
+        )
+        return msgspec.structs.replace(self.problem, transport=transport)
 
 
 async def load_snapshot(pool: Pool, settings: Settings, run: asyncpg.Record) -> Snapshot:
@@ -60,4 +74,11 @@ async def load_snapshot(pool: Pool, settings: Settings, run: asyncpg.Record) -> 
         farms, coops, road_factor=settings.matching.road_factor, rates=rates
     )
     problem = msgspec.structs.replace(problem, transport=transport)
-    return Snapshot(problem=problem, rates=rates, labels=Labels.of(problem, farms, coops))
+    return Snapshot(
+        problem=problem,
+        rates=rates,
+        labels=Labels.of(problem, farms, coops),
+        farms=farms,
+        coops=coops,
+        road_factor=settings.matching.road_factor,
+    )

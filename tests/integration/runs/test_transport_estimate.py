@@ -74,3 +74,12 @@ async def test_a_network_s_rates_price_the_estimate_and_the_run_reports_the_real
         "realised_ore_per_kg": round(proposed["cost_ore"] / 20),
         "realised_ore_per_tonne_km": round(proposed["cost_ore"] * 1000 / (20 * km)),
     }
+    # a van's round trip costs far more than the estimate said: the run allocated again
+    # at the realised rate, found the same one offer, and kept the first pass
+    assert abs(check["realised_ore"] - check["estimate_ore"]) * 1000 > 250 * check["estimate_ore"]
+    repass = stored["routing"]["repass"]
+    scale = check["realised_ore"] / check["estimate_ore"]
+    assert repass["handling_ore_per_kg"] == round(300 * scale)
+    assert repass["first"]["firm_units_filled"] == repass["second"]["firm_units_filled"] == 20
+    assert repass["first"]["realised_ore"] == check["realised_ore"]
+    assert (repass["kept"], repass["why"]) == ("first", "costs_no_less")

@@ -17,11 +17,13 @@ nesting is what lets a greedy pass be both fill-maximal and pro-rata fair:
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 from uuid import UUID
 
-from services.matcher.engine.allocation.group import index_group
+from services.matcher.engine.allocation.group import Ranks, index_group
 from services.matcher.engine.allocation.landed import Rates
 from services.matcher.engine.allocation.model import (
     Allocation,
@@ -42,34 +44,41 @@ def allocate(problem: AllocationProblem) -> AllocationResult:
     """Raises ``PinError`` when the problem's pins can't be honoured."""
     rates = Rates(problem.transport)
     pinned = apply_pins(problem, rates)
-    # UUIDs order by their ``int``; comparing the ints skips UUID.__lt__'s Python code
+    # UUIDs order by their ``int``; comparing the ints skips UUID.__lt__'s Python code,
+    # and so does hashing them (UUID.__hash__ is Python code too)
     offers_by_id = sorted(problem.offers, key=lambda o: o.id.int)
-    lines_by_id = sorted(pinned.lines, key=lambda line: line.id.int)
-    offers_by_product: dict[UUID, list[Offer]] = defaultdict(list)
+    line_order = sorted(range(len(problem.lines)), key=lambda i: problem.lines[i].id.int)
+    lines_by_id = [pinned.lines[i] for i in line_order]
+    offer_rank = {offer.id.int: rank for rank, offer in enumerate(offers_by_id)}
+    offers_by_product: dict[int, list[Offer]] = defaultdict(list)
     for offer in offers_by_id:
-        offers_by_product[offer.product_id].append(offer)
-    groups: dict[tuple[UUID, Temperature], list[DemandLine]] = defaultdict(list)
-    for line in lines_by_id:
-        groups[(line.product_id, line.temperature)].append(line)
+        offers_by_product[offer.product_id.int].append(offer)
+    groups: dict[tuple[int, Temperature], list[int]] = defaultdict(list)  # line ranks
+    for rank, line in enumerate(lines_by_id):
+        groups[(line.product_id.int, line.temperature)].append(rank)
 
     outcome = _Outcome(product_groups=len(groups))
-    for (product_id, temperature), lines in sorted(groups.items()):
+    for (product, temperature), ranks in sorted(groups.items()):
+        lines = [lines_by_id[rank] for rank in ranks]
         group = index_group(
             lines,
-            offers_by_product.get(product_id, []),
+            offers_by_product.get(product, []),
             temperature,
             problem.delivery_date,
             rates,
+            Ranks(offer_rank, ranks, len(lines_by_id)),
             pinned.units_by_offer,
         )
         solved = solve_group(group)
         outcome.add(solved)
         if solved.unproven is not None:
             outcome.unproven_groups.append(
-                UnprovenGroup(product_id=product_id, temperature=temperature, why=solved.unproven)
+                UnprovenGroup(
+                    product_id=lines[0].product_id, temperature=temperature, why=solved.unproven
+                )
             )
-    outcome.add_pins(pinned)
-    return outcome.result(problem, rates, offers_by_id, lines_by_id)
+    outcome.add_pins(pinned, rates, offers_by_id, lines_by_id)
+    return outcome.result(problem, offers_by_id, lines_by_id, line_order)
 
 
 @dataclass
@@ -84,61 +93,73 @@ class _Outcome(Solved):
         self.tolerance.update(solved.tolerance)
         self.packs.update(solved.packs)
         self.shortfalls.extend(solved.shortfalls)
+        self.carriage_milli_ore += solved.carriage_milli_ore
 
-    def add_pins(self, pinned: Pinned) -> None:
-        for key, units in pinned.flows.items():
-            self.flows[key] = self.flows.get(key, 0) + units
-        for key, units in pinned.tolerance.items():
-            self.tolerance[key] = self.tolerance.get(key, 0) + units
+    def add_pins(
+        self,
+        pinned: Pinned,
+        rates: Rates,
+        offers_by_id: list[Offer],
+        lines_by_id: list[DemandLine],
+    ) -> None:
+        if not pinned.flows:
+            return
+        offer_ints = [offer.id.int for offer in offers_by_id]
+        line_ints = [line.id.int for line in lines_by_id]
+        stride = len(lines_by_id)
+
+        def key(pair: tuple[UUID, UUID]) -> int:
+            offer = bisect_left(offer_ints, pair[0].int)
+            return offer * stride + bisect_left(line_ints, pair[1].int)
+
+        for pair, units in pinned.flows.items():
+            self.flows[key(pair)] = self.flows.get(key(pair), 0) + units
+            offer, line = offers_by_id[key(pair) // stride], lines_by_id[key(pair) % stride]
+            rate = rates.rate(offer.producer_id, line.coop_id)
+            self.carriage_milli_ore += units * offer.grams_per_unit * rate
+        for pair, units in pinned.tolerance.items():
+            self.tolerance[key(pair)] = self.tolerance.get(key(pair), 0) + units
 
     def result(
         self,
         problem: AllocationProblem,
-        rates: Rates,
         offers_by_id: list[Offer],
         lines_by_id: list[DemandLine],
+        line_order: list[int],
     ) -> AllocationResult:
-        offers = {offer.id: offer for offer in problem.offers}
-        lines = {line.id: line for line in problem.lines}
-        # Output is in id order. Comparing UUIDs runs Python code, so the ids' ranks
-        # in the orders sorted already are compared instead: the same order. A pair's
-        # ranks go into one int (offer rank, then line rank), cheaper to compare than
-        # a tuple.
-        offer_rank = {offer.id: rank for rank, offer in enumerate(offers_by_id)}
-        line_rank = {line.id: rank for rank, line in enumerate(lines_by_id)}
-        line_count = len(lines_by_id)
+        """Output is in id order: offers' and lines' ranks in it, and a pair's one int
+        key (offer rank, then line rank), sort the same way as their ids."""
+        stride = len(lines_by_id)
         purchases = [
             Purchase(
-                offer_id=offer_id,
+                offer_id=offers_by_id[rank].id,
                 packs=packs,
-                pack_units=offers[offer_id].pack_units,
-                price_per_pack_ore=offers[offer_id].price_per_pack_ore,
+                pack_units=offers_by_id[rank].pack_units,
+                price_per_pack_ore=offers_by_id[rank].price_per_pack_ore,
             )
-            for offer_id, packs in sorted(self.packs.items(), key=lambda item: offer_rank[item[0]])
+            for rank, packs in sorted(self.packs.items())
             if packs > 0
         ]
-        allocations = [
-            Allocation(
-                offer_id=offer_id,
-                line_id=line_id,
-                units=units,
-                tolerance_units=self.tolerance.get((offer_id, line_id), 0),
-            )
-            for (offer_id, line_id), units in sorted(
-                self.flows.items(),
-                key=lambda item: offer_rank[item[0][0]] * line_count + line_rank[item[0][1]],
-            )
-            if units > 0
-        ]
-        got: dict[UUID, int] = defaultdict(int)
-        carried_milli = 0
-        for item in allocations:
-            got[item.line_id] += item.units
-            offer, line = offers[item.offer_id], lines[item.line_id]
-            rate = rates.rate(offer.producer_id, line.coop_id)
-            carried_milli += item.units * offer.grams_per_unit * rate
-        firm_filled = sum(min(got[line.id], line.firm_quantity) for line in problem.lines)
-        shortfalls = sorted(self.shortfalls, key=lambda s: line_rank[s.line_id])
+        got = [0] * stride  # by line rank
+        allocations = []
+        tolerance = self.tolerance
+        for key, units in sorted(self.flows.items()):
+            if units > 0:
+                offer_rank, line_rank = divmod(key, stride)
+                got[line_rank] += units
+                allocations.append(
+                    Allocation(
+                        offer_id=offers_by_id[offer_rank].id,
+                        line_id=lines_by_id[line_rank].id,
+                        units=units,
+                        tolerance_units=tolerance.get(key, 0),
+                    )
+                )
+        firm_filled = sum(
+            min(got[rank], problem.lines[index].firm_quantity)
+            for rank, index in enumerate(line_order)
+        )
+        shortfalls = [shortfall for _, shortfall in sorted(self.shortfalls, key=itemgetter(0))]
         return AllocationResult(
             purchases=purchases,
             allocations=allocations,
@@ -149,7 +170,7 @@ class _Outcome(Solved):
                 tolerance_units=sum(item.tolerance_units for item in allocations),
                 packs_bought=sum(p.packs for p in purchases),
                 goods_cost_ore=sum(p.packs * p.price_per_pack_ore for p in purchases),
-                transport_estimate_ore=carried_milli // 1000,
+                transport_estimate_ore=self.carriage_milli_ore // 1000,
                 lines_filled=len(problem.lines) - len(shortfalls),
                 lines_short=len(shortfalls),
                 product_groups=self.product_groups,

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from uuid import UUID
 
-from services.matcher.engine.allocation.group import GroupIndex, Pairs
+from services.matcher.engine.allocation.group import GroupIndex
+from services.matcher.engine.allocation.landed import Pairs
 from services.matcher.engine.allocation.model import Offer
 from services.matcher.engine.common.integers import to_next_multiple
 
@@ -92,7 +93,7 @@ class _Completion:
         """The lines that may complete the pack of the offer at ``position`` with
         their tolerance: nearest (lowest landed cost) first, ties by line id."""
         group = self.group
-        row = group.landed.rows[position]
+        row = group.landed.row(position)
         coops = group.landed.coops_by_cost(position)
         start = 0
         while start < len(coops):

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 
 import highspy
 
-from services.matcher.engine.allocation.group import GroupIndex, Pairs
+from services.matcher.engine.allocation.group import GroupIndex
+from services.matcher.engine.allocation.landed import Pairs
 from services.matcher.engine.allocation.model import Unproven
 from services.matcher.engine.common.fair import largest_remainder
 
@@ -174,7 +175,7 @@ class _Model:
             # by mean landed cost over the class's firm units; a class whose pins left
             # it none (it takes tolerance only) by unit price, its offers' order
             order = (
-                sorted(range(price_class.k), key=lambda p: (landed.mean(price_class, p), p))
+                sorted(range(price_class.k), key=landed.means(price_class).__getitem__)
                 if price_class.total
                 else list(range(price_class.k))
             )
@@ -240,7 +241,7 @@ def _mean_carriage(group: GroupIndex, usable: int) -> list[int]:
             wider -= 1
             for coop, weight in zip(classes[wider].coops, classes[wider].weights, strict=True):
                 weights[coop] = weights.get(coop, 0) + weight
-        row, price = group.landed.rows[position], group.unit_price_milli_ore[position]
+        row, price = group.landed.row(position), group.unit_price_milli_ore[position]
         total = sum(weights.values()) or 1
         means[position] = sum((row[c] - price) * w for c, w in weights.items()) // total
     return means
@@ -285,7 +286,7 @@ def _hand_out(
     left = dict(supply)
     need = {index: units for index, units in wants.items() if units}
     pairs = sorted(
-        (group.landed.rows[position][group.line_coop[index]], position, index)
+        (group.landed.row(position)[group.line_coop[index]], position, index)
         for position in left
         for index in need
     )

@@ -22,8 +22,17 @@ from services.matcher.engine.allocation.landed import LandedCosts, PriceClass, R
 from services.matcher.engine.allocation.model import DemandLine, Offer, Temperature
 from services.matcher.engine.common.integers import ceil_div
 
-Pairs = dict[tuple[int, int], int]  # (offer position, line index) → units
 NoOffer = Literal["no_offer", "validity", "temperature"]
+
+
+@dataclass(frozen=True, slots=True)
+class Ranks:
+    """Where a group's offers and lines stand in the whole problem's id order: its
+    results are keyed by them, a pair by one int (offer rank * stride + line rank)."""
+
+    offers: dict[int, int]  # an offer id's ``int`` → its rank
+    lines: list[int]  # by the group's line index: its rank
+    stride: int  # lines in the problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +56,12 @@ class GroupIndex:
     landed: LandedCosts
     price_classes: list[PriceClass]  # by prefix, narrowest first
     firm_demand: list[tuple[int, int, int]]  # (line index, prefix, firm quantity), prefix > 0
+    offer_ranks: list[int]  # by offer position: its rank in the problem's id order
+    line_ranks: list[int]  # by line index: its rank in the problem's id order
+    stride: int  # a pair's key is offer rank * stride + line rank
+
+    def pair_key(self, position: int, index: int) -> int:
+        return self.offer_ranks[position] * self.stride + self.line_ranks[index]
 
 
 def index_group(
@@ -55,6 +70,7 @@ def index_group(
     temperature: Temperature,
     delivery_date: dt.date,
     rates: Rates,
+    ranks: Ranks,
     pinned: dict[UUID, int] | None = None,
 ) -> GroupIndex:
     """``listed`` are the offers of the group's product; ``pinned`` the units the
@@ -95,13 +111,22 @@ def index_group(
         unit_price_milli_ore=unit_price_milli_ore,
         pinned_units=pinned_units,
         full_caps={o.id: o.pack_units * o.packs_available - pinned_units[o.id] for o in offers},
-        landed=LandedCosts(offers, unit_price_milli_ore, coops, rates),
+        landed=LandedCosts(
+            offers,
+            unit_price_milli_ore,
+            coops,
+            rates,
+            most_weight=sum(line.firm_quantity for line in lines),
+        ),
         price_classes=_price_classes(lines, line_prefix, line_coop),
         firm_demand=[
             (index, k, line.firm_quantity)
             for index, (line, k) in enumerate(zip(lines, line_prefix, strict=True))
             if k > 0
         ],
+        offer_ranks=[ranks.offers[offer.id.int] for offer in offers],
+        line_ranks=ranks.lines,
+        stride=ranks.stride,
     )
 
 

@@ -3,6 +3,12 @@ of the offers by them, so that the planning loops walk a few offers per price cl
 instead of sorting every offer the class may use: a network has about as many price
 classes as offers, so sorting per class grows with the square of its size.
 
+A group's landed costs are one matrix, offers by co-ops, computed and ordered in
+numpy: its size is offers times co-ops, which grows faster than the network, so no
+per-pair work is done in Python. The loops read a row or a column as a list, made
+once when first wanted. Integers throughout: int64 when no product or sum can come
+near its range, else Python ints in an object array (slower, the same results).
+
 Offers are referred to by their position in the group's price order, co-ops by their
 index in the group's sorted co-ops: plain ints, because hashing a UUID runs Python
 code and these loops run millions of times on a large network.
@@ -12,17 +18,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from heapq import heappop, heappush
-from itertools import compress, count, repeat
-from operator import add, mul
+from itertools import compress, count
+from operator import mul
+from typing import Any
 from uuid import UUID
+
+import numpy as np
 
 from services.matcher.engine.allocation.model import Offer, TransportEstimate
 
+Pairs = dict[tuple[int, int], int]  # (offer position, line index) → units
+Matrix = Any  # a 2-d numpy array of ints (numpy's own types are not precise enough here)
+SAFE_BOUND = 2**62  # int64 holds every landed cost, mean and key below it
+
 
 class Rates:
-    """Transport estimates, öre per kg, by co-op and then by a producer number."""
+    """Transport estimates, öre per kg, by co-op and then by a producer number; and
+    the same as a matrix (producer number, co-op column) whose last row and column,
+    for producers and co-ops without estimates, are zero."""
 
     def __init__(self, estimates: Iterable[TransportEstimate]) -> None:
         self.producer_number: dict[UUID, int] = {}
@@ -32,6 +47,16 @@ class Rates:
                 estimate.producer_id, len(self.producer_number)
             )
             self.by_coop[estimate.coop_id][number] = estimate.ore_per_kg
+        self.coop_column = {coop_id: column for column, coop_id in enumerate(self.by_coop)}
+        self.largest = max(
+            (abs(rate) for to_coop in self.by_coop.values() for rate in to_coop.values()),
+            default=0,
+        )
+        dtype = np.int64 if self.largest < SAFE_BOUND else object
+        self.matrix = np.zeros((len(self.producer_number) + 1, len(self.by_coop) + 1), dtype)
+        for column, to_coop in enumerate(self.by_coop.values()):
+            numbers = np.fromiter(to_coop.keys(), np.intp, len(to_coop))
+            self.matrix[numbers, column] = list(to_coop.values())
 
     def rate(self, producer_id: UUID, coop_id: UUID) -> int:
         """öre per kg from a producer to a co-op; 0 when there is no estimate."""
@@ -49,7 +74,7 @@ class PriceClass:
     coops: tuple[int, ...]
     weights: tuple[int, ...]  # firm units per co-op in ``coops``
     total: int
-    means: dict[int, int] = field(default_factory=dict)  # offer position → mean landed cost
+    means: list[int] | None = None  # by offer position below ``k``: mean landed cost
 
 
 class LandedCosts:
@@ -61,35 +86,76 @@ class LandedCosts:
         unit_price_milli_ore: list[int],
         coops: list[UUID],
         rates: Rates,
+        most_weight: int,
     ) -> None:
-        numbers = [rates.producer_number.get(offer.producer_id, -1) for offer in offers]
+        """``most_weight``: no price class's firm units add up to more."""
         grams = [offer.grams_per_unit for offer in offers]
-        # offers times co-ops values: map and zip keep the loops in C
-        self.columns: list[list[int]] = []  # co-op index → offer position → landed cost
-        for coop_id in coops:
-            to_coop = rates.by_coop.get(coop_id, {})
-            carriage = map(mul, map(to_coop.get, numbers, repeat(0)), grams)
-            self.columns.append(list(map(add, unit_price_milli_ore, carriage)))
-        self.rows: list[tuple[int, ...]] = list(zip(*self.columns, strict=True))
-        if not coops:
-            self.rows = [() for _ in offers]
+        largest = (
+            max(map(abs, unit_price_milli_ore), default=0)
+            + max(map(abs, grams), default=0) * rates.largest
+        )
+        safe = largest * max(most_weight, len(offers) + 1, 1) < SAFE_BOUND
+        dtype = np.int64 if safe else object
+        numbers = np.fromiter(
+            (rates.producer_number.get(offer.producer_id, -1) for offer in offers),
+            np.intp,
+            len(offers),
+        )
+        columns = np.fromiter(
+            (rates.coop_column.get(coop_id, -1) for coop_id in coops), np.intp, len(coops)
+        )
+        self.price = np.array(unit_price_milli_ore, dtype).reshape(len(offers))
+        to_coops = rates.matrix[numbers[:, None], columns[None, :]].astype(dtype)
+        self.matrix: Matrix = self.price[:, None] + np.array(grams, dtype).reshape(-1, 1) * to_coops
         # no co-op's landed cost from an offer is below its floor, so neither is a
         # mean of them with non-negative weights
-        self.floor = [min(row, default=0) for row in self.rows]
-        self.by_floor = sorted(range(len(offers)), key=self.floor.__getitem__)
-        self._orders: dict[int, list[int]] = {}
+        floor = self.matrix.min(axis=1) if coops else np.zeros(len(offers), dtype)
+        self.floor: list[int] = floor.tolist()
+        self.by_floor: list[int] = np.argsort(floor, kind="stable").tolist()
+        self._rows: dict[int, list[int]] = {}
+        self._columns: dict[int, list[int]] = {}
+        self._orders: Matrix | None = None  # column c: offer positions by landed cost
+        self._order_lists: dict[int, list[int]] = {}
+
+    def row(self, position: int) -> list[int]:
+        """Landed costs from the offer, by co-op index."""
+        row = self._rows.get(position)
+        if row is None:
+            row = self._rows[position] = self.matrix[position].tolist()
+        return row
+
+    def column(self, coop: int) -> list[int]:
+        """Landed costs to the co-op, by offer position."""
+        column = self._columns.get(coop)
+        if column is None:
+            column = self._columns[coop] = self.matrix[:, coop].tolist()
+        return column
 
     def order_for(self, coop: int) -> list[int]:
         """Offer positions by landed cost to the co-op, ties by position."""
-        if coop not in self._orders:
-            column = self.columns[coop]
-            self._orders[coop] = sorted(range(len(column)), key=column.__getitem__)
-        return self._orders[coop]
+        order = self._order_lists.get(coop)
+        if order is None:
+            if self._orders is None:  # every co-op's at once: one call into numpy
+                self._orders = np.argsort(self.matrix, axis=0, kind="stable")
+            order = self._order_lists[coop] = self._orders[:, coop].tolist()
+        return order
 
     def coops_by_cost(self, position: int) -> list[int]:
         """Co-op indices by landed cost from the offer, ties by index."""
-        row = self.rows[position]
-        return sorted(range(len(row)), key=row.__getitem__)
+        order: list[int] = np.argsort(self.matrix[position], kind="stable").tolist()
+        return order
+
+    def carriage(self, flows: Iterable[Pairs], line_coop: list[int]) -> int:
+        """Milli-öre of carriage for the units of (offer position, line index) pairs,
+        ``line_coop`` giving each line's co-op index."""
+        keys = [key for pairs in flows for key in pairs.items()]
+        if not keys:
+            return 0
+        pairs = np.array([key for key, _ in keys], np.intp)
+        positions = pairs[:, 0]
+        coops = np.array(line_coop, np.intp)[pairs[:, 1]]
+        per_unit = (self.matrix[positions, coops] - self.price[positions]).tolist()
+        return sum(map(mul, per_unit, (units for _, units in keys)))
 
     def by_mean(
         self, price_class: PriceClass, left: list[int], by_floor: list[int], ids: list[UUID]
@@ -98,37 +164,42 @@ class LandedCosts:
         averaged over its co-ops (weighted, floor division; the class wants units, so
         its firm quantities add up to more than 0), ties by offer id.
 
-        A best-first search: an offer's mean is computed only once its floor is no
-        more than the best mean found so far. ``by_floor`` is the caller's copy of
+        A best-first search over the offers by floor, which stops as soon as the
+        floors pass the best mean found. ``by_floor`` is the caller's copy of
         ``self.by_floor``; offers found without units left are dropped from it, since
         ``left`` only decreases.
         """
+        means = self.means(price_class)
+        floor, k = self.floor, price_class.k
         found: list[tuple[int, UUID, int]] = []
         index = 0
         while True:
             while index < len(by_floor):
                 position = by_floor[index]
-                if found and self.floor[position] > found[0][0]:
+                if found and floor[position] > found[0][0]:
                     break
                 if not left[position]:
                     del by_floor[index]
                     continue
                 index += 1
-                if position < price_class.k:
-                    heappush(found, (self.mean(price_class, position), ids[position], position))
+                if position < k:
+                    heappush(found, (means[position], ids[position], position))
             if not found:
                 return
             yield heappop(found)[2]
 
-    def mean(self, price_class: PriceClass, position: int) -> int:
-        """The class's mean landed cost from an offer; the same in every plan."""
-        mean = price_class.means.get(position)
-        if mean is None:
-            row = self.rows[position]
-            costs = map(row.__getitem__, price_class.coops)
-            mean = sum(map(mul, costs, price_class.weights)) // price_class.total
-            price_class.means[position] = mean
-        return mean
+    def means(self, price_class: PriceClass) -> list[int]:
+        """The class's mean landed cost from each offer it may use, by position; the
+        same in every plan, so worked out once."""
+        if price_class.means is None:
+            coops = np.array(price_class.coops, np.intp)
+            weights = np.array(price_class.weights, self.matrix.dtype)
+            block = self.matrix[: price_class.k][:, coops]
+            price_class.means = ((block @ weights) // price_class.total).tolist()
+        return price_class.means
+
+
+Entry = tuple[int, int, int, int]  # (landed cost, offer position, co-op, index in its order)
 
 
 class Walks:
@@ -137,23 +208,27 @@ class Walks:
     ``left`` only decreases during a pass, so an offer once used up stays used up:
     each walk keeps a head, its first offer with units left, that only moves forward.
     The head moves on a lazy ``compress`` of the order by units left, so the offers
-    it passes are skipped in C, each (co-op, offer) pair at most once per pass.
+    it passes are skipped in C, each (co-op, offer) pair at most once per pass. The
+    walks' state is in lists by co-op index: this runs once per (offer, co-op) batch.
     """
 
     def __init__(self, landed: LandedCosts, left: list[int]) -> None:
         self.landed = landed
         self.left = left
-        self.orders: dict[int, list[int]] = {}  # co-op → ``landed.order_for(co-op)``
-        self.heads: dict[int, int] = {}
-        self._alive: dict[int, Iterator[int]] = {}  # co-op → indices of offers with units
+        coops = landed.matrix.shape[1]
+        self.orders: list[list[int] | None] = [None] * coops  # ``landed.order_for``
+        self.columns: list[list[int]] = [[] for _ in range(coops)]  # ``landed.column``
+        self.heads = [0] * coops
+        self._alive: list[Iterator[int]] = [iter(()) for _ in range(coops)]
 
-    def next_usable(self, coop: int, start: int, k: int) -> int | None:
-        """Index in ``orders[coop]`` of the first offer from ``start`` on that is among
-        the first ``k`` and has units left."""
+    def next_usable(self, coop: int, start: int, k: int) -> Entry | None:
+        """The first offer in the co-op's landed order, from index ``start`` on, that
+        is among the first ``k`` and has units left, as a heap entry for ``_receive``."""
         left = self.left
-        order = self.orders.get(coop)
+        order = self.orders[coop]
         if order is None:
             order = self.orders[coop] = self.landed.order_for(coop)
+            self.columns[coop] = self.landed.column(coop)
             self._alive[coop] = compress(count(), map(left.__getitem__, order))
             self.heads[coop] = next(self._alive[coop], len(order))
         head, end = self.heads[coop], len(order)
@@ -162,5 +237,5 @@ class Walks:
         for index in range(max(start, head), end):
             position = order[index]
             if position < k and left[position]:
-                return index
+                return self.columns[coop][position], position, coop, index
         return None

@@ -13,8 +13,8 @@ from uuid import UUID
 
 from services.matcher.engine.allocation.completion import complete_packs
 from services.matcher.engine.allocation.exact import ExactSplit, fullest, to_lines
-from services.matcher.engine.allocation.group import GroupIndex, Pairs
-from services.matcher.engine.allocation.landed import Walks
+from services.matcher.engine.allocation.group import GroupIndex
+from services.matcher.engine.allocation.landed import Pairs, Walks
 from services.matcher.engine.allocation.model import Offer, Shortfall, Unproven
 from services.matcher.engine.allocation.reasons import shortfalls
 from services.matcher.engine.common.fair import nested_pro_rata
@@ -22,12 +22,14 @@ from services.matcher.engine.common.fair import nested_pro_rata
 
 @dataclass
 class Solved:
-    """One group's part of the result."""
+    """One group's part of the result, keyed by ranks in the problem's id order
+    (``GroupIndex``): pairs by their one int key, offers by rank."""
 
-    flows: dict[tuple[UUID, UUID], int] = field(default_factory=dict)  # (offer, line) → units
-    tolerance: dict[tuple[UUID, UUID], int] = field(default_factory=dict)
-    packs: dict[UUID, int] = field(default_factory=dict)
-    shortfalls: list[Shortfall] = field(default_factory=list)
+    flows: dict[int, int] = field(default_factory=dict)  # (offer, line) pair → units
+    tolerance: dict[int, int] = field(default_factory=dict)
+    packs: dict[int, int] = field(default_factory=dict)  # by offer rank
+    shortfalls: list[tuple[int, Shortfall]] = field(default_factory=list)  # by line rank
+    carriage_milli_ore: int = 0  # of the units in ``flows``, at the estimate
     unproven: Unproven | None = None  # why the fill is not proven the most possible
 
 
@@ -46,6 +48,7 @@ class Plan:
     bought_units: dict[UUID, int]  # by offer: whole packs
     firm_fill: int
     cost_milli_ore: int  # packs times price plus carriage
+    carriage_milli_ore: int
 
 
 def solve_group(group: GroupIndex) -> Solved:
@@ -64,20 +67,21 @@ def solve_group(group: GroupIndex) -> Solved:
             unproven = split.unproven
             if split.firm_fill > plan.firm_fill:
                 plan = _fullest_plan(group, split)
-    ids, lines = group.offer_ids, group.lines
-    solved = Solved(unproven=unproven)
+    solved = Solved(unproven=unproven, carriage_milli_ore=plan.carriage_milli_ore)
     firm_and_tolerance = dict(plan.firm_flows)
     for (position, index), units in plan.tolerance_flows.items():
         firm_and_tolerance[(position, index)] = firm_and_tolerance.get((position, index), 0) + units
-        solved.tolerance[(ids[position], lines[index].id)] = units
+        solved.tolerance[group.pair_key(position, index)] = units
     solved.flows = {
-        (ids[position], lines[index].id): units
+        group.pair_key(position, index): units
         for (position, index), units in firm_and_tolerance.items()
     }
-    for offer in group.offers:
-        solved.packs[offer.id] = plan.bought_units[offer.id] // offer.pack_units
-    short = {lines[index].id for index in first_short}
-    solved.shortfalls = shortfalls(group, short, plan.caps, solved.flows)
+    for rank, offer in zip(group.offer_ranks, group.offers, strict=True):
+        solved.packs[rank] = plan.bought_units[offer.id] // offer.pack_units
+    solved.shortfalls = [
+        (group.line_ranks[index], shortfall)
+        for index, shortfall in shortfalls(group, first_short, plan.caps, firm_and_tolerance)
+    ]
     return solved
 
 
@@ -151,11 +155,7 @@ def _costed(
     }
     for (position, _), units in tolerance_flows.items():
         bought_units[group.offer_ids[position]] += units
-    rows, unit_price = group.landed.rows, group.unit_price_milli_ore
-    carriage = sum(
-        units * (rows[position][group.line_coop[index]] - unit_price[position])
-        for (position, index), units in [*firm_flows.items(), *tolerance_flows.items()]
-    )
+    carriage = group.landed.carriage((firm_flows, tolerance_flows), group.line_coop)
     goods = sum(
         bought_units[o.id] // o.pack_units * o.price_per_pack_ore * 1000 for o in group.offers
     )
@@ -168,6 +168,7 @@ def _costed(
         bought_units=bought_units,
         firm_fill=sum(firm_amounts.values()),
         cost_milli_ore=goods + carriage,
+        carriage_milli_ore=carriage,
     )
 
 
@@ -248,17 +249,22 @@ def _flows(group: GroupIndex, firm_amounts: dict[UUID, int], firm_targets: dict[
         for index in price_class.members:
             wanted[line_coop[index]] += firm_targets.get(index, 0)
         received = _receive(group, price_class.k, wanted, walks)
+        first: dict[int, int] = {}  # co-op index → its first batch with units left
         for index in price_class.members:  # each co-op's lines, by id, take what it got
             need = firm_targets.get(index, 0)
-            for batch in received[line_coop[index]]:
-                take = min(need, batch[1])
-                if take:
-                    key = (batch[0], index)
-                    flows[key] = flows.get(key, 0) + take
-                    batch[1] -= take
-                    need -= take
-                if need == 0:
-                    break
+            coop = line_coop[index]
+            batches = received.get(coop, [])
+            at = first.get(coop, 0)
+            while need and at < len(batches):
+                position, units = batches[at]
+                take = min(need, units)
+                key = (position, index)
+                flows[key] = flows.get(key, 0) + take
+                batches[at][1] = units - take
+                need -= take
+                if take == units:
+                    at += 1
+            first[coop] = at
     return flows
 
 
@@ -271,14 +277,13 @@ def _receive(
     A merge of each co-op's offers in landed order: the same sequence as sorting every
     pair, but it stops looking at a co-op once it has what it wants.
     """
-    columns, left = group.landed.columns, walks.left
-    upcoming: list[tuple[int, int, int, int]] = []  # (landed, position, co-op, index)
+    left = walks.left
+    upcoming = []  # (landed cost, position, co-op, index in its order)
     for coop, units in wanted.items():
         if units:
-            index = walks.next_usable(coop, 0, k)
-            if index is not None:
-                position = walks.orders[coop][index]
-                upcoming.append((columns[coop][position], position, coop, index))
+            entry = walks.next_usable(coop, 0, k)
+            if entry is not None:
+                upcoming.append(entry)
     heapify(upcoming)
     received: dict[int, list[list[int]]] = defaultdict(list)
     remaining = sum(wanted.values())
@@ -293,8 +298,7 @@ def _receive(
             if remaining == 0:
                 break
         if wanted[coop]:  # so this offer is used up: the walk goes on past it
-            following = walks.next_usable(coop, index, k)
-            if following is not None:
-                position = walks.orders[coop][following]
-                heappush(upcoming, (columns[coop][position], position, coop, following))
+            entry = walks.next_usable(coop, index, k)
+            if entry is not None:
+                heappush(upcoming, entry)
     return received

@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from uuid import UUID
 
 from services.matcher.engine.allocation.group import GroupIndex
+from services.matcher.engine.allocation.landed import Pairs
 from services.matcher.engine.allocation.model import DemandLine, Reason, Shortfall
 from services.matcher.engine.common.integers import ceil_div
 
 
 def shortfalls(
     group: GroupIndex,
-    supply_short: set[UUID],
+    supply_short: set[int],
     caps: dict[UUID, int],
-    flows: dict[tuple[UUID, UUID], int],
-) -> list[Shortfall]:
-    got: dict[UUID, int] = defaultdict(int)
-    for (_, line_id), units in flows.items():
-        got[line_id] += units
+    flows: Pairs,
+) -> list[tuple[int, Shortfall]]:
+    """(line index, shortfall) for each line of the group short of its firm quantity,
+    in line order; ``supply_short`` holds the indices of lines short of supply."""
+    got = [0] * len(group.lines)
+    for (_, index), units in flows.items():
+        got[index] += units
     shortfalls = []
     why = _Why(group, got, supply_short, caps)
     for index, line in enumerate(group.lines):
-        short = line.firm_quantity - min(got[line.id], line.firm_quantity)
+        short = line.firm_quantity - min(got[index], line.firm_quantity)
         if short > 0:
-            shortfalls.append(why(index, line, short))
+            shortfalls.append((index, why(index, line, short)))
     return shortfalls
 
 
@@ -35,12 +37,12 @@ class _Why:
     def __init__(
         self,
         group: GroupIndex,
-        got: dict[UUID, int],
-        supply_short: set[UUID],
+        got: list[int],
+        supply_short: set[int],
         caps: dict[UUID, int],
     ) -> None:
         self.group = group
-        self.got = got
+        self.got = got  # by line index
         self.supply_short = supply_short
         self.caps = caps
         self._cheapest: int | None = None
@@ -64,8 +66,8 @@ class _Why:
                     ceil_div(o.price_per_pack_ore, o.pack_units) for o in group.offers
                 )
             return because("price_above_max", cheapest_unit_price_ore=self._cheapest)
-        if line.id in self.supply_short:
-            permille = got[line.id] * 1000 // line.firm_quantity
+        if index in self.supply_short:
+            permille = got[index] * 1000 // line.firm_quantity
             return because("supply_short", pro_rata_permille=permille)
         return because("pack_not_completed", units_to_next_pack=self._to_next_pack(prefix))
 
@@ -88,8 +90,8 @@ class _Why:
         still take (firm plus tolerance, less what they got)."""
         group = self.group
         by_prefix = [0] * (len(group.offers) + 1)
-        for other, prefix in zip(group.lines, group.line_prefix, strict=True):
-            open_units = other.firm_quantity + other.tolerance - self.got[other.id]
+        for index, (other, prefix) in enumerate(zip(group.lines, group.line_prefix, strict=True)):
+            open_units = other.firm_quantity + other.tolerance - self.got[index]
             by_prefix[prefix] += open_units
         above = [0] * (len(group.offers) + 1)  # above[p]: lines of prefix > p
         for position in range(len(group.offers) - 1, -1, -1):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -138,6 +139,10 @@ class _Net:
             for a, row in enumerate(self.seconds)
         ]
         self.checks = 0  # insertion positions looked at: the unit of work
+        # (shipment, route) pairs the first regret insertion weighed: its own work, which
+        # grows with the square of the shipments
+        self.weighed = 0
+        self.clock_stopped = False  # a construction cut short by its time cap
 
     def drive(self, a: int, b: int) -> int:
         """Seconds from place ``a`` to a stop at ``b``: the setup too at a new place."""
@@ -342,16 +347,33 @@ def _tried(net: _Net, routes: list[_Route]) -> list[int]:
     return slots
 
 
-def _recreate(net: _Net, routes: list[_Route], todo: Sequence[int]) -> _Plan:
+def _recreate(
+    net: _Net,
+    routes: list[_Route],
+    todo: Sequence[int],
+    limit: int | None = None,
+    deadline: float | None = None,
+) -> _Plan:
     """Regret insertion of ``todo`` into ``routes``; what fits nowhere is left. Each
     shipment's best place per route is kept and looked at again only for the route that
-    changed (and the empty vans, when one of a kind fills)."""
+    changed (and the empty vans, when one of a kind fills). With a ``limit``, it stops
+    once its checks and the pairs it weighed reach it, or the clock ``deadline``
+    (``time.perf_counter``) passes, and leaves the rest."""
     routes = list(routes)
     waiting = list(todo)
     places: dict[int, dict[int, _Place | None]] = {k: {} for k in waiting}
     left: set[int] = set()
     while waiting:
+        if limit is not None and net.checks + net.weighed >= limit:
+            left.update(waiting)  # for the search to place
+            break
+        if deadline is not None and time.perf_counter() >= deadline:
+            net.clock_stopped = True
+            left.update(waiting)
+            break
         slots = _tried(net, routes)
+        if limit is not None:
+            net.weighed += len(waiting) * len(slots)
         pick: tuple[float, float, int] | None = None  # (-regret, cost, k)
         chosen: _Place | None = None
         for k in waiting:
@@ -429,14 +451,24 @@ def start_routes(
     planned: Sequence[int],
     seed: int,
     checks: int,
-) -> list[Sketch]:
+    deadline: float | None = None,
+) -> tuple[list[Sketch], bool]:
     """Routes for as many of the ``planned`` shipments as fit, as cheap as a bounded
     search finds; shipments named by their position in ``planned``, vans by their
-    number in ``problem.vehicles``. Ruin and recreate stops after ``checks`` insertion
-    checks (``work``), or 25 rounds a shipment, whichever comes first."""
+    number in ``problem.vehicles``. The first insertion stops at ``checks`` of work
+    (``work``), and then there is no ruin and recreate; ruin and recreate stops after
+    ``checks`` insertion checks more, or 25 rounds a shipment, whichever comes first.
+    ``deadline`` (``time.perf_counter``) is the first insertion's last resort on a slow
+    or busy machine: it stops there too, and says so (the bool)."""
     net = _Net(problem, matrix, index, planned)
     empty = [_Route(net, van, []) for van in range(len(net.vans))]
-    plan = _recreate(net, empty, _hardest_first(net, range(len(planned))))
+    # the first insertion weighs every waiting shipment against every route at each
+    # step: on thousands of shipments that alone would outlast the budget, so it too
+    # stops at ``checks``, and then the search (PyVRP) places the rest
+    order = _hardest_first(net, range(len(planned)))
+    plan = _recreate(net, empty, order, limit=checks, deadline=deadline)
+    if net.checks + net.weighed >= checks or net.clock_stopped:
+        return [(r.van, list(r.visits)) for r in plan.routes if r.visits], net.clock_stopped
     rng = random.Random(seed)  # noqa: S311 (a seeded search, the same every run)
     began, work = net.checks, checks + net.checks
     best, rounds = plan, 0
@@ -451,7 +483,7 @@ def start_routes(
             plan = trial
             if plan.score() < best.score():
                 best = plan
-    return [(r.van, list(r.visits)) for r in best.routes if r.visits]
+    return [(r.van, list(r.visits)) for r in best.routes if r.visits], net.clock_stopped
 
 
 def _hardest_first(net: _Net, numbers: Sequence[int]) -> list[int]:

@@ -91,6 +91,20 @@ class Routing(msgspec.Struct, frozen=True, kw_only=True):
         return any(plan.clock_capped for plan in plans) or any(s.clock_capped for s in self.shares)
 
 
+class Carriage(msgspec.Struct, frozen=True, kw_only=True):
+    """The plans that carry the shipments, before the baseline and the cost shares:
+    what a second allocation pass is judged by (``realised``)."""
+
+    shipments: list[Shipment]
+    proposed: PlanName
+    joint: RoutePlan
+    hub: HubPlan | None
+
+    @property
+    def chosen(self) -> RoutePlan:
+        return self.hub.plan if self.proposed == "hub" and self.hub else self.joint
+
+
 def plan_routing(
     problem: RoutingProblem,
     matrix: TravelMatrix,
@@ -106,6 +120,33 @@ def plan_routing(
     too); ``own_van`` is what a producer drives in the baseline (its id, start and end
     are replaced per producer). ``budget.seconds`` caps the whole stage, split among
     its parts; ``progress`` hears of each part as it begins, with the percent done."""
+    carriage = plan_carriage(problem, matrix, rows=rows, hub=hub, budget=budget, progress=progress)
+    return finish_routing(
+        problem,
+        matrix,
+        carriage,
+        own_van=own_van,
+        rows=rows,
+        producer_share_permille=producer_share_permille,
+        budget=budget,
+        progress=progress,
+    )
+
+
+CARRIAGE_SHARE = JOINT_SHARE + HUB_SHARE  # of the stage's seconds: the joint and hub plans
+
+
+def plan_carriage(
+    problem: RoutingProblem,
+    matrix: TravelMatrix,
+    *,
+    rows: Sequence[Place] | None = None,
+    hub: Place | None = None,
+    budget: Budget | None = None,
+    progress: Progress | None = None,
+) -> Carriage:
+    """The joint plan and, with a hub, the plan via the hub; the one that carries
+    more, then costs less, proposed. They take ``CARRIAGE_SHARE`` of the stage."""
     rows = list(rows) if rows is not None else places_of(problem)
     budget = budget or Budget.for_size(len(problem.shipments))
     report = progress or _quiet
@@ -123,7 +164,28 @@ def plan_routing(
     proposed: PlanName = "joint"
     if via_hub and _better(via_hub.plan, joint):
         proposed = "hub"
-    chosen = via_hub.plan if via_hub and proposed == "hub" else joint
+    return Carriage(shipments=problem.shipments, proposed=proposed, joint=joint, hub=via_hub)
+
+
+def finish_routing(
+    problem: RoutingProblem,
+    matrix: TravelMatrix,
+    carriage: Carriage,
+    *,
+    own_van: Vehicle,
+    rows: Sequence[Place] | None = None,
+    producer_share_permille: int = 0,
+    budget: Budget | None = None,
+    progress: Progress | None = None,
+) -> Routing:
+    """The baseline and the cost shares of ``carriage``'s proposed plan, in the rest
+    of the stage's seconds."""
+    rows = list(rows) if rows is not None else places_of(problem)
+    budget = budget or Budget.for_size(len(problem.shipments))
+    report = progress or _quiet
+    whole = budget.seconds
+    joint, via_hub, proposed = carriage.joint, carriage.hub, carriage.proposed
+    chosen = carriage.chosen
     by_producer = alone_by_producer(problem.shipments, chosen.unserved)
     done = round(100 * (JOINT_SHARE + HUB_SHARE))
     report("baseline", done)

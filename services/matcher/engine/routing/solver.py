@@ -164,12 +164,17 @@ def _search(
     """
     began = time.perf_counter()
     checks = work(len(planned), budget.seconds)
-    start = start_routes(problem, matrix, index, planned, budget.seed, checks)
+    # work bounds the start; half the seconds do too, should the machine be slow
+    deadline = began + budget.seconds / 2
+    start, start_capped = start_routes(
+        problem, matrix, index, planned, budget.seed, checks, deadline
+    )
     sketch = [(van, [_activity(pickup, k) for k, pickup in visits]) for van, visits in start]
     seconds = max(MIN_SECONDS, budget.seconds - (time.perf_counter() - began))
     required = _model(problem, matrix, places, planned, required=True)
     if sum(len(visits) for _, visits in start) == 2 * len(planned):
-        return _run(required, sketch, Budget(budget.iterations, seconds, budget.seed))
+        best, capped = _run(required, sketch, Budget(budget.iterations, seconds, budget.seed))
+        return best, capped or start_capped
     half = Budget(budget.iterations // 2, seconds / 2, budget.seed)
     best, capped = _run(required, sketch, half)
     if best.is_feasible():  # the other half improves on it
@@ -177,7 +182,7 @@ def _search(
     else:
         optional = _model(problem, matrix, places, planned, required=False)
         better, capped_again = _run(optional, sketch, half)
-    return better, capped or capped_again
+    return better, capped or capped_again or start_capped
 
 
 # A route as its vehicle type and its pickups and deliveries in order, shipments
