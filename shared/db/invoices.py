@@ -345,7 +345,7 @@ RETURNING id, invoice_id, kind, amount_ore, paid_on, note, created_at"""
 
 SELECT_PAYMENTS = """
 SELECT p.id, p.invoice_id, p.kind, p.amount_ore, p.paid_on, p.note, p.created_at,
-       i.number AS invoice_number, i.issuer_id, i.buyer_id,
+       i.number AS invoice_number, i.issuer_id, i.buyer_id, i.network_id,
        i.issuer ->> 'legal_name' AS issuer_name, i.buyer ->> 'legal_name' AS buyer_name
 FROM payment p JOIN invoice i ON i.id = p.invoice_id
 WHERE (i.issuer_id = $1 OR i.buyer_id = $1)

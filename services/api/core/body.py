@@ -94,5 +94,5 @@ def _content_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", []):
         if name.lower() == b"content-length":
             text = bytes(value).decode("latin-1").strip()
-            return int(text) if text.isdigit() and len(text) <= 18 else -1
+            return int(text) if (text.isascii() and text.isdigit()) and len(text) <= 18 else -1
     return None

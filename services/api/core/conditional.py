@@ -46,7 +46,7 @@ def expected_version(if_match: str | None) -> int | None:
         return None
     value = value.removeprefix("W/")
     inner = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else ""
-    if not inner.isdigit() or len(inner) > 9:
+    if not (inner.isascii() and inner.isdigit()) or len(inner) > 9:
         raise PreconditionFailedError(
             f"`If-Match: {if_match[:40]}` names no version of this object"
         )

@@ -64,5 +64,5 @@ def _small(scope: Scope) -> bool:
     headers = dict(scope.get("headers", []))
     if b"content-length" in headers:
         length = headers[b"content-length"]
-        return length.isdigit() and int(length) <= MAX_BUFFERED
+        return (length.isascii() and length.isdigit()) and int(length) <= MAX_BUFFERED
     return b"transfer-encoding" not in headers  # chunked: of unknown length

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from anyio import to_thread
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, FromQuery
 
@@ -91,7 +92,7 @@ class DocumentController(Controller):
     ) -> Response[bytes]:
         lists = await documents.pick_lists(actor, run_id, producer_id)
         zone = lists[0].heading.zone if lists else DEFAULT_ZONE
-        document = pdf.pick_lists(lists, language_of(request), zone)
+        document = await to_thread.run_sync(pdf.pick_lists, lists, language_of(request), zone)
         return pdf_response(document, f"pick-lists-{run_id}.pdf")
 
     @get(
@@ -139,7 +140,7 @@ class DocumentController(Controller):
     ) -> Response[bytes]:
         notes = await documents.delivery_notes(actor, run_id, coop_id)
         zone = notes[0].heading.zone if notes else DEFAULT_ZONE
-        document = pdf.delivery_notes(notes, language_of(request), zone)
+        document = await to_thread.run_sync(pdf.delivery_notes, notes, language_of(request), zone)
         return pdf_response(document, f"delivery-notes-{run_id}.pdf")
 
     @get(
@@ -180,5 +181,5 @@ class DocumentController(Controller):
         documents: Documents,
     ) -> Response[bytes]:
         sheet = await documents.route_sheet(actor, run_id, route_id)
-        document = pdf.route_sheet(sheet, language_of(request))
+        document = await to_thread.run_sync(pdf.route_sheet, sheet, language_of(request))
         return pdf_response(document, f"route-{sheet.heading.plan}-{sheet.route_no}.pdf")

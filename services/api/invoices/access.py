@@ -34,6 +34,27 @@ async def organisation(conn: Conn, actor: Actor, organisation_id: UUID) -> async
     return row
 
 
+async def own_organisation(conn: Conn, actor: Actor, organisation_id: UUID) -> asyncpg.Record:
+    """An organisation whose invoicing details ``actor`` may change: its own (an admin:
+    any). A coordinator reads its members' details but never sets where they are paid."""
+    row = await organisation(conn, actor, organisation_id)
+    if not (actor.is_admin or actor.organisation_id == organisation_id):
+        raise TenantDeniedError("only the organisation itself sets its invoicing details")
+    return row
+
+
+def in_view(
+    actor: Actor, organisation_id: UUID, rows: list[asyncpg.Record]
+) -> list[asyncpg.Record]:
+    """Of an organisation's invoices or payments, those ``actor`` may see: all of them
+    for the organisation itself (or an admin), else those of the networks it coordinates
+    (a producer in two networks keeps the other network's money from this one's
+    coordinators)."""
+    if actor.is_admin or actor.organisation_id == organisation_id:
+        return rows
+    return [row for row in rows if actor.coordinates(row["network_id"])]
+
+
 def invoice(actor: Actor, row: asyncpg.Record | None) -> asyncpg.Record:
     """An invoice ``actor`` may see: as its issuer or buyer, or coordinating its network."""
     if row is None:

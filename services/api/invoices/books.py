@@ -45,10 +45,18 @@ class BooksService:
         """Invoices, credit notes and payments that move what the organisation is owed
         or owes, in date order, with the running balance."""
         await access.organisation(self.conn, actor, organisation_id)
-        invoices = await invoices_db.select_invoices(
-            self.conn, organisation_id=organisation_id, since=since, until=until
+        invoices = access.in_view(
+            actor,
+            organisation_id,
+            await invoices_db.select_invoices(
+                self.conn, organisation_id=organisation_id, since=since, until=until
+            ),
         )
-        payments = await invoices_db.select_payments(self.conn, organisation_id, since, until)
+        payments = access.in_view(
+            actor,
+            organisation_id,
+            await invoices_db.select_payments(self.conn, organisation_id, since, until),
+        )
         events: list[tuple[dt.date, int, LedgerRow]] = []
         for row in invoices:
             entry = _entry(organisation_id, row, row["kind"], row["total_ore"])
@@ -78,11 +86,19 @@ class BooksService:
         )
         if details is None:
             raise ConflictError("the organisation has no invoicing details yet")
-        invoices = await invoices_db.select_invoices(
-            self.conn, organisation_id=organisation_id, since=since, until=until
+        invoices = access.in_view(
+            actor,
+            organisation_id,
+            await invoices_db.select_invoices(
+                self.conn, organisation_id=organisation_id, since=since, until=until
+            ),
         )
         vat_rows = await invoices_db.select_vat(self.conn, [row["id"] for row in invoices])
-        payments = await invoices_db.select_payments(self.conn, organisation_id, since, until)
+        payments = access.in_view(
+            actor,
+            organisation_id,
+            await invoices_db.select_payments(self.conn, organisation_id, since, until),
+        )
         plan = await self._plan(org)
         try:
             entries = verifications(

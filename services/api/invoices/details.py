@@ -40,7 +40,7 @@ class InvoicingDetailsService:
         self, actor: Actor, organisation_id: UUID, data: InvoicingIn
     ) -> InvoicingOut:
         """Set what the organisation's invoices say; issued invoices keep what they said."""
-        await access.organisation(self.conn, actor, organisation_id)
+        await access.own_organisation(self.conn, actor, organisation_id)
         async with self.conn.transaction():
             row = await invoices_db.upsert_details(
                 self.conn, organisation_id, msgspec.structs.asdict(data)

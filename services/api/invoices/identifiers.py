@@ -43,7 +43,11 @@ def bankgiro(value: str) -> str:
     digits = re.sub(r"[\s-]", "", value)
     if not digits:
         return ""
-    if not digits.isdigit() or len(digits) not in (7, 8) or not luhn.is_valid(digits):
+    if (
+        not (digits.isascii() and digits.isdigit())
+        or len(digits) not in (7, 8)
+        or not luhn.is_valid(digits)
+    ):
         raise ValueError(f"`bankgiro` {value!r} is not a valid Bankgiro number")
     return f"{digits[:-4]}-{digits[-4:]}"
 
@@ -52,7 +56,11 @@ def plusgiro(value: str) -> str:
     digits = re.sub(r"[\s-]", "", value)
     if not digits:
         return ""
-    if not digits.isdigit() or not 2 <= len(digits) <= 8 or not luhn.is_valid(digits):
+    if (
+        not (digits.isascii() and digits.isdigit())
+        or not 2 <= len(digits) <= 8
+        or not luhn.is_valid(digits)
+    ):
         raise ValueError(f"`plusgiro` {value!r} is not a valid Plusgiro number")
     return f"{digits[:-1]}-{digits[-1]}"
 

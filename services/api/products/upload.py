@@ -124,7 +124,7 @@ def _shape(row: dict[str, str]) -> dict[str, Any]:
 def _amount(row: dict[str, str], whole: str, thousands: str) -> int:
     """Grams (or ml) from their own column, else from kg (or l) with a decimal comma."""
     if text := _SPACES.sub("", row.get(whole, "")):
-        if not text.isdigit() or len(text) > 10:
+        if not (text.isascii() and text.isdigit()) or len(text) > 10:
             raise _CellError(whole, "must be a whole number")
         return int(text)
     text = row.get(thousands, "")

@@ -122,7 +122,8 @@ for (const root of document.querySelectorAll("[data-place]")) {
         headers: { Accept: "application/json" },
         credentials: "same-origin",
       });
-      const found = await answer.json();
+      // a refusal (signed out, too many searches) says so as "nothing found" does
+      const found = answer.ok ? await answer.json() : { candidates: [] };
       results.replaceChildren();
       if (found.error || !found.candidates.length) {
         const message = document.createElement("p");
@@ -150,6 +151,12 @@ for (const root of document.querySelectorAll("[data-place]")) {
         list.append(item);
       }
       results.append(heading, list);
+    } catch {
+      const message = document.createElement("p");
+      message.className = "field-error";
+      message.setAttribute("role", "alert");
+      message.textContent = results.dataset.none;
+      results.replaceChildren(message);
     } finally {
       button.disabled = false;
     }

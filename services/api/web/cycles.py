@@ -397,7 +397,7 @@ def schedule_in(values: dict[str, str]) -> tuple[ScheduleIn | None, int, dict[st
     times: dict[str, dt.time] = {}
     for name in ("opens_weekday", "closes_weekday", "delivery_weekday"):
         text = values.get(name, "")
-        if text.isdigit() and 1 <= int(text) <= 7:
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= 7:
             days[name] = int(text)
         else:
             errors[name] = "choose a day of the week"
@@ -407,7 +407,7 @@ def schedule_in(values: dict[str, str]) -> tuple[ScheduleIn | None, int, dict[st
         except ValueError:
             errors[name] = "write a time, like 18:00"
     version_text = values.get("version", "")
-    if version_text and not version_text.isdigit():
+    if version_text and not (version_text.isascii() and version_text.isdigit()):
         errors["version"] = "reload the page and try again"
     if errors:
         return None, 0, errors

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from anyio import to_thread
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, FromQuery
 
@@ -71,7 +72,7 @@ class DocumentPages(Controller):
     ) -> Response[bytes]:
         lists = await documents.pick_lists(actor, run_id, producer_id)
         zone = lists[0].heading.zone if lists else DEFAULT_ZONE
-        document = pdf.pick_lists(lists, _language(request), zone)
+        document = await to_thread.run_sync(pdf.pick_lists, lists, _language(request), zone)
         return pdf_response(document, f"plocklista-{run_id}.pdf")
 
     @get("/delivery-note", guards=[NOTE_READERS], media_type=HTML)
@@ -105,7 +106,7 @@ class DocumentPages(Controller):
     ) -> Response[bytes]:
         notes = await documents.delivery_notes(actor, run_id, coop_id)
         zone = notes[0].heading.zone if notes else DEFAULT_ZONE
-        document = pdf.delivery_notes(notes, _language(request), zone)
+        document = await to_thread.run_sync(pdf.delivery_notes, notes, _language(request), zone)
         return pdf_response(document, f"foljesedel-{run_id}.pdf")
 
     @get("/routes/{route_id:uuid}/sheet", guards=[MANAGERS], media_type=HTML)
@@ -131,5 +132,5 @@ class DocumentPages(Controller):
         documents: Documents,
     ) -> Response[bytes]:
         sheet = await documents.route_sheet(actor, run_id, route_id)
-        document = pdf.route_sheet(sheet, _language(request))
+        document = await to_thread.run_sync(pdf.route_sheet, sheet, _language(request))
         return pdf_response(document, f"korlista-{sheet.route_no}.pdf")

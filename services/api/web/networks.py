@@ -19,7 +19,7 @@ from services.api.accounts.schemas import InvitationIn
 from services.api.auth.guards import ADMINS
 from services.api.deps import Accounts, CurrentActor, Networks
 from services.api.networks.schemas import TIMEZONES, NetworkIn
-from services.api.web.pages import back, page, same_site
+from services.api.web.pages import Db, back, page, same_site
 from services.api.web.setup_forms import FormError, FormReader, form_field
 
 Req = Request[Any, Any, Any]
@@ -48,7 +48,7 @@ class NewNetworkPages(Controller):
 
     @post(status_code=303)
     async def start_network(
-        self, request: Req, actor: CurrentActor, networks: Networks, accounts: Accounts
+        self, request: Req, actor: CurrentActor, networks: Networks, accounts: Accounts, conn: Db
     ) -> Response[Any]:
         same_site(request)
         form = await request.form()
@@ -57,8 +57,12 @@ class NewNetworkPages(Controller):
             network_in, invitation = _read(values)
         except FormError as exc:
             return _form(request, values, exc.errors)
-        network = await networks.create(actor, network_in)
-        await accounts.invite(actor, msgspec.structs.replace(invitation, network_id=network.id))
+        # one transaction: no network is left without its coordinator's invitation (the
+        # invitation's mail is queued at once and, if it runs before the commit, swept)
+        async with conn.transaction():
+            network = await networks.create(actor, network_in)
+            invited = msgspec.structs.replace(invitation, network_id=network.id)
+            await accounts.invite(actor, invited)
         return back("/app/dashboard", done="network started; the coordinator has been invited")
 
 

@@ -29,7 +29,7 @@ MESSAGES = {
     "hours": "tick at least one day, with its hours",
     "opens": "a time like 08:00, before the closing time",
 }
-TIME = re.compile(r"\d\d:\d\d(:\d\d)?")
+TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?")
 
 
 def read_place(values: dict[str, str]) -> tuple[Location | None, dict[str, str]]:

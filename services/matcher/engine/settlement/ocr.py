@@ -18,7 +18,7 @@ MAX_DIGITS = 25
 def ocr_reference(base: int | str, *, length_digit: bool = True) -> str:
     """The payment reference for ``base`` (an invoice number's digits)."""
     digits = str(base)
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         raise ValueError("an OCR reference is made of digits")
     if length_digit:
         digits += str((len(digits) + 2) % 10)
@@ -30,7 +30,10 @@ def ocr_reference(base: int | str, *, length_digit: bool = True) -> str:
 
 def ocr_is_valid(reference: str, *, length_digit: bool = True) -> bool:
     """Whether ``reference`` carries a right check digit (and length digit)."""
-    if not reference.isdigit() or not MIN_DIGITS <= len(reference) <= MAX_DIGITS:
+    if (
+        not (reference.isascii() and reference.isdigit())
+        or not MIN_DIGITS <= len(reference) <= MAX_DIGITS
+    ):
         return False
     if length_digit and int(reference[-2]) != len(reference) % 10:
         return False
