@@ -66,6 +66,8 @@ for (const figure of document.querySelectorAll("[data-map-figure]")) {
   }
   figure.addEventListener("keydown", (event) => {
     if (event.key === "Escape") { pinned = null; show(null); }
+  });
+}
 
 // A place field (templates/web/_place.html): the address search asks the server's
 // geocoder and shows what it found to choose from; a click on the map sets latitude and
