@@ -61,9 +61,8 @@ from services.api.web.joining import JoinPages
 from services.api.web.members import MemberPages
 from services.api.web.network_members import NetworkMemberPages
 from services.api.web.networks import NewNetworkPages
-from services.api.web.place import PlacePages
 from services.api.web.places import PlaceSearchPages
-from services.api.web.profile import ProfilePages
+from services.api.web.profile import ProfilePages, old_place
 from services.api.web.setup import SetupPages
 from services.api.web.signal import SignalPages
 from services.api.webhooks.controller import WebhookController
@@ -144,7 +143,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     MemberPages,
     DocumentPages,
     NetworkMemberPages,
-    PlacePages,
+    old_place,
     SetupPages,
     NewNetworkPages,
     SignalPages,

@@ -13,7 +13,7 @@ from shared.db.pool import Conn
 SELECT_LINK = "SELECT network_id, lookup, secret, created_at FROM join_link WHERE network_id = $1"
 
 SELECT_LINK_BY_LOOKUP = """
-SELECT l.network_id, l.lookup, l.secret, n.name AS network
+SELECT l.network_id, l.lookup, l.secret, n.name AS network, n.hub_lat, n.hub_lon
 FROM join_link l JOIN network n ON n.id = l.network_id
 WHERE l.lookup = $1"""
 

@@ -36,6 +36,7 @@ ADMIN = "forvaltare@example.org"
 COORDINATOR = "samordnare@example.org"
 PRODUCER = "anna@ekeby.example.org"
 COOP = "lina@gottsunda.example.org"
+WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
 
 
 @pytest.fixture(scope="module")
@@ -217,8 +218,10 @@ async def test_a_network_lives_from_an_empty_database_to_a_published_run(
     await phone.get_by_label("E-postadress", exact=True).fill(COOP)
     await phone.get_by_label("Adress", exact=True).fill("Gottsunda allé 1, Uppsala")
     await set_position(phone.locator("form"), "59,8098", "17,6226")
-    for day in ("Måndag", "Tisdag", "Onsdag", "Torsdag", "Fredag", "Lördag", "Söndag"):
-        await phone.get_by_label(day, exact=True).check()
+    receiving = phone.locator("[data-window='1']")  # open on the delivery day
+    await receiving.get_by_label("Dag").select_option(label=WEEKDAYS[delivery.weekday()])
+    await receiving.get_by_label("Från").fill("08:00")
+    await receiving.get_by_label("Till").fill("17:00")
     await shoot(phone, "life-09-join")
     await phone.get_by_role("button", name="Ansök om att gå med").click()
     await expect(phone.locator("[data-join-sent]")).to_contain_text(COOP)

@@ -106,7 +106,7 @@ async def test_a_producer_sets_its_place_fills_its_profile_and_offers_from_it(
     first = hours.locator("[data-window='1']")
     await expect(first.get_by_label("Dag")).to_have_value("3")  # the world's Wednesday
     second = hours.locator("[data-window='2']")
-    await second.get_by_label("Dag").select_option(label="Fredag")
+    await second.get_by_label("Dag").select_option(label="fredag")
     await second.get_by_label("Från").fill("14:00")
     await second.get_by_label("Till").fill("16:30")
     await page.get_by_label("Presentation").fill("Morötter och mjölk från Ekeby sedan 1921.")

@@ -44,6 +44,7 @@ from shared.settings import Settings
 
 LOOKUP_HEX = 12  # the link's public part, then its secret
 SECRET_BYTES = 18
+SEARCH_LIMITED = "too many address searches; wait a minute, or click the map"
 LINK_CODE = re.compile(r"[0-9a-f]{12}[A-Za-z0-9_-]{20,64}")
 
 
@@ -108,6 +109,22 @@ class JoiningService:
         ):
             raise LinkError("this join link does not work: it was changed or turned off")
         return row
+
+    async def may_search(self, code: str, address: str) -> None:
+        """Count one address search from the join page, under the join's limits per client
+        address and per network (its own counts, so searching doesn't use up asking):
+        the geocoder is a shared service that anyone holding the link reaches through us."""
+        network = await self.network_of(code)
+        sessions = self.settings.sessions
+        await self.accounts.hit_limits(
+            {
+                "join-search:address:" + address: sessions.joins_per_address_per_minute,
+                f"join-search:network:{network['network_id']}": (
+                    sessions.joins_per_network_per_minute
+                ),
+            },
+            SEARCH_LIMITED,
+        )
 
     async def ask(self, code: str, data: JoinIn, address: str) -> None:
         """Record the request and mail its confirmation link to ``data.email``."""

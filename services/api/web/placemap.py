@@ -70,10 +70,12 @@ def place_map(
     references: Sequence[Reference],
     chosen: tuple[float, float] | None = None,
     tile_url: str | None = None,
+    around: tuple[float, float] | None = None,
 ) -> PlaceMap:
-    """A map around ``references`` and ``chosen`` (lat, lon), or around Sweden."""
+    """A map around ``references``, ``chosen`` and ``around`` (each lat, lon; ``around``
+    frames the map without a mark), or around Sweden."""
     references = list(references)[:MAX_REFERENCES]
-    points = [(r.lat, r.lon) for r in references] + ([chosen] if chosen else [])
+    points = [(r.lat, r.lon) for r in references] + [p for p in (chosen, around) if p]
     if points:
         world = [mercator(lat, lon) for lat, lon in points]
         xs, ys = [x for x, _ in world], [y for _, y in world]

@@ -170,8 +170,14 @@ def place_context(
     values: Mapping[str, str],
     prefix: str,
     search: PlaceSearch | None,
+    *,
+    live_search: bool = True,
+    around: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
-    """What ``place_field`` needs to draw one place field."""
+    """What ``place_field`` needs to draw one place field. Without ``live_search`` the
+    page's script leaves the search button alone: it posts the form (the join page,
+    whose visitors are not signed in to ask ``/app/places/search``). ``around`` frames
+    the map where no place is known to draw."""
     chosen: tuple[float, float] | None = None
     try:
         chosen = (
@@ -182,10 +188,11 @@ def place_context(
             chosen = None
     except numbers.NumberError:
         chosen = None
-    drawn: PlaceMap = place_map(known, chosen, settings.pages.map_tile_url)
+    drawn: PlaceMap = place_map(known, chosen, settings.pages.map_tile_url, around)
     mine = search if search is not None and search.prefix == prefix else None
     return {
         "geocoder": settings.pages.geocoder_url is not None,
+        "live_search": live_search,
         "candidates": mine.candidates if mine else None,
         "search_error": mine.error if mine else None,
         "map": drawn,

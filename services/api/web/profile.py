@@ -9,20 +9,20 @@ hours prefill every new offer (``members.py``).
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import FormMultiDict, State
+from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from services.api.auth.actor import Actor, Role
 from services.api.auth.guards import requires
 from services.api.deps import CurrentActor, Networks, Organisations
 from services.api.organisations.schemas import OrganisationOut, OrganisationPatch
+from services.api.web.hours import MESSAGE as WINDOWS
+from services.api.web.hours import form_rows, read_windows, shown_rows, window_rows
 from services.api.web.pages import back, language_of, page, same_site
 from services.api.web.places import (
     apply_pick,
@@ -59,10 +59,7 @@ MESSAGES = {
     "presentation": "at most 1 000 characters",
     "place_precision": "choose how your place is shown",
     "municipality": "at most 200 characters",
-    "windows": (
-        "each row needs a day, and a time it opens before the time it closes; "
-        "rows of the same day may not overlap"
-    ),
+    "windows": WINDOWS,
 }
 BLANK_ROWS = 2
 Req = Request[Any, Any, Any]
@@ -84,7 +81,7 @@ class ProfilePages(Controller):
     ) -> Template:
         me = await _me(organisations, actor)
         values = shown_profile(me)
-        rows = [_row(w.weekday, w.opens, w.closes) for w in me.windows]
+        rows = window_rows(me.windows)
         known = await references(actor, me.network_ids, networks, organisations)
         return _page(
             request, me, values, rows, {}, place_context(settings, known, values, "", None)
@@ -104,7 +101,7 @@ class ProfilePages(Controller):
         me = await _me(organisations, actor)
         form = await request.form()
         values = {name: str(form.get(name, ""))[:2000] for name in FIELDS if name in form}
-        rows = _rows(form)
+        rows = form_rows(form)
         known = await references(actor, me.network_ids, networks, organisations)
         if searched(form) == "":
             found = await search_place(
@@ -149,29 +146,15 @@ def profile_patch(
     except FormError as exc:
         errors.update(exc.errors)
     windows = []
-    for row in rows:
-        if not (row["opens"] or row["closes"]):
-            continue
-        if not (
-            row["weekday"] in "1234567"
-            and len(row["weekday"]) == 1
-            and re.fullmatch(r"\d\d:\d\d", row["opens"])
-            and re.fullmatch(r"\d\d:\d\d", row["closes"])
-        ):
-            errors["windows"] = MESSAGES["windows"]
-            continue
-        windows.append(
-            {
-                "weekday": int(row["weekday"]),
-                "opens": row["opens"] + ":00",
-                "closes": row["closes"] + ":00",
-            }
-        )
+    try:
+        windows = read_windows(rows, required=False)
+    except FormError as exc:
+        errors.update(exc.errors)
     fields: dict[str, Any] = {
         "contact_email": values.get("contact_email", "").strip(),
         "contact_phone": values.get("contact_phone", "").strip(),
         "location": location,
-        "windows": windows,
+        "windows": msgspec.to_builtins(windows),
     }
     if producer:
         fields |= {
@@ -191,22 +174,10 @@ def profile_patch(
         raise FormError({name: MESSAGES.get(name, "check this field")}) from None
 
 
-def _rows(form: FormMultiDict) -> list[dict[str, str]]:
-    days = form.getall("window_day", [])
-    opens = form.getall("window_opens", [])
-    closes = form.getall("window_closes", [])
-    return [
-        {"weekday": str(d)[:1], "opens": str(o)[:5], "closes": str(c)[:5]}
-        for d, o, c in list(zip(days, opens, closes, strict=False))[:50]
-    ]
-
-
-def _row(weekday: int, opens: dt.time, closes: dt.time) -> dict[str, str]:
-    return {
-        "weekday": str(weekday),
-        "opens": opens.strftime("%H:%M"),
-        "closes": closes.strftime("%H:%M"),
-    }
+@get("/app/place", guards=[MEMBERS], include_in_schema=False, status_code=303)
+async def old_place() -> Redirect:
+    """Where a producer's or co-op's place and hours were set before the profile had them."""
+    return Redirect(PROFILE, status_code=303)
 
 
 async def _me(organisations: Any, actor: Actor) -> OrganisationOut:
@@ -226,14 +197,12 @@ def _page(
     error: str | None = None,
     status_code: int | None = None,
 ) -> Template:
-    typed = [row for row in rows if any(row.values())]
-    shown = [*typed, *({"weekday": "", "opens": "", "closes": ""} for _ in range(BLANK_ROWS))]
     return page(
         request,
         "profile",
         me=me,
         values=values,
-        rows=shown,
+        rows=shown_rows(rows, BLANK_ROWS),
         errors=errors,
         place=place,
         precisions=PRECISIONS,

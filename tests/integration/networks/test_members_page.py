@@ -180,7 +180,10 @@ async def test_an_organisation_without_a_place_is_told_and_sets_it(
     assert refused.status_code == 303
     assert "location" in (await client.get("/app/coop")).text
 
-    form = await client.get("/app/place")
+    # the old place page leads to the profile, where the place and hours are set
+    moved = await client.get("/app/place", follow_redirects=False)
+    assert (moved.status_code, moved.headers["location"]) == (303, "/app/profile")
+    form = await client.get("/app/profile")
     assert form.status_code == 200
     version = re.search(r'name="version" value="(\d+)"', form.text)
     assert version is not None
@@ -189,20 +192,20 @@ async def test_an_organisation_without_a_place_is_told_and_sets_it(
         "address": "Kungsgatan 1, Uppsala",
         "lat": "59,85",
         "lon": "öst",
-        "day_5": "on",
-        "opens_5": "16:00",
-        "closes_5": "18:00",
+        "window_day": "5",
+        "window_opens": "16:00",
+        "window_closes": "18:00",
     }
-    wrong = await client.post("/app/place", data=typed, headers=ORIGIN)
+    wrong = await client.post("/app/profile", data=typed, headers=ORIGIN)
     assert wrong.status_code == 422
     assert 'id="e-lon"' in wrong.text
     assert 'value="Kungsgatan 1, Uppsala"' in wrong.text
     no_day = await client.post(
-        "/app/place", data={**typed, "lon": "17,64", "day_5": ""}, headers=ORIGIN
+        "/app/profile", data={**typed, "lon": "17,64", "window_day": ""}, headers=ORIGIN
     )
     assert no_day.status_code == 422
-    assert 'id="e-hours"' in no_day.text
-    saved = await client.post("/app/place", data={**typed, "lon": "17,64"}, headers=ORIGIN)
+    assert 'id="e-windows"' in no_day.text
+    saved = await client.post("/app/profile", data={**typed, "lon": "17,64"}, headers=ORIGIN)
     assert saved.status_code == 303
     found = await ok(
         await client.get(f"/v1/organisations/{coop['id']}", headers=bearer(token["token"]))
@@ -221,6 +224,7 @@ async def test_an_organisation_without_a_place_is_told_and_sets_it(
             "SELECT count(*) FROM demand_round WHERE coop_id = $1::uuid", coop["id"]
         )
     assert rounds == 1
-    # producers and co-ops only: a coordinator has no place page
+    # producers and co-ops only: a coordinator has no place of its own to set
     await _as(client, pool, world.coordinator)
+    assert (await client.get("/app/profile")).status_code == 403
     assert (await client.get("/app/place")).status_code == 403

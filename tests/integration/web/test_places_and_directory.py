@@ -139,7 +139,7 @@ async def test_an_approximate_producers_exact_place_is_sent_nowhere(
         f"{v:.4f}".replace(".", ",") for v in near
     )
     assert ekeby["Platsen visas"] == "ungefärlig plats (inom cirka 5 km)"
-    assert ekeby["Upphämtningstider"] == "Onsdag 07:00-11:00"
+    assert ekeby["Upphämtningstider"] == "onsdag 07:00-11:00"
     assert ekeby["Erbjuder nu"] == (
         "Morötter: förpackningar om 10 kg, 125 kr per förpackning, 12 förpackningar kvar"
     )
@@ -330,3 +330,51 @@ async def test_without_a_geocoder_the_map_and_the_advanced_fields_remain(
     answer = await ok(await client.get("/app/places/search", params={"q": "Ekeby"}))
     assert answer["candidates"] == []
     assert "ingen adressökning" in answer["error"]
+
+
+async def test_the_join_page_searches_by_posting_back_within_the_join_limits(
+    settings: Settings, pool: Pool, admin_token: str, geocoder: Geocoder
+) -> None:
+    limited = settings.replace(
+        **{
+            "pages.geocoder_url": geocoder.nominatim,
+            "sessions.joins_per_address_per_minute": 1000,
+            "sessions.joins_per_network_per_minute": 2,
+        }
+    )
+    async with AsyncTestClient(app=create_app(limited)) as client:
+        world = await build_world(client, admin_token)
+        origin = await _as(client, pool, world.coordinator)
+        network_id = world.network["id"]
+        made = await client.post(
+            f"/app/networks/{network_id}/join-link", headers=origin, follow_redirects=False
+        )
+        assert made.status_code == 303
+        members = (await client.get(f"/app/networks/{network_id}/members")).text
+        path = "/app/join/" + members.split("data-join-link")[0].rsplit("/app/join/", 1)[1]
+        path = path.split('"')[0]
+        client.cookies.clear()  # an anonymous visitor from here on
+
+        shown = await client.get(path)
+        assert 'data-place-map=""' in shown.text
+        assert 'name="window_day"' in shown.text
+        # framed around the network, but no one's place is shown to a visitor
+        assert "Boländerna" not in shown.text
+        assert "<rect x=" not in shown.text.split("data-place-map")[1].split("</svg>")[0]
+        # the script leaves the search button to post the form: /app/places/search is
+        # for signed-in members only
+        assert "data-place-search" not in shown.text
+        refused = await client.get(
+            "/app/places/search", params={"q": "Ekeby"}, follow_redirects=False
+        )
+        assert refused.status_code == 303
+        assert refused.headers["location"].startswith("/app/sign-in")
+        typed = {"kind": "producer", "organisation_name": "Ekeby", "address": "Ekeby gård"}
+        found = await client.post(path, headers=origin, data={**typed, "place_search": ""})
+        assert found.status_code == 200
+        assert "Ekeby gård, Ekebyvägen 12, 755 91 Uppsala, Sverige" in found.text
+        assert 'value="Ekeby"' in found.text  # what was typed comes back
+        await client.post(path, headers=origin, data={**typed, "place_search": ""})
+        third = await client.post(path, headers=origin, data={**typed, "place_search": ""})
+        assert "för många adressökningar" in third.text
+        assert "Ekebyvägen 12" not in third.text

@@ -22,6 +22,7 @@ import re
 import secrets
 import socket
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -78,6 +79,19 @@ PAGE_CALLERS = {
     "/app/cycles/{cycle_id:uuid}": "coordinator",
     "/app/cycles/{cycle_id:uuid}/close": "coordinator",
     "/app/networks/new": "admin",
+    "/app/networks/{network_id:uuid}/cycles/schedule": "coordinator",
+    "/app/networks/{network_id:uuid}/demand-signal": "coordinator",
+    "/app/demand-signal": "producer",
+    "/app/networks/{network_id:uuid}/members": "coordinator",
+    "/app/networks/{network_id:uuid}/members/{organisation_id:uuid}/remove": "coordinator",
+    "/app/networks/{network_id:uuid}/joins/{request_id:uuid}/refuse": "coordinator",
+    "/app/join/{code:str}": None,
+    "/app/join/confirm": None,
+    "/app/profile": "producer",
+    "/app/place": "coop",
+    "/app/places/search": "coop",
+    "/app/networks/{network_id:uuid}/producers": "coop",
+    "/app/networks/{network_id:uuid}/producers.csv": "coop",
 }
 
 
@@ -114,6 +128,9 @@ async def test_every_page_and_answer_carries_the_headers(
             "vehicle_id": van["id"],
             "product_id": world.products["Morötter"]["id"],
             "cycle_id": world.cycle["id"],
+            "organisation_id": world.producer_id,
+            "request_id": str(uuid.uuid4()),  # no such request: its page says so
+            "code": "0" * 12 + "x" * 24,  # no such link: its page says so
         }
         answers: dict[str, httpx.Response] = {}
         for template, caller in PAGE_CALLERS.items():
@@ -155,8 +172,11 @@ async def test_every_page_and_answer_carries_the_headers(
     # sign-in, its link, the invitation and the unsubscribe link (all gone), my page,
     # people, dashboard, run, 2 sheets, producer, coop, a network's 5 setup pages, a
     # cycle's 3 (open one, follow one, close one), starting a network, and the printable
-    # documents: a pick list and a delivery note on the pages, a pick list in the API
-    assert len(html) == 24, sorted(html)
+    # documents: a pick list and a delivery note on the pages, a pick list in the API;
+    # a network's members, a member's removal, a join request's refusal (none such), its
+    # cycle schedule, demand signal and producer directory, the join link and its
+    # confirmation (both gone), and the profile
+    assert len(html) == 33, sorted(html)
     for path, response in answers.items():
         assert response.headers.get("x-content-type-options") == "nosniff", path
         assert response.headers.get("referrer-policy") == "strict-origin-when-cross-origin", path
