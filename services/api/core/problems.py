@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://samlast.org/problems/"
+RESERVED = frozenset({"type", "title", "status", "detail", "instance", "headers", "request"})
 
 
 def problem(
@@ -86,7 +87,9 @@ async def send_problem(
 def _domain_error(request: Request[Any, Any, Any], exc: SamlastError) -> Response[dict[str, Any]]:
     # a 503 is always worth retrying: say when (RFC 9110 section 10.2.3)
     headers = {"Retry-After": "1"} if exc.status_code == 503 else None
-    return problem(request, exc.status_code, exc.title, exc.detail, headers, **exc.extra)
+    # an extra member never replaces the document's own (RFC 9457 section 3.2)
+    extra = {key: value for key, value in exc.extra.items() if key not in RESERVED}
+    return problem(request, exc.status_code, exc.title, exc.detail, headers, **extra)
 
 
 def _validation_error(

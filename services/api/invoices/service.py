@@ -154,7 +154,9 @@ class InvoiceService:
             balance = _balance(locked)
             open_ore = balance.open_ore
             if open_ore <= 0:
-                raise ConflictError("nothing is open on this invoice", status=balance.status)
+                raise ConflictError(
+                    "nothing is open on this invoice", invoice_status=balance.status
+                )
             amount = data.amount_ore or open_ore
             if amount > open_ore:
                 raise UnprocessableError(
