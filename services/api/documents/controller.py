@@ -7,6 +7,7 @@ own delivery note, once the run is published; coordinators all, and the route sh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,14 @@ from services.api.web import i18n
 HTML = "text/html; charset=utf-8"
 PDF = "application/pdf"
 DEFAULT_ZONE = "Europe/Stockholm"
+
+
+def zone_of(parts: Sequence[Any]) -> str:
+    """The time zone the documents' times are shown in: their network's (all of one
+    run share it), or Stockholm's when there is nothing to show."""
+    return str(parts[0].heading.zone) if parts else DEFAULT_ZONE
+
+
 LANGUAGE_NOTE = " In the language `Accept-Language` asks for: Swedish (the default) or English."
 
 
@@ -68,7 +77,7 @@ class DocumentController(Controller):
         producer_id: FromQuery[UUID | None] = None,
     ) -> Response[str]:
         lists = await documents.pick_lists(actor, run_id, producer_id)
-        zone = lists[0].heading.zone if lists else DEFAULT_ZONE
+        zone = zone_of(lists)
         links = {"pdf": _pdf_link(request)}
         return Response(html.pick_lists(lists, language_of(request), zone, links), media_type=HTML)
 
@@ -91,7 +100,7 @@ class DocumentController(Controller):
         producer_id: FromQuery[UUID | None] = None,
     ) -> Response[bytes]:
         lists = await documents.pick_lists(actor, run_id, producer_id)
-        zone = lists[0].heading.zone if lists else DEFAULT_ZONE
+        zone = zone_of(lists)
         document = await to_thread.run_sync(pdf.pick_lists, lists, language_of(request), zone)
         return pdf_response(document, f"pick-lists-{run_id}.pdf")
 
@@ -115,7 +124,7 @@ class DocumentController(Controller):
         coop_id: FromQuery[UUID | None] = None,
     ) -> Response[str]:
         notes = await documents.delivery_notes(actor, run_id, coop_id)
-        zone = notes[0].heading.zone if notes else DEFAULT_ZONE
+        zone = zone_of(notes)
         links = {"pdf": _pdf_link(request)}
         page = html.delivery_notes(notes, language_of(request), zone, links)
         return Response(page, media_type=HTML)
@@ -139,7 +148,7 @@ class DocumentController(Controller):
         coop_id: FromQuery[UUID | None] = None,
     ) -> Response[bytes]:
         notes = await documents.delivery_notes(actor, run_id, coop_id)
-        zone = notes[0].heading.zone if notes else DEFAULT_ZONE
+        zone = zone_of(notes)
         document = await to_thread.run_sync(pdf.delivery_notes, notes, language_of(request), zone)
         return pdf_response(document, f"delivery-notes-{run_id}.pdf")
 

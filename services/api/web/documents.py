@@ -17,13 +17,8 @@ from services.api.auth.actor import Actor, Role
 from services.api.auth.guards import MANAGERS, NOTE_READERS, PICK_LIST_READERS
 from services.api.deps import CurrentActor, Documents
 from services.api.documents import html, pdf
-from services.api.documents.controller import DEFAULT_ZONE, HTML, pdf_response
-from services.api.web import i18n
-from services.api.web.pages import LANG_COOKIE
-
-
-def _language(request: Request[Any, Any, Any]) -> str:
-    return i18n.choose(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+from services.api.documents.controller import HTML, pdf_response, zone_of
+from services.api.web.pages import language_of
 
 
 def _home(actor: Actor, run_id: UUID) -> str:
@@ -58,8 +53,8 @@ class DocumentPages(Controller):
         }
         if actor.role is Role.PRODUCER:
             links["csv"] = f"/app/runs/{run_id}/pick-list.csv"
-        zone = lists[0].heading.zone if lists else DEFAULT_ZONE
-        return Response(html.pick_lists(lists, _language(request), zone, links), media_type=HTML)
+        zone = zone_of(lists)
+        return Response(html.pick_lists(lists, language_of(request), zone, links), media_type=HTML)
 
     @get("/pick-list.pdf", guards=[PICK_LIST_READERS])
     async def pick_list_pdf(
@@ -71,8 +66,8 @@ class DocumentPages(Controller):
         producer_id: FromQuery[UUID | None] = None,
     ) -> Response[bytes]:
         lists = await documents.pick_lists(actor, run_id, producer_id)
-        zone = lists[0].heading.zone if lists else DEFAULT_ZONE
-        document = await to_thread.run_sync(pdf.pick_lists, lists, _language(request), zone)
+        zone = zone_of(lists)
+        document = await to_thread.run_sync(pdf.pick_lists, lists, language_of(request), zone)
         return pdf_response(document, f"plocklista-{run_id}.pdf")
 
     @get("/delivery-note", guards=[NOTE_READERS], media_type=HTML)
@@ -91,8 +86,8 @@ class DocumentPages(Controller):
         }
         if actor.role is Role.COOP:
             links["csv"] = f"/app/runs/{run_id}/delivery-note.csv"
-        zone = notes[0].heading.zone if notes else DEFAULT_ZONE
-        page = html.delivery_notes(notes, _language(request), zone, links)
+        zone = zone_of(notes)
+        page = html.delivery_notes(notes, language_of(request), zone, links)
         return Response(page, media_type=HTML)
 
     @get("/delivery-note.pdf", guards=[NOTE_READERS])
@@ -105,8 +100,8 @@ class DocumentPages(Controller):
         coop_id: FromQuery[UUID | None] = None,
     ) -> Response[bytes]:
         notes = await documents.delivery_notes(actor, run_id, coop_id)
-        zone = notes[0].heading.zone if notes else DEFAULT_ZONE
-        document = await to_thread.run_sync(pdf.delivery_notes, notes, _language(request), zone)
+        zone = zone_of(notes)
+        document = await to_thread.run_sync(pdf.delivery_notes, notes, language_of(request), zone)
         return pdf_response(document, f"foljesedel-{run_id}.pdf")
 
     @get("/routes/{route_id:uuid}/sheet", guards=[MANAGERS], media_type=HTML)
@@ -120,7 +115,7 @@ class DocumentPages(Controller):
     ) -> Response[str]:
         sheet = await documents.route_sheet(actor, run_id, route_id)
         links = {"back": f"/app/runs/{run_id}", "pdf": f"{request.url.path}.pdf"}
-        return Response(html.route_sheet(sheet, _language(request), links), media_type=HTML)
+        return Response(html.route_sheet(sheet, language_of(request), links), media_type=HTML)
 
     @get("/routes/{route_id:uuid}/sheet.pdf", guards=[MANAGERS])
     async def route_sheet_pdf(
@@ -132,5 +127,5 @@ class DocumentPages(Controller):
         documents: Documents,
     ) -> Response[bytes]:
         sheet = await documents.route_sheet(actor, run_id, route_id)
-        document = await to_thread.run_sync(pdf.route_sheet, sheet, _language(request))
+        document = await to_thread.run_sync(pdf.route_sheet, sheet, language_of(request))
         return pdf_response(document, f"korlista-{sheet.route_no}.pdf")
