@@ -131,7 +131,7 @@ def run_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from services.api.webhooks.service import seal_secrets
+    from services.api.core.secrets_at_rest import seal_secrets
 
     async def apply() -> tuple[list[str], int]:
         conn = await connect(settings)
@@ -148,14 +148,14 @@ def run_migrate(settings: Settings, args: argparse.Namespace) -> int:
         else "database schema is up to date"
     )
     if sealed:
-        print(f"sealed {sealed} webhook secret(s) kept in plain text until now")
+        print(f"sealed {sealed} secret(s) kept in plain text until now (webhooks, join links)")
     return 0
 
 
 def run_rotate_secrets(settings: Settings, args: argparse.Namespace) -> int:
     """After putting a new key first in SAMLAST_SECRET_KEYS everywhere: seal every secret
     under it, so the old key can be dropped."""
-    from services.api.webhooks.service import seal_secrets
+    from services.api.core.secrets_at_rest import seal_secrets
 
     async def rotate() -> int:
         conn = await connect(settings)
@@ -164,7 +164,7 @@ def run_rotate_secrets(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             await conn.close()
 
-    print(f"re-sealed {asyncio.run(rotate())} webhook secret(s) under the first key")
+    print(f"re-sealed {asyncio.run(rotate())} secret(s) under the first key")
     return 0
 
 

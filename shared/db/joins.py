@@ -10,19 +10,28 @@ import asyncpg
 
 from shared.db.pool import Conn
 
-SELECT_LINK = "SELECT network_id, lookup, secret, created_at FROM join_link WHERE network_id = $1"
+SELECT_LINK = """
+SELECT network_id, lookup, secret, secret_sealed, created_at FROM join_link WHERE network_id = $1"""
 
 SELECT_LINK_BY_LOOKUP = """
-SELECT l.network_id, l.lookup, l.secret, n.name AS network, n.hub_lat, n.hub_lon
+SELECT l.network_id, l.lookup, l.secret_hash, n.name AS network, n.hub_lat, n.hub_lon
 FROM join_link l JOIN network n ON n.id = l.network_id
 WHERE l.lookup = $1"""
 
-# A new link replaces the network's old one, which stops working at once.
+# A new link replaces the network's old one, which stops working at once. Its secret is
+# kept as a hash (to check) and sealed (to show the coordinators again), never plain.
 UPSERT_LINK = """
-INSERT INTO join_link (network_id, lookup, secret, created_by) VALUES ($1, $2, $3, $4)
+INSERT INTO join_link (network_id, lookup, secret_hash, secret_sealed, created_by)
+VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (network_id) DO UPDATE
-SET lookup = excluded.lookup, secret = excluded.secret, created_by = excluded.created_by,
-    created_at = now()"""
+SET lookup = excluded.lookup, secret = NULL, secret_hash = excluded.secret_hash,
+    secret_sealed = excluded.secret_sealed, created_by = excluded.created_by, created_at = now()"""
+
+# Every link's secret, plain (of old) or sealed, locked while it is sealed again.
+SELECT_SECRETS = """
+SELECT network_id, secret, secret_sealed FROM join_link ORDER BY network_id FOR UPDATE"""
+
+SET_SEALED = "UPDATE join_link SET secret_sealed = $2, secret = NULL WHERE network_id = $1"
 
 DELETE_LINK = "DELETE FROM join_link WHERE network_id = $1 RETURNING network_id"
 
@@ -96,9 +105,24 @@ async def select_link_by_lookup(conn: Conn, lookup: str) -> asyncpg.Record | Non
 
 
 async def upsert_link(
-    conn: Conn, network_id: UUID, lookup: str, secret: str, created_by: UUID | None
+    conn: Conn,
+    network_id: UUID,
+    lookup: str,
+    secret_hash: bytes,
+    secret_sealed: bytes,
+    created_by: UUID | None,
 ) -> None:
-    await conn.execute(UPSERT_LINK, network_id, lookup, secret, created_by)
+    await conn.execute(UPSERT_LINK, network_id, lookup, secret_hash, secret_sealed, created_by)
+
+
+async def select_secrets(conn: Conn) -> list[asyncpg.Record]:
+    """Every join link's secret, plain (of old) or sealed, locked for this transaction."""
+    return await conn.fetch(SELECT_SECRETS)
+
+
+async def set_sealed(conn: Conn, sealed: list[tuple[UUID, bytes]]) -> None:
+    """Store each link's sealed secret and empty its plain-text column."""
+    await conn.executemany(SET_SEALED, sealed)
 
 
 async def delete_link(conn: Conn, network_id: UUID) -> bool:

@@ -1,7 +1,7 @@
 """Joining a network by the link its coordinators share.
 
-The link names the network by a public lookup id and carries a random secret compared
-in constant time (``join_link``); rotating it or turning it off kills the old one. Who
+The link names the network by a public lookup id and carries a random secret, kept as
+its hash (compared in constant time) and sealed for the coordinators to see again; rotating it or turning it off kills the old one. Who
 opens it gives a name, an e-mail address, a place and hours; a mailed link confirms the
 address (only its hash is kept). Confirming makes the organisation and its person and
 signs them in, but no membership: until a coordinator approves, the organisation is in
@@ -23,7 +23,7 @@ import msgspec
 from arq.connections import ArqRedis
 
 from services.api.accounts.schemas import SignedIn
-from services.api.accounts.service import AccountService, LinkError
+from services.api.accounts.service import AccountService, LinkError, sealing_for_mail
 from services.api.auth.actor import Actor
 from services.api.auth.sessions import hash_secret, is_plausible, new_secret
 from services.api.core.audit import record
@@ -40,6 +40,7 @@ from shared.mail import public_link
 from shared.notifications import Notifier
 from shared.notifications import events as notify
 from shared.queue import transaction_then_queue
+from shared.security.sealing import Sealer, sealer_of
 from shared.settings import Settings
 
 LOOKUP_HEX = 12  # the link's public part, then its secret
@@ -71,17 +72,24 @@ class JoiningService:
         row = await joins_db.select_link(self.conn, network_id)
         if row is None:
             return None
-        return JoinLinkOut(
-            url=self._join_url(row["lookup"], row["secret"]), created_at=row["created_at"]
-        )
+        secret = row["secret"]  # plain only until `samlast migrate` seals it
+        if row["secret_sealed"] is not None:
+            secret = self._sealer().unseal(row["secret_sealed"])
+        return JoinLinkOut(url=self._join_url(row["lookup"], secret), created_at=row["created_at"])
 
     async def new_link(self, actor: Actor, network_id: UUID) -> None:
         """Make the network's join link, or a new one: the old one stops working."""
         await self._managed(actor, network_id)
+        sealer = self._sealer()
+        secret = secrets.token_urlsafe(SECRET_BYTES)
         async with self.conn.transaction():
-            lookup = secrets.token_hex(LOOKUP_HEX // 2)
             await joins_db.upsert_link(
-                self.conn, network_id, lookup, secrets.token_urlsafe(SECRET_BYTES), actor.person_id
+                self.conn,
+                network_id,
+                secrets.token_hex(LOOKUP_HEX // 2),
+                hash_secret(secret),
+                sealer.seal(secret),
+                actor.person_id,
             )
             await record(
                 self.conn, actor, "join_link.new", "network", network_id, network_id=network_id
@@ -96,6 +104,10 @@ class JoiningService:
                 self.conn, actor, "join_link.off", "network", network_id, network_id=network_id
             )
 
+    def _sealer(self) -> Sealer:
+        """The link's secret is kept sealed, like everything mailed: no keys, no link."""
+        return sealing_for_mail(sealer_of(self.settings.secret_keys))
+
     # -- joining, by anyone holding the link ---------------------------------------------
 
     async def network_of(self, code: str) -> asyncpg.Record:
@@ -105,7 +117,7 @@ class JoiningService:
         if LINK_CODE.fullmatch(code):
             row = await joins_db.select_link_by_lookup(self.conn, code[:LOOKUP_HEX])
         if row is None or not hmac.compare_digest(
-            row["secret"].encode(), code[LOOKUP_HEX:].encode()
+            row["secret_hash"], hash_secret(code[LOOKUP_HEX:])
         ):
             raise LinkError("this join link does not work: it was changed or turned off")
         return row

@@ -1,17 +1,13 @@
 """An organisation's webhook: where its events go and the secret that signs them.
 
 The secret is shown once and stored only sealed under ``SAMLAST_SECRET_KEYS``
-(``shared/security/sealing.py``); ``seal_secrets`` seals what older versions stored in
-plain text and re-seals the rest under the newest key (``samlast migrate``,
-``samlast rotate-secrets``)."""
+(``shared/security/sealing.py``, ``services/api/core/secrets_at_rest.py``)."""
 
 from __future__ import annotations
 
 import base64
 import secrets
 from uuid import UUID
-
-import asyncpg
 
 from services.api.auth.actor import Actor
 from services.api.core.audit import record
@@ -22,7 +18,7 @@ from shared.db import webhooks as webhooks_db
 from shared.db.pool import Conn
 from shared.db.rows import as_struct
 from shared.errors import NotFoundError, ServiceUnavailableError, TenantDeniedError
-from shared.security.sealing import Sealer, SealingError
+from shared.security.sealing import Sealer
 
 RECENT = 20
 
@@ -84,24 +80,3 @@ class WebhookService:
             raise TenantDeniedError("no such organisation")
         url: str | None = row["webhook_url"]
         return url
-
-
-async def seal_secrets(conn: Conn, sealer: Sealer | None, *, rotate: bool) -> int:
-    """Seal every plain-text secret left and empty its column; with ``rotate``, re-seal
-    the sealed ones under the newest key too. One transaction: all or nothing. Returns
-    how many were written; SealingError (naming no secret) if the keys can't do it."""
-    async with conn.transaction():
-        rows = await webhooks_db.select_secrets(conn)
-        due = rows if rotate else [row for row in rows if row["webhook_secret"] is not None]
-        if not due:
-            return 0
-        if sealer is None:
-            raise SealingError(f"{len(due)} webhook secret(s) need SAMLAST_SECRET_KEYS to seal")
-        await webhooks_db.set_sealed(conn, [(row["id"], _sealed_again(row, sealer)) for row in due])
-    return len(due)
-
-
-def _sealed_again(row: asyncpg.Record, sealer: Sealer) -> bytes:
-    if row["webhook_secret_sealed"] is not None:
-        return sealer.reseal(row["webhook_secret_sealed"])
-    return sealer.seal(row["webhook_secret"])

@@ -26,6 +26,7 @@ from shared.settings import Settings
 from tests.support.http import bearer, ok
 from tests.support.mailbox import Mailbox, Received, mail_to
 from tests.support.people import session_cookies
+from tests.support.security import tables_holding
 from tests.support.world import World, build_world, order
 
 
@@ -233,6 +234,8 @@ async def test_a_new_link_or_turning_it_off_kills_the_old_one(
     first = await join_link(site, pool, world)
     second = await join_link(site, pool, world)
     assert first != second
+    async with pool.acquire() as conn:  # shown again to its coordinators, kept only sealed
+        assert await tables_holding(conn, second.rsplit("/", 1)[1][12:]) == []
     async with pages(site) as http:
         assert (await http.get(first)).status_code == 410
         assert (await http.post(first, data=join_form("x@example.org"))).status_code == 410

@@ -10,6 +10,7 @@ the victim (the deployment's own network, the other network, the receiver) obser
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 import socket
@@ -496,17 +497,24 @@ async def test_migrate_seals_old_secrets_and_rotation_keeps_deliveries_verifiabl
         "SAMLAST_QUEUE_NAME": settings_env["SAMLAST_QUEUE_NAME"] + "-rotation",
     }
     secret = new_secret()
+    link_secret = "plain-join-secret-" + secrets.token_urlsafe(12)
     with receiving() as receiver:
         organisation_id = await _org_from_before_sealing(upgraded_database, receiver, secret)
+        network_id = await _join_link_from_before_sealing(upgraded_database, link_secret)
         migrated = _samlast(env | {"SAMLAST_SECRET_KEYS": old_key}, "migrate")
         conn = await asyncpg.connect(upgraded_database)
         try:
             found = await tables_holding(
                 conn, secret, base64.b64decode(secret.removeprefix("whsec_"))
             )
+            link_found = await tables_holding(conn, link_secret)
             sealed_before = await _sealed(conn, organisation_id)
             rotated = _samlast(env | {"SAMLAST_SECRET_KEYS": f"{new},{old_key}"}, "rotate-secrets")
             sealed_after = await _sealed(conn, organisation_id)
+            link = await conn.fetchrow(
+                "SELECT secret, secret_hash, secret_sealed FROM join_link WHERE network_id = $1",
+                network_id,
+            )
             delivery_id = await conn.fetchval(
                 "INSERT INTO outbox_message (kind, organisation_id, event, payload)"
                 " VALUES ('webhook', $1, 'run.published', $2::jsonb) RETURNING id",
@@ -524,9 +532,14 @@ async def test_migrate_seals_old_secrets_and_rotation_keeps_deliveries_verifiabl
         finally:
             await queue.aclose()
         await drain(only_new)
-    assert "sealed 1 webhook secret(s)" in migrated
+    assert "sealed 2 secret(s)" in migrated
     assert found == [], f"the signing secret is stored in {found}"
-    assert "re-sealed 1 webhook secret(s)" in rotated
+    assert link_found == [], f"the join link's secret is stored in {link_found}"
+    assert "re-sealed 2 secret(s)" in rotated
+    assert link is not None
+    assert link["secret"] is None
+    assert link["secret_hash"] == hashlib.sha256(link_secret.encode()).digest()
+    assert Sealer(new).unseal(link["secret_sealed"]) == link_secret
     assert sealed_after != sealed_before
     assert Sealer(new).unseal(sealed_after) == secret
     with pytest.raises(SealingError):
@@ -555,6 +568,25 @@ async def _org_from_before_sealing(database_url: str, receiver: Receiver, secret
     finally:
         await conn.close()
     return organisation_id
+
+
+async def _join_link_from_before_sealing(database_url: str, link_secret: str) -> UUID:
+    """The schema before 0026 with a network whose join link's secret is in plain text."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await migrate(conn, [m for m in load_migrations() if m.version < 26])
+        network_id: UUID = await conn.fetchval(
+            "INSERT INTO network (name) VALUES ('Nätverket från förr') RETURNING id"
+        )
+        await conn.execute(
+            "INSERT INTO join_link (network_id, lookup, secret) VALUES ($1, $2, $3)",
+            network_id,
+            "0123456789ab",
+            link_secret,
+        )
+    finally:
+        await conn.close()
+    return network_id
 
 
 async def _sealed(conn: Conn, organisation_id: UUID) -> bytes:
