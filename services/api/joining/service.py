@@ -1,13 +1,14 @@
 """Joining a network by the link its coordinators share.
 
 The link names the network by a public lookup id and carries a random secret, kept as
-its hash (compared in constant time) and sealed for the coordinators to see again; rotating it or turning it off kills the old one. Who
-opens it gives a name, an e-mail address, a place and hours; a mailed link confirms the
-address (only its hash is kept). Confirming makes the organisation and its person and
-signs them in, but no membership: until a coordinator approves, the organisation is in
-no network, so it is never matched, never mailed about cycles and can't order or offer.
-The coordinators are notified; the person is mailed the decision (an approval with a
-sign-in link). Asking is limited per client address, per network and per e-mail address.
+its hash (compared in constant time) and sealed for the coordinators to see again;
+rotating it or turning it off kills the old one. Who opens it gives a name, an e-mail
+address, a place and hours; a mailed link confirms the address (only its hash is kept).
+Confirming makes the organisation and its person and signs them in, but no membership:
+until a coordinator approves, the organisation is in no network, so it is never
+matched, never mailed about cycles and can't order or offer. The coordinators are
+notified; the person is mailed the decision (an approval with a sign-in link). Asking
+is limited per client address, per network and per e-mail address.
 """
 
 from __future__ import annotations
@@ -168,10 +169,11 @@ class JoiningService:
             request_id = await joins_db.insert_request(
                 self.conn, network["network_id"], secret.hash, values, expires
             )
+            # nothing the asker typed goes into the mail: the address may be anyone's
             await self.accounts.mail(
                 after,
                 "join_confirm",
-                {"id": None, "email": email, "name": data.person_name, "language": data.language},
+                {"id": None, "email": email, "name": "", "language": data.language},
                 dedupe_key=f"join:{request_id}",
                 event="join_confirm",
                 network_id=network["network_id"],
@@ -179,7 +181,6 @@ class JoiningService:
                     self.settings.mail.public_url, "/app/join/confirm", code=secret.value
                 ),
                 network=network["network"],
-                applicant=data.organisation_name,
                 kind=data.kind,
                 valid_days=sessions.invitation_days,
             )

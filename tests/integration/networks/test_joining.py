@@ -94,7 +94,11 @@ async def ask_and_confirm(
         asked = await http.post(path, data=join_form(email, name))
         assert asked.status_code == 200, asked.text
         assert "data-join-sent" in asked.text
-    code = code_of(await mail_to(mailbox, email, "Bekräfta din e-postadress"), "/app/join/confirm")
+    confirm = await mail_to(mailbox, email, "Bekräfta din e-postadress")
+    # nothing the asker typed is mailed to an address nobody has confirmed yet
+    for typed in (name, "Lina"):
+        assert typed not in confirm.text + confirm.subject + str(confirm.message["To"])
+    code = code_of(confirm, "/app/join/confirm")
     async with pages(site) as http:
         for _ in range(2):  # a mail scanner fetching the link confirms nothing
             shown = await http.get("/app/join/confirm", params={"code": code})
