@@ -138,6 +138,9 @@ class PagesSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
         Annotated[str, msgspec.Meta(max_length=500, pattern=r"^https?://[^\s?#]+$")] | None
     ) = None
     geocoder_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
+    # Searches one signed-in person (or token) may make a minute: the geocoder is a shared
+    # service with its own usage policy (the public Nominatim allows one a second in all).
+    geocoder_per_person_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10000)] = 20
 
 
 class SessionSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -235,6 +238,7 @@ ENV_VARS: Mapping[str, str] = {
     "pages.map_tile_attribution": "SAMLAST_MAP_TILE_ATTRIBUTION",
     "pages.geocoder_url": "SAMLAST_GEOCODER_URL",
     "pages.geocoder_timeout_s": "SAMLAST_GEOCODER_TIMEOUT_S",
+    "pages.geocoder_per_person_per_minute": "SAMLAST_GEOCODER_PER_PERSON_PER_MINUTE",
     "sessions.idle_days": "SAMLAST_SESSION_IDLE_DAYS",
     "sessions.absolute_days": "SAMLAST_SESSION_ABSOLUTE_DAYS",
     "sessions.link_minutes": "SAMLAST_SIGN_IN_LINK_MINUTES",

@@ -178,6 +178,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 settings.pages.geocoder_url,
                 timeout_s=settings.pages.geocoder_timeout_s,
                 user_agent=f"Samlast/{API_VERSION} (+{settings.mail.public_url})",
+                limiter=app.state.gate.limiter,
+                per_caller_per_minute=settings.pages.geocoder_per_person_per_minute,
             )
             if settings.pages.geocoder_url
             else None

@@ -29,6 +29,7 @@ from services.api.auth.actor import Actor
 from services.api.auth.sessions import hash_secret, is_plausible, new_secret
 from services.api.core.audit import record
 from services.api.joining.schemas import JoinIn, JoinLinkOut, JoinRequestOut, JoinWindow
+from services.api.places import geocoder
 from shared.db import joins as joins_db
 from shared.db import networks as networks_db
 from shared.db import organisations as organisations_db
@@ -46,7 +47,6 @@ from shared.settings import Settings
 
 LOOKUP_HEX = 12  # the link's public part, then its secret
 SECRET_BYTES = 18
-SEARCH_LIMITED = "too many address searches; wait a minute, or click the map"
 LINK_CODE = re.compile(r"[0-9a-f]{12}[A-Za-z0-9_-]{20,64}")
 
 
@@ -136,7 +136,7 @@ class JoiningService:
                     sessions.joins_per_network_per_minute
                 ),
             },
-            SEARCH_LIMITED,
+            geocoder.LIMITED,
         )
 
     async def ask(self, code: str, data: JoinIn, address: str) -> None:

@@ -5,8 +5,9 @@ ever travels as the ``q`` parameter of a GET to that address, so it can't choose
 host, the path or the method. Redirects are not followed (a redirect could lead
 anywhere), proxies and netrc in the environment are ignored, every search ends within
 the timeout (waiting for a slot included), at most ``MAX_SEARCHES`` run at once per
-process, at most ``MAX_ANSWER_BYTES`` of an answer are read, and what goes wrong is told
-in our own words (``GeocoderError``), never the service's.
+process, each caller makes at most so many a minute (counted in Redis like every
+limit), at most ``MAX_ANSWER_BYTES`` of an answer are read, and what goes wrong is
+told in our own words (``GeocoderError``), never the service's.
 
 Nominatim answers a JSON array of places (``lat``/``lon`` as strings, ``display_name``,
 ``address``); Photon a GeoJSON FeatureCollection (``[lon, lat]`` coordinates and
@@ -22,6 +23,8 @@ from typing import Any
 import httpx
 import msgspec
 
+from services.api.core.limits import Limiter
+
 MAX_SEARCHES = 4  # per process: a busy page waits, the service is not flooded
 MAX_ANSWER_BYTES = 512 * 1024
 MAX_QUERY = 200
@@ -35,6 +38,7 @@ SLOW = "the address search did not answer in time"
 UNREACHABLE = "the address search can't be reached"
 REFUSED = "the address search refused the question"
 GARBLED = "the address search answered something unreadable"
+LIMITED = "too many address searches; wait a minute, or click the map"
 
 
 class GeocoderError(Exception):
@@ -73,20 +77,40 @@ class _PhotonAnswer(msgspec.Struct, kw_only=True):
 class Geocoder:
     """One per process (its slots bound the searches the process runs at once)."""
 
-    def __init__(self, url: str, *, timeout_s: float, user_agent: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float,
+        user_agent: str,
+        limiter: Limiter | None = None,
+        per_caller_per_minute: int = 20,
+    ) -> None:
         self.url = url
         self.timeout_s = timeout_s
         self.user_agent = user_agent
         self.photon = httpx.URL(url).path.rstrip("/").endswith("/api")
         self.slots = asyncio.Semaphore(MAX_SEARCHES)
+        self.limiter = limiter
+        self.per_caller_per_minute = per_caller_per_minute
 
     async def search(
-        self, query: str, *, language: str, near: tuple[float, float] | None = None
+        self,
+        query: str,
+        *,
+        language: str,
+        near: tuple[float, float] | None = None,
+        caller: str | None = None,
     ) -> list[Candidate]:
-        """The places ``query`` may mean, best first; none when it names nothing."""
+        """The places ``query`` may mean, best first; none when it names nothing.
+        ``caller`` (a person, say) is counted against the per-caller limit."""
         query = " ".join(query.split())[:MAX_QUERY]
         if not query:
             return []
+        if caller is not None and self.limiter is not None:
+            window = await self.limiter.hit("geocoder:" + caller)
+            if window.count > self.per_caller_per_minute:
+                raise GeocoderError(LIMITED)
         acquired = False
         try:
             async with asyncio.timeout(self.timeout_s):

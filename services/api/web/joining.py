@@ -183,7 +183,7 @@ async def _search(
         await joining.may_search(code, client_address(request))
     except SamlastError as exc:
         return PlaceSearch(prefix="", error=exc.detail)
-    return await search_place(state.geocoder, values, "", _language(request), near)
+    return await search_place(state.geocoder, values, "", _language(request), near, None)
 
 
 def _area(network: Any) -> tuple[float, float] | None:

@@ -417,7 +417,9 @@ async def _producer_page(
     known = await references(actor, actor.network_ids, networks, organisations)
     found = None
     if typed is not None:
-        found = await search_place(geocoder, values, "", language_of(request), near_of(known))
+        found = await search_place(
+            geocoder, values, "", language_of(request), near_of(known), actor
+        )
     return page(
         request,
         "producer",

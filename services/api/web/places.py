@@ -122,13 +122,18 @@ async def search_place(
     prefix: str,
     language: str,
     near: tuple[float, float] | None,
+    searcher: Actor | None,
 ) -> PlaceSearch:
-    """Search for what the field's address says; never raises."""
+    """Search for what the field's address says, counted against the signed-in
+    ``searcher``'s limit (None: the join page, which counts under its own); never raises."""
     if geocoder is None:
         return PlaceSearch(prefix=prefix, error=NO_GEOCODER)
+    caller = None
+    if searcher is not None:
+        caller = f"person:{searcher.person_id or searcher.organisation_id}"
     try:
         found = await geocoder.search(
-            values.get(prefix + "address", ""), language=language, near=near
+            values.get(prefix + "address", ""), language=language, near=near, caller=caller
         )
     except GeocoderError as exc:
         return PlaceSearch(prefix=prefix, error=str(exc))
@@ -223,7 +228,7 @@ class PlaceSearchPages(Controller):
             if n.hub is not None and actor.member_of(n.id)
         ]
         found = await search_place(
-            state.geocoder, {"address": q[:500]}, "", language, near_of(hubs)
+            state.geocoder, {"address": q[:500]}, "", language, near_of(hubs), actor
         )
         message = i18n.gettext_for(language)(found.error) if found.error else None
         return {

@@ -105,7 +105,7 @@ class ProfilePages(Controller):
         known = await references(actor, me.network_ids, networks, organisations)
         if searched(form) == "":
             found = await search_place(
-                state.geocoder, values, "", language_of(request), near_of(known)
+                state.geocoder, values, "", language_of(request), near_of(known), actor
             )
             context = place_context(settings, known, values, "", found)
             return _page(request, me, values, rows, {}, context)

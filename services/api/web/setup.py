@@ -94,7 +94,7 @@ class SetupPages(Controller):
         known = await references(actor, [network_id], networks, organisations)
         if searched(await request.form()) == HUB:
             found = await search_place(
-                state.geocoder, values, HUB, language_of(request), near_of(known)
+                state.geocoder, values, HUB, language_of(request), near_of(known), actor
             )
             place = place_context(settings, known, values, HUB, found)
             return _settings(request, network, values, {}, place=place)

@@ -378,3 +378,30 @@ async def test_the_join_page_searches_by_posting_back_within_the_join_limits(
         third = await client.post(path, headers=origin, data={**typed, "place_search": ""})
         assert "för många adressökningar" in third.text
         assert "Ekebyvägen 12" not in third.text
+
+
+async def test_each_signed_in_person_has_a_limit_of_address_searches(
+    settings: Settings, pool: Pool, admin_token: str, geocoder: Geocoder
+) -> None:
+    """The geocoder is a shared service with its own usage policy: one person can't spend
+    it for everyone, by the script's search or by the forms' search buttons."""
+    limited = settings.replace(
+        **{"pages.geocoder_url": geocoder.nominatim, "pages.geocoder_per_person_per_minute": 2}
+    )
+    async with AsyncTestClient(app=create_app(limited)) as client:
+        world = await build_world(client, admin_token)
+        await _as(client, pool, world.producer)
+        for _ in range(2):
+            answer = await ok(await client.get("/app/places/search", params={"q": "Ekeby gård"}))
+            assert answer["error"] is None
+            assert answer["candidates"]
+        third = await ok(await client.get("/app/places/search", params={"q": "Ekeby gård"}))
+        assert third == {
+            "candidates": [],
+            "error": "för många adressökningar; vänta en minut, eller klicka på kartan",
+        }
+        origin = await _as(client, pool, world.producer)  # another person: a limit of their own
+        searched = await client.post(
+            "/app/profile", headers=origin, data={"address": "Ekeby gård", "place_search": ""}
+        )
+        assert "Ekebyvägen 12" in searched.text
