@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from services.api.core import numbers
+from services.api.core.types import WeeklyWindow
 from services.api.networks.schemas import (
     TIMEZONES,
     NetworkOut,
@@ -53,6 +54,10 @@ MESSAGES = {
     "l_per_unit": "a number of litres like 1,5",
     "temperature": "choose a temperature class",
     "category": "choose a category from the list",
+    "windows": (
+        "each row needs a day, and a time it opens before the time it closes; "
+        "rows of the same day may not overlap"
+    ),
 }
 # The structs' fields (as msgspec's messages name them) -> the forms' fields.
 FORM_FIELD = {
@@ -60,6 +65,7 @@ FORM_FIELD = {
     "hub.lon": "hub_lon",
     "hub.address": "hub_address",
     "hub": "hub_lat",
+    "hub_hours": "windows",
     "producer_share_permille": "producer_share_percent",
     "transport_handling_ore_per_kg": "handling_kr_per_kg",
     "transport_ore_per_tonne_km": "kr_per_tonne_km",
@@ -187,7 +193,11 @@ def shown_vehicle(vehicle: VehicleOut) -> dict[str, str]:
     }
 
 
-def settings_patch(values: dict[str, str]) -> NetworkPatch:
+def settings_patch(
+    values: dict[str, str], hub_hours: list[WeeklyWindow] | None = None
+) -> NetworkPatch:
+    """The patch the settings form asks for; ``hub_hours`` as ``hours.read_windows``
+    read them (overlaps are the struct's to refuse, named ``windows``), None to keep."""
     form = FormReader(values)
     lat = form.number("hub_lat", numbers.degrees, required=False)
     lon = form.number("hub_lon", numbers.degrees, required=False)
@@ -212,6 +222,8 @@ def settings_patch(values: dict[str, str]) -> NetworkPatch:
             "transport_warning_percent", numbers.percent_to_permille, required=False
         ),
     }
+    if hub_hours is not None:
+        fields["hub_hours"] = msgspec.to_builtins(hub_hours)
     if fields["transport_warning_permille"] is None:  # a form from before the field
         del fields["transport_warning_permille"]
     if fields["timezone"] not in TIMEZONES:
