@@ -113,9 +113,7 @@ async def test_a_run_meets_the_hub_while_it_is_open(
     assert run["routing"]["hub"] is not None
     assert run["routing"]["hub_closed"] is False
     routes = await ok(
-        await client.get(
-            f"/v1/runs/{run['id']}/routes?plan=hub", headers=bearer(world.coordinator)
-        )
+        await client.get(f"/v1/runs/{run['id']}/routes?plan=hub", headers=bearer(world.coordinator))
     )
     zone = ZoneInfo(world.network["timezone"])
     arrived, left = [], []
