@@ -76,7 +76,7 @@ class SetupPages(Controller):
     ) -> Template:
         network = network_out(await networks.managed(actor, network_id))
         known = await references(actor, [network_id], networks, organisations)
-        values = shown_settings(network)
+        values = shown_settings(network, language_of(request))
         place = place_context(settings, known, values, HUB, None)
         rows = window_rows(network.hub_hours)
         return _settings(request, network, values, rows, {}, place=place)
@@ -168,7 +168,12 @@ class SetupPages(Controller):
     ) -> Template:
         network, vehicle = await _vehicle_of(networks, actor, network_id, vehicle_id)
         return _edit(
-            request, "network_vehicle", network, shown_vehicle(vehicle), {}, vehicle=vehicle
+            request,
+            "network_vehicle",
+            network,
+            shown_vehicle(vehicle, language_of(request)),
+            {},
+            vehicle=vehicle,
         )
 
     @post("/vehicles/{vehicle_id:uuid}", status_code=303)

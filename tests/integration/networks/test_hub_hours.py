@@ -31,7 +31,7 @@ async def test_the_hubs_hours_are_kept_and_bad_ones_refused_naming_the_field(
     world = await build_world(client, admin_token)
     url = f"/v1/networks/{world.network['id']}"
     assert world.network["hub_hours"] == []
-    hours = [
+    hours: list[dict[str, Any]] = [
         {"weekday": 4, "opens": "13:00:00", "closes": "17:00:00"},
         {"weekday": 2, "opens": "08:00:00", "closes": "12:00:00"},
     ]
@@ -116,7 +116,8 @@ async def test_a_run_meets_the_hub_while_it_is_open(
         await client.get(f"/v1/runs/{run['id']}/routes?plan=hub", headers=bearer(world.coordinator))
     )
     zone = ZoneInfo(world.network["timezone"])
-    arrived, left = [], []
+    arrived: list[dt.datetime] = []
+    left: list[dt.datetime] = []
     for route in routes["routes"]:
         for stop in route["stops"]:
             if stop["organisation_id"] is None and stop["kind"] in ("pickup", "delivery"):
@@ -161,3 +162,64 @@ async def test_a_hub_closed_on_the_delivery_day_plans_nothing_via_it(
         "The hub is closed on the delivery day (its opening hours in the settings), "
         "so no runs via the hub were planned."
     )
+
+
+async def test_the_settings_page_keeps_the_hubs_hours_and_says_what_is_wrong_beside_them(
+    client: Client, pool: Pool, admin_token: str
+) -> None:
+    world = await build_world(client, admin_token)
+    client.follow_redirects = False
+    client.cookies = await session_cookies(pool, world.coordinator)
+    path = f"/app/networks/{world.network['id']}/settings"
+    origin = {"Origin": "http://testserver.local"}
+    typed = {
+        "version": str(world.network["version"]),
+        "name": world.network["name"],
+        "region": "Uppsala",
+        "timezone": "Europe/Stockholm",
+        "hub_address": "Boländerna",
+        "hub_lat": "59,8586",
+        "hub_lon": "17,6389",
+        "producer_share_percent": "0",
+        "handling_kr_per_kg": "1,25",
+        "kr_per_tonne_km": "95",
+        "deadline_reminder_hours": "24",
+        "window_day": ["2", "2", ""],
+        "window_opens": ["08:00", "11:00", ""],
+        "window_closes": ["12:00", "15:00", ""],
+    }
+    for language, message in (
+        ("sv", "rader samma dag får inte överlappa"),
+        ("en", "rows of the same day may not overlap"),
+    ):
+        client.cookies["samlast_lang"] = language
+        refused = await client.post(path, data=typed, headers=origin)
+        assert refused.status_code == 422
+        assert 'id="e-windows"' in refused.text
+        assert message in refused.text
+        assert 'value="11:00"' in refused.text  # what was typed stays
+        assert (await _network(client, world))["hub_hours"] == []
+
+    mended = {
+        **typed,
+        "window_day": ["2", "2", "5"],
+        "window_opens": ["08:00", "12:00", "09:00"],
+        "window_closes": ["12:00", "15:00", "10:00"],
+    }
+    saved = await client.post(path, data=mended, headers=origin)
+    assert saved.status_code == 303, saved.text
+    assert (await _network(client, world))["hub_hours"] == [
+        {"weekday": 2, "opens": "08:00:00", "closes": "12:00:00"},
+        {"weekday": 2, "opens": "12:00:00", "closes": "15:00:00"},
+        {"weekday": 5, "opens": "09:00:00", "closes": "10:00:00"},
+    ]
+    client.cookies["samlast_lang"] = "en"
+    shown = (await client.get(path)).text
+    assert 'value="12:00"' in shown
+    assert "The hub&#39;s opening hours" in shown or "The hub's opening hours" in shown
+    assert 'value="1.25"' in shown  # the English decimal point
+
+
+async def _network(client: Client, world: World) -> Any:
+    url = f"/v1/networks/{world.network['id']}"
+    return await ok(await client.get(url, headers=bearer(world.coordinator)))
