@@ -178,6 +178,7 @@ ENGLISH_MAY_SAY = re.compile(r"Uppsala län|\böre\b")
 async def in_language(page: Page, walk: Walk) -> None:
     """The page is in the walk's language: its ``lang``, no message key shown as it is,
     and on an English page no Swedish word or letter."""
+    await page.wait_for_load_state()  # a page a click has just asked for is there
     assert await page.evaluate("document.documentElement.lang") == walk.language, page.url
     words = await page.evaluate(PAGE_WORDS, ATTRIBUTES)
     keys = MESSAGE_KEY.findall(words)
@@ -423,8 +424,10 @@ async def test_a_network_lives_from_an_empty_database_to_a_published_run(
     await office.goto(site + "/app/dashboard")
     await in_language(office, walk)
     await office.locator("[data-waiting-to-join]").get_by_role("link").click()
+    approve = office.get_by_role("button", name=t("Approve {name}", name=walk.coop_name))
+    await expect(approve).to_be_visible()
     await in_language(office, walk)
-    await office.get_by_role("button", name=t("Approve {name}", name=walk.coop_name)).click()
+    await approve.click()
     await expect(office.get_by_role("status")).to_contain_text(t("join request approved"))
     welcome = await mail_to(mailbox, walk.coop, f"{walk.coop_name} {walk.approved_subject}")
     sign_in_link = next(link for link in welcome.links() if "/app/sign-in/link" in link)
@@ -453,6 +456,10 @@ async def test_a_network_lives_from_an_empty_database_to_a_published_run(
     # the hub is open on the delivery day: the plan via it is there beside the others
     await expect(office.locator("[data-chart] rect.bar-hub")).to_have_count(4)
     await expect(office.locator("[data-hub-closed]")).to_have_count(0)
+    # 95 kr of transport on 125 kr of goods: the one co-op is warned, in a whole sentence
+    await expect(office.locator("[data-transport-warnings]")).to_contain_text(
+        t("Transport is more than {pct} % of the goods for one co-op.", pct="30")
+    )
     await snap(office, walk, "11-review")
     await office.get_by_role("button", name=t("Approve"), exact=True).click()
     await expect(office.get_by_role("status")).to_contain_text(t("approved"))
