@@ -224,6 +224,9 @@ class RunRouting(msgspec.Struct, kw_only=True):
     # shipments the proposal carries that no van could carry from their farm alone:
     # the baseline lacks them, so its cost and the savings leave them out on one side
     baseline_unserved: int = 0
+    # the network has a hub, closed all day on the delivery day (its opening hours): no
+    # plan via it was made (False in runs stored before hub hours were kept)
+    hub_closed: bool = False
     # a route search stopped at its time cap, not its iterations: the same network may
     # be planned otherwise on another machine (False in runs stored before it was kept)
     clock_capped: bool = False

@@ -11,7 +11,11 @@ from shared.db.pool import Conn
 
 NETWORK_COLUMNS = """id, name, region, timezone, currency, hub_lat, hub_lon, hub_address,
     producer_share_permille, transport_handling_ore_per_kg, transport_ore_per_tonne_km,
-    deadline_reminder_hours, transport_warning_permille, version, created_at, updated_at"""
+    deadline_reminder_hours, transport_warning_permille, version, created_at, updated_at,
+    coalesce((SELECT jsonb_agg(jsonb_build_object('weekday', w.weekday,
+                     'opens', w.opens_at::text, 'closes', w.closes_at::text)
+                     ORDER BY w.weekday, w.opens_at)
+              FROM network_hub_window w WHERE w.network_id = network.id), '[]') AS hub_hours"""
 
 INSERT_NETWORK = f"""
 INSERT INTO network (name, region, timezone, currency, hub_lat, hub_lon, producer_share_permille,
@@ -35,6 +39,16 @@ UPDATE network SET name = $3, region = $4, timezone = $5, currency = $6, hub_lat
     updated_at = now()
 WHERE id = $1 AND ($2::int IS NULL OR version = $2)
 RETURNING {NETWORK_COLUMNS}"""
+
+DELETE_HUB_HOURS = "DELETE FROM network_hub_window WHERE network_id = $1"
+INSERT_HUB_HOUR = """
+INSERT INTO network_hub_window (network_id, weekday, opens_at, closes_at)
+VALUES ($1, $2, $3, $4)"""
+# The hub's hours the routing of a delivery day reads: every row, so that a day
+# without rows among others is told from a hub that keeps no hours at all.
+SELECT_HUB_HOURS = """
+SELECT weekday, opens_at, closes_at FROM network_hub_window
+WHERE network_id = $1 ORDER BY weekday, opens_at"""
 
 VEHICLE_COLUMNS = """id, network_id, name, capacity_grams, capacity_ml, cold_capable,
     start_lat, start_lon, end_lat, end_lon, shift_start, shift_end, fixed_cost_ore,
@@ -88,6 +102,17 @@ async def insert_network(conn: Conn, values: dict[str, Any]) -> asyncpg.Record:
     )
     assert row is not None
     return row
+
+
+async def replace_hub_hours(
+    conn: Conn, network_id: UUID, hours: list[tuple[int, Any, Any]]
+) -> None:
+    await conn.execute(DELETE_HUB_HOURS, network_id)
+    await conn.executemany(INSERT_HUB_HOUR, [(network_id, *window) for window in hours])
+
+
+async def select_hub_hours(conn: Conn, network_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_HUB_HOURS, network_id)
 
 
 async def select_network(conn: Conn, network_id: UUID) -> asyncpg.Record | None:

@@ -20,6 +20,9 @@ from services.api.core.types import (
     Ore,
     Permille,
     Text200,
+    WeeklyWindow,
+    WeeklyWindows,
+    no_overlaps,
 )
 from services.matcher.engine.allocation.transport import HANDLING_ORE_PER_KG, ORE_PER_TONNE_KM
 
@@ -69,9 +72,20 @@ TransportWarningPermille = Annotated[
 DEFAULT_TRANSPORT_WARNING_PERMILLE = 300
 
 
-def _check_timezone(timezone: str | UnsetType) -> None:
+HubHours = Annotated[
+    WeeklyWindows,
+    Meta(
+        description="when the hub takes goods in and sends them out, in the network's time "
+        "zone; none: at any time; none on a run's delivery day: closed, no plan via the hub",
+    ),
+]
+
+
+def _check(timezone: str | UnsetType, hub_hours: list[WeeklyWindow] | UnsetType) -> None:
     if isinstance(timezone, str) and timezone not in TIMEZONES:
         raise ValueError(f"`timezone` {timezone!r} is not an IANA time zone")
+    if isinstance(hub_hours, list) and not no_overlaps(hub_hours):
+        raise ValueError("`hub_hours` overlap on the same weekday")
 
 
 class NetworkIn(Input):
@@ -85,9 +99,10 @@ class NetworkIn(Input):
     transport_ore_per_tonne_km: OrePerTonneKm = ORE_PER_TONNE_KM
     deadline_reminder_hours: ReminderHours = DEFAULT_REMINDER_HOURS
     transport_warning_permille: TransportWarningPermille = DEFAULT_TRANSPORT_WARNING_PERMILLE
+    hub_hours: HubHours = msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:
-        _check_timezone(self.timezone)
+        _check(self.timezone, self.hub_hours)
 
 
 class NetworkPatch(Input):
@@ -101,9 +116,16 @@ class NetworkPatch(Input):
     transport_ore_per_tonne_km: OrePerTonneKm | UnsetType = UNSET
     deadline_reminder_hours: ReminderHours | UnsetType = UNSET
     transport_warning_permille: TransportWarningPermille | UnsetType = UNSET
+    hub_hours: HubHours | UnsetType = UNSET
 
     def __post_init__(self) -> None:
-        _check_timezone(self.timezone)
+        _check(self.timezone, self.hub_hours)
+
+
+class HubWindowOut(msgspec.Struct, kw_only=True):
+    weekday: int
+    opens: dt.time
+    closes: dt.time
 
 
 class NetworkOut(msgspec.Struct, kw_only=True):
@@ -118,6 +140,7 @@ class NetworkOut(msgspec.Struct, kw_only=True):
     transport_ore_per_tonne_km: int
     deadline_reminder_hours: int
     transport_warning_permille: int
+    hub_hours: list[HubWindowOut]
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, NoReturn
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from services.api.core.audit import record
 from services.api.core.conditional import expected_version
 from services.api.core.types import Location
 from services.api.networks.schemas import (
+    HubWindowOut,
     MemberIn,
     NetworkIn,
     NetworkOut,
@@ -44,6 +46,11 @@ class NetworkService:
     async def create(self, actor: Actor, data: NetworkIn) -> NetworkOut:
         async with self.conn.transaction():
             row = await networks_db.insert_network(self.conn, _columns(data))
+            if data.hub_hours:
+                await networks_db.replace_hub_hours(self.conn, row["id"], _hub_hours(data))
+                reread = await networks_db.select_network(self.conn, row["id"])
+                assert reread is not None
+                row = reread
             await record(
                 self.conn, actor, "network.create", "network", row["id"], network_id=row["id"]
             )
@@ -61,11 +68,15 @@ class NetworkService:
     ) -> NetworkOut:
         current = await self.managed(actor, network_id)
         version = expected_version(if_match)
-        merged = _columns(_merge(network_out(current), data))
+        merged = _merge(network_out(current), data)
         async with self.conn.transaction():
-            row = await networks_db.update_network(self.conn, network_id, version, merged)
+            row = await networks_db.update_network(self.conn, network_id, version, _columns(merged))
             if row is None:
                 raise PreconditionFailedError("the network changed since you read it; re-read it")
+            if data.hub_hours is not msgspec.UNSET:
+                await networks_db.replace_hub_hours(self.conn, network_id, _hub_hours(merged))
+                row = await networks_db.select_network(self.conn, network_id)
+                assert row is not None
             await record(
                 self.conn, actor, "network.update", "network", network_id, network_id=network_id
             )
@@ -227,13 +238,18 @@ def _columns(data: NetworkIn) -> dict[str, Any]:
     }
 
 
+def _hub_hours(data: NetworkIn) -> list[tuple[int, dt.time, dt.time]]:
+    return [(window.weekday, window.opens, window.closes) for window in data.hub_hours]
+
+
 def network_out(row: asyncpg.Record) -> NetworkOut:
     hub = (
         None
         if row["hub_lat"] is None
         else Location(lat=row["hub_lat"], lon=row["hub_lon"], address=row["hub_address"])
     )
-    return as_struct(row, NetworkOut, hub=hub)
+    hours = [msgspec.convert(w, HubWindowOut, strict=False) for w in row["hub_hours"]]
+    return as_struct(row, NetworkOut, hub=hub, hub_hours=hours)
 
 
 def vehicle_out(row: asyncpg.Record) -> VehicleOut:

@@ -12,12 +12,9 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from services.api.core.types import WeeklyWindow
-from services.api.web.setup_forms import FormError
+from services.api.web.setup_forms import MESSAGES, FormError
 
-MESSAGE = (
-    "each row needs a day, and a time it opens before the time it closes; "
-    "rows of the same day may not overlap"
-)
+MESSAGE = MESSAGES["windows"]
 NONE_GIVEN = "give at least one day and its hours"
 MAX_ROWS = 50
 TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")

@@ -23,7 +23,7 @@ from services.api.deps import Accounts, CurrentActor, Joining, Members, Networks
 from services.api.joining.service import JoiningService
 from services.api.networks.members import MemberService
 from services.api.networks.service import network_out
-from services.api.web.pages import back, page, same_site, submit
+from services.api.web.pages import back, language_of, page, same_site, submit
 from shared.errors import SamlastError
 
 INVITE_FIELDS = ("email", "organisation_name", "organisation_kind", "language")
@@ -51,7 +51,7 @@ class NetworkMemberPages(Controller):
         joining: Joining,
         members: Members,
     ) -> Template:
-        values = {"organisation_kind": "coop", "language": "sv"}
+        values = {"organisation_kind": "coop", "language": language_of(request)}
         return await _members(request, actor, network_id, (accounts, joining, members), values, {})
 
     @post("/members/invite", status_code=303)

@@ -19,7 +19,7 @@ from services.api.accounts.schemas import InvitationIn
 from services.api.auth.guards import ADMINS
 from services.api.deps import Accounts, CurrentActor, Networks
 from services.api.networks.schemas import TIMEZONES, NetworkIn
-from services.api.web.pages import Db, back, page, same_site
+from services.api.web.pages import Db, back, language_of, page, same_site
 from services.api.web.setup_forms import FormError, FormReader, form_field
 
 Req = Request[Any, Any, Any]
@@ -43,7 +43,7 @@ class NewNetworkPages(Controller):
 
     @get()
     async def new_network(self, request: Req) -> Template:
-        values = {"timezone": "Europe/Stockholm", "language": "sv"}
+        values = {"timezone": "Europe/Stockholm", "language": language_of(request)}
         return _form(request, values, {})
 
     @post(status_code=303)

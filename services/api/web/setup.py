@@ -19,11 +19,13 @@ from litestar.response import Redirect, Template
 
 from services.api.auth.guards import MANAGERS
 from services.api.core.bulk import BadUploadError
+from services.api.core.types import WeeklyWindow
 from services.api.deps import CurrentActor, Networks, Organisations, Products
-from services.api.networks.schemas import NetworkOut, VehicleOut
+from services.api.networks.schemas import NetworkOut, NetworkPatch, VehicleOut
 from services.api.networks.service import network_out
 from services.api.products.schemas import ProductOut
 from services.api.products.upload import read_products
+from services.api.web.hours import form_rows, read_windows, shown_rows, window_rows
 from services.api.web.pages import back, language_of, page, same_site
 from services.api.web.places import (
     apply_pick,
@@ -51,6 +53,7 @@ from shared.settings import Settings
 
 MAX_UPLOAD_BYTES = 2_000_000
 HUB = "hub_"  # the prefix of the hub's place fields
+BLANK_ROWS = 2  # empty rows of the hub's hours, to add a day to
 Req = Request[Any, Any, Any]
 
 
@@ -73,9 +76,10 @@ class SetupPages(Controller):
     ) -> Template:
         network = network_out(await networks.managed(actor, network_id))
         known = await references(actor, [network_id], networks, organisations)
-        values = shown_settings(network)
+        values = shown_settings(network, language_of(request))
         place = place_context(settings, known, values, HUB, None)
-        return _settings(request, network, values, {}, place=place)
+        rows = window_rows(network.hub_hours)
+        return _settings(request, network, values, rows, {}, place=place)
 
     @post("/settings", status_code=303)
     async def save_settings(
@@ -91,26 +95,28 @@ class SetupPages(Controller):
         same_site(request)
         network = network_out(await networks.managed(actor, network_id))
         values = await _values(request, SETTINGS_FIELDS)
+        form = await request.form()
+        rows = form_rows(form)
         known = await references(actor, [network_id], networks, organisations)
-        if searched(await request.form()) == HUB:
+        if searched(form) == HUB:
             found = await search_place(
                 state.geocoder, values, HUB, language_of(request), near_of(known), actor
             )
             place = place_context(settings, known, values, HUB, found)
-            return _settings(request, network, values, {}, place=place)
+            return _settings(request, network, values, rows, {}, place=place)
         apply_pick(values, HUB)
         place = place_context(settings, known, values, HUB, None)
         try:
-            patch = settings_patch(values)
+            patch = _settings_patch(values, rows)
             await networks.update(actor, network_id, patch, f'"{values.get("version", "")}"')
         except FormError as exc:
-            return _settings(request, network, values, exc.errors, place=place)
+            return _settings(request, network, values, rows, exc.errors, place=place)
         except PreconditionFailedError:
             # what was typed stays; saving again saves it over the newer version
             stale = "someone saved the settings meanwhile; check them and save again"
             values["version"] = str(network.version)
             return _settings(
-                request, network, values, {}, error=stale, status_code=412, place=place
+                request, network, values, rows, {}, error=stale, status_code=412, place=place
             )
         return back(f"/app/networks/{network_id}/settings", done="settings saved")
 
@@ -162,7 +168,12 @@ class SetupPages(Controller):
     ) -> Template:
         network, vehicle = await _vehicle_of(networks, actor, network_id, vehicle_id)
         return _edit(
-            request, "network_vehicle", network, shown_vehicle(vehicle), {}, vehicle=vehicle
+            request,
+            "network_vehicle",
+            network,
+            shown_vehicle(vehicle, language_of(request)),
+            {},
+            vehicle=vehicle,
         )
 
     @post("/vehicles/{vehicle_id:uuid}", status_code=303)
@@ -344,10 +355,29 @@ async def _values(request: Req, fields: tuple[str, ...]) -> dict[str, str]:
     return {name: str(form.get(name, ""))[:500] for name in fields if name in form}
 
 
+def _settings_patch(values: dict[str, str], rows: list[dict[str, str]]) -> NetworkPatch:
+    """The settings form's patch, the hub's hours read as the profile reads its own;
+    ``FormError`` names every field that is wrong, the hours' as ``windows``."""
+    errors: dict[str, str] = {}
+    hours: list[WeeklyWindow] = []
+    try:
+        hours = read_windows(rows, required=False)
+    except FormError as exc:
+        errors.update(exc.errors)
+    try:
+        patch = settings_patch(values, hours)
+    except FormError as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise FormError(errors)
+    return patch
+
+
 def _settings(
     request: Req,
     network: NetworkOut,
     values: dict[str, str],
+    rows: list[dict[str, str]],
     errors: dict[str, str],
     *,
     place: dict[str, Any],
@@ -359,6 +389,7 @@ def _settings(
         "network_settings",
         network=network,
         values=values,
+        rows=shown_rows(rows, BLANK_ROWS),
         errors=errors,
         place=place,
         status_code=status_code or (422 if errors else 200),

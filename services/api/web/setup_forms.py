@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from services.api.core import numbers
+from services.api.core.types import WeeklyWindow
 from services.api.networks.schemas import (
     TIMEZONES,
     NetworkOut,
@@ -53,6 +54,10 @@ MESSAGES = {
     "l_per_unit": "a number of litres like 1,5",
     "temperature": "choose a temperature class",
     "category": "choose a category from the list",
+    "windows": (
+        "each row needs a day, and a time it opens before the time it closes; "
+        "rows of the same day may not overlap"
+    ),
 }
 # The structs' fields (as msgspec's messages name them) -> the forms' fields.
 FORM_FIELD = {
@@ -60,6 +65,7 @@ FORM_FIELD = {
     "hub.lon": "hub_lon",
     "hub.address": "hub_address",
     "hub": "hub_lat",
+    "hub_hours": "windows",
     "producer_share_permille": "producer_share_percent",
     "transport_handling_ore_per_kg": "handling_kr_per_kg",
     "transport_ore_per_tonne_km": "kr_per_tonne_km",
@@ -152,8 +158,10 @@ def form_field(message: str) -> str:
     return FORM_FIELD.get(name, name)
 
 
-def shown_settings(network: NetworkOut) -> dict[str, str]:
-    """The settings as the form shows them: money in kronor, the share in per cent."""
+def shown_settings(network: NetworkOut, language: str = "sv") -> dict[str, str]:
+    """The settings as the form shows them: money in kronor, the share in per cent, with
+    the decimal sign of the page's ``language`` (the readers take either)."""
+    point = _decimal_sign(language)
     return {
         "version": str(network.version),
         "name": network.name,
@@ -162,32 +170,38 @@ def shown_settings(network: NetworkOut) -> dict[str, str]:
         "hub_address": network.hub.address if network.hub else "",
         "hub_lat": str(network.hub.lat) if network.hub else "",
         "hub_lon": str(network.hub.lon) if network.hub else "",
-        "producer_share_percent": _tenths(network.producer_share_permille),
-        "handling_kr_per_kg": _kronor(network.transport_handling_ore_per_kg),
-        "kr_per_tonne_km": _kronor(network.transport_ore_per_tonne_km),
+        "producer_share_percent": _tenths(network.producer_share_permille, point),
+        "handling_kr_per_kg": _kronor(network.transport_handling_ore_per_kg, point),
+        "kr_per_tonne_km": _kronor(network.transport_ore_per_tonne_km, point),
         "deadline_reminder_hours": str(network.deadline_reminder_hours),
-        "transport_warning_percent": _tenths(network.transport_warning_permille),
+        "transport_warning_percent": _tenths(network.transport_warning_permille, point),
     }
 
 
-def shown_vehicle(vehicle: VehicleOut) -> dict[str, str]:
-    """The vehicle as the form shows it: kg, litres and kronor."""
+def shown_vehicle(vehicle: VehicleOut, language: str = "sv") -> dict[str, str]:
+    """The vehicle as the form shows it: kg, litres and kronor, with the decimal sign of
+    the page's ``language``."""
+    point = _decimal_sign(language)
     return {
         "name": vehicle.name,
-        "capacity_kg": _thousandths(vehicle.capacity_grams),
-        "capacity_l": _thousandths(vehicle.capacity_ml),
+        "capacity_kg": _thousandths(vehicle.capacity_grams, point),
+        "capacity_l": _thousandths(vehicle.capacity_ml, point),
         "cold_capable": "on" if vehicle.cold_capable else "",
         "start_lat": str(vehicle.start.lat),
         "start_lon": str(vehicle.start.lon),
         "shift_start": vehicle.shift_start.strftime("%H:%M"),
         "shift_end": vehicle.shift_end.strftime("%H:%M"),
-        "cost_per_km": _kronor(vehicle.cost_per_km_ore),
-        "cost_per_hour": _kronor(vehicle.cost_per_hour_ore),
-        "fixed_cost": _kronor(vehicle.fixed_cost_ore),
+        "cost_per_km": _kronor(vehicle.cost_per_km_ore, point),
+        "cost_per_hour": _kronor(vehicle.cost_per_hour_ore, point),
+        "fixed_cost": _kronor(vehicle.fixed_cost_ore, point),
     }
 
 
-def settings_patch(values: dict[str, str]) -> NetworkPatch:
+def settings_patch(
+    values: dict[str, str], hub_hours: list[WeeklyWindow] | None = None
+) -> NetworkPatch:
+    """The patch the settings form asks for; ``hub_hours`` as ``hours.read_windows``
+    read them (overlaps are the struct's to refuse, named ``windows``), None to keep."""
     form = FormReader(values)
     lat = form.number("hub_lat", numbers.degrees, required=False)
     lon = form.number("hub_lon", numbers.degrees, required=False)
@@ -212,6 +226,8 @@ def settings_patch(values: dict[str, str]) -> NetworkPatch:
             "transport_warning_percent", numbers.percent_to_permille, required=False
         ),
     }
+    if hub_hours is not None:
+        fields["hub_hours"] = msgspec.to_builtins(hub_hours)
     if fields["transport_warning_permille"] is None:  # a form from before the field
         del fields["transport_warning_permille"]
     if fields["timezone"] not in TIMEZONES:
@@ -266,14 +282,18 @@ def _time(form: FormReader, name: str) -> str:
     return text + ":00" if len(text) == 5 else text
 
 
-def _kronor(ore: int) -> str:
-    return f"{ore // 100},{ore % 100:02d}"
+def _decimal_sign(language: str) -> str:
+    return "." if language == "en" else ","
 
 
-def _thousandths(amount: int) -> str:
+def _kronor(ore: int, point: str = ",") -> str:
+    return f"{ore // 100}{point}{ore % 100:02d}"
+
+
+def _thousandths(amount: int, point: str = ",") -> str:
     whole, rest = divmod(amount, 1000)
-    return str(whole) if not rest else f"{whole},{rest:03d}".rstrip("0")
+    return str(whole) if not rest else f"{whole}{point}{rest:03d}".rstrip("0")
 
 
-def _tenths(permille: int) -> str:
-    return str(permille // 10) if permille % 10 == 0 else f"{permille // 10},{permille % 10}"
+def _tenths(permille: int, point: str = ",") -> str:
+    return str(permille // 10) if permille % 10 == 0 else f"{permille // 10}{point}{permille % 10}"

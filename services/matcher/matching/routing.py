@@ -46,6 +46,7 @@ from shared.contracts.runs import (
     TransportRepass,
 )
 from shared.contracts.runs import TransportCheck as StoredTransportCheck
+from shared.db import networks as networks_db
 from shared.db import routes as routes_db
 from shared.db.pool import Conn, Pool
 from shared.db.routes import RouteRow, RouteShareRow, ShipmentRow, StopRow
@@ -56,6 +57,7 @@ class RoutingInput(msgspec.Struct, frozen=True, kw_only=True):
     problem: RoutingProblem
     unplaced: list[Unplaced]  # for co-ops with no location: stored as unserved
     hub: Place | None
+    hub_hours: list[Window] | None  # the hub's openings on the delivery day; None: no hours
     own_van: Vehicle
     producer_share_permille: int
     timezone: str
@@ -73,6 +75,7 @@ async def load_routing(
         vehicle_rows = await routes_db.select_vehicles(conn, run["network_id"])
         offer_rows = await routes_db.select_offer_sites(conn, run["network_id"], offer_ids)
         coop_rows = await routes_db.select_coop_sites(conn, coop_ids, problem.delivery_date)
+        hour_rows = await networks_db.select_hub_hours(conn, run["network_id"])
     offers = {
         row["id"]: OfferSite(
             producer_id=row["producer_id"],
@@ -99,6 +102,7 @@ async def load_routing(
         hub=None
         if network["hub_lat"] is None
         else Place(lat=network["hub_lat"], lon=network["hub_lon"]),
+        hub_hours=hub_hours(hour_rows, problem.delivery_date),
         own_van=own_van_like(fleet),  # what a van costs here, left out or not
         producer_share_permille=network["producer_share_permille"],
         timezone=network["timezone"],
@@ -239,6 +243,7 @@ async def store_routing(
         shipments=len(routing.shipments) + len(routing_input.unplaced),
         unserved=len(routing.chosen.unserved) + len(routing_input.unplaced),
         baseline_unserved=len(routing.baseline.unserved),
+        hub_closed=routing.hub_closed,
         clock_capped=routing.clock_capped
         or (repass is not None and (repass.first.clock_capped or repass.second.clock_capped)),
         transport=None
@@ -257,6 +262,18 @@ def _organisation(legs: list[Shipment], kind: str, leg: int | None) -> UUID | No
         return None
     met = legs[leg].producer_id if kind == "pickup" else legs[leg].coop_id
     return None if met == HUB_ID else met
+
+
+def hub_hours(rows: list[asyncpg.Record], day: dt.date) -> list[Window] | None:
+    """The hub's openings on ``day``, in the engine's seconds since midnight: None when
+    it keeps no hours at all (open whenever), empty when it is closed that day."""
+    if not rows:
+        return None
+    return [
+        Window(opens_s=_seconds(row["opens_at"]), closes_s=_seconds(row["closes_at"]))
+        for row in rows
+        if row["weekday"] == day.isoweekday()
+    ]
 
 
 def _window(row: asyncpg.Record) -> Window:

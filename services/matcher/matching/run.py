@@ -163,6 +163,7 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
                 this.matrix,
                 rows=this.rows,
                 hub=this.routing_input.hub,
+                hub_hours=this.routing_input.hub_hours,
                 budget=budget,
                 progress=report,
             )

@@ -42,6 +42,7 @@ def test_every_shipment_goes_to_the_hub_once_and_on_to_its_co_op_once() -> None:
     rows = [*places_of(problem), HUB]
     matrix = great_circle(rows, road_factor=1.3, speed_kmh=60)
     via = plan_via_hub(problem, matrix, rows, HUB, BUDGET)
+    assert via is not None
     assert via.plan.unserved == []
     inbound, outbound = via.legs[: via.collection_legs], via.legs[via.collection_legs :]
     assert {leg.coop_id for leg in inbound} == {HUB_ID}
@@ -107,6 +108,7 @@ def test_every_producer_whose_goods_ride_from_the_hub_pays_by_their_weight() -> 
     rows = [*places_of(problem), HUB]
     matrix = great_circle(rows, road_factor=1.3, speed_kmh=60)
     via = plan_via_hub(problem, matrix, rows, HUB, BUDGET)
+    assert via is not None
     shares = hub_shares(problem, matrix, rows, via, producer_share_permille=200)
     for item in shares[via.collection_routes :]:
         route = via.plan.routes[item.route]

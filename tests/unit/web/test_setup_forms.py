@@ -3,13 +3,23 @@ API's own structs, and name each field (or row) they can't read."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
 import msgspec
 import pytest
 
 from services.api.core.bulk import BadUploadError
-from services.api.core.types import Location
+from services.api.core.types import Location, WeeklyWindow
+from services.api.networks.schemas import NetworkOut
 from services.api.products.upload import read_products
-from services.api.web.setup_forms import FormError, product_in, settings_patch, vehicle_in
+from services.api.web.setup_forms import (
+    FormError,
+    product_in,
+    settings_patch,
+    shown_settings,
+    vehicle_in,
+)
 
 SETTINGS = {
     "name": "Uppsala län",
@@ -147,3 +157,42 @@ def test_the_transport_warning_is_read_in_per_cent_and_kept_when_left_empty() ->
         with pytest.raises(FormError) as refused:
             settings_patch({**SETTINGS, "transport_warning_percent": wrong})
         assert set(refused.value.errors) == {"transport_warning_percent"}, wrong
+
+
+def test_the_hubs_hours_go_into_the_patch_and_overlapping_ones_are_named_as_the_hours() -> None:
+    monday = WeeklyWindow(weekday=1, opens=dt.time(8), closes=dt.time(12))
+    patch = settings_patch(SETTINGS, [monday])
+    assert patch.hub_hours == [monday]
+    assert settings_patch(SETTINGS).hub_hours is msgspec.UNSET  # a form from before them
+    with pytest.raises(FormError) as refused:
+        settings_patch(
+            SETTINGS, [monday, WeeklyWindow(weekday=1, opens=dt.time(11), closes=dt.time(13))]
+        )
+    assert list(refused.value.errors) == ["windows"]
+
+
+@pytest.mark.parametrize(("language", "shown"), [("sv", "0,50"), ("en", "0.50")])
+def test_the_settings_are_shown_with_the_decimal_sign_of_the_pages_language(
+    language: str, shown: str
+) -> None:
+    network = NetworkOut(
+        id=uuid.uuid4(),
+        name="Uppsala",
+        region="",
+        timezone="Europe/Stockholm",
+        currency="SEK",
+        hub=None,
+        producer_share_permille=125,
+        transport_handling_ore_per_kg=50,
+        transport_ore_per_tonne_km=150,
+        deadline_reminder_hours=24,
+        transport_warning_permille=300,
+        hub_hours=[],
+        version=1,
+        created_at=dt.datetime.now(dt.UTC),
+        updated_at=dt.datetime.now(dt.UTC),
+    )
+    values = shown_settings(network, language)
+    assert values["handling_kr_per_kg"] == shown
+    assert values["producer_share_percent"] == "12" + shown[1] + "5"
+    assert settings_patch({**SETTINGS, **values}).transport_handling_ore_per_kg == 50

@@ -3,6 +3,12 @@ delivery runs take each co-op's goods from it once all have arrived (plus handli
 
 Two plain problems instead of one long pickup-and-delivery one: a co-op's goods from
 many farms arrive in one drop, and the search works on short routes.
+
+The hub's opening hours of the day (``hours``: windows in seconds since midnight;
+None when it keeps none) bound both: collection legs are handed over at the hub in
+one opening (``intake``), early enough for the handling to end before it closes, and
+delivery legs leave it in the first opening after everything is ready (``departure``).
+The handling is counted once, between the last arrival and the first departure.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from services.matcher.engine.routing.travel import TravelMatrix, places_of, subm
 
 HUB_ID = UUID(int=0)  # the hub, where a leg's producer or co-op would be
 HANDLING_S = 1800  # unloading, sorting by co-op and loading again at the hub
+HANDOVER_S = 60  # a leg's crates handed over at a stop (the stop's setup apart)
 
 
 class HubPlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,16 +53,52 @@ class HubPlan(msgspec.Struct, frozen=True, kw_only=True):
     ready_s: int  # when the hub has everything and deliveries may leave
 
 
+def intake(hours: Sequence[Window] | None, handover_s: int = HANDOVER_S) -> Window | None:
+    """When collection legs may be handed over at the hub: within its longest opening of
+    the day (the earliest of equal ones), early enough that the handover and then the
+    handling end before it closes. All day without hours; None when the hub is closed
+    all day or never open long enough for that (no plan via the hub then)."""
+    if hours is None:
+        return WHOLE_DAY
+    usable = [
+        Window(opens_s=w.opens_s, closes_s=w.closes_s - handover_s - HANDLING_S)
+        for w in hours
+        if w.closes_s - handover_s - HANDLING_S >= w.opens_s
+    ]
+    return min(usable, key=lambda w: (w.opens_s - w.closes_s, w.opens_s), default=None)
+
+
+def departure(hours: Sequence[Window] | None, ready_s: int) -> Window:
+    """When delivery legs may be handed over at the hub: from ``ready_s`` until the
+    end of the first opening that has not closed by then (all day without hours).
+    ``intake`` keeps a collection's handling inside its opening, so one always has."""
+    if hours is None:
+        return Window(opens_s=ready_s, closes_s=WHOLE_DAY.closes_s)
+    for w in sorted(hours):
+        if w.closes_s >= ready_s:
+            return Window(opens_s=max(w.opens_s, ready_s), closes_s=w.closes_s)
+    return Window(opens_s=ready_s, closes_s=ready_s)  # unreachable through ``intake``
+
+
 def plan_via_hub(
     problem: RoutingProblem,
     matrix: TravelMatrix,
     rows: Sequence[Place],
     hub: Place,
     budget: Budget,
-) -> HubPlan:
-    """``matrix`` covers ``rows``, which include the hub and every place of the problem."""
+    hours: Sequence[Window] | None = None,
+) -> HubPlan | None:
+    """``matrix`` covers ``rows``, which include the hub and every place of the problem;
+    None when the hub is closed on the day (``intake``)."""
+    opening = intake(hours)
+    if opening is None:
+        return None
     collection, collected_from = _legs(
-        problem, lambda s: (s.producer_id, s.temperature), to_hub=True, hub=hub
+        problem,
+        lambda s: (s.producer_id, s.temperature),
+        to_hub=True,
+        hub=hub,
+        hub_window=opening,
     )
     inbound = msgspec.structs.replace(
         problem,
@@ -86,7 +129,7 @@ def plan_via_hub(
         lambda s: (s.coop_id, s.temperature),
         to_hub=False,
         hub=hub,
-        ready_s=ready,
+        hub_window=departure(hours, ready),
     )
     delivered_from = [[at_hub[i] for i in numbers] for numbers in delivered_from]
     outbound = msgspec.structs.replace(problem, shipments=delivery, vehicles=outbound_vans)
@@ -126,10 +169,11 @@ def _legs(
     *,
     to_hub: bool,
     hub: Place,
-    ready_s: int = 0,
+    hub_window: Window,
 ) -> tuple[list[Shipment], list[list[int]]]:
     """One leg per producer (collection) or co-op (delivery) and temperature class,
-    picked up where and when its heaviest shipment is (``model.heaviest``)."""
+    picked up where and when its heaviest shipment is (``model.heaviest``), handed over
+    at the hub within ``hub_window``."""
     grouped: dict[tuple[UUID, Temperature], list[int]] = defaultdict(list)
     for number, shipment in enumerate(problem.shipments):
         grouped[key(shipment)].append(number)
@@ -146,10 +190,10 @@ def _legs(
                 ml=sum(p.ml for p in parts),
                 pickup=lead.pickup if to_hub else hub,
                 delivery=hub if to_hub else lead.delivery,
-                pickup_window=lead.pickup_window
-                if to_hub
-                else Window(opens_s=ready_s, closes_s=WHOLE_DAY.closes_s),
-                delivery_window=WHOLE_DAY if to_hub else lead.delivery_window,
+                pickup_window=lead.pickup_window if to_hub else hub_window,
+                delivery_window=hub_window if to_hub else lead.delivery_window,
+                pickup_service_s=HANDOVER_S,
+                delivery_service_s=HANDOVER_S,
             )
         )
         members.append(numbers)

@@ -4,8 +4,9 @@ who pays for each route.
 - joint: the network's vehicles carry every shipment they can, farm to co-op
   (``solver.solve``);
 - hub: when the network has a hub, collection runs to it and delivery runs from it
-  (``hub.plan_via_hub``); the plan that carries more, then costs less, is proposed
-  and the other's figures are kept for comparison;
+  within its opening hours of the day (``hub.plan_via_hub``); the plan that carries
+  more, then costs less, is proposed and the other's figures are kept for comparison;
+  a hub closed all day plans nothing (``hub_closed``);
 - baseline: every producer delivers its own shipments alone, in one round trip from
   its farm in its own van, visiting its co-ops in the best order (same solver); only
   the shipments the proposed plan carries, so savings compare like for like (the
@@ -30,7 +31,7 @@ from services.matcher.engine.routing.alone import (
     hired_vans,
     producer_van,
 )
-from services.matcher.engine.routing.hub import HubPlan, plan_via_hub
+from services.matcher.engine.routing.hub import HubPlan, intake, plan_via_hub
 from services.matcher.engine.routing.model import (
     Left,
     Place,
@@ -40,6 +41,7 @@ from services.matcher.engine.routing.model import (
     Shipment,
     Totals,
     Vehicle,
+    Window,
 )
 from services.matcher.engine.routing.shares import CostShares, share_route_cost
 from services.matcher.engine.routing.solver import Budget, renumbered, solve, totals
@@ -78,6 +80,7 @@ class Routing(msgspec.Struct, frozen=True, kw_only=True):
     own_vans: list[Vehicle]  # the baseline's vehicles, one per producer
     shares: list[RouteShares]  # for the proposed plan's routes
     savings: Savings  # the proposed plan against the baseline
+    hub_closed: bool = False  # the network's hub is closed on the day: no plan via it
 
     @property
     def chosen(self) -> RoutePlan:
@@ -99,6 +102,7 @@ class Carriage(msgspec.Struct, frozen=True, kw_only=True):
     proposed: PlanName
     joint: RoutePlan
     hub: HubPlan | None
+    hub_closed: bool = False  # the network's hub is closed on the day: no plan via it
 
     @property
     def chosen(self) -> RoutePlan:
@@ -112,15 +116,25 @@ def plan_routing(
     own_van: Vehicle,
     rows: Sequence[Place] | None = None,
     hub: Place | None = None,
+    hub_hours: Sequence[Window] | None = None,
     producer_share_permille: int = 0,
     budget: Budget | None = None,
     progress: Progress | None = None,
 ) -> Routing:
     """``matrix`` covers ``rows`` (default ``places_of(problem)``; with a hub, the hub
-    too); ``own_van`` is what a producer drives in the baseline (its id, start and end
+    too); ``hub_hours`` are the hub's openings of the day (None: it keeps no hours);
+    ``own_van`` is what a producer drives in the baseline (its id, start and end
     are replaced per producer). ``budget.seconds`` caps the whole stage, split among
     its parts; ``progress`` hears of each part as it begins, with the percent done."""
-    carriage = plan_carriage(problem, matrix, rows=rows, hub=hub, budget=budget, progress=progress)
+    carriage = plan_carriage(
+        problem,
+        matrix,
+        rows=rows,
+        hub=hub,
+        hub_hours=hub_hours,
+        budget=budget,
+        progress=progress,
+    )
     return finish_routing(
         problem,
         matrix,
@@ -142,15 +156,20 @@ def plan_carriage(
     *,
     rows: Sequence[Place] | None = None,
     hub: Place | None = None,
+    hub_hours: Sequence[Window] | None = None,
     budget: Budget | None = None,
     progress: Progress | None = None,
 ) -> Carriage:
-    """The joint plan and, with a hub, the plan via the hub; the one that carries
-    more, then costs less, proposed. They take ``CARRIAGE_SHARE`` of the stage."""
+    """The joint plan and, with a hub open on the day, the plan via the hub; the one
+    that carries more, then costs less, proposed. They take ``CARRIAGE_SHARE`` of the
+    stage."""
     rows = list(rows) if rows is not None else places_of(problem)
     budget = budget or Budget.for_size(len(problem.shipments))
     report = progress or _quiet
     whole = budget.seconds
+    closed = hub is not None and intake(hub_hours) is None
+    if closed:
+        hub = None
     joint_share = JOINT_SHARE + (0 if hub else HUB_SHARE)
     report("joint", 0)
     joint = solve(
@@ -160,11 +179,19 @@ def plan_carriage(
     if hub:
         report("hub", round(100 * JOINT_SHARE))
         # two searches: collection, then delivery
-        via_hub = plan_via_hub(problem, matrix, rows, hub, budget.capped(whole * HUB_SHARE / 2))
+        via_hub = plan_via_hub(
+            problem, matrix, rows, hub, budget.capped(whole * HUB_SHARE / 2), hub_hours
+        )
     proposed: PlanName = "joint"
     if via_hub and _better(via_hub.plan, joint):
         proposed = "hub"
-    return Carriage(shipments=problem.shipments, proposed=proposed, joint=joint, hub=via_hub)
+    return Carriage(
+        shipments=problem.shipments,
+        proposed=proposed,
+        joint=joint,
+        hub=via_hub,
+        hub_closed=closed,
+    )
 
 
 def finish_routing(
@@ -224,6 +251,7 @@ def finish_routing(
         own_vans=vans,
         shares=shares,
         savings=savings(chosen.totals, baseline.totals),
+        hub_closed=carriage.hub_closed,
     )
 
 
