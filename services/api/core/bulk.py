@@ -81,11 +81,13 @@ class BadUploadError(SamlastError):
     """The upload as a whole could not be read."""
 
     status_code = 400
+    code = "bad-upload"
     title = "Bad upload"
 
 
 class UnsupportedUploadError(SamlastError):
     status_code = 415
+    code = "unsupported-media-type"
     title = "Unsupported media type"
 
 

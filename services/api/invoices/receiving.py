@@ -25,6 +25,7 @@ from shared.errors import (
     ConflictError,
     ForeignReferenceError,
     TenantDeniedError,
+    Term,
     UnprocessableError,
 )
 
@@ -116,7 +117,10 @@ class ReceivingService:
     async def _published(self, actor: Actor, run_id: UUID) -> tuple[asyncpg.Record, asyncpg.Record]:
         run = await access.run(self.conn, actor, run_id)
         if run["state"] != "published":
-            raise ConflictError(f"the run is {run['state']}: only a published run is received")
+            raise ConflictError(
+                "the run is {state}: only a published run is received",
+                values={"state": Term(run["state"])},
+            )
         network = await invoices_db.select_network(self.conn, run["network_id"])
         assert network is not None  # the run's network exists (foreign key)
         return run, network

@@ -120,8 +120,9 @@ class OfferService:
             raise UnprocessableError("`valid_from` is after `valid_until`", field="valid_from")
         if merged.packs_available < current.packs_reserved:
             raise ConflictError(
-                f"`packs_available` can't go below the {current.packs_reserved} pack(s) "
+                "`packs_available` can't go below the {packs} pack(s) "
                 "already reserved by match runs",
+                values={"packs": current.packs_reserved},
                 field="packs_available",
             )
         async with self.conn.transaction():

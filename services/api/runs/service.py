@@ -41,6 +41,7 @@ from shared.errors import (
     ForeignReferenceError,
     NotFoundError,
     TenantDeniedError,
+    Term,
     UnprocessableError,
 )
 from shared.notifications import Notifier
@@ -151,7 +152,9 @@ class RunService:
             cycle = await self.cycles.visible(actor, cycle_id, lock=True)
             if cycle["state"] not in MATCHABLE:
                 raise ConflictError(
-                    f"a {cycle['state']} cycle can't be matched again", state=cycle["state"]
+                    "a {state} cycle can't be matched again",
+                    values={"state": Term(cycle["state"])},
+                    state=cycle["state"],
                 )
             if decided := await runs_db.select_live_decision(self.conn, cycle_id):
                 raise ConflictError(

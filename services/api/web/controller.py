@@ -39,7 +39,9 @@ from services.api.web.pages import (
     PUBLIC,
     Db,
     back,
+    language_of,
     page,
+    progress_words,
     same_site,
     submit,
 )
@@ -142,7 +144,8 @@ class WebController(Controller):
         state: State,
     ) -> ServerSentEvent:
         await runs.visible(actor, run_id)
-        return ServerSentEvent(progress_events(state, credential_of(request), actor, run_id))
+        words = progress_words(language_of(request))
+        return ServerSentEvent(progress_events(state, credential_of(request), actor, run_id, words))
 
     @post("/runs/{run_id:uuid}/decision", guards=[MANAGERS], status_code=303)
     async def decide(

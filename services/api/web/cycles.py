@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, get_day_names
+from babel.dates import get_day_names
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -350,7 +350,6 @@ def _schedule_page(
         values=values,
         errors=errors,
         weekdays=weekday_names(language),
-        day=lambda value: format_date(value, "EEE d MMM", locale=language),
         zone=network.timezone,
         status_code=status_code,
         **context,

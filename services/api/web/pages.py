@@ -17,10 +17,10 @@ from litestar.response import Redirect, Template
 from services.api.web import i18n
 from shared.db.pool import Conn
 from shared.errors import SamlastError
-from shared.formatting import moment
+from shared.formatting import moment, percent, short_day
 
 Db = NamedDependency[Conn]
-LANG_COOKIE = "samlast_lang"
+LANG_COOKIE = i18n.LANG_COOKIE
 FLASH_COOKIE = "samlast_flash"
 PUBLIC = {"public": True}
 WEEK_S = 7 * 24 * 3600
@@ -43,6 +43,10 @@ def page(
             "_": i18n.gettext_for(language),
             "kr": lambda ore: i18n.kronor(ore, language),
             "num": lambda value, decimals=0: i18n.number(value, language, decimals),
+            "qty": lambda units, unit, decimals=0: i18n.quantity(units, unit, language, decimals),
+            "unit": lambda unit: i18n.unit(unit, language),
+            "pct": lambda value: percent(value, language),
+            "day": lambda value: short_day(value, language),
             "when": lambda value, zone=None: i18n.when(
                 value, language, zone or context.get("zone")
             ),
@@ -69,6 +73,20 @@ def _flash(request: Request[Any, Any, Any]) -> dict[str, str | None]:
         "error": unquote(text) if kind == "error" else None,
         "done": unquote(text) if kind == "done" else None,
     }
+
+
+def progress_words(language: str) -> Callable[[Any], dict[str, str]]:
+    """A run's state, stage and percent as the page shows them, for its live updates."""
+    gettext = i18n.gettext_for(language)
+
+    def words(run: Any) -> dict[str, str]:
+        return {
+            "state_text": gettext(str(run.state)),
+            "stage_text": gettext("stage:" + run.stage),
+            "percent_text": percent(run.percent, language),
+        }
+
+    return words
 
 
 def same_site(request: Request[Any, Any, Any]) -> None:
