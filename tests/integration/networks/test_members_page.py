@@ -114,12 +114,12 @@ async def test_removing_a_member_shows_what_it_withdraws_first(
     farm = await client.get(f"{base}/{world.producer_id}/remove")
     assert farm.status_code == 200
     assert farm.text.count("data-listing") == 1
-    assert "12 \N{MULTIPLICATION SIGN} 10 kg" in farm.text
+    assert "12 \N{MULTIPLICATION SIGN} 10\N{NO-BREAK SPACE}kg" in farm.text
     assert "125 kr" in farm.text
     coop = await client.get(f"{base}/{world.coop_id}/remove")
     assert coop.status_code == 200
     assert coop.text.count("data-line") == 1
-    assert "Morötter: 3 kg (+1)" in coop.text
+    assert "Morötter: 3\N{NO-BREAK SPACE}kg (+1\N{NO-BREAK SPACE}kg)" in coop.text
     # looking is not removing
     members = await ok(
         await client.get(
