@@ -160,7 +160,8 @@ class InvoiceService:
             amount = data.amount_ore or open_ore
             if amount > open_ore:
                 raise UnprocessableError(
-                    f"`amount_ore` {amount} is more than the {open_ore} öre still open",
+                    "`amount_ore` {amount} is more than the {open} öre still open",
+                    values={"amount": amount, "open": open_ore},
                     field="amount_ore",
                 )
             payment = await invoices_db.insert_payment(

@@ -217,8 +217,9 @@ class ReviewService:
         such a run can't be approved or published; a new run leaves the member out."""
         if outsiders := await runs_db.select_run_outsiders(self.conn, run["id"], run["network_id"]):
             raise ConflictError(
-                f"the run buys from or delivers to {len(outsiders)} organisation(s) no longer "
-                "in the network: match the cycle again"
+                "the run buys from or delivers to {n} organisation(s) no longer "
+                "in the network: match the cycle again",
+                values={"n": len(outsiders)},
             )
 
 

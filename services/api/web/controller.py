@@ -42,6 +42,7 @@ from services.api.web.pages import (
     language_of,
     page,
     progress_words,
+    said,
     same_site,
     submit,
 )
@@ -171,7 +172,7 @@ class WebController(Controller):
             else:
                 raise UnprocessableError(f"unknown action {action!r}", field="action")
 
-        return await submit(f"/app/runs/{run_id}", action, decide)
+        return await submit(f"/app/runs/{run_id}", action, decide, request=request)
 
     @post("/runs/{run_id:uuid}/rerun", guards=[MANAGERS], status_code=303)
     async def rerun(
@@ -197,7 +198,7 @@ class WebController(Controller):
         except (ValueError, msgspec.ValidationError):
             return back(to, error="an excluded or kept allocation is not one of this run's")
         except SamlastError as exc:
-            return back(to, error=exc.detail)
+            return back(to, error=said(request, exc))
         return Redirect(path=f"/app/runs/{new.id}", status_code=303)
 
 

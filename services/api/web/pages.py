@@ -116,16 +116,26 @@ def back(to: str, *, error: str | None = None, done: str | None = None) -> Redir
     return Redirect(path=to, status_code=303, cookies=cookies)
 
 
-async def submit(to: str, done: str, action: Callable[[], Awaitable[object]]) -> Redirect:
+async def submit(
+    to: str,
+    done: str,
+    action: Callable[[], Awaitable[object]],
+    request: Request[Any, Any, Any] | None = None,
+) -> Redirect:
     """Do what a form asks; back to ``to`` saying it was done, or what was wrong with
-    it in the API's words."""
+    it in the API's words (in the page's language when ``request`` is given)."""
     try:
         await action()
     except (ValueError, msgspec.ValidationError) as exc:
         return back(to, error=_words(exc))
     except SamlastError as exc:
-        return back(to, error=exc.detail)
+        return back(to, error=said(request, exc) if request is not None else exc.detail)
     return back(to, done=done)
+
+
+def said(request: Request[Any, Any, Any], exc: SamlastError) -> str:
+    """A domain error as the page's reader reads it: its message in their language."""
+    return i18n.translate(language_of(request), exc.message, exc.values)
 
 
 def _words(exc: Exception) -> str:
