@@ -4,13 +4,17 @@ same in every language while ``title`` and ``detail`` speak the client's."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from litestar.exceptions import NotAuthorizedException, ValidationException
 
-from services.api.core.problems import EXCEPTION_HANDLERS, PROBLEM_TYPE_BASE
+import services.api.accounts.service
+import services.api.core.bulk  # noqa: F401
+from services.api.core.problems import EXCEPTION_HANDLERS, HTTP_CODES, INVALID, PROBLEM_TYPE_BASE
 from shared.errors import (
     ConflictError,
     LocationRequiredError,
@@ -18,6 +22,8 @@ from shared.errors import (
     SamlastError,
     Term,
 )
+
+DOCS = Path(__file__).parents[2] / "docs" / "problems.md"
 
 
 def _request(path: str = "/v1/x", accept: str | None = None, cookie: str | None = None) -> Any:
@@ -152,3 +158,16 @@ def test_validation_names_the_field_in_either_language() -> None:
     assert swedish.content["errors"] == [
         {"field": "packs", "source": "body", "message": "Väntade `int`, fick `str`"}
     ]
+
+
+def _codes(cls: type[SamlastError]) -> set[str]:
+    found = {cls.code}
+    for sub in cls.__subclasses__():
+        found |= _codes(sub)
+    return found
+
+
+def test_every_problem_type_is_in_the_documented_table() -> None:
+    documented = set(re.findall(r"^\| `([a-z-]+)` \|", DOCS.read_text(), re.M))
+    codes = _codes(SamlastError) | {code for code, _ in HTTP_CODES.values()} | {INVALID[0]}
+    assert codes | {"error"} == documented
