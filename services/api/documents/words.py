@@ -56,7 +56,7 @@ class Words:
         return i18n.quantity(grams / 1000, "kg", self.language, 1)
 
     def km(self, metres: int) -> str:
-        return f"{number(metres / 1000, self.language, 1)} km"
+        return i18n.quantity(metres / 1000, "km", self.language, 1)
 
     def hours(self, seconds: int) -> str:
         """``2 h 05 min``, or ``44 min`` under an hour."""
