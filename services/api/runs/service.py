@@ -231,7 +231,7 @@ class RunService:
         run = await self.visible(actor, run_id)
         if run["state"] not in WITH_RESULT:
             raise ConflictError(
-                "the run is {state} ({percent} %): no result to show",
+                "the run is {state} ({percent}%): no result to show",
                 values={"state": Term(run["state"]), "percent": run["percent"]},
                 state=run["state"],
             )
