@@ -178,7 +178,9 @@ async def test_an_organisation_without_a_place_is_told_and_sets_it(
         headers=ORIGIN,
     )
     assert refused.status_code == 303
-    assert "location" in (await client.get("/app/coop")).text
+    said = (await client.get("/app/coop")).text  # the API's refusal, in the page's Swedish
+    assert "Kassen utan plats har ingen plats än" in said
+    assert "innan ni beställer" in said
 
     # the old place page leads to the profile, where the place and hours are set
     moved = await client.get("/app/place", follow_redirects=False)
