@@ -1,19 +1,40 @@
-"""One exception hierarchy for domain errors; the API maps it to HTTP in one place."""
+"""One exception hierarchy for domain errors; the API maps it to HTTP in one place.
+
+Each class has a stable ``code``: the last segment of the problem's ``type`` URI, which
+programs rely on and which never changes with the language of the answer. The
+``message`` is English and the translation catalogue's msgid (``services/api/web/locale``),
+with ``{placeholders}`` filled from ``values``; ``detail`` is that English filled in, for
+logs and for callers that show it as it is. The API's problems (``core/problems.py``)
+and the pages translate the message and its ``title`` into the reader's language.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+
+class Term(str):
+    """A value of a message that is itself a word to translate (a state: ``closed``),
+    unlike a name or a number, which stay as they are."""
+
+    __slots__ = ()
 
 
 class SamlastError(Exception):
     """Base of every error the API turns into a problem-details response."""
 
     status_code = 400
+    code = "bad-request"
     title = "Bad request"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(
+        self, message: str, /, *, values: Mapping[str, object] | None = None, **extra: Any
+    ) -> None:
+        self.message = message
+        self.values = dict(values or {})
+        self.detail = message.format(**self.values) if self.values else message
+        super().__init__(self.detail)
         self.extra = extra
 
 
@@ -21,6 +42,7 @@ class InvalidParameterError(SamlastError):
     """A query or header parameter that does not parse (e.g. a cursor we never gave out)."""
 
     status_code = 400
+    code = "invalid-request"
     title = "Invalid request"
 
 
@@ -28,6 +50,7 @@ class NotFoundError(SamlastError):
     """The object does not exist, or belongs to another tenant (never say which)."""
 
     status_code = 404
+    code = "not-found"
     title = "Not found"
 
 
@@ -35,6 +58,7 @@ class ForbiddenError(SamlastError):
     """The caller is known and sees the object, but may not do this to it."""
 
     status_code = 403
+    code = "forbidden"
     title = "Forbidden"
 
 
@@ -42,6 +66,7 @@ class ConflictError(SamlastError):
     """The request clashes with the object's current state (e.g. the cycle closed)."""
 
     status_code = 409
+    code = "conflict"
     title = "Conflict"
 
 
@@ -49,6 +74,7 @@ class PreconditionFailedError(SamlastError):
     """An ``If-Match`` named a version that is no longer current."""
 
     status_code = 412
+    code = "precondition-failed"
     title = "Precondition failed"
 
 
@@ -56,6 +82,7 @@ class PreconditionRequiredError(SamlastError):
     """An edit came without ``If-Match``."""
 
     status_code = 428
+    code = "precondition-required"
     title = "Precondition required"
 
 
@@ -63,6 +90,7 @@ class UnprocessableError(SamlastError):
     """Well-formed input that breaks a domain rule."""
 
     status_code = 422
+    code = "unprocessable-content"
     title = "Unprocessable content"
 
 
@@ -70,6 +98,7 @@ class ServiceUnavailableError(SamlastError):
     """A backing server (PostgreSQL, Redis) cannot be reached."""
 
     status_code = 503
+    code = "service-unavailable"
     title = "Service unavailable"
 
 
@@ -89,4 +118,5 @@ class LocationRequiredError(ConflictError):
     """A producer or co-op with no place yet may not offer or order: no van could reach
     it, and its goods would be left unserved. It sets its place first."""
 
+    code = "location-required"
     title = "Location required"

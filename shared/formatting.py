@@ -7,13 +7,19 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 
 def number(value: float, language: str, decimals: int = 0) -> str:
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     rounded = round(value, decimals) + 0.0  # + 0.0: no "-0"
     return format_decimal(rounded if rounded else 0, format=pattern, locale=language)
+
+
+def percent(value: float, language: str) -> str:
+    """A share out of 100 as the language writes it: ``57 %`` (Swedish, a no-break
+    space), ``57%`` (English)."""
+    return format_percent(round(value) / 100, locale=language)
 
 
 def kronor(ore: int, language: str) -> str:
@@ -32,6 +38,11 @@ def when(value: dt.datetime | None, language: str, zone: str | None = None) -> s
 def moment(value: dt.datetime, language: str, zone: str) -> str:
     """A deadline written out in a mail: ``tisdag 1 december 08:41`` in ``zone``."""
     return format_datetime(value, "EEEE d MMMM HH:mm", tzinfo=ZoneInfo(zone), locale=language)
+
+
+def short_day(value: dt.date, language: str) -> str:
+    """A day on a page, as ``when`` writes a moment's: ``mån 7 dec.`` / ``Mon 7 Dec``."""
+    return format_date(value, "EEE d MMM", locale=language)
 
 
 def day(value: dt.date, language: str) -> str:

@@ -75,6 +75,26 @@ RUN_TRANSITIONS: Mapping[RunState, frozenset[RunState]] = {
 COMPUTING = frozenset({RunState.QUEUED, RunState.RUNNING})
 # Ended computing, one way or another.
 FINISHED = frozenset(RunState) - COMPUTING
+
+# What a computing run is doing (``match_run.stage``), in order, as the matcher writes
+# it: empty while queued; ``route <part>`` as the routing stage plans each part (a second
+# allocation pass at the routes' real rates is ``route repass``). The pages name each
+# (``stage:<stage>`` in the catalogue) beside its percent.
+STAGES = (
+    "",
+    "snapshot",
+    "allocate",
+    "route",
+    "route joint",
+    "route hub",
+    "route repass",
+    "route repass joint",
+    "route repass hub",
+    "route baseline",
+    "route shares",
+    "store",
+    "done",
+)
 # Carries a stored result to show.
 WITH_RESULT = frozenset(
     {

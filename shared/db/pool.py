@@ -38,7 +38,8 @@ class Pool(_AsyncpgPool):
             conn = await super().acquire(timeout=wait_s)
         except TimeoutError:
             raise BusyError(
-                f"every database connection is busy (waited {wait_s} s); retry shortly"
+                "every database connection is busy (waited {seconds} s); retry shortly",
+                values={"seconds": f"{wait_s:g}"},
             ) from None
         try:
             yield conn

@@ -62,6 +62,7 @@ from shared.settings import Settings
 
 class TooManyAttemptsError(SamlastError):
     status_code = 429
+    code = "too-many-requests"
     title = "Too many requests"
 
 
@@ -69,6 +70,7 @@ class LinkError(SamlastError):
     """A sign-in link or invitation that is unknown, used, withdrawn or expired."""
 
     status_code = 410
+    code = "gone"
     title = "Gone"
 
 

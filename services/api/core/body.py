@@ -49,7 +49,8 @@ class BoundedBodyMiddleware:
                 send,
                 scope,
                 408,
-                f"the request body did not arrive within {self.timeout_s:g} s; send it again",
+                "the request body did not arrive within {seconds} s; send it again",
+                values={"seconds": f"{self.timeout_s:g}"},
                 headers=[(b"connection", b"close")],
             )
             return
@@ -77,7 +78,8 @@ class BoundedBodyMiddleware:
             send,
             scope,
             413,
-            f"the request body is larger than {self.max_bytes:,} bytes",
+            "the request body is larger than {size} bytes",
+            values={"size": self.max_bytes},
             headers=[(b"connection", b"close")],
         )
 

@@ -81,11 +81,13 @@ class BadUploadError(SamlastError):
     """The upload as a whole could not be read."""
 
     status_code = 400
+    code = "bad-upload"
     title = "Bad upload"
 
 
 class UnsupportedUploadError(SamlastError):
     status_code = 415
+    code = "unsupported-media-type"
     title = "Unsupported media type"
 
 
@@ -94,7 +96,8 @@ def read_rows(body: bytes, content_type: str, csv_columns: frozenset[str]) -> li
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type not in {"application/json", "text/csv"}:
         raise UnsupportedUploadError(
-            f"send `Content-Type: text/csv` or `application/json`, not `{media_type[:80]}`"
+            "send `Content-Type: text/csv` or `application/json`, not `{media_type}`",
+            values={"media_type": media_type[:80]},
         )
     if media_type == "application/json":
         try:
@@ -108,7 +111,10 @@ def read_rows(body: bytes, content_type: str, csv_columns: frozenset[str]) -> li
     if not rows:
         raise BadUploadError("the upload has no rows")
     if len(rows) > MAX_ROWS:
-        raise BadUploadError(f"at most {MAX_ROWS:,} rows per upload; this one has {len(rows):,}")
+        raise BadUploadError(
+            "at most {most} rows per upload; this one has {rows}",
+            values={"most": MAX_ROWS, "rows": len(rows)},
+        )
     return rows
 
 
@@ -116,7 +122,9 @@ def _csv_rows(body: bytes, columns: frozenset[str]) -> list[dict[str, Any]]:
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BadUploadError(f"the CSV is not UTF-8 (byte {exc.start})") from None
+        raise BadUploadError(
+            "the CSV is not UTF-8 (byte {byte})", values={"byte": exc.start}
+        ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [name.strip() for name in reader.fieldnames or []]
@@ -176,7 +184,8 @@ def _row_error(number: int, message: str) -> RowError:
 def refuse(errors: list[RowError]) -> None:
     if errors:
         raise UnprocessableError(
-            f"{len(errors)} row(s) have errors; nothing was stored",
+            "{n} row(s) have errors; nothing was stored",
+            values={"n": len(errors)},
             errors=[msgspec.structs.asdict(error) for error in errors[:1000]],
             error_count=len(errors),
         )

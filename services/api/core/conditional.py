@@ -48,7 +48,7 @@ def expected_version(if_match: str | None) -> int | None:
     inner = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else ""
     if not (inner.isascii() and inner.isdigit()) or len(inner) > 9:
         raise PreconditionFailedError(
-            f"`If-Match: {if_match[:40]}` names no version of this object"
+            "`If-Match: {value}` names no version of this object", values={"value": if_match[:40]}
         )
     return int(inner)
 

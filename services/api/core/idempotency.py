@@ -127,10 +127,11 @@ async def _answer_repeat(send: Send, scope: Scope, stored: Any, fingerprint: byt
             send,
             scope,
             409,
-            f"this request already succeeded ({stored['response_status']}); its answer held "
+            "this request already succeeded ({status}); its answer held "
             "a secret that is shown once and never stored, so it cannot be shown again. "
             "If it was lost, revoke what was created and make a new one",
             headers=[(b"location", location.encode())] if location else [],
+            values={"status": stored["response_status"]},
         )
     else:
         headers = [(k.encode(), v.encode()) for k, v in (stored["response_headers"] or {}).items()]
@@ -162,13 +163,22 @@ async def _problem(
     send: Send,
     scope: Scope,
     status: int,
-    detail: str,
+    message: str,
     headers: list[tuple[bytes, bytes]] | None = None,
+    values: dict[str, object] | None = None,
 ) -> None:
     """The same problem document the app's exception handlers write."""
     error = {400: InvalidParameterError, 409: ConflictError, 422: UnprocessableError}[status]
     await send_problem(
-        send, scope, status, detail, title=error.title, headers=headers, field="Idempotency-Key"
+        send,
+        scope,
+        status,
+        message,
+        values=values,
+        code=error.code,
+        title=error.title,
+        headers=headers,
+        field="Idempotency-Key",
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.openapi.spec import (
     OpenAPI,
+    OpenAPIFormat,
     OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
@@ -58,6 +59,13 @@ RETRY_HEADER: dict[str, OpenAPIHeader | Reference] = {
     )
 }
 _SECONDS = Schema(type=OpenAPIType.INTEGER, minimum=0)
+LANGUAGE_HEADER: dict[str, OpenAPIHeader | Reference] = {
+    "Content-Language": OpenAPIHeader(
+        description="The language of `title` and `detail`: `en`, or `sv` when "
+        "`Accept-Language` prefers Swedish",
+        schema=Schema(type=OpenAPIType.STRING, enum=["en", "sv"]),
+    )
+}
 RATE_LIMIT_HEADERS: dict[str, OpenAPIHeader | Reference] = {
     "Retry-After": OpenAPIHeader(description="Seconds until you may retry", schema=_SECONDS),
     "RateLimit-Limit": OpenAPIHeader(
@@ -187,7 +195,10 @@ def _add_problems(method: str, operation: Operation) -> None:
                     schema=Reference(ref=f"#/components/schemas/{PROBLEM_SCHEMA}")
                 )
             },
-            headers=RATE_LIMIT_HEADERS if code == 429 else RETRY_HEADER if code == 503 else None,
+            headers={
+                **LANGUAGE_HEADER,
+                **(RATE_LIMIT_HEADERS if code == 429 else RETRY_HEADER if code == 503 else {}),
+            },
         )
     operation.responses = responses
 
@@ -196,13 +207,26 @@ def _problem_schema() -> Schema:
     text = Schema(type=OpenAPIType.STRING)
     return Schema(
         type=OpenAPIType.OBJECT,
-        description="RFC 9457 problem details",
+        description=(
+            "RFC 9457 problem details. `type` is stable, the same in every language: branch on"
+            " it (the table in docs/problems.md). `title` and `detail` are in the language"
+            " `Accept-Language` prefers, English unless Swedish (`sv`) is preferred."
+        ),
         required=["type", "title", "status"],
         properties={
-            "type": text,
-            "title": text,
+            "type": Schema(
+                type=OpenAPIType.STRING,
+                format=OpenAPIFormat.URI,
+                description="`https://samlast.org/problems/` and a code, e.g. `not-found`,"
+                " `location-required`",
+            ),
+            "title": Schema(
+                type=OpenAPIType.STRING, description="The kind of problem, in the client's language"
+            ),
             "status": Schema(type=OpenAPIType.INTEGER),
-            "detail": text,
+            "detail": Schema(
+                type=OpenAPIType.STRING, description="What happened here, in the client's language"
+            ),
             "instance": text,
             "field": Schema(
                 type=OpenAPIType.STRING, description="The field at fault, as a JSON path"

@@ -15,8 +15,17 @@ from typing import Any, NoReturn
 
 import msgspec
 from litestar import Request
-from litestar.exceptions import ClientException, HTTPException, ValidationException
+from litestar.exceptions import ClientException, ValidationException
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
+
+from shared.errors import SamlastError
+
+
+class UnsupportedMediaTypeError(SamlastError):
+    status_code = HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    code = "unsupported-media-type"
+    title = "Unsupported Media Type"
+
 
 _PATH = re.compile(r" - at `\$\.?([^`]*)`$")
 # msgspec reports a missing or unknown field at the object holding it; name the field
@@ -31,16 +40,17 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
     declared = request.headers.get("content-type", "application/json")
     media_type = declared.split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
-        raise HTTPException(
-            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            detail=f"send the body as application/json, not {media_type or 'nothing'}",
+        raise UnsupportedMediaTypeError(
+            "send the body as application/json, not {media_type}",
+            values={"media_type": media_type or "nothing"},
         )
     body = await request.body()
     try:
         decode_json(body, field.annotation)
     except UnicodeDecodeError as exc:
-        raise ClientException(
-            f"the body is not valid UTF-8 (byte {exc.start}); JSON must be UTF-8"
+        raise SamlastError(
+            "the body is not valid UTF-8 (byte {byte}); JSON must be UTF-8",
+            values={"byte": exc.start},
         ) from None
     except msgspec.ValidationError as exc:
         message = str(exc)

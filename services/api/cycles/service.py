@@ -19,7 +19,7 @@ from shared.db import notices as notices_db
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
 from shared.db.rows import as_struct
-from shared.errors import ConflictError, NotFoundError, TenantDeniedError
+from shared.errors import ConflictError, NotFoundError, TenantDeniedError, Term
 from shared.notifications import Notifier
 from shared.queue import transaction_then_queue
 
@@ -67,7 +67,9 @@ class CycleService:
             row = await cycles_db.set_cycle_state(self.conn, cycle_id, from_states, to_state)
             if row is None:
                 raise ConflictError(
-                    f"a {cycle['state']} cycle can't be {to_state}", state=cycle["state"]
+                    "a {state} cycle can't be {to_state}",
+                    values={"state": Term(cycle["state"]), "to_state": Term(to_state)},
+                    state=cycle["state"],
                 )
             if action == "close":
                 run = await runs_db.insert_run(

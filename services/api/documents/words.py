@@ -13,8 +13,6 @@ from services.api.documents.model import ShortLine
 from services.api.web import i18n
 from shared.formatting import kronor, number
 
-UNIT_WORDS = {"piece": "unit-short:piece"}
-
 
 class Words:
     """Everything a document writes, in one language, times in the network's zone."""
@@ -29,10 +27,10 @@ class Words:
 
     def unit(self, unit: str) -> str:
         """``kg``, ``l``, or pieces as ``st`` / ``pcs``."""
-        return self.gettext(UNIT_WORDS[unit]) if unit in UNIT_WORDS else unit
+        return i18n.unit(unit, self.language)
 
     def qty(self, units: int, unit: str) -> str:
-        return f"{number(units, self.language)} {self.unit(unit)}"
+        return i18n.quantity(units, unit, self.language)
 
     def kr(self, ore: int) -> str:
         return kronor(ore, self.language)
@@ -55,10 +53,10 @@ class Words:
         return format_time(value, "HH:mm", tzinfo=self.zone, locale=self.language)
 
     def kg(self, grams: int) -> str:
-        return f"{number(grams / 1000, self.language, 1)} kg"
+        return i18n.quantity(grams / 1000, "kg", self.language, 1)
 
     def km(self, metres: int) -> str:
-        return f"{number(metres / 1000, self.language, 1)} km"
+        return i18n.quantity(metres / 1000, "km", self.language, 1)
 
     def hours(self, seconds: int) -> str:
         """``2 h 05 min``, or ``44 min`` under an hour."""

@@ -97,8 +97,8 @@ async def run_drafts(conn: Conn, run: asyncpg.Record, network: asyncpg.Record) -
     involved = {d.issuer_id for d in drafts} | {d.buyer_id for d in drafts}
     if missing := sorted(involved - set(details), key=str):
         raise ConflictError(
-            "these organisations have no invoicing details yet: "
-            + ", ".join(str(org) for org in missing),
+            "these organisations have no invoicing details yet: {ids}",
+            values={"ids": ", ".join(str(org) for org in missing)},
             organisations=[str(org) for org in missing],
         )
     return drafts
@@ -119,7 +119,9 @@ async def store(
     involved = sorted({d.issuer_id for d in drafts} | {d.buyer_id for d in drafts}, key=str)
     details = await invoices_db.select_details(conn, involved)
     if missing := [org for org in involved if org not in details]:
-        raise ConflictError(f"organisation {missing[0]} has no invoicing details yet")
+        raise ConflictError(
+            "organisation {id} has no invoicing details yet", values={"id": str(missing[0])}
+        )
     today = access.today(network["timezone"])
     for draft in sorted(drafts, key=lambda d: (str(d.issuer_id), str(d.buyer_id))):
         number = await invoices_db.next_number(conn, draft.issuer_id)

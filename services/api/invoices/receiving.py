@@ -25,6 +25,7 @@ from shared.errors import (
     ConflictError,
     ForeignReferenceError,
     TenantDeniedError,
+    Term,
     UnprocessableError,
 )
 
@@ -57,7 +58,8 @@ class ReceivingService:
         today = access.today(network["timezone"])
         if today < run["delivery_date"]:
             raise ConflictError(
-                f"the goods arrive on {run['delivery_date'].isoformat()}: confirm them then"
+                "the goods arrive on {day}: confirm them then",
+                values={"day": run["delivery_date"].isoformat()},
             )
         if not coordinator and today > _deadline(run, network):
             raise ConflictError(
@@ -72,7 +74,8 @@ class ReceivingService:
             row = planned.get((line.offer_id, line.demand_line_id))
             if row is None:
                 raise ForeignReferenceError(
-                    f"`lines[{index}]` names no line delivered to you in this run",
+                    "`{field}` names no line delivered to you in this run",
+                    values={"field": f"lines[{index}]"},
                     field=f"lines[{index}]",
                 )
             accepted = _accepted_milli(line, row, index)
@@ -116,7 +119,10 @@ class ReceivingService:
     async def _published(self, actor: Actor, run_id: UUID) -> tuple[asyncpg.Record, asyncpg.Record]:
         run = await access.run(self.conn, actor, run_id)
         if run["state"] != "published":
-            raise ConflictError(f"the run is {run['state']}: only a published run is received")
+            raise ConflictError(
+                "the run is {state}: only a published run is received",
+                values={"state": Term(run["state"])},
+            )
         network = await invoices_db.select_network(self.conn, run["network_id"])
         assert network is not None  # the run's network exists (foreign key)
         return run, network
@@ -151,7 +157,8 @@ def _accepted_milli(line: ReceiptLineIn, row: asyncpg.Record, index: int) -> int
     if line.outcome is ReceiptOutcome.WEIGHED:
         if row["unit"] not in WEIGHED_UNITS:
             raise UnprocessableError(
-                f"`{field}` is counted in pieces: weigh only kg or l products",
+                "`{field}` is counted in pieces: weigh only kg or l products",
+                values={"field": field},
                 field=f"{field}.weighed_milli",
             )
         return int(line.weighed_milli or 0)
@@ -162,7 +169,9 @@ def _accepted_milli(line: ReceiptLineIn, row: asyncpg.Record, index: int) -> int
     if units > planned:
         name = "received_units" if line.outcome is ReceiptOutcome.SHORT else "damaged_units"
         raise UnprocessableError(
-            f"`{field}.{name}` is more than the {planned} planned", field=f"{field}.{name}"
+            "`{field}` is more than the {planned} planned",
+            values={"field": f"{field}.{name}", "planned": planned},
+            field=f"{field}.{name}",
         )
     kept = units if line.outcome is ReceiptOutcome.SHORT else planned - units
     return kept * MILLI

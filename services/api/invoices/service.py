@@ -34,7 +34,7 @@ from shared.contracts.invoices import Balance, InvoiceKind
 from shared.db import invoices as invoices_db
 from shared.db.pool import Conn
 from shared.db.rows import as_struct
-from shared.errors import ConflictError, TenantDeniedError, UnprocessableError
+from shared.errors import ConflictError, TenantDeniedError, Term, UnprocessableError
 
 LIST_LIMIT = 1000  # the first of the period; narrow it with `from` and `to`
 
@@ -160,7 +160,8 @@ class InvoiceService:
             amount = data.amount_ore or open_ore
             if amount > open_ore:
                 raise UnprocessableError(
-                    f"`amount_ore` {amount} is more than the {open_ore} öre still open",
+                    "`amount_ore` {amount} is more than the {open} öre still open",
+                    values={"amount": amount, "open": open_ore},
                     field="amount_ore",
                 )
             payment = await invoices_db.insert_payment(
@@ -186,7 +187,10 @@ class InvoiceService:
         if not actor.coordinates(run["network_id"]):
             raise TenantDeniedError("no such run")
         if run["state"] != "published":
-            raise ConflictError(f"the run is {run['state']}: only a published run is invoiced")
+            raise ConflictError(
+                "the run is {state}: only a published run is invoiced",
+                values={"state": Term(run["state"])},
+            )
         return run
 
     async def _out(self, rows: list[asyncpg.Record], with_lines: bool = True) -> list[InvoiceOut]:

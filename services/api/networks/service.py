@@ -91,7 +91,7 @@ class NetworkService:
                 )
             except asyncpg.UniqueViolationError:
                 raise ConflictError(
-                    f"the network already has a vehicle named {data.name!r}"
+                    "the network already has a vehicle named '{name}'", values={"name": data.name}
                 ) from None
             await record(
                 self.conn, actor, "vehicle.create", "vehicle", row["id"], network_id=network_id
@@ -116,7 +116,7 @@ class NetworkService:
                 )
             except asyncpg.UniqueViolationError:
                 raise ConflictError(
-                    f"the network already has a vehicle named {data.name!r}"
+                    "the network already has a vehicle named '{name}'", values={"name": data.name}
                 ) from None
             if row is None:
                 await self._no_such_vehicle(actor, vehicle_id)

@@ -120,8 +120,9 @@ class OfferService:
             raise UnprocessableError("`valid_from` is after `valid_until`", field="valid_from")
         if merged.packs_available < current.packs_reserved:
             raise ConflictError(
-                f"`packs_available` can't go below the {current.packs_reserved} pack(s) "
+                "`packs_available` can't go below the {packs} pack(s) "
                 "already reserved by match runs",
+                values={"packs": current.packs_reserved},
                 field="packs_available",
             )
         async with self.conn.transaction():
@@ -207,7 +208,7 @@ class OfferService:
             for index, listing in enumerate(offer.listings):
                 if listing.network_id not in actor.network_ids:
                     field = f"listings[{index}].network_id"
-                    where = {"row": number} if len(offers) > 1 else {}
+                    where: dict[str, Any] = {"row": number} if len(offers) > 1 else {}
                     raise ForeignReferenceError("no such network", field=field, **where)
         product_ids = list({listing.product_id for offer in offers for listing in offer.listings})
         product_network = await products_db.select_networks_of(self.conn, product_ids)

@@ -30,6 +30,7 @@ from shared.errors import (
     NotFoundError,
     PreconditionFailedError,
     TenantDeniedError,
+    Term,
     UnprocessableError,
 )
 
@@ -51,7 +52,9 @@ class OrganisationService:
                 try:
                     await networks_db.insert_membership(self.conn, network_id, organisation_id)
                 except asyncpg.ForeignKeyViolationError:
-                    raise NotFoundError(f"no such network: {network_id}") from None
+                    raise NotFoundError(
+                        "no such network: {id}", values={"id": str(network_id)}
+                    ) from None
             await record(self.conn, actor, "organisation.create", "organisation", organisation_id)
         return await self.get(actor, organisation_id)
 
@@ -182,8 +185,9 @@ async def require_location(conn: Conn, actor: Actor, doing: str) -> None:
     row = await organisations_db.select_organisation(conn, actor.organisation_id)
     if row is not None and row["lat"] is None:
         raise LocationRequiredError(
-            f"{row['name']} has no location yet, so nothing can be delivered to or picked up "
-            f"from it: set its place (address and position) before {doing}",
+            "{name} has no location yet, so nothing can be delivered to or picked up "
+            "from it: set its place (address and position) before {doing}",
+            values={"name": row["name"], "doing": Term(doing)},
             field="location",
             organisation_id=str(actor.organisation_id),
         )
@@ -203,7 +207,9 @@ async def check_manages(conn: Conn, actor: Actor, organisation_id: UUID, what: s
     if actor.organisation_id == organisation_id:
         if actor.organisation_admin:
             return
-        raise ForbiddenError(f"only the organisation's admins manage its {what}")
+        raise ForbiddenError(
+            "only the organisation's admins manage its {what}", values={"what": Term(what)}
+        )
     row = await organisations_db.select_organisation(conn, organisation_id)
     if row is None:
         raise NotFoundError("no such organisation")

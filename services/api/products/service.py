@@ -30,7 +30,7 @@ class ProductService:
                 )
             except asyncpg.UniqueViolationError:
                 raise ConflictError(
-                    f"the network already has a product named {data.name!r}"
+                    "the network already has a product named '{name}'", values={"name": data.name}
                 ) from None
             await record(
                 self.conn, actor, "product.create", "product", row["id"], network_id=network_id
@@ -85,7 +85,7 @@ class ProductService:
                 )
             except asyncpg.UniqueViolationError:
                 raise ConflictError(
-                    f"the network already has a product named {data.name!r}"
+                    "the network already has a product named '{name}'", values={"name": data.name}
                 ) from None
             if row is None:
                 raise NotFoundError("no such product")

@@ -86,7 +86,7 @@ def read_products(body: bytes) -> tuple[list[ProductIn], list[RowError]]:
     if not rows:
         raise BadUploadError("the file has no rows under its header")
     if len(rows) > MAX_ROWS:
-        raise BadUploadError(f"at most {MAX_ROWS:,} rows per import")
+        raise BadUploadError("at most {most} rows per import", values={"most": MAX_ROWS})
     items: list[ProductIn] = []
     errors: list[RowError] = []
     for number, cells in enumerate(rows, start=1):

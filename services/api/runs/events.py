@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -13,6 +14,7 @@ from litestar.response import ServerSentEventMessage
 
 from services.api.auth.actor import Actor
 from services.api.auth.middleware import Credential
+from services.api.runs.schemas import RunOut
 from services.api.runs.service import run_out, visible_run
 from shared.contracts.runs import FINISHED
 from shared.errors import NotFoundError
@@ -29,8 +31,12 @@ async def progress_events(
     credential: Credential | None,
     actor: Actor,
     run_id: UUID,
+    described: Callable[[RunOut], dict[str, Any]] | None = None,
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
     """One ``progress`` event per change, a connection borrowed per poll, not held.
+
+    ``described`` adds members to each event's run (the pages' words for its stage and
+    percent, in the reader's language); the API's stream is the run as it is.
 
     ``credential`` (a token or a session), which the stream was opened with as ``actor``,
     is verified again every ``RECHECK_S``: the stream ends once it no longer verifies or
@@ -57,8 +63,11 @@ async def progress_events(
         seen = (run.state, run.stage, run.percent)
         if seen != last:
             last = seen
+            data = msgspec.to_builtins(run)
+            if described is not None:
+                data.update(described(run))
             yield ServerSentEventMessage(
-                event="progress", data=msgspec.json.encode(run).decode(), id=run.percent
+                event="progress", data=msgspec.json.encode(data).decode(), id=run.percent
             )
         if run.state in FINISHED:
             return

@@ -41,7 +41,7 @@ from shared.db import outbox as outbox_db
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
 from shared.db.rows import as_struct
-from shared.errors import ConflictError, UnprocessableError
+from shared.errors import ConflictError, Term, UnprocessableError
 from shared.notifications import Notifier, PublishedPart
 from shared.queue import transaction_then_queue
 
@@ -188,7 +188,12 @@ class ReviewService:
         if run["state"] not in from_states:
             allowed = " or ".join(from_states)
             raise ConflictError(
-                f"the run is {run['state']}: only a {allowed} run can become {to_state}",
+                "the run is {state}: only a {allowed} run can become {to_state}",
+                values={
+                    "state": Term(run["state"]),
+                    "allowed": Term(allowed),
+                    "to_state": Term(to_state),
+                },
                 state=run["state"],
             )
         moved = await runs_db.move_run(self.conn, run_id, from_states, to_state)
@@ -212,8 +217,9 @@ class ReviewService:
         such a run can't be approved or published; a new run leaves the member out."""
         if outsiders := await runs_db.select_run_outsiders(self.conn, run["id"], run["network_id"]):
             raise ConflictError(
-                f"the run buys from or delivers to {len(outsiders)} organisation(s) no longer "
-                "in the network: match the cycle again"
+                "the run buys from or delivers to {n} organisation(s) no longer "
+                "in the network: match the cycle again",
+                values={"n": len(outsiders)},
             )
 
 

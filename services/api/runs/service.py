@@ -41,6 +41,7 @@ from shared.errors import (
     ForeignReferenceError,
     NotFoundError,
     TenantDeniedError,
+    Term,
     UnprocessableError,
 )
 from shared.notifications import Notifier
@@ -151,12 +152,14 @@ class RunService:
             cycle = await self.cycles.visible(actor, cycle_id, lock=True)
             if cycle["state"] not in MATCHABLE:
                 raise ConflictError(
-                    f"a {cycle['state']} cycle can't be matched again", state=cycle["state"]
+                    "a {state} cycle can't be matched again",
+                    values={"state": Term(cycle["state"])},
+                    state=cycle["state"],
                 )
             if decided := await runs_db.select_live_decision(self.conn, cycle_id):
                 raise ConflictError(
-                    f"run {decided['run_version']} is {decided['state']}: "
-                    "reject it before matching the cycle again",
+                    "run {n} is {state}: reject it before matching the cycle again",
+                    values={"n": decided["run_version"], "state": Term(decided["state"])},
                     state=cycle["state"],
                 )
             await runs_db.supersede_cycle_runs(self.conn, cycle_id)  # releases its packs
@@ -228,7 +231,8 @@ class RunService:
         run = await self.visible(actor, run_id)
         if run["state"] not in WITH_RESULT:
             raise ConflictError(
-                f"the run is {run['state']} ({run['percent']}%): no result to show",
+                "the run is {state} ({percent}%): no result to show",
+                values={"state": Term(run["state"]), "percent": run["percent"]},
                 state=run["state"],
             )
         return run

@@ -8,15 +8,18 @@ for (const bar of document.querySelectorAll("progress[data-events]")) {
   source.addEventListener("progress", (event) => {
     const run = JSON.parse(event.data);
     bar.value = run.percent;
-    bar.textContent = run.percent + "%";
+    const percent = run.percent_text || run.percent + " %";
+    bar.textContent = percent;
+    const shown = row.querySelector("[data-run-percent]");
+    if (shown) shown.textContent = percent;
     const stage = row.querySelector("[data-run-stage]");
-    if (stage) stage.textContent = run.stage;
+    if (stage) stage.textContent = run.stage_text || run.stage;
     if (FINISHED.has(run.state)) {
       source.close();
       if (bar.hasAttribute("data-reload")) window.location.reload();
       else {
         const state = row.querySelector("[data-run-state]");
-        if (state) state.textContent = run.state;
+        if (state) state.textContent = run.state_text || run.state;
         bar.remove();
       }
     }

@@ -25,7 +25,7 @@ from services.api.auth.middleware import client_address
 from services.api.auth.sessions import COOKIE, session_cookie
 from services.api.deps import Accounts, CurrentActor, Networks, Tokens
 from services.api.tokens.schemas import TokenIn
-from services.api.web.pages import PUBLIC, back, page, same_site, submit
+from services.api.web.pages import PUBLIC, back, page, said, same_site, submit
 from shared.contracts.notifications import NOTIFICATIONS
 from shared.errors import SamlastError
 
@@ -57,7 +57,7 @@ class AccountPages(Controller):
         try:
             await accounts.request_link(email, client_address(request), purpose)
         except SamlastError as exc:
-            return _again(request, "sign_in", {"email": email}, {"email": exc.detail}, exc)
+            return _again(request, "sign_in", {"email": email}, {"email": said(request, exc)}, exc)
         return page(request, "link_sent", email=email, purpose=purpose)
 
     @post("/sign-in/password", opt=PUBLIC, status_code=303)
@@ -75,7 +75,7 @@ class AccountPages(Controller):
         except SamlastError as exc:
             field = "email" if exc.status_code == 429 else "password"
             values = {"email": email, "with_password": True}
-            return _again(request, "sign_in", values, {field: exc.detail}, exc)
+            return _again(request, "sign_in", values, {field: said(request, exc)}, exc)
         return signed_in_response(request, signed_in)
 
     @get("/sign-in/link", opt=PUBLIC)
@@ -87,7 +87,7 @@ class AccountPages(Controller):
         try:
             link = await accounts.link(code)
         except LinkError as exc:
-            return page(request, "link_used", reason=exc.detail, status_code=410)
+            return page(request, "link_used", reason=said(request, exc), status_code=410)
         return page(
             request, "link", code=code, purpose=link["purpose"], person_name=link["name"], errors={}
         )
@@ -106,13 +106,13 @@ class AccountPages(Controller):
                 None if password is None else str(password)[:200],
             )
         except LinkError as exc:
-            return page(request, "link_used", reason=exc.detail, status_code=410)
+            return page(request, "link_used", reason=said(request, exc), status_code=410)
         except SamlastError as exc:
             return _again(
                 request,
                 "link",
                 {},
-                {exc.extra.get("field", "password"): exc.detail},
+                {exc.extra.get("field", "password"): said(request, exc)},
                 exc,
                 code=code,
                 purpose="reset",
@@ -140,7 +140,7 @@ class AccountPages(Controller):
         try:
             invitation = await accounts.invitation(code)
         except LinkError as exc:
-            return page(request, "link_used", reason=exc.detail, status_code=410)
+            return page(request, "link_used", reason=said(request, exc), status_code=410)
         values = {"language": invitation.language}
         return page(request, "accept", invitation=invitation, code=code, values=values, errors={})
 
@@ -153,7 +153,7 @@ class AccountPages(Controller):
         try:
             invitation = await accounts.invitation(code)
         except LinkError as exc:
-            return page(request, "link_used", reason=exc.detail, status_code=410)
+            return page(request, "link_used", reason=said(request, exc), status_code=410)
         try:
             data = msgspec.convert(
                 {**values, "password": str(form.get("password", ""))[:200]}, AcceptIn
@@ -170,14 +170,14 @@ class AccountPages(Controller):
                 code=code,
             )
         except LinkError as exc:
-            return page(request, "link_used", reason=exc.detail, status_code=410)
+            return page(request, "link_used", reason=said(request, exc), status_code=410)
         except SamlastError as exc:
             field = exc.extra.get("field", "name")
             return _again(
                 request,
                 "accept",
                 values,
-                {field: exc.detail},
+                {field: said(request, exc)},
                 exc,
                 invitation=invitation,
                 code=code,
@@ -257,7 +257,9 @@ class AccountPages(Controller):
             await accounts.set_password(actor, str(form.get("current", ""))[:200], new)
         except SamlastError as exc:
             field = exc.extra.get("field", "password")
-            return await _me(request, actor, accounts, values=None, errors={field: exc.detail})
+            return await _me(
+                request, actor, accounts, values=None, errors={field: said(request, exc)}
+            )
         return back("/app/me", done="password removed" if remove else "password saved")
 
     @post("/me/organisation", guards=[ANYONE], status_code=303)
@@ -270,7 +272,9 @@ class AccountPages(Controller):
             organisation_id = None if chosen == "admin" else UUID(chosen)
         except ValueError:
             return back("/app/me", error="choose an organisation")
-        return await submit("/app", "switched", lambda: accounts.switch(actor, organisation_id))
+        return await submit(
+            "/app", "switched", lambda: accounts.switch(actor, organisation_id), request=request
+        )
 
     @post("/me/sessions/{session_id:uuid}/end", guards=[ANYONE], status_code=303)
     async def end_session(
@@ -284,7 +288,10 @@ class AccountPages(Controller):
         if session_id == actor.session_id:
             return back("/app/me", error="to end this session, sign out")
         return await submit(
-            "/app/me", "session ended", lambda: accounts.revoke_session(actor, session_id)
+            "/app/me",
+            "session ended",
+            lambda: accounts.revoke_session(actor, session_id),
+            request=request,
         )
 
     @post("/me/sessions/end-all", guards=[ANYONE], status_code=303)
@@ -363,7 +370,7 @@ class AccountPages(Controller):
                 networks,
                 tokens,
                 values=values,
-                errors={field: exc.detail},
+                errors={field: said(request, exc)},
             )
         return back("/app/people", done="invitation sent")
 
@@ -377,7 +384,10 @@ class AccountPages(Controller):
     ) -> Redirect:
         same_site(request)
         return await submit(
-            "/app/people", "removed", lambda: accounts.remove_colleague(actor, person_id)
+            "/app/people",
+            "removed",
+            lambda: accounts.remove_colleague(actor, person_id),
+            request=request,
         )
 
     @post("/invitations/{invitation_id:uuid}/resend", guards=[ANYONE], status_code=303)
@@ -390,7 +400,10 @@ class AccountPages(Controller):
     ) -> Redirect:
         same_site(request)
         return await submit(
-            "/app/people", "invitation sent again", lambda: accounts.resend(actor, invitation_id)
+            "/app/people",
+            "invitation sent again",
+            lambda: accounts.resend(actor, invitation_id),
+            request=request,
         )
 
     @post("/invitations/{invitation_id:uuid}/withdraw", guards=[ANYONE], status_code=303)
@@ -403,7 +416,10 @@ class AccountPages(Controller):
     ) -> Redirect:
         same_site(request)
         return await submit(
-            "/app/people", "invitation withdrawn", lambda: accounts.withdraw(actor, invitation_id)
+            "/app/people",
+            "invitation withdrawn",
+            lambda: accounts.withdraw(actor, invitation_id),
+            request=request,
         )
 
     @post("/tokens", guards=[ANYONE], status_code=200)
@@ -440,7 +456,7 @@ class AccountPages(Controller):
                 data = TokenIn(label=label, expires_at=expires_at)
                 created = await tokens.create(actor, actor.organisation_id, data)
             except SamlastError as exc:
-                errors["label"] = exc.detail
+                errors["label"] = said(request, exc)
         if errors:
             return await _people(
                 request, actor, accounts, networks, tokens, values=values, errors=errors
@@ -461,7 +477,9 @@ class AccountPages(Controller):
         tokens: Tokens,
     ) -> Redirect:
         same_site(request)
-        return await submit("/app/people", "token revoked", lambda: tokens.revoke(actor, token_id))
+        return await submit(
+            "/app/people", "token revoked", lambda: tokens.revoke(actor, token_id), request=request
+        )
 
 
 async def _me(

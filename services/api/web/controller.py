@@ -39,7 +39,10 @@ from services.api.web.pages import (
     PUBLIC,
     Db,
     back,
+    language_of,
     page,
+    progress_words,
+    said,
     same_site,
     submit,
 )
@@ -142,7 +145,8 @@ class WebController(Controller):
         state: State,
     ) -> ServerSentEvent:
         await runs.visible(actor, run_id)
-        return ServerSentEvent(progress_events(state, credential_of(request), actor, run_id))
+        words = progress_words(language_of(request))
+        return ServerSentEvent(progress_events(state, credential_of(request), actor, run_id, words))
 
     @post("/runs/{run_id:uuid}/decision", guards=[MANAGERS], status_code=303)
     async def decide(
@@ -168,7 +172,7 @@ class WebController(Controller):
             else:
                 raise UnprocessableError(f"unknown action {action!r}", field="action")
 
-        return await submit(f"/app/runs/{run_id}", action, decide)
+        return await submit(f"/app/runs/{run_id}", action, decide, request=request)
 
     @post("/runs/{run_id:uuid}/rerun", guards=[MANAGERS], status_code=303)
     async def rerun(
@@ -194,7 +198,7 @@ class WebController(Controller):
         except (ValueError, msgspec.ValidationError):
             return back(to, error="an excluded or kept allocation is not one of this run's")
         except SamlastError as exc:
-            return back(to, error=exc.detail)
+            return back(to, error=said(request, exc))
         return Redirect(path=f"/app/runs/{new.id}", status_code=303)
 
 

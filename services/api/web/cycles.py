@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, get_day_names
+from babel.dates import get_day_names
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -29,7 +29,7 @@ from services.api.networks.schemas import NetworkOut
 from services.api.networks.service import NetworkService
 from services.api.web import i18n
 from services.api.web.local_time import WEEK, NoSuchTimeError, instant, local, weeks_on
-from services.api.web.pages import LANG_COOKIE, back, page, same_site, submit
+from services.api.web.pages import LANG_COOKIE, back, page, said, same_site, submit
 from shared.errors import ConflictError, PreconditionFailedError, SamlastError, TenantDeniedError
 
 FIELDS = ("opens_date", "opens_time", "closes_date", "closes_time", "delivery_date")
@@ -97,7 +97,7 @@ class CyclePages(Controller):
             try:
                 cycle = await cycles.create(actor, network_id, data)
             except SamlastError as exc:
-                errors = {"opens_date": exc.detail}
+                errors = {"opens_date": said(request, exc)}
         if data is None or errors:
             return page(
                 request,
@@ -197,7 +197,7 @@ class CyclePages(Controller):
         try:
             written = await cycles.remind(actor, cycle_id)
         except ConflictError as exc:  # closed meanwhile; another network's cycle is a 404
-            return back(to, error=exc.detail)
+            return back(to, error=said(request, exc))
         if not written:
             return back(to, done="no one new to remind: reminded already, or no e-mail address")
         return back(to, done="reminder sent")
@@ -213,7 +213,10 @@ class CyclePages(Controller):
         same_site(request)
         await cycles.coordinated(actor, cycle_id)  # another network's cycle: 404, as the API
         return await submit(
-            "/app/dashboard", "close", lambda: cycles.transition(actor, cycle_id, "close")
+            "/app/dashboard",
+            "close",
+            lambda: cycles.transition(actor, cycle_id, "close"),
+            request=request,
         )
 
 
@@ -350,7 +353,6 @@ def _schedule_page(
         values=values,
         errors=errors,
         weekdays=weekday_names(language),
-        day=lambda value: format_date(value, "EEE d MMM", locale=language),
         zone=network.timezone,
         status_code=status_code,
         **context,

@@ -1,25 +1,42 @@
 """Swedish and English for the web pages: gettext catalogues in PO files, read by Babel.
 
 Templates write English (``{{ _("Approve") }}``); ``locale/sv.po`` carries the Swedish.
-Swedish is the default; ``Accept-Language`` or the page's language switch (a cookie)
-chooses. Numbers, money and dates are formatted by Babel for the chosen locale.
+The same catalogue speaks for the printable documents and for the API's problem
+details (a domain error's English message is its msgid). Swedish is the pages' and
+the documents' default, English the API's; ``Accept-Language`` or the page's language
+switch (a cookie) chooses. Numbers, money, dates and units are formatted by Babel for
+the chosen locale (``shared/formatting.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 
-from babel import Locale
 from babel.messages.pofile import read_po
 
+from shared.errors import Term
 from shared.formatting import kronor, number, when
 
-__all__ = ["catalogue", "choose", "gettext_for", "kronor", "number", "when"]
+__all__ = [
+    "catalogue",
+    "choose",
+    "gettext_for",
+    "kronor",
+    "negotiate",
+    "number",
+    "quantity",
+    "translate",
+    "unit",
+    "when",
+]
 
 LANGUAGES = ("sv", "en")
 DEFAULT = "sv"
+LANG_COOKIE = "samlast_lang"  # the pages' language switch
+_QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
 LOCALE_DIR = Path(__file__).with_name("locale")
 
 
@@ -34,20 +51,38 @@ def catalogue(language: str) -> dict[str, str]:
     return {str(m.id): str(m.string) for m in messages if m.id and m.string}
 
 
-def choose(cookie: str | None, accept_language: str | None) -> str:
-    """The page language: the switch's cookie, else the browser's preference, else sv."""
+def choose(cookie: str | None, accept_language: str | None, default: str = DEFAULT) -> str:
+    """The language: the switch's cookie, else the browser's preference, else ``default``."""
     if cookie in LANGUAGES:
         return str(cookie)
-    if accept_language:
-        ranges = (part.split(";")[0].strip() for part in accept_language.split(","))
-        wanted = [item.replace("-", "_") for item in ranges if item and item != "*"]
-        found = Locale.negotiate(wanted, list(LANGUAGES))
-        if found is not None:
-            return found.language
-    return DEFAULT
+    return negotiate(accept_language, default)
 
 
-def gettext_for(language: str) -> Callable[[str], str]:
+def negotiate(accept_language: str | None, default: str) -> str:
+    """The language of ours an ``Accept-Language`` header prefers, by its q-values (RFC
+    9110 section 12.5.4: ``en;q=0.4, sv`` is Swedish), else ``default``; ``*`` or a
+    header naming neither gives ``default``, and a malformed range is passed over."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "")[:1000].split(",")):
+        tag, *parameters = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                value = value.strip()
+                quality = float(value) if _QVALUE.fullmatch(value) else 0.0
+        if tag and quality > 0:
+            ranked.append((-quality, position, tag.lower()))
+    for _, _, tag in sorted(ranked):
+        primary = tag.replace("_", "-").split("-")[0]
+        if primary in LANGUAGES:
+            return primary
+        if tag == "*":
+            return default
+    return default
+
+
+def gettext_for(language: str) -> Callable[..., str]:
     messages = catalogue(language)
 
     def gettext(text: str, **values: object) -> str:
@@ -55,3 +90,39 @@ def gettext_for(language: str) -> Callable[[str], str]:
         return translated.format(**values) if values else translated
 
     return gettext
+
+
+def unit(unit: str, language: str) -> str:
+    """A unit as quantities are written: ``kg``, ``l``, and pieces ``st`` / ``pcs``."""
+    return catalogue(language).get("unit-short:" + unit, unit)
+
+
+def quantity(units: float, unit_name: str, language: str, decimals: int = 0) -> str:
+    """``1\u00a0200 kg``, ``20 st``: the number as the language writes it and its unit,
+    on one line (a no-break space between them)."""
+    written = number(units, language, decimals)
+    return f"{written}\u00a0{unit(unit_name, language)}" if unit_name else written
+
+
+def _written(value: object, language: str) -> object:
+    if isinstance(value, Term):
+        return catalogue(language).get(value, str(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number(value, language)
+    return value
+
+
+def translate(language: str, message: str, values: Mapping[str, object] | None = None) -> str:
+    """``message`` (an English msgid with ``{placeholders}``) in ``language``, filled in
+    from ``values`` (whole numbers written as the language writes them: ``5 242 880``);
+    the English when the catalogue has none or its entry does not fit the values (a
+    mistranslated placeholder must never turn an error into a 500)."""
+    values = {name: _written(value, language) for name, value in (values or {}).items()}
+    english = message.format(**values) if values else message
+    translated = catalogue(language).get(message)
+    if translated is None:
+        return english
+    try:
+        return translated.format(**values) if values else translated
+    except (KeyError, IndexError, ValueError):
+        return english

@@ -29,7 +29,7 @@ from services.api.web import i18n
 from services.api.web.accounts import signed_in_response
 from services.api.web.hours import MESSAGE as WINDOWS
 from services.api.web.hours import form_rows, read_windows, shown_rows
-from services.api.web.pages import LANG_COOKIE, PUBLIC, page, same_site
+from services.api.web.pages import LANG_COOKIE, PUBLIC, page, said, same_site
 from services.api.web.places import (
     PlaceSearch,
     apply_pick,
@@ -66,7 +66,7 @@ class JoinPages(Controller):
         try:
             found = await joining.unconfirmed(code[:100])
         except LinkError as exc:
-            return page(request, "link_used", reason=exc.detail, status_code=410)
+            return page(request, "link_used", reason=said(request, exc), status_code=410)
         return page(request, "join_confirm", join=found, code=code)
 
     @post("/confirm", opt=PUBLIC, status_code=303)
@@ -78,7 +78,7 @@ class JoinPages(Controller):
                 code, request.headers.get("user-agent", "")[:300], client_address(request)
             )
         except LinkError as exc:
-            return page(request, "link_used", reason=exc.detail, status_code=410)
+            return page(request, "link_used", reason=said(request, exc), status_code=410)
         return signed_in_response(request, signed_in)
 
     @get("/{code:str}", opt=PUBLIC)
@@ -92,7 +92,9 @@ class JoinPages(Controller):
         try:
             network = await joining.network_of(code)
         except LinkError as exc:
-            return page(request, "link_used", reason=exc.detail, joining=True, status_code=410)
+            return page(
+                request, "link_used", reason=said(request, exc), joining=True, status_code=410
+            )
         kind = request.query_params.get("kind", "coop")
         values = {"kind": kind if kind in ("coop", "producer") else "coop"}
         return _form(request, settings, network, code, values, [], {})
@@ -110,7 +112,9 @@ class JoinPages(Controller):
         try:
             network = await joining.network_of(code)
         except LinkError as exc:
-            return page(request, "link_used", reason=exc.detail, joining=True, status_code=410)
+            return page(
+                request, "link_used", reason=said(request, exc), joining=True, status_code=410
+            )
         form = await request.form()
         values = {name: str(form.get(name, ""))[:500] for name in FORM_FIELDS if name in form}
         rows = form_rows(form)
@@ -129,7 +133,7 @@ class JoinPages(Controller):
         except SamlastError as exc:
             shown = _form(
                 request, settings, network, code, values, rows, {},
-                status_code=exc.status_code, error=exc.detail,
+                status_code=exc.status_code, error=said(request, exc),
             )  # fmt: skip
             if "retry_after" in exc.extra:
                 shown.headers["Retry-After"] = str(exc.extra["retry_after"])
@@ -182,7 +186,7 @@ async def _search(
     try:
         await joining.may_search(code, client_address(request))
     except SamlastError as exc:
-        return PlaceSearch(prefix="", error=exc.detail)
+        return PlaceSearch(prefix="", error=said(request, exc))
     return await search_place(state.geocoder, values, "", _language(request), near, None)
 
 

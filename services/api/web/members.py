@@ -152,7 +152,7 @@ class MemberPages(Controller):
             )
             await offers.create(actor, offer)
 
-        return await submit(PRODUCER_PAGE, "offer posted", post)
+        return await submit(PRODUCER_PAGE, "offer posted", post, request=request)
 
     @post("/offers/{offer_id:uuid}", guards=[PRODUCERS], status_code=303)
     async def edit_offer(
@@ -170,6 +170,7 @@ class MemberPages(Controller):
                 PRODUCER_PAGE,
                 "offer withdrawn",
                 lambda: offers.withdraw(actor, offer_id, version),
+                request=request,
             )
 
         async def save() -> None:
@@ -182,7 +183,7 @@ class MemberPages(Controller):
             )
             await offers.update(actor, offer_id, patch, version)
 
-        return await submit(PRODUCER_PAGE, "offer saved", save)
+        return await submit(PRODUCER_PAGE, "offer saved", save, request=request)
 
     @get("/coop", guards=[COOPS])
     async def coop(
@@ -262,7 +263,7 @@ class MemberPages(Controller):
             ]
             await _replace(demand, actor, cycle_id, str(form.get("version", "")), lines=lines)
 
-        return await submit(COOP_PAGE, "demand saved", save)
+        return await submit(COOP_PAGE, "demand saved", save, request=request)
 
     @post("/cycles/{cycle_id:uuid}/demand/upload", guards=[COOPS], status_code=303)
     async def upload_demand(
@@ -283,7 +284,7 @@ class MemberPages(Controller):
             body = await upload.read()
             await _replace(demand, actor, cycle_id, str(form.get("version", "")), csv=body)
 
-        return await submit(COOP_PAGE, "demand saved", save)
+        return await submit(COOP_PAGE, "demand saved", save, request=request)
 
     @get("/runs/{run_id:uuid}/pick-list.csv", guards=[PRODUCERS])
     async def pick_list_csv(

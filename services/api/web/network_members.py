@@ -23,7 +23,7 @@ from services.api.deps import Accounts, CurrentActor, Joining, Members, Networks
 from services.api.joining.service import JoiningService
 from services.api.networks.members import MemberService
 from services.api.networks.service import network_out
-from services.api.web.pages import back, language_of, page, same_site, submit
+from services.api.web.pages import back, language_of, page, said, same_site, submit
 from shared.errors import SamlastError
 
 INVITE_FIELDS = ("email", "organisation_name", "organisation_kind", "language")
@@ -81,7 +81,7 @@ class NetworkMemberPages(Controller):
             name = next((n for n in INVITE_FIELDS if f"`$.{n}`" in str(exc)), "email")
             errors[name] = MESSAGES[name]
         except SamlastError as exc:  # a domain refusal, said beside its field
-            errors[exc.extra.get("field", "email")] = exc.detail
+            errors[exc.extra.get("field", "email")] = said(request, exc)
         if errors:
             services = (accounts, joining, members)
             return await _members(request, actor, network_id, services, values, errors)
@@ -103,9 +103,13 @@ class NetworkMemberPages(Controller):
                 _page(network_id),
                 "join link turned off",
                 lambda: joining.turn_off(actor, network_id),
+                request=request,
             )
         return await submit(
-            _page(network_id), "new join link made", lambda: joining.new_link(actor, network_id)
+            _page(network_id),
+            "new join link made",
+            lambda: joining.new_link(actor, network_id),
+            request=request,
         )
 
     @post("/joins/{request_id:uuid}/approve", status_code=303)
@@ -123,6 +127,7 @@ class NetworkMemberPages(Controller):
             _page(network_id),
             "join request approved",
             lambda: joining.approve(actor, network_id, request_id),
+            request=request,
         )
 
     @get("/joins/{request_id:uuid}/refuse")
@@ -154,6 +159,7 @@ class NetworkMemberPages(Controller):
             _page(network_id),
             "join request refused",
             lambda: joining.refuse(actor, network_id, request_id),
+            request=request,
         )
 
     @get("/members/{organisation_id:uuid}/remove")
@@ -188,6 +194,7 @@ class NetworkMemberPages(Controller):
             _page(network_id),
             "member removed",
             lambda: networks.remove_member(actor, network_id, organisation_id),
+            request=request,
         )
 
 

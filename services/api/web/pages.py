@@ -17,10 +17,10 @@ from litestar.response import Redirect, Template
 from services.api.web import i18n
 from shared.db.pool import Conn
 from shared.errors import SamlastError
-from shared.formatting import moment
+from shared.formatting import moment, percent, short_day
 
 Db = NamedDependency[Conn]
-LANG_COOKIE = "samlast_lang"
+LANG_COOKIE = i18n.LANG_COOKIE
 FLASH_COOKIE = "samlast_flash"
 PUBLIC = {"public": True}
 WEEK_S = 7 * 24 * 3600
@@ -43,6 +43,10 @@ def page(
             "_": i18n.gettext_for(language),
             "kr": lambda ore: i18n.kronor(ore, language),
             "num": lambda value, decimals=0: i18n.number(value, language, decimals),
+            "qty": lambda units, unit, decimals=0: i18n.quantity(units, unit, language, decimals),
+            "unit": lambda unit: i18n.unit(unit, language),
+            "pct": lambda value: percent(value, language),
+            "day": lambda value: short_day(value, language),
             "when": lambda value, zone=None: i18n.when(
                 value, language, zone or context.get("zone")
             ),
@@ -69,6 +73,20 @@ def _flash(request: Request[Any, Any, Any]) -> dict[str, str | None]:
         "error": unquote(text) if kind == "error" else None,
         "done": unquote(text) if kind == "done" else None,
     }
+
+
+def progress_words(language: str) -> Callable[[Any], dict[str, str]]:
+    """A run's state, stage and percent as the page shows them, for its live updates."""
+    gettext = i18n.gettext_for(language)
+
+    def words(run: Any) -> dict[str, str]:
+        return {
+            "state_text": gettext(str(run.state)),
+            "stage_text": gettext("stage:" + run.stage),
+            "percent_text": percent(run.percent, language),
+        }
+
+    return words
 
 
 def same_site(request: Request[Any, Any, Any]) -> None:
@@ -98,16 +116,26 @@ def back(to: str, *, error: str | None = None, done: str | None = None) -> Redir
     return Redirect(path=to, status_code=303, cookies=cookies)
 
 
-async def submit(to: str, done: str, action: Callable[[], Awaitable[object]]) -> Redirect:
+async def submit(
+    to: str,
+    done: str,
+    action: Callable[[], Awaitable[object]],
+    request: Request[Any, Any, Any] | None = None,
+) -> Redirect:
     """Do what a form asks; back to ``to`` saying it was done, or what was wrong with
-    it in the API's words."""
+    it in the API's words (in the page's language when ``request`` is given)."""
     try:
         await action()
     except (ValueError, msgspec.ValidationError) as exc:
         return back(to, error=_words(exc))
     except SamlastError as exc:
-        return back(to, error=exc.detail)
+        return back(to, error=said(request, exc) if request is not None else exc.detail)
     return back(to, done=done)
+
+
+def said(request: Request[Any, Any, Any], exc: SamlastError) -> str:
+    """A domain error as the page's reader reads it: its message in their language."""
+    return i18n.translate(language_of(request), exc.message, exc.values)
 
 
 def _words(exc: Exception) -> str:

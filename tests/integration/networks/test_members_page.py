@@ -114,12 +114,12 @@ async def test_removing_a_member_shows_what_it_withdraws_first(
     farm = await client.get(f"{base}/{world.producer_id}/remove")
     assert farm.status_code == 200
     assert farm.text.count("data-listing") == 1
-    assert "12 \N{MULTIPLICATION SIGN} 10 kg" in farm.text
+    assert "12 \N{MULTIPLICATION SIGN} 10\N{NO-BREAK SPACE}kg" in farm.text
     assert "125 kr" in farm.text
     coop = await client.get(f"{base}/{world.coop_id}/remove")
     assert coop.status_code == 200
     assert coop.text.count("data-line") == 1
-    assert "Morötter: 3 kg (+1)" in coop.text
+    assert "Morötter: 3\N{NO-BREAK SPACE}kg (+1\N{NO-BREAK SPACE}kg)" in coop.text
     # looking is not removing
     members = await ok(
         await client.get(
@@ -178,7 +178,9 @@ async def test_an_organisation_without_a_place_is_told_and_sets_it(
         headers=ORIGIN,
     )
     assert refused.status_code == 303
-    assert "location" in (await client.get("/app/coop")).text
+    said = (await client.get("/app/coop")).text  # the API's refusal, in the page's Swedish
+    assert "Kassen utan plats har ingen plats än" in said
+    assert "innan ni beställer" in said
 
     # the old place page leads to the profile, where the place and hours are set
     moved = await client.get("/app/place", follow_redirects=False)

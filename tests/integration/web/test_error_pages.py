@@ -38,3 +38,30 @@ async def test_a_missing_thing_on_the_pages_is_a_page_in_swedish_with_a_way_back
     api = await client.get(f"/v1/runs/{uuid.uuid4()}", headers=bearer(world.coordinator))
     assert api.status_code == 404
     assert api.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_problem_under_a_page_speaks_the_pages_language_with_one_type(
+    client: Client, pool: Pool, admin_token: str
+) -> None:
+    world: World = await build_world(client, admin_token)
+    client.cookies = await session_cookies(pool, world.coordinator)
+    path = f"/app/runs/{uuid.uuid4()}"
+    client.cookies["samlast_lang"] = "sv"
+    assert "körningen finns inte" in (await client.get(path)).text  # the page's detail
+    swedish = await client.get(path, headers={"Accept": "application/json"})
+    client.cookies["samlast_lang"] = "en"
+    assert "no such run" in (await client.get(path)).text
+    english = await client.get(path, headers={"Accept": "application/json"})
+    assert (
+        swedish.json()["type"]
+        == english.json()["type"]
+        == ("https://samlast.org/problems/not-found")
+    )
+    assert (swedish.json()["detail"], english.json()["detail"]) == (
+        "körningen finns inte",
+        "no such run",
+    )
+    assert (swedish.headers["content-language"], english.headers["content-language"]) == (
+        "sv",
+        "en",
+    )

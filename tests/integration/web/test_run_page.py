@@ -223,7 +223,7 @@ async def test_a_rerun_keeps_what_is_pinned_shows_what_it_left_out_and_compares(
     comparison = _text(_section(shown.text, "data-comparison"))
     # 14 kg alone buys one 10 kg sack
     assert "Filled, kg 20 10 -10 (-50 %)" in comparison, comparison
-    assert "Filled, % of ordered kg 100 %" in comparison, comparison
+    assert "Filled, % of ordered kg 100%" in comparison, comparison
     assert "Ordered, kg 20" in comparison, comparison
 
     # keeping the first run's 14 kg and leaving the van out: nothing can be carried
@@ -256,3 +256,29 @@ async def _van_id(client: Client, world: World) -> str:
         )
     )
     return str(vans[0]["id"])
+
+
+async def test_a_computing_run_names_its_stage_and_percent_in_the_pages_language(
+    client: Client, pool: Pool, admin_token: str
+) -> None:
+    world = await build_world(client, admin_token)
+    run = await close_cycle(client, world)  # queued: no worker runs in this test
+    client.cookies = await session_cookies(pool, world.coordinator)
+    client.cookies["samlast_lang"] = "sv"
+    queued = _text((await client.get(f"/app/runs/{run['id']}")).text)
+    assert "Väntar på att matchningen ska börja · 0 %" in queued
+    async with pool.acquire() as conn:  # as the matcher leaves it halfway through routing
+        await conn.execute(
+            "UPDATE match_run SET state = 'running', stage = 'route joint', percent = 57"
+            " WHERE id = $1",
+            run["id"],
+        )
+    running = (await client.get(f"/app/runs/{run['id']}")).text
+    assert "Planerar samkörningar · 57 %" in _text(running)
+    assert re.search(r"data-run-percent>57\N{NO-BREAK SPACE}%<", running), running
+    dashboard = (await client.get("/app/dashboard")).text
+    assert "Planerar samkörningar" in dashboard
+    client.cookies["samlast_lang"] = "en"
+    english = (await client.get(f"/app/runs/{run['id']}")).text
+    assert "Planning joint runs" in english
+    assert "data-run-percent>57%<" in english

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.api.web import i18n
+from shared.contracts.runs import STAGES
+from shared.formatting import percent, short_day
 
 WINTER = dt.datetime(2026, 12, 1, 7, 41, tzinfo=dt.UTC)  # 08:41 in Sweden
 
@@ -51,6 +53,40 @@ def test_moments_are_shown_in_the_networks_time_zone() -> None:
     local = WINTER.astimezone(ZoneInfo("Europe/Stockholm"))
     assert i18n.when(local, "sv") == "tis 1 dec. 08:41"  # the value's own zone
     assert i18n.when(None, "sv") == "-"
+
+
+def test_quantities_carry_their_unit_in_the_readers_words() -> None:
+    assert i18n.quantity(1200, "kg", "sv") == "1\u00a0200\u00a0kg"
+    assert i18n.quantity(20, "piece", "sv") == "20\u00a0st"
+    assert i18n.quantity(20, "piece", "en") == "20\u00a0pcs"
+    assert i18n.quantity(2.5, "l", "sv", 1) == "2,5\u00a0l"
+    assert i18n.unit("piece", "sv") == "st"
+
+
+def test_percentages_and_days_read_as_each_language_writes_them() -> None:
+    assert percent(57, "sv") == "57\u00a0%"
+    assert percent(57.4, "en") == "57%"
+    assert short_day(dt.date(2026, 12, 7), "sv") == "mån 7 dec."
+    assert short_day(dt.date(2026, 12, 7), "en") == "Mon 7 Dec"
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_every_stage_of_a_run_has_a_name(language: str) -> None:
+    names = {stage: i18n.catalogue(language).get("stage:" + stage) for stage in STAGES}
+    assert None not in names.values(), names
+    assert len(set(names.values())) == len(STAGES)
+
+
+def test_the_api_negotiates_by_quality_and_defaults_to_what_it_is_told() -> None:
+    assert i18n.negotiate("en;q=0.3, sv;q=0.8", "en") == "sv"
+    assert i18n.negotiate("sv-FI", "en") == "sv"
+    assert i18n.negotiate("", "en") == "en"
+    assert i18n.negotiate("x" * 5000, "en") == "en"
+
+
+def test_a_translation_that_does_not_fit_its_values_falls_back_to_english() -> None:
+    assert i18n.translate("sv", "no such run") == "körningen finns inte"
+    assert i18n.translate("sv", "unknown {x}", {"x": 1}) == "unknown 1"
 
 
 TEMPLATES = Path(i18n.__file__).parents[1] / "templates"
