@@ -214,16 +214,15 @@ def _time(value: str) -> str:
 
 
 def template(language: str, product_names: list[str]) -> str:
-    """A spreadsheet to fill in: the header in ``language``, semicolons, a BOM (so Excel
-    reads it as UTF-8), a row per product with its amounts left to fill (a row left so
-    orders nothing)."""
+    """A spreadsheet to fill in: the header in ``language``, semicolons, a row per
+    product with its amounts left to fill (a row left so orders nothing)."""
     header = TEMPLATE_HEADER.get(language, TEMPLATE_HEADER["sv"])
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
     for name in product_names:
         writer.writerow([_cell(name)] + [""] * (len(header) - 1))
-    return "\ufeff" + out.getvalue()
+    return out.getvalue()
 
 
 def _cell(text: str) -> str:
