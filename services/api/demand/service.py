@@ -15,7 +15,7 @@ from services.api.core.types import TimeWindow
 from services.api.cycles.service import CycleService, demand_refusal
 from services.api.demand.amounts import Measure
 from services.api.demand.schemas import DemandLineIn, DemandLineOut, DemandRoundOut
-from services.api.demand.upload import Catalogue, Product, read_lines
+from services.api.demand.upload import Catalogue, Product, Say, plain, read_lines
 from services.api.organisations.service import require_location
 from shared.db import demand as demand_db
 from shared.db import products as products_db
@@ -87,11 +87,19 @@ class DemandService:
         return await self.get(actor, round_id)
 
     async def upload_lines(
-        self, actor: Actor, round_id: UUID, body: bytes, content_type: str, if_match: str | None
+        self,
+        actor: Actor,
+        round_id: UUID,
+        body: bytes,
+        content_type: str,
+        if_match: str | None,
+        say: Say = plain,
     ) -> DemandRoundOut:
-        """Replace the lines from a spreadsheet export (CSV) or a JSON array."""
+        """Replace the lines from a spreadsheet export (CSV) or a JSON array; its rows'
+        errors in ``say``'s words."""
         current = await self._visible(actor, round_id)
-        lines = read_lines(body, content_type, await self.catalogue(current["network_id"]))
+        catalogue = await self.catalogue(current["network_id"])
+        lines = read_lines(body, content_type, catalogue, say)
         return await self.replace_lines(actor, round_id, lines, if_match)
 
     async def catalogue(self, network_id: UUID) -> Catalogue:

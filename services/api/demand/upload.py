@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -31,6 +31,8 @@ from services.api.core.bulk import (
 )
 from services.api.demand import amounts
 from services.api.demand.schemas import DemandLineIn
+
+Say = Callable[..., str]
 
 # a column as a spreadsheet heads it (case and spaces aside) → the field it fills
 COLUMNS = {
@@ -95,7 +97,16 @@ class Catalogue(NamedTuple):
     names: Mapping[str, UUID]  # casefolded
 
 
-def read_lines(body: bytes, content_type: str, catalogue: Catalogue) -> list[DemandLineIn]:
+def plain(text: str, **values: object) -> str:
+    """The API's words: English, the values put in."""
+    return text.format(**values) if values else text
+
+
+def read_lines(
+    body: bytes, content_type: str, catalogue: Catalogue, say: Say = plain
+) -> list[DemandLineIn]:
+    """The upload's lines, or every bad row's error (in ``say``'s language: the pages
+    pass their own)."""
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type == "application/json":
         rows = read_rows(body, content_type, frozenset())
@@ -112,7 +123,7 @@ def read_lines(body: bytes, content_type: str, catalogue: Catalogue) -> list[Dem
         lines, errors = convert_rows(
             [row for _, row in numbered],
             DemandLineIn,
-            lambda row: _shape_csv_row(row, catalogue),
+            lambda row: _shape_csv_row(row, catalogue, say),
         )
         errors = [replace(e, row=numbered[e.row - 1][0]) for e in errors]
     else:
@@ -167,8 +178,8 @@ def spreadsheet_rows(body: bytes) -> list[dict[str, str]]:
     ]
 
 
-def _shape_csv_row(row: dict[str, str], catalogue: Catalogue) -> dict[str, Any]:
-    product_id = _product(row.get("product", ""), catalogue)
+def _shape_csv_row(row: dict[str, str], catalogue: Catalogue, say: Say) -> dict[str, Any]:
+    product_id = _product(row.get("product", ""), catalogue, say)
     product = catalogue.products[product_id]
     shaped: dict[str, Any] = {
         key: row[key] for key in ("firm_quantity", "tolerance", "max_unit_price_ore") if key in row
@@ -176,12 +187,20 @@ def _shape_csv_row(row: dict[str, str], catalogue: Catalogue) -> dict[str, Any]:
     shaped["product_id"] = str(product_id)
     for column, field in (("quantity", "firm_quantity"), ("extra", "tolerance")):
         if column in row:
-            shaped[field] = _units(row[column], column, product)
+            shaped[field] = _units(row[column], column, product, say)
     if "max_price" in row:
         try:
             per_measure = numbers.kronor_to_ore(row["max_price"])
-        except numbers.NumberError as exc:
-            raise InvalidRowError("max_price", f"kronor per kg, l or st: {exc}") from None
+        except numbers.NumberError:
+            raise InvalidRowError(
+                "max_price",
+                say(
+                    "{product}: write the highest price in kronor, like {example}, or leave it "
+                    "empty for any price.",
+                    product=product.name,
+                    example="12,50",
+                ),
+            ) from None
         shaped["max_unit_price_ore"] = amounts.limit_per_unit_ore(per_measure, product.measure)
     if "deliver_from" in row or "deliver_until" in row:
         shaped["delivery_window"] = {
@@ -191,22 +210,26 @@ def _shape_csv_row(row: dict[str, str], catalogue: Catalogue) -> dict[str, Any]:
     return shaped
 
 
-def _product(text: str, catalogue: Catalogue) -> UUID:
+def _product(text: str, catalogue: Catalogue, say: Say) -> UUID:
     try:
         product_id: UUID | None = UUID(text)
     except ValueError:
         product_id = catalogue.names.get(text.casefold())
     if product_id is None or product_id not in catalogue.products:
-        raise InvalidRowError("product", f"no product named {text[:80]!r} in this network")
+        raise InvalidRowError(
+            "product", say("no product named {name} in this network", name=repr(text[:80]))
+        )
     return product_id
 
 
-def _units(text: str, column: str, product: Product) -> int:
+def _units(text: str, column: str, product: Product, say: Say) -> int:
     try:
         return amounts.read_units(text, product.measure, product.name, "sv")
     except amounts.AmountError as exc:
-        values = {**exc.values, "example": "1,5"}
-        raise InvalidRowError(column, exc.message.format(**values)) from None
+        said = say(exc.message, **exc.values)
+        if "product" not in exc.values:
+            said = say("{product}: {problem}", product=product.name, problem=said)
+        raise InvalidRowError(column, said) from None
 
 
 def _time(value: str) -> str:

@@ -21,7 +21,7 @@ from services.api.cycles.schemas import CycleOut
 from services.api.cycles.service import CycleService
 from services.api.demand.schemas import DemandLineIn, DemandRoundOut
 from services.api.demand.service import DemandService
-from services.api.demand.upload import template
+from services.api.demand.upload import Say, plain, template
 from services.api.directory.service import DirectoryService
 from services.api.joining.service import JoiningService
 from services.api.networks.service import NetworkService
@@ -46,6 +46,17 @@ from shared.db.pool import Conn
 from shared.errors import SamlastError, UnprocessableError
 
 COOP_PAGE = "/app/coop"
+# an upload's columns as the page names them (its row errors name the field)
+FIELD_LABELS = {
+    "product": "Product",
+    "product_id": "Product",
+    "quantity": "How much",
+    "firm_quantity": "How much",
+    "extra": "Extra we accept",
+    "tolerance": "Extra we accept",
+    "max_price": "Highest price",
+    "max_unit_price_ore": "Highest price",
+}
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,7 @@ class CoopPage:
             place_missing=me.location is None,
             waiting=await self.joining.waiting_of(me.id),
             amount_example="1.5" if language == "en" else "1,5",
+            field_labels=FIELD_LABELS,
         )
 
     async def _round(
@@ -180,8 +192,9 @@ class CoopPage:
         if not isinstance(sheet, UploadFile):
             return back(COOP_PAGE, error="choose a CSV file to upload")
         body = await sheet.read()
+        say = i18n.gettext_for(language_of(request))
         try:
-            await self._replace(cycle_id, str(form.get("version", ""))[:12], csv=body)
+            await self._replace(cycle_id, str(form.get("version", ""))[:12], csv=body, say=say)
         except UnprocessableError as exc:
             refused = Upload(
                 cycle_id,
@@ -207,6 +220,7 @@ class CoopPage:
         *,
         lines: list[DemandLineIn] | None = None,
         csv: bytes | None = None,
+        say: Say = plain,
     ) -> None:
         """Create the co-op's round in the cycle, or replace its lines at ``version``."""
         demand, actor = self.demand, self.actor
@@ -217,7 +231,7 @@ class CoopPage:
                 return
             mine, version = [created], str(created.version)
         if csv is not None:
-            await demand.upload_lines(actor, mine[0].id, csv, "text/csv", f'"{version}"')
+            await demand.upload_lines(actor, mine[0].id, csv, "text/csv", f'"{version}"', say)
         else:
             await demand.replace_lines(actor, mine[0].id, lines or [], f'"{version}"')
 

@@ -198,7 +198,8 @@ async def test_a_spreadsheets_bad_rows_are_listed_and_its_template_reads_back(
     )
     assert refused.status_code == 422
     assert refused.text.count("data-row-error") == 2
-    assert "Row 1, quantity" in refused.text or "Rad 1, quantity" in refused.text
+    assert "Rad 1, Hur mycket: Västerbottensost säljs i enheter om 500 g" in refused.text
+    assert "Rad 2, Vara: ingen vara som heter &#39;Okänd&#39; i nätverket" in refused.text
     filled = text.replace("Västerbottensost;;", "Västerbottensost;1,5;", 1)
     saved = await client.post(
         f"/app/cycles/{world.cycle['id']}/demand/upload",
