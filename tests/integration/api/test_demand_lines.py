@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from services.client import SamlastClient
 from services.matcher.matching.run import run_match
 from shared.db.pool import Pool
 from shared.settings import Settings
@@ -62,17 +63,13 @@ async def test_an_edit_keeps_the_ids_of_the_lines_it_names(
     kept, dropped = created["lines"]
     path = f"/v1/demand-rounds/{created['id']}"
     etag = (await client.get(path, headers=bearer(world.coop))).headers["etag"]
-    edited = await ok(
-        await client.put(
-            path + "/lines",
-            json={
-                "lines": [
-                    {"product_id": milk, "firm_quantity": 4},
-                    {"id": kept["id"], "product_id": carrots, "firm_quantity": 12, "tolerance": 3},
-                ]
-            },
-            headers={**bearer(world.coop), "If-Match": etag},
-        )
+    edited = await SamlastClient(client, world.coop).replace_demand_lines(
+        created["id"],
+        [
+            {"product_id": milk, "firm_quantity": 4},
+            {"id": kept["id"], "product_id": carrots, "firm_quantity": 12, "tolerance": 3},
+        ],
+        etag,
     )
     new, changed = edited["lines"]
     assert changed["id"] == kept["id"]
