@@ -70,7 +70,9 @@ CSV_HELP = (
     "`maxpris` (kronor per kg, l or st), `deliver_from` / `leverans_från` and "
     "`deliver_until` / `leverans_till` (HH:MM). Instead of `quantity`, `extra` and "
     "`max_price`, `firm_quantity` and `tolerance` (catalogue units) and `max_unit_price_ore` "
-    "are read too. Each row is one line: a product may have several. JSON items are lines "
+    "are read too. Each row is one line (a product may have several); the upload replaces "
+    "all lines with new ones, new ids too (to keep ids, use `PUT .../lines`). JSON items are "
+    "lines "
     "exactly as `PUT /v1/demand-rounds/{round_id}/lines` takes them."
 )
 
