@@ -240,7 +240,7 @@ async def test_a_network_lives_from_an_empty_database_to_a_published_run(
     sign_in_link = next(link for link in welcome.links() if "/app/sign-in/link" in link)
     await follow_sign_in_link(phone, site, sign_in_link)
     await expect(phone).to_have_url(re.compile(r"/app/coop$"))
-    await phone.get_by_label("Antal Morötter").fill("14")
+    await phone.get_by_label("Hur mycket, kg (Morötter").first.fill("14")
     await phone.get_by_role("button", name="Spara beställningen").click()
     await expect(phone.get_by_role("status")).to_contain_text("beställningen är sparad")
     await shoot(phone, "life-10-coop-order")

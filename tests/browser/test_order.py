@@ -85,7 +85,7 @@ async def test_a_coop_orders_in_swedish_then_reads_it_in_english(
     await second.get_by_label("Högsta pris, kr/kg").fill("10")
     await expect(page.locator("[data-unpriced]")).to_be_visible()
     await page.get_by_role("button", name="Spara beställningen").first.click()
-    await expect(page.locator("p[role=status]")).to_contain_text("beställningen är sparad")
+    await expect(page.get_by_role("status")).to_contain_text("beställningen är sparad")
     await expect(carrots.locator("[data-line]")).to_have_count(3)  # two lines, one to add
     await expect(cheese.get_by_label("Hur mycket, kg").first).to_have_value("1,5")
     await expect(page.locator("[data-order-total]")).to_have_text("379,85 kr")

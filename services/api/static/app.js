@@ -196,8 +196,7 @@ for (const form of document.querySelectorAll("form[data-order-form]")) {
         ore += Math.round(much * fitting[0]);
       }
     }
-    total.value = `${money(ore)} kr`;
-    total.textContent = total.value;
+    total.textContent = `${money(ore)} kr`;
     unpriced.hidden = missing === 0;
   };
   form.addEventListener("input", update);
