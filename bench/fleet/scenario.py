@@ -262,6 +262,7 @@ async def allocation_network(conn: Conn, divide: int) -> Built:
     for line in problem.lines:
         orders[line.coop_id].append(
             demand_db.LineRow(
+                id=uuid.uuid4(),
                 product_id=products[line.product_id],
                 firm_quantity=line.firm_quantity,
                 tolerance=line.tolerance,

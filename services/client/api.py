@@ -182,6 +182,17 @@ class SamlastClient:
         decoded: Json = msgspec.json.decode(response.content)
         return decoded, response.headers["etag"]
 
+    async def replace_demand_lines(
+        self, round_id: str, lines: Sequence[Body], if_match: str
+    ) -> Json:
+        """Replace the round's lines: a line sent with its ``id`` is kept (its id too), a
+        line without one is new, a line left out goes."""
+        path = f"/v1/demand-rounds/{round_id}/lines"
+        replaced: Json = await self.call(
+            "PUT", path, json={"lines": lines}, headers={"If-Match": if_match}
+        )
+        return replaced
+
     async def upload_demand_csv(self, round_id: str, csv: str | bytes, if_match: str) -> Json:
         """Replace the round's lines with a spreadsheet's CSV export."""
         headers = {"Content-Type": "text/csv", "If-Match": if_match}

@@ -13,7 +13,7 @@ from shared.db.pool import Conn, copy_rows
 ROUND_SELECT = """
 SELECT r.id, r.cycle_id, r.network_id, r.coop_id, r.version, r.created_at, r.updated_at,
        coalesce((SELECT jsonb_agg(jsonb_build_object(
-                    'line_no', l.line_no, 'product_id', l.product_id,
+                    'id', l.id, 'line_no', l.line_no, 'product_id', l.product_id,
                     'firm_quantity', l.firm_quantity, 'tolerance', l.tolerance,
                     'max_unit_price_ore', l.max_unit_price_ore,
                     'deliver_from', l.deliver_from::text, 'deliver_until', l.deliver_until::text)
@@ -49,8 +49,10 @@ RETURNING r.id"""
 
 
 class LineRow(NamedTuple):
-    """A demand line as a round's owner gives it; ``replace_lines`` adds where it belongs."""
+    """A demand line as a round's owner gives it, with the id it keeps (a new line gets
+    a new one); ``replace_lines`` adds where it belongs."""
 
+    id: UUID
     product_id: UUID
     firm_quantity: int
     tolerance: int
@@ -62,6 +64,7 @@ class LineRow(NamedTuple):
 class StoredLineRow(NamedTuple):
     """A row of ``demand_line`` as COPY writes it: the fields are the columns, by name."""
 
+    id: UUID
     round_id: UUID
     network_id: UUID
     line_no: int
@@ -98,6 +101,8 @@ async def replace_lines(
     network_id: UUID,
     lines: list[LineRow],
 ) -> None:
+    """The round's lines become ``lines``, in their order. A line keeps its id (the
+    cycle is open, so no run names a line yet; a line left out goes)."""
     await conn.execute(DELETE_LINES, round_id)
     await copy_rows(
         conn,

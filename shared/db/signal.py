@@ -82,11 +82,19 @@ WITH ordered AS (
 ), per_product AS (
     SELECT product_id, count(DISTINCT coop_id) AS coops, sum(firm_quantity) AS firm_units
     FROM ordered GROUP BY product_id
+), coop_got AS (
+    -- a co-op got none of a product when every line of it (it may have several) came
+    -- short by its whole firm quantity
+    SELECT o.product_id, o.coop_id,
+           bool_and(coalesce(u.units_short, 0) >= o.firm_quantity) AS got_nothing
+    FROM ordered o
+    LEFT JOIN unfilled_demand u ON u.demand_line_id = o.line_id AND u.run_id = $1
+    GROUP BY o.product_id, o.coop_id
 ), per_coop AS (
     SELECT o.product_id, o.coop_id, {REASON_GROUP} AS reason,
-           sum(u.units_short) AS units_short,
-           bool_and(u.units_short >= o.firm_quantity) AS got_nothing
+           sum(u.units_short) AS units_short, bool_and(g.got_nothing) AS got_nothing
     FROM unfilled_demand u JOIN ordered o ON o.line_id = u.demand_line_id
+    JOIN coop_got g ON g.product_id = o.product_id AND g.coop_id = o.coop_id
     WHERE u.run_id = $1
     GROUP BY o.product_id, o.coop_id, 3
 ), per_reason AS (

@@ -96,10 +96,10 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     # the co-ops order: one in the form, the other by uploading a CSV file
     await sign_in(page, site, pool, world.coop)
     await expect(page).to_have_url(re.compile(r"/app/coop$"))
-    await page.get_by_label("Antal Morötter").fill("14")
+    await page.get_by_label("Hur mycket, kg (Morötter").first.fill("14")
     await page.get_by_role("button", name="Spara beställningen").click()
     await expect(page.get_by_role("status")).to_contain_text("beställningen är sparad")
-    await expect(page.get_by_label("Antal Morötter")).to_have_value("14")
+    await expect(page.get_by_label("Hur mycket, kg (Morötter").first).to_have_value("14")
     await shoot(page, "1-coop-order")
     await page.get_by_role("button", name="Logga ut").click()
     await sign_in(page, site, pool, second["token"])
@@ -109,7 +109,7 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     await page.locator("input[type=file]").set_input_files(files=[order])
     await page.get_by_role("button", name="Ladda upp").click()
     await expect(page.get_by_role("status")).to_contain_text("beställningen är sparad")
-    await expect(page.get_by_label("Antal Morötter")).to_have_value("6")
+    await expect(page.get_by_label("Hur mycket, kg (Morötter").first).to_have_value("6")
     await page.get_by_role("button", name="Logga ut").click()
 
     # the producer lowers the packs of its offer and posts another

@@ -63,6 +63,12 @@ class DemandController(Controller):
         guards=[COOPS],
         response_headers=ETAG_HEADER,
         summary="Replace all lines while the cycle is open (needs If-Match)",
+        description=(
+            "The round's lines become the ones sent, in their order. A line sent with the "
+            "`id` a `GET` gave it is kept under that id (a run's `demand_line_id` names "
+            "it); a line without `id` is new; a line left out goes. A product may have "
+            "several lines, each with its own tolerance and price limit."
+        ),
     )
     async def replace_lines(
         self,

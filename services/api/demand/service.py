@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import msgspec
@@ -13,8 +13,9 @@ from services.api.core.bulk import RowError, refuse
 from services.api.core.conditional import expected_version
 from services.api.core.types import TimeWindow
 from services.api.cycles.service import CycleService, demand_refusal
+from services.api.demand.amounts import Measure
 from services.api.demand.schemas import DemandLineIn, DemandLineOut, DemandRoundOut
-from services.api.demand.upload import read_lines
+from services.api.demand.upload import Catalogue, Product, Say, plain, read_lines
 from services.api.organisations.service import require_location
 from shared.db import demand as demand_db
 from shared.db import products as products_db
@@ -35,7 +36,7 @@ class DemandService:
         await require_location(self.conn, actor, "ordering")
         async with self.conn.transaction():
             cycle = await self._open_cycle(actor, cycle_id)
-            await self._check_products(cycle["network_id"], lines)
+            await self._check_lines(cycle["network_id"], lines, kept=set())
             round_id = await demand_db.insert_round(
                 self.conn, cycle_id, cycle["network_id"], actor.organisation_id
             )
@@ -43,7 +44,9 @@ class DemandService:
                 raise ConflictError(
                     "your co-op already has a demand round in this cycle; replace its lines"
                 )
-            await demand_db.replace_lines(self.conn, round_id, cycle["network_id"], _rows(lines))
+            await demand_db.replace_lines(
+                self.conn, round_id, cycle["network_id"], line_rows(lines)
+            )
             await record(
                 self.conn,
                 actor,
@@ -65,10 +68,13 @@ class DemandService:
         await require_location(self.conn, actor, "ordering")
         async with self.conn.transaction():
             await self._open_cycle(actor, current["cycle_id"])
-            await self._check_products(current["network_id"], lines)
+            kept = {UUID(line["id"]) for line in current["lines"]}
+            await self._check_lines(current["network_id"], lines, kept)
             if await demand_db.bump_round(self.conn, round_id, version) is None:
                 raise PreconditionFailedError("the demand round changed since you read it")
-            await demand_db.replace_lines(self.conn, round_id, current["network_id"], _rows(lines))
+            await demand_db.replace_lines(
+                self.conn, round_id, current["network_id"], line_rows(lines)
+            )
             await record(
                 self.conn,
                 actor,
@@ -81,13 +87,31 @@ class DemandService:
         return await self.get(actor, round_id)
 
     async def upload_lines(
-        self, actor: Actor, round_id: UUID, body: bytes, content_type: str, if_match: str | None
+        self,
+        actor: Actor,
+        round_id: UUID,
+        body: bytes,
+        content_type: str,
+        if_match: str | None,
+        say: Say = plain,
     ) -> DemandRoundOut:
-        """Replace the lines from a spreadsheet export (CSV) or a JSON array."""
+        """Replace the lines from a spreadsheet export (CSV) or a JSON array; its rows'
+        errors in ``say``'s words."""
         current = await self._visible(actor, round_id)
-        names = await products_db.select_product_names(self.conn, current["network_id"])
-        lines = read_lines(body, content_type, names)
+        catalogue = await self.catalogue(current["network_id"])
+        lines = read_lines(body, content_type, catalogue, say)
         return await self.replace_lines(actor, round_id, lines, if_match)
+
+    async def catalogue(self, network_id: UUID) -> Catalogue:
+        """The network's products as an upload names them, with their measures."""
+        rows = await products_db.select_products(self.conn, network_id, retired=True)
+        return Catalogue(
+            products={
+                row["id"]: Product(row["name"], Measure.of(row["unit"], row["grams_per_unit"]))
+                for row in rows
+            },
+            names={row["name"].casefold(): row["id"] for row in rows if row["retired_at"] is None},
+        )
 
     async def get(self, actor: Actor, round_id: UUID) -> DemandRoundOut:
         return round_out(await self._visible(actor, round_id))
@@ -105,7 +129,11 @@ class DemandService:
             raise ConflictError(refusal, state=cycle["state"])
         return cycle
 
-    async def _check_products(self, network_id: UUID, lines: list[DemandLineIn]) -> None:
+    async def _check_lines(
+        self, network_id: UUID, lines: list[DemandLineIn], kept: set[UUID]
+    ) -> None:
+        """Every line names a product of the network, and an id only of a line of the
+        round (``kept``), at most once. One product may have several lines."""
         wanted = [line.product_id for line in lines]
         known = await products_db.select_network_product_ids(self.conn, network_id, wanted)
         errors, seen = [], set()
@@ -118,15 +146,17 @@ class DemandService:
                         message="not a product of this cycle's network",
                     )
                 )
-            elif line.product_id in seen:
+            if line.id is None:
+                continue
+            if line.id not in kept:
                 errors.append(
-                    RowError(
-                        row=number,
-                        field="product_id",
-                        message="the product is on an earlier line already",
-                    )
+                    RowError(row=number, field="id", message="not a line of this demand round")
                 )
-            seen.add(line.product_id)
+            elif line.id in seen:
+                errors.append(
+                    RowError(row=number, field="id", message="the line is named on an earlier row")
+                )
+            seen.add(line.id)
         refuse(errors)
 
     async def _visible(self, actor: Actor, round_id: UUID) -> asyncpg.Record:
@@ -138,9 +168,11 @@ class DemandService:
         return row
 
 
-def _rows(lines: list[DemandLineIn]) -> list[demand_db.LineRow]:
+def line_rows(lines: list[DemandLineIn]) -> list[demand_db.LineRow]:
+    """The lines as stored: a kept line with its id, a new one with a new id."""
     return [
         demand_db.LineRow(
+            id=line.id or uuid4(),
             product_id=line.product_id,
             firm_quantity=line.firm_quantity,
             tolerance=line.tolerance,
@@ -162,6 +194,7 @@ def round_out(row: asyncpg.Record) -> DemandRoundOut:
             )
         lines.append(
             DemandLineOut(
+                id=UUID(item["id"]),
                 line_no=item["line_no"],
                 product_id=UUID(item["product_id"]),
                 firm_quantity=item["firm_quantity"],

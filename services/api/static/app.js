@@ -165,3 +165,42 @@ for (const root of document.querySelectorAll("[data-place]")) {
     }
   });
 }
+
+// The co-op's order: the running total at the lowest price on offer within each line's
+// highest price, as the page computes it when it is drawn. Amounts in the page's number
+// format (sv: 1,5; en: 1.5 with commas between thousands), prices in kronor.
+for (const form of document.querySelectorAll("form[data-order-form]")) {
+  const english = form.dataset.lang === "en";
+  const total = form.querySelector("[data-order-total]");
+  const unpriced = form.querySelector("[data-unpriced]");
+  const money = (ore) => new Intl.NumberFormat(english ? "en" : "sv", {
+    minimumFractionDigits: ore % 100 ? 2 : 0, maximumFractionDigits: 2,
+  }).format(ore / 100);
+  const amount = (text) => {
+    let cleaned = text.replace(/[\s\u00a0\u202f]/g, "");
+    cleaned = english ? cleaned.replace(/,(?=\d{3}(\D|$))/g, "") : cleaned.replace(",", ".");
+    return /^\d+(\.\d{1,3})?$/.test(cleaned) ? Number(cleaned) : null;
+  };
+  const kronor = (text) => {
+    const cleaned = text.replace(/[\s\u00a0\u202f]/g, "").replace(",", ".");
+    return /^\d+(\.\d{1,2})?$/.test(cleaned) ? Math.round(Number(cleaned) * 100) : null;
+  };
+  const update = () => {
+    let ore = 0;
+    let missing = 0;
+    for (const product of form.querySelectorAll("[data-product]")) {
+      const prices = product.dataset.prices.split(" ").filter(Boolean).map(Number);
+      for (const line of product.querySelectorAll("[data-line]")) {
+        const much = amount(line.querySelector("[data-quantity]").value);
+        if (much === null || much === 0) continue;
+        const limit = kronor(line.querySelector("[data-max-price]").value);
+        const fitting = prices.filter((p) => limit === null || p <= limit);
+        if (!fitting.length) { missing += 1; continue; }
+        ore += Math.round(much * fitting[0]);
+      }
+    }
+    total.textContent = `${money(ore)} kr`;
+    unpriced.hidden = missing === 0;
+  };
+  form.addEventListener("input", update);
+}

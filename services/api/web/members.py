@@ -1,7 +1,7 @@
 """The producers' and co-ops' pages: offers, demand, and their part of published runs.
 
-Forms become the API's own request structs (``OfferIn``, ``OfferPatch``,
-``DemandLineIn``), so a form is validated exactly as a JSON body is, and refused with
+Forms become the API's own request structs (``OfferIn``, ``OfferPatch``; the co-op's
+order: ``coop_page.py``), so a form is validated exactly as a JSON body is, and refused with
 the same words. Edits carry the version the page showed, as ``If-Match`` does.
 """
 
@@ -14,20 +14,19 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import FormMultiDict, State, UploadFile
-from litestar.di import NamedDependency
+from litestar.datastructures import FormMultiDict, State
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from services.api.auth.actor import Actor
 from services.api.auth.guards import COOPS, PRODUCERS
 from services.api.core import numbers
-from services.api.demand.schemas import DemandLineIn
-from services.api.demand.service import DemandService
 from services.api.deps import (
     CurrentActor,
     Cycles,
     Demand,
+    Directories,
     Joining,
     Networks,
     Offers,
@@ -45,7 +44,8 @@ from services.api.places.geocoder import Geocoder
 from services.api.products.service import ProductService
 from services.api.runs.documents import csv_response, note_rows, to_csv
 from services.api.runs.service import RunService
-from services.api.web.pages import Db, back, language_of, page, same_site, submit
+from services.api.web.coop_page import CoopPage
+from services.api.web.pages import Db, language_of, page, same_site, submit
 from services.api.web.places import (
     apply_pick,
     near_of,
@@ -60,7 +60,6 @@ from shared.db.pool import Conn
 from shared.settings import Settings
 
 PRODUCER_PAGE = "/app/producer"
-COOP_PAGE = "/app/coop"
 OFFER_FIELDS = (
     "product",
     "pack_units",
@@ -79,9 +78,41 @@ OFFER_FIELDS = (
 T = TypeVar("T")
 
 
+def provide_coop_page(
+    actor: CurrentActor,
+    cycles: Cycles,
+    demand: Demand,
+    networks: Networks,
+    products: Products,
+    runs: Runs,
+    organisations: Organisations,
+    joining: Joining,
+    offers: Offers,
+    directories: Directories,
+    conn: Db,
+) -> CoopPage:
+    return CoopPage(
+        actor,
+        cycles,
+        demand,
+        networks,
+        products,
+        runs,
+        organisations,
+        joining,
+        offers,
+        directories,
+        conn,
+    )
+
+
+CoopPages = NamedDependency[CoopPage]
+
+
 class MemberPages(Controller):
     path = "/app"
     include_in_schema = False
+    dependencies = {"coop_page": Provide(provide_coop_page, sync_to_thread=False)}
 
     @get("/producer", guards=[PRODUCERS])
     async def producer(
@@ -186,105 +217,39 @@ class MemberPages(Controller):
         return await submit(PRODUCER_PAGE, "offer saved", save, request=request)
 
     @get("/coop", guards=[COOPS])
-    async def coop(
-        self,
-        request: Request[Any, Any, Any],
-        actor: CurrentActor,
-        cycles: Cycles,
-        demand: Demand,
-        networks: Networks,
-        products: Products,
-        runs: Runs,
-        organisations: Organisations,
-        joining: Joining,
-        conn: Db,
-    ) -> Template:
-        assert actor.organisation_id is not None
-        me = await organisations.get(actor, actor.organisation_id)
-        documents = []
-        for published in await runs_db.select_published_runs(conn, list(actor.network_ids)):
-            notes = await runs.own_delivery_notes(actor, published["id"])
-            documents.append({"run": published, "notes": notes})
-        rounds = []
-        for network_id in sorted(actor.network_ids, key=str):
-            zone = (await networks.get(actor, network_id)).timezone
-            catalogue = await products.list_products(actor, network_id, retired=True)
-            for cycle in await cycles.list_cycles(actor, network_id):
-                if not cycle.accepting_demand:
-                    continue
-                mine = await demand.list_rounds(actor, cycle.id)
-                lines = {line.product_id: line for line in (mine[0].lines if mine else [])}
-                rounds.append(
-                    {
-                        "cycle": cycle,
-                        "round": mine[0] if mine else None,
-                        "lines": lines,
-                        # a retired product only while the round still has it
-                        "products": [p for p in catalogue if p.retired_at is None or p.id in lines],
-                        "zone": zone,
-                    }
-                )
-        directories = await _directories(networks, actor)
-        return page(
-            request,
-            "coop",
-            documents=documents,
-            rounds=rounds,
-            directories=directories,
-            place_missing=me.location is None,
-            waiting=await joining.waiting_of(me.id),
-        )
+    async def coop(self, request: Request[Any, Any, Any], coop_page: CoopPages) -> Template:
+        return await coop_page.render(request)
 
     @post("/cycles/{cycle_id:uuid}/demand", guards=[COOPS], status_code=303)
     async def save_demand(
         self,
         request: Request[Any, Any, Any],
         cycle_id: FromPath[UUID],
-        actor: CurrentActor,
-        demand: Demand,
-    ) -> Redirect:
-        """The whole round from the form: one row per product, empty rows left out."""
+        coop_page: CoopPages,
+    ) -> Response[Any]:
+        """The whole round from the form: a row per line, empty rows left out; on a
+        mistake the page again, as typed, the mistakes beside their fields."""
         same_site(request)
-        form = await request.form()
-
-        async def save() -> None:
-            lines = [
-                msgspec.convert(
-                    {
-                        "product_id": product_id,
-                        "firm_quantity": _int(form, f"firm:{product_id}"),
-                        "tolerance": _int(form, f"tolerance:{product_id}", 0),
-                        "max_unit_price_ore": _ore(form, f"max_price:{product_id}", None),
-                    },
-                    DemandLineIn,
-                )
-                for product_id in form.getall("product", [])
-                if str(form.get(f"firm:{product_id}", "")).strip() not in ("", "0")
-            ]
-            await _replace(demand, actor, cycle_id, str(form.get("version", "")), lines=lines)
-
-        return await submit(COOP_PAGE, "demand saved", save, request=request)
+        return await coop_page.save(request, cycle_id, await request.form())
 
     @post("/cycles/{cycle_id:uuid}/demand/upload", guards=[COOPS], status_code=303)
     async def upload_demand(
         self,
         request: Request[Any, Any, Any],
         cycle_id: FromPath[UUID],
-        actor: CurrentActor,
-        demand: Demand,
-    ) -> Redirect:
-        """Replace the round from a CSV file, as ``PUT .../lines/upload`` does."""
+        coop_page: CoopPages,
+    ) -> Response[Any]:
+        """Replace the round from a spreadsheet, as ``PUT .../lines/upload`` does; every
+        bad row is listed on the page."""
         same_site(request)
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            return back(COOP_PAGE, error="choose a CSV file to upload")
+        return await coop_page.upload(request, cycle_id, await request.form())
 
-        async def save() -> None:
-            body = await upload.read()
-            await _replace(demand, actor, cycle_id, str(form.get("version", "")), csv=body)
-
-        return await submit(COOP_PAGE, "demand saved", save, request=request)
+    @get("/cycles/{cycle_id:uuid}/demand/template.csv", guards=[COOPS])
+    async def demand_template(
+        self, request: Request[Any, Any, Any], cycle_id: FromPath[UUID], coop_page: CoopPages
+    ) -> Response[str]:
+        """A spreadsheet to fill in: a row per product of the cycle's network."""
+        return await coop_page.template(request, cycle_id)
 
     @get("/runs/{run_id:uuid}/pick-list.csv", guards=[PRODUCERS])
     async def pick_list_csv(
@@ -299,28 +264,6 @@ class MemberPages(Controller):
     ) -> Response[str]:
         notes = await runs.own_delivery_notes(actor, run_id)
         return csv_response(to_csv(note_rows(notes)), f"delivery-note-{run_id}.csv")
-
-
-async def _replace(
-    demand: DemandService,
-    actor: Actor,
-    cycle_id: UUID,
-    version: str,
-    *,
-    lines: list[DemandLineIn] | None = None,
-    csv: bytes | None = None,
-) -> None:
-    """Create the co-op's round in the cycle, or replace its lines at ``version``."""
-    mine = await demand.list_rounds(actor, cycle_id)
-    if not mine:
-        created = await demand.create(actor, cycle_id, lines or [])
-        if csv is None:
-            return
-        mine, version = [created], str(created.version)
-    if csv is not None:
-        await demand.upload_lines(actor, mine[0].id, csv, "text/csv", f'"{version}"')
-    else:
-        await demand.replace_lines(actor, mine[0].id, lines or [], f'"{version}"')
 
 
 async def _products(products: ProductService, actor: Actor) -> list[dict[str, Any]]:

@@ -148,12 +148,9 @@ async def test_a_coop_joins_by_the_link_is_approved_and_orders(
         # pending: the network's open cycle is not its to order in
         refused = await http.post(
             f"/app/cycles/{world.cycle['id']}/demand",
-            data={
-                "product": world.products["Morötter"]["id"],
-                f"firm:{world.products['Morötter']['id']}": "4",
-            },
+            data={"row": "a", "product:a": world.products["Morötter"]["id"], "quantity:a": "4"},
         )
-        assert refused.status_code == 303
+        assert refused.status_code == 404
     async with pool.acquire() as conn:
         rounds = await conn.fetchval("SELECT count(*) FROM demand_round WHERE coop_id = $1", joined)
     assert rounds == 0
@@ -184,7 +181,7 @@ async def test_a_coop_joins_by_the_link_is_approved_and_orders(
         carrots = world.products["Morötter"]["id"]
         saved = await http.post(
             f"/app/cycles/{world.cycle['id']}/demand",
-            data={"product": carrots, f"firm:{carrots}": "4"},
+            data={"row": "a", "product:a": carrots, "quantity:a": "4"},
         )
         assert saved.status_code == 303
     async with pool.acquire() as conn:

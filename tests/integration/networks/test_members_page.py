@@ -174,13 +174,14 @@ async def test_an_organisation_without_a_place_is_told_and_sets_it(
     carrots = world.products["Morötter"]["id"]
     refused = await client.post(
         f"/app/cycles/{world.cycle['id']}/demand",
-        data={"product": carrots, f"firm:{carrots}": "2"},
+        data={"row": "a", "product:a": carrots, "quantity:a": "2"},
         headers=ORIGIN,
     )
-    assert refused.status_code == 303
-    said = (await client.get("/app/coop")).text  # the API's refusal, in the page's Swedish
-    assert "Kassen utan plats har ingen plats än" in said
-    assert "innan ni beställer" in said
+    assert refused.status_code == 422  # the page again, the order as typed, saying why
+    # the API's refusal, in the page's Swedish
+    assert "Kassen utan plats har ingen plats än" in refused.text
+    assert "innan ni beställer" in refused.text
+    assert 'name="quantity:a" inputmode="decimal" autocomplete="off" value="2"' in refused.text
 
     # the old place page leads to the profile, where the place and hours are set
     moved = await client.get("/app/place", follow_redirects=False)
@@ -217,7 +218,7 @@ async def test_an_organisation_without_a_place_is_told_and_sets_it(
     assert "data-place-missing" not in (await client.get("/app/coop")).text
     ordered = await client.post(
         f"/app/cycles/{world.cycle['id']}/demand",
-        data={"product": carrots, f"firm:{carrots}": "2"},
+        data={"row": "a", "product:a": carrots, "quantity:a": "2"},
         headers=ORIGIN,
     )
     assert ordered.status_code == 303

@@ -78,6 +78,7 @@ PAGE_CALLERS = {
     "/app/networks/{network_id:uuid}/cycles/new": "coordinator",
     "/app/cycles/{cycle_id:uuid}": "coordinator",
     "/app/cycles/{cycle_id:uuid}/close": "coordinator",
+    "/app/cycles/{cycle_id:uuid}/demand/template.csv": "coop",
     "/app/networks/new": "admin",
     "/app/networks/{network_id:uuid}/cycles/schedule": "coordinator",
     "/app/networks/{network_id:uuid}/demand-signal": "coordinator",
