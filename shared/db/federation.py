@@ -1,13 +1,15 @@
-"""What the DFC export reads: a producer's current offers, a run's purchases."""
+"""What DFC export and import read and write: a producer's current offers, a run's
+purchases, and where imported offers came from (``offer_dfc_source``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
 
-from shared.db.pool import Conn
+from shared.db.pool import Conn, copy_rows
 
 MAX_CATALOG_OFFERS = 5000
 
@@ -33,8 +35,10 @@ LIMIT $5"""
 # The packs a run bought of each offer, with the product the network listed it as.
 SELECT_RUN_PURCHASES = """
 SELECT rp.offer_id, o.producer_id, pr.name AS producer, rp.packs, rp.pack_units,
-       rp.price_per_pack_ore, p.name AS product, p.unit, p.category
+       rp.price_per_pack_ore, p.name AS product, p.unit, p.category,
+       coalesce(s.offer_iri, '') AS source_offer_iri
 FROM run_purchase rp
+LEFT JOIN offer_dfc_source s ON s.offer_id = rp.offer_id
 JOIN match_run m ON m.id = rp.run_id
 JOIN offer o ON o.id = rp.offer_id
 JOIN organisation pr ON pr.id = o.producer_id
@@ -50,6 +54,77 @@ SELECT m.id, m.state, m.network_id, n.name AS network, n.currency, c.delivery_da
        m.updated_at AS published_at  -- a published run changes no more
 FROM match_run m JOIN network n ON n.id = m.network_id JOIN cycle c ON c.id = m.cycle_id
 WHERE m.id = $1"""
+
+
+# One import of a producer's at a time: the second waits, then finds what the first posted.
+LOCK_PRODUCER_IMPORTS = "SELECT pg_advisory_xact_lock(hashtextextended('dfc-import:' || $1, 0))"
+
+# The producer's current offers imported from these items into the network.
+SELECT_IMPORTED = """
+SELECT s.item_iri, o.id, o.pack_units, o.packs_reserved, o.valid_from, o.valid_until
+FROM offer_dfc_source s JOIN offer o ON o.id = s.offer_id
+WHERE s.network_id = $1 AND s.item_iri = any($2::text[]) AND o.producer_id = $3
+  AND o.withdrawn_at IS NULL"""
+
+UPDATE_IMPORTED = """
+UPDATE offer SET packs_available = $2, price_per_pack_ore = $3, pickup_lat = $4,
+    pickup_lon = $5, pickup_address = $6, note = $7, version = version + 1, updated_at = now()
+WHERE id = $1 AND withdrawn_at IS NULL
+RETURNING id"""
+
+TOUCH_SOURCES = """
+UPDATE offer_dfc_source SET offer_iri = v.offer_iri, source_url = $2, updated_at = now()
+FROM unnest($1::uuid[], $3::text[]) AS v(offer_id, offer_iri)
+WHERE offer_dfc_source.offer_id = v.offer_id"""
+
+
+class SourceRow(NamedTuple):
+    """A row of ``offer_dfc_source`` as COPY writes it."""
+
+    offer_id: UUID
+    network_id: UUID
+    item_iri: str
+    offer_iri: str
+    source_url: str
+
+
+class ImportedValues(NamedTuple):
+    """What importing an item again changes of the offer it posted."""
+
+    offer_id: UUID
+    packs_available: int
+    price_per_pack_ore: int
+    pickup_lat: float
+    pickup_lon: float
+    pickup_address: str
+    note: str
+
+
+async def lock_producer_imports(conn: Conn, producer_id: UUID) -> None:
+    """Held until the transaction ends."""
+    await conn.execute(LOCK_PRODUCER_IMPORTS, str(producer_id))
+
+
+async def select_imported(
+    conn: Conn, producer_id: UUID, network_id: UUID, item_iris: list[str]
+) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_IMPORTED, network_id, item_iris, producer_id)
+
+
+async def update_imported(conn: Conn, values: ImportedValues) -> bool:
+    """False when the offer was withdrawn meanwhile; a CheckViolation when its packs
+    would fall below those reserved."""
+    return await conn.fetchval(UPDATE_IMPORTED, *values) is not None
+
+
+async def insert_sources(conn: Conn, rows: list[SourceRow]) -> None:
+    await copy_rows(conn, "offer_dfc_source", rows)
+
+
+async def touch_sources(
+    conn: Conn, offer_ids: list[UUID], offer_iris: list[str], source_url: str
+) -> None:
+    await conn.execute(TOUCH_SOURCES, offer_ids, source_url, offer_iris)
 
 
 async def select_catalog_offers(

@@ -75,6 +75,9 @@ class SkippedItem(msgspec.Struct, kw_only=True):
 
 class DfcImportOut(msgspec.Struct, kw_only=True):
     created: int
-    ids: list[UUID]
+    # offers an earlier import of the same items posted for the same days, brought up
+    # to date (price, stock, place, note)
+    updated: int
+    ids: list[UUID]  # the created, then the updated
     skipped: list[SkippedItem]
     dfc_version: str

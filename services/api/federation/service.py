@@ -23,6 +23,7 @@ import asyncpg
 import msgspec
 
 from services.api.auth.actor import Actor, Role
+from services.api.core.audit import record
 from services.api.core.strict_body import decode_json
 from services.api.core.types import Location
 from services.api.federation.fetch import CatalogFetcher, CatalogFetchError
@@ -54,6 +55,7 @@ from shared.db import invoices as invoices_db
 from shared.db import networks as networks_db
 from shared.db import organisations as organisations_db
 from shared.db import products as products_db
+from shared.db.federation import SourceRow
 from shared.db.pool import Conn
 from shared.errors import (
     ConflictError,
@@ -148,27 +150,122 @@ class FederationService:
                 field="url" if data.url else "catalog",
             )
         problems = [msgspec.structs.asdict(problem) for problem in plan.problems]
-        offers: list[OfferIn] = []
+        ready: list[tuple[ImportedOffer, OfferIn]] = []
         for offer in plan.offers:
             try:
-                offers.append(
-                    _offer_in(offer, network_id, producer, data.pickup, valid_from, valid_until)
+                ready.append(
+                    (
+                        offer,
+                        _offer_in(
+                            offer, network_id, producer, data.pickup, valid_from, valid_until
+                        ),
+                    )
                 )
             except ValueError as exc:
                 problems.append({"item": offer.source, "name": offer.name, "message": str(exc)})
+        async with self.conn.transaction():
+            created, updated = await self._store(
+                actor, producer_id, network_id, ready, problems, data.url or ""
+            )
+        return DfcImportOut(
+            created=len(created),
+            updated=len(updated),
+            ids=created + updated,
+            skipped=[SkippedItem(item=s.item, name=s.name, reason=s.reason) for s in plan.skipped],
+            dfc_version=jsonld.DFC_VERSION,
+        )
+
+    async def _store(
+        self,
+        actor: Actor,
+        producer_id: UUID,
+        network_id: UUID,
+        ready: list[tuple[ImportedOffer, OfferIn]],
+        problems: list[dict[str, Any]],
+        source_url: str,
+    ) -> tuple[list[UUID], list[UUID]]:
+        """Post the new items' offers and update those an earlier import of the same item
+        posted for the same days (its pack size kept), under the producer's import lock;
+        all or none: any problem refuses the whole import."""
+        await federation_db.lock_producer_imports(self.conn, producer_id)
+        linked = [offer.source for offer, _ in ready if not offer.source.startswith("_:")]
+        earlier = {
+            (row["item_iri"], row["valid_from"], row["valid_until"]): row
+            for row in await federation_db.select_imported(
+                self.conn, producer_id, network_id, linked
+            )
+        }
+        new: list[tuple[ImportedOffer, OfferIn]] = []
+        again: list[tuple[ImportedOffer, OfferIn, UUID]] = []
+        for offer, offer_in in ready:
+            row = earlier.get((offer.source, offer_in.valid_from, offer_in.valid_until))
+            if row is None or offer.source.startswith("_:"):
+                new.append((offer, offer_in))
+            elif problem := _unchangeable(row, offer_in):
+                problems.append({"item": offer.source, "name": offer.name, "message": problem})
+            else:
+                again.append((offer, offer_in, row["id"]))
         if problems:
             raise UnprocessableError(
                 f"{len(problems)} catalog item(s) can't be imported; nothing was stored",
                 errors=problems[:MAX_PROBLEMS],
                 error_count=len(problems),
             )
-        ids = await self.offers.create_imported(actor, producer_id, offers) if offers else []
-        return DfcImportOut(
-            created=len(ids),
-            ids=ids,
-            skipped=[SkippedItem(item=s.item, name=s.name, reason=s.reason) for s in plan.skipped],
-            dfc_version=jsonld.DFC_VERSION,
+        created = (
+            await self.offers.create_imported(actor, producer_id, [o for _, o in new])
+            if new
+            else []
         )
+        for offer, offer_in, offer_id in again:
+            await self._update(offer_id, offer, offer_in)
+        await federation_db.insert_sources(
+            self.conn,
+            [
+                SourceRow(
+                    offer_id=offer_id,
+                    network_id=network_id,
+                    item_iri=offer.source[:2000],
+                    offer_iri=offer.offer_iri[:2000],
+                    source_url=source_url,
+                )
+                for offer_id, (offer, _) in zip(created, new, strict=True)
+                if not offer.source.startswith("_:")
+            ],
+        )
+        updated = [offer_id for _, _, offer_id in again]
+        await federation_db.touch_sources(
+            self.conn, updated, [offer.offer_iri[:2000] for offer, _, _ in again], source_url
+        )
+        await record(
+            self.conn,
+            actor,
+            "offer.dfc_import",
+            "organisation",
+            producer_id,
+            network_id=network_id,
+            detail={"created": len(created), "updated": len(updated), "url": source_url[:300]},
+        )
+        return created, updated
+
+    async def _update(self, offer_id: UUID, offer: ImportedOffer, offer_in: OfferIn) -> None:
+        assert offer_in.pickup is not None
+        values = federation_db.ImportedValues(
+            offer_id=offer_id,
+            packs_available=offer_in.packs_available,
+            price_per_pack_ore=offer_in.price_per_pack_ore,
+            pickup_lat=offer_in.pickup.lat,
+            pickup_lon=offer_in.pickup.lon,
+            pickup_address=offer_in.pickup.address,
+            note=offer_in.note,
+        )
+        try:
+            if not await federation_db.update_imported(self.conn, values):
+                raise ConflictError(f"the offer of {offer.name!r} was withdrawn meanwhile")
+        except asyncpg.CheckViolationError:  # a run reserved packs meanwhile
+            raise ConflictError(
+                f"the offer of {offer.name!r} now has more packs reserved than the catalog's "
+                "stock; nothing was stored"
+            ) from None
 
     async def orders(self, actor: Actor, run_id: UUID) -> bytes:
         """A published run's purchases, one order per producer (a producer: its own)."""
@@ -193,7 +290,9 @@ class FederationService:
                 producer_name=rows[0]["producer"],
                 purchases=[
                     Purchase(
-                        offer_iri=f"{self.catalog_url(producer)}#offer-{row['offer_id']}",
+                        # as the producer's own platform names it, when imported from it
+                        offer_iri=row["source_offer_iri"]
+                        or f"{self.catalog_url(producer)}#offer-{row['offer_id']}",
                         product=row["product"],
                         unit=row["unit"],
                         pack_units=row["pack_units"],
@@ -380,6 +479,22 @@ def _offer_in(
         )
     except msgspec.ValidationError as exc:
         raise ValueError(str(exc)) from None
+
+
+def _unchangeable(row: asyncpg.Record, offer_in: OfferIn) -> str | None:
+    """Why the offer an earlier import posted can't take the catalog's item now."""
+    if row["pack_units"] != offer_in.pack_units:
+        return (
+            f"the pack size changed from {row['pack_units']} to {offer_in.pack_units} units "
+            "since it was imported: a pack size is fixed once offered, so withdraw that "
+            "offer and import again"
+        )
+    if offer_in.packs_available < row["packs_reserved"]:
+        return (
+            f"the stock of {offer_in.packs_available} packs is below the "
+            f"{row['packs_reserved']} already reserved by match runs"
+        )
+    return None
 
 
 def _rate(rules: Sequence[VatRule], category: str, day: dt.date) -> int | None:

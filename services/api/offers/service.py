@@ -79,10 +79,10 @@ class OfferService:
         self, actor: Actor, producer_id: UUID, offers: list[OfferIn]
     ) -> list[UUID]:
         """Offers read from a DFC catalog for ``producer_id``, by the producer or a
-        coordinator of the network listed in (the federation service checked which):
-        all of them or none, audited as ``offer.dfc_import``."""
+        coordinator of the network listed in (the federation service checked which, and
+        audits the import as one write, in its transaction)."""
         refuse(await self._check_listings(actor, offers))
-        return await self._insert(actor, offers, producer_id, action="offer.dfc_import")
+        return await self._insert(actor, offers, producer_id, audited=False)
 
     async def get(self, actor: Actor, offer_id: UUID) -> OfferOut:
         return _as_seen_by(actor, await self._visible(actor, offer_id))
@@ -169,7 +169,8 @@ class OfferService:
         actor: Actor,
         offers: list[OfferIn],
         producer: UUID | None = None,
-        action: str | None = None,
+        *,
+        audited: bool = True,
     ) -> list[UUID]:
         ids = [uuid.uuid4() for _ in offers]
         producer = producer or actor.organisation_id
@@ -201,7 +202,9 @@ class OfferService:
                     for window in offer.pickup_windows
                 ],
             )
-            action = action or ("offer.create" if len(ids) == 1 else "offer.bulk_create")
+            if not audited:
+                return ids
+            action = "offer.create" if len(ids) == 1 else "offer.bulk_create"
             await record(
                 self.conn,
                 actor,

@@ -5,6 +5,7 @@ context, URL or body is a 4xx that says why (docs/federation.md)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
@@ -347,3 +348,71 @@ async def test_a_published_runs_purchases_are_orders_to_each_producer(
         )
     refused = await client.get(path, headers=bearer(world.coop))
     assert refused.status_code == 403
+
+
+async def test_importing_a_catalog_again_updates_its_offers_never_posts_them_twice(
+    client: Client, admin_token: str
+) -> None:
+    world = await build_world(client, admin_token)
+    document = dfc_fixture("ofn_enterprise_sek.json")
+    body = {"cycle_id": world.cycle["id"], "catalog": document}
+    first, second = await asyncio.gather(
+        _import(client, world, world.producer, **body),
+        _import(client, world, world.coordinator, **body),
+    )
+    counts = sorted(
+        [((await ok(r, 201))["created"], (await ok(r, 201))["updated"]) for r in (first, second)]
+    )
+    assert counts == [(0, 2), (2, 0)]  # one waited for the other, then found its offers
+    for node in document["@graph"]:
+        if node["@type"] == "dfc-b:Offer" and node["@id"].endswith("10001"):
+            node["dfc-b:hasPrice"]["dfc-b:value"] = 175.25
+            node["dfc-b:stockLimitation"] = 7
+    again = await ok(await _import(client, world, world.producer, **body), 201)
+    assert (again["created"], again["updated"]) == (0, 2)
+    offers = await _offers(client, world)
+    assert [(o["pack_units"], o["packs_available"], o["price_per_pack_ore"]) for o in offers] == [
+        (2, 30, 3950),
+        (10, 7, 17_525),
+    ]
+    for node in document["@graph"]:
+        if node.get("dfc-b:name") == "Morötter - 10kg":
+            node["dfc-b:hasQuantity"]["dfc-b:value"] = 15
+    resized = await _import(client, world, world.producer, **body)
+    assert resized.status_code == 422, resized.text
+    (error,) = resized.json()["errors"]
+    assert "pack size changed from 10 to 15" in error["message"]
+    later = {"network_id": world.network["id"], "catalog": document}
+    later |= {"valid_from": "2030-01-01", "valid_until": "2030-01-07"}
+    fresh = await ok(await _import(client, world, world.producer, **later), 201)
+    assert (fresh["created"], fresh["updated"]) == (2, 0)  # other days: other offers
+
+
+async def test_orders_name_an_imported_offer_as_its_own_platform_does(
+    client: Client, settings: Settings, admin_token: str
+) -> None:
+    world = await build_world(client, admin_token)
+    await add_van(client, world)
+    body = {"cycle_id": world.cycle["id"], "catalog": dfc_fixture("ofn_enterprise_sek.json")}
+    await ok(await _import(client, world, world.producer, **body), 201)
+    await ok(
+        await client.post(
+            f"/v1/cycles/{world.cycle['id']}/demand-rounds",
+            json={"lines": [{"product_id": world.products["Morötter"]["id"], "firm_quantity": 20}]},
+            headers=bearer(world.coop),
+        ),
+        201,
+    )
+    run = await close_cycle(client, world)
+    await drain(settings)
+    for step in ("approve", "publish"):
+        await ok(
+            await client.post(f"/v1/runs/{run['id']}/{step}", headers=bearer(world.coordinator))
+        )
+    document = await ok(
+        await client.get(f"/v1/runs/{run['id']}/dfc/orders", headers=bearer(world.producer))
+    )
+    (line,) = [n for n in document["@graph"] if n["@type"] == "dfc-b:OrderLine"]
+    assert line["dfc-b:concerns"] == "https://ofn.example.se/api/dfc/enterprises/10000/offers/10001"
+    assert line["dfc-b:quantity"] == 2
+    assert line["dfc-b:hasPrice"]["dfc-b:value"] == 180.0

@@ -60,6 +60,7 @@ class ImportRules(msgspec.Struct, frozen=True, kw_only=True):
 
 class ImportedOffer(msgspec.Struct, frozen=True, kw_only=True):
     source: str  # the CatalogItem's @id
+    offer_iri: str  # the dfc-b:Offer's @id ("" for a blank node: it names nothing)
     name: str
     product_id: UUID
     pack_units: int
@@ -132,6 +133,7 @@ def _offer(
     price_per_pack_ore = _price(graph, offer_id, rules.currency)
     return ImportedOffer(
         source=item_id,
+        offer_iri="" if offer_id.startswith("_:") else offer_id,
         name=name,
         product_id=target.id,
         pack_units=graph.pack_units(product_id, target.unit),
