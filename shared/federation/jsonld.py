@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pyld import jsonld
+from pyld.context_resolver import ContextResolver
 
 DFC_VERSION = "1.16.0"  # what Samlast writes; it reads 1.16.0 and 2.0.0
 CONTEXT_URL = "https://w3id.org/dfc/ontology/context/context_1.16.0.json"
@@ -73,7 +74,10 @@ def short(iri: str) -> str:
 
 def read(document: Any) -> dict[str, Node]:
     """The document's nodes by ``@id`` (blank nodes labelled), in the short form."""
-    options = {"documentLoader": _load_shipped, "base": ""}
+    # a resolver of its own: pyld's shared cache is not safe across the threads that
+    # read catalogs at once (the contexts are parsed again, a few milliseconds)
+    resolver = ContextResolver({}, _load_shipped)
+    options = {"documentLoader": _load_shipped, "base": "", "contextResolver": resolver}
     try:
         flat = jsonld.flatten(document, None, options)
     except jsonld.JsonLdError as exc:
@@ -130,9 +134,13 @@ class UnknownContextError(Exception):
 
 
 def _reason(exc: BaseException) -> str:
-    """The first cause that says something to the sender: an unknown context by name."""
+    """What to tell the sender: an unknown context by name, else the innermost reason
+    pyld gives (its own message and code, never a repr)."""
     seen: BaseException | None = exc
+    deepest: BaseException = exc
     while seen is not None:
+        if isinstance(seen, jsonld.JsonLdError):
+            deepest = seen
         if isinstance(seen, UnknownContextError):
             known = ", ".join(sorted({f"https://{k}" for k in KNOWN_CONTEXTS if "w3id" in k}))
             return (
@@ -140,5 +148,7 @@ def _reason(exc: BaseException) -> str:
                 f"read ({known}, and their aliases); nothing is fetched"
             )
         seen = getattr(seen, "cause", None) or seen.__cause__ or seen.__context__
-    message = str(getattr(exc, "message", "") or exc).splitlines()[0][:200]
-    return f"the document is not valid JSON-LD: {message}"
+    message = str(deepest.args[0]) if deepest.args else type(deepest).__name__
+    code = getattr(deepest, "code", None)
+    reason = f"{message} ({code})" if code else message
+    return f"the document is not valid JSON-LD: {reason[:300]}"
