@@ -188,7 +188,7 @@ class FederationService:
         posted for the same days (its pack size kept), under the producer's import lock;
         all or none: any problem refuses the whole import."""
         await federation_db.lock_producer_imports(self.conn, producer_id)
-        linked = [offer.source for offer, _ in ready if not offer.source.startswith("_:")]
+        linked = [_iri(offer.source) for offer, _ in ready if not offer.source.startswith("_:")]
         earlier = {
             (row["item_iri"], row["valid_from"], row["valid_until"]): row
             for row in await federation_db.select_imported(
@@ -198,7 +198,7 @@ class FederationService:
         new: list[tuple[ImportedOffer, OfferIn]] = []
         again: list[tuple[ImportedOffer, OfferIn, UUID]] = []
         for offer, offer_in in ready:
-            row = earlier.get((offer.source, offer_in.valid_from, offer_in.valid_until))
+            row = earlier.get((_iri(offer.source), offer_in.valid_from, offer_in.valid_until))
             if row is None or offer.source.startswith("_:"):
                 new.append((offer, offer_in))
             elif problem := _unchangeable(row, offer_in):
@@ -224,8 +224,8 @@ class FederationService:
                 SourceRow(
                     offer_id=offer_id,
                     network_id=network_id,
-                    item_iri=offer.source[:2000],
-                    offer_iri=offer.offer_iri[:2000],
+                    item_iri=_iri(offer.source),
+                    offer_iri=_iri(offer.offer_iri),
                     source_url=source_url,
                 )
                 for offer_id, (offer, _) in zip(created, new, strict=True)
@@ -234,7 +234,7 @@ class FederationService:
         )
         updated = [offer_id for _, _, offer_id in again]
         await federation_db.touch_sources(
-            self.conn, updated, [offer.offer_iri[:2000] for offer, _, _ in again], source_url
+            self.conn, updated, [_iri(offer.offer_iri) for offer, _, _ in again], source_url
         )
         await record(
             self.conn,
@@ -479,6 +479,11 @@ def _offer_in(
         )
     except msgspec.ValidationError as exc:
         raise ValueError(str(exc)) from None
+
+
+def _iri(text: str) -> str:
+    """An @id as stored: no NUL (a fetched catalog may carry one), at most 2000 characters."""
+    return text.replace("\x00", "")[:2000]
 
 
 def _unchangeable(row: asyncpg.Record, offer_in: OfferIn) -> str | None:
