@@ -91,6 +91,15 @@ class WebhookSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
     concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 8
 
 
+class FederationSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    # A DFC catalog imported by URL (docs/federation.md) is fetched from a public address
+    # only, unless this is set (a URL must not let a member reach the deployment's own
+    # network); within the timeout, all of it; and at most this many bytes of it.
+    allow_private: bool = False
+    fetch_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 15.0
+    max_catalog_bytes: Annotated[int, msgspec.Meta(ge=1024, le=50 * 1024 * 1024)] = 5 * 1024 * 1024
+
+
 class MailSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     # The SMTP server mail goes out through: ``smtp://user:pass@host:587?starttls=true``
     # (STARTTLS required; ``=false`` never; absent: used when the server offers it),
@@ -168,6 +177,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     api: ApiSettings = msgspec.field(default_factory=ApiSettings)
     matching: MatchingSettings = msgspec.field(default_factory=MatchingSettings)
     webhooks: WebhookSettings = msgspec.field(default_factory=WebhookSettings)
+    federation: FederationSettings = msgspec.field(default_factory=FederationSettings)
     mail: MailSettings = msgspec.field(default_factory=MailSettings)
     pages: PagesSettings = msgspec.field(default_factory=PagesSettings)
     sessions: SessionSettings = msgspec.field(default_factory=SessionSettings)
@@ -230,6 +240,9 @@ ENV_VARS: Mapping[str, str] = {
     "webhooks.retry_base_s": "SAMLAST_WEBHOOK_RETRY_BASE_S",
     "webhooks.timeout_s": "SAMLAST_WEBHOOK_TIMEOUT_S",
     "webhooks.concurrency": "SAMLAST_WEBHOOK_CONCURRENCY",
+    "federation.allow_private": "SAMLAST_DFC_ALLOW_PRIVATE",
+    "federation.fetch_timeout_s": "SAMLAST_DFC_FETCH_TIMEOUT_S",
+    "federation.max_catalog_bytes": "SAMLAST_DFC_MAX_BYTES",
     "mail.smtp_url": "SAMLAST_SMTP_URL",
     "mail.mail_from": "SAMLAST_MAIL_FROM",
     "mail.public_url": "SAMLAST_PUBLIC_URL",

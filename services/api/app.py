@@ -38,6 +38,8 @@ from services.api.demand.controller import DemandController
 from services.api.deps import DEPENDENCIES
 from services.api.documents.controller import DocumentController
 from services.api.documents.html import DOCUMENT_STYLE
+from services.api.federation.controller import FederationController
+from services.api.federation.fetch import CatalogFetcher
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
 from services.api.invoices.controller import InvoiceController
@@ -127,6 +129,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     PeopleController,
     ProductController,
     OfferController,
+    FederationController,
     CycleController,
     ScheduleController,
     DemandController,
@@ -183,6 +186,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             )
             if settings.pages.geocoder_url
             else None
+        )
+        app.state.dfc_fetcher = CatalogFetcher(
+            timeout_s=settings.federation.fetch_timeout_s,
+            max_bytes=settings.federation.max_catalog_bytes,
+            allow_private=settings.federation.allow_private,
+            user_agent=f"Samlast/{API_VERSION} (+{settings.mail.public_url})",
         )
         try:
             yield

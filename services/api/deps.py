@@ -26,6 +26,7 @@ from services.api.cycles.service import CycleService
 from services.api.demand.service import DemandService
 from services.api.directory.service import DirectoryService
 from services.api.documents.service import DocumentService
+from services.api.federation.service import FederationService
 from services.api.invoices.books import BooksService
 from services.api.invoices.details import InvoicingDetailsService
 from services.api.invoices.receiving import ReceivingService
@@ -53,6 +54,7 @@ Db = NamedDependency[Conn]
 Cycles = NamedDependency[CycleService]
 Demand = NamedDependency[DemandService]
 Documents = NamedDependency[DocumentService]
+Federation = NamedDependency[FederationService]
 InvoiceDetails = NamedDependency[InvoicingDetailsService]
 Invoices = NamedDependency[InvoiceService]
 Joining = NamedDependency[JoiningService]
@@ -107,6 +109,13 @@ def provide_runs(
 
 def provide_documents(conn: Db, runs: Runs) -> DocumentService:
     return DocumentService(conn, runs)
+
+
+def provide_federation(
+    conn: Db, state: State, runs: Runs, offers: Offers, settings: NamedDependency[Settings]
+) -> FederationService:
+    """The DFC service with the process's catalog fetcher (it bounds the fetches)."""
+    return FederationService(conn, offers, runs, state.dfc_fetcher, settings.mail.public_url)
 
 
 def provide_reviews(
@@ -169,6 +178,7 @@ DEPENDENCIES: dict[str, Provide] = {
     "cycles": Provide(provide_cycles, sync_to_thread=False),
     "demand": Provide(provide_demand, sync_to_thread=False),
     "documents": Provide(provide_documents, sync_to_thread=False),
+    "federation": Provide(provide_federation, sync_to_thread=False),
     "invoice_details": _plain(InvoicingDetailsService),
     "invoices": _plain(InvoiceService),
     "joining": Provide(provide_joining, sync_to_thread=False),

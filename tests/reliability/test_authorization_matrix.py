@@ -51,6 +51,7 @@ from services.api.auth.actor import Role
 from services.matcher.matching.run import run_match
 from shared.db.pool import Pool
 from shared.settings import Settings
+from tests.support.catalogs import dfc_fixture
 from tests.support.figures import Figures
 from tests.support.http import Client, bearer, ok
 from tests.support.money import details_body
@@ -727,6 +728,40 @@ async def _pick_lists_html(client: Client, tenant: Tenant, role: Caller) -> Call
 
 @route("GET", "/v1/runs/{run_id:uuid}/pick-lists.pdf", PICK_LIST_READERS)
 async def _pick_lists_pdf(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.published_run_id})
+
+
+# federation (DFC)
+
+DFC_IMPORTERS = frozenset({Role.COORDINATOR, Role.PRODUCER})
+
+
+@route("GET", "/v1/producers/{producer_id:uuid}/dfc/catalog", EVERYONE)
+async def _dfc_catalog(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"producer_id": tenant.world.producer_id})
+
+
+@route(
+    "POST",
+    "/v1/producers/{producer_id:uuid}/dfc/import",
+    DFC_IMPORTERS,
+    own_organisation_only=ONLY_PRODUCER,
+)
+async def _dfc_import(client: Client, tenant: Tenant, role: Caller) -> Call:
+    today = dt.date.today()
+    return Call(
+        path={"producer_id": tenant.world.producer_id},
+        json={
+            "network_id": tenant.network_id,
+            "valid_from": today.isoformat(),
+            "valid_until": (today + dt.timedelta(days=7)).isoformat(),
+            "catalog": dfc_fixture("ofn_enterprise_sek.json"),
+        },
+    )
+
+
+@route("GET", "/v1/runs/{run_id:uuid}/dfc/orders", PICK_LIST_READERS)
+async def _dfc_orders(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"run_id": tenant.published_run_id})
 
 

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from services.matcher.adapters.addresses import carried, is_public
+from shared.addresses import carried, is_public
 
 REFUSED = [
     "127.0.0.1",

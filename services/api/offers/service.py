@@ -75,6 +75,15 @@ class OfferService:
         refuse(await self._check_listings(actor, offers))
         return await self._insert(actor, offers)
 
+    async def create_imported(
+        self, actor: Actor, producer_id: UUID, offers: list[OfferIn]
+    ) -> list[UUID]:
+        """Offers read from a DFC catalog for ``producer_id``, by the producer or a
+        coordinator of the network listed in (the federation service checked which, and
+        audits the import as one write, in its transaction)."""
+        refuse(await self._check_listings(actor, offers))
+        return await self._insert(actor, offers, producer_id, audited=False)
+
     async def get(self, actor: Actor, offer_id: UUID) -> OfferOut:
         return _as_seen_by(actor, await self._visible(actor, offer_id))
 
@@ -156,9 +165,16 @@ class OfferService:
                 raise PreconditionFailedError("the offer changed since you read it; re-read it")
             await record(self.conn, actor, "offer.withdraw", "offer", offer_id)
 
-    async def _insert(self, actor: Actor, offers: list[OfferIn]) -> list[UUID]:
+    async def _insert(
+        self,
+        actor: Actor,
+        offers: list[OfferIn],
+        producer: UUID | None = None,
+        *,
+        audited: bool = True,
+    ) -> list[UUID]:
         ids = [uuid.uuid4() for _ in offers]
-        producer = actor.organisation_id
+        producer = producer or actor.organisation_id
         async with self.conn.transaction():
             await offers_db.insert_offers(
                 self.conn,
@@ -187,6 +203,8 @@ class OfferService:
                     for window in offer.pickup_windows
                 ],
             )
+            if not audited:
+                return ids
             action = "offer.create" if len(ids) == 1 else "offer.bulk_create"
             await record(
                 self.conn,

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from services.matcher.adapters.addresses import is_public
+from shared.addresses import is_public
 
 MAX_ANSWER_BYTES = 4096
 CLOSE_S = 1.0  # hanging up on a receiver waits for nothing it sends

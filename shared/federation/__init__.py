@@ -1,0 +1,1 @@
+"""Federation: the Data Food Consortium (DFC) JSON-LD processing both processes may use."""
