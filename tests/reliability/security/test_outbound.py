@@ -571,10 +571,10 @@ async def _org_from_before_sealing(database_url: str, receiver: Receiver, secret
 
 
 async def _join_link_from_before_sealing(database_url: str, link_secret: str) -> UUID:
-    """The schema before 0026 with a network whose join link's secret is in plain text."""
+    """The schema before 0025 with a network whose join link's secret is in plain text."""
     conn = await asyncpg.connect(database_url)
     try:
-        await migrate(conn, [m for m in load_migrations() if m.version < 26])
+        await migrate(conn, [m for m in load_migrations() if m.version < 25])
         network_id: UUID = await conn.fetchval(
             "INSERT INTO network (name) VALUES ('Nätverket från förr') RETURNING id"
         )
