@@ -167,7 +167,7 @@ MESSAGE_KEY = re.compile(r"(?<![\w/.@-])[a-z][a-z_-]{2,}:[a-z][\w-]*")
 SWEDISH_WORDS = re.compile(
     r"[åäöÅÄÖ]|\b(och|att|inte|eller|av|med|som|det|den|Spara|Logga|Tillbaka|omgång\w*"
     r"|leverans\w*|beställ\w*|förpackning\w*|producent\w*|kooperativ\w*|matkooperativ\w*"
-    r"|nätverk\w*|varor|fordon\w*|inställning\w*|kr/kg)\b"
+    r"|nätverk\w*|varor|fordon\w*|inställning\w*)\b"
 )
 DECIMAL_COMMA = re.compile(r"\d,\d{1,2}\b")  # 12,5: not 1,250
 # What an English page may say in Swedish: a hint's example region, and the öre (the
