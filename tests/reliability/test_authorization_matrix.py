@@ -1213,6 +1213,18 @@ async def _print_invoice(client: Client, tenant: Tenant, role: Caller) -> Call:
 
 
 @route(
+    "GET", "/v1/invoices/{invoice_id:uuid}/invoice.pdf", EVERYONE, own_organisation_only=MEMBERS
+)
+async def _invoice_pdf(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"invoice_id": await _invoice_of(client, tenant, role)})
+
+
+@route("GET", "/v1/invoices.csv", EVERYONE, listing=True)
+async def _invoices_csv(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call()
+
+
+@route(
     "POST",
     "/v1/invoices/{invoice_id:uuid}/payments",
     PICK_LIST_READERS,
