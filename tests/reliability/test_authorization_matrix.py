@@ -1212,9 +1212,7 @@ async def _print_invoice(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"invoice_id": await _invoice_of(client, tenant, role)})
 
 
-@route(
-    "GET", "/v1/invoices/{invoice_id:uuid}/invoice.pdf", EVERYONE, own_organisation_only=MEMBERS
-)
+@route("GET", "/v1/invoices/{invoice_id:uuid}/invoice.pdf", EVERYONE, own_organisation_only=MEMBERS)
 async def _invoice_pdf(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"invoice_id": await _invoice_of(client, tenant, role)})
 
