@@ -270,6 +270,11 @@ async def _receiving_page(
     assert network is not None
     today: dt.date = access.today(network["timezone"])
     coordinator = actor.coordinates(run["network_id"])
+    coops = (
+        {row["coop_id"]: row["coop"] for row in await invoices_db.select_purchases(conn, run["id"])}
+        if coordinator
+        else {}
+    )
     early = today < receipts.delivery_date
     late = today > receipts.deadline and not coordinator
     return page(
@@ -280,6 +285,7 @@ async def _receiving_page(
         values=values,
         errors=errors,
         coordinator=coordinator,
+        coops=coops,
         early=early,
         late=late,
         editable=not (early or late),
