@@ -144,6 +144,12 @@ async def test_from_a_damaged_crate_to_a_recorded_payment(
     assert (await client.get(pay)).status_code == 404
     sheet = await client.get("/app/invoices.csv")
     assert sheet.text.startswith("\ufeffNummer;Typ;Avser")
+    client.cookies["samlast_lang"] = "en"  # the language switch: the same pages in English
+    english = await client.get("/app/invoices")
+    assert "Our invoices" in english.text
+    assert "partly paid" in english.text
+    assert "Confirm what arrived" in (await client.get(f"/app/runs/{run_id}/receiving")).text
+    assert (await client.get("/app/invoices.csv")).text.startswith("\ufeffNumber;Kind;Purpose")
 
     # the producer: its ledger, the CSV of it, and the SIE file of the year
     client.cookies = await session_cookies(pool, world.producer)
