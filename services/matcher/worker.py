@@ -167,8 +167,9 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             cron(_job(requeue_stale_runs), second=EVERY_5_S, run_at_startup=True),
             cron(_job(send_cycle_notices), second=EVERY_5_S, run_at_startup=True),
             cron(_job(open_scheduled_cycles), second={10}, run_at_startup=True),
-            # reminders go by the day: once an hour is soon enough
-            cron(_job(send_invoice_reminders), minute={23}, second={20}, run_at_startup=True),
+            # reminders go by the day: once an hour is soon enough, and not at start-up
+            # (a burst worker's start stays as quick as it was)
+            cron(_job(send_invoice_reminders), minute={23}, second={20}),
             cron(_job(forget_expired_idempotency_keys), second={30}, run_at_startup=True),
             cron(_job(forget_spent_sign_ins), minute={17}, second={40}, run_at_startup=True),
             cron(_job(forget_sent_mail), minute={47}, second={40}, run_at_startup=True),
