@@ -61,10 +61,12 @@ from services.api.web.documents import DocumentPages
 from services.api.web.errors import for_pages
 from services.api.web.joining import JoinPages
 from services.api.web.members import MemberPages
+from services.api.web.money import MoneyPages
 from services.api.web.network_members import NetworkMemberPages
 from services.api.web.networks import NewNetworkPages
 from services.api.web.places import PlaceSearchPages
 from services.api.web.profile import ProfilePages, old_place
+from services.api.web.receiving import ReceivingPages
 from services.api.web.setup import SetupPages
 from services.api.web.signal import SignalPages
 from services.api.webhooks.controller import WebhookController
@@ -153,6 +155,8 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     PlaceSearchPages,
     ProfilePages,
     DirectoryPages,
+    MoneyPages,
+    ReceivingPages,
     create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
     root,
 ]

@@ -40,7 +40,7 @@ from services.matcher.jobs.matching import (
     requeue_stale_runs,
     self_check,
 )
-from services.matcher.jobs.notifications import send_cycle_notices
+from services.matcher.jobs.notifications import send_cycle_notices, send_invoice_reminders
 from services.matcher.jobs.outbox import deliver_message, requeue_due_messages
 from services.matcher.jobs.schedules import open_scheduled_cycles
 from services.matcher.outbox.delivery import LEASE_MARGIN_S, attempt_deadline_s
@@ -167,6 +167,9 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             cron(_job(requeue_stale_runs), second=EVERY_5_S, run_at_startup=True),
             cron(_job(send_cycle_notices), second=EVERY_5_S, run_at_startup=True),
             cron(_job(open_scheduled_cycles), second={10}, run_at_startup=True),
+            # reminders go by the day: once an hour is soon enough, and not at start-up
+            # (a burst worker's start stays as quick as it was)
+            cron(_job(send_invoice_reminders), minute={23}, second={20}),
             cron(_job(forget_expired_idempotency_keys), second={30}, run_at_startup=True),
             cron(_job(forget_spent_sign_ins), minute={17}, second={40}, run_at_startup=True),
             cron(_job(forget_sent_mail), minute={47}, second={40}, run_at_startup=True),

@@ -18,6 +18,7 @@ class NotificationKind(StrEnum):
     RUN_PUBLISHED = "run_published"
     LEFT_OUT = "left_out"
     JOIN_REQUESTED = "join_requested"  # coordinators: someone asks to join by the link
+    INVOICE_OVERDUE = "invoice_overdue"  # the buyer: an invoice is past its due date
 
 
 NOTIFICATIONS: tuple[NotificationKind, ...] = tuple(NotificationKind)
@@ -32,4 +33,5 @@ NotificationName = Literal[
     "run_published",
     "left_out",
     "join_requested",
+    "invoice_overdue",
 ]

@@ -374,3 +374,39 @@ WHERE o.id = $1 GROUP BY o.id"""
 
 async def select_organisation(conn: Conn, organisation_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(SELECT_ORGANISATION, organisation_id)
+
+
+# -- reminders of overdue invoices --------------------------------------------------------
+
+# Invoices with something open past their due date (the day in their network's time
+# zone, or $1), not reminded within the last $2 days: each claimed with its next reminder
+# number. A second matcher running the same claim waits on the first one's rows, then
+# finds the number taken (the primary key) and claims nothing.
+CLAIM_REMINDERS = """
+WITH due AS (
+    SELECT i.id, i.total_ore
+        + coalesce((SELECT sum(n.total_ore) FROM invoice n WHERE n.corrects_id = i.id), 0)
+        - coalesce((SELECT sum(p.amount_ore) FROM payment p WHERE p.invoice_id = i.id), 0)
+        AS open_ore,
+        coalesce($1::date, (now() AT TIME ZONE n.timezone)::date) AS today
+    FROM invoice i JOIN network n ON n.id = i.network_id
+    WHERE i.kind = 'invoice' AND i.due_on < coalesce($1::date, current_date + 1)
+)
+INSERT INTO invoice_reminder (invoice_id, reminder_no, reminded_on, open_ore)
+SELECT d.id,
+       1 + (SELECT count(*) FROM invoice_reminder r WHERE r.invoice_id = d.id),
+       d.today, d.open_ore
+FROM due d JOIN invoice i ON i.id = d.id
+WHERE d.open_ore > 0 AND i.due_on < d.today
+  AND NOT EXISTS (SELECT 1 FROM invoice_reminder r
+                  WHERE r.invoice_id = d.id AND r.reminded_on > d.today - $2::integer)
+ON CONFLICT DO NOTHING
+RETURNING invoice_id, reminder_no"""
+
+
+async def claim_reminders(
+    conn: Conn, interval_days: int, today: dt.date | None = None
+) -> list[tuple[UUID, int]]:
+    """The overdue invoices due a reminder now, claimed: (invoice id, reminder number)."""
+    rows = await conn.fetch(CLAIM_REMINDERS, today, interval_days)
+    return [(row["invoice_id"], row["reminder_no"]) for row in rows]

@@ -8,6 +8,7 @@
 | a run is proposed, or fails | the coordinators | matcher (the matching job) |
 | a run is published | each producer and co-op of it, its own document attached | API |
 | a re-run leaves an organisation out | that co-op or producer | API |
+| an invoice is past its due date, and each interval after | the buyer | matcher, cron |
 
 Each goes to the people (with an address) of those organisations who have not muted
 its kind, in their language, with a one-click unsubscribe link; it is written on the
@@ -22,6 +23,7 @@ from shared.notifications.events import (
     cycle_opened,
     deadline_near,
     due_cycle_notices,
+    due_invoice_reminders,
     left_out,
     run_failed,
     run_proposed,
@@ -44,6 +46,7 @@ __all__ = [
     "cycle_opened",
     "deadline_near",
     "due_cycle_notices",
+    "due_invoice_reminders",
     "left_out",
     "read_unsubscribe_token",
     "run_failed",

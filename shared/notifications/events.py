@@ -8,6 +8,8 @@ deadline nears). Each returns the ids of the messages it wrote, to queue after c
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 from uuid import UUID
@@ -15,9 +17,11 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from shared.contracts.invoices import Balance
 from shared.contracts.messages import Attachment
 from shared.contracts.notifications import NotificationKind
 from shared.contracts.runs import RunRouting, RunSummary
+from shared.db import invoices as invoices_db
 from shared.db import joins as joins_db
 from shared.db import notices as notices_db
 from shared.formatting import day, kronor, moment, number
@@ -297,3 +301,64 @@ def _run_values(notifier: Notifier, run: asyncpg.Record, recipient: Recipient) -
         "delivery_date": day(run["delivery_date"], recipient.language),
         "link": notifier.link(f"/app/runs/{run['id']}"),
     }
+
+
+REMINDER_INTERVAL_DAYS = 14  # an overdue invoice is reminded of again after this many days
+
+
+async def due_invoice_reminders(notifier: Notifier, today: dt.date | None = None) -> list[UUID]:
+    """Every overdue invoice's reminder now due, claimed and written once: to the buyer's
+    people, once past the due date and again each ``REMINDER_INTERVAL_DAYS`` while
+    something stays open (``today``: the networks' own dates unless a test says)."""
+    written = []
+    for invoice_id, reminder_no in await invoices_db.claim_reminders(
+        notifier.conn, REMINDER_INTERVAL_DAYS, today
+    ):
+        written += await invoice_overdue(notifier, invoice_id, reminder_no)
+    return written
+
+
+async def invoice_overdue(notifier: Notifier, invoice_id: UUID, reminder_no: int) -> list[UUID]:
+    """The buyer's people: the invoice is past its due date, what is open, where to pay."""
+    invoice = await invoices_db.select_invoice(notifier.conn, invoice_id)
+    assert invoice is not None, "a reminder of an invoice that is not there"
+    network = await invoices_db.select_network(notifier.conn, invoice["network_id"])
+    assert network is not None
+    open_ore = msgspec.convert(dict(invoice), Balance, strict=False).open_ore
+    people = await _people(
+        notifier,
+        invoice["network_id"],
+        MEMBERS + COORDINATORS,
+        NotificationKind.INVOICE_OVERDUE,
+        [invoice["buyer_id"]],
+    )
+    issuer = invoice["issuer"]
+
+    def values(recipient: Recipient) -> dict[str, Any]:
+        language = recipient.language
+        return {
+            "network": network["name"],
+            "number": invoice["number"],
+            "issuer": issuer["legal_name"],
+            "total": kronor(invoice["total_ore"], language),
+            "open": kronor(open_ore, language),
+            "due_on": day(invoice["due_on"], language),
+            "ocr": invoice["ocr_reference"],
+            "bankgiro": issuer.get("bankgiro", ""),
+            "plusgiro": issuer.get("plusgiro", ""),
+            "iban": issuer.get("iban", ""),
+            "reminder_no": reminder_no,
+            "link": notifier.link(f"/app/invoices/{invoice_id}"),
+            "invoices_link": notifier.link("/app/invoices"),
+        }
+
+    return await notifier.send(
+        NotificationKind.INVOICE_OVERDUE,
+        "invoice_overdue",
+        people,
+        # one mail per reminder: the outbox's key is kind, object and person
+        about=uuid.uuid5(invoice_id, f"reminder:{reminder_no}"),
+        network_id=invoice["network_id"],
+        run_id=invoice["run_id"],
+        values=values,
+    )

@@ -1247,6 +1247,16 @@ async def _print_invoice(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"invoice_id": await _invoice_of(client, tenant, role)})
 
 
+@route("GET", "/v1/invoices/{invoice_id:uuid}/invoice.pdf", EVERYONE, own_organisation_only=MEMBERS)
+async def _invoice_pdf(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"invoice_id": await _invoice_of(client, tenant, role)})
+
+
+@route("GET", "/v1/invoices.csv", EVERYONE, listing=True)
+async def _invoices_csv(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call()
+
+
 @route(
     "POST",
     "/v1/invoices/{invoice_id:uuid}/payments",

@@ -43,7 +43,9 @@ class BooksService:
         self, actor: Actor, organisation_id: UUID, since: dt.date | None, until: dt.date | None
     ) -> list[LedgerRow]:
         """Invoices, credit notes and payments that move what the organisation is owed
-        or owes, in date order, with the running balance."""
+        or owes, in date order, with the running balance: of one period of at most a
+        year (``ledger_period``), so no request reads an organisation's whole history."""
+        since, until = ledger_period(since, until, dt.date.today())
         await access.organisation(self.conn, actor, organisation_id)
         invoices = access.in_view(
             actor,
@@ -184,6 +186,29 @@ class BooksService:
             sales_by_rate={**defaults.sales_by_rate, **mapped.sales_by_rate},
             output_vat_by_rate={**defaults.output_vat_by_rate, **mapped.output_vat_by_rate},
         )
+
+
+def ledger_period(
+    since: dt.date | None, until: dt.date | None, today: dt.date
+) -> tuple[dt.date, dt.date]:
+    """The ledger's period: what was asked, the last year up to ``today`` when nothing
+    was, a year from ``from`` or to ``to`` when one end was; longer is refused."""
+    year = dt.timedelta(days=MAX_PERIOD_DAYS - 1)
+    if since is None and until is None:
+        until = today
+    if since is None:
+        assert until is not None
+        since = until - year
+    if until is None:
+        until = since + year
+    if until < since:
+        raise InvalidParameterError("`to` is before `from`", field="to")
+    if (until - since).days >= MAX_PERIOD_DAYS:
+        raise InvalidParameterError(
+            f"the period is longer than {MAX_PERIOD_DAYS} days: ask for a year at a time",
+            field="from",
+        )
+    return since, until
 
 
 def _entry(organisation_id: UUID, row: asyncpg.Record, event: str, amount: int) -> LedgerRow:

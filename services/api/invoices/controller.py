@@ -4,15 +4,16 @@ ledgers, SIE 4 files and a cycle's settlement. Handlers stay two lines."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Response, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.api.auth.guards import ANYONE, MANAGERS, NOTE_READERS, PICK_LIST_READERS
 from services.api.core.openapi import StateDependentOperation
 from services.api.deps import Books, CurrentActor, InvoiceDetails, Invoices, Receiving
+from services.api.documents.controller import language_of, pdf_response
 from services.api.invoices.schemas import (
     InvoiceOut,
     InvoicingIn,
@@ -29,7 +30,11 @@ from services.api.invoices.schemas import (
 )
 from services.api.runs.documents import csv_response, to_csv
 
-Day = Annotated[dt.date | None, QueryParameter()]
+PERIOD_NOTE = (
+    "At most a year (366 days) at a time: without `from` and `to`, the last year up to "
+    "today; with one of them, the year after `from` or before `to` (400 beyond). The "
+    "running balance starts at zero on `from`."
+)
 # who records money against an invoice: its payee (a producer, or the network's
 # coordinating organisation) or the network's coordinators; never a co-op, which only buys
 PAYEES = PICK_LIST_READERS
@@ -183,6 +188,41 @@ class InvoiceController(Controller):
         page = await invoices.printable(actor, invoice_id)
         return Response(page, media_type="text/html; charset=utf-8")
 
+    @get(
+        "/invoices/{invoice_id:uuid}/invoice.pdf",
+        guards=[ANYONE],
+        summary="The invoice as a PDF, in the buyer's language",
+        media_type="application/pdf",
+    )
+    async def invoice_pdf(
+        self, invoice_id: FromPath[UUID], actor: CurrentActor, invoices: Invoices
+    ) -> Response[bytes]:
+        document, filename = await invoices.pdf(actor, invoice_id)
+        return pdf_response(document, filename)
+
+    @get(
+        "/invoices.csv",
+        guards=[ANYONE],
+        summary="The invoices of `GET /v1/invoices` as a CSV for a spreadsheet",
+        description="Semicolons, UTF-8 with a byte order mark, amounts in kronor with a "
+        "decimal comma in Swedish (the language `Accept-Language` asks for, Swedish by "
+        "default). The same first 1,000 of the period as the listing.",
+        media_type="text/csv; charset=utf-8",
+    )
+    async def invoices_csv(
+        self,
+        request: Request[Any, Any, Any],
+        actor: CurrentActor,
+        invoices: Invoices,
+        organisation_id: Annotated[UUID | None, QueryParameter()] = None,
+        since: Annotated[dt.date | None, QueryParameter(name="from")] = None,
+        until: Annotated[dt.date | None, QueryParameter(name="to")] = None,
+    ) -> Response[str]:
+        text = await invoices.spreadsheet(
+            actor, organisation_id, since, until, language_of(request)
+        )
+        return csv_response(text, "invoices.csv", bom=True)
+
     @post(
         "/invoices/{invoice_id:uuid}/payments",
         guards=[PAYEES],
@@ -201,6 +241,7 @@ class InvoiceController(Controller):
         "/organisations/{organisation_id:uuid}/ledger",
         guards=[ANYONE],
         summary="Invoices, credit notes and payments with the running balance",
+        description=PERIOD_NOTE,
     )
     async def ledger(
         self,
@@ -216,6 +257,7 @@ class InvoiceController(Controller):
         "/organisations/{organisation_id:uuid}/ledger.csv",
         guards=[ANYONE],
         summary="The ledger as CSV",
+        description=PERIOD_NOTE,
         media_type="text/csv; charset=utf-8",
     )
     async def ledger_csv(

@@ -14,11 +14,12 @@ from collections import defaultdict
 from uuid import UUID
 
 import asyncpg
+from anyio import to_thread
 
 from services.api.auth.actor import Actor, Role
 from services.api.core.audit import record
 from services.api.invoices import access, issuing
-from services.api.invoices.printable import render_invoice
+from services.api.invoices.printable import invoice_pdf, invoice_rows, render_invoice
 from services.api.invoices.schemas import (
     InvoiceLineOut,
     InvoiceOut,
@@ -27,6 +28,7 @@ from services.api.invoices.schemas import (
     PaymentOut,
     VatTotalOut,
 )
+from services.api.runs.documents import to_csv
 from services.matcher.engine.settlement.invoices import (
     credit_notes,
 )
@@ -132,12 +134,40 @@ class InvoiceService:
 
     async def printable(self, actor: Actor, invoice_id: UUID) -> str:
         """The invoice as a printable page in its buyer's language."""
+        return render_invoice(*await self._with_corrected(actor, invoice_id))
+
+    async def pdf(self, actor: Actor, invoice_id: UUID) -> tuple[bytes, str]:
+        """The invoice as a PDF in its buyer's language, and the file's name."""
+        invoice, corrected = await self._with_corrected(actor, invoice_id)
+        document = await to_thread.run_sync(invoice_pdf, invoice, corrected)
+        kind = "kreditfaktura" if invoice.kind is InvoiceKind.CREDIT_NOTE else "faktura"
+        return document, f"{kind}-{invoice.number}-{invoice.id}.pdf"
+
+    async def spreadsheet(
+        self,
+        actor: Actor,
+        organisation_id: UUID | None,
+        since: dt.date | None,
+        until: dt.date | None,
+        language: str,
+    ) -> str:
+        """The invoices the listing shows, as a CSV for a Swedish spreadsheet:
+        semicolons, decimal commas in Swedish, headed in ``language``."""
+        header, rows = invoice_rows(
+            await self.list_invoices(actor, organisation_id, since, until), language
+        )
+        return to_csv(rows, delimiter=";", header=header) or ";".join(header) + "\r\n"
+
+    async def _with_corrected(
+        self, actor: Actor, invoice_id: UUID
+    ) -> tuple[InvoiceOut, int | None]:
+        """The invoice with its lines, and the number of the invoice it credits."""
         invoice = await self.get(actor, invoice_id)
         corrected = None
         if invoice.corrects_id is not None:
             original = await invoices_db.select_invoice(self.conn, invoice.corrects_id)
             corrected = original["number"] if original else None
-        return render_invoice(invoice, corrected)
+        return invoice, corrected
 
     async def pay(self, actor: Actor, invoice_id: UUID, data: PaymentIn) -> PaymentOut:
         """Record money received (or written off) against an invoice: by the network's

@@ -21,3 +21,16 @@ async def send_cycle_notices(ctx: WorkerContext) -> int:
         for message_id in written:
             after.message(message_id)
     return len(written)
+
+
+async def send_invoice_reminders(ctx: WorkerContext) -> int:
+    """Remind the buyers of overdue invoices, each reminder claimed once in the
+    transaction that writes its mail; how many mails. Safe to run twice."""
+    async with (
+        ctx["pool"].acquire() as conn,
+        transaction_then_queue(conn, ctx["queue"]) as after,
+    ):
+        written = await notify.due_invoice_reminders(notifier(conn, ctx["settings"]))
+        for message_id in written:
+            after.message(message_id)
+    return len(written)
