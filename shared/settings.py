@@ -143,6 +143,15 @@ class PagesSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
     geocoder_per_person_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10000)] = 20
 
 
+class FederationSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    # A peer's signed request is refused when its ``created`` lies further than this from
+    # our clock, either way (docs/federation-peering.md); its nonce is remembered this
+    # much longer than the signature lives.
+    signature_window_s: Annotated[int, msgspec.Meta(ge=5, le=300)] = 60
+    # One request to a peer, all of it (connecting, sending, the answer), ends after this.
+    timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
+
+
 class SessionSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     # A signed-in browser ends after this long unused, and in any case after the
     # absolute lifetime; signing in again starts a new one.
@@ -171,6 +180,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     mail: MailSettings = msgspec.field(default_factory=MailSettings)
     pages: PagesSettings = msgspec.field(default_factory=PagesSettings)
     sessions: SessionSettings = msgspec.field(default_factory=SessionSettings)
+    federation: FederationSettings = msgspec.field(default_factory=FederationSettings)
     log_level: LogLevel = "INFO"
     # How long to wait for PostgreSQL or Redis to accept a connection.
     connect_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 5.0
@@ -247,6 +257,8 @@ ENV_VARS: Mapping[str, str] = {
     "sessions.per_address_per_minute": "SAMLAST_SIGN_IN_PER_ADDRESS_PER_MINUTE",
     "sessions.joins_per_address_per_minute": "SAMLAST_JOIN_PER_ADDRESS_PER_MINUTE",
     "sessions.joins_per_network_per_minute": "SAMLAST_JOIN_PER_NETWORK_PER_MINUTE",
+    "federation.signature_window_s": "SAMLAST_FEDERATION_SIGNATURE_WINDOW_S",
+    "federation.timeout_s": "SAMLAST_FEDERATION_TIMEOUT_S",
     "log_level": "SAMLAST_LOG_LEVEL",
     "connect_timeout_s": "SAMLAST_CONNECT_TIMEOUT_S",
     "secret_keys": "SAMLAST_SECRET_KEYS",

@@ -38,6 +38,12 @@ from services.api.demand.controller import DemandController
 from services.api.deps import DEPENDENCIES
 from services.api.documents.controller import DocumentController
 from services.api.documents.html import DOCUMENT_STYLE
+from services.api.federation.peering.controller import (
+    PeerController,
+    ShareController,
+    SignedController,
+    federation_keys,
+)
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
 from services.api.invoices.controller import InvoiceController
@@ -82,6 +88,8 @@ PUBLIC_PATHS = [
     "^/app/join/",
     "^/app/unsubscribe$",
     "^/app/language/",
+    # peers sign their requests instead (federation/peering/signed.py)
+    "^/federation/",
 ]
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -136,6 +144,10 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     WebhookController,
     SignalController,
     InvoiceController,
+    PeerController,
+    ShareController,
+    SignedController,
+    federation_keys,
     AccountPages,
     WebController,
     CyclePages,
@@ -242,13 +254,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 security_schemes={
                     "BearerToken": SecurityScheme(
                         type="http", scheme="bearer", description="An `sl_…` API token"
-                    )
+                    ),
+                    "HttpSignature": SecurityScheme(
+                        type="apiKey",
+                        name="Signature",
+                        security_scheme_in="header",
+                        description="A peer deployment's RFC 9421 signature "
+                        "(`Signature-Input`, `Signature`, `Content-Digest`)",
+                    ),
                 }
             ),
             security=[{"BearerToken": []}],
         ),
         debug=False,
     )
+    app.state.settings = settings  # the peers' signature check reads the public URL
     if missing := unguarded_routes(app):
         raise RuntimeError(f"routes without guards (deny by default): {missing}")
     finish_openapi(app)
