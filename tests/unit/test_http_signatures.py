@@ -136,5 +136,8 @@ def test_an_empty_body_is_signed_and_checked_too() -> None:
 
 def test_the_public_key_is_published_as_an_okp_jwk() -> None:
     jwk = public_jwk("uppsala-1", PUBLIC)
-    assert jwk["kty"] == "OKP" and jwk["crv"] == "Ed25519" and jwk["kid"] == "uppsala-1"
-    assert from_b64url(jwk["x"]) == PUBLIC and "=" not in jwk["x"]
+    assert jwk["kty"] == "OKP"
+    assert jwk["crv"] == "Ed25519"
+    assert jwk["kid"] == "uppsala-1"
+    assert from_b64url(jwk["x"]) == PUBLIC
+    assert "=" not in jwk["x"]

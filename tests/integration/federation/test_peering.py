@@ -98,7 +98,10 @@ async def peer_a_on_b(
         "base_url": f"http://127.0.0.1:{secrets.randbelow(20000) + 10000}/",
         "keys": [{"key_id": key.key_id, "public_key": await public_of(pool, key)} for key in keys],
     }
-    return await ok(await b_client.post("/v1/peers", json=body, headers=bearer(b_admin)), 201)
+    peer: dict[str, Any] = await ok(
+        await b_client.post("/v1/peers", json=body, headers=bearer(b_admin)), 201
+    )
+    return peer
 
 
 def signed(
@@ -174,12 +177,14 @@ async def test_the_worker_signs_and_b_answers_who_a_is_and_what_b_shares(
     # the worker's client, speaking to B through the test client's transport (B's app runs
     # on the test client's own event loop)
     fed = await signed_client(pool, settings, b_client)
-    assert fed is not None and fed.key.key_id == key.key_id  # the newest key signs
+    assert fed is not None
+    assert fed.key.key_id == key.key_id
     hello = await fed.request("GET", B_URL, HELLO)
     ping = await fed.request("POST", B_URL, PING, json={"message": "hej från Uppsala"})
     assert hello.status == 200, hello.body
     answer = httpx.Response(200, content=hello.body).json()
-    assert answer["peer_id"] == peer["id"] and answer["key_id"] == key.key_id
+    assert answer["peer_id"] == peer["id"]
+    assert answer["key_id"] == key.key_id
     assert answer["shared_producers"] == [{"id": b_world.producer_id, "name": "Ekeby Gård"}]
     assert ping.status == 200, ping.body
     assert httpx.Response(200, content=ping.body).json() == {
@@ -310,11 +315,13 @@ async def test_keys_rotate_without_downtime(
     await ok(await b_client.put(f"/v1/peers/{peer['id']}", json=both, headers=bearer(b_admin)))
     for key in (new, old):  # the overlap: both verify
         hello = await ok(await send(b_client, "GET", HELLO, signed(key, "GET", HELLO)))
-        assert hello["peer_id"] == peer["id"] and hello["key_id"] == key.key_id
+        assert hello["peer_id"] == peer["id"]
+        assert hello["key_id"] == key.key_id
     async with pool.acquire() as conn:  # A retires the old key; B drops it
         assert await federation_keys.retire_key(conn, old.key_id)
     kids = {k["kid"] for k in (await ok(await client.get("/federation/v1/keys")))["keys"]}
-    assert old.key_id not in kids and new.key_id in kids
+    assert old.key_id not in kids
+    assert new.key_id in kids
     only_new = {**both, "keys": both["keys"][1:]}
     await ok(await b_client.put(f"/v1/peers/{peer['id']}", json=only_new, headers=bearer(b_admin)))
     refused(await send(b_client, "GET", HELLO, signed(old, "GET", HELLO)), "not a key")
@@ -346,14 +353,16 @@ async def test_only_the_admin_manages_peers_and_only_a_producer_shares_its_own(
         assert (await b_client.get("/v1/peers", headers=bearer(token))).status_code == 403
     peer = await ok(await b_client.post("/v1/peers", json=body, headers=bearer(b_admin)), 201)
     duplicate = await b_client.post("/v1/peers", json=body, headers=bearer(b_admin))
-    assert duplicate.status_code == 409 and duplicate.json()["field"] == "base_url"
+    assert duplicate.status_code == 409
+    assert duplicate.json()["field"] == "base_url"
     share = f"/v1/organisations/{{}}/peers/{peer['id']}"
     coop = await b_client.put(share.format(b_world.coop_id), headers=bearer(b_world.coop))
     assert coop.status_code == 403
     other = await b_client.put(share.format(b_world.coop_id), headers=bearer(b_world.producer))
     assert other.status_code == 404
     not_producer = await b_client.put(share.format(b_world.coop_id), headers=bearer(b_admin))
-    assert not_producer.status_code == 422 and not_producer.json()["field"] == "organisation_id"
+    assert not_producer.status_code == 422
+    assert not_producer.json()["field"] == "organisation_id"
     await ok(
         await b_client.delete(share.format(b_world.producer_id), headers=bearer(b_world.producer)),
         204,
@@ -412,7 +421,8 @@ async def test_the_private_key_is_kept_sealed_and_rotate_secrets_reseals_it(
         stored = await conn.fetchval(
             "SELECT private_key_sealed FROM federation_key WHERE key_id = $1", key.key_id
         )
-        assert key.private_key not in stored and b64url(key.private_key).encode() not in stored
+        assert key.private_key not in stored
+        assert b64url(key.private_key).encode() not in stored
         newer = f"{new_key()},{settings.secret_keys}"
         await seal_secrets(conn, Sealer(newer), rotate=True)
         try:
