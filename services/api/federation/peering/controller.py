@@ -103,7 +103,7 @@ class ShareController(Controller):
     "/federation/v1/keys",
     opt=PUBLIC,
     tags=["federation"],
-    security=[],
+    security=[{}],
     summary="This deployment's public signing keys (a JWK set): peers verify with them",
 )
 async def federation_keys(peers: Peers) -> KeySetOut:
