@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from infra.devservers import ServerUrls, scratch_database
+from infra.processes import samlast_argv
 from services.api.app import create_app
 from services.api.core.secrets_at_rest import seal_secrets
 from services.matcher.adapters.federation import signed_client
@@ -430,3 +432,28 @@ async def test_the_private_key_is_kept_sealed_and_rotate_secrets_reseals_it(
         finally:  # the session's other tests keep the session's key
             await seal_secrets(conn, Sealer(f"{settings.secret_keys},{newer}"), rotate=True)
     assert again == key
+
+
+def _samlast(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        samlast_argv(*args), env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+async def test_the_operator_makes_lists_and_retires_keys_with_the_cli(
+    client: Client, settings_env: dict[str, str]
+) -> None:
+    made = _samlast(settings_env, "federation-key", "new")
+    assert made.returncode == 0, made.stderr
+    key_id, public = made.stdout.splitlines()[-1].split()
+    published = (await ok(await client.get("/federation/v1/keys")))["keys"]
+    assert {"kid": key_id, "x": public} in [{"kid": k["kid"], "x": k["x"]} for k in published]
+    assert f"{key_id} {public} published" in _samlast(settings_env, "federation-key", "list").stdout
+    retired = _samlast(settings_env, "federation-key", "retire", key_id)
+    assert retired.returncode == 0, retired.stderr
+    assert f"{key_id} {public} retired" in _samlast(settings_env, "federation-key", "list").stdout
+    again = _samlast(settings_env, "federation-key", "retire", key_id)
+    assert again.returncode == 1
+    assert "no key" in again.stderr
+    published = (await ok(await client.get("/federation/v1/keys")))["keys"]
+    assert key_id not in [k["kid"] for k in published]
