@@ -330,6 +330,26 @@ async def test_keys_rotate_without_downtime(
     assert (await send(b_client, "GET", HELLO, signed(new, "GET", HELLO))).status_code == 200
 
 
+async def test_a_peer_sees_only_what_is_shared_with_it(
+    b_client: Client, b_admin: str, b_world: World, pool: Pool, settings: Settings
+) -> None:
+    one, other = await new_key_of_a(pool, settings), await new_key_of_a(pool, settings)
+    first = await peer_a_on_b(b_client, b_admin, pool, one, name="Den ena")
+    second = await peer_a_on_b(b_client, b_admin, pool, other, name="Den andra")
+    await ok(
+        await b_client.put(
+            f"/v1/organisations/{b_world.producer_id}/peers/{first['id']}",
+            headers=bearer(b_world.producer),
+        )
+    )
+    as_second = await ok(await send(b_client, "GET", HELLO, signed(other, "GET", HELLO)))
+    assert as_second["peer_id"] == second["id"]
+    assert as_second["shared_producers"] == []
+    as_first = await ok(await send(b_client, "GET", HELLO, signed(one, "GET", HELLO)))
+    assert as_first["peer_id"] == first["id"]
+    assert [p["id"] for p in as_first["shared_producers"]] == [b_world.producer_id]
+
+
 async def test_a_peer_reaches_no_api_route(b_client: Client, peered_key: SigningKey) -> None:
     for method, path in (("GET", "/v1/peers"), ("GET", "/v1/networks")):
         response = await send(b_client, method, path, signed(peered_key, method, path))
