@@ -375,6 +375,13 @@ async def test_only_the_admin_manages_peers_and_only_a_producer_shares_its_own(
         assert (await b_client.get("/v1/peers", headers=bearer(token))).status_code == 403
     peer = await ok(await b_client.post("/v1/peers", json=body, headers=bearer(b_admin)), 201)
     duplicate = await b_client.post("/v1/peers", json=body, headers=bearer(b_admin))
+    same_key = await b_client.post(
+        "/v1/peers",
+        json={**body, "base_url": "https://annan.example.org"},
+        headers=bearer(b_admin),
+    )
+    assert same_key.status_code == 409
+    assert same_key.json()["field"] == "keys"
     assert duplicate.status_code == 409
     assert duplicate.json()["field"] == "base_url"
     share = f"/v1/organisations/{{}}/peers/{peer['id']}"
