@@ -255,12 +255,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     "BearerToken": SecurityScheme(
                         type="http", scheme="bearer", description="An `sl_…` API token"
                     ),
+                    # not an Authorization scheme: RFC 9421's own headers, named here so
+                    # that the 401's `WWW-Authenticate: Signature` has a scheme to match
                     "HttpSignature": SecurityScheme(
-                        type="apiKey",
-                        name="Signature",
-                        security_scheme_in="header",
-                        description="A peer deployment's RFC 9421 signature "
-                        "(`Signature-Input`, `Signature`, `Content-Digest`)",
+                        type="http",
+                        scheme="signature",
+                        description="A peer deployment's RFC 9421 signature in "
+                        "`Signature-Input`, `Signature` and `Content-Digest` "
+                        "(docs/federation-peering.md); no `Authorization` header",
                     ),
                 }
             ),

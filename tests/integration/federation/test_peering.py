@@ -390,7 +390,7 @@ async def test_only_the_admin_manages_peers_and_only_a_producer_shares_its_own(
     other = await b_client.put(share.format(b_world.coop_id), headers=bearer(b_world.producer))
     assert other.status_code == 404
     not_producer = await b_client.put(share.format(b_world.coop_id), headers=bearer(b_admin))
-    assert not_producer.status_code == 422
+    assert not_producer.status_code == 404
     assert not_producer.json()["field"] == "organisation_id"
     await ok(
         await b_client.delete(share.format(b_world.producer_id), headers=bearer(b_world.producer)),

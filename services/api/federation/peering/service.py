@@ -23,7 +23,7 @@ from services.api.federation.peering.signed import PeerActor
 from shared.db import peers as peers_db
 from shared.db.pool import Conn
 from shared.db.rows import as_struct
-from shared.errors import ConflictError, NotFoundError, TenantDeniedError, UnprocessableError
+from shared.errors import ConflictError, NotFoundError, TenantDeniedError
 from shared.security.federation_keys import published_keys
 from shared.security.http_signatures import ALGORITHM, b64url, from_b64url, public_jwk
 
@@ -139,16 +139,17 @@ class PeerService:
             )
 
     async def _producer(self, actor: Actor, organisation_id: UUID) -> None:
-        """404 unless the organisation is the actor's own (or the actor is the admin);
-        422 unless it is a producer: only producers have offers to share."""
+        """404 unless the organisation is the actor's own (or the actor is the admin), and
+        unless it is a producer: only producers have offers, so only they have shares."""
         row = await peers_db.select_producer(self.conn, organisation_id)
         if row is None:
             raise NotFoundError("no such organisation")
         if not actor.is_admin and actor.organisation_id != organisation_id:
             raise TenantDeniedError("no such organisation")
         if row["kind"] != "producer":
-            raise UnprocessableError(
-                "only a producer's offers can be shared with a peer", field="organisation_id"
+            raise NotFoundError(
+                "no such producer: only a producer's offers are shared with peers",
+                field="organisation_id",
             )
 
     # --- what peers see -------------------------------------------------------------------
