@@ -1,4 +1,4 @@
-"""The ``samlast`` command: api, worker, migrate, rotate-secrets, servers, demo."""
+"""The ``samlast`` command: api, worker, migrate, rotate-secrets, federation-key, servers, demo."""
 
 from __future__ import annotations
 
@@ -78,6 +78,21 @@ def build_parser() -> argparse.ArgumentParser:
         "new-secret-key", help="print a new key for SAMLAST_SECRET_KEYS"
     )
     new_secret_key.set_defaults(run=run_new_secret_key)
+
+    fed_key = commands.add_parser(
+        "federation-key",
+        help="this deployment's federation signing keys: list, make a new one, retire one",
+    )
+    fed_actions = fed_key.add_subparsers(dest="action", required=True)
+    fed_actions.add_parser("list", help="the keys, published and retired")
+    fed_actions.add_parser(
+        "new", help="make a key; it signs from now on, published beside the older ones"
+    )
+    fed_retire = fed_actions.add_parser(
+        "retire", help="stop publishing a key once every peer has the newer one"
+    )
+    fed_retire.add_argument("key_id")
+    fed_key.set_defaults(run=run_federation_key)
 
     first = commands.add_parser(
         "admin",
@@ -171,6 +186,40 @@ def run_rotate_secrets(settings: Settings, args: argparse.Namespace) -> int:
 def run_new_secret_key(settings: Settings, args: argparse.Namespace) -> int:
     print(new_key())
     return 0
+
+
+def run_federation_key(settings: Settings, args: argparse.Namespace) -> int:
+    """Rotation: ``new``, give peers the new key id and public key, then ``retire`` the old."""
+    import datetime as dt
+
+    from shared.security import federation_keys
+    from shared.security.http_signatures import b64url
+
+    async def act() -> int:
+        conn = await connect(settings)
+        try:
+            if args.action == "new":
+                today = dt.datetime.now(dt.UTC).date()
+                key = await federation_keys.make_key(conn, sealer_of(settings.secret_keys), today)
+                print(f"made {key.key_id}: it signs from now on; give peers this public key:")
+                print(f"{key.key_id} {b64url(key.public_key)}")
+            elif args.action == "retire":
+                if not await federation_keys.retire_key(conn, args.key_id):
+                    print(f"no key {args.key_id!r} in use", file=sys.stderr)
+                    return 1
+                print(f"retired {args.key_id}: no longer published nor used to sign")
+            else:
+                keys = await federation_keys.published_keys(conn, with_retired=True)
+                for key in keys:
+                    state = f"retired {key.retired_at:%Y-%m-%d}" if key.retired_at else "published"
+                    print(f"{key.key_id} {b64url(key.public_key)} {state}")
+                if not keys:
+                    print("no keys yet: make one with `samlast federation-key new`")
+            return 0
+        finally:
+            await conn.close()
+
+    return asyncio.run(act())
 
 
 def run_admin(settings: Settings, args: argparse.Namespace) -> int:

@@ -98,6 +98,12 @@ class FederationSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unkno
     allow_private: bool = False
     fetch_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 15.0
     max_catalog_bytes: Annotated[int, msgspec.Meta(ge=1024, le=50 * 1024 * 1024)] = 5 * 1024 * 1024
+    # A peer's signed request is refused when its ``created`` lies further than this from
+    # our clock, either way (docs/federation-peering.md); its nonce is remembered this
+    # much longer than the signature lives.
+    signature_window_s: Annotated[int, msgspec.Meta(ge=5, le=300)] = 60
+    # One request to a peer, all of it (connecting, sending, the answer), ends after this.
+    timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
 
 
 class MailSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -260,6 +266,8 @@ ENV_VARS: Mapping[str, str] = {
     "sessions.per_address_per_minute": "SAMLAST_SIGN_IN_PER_ADDRESS_PER_MINUTE",
     "sessions.joins_per_address_per_minute": "SAMLAST_JOIN_PER_ADDRESS_PER_MINUTE",
     "sessions.joins_per_network_per_minute": "SAMLAST_JOIN_PER_NETWORK_PER_MINUTE",
+    "federation.signature_window_s": "SAMLAST_FEDERATION_SIGNATURE_WINDOW_S",
+    "federation.timeout_s": "SAMLAST_FEDERATION_TIMEOUT_S",
     "log_level": "SAMLAST_LOG_LEVEL",
     "connect_timeout_s": "SAMLAST_CONNECT_TIMEOUT_S",
     "secret_keys": "SAMLAST_SECRET_KEYS",

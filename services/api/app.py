@@ -40,6 +40,12 @@ from services.api.documents.controller import DocumentController
 from services.api.documents.html import DOCUMENT_STYLE
 from services.api.federation.controller import FederationController
 from services.api.federation.fetch import CatalogFetcher
+from services.api.federation.peering.controller import (
+    PeerController,
+    ShareController,
+    SignedController,
+    federation_keys,
+)
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
 from services.api.invoices.controller import InvoiceController
@@ -86,6 +92,8 @@ PUBLIC_PATHS = [
     "^/app/join/",
     "^/app/unsubscribe$",
     "^/app/language/",
+    # peers sign their requests instead (federation/peering/signed.py)
+    "^/federation/",
 ]
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -141,6 +149,10 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     WebhookController,
     SignalController,
     InvoiceController,
+    PeerController,
+    ShareController,
+    SignedController,
+    federation_keys,
     AccountPages,
     WebController,
     CyclePages,
@@ -255,13 +267,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 security_schemes={
                     "BearerToken": SecurityScheme(
                         type="http", scheme="bearer", description="An `sl_…` API token"
-                    )
+                    ),
+                    # not an Authorization scheme: RFC 9421's own headers, named here so
+                    # that the 401's `WWW-Authenticate: Signature` has a scheme to match
+                    "HttpSignature": SecurityScheme(
+                        type="http",
+                        scheme="signature",
+                        description="A peer deployment's RFC 9421 signature in "
+                        "`Signature-Input`, `Signature` and `Content-Digest` "
+                        "(docs/federation-peering.md); no `Authorization` header",
+                    ),
                 }
             ),
             security=[{"BearerToken": []}],
         ),
         debug=False,
     )
+    app.state.settings = settings  # the peers' signature check reads the public URL
     if missing := unguarded_routes(app):
         raise RuntimeError(f"routes without guards (deny by default): {missing}")
     finish_openapi(app)

@@ -26,6 +26,7 @@ from services.api.cycles.service import CycleService
 from services.api.demand.service import DemandService
 from services.api.directory.service import DirectoryService
 from services.api.documents.service import DocumentService
+from services.api.federation.peering.service import PeerService
 from services.api.federation.service import FederationService
 from services.api.invoices.books import BooksService
 from services.api.invoices.details import InvoicingDetailsService
@@ -187,6 +188,7 @@ DEPENDENCIES: dict[str, Provide] = {
     "networks": _plain(NetworkService),
     "offers": _plain(OfferService),
     "organisations": _plain(OrganisationService),
+    "peers": _plain(PeerService),
     "products": _plain(ProductService),
     "receiving": _plain(ReceivingService),
     "reviews": Provide(provide_reviews, sync_to_thread=False),

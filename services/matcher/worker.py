@@ -32,6 +32,7 @@ from services.matcher.adapters.webhooks import WebhookSender
 from services.matcher.jobs.housekeeping import (
     forget_expired_idempotency_keys,
     forget_sent_mail,
+    forget_spent_nonces,
     forget_spent_sign_ins,
 )
 from services.matcher.jobs.matching import (
@@ -173,6 +174,7 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             cron(_job(forget_expired_idempotency_keys), second={30}, run_at_startup=True),
             cron(_job(forget_spent_sign_ins), minute={17}, second={40}, run_at_startup=True),
             cron(_job(forget_sent_mail), minute={47}, second={40}, run_at_startup=True),
+            cron(_job(forget_spent_nonces), second={50}, run_at_startup=True),
         ],
         "queue_name": settings.redis.queue_name,
         "max_jobs": settings.matching.worker_concurrency,

@@ -30,6 +30,7 @@ docs/authorization.md is this table in words.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import json
@@ -884,6 +885,87 @@ async def _delete_webhook(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"organisation_id": tenant.organisation(role)})
 
 
+# federation peers (the deployment admin's) and a producer's shares with them; the signed
+# /federation/ routes admit no token at all: tests/integration/federation checks them
+
+SHARERS = frozenset({Role.ADMIN, Role.PRODUCER})
+
+
+def _peer_body() -> dict[str, Any]:
+    host = f"peer-{secrets.token_hex(4)}.example.org"
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    return {
+        "name": f"Samlast {host}",
+        "base_url": f"https://{host}",
+        "keys": [{"key_id": f"matrix-{secrets.token_hex(6)}", "public_key": key}],
+    }
+
+
+async def _peer(client: Client, tenant: Tenant) -> str:
+    """A fresh peer, added by the deployment's admin."""
+    peer = await ok(
+        await client.post("/v1/peers", json=_peer_body(), headers=bearer(tenant.world.admin)), 201
+    )
+    return str(peer["id"])
+
+
+@route("POST", "/v1/peers", ONLY_ADMIN, listing=True)
+async def _add_peer(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(json=_peer_body())
+
+
+@route("GET", "/v1/peers", ONLY_ADMIN, listing=True)
+async def _list_peers(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call()
+
+
+@route("GET", "/v1/peers/{peer_id:uuid}", ONLY_ADMIN)
+async def _get_peer(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"peer_id": await _peer(client, tenant)})
+
+
+@route("PUT", "/v1/peers/{peer_id:uuid}", ONLY_ADMIN)
+async def _replace_peer(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"peer_id": await _peer(client, tenant)}, json=_peer_body())
+
+
+@route("DELETE", "/v1/peers/{peer_id:uuid}", ONLY_ADMIN)
+async def _remove_peer(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"peer_id": await _peer(client, tenant)})
+
+
+@route(
+    "GET",
+    "/v1/organisations/{organisation_id:uuid}/peers",
+    SHARERS,
+    own_organisation_only=ONLY_PRODUCER,
+)
+async def _list_peer_choices(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"organisation_id": tenant.organisation(role)})
+
+
+@route(
+    "PUT",
+    "/v1/organisations/{organisation_id:uuid}/peers/{peer_id:uuid}",
+    SHARERS,
+    own_organisation_only=ONLY_PRODUCER,
+)
+async def _share_with_peer(client: Client, tenant: Tenant, role: Caller) -> Call:
+    peer_id = await _peer(client, tenant)
+    return Call(path={"organisation_id": tenant.organisation(role), "peer_id": peer_id})
+
+
+@route(
+    "DELETE",
+    "/v1/organisations/{organisation_id:uuid}/peers/{peer_id:uuid}",
+    SHARERS,
+    own_organisation_only=ONLY_PRODUCER,
+)
+async def _unshare_with_peer(client: Client, tenant: Tenant, role: Caller) -> Call:
+    peer_id = await _peer(client, tenant)
+    return Call(path={"organisation_id": tenant.organisation(role), "peer_id": peer_id})
+
+
 # products
 
 
@@ -1330,6 +1412,8 @@ def app_routes(app: Litestar) -> dict[Key, frozenset[Role]]:
             continue
         if app_route.path == "/app" or app_route.path.startswith("/app/"):
             continue  # the pages call the services checked here; tests/browser checks them
+        if app_route.path.startswith("/federation/"):
+            continue  # peers sign instead of sending tokens: tests/integration/federation
         for handler in getattr(app_route, "route_handlers", []):
             methods = set(getattr(handler, "http_methods", ())) - {"OPTIONS"}
             if not methods or handler.opt.get("public"):

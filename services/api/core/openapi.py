@@ -93,7 +93,8 @@ def finish_openapi(app: Litestar) -> None:
             _fix_times(component)
     for method, operation in _operations(schema):
         _require_if_match(operation)
-        if method == "post" and operation.security != [{}]:
+        signed = {"HttpSignature": []} in (operation.security or [])  # peers: a nonce instead
+        if method == "post" and operation.security != [{}] and not signed:
             _add_idempotency(operation)
         if isinstance(operation, UploadOperation) and operation.json_item is not None:
             _point_items_at(operation, operation.json_item.__name__, components.schemas)

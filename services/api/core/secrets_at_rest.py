@@ -1,5 +1,6 @@
 """Secrets the server must read again, kept only sealed under ``SAMLAST_SECRET_KEYS``
-(``shared/security/sealing.py``): webhook signing secrets and join links' secrets.
+(``shared/security/sealing.py``): webhook signing secrets, join links' secrets and the
+deployment's federation signing keys.
 
 ``seal_secrets`` seals what older versions stored in plain text (``samlast migrate``) and,
 with ``rotate``, re-seals every secret under the newest key (``samlast rotate-secrets``).
@@ -14,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from shared.db import joins as joins_db
+from shared.db import peers as peers_db
 from shared.db import webhooks as webhooks_db
 from shared.db.pool import Conn
 from shared.security.sealing import Sealer, SealingError
@@ -47,6 +49,14 @@ KEPT = (
         key="network_id",
         plain="secret",
         sealed="secret_sealed",
+    ),
+    SealedSecrets(
+        "federation signing key",
+        peers_db.select_sealed_keys,
+        peers_db.set_sealed_keys,
+        key="key_id",
+        plain="private_key_plain",
+        sealed="private_key_sealed",
     ),
 )
 

@@ -6,6 +6,7 @@ from services.matcher.jobs.context import WorkerContext
 from shared.db import idempotency as idempotency_db
 from shared.db import joins as joins_db
 from shared.db import outbox as outbox_db
+from shared.db import peers as peers_db
 from shared.db import sessions as sessions_db
 
 
@@ -13,6 +14,15 @@ async def forget_expired_idempotency_keys(ctx: WorkerContext) -> int:
     """Stored answers to retried POSTs are kept for a day, then deleted."""
     async with ctx["pool"].acquire() as conn:
         return await idempotency_db.delete_expired(conn)
+
+
+async def forget_spent_nonces(ctx: WorkerContext) -> int:
+    """A signed federation request's nonce is kept while its signature could still be
+    accepted (until it expires, plus the clock window), then deleted."""
+    async with ctx["pool"].acquire() as conn:
+        return await peers_db.delete_expired_nonces(
+            conn, ctx["settings"].federation.signature_window_s
+        )
 
 
 async def forget_spent_sign_ins(ctx: WorkerContext) -> int:

@@ -1,0 +1,110 @@
+"""Signed requests to peer deployments (RFC 9421, docs/federation-peering.md).
+
+Each request is signed with this deployment's newest key over its method, full URL and
+body digest, with a fresh nonce and a short life; peers verify it against the key they
+were given. Like the other outbound calls (``outbound.py``): redirects are not
+followed, nothing is taken from the environment, the whole call has one deadline, and at
+most ``max_answer_bytes`` of the answer are read. Peers are set by the deployment's
+admin, so their addresses are not screened as webhook receivers' are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import msgspec
+
+from shared.db.pool import Pool
+from shared.security.federation_keys import SigningKey, signing_key
+from shared.security.http_signatures import sign_request
+from shared.security.sealing import sealer_of
+from shared.settings import Settings
+
+MAX_ANSWER_BYTES = 1024 * 1024
+SIGNATURE_LIFETIME_S = 60
+
+
+class PeerAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """A peer's answer (status and body), or why there is none."""
+
+    status: int | None = None
+    body: bytes = b""
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+class SignedClient:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        key: SigningKey,
+        *,
+        timeout_s: float,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+    ) -> None:
+        self.client = client
+        self.key = key
+        self.timeout_s = timeout_s
+        self.max_answer_bytes = max_answer_bytes
+
+    async def request(
+        self, method: str, base_url: str, path: str, *, json: Any = None
+    ) -> PeerAnswer:
+        """Send one signed request to ``base_url`` + ``path`` (a JSON body if given)."""
+        url = base_url.rstrip("/") + path
+        body = b"" if json is None else msgspec.json.encode(json)
+        headers = sign_request(
+            method=method,
+            url=url,
+            body=body,
+            key_id=self.key.key_id,
+            private_key=self.key.private_key,
+            now=int(time.time()),
+            lifetime_s=SIGNATURE_LIFETIME_S,
+        )
+        if json is not None:
+            headers["Content-Type"] = "application/json"
+        request = httpx.Request(method.upper(), url, content=body, headers=headers)
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                response = await self.client.send(request, stream=True)
+                try:
+                    answer = await self._read(response)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            return PeerAnswer(error=f"no answer within {self.timeout_s:g} s")
+        except httpx.HTTPError as exc:
+            return PeerAnswer(error=f"the request failed ({type(exc).__name__})")
+        if answer is None:
+            return PeerAnswer(
+                status=response.status_code,
+                error=f"the answer is larger than {self.max_answer_bytes:,} bytes",
+            )
+        return PeerAnswer(status=response.status_code, body=answer)
+
+    async def _read(self, response: httpx.Response) -> bytes | None:
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_answer_bytes:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+async def signed_client(
+    pool: Pool, settings: Settings, client: httpx.AsyncClient
+) -> SignedClient | None:
+    """A client signing with this deployment's newest key; None while it has none."""
+    async with pool.acquire() as conn:
+        key = await signing_key(conn, sealer_of(settings.secret_keys))
+    if key is None:
+        return None
+    return SignedClient(client, key, timeout_s=settings.federation.timeout_s)
