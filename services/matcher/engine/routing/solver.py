@@ -192,7 +192,7 @@ def _search(
     """
     began = time.perf_counter()
     seconds = budget.seconds_left()
-    checks = work(len(planned), seconds)
+    checks = work(len(planned), budget.seconds)  # the nominal seconds: the same everywhere
     # work bounds the start; half the seconds do too, should the machine be slow (ruin
     # and recreate: the part's deadline)
     cpu = time.thread_time()
