@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -24,12 +25,12 @@ import msgspec
 from services.matcher.engine import AllocationProblem, AllocationResult
 from services.matcher.engine.routing.model import Place
 from services.matcher.engine.routing.plans import (
-    CARRIAGE_SHARE,
     Carriage,
     Progress,
     Routing,
     finish_routing,
     plan_carriage,
+    stage_percent,
 )
 from services.matcher.engine.routing.realised import (
     PassFigures,
@@ -39,7 +40,7 @@ from services.matcher.engine.routing.realised import (
     check_transport,
     keep,
 )
-from services.matcher.engine.routing.solver import MIN_SECONDS, Budget
+from services.matcher.engine.routing.solver import Budget
 from services.matcher.engine.routing.travel import TravelMatrix, places_with_hub
 from services.matcher.matching.canonical import allocate_alike
 from services.matcher.matching.routing import (
@@ -148,12 +149,12 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
             result = await asyncio.to_thread(allocate_alike, problem, snapshot.labels)
         routing_input = await load_routing(pool, run, problem, result)
         rows = places_with_hub(routing_input.problem, routing_input.hub)
+        began = time.perf_counter()
         matrix = await travel_matrix(settings, rows)
-        return _Pass(problem, result, routing_input, rows, matrix)
+        return _Pass(problem, result, routing_input, rows, matrix, began)
 
     def repassing(part: str, percent: int) -> None:  # in the carriage share's time left
-        del percent
-        progress(f"repass {part}", round(100 * CARRIAGE_SHARE))
+        progress(f"repass {part}", percent)
 
     async def carried(this: _Pass, budget: Budget, report: Progress = progress) -> Carriage:
         async with _heartbeat(pool, run_id, settings.matching.run_lease_s / 3):
@@ -170,28 +171,25 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
 
     first = await allocated(snapshot.problem)
     await _progress(pool, run_id, "route", 50)
-    started = time.monotonic()  # the routing stage's budget counts from here
+    # the routing stage's budget counts from its travel matrix: its parts end by
+    # deadlines within it (``plans``), whatever the machine's load
     budget = Budget.for_size(
         len(first.routing_input.problem.shipments), seconds=settings.matching.routing_seconds
     )
+    budget = budget.until(first.began + budget.seconds)
     first.carriage = await carried(first, budget)
     check = check_transport(first.carriage, snapshot.rates, settings.matching.road_factor)
     kept, transport, repass = first, check, None
     rates = calibrated(check)
     if rates is not None:
-        progress("repass", round(100 * CARRIAGE_SHARE))
+        progress("repass", stage_percent(budget))
         second = await allocated(snapshot.priced(rates))
         # its plans search in what the first pass's plans left of their share of the
-        # stage (its allocation counted): their own iterations, a cap of what is left
-        left = budget.seconds * CARRIAGE_SHARE - (time.monotonic() - started)
+        # stage (its allocation and matrix counted), by the same deadlines: their own
+        # iterations, the time that is left
+        iterations = Budget.for_size(len(second.routing_input.problem.shipments)).iterations
         second.carriage = await carried(
-            second,
-            Budget.for_size(
-                len(second.routing_input.problem.shipments),
-                seed=budget.seed,
-                seconds=max(MIN_SECONDS, left) / CARRIAGE_SHARE,
-            ),
-            repassing,
+            second, dataclasses.replace(budget, iterations=iterations), repassing
         )
         second_check = check_transport(second.carriage, rates, settings.matching.road_factor)
         figures = first.figures(check), second.figures(second_check)
@@ -239,6 +237,7 @@ class _Pass:
     routing_input: RoutingInput
     rows: list[Place]
     matrix: TravelMatrix
+    began: float  # time.perf_counter() when its travel matrix was begun
     carriage: Carriage | None = None
 
     def figures(self, check: TransportCheck) -> PassFigures:

@@ -38,7 +38,7 @@ FARMS = {
 COOP_PLACES = {COOPS[0]: (59.8500, 17.6000), COOPS[1]: (59.8700, 17.7000)}
 DAY = dt.date(2026, 5, 6)
 ROAD_FACTOR = 1.3
-BUDGET = Budget(iterations=300, seconds=10)
+BUDGET = Budget(iterations=300, seconds=600)  # the iterations end every search
 # far below what a van costs: 1 öre a kg and 10 öre a tonne-km
 CHEAP = TransportRates(handling_ore_per_kg=1, ore_per_tonne_km=10)
 

@@ -20,7 +20,7 @@ from tests.support.routing import shipment, van
 from tests.unit.routing.checker import broken_rules
 
 HUB = Place(lat=59.85, lon=17.66)
-BUDGET = Budget(iterations=300, seconds=3)
+BUDGET = Budget(iterations=300, seconds=600)  # the iterations end every search
 
 
 def network(seed: int) -> RoutingProblem:

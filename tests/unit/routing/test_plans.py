@@ -16,7 +16,7 @@ from tests.support.routing import shipment, van
 from tests.unit.routing.checker import broken_rules
 
 DAY = Window(opens_s=0, closes_s=24 * 3600)
-BUDGET = Budget(iterations=400, seconds=3)
+BUDGET = Budget(iterations=400, seconds=600)  # the iterations end every search
 
 
 def network(seed: int, farms: int, coops: int) -> RoutingProblem:

@@ -19,7 +19,7 @@ from services.matcher.engine.routing.travel import TravelMatrix, great_circle, p
 from tests.support.routing import HOUR, shipment, van
 from tests.unit.routing.checker import broken_rules
 
-QUICK = Budget(iterations=400, seconds=3)
+QUICK = Budget(iterations=400, seconds=600)  # the iterations end every search
 
 
 def plan(problem: RoutingProblem, budget: Budget = QUICK) -> tuple[TravelMatrix, RoutePlan]:

@@ -27,7 +27,7 @@ DEPOT, FARM, COOP = Place(lat=59.0, lon=17.0), Place(lat=59.1, lon=17.1), Place(
 DRIVE_S = {(DEPOT, FARM): 1000, (FARM, COOP): 2000, (COOP, DEPOT): 1500}
 HANDOVER_S = 60
 PER_HOUR_ORE = 36_000  # 10 öre a second: a second too many shows in the cost
-BUDGET = Budget(iterations=100, seconds=5)
+BUDGET = Budget(iterations=100, seconds=600)  # the iterations end every search
 
 
 def matrix(problem: RoutingProblem) -> TravelMatrix:

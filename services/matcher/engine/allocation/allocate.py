@@ -17,8 +17,11 @@ nesting is what lets a greedy pass be both fill-maximal and pro-rata fair:
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from uuid import UUID
@@ -42,6 +45,29 @@ from services.matcher.engine.allocation.pins import Pinned, apply_pins
 
 def allocate(problem: AllocationProblem) -> AllocationResult:
     """Raises ``PinError`` when the problem's pins can't be honoured."""
+    with _collector_paused():
+        return _allocate(problem)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while allocating: it would walk every live object of
+    a large network (millions: its lines, their ids, the transport estimates) again and
+    again as the planning makes and drops its short-lived tuples, a fifth of the time
+    at 480,000 lines, and the planning makes no cycles for it to find. Back on as it
+    was, whatever happens; another thread's allocation that began meanwhile finds it
+    off and leaves it to this one."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _allocate(problem: AllocationProblem) -> AllocationResult:
     rates = Rates(problem.transport)
     pinned = apply_pins(problem, rates)
     # UUIDs order by their ``int``; comparing the ints skips UUID.__lt__'s Python code,

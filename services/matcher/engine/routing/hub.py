@@ -105,7 +105,8 @@ def plan_via_hub(
         shipments=collection,
         vehicles=[msgspec.structs.replace(v, end=hub) for v in problem.vehicles],
     )
-    first = solve(inbound, submatrix(matrix, rows, places_of(inbound)), budget)
+    # half the time left to the deadline: the deliveries search in the rest
+    first = solve(inbound, submatrix(matrix, rows, places_of(inbound)), budget.share(0.5))
     arrived = {left.shipment for left in first.unserved}
     ready = max((r.stops[-1].arrival_s for r in first.routes), default=0) + HANDLING_S
     at_hub = [

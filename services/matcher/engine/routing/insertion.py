@@ -30,7 +30,7 @@ from __future__ import annotations
 import itertools
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from services.matcher.engine.routing.model import RoutingProblem, vehicle_key
@@ -139,8 +139,8 @@ class _Net:
             for a, row in enumerate(self.seconds)
         ]
         self.checks = 0  # insertion positions looked at: the unit of work
-        # (shipment, route) pairs the first regret insertion weighed: its own work, which
-        # grows with the square of the shipments
+        # shipments and (shipment, route) pairs the first regret insertion weighed: its
+        # own work, which grows with the square of the shipments
         self.weighed = 0
         self.clock_stopped = False  # a construction cut short by its time cap
 
@@ -356,50 +356,81 @@ def _recreate(
 ) -> _Plan:
     """Regret insertion of ``todo`` into ``routes``; what fits nowhere is left. Each
     shipment's best place per route is kept and looked at again only for the route that
-    changed (and the empty vans, when one of a kind fills). With a ``limit``, it stops
-    once its checks and the pairs it weighed reach it, or the clock ``deadline``
-    (``time.perf_counter``) passes, and leaves the rest."""
+    changed (and the empty vans, when one of a kind fills), and so are its two best
+    routes: they are found again among all its routes only when one of them changed.
+    It stops once its checks and the pairs it weighed reach ``limit``, or the clock
+    ``deadline`` (``time.perf_counter``) passes, if given, and leaves the rest."""
     routes = list(routes)
     waiting = list(todo)
     places: dict[int, dict[int, _Place | None]] = {k: {} for k in waiting}
+    # each waiting shipment's two cheapest (cost, route), as sorting all would give
+    best: dict[int, list[tuple[float, int]]] = {k: [] for k in waiting}
+    stale: set[int] = set()  # shipments one of whose two best routes changed
     left: set[int] = set()
+    tried: set[int] = set()  # the routes every waiting shipment has a place in
+    changed: int | None = None
     while waiting:
-        if limit is not None and net.checks + net.weighed >= limit:
+        if _stopped(net, limit, deadline):
             left.update(waiting)  # for the search to place
             break
-        if deadline is not None and time.perf_counter() >= deadline:
-            net.clock_stopped = True
-            left.update(waiting)
-            break
-        slots = _tried(net, routes)
-        if limit is not None:
-            net.weighed += len(waiting) * len(slots)
+        slots = _tried(net, routes)  # only ever more: the next empty van of a kind
+        fresh = [slot for slot in slots if slot not in tried]
+        if changed is not None and changed not in fresh:
+            fresh.append(changed)
+        tried = set(slots)
+        weighed = len(waiting)
         pick: tuple[float, float, int] | None = None  # (-regret, cost, k)
         chosen: _Place | None = None
         for k in waiting:
             known = places[k]
-            for slot in slots:
-                if slot not in known:
-                    known[slot] = _cheapest(net, routes[slot], slot, k)
-            costs = sorted(
-                (found.added, found.route) for slot in slots if (found := known[slot]) is not None
-            )
-            if not costs:
+            for slot in fresh:
+                known[slot] = _cheapest(net, routes[slot], slot, k)
+            if k in stale:
+                weighed += len(known)
+                two = best[k] = _two_best(known.values(), [])
+            else:
+                two = best[k] = _two_best((known[slot] for slot in fresh), best[k])
+            if not two:
                 continue
-            regret = ONLY_ROUTE if len(costs) == 1 else costs[1][0] - costs[0][0]
-            key = (-regret, costs[0][0], k)
+            regret = ONLY_ROUTE if len(two) == 1 else two[1][0] - two[0][0]
+            key = (-regret, two[0][0], k)
             if pick is None or key < pick:
-                pick, chosen = key, known[costs[0][1]]
+                pick, chosen = key, known[two[0][1]]
+        stale.clear()
+        net.weighed += weighed
         if pick is None or chosen is None:
             left.update(waiting)
             break
         k = pick[2]
         waiting.remove(k)
-        del places[k]
-        routes[chosen.route] = _inserted(net, routes[chosen.route], k, chosen)
-        for known in places.values():
-            known.pop(chosen.route, None)
+        del places[k], best[k]
+        changed = chosen.route
+        routes[changed] = _inserted(net, routes[changed], k, chosen)
+        for other, known in places.items():
+            known.pop(changed, None)
+            if any(route == changed for _, route in best[other]):
+                stale.add(other)
     return _Plan(routes, left)
+
+
+def _stopped(net: _Net, limit: int | None, deadline: float | None) -> bool:
+    """The work reached ``limit``, or the clock passed ``deadline`` (said in ``net``)."""
+    if limit is not None and net.checks + net.weighed >= limit:
+        return True
+    if deadline is not None and time.perf_counter() >= deadline:
+        net.clock_stopped = True
+        return True
+    return False
+
+
+def _two_best(
+    found: Iterable[_Place | None], two: list[tuple[float, int]]
+) -> list[tuple[float, int]]:
+    """The two least (cost, route) of ``two`` and the places ``found``."""
+    for place in found:
+        if place is not None and (len(two) < 2 or (place.added, place.route) < two[-1]):
+            two = sorted([*two, (place.added, place.route)])[:2]
+    return two
 
 
 def _ruin(net: _Net, plan: _Plan, rng: random.Random) -> tuple[list[_Route], list[int]]:
@@ -452,6 +483,7 @@ def start_routes(
     seed: int,
     checks: int,
     deadline: float | None = None,
+    last: float | None = None,
 ) -> tuple[list[Sketch], bool]:
     """Routes for as many of the ``planned`` shipments as fit, as cheap as a bounded
     search finds; shipments named by their position in ``planned``, vans by their
@@ -459,7 +491,8 @@ def start_routes(
     (``work``), and then there is no ruin and recreate; ruin and recreate stops after
     ``checks`` insertion checks more, or 25 rounds a shipment, whichever comes first.
     ``deadline`` (``time.perf_counter``) is the first insertion's last resort on a slow
-    or busy machine: it stops there too, and says so (the bool)."""
+    or busy machine, ``last`` ruin and recreate's (the end of the stage's part the search
+    belongs to): they stop there too, and say so (the bool)."""
     net = _Net(problem, matrix, index, planned)
     empty = [_Route(net, van, []) for van in range(len(net.vans))]
     # the first insertion weighs every waiting shipment against every route at each
@@ -474,9 +507,12 @@ def start_routes(
     best, rounds = plan, 0
     threshold = THRESHOLD * plan.score()[1]
     while net.checks < work and rounds < ROUNDS_PER_SHIPMENT * len(planned):
+        if last is not None and time.perf_counter() >= last:
+            net.clock_stopped = True
+            break
         rounds += 1
         routes, out = _ruin(net, plan, rng)
-        trial = _recreate(net, routes, [*out, *sorted(plan.left)])
+        trial = _recreate(net, routes, [*out, *sorted(plan.left)], deadline=last)
         left, cost = trial.score()
         allowed = threshold * (work - net.checks) / max(1, work - began)
         if left < len(plan.left) or (left == len(plan.left) and cost <= plan.score()[1] + allowed):

@@ -18,8 +18,10 @@ who pays for each route.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 from uuid import UUID
 
@@ -44,12 +46,18 @@ from services.matcher.engine.routing.model import (
     Window,
 )
 from services.matcher.engine.routing.shares import CostShares, share_route_cost
-from services.matcher.engine.routing.solver import Budget, renumbered, solve, totals
+from services.matcher.engine.routing.solver import (
+    MIN_SECONDS,
+    Budget,
+    renumbered,
+    solve,
+    totals,
+)
 from services.matcher.engine.routing.travel import TravelMatrix, places_of, submatrix
 
 STANDALONE_BUDGET = Budget(iterations=100, seconds=1)  # one co-op's few legs
 PlanName = Literal["joint", "hub"]
-Progress = Callable[[str, int], None]  # a part of the stage begun, the percent done
+Progress = Callable[[str, int], None]  # a part of the stage begun, the percent of its time gone
 
 # The share of the routing stage's seconds each part may take at most; iterations
 # decide how long each searches, these only cap it. Without a hub, the joint plan
@@ -126,6 +134,7 @@ def plan_routing(
     ``own_van`` is what a producer drives in the baseline (its id, start and end
     are replaced per producer). ``budget.seconds`` caps the whole stage, split among
     its parts; ``progress`` hears of each part as it begins, with the percent done."""
+    budget = _staged(budget or Budget.for_size(len(problem.shipments)))
     carriage = plan_carriage(
         problem,
         matrix,
@@ -164,23 +173,28 @@ def plan_carriage(
     that carries more, then costs less, proposed. They take ``CARRIAGE_SHARE`` of the
     stage."""
     rows = list(rows) if rows is not None else places_of(problem)
-    budget = budget or Budget.for_size(len(problem.shipments))
+    budget = _staged(budget or Budget.for_size(len(problem.shipments)))
     report = progress or _quiet
     whole = budget.seconds
     closed = hub is not None and intake(hub_hours) is None
     if closed:
         hub = None
     joint_share = JOINT_SHARE + (0 if hub else HUB_SHARE)
-    report("joint", 0)
+    # the carriage ends where the baseline's and the shares' part of the stage begins
+    assert budget.deadline is not None
+    carriage = budget.until(budget.deadline - whole * (1 - CARRIAGE_SHARE))
+    report("joint", stage_percent(budget))
     joint = solve(
-        problem, submatrix(matrix, rows, places_of(problem)), budget.capped(whole * joint_share)
+        problem,
+        submatrix(matrix, rows, places_of(problem)),
+        carriage.capped(whole * joint_share).share(joint_share / CARRIAGE_SHARE),
     )
     via_hub = None
     if hub:
-        report("hub", round(100 * JOINT_SHARE))
+        report("hub", stage_percent(budget))
         # two searches: collection, then delivery
         via_hub = plan_via_hub(
-            problem, matrix, rows, hub, budget.capped(whole * HUB_SHARE / 2), hub_hours
+            problem, matrix, rows, hub, carriage.capped(whole * HUB_SHARE / 2), hub_hours
         )
     proposed: PlanName = "joint"
     if via_hub and _better(via_hub.plan, joint):
@@ -208,25 +222,29 @@ def finish_routing(
     """The baseline and the cost shares of ``carriage``'s proposed plan, in the rest
     of the stage's seconds."""
     rows = list(rows) if rows is not None else places_of(problem)
-    budget = budget or Budget.for_size(len(problem.shipments))
+    budget = _staged(budget or Budget.for_size(len(problem.shipments)))
     report = progress or _quiet
     whole = budget.seconds
     joint, via_hub, proposed = carriage.joint, carriage.hub, carriage.proposed
     chosen = carriage.chosen
     by_producer = alone_by_producer(problem.shipments, chosen.unserved)
-    done = round(100 * (JOINT_SHARE + HUB_SHARE))
-    report("baseline", done)
+    report("baseline", stage_percent(budget))
     baseline, vans = plan_baseline(
-        problem, matrix, rows, own_van, budget.capped(whole * BASELINE_SHARE), by_producer
+        problem,
+        matrix,
+        rows,
+        own_van,
+        budget.capped(whole * BASELINE_SHARE).share(BASELINE_SHARE / (1 - CARRIAGE_SHARE)),
+        by_producer,
     )
-    report("shares", round(100 * (1 - SHARES_SHARE)))
-    per_route = budget.capped(whole * SHARES_SHARE)
+    report("shares", stage_percent(budget))
+    per_route = budget.capped(whole * SHARES_SHARE)  # until the stage's deadline
     if via_hub and proposed == "hub":
         shares = hub_shares(problem, matrix, rows, via_hub, producer_share_permille, per_route)
     else:
         shares = []
         works = [_direct_parts(problem.shipments, route) for route in joint.routes]
-        co_ops = sum(len(parts) for parts in works) or 1
+        alone = _Standalone.of(per_route, sum(len(parts) for parts in works))
         for number, (route, parts) in enumerate(zip(joint.routes, works, strict=True)):
             sent = _weights(s for shipments in parts.values() for s in shipments)
             shares.append(
@@ -239,7 +257,7 @@ def finish_routing(
                     parts,
                     sent,
                     producer_share_permille,
-                    seconds_each=per_route.seconds / co_ops,
+                    alone,
                 )
             )
     return Routing(
@@ -253,6 +271,26 @@ def finish_routing(
         savings=savings(chosen.totals, baseline.totals),
         hub_closed=carriage.hub_closed,
     )
+
+
+def _staged(budget: Budget) -> Budget:
+    """The stage's budget with its deadline: ``budget.seconds`` from now, unless the
+    caller's clock started earlier (a run's counts from its travel matrix)."""
+    return (
+        budget
+        if budget.deadline is not None
+        else budget.until(time.perf_counter() + budget.seconds)
+    )
+
+
+def stage_percent(budget: Budget) -> int:
+    """How much of the stage's time is gone, in percent (0 to 99): what a part of the
+    stage reports as it begins (``Progress``). Each part ends by its deadline, so this
+    is also about how far the stage is."""
+    if budget.deadline is None or budget.seconds <= 0:
+        return 0
+    gone = budget.seconds - (budget.deadline - time.perf_counter())
+    return min(99, max(0, int(100 * gone / budget.seconds)))
 
 
 def _quiet(part: str, percent: int) -> None:
@@ -297,11 +335,20 @@ def plan_baseline(
     vans = []
     capped = False
     carried = sum(len(numbers) for _, numbers in by_producer) or 1
+    waiting = carried  # shipments of this producer and those after it
     for producer_id, numbers in by_producer:
         mine = [problem.shipments[n] for n in numbers]
         van = producer_van(own_van, producer_id, mine)
-        # more trips, when needed, search within the same cap: they carry less
+        # more trips, when needed, search within the same cap and by the same deadline:
+        # its part of the time left, by its shipments
         share = budget.capped(budget.seconds * len(numbers) / carried)
+        share = share.share(len(numbers) / waiting)
+        waiting -= len(numbers)
+        if share.deadline is not None and time.perf_counter() >= share.deadline:
+            # the stage's time is gone: left out of the baseline, and counted
+            unserved += [Left(shipment=n, reason="no_room") for n in numbers]
+            capped = True
+            continue
         first = _alone(problem, matrix, rows, share, numbers, [van])
         vans.append(van)
         routes += first.routes
@@ -348,10 +395,10 @@ def _alone(
 def _scaled(budget: Budget, shipments: int) -> Budget:
     """The budget for a producer's own round trip: as for a problem of its size."""
     own = Budget.for_size(shipments, seed=budget.seed)
-    return Budget(
+    return replace(
+        budget,
         iterations=min(own.iterations, budget.iterations),
         seconds=min(own.seconds, budget.seconds),
-        seed=budget.seed,
     )
 
 
@@ -400,7 +447,7 @@ def hub_shares(
                     )
                 )
         works.append((parts, _weights(riding)))
-    co_ops = sum(len(parts) for parts, _ in works) or 1
+    alone = _Standalone.of(budget, sum(len(parts) for parts, _ in works))
     return [
         _share(
             problem,
@@ -411,13 +458,46 @@ def hub_shares(
             parts,
             sent,
             producer_share_permille,
+            alone,
             via_hub.vehicles[number],
-            seconds_each=budget.seconds / co_ops,
         )
         for number, (route, (parts, sent)) in enumerate(
             zip(via_hub.plan.routes, works, strict=True)
         )
     ]
+
+
+@dataclass
+class _Standalone:
+    """The budgets of a plan's stand-alone searches, one per (route, co-op), within
+    the shares' part of the stage. Each gets an equal part of its seconds, and of the
+    time left to its deadline. When that part is below ``MIN_SECONDS`` (thousands of
+    routes and co-ops), there is no time for a search each: the stand-alone cost is
+    the insertion start's alone (``solver.solve`` with no iterations; bounded by its
+    work, so still the same on any machine). Any route that carries the co-op's goods
+    alone costs at least the cheapest one does, so either is an upper bound on the
+    stand-alone cost, as a search's is: shares stay within what serving the co-op alone
+    would cost at most."""
+
+    budget: Budget
+    waiting: int
+
+    @classmethod
+    def of(cls, part: Budget, searches: int) -> _Standalone:
+        each = part.seconds / max(1, searches)
+        if each < MIN_SECONDS:
+            budget = replace(part, iterations=0, seconds=each)
+        else:
+            budget = replace(STANDALONE_BUDGET.capped(each), deadline=part.deadline)
+        return cls(budget, max(1, searches))
+
+    def next(self) -> Budget | None:
+        """The next search's budget; None once the deadline has passed."""
+        if self.budget.deadline is not None and time.perf_counter() >= self.budget.deadline:
+            return None
+        budget = self.budget.share(1 / self.waiting)
+        self.waiting = max(1, self.waiting - 1)
+        return budget
 
 
 def _weights(shipments: Iterable[Shipment]) -> dict[UUID, int]:
@@ -437,9 +517,8 @@ def _share(
     parts: dict[UUID, list[Shipment]],
     sent: dict[UUID, int],
     producer_share_permille: int,
+    searches: _Standalone,
     vehicle: Vehicle | None = None,
-    *,
-    seconds_each: float = STANDALONE_BUDGET.seconds,
 ) -> RouteShares:
     """``parts``: the work the route does for each co-op; ``sent``: the weight each
     producer sends on it."""
@@ -448,9 +527,11 @@ def _share(
     capped = False
     for coop_id, shipments in sorted(parts.items()):
         sub = msgspec.structs.replace(problem, shipments=shipments, vehicles=[vehicle])
-        alone = solve(
-            sub, submatrix(matrix, rows, places_of(sub)), STANDALONE_BUDGET.capped(seconds_each)
-        )
+        budget = searches.next()
+        if budget is None:  # the stage's time is gone: the route's cost bounds it
+            standalone[coop_id], capped = route.cost_ore, True
+            continue
+        alone = solve(sub, submatrix(matrix, rows, places_of(sub)), budget)
         # the route itself did this work and more: if the quick search finds nothing
         # for it alone, the route's cost is the honest bound
         standalone[coop_id] = alone.totals.cost_ore if not alone.unserved else route.cost_ore

@@ -21,9 +21,11 @@ import itertools
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import msgspec
+import numpy as np
 import pyvrp
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
@@ -53,11 +55,14 @@ PRIZE = 10**7 * SCALE  # 100,000 kr: more than any route costs, so nothing is le
 class Budget:
     """How long the solver searches: iterations make a seeded run repeatable; the time
     limit is a safety net (a run that hits it may differ between machines, and says so:
-    ``RoutePlan.clock_capped``)."""
+    ``RoutePlan.clock_capped``). ``deadline`` (``time.perf_counter``) is when the part of
+    the routing stage the search belongs to must be done: a search ends by it whatever
+    its seconds (``seconds_left``)."""
 
     iterations: int
     seconds: float
     seed: int = 1
+    deadline: float | None = None
 
     @classmethod
     def for_size(cls, shipments: int, seed: int = 1, seconds: float | None = None) -> Budget:
@@ -69,7 +74,26 @@ class Budget:
 
     def capped(self, seconds: float) -> Budget:
         """The same iterations, at most ``seconds`` of search."""
-        return Budget(self.iterations, max(MIN_SECONDS, min(self.seconds, seconds)), self.seed)
+        return replace(self, seconds=max(MIN_SECONDS, min(self.seconds, seconds)))
+
+    def until(self, deadline: float) -> Budget:
+        """The same, ending by ``deadline`` (``time.perf_counter``) at the latest."""
+        return replace(
+            self, deadline=deadline if self.deadline is None else min(self.deadline, deadline)
+        )
+
+    def share(self, fraction: float) -> Budget:
+        """Ending by ``fraction`` of the time left to the deadline (none: the same)."""
+        if self.deadline is None:
+            return self
+        now = time.perf_counter()
+        return self.until(now + fraction * max(0.0, self.deadline - now))
+
+    def seconds_left(self) -> float:
+        """The seconds a search begun now may take: its own, or up to its deadline."""
+        if self.deadline is None:
+            return self.seconds
+        return max(0.0, min(self.seconds, self.deadline - time.perf_counter()))
 
 
 MIN_SECONDS = 0.05  # a search gets at least this long, however thin its share
@@ -159,26 +183,44 @@ def _search(
     a window or a capacity, where it may find one that carries all); if it finds none,
     the other half makes shipments optional with a prize far above any route's cost,
     starting again from the start: whatever fits is carried, never fewer than the
-    start. The start is bounded by its work, not the clock; the search gets what is
-    left of the seconds.
+    start. On a large problem (``LARGE_SHIPMENTS``) a start that leaves some goes
+    straight to the optional search, with all the time: a required search's first
+    local search would try to place them all at once, past any deadline. The start is
+    bounded by its work (and, as a last resort, half the seconds by the clock); the
+    search gets what is left of the seconds, its set-up counted; with no iterations, or
+    no time left, there is no search and the start is the plan.
     """
     began = time.perf_counter()
-    checks = work(len(planned), budget.seconds)
-    # work bounds the start; half the seconds do too, should the machine be slow
-    deadline = began + budget.seconds / 2
+    seconds = budget.seconds_left()
+    checks = work(len(planned), budget.seconds)  # the nominal seconds: the same everywhere
+    # work bounds the start; half the seconds do too, should the machine be slow (ruin
+    # and recreate: the part's deadline)
+    cpu = time.thread_time()
     start, start_capped = start_routes(
-        problem, matrix, index, planned, budget.seed, checks, deadline
+        problem, matrix, index, planned, budget.seed, checks, began + seconds / 2, budget.deadline
     )
     sketch = [(van, [_activity(pickup, k) for k, pickup in visits]) for van, visits in start]
-    seconds = max(MIN_SECONDS, budget.seconds - (time.perf_counter() - began))
-    required = _model(problem, matrix, places, planned, required=True)
-    if sum(len(visits) for _, visits in start) == 2 * len(planned):
-        best, capped = _run(required, sketch, Budget(budget.iterations, seconds, budget.seed))
+    complete = sum(len(visits) for _, visits in start) == 2 * len(planned)
+    large = len(planned) > LARGE_SHIPMENTS
+    # PyVRP's first local search would insert every shipment the start left, at once,
+    # before the clock is looked at: on a large problem whatever fits is carried
+    model = _model(problem, matrix, places, planned, required=complete or not large)
+    spent = time.perf_counter() - began
+    seconds -= spent
+    # the share of a core this search gets, as the start found it: PyVRP's set-up is
+    # not interrupted by the clock, so it is not begun when it would not fit
+    core = min(1.0, max(0.01, (time.thread_time() - cpu) / spent)) if spent > 0.5 else 1.0
+    if seconds < MIN_SECONDS or setup_seconds(len(planned)) / core > seconds / 2:
+        return _solution(model, sketch), True
+    if budget.iterations == 0:  # no search: the start is the plan
+        return _solution(model, sketch), start_capped
+    if complete or large:
+        best, capped = _run(model, sketch, Budget(budget.iterations, seconds, budget.seed))
         return best, capped or start_capped
     half = Budget(budget.iterations // 2, seconds / 2, budget.seed)
-    best, capped = _run(required, sketch, half)
+    best, capped = _run(model, sketch, half)
     if best.is_feasible():  # the other half improves on it
-        better, capped_again = _run(required, _sketch(best), half)
+        better, capped_again = _run(model, _sketch(best), half)
     else:
         optional = _model(problem, matrix, places, planned, required=False)
         better, capped_again = _run(optional, sketch, half)
@@ -197,19 +239,58 @@ def _sketch(solution: pyvrp.Solution) -> list[_Sketch]:
     ]
 
 
-def _run(model: pyvrp.Model, start: list[_Sketch], budget: Budget) -> tuple[pyvrp.Solution, bool]:
-    data = model.data()
-    first = [pyvrp.Route(data, activities, vehicle_type) for vehicle_type, activities in start]
+NEIGHBOUR_PAIRS_PER_SECOND = 10_000_000  # PyVRP's neighbourhoods, on a slow core
+
+
+def setup_seconds(shipments: int) -> float:
+    """About how long PyVRP takes on a slow core to set up a search (its neighbourhoods
+    weigh every two pickups and deliveries): nothing below a thousand shipments, a
+    second at 1,600, fourteen at 6,000."""
+    return (2 * shipments) ** 2 / NEIGHBOUR_PAIRS_PER_SECOND
+
+
+def _solution(data: pyvrp.ProblemData, start: list[_Sketch]) -> pyvrp.Solution:
+    return pyvrp.Solution(
+        data,
+        [pyvrp.Route(data, activities, vehicle_type) for vehicle_type, activities in start],
+    )
+
+
+# A search over more shipments than this takes PyVRP's cheaper settings: one local search
+# over thousands of stops runs for tens of seconds and the clock is looked at only
+# between them, so each is kept short (``_params``).
+LARGE_SHIPMENTS = 600
+
+
+def _params(data: pyvrp.ProblemData) -> pyvrp.SolveParams:
+    """PyVRP's defaults; on a large problem, no exhaustive local search of each new best
+    (over every stop) and each stop's 20 nearest as its neighbourhood instead of 50:
+    an iteration then looks at the few routes a perturbation touched."""
+    if data.num_clients + data.num_shipments <= LARGE_SHIPMENTS:
+        return pyvrp.SolveParams()
+    return pyvrp.SolveParams(
+        ils=pyvrp.IteratedLocalSearchParams(exhaustive_on_best=False),
+        neighbourhood=pyvrp.search.NeighbourhoodParams(num_neighbours=20),
+    )
+
+
+def _run(
+    data: pyvrp.ProblemData, start: list[_Sketch], budget: Budget
+) -> tuple[pyvrp.Solution, bool]:
     with warnings.catch_warnings():
         # "struggles to find a feasible solution": we keep only feasible routes and
         # report what they leave, which says more than the warning
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        result = model.solve(
-            stop=MultipleCriteria([MaxIterations(budget.iterations), MaxRuntime(budget.seconds)]),
+        clock = MaxRuntime(budget.seconds)
+        clock(0)  # its seconds count from here: PyVRP's set-up (the neighbourhoods) too
+        result = pyvrp.solve(
+            data,
+            stop=MultipleCriteria([MaxIterations(budget.iterations), clock]),
             seed=budget.seed,
             display=False,
             collect_stats=False,
-            initial_solution=pyvrp.Solution(data, first),
+            params=_params(data),
+            initial_solution=_solution(data, start),
         )
     return result.best, result.num_iterations < budget.iterations
 
@@ -239,7 +320,7 @@ def _model(
     planned: list[int],
     *,
     required: bool,
-) -> pyvrp.Model:
+) -> pyvrp.ProblemData:
     shipments = [problem.shipments[number] for number in planned]
     volume = any(shipment.ml for shipment in shipments)
     cold = any(s.cold for s in shipments) and not all(v.cold_capable for v in problem.vehicles)
@@ -250,7 +331,7 @@ def _model(
 
     model = pyvrp.Model()
     # Vans start and end at locations of their own, beside the stops' locations at the
-    # same places: the drive to a van's end then takes no setup (``_add_edges``).
+    # same places: the drive to a van's end then takes no setup (``_with_travel``).
     own = _depot_places(problem)
     ends = {place: model.add_location(x=place.lon, y=place.lat) for place in places if place in own}
     depots = {place: model.add_depot(location) for place, location in ends.items()}
@@ -287,40 +368,35 @@ def _model(
             required=required,
             name=str(number),
         )
-    _add_edges(
-        model, matrix, problem.stop_setup_s, locations, [(index[p], e) for p, e in ends.items()]
-    )
-    return model
+    return _with_travel(model.data(), matrix, problem.stop_setup_s, [index[p] for p in ends])
 
 
 def _depot_places(problem: RoutingProblem) -> set[Place]:
     return {place for vehicle in problem.vehicles for place in (vehicle.start, vehicle.end)}
 
 
-def _add_edges(
-    model: pyvrp.Model,
-    matrix: TravelMatrix,
-    setup_s: int,
-    stops: list[pyvrp.Location],
-    ends: list[tuple[int, pyvrp.Location]],
-) -> None:
-    """Driving times, and the setup of a stop at a new place: PyVRP's service times
+def _with_travel(
+    data: pyvrp.ProblemData, matrix: TravelMatrix, setup_s: int, ends: list[int]
+) -> pyvrp.ProblemData:
+    """``data`` with its distances and durations: the model's locations are the vans'
+    end places (``ends``, by their row in ``matrix``), then every place in ``matrix``'s
+    order. Driving times, and the setup of a stop at a new place: PyVRP's service times
     belong to a visit, not to a change of place, so the setup rides on the drive to a
-    stop (``_read`` takes it back out of the arrival). Driving to a van's end place
-    takes none."""
-    metres, seconds = matrix.metres, matrix.seconds
-    for i, frm in enumerate(stops):
-        for j, to in enumerate(stops):
-            if i != j:
-                model.add_edge(frm, to, distance=metres[i][j], duration=seconds[i][j] + setup_s)
-    for j, end in ends:
-        for i, stop in enumerate(stops):
-            model.add_edge(stop, end, distance=metres[i][j], duration=seconds[i][j])
-            setup = setup_s if i != j else 0
-            model.add_edge(end, stop, distance=metres[j][i], duration=seconds[j][i] + setup)
-        for k, other in ends:
-            if k != j:
-                model.add_edge(end, other, distance=metres[j][k], duration=seconds[j][k])
+    stop (``_read`` takes it back out of the arrival). Driving to a van's end takes
+    none, nor does a stop at the place just left. Built as whole matrices in numpy: a
+    problem of a thousand places has a million edges."""
+    rows = np.array([*ends, *range(len(matrix.metres))], np.intp)
+    metres = np.array(matrix.metres, np.int64).reshape(-1, len(matrix.metres))
+    seconds = np.array(matrix.seconds, np.int64).reshape(-1, len(matrix.metres))
+    distance = metres[rows[:, None], rows[None, :]]
+    duration = seconds[rows[:, None], rows[None, :]]
+    to_stop = np.arange(len(rows)) >= len(ends)  # a location of stops, not a van's end
+    moves = rows[:, None] != rows[None, :]
+    duration += setup_s * (moves & to_stop[None, :])
+    # PyVRP's stubs name a 1-d array type; it takes these square int64 arrays
+    distances: list[Any] = [distance]
+    durations: list[Any] = [duration]
+    return data.replace(distance_matrices=distances, duration_matrices=durations)
 
 
 def _activity(pickup: bool, k: int) -> pyvrp.Activity:

@@ -7,11 +7,13 @@ may instead ask an OSRM-compatible ``/table`` service (``services/matcher/matchi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import msgspec
+import numpy as np
 
-from services.matcher.engine.allocation.transport import road_km
+from services.matcher.engine.allocation.transport import EARTH_RADIUS_KM
 from services.matcher.engine.routing.model import Place, RoutingProblem
 
 
@@ -40,12 +42,35 @@ def places_with_hub(problem: RoutingProblem, hub: Place | None) -> list[Place]:
 
 
 def great_circle(places: Sequence[Place], *, road_factor: float, speed_kmh: float) -> TravelMatrix:
-    metres = [
-        [round(road_km((a.lat, a.lon), (b.lat, b.lon), road_factor) * 1000) for b in places]
-        for a in places
-    ]
-    seconds = [[round(m * 3.6 / speed_kmh) for m in row] for row in metres]
-    return TravelMatrix(metres=metres, seconds=seconds)
+    """``allocation.transport.road_km`` between every two places, in metres and seconds.
+
+    The same numbers as calling it per pair, in a fraction of the time: what each place
+    alone decides (radians, the cosine of its latitude) is worked out once per place,
+    the arithmetic between pairs in numpy (each operation rounded as Python rounds it),
+    and the sines, squares and arcsines per pair through Python's ``math`` and ``**``, as
+    ``road_km`` calls them: numpy's own may differ in the last bit, by machine, and so
+    would a plan. The formula is symmetric bit for bit (the sine is odd, the products
+    commute), so each pair is worked out once and mirrored."""
+    n = len(places)
+    if n == 0:
+        return TravelMatrix(metres=[], seconds=[])
+    lat = np.array([math.radians(p.lat) for p in places])
+    lon = np.array([math.radians(p.lon) for p in places])
+    cos = np.array([math.cos(x) for x in lat.tolist()])
+    above_i, above_j = np.triu_indices(n, 1)  # row i to column j, i < j
+    sin, asin, sqrt = math.sin, math.asin, math.sqrt
+    lat_half = [sin(x) ** 2 for x in ((lat[above_j] - lat[above_i]) / 2).tolist()]
+    lon_half = [sin(x) ** 2 for x in ((lon[above_j] - lon[above_i]) / 2).tolist()]
+    h = np.array(lat_half) + cos[above_i] * cos[above_j] * np.array(lon_half)
+    arcs = np.array([asin(sqrt(x)) for x in h.tolist()])
+    km = 2 * EARTH_RADIUS_KM * arcs * road_factor
+    metres = np.zeros((n, n))
+    metres[above_i, above_j] = np.rint(km * 1000)  # round half to even, as round() does
+    metres[above_j, above_i] = metres[above_i, above_j]
+    seconds = np.rint(metres * 3.6 / speed_kmh)
+    return TravelMatrix(
+        metres=metres.astype(np.int64).tolist(), seconds=seconds.astype(np.int64).tolist()
+    )
 
 
 def submatrix(matrix: TravelMatrix, rows: Sequence[Place], wanted: Sequence[Place]) -> TravelMatrix:

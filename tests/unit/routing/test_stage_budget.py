@@ -1,0 +1,117 @@
+"""The routing stage within its budget: the fast travel matrix gives the same numbers, a
+search past its deadline keeps its start and says so, and stand-alone costs without a
+search still bound the shares. No test here looks at how long anything took."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+
+import numpy as np
+import pytest
+
+from services.matcher.engine.allocation.transport import road_km
+from services.matcher.engine.routing import plans
+from services.matcher.engine.routing import solver as solver_module
+from services.matcher.engine.routing.model import STOP_SETUP_S, Place
+from services.matcher.engine.routing.solver import Budget, route_cost, solve
+from services.matcher.engine.routing.travel import great_circle, places_of
+from tests.support.routing import van
+from tests.unit.routing.checker import broken_rules
+from tests.unit.routing.test_plans import network, travel
+
+
+def test_the_travel_matrix_is_road_km_for_every_pair() -> None:
+    rng = random.Random(7)
+    places = [
+        Place(lat=round(rng.uniform(55.3, 69.0), 5), lon=round(rng.uniform(11.0, 24.1), 5))
+        for _ in range(60)
+    ]
+    places += places[:3]  # the same place twice: 0 m both ways
+    matrix = great_circle(places, road_factor=1.3, speed_kmh=60)
+    for (i, a), (j, b) in itertools.product(enumerate(places), repeat=2):
+        metres = round(road_km((a.lat, a.lon), (b.lat, b.lon), 1.3) * 1000)
+        assert matrix.metres[i][j] == metres
+        assert matrix.seconds[i][j] == round(metres * 3.6 / 60)
+        assert type(matrix.metres[i][j]) is int
+    assert great_circle([], road_factor=1.3, speed_kmh=60).metres == []
+
+
+def test_the_solver_drives_the_travel_matrix_with_a_setup_at_each_new_place() -> None:
+    """Locations: the vans' end places, then every place. A drive to a stop at another
+    place takes the setup too; to a van's end, or to the place just left, none."""
+    problem = network(4, farms=3, coops=4)
+    places = places_of(problem)
+    matrix = travel(problem)
+    data = solver_module._model(
+        problem, matrix, places, list(range(len(problem.shipments))), required=True
+    )
+    ends = sorted({p for v in problem.vehicles for p in (v.start, v.end)})
+    rows = [places.index(p) for p in ends] + list(range(len(places)))
+    distance, duration = data.distance_matrix(0), data.duration_matrix(0)
+    for a, b in itertools.product(range(len(rows)), repeat=2):
+        i, j = rows[a], rows[b]
+        setup = STOP_SETUP_S if b >= len(ends) and i != j else 0
+        assert distance[a, b] == matrix.metres[i][j]
+        assert duration[a, b] == matrix.seconds[i][j] + setup
+    assert isinstance(distance, np.ndarray)
+
+
+def test_a_search_past_its_deadline_keeps_its_start_and_says_so() -> None:
+    problem = network(5, farms=4, coops=5)
+    matrix = travel(problem)
+    late = Budget(iterations=10**6, seconds=60).until(time.perf_counter() - 1)
+    plan = solve(problem, matrix, late)
+    assert plan.clock_capped
+    assert broken_rules(problem, matrix, plan) == []  # whatever it carries, by the rules
+
+
+def test_a_search_with_no_iterations_is_its_start_the_same_every_time() -> None:
+    problem = network(6, farms=4, coops=5)
+    matrix = travel(problem)
+    start = Budget(iterations=0, seconds=600)
+    first, again = solve(problem, matrix, start), solve(problem, matrix, start)
+    assert first == again
+    assert not first.clock_capped
+    assert broken_rules(problem, matrix, first) == []
+    assert not first.unserved  # wide open hours, two big vans: the start carries all
+
+
+def test_stand_alone_costs_without_a_search_still_bound_what_each_co_op_pays(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Too little time for a search per (route, co-op): the start's route for the co-op
+    alone is its stand-alone cost. It is a real route, so it costs no less than the best
+    one (brute force over the farms' order, hours wide open); the co-op pays no more."""
+    monkeypatch.setattr(plans, "MIN_SECONDS", 10.0**6)  # any budget is too little
+    problem = network(3, farms=4, coops=6)
+    matrix = travel(problem)
+    at = {place: i for i, place in enumerate(places_of(problem))}
+    budget = Budget(iterations=400, seconds=600)  # the iterations end every search
+    result = plans.plan_routing(problem, matrix, own_van=van(0), budget=budget)
+    vans = {v.id: v for v in problem.vehicles}
+    assert result.shares
+    for item in result.shares:
+        assert not item.clock_capped
+        route = result.joint.routes[item.route]
+        vehicle = vans[route.vehicle_id]
+        delivered = [s.shipment for s in route.stops if s.kind == "delivery"]
+        carried = [result.shipments[n] for n in delivered if n is not None]
+        for coop, paid in item.shares.coops.items():
+            mine = [s for s in carried if s.coop_id == coop]
+            farms = {at[s.pickup] for s in mine}
+            handovers = sum(s.pickup_service_s + s.delivery_service_s for s in mine)
+            best = min(
+                route_cost(
+                    vehicle,
+                    sum(matrix.metres[a][b] for a, b in itertools.pairwise(legs)),
+                    sum(matrix.seconds[a][b] for a, b in itertools.pairwise(legs))
+                    + STOP_SETUP_S * (len(farms) + 1)
+                    + handovers,
+                )
+                for order in itertools.permutations(farms)
+                for legs in [[at[vehicle.start], *order, at[mine[0].delivery], at[vehicle.end]]]
+            )
+            assert item.standalone_ore[coop] >= best
+            assert paid <= item.standalone_ore[coop]
