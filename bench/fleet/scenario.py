@@ -221,6 +221,8 @@ async def allocation_network(conn: Conn, divide: int) -> Built:
     values |= {
         "transport_handling_ore_per_kg": HANDLING_ORE_PER_KG,
         "transport_ore_per_tonne_km": ORE_PER_TONNE_KM,
+        "deadline_reminder_hours": 24,
+        "transport_warning_permille": 300,
     }
     values["name"] = f"Län {secrets.token_hex(3)}"
     nid = (await networks_db.insert_network(conn, values))["id"]
