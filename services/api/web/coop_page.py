@@ -159,7 +159,8 @@ class CoopPage:
             p.id: p
             for p in await self.products.list_products(self.actor, cycle.network_id, retired=True)
         }
-        rows = [str(key)[:80] for key in form.getall("row", [])]
+        # a key named twice is one row (its fields are read once)
+        rows = list(dict.fromkeys(str(key)[:80] for key in form.getall("row", [])))
         lines, keys, typed = read_order(form, rows, catalogue, language, say)
         version = str(form.get("version", ""))[:12]
         typed = dataclasses.replace(typed, cycle_id=cycle_id, version=version)

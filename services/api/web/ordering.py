@@ -123,10 +123,18 @@ async def order_products(
 
 
 def with_typed(products: list[ProductShown], typed: TypedOrder) -> None:
-    """The lines as the person typed them, in place of the saved ones."""
+    """The lines as the person typed them, in place of the saved ones, and an empty row
+    numbered past every typed one (a line emptied in between leaves a gap: counting the
+    rows again would give the new row a key already shown)."""
     for product in products:
         lines = typed.lines.get(product.id, [])
-        product.lines = [*lines, LineShown(key=line_key(product.id, len(lines) + 1))]
+        last = max((_number_of(line.key) for line in lines), default=0)
+        product.lines = [*lines, LineShown(key=line_key(product.id, last + 1))]
+
+
+def _number_of(key: str) -> int:
+    number = key.rpartition(".")[2]
+    return int(number) if number.isdigit() and len(number) < 6 else 0
 
 
 async def _offers(

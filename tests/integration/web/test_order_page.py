@@ -214,3 +214,30 @@ async def test_a_spreadsheets_bad_rows_are_listed_and_its_template_reads_back(
         )
     )
     assert [x["firm_quantity"] for x in round_["lines"]] == [3]
+
+
+async def test_a_new_row_never_takes_the_key_of_a_row_shown(
+    client: Client, admin_token: str, pool: Pool
+) -> None:
+    """Line 1 emptied, line 2 kept, row 3 typed wrong: the page comes back with a fresh
+    empty row numbered past 3, so the next save can't read row 3 twice."""
+    world = await build_world(client, admin_token)
+    await _signed_in(client, pool, world)
+    carrots = world.products["Morötter"]["id"]
+    second, third = f"{carrots}.2", f"{carrots}.3"
+    refused = await client.post(
+        f"/app/cycles/{world.cycle['id']}/demand",
+        data={
+            "version": "",
+            "row": [second, third, third],  # a key sent twice is one row
+            f"product:{second}": carrots,
+            f"quantity:{second}": "4",
+            f"product:{third}": carrots,
+            f"quantity:{third}": "fyra",
+        },
+        headers={**ORIGIN, "Accept-Language": "sv"},
+    )
+    assert refused.status_code == 422
+    keys = re.findall(rf'name="row" value="({carrots}[^"]*)"', refused.text)
+    assert sorted(keys) == sorted([second, third, f"{carrots}.4"])
+    assert _value(refused.text, f"quantity:{third}") == "fyra"
