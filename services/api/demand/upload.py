@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -224,8 +225,16 @@ def _product(text: str, catalogue: Catalogue, say: Say) -> UUID:
     return product_id
 
 
+# "1,000" or "1.000": a thousand written the English way, or one with three decimals
+# written the Swedish way; a spreadsheet doesn't say which, so neither is guessed.
+AMBIGUOUS = re.compile(r"[1-9]\d{0,2}[.,]\d{3}")
+AMBIGUOUS_SAID = "write it without a thousands separator (1000), or with at most two decimals (1,5)"
+
+
 def _units(text: str, column: str, product: Product, say: Say) -> int:
     try:
+        if AMBIGUOUS.fullmatch(text.strip()):
+            raise amounts.AmountError(AMBIGUOUS_SAID)
         return amounts.read_units(text, product.measure, product.name, "sv")
     except amounts.AmountError as exc:
         said = say(exc.message, **exc.values)

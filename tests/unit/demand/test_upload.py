@@ -91,6 +91,22 @@ def test_every_bad_row_is_named_with_its_field_and_the_rest_read() -> None:
     assert errors[1]["message"] == ("Västerbottensost is sold in units of 500 g: 1 kg or 1,5 kg")
 
 
+@pytest.mark.parametrize("amount", ["1,000", "1.000", "12,500", "250.000"])
+def test_an_amount_that_reads_a_thousand_times_apart_either_way_is_refused(amount: str) -> None:
+    """English spreadsheets write a thousand as 1,000, Swedish ones one kg as 1,000."""
+    body = f"produkt;mängd\nMorötter;{amount}\n".encode()
+    with pytest.raises(UnprocessableError) as refused:
+        read_lines(body, "text/csv", CATALOGUE)
+    (error,) = refused.value.extra["errors"]
+    assert (error["row"], error["field"]) == (1, "quantity")
+    assert "without a thousands separator" in error["message"]
+
+
+def test_three_decimals_after_a_zero_and_plain_thousands_still_read() -> None:
+    body = "produkt;mängd\nVästerbottensost;0,500\nMorötter;1000\n".encode()
+    assert _read(body) == [(CHEESE, 1, 0, None), (CARROTS, 1000, 0, None)]
+
+
 def test_a_sheet_it_cannot_read_is_told_once() -> None:
     with pytest.raises(BadUploadError, match="unknown column"):
         read_lines(b"produkt;pris\nMor;1\n", "text/csv", CATALOGUE)
