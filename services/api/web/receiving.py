@@ -237,9 +237,8 @@ def _receipt_in(
     try:
         return msgspec.convert({"lines": lines}, ReceiptIn)
     except (msgspec.ValidationError, ValueError):
-        errors[_key(receipts.lines[0].offer_id, receipts.lines[0].demand_line_id)] = {
-            "outcome": MESSAGES["outcome"]
-        }
+        # no line to blame (none at all, or more than a receipt holds): the page's notice
+        errors[""] = {"outcome": MESSAGES["outcome"]}
         return None
 
 
