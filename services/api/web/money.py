@@ -27,7 +27,7 @@ from services.api.invoices import identifiers
 from services.api.invoices.books import ledger_period
 from services.api.invoices.schemas import InvoiceOut, InvoicingIn, PaymentIn
 from services.api.runs.documents import csv_response, to_csv
-from services.api.web.pages import back, language_of, page, same_site
+from services.api.web.pages import back, language_of, page, said, same_site
 from services.api.web.setup_forms import FormError
 from shared.contracts.invoices import InvoiceKind, PaymentKind
 from shared.errors import NotFoundError, SamlastError
@@ -37,6 +37,7 @@ Since = Annotated[dt.date | None, QueryParameter(name="from")]
 Until = Annotated[dt.date | None, QueryParameter(name="to")]
 INVOICING = "/app/invoicing"
 INVOICES = "/app/invoices"
+CHANGED_SINCE = "the invoice changed since you confirmed; nothing was recorded: look at it again"
 LEDGER = "/app/ledger"
 DETAIL_FIELDS = (
     "legal_name",
@@ -212,20 +213,25 @@ class MoneyPages(Controller):
             for name in ("kind", "amount", "paid_on", "note", "back")
         }
         values["back"] = values["back"] if values["back"].startswith("/app/") else INVOICES
+        recording = form.get("step") == "record"
+        if recording and str(form.get("open_ore", "")) != str(invoice.open_ore):
+            # confirmed against another open amount: a second click, or someone else
+            # recorded meanwhile; recording it again would count the money twice
+            return back(values["back"], error=CHANGED_SINCE)
         try:
             data = payment_in(values, invoice.open_ore, dt.date.today())
         except FormError as exc:
             context = {"invoice": invoice, "values": values, "errors": exc.errors}
             return page(request, "payment", status_code=422, **context)
         amount = data.amount_ore or invoice.open_ore
-        if form.get("step") != "record":
+        if not recording:
             return page(
                 request, "payment_confirm", invoice=invoice, values=values, data=data, amount=amount
             )
         try:
             await invoices.pay(actor, invoice_id, data)
         except SamlastError as exc:
-            return back(values["back"], error=exc.detail)
+            return back(values["back"], error=said(request, exc))
         done = "write-off recorded" if data.kind is PaymentKind.WRITE_OFF else "payment recorded"
         return back(values["back"], done=done)
 

@@ -126,10 +126,24 @@ async def test_from_a_damaged_crate_to_a_recorded_payment(
     assert "100,50 kr betalt 2026-01-01" in asked.text
     unpaid = await ok(await client.get(f"/v1/invoices/{goods['id']}", headers=bearer(world.coop)))
     assert unpaid["paid_ore"] == 0  # asking records nothing
+    confirmed = re.search(r'name="open_ore" value="(\d+)"', asked.text)
+    assert confirmed is not None
     recorded = await client.post(
-        pay, data={**good, "step": "record"}, headers=origin, follow_redirects=False
+        pay,
+        data={**good, "step": "record", "open_ore": confirmed.group(1)},
+        headers=origin,
+        follow_redirects=False,
     )
     assert recorded.status_code == 303
+    # the same confirmation sent again (a second click) records nothing more
+    again = await client.post(
+        pay,
+        data={**good, "step": "record", "open_ore": confirmed.group(1)},
+        headers=origin,
+        follow_redirects=False,
+    )
+    assert again.status_code == 303
+    assert "fakturan har ändrats" in (await client.get(again.headers["location"])).text
     paid = await ok(await client.get(f"/v1/invoices/{goods['id']}", headers=bearer(world.coop)))
     assert (paid["status"], paid["paid_ore"]) == ("partly_paid", 10_050)
 
