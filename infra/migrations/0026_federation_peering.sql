@@ -31,8 +31,7 @@ CREATE TABLE peer_key (
 );
 CREATE INDEX peer_key_peer ON peer_key (peer_id);
 
--- A producer shares its offers with a peer: chosen by the producer, a coordinator of one
--- of its networks, or the admin.
+-- A producer shares its offers with a peer: chosen by the producer itself or the admin.
 CREATE TABLE peer_share (
     peer_id      uuid NOT NULL REFERENCES peer (id) ON DELETE CASCADE,
     producer_id  uuid NOT NULL REFERENCES organisation (id) ON DELETE CASCADE,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +30,8 @@ class CatalogServer:
     url: str
     document: bytes
     requests: list[str] = field(default_factory=list)
+    # ``/slow`` calls this while the fetch waits on it, then answers the catalog
+    during: Callable[[], None] = lambda: None
 
 
 @contextlib.contextmanager
@@ -40,6 +42,9 @@ def catalog_server(document: Any) -> Iterator[CatalogServer]:
         def do_GET(self) -> None:
             served.requests.append(self.path)
             if self.path == "/catalog":
+                self._answer(200, body)
+            elif self.path == "/slow":
+                served.during()
                 self._answer(200, body)
             elif self.path == "/moved":
                 self.send_response(302)

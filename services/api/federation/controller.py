@@ -4,6 +4,8 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.api.auth.actor import Role
@@ -11,7 +13,9 @@ from services.api.auth.guards import ANYONE, PICK_LIST_READERS, requires
 from services.api.core.openapi import StateDependentOperation
 from services.api.deps import CurrentActor, Federation
 from services.api.federation.schemas import DfcImportIn, DfcImportOut
+from services.api.federation.service import import_dfc
 from shared.federation.jsonld import CONTEXT_URL, DFC_VERSION
+from shared.settings import Settings
 
 JSON_LD = "application/ld+json"
 IMPORTERS = requires(Role.COORDINATOR, Role.PRODUCER)
@@ -74,9 +78,13 @@ class FederationController(Controller):
         producer_id: FromPath[UUID],
         data: JSONBody[DfcImportIn],
         actor: CurrentActor,
-        federation: Federation,
+        state: State,
+        settings: NamedDependency[Settings],
     ) -> DfcImportOut:
-        return await federation.import_catalog(actor, producer_id, data)
+        # no connection from the request: import_dfc holds none while it fetches
+        return await import_dfc(
+            state.pool, state.dfc_fetcher, settings.mail.public_url, actor, producer_id, data
+        )
 
     @get(
         "/runs/{run_id:uuid}/dfc/orders",

@@ -29,6 +29,9 @@ class CatalogFetchError(Exception):
     """The catalog could not be fetched; ``str()`` is safe to show the member."""
 
 
+MAX_READS = 2
+
+
 class CatalogFetcher:
     """One per process: its slots bound the fetches it runs at once."""
 
@@ -40,6 +43,7 @@ class CatalogFetcher:
         self.allow_private = allow_private
         self.user_agent = user_agent
         self.slots = asyncio.Semaphore(MAX_FETCHES)
+        self.reads = asyncio.Semaphore(MAX_READS)  # JSON-LD reads at once (CPU, in threads)
 
     async def fetch(self, url: str) -> bytes:
         target = httpx.URL(url)

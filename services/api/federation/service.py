@@ -16,7 +16,7 @@ import asyncio
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -56,7 +56,7 @@ from shared.db import networks as networks_db
 from shared.db import organisations as organisations_db
 from shared.db import products as products_db
 from shared.db.federation import SourceRow
-from shared.db.pool import Conn
+from shared.db.pool import Conn, Pool
 from shared.errors import (
     ConflictError,
     ForeignReferenceError,
@@ -70,12 +70,60 @@ from shared.federation import jsonld
 MAX_PROBLEMS = 1000
 
 
+class ImportTarget(NamedTuple):
+    producer: asyncpg.Record
+    network_id: UUID
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+
+
+async def import_dfc(
+    pool: Pool,
+    fetcher: CatalogFetcher,
+    public_url: str,
+    actor: Actor,
+    producer_id: UUID,
+    data: DfcImportIn,
+) -> DfcImportOut:
+    """The import as the API runs it: the checks on one connection, then the fetch and
+    the JSON-LD read (seconds, bounded) holding none, then the store on another, so a
+    slow catalog server can't keep the pool's connections from everyone else."""
+    async with pool.acquire() as conn:
+        service = FederationService(conn, OfferService(conn), None, fetcher, public_url)
+        target = await service.import_target(actor, producer_id, data)
+    nodes = await read_catalog_document(fetcher, data)
+    async with pool.acquire() as conn:
+        service = FederationService(conn, OfferService(conn), None, fetcher, public_url)
+        return await service.import_nodes(actor, producer_id, data, target, nodes)
+
+
+async def read_catalog_document(fetcher: CatalogFetcher, data: DfcImportIn) -> Any:
+    """The catalog's nodes: sent, or fetched from its URL, then read as JSON-LD with the
+    process's bound on reads at once (pyld is pure Python: each read is CPU)."""
+    field = "url" if data.url else "catalog"
+    document: Any = data.catalog
+    if data.url is not None:
+        try:
+            body = await fetcher.fetch(data.url)
+        except CatalogFetchError as exc:
+            raise UnprocessableError(str(exc), field="url") from None
+        try:
+            document = decode_json(body)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            raise UnprocessableError("what the URL serves is not JSON", field="url") from None
+    try:
+        async with fetcher.reads:
+            return await asyncio.to_thread(jsonld.read, document)
+    except jsonld.JsonLdRefusedError as exc:
+        raise UnprocessableError(str(exc), field=field) from None
+
+
 class FederationService:
     def __init__(
         self,
         conn: Conn,
         offers: OfferService,
-        runs: RunService,
+        runs: RunService | None,
         fetcher: CatalogFetcher,
         public_url: str,
     ) -> None:
@@ -118,17 +166,36 @@ class FederationService:
         )
         return msgspec.json.encode(document)
 
+    async def import_target(
+        self, actor: Actor, producer_id: UUID, data: DfcImportIn
+    ) -> ImportTarget:
+        """Who imports for whom, where and for which days: checked before anything is
+        fetched (a member can't make the server fetch for a producer it can't act for)."""
+        producer = await self._importing_for(actor, producer_id)
+        network_id, valid_from, valid_until = await self._target(actor, producer, data)
+        return ImportTarget(producer, network_id, valid_from, valid_until)
+
     async def import_catalog(
         self, actor: Actor, producer_id: UUID, data: DfcImportIn
     ) -> DfcImportOut:
-        """Every item of the catalog as an offer of the producer, or none and why."""
-        producer = await self._importing_for(actor, producer_id)
-        network_id, valid_from, valid_until = await self._target(actor, producer, data)
-        document = await self._document(data)
-        try:
-            nodes = await asyncio.to_thread(jsonld.read, document)
-        except jsonld.JsonLdRefusedError as exc:
-            raise UnprocessableError(str(exc), field="url" if data.url else "catalog") from None
+        """Every item of the catalog as an offer of the producer, or none and why (on
+        one connection; the API's route uses ``import_dfc``, which holds none while the
+        catalog is fetched and read)."""
+        target = await self.import_target(actor, producer_id, data)
+        nodes = await read_catalog_document(self.fetcher, data)
+        return await self.import_nodes(actor, producer_id, data, target, nodes)
+
+    async def import_nodes(
+        self,
+        actor: Actor,
+        producer_id: UUID,
+        data: DfcImportIn,
+        target: ImportTarget,
+        nodes: Any,
+    ) -> DfcImportOut:
+        """The catalog's nodes, read, stored as offers: all or none."""
+        producer, network_id = target.producer, target.network_id
+        valid_from, valid_until = target.valid_from, target.valid_until
         network = await networks_db.select_network(self.conn, network_id)
         assert network is not None
         products = await products_db.select_products(self.conn, network_id)
@@ -269,6 +336,7 @@ class FederationService:
 
     async def orders(self, actor: Actor, run_id: UUID) -> bytes:
         """A published run's purchases, one order per producer (a producer: its own)."""
+        assert self.runs is not None, "orders are read by a service made with runs"
         _, own = await self.runs.documents(actor, run_id)
         heading = await federation_db.select_run_heading(self.conn, run_id)
         if heading is None:
@@ -376,18 +444,6 @@ class FederationService:
         if actor.role is Role.COORDINATOR:
             return actor.coordinates(network_id)
         return network_id in actor.network_ids
-
-    async def _document(self, data: DfcImportIn) -> Any:
-        if data.url is None:
-            return data.catalog
-        try:
-            body = await self.fetcher.fetch(data.url)
-        except CatalogFetchError as exc:
-            raise UnprocessableError(str(exc), field="url") from None
-        try:
-            return decode_json(body)
-        except (msgspec.DecodeError, UnicodeDecodeError):
-            raise UnprocessableError("what the URL serves is not JSON", field="url") from None
 
     async def _vat_rules(self, networks: set[UUID]) -> dict[UUID, tuple[VatRule, ...]]:
         rules = {}

@@ -172,6 +172,31 @@ async def test_an_open_food_network_catalog_imports_by_url_into_an_open_cycle(
     assert offers[1]["note"] == "Tvättade, ekologiska"
 
 
+async def test_no_database_connection_waits_on_a_slow_catalog_server(
+    fetching: Client, admin_token: str
+) -> None:
+    """The fetch holds none of the pool's connections: a slow server (or many imports
+    pointed at one) can't keep the database from everyone else."""
+    world = await build_world(fetching, admin_token)
+    pool = fetching.app.state.pool
+    held: list[int] = []
+    with catalog_server(dfc_fixture("ofn_enterprise_sek.json")) as served:
+        # asked by the server's thread while the import waits on its answer
+        served.during = lambda: held.append(pool.get_size() - pool.get_idle_size())
+        imported = await ok(
+            await _import(
+                fetching,
+                world,
+                world.coordinator,
+                cycle_id=world.cycle["id"],
+                url=served.url + "/slow",
+            ),
+            201,
+        )
+    assert held == [0]
+    assert imported["created"] == 2
+
+
 async def test_urls_that_may_not_or_can_not_be_read_are_refused(
     client: Client, fetching: Client, admin_token: str
 ) -> None:
