@@ -17,19 +17,22 @@ MAX_CATALOG_OFFERS = 5000
 # listings ($3: only listings in these networks, NULL: any; $4: only this network), the
 # first listing by network id when there are several.
 SELECT_CATALOG_OFFERS = """
-SELECT DISTINCT ON (o.id)
-       o.id, o.pack_units, greatest(o.packs_available - o.packs_reserved, 0) AS packs,
-       o.price_per_pack_ore, o.valid_from, o.valid_until, o.pickup_lat, o.pickup_lon,
-       o.pickup_address, o.note, l.network_id, n.currency,
-       p.name AS product, p.unit, p.category
-FROM offer o
-JOIN offer_listing l ON l.offer_id = o.id AND l.withdrawn_at IS NULL
-JOIN product p ON p.id = l.product_id
-JOIN network n ON n.id = l.network_id
-WHERE o.producer_id = $1 AND o.withdrawn_at IS NULL AND o.valid_until >= $2
-  AND ($3::uuid[] IS NULL OR l.network_id = any($3))
-  AND ($4::uuid IS NULL OR l.network_id = $4)
-ORDER BY o.id, l.network_id
+SELECT * FROM (
+    SELECT DISTINCT ON (o.id)
+           o.id, o.pack_units, greatest(o.packs_available - o.packs_reserved, 0) AS packs,
+           o.price_per_pack_ore, o.valid_from, o.valid_until, o.pickup_lat, o.pickup_lon,
+           o.pickup_address, o.note, l.network_id, n.currency,
+           p.name AS product, p.unit, p.category
+    FROM offer o
+    JOIN offer_listing l ON l.offer_id = o.id AND l.withdrawn_at IS NULL
+    JOIN product p ON p.id = l.product_id
+    JOIN network n ON n.id = l.network_id
+    WHERE o.producer_id = $1 AND o.withdrawn_at IS NULL AND o.valid_until >= $2
+      AND ($3::uuid[] IS NULL OR l.network_id = any($3))
+      AND ($4::uuid IS NULL OR l.network_id = $4)
+    ORDER BY o.id, l.network_id
+) offers
+ORDER BY valid_from, id  -- past the limit, the offers of the latest days are left out
 LIMIT $5"""
 
 # The packs a run bought of each offer, with the product the network listed it as.
