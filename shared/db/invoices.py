@@ -379,8 +379,9 @@ async def select_organisation(conn: Conn, organisation_id: UUID) -> asyncpg.Reco
 # -- reminders of overdue invoices --------------------------------------------------------
 
 # Invoices with something open past their due date (the day in their network's time
-# zone, or $1), not reminded within the last $2 days: each claimed with its next reminder
-# number. A second matcher running the same claim waits on the first one's rows, then
+# zone, or $1), not reminded within the last $2 days, due within the last year (older
+# ones are the coordinators' to chase): at most $3 of them, each claimed with its next
+# reminder number (the rest on the next run). A second matcher running the same claim waits on the first one's rows, then
 # finds the number taken (the primary key) and claims nothing.
 CLAIM_REMINDERS = """
 WITH due AS (
@@ -391,6 +392,7 @@ WITH due AS (
         coalesce($1::date, (now() AT TIME ZONE n.timezone)::date) AS today
     FROM invoice i JOIN network n ON n.id = i.network_id
     WHERE i.kind = 'invoice' AND i.due_on < coalesce($1::date, current_date + 1)
+      AND i.due_on >= coalesce($1::date, current_date) - 366
 )
 INSERT INTO invoice_reminder (invoice_id, reminder_no, reminded_on, open_ore)
 SELECT d.id,
@@ -400,13 +402,18 @@ FROM due d JOIN invoice i ON i.id = d.id
 WHERE d.open_ore > 0 AND i.due_on < d.today
   AND NOT EXISTS (SELECT 1 FROM invoice_reminder r
                   WHERE r.invoice_id = d.id AND r.reminded_on > d.today - $2::integer)
+ORDER BY i.due_on, d.id
+LIMIT $3
 ON CONFLICT DO NOTHING
 RETURNING invoice_id, reminder_no"""
+
+
+REMINDERS_PER_RUN = 500  # one run's mail; the hourly job takes the rest next time
 
 
 async def claim_reminders(
     conn: Conn, interval_days: int, today: dt.date | None = None
 ) -> list[tuple[UUID, int]]:
     """The overdue invoices due a reminder now, claimed: (invoice id, reminder number)."""
-    rows = await conn.fetch(CLAIM_REMINDERS, today, interval_days)
+    rows = await conn.fetch(CLAIM_REMINDERS, today, interval_days, REMINDERS_PER_RUN)
     return [(row["invoice_id"], row["reminder_no"]) for row in rows]
