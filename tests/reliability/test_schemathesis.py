@@ -5,16 +5,18 @@ order, a real IANA time zone, dates in order) and cannot be written in JSON Sche
 so a schema-valid body may rightly be refused with 400. Every other check must pass:
 no server error, every status code and body as documented, nothing invalid accepted,
 auth never ignored. One worker: CPython 3.11 before 3.11.8 can raise ``SystemError``
-when ``ast`` runs in several threads (gh-106905), which Hypothesis does here.
+when ``ast`` runs in several threads (gh-106905), which Hypothesis does here. The
+roles that cannot reach out of their own network run as three processes at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
-import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -24,44 +26,115 @@ import pytest
 from infra.processes import api_and_workers
 from tests.support.figures import Figures
 from tests.support.http import Client
-from tests.support.world import World, build_world
+from tests.support.world import build_world
 
 MAX_EXAMPLES = int(os.environ.get("SAMLAST_SOAK_EXAMPLES", "25"))  # `make soak`: more
 SEED = 20261128
+ROLES = ("admin", "coordinator", "producer", "coop")
+# The roles each confined to a network of their own (a fresh world each), which none of
+# them can reach out of: their runs go at the same time. One Schemathesis waits on the
+# API while the API waits on it, so one run alone keeps one core of two busy (three keep
+# one API process busy: it gets two). The admin can reach every network (and may revoke
+# tokens), so its run goes alone, before them.
+TOGETHER = ("coordinator", "producer", "coop")
+# About 45 s a role on 2 quiet cores, the three together 80 s; under load 15 to 20 the
+# admin's took 530 s and the three together 617 s. A bound for a hung run, longer as
+# `make soak` asks for more cases.
+BOUND_S = 1200 * max(1, MAX_EXAMPLES // 25)
 TALLY: dict[str, str] = {}  # role: what Schemathesis sent, for the figures
+
+
+@dataclass(frozen=True)
+class Outcome:
+    returncode: int
+    stdout: str
 
 
 @pytest.fixture(scope="module")
 def api_url(
     settings_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    env = {**settings_env, "SAMLAST_RATE_LIMIT_PER_MINUTE": "1000000"}
+    # two API processes: three runs at once keep one busy (production may run more)
+    env = {
+        **settings_env,
+        "SAMLAST_RATE_LIMIT_PER_MINUTE": "1000000",
+        "SAMLAST_API_WORKERS": "2",
+    }
     # a real matcher too: runs that Schemathesis starts finish, and their streams end
     with api_and_workers(env, tmp_path_factory.mktemp("schemathesis")) as url:
         yield url
 
 
-@pytest.fixture
-async def world(api_url: str, admin_token: str) -> World:
-    """A fresh network per role: one role's run may revoke tokens another role uses."""
-    async with httpx.AsyncClient(base_url=api_url) as http:
-        return await build_world(cast(Client, http), admin_token)
+@pytest.fixture(scope="module")
+async def schemathesis_of(
+    api_url: str,
+    admin_token: str,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Callable[[str, Path], Awaitable[Outcome]]]:
+    """``await schemathesis_of(role, directory)``: Schemathesis's run as ``role`` and what
+    it printed. The first role of ``TOGETHER`` asked for starts the runs of all of them
+    that this session runs, each in a fresh world; the admin's runs alone."""
+    selected = {
+        role
+        for item in request.session.items
+        if isinstance(item, pytest.Function) and item.module is request.module
+        for role in [_role_of(item)]
+        if role is not None
+    }
+    started: dict[str, asyncio.Task[Outcome]] = {}
+
+    async def run(role: str, directory: Path) -> Outcome:
+        async with httpx.AsyncClient(base_url=api_url) as http:
+            world = await build_world(cast(Client, http), admin_token)
+        token = {
+            "admin": world.admin,
+            "coordinator": world.coordinator,
+            "producer": world.producer,
+            "coop": world.coop,
+        }[role]
+        output = directory / "schemathesis.out"
+        with output.open("wb") as sink:
+            process = await asyncio.create_subprocess_exec(
+                *_command(api_url, token),
+                stdout=sink,
+                stderr=asyncio.subprocess.STDOUT,
+                stdin=asyncio.subprocess.DEVNULL,
+                cwd=directory,
+            )
+            try:
+                returncode = await asyncio.wait_for(process.wait(), BOUND_S)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+        return Outcome(returncode, output.read_text(errors="replace"))
+
+    async def outcome(role: str, directory: Path) -> Outcome:
+        if role not in TOGETHER:
+            return await run(role, directory)
+        if not started:
+            for each in TOGETHER:
+                if each in selected:
+                    own = directory if each == role else tmp_path_factory.mktemp(each)
+                    started[each] = asyncio.create_task(run(each, own))
+        return await started[role]
+
+    try:
+        yield outcome
+    finally:
+        for task in started.values():
+            task.cancel()
+        await asyncio.gather(*started.values(), return_exceptions=True)
 
 
-@pytest.mark.slow
-# about two minutes a role on 2 quiet cores; the run itself is bounded at 600 s below
-@pytest.mark.timeout(600)
-@pytest.mark.parametrize("role", ["admin", "coordinator", "producer", "coop"])
-def test_schema_holds_for(
-    role: str, api_url: str, world: World, tmp_path: Path, figures: Figures
-) -> None:
-    token = {
-        "admin": world.admin,
-        "coordinator": world.coordinator,
-        "producer": world.producer,
-        "coop": world.coop,
-    }[role]
-    command = [
+def _role_of(item: pytest.Function) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("role") if callspec is not None else None
+
+
+def _command(api_url: str, token: str) -> list[str]:
+    return [
         str(Path(sys.executable).with_name("schemathesis")),
         "--config-file",
         str(Path(__file__).with_name("schemathesis.toml")),
@@ -85,9 +158,18 @@ def test_schema_holds_for(
         "--warnings",
         "off",
     ]
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path
-    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(BOUND_S + 120)
+@pytest.mark.parametrize("role", ROLES)
+async def test_schema_holds_for(
+    role: str,
+    schemathesis_of: Callable[[str, Path], Awaitable[Outcome]],
+    tmp_path: Path,
+    figures: Figures,
+) -> None:
+    result = await schemathesis_of(role, tmp_path)
     summary = result.stdout[result.stdout.find("SUMMARY") :]
     assert result.returncode == 0, result.stdout[-6000:]
     assert "passed" in summary, summary

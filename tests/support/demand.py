@@ -14,6 +14,7 @@ from services.matcher.matching.run import run_match
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.support.http import Client
+from tests.support.live import settled
 from tests.support.world import World, add_van, as_coordinator, build_world, offer_body, order
 
 COOPS = ("Luthagen", "Svartbäcken", "Gottsunda", "Eriksberg", "Sävja", "Gränby")
@@ -80,10 +81,17 @@ async def demanding_network(client: Client, admin_token: str) -> Demanding:
 async def publish_the_cycle(
     client: Client, pool: Pool, settings: Settings, found: Demanding
 ) -> dict[str, Any]:
-    """Close the open cycle, match it here as a worker would, approve and publish it."""
+    """Close the open cycle, match it here as a worker would, approve and publish it.
+    Where a matcher serves the session's queue (the browser tests' API has one), it may
+    take the run first; then its result is waited for: either way the run is stored."""
     coordinator = as_coordinator(client, found.world)
-    await coordinator.close_cycle(found.world.cycle["id"])
-    (run,) = await coordinator.runs(found.world.cycle["id"])
-    assert await run_match(pool, settings, UUID(run["id"])) == "stored"
+    cycle_id = found.world.cycle["id"]
+    await coordinator.close_cycle(cycle_id)
+    (run,) = await coordinator.runs(cycle_id)
+    if await run_match(pool, settings, UUID(run["id"])) != "stored":
+        await settled(pool, [cycle_id])
+    async with pool.acquire() as conn:
+        state = await conn.fetchval("SELECT state FROM match_run WHERE id = $1", UUID(run["id"]))
+    assert state == "proposed", state
     await coordinator.approve(run["id"], "ser bra ut")
     return await coordinator.publish(run["id"])

