@@ -381,8 +381,9 @@ async def select_organisation(conn: Conn, organisation_id: UUID) -> asyncpg.Reco
 # Invoices with something open past their due date (the day in their network's time
 # zone, or $1), not reminded within the last $2 days, due within the last year (older
 # ones are the coordinators' to chase): at most $3 of them, each claimed with its next
-# reminder number (the rest on the next run). A second matcher running the same claim waits on the first one's rows, then
-# finds the number taken (the primary key) and claims nothing.
+# reminder number (the rest on the next run). A second matcher running the same claim
+# waits on the first one's rows, then finds the number taken (the primary key) and
+# claims nothing.
 CLAIM_REMINDERS = """
 WITH due AS (
     SELECT i.id, i.total_ore
