@@ -17,7 +17,6 @@ from services.api.auth.actor import Actor, Role
 from services.api.core.audit import record
 from services.api.invoices import access
 from services.api.invoices.schemas import ReceiptIn, ReceiptLineIn, ReceiptLineOut, Receipts
-from services.matcher.engine.settlement.invoices import MILLI
 from shared.contracts.invoices import ReceiptOutcome
 from shared.db import invoices as invoices_db
 from shared.db.pool import Conn
@@ -134,9 +133,11 @@ def _deadline(run: asyncpg.Record, network: asyncpg.Record) -> dt.date:
 
 
 def _accepted_milli(line: ReceiptLineIn, row: asyncpg.Record, index: int) -> int:
-    """What the line's receipt accepts, in thousandths of a unit; refuses quantities the
-    outcome does not take, or more short or damaged units than were planned."""
+    """What the line's receipt accepts, in thousandths of its kg, l or piece (a unit of
+    500 g is 500); refuses quantities the outcome does not take, or more short or
+    damaged units than were planned."""
     planned = int(row["units"])
+    per_unit = int(row["per_unit_milli"])
     field = f"lines[{index}]"
     given = {
         name
@@ -163,7 +164,7 @@ def _accepted_milli(line: ReceiptLineIn, row: asyncpg.Record, index: int) -> int
             )
         return int(line.weighed_milli or 0)
     if line.outcome is ReceiptOutcome.AS_PLANNED:
-        return planned * MILLI
+        return planned * per_unit
     units = line.received_units if line.outcome is ReceiptOutcome.SHORT else line.damaged_units
     assert units is not None
     if units > planned:
@@ -174,7 +175,7 @@ def _accepted_milli(line: ReceiptLineIn, row: asyncpg.Record, index: int) -> int
             field=f"{field}.{name}",
         )
     kept = units if line.outcome is ReceiptOutcome.SHORT else planned - units
-    return kept * MILLI
+    return kept * per_unit
 
 
 def _line_out(row: asyncpg.Record, receipt: asyncpg.Record | None) -> ReceiptLineOut:
@@ -186,8 +187,11 @@ def _line_out(row: asyncpg.Record, receipt: asyncpg.Record | None) -> ReceiptLin
         product=row["product"],
         unit=row["unit"],
         planned_units=row["units"],
+        per_unit_milli=row["per_unit_milli"],
         outcome=receipt["outcome"] if receipt else ReceiptOutcome.AS_PLANNED.value,
-        accepted_milli=receipt["accepted_milli"] if receipt else row["units"] * MILLI,
+        accepted_milli=(
+            receipt["accepted_milli"] if receipt else row["units"] * row["per_unit_milli"]
+        ),
         note=receipt["note"] if receipt else "",
         confirmed=receipt is not None,
         by_coordinator=bool(receipt and receipt["by_coordinator"]),

@@ -161,9 +161,11 @@ class ReceiptLineOut(msgspec.Struct, kw_only=True):
     producer: str
     product: str
     unit: str
-    planned_units: int
+    planned_units: int  # catalogue units
+    # one catalogue unit in thousandths of ``unit`` (500: a 500 g unit of a kg product)
+    per_unit_milli: int
     outcome: str
-    accepted_milli: int
+    accepted_milli: int  # thousandths of ``unit``
     note: str
     confirmed: bool  # false: nothing recorded, counts as planned
     by_coordinator: bool

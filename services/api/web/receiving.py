@@ -170,9 +170,9 @@ def _shown(receipts: Receipts) -> dict[str, dict[str, str]]:
         values = {"outcome": line.outcome, "note": line.note}
         kept = line.accepted_milli
         if line.outcome == "short":
-            values["received"] = str(kept // 1000)
+            values["received"] = str(kept // line.per_unit_milli)
         elif line.outcome == "damaged":
-            values["damaged"] = str(line.planned_units - kept // 1000)
+            values["damaged"] = str(line.planned_units - kept // line.per_unit_milli)
         elif line.outcome == "weighed":
             whole, rest = divmod(kept, 1000)
             values["weighed"] = str(whole) if not rest else f"{whole},{rest:03d}".rstrip("0")

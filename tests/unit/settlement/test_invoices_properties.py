@@ -69,6 +69,8 @@ def runs(draw: st.DrawFn) -> tuple[list[Purchase], list[TransportCharge], Terms]
         units = [draw(st.integers(1, 30)) for _ in coops]
         packs = -(-sum(units) // pack_units)
         units[0] += packs * pack_units - sum(units)  # packs are fully distributed
+        unit = draw(st.sampled_from(["kg", "piece"]))
+        per_unit = draw(st.sampled_from([1000, 500, 100])) if unit == "kg" else 1000
         for line_no, (coop, unit_count) in enumerate(zip(coops, units, strict=True)):
             purchases.append(
                 Purchase(
@@ -79,12 +81,13 @@ def runs(draw: st.DrawFn) -> tuple[list[Purchase], list[TransportCharge], Terms]
                     coop_id=coop,
                     coop=f"Coop {coop.int}",
                     product=f"Vara {offer_no}",
-                    unit=draw(st.sampled_from(["kg", "piece"])),
+                    unit=unit,
                     vat_class=vat_class,
                     units=unit_count,
                     packs=packs,
                     pack_units=pack_units,
                     price_per_pack_ore=price,
+                    per_unit_milli=per_unit,
                 )
             )
     payers = draw(st.lists(st.sampled_from(COOPS + PRODUCERS), unique=True, max_size=4))
@@ -103,7 +106,7 @@ def runs(draw: st.DrawFn) -> tuple[list[Purchase], list[TransportCharge], Terms]
 
 
 def receipts(purchases: list[Purchase]) -> st.SearchStrategy[dict[tuple[UUID, UUID], int]]:
-    keys = [(p.offer_id, p.demand_line_id, p.units * 1000) for p in purchases]
+    keys = [(p.offer_id, p.demand_line_id, p.units * p.per_unit_milli) for p in purchases]
     return st.fixed_dictionaries(
         {},
         optional={(o, d): st.integers(0, planned + 500) for o, d, planned in keys},
@@ -242,6 +245,40 @@ def test_a_damaged_crate_is_credited_in_proportion_with_its_vat() -> None:
     assert (note.net_ore, note.vat_ore, note.total_ore) == (-24_900, -1_494, -26_394)
     assert note.lines[0].quantity_milli == -10_000
     assert note.corrects == uuid.UUID(int=9000)
+
+
+def test_small_units_are_invoiced_per_kilogram() -> None:
+    """Cheese sold in 500 g units: 3 units are 1,5 kg at the price per kg, and a crate
+    weighed short is credited by its grams."""
+    offer, line = uuid.UUID(int=1), uuid.UUID(int=2)
+    cheese = Purchase(
+        offer_id=offer,
+        demand_line_id=line,
+        producer_id=PRODUCERS[0],
+        producer="Ekgården",
+        coop_id=COOPS[0],
+        coop="Matkassen",
+        product="Västerbottensost",
+        unit="kg",
+        vat_class="food",
+        units=10,
+        packs=1,
+        pack_units=10,  # a 5 kg pack of ten 500 g units
+        price_per_pack_ore=109_950,
+        per_unit_milli=500,
+    )
+    terms = Terms(
+        sales_mode=SalesMode.DIRECT,
+        network_org_id=NETWORK,
+        delivery_date=dt.date(2026, 12, 10),
+        rules=SWEDISH_RATES,
+    )
+    (invoice,) = run_invoices([cheese], [], terms)
+    (goods,) = invoice.lines
+    assert (goods.quantity_milli, goods.unit_price_ore, goods.net_ore) == (5_000, 21_990, 109_950)
+    (note,) = credit_notes(issued([invoice]), {(offer, line): 4_500})  # weighed: 4,5 kg
+    assert note.lines[0].quantity_milli == -500
+    assert note.net_ore == -10_995
 
 
 @given(

@@ -68,6 +68,9 @@ class Purchase(Bought, frozen=True, kw_only=True):
     unit: str  # kg, l or piece
     vat_class: str
     pack_units: int
+    # one catalogue unit in thousandths of ``unit``: 1000, or 500 for 500 g units of a
+    # kg product; invoices state quantities and unit prices per kg, l or piece
+    per_unit_milli: int = 1000
 
 
 class TransportCharge(msgspec.Struct, frozen=True, kw_only=True):
@@ -232,8 +235,11 @@ def _goods_line(purchase: Purchase, description: str, amount: int, rate: int) ->
     return DraftLine(
         description=description,
         unit=purchase.unit,
-        quantity_milli=purchase.units * MILLI,
-        unit_price_ore=share_of(purchase.price_per_pack_ore, 1, purchase.pack_units),
+        quantity_milli=purchase.units * purchase.per_unit_milli,
+        # per kg, l or piece: the pack's price over the pack's thousandths, times 1000
+        unit_price_ore=share_of(
+            purchase.price_per_pack_ore, MILLI, purchase.pack_units * purchase.per_unit_milli
+        ),
         net_ore=amount,
         vat_rate_bp=rate,
         offer_id=purchase.offer_id,
