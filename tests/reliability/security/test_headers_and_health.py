@@ -93,6 +93,18 @@ PAGE_CALLERS = {
     "/app/places/search": "coop",
     "/app/networks/{network_id:uuid}/producers": "coop",
     "/app/networks/{network_id:uuid}/producers.csv": "coop",
+    "/app/invoicing": "coop",
+    "/app/invoices": "coop",
+    "/app/invoices.csv": "coop",
+    "/app/invoices/{invoice_id:uuid}": "coop",
+    "/app/invoices/{invoice_id:uuid}/invoice.pdf": "coop",
+    "/app/invoices/{invoice_id:uuid}/payment": "coordinator",
+    "/app/ledger": "coop",
+    "/app/ledger.csv": "coop",
+    "/app/sie": "coop",
+    "/app/runs/{run_id:uuid}/receiving": "coop",
+    "/app/runs/{run_id:uuid}/money": "coordinator",
+    "/app/runs/{run_id:uuid}/money/{what:str}": "coordinator",
 }
 
 
@@ -132,6 +144,8 @@ async def test_every_page_and_answer_carries_the_headers(
             "organisation_id": world.producer_id,
             "request_id": str(uuid.uuid4()),  # no such request: its page says so
             "code": "0" * 12 + "x" * 24,  # no such link: its page says so
+            "invoice_id": str(uuid.uuid4()),  # no invoices issued: its page says so
+            "what": "invoices",
         }
         answers: dict[str, httpx.Response] = {}
         for template, caller in PAGE_CALLERS.items():
@@ -176,8 +190,10 @@ async def test_every_page_and_answer_carries_the_headers(
     # documents: a pick list and a delivery note on the pages, a pick list in the API;
     # a network's members, a member's removal, a join request's refusal (none such), its
     # cycle schedule, demand signal and producer directory, the join link and its
-    # confirmation (both gone), and the profile
-    assert len(html) == 33, sorted(html)
+    # confirmation (both gone), and the profile; the money pages: invoicing details,
+    # invoices, the ledger, a run's receiving, its money page and one of its steps, and
+    # an invoice, its PDF and its payment (no such invoice: the error page, 3)
+    assert len(html) == 42, sorted(html)
     for path, response in answers.items():
         assert response.headers.get("x-content-type-options") == "nosniff", path
         assert response.headers.get("referrer-policy") == "strict-origin-when-cross-origin", path
