@@ -97,7 +97,7 @@ async def test_a_coordinator_invites_a_coop_which_accepts_from_the_mail_and_orde
     await guest.get_by_role("link", name="Mina leveranser").click()
     await expect(guest).to_have_url(re.compile(r"/app/coop$"))
     await expect(guest.locator("[data-place-missing]")).to_have_count(0)
-    await guest.get_by_label("Antal Morötter").fill("5")
+    await guest.get_by_label("Hur mycket, kg (Morötter").first.fill("5")
     await guest.get_by_role("button", name="Spara beställningen").click()
     await expect(guest.get_by_role("status")).to_contain_text("beställningen är sparad")
     await shoot(guest, "people-3-new-coop-orders")

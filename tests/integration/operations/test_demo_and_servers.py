@@ -73,6 +73,7 @@ def test_demo_once_on_configured_servers(settings_env: dict[str, str], tmp_path:
 
 
 @pytest.mark.slow
+@pytest.mark.embedded
 def test_demo_once_on_embedded_servers_leaves_nothing_running(tmp_path: Path) -> None:
     before = _our_processes()
     result = subprocess.run(
@@ -90,6 +91,7 @@ def test_demo_once_on_embedded_servers_leaves_nothing_running(tmp_path: Path) ->
     assert _our_processes() - before == set()
 
 
+@pytest.mark.embedded
 def test_demo_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     before = _our_processes()
     demo = subprocess.Popen(
@@ -114,6 +116,7 @@ def test_demo_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert _our_processes() - before == set()
 
 
+@pytest.mark.embedded
 def test_killed_parent_takes_its_servers_along(tmp_path: Path) -> None:
     """Even a SIGKILLed `make test` or demo must not leave PostgreSQL or Redis running."""
     script = (
