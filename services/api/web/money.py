@@ -30,6 +30,7 @@ from services.api.runs.documents import csv_response, to_csv
 from services.api.web.pages import back, language_of, page, said, same_site
 from services.api.web.setup_forms import FormError
 from shared.contracts.invoices import InvoiceKind, PaymentKind
+from shared.db.invoices import DETAIL_FIELDS  # the form's fields are the details stored
 from shared.errors import NotFoundError, SamlastError
 
 Req = Request[Any, Any, Any]
@@ -39,20 +40,6 @@ INVOICING = "/app/invoicing"
 INVOICES = "/app/invoices"
 CHANGED_SINCE = "the invoice changed since you confirmed; nothing was recorded: look at it again"
 LEDGER = "/app/ledger"
-DETAIL_FIELDS = (
-    "legal_name",
-    "org_number",
-    "vat_number",
-    "vat_exempt",
-    "vat_exempt_statement",
-    "billing_address",
-    "bankgiro",
-    "plusgiro",
-    "iban",
-    "bic",
-    "payment_terms_days",
-    "language",
-)
 IDENTIFIERS = {
     "org_number": identifiers.org_number,
     "vat_number": identifiers.vat_number,
