@@ -97,3 +97,19 @@ async def published_run(
             await client.post(f"/v1/runs/{run['id']}/{decision}", headers=bearer(world.coordinator))
         )
     return str(run["id"]), other_id, other_token
+
+
+async def invoiced_run(
+    client: Client, world: World, pool: Pool, settings: Settings, **network: Any
+) -> tuple[str, str, str, str]:
+    """A published run (``published_run``) whose producer, two co-ops and invoicing
+    organisation have their invoicing details (``set_invoicing``, with ``network``'s
+    settings): the run id, the second co-op's id and token, and the invoicer's id."""
+    run_id, other_id, other_token = await published_run(client, world, pool, settings)
+    invoicer = await set_invoicing(
+        client,
+        world,
+        {world.producer_id: world.producer, world.coop_id: world.coop, other_id: other_token},
+        **network,
+    )
+    return run_id, other_id, other_token, invoicer

@@ -17,7 +17,7 @@ from services.api.invoices.printable import Figures
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.support.http import Client, bearer, ok
-from tests.support.money import published_run, set_invoicing
+from tests.support.money import invoiced_run
 from tests.support.world import build_world
 
 SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
@@ -49,12 +49,7 @@ async def test_invoice_pdf_and_csv_carry_the_invoices_figures(
     client: Client, admin_token: str, pool: Pool, settings: Settings
 ) -> None:
     world = await build_world(client, admin_token)
-    run_id, other_id, other_token = await published_run(client, world, pool, settings)
-    await set_invoicing(
-        client,
-        world,
-        {world.producer_id: world.producer, world.coop_id: world.coop, other_id: other_token},
-    )
+    run_id, other_id, other_token, _ = await invoiced_run(client, world, pool, settings)
     english = await client.get(
         f"/v1/organisations/{other_id}/invoicing", headers=bearer(other_token)
     )
@@ -173,12 +168,7 @@ async def test_the_ledger_reads_a_year_at_a_time(
     client: Client, admin_token: str, pool: Pool, settings: Settings
 ) -> None:
     world = await build_world(client, admin_token)
-    run_id, other_id, other_token = await published_run(client, world, pool, settings)
-    await set_invoicing(
-        client,
-        world,
-        {world.producer_id: world.producer, world.coop_id: world.coop, other_id: other_token},
-    )
+    run_id, _other_id, _other_token, _ = await invoiced_run(client, world, pool, settings)
     await ok(await client.post(f"/v1/runs/{run_id}/invoices", headers=bearer(world.coordinator)))
     path = f"/v1/organisations/{world.producer_id}/ledger"
     producer = bearer(world.producer)

@@ -23,7 +23,7 @@ from shared.db import invoices as invoices_db
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.support.http import Client, bearer, ok
-from tests.support.money import details_body, published_run, set_invoicing
+from tests.support.money import details_body, invoiced_run, published_run, set_invoicing
 from tests.support.world import World, build_world
 
 
@@ -285,12 +285,7 @@ async def test_concurrent_issuing_keeps_each_issuers_numbers_unique_and_gap_free
     client: Client, admin_token: str, pool: Pool, settings: Settings
 ) -> None:
     world = await build_world(client, admin_token)
-    run_id, other_id, other_token = await published_run(client, world, pool, settings)
-    await set_invoicing(
-        client,
-        world,
-        {world.producer_id: world.producer, world.coop_id: world.coop, other_id: other_token},
-    )
+    run_id, _other_id, _other_token, _ = await invoiced_run(client, world, pool, settings)
     path = f"/v1/runs/{run_id}/invoices"
     answers = await asyncio.gather(
         *(client.post(path, headers=bearer(world.coordinator)) for _ in range(4))
@@ -333,12 +328,7 @@ async def test_an_issued_invoice_is_never_changed(
     client: Client, admin_token: str, pool: Pool, settings: Settings
 ) -> None:
     world = await build_world(client, admin_token)
-    run_id, other_id, other_token = await published_run(client, world, pool, settings)
-    await set_invoicing(
-        client,
-        world,
-        {world.producer_id: world.producer, world.coop_id: world.coop, other_id: other_token},
-    )
+    run_id, _other_id, _other_token, _ = await invoiced_run(client, world, pool, settings)
     issued = await ok(
         await client.post(f"/v1/runs/{run_id}/invoices", headers=bearer(world.coordinator))
     )
@@ -357,11 +347,11 @@ async def test_through_the_network_the_network_buys_and_sells_and_clears(
     client: Client, admin_token: str, pool: Pool, settings: Settings
 ) -> None:
     world = await build_world(client, admin_token)
-    run_id, other_id, other_token = await published_run(client, world, pool, settings)
-    invoicer = await set_invoicing(
+    run_id, other_id, _other_token, invoicer = await invoiced_run(
         client,
         world,
-        {world.producer_id: world.producer, world.coop_id: world.coop, other_id: other_token},
+        pool,
+        settings,
         sales_mode="through_network",
         clearing=True,
         accounts={"sales_by_rate": {"600": "3010"}, "bank": "1940"},
@@ -440,12 +430,7 @@ async def test_the_producers_share_of_transport_is_invoiced_to_the_producers(
             headers={**bearer(world.coordinator), "If-Match": current.headers["etag"]},
         )
     )
-    run_id, other_id, other_token = await published_run(client, world, pool, settings)
-    invoicer = await set_invoicing(
-        client,
-        world,
-        {world.producer_id: world.producer, world.coop_id: world.coop, other_id: other_token},
-    )
+    run_id, _other_id, _other_token, invoicer = await invoiced_run(client, world, pool, settings)
     shares = await ok(
         await client.get(f"/v1/runs/{run_id}/cost-shares", headers=bearer(world.coordinator))
     )

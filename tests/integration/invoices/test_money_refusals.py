@@ -11,7 +11,7 @@ import pytest
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.support.http import Client, bearer, ok
-from tests.support.money import details_body, published_run, set_invoicing
+from tests.support.money import details_body, invoiced_run
 from tests.support.world import World, build_world
 
 
@@ -110,12 +110,8 @@ async def test_a_network_names_only_its_own_coordinating_body_as_invoicer(
 async def test_after_the_deadline_only_the_coordinator_corrects_and_weighing_is_for_kg(
     client: Client, world: World, pool: Pool, settings: Settings
 ) -> None:
-    run_id, other_id, other_token = await published_run(client, world, pool, settings)
-    await set_invoicing(
-        client,
-        world,
-        {world.producer_id: world.producer, world.coop_id: world.coop, other_id: other_token},
-        receiving_days=3,
+    run_id, _other_id, _other_token, _ = await invoiced_run(
+        client, world, pool, settings, receiving_days=3
     )
     receipts = await ok(await client.get(f"/v1/runs/{run_id}/receipts", headers=bearer(world.coop)))
     (line,) = receipts["lines"]

@@ -13,7 +13,7 @@ from shared.notifications.events import REMINDER_INTERVAL_DAYS
 from shared.settings import Settings
 from tests.support.http import Client, bearer, ok
 from tests.support.mailbox import Mailbox, mail_to
-from tests.support.money import published_run, set_invoicing
+from tests.support.money import invoiced_run
 from tests.support.notices import invoice_reminders
 from tests.support.people import person_for
 from tests.support.workers import drain
@@ -24,12 +24,7 @@ async def test_an_overdue_invoice_reminds_its_buyer_once_per_interval(
     client: Client, admin_token: str, pool: Pool, settings: Settings, mailbox: Mailbox
 ) -> None:
     world = await build_world(client, admin_token)
-    run_id, other_id, other_token = await published_run(client, world, pool, settings)
-    await set_invoicing(
-        client,
-        world,
-        {world.producer_id: world.producer, world.coop_id: world.coop, other_id: other_token},
-    )
+    run_id, other_id, other_token, _ = await invoiced_run(client, world, pool, settings)
     _, buyer = await person_for(pool, world.coop)  # Swedish
     _, english = await person_for(pool, world.coop, language="en")
     _, quiet = await person_for(pool, world.coop)

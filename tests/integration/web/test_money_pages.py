@@ -17,7 +17,7 @@ from uuid import UUID
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.support.http import Client, bearer, ok
-from tests.support.money import published_run, set_invoicing
+from tests.support.money import invoiced_run
 from tests.support.people import session_cookies
 from tests.support.world import build_world
 
@@ -26,12 +26,7 @@ async def test_from_a_damaged_crate_to_a_recorded_payment(
     client: Client, admin_token: str, pool: Pool, settings: Settings
 ) -> None:
     world = await build_world(client, admin_token)
-    run_id, other_id, other_token = await published_run(client, world, pool, settings)
-    await set_invoicing(
-        client,
-        world,
-        {world.producer_id: world.producer, world.coop_id: world.coop, other_id: other_token},
-    )
+    run_id, _other_id, _other_token, _ = await invoiced_run(client, world, pool, settings)
     origin = {"Origin": str(client.base_url).rstrip("/")}
 
     # the co-op: before the delivery date the page says when, with no form to send
