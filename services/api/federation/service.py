@@ -175,16 +175,6 @@ class FederationService:
         network_id, valid_from, valid_until = await self._target(actor, producer, data)
         return ImportTarget(producer, network_id, valid_from, valid_until)
 
-    async def import_catalog(
-        self, actor: Actor, producer_id: UUID, data: DfcImportIn
-    ) -> DfcImportOut:
-        """Every item of the catalog as an offer of the producer, or none and why (on
-        one connection; the API's route uses ``import_dfc``, which holds none while the
-        catalog is fetched and read)."""
-        target = await self.import_target(actor, producer_id, data)
-        nodes = await read_catalog_document(self.fetcher, data)
-        return await self.import_nodes(actor, producer_id, data, target, nodes)
-
     async def import_nodes(
         self,
         actor: Actor,
