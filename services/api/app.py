@@ -46,6 +46,7 @@ from services.api.federation.peering.controller import (
     SignedController,
     federation_keys,
 )
+from services.api.federation.peering.holds import HoldController
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
 from services.api.invoices.controller import InvoiceController
@@ -152,6 +153,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     PeerController,
     ShareController,
     SignedController,
+    HoldController,
     federation_keys,
     AccountPages,
     WebController,

@@ -30,6 +30,7 @@ from services.matcher.adapters.mailer import Mailer
 from services.matcher.adapters.outbound import new_client
 from services.matcher.adapters.webhooks import WebhookSender
 from services.matcher.jobs.housekeeping import (
+    expire_federation_holds,
     forget_expired_idempotency_keys,
     forget_sent_mail,
     forget_spent_nonces,
@@ -175,6 +176,8 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             cron(_job(forget_spent_sign_ins), minute={17}, second={40}, run_at_startup=True),
             cron(_job(forget_sent_mail), minute={47}, second={40}, run_at_startup=True),
             cron(_job(forget_spent_nonces), second={50}, run_at_startup=True),
+            # federation holds (fed-holds): a peer's unconfirmed holds expire on time
+            cron(_job(expire_federation_holds), second={15, 45}, run_at_startup=True),
         ],
         "queue_name": settings.redis.queue_name,
         "max_jobs": settings.matching.worker_concurrency,
