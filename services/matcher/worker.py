@@ -26,6 +26,7 @@ from arq.cron import cron
 from arq.typing import WorkerCoroutine
 from arq.worker import Worker, func
 
+from services.matcher.adapters.federation_holds import HoldSender
 from services.matcher.adapters.mailer import Mailer
 from services.matcher.adapters.outbound import new_client
 from services.matcher.adapters.webhooks import WebhookSender
@@ -45,7 +46,7 @@ from services.matcher.jobs.matching import (
 from services.matcher.jobs.notifications import send_cycle_notices, send_invoice_reminders
 from services.matcher.jobs.outbox import deliver_message, requeue_due_messages
 from services.matcher.jobs.schedules import open_scheduled_cycles
-from services.matcher.outbox.delivery import LEASE_MARGIN_S, attempt_deadline_s
+from services.matcher.outbox.delivery import BACKOFF, LEASE_MARGIN_S, attempt_deadline_s
 from shared.contracts.messages import OUTBOX_JOB, MessageKind
 from shared.contracts.runs import MATCH_JOB
 from shared.db.pool import create_pool
@@ -132,6 +133,14 @@ class MatcherWorkers:
                 self._resources["pool"], self.settings, sealer, self._resources["http"]
             ),
             MessageKind.MAIL: Mailer(self.settings, sealer),
+            # holds asked of peers (fed-holds): docs/federation.md, "Holds"
+            MessageKind.FEDERATION_HOLD: HoldSender(
+                self._resources["pool"],
+                self.settings,
+                self._resources["queue"],
+                self._resources["http"],
+                retries=len(BACKOFF),
+            ),
         }
         if self.settings.mail.smtp_url is None:
             log.warning("mail is not configured (SAMLAST_SMTP_URL): mail stays pending")

@@ -17,6 +17,7 @@ from services.api.runs.service import RunService
 from services.api.web import review as figures
 from services.api.web.svgmap import draw
 from services.api.web.visits import GoodsIndex, visits
+from shared.db import holds as holds_db
 from shared.db import routes as routes_db
 from shared.db.pool import Conn
 
@@ -118,6 +119,9 @@ class RunReview:
                 "vehicles": [v.name for v in vehicles if v.id in set(run.exclude_vehicles)],
                 "retired_vehicles": len(set(run.exclude_vehicles) - {v.id for v in vehicles}),
             },
+            # holds asked of peer deployments for their producers' packs (fed-holds)
+            "remote_holds": await holds_db.select_run_holds(self.conn, run.id),
+            "holds_unconfirmed": len(await holds_db.select_unconfirmed(self.conn, run.id)),
         }
 
 

@@ -13,14 +13,20 @@ import uuid
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
 from services.api.app import create_app
 from services.matcher.adapters.federation import SignedClient, signed_client
+from services.matcher.adapters.federation_holds import HoldSender
 from services.matcher.jobs.housekeeping import expire_federation_holds
 from services.matcher.matching.run import run_match
+from services.matcher.outbox.delivery import BACKOFF, deliver
+from shared.contracts.messages import MessageKind
+from shared.db import peers as peers_db
 from shared.db.pool import Pool, create_pool
+from shared.queue import connect_queue
 from shared.security.federation_keys import SigningKey
 from shared.settings import Settings
 from tests.integration.federation.test_peering import (  # the two deployments' harness
@@ -35,8 +41,16 @@ from tests.integration.federation.test_peering import (  # the two deployments' 
     send,
     signed,
 )
+from tests.support.federation import mirror_offer
 from tests.support.http import Client, bearer, ok
-from tests.support.world import World, add_van, build_world, offer_body, open_cycle
+from tests.support.world import (
+    World,
+    add_van,
+    build_world,
+    close_cycle,
+    offer_body,
+    open_cycle,
+)
 
 __all__ = ["b_admin", "b_client", "b_pool", "b_settings"]  # fixtures, imported to be used
 
@@ -234,6 +248,8 @@ async def test_a_peer_cannot_touch_another_peers_hold(
     taken = await other.request("POST", B_URL, HOLDS, json=asked)  # its id, another peer
     assert taken.status in (404, 409), taken.body  # not shared with it: 404 before the id
     assert await packs_of(b_pool, offer_id) == (12, 2)
+    async with pool.acquire() as conn:  # A's worker signs with the key B knows as A's again
+        await peers_db.retire_own_key(conn, other_key.key_id)
 
 
 async def test_unsigned_tampered_and_replayed_hold_requests_are_refused(
@@ -353,3 +369,276 @@ async def test_b_own_run_and_a_holds_at_the_same_moment_never_oversell(
             f"/v1/cycles/{b_world.cycle['id']}/cancel", headers=bearer(b_world.coordinator)
         )
     assert all(bought + held <= 6 for bought, held in outcomes), outcomes
+
+
+# -- the buying side: A's runs that buy B's offers ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def a_world(settings: Settings, pool: Pool, admin_token: str) -> World:
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        world = await build_world(client, admin_token, "Uppsala handlar i Gävleborg")
+        await add_van(client, world)
+        return world
+
+
+@pytest.fixture(scope="module")
+async def b_on_a(pool: Pool, a_key: tuple[SigningKey, str]) -> UUID:
+    """B, as A's peer (A signs its requests with ``a_key``, which B knows)."""
+    async with pool.acquire() as conn:
+        peer_id: UUID = await conn.fetchval(
+            "INSERT INTO peer (name, base_url) VALUES ('Samlast Gävleborg', $1) "
+            "ON CONFLICT (base_url) DO UPDATE SET name = excluded.name RETURNING id",
+            B_URL,
+        )
+    return peer_id
+
+
+async def mirrored(
+    pool: Pool,
+    b_client: Client,
+    b_world: World,
+    a_world: World,
+    peer_id: UUID,
+    *,
+    packs: int = 12,
+    mirror_packs: int | None = None,
+) -> tuple[str, UUID]:
+    """An offer of B's producer, and its mirror on A: (B's offer id, A's mirror offer id).
+    The mirrors of earlier tests are withdrawn: each test's run buys its own."""
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE offer SET withdrawn_at = now() WHERE id IN (SELECT offer_id FROM remote_offer)"
+        )
+    offer_id = await b_offer(b_client, b_world, packs=packs)
+    mirror = await mirror_offer(
+        pool,
+        peer_id=peer_id,
+        network_id=UUID(a_world.network["id"]),
+        product_id=UUID(a_world.products["Morötter"]["id"]),
+        remote_producer_id=UUID(b_world.producer_id),
+        remote_offer_id=UUID(offer_id),
+        packs_available=packs if mirror_packs is None else mirror_packs,
+    )
+    return offer_id, mirror.offer_id
+
+
+async def a_run(client: Client, pool: Pool, settings: Settings, a_world: World, units: int) -> UUID:
+    """A's cycle, a co-op's carrots, closed and matched by A's worker: the run's id."""
+    a_world.cycle = await open_cycle(client, a_world)
+    carrots = a_world.products["Morötter"]["id"]
+    await ok(
+        await client.post(
+            f"/v1/cycles/{a_world.cycle['id']}/demand-rounds",
+            json={"lines": [{"product_id": carrots, "firm_quantity": units}]},
+            headers=bearer(a_world.coop),
+        ),
+        201,
+    )
+    run = await close_cycle(client, a_world)
+    assert await run_match(pool, settings, UUID(run["id"])) == "stored"
+    return UUID(run["id"])
+
+
+async def deliver_holds(
+    pool: Pool, settings: Settings, b_client: Client, *, http: httpx.AsyncClient | None = None
+) -> list[str]:
+    """A's outbox worker: one attempt at each pending hold message, oldest first."""
+    queue = await connect_queue(settings)
+    try:
+        sender = HoldSender(pool, settings, queue, http or b_client, retries=len(BACKOFF))
+        async with pool.acquire() as conn:
+            ids = await conn.fetch(
+                "SELECT id FROM outbox_message WHERE kind = 'federation_hold' "
+                "AND state = 'pending' ORDER BY created_at, id"
+            )
+        return [
+            await deliver(pool, settings, queue, {MessageKind.FEDERATION_HOLD: sender}, row["id"])
+            for row in ids
+        ]
+    finally:
+        await queue.aclose()
+
+
+async def holds_of(pool: Pool, run_id: UUID) -> list[tuple[str, int, str]]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT state, packs, reason FROM run_remote_hold WHERE run_id = $1 ORDER BY hold_id",
+            run_id,
+        )
+    return [(row["state"], row["packs"], row["reason"]) for row in rows]
+
+
+async def test_a_run_buying_from_b_holds_there_and_publishes_once_confirmed(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+) -> None:
+    offer_id, mirror_id = await mirrored(pool, b_client, b_world, a_world, b_on_a)
+    run_id = await a_run(client, pool, settings, a_world, 40)  # 4 packs of 10
+    assert await holds_of(pool, run_id) == [("pending", 4, "")]
+    assert await packs_of(b_pool, offer_id) == (12, 0)  # nothing asked inside the run
+    await deliver_holds(pool, settings, b_client)
+    assert await holds_of(pool, run_id) == [("held", 4, "")]
+    assert await packs_of(b_pool, offer_id) == (12, 4)
+    assert await packs_of(pool, str(mirror_id)) == (12, 4)  # reserved here as any offer
+    coordinator = bearer(a_world.coordinator)
+    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    early = await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
+    assert early.status_code == 409, early.text
+    assert early.json()["holds"][0]["state"] == "held"
+    await deliver_holds(pool, settings, b_client)  # the confirmation
+    assert await holds_of(pool, run_id) == [("confirmed", 4, "")]
+    async with b_pool.acquire() as conn:
+        assert (
+            await conn.fetchval(
+                "SELECT state FROM federation_hold WHERE offer_id = $1::uuid", offer_id
+            )
+            == "confirmed"
+        )
+    await ok(await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
+    assert await packs_of(b_pool, offer_id) == (12, 4)
+
+
+async def test_rejecting_a_run_releases_its_holds_at_b(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+) -> None:
+    offer_id, _ = await mirrored(pool, b_client, b_world, a_world, b_on_a)
+    run_id = await a_run(client, pool, settings, a_world, 30)
+    await deliver_holds(pool, settings, b_client)
+    assert await packs_of(b_pool, offer_id) == (12, 3)
+    await ok(
+        await client.post(
+            f"/v1/runs/{run_id}/reject",
+            json={"reason": "för dyrt"},
+            headers=bearer(a_world.coordinator),
+        )
+    )
+    assert await holds_of(pool, run_id) == [("released", 3, "")]
+    await deliver_holds(pool, settings, b_client)
+    assert await packs_of(b_pool, offer_id) == (12, 0)
+    async with b_pool.acquire() as conn:
+        assert (
+            await conn.fetchval(
+                "SELECT state FROM federation_hold WHERE offer_id = $1::uuid", offer_id
+            )
+            == "released"
+        )
+
+
+async def test_a_refused_hold_matches_the_cycle_again_without_that_supply(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+) -> None:
+    """B has 2 packs free, A's mirror still says 12 (its feed is behind): B refuses the
+    hold, and A's cycle is matched again without that offer."""
+    offer_id, mirror_id = await mirrored(
+        pool, b_client, b_world, a_world, b_on_a, packs=2, mirror_packs=12
+    )
+    run_id = await a_run(client, pool, settings, a_world, 40)
+    await deliver_holds(pool, settings, b_client)
+    ((state, packs, reason),) = await holds_of(pool, run_id)
+    assert (state, packs) == ("refused", 4)
+    assert "not enough packs" in reason
+    assert await packs_of(b_pool, offer_id) == (2, 0)
+    assert await packs_of(pool, str(mirror_id)) == (12, 0)  # the superseded run's packs back
+    async with pool.acquire() as conn:
+        runs = await conn.fetch(
+            "SELECT id, state, overrides FROM match_run WHERE cycle_id = $1::uuid "
+            "ORDER BY run_version",
+            a_world.cycle["id"],
+        )
+    assert [r["state"] for r in runs] == ["superseded", "queued"]
+    assert runs[1]["overrides"]["exclude_offers"] == [str(mirror_id)]
+    assert await run_match(pool, settings, runs[1]["id"]) == "stored"
+    assert await holds_of(pool, runs[1]["id"]) == []
+    result = await ok(
+        await client.get(f"/v1/runs/{runs[1]['id']}/result", headers=bearer(a_world.coordinator))
+    )
+    assert result["purchases"] == []
+    assert [u["units_short"] for u in result["unfilled"]] == [40]
+
+
+async def test_after_the_retries_a_refused_hold_leaves_its_lines_unfilled_with_the_reason(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+) -> None:
+    no_retries = settings.replace(**{"federation.hold_retries": 0})
+    offer_id, mirror_id = await mirrored(
+        pool, b_client, b_world, a_world, b_on_a, packs=1, mirror_packs=12
+    )
+    run_id = await a_run(client, pool, settings, a_world, 20)
+    await deliver_holds(pool, no_retries, b_client)
+    result = await ok(
+        await client.get(f"/v1/runs/{run_id}/result", headers=bearer(a_world.coordinator))
+    )
+    assert result["purchases"] == []
+    ((line,),) = [result["unfilled"]]
+    assert (line["units_short"], line["reason"]) == (20, "excluded")
+    assert "not enough packs" in line["hold_refused"]
+    assert await packs_of(pool, str(mirror_id)) == (12, 0)
+    assert await packs_of(b_pool, offer_id) == (1, 0)
+    coordinator = bearer(a_world.coordinator)
+    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    await ok(await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
+
+
+async def test_a_peer_that_cannot_be_reached_leaves_the_hold_pending_then_unreachable(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_world: World,
+) -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    await mirrored(pool, b_client, b_world, a_world, b_on_a)
+    run_id = await a_run(client, pool, settings, a_world, 10)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(down)) as unreachable:
+        assert await deliver_holds(pool, settings, b_client, http=unreachable) == ["pending"]
+        ((state, _, reason),) = await holds_of(pool, run_id)
+        assert state == "pending"
+        assert "asking again later" in reason
+        async with pool.acquire() as conn:  # the outbox's retries spent but the last one
+            await conn.execute(
+                "UPDATE outbox_message SET attempts = $2, next_attempt_at = now() "
+                "WHERE run_id = $1 AND kind = 'federation_hold'",
+                run_id,
+                len(BACKOFF),
+            )
+        assert await deliver_holds(pool, settings, b_client, http=unreachable) == ["failed"]
+    ((state, _, reason),) = await holds_of(pool, run_id)
+    assert state == "unreachable"
+    assert "given up" in reason
+    coordinator = bearer(a_world.coordinator)
+    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    refused_publish = await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
+    assert refused_publish.status_code == 409
+    assert refused_publish.json()["holds"][0]["state"] == "unreachable"
