@@ -43,6 +43,7 @@ from tests.integration.federation.test_peering import (  # the two deployments' 
 )
 from tests.support.federation import mirror_offer
 from tests.support.http import Client, bearer, ok
+from tests.support.people import session_cookies
 from tests.support.world import (
     World,
     add_van,
@@ -487,6 +488,18 @@ async def test_a_run_buying_from_b_holds_there_and_publishes_once_confirmed(
     assert await holds_of(pool, run_id) == [("held", 4, "")]
     assert await packs_of(b_pool, offer_id) == (12, 4)
     assert await packs_of(pool, str(mirror_id)) == (12, 4)  # reserved here as any offer
+    client.cookies = await session_cookies(pool, a_world.coordinator)
+    for language, words in (
+        ("sv", ["Förpackningar reserverade i andra Samlast-installationer", "reserverad"]),
+        ("en", ["Packs held at other deployments", "Samlast Gävleborg", "held"]),
+    ):
+        client.cookies["samlast_lang"] = language
+        page = await client.get(f"/app/runs/{run_id}")
+        assert page.status_code == 200, page.text
+        assert 'data-hold-state="held"' in page.text
+        for word in words:
+            assert word in page.text, (language, word)
+    client.cookies.clear()
     coordinator = bearer(a_world.coordinator)
     await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
     early = await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
