@@ -115,13 +115,13 @@ RETURNING {REMOTE_HOLD_COLUMNS}"""
 # per hold and step (the dedupe key), in the caller's transaction.
 INSERT_HOLD_MESSAGES = f"""
 INSERT INTO outbox_message (kind, dedupe_key, run_id, event, payload)
-SELECT '{MessageKind.FEDERATION_HOLD}', 'hold:' || h.hold_id || ':' || $2, h.run_id,
+SELECT '{MessageKind.FEDERATION_HOLD}', 'hold:' || h.hold_id || ':' || $2 || $5, h.run_id,
     'federation.' || $2,
     jsonb_build_object('step', $2::text, 'hold_id', h.hold_id, 'run_id', h.run_id,
         'peer_id', h.peer_id, 'offer_id', h.offer_id, 'remote_offer_id', r.remote_offer_id,
         'packs', h.packs, 'ttl_s', $4::int)
 FROM run_remote_hold h JOIN remote_offer r ON r.offer_id = h.offer_id
-WHERE h.run_id = $1 AND h.state = any($3::text[])
+WHERE h.run_id = $1 AND h.state = any($3::text[]) AND ($6::uuid IS NULL OR h.hold_id = $6)
 ORDER BY h.hold_id
 ON CONFLICT (kind, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 RETURNING id"""
@@ -193,11 +193,19 @@ async def insert_run_holds(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
 
 
 async def insert_hold_messages(
-    conn: Conn, run_id: UUID, step: HoldStep, states: Sequence[str], ttl_s: int = 0
+    conn: Conn,
+    run_id: UUID,
+    step: HoldStep,
+    states: Sequence[str],
+    ttl_s: int = 0,
+    *,
+    hold_id: UUID | None = None,
+    again: str = "",
 ) -> list[UUID]:
-    """A ``step`` message for each hold of the run in ``states``; their ids (queue them
-    after commit; the outbox's sweep takes up any that are not)."""
-    rows = await conn.fetch(INSERT_HOLD_MESSAGES, run_id, step, list(states), ttl_s)
+    """A ``step`` message for each hold of the run in ``states`` (or for the one hold
+    named); their ids (queue them after commit; the outbox's sweep takes up any that are
+    not). ``again`` tells a second message of the same step from the first."""
+    rows = await conn.fetch(INSERT_HOLD_MESSAGES, run_id, step, list(states), ttl_s, again, hold_id)
     return [row["id"] for row in rows]
 
 

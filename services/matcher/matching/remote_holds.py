@@ -35,7 +35,18 @@ async def record_held(pool: Pool, settings: Settings, queue: ArqRedis, hold: Hol
     """The peer holds the packs; a run approved meanwhile confirms them at once."""
     async with pool.acquire() as conn, transaction_then_queue(conn, queue) as after:
         if await holds_db.set_remote_hold(conn, hold.hold_id, "held", "", OPEN) is None:
-            return  # released meanwhile (the run ended): its release message follows
+            # the run ended while the hold was on its way: its release may have reached
+            # the peer first (nothing to release then), so release it once more
+            for message_id in await holds_db.insert_hold_messages(
+                conn,
+                hold.run_id,
+                HoldStep.RELEASE,
+                ["released"],
+                hold_id=hold.hold_id,
+                again=":after-hold",
+            ):
+                after.message(message_id)
+            return
         run = await runs_db.select_run(conn, hold.run_id)
         if run is not None and run["state"] in (RunState.APPROVED, RunState.PUBLISHED):
             for message_id in await holds_db.insert_hold_messages(

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -23,7 +24,7 @@ from services.matcher.adapters.federation_holds import HoldSender
 from services.matcher.jobs.housekeeping import expire_federation_holds
 from services.matcher.matching.run import run_match
 from services.matcher.outbox.delivery import BACKOFF, deliver
-from shared.contracts.messages import MessageKind
+from shared.contracts.messages import HoldMessage, MessageKind
 from shared.db import peers as peers_db
 from shared.db.pool import Pool, create_pool
 from shared.queue import connect_queue
@@ -655,3 +656,53 @@ async def test_a_peer_that_cannot_be_reached_leaves_the_hold_pending_then_unreac
     refused_publish = await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
     assert refused_publish.status_code == 409
     assert refused_publish.json()["holds"][0]["state"] == "unreachable"
+
+
+async def test_a_hold_that_reaches_b_after_its_release_is_released_again(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+) -> None:
+    """The run is rejected while its hold is on its way: the release reaches B first (B
+    knows no such hold), then the hold; A, told B holds the packs of a released hold,
+    releases it once more, and B's packs are free again (not only at the hold's expiry)."""
+    offer_id, _ = await mirrored(pool, b_client, b_world, a_world, b_on_a)
+    run_id = await a_run(client, pool, settings, a_world, 20)
+    async with pool.acquire() as conn:
+        hold_row = await conn.fetchrow(
+            "SELECT payload FROM outbox_message WHERE run_id = $1 AND kind = 'federation_hold'",
+            run_id,
+        )
+    hold = msgspec.convert(hold_row["payload"], HoldMessage)
+    await ok(
+        await client.post(
+            f"/v1/runs/{run_id}/reject",
+            json={"reason": "fel vecka"},
+            headers=bearer(a_world.coordinator),
+        )
+    )
+    # the release goes out (B knows no such hold yet: 404, nothing to release)
+    assert await deliver_holds(pool, settings, b_client) == ["delivered", "delivered"]
+    fed = await fed_of(pool, settings, b_client)
+    late = await fed.request(  # the hold that was on its way
+        "POST",
+        B_URL,
+        HOLDS,
+        json=hold_body(offer_id, hold.packs, hold.hold_id, ttl_s=hold.ttl_s),
+    )
+    assert late.status == 201
+    assert await packs_of(b_pool, offer_id) == (12, 2)
+    queue = await connect_queue(settings)
+    try:
+        sender = HoldSender(pool, settings, queue, b_client, retries=len(BACKOFF))
+        await sender._record(hold, late, last=False)  # what the sender records of it
+    finally:
+        await queue.aclose()
+    await deliver_holds(pool, settings, b_client)
+    assert await packs_of(b_pool, offer_id) == (12, 0)
+    assert await holds_of(pool, run_id) == [("released", 2, "")]
