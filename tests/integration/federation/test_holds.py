@@ -678,6 +678,7 @@ async def test_a_hold_that_reaches_b_after_its_release_is_released_again(
             "SELECT payload FROM outbox_message WHERE run_id = $1 AND kind = 'federation_hold'",
             run_id,
         )
+    assert hold_row is not None
     hold = msgspec.convert(hold_row["payload"], HoldMessage)
     await ok(
         await client.post(
