@@ -707,3 +707,37 @@ async def test_a_hold_that_reaches_b_after_its_release_is_released_again(
     await deliver_holds(pool, settings, b_client)
     assert await packs_of(b_pool, offer_id) == (12, 0)
     assert await holds_of(pool, run_id) == [("released", 2, "")]
+
+
+async def test_a_hold_expired_at_b_is_not_confirmed_and_the_run_is_not_published(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_settings: Settings,
+    b_world: World,
+) -> None:
+    offer_id, _ = await mirrored(pool, b_client, b_world, a_world, b_on_a)
+    run_id = await a_run(client, pool, settings, a_world, 30)
+    await deliver_holds(pool, settings, b_client)
+    assert await packs_of(b_pool, offer_id) == (12, 3)
+    async with b_pool.acquire() as conn:  # A took longer than the hold's time to approve
+        await conn.execute(
+            "UPDATE federation_hold SET expires_at = now() - interval '1 second' "
+            "WHERE offer_id = $1::uuid",
+            offer_id,
+        )
+    await expire_federation_holds({"pool": b_pool, "settings": b_settings})  # type: ignore[typeddict-item]
+    assert await packs_of(b_pool, offer_id) == (12, 0)
+    coordinator = bearer(a_world.coordinator)
+    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    await deliver_holds(pool, settings, b_client)  # the confirmation, too late
+    ((state, _, reason),) = await holds_of(pool, run_id)
+    assert state == "refused"
+    assert "expired" in reason
+    refused_publish = await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
+    assert refused_publish.status_code == 409
+    assert refused_publish.json()["holds"][0]["state"] == "refused"
