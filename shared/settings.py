@@ -104,6 +104,11 @@ class FederationSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unkno
     signature_window_s: Annotated[int, msgspec.Meta(ge=5, le=300)] = 60
     # One request to a peer, all of it (connecting, sending, the answer), ends after this.
     timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
+    # The worker reads each chosen peer's offer feed this often (docs/federation.md); a
+    # peer whose last good read is older than ``stale_s``, or whose last read failed, is
+    # unreachable: runs leave its offers out and say so.
+    poll_s: Annotated[int, msgspec.Meta(ge=10, le=86400)] = 120
+    stale_s: Annotated[int, msgspec.Meta(ge=30, le=7 * 86400)] = 900
 
 
 class MailSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -268,6 +273,8 @@ ENV_VARS: Mapping[str, str] = {
     "sessions.joins_per_network_per_minute": "SAMLAST_JOIN_PER_NETWORK_PER_MINUTE",
     "federation.signature_window_s": "SAMLAST_FEDERATION_SIGNATURE_WINDOW_S",
     "federation.timeout_s": "SAMLAST_FEDERATION_TIMEOUT_S",
+    "federation.poll_s": "SAMLAST_FEDERATION_POLL_S",
+    "federation.stale_s": "SAMLAST_FEDERATION_STALE_S",
     "log_level": "SAMLAST_LOG_LEVEL",
     "connect_timeout_s": "SAMLAST_CONNECT_TIMEOUT_S",
     "secret_keys": "SAMLAST_SECRET_KEYS",

@@ -46,6 +46,8 @@ from services.api.federation.peering.controller import (
     SignedController,
     federation_keys,
 )
+from services.api.federation.peering.feed import FeedController
+from services.api.federation.peering.networks import NetworkPeerController
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
 from services.api.invoices.controller import InvoiceController
@@ -152,6 +154,8 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     PeerController,
     ShareController,
     SignedController,
+    FeedController,
+    NetworkPeerController,
     federation_keys,
     AccountPages,
     WebController,

@@ -29,6 +29,7 @@ from arq.worker import Worker, func
 from services.matcher.adapters.mailer import Mailer
 from services.matcher.adapters.outbound import new_client
 from services.matcher.adapters.webhooks import WebhookSender
+from services.matcher.jobs.feeds import poll_peer_feeds
 from services.matcher.jobs.housekeeping import (
     forget_expired_idempotency_keys,
     forget_sent_mail,
@@ -62,6 +63,8 @@ HEALTH_CHECK_INTERVAL_S = 10
 SHUTDOWN_GRACE_S = 30
 MATCH_TIMEOUT_S = 600
 EVERY_5_S = set(range(0, 60, 5))
+EVERY_10_S = set(range(3, 60, 10))
+FEED_TICK_TIMEOUT_S = 300  # MAX_PEERS_PER_TICK calls of at most SAMLAST_FEDERATION_TIMEOUT_S
 
 
 class MatcherWorkers:
@@ -175,6 +178,8 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             cron(_job(forget_spent_sign_ins), minute={17}, second={40}, run_at_startup=True),
             cron(_job(forget_sent_mail), minute={47}, second={40}, run_at_startup=True),
             cron(_job(forget_spent_nonces), second={50}, run_at_startup=True),
+            # --- federation: the peers' offer feeds (each read every SAMLAST_FEDERATION_POLL_S)
+            cron(_job(poll_peer_feeds), second=EVERY_10_S, timeout=FEED_TICK_TIMEOUT_S),
         ],
         "queue_name": settings.redis.queue_name,
         "max_jobs": settings.matching.worker_concurrency,
