@@ -71,6 +71,7 @@ from services.api.web.joining import JoinPages
 from services.api.web.members import MemberPages
 from services.api.web.money import MoneyPages
 from services.api.web.network_members import NetworkMemberPages
+from services.api.web.network_peers import NetworkPeerPages
 from services.api.web.networks import NewNetworkPages
 from services.api.web.places import PlaceSearchPages
 from services.api.web.profile import ProfilePages, old_place
@@ -166,6 +167,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     NetworkMemberPages,
     old_place,
     SetupPages,
+    NetworkPeerPages,
     NewNetworkPages,
     SignalPages,
     PlaceSearchPages,

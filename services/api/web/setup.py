@@ -20,12 +20,14 @@ from litestar.response import Redirect, Template
 from services.api.auth.guards import MANAGERS
 from services.api.core.bulk import BadUploadError
 from services.api.core.types import WeeklyWindow
-from services.api.deps import CurrentActor, Networks, Organisations, Products
+from services.api.deps import CurrentActor, Db, Networks, Organisations, Products
+from services.api.federation.peering.networks import NetworkPeerOut
 from services.api.networks.schemas import NetworkOut, NetworkPatch, VehicleOut
 from services.api.networks.service import network_out
 from services.api.products.schemas import ProductOut
 from services.api.products.upload import read_products
 from services.api.web.hours import form_rows, read_windows, shown_rows, window_rows
+from services.api.web.network_peers import peers_of
 from services.api.web.pages import back, language_of, page, same_site
 from services.api.web.places import (
     apply_pick,
@@ -73,13 +75,16 @@ class SetupPages(Controller):
         networks: Networks,
         organisations: Organisations,
         settings: NamedDependency[Settings],
+        conn: Db,
     ) -> Template:
         network = network_out(await networks.managed(actor, network_id))
         known = await references(actor, [network_id], networks, organisations)
         values = shown_settings(network, language_of(request))
         place = place_context(settings, known, values, HUB, None)
         rows = window_rows(network.hub_hours)
-        return _settings(request, network, values, rows, {}, place=place)
+        # federation (fed-feed): the peers whose shared offers the network lists
+        peers = await peers_of(conn, actor, network_id, settings.federation.stale_s)
+        return _settings(request, network, values, rows, {}, place=place, peers=peers)
 
     @post("/settings", status_code=303)
     async def save_settings(
@@ -383,11 +388,13 @@ def _settings(
     place: dict[str, Any],
     error: str | None = None,
     status_code: int | None = None,
+    peers: list[NetworkPeerOut] | None = None,
 ) -> Template:
     return page(
         request,
         "network_settings",
         network=network,
+        peers=peers,
         values=values,
         rows=shown_rows(rows, BLANK_ROWS),
         errors=errors,

@@ -32,9 +32,11 @@ from tests.integration.federation.test_peering import (
     signed,
 )
 from tests.support.http import Client, bearer, ok
+from tests.support.people import session_cookies
 from tests.support.world import World, as_coordinator, build_world, offer_body, order
 
 B_URL = "http://127.0.0.2:8000"
+ORIGIN = {"Origin": "http://testserver.local"}
 FEED = "/federation/v1/catalog"
 
 
@@ -112,6 +114,14 @@ async def mirrors(pool: Pool) -> dict[UUID, Any]:
             JOIN organisation org ON org.id = o.producer_id"""
         )
     return {row["remote_offer_id"]: row for row in rows}
+
+
+async def as_person(client: Client, pool: Pool, token: str) -> None:
+    """The client's page requests come from a person of ``token``'s organisation."""
+    client.follow_redirects = False
+    client.cookies.clear()
+    for name, value in (await session_cookies(pool, token)).items():
+        client.cookies.set(name, value)
 
 
 class Seen:
@@ -224,7 +234,8 @@ async def test_a_mirrors_what_b_shares_follows_its_changes_and_leaves_b_out_when
             carrot["producer_id"],
         )
         people = await conn.fetchval(
-            "SELECT count(*) FROM person_organisation WHERE organisation_id = $1", carrot["producer_id"]
+            "SELECT count(*) FROM person_organisation WHERE organisation_id = $1",
+            carrot["producer_id"],
         )
     assert (member, people) == (1, 0)
     state = await ok(
@@ -309,6 +320,19 @@ async def test_a_mirrors_what_b_shares_follows_its_changes_and_leaves_b_out_when
         )
     assert bought == 0
     assert UUID(spuds["id"]) not in mirrored
+    # -- the pages, in Swedish: the run says which peer it left out, the settings the feed
+    await as_person(client, pool, a_world.coordinator)
+    run_page = await client.get(f"/app/runs/{run['id']}")
+    assert run_page.status_code == 200
+    assert "Andra installationer som lämnades utanför" in run_page.text
+    assert "Samlast Gävleborg" in run_page.text
+    assert "senaste läsningen av dess flöde misslyckades" in run_page.text
+    settings_page = await client.get(f"/app/networks/{a_net}/settings")
+    assert settings_page.status_code == 200
+    assert f'name="peer" value="{b_on_a["id"]}" checked' in settings_page.text
+    assert "Erbjudanden listade här: 1" in settings_page.text
+    assert "Potatis: no product named" in settings_page.text
+    assert "inte nåbar" in settings_page.text
 
 
 async def test_b_refuses_an_unsigned_feed_and_shows_a_peer_only_what_is_shared_with_it(
@@ -358,7 +382,7 @@ async def test_b_refuses_an_unsigned_feed_and_shows_a_peer_only_what_is_shared_w
 
 
 async def test_only_the_networks_coordinators_choose_its_peers(
-    client: Client, admin_token: str
+    client: Client, admin_token: str, pool: Pool
 ) -> None:
     world = await build_world(client, admin_token, "Eget nät")
     peer = await ok(await client.get("/v1/peers", headers=bearer(admin_token)))
@@ -378,3 +402,32 @@ async def test_only_the_networks_coordinators_choose_its_peers(
         f"/v1/networks/{net}/peers/{UUID(int=7)}", headers=bearer(world.coordinator)
     )
     assert missing.status_code == 404, missing.text
+    # on the settings page: tick a peer, then untick it
+    added = await ok(
+        await client.post(
+            "/v1/peers",
+            json={
+                "name": "Samlast Jämtland",
+                "base_url": "https://samlast-jamtland.example.org",
+                "keys": [{"key_id": "jamtland-1", "public_key": "A" * 43}],
+            },
+            headers=bearer(admin_token),
+        ),
+        201,
+    )
+    await as_person(client, pool, world.coordinator)
+    shown = await client.get(f"/app/networks/{net}/settings")
+    assert f'name="peer" value="{added["id"]}">' in shown.text  # not ticked
+    saved = await client.post(
+        f"/app/networks/{net}/peers", data={"peer": added["id"]}, headers=ORIGIN
+    )
+    assert saved.status_code == 303, saved.text
+    assert saved.headers["location"] == f"/app/networks/{net}/settings"
+    shown = await client.get(f"/app/networks/{net}/settings")
+    assert f'name="peer" value="{added["id"]}" checked' in shown.text
+    assert "Inte läst utan fel ännu" in shown.text
+    assert (
+        await client.post(f"/app/networks/{net}/peers", data={}, headers=ORIGIN)
+    ).status_code == 303
+    shown = await client.get(f"/app/networks/{net}/settings")
+    assert f'name="peer" value="{added["id"]}">' in shown.text
