@@ -74,7 +74,7 @@ async def poll_feeds(
         if asyncio.get_running_loop().time() > deadline:
             break  # the rest are still due: the next tick takes them
         if client is None:
-            error = "this deployment has no signing key yet (samlast federation-key)"
+            error = "this deployment has no signing key yet (samlast federation-key new)"
             async with pool.acquire() as conn:
                 await mirror_db.record_feed(conn, peer["id"], "", error)
             continue
