@@ -310,6 +310,17 @@ SELECT_OFFER_PEER = """
 SELECT p.name FROM remote_offer r JOIN peer p ON p.id = r.peer_id WHERE r.offer_id = $1"""
 
 
+SELECT_ORGANISATION_PEER = """
+SELECT p.name FROM remote_producer r JOIN peer p ON p.id = r.peer_id
+WHERE r.organisation_id = $1"""
+
+
+async def select_organisation_peer(conn: Conn, organisation_id: UUID) -> str | None:
+    """The name of the peer whose producer the organisation stands for; None for ours."""
+    name: str | None = await conn.fetchval(SELECT_ORGANISATION_PEER, organisation_id)
+    return name
+
+
 async def select_offer_peer(conn: Conn, offer_id: UUID) -> str | None:
     """The name of the peer an offer mirrors an offer of; None for our own offers."""
     name: str | None = await conn.fetchval(SELECT_OFFER_PEER, offer_id)

@@ -260,6 +260,14 @@ async def test_a_mirrors_what_b_shares_follows_its_changes_and_leaves_b_out_when
         f"/v1/offers/{carrot['id']}", headers={**bearer(a_world.producer), "If-Match": "*"}
     )
     assert refused_withdraw.status_code == 409, refused_withdraw.text
+    # ... nor give the mirror producer a token (it would post offers in B's producer's name)
+    no_token = await client.post(
+        f"/v1/organisations/{carrot['producer_id']}/tokens",
+        json={"label": "ett försök"},
+        headers=bearer(a_world.coordinator),
+    )
+    assert no_token.status_code == 409, no_token.text
+    assert "Samlast Gävleborg" in no_token.json()["detail"]
     # -- nothing changed at B: the next poll is conditional and gets 304 ------------------
     assert await poll_feeds(pool, settings, b_client, every_s=0) == 1
     assert seen.statuses[-1] == 304
