@@ -189,6 +189,7 @@ async def test_a_mirrors_what_b_shares_follows_its_changes_and_leaves_b_out_when
         pickup={"lat": 60.6749, "lon": 17.1413, "address": "Mejerivägen 2, Gävle"},
     )
     spuds = await post_offer(b_client, b_world, product="Potatis")
+    later = await post_offer(b_client, b_world, packs_available=5)  # reserved at A, below
     await ok(
         await b_client.put(
             f"/v1/organisations/{b_world.producer_id}/peers/{a_on_b['id']}",
@@ -211,7 +212,8 @@ async def test_a_mirrors_what_b_shares_follows_its_changes_and_leaves_b_out_when
     assert seen.statuses == [200]
     assert seen.conditional == [None]
     mirrored = await mirrors(pool)
-    assert set(mirrored) == {UUID(carrots["id"]), UUID(milk["id"])}  # potatoes: no product
+    # potatoes: no such product at A
+    assert set(mirrored) == {UUID(carrots["id"]), UUID(milk["id"]), UUID(later["id"])}
     carrot, milk_here = mirrored[UUID(carrots["id"])], mirrored[UUID(milk["id"])]
     assert (carrot["pack_units"], carrot["packs_available"], carrot["price_per_pack_ore"]) == (
         10,
@@ -244,7 +246,7 @@ async def test_a_mirrors_what_b_shares_follows_its_changes_and_leaves_b_out_when
     (b_state,) = [p for p in state if p["peer_id"] == b_on_a["id"]]
     assert b_state["reachable"] is True
     assert b_state["error"] == ""
-    assert b_state["listed"] == 2
+    assert b_state["listed"] == 3
     assert [(s["name"], s["reason"]) for s in b_state["skipped"]] == [
         ("Potatis", "no product named 'Potatis' in this network's catalogue")
     ]
@@ -281,10 +283,16 @@ async def test_a_mirrors_what_b_shares_follows_its_changes_and_leaves_b_out_when
             headers={**bearer(b_world.producer), "If-Match": "*"},
         )
     )
-    withdrawn = await b_client.delete(
-        f"/v1/offers/{milk['id']}", headers={**bearer(b_world.producer), "If-Match": "*"}
-    )
-    assert withdrawn.status_code == 204, withdrawn.text
+    async with pool.acquire() as conn:  # a run here reserved 2 packs of the later offer
+        await conn.execute(
+            "UPDATE offer SET packs_reserved = 2 WHERE id = $1",
+            mirrored[UUID(later["id"])]["id"],
+        )
+    for gone in (milk, later):
+        withdrawn = await b_client.delete(
+            f"/v1/offers/{gone['id']}", headers={**bearer(b_world.producer), "If-Match": "*"}
+        )
+        assert withdrawn.status_code == 204, withdrawn.text
     assert await poll_feeds(pool, settings, b_client, every_s=0) == 1
     assert seen.statuses[-1] == 200
     mirrored = await mirrors(pool)
@@ -292,6 +300,18 @@ async def test_a_mirrors_what_b_shares_follows_its_changes_and_leaves_b_out_when
     assert (carrot["price_per_pack_ore"], carrot["packs_available"]) == (13000, 7)
     assert carrot["withdrawn_at"] is None
     assert mirrored[UUID(milk["id"])]["withdrawn_at"] is not None
+    kept = mirrored[UUID(later["id"])]  # kept for the run that reserved it, nothing more
+    assert kept["withdrawn_at"] is None
+    assert kept["packs_available"] == 2
+    state = await ok(
+        await client.get(f"/v1/networks/{a_net}/peers", headers=bearer(a_world.coordinator))
+    )
+    (b_state,) = [p for p in state if p["peer_id"] == b_on_a["id"]]
+    assert b_state["listed"] == 1
+    assert any(
+        s["item"] == later["id"] and "kept for the 2 pack(s)" in s["reason"]
+        for s in b_state["skipped"]
+    ), b_state["skipped"]
     # -- B stopped: A's next read fails, and A's run goes on without B's offers ------------
     await order(
         client,
