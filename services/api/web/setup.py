@@ -96,9 +96,12 @@ class SetupPages(Controller):
         organisations: Organisations,
         settings: NamedDependency[Settings],
         state: State,
+        conn: Db,
     ) -> Response[Any]:
         same_site(request)
         network = network_out(await networks.managed(actor, network_id))
+        # federation (fed-feed): the peers' section stays on the page when it is shown again
+        peers = await peers_of(conn, actor, network_id, settings.federation.stale_s)
         values = await _values(request, SETTINGS_FIELDS)
         form = await request.form()
         rows = form_rows(form)
@@ -108,20 +111,28 @@ class SetupPages(Controller):
                 state.geocoder, values, HUB, language_of(request), near_of(known), actor
             )
             place = place_context(settings, known, values, HUB, found)
-            return _settings(request, network, values, rows, {}, place=place)
+            return _settings(request, network, values, rows, {}, place=place, peers=peers)
         apply_pick(values, HUB)
         place = place_context(settings, known, values, HUB, None)
         try:
             patch = _settings_patch(values, rows)
             await networks.update(actor, network_id, patch, f'"{values.get("version", "")}"')
         except FormError as exc:
-            return _settings(request, network, values, rows, exc.errors, place=place)
+            return _settings(request, network, values, rows, exc.errors, place=place, peers=peers)
         except PreconditionFailedError:
             # what was typed stays; saving again saves it over the newer version
             stale = "someone saved the settings meanwhile; check them and save again"
             values["version"] = str(network.version)
             return _settings(
-                request, network, values, rows, {}, error=stale, status_code=412, place=place
+                request,
+                network,
+                values,
+                rows,
+                {},
+                error=stale,
+                status_code=412,
+                place=place,
+                peers=peers,
             )
         return back(f"/app/networks/{network_id}/settings", done="settings saved")
 

@@ -22,6 +22,7 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 
 from services.api.federation.peering.controller import SIGNED, peer_of
 from services.api.federation.peering.signed import PEERS, PeerSignatureMiddleware
@@ -142,6 +143,12 @@ class FeedController(Controller):
         response_headers=[
             ResponseHeader(name="ETag", description="strong", documentation_only=True)
         ],
+        responses={
+            304: ResponseSpec(
+                data_container=None,
+                description="Not modified: `If-None-Match` names the current ETag",
+            )
+        },
     )
     async def feed(
         self,
