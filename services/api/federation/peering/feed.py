@@ -42,7 +42,7 @@ from shared.db.pool import Conn
 from shared.federation import jsonld
 from shared.settings import Settings
 
-MAX_FEED_OFFERS = 1000  # about 1.5 kB each: well under a peer's answer limit
+MAX_FEED_OFFERS = 1000  # about 2 kB each: 2 MB, under the 5 MB SAMLAST_DFC_MAX_BYTES default
 JSON_LD = "application/ld+json"
 
 
