@@ -110,6 +110,11 @@ class FederationSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unkno
     # (docs/federation.md, "Holds").
     hold_ttl_s: Annotated[int, msgspec.Meta(ge=60, le=7 * 24 * 3600)] = 2 * 24 * 3600
     hold_retries: Annotated[int, msgspec.Meta(ge=0, le=10)] = 2
+    # The worker reads each chosen peer's offer feed this often (docs/federation.md); a
+    # peer whose last good read is older than ``stale_s``, or whose last read failed, is
+    # unreachable: runs leave its offers out and say so.
+    poll_s: Annotated[int, msgspec.Meta(ge=10, le=86400)] = 120
+    stale_s: Annotated[int, msgspec.Meta(ge=30, le=7 * 86400)] = 900
 
 
 class MailSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -276,6 +281,8 @@ ENV_VARS: Mapping[str, str] = {
     "federation.timeout_s": "SAMLAST_FEDERATION_TIMEOUT_S",
     "federation.hold_ttl_s": "SAMLAST_FEDERATION_HOLD_TTL_S",
     "federation.hold_retries": "SAMLAST_FEDERATION_HOLD_RETRIES",
+    "federation.poll_s": "SAMLAST_FEDERATION_POLL_S",
+    "federation.stale_s": "SAMLAST_FEDERATION_STALE_S",
     "log_level": "SAMLAST_LOG_LEVEL",
     "connect_timeout_s": "SAMLAST_CONNECT_TIMEOUT_S",
     "secret_keys": "SAMLAST_SECRET_KEYS",

@@ -46,7 +46,9 @@ from services.api.federation.peering.controller import (
     SignedController,
     federation_keys,
 )
+from services.api.federation.peering.feed import FeedController
 from services.api.federation.peering.holds import HoldController
+from services.api.federation.peering.networks import NetworkPeerController
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
 from services.api.invoices.controller import InvoiceController
@@ -70,6 +72,7 @@ from services.api.web.joining import JoinPages
 from services.api.web.members import MemberPages
 from services.api.web.money import MoneyPages
 from services.api.web.network_members import NetworkMemberPages
+from services.api.web.network_peers import NetworkPeerPages
 from services.api.web.networks import NewNetworkPages
 from services.api.web.places import PlaceSearchPages
 from services.api.web.profile import ProfilePages, old_place
@@ -154,6 +157,8 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     ShareController,
     SignedController,
     HoldController,
+    FeedController,
+    NetworkPeerController,
     federation_keys,
     AccountPages,
     WebController,
@@ -164,6 +169,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     NetworkMemberPages,
     old_place,
     SetupPages,
+    NetworkPeerPages,
     NewNetworkPages,
     SignalPages,
     PlaceSearchPages,

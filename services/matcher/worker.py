@@ -30,6 +30,7 @@ from services.matcher.adapters.federation_holds import HoldSender
 from services.matcher.adapters.mailer import Mailer
 from services.matcher.adapters.outbound import new_client
 from services.matcher.adapters.webhooks import WebhookSender
+from services.matcher.jobs.feeds import poll_peer_feeds
 from services.matcher.jobs.housekeeping import (
     expire_federation_holds,
     forget_expired_idempotency_keys,
@@ -64,6 +65,8 @@ HEALTH_CHECK_INTERVAL_S = 10
 SHUTDOWN_GRACE_S = 30
 MATCH_TIMEOUT_S = 600
 EVERY_5_S = set(range(0, 60, 5))
+EVERY_10_S = set(range(3, 60, 10))
+FEED_TICK_TIMEOUT_S = 300  # MAX_PEERS_PER_TICK calls of at most SAMLAST_FEDERATION_TIMEOUT_S
 
 
 class MatcherWorkers:
@@ -187,6 +190,8 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             cron(_job(forget_spent_nonces), second={50}, run_at_startup=True),
             # federation holds (fed-holds): a peer's unconfirmed holds expire on time
             cron(_job(expire_federation_holds), second={15, 45}, run_at_startup=True),
+            # --- federation: the peers' offer feeds (each read every SAMLAST_FEDERATION_POLL_S)
+            cron(_job(poll_peer_feeds), second=EVERY_10_S, timeout=FEED_TICK_TIMEOUT_S),
         ],
         "queue_name": settings.redis.queue_name,
         "max_jobs": settings.matching.worker_concurrency,

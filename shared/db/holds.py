@@ -24,12 +24,14 @@ HOLD_COLUMNS = "id, peer_id, offer_id, packs, state, expires_at, created_at, upd
 
 SELECT_HOLD = f"SELECT {HOLD_COLUMNS} FROM federation_hold WHERE id = $1 FOR UPDATE"
 
-# The offer, if the peer may hold packs of it: its producer shares with the peer, and it
-# is on sale (not withdrawn, valid today or later).
+# The offer, if the peer may hold packs of it: its producer shares with the peer, it is
+# on sale (not withdrawn, valid today or later), and it is ours, not a mirror of a third
+# deployment's (the feed never offers those).
 SELECT_HOLDABLE_OFFER = """
 SELECT o.id FROM offer o
 JOIN peer_share s ON s.producer_id = o.producer_id AND s.peer_id = $2
-WHERE o.id = $1 AND o.withdrawn_at IS NULL AND o.valid_until >= current_date"""
+WHERE o.id = $1 AND o.withdrawn_at IS NULL AND o.valid_until >= current_date
+    AND NOT EXISTS (SELECT 1 FROM remote_offer r WHERE r.offer_id = o.id)"""
 
 # Written after the packs are reserved, in the same transaction; a hold with this id
 # written meanwhile by a request at the same moment makes it return nothing (the caller

@@ -25,7 +25,8 @@ from shared.db.pool import Conn, copy_rows, states_sql
 RUNNING, PROPOSED = RunState.RUNNING, RunState.PROPOSED
 
 RUN_COLUMNS = """id, cycle_id, network_id, run_version, state, stage, percent, attempts,
-    overrides, summary, routing, error, created_at, updated_at, started_at, finished_at"""
+    overrides, summary, routing, error, created_at, updated_at, started_at, finished_at,
+    peers_left_out"""
 
 # The next version number of the cycle's runs; UNIQUE (cycle_id, run_version) backs it.
 INSERT_RUN = f"""

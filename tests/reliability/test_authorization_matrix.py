@@ -966,6 +966,24 @@ async def _unshare_with_peer(client: Client, tenant: Tenant, role: Caller) -> Ca
     return Call(path={"organisation_id": tenant.organisation(role), "peer_id": peer_id})
 
 
+# a network's chosen peers (its coordinators'): whose shared offers it lists
+
+
+@route("GET", "/v1/networks/{network_id:uuid}/peers", MANAGERS)
+async def _list_network_peers(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"network_id": tenant.network_id})
+
+
+@route("PUT", "/v1/networks/{network_id:uuid}/peers/{peer_id:uuid}", MANAGERS)
+async def _choose_network_peer(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"network_id": tenant.network_id, "peer_id": await _peer(client, tenant)})
+
+
+@route("DELETE", "/v1/networks/{network_id:uuid}/peers/{peer_id:uuid}", MANAGERS)
+async def _unchoose_network_peer(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"network_id": tenant.network_id, "peer_id": await _peer(client, tenant)})
+
+
 # products
 
 

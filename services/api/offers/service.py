@@ -28,6 +28,7 @@ from services.api.offers.schemas import (
 from services.api.offers.upload import read_offers
 from services.api.organisations.service import require_location
 from services.api.places.precision import shown_location
+from shared.db import mirror as mirror_db
 from shared.db import offers as offers_db
 from shared.db import products as products_db
 from shared.db.offers import ListingRow, OfferRow, WindowRow
@@ -258,6 +259,14 @@ class OfferService:
 
     async def _own(self, actor: Actor, offer_id: UUID) -> asyncpg.Record:
         row = await self._visible(actor, offer_id)
+        # --- federation mirrors (docs/federation.md): changed only at their origin ---
+        peer = await mirror_db.select_offer_peer(self.conn, offer_id)
+        if peer is not None:
+            raise ConflictError(
+                "this offer mirrors an offer of the peer deployment {peer}: it is changed "
+                "there, and follows that deployment's feed here",
+                values={"peer": peer},
+            )
         if row["producer_id"] != actor.organisation_id:
             raise TenantDeniedError("no such offer")
         return row

@@ -20,11 +20,13 @@ from services.api.organisations.schemas import (
     WindowOut,
 )
 from services.api.places.precision import shown_location
+from shared.db import mirror as mirror_db
 from shared.db import networks as networks_db
 from shared.db import organisations as organisations_db
 from shared.db.pool import Conn
 from shared.db.rows import as_struct
 from shared.errors import (
+    ConflictError,
     ForbiddenError,
     LocationRequiredError,
     NotFoundError,
@@ -200,8 +202,17 @@ async def check_manages(conn: Conn, actor: Actor, organisation_id: UUID, what: s
     co-op wholly in your care: a coordinator manages one only when every network it
     belongs to is one they coordinate; an organisation shared with another network is
     managed by itself or the admin, and coordinating organisations only by themselves
-    or the admin. Another tenant's organisation answers as a missing one.
+    or the admin. Another tenant's organisation answers as a missing one. Nobody manages
+    the people or tokens of a mirror of a peer's producer (docs/federation.md): it has none.
     """
+    # --- federation mirrors: no people, no tokens ---
+    peer = await mirror_db.select_organisation_peer(conn, organisation_id)
+    if peer is not None and (actor.is_admin or actor.organisation_id != organisation_id):
+        raise ConflictError(
+            "this organisation stands here for a producer of the peer deployment {peer}: "
+            "it has no people or tokens here",
+            values={"peer": peer},
+        )
     if actor.is_admin:
         return
     if actor.organisation_id == organisation_id:

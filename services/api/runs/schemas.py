@@ -21,6 +21,17 @@ class PinIn(Input):
     units: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]
 
 
+class PeerLeftOut(msgspec.Struct, kw_only=True):
+    """A peer deployment whose offers the run left out: it could not be reached."""
+
+    peer_id: UUID
+    name: str
+    offers: int  # its offers listed in the network, left out
+    reason: str
+    ok_at: dt.datetime | None  # its feed's last good read
+    error: str = ""  # its feed's last read's failure
+
+
 class RunOut(msgspec.Struct, kw_only=True):
     id: UUID
     cycle_id: UUID
@@ -40,6 +51,8 @@ class RunOut(msgspec.Struct, kw_only=True):
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    # federation: peers whose offers this run left out, and why (docs/federation.md)
+    peers_left_out: list[PeerLeftOut] = msgspec.field(default_factory=list)
 
 
 class RunIn(Input):

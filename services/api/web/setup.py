@@ -20,12 +20,14 @@ from litestar.response import Redirect, Template
 from services.api.auth.guards import MANAGERS
 from services.api.core.bulk import BadUploadError
 from services.api.core.types import WeeklyWindow
-from services.api.deps import CurrentActor, Networks, Organisations, Products
+from services.api.deps import CurrentActor, Db, Networks, Organisations, Products
+from services.api.federation.peering.networks import NetworkPeerOut
 from services.api.networks.schemas import NetworkOut, NetworkPatch, VehicleOut
 from services.api.networks.service import network_out
 from services.api.products.schemas import ProductOut
 from services.api.products.upload import read_products
 from services.api.web.hours import form_rows, read_windows, shown_rows, window_rows
+from services.api.web.network_peers import peers_of
 from services.api.web.pages import back, language_of, page, same_site
 from services.api.web.places import (
     apply_pick,
@@ -73,13 +75,16 @@ class SetupPages(Controller):
         networks: Networks,
         organisations: Organisations,
         settings: NamedDependency[Settings],
+        conn: Db,
     ) -> Template:
         network = network_out(await networks.managed(actor, network_id))
         known = await references(actor, [network_id], networks, organisations)
         values = shown_settings(network, language_of(request))
         place = place_context(settings, known, values, HUB, None)
         rows = window_rows(network.hub_hours)
-        return _settings(request, network, values, rows, {}, place=place)
+        # federation (fed-feed): the peers whose shared offers the network lists
+        peers = await peers_of(conn, actor, network_id, settings.federation.stale_s)
+        return _settings(request, network, values, rows, {}, place=place, peers=peers)
 
     @post("/settings", status_code=303)
     async def save_settings(
@@ -91,9 +96,12 @@ class SetupPages(Controller):
         organisations: Organisations,
         settings: NamedDependency[Settings],
         state: State,
+        conn: Db,
     ) -> Response[Any]:
         same_site(request)
         network = network_out(await networks.managed(actor, network_id))
+        # federation (fed-feed): the peers' section stays on the page when it is shown again
+        peers = await peers_of(conn, actor, network_id, settings.federation.stale_s)
         values = await _values(request, SETTINGS_FIELDS)
         form = await request.form()
         rows = form_rows(form)
@@ -103,20 +111,28 @@ class SetupPages(Controller):
                 state.geocoder, values, HUB, language_of(request), near_of(known), actor
             )
             place = place_context(settings, known, values, HUB, found)
-            return _settings(request, network, values, rows, {}, place=place)
+            return _settings(request, network, values, rows, {}, place=place, peers=peers)
         apply_pick(values, HUB)
         place = place_context(settings, known, values, HUB, None)
         try:
             patch = _settings_patch(values, rows)
             await networks.update(actor, network_id, patch, f'"{values.get("version", "")}"')
         except FormError as exc:
-            return _settings(request, network, values, rows, exc.errors, place=place)
+            return _settings(request, network, values, rows, exc.errors, place=place, peers=peers)
         except PreconditionFailedError:
             # what was typed stays; saving again saves it over the newer version
             stale = "someone saved the settings meanwhile; check them and save again"
             values["version"] = str(network.version)
             return _settings(
-                request, network, values, rows, {}, error=stale, status_code=412, place=place
+                request,
+                network,
+                values,
+                rows,
+                {},
+                error=stale,
+                status_code=412,
+                place=place,
+                peers=peers,
             )
         return back(f"/app/networks/{network_id}/settings", done="settings saved")
 
@@ -383,11 +399,13 @@ def _settings(
     place: dict[str, Any],
     error: str | None = None,
     status_code: int | None = None,
+    peers: list[NetworkPeerOut] | None = None,
 ) -> Template:
     return page(
         request,
         "network_settings",
         network=network,
+        peers=peers,
         values=values,
         rows=shown_rows(rows, BLANK_ROWS),
         errors=errors,

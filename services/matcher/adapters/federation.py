@@ -33,6 +33,7 @@ class PeerAnswer(msgspec.Struct, frozen=True, kw_only=True):
     status: int | None = None
     body: bytes = b""
     error: str | None = None
+    etag: str = ""  # the answer's ETag header, if any
 
     @property
     def ok(self) -> bool:
@@ -54,12 +55,18 @@ class SignedClient:
         self.max_answer_bytes = max_answer_bytes
 
     async def request(
-        self, method: str, base_url: str, path: str, *, json: Any = None
+        self,
+        method: str,
+        base_url: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
     ) -> PeerAnswer:
         """Send one signed request to ``base_url`` + ``path`` (a JSON body if given)."""
         url = base_url.rstrip("/") + path
         body = b"" if json is None else msgspec.json.encode(json)
-        headers = sign_request(
+        signed = sign_request(
             method=method,
             url=url,
             body=body,
@@ -69,8 +76,10 @@ class SignedClient:
             lifetime_s=SIGNATURE_LIFETIME_S,
         )
         if json is not None:
-            headers["Content-Type"] = "application/json"
-        request = httpx.Request(method.upper(), url, content=body, headers=headers)
+            signed["Content-Type"] = "application/json"
+        request = httpx.Request(
+            method.upper(), url, content=body, headers={**(headers or {}), **signed}
+        )
         try:
             async with asyncio.timeout(self.timeout_s):
                 response = await self.client.send(request, stream=True)
@@ -87,7 +96,8 @@ class SignedClient:
                 status=response.status_code,
                 error=f"the answer is larger than {self.max_answer_bytes:,} bytes",
             )
-        return PeerAnswer(status=response.status_code, body=answer)
+        etag = response.headers.get("etag", "")[:200]
+        return PeerAnswer(status=response.status_code, body=answer, etag=etag)
 
     async def _read(self, response: httpx.Response) -> bytes | None:
         chunks, size = [], 0
@@ -100,11 +110,17 @@ class SignedClient:
 
 
 async def signed_client(
-    pool: Pool, settings: Settings, client: httpx.AsyncClient
+    pool: Pool,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    *,
+    max_answer_bytes: int = MAX_ANSWER_BYTES,
 ) -> SignedClient | None:
     """A client signing with this deployment's newest key; None while it has none."""
     async with pool.acquire() as conn:
         key = await signing_key(conn, sealer_of(settings.secret_keys))
     if key is None:
         return None
-    return SignedClient(client, key, timeout_s=settings.federation.timeout_s)
+    return SignedClient(
+        client, key, timeout_s=settings.federation.timeout_s, max_answer_bytes=max_answer_bytes
+    )

@@ -7,6 +7,7 @@ priced at the network's rates, read in the same snapshot.
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -18,6 +19,7 @@ from services.matcher.engine.allocation.transport import TransportRates, estimat
 from services.matcher.matching.canonical import Labels
 from shared.contracts.runs import Overrides
 from shared.db import cycles as cycles_db
+from shared.db import mirror as mirror_db
 from shared.db import networks as networks_db
 from shared.db import runs as runs_db
 from shared.db.pool import Pool
@@ -52,6 +54,19 @@ async def load_snapshot(pool: Pool, settings: Settings, run: asyncpg.Record) -> 
         assert network is not None
         offer_rows = await runs_db.snapshot_offers(conn, run["network_id"])
         line_rows = await runs_db.snapshot_lines(conn, run["cycle_id"])
+        # --- federation: the offers of peers that can't be reached now are left out ---
+        unreachable = await mirror_db.select_unreachable_peers(
+            conn, run["network_id"], settings.federation.stale_s
+        )
+    if unreachable:
+        gone = {offer for row in unreachable for offer in row["offer_ids"]}
+        offer_rows = [row for row in offer_rows if row["id"] not in gone]
+    async with pool.acquire() as conn:
+        await mirror_db.set_peers_left_out(
+            conn,
+            run["id"],
+            [peer_left_out(row, settings.federation.stale_s) for row in unreachable],
+        )
     overrides = Overrides.of(run["overrides"])
     farms = {row["producer_id"]: (row["pickup_lat"], row["pickup_lon"]) for row in offer_rows}
     coops = {
@@ -82,3 +97,24 @@ async def load_snapshot(pool: Pool, settings: Settings, run: asyncpg.Record) -> 
         coops=coops,
         road_factor=settings.matching.road_factor,
     )
+
+
+def peer_left_out(row: asyncpg.Record, stale_s: int) -> dict[str, Any]:
+    """What the run says of a peer whose offers it left out, and why."""
+    if row["error"]:
+        reason = f"its last feed read failed: {row['error']}"
+    elif row["ok_at"] is None:
+        reason = "its feed was never read well"
+    else:
+        reason = (
+            f"its feed was last read well at {row['ok_at']:%Y-%m-%d %H:%M} UTC, "
+            f"over {stale_s} s ago"
+        )
+    return {
+        "peer_id": str(row["peer_id"]),
+        "name": row["name"],
+        "offers": len(row["offer_ids"]),
+        "reason": reason,
+        "ok_at": None if row["ok_at"] is None else row["ok_at"].isoformat(),
+        "error": row["error"],
+    }
