@@ -1,9 +1,10 @@
-"""Mirror rows of a peer's offer on the buying deployment, as docs/federation.md (the
-mirror model) says the feed's poller writes them: an organisation for the remote
-producer (with ``remote_producer``), an offer for the remote offer (with
-``remote_offer``), listed in the network as its product of the same name, and the mirror
-organisation a member (producer) of that network. Until the poller lands, tests put
-the mirror here directly."""
+"""Mirror rows of a peer's offer on the buying deployment, as docs/federation.md ("The
+poller") says the feed's poller writes them: an organisation for the remote producer
+(with ``remote_producer``), an offer for the remote offer (with ``remote_offer``), listed
+in the network as its product of the same name, the mirror organisation a member
+(producer) of that network, the network's choice of the peer (``network_peer``) and a
+good read of the peer's feed just now (``peer_feed``). Tests of holds put the mirror here
+directly, without a feed to poll."""
 
 from __future__ import annotations
 
@@ -62,6 +63,17 @@ async def mirror_offer(
             "ON CONFLICT DO NOTHING",
             network_id,
             organisation_id,
+        )
+        await conn.execute(
+            "INSERT INTO network_peer (network_id, peer_id) VALUES ($1, $2) "
+            "ON CONFLICT DO NOTHING",
+            network_id,
+            peer_id,
+        )
+        await conn.execute(  # read well just now: the peer is not left out of runs
+            "INSERT INTO peer_feed (peer_id, fetched_at, ok_at) VALUES ($1, now(), now()) "
+            "ON CONFLICT (peer_id) DO UPDATE SET fetched_at = now(), ok_at = now(), error = ''",
+            peer_id,
         )
         offer_id = await conn.fetchval(
             "INSERT INTO offer (producer_id, pack_units, packs_available, price_per_pack_ore, "
