@@ -65,8 +65,7 @@ async def mirror_offer(
             organisation_id,
         )
         await conn.execute(
-            "INSERT INTO network_peer (network_id, peer_id) VALUES ($1, $2) "
-            "ON CONFLICT DO NOTHING",
+            "INSERT INTO network_peer (network_id, peer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             network_id,
             peer_id,
         )
