@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from services.api.demand.amounts import Measure
 from shared.db.pool import Pool
+from shared.db.products import PER_UNIT_MILLI
 from shared.settings import Settings
 from tests.support.http import Client, bearer, ok
 from tests.support.people import session_cookies
@@ -143,3 +145,27 @@ async def test_the_documents_show_small_units_as_kg_in_html_and_pdf(
     assert one_and_half in html_text(mine.text)
     theirs = await _page(client, pool, other, "/app/coop", language)
     assert half in html_text(theirs.text)
+
+
+@pytest.mark.parametrize(
+    ("unit", "grams", "ml"),
+    [
+        ("kg", 500, 600),
+        ("kg", 1000, 1500),
+        ("kg", 0, 0),
+        ("l", 520, 500),
+        ("l", 1030, 1000),
+        ("l", 1030, 0),
+        ("piece", 62, 80),
+    ],
+)
+async def test_the_queries_size_a_unit_by_the_rule_the_pages_use(
+    pool: Pool, unit: str, grams: int, ml: int
+) -> None:
+    """``PER_UNIT_MILLI`` (the documents', invoices' and signal's queries) and
+    ``Measure.of`` (the pages) agree on every kind of product."""
+    query = f"""SELECT {PER_UNIT_MILLI} FROM (VALUES ($1::text, $2::int, $3::int))
+                AS p(unit, grams_per_unit, ml_per_unit)"""
+    async with pool.acquire() as conn:
+        size = await conn.fetchval(query, unit, grams, ml)
+    assert size == Measure.of(unit, grams, ml).per_unit
