@@ -44,8 +44,9 @@ def groups(problem: AllocationProblem) -> Iterator[GroupIndex]:
 
 def replays_match(group: GroupIndex, rng: random.Random, steps: int) -> None:
     """From the full caps, cap random offers at random units below what they had, a
-    few at a time as step 4 does (or raise one back, as a trial of rule 6 may): each
-    replayed pass equals the whole pass, trace included."""
+    few at a time as step 4 does, or give one back all its units (the replay must
+    handle more left as well as less): each replayed pass equals the whole pass,
+    trace included."""
     demand = Demand(group)
     caps = dict(group.full_caps)
     replayed: Pass = plan_pass(demand, caps)
