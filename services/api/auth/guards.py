@@ -7,10 +7,11 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
 
 from services.api.auth.actor import Actor, Role
+from shared.errors import ForbiddenError
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 PUBLIC = {"public": True}  # handler opt for routes that need no token
@@ -26,7 +27,7 @@ def requires(*roles: Role) -> Guard:
         if not isinstance(actor, Actor):
             raise NotAuthorizedException("send `Authorization: Bearer <token>`")
         if actor.role not in allowed:
-            raise PermissionDeniedException(f"this needs the role: {names}")
+            raise ForbiddenError("this needs the role: {roles}", values={"roles": names})
 
     guard.__qualname__ = f"requires({names})"
     guard.roles = allowed  # type: ignore[attr-defined] # read by the authorization-matrix test

@@ -32,7 +32,7 @@ from litestar.types import (
 
 from services.api.core.transient import MARKER
 from services.api.web import i18n
-from shared.errors import SamlastError
+from shared.errors import Phrase, SamlastError, ruled
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +197,10 @@ def _cookie(scope: Scope, name: str) -> str | None:
 def _domain_error(request: Request[Any, Any, Any], exc: SamlastError) -> Response[dict[str, Any]]:
     # a 503 is always worth retrying: say when (RFC 9110 section 10.2.3)
     headers = {"Retry-After": "1"} if exc.status_code == 503 else None
+    extra = exc.extra
+    if isinstance(errors := extra.get("errors"), list):
+        language = _language(request)
+        extra = {**extra, "errors": [_said_error(language, error) for error in errors]}
     return problem(
         request,
         exc.status_code,
@@ -205,8 +209,15 @@ def _domain_error(request: Request[Any, Any, Any], exc: SamlastError) -> Respons
         exc.message,
         exc.values,
         headers,
-        exc.extra,
+        extra,
     )
+
+
+def _said_error(language: str, error: object) -> object:
+    """One of a problem's ``errors`` (an upload's bad row) with its message in ``language``."""
+    if isinstance(error, dict) and isinstance(message := error.get("message"), str):
+        return {**error, "message": said(language, message)}
+    return error
 
 
 def _validation_error(
@@ -260,7 +271,10 @@ _MSGSPEC = (
 
 def said(language: str, message: str) -> str:
     """A validation message in ``language``: ours are msgids of the catalogue; msgspec's
-    commonest are matched whole and translated with their names kept."""
+    commonest are matched whole and translated with their names kept, and so are the
+    messages our request structs raise with values (``shared.errors.rule``)."""
+    if isinstance(message, Phrase):
+        return i18n.translate(language, message.message, message.values)
     if message in i18n.catalogue(language):
         return i18n.translate(language, message)
     for pattern, template in _MSGSPEC:
@@ -270,6 +284,8 @@ def said(language: str, message: str) -> str:
                 return words.format(*match.groups())
             except (IndexError, KeyError, ValueError):
                 return message
+    if (found := ruled(message)) is not None:
+        return i18n.translate(language, *found)
     return message
 
 

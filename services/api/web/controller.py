@@ -170,7 +170,9 @@ class WebController(Controller):
                     raise UnprocessableError("reject needs a reason", field="note")
                 await reviews.reject(actor, run_id, note)
             else:
-                raise UnprocessableError(f"unknown action {action!r}", field="action")
+                raise UnprocessableError(
+                    "unknown action {action}", values={"action": repr(action)}, field="action"
+                )
 
         return await submit(f"/app/runs/{run_id}", action, decide, request=request)
 
