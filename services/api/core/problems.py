@@ -31,7 +31,7 @@ from litestar.types import (
 )
 
 from services.api.core.transient import MARKER
-from services.api.web import i18n
+from services.api.web import error_page, i18n
 from shared.errors import Phrase, SamlastError, ruled
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,8 @@ async def send_problem(
     headers: list[tuple[bytes, bytes]] | None = None,
     **extra: Any,
 ) -> None:
-    """The same problem document, written by ASGI middleware that answers before the app."""
+    """The same problem document, written by ASGI middleware that answers before the app;
+    a page's request from a browser (under ``/app``) gets the error page instead."""
     path = str(scope.get("path", ""))
     language = language_for(
         path, _cookie(scope, i18n.LANG_COOKIE), _header(scope, b"accept-language")
@@ -160,20 +161,31 @@ async def send_problem(
         path,
         extra,
     )
+    content_type, answer = PROBLEM_JSON.encode(), json.dumps(body).encode()
+    page_headers: list[tuple[bytes, bytes]] = []
+    if error_page.wants_a_page(path, _header(scope, b"accept")):
+        # a person's form (a spreadsheet too large): a page, never raw JSON
+        content_type = b"text/html; charset=utf-8"
+        answer = error_page.error_html(language, status, body["detail"], path).encode()
+        page_headers = [
+            (b"content-security-policy", error_page.POLICY.encode()),
+            (b"x-content-type-options", b"nosniff"),
+        ]
     start: HTTPResponseStartEvent = {
         "type": "http.response.start",
         "status": status,
         "headers": [
-            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-type", content_type),
             (b"content-language", language.encode()),
             (b"vary", b"Accept-Language"),
+            *page_headers,
             *(headers or []),
         ],
     }
     await send(start)
     chunk: HTTPResponseBodyEvent = {
         "type": "http.response.body",
-        "body": json.dumps(body).encode(),
+        "body": answer,
         "more_body": False,
     }
     await send(chunk)
