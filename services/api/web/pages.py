@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -14,6 +13,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Template
 
+from services.api.core import problems
 from services.api.web import i18n
 from shared.db.pool import Conn
 from shared.errors import SamlastError
@@ -127,7 +127,7 @@ async def submit(
     try:
         await action()
     except (ValueError, msgspec.ValidationError) as exc:
-        return back(to, error=_words(exc))
+        return back(to, error=_words(exc, language_of(request) if request is not None else "en"))
     except SamlastError as exc:
         return back(to, error=said(request, exc) if request is not None else exc.detail)
     return back(to, done=done)
@@ -138,6 +138,10 @@ def said(request: Request[Any, Any, Any], exc: SamlastError) -> str:
     return i18n.translate(language_of(request), exc.message, exc.values)
 
 
-def _words(exc: Exception) -> str:
-    """msgspec's message, with its JSON path turned into the form's field name."""
-    return re.sub(r" - at `\$\.?([^`]*)`", r" (\1)", str(exc))
+def _words(exc: Exception, language: str) -> str:
+    """msgspec's message (or a request struct's rule) in ``language``, with its JSON
+    path turned into the form's field name."""
+    text, _, path = str(exc).partition(" - at `$")
+    words = problems.said(language, text)
+    field = path.rstrip("`").lstrip(".")
+    return f"{words} ({field})" if field else words
