@@ -22,6 +22,7 @@ from services.api.core.problems import (
     PROBLEM_TYPE_BASE,
     said,
 )
+from services.api.web import i18n
 from shared.errors import (
     ConflictError,
     LocationRequiredError,
@@ -232,3 +233,39 @@ def test_a_row_error_keeps_its_msgid_until_the_reader_is_known() -> None:
     assert phrase == "the CSV is malformed near line 1200: x"
     assert said("sv", phrase) == "CSV-filen är felaktig nära rad 1\u00a0200: x"
     assert said("en", phrase) == "the CSV is malformed near line 1,200: x"
+
+
+def _said_messages(path: Path, raised: frozenset[str]) -> list[tuple[int, str]]:
+    """The constant messages ``path`` raises (or registers) for a person to read."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and node.args:
+            name = ast.unparse(node.func).rsplit(".", 1)[-1]
+            if name not in raised:
+                continue
+            message = node.args[1 if name == "InvalidRowError" and len(node.args) > 1 else 0]
+            if isinstance(message, ast.Constant) and isinstance(message.value, str):
+                found.append((node.lineno, message.value))
+    return found
+
+
+def test_every_message_the_api_answers_has_its_swedish() -> None:
+    """A message with no Swedish is answered in English under ``Accept-Language: sv``."""
+    import services.api.app  # noqa: F401 # every error class, imported
+
+    raised = frozenset(
+        _subclass_names(SamlastError)
+        | {"InvalidRowError", "CatalogFetchError", "ValueError", "rule", "Phrase", "say"}
+    )
+    swedish = i18n.catalogue("sv")
+    missing = [
+        f"{path.relative_to(API)}:{line} {message}"
+        for path in sorted(API.rglob("*.py"))
+        for line, message in _said_messages(path, raised)
+        if message not in swedish
+    ]
+    assert missing == []
+
+
+def _subclass_names(cls: type) -> set[str]:
+    return {cls.__name__}.union(*(_subclass_names(sub) for sub in cls.__subclasses__()))

@@ -90,3 +90,17 @@ async def test_a_form_too_large_for_the_server_is_a_page_not_json(client: Client
     assert wanted_json.headers["content-type"].startswith("application/problem+json")
     api = await client.post("/v1/offers/bulk", content=huge, headers=form_headers)
     assert api.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_an_address_no_page_has_is_a_page_too(client: Client) -> None:
+    """The router's own 404 and 405 under /app are pages in the page's language."""
+    client.cookies["samlast_lang"] = "sv"
+    browser = {"Accept": "text/html,*/*;q=0.8"}
+    missing = await client.get("/app/no-such-page", headers=browser)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "Här finns ingenting" in missing.text
+    wrong_method = await client.put("/app/sign-in", headers=browser)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"].startswith("text/html")
+    assert 'href="/app"' in wrong_method.text
