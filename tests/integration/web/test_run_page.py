@@ -181,6 +181,23 @@ async def test_the_review_shows_the_apis_figures_like_with_like(
     assert "Äggen får vänta" in _text(history[history.index("data-history") :])
     assert other_id
 
+    # a decision refused (approved already) loses nothing typed: the note is put back once
+    again = await client.post(
+        f"/app/runs/{run_id}/decision",
+        data={"action": "approve", "note": "Hämtas på tisdag, åtta lådor"},
+        headers=origin,
+        follow_redirects=False,
+    )
+    assert again.status_code == 303
+    refused = (await client.get(f"/app/runs/{run_id}")).text
+    assert 'role="alert"' in refused
+    assert (
+        'id="publish-note" name="note" maxlength="2000" value="Hämtas på tisdag, åtta lådor"'
+        in (refused)
+    )
+    assert 'id="reason" name="note" maxlength="2000" required value=""' in refused
+    assert "Hämtas på tisdag" not in (await client.get(f"/app/runs/{run_id}")).text
+
 
 async def test_a_rerun_keeps_what_is_pinned_shows_what_it_left_out_and_compares(
     client: Client, pool: Pool, admin_token: str, settings: Settings
