@@ -322,7 +322,8 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         # a page asked for without signing in: to the sign-in form, not a JSON problem
         return Redirect(path="/app/sign-in", status_code=303)
     code, title = _http(exc.status_code)
-    return problem(request, exc.status_code, code, title, exc.detail, headers=exc.headers)
+    values = getattr(exc, "values", None)  # a refusal of ours that keeps its msgid apart
+    return problem(request, exc.status_code, code, title, exc.detail, values, exc.headers)
 
 
 def _integrity_error(

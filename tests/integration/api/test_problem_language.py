@@ -182,3 +182,17 @@ async def test_a_count_in_a_detail_is_written_as_the_reader_writes_numbers(
     )
     assert en["detail"] == "at most 10,000 rows per upload; this one has 10,001"
     assert sv["detail"] == "högst 10\u00a0000 rader per uppladdning; den här har 10\u00a0001"
+
+
+async def test_a_role_refused_is_said_in_the_asked_language(
+    client: Client, admin_token: str
+) -> None:
+    world = await build_world(client, admin_token)
+    en, sv = await _both(
+        lambda language: client.post(
+            "/v1/networks", json={"name": "N"}, headers={**bearer(world.coop), **language}
+        )
+    )
+    assert en["type"] == BASE + "forbidden"
+    assert en["detail"].startswith("this needs the role: ")
+    assert sv["detail"].startswith("detta kräver rollen: ")
