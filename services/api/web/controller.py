@@ -45,6 +45,7 @@ from services.api.web.pages import (
     said,
     same_site,
     submit,
+    typed_of,
 )
 from services.api.web.run_review import RunReview
 from shared.errors import SamlastError, UnprocessableError
@@ -123,6 +124,7 @@ class WebController(Controller):
             "zone": network.timezone,
             "network": network,
             "history": await reviews.history(actor, run_id),
+            "typed": typed_of(request),
         }
         if run.summary is not None:
             review = RunReview(conn, actor, (runs, networks, organisations, products), network)
@@ -170,9 +172,13 @@ class WebController(Controller):
                     raise UnprocessableError("reject needs a reason", field="note")
                 await reviews.reject(actor, run_id, note)
             else:
-                raise UnprocessableError(f"unknown action {action!r}", field="action")
+                raise UnprocessableError(
+                    "unknown action {action}", values={"action": repr(action)}, field="action"
+                )
 
-        return await submit(f"/app/runs/{run_id}", action, decide, request=request)
+        return await submit(
+            f"/app/runs/{run_id}", action, decide, request=request, typed=(action, note)
+        )
 
     @post("/runs/{run_id:uuid}/rerun", guards=[MANAGERS], status_code=303)
     async def rerun(

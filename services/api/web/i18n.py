@@ -10,17 +10,19 @@ the chosen locale (``shared/formatting.py``).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+from babel.dates import format_date
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from services.api.demand.amounts import Measure
-from shared.errors import Term
+from shared.errors import Phrase, Term
 from shared.formatting import kronor, number, when
 
 __all__ = [
@@ -130,10 +132,16 @@ def measured(value: float, unit_name: str, language: str, decimals: int = 0) -> 
 
 
 def _written(value: object, language: str) -> object:
+    if isinstance(value, Phrase):
+        return translate(language, value.message, value.values)
     if isinstance(value, Term):
         return catalogue(language).get(value, str(value))
     if isinstance(value, int) and not isinstance(value, bool):
         return number(value, language)
+    if isinstance(value, float):
+        return format_decimal(value, format="#,##0.##", locale=language)
+    if isinstance(value, dt.date):
+        return format_date(value, "medium", locale=language)
     return value
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from services.api.core.types import Input, Name
+from shared.errors import rule
 from shared.security.http_signatures import KEY_ID, from_b64url
 
 KeyId = Annotated[
@@ -51,6 +52,9 @@ class PeerKeyIn(Input):
             raise ValueError("`public_key` must be an Ed25519 key: 32 bytes in base64url")
 
 
+NOT_A_BASE_URL = rule("`base_url` is not a URL: {reason}")
+
+
 class PeerIn(Input):
     name: Name
     base_url: Annotated[
@@ -69,7 +73,7 @@ class PeerIn(Input):
             parts = urlsplit(self.base_url)
             parts.port  # noqa: B018 # raises on a port that is no number
         except ValueError as exc:
-            raise ValueError(f"`base_url` is not a URL: {exc}") from exc
+            raise ValueError(NOT_A_BASE_URL.format(reason=exc)) from exc
         if not parts.hostname or parts.scheme not in ("https", "http"):
             raise ValueError("`base_url` must be an https URL with a host")
         if parts.scheme == "http" and not is_loopback(parts.hostname):
