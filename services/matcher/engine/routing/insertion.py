@@ -351,30 +351,49 @@ class _Plan:
 
 def _near(net: _Net, count: int | None) -> list[list[int]]:
     """Each shipment's ``count`` nearest others (all, when ``None`` or when there are
-    no more): near when its pickup is near a stop of the other's and so is its
-    delivery (the metres from its pickup to the nearer of the other's two places, plus
-    from its delivery); ties to the earlier shipment. Worked out in blocks of rows in
-    numpy, so a few thousand shipments take a second or two, not their square in
-    Python."""
+    no more), and a cold one's ``count`` nearest cold ones too (the routes of ambient
+    goods near it may be in vans that keep nothing cold): near when its pickup is near
+    a stop of the other's and so is its delivery (the metres from its pickup to the
+    nearer of the other's two places, plus from its delivery); ties to the earlier
+    shipment. Worked out in blocks of rows in numpy, so a few thousand shipments take
+    a second or two, not their square in Python."""
     n = len(net.jobs)
     if count is None or count >= n - 1:
         return [[j for j in range(n) if j != k] for k in range(n)]
     metres = np.asarray(net.metres, dtype=np.int64)
+    everyone = np.arange(n)
+    near = _nearest(net, metres, everyone, everyone, count)
+    cold = np.array([k for k, job in enumerate(net.jobs) if job.cold], dtype=np.intp)
+    if 0 < len(cold) < n:
+        for k, others in zip(cold.tolist(), _nearest(net, metres, cold, cold, count), strict=True):
+            near[k] = sorted({*near[k], *others})
+    return near
+
+
+def _nearest(
+    net: _Net, metres: np.ndarray, rows: np.ndarray, columns: np.ndarray, count: int
+) -> list[list[int]]:
+    """For each of the shipments ``rows``, its ``count`` nearest of ``columns``."""
     pickups = np.array([job.pickup for job in net.jobs], dtype=np.intp)
     deliveries = np.array([job.delivery for job in net.jobs], dtype=np.intp)
+    to_p, to_d = pickups[columns], deliveries[columns]
     near: list[list[int]] = []
-    block = max(1, 2_000_000 // n)
-    for first in range(0, n, block):
-        rows = range(first, min(n, first + block))
-        p, d = pickups[rows.start : rows.stop], deliveries[rows.start : rows.stop]
-        apart = np.minimum(metres[p][:, pickups], metres[p][:, deliveries])
-        apart += np.minimum(metres[d][:, pickups], metres[d][:, deliveries])
-        apart[np.arange(len(rows)), np.arange(rows.start, rows.stop)] = np.iinfo(np.int64).max
-        bound = np.partition(apart, count - 1, axis=1)[:, count - 1]
-        for row in range(len(rows)):
+    block = max(1, 2_000_000 // max(1, len(columns)))
+    for first in range(0, len(rows), block):
+        some = rows[first : first + block]
+        p, d = pickups[some], deliveries[some]
+        apart = np.minimum(metres[p][:, to_p], metres[p][:, to_d])
+        apart += np.minimum(metres[d][:, to_p], metres[d][:, to_d])
+        apart[some[:, None] == columns[None, :]] = np.iinfo(np.int64).max  # not itself
+        take = min(count, len(columns) - 1)
+        if take <= 0:
+            near.extend([] for _ in some)
+            continue
+        bound = np.partition(apart, take - 1, axis=1)[:, take - 1]
+        for row in range(len(some)):
             within = np.flatnonzero(apart[row] <= bound[row])
-            ranked = within[np.lexsort((within, apart[row][within]))][:count]
-            near.append(ranked.tolist())
+            ranked = within[np.lexsort((within, apart[row][within]))][:take]
+            near.append(columns[ranked].tolist())
     return near
 
 
@@ -391,8 +410,9 @@ def _recreate(
     nearest shipments (``net.near``) and against one empty van of each kind (the
     first of the kind by number; alike vans give alike places). Each waiting
     shipment's best place per such route is kept, and its two best (cost, route); when
-    a shipment goes into a route, only the shipments near one the route carries look
-    at it again, and only those whose two best changed are weighed again. The
+    a shipment goes into a route, the shipments near it look at that route again, and
+    those it was one of the two best routes of are weighed again; the others find
+    their place in it again only once it is among their two best. The
     shipment with the most to lose goes first (its second-best place's cost above its
     best; one with a single place goes before all others, unless that place is an
     empty van with more of its kind left: nothing is lost then), ties to the cheaper,
@@ -424,7 +444,9 @@ class _Regret:
                 self.empties.setdefault(net.vans[route.van].kind, []).append(slot)
         # each waiting shipment's place in the used routes it may go in, and in an empty
         # van of each kind (alike in every van of the kind)
-        self.known: dict[int, dict[int, _Place | None]] = {}
+        # (place, the route's stamp when it was found: it may be stale since)
+        self.known: dict[int, dict[int, tuple[_Place | None, int]]] = {}
+        self.stamp = [0] * len(self.routes)  # a route's insertions so far
         self.empty: dict[int, dict[int, _Place]] = {}
         self.two: dict[int, list[tuple[float, int]]] = {}
         self.holders: dict[int, set[int]] = {}  # a route: whose two best it is one of
@@ -436,7 +458,7 @@ class _Regret:
                 slots = [slot for slot, route in enumerate(self.routes) if route.visits]
             else:
                 slots = sorted({self.route_of[j] for j in net.near[k] if j in self.route_of})
-            self.known[k] = {slot: _cheapest(net, self.routes[slot], slot, k) for slot in slots}
+            self.known[k] = {slot: self.place(k, slot) for slot in slots}
             self.empty[k] = {}
             for kind, free in self.empties.items():
                 place = _cheapest(net, self.routes[free[0]], free[0], k)
@@ -444,15 +466,29 @@ class _Regret:
                     self.empty[k][kind] = place
             self.weigh(k)
 
+    def place(self, k: int, slot: int) -> tuple[_Place | None, int]:
+        return _cheapest(self.net, self.routes[slot], slot, k), self.stamp[slot]
+
     def weigh(self, k: int) -> None:
-        """Its two best places again, from all it knows, and its turn."""
+        """Its two best places again, from all it knows (each of the two found again
+        if its route changed since: a route that took no place for it takes none
+        after more goes in, but a place's cost may change), and its turn."""
         for _, slot in self.two.get(k, []):
             self.holders[slot].discard(k)
-        empties = self.empties
-        found = [(p.added, slot) for slot, p in self.known[k].items() if p is not None]
-        found += [(p.added, empties[kind][0]) for kind, p in self.empty[k].items() if empties[kind]]
-        self.net.weighed += len(found)
-        best = self.two[k] = heapq.nsmallest(2, found)
+        empties, known = self.empties, self.known[k]
+        while True:
+            found = [(p.added, slot) for slot, (p, _) in known.items() if p is not None]
+            found += [
+                (p.added, empties[kind][0]) for kind, p in self.empty[k].items() if empties[kind]
+            ]
+            self.net.weighed += len(found)
+            best = heapq.nsmallest(2, found)
+            stale = [s for _, s in best if s in known and known[s][1] != self.stamp[s]]
+            if not stale:
+                break
+            for slot in stale:
+                known[slot] = self.place(k, slot)
+        self.two[k] = best
         for _, slot in best:
             self.holders.setdefault(slot, set()).add(k)
         self.version[k] = self.version.get(k, 0) + 1
@@ -486,7 +522,7 @@ class _Regret:
             known = self.known[k]
             for slot in used:
                 if slot not in known:
-                    known[slot] = _cheapest(self.net, self.routes[slot], slot, k)
+                    known[slot] = self.place(k, slot)
             self.weigh(k)
 
     def insert(self, k: int) -> None:
@@ -494,7 +530,7 @@ class _Regret:
         slot = self.two[k][0][1]
         route = routes[slot]
         if route.visits:
-            chosen = self.known[k][slot]
+            chosen = self.known[k][slot][0]
         else:
             kind = net.vans[route.van].kind
             chosen = self.empty[k][kind]
@@ -505,21 +541,23 @@ class _Regret:
             self.holders[was].discard(k)
         del self.known[k], self.empty[k]
         routes[slot] = _inserted(net, route, k, chosen)
+        self.stamp[slot] += 1
         self.route_of[k] = slot
         self.members[slot].append(k)
-        if self.wide:
-            again = set(self.waiting)
-        else:
-            close_to, waiting = net.close_to, self.waiting
-            again = {other for m in self.members[slot] for other in close_to[m] if other in waiting}
+        # looked at again now: every waiting shipment once all routes are weighed;
+        # else those near the shipment that went in (the route may be new to them);
+        # the others that know the route find their place again when it matters
+        # (``weigh``)
+        waiting = self.waiting
+        again = set(waiting) if self.wide else {o for o in net.close_to[k] if o in waiting}
         held = self.holders.get(slot, set())
-        for other in sorted(held & self.waiting):
+        for other in sorted(held & waiting):
             if other in again:
-                self.known[other][slot] = _cheapest(net, routes[slot], slot, other)
+                self.known[other][slot] = self.place(other, slot)
             self.weigh(other)  # one of its two best changed
         for other in sorted(again - held):
-            place = self.known[other][slot] = _cheapest(net, routes[slot], slot, other)
-            two = self.two[other]
+            self.known[other][slot] = self.place(other, slot)
+            place, two = self.known[other][slot][0], self.two[other]
             if place is not None and (len(two) < 2 or (place.added, slot) < two[-1]):
                 self.weigh(other)  # a new one of its two best
 
