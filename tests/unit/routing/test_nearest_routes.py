@@ -1,8 +1,9 @@
 """The insertion start weighs each shipment against the routes of its nearest shipments
-(and an empty van of each kind), not every route: on a small network that is the same
-as weighing every route; on a large one its work grows with the shipments, not their
-square, so it places every shipment the vans can carry within a bound of work the full
-insertion runs far past; and the plan does not hinge on the shipments' ids or order."""
+(and an empty van of each kind), not every route, over ``FULL_UP_TO`` shipments: on a
+small network that is the same as weighing every route; on a large one its work grows
+with the shipments, not their square, so it places every shipment the vans can carry
+within a bound of work the full insertion runs far past; and the plan does not hinge on
+the shipments' ids or order."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ import uuid
 
 import msgspec
 
-from services.matcher.engine.routing.insertion import NEAR_SHIPMENTS, Sketch, start_routes
+from services.matcher.engine.routing.insertion import (
+    FULL_UP_TO,
+    NEAR_SHIPMENTS,
+    Sketch,
+    start_routes,
+)
 from services.matcher.engine.routing.model import RoutingProblem, Window
 from services.matcher.engine.routing.solver import Budget, solve
 from services.matcher.engine.routing.travel import great_circle, places_of
@@ -72,13 +78,15 @@ def test_on_a_small_network_the_nearest_routes_are_every_route() -> None:
 def test_a_large_network_is_placed_whole_within_a_bound_the_full_insertion_runs_past() -> None:
     # 400 shipments: 10 farms each shipping to each of 40 co-ops, vans to spare
     problem = network(10, 40, 50)
+    assert len(problem.shipments) > FULL_UP_TO
     checks = 2_500_000  # the first insertion over every route needs twice this
     assert carried(start(problem, checks, NEAR_SHIPMENTS)) == len(problem.shipments)
     assert carried(start(problem, checks, None)) < len(problem.shipments)
 
 
 def test_the_start_and_the_plan_do_not_hinge_on_ids_or_order() -> None:
-    problem = network(8, 30, 16, share=0.6)
+    problem = network(12, 30, 40, share=0.9)  # over FULL_UP_TO: the nearest routes
+    assert len(problem.shipments) > FULL_UP_TO
     rng = random.Random(3)
     fresh: dict[uuid.UUID, uuid.UUID] = {}
 

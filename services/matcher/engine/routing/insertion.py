@@ -2,10 +2,11 @@
 ruin and recreate, bounded by a count of work, not the clock.
 
 1. Regret insertion: while shipments are left, each one's cheapest feasible place in
-   every route (its pickup and delivery together; one empty van of each kind) is
-   known; the shipment with the most to lose if its best route fills up goes first
-   (the gap between its best and second-best route; one with a single route goes
-   before all others), to its best place.
+   the routes of its nearest shipments (its pickup and delivery together; one empty
+   van of each kind) is known; the shipment with the most to lose if its best route
+   fills up goes first (the gap between its best and second-best route; one with a
+   single route goes before all others), to its best place. Granular, so that its
+   work grows with the shipments, not their square (``_recreate``).
 2. Ruin and recreate: a few shipments come out (related ones, a whole short route, or
    some at random) and go back by regret insertion, with any left before; the result
    is kept when it carries more shipments, or as many for a cost at most a threshold
@@ -59,6 +60,9 @@ ONLY_ROUTE = 10.0**12  # the regret of a shipment that fits one route only
 # a shipment is weighed against the routes of its this many nearest shipments (and an
 # empty van of each kind): the insertion's work grows with the shipments, not their square
 NEAR_SHIPMENTS = 20
+# up to this many shipments, each is weighed against every route: the full insertion
+# costs a second or two there, and its start is better than the nearest routes' alone
+FULL_UP_TO = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,9 +501,11 @@ class _Regret:
         if len(best) == 2:
             regret = best[1][0] - best[0][0]
         else:
+            # an empty van with more of its kind left: nothing lost by waiting, when
+            # the routes not near it are not weighed (and it may join one near later)
             route = self.routes[best[0][1]]
             spare = not route.visits and len(empties[self.net.vans[route.van].kind]) > 1
-            regret = 0.0 if spare else ONLY_ROUTE
+            regret = 0.0 if spare and not self.wide else ONLY_ROUTE
         heapq.heappush(self.heap, (-regret, best[0][0], k, self.version[k]))
 
     def step(self) -> bool:
@@ -632,13 +638,14 @@ def start_routes(
     ``checks`` insertion checks more, or 25 rounds a shipment, whichever comes first.
     ``deadline`` (``time.perf_counter``) is the first insertion's last resort on a slow
     or busy machine, ``last`` ruin and recreate's (the end of the stage's part the search
-    belongs to): they stop there too, and say so (the bool)."""
+    belongs to): they stop there too, and say so (the bool). Over ``FULL_UP_TO``
+    shipments, each is weighed against the routes of its ``near`` nearest (``None``:
+    every route)."""
     net = _Net(problem, matrix, index, planned)
-    net.neighbours(near)
+    net.neighbours(None if len(planned) <= FULL_UP_TO else near)
     empty = [_Route(net, van, []) for van in range(len(net.vans))]
-    # the first insertion weighs every waiting shipment against every route at each
-    # step: on thousands of shipments that alone would outlast the budget, so it too
-    # stops at ``checks``, and then the search (PyVRP) places the rest
+    # the first insertion stops at ``checks`` too (and then the search, PyVRP, places
+    # the rest): weighing only each shipment's nearest routes, it rarely gets there
     order = _hardest_first(net, range(len(planned)))
     plan = _recreate(net, empty, order, limit=checks, deadline=deadline)
     if net.checks + net.weighed >= checks or net.clock_stopped:
