@@ -18,7 +18,7 @@ from services.matcher.engine.routing.insertion import (
     Sketch,
     start_routes,
 )
-from services.matcher.engine.routing.model import RoutingProblem, Window
+from services.matcher.engine.routing.model import Route, RoutingProblem, Window
 from services.matcher.engine.routing.solver import Budget, solve
 from services.matcher.engine.routing.travel import great_circle, places_of
 from tests.support.routing import HOUR, shipment, van
@@ -108,13 +108,10 @@ def test_the_start_and_the_plan_do_not_hinge_on_ids_or_order() -> None:
     assert plan.totals == again.totals
     assert len(plan.unserved) == len(again.unserved) == 0
 
-    def stops(p: RoutingProblem, routes: object) -> set[tuple[tuple[object, ...], ...]]:
+    def stops(routes: list[Route]) -> set[tuple[tuple[object, ...], ...]]:
         return {
-            tuple(
-                (stop.kind, stop.place, stop.arrival_s)
-                for stop in route.stops  # type: ignore[attr-defined]
-            )
-            for route in routes  # type: ignore[attr-defined]
+            tuple((stop.kind, stop.place, stop.arrival_s) for stop in route.stops)
+            for route in routes
         }
 
-    assert stops(problem, plan.routes) == stops(renamed, again.routes)
+    assert stops(plan.routes) == stops(again.routes)
