@@ -110,7 +110,7 @@ def quantity(units: int, measure: Measure | None, language: str) -> str:
     pieces ``20 st``; exact (to the gram), on one line. ``None``: a product no longer
     known, its bare number."""
     if not isinstance(measure, Measure | None):
-        raise TypeError(f"quantity() takes a product's Measure, not {measure!r}")
+        raise TypeError("quantity() takes a product's Measure, not a unit's name")
     if measure is None:
         return number(units, language)
     written = thousandths(measure.thousandths(units), language)
