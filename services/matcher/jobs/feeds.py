@@ -28,16 +28,18 @@ from uuid import UUID
 import httpx
 import msgspec
 
-from services.matcher.adapters.federation import SignedClient, signed_client
+from services.matcher.adapters.federation import PeerAnswer, SignedClient, signed_client
 from services.matcher.engine.federation.catalog import Place
 from services.matcher.engine.federation.mirror import (
     MirrorPlan,
     NetworkCatalogue,
     mirror_plan,
+    skipped_item,
 )
 from services.matcher.engine.federation.reading import CatalogueProduct
 from services.matcher.jobs.context import WorkerContext
 from shared.db import mirror as mirror_db
+from shared.db.mirror import Said
 from shared.db.pool import Conn, Pool
 from shared.federation import jsonld
 from shared.settings import Settings
@@ -76,7 +78,7 @@ async def poll_feeds(
         if client is None:
             error = "this deployment has no signing key yet (samlast federation-key new)"
             async with pool.acquire() as conn:
-                await mirror_db.record_feed(conn, peer["id"], "", error)
+                await mirror_db.record_feed(conn, peer["id"], "", Said(error))
             continue
         try:
             await poll_one(pool, client, peer)
@@ -84,7 +86,7 @@ async def poll_feeds(
             log.exception("reading the feed of peer %s failed", peer["id"])
             async with pool.acquire() as conn:
                 await mirror_db.record_feed(
-                    conn, peer["id"], "", "the feed could not be stored here (see the log)"
+                    conn, peer["id"], "", Said("the feed could not be stored here (see the log)")
                 )
     return len(due)
 
@@ -97,10 +99,10 @@ async def poll_one(pool: Pool, client: SignedClient, peer: Any) -> None:
     if peer["etag"]:
         headers["If-None-Match"] = peer["etag"]
     answer = await client.request("GET", peer["base_url"], FEED, headers=headers)
-    error = _failure(answer.status, answer.error)
+    error = _failure(answer)
     if error is None and answer.status == 304:
         async with pool.acquire() as conn:
-            await mirror_db.record_feed(conn, peer_id, peer["etag"], "")
+            await mirror_db.record_feed(conn, peer_id, peer["etag"], None)
         return
     plan: MirrorPlan | None = None
     if error is None:
@@ -109,26 +111,27 @@ async def poll_one(pool: Pool, client: SignedClient, peer: Any) -> None:
             nodes = await asyncio.to_thread(jsonld.read, document)
             plan = mirror_plan(nodes, networks)
         except (msgspec.DecodeError, UnicodeDecodeError):
-            error = "the feed is not JSON"
+            error = Said("the feed is not JSON")
         except jsonld.JsonLdRefusedError as exc:
-            error = f"the feed is not a catalog we can read: {exc}"
+            error = Said("the feed is not a catalog we can read: {why}", why=str(exc)[:500])
     async with pool.acquire() as conn:
         if plan is None:
-            await mirror_db.record_feed(conn, peer_id, "", error or "no feed")
+            await mirror_db.record_feed(conn, peer_id, "", error or Said("no feed"))
             return
         async with conn.transaction():
             await store_mirror(conn, peer_id, plan)
-            await mirror_db.record_feed(conn, peer_id, answer.etag, "")
+            await mirror_db.record_feed(conn, peer_id, answer.etag, None)
 
 
-def _failure(status: int | None, error: str | None) -> str | None:
-    if error is not None:
-        return error
-    if status in (200, 304):
+def _failure(answer: PeerAnswer) -> Said | None:
+    """Why a read failed, as a msgid and its values (pages say it in their language)."""
+    if answer.error is not None:
+        return Said(answer.error_message or answer.error, **answer.error_values)
+    if answer.status in (200, 304):
         return None
-    if status == 401:
-        return "the peer refused our signature (401): does it know our current key?"
-    return f"the peer answered {status}"
+    if answer.status == 401:
+        return Said("the peer refused our signature (401): does it know our current key?")
+    return Said("the peer answered {status}", status=str(answer.status))
 
 
 def _catalogue(row: Any) -> NetworkCatalogue:
@@ -195,12 +198,15 @@ async def store_mirror(conn: Conn, peer_id: UUID, plan: MirrorPlan) -> None:
             continue
         if row["packs_reserved"] > 0:
             await mirror_db.empty_mirror_offer(conn, row["id"])
-            note = {
-                "item": str(remote_id),
-                "name": "",
-                "reason": f"gone from the peer's feed: kept for the {row['packs_reserved']} "
-                "pack(s) a run here reserved, nothing more to buy",
-            }
+            note = msgspec.structs.asdict(
+                skipped_item(
+                    str(remote_id),
+                    "",
+                    "gone from the peer's feed: kept for the {n} pack(s) a run here "
+                    "reserved, nothing more to buy",
+                    n=str(row["packs_reserved"]),
+                )
+            )
             for items in skipped.values():
                 items.append(note)
         else:

@@ -355,11 +355,19 @@ async def test_a_mirrors_what_b_shares_follows_its_changes_and_leaves_b_out_when
     assert "Andra installationer som lämnades utanför" in run_page.text
     assert "Samlast Gävleborg" in run_page.text
     assert "senaste läsningen av dess flöde misslyckades" in run_page.text
+    assert "anropet misslyckades (ConnectError)" in run_page.text  # the worker's text, in Swedish
     settings_page = await client.get(f"/app/networks/{a_net}/settings")
     assert settings_page.status_code == 200
     assert f'name="peer" value="{b_on_a["id"]}" checked' in settings_page.text
     assert "Erbjudanden listade här: 1" in settings_page.text
-    assert "Potatis: no product named" in settings_page.text
+    # the skip reasons and the feed's failure, stored by the worker, in the page's Swedish
+    assert "Potatis: ingen produkt som heter &#39;Potatis&#39; i det här nätverkets katalog" in (
+        settings_page.text
+    )
+    assert "behålls för de 2 förpackningar en körning här reserverat" in settings_page.text
+    assert "anropet misslyckades (ConnectError)" in settings_page.text
+    english = await client.get(f"/app/networks/{a_net}/settings", headers={"Accept-Language": "en"})
+    assert "Potatis: no product named &#39;Potatis&#39; in this network" in english.text
     assert "inte nåbar" in settings_page.text
 
 
