@@ -101,7 +101,8 @@ async def unchoose_peer(conn: Conn, network_id: UUID, peer_id: UUID) -> bool:
 # Peers some network chose whose feed is due ($1: read at most this long ago), the least
 # recently read first, at most $2 of them.
 SELECT_DUE_PEERS = """
-SELECT p.id, p.name, p.base_url, coalesce(f.etag, '') AS etag
+SELECT p.id, p.name, p.base_url, coalesce(f.etag, '') AS etag,
+       p.handover_address, p.handover_lat, p.handover_lon
 FROM peer p LEFT JOIN peer_feed f ON f.peer_id = p.id
 WHERE EXISTS (SELECT 1 FROM network_peer np WHERE np.peer_id = p.id)
   AND (f.fetched_at IS NULL OR f.fetched_at < now() - make_interval(secs => $1))
@@ -369,6 +370,15 @@ WHERE f.ok_at IS NULL OR f.error <> '' OR f.ok_at < now() - make_interval(secs =
 GROUP BY p.id, p.name, f.ok_at, f.error, f.error_values
 ORDER BY p.name, p.id"""
 
+# The peers whose hand-over point the run's purchases are picked up at (the run page).
+SELECT_RUN_HANDOVERS = """
+SELECT DISTINCT p.id AS peer_id, p.name, p.handover_address, p.handover_lat, p.handover_lon
+FROM run_purchase rp
+JOIN remote_offer r ON r.offer_id = rp.offer_id
+JOIN peer p ON p.id = r.peer_id
+WHERE rp.run_id = $1 AND p.handover_lat IS NOT NULL
+ORDER BY p.name, p.id"""
+
 SET_PEERS_LEFT_OUT = "UPDATE match_run SET peers_left_out = $2 WHERE id = $1"
 
 SELECT_PEERS_LEFT_OUT = "SELECT peers_left_out FROM match_run WHERE id = $1"
@@ -378,6 +388,10 @@ async def select_unreachable_peers(
     conn: Conn, network_id: UUID, stale_s: int
 ) -> list[asyncpg.Record]:
     return await conn.fetch(SELECT_UNREACHABLE_PEERS, network_id, stale_s)
+
+
+async def select_run_handovers(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_RUN_HANDOVERS, run_id)
 
 
 async def set_peers_left_out(conn: Conn, run_id: UUID, left_out: list[dict[str, Any]]) -> None:

@@ -119,7 +119,7 @@ async def poll_one(pool: Pool, client: SignedClient, peer: Any) -> None:
             await mirror_db.record_feed(conn, peer_id, "", error or Said("no feed"))
             return
         async with conn.transaction():
-            await store_mirror(conn, peer_id, plan)
+            await store_mirror(conn, peer_id, plan, handover=_handover(peer))
             await mirror_db.record_feed(conn, peer_id, answer.etag, None)
 
 
@@ -134,6 +134,15 @@ def _failure(answer: PeerAnswer) -> Said | None:
     return Said("the peer answered {status}", status=str(answer.status))
 
 
+def _handover(peer: Any) -> Place | None:
+    """The peer's hand-over point, if its peering names one (PUT /v1/peers/{id})."""
+    if peer["handover_lat"] is None:
+        return None
+    return Place(
+        address=peer["handover_address"], lat=peer["handover_lat"], lon=peer["handover_lon"]
+    )
+
+
 def _catalogue(row: Any) -> NetworkCatalogue:
     return NetworkCatalogue(
         network_id=row["id"],
@@ -142,13 +151,18 @@ def _catalogue(row: Any) -> NetworkCatalogue:
     )
 
 
-async def store_mirror(conn: Conn, peer_id: UUID, plan: MirrorPlan) -> None:
-    """The peer's mirror becomes what ``plan`` says (call inside a transaction)."""
+async def store_mirror(
+    conn: Conn, peer_id: UUID, plan: MirrorPlan, *, handover: Place | None = None
+) -> None:
+    """The peer's mirror becomes what ``plan`` says (call inside a transaction). With a
+    ``handover`` point, the peer's goods are picked up there: its offers' pickup and its
+    producers' place (what routing and the route sheet use) are that point."""
     await mirror_db.lock_peer_mirror(conn, peer_id)
     chosen = {row["id"] for row in await mirror_db.select_peer_networks(conn, peer_id)}
     organisations = await mirror_db.select_remote_producers(conn, peer_id)
     for producer in plan.producers.values():
-        values = (producer.name, producer.place.address[:500], *_where(producer.place))
+        place = handover or producer.place
+        values = (producer.name, place.address[:500], *_where(place))
         if producer.remote_id in organisations:
             await mirror_db.update_mirror_producer(conn, organisations[producer.remote_id], values)
         else:
@@ -161,6 +175,7 @@ async def store_mirror(conn: Conn, peer_id: UUID, plan: MirrorPlan) -> None:
     seen: list[UUID] = []
     for offer in plan.offers:
         organisation = organisations[offer.remote_producer_id]
+        pickup = handover or offer.pickup
         offer_values = (
             organisation,
             offer.pack_units,
@@ -168,8 +183,8 @@ async def store_mirror(conn: Conn, peer_id: UUID, plan: MirrorPlan) -> None:
             offer.price_per_pack_ore,
             offer.valid_from,
             offer.valid_until,
-            *_where(offer.pickup),
-            offer.pickup.address[:500],
+            *_where(pickup),
+            pickup.address[:500],
             offer.note[:2000],
         )
         row = known.get(offer.remote_offer_id)
