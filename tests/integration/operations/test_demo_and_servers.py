@@ -109,7 +109,7 @@ def test_demo_once_on_embedded_servers_leaves_nothing_running(tmp_path: Path) ->
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=240,  # two deployments: about 1.5 minutes on 2 busy cores
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
