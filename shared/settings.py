@@ -104,6 +104,12 @@ class FederationSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unkno
     signature_window_s: Annotated[int, msgspec.Meta(ge=5, le=300)] = 60
     # One request to a peer, all of it (connecting, sending, the answer), ends after this.
     timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
+    # A run that buys a peer's offers asks the peer to hold the packs this long (until
+    # approved and published: confirmed); a refused hold re-allocates the run without
+    # that supply at most this many times, then leaves its lines unfilled
+    # (docs/federation.md, "Holds").
+    hold_ttl_s: Annotated[int, msgspec.Meta(ge=60, le=7 * 24 * 3600)] = 2 * 24 * 3600
+    hold_retries: Annotated[int, msgspec.Meta(ge=0, le=10)] = 2
     # The worker reads each chosen peer's offer feed this often (docs/federation.md); a
     # peer whose last good read is older than ``stale_s``, or whose last read failed, is
     # unreachable: runs leave its offers out and say so.
@@ -273,6 +279,8 @@ ENV_VARS: Mapping[str, str] = {
     "sessions.joins_per_network_per_minute": "SAMLAST_JOIN_PER_NETWORK_PER_MINUTE",
     "federation.signature_window_s": "SAMLAST_FEDERATION_SIGNATURE_WINDOW_S",
     "federation.timeout_s": "SAMLAST_FEDERATION_TIMEOUT_S",
+    "federation.hold_ttl_s": "SAMLAST_FEDERATION_HOLD_TTL_S",
+    "federation.hold_retries": "SAMLAST_FEDERATION_HOLD_RETRIES",
     "federation.poll_s": "SAMLAST_FEDERATION_POLL_S",
     "federation.stale_s": "SAMLAST_FEDERATION_STALE_S",
     "log_level": "SAMLAST_LOG_LEVEL",

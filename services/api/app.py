@@ -47,6 +47,7 @@ from services.api.federation.peering.controller import (
     federation_keys,
 )
 from services.api.federation.peering.feed import FeedController
+from services.api.federation.peering.holds import HoldController
 from services.api.federation.peering.networks import NetworkPeerController
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
@@ -155,6 +156,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     PeerController,
     ShareController,
     SignedController,
+    HoldController,
     FeedController,
     NetworkPeerController,
     federation_keys,

@@ -26,11 +26,13 @@ from arq.cron import cron
 from arq.typing import WorkerCoroutine
 from arq.worker import Worker, func
 
+from services.matcher.adapters.federation_holds import HoldSender
 from services.matcher.adapters.mailer import Mailer
 from services.matcher.adapters.outbound import new_client
 from services.matcher.adapters.webhooks import WebhookSender
 from services.matcher.jobs.feeds import poll_peer_feeds
 from services.matcher.jobs.housekeeping import (
+    expire_federation_holds,
     forget_expired_idempotency_keys,
     forget_sent_mail,
     forget_spent_nonces,
@@ -45,7 +47,7 @@ from services.matcher.jobs.matching import (
 from services.matcher.jobs.notifications import send_cycle_notices, send_invoice_reminders
 from services.matcher.jobs.outbox import deliver_message, requeue_due_messages
 from services.matcher.jobs.schedules import open_scheduled_cycles
-from services.matcher.outbox.delivery import LEASE_MARGIN_S, attempt_deadline_s
+from services.matcher.outbox.delivery import BACKOFF, LEASE_MARGIN_S, attempt_deadline_s
 from shared.contracts.messages import OUTBOX_JOB, MessageKind
 from shared.contracts.runs import MATCH_JOB
 from shared.db.pool import create_pool
@@ -134,6 +136,14 @@ class MatcherWorkers:
                 self._resources["pool"], self.settings, sealer, self._resources["http"]
             ),
             MessageKind.MAIL: Mailer(self.settings, sealer),
+            # holds asked of peers (fed-holds): docs/federation.md, "Holds"
+            MessageKind.FEDERATION_HOLD: HoldSender(
+                self._resources["pool"],
+                self.settings,
+                self._resources["queue"],
+                self._resources["http"],
+                retries=len(BACKOFF),
+            ),
         }
         if self.settings.mail.smtp_url is None:
             log.warning("mail is not configured (SAMLAST_SMTP_URL): mail stays pending")
@@ -178,6 +188,8 @@ def build_worker(settings: Settings, *, burst: bool = False, **overrides: Any) -
             cron(_job(forget_spent_sign_ins), minute={17}, second={40}, run_at_startup=True),
             cron(_job(forget_sent_mail), minute={47}, second={40}, run_at_startup=True),
             cron(_job(forget_spent_nonces), second={50}, run_at_startup=True),
+            # federation holds (fed-holds): a peer's unconfirmed holds expire on time
+            cron(_job(expire_federation_holds), second={15, 45}, run_at_startup=True),
             # --- federation: the peers' offer feeds (each read every SAMLAST_FEDERATION_POLL_S)
             cron(_job(poll_peer_feeds), second=EVERY_10_S, timeout=FEED_TICK_TIMEOUT_S),
         ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Literal
+from uuid import UUID
 
 import msgspec
 
@@ -17,6 +18,8 @@ import msgspec
 class MessageKind(StrEnum):
     WEBHOOK = "webhook"
     MAIL = "mail"
+    # a hold asked of a peer, or its confirmation or release (docs/federation.md)
+    FEDERATION_HOLD = "federation_hold"
 
 
 class MessageState(StrEnum):
@@ -28,6 +31,29 @@ class MessageState(StrEnum):
 # The matcher's job that makes one attempt at one message; its argument is the
 # message's id as a string, its job id names the attempt (``outbox:<id>:<attempt>``).
 OUTBOX_JOB = "deliver_message"
+
+
+class HoldStep(StrEnum):
+    """A step of a hold asked of a peer, each one message (``FEDERATION_HOLD``)."""
+
+    HOLD = "hold"
+    CONFIRM = "confirm"
+    RELEASE = "release"
+
+
+class HoldMessage(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """A ``FEDERATION_HOLD`` message's payload: which step of which hold, to which peer.
+    ``offer_id`` is our mirror of the peer's offer ``remote_offer_id``."""
+
+    step: HoldStep
+    hold_id: UUID
+    run_id: UUID
+    peer_id: UUID
+    offer_id: UUID
+    remote_offer_id: UUID
+    packs: int
+    ttl_s: int
+
 
 # The languages mail is written in (``shared/mail/templates/<name>/<language>/``).
 Language = Literal["sv", "en"]

@@ -63,11 +63,13 @@ WHERE state = '{PENDING}' AND next_attempt_at < now() - make_interval(secs => $1
     AND (claimed_until IS NULL OR claimed_until < now())
 ORDER BY next_attempt_at LIMIT 100"""
 
-# Mail a run's event wrote that no attempt has been queued for yet (the matcher writes it
-# without a queue at hand; its job queues it once the run is stored).
+# Mail (and holds asked of peers) a run's event wrote that no attempt has been queued
+# for yet (the matcher writes them without a queue at hand; its job queues them once the
+# run is stored).
 SELECT_UNSENT_RUN_MAIL = f"""
 SELECT id FROM outbox_message
-WHERE run_id = $1 AND kind = '{MessageKind.MAIL}' AND state = '{PENDING}' AND attempts = 0
+WHERE run_id = $1 AND kind IN ('{MessageKind.MAIL}', '{MessageKind.FEDERATION_HOLD}')
+    AND state = '{PENDING}' AND attempts = 0
     AND claimed_until IS NULL
 ORDER BY created_at, id"""
 

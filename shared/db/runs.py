@@ -19,6 +19,7 @@ from shared.contracts.runs import (
     RunState,
     RunSummary,
 )
+from shared.db import holds as holds_db
 from shared.db.pool import Conn, copy_rows, states_sql
 
 RUNNING, PROPOSED = RunState.RUNNING, RunState.PROPOSED
@@ -265,17 +266,22 @@ async def insert_result(
     await conn.executemany(INSERT_UNFILLED, unfilled)  # jsonb: through the codec, not COPY
 
 
-async def cancel_cycle_runs(conn: Conn, cycle_id: UUID) -> None:
-    """Cancel a cycle's live runs and give back the packs they reserved."""
+async def cancel_cycle_runs(conn: Conn, cycle_id: UUID) -> list[UUID]:
+    """Cancel a cycle's live runs and give back the packs they reserved, here and (the
+    outbox messages returned) at the peers that hold packs for them."""
     await conn.execute(LOCK_CYCLE_RUNS, cycle_id)
     await conn.execute(RELEASE_CYCLE_PACKS, cycle_id, sorted(HOLDING))
     await conn.execute(CANCEL_CYCLE_RUNS, cycle_id)
+    return await holds_db.release_ended_holds(conn, cycle_id=cycle_id)
 
 
-async def supersede_cycle_runs(conn: Conn, cycle_id: UUID) -> None:
+async def supersede_cycle_runs(conn: Conn, cycle_id: UUID) -> list[UUID]:
+    """Supersede the cycle's proposal: its packs go back, here and (the outbox messages
+    returned) at the peers that hold packs for it."""
     await conn.execute(LOCK_CYCLE_RUNS, cycle_id)
     await conn.execute(RELEASE_CYCLE_PACKS, cycle_id, [PROPOSED])  # a new run replaces it
     await conn.execute(SUPERSEDE_CYCLE_RUNS, cycle_id)
+    return await holds_db.release_ended_holds(conn, cycle_id=cycle_id)
 
 
 async def select_purchases(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:

@@ -78,8 +78,9 @@ class CycleService:
                 after.match(run["id"])
                 for message_id in await notify.cycle_closed(self.notifier, cycle_id, run["id"]):
                     after.message(message_id)
-            else:
-                await runs_db.cancel_cycle_runs(self.conn, cycle_id)
+            else:  # the runs' holds at peers are released too (fed-holds)
+                for message_id in await runs_db.cancel_cycle_runs(self.conn, cycle_id):
+                    after.message(message_id)
             await record(
                 self.conn,
                 actor,

@@ -33,10 +33,11 @@ from services.api.runs.service import RunService, plan_of, run_out
 from shared import notifications as notify
 from shared.contracts.cycles import CycleState
 from shared.contracts.cycles import sources as cycle_sources
-from shared.contracts.messages import attachment
+from shared.contracts.messages import HoldStep, attachment
 from shared.contracts.runs import RunRouting, RunState, RunSummary
 from shared.contracts.runs import sources as run_sources
 from shared.db import cycles as cycles_db
+from shared.db import holds as holds_db
 from shared.db import outbox as outbox_db
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
@@ -56,22 +57,32 @@ class ReviewService:
         self.notifier = notifier
 
     async def approve(self, actor: Actor, run_id: UUID, note: str) -> RunOut:
-        async with self.conn.transaction():
+        """Approved: the packs peers hold for it are confirmed (a hold still pending is
+        confirmed as soon as the peer holds it)."""
+        async with transaction_then_queue(self.conn, self.queue) as after:
             run = await self._move(actor, run_id, RunState.APPROVED, note)
             await self._members_only(run)
+            for message_id in await holds_db.insert_hold_messages(
+                self.conn, run_id, HoldStep.CONFIRM, ["held"]
+            ):
+                after.message(message_id)
         return run_out(run)
 
     async def reject(self, actor: Actor, run_id: UUID, reason: str) -> RunOut:
-        """Not this one: its packs go back to the offers; the cycle can be matched again."""
-        async with self.conn.transaction():
+        """Not this one: its packs go back to the offers, here and at the peers holding
+        some for it; the cycle can be matched again."""
+        async with transaction_then_queue(self.conn, self.queue) as after:
             run = await self._move(actor, run_id, RunState.REJECTED, reason)
             await runs_db.release_run_packs(self.conn, run_id)
+            for message_id in await holds_db.release_ended_holds(self.conn, run_id=run_id):
+                after.message(message_id)
         return run_out(run)
 
     async def publish(self, actor: Actor, run_id: UUID, note: str) -> RunOut:
         async with transaction_then_queue(self.conn, self.queue) as after:
             run = await self._move(actor, run_id, RunState.PUBLISHED, note)
             await self._members_only(run)
+            await self._holds_confirmed(run_id)
             cycle = await cycles_db.set_cycle_state(
                 self.conn,
                 run["cycle_id"],
@@ -80,7 +91,8 @@ class ReviewService:
             )
             if cycle is None:
                 raise ConflictError("the run's cycle is no longer matched: it can't be published")
-            await runs_db.supersede_cycle_runs(self.conn, run["cycle_id"])
+            for message_id in await runs_db.supersede_cycle_runs(self.conn, run["cycle_id"]):
+                after.message(message_id)  # the superseded runs' holds at peers released
             parties = await runs_db.select_run_parties(self.conn, run_id)
             payloads = {
                 row["organisation_id"]: _published_payload(run, cycle, row) for row in parties
@@ -211,6 +223,22 @@ class ReviewService:
             detail={"from": run["state"], "note": note} if note else {"from": run["state"]},
         )
         return moved
+
+    async def _holds_confirmed(self, run_id: UUID) -> None:
+        """A run buying a peer's offers is published only once every peer confirmed
+        holding the packs (docs/federation.md, "Holds")."""
+        if waiting := await holds_db.select_unconfirmed(self.conn, run_id):
+            raise ConflictError(
+                "{n} hold(s) at peer deployments are not confirmed yet: {holds}",
+                values={
+                    "n": len(waiting),
+                    "holds": ", ".join(f"{row['hold_id']} ({row['state']})" for row in waiting),
+                },
+                holds=[
+                    {"hold_id": str(row["hold_id"]), "state": row["state"], "reason": row["reason"]}
+                    for row in waiting
+                ],
+            )
 
     async def _members_only(self, run: asyncpg.Record) -> None:
         """A run computed before a member left may still buy from it or deliver to it:

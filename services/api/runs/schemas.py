@@ -105,6 +105,9 @@ class UnfilledOut(msgspec.Struct, kw_only=True):
     pro_rata_permille: int | None = None
     units_to_next_pack: int | None = None
     cheapest_unit_price_ore: int | None = None
+    # a peer deployment refused to hold the packs this line was to get, in its words
+    # (``excluded``; docs/federation.md, "Holds")
+    hold_refused: str | None = None
 
 
 class RunResult(msgspec.Struct, kw_only=True):

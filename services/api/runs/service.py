@@ -162,7 +162,9 @@ class RunService:
                     values={"n": decided["run_version"], "state": Term(decided["state"])},
                     state=cycle["state"],
                 )
-            await runs_db.supersede_cycle_runs(self.conn, cycle_id)  # releases its packs
+            # its packs go back, and the peers holding packs for it are told (fed-holds)
+            for message_id in await runs_db.supersede_cycle_runs(self.conn, cycle_id):
+                after.message(message_id)
             if overrides.pins:  # on the supply the superseded proposal leaves free
                 await self._check_pins(cycle, overrides)
             run = await runs_db.insert_run(

@@ -45,7 +45,11 @@ def page(
             "said": lambda message, values=None: i18n.translate(language, message, values),
             "kr": lambda ore: i18n.kronor(ore, language),
             "num": lambda value, decimals=0: i18n.number(value, language, decimals),
-            "qty": lambda units, unit, decimals=0: i18n.quantity(units, unit, language, decimals),
+            "qty": lambda units, measure: i18n.quantity(units, measure, language),
+            "milli": lambda value: i18n.thousandths(value, language),
+            "measured": lambda value, unit, decimals=0: i18n.measured(
+                value, unit, language, decimals
+            ),
             "unit": lambda unit: i18n.unit(unit, language),
             "pct": lambda value: percent(value, language),
             "day": lambda value: short_day(value, language),

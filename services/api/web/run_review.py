@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from services.api.auth.actor import Actor
+from services.api.demand.amounts import Measure
 from services.api.networks.schemas import NetworkOut
 from services.api.networks.service import NetworkService
 from services.api.organisations.service import OrganisationService
@@ -17,6 +18,7 @@ from services.api.runs.service import RunService
 from services.api.web import review as figures
 from services.api.web.svgmap import draw
 from services.api.web.visits import GoodsIndex, visits
+from shared.db import holds as holds_db
 from shared.db import routes as routes_db
 from shared.db.pool import Conn
 
@@ -85,6 +87,7 @@ class RunReview:
         return {
             "result": result,
             "products": catalogue,
+            "measures": {p.id: Measure.of_product(p) for p in catalogue.values()},
             "names": names,
             "reviewed": reviewed,
             "fill": _fill(reviewed),
@@ -118,14 +121,18 @@ class RunReview:
                 "vehicles": [v.name for v in vehicles if v.id in set(run.exclude_vehicles)],
                 "retired_vehicles": len(set(run.exclude_vehicles) - {v.id for v in vehicles}),
             },
+            # holds asked of peer deployments for their producers' packs (fed-holds)
+            "remote_holds": await holds_db.select_run_holds(self.conn, run.id),
+            "holds_unconfirmed": len(await holds_db.select_unconfirmed(self.conn, run.id)),
         }
 
 
 def _fill(reviewed: list[figures.ProductReview]) -> dict[str, list[figures.Quantity]]:
+    sized = [(r.measure, r) for r in reviewed if r.measure is not None]
     return {
-        "demanded": figures.by_unit((r.unit, r.demanded) for r in reviewed),
-        "filled": figures.by_unit((r.unit, r.filled) for r in reviewed),
-        "extra": figures.by_unit((r.unit, r.extra) for r in reviewed if r.extra),
+        "demanded": figures.by_unit((measure, r.demanded) for measure, r in sized),
+        "filled": figures.by_unit((measure, r.filled) for measure, r in sized),
+        "extra": figures.by_unit((measure, r.extra) for measure, r in sized if r.extra),
     }
 
 
@@ -167,7 +174,9 @@ def _pin_choices(
             "coop": names.get(a.coop_id, ""),
             "offer": _offer_label(offers.get(a.offer_id), names, catalogue),
             "units": a.units,
-            "unit": catalogue[a.product_id].unit if a.product_id in catalogue else "",
+            "measure": Measure.of_product(catalogue[a.product_id])
+            if a.product_id in catalogue
+            else None,
         }
         for a in result.allocations
     ]

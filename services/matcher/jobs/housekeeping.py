@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.matcher.jobs.context import WorkerContext
+from shared.db import holds as holds_db
 from shared.db import idempotency as idempotency_db
 from shared.db import joins as joins_db
 from shared.db import outbox as outbox_db
@@ -39,3 +40,10 @@ async def forget_sent_mail(ctx: WorkerContext) -> int:
     """What a sent mail said is kept for a month, then only that it was sent."""
     async with ctx["pool"].acquire() as conn:
         return await outbox_db.forget_sent_mail(conn, MAIL_KEPT_DAYS)
+
+
+async def expire_federation_holds(ctx: WorkerContext) -> int:
+    """Holds a peer asked of us and never confirmed expire at their time: their packs go
+    back to the offers (docs/federation.md, "Holds"). How many packs were freed."""
+    async with ctx["pool"].acquire() as conn:
+        return await holds_db.expire_holds(conn)

@@ -53,8 +53,10 @@ from services.matcher.matching.snapshot import load_snapshot
 from shared import notifications as notify
 from shared.contracts.cycles import CycleState
 from shared.contracts.cycles import sources as cycle_sources
+from shared.contracts.messages import HoldStep
 from shared.contracts.runs import RunState, RunSummary
 from shared.db import cycles as cycles_db
+from shared.db import holds as holds_db
 from shared.db import runs as runs_db
 from shared.db.pool import BROKEN, Conn, Pool
 from shared.db.runs import AllocationRow, PurchaseRow, UnfilledRow
@@ -312,6 +314,12 @@ async def store_result(
                 for s in result.shortfalls
             ],
         )
+        # purchases of a peer's mirrored offers: a hold asked of the peer for each, sent
+        # by the outbox once this commits (fed-holds; docs/federation.md, "Holds")
+        if await holds_db.insert_run_holds(conn, run_id):
+            await holds_db.insert_hold_messages(
+                conn, run_id, HoldStep.HOLD, ["pending"], settings.federation.hold_ttl_s
+            )
         figures = await store_routing(
             conn,
             run_id,

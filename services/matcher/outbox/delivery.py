@@ -10,8 +10,9 @@ the last status and a short reason of ours. PostgreSQL holds the message; the qu
 only carries its id, and the sweep re-queues messages whose job Redis lost (or whose
 worker died: the lease runs out).
 
-Each kind of message has a sender (``Senders``): webhooks (``adapters/webhooks.py``) and
-mail (``adapters/mailer.py``) today, federation pushes later, all with these rules.
+Each kind of message has a sender (``Senders``): webhooks (``adapters/webhooks.py``),
+mail (``adapters/mailer.py``) and holds asked of peers (``adapters/federation_holds.py``),
+all with these rules.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ Senders = Mapping[MessageKind, Sender]
 
 def attempt_deadline_s(settings: Settings) -> float:
     """The longest one attempt of any kind may take: the lease and the job cover it."""
-    return max(settings.webhooks.timeout_s, settings.mail.timeout_s)
+    return max(settings.webhooks.timeout_s, settings.mail.timeout_s, settings.federation.timeout_s)
 
 
 async def deliver(

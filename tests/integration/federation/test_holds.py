@@ -1,0 +1,743 @@
+"""Holds between two deployments: A (the session's app) asks B (a second app on its own
+database) to hold packs of B's offers; B's own runs buy the same offers meanwhile.
+
+The harness is test_peering.py's: B's app on a scratch database, A's worker client
+signing requests that reach B's app in process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+from uuid import UUID
+
+import httpx
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+
+from services.api.app import create_app
+from services.matcher.adapters.federation import SignedClient, signed_client
+from services.matcher.adapters.federation_holds import HoldSender
+from services.matcher.jobs.housekeeping import expire_federation_holds
+from services.matcher.matching.run import run_match
+from services.matcher.outbox.delivery import BACKOFF, deliver
+from shared.contracts.messages import HoldMessage, MessageKind
+from shared.db import peers as peers_db
+from shared.db.pool import Pool, create_pool
+from shared.queue import connect_queue
+from shared.security.federation_keys import SigningKey
+from shared.settings import Settings
+from tests.integration.federation.test_peering import (  # the two deployments' harness
+    B_URL,
+    b_admin,
+    b_client,
+    b_pool,
+    b_settings,
+    new_key_of_a,
+    peer_a_on_b,
+    refused,
+    send,
+    signed,
+)
+from tests.support.federation import mirror_offer
+from tests.support.http import Client, bearer, ok
+from tests.support.people import session_cookies
+from tests.support.world import (
+    World,
+    add_van,
+    build_world,
+    close_cycle,
+    offer_body,
+    open_cycle,
+)
+
+__all__ = ["b_admin", "b_client", "b_pool", "b_settings"]  # fixtures, imported to be used
+
+HOLDS = "/federation/v1/holds"
+A_KEY: dict[str, SigningKey] = {}
+
+
+@pytest.fixture(scope="module")
+async def b_world(b_settings: Settings, b_pool: Pool, b_admin: str) -> World:
+    async with AsyncTestClient(app=create_app(b_settings)) as client:
+        world = await build_world(client, b_admin, "Gävleborg")
+        await add_van(client, world)
+        return world
+
+
+@pytest.fixture(scope="module")
+async def a_key(
+    b_settings: Settings, b_pool: Pool, b_admin: str, b_world: World, pool: Pool, settings: Settings
+) -> tuple[SigningKey, str]:
+    """A's key, which B knows as its peer's; B's producer shares with A. (key, peer id)"""
+    key = await new_key_of_a(pool, settings)
+    async with AsyncTestClient(app=create_app(b_settings)) as client:
+        peer = await peer_a_on_b(client, b_admin, pool, key)
+        await ok(
+            await client.put(
+                f"/v1/organisations/{b_world.producer_id}/peers/{peer['id']}",
+                headers=bearer(b_world.producer),
+            )
+        )
+    A_KEY["key"] = key
+    return key, str(peer["id"])
+
+
+async def b_offer(b_client: Client, b_world: World, packs: int = 12) -> str:
+    created = await ok(
+        await b_client.post(
+            "/v1/offers",
+            json=offer_body(b_world, packs_available=packs),
+            headers=bearer(b_world.producer),
+        ),
+        201,
+    )
+    return str(created["id"])
+
+
+async def packs_of(b_pool: Pool, offer_id: str) -> tuple[int, int]:
+    """(packs_available, packs_reserved) of B's offer."""
+    async with b_pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT packs_available, packs_reserved FROM offer WHERE id = $1::uuid", offer_id
+        )
+    assert row is not None
+    return row["packs_available"], row["packs_reserved"]
+
+
+async def fed_of(pool: Pool, settings: Settings, b_client: Client) -> SignedClient:
+    """A's worker client, signing with the key B knows as A's (``a_key``: the test that
+    adds a second peer makes a newer key, which the worker would sign with)."""
+    fed = await signed_client(pool, settings, b_client)
+    assert fed is not None
+    key = A_KEY.get("key")
+    return fed if key is None else SignedClient(b_client, key, timeout_s=fed.timeout_s)
+
+
+def body(answer: Any) -> Any:
+    return json.loads(answer.body)
+
+
+def hold_body(
+    offer_id: str, packs: int, hold_id: UUID | None = None, ttl_s: int = 3600
+) -> dict[str, Any]:
+    return {
+        "id": str(hold_id or uuid.uuid4()),
+        "offer_id": offer_id,
+        "packs": packs,
+        "ttl_s": ttl_s,
+    }
+
+
+# -- the origin's endpoints ------------------------------------------------------------------
+
+
+async def test_a_hold_reserves_b_packs_idempotently_and_confirm_release_move_it(
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+    a_key: tuple[SigningKey, str],
+    pool: Pool,
+    settings: Settings,
+) -> None:
+    offer_id = await b_offer(b_client, b_world, packs=12)
+    fed = await fed_of(pool, settings, b_client)
+    asked = hold_body(offer_id, 5)
+    first = await fed.request("POST", B_URL, HOLDS, json=asked)
+    assert first.status == 201, first.body
+    assert body(first)["state"] == "held"
+    assert await packs_of(b_pool, offer_id) == (12, 5)
+    again = await fed.request("POST", B_URL, HOLDS, json=asked)  # a retry: the same answer
+    assert again.status == 201
+    assert body(again) == body(first)
+    assert await packs_of(b_pool, offer_id) == (12, 5)
+    other = await fed.request("POST", B_URL, HOLDS, json={**asked, "packs": 6})
+    assert other.status == 409, other.body
+    too_many = await fed.request("POST", B_URL, HOLDS, json=hold_body(offer_id, 8))
+    assert too_many.status == 409
+    assert body(too_many)["state"] == "refused"
+    assert await packs_of(b_pool, offer_id) == (12, 5)
+    path = f"{HOLDS}/{asked['id']}"
+    confirmed = await fed.request("POST", B_URL, path + "/confirm")
+    assert confirmed.status == 200
+    assert body(confirmed)["state"] == "confirmed"
+    assert (await fed.request("POST", B_URL, path + "/confirm")).status == 200
+    assert await packs_of(b_pool, offer_id) == (12, 5)
+    released = await fed.request("POST", B_URL, path + "/release")
+    assert released.status == 200
+    assert body(released)["state"] == "released"
+    assert (await fed.request("POST", B_URL, path + "/release")).status == 200
+    assert await packs_of(b_pool, offer_id) == (12, 0)
+    assert (await fed.request("POST", B_URL, path + "/confirm")).status == 409
+
+
+async def test_an_offer_not_shared_or_withdrawn_is_not_found(
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+    b_admin: str,
+    a_key: tuple[SigningKey, str],
+    pool: Pool,
+    settings: Settings,
+) -> None:
+    offer_id = await b_offer(b_client, b_world)
+    fed = await fed_of(pool, settings, b_client)
+    missing = await fed.request("POST", B_URL, HOLDS, json=hold_body(str(uuid.uuid4()), 1))
+    assert missing.status == 404, missing.body
+    async with b_pool.acquire() as conn:
+        await conn.execute("UPDATE offer SET withdrawn_at = now() WHERE id = $1::uuid", offer_id)
+    withdrawn = await fed.request("POST", B_URL, HOLDS, json=hold_body(offer_id, 1))
+    assert withdrawn.status == 404, withdrawn.body
+    assert await packs_of(b_pool, offer_id) == (12, 0)
+
+
+async def test_an_expired_hold_frees_the_packs(
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+    b_settings: Settings,
+    a_key: tuple[SigningKey, str],
+    pool: Pool,
+    settings: Settings,
+) -> None:
+    offer_id = await b_offer(b_client, b_world, packs=4)
+    fed = await fed_of(pool, settings, b_client)
+    asked = hold_body(offer_id, 4)
+    assert (await fed.request("POST", B_URL, HOLDS, json=asked)).status == 201
+    assert await packs_of(b_pool, offer_id) == (4, 4)
+    async with b_pool.acquire() as conn:  # its time is up
+        await conn.execute(
+            "UPDATE federation_hold SET expires_at = now() - interval '1 second' WHERE id = $1",
+            UUID(asked["id"]),
+        )
+    freed = await expire_federation_holds({"pool": b_pool, "settings": b_settings})  # type: ignore[typeddict-item]
+    assert freed >= 4
+    assert await packs_of(b_pool, offer_id) == (4, 0)
+    async with b_pool.acquire() as conn:
+        state = await conn.fetchval(
+            "SELECT state FROM federation_hold WHERE id = $1", UUID(asked["id"])
+        )
+    assert state == "expired"
+    late = await fed.request("POST", B_URL, f"{HOLDS}/{asked['id']}/confirm")
+    assert late.status == 409, late.body
+
+
+async def test_a_peer_cannot_touch_another_peers_hold(
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+    b_admin: str,
+    a_key: tuple[SigningKey, str],
+    pool: Pool,
+    settings: Settings,
+) -> None:
+    offer_id = await b_offer(b_client, b_world)
+    fed = await fed_of(pool, settings, b_client)
+    asked = hold_body(offer_id, 2)
+    assert (await fed.request("POST", B_URL, HOLDS, json=asked)).status == 201
+    # a second peer of B (its key, the newest of A's database now, signs the same way)
+    other_key = await new_key_of_a(pool, settings)
+    await peer_a_on_b(b_client, b_admin, pool, other_key, name="Samlast Umeå")
+    other = await signed_client(pool, settings, b_client)
+    assert other is not None
+    assert other.key.key_id == other_key.key_id
+    for action in ("confirm", "release"):
+        answer = await other.request("POST", B_URL, f"{HOLDS}/{asked['id']}/{action}")
+        assert answer.status == 404, answer.body
+    taken = await other.request("POST", B_URL, HOLDS, json=asked)  # its id, another peer
+    assert taken.status in (404, 409), taken.body  # not shared with it: 404 before the id
+    assert await packs_of(b_pool, offer_id) == (12, 2)
+    async with pool.acquire() as conn:  # A's worker signs with the key B knows as A's again
+        await peers_db.retire_own_key(conn, other_key.key_id)
+
+
+async def test_unsigned_tampered_and_replayed_hold_requests_are_refused(
+    b_client: Client, b_pool: Pool, b_world: World, a_key: tuple[SigningKey, str]
+) -> None:
+    key, _ = a_key
+    offer_id = await b_offer(b_client, b_world, packs=3)
+    raw = json.dumps(hold_body(offer_id, 3)).encode()
+    refused(
+        await send(b_client, "POST", HOLDS, {"Content-Type": "application/json"}, raw), "not signed"
+    )
+    headers = signed(key, "POST", HOLDS, raw)
+    tampered = raw.replace(b'"packs": 3', b'"packs": 2')
+    refused(await send(b_client, "POST", HOLDS, headers, tampered), "Digest")
+    headers = signed(key, "POST", HOLDS, raw)
+    assert (await send(b_client, "POST", HOLDS, headers, raw)).status_code == 201
+    refused(await send(b_client, "POST", HOLDS, headers, raw), "replayed")
+    assert await packs_of(b_pool, offer_id) == (3, 3)
+
+
+# -- the oversell test -------------------------------------------------------------------------
+
+# When A's holds are sent, by the stage B's run has reached: at its start, while it
+# allocates, as it routes, as it stores (the reservations), after it.
+STAGES = ("snapshot", "allocate", "route", "store", "done")
+
+
+def b_worker_runs(b_settings: Settings, run_id: UUID) -> str:
+    """B's worker computing and storing its run, on its own event loop and connections
+    (B's app answers A's requests on the test client's loop: a hold waiting for the row
+    lock B's run holds must not stop that run)."""
+
+    async def work() -> str:
+        pool = await create_pool(b_settings, as_app=False)
+        try:
+            return await run_match(pool, b_settings, run_id)
+        finally:
+            await pool.close()
+
+    return asyncio.run(work())
+
+
+async def stage_reached(b_pool: Pool, run_id: UUID, stage: str) -> None:
+    for _ in range(3000):
+        async with b_pool.acquire() as conn:
+            now = await conn.fetchval("SELECT stage FROM match_run WHERE id = $1", run_id)
+        # a stage passed already counts (the run was quicker than our look)
+        passed = now in ("store", "done") and STAGES.index(stage) < STAGES.index(now)
+        if now and (now.startswith(stage) or passed):
+            return
+        await asyncio.sleep(0.005)
+
+
+async def test_b_own_run_and_a_holds_at_the_same_moment_never_oversell(
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+    b_settings: Settings,
+    a_key: tuple[SigningKey, str],
+    pool: Pool,
+    settings: Settings,
+) -> None:
+    """B's network runs a cycle buying carrots while A asks holds on the same offer, at
+    the same moment, again and again: whatever wins, the packs sold (B's run's purchases
+    and the held packs) never exceed the packs available."""
+    fed = await fed_of(pool, settings, b_client)
+    carrots = b_world.products["Morötter"]["id"]
+    outcomes = set()
+    for rounds in range(len(STAGES) * 2):
+        offer_id = await b_offer(b_client, b_world, packs=6)
+        b_world.cycle = await open_cycle(b_client, b_world)
+        await ok(
+            await b_client.post(
+                f"/v1/cycles/{b_world.cycle['id']}/demand-rounds",
+                json={"lines": [{"product_id": carrots, "firm_quantity": 40}]},  # 4 packs
+                headers=bearer(b_world.coop),
+            ),
+            201,
+        )
+        await ok(
+            await b_client.post(
+                f"/v1/cycles/{b_world.cycle['id']}/close", headers=bearer(b_world.coordinator)
+            )
+        )
+        runs = await ok(
+            await b_client.get(
+                f"/v1/cycles/{b_world.cycle['id']}/runs", headers=bearer(b_world.coordinator)
+            )
+        )
+        run_id = UUID(runs[0]["id"])
+        asks = [hold_body(offer_id, 2) for _ in range(2)]  # 4 packs asked by A, 4 by B's run
+        run = asyncio.create_task(asyncio.to_thread(b_worker_runs, b_settings, run_id))
+        await stage_reached(b_pool, run_id, STAGES[rounds % len(STAGES)])
+        answers = await asyncio.gather(
+            *(fed.request("POST", B_URL, HOLDS, json=ask) for ask in asks)
+        )
+        stored = await run
+        assert stored in ("stored", "failed")
+        available, reserved = await packs_of(b_pool, offer_id)
+        async with b_pool.acquire() as conn:
+            bought = await conn.fetchval(
+                "SELECT coalesce(sum(packs), 0) FROM run_purchase p JOIN match_run r "
+                "ON r.id = p.run_id WHERE p.offer_id = $1::uuid AND r.state = 'proposed'",
+                offer_id,
+            )
+            held = await conn.fetchval(
+                "SELECT coalesce(sum(packs), 0) FROM federation_hold "
+                "WHERE offer_id = $1::uuid AND state = 'held'",
+                offer_id,
+            )
+        assert reserved <= available
+        assert bought + held == reserved <= available == 6
+        assert all(a.status in (201, 409) for a in answers), [a.body for a in answers]
+        outcomes.add((bought, held))
+        # the next cycle: this one's run is decided, its packs no longer matter
+        await b_client.post(
+            f"/v1/cycles/{b_world.cycle['id']}/cancel", headers=bearer(b_world.coordinator)
+        )
+    assert all(bought + held <= 6 for bought, held in outcomes), outcomes
+
+
+# -- the buying side: A's runs that buy B's offers ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def a_world(settings: Settings, pool: Pool, admin_token: str) -> World:
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        world = await build_world(client, admin_token, "Uppsala handlar i Gävleborg")
+        await add_van(client, world)
+        return world
+
+
+@pytest.fixture(scope="module")
+async def b_on_a(pool: Pool, a_key: tuple[SigningKey, str]) -> UUID:
+    """B, as A's peer (A signs its requests with ``a_key``, which B knows)."""
+    async with pool.acquire() as conn:
+        peer_id: UUID = await conn.fetchval(
+            "INSERT INTO peer (name, base_url) VALUES ('Samlast Gävleborg', $1) "
+            "ON CONFLICT (base_url) DO UPDATE SET name = excluded.name RETURNING id",
+            B_URL,
+        )
+    return peer_id
+
+
+async def mirrored(
+    pool: Pool,
+    b_client: Client,
+    b_world: World,
+    a_world: World,
+    peer_id: UUID,
+    *,
+    packs: int = 12,
+    mirror_packs: int | None = None,
+) -> tuple[str, UUID]:
+    """An offer of B's producer, and its mirror on A: (B's offer id, A's mirror offer id).
+    The mirrors of earlier tests are withdrawn: each test's run buys its own."""
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE offer SET withdrawn_at = now() WHERE id IN (SELECT offer_id FROM remote_offer)"
+        )
+    offer_id = await b_offer(b_client, b_world, packs=packs)
+    mirror = await mirror_offer(
+        pool,
+        peer_id=peer_id,
+        network_id=UUID(a_world.network["id"]),
+        product_id=UUID(a_world.products["Morötter"]["id"]),
+        remote_producer_id=UUID(b_world.producer_id),
+        remote_offer_id=UUID(offer_id),
+        packs_available=packs if mirror_packs is None else mirror_packs,
+    )
+    return offer_id, mirror.offer_id
+
+
+async def a_run(client: Client, pool: Pool, settings: Settings, a_world: World, units: int) -> UUID:
+    """A's cycle, a co-op's carrots, closed and matched by A's worker: the run's id."""
+    a_world.cycle = await open_cycle(client, a_world)
+    carrots = a_world.products["Morötter"]["id"]
+    await ok(
+        await client.post(
+            f"/v1/cycles/{a_world.cycle['id']}/demand-rounds",
+            json={"lines": [{"product_id": carrots, "firm_quantity": units}]},
+            headers=bearer(a_world.coop),
+        ),
+        201,
+    )
+    run = await close_cycle(client, a_world)
+    assert await run_match(pool, settings, UUID(run["id"])) == "stored"
+    return UUID(run["id"])
+
+
+async def deliver_holds(
+    pool: Pool, settings: Settings, b_client: Client, *, http: httpx.AsyncClient | None = None
+) -> list[str]:
+    """A's outbox worker: one attempt at each pending hold message, oldest first."""
+    queue = await connect_queue(settings)
+    try:
+        sender = HoldSender(pool, settings, queue, http or b_client, retries=len(BACKOFF))
+        async with pool.acquire() as conn:
+            ids = await conn.fetch(
+                "SELECT id FROM outbox_message WHERE kind = 'federation_hold' "
+                "AND state = 'pending' ORDER BY created_at, id"
+            )
+        return [
+            await deliver(pool, settings, queue, {MessageKind.FEDERATION_HOLD: sender}, row["id"])
+            for row in ids
+        ]
+    finally:
+        await queue.aclose()
+
+
+async def holds_of(pool: Pool, run_id: UUID) -> list[tuple[str, int, str]]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT state, packs, reason FROM run_remote_hold WHERE run_id = $1 ORDER BY hold_id",
+            run_id,
+        )
+    return [(row["state"], row["packs"], row["reason"]) for row in rows]
+
+
+async def test_a_run_buying_from_b_holds_there_and_publishes_once_confirmed(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+) -> None:
+    offer_id, mirror_id = await mirrored(pool, b_client, b_world, a_world, b_on_a)
+    run_id = await a_run(client, pool, settings, a_world, 40)  # 4 packs of 10
+    assert await holds_of(pool, run_id) == [("pending", 4, "")]
+    assert await packs_of(b_pool, offer_id) == (12, 0)  # nothing asked inside the run
+    await deliver_holds(pool, settings, b_client)
+    assert await holds_of(pool, run_id) == [("held", 4, "")]
+    assert await packs_of(b_pool, offer_id) == (12, 4)
+    assert await packs_of(pool, str(mirror_id)) == (12, 4)  # reserved here as any offer
+    client.cookies = await session_cookies(pool, a_world.coordinator)
+    for language, words in (
+        ("sv", ["Förpackningar reserverade i andra Samlast-installationer", "reserverad"]),
+        ("en", ["Packs held at other deployments", "Samlast Gävleborg", "held"]),
+    ):
+        client.cookies["samlast_lang"] = language
+        page = await client.get(f"/app/runs/{run_id}")
+        assert page.status_code == 200, page.text
+        assert 'data-hold-state="held"' in page.text
+        for word in words:
+            assert word in page.text, (language, word)
+    client.cookies.clear()
+    coordinator = bearer(a_world.coordinator)
+    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    early = await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
+    assert early.status_code == 409, early.text
+    assert early.json()["holds"][0]["state"] == "held"
+    await deliver_holds(pool, settings, b_client)  # the confirmation
+    assert await holds_of(pool, run_id) == [("confirmed", 4, "")]
+    async with b_pool.acquire() as conn:
+        assert (
+            await conn.fetchval(
+                "SELECT state FROM federation_hold WHERE offer_id = $1::uuid", offer_id
+            )
+            == "confirmed"
+        )
+    await ok(await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
+    assert await packs_of(b_pool, offer_id) == (12, 4)
+
+
+async def test_rejecting_a_run_releases_its_holds_at_b(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+) -> None:
+    offer_id, _ = await mirrored(pool, b_client, b_world, a_world, b_on_a)
+    run_id = await a_run(client, pool, settings, a_world, 30)
+    await deliver_holds(pool, settings, b_client)
+    assert await packs_of(b_pool, offer_id) == (12, 3)
+    await ok(
+        await client.post(
+            f"/v1/runs/{run_id}/reject",
+            json={"reason": "för dyrt"},
+            headers=bearer(a_world.coordinator),
+        )
+    )
+    assert await holds_of(pool, run_id) == [("released", 3, "")]
+    await deliver_holds(pool, settings, b_client)
+    assert await packs_of(b_pool, offer_id) == (12, 0)
+    async with b_pool.acquire() as conn:
+        assert (
+            await conn.fetchval(
+                "SELECT state FROM federation_hold WHERE offer_id = $1::uuid", offer_id
+            )
+            == "released"
+        )
+
+
+async def test_a_refused_hold_matches_the_cycle_again_without_that_supply(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+) -> None:
+    """B has 2 packs free, A's mirror still says 12 (its feed is behind): B refuses the
+    hold, and A's cycle is matched again without that offer."""
+    offer_id, mirror_id = await mirrored(
+        pool, b_client, b_world, a_world, b_on_a, packs=2, mirror_packs=12
+    )
+    run_id = await a_run(client, pool, settings, a_world, 40)
+    await deliver_holds(pool, settings, b_client)
+    ((state, packs, reason),) = await holds_of(pool, run_id)
+    assert (state, packs) == ("refused", 4)
+    assert "not enough packs" in reason
+    assert await packs_of(b_pool, offer_id) == (2, 0)
+    assert await packs_of(pool, str(mirror_id)) == (12, 0)  # the superseded run's packs back
+    async with pool.acquire() as conn:
+        runs = await conn.fetch(
+            "SELECT id, state, overrides FROM match_run WHERE cycle_id = $1::uuid "
+            "ORDER BY run_version",
+            a_world.cycle["id"],
+        )
+    assert [r["state"] for r in runs] == ["superseded", "queued"]
+    assert runs[1]["overrides"]["exclude_offers"] == [str(mirror_id)]
+    assert await run_match(pool, settings, runs[1]["id"]) == "stored"
+    assert await holds_of(pool, runs[1]["id"]) == []
+    result = await ok(
+        await client.get(f"/v1/runs/{runs[1]['id']}/result", headers=bearer(a_world.coordinator))
+    )
+    assert result["purchases"] == []
+    assert [u["units_short"] for u in result["unfilled"]] == [40]
+
+
+async def test_after_the_retries_a_refused_hold_leaves_its_lines_unfilled_with_the_reason(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+) -> None:
+    no_retries = settings.replace(**{"federation.hold_retries": 0})
+    offer_id, mirror_id = await mirrored(
+        pool, b_client, b_world, a_world, b_on_a, packs=1, mirror_packs=12
+    )
+    run_id = await a_run(client, pool, settings, a_world, 20)
+    await deliver_holds(pool, no_retries, b_client)
+    result = await ok(
+        await client.get(f"/v1/runs/{run_id}/result", headers=bearer(a_world.coordinator))
+    )
+    assert result["purchases"] == []
+    ((line,),) = [result["unfilled"]]
+    assert (line["units_short"], line["reason"]) == (20, "excluded")
+    assert "not enough packs" in line["hold_refused"]
+    assert await packs_of(pool, str(mirror_id)) == (12, 0)
+    assert await packs_of(b_pool, offer_id) == (1, 0)
+    coordinator = bearer(a_world.coordinator)
+    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    await ok(await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
+
+
+async def test_a_peer_that_cannot_be_reached_leaves_the_hold_pending_then_unreachable(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_world: World,
+) -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    await mirrored(pool, b_client, b_world, a_world, b_on_a)
+    run_id = await a_run(client, pool, settings, a_world, 10)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(down)) as unreachable:
+        assert await deliver_holds(pool, settings, b_client, http=unreachable) == ["pending"]
+        ((state, _, reason),) = await holds_of(pool, run_id)
+        assert state == "pending"
+        assert "asking again later" in reason
+        async with pool.acquire() as conn:  # the outbox's retries spent but the last one
+            await conn.execute(
+                "UPDATE outbox_message SET attempts = $2, next_attempt_at = now() "
+                "WHERE run_id = $1 AND kind = 'federation_hold'",
+                run_id,
+                len(BACKOFF),
+            )
+        assert await deliver_holds(pool, settings, b_client, http=unreachable) == ["failed"]
+    ((state, _, reason),) = await holds_of(pool, run_id)
+    assert state == "unreachable"
+    assert "given up" in reason
+    coordinator = bearer(a_world.coordinator)
+    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    refused_publish = await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
+    assert refused_publish.status_code == 409
+    assert refused_publish.json()["holds"][0]["state"] == "unreachable"
+
+
+async def test_a_hold_that_reaches_b_after_its_release_is_released_again(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+) -> None:
+    """The run is rejected while its hold is on its way: the release reaches B first (B
+    knows no such hold), then the hold; A, told B holds the packs of a released hold,
+    releases it once more, and B's packs are free again (not only at the hold's expiry)."""
+    offer_id, _ = await mirrored(pool, b_client, b_world, a_world, b_on_a)
+    run_id = await a_run(client, pool, settings, a_world, 20)
+    async with pool.acquire() as conn:
+        hold_row = await conn.fetchrow(
+            "SELECT payload FROM outbox_message WHERE run_id = $1 AND kind = 'federation_hold'",
+            run_id,
+        )
+    assert hold_row is not None
+    hold = msgspec.convert(hold_row["payload"], HoldMessage)
+    await ok(
+        await client.post(
+            f"/v1/runs/{run_id}/reject",
+            json={"reason": "fel vecka"},
+            headers=bearer(a_world.coordinator),
+        )
+    )
+    # the release goes out (B knows no such hold yet: 404, nothing to release)
+    assert await deliver_holds(pool, settings, b_client) == ["delivered", "delivered"]
+    fed = await fed_of(pool, settings, b_client)
+    late = await fed.request(  # the hold that was on its way
+        "POST",
+        B_URL,
+        HOLDS,
+        json=hold_body(offer_id, hold.packs, hold.hold_id, ttl_s=hold.ttl_s),
+    )
+    assert late.status == 201
+    assert await packs_of(b_pool, offer_id) == (12, 2)
+    queue = await connect_queue(settings)
+    try:
+        sender = HoldSender(pool, settings, queue, b_client, retries=len(BACKOFF))
+        await sender._record(hold, late, last=False)  # what the sender records of it
+    finally:
+        await queue.aclose()
+    await deliver_holds(pool, settings, b_client)
+    assert await packs_of(b_pool, offer_id) == (12, 0)
+    assert await holds_of(pool, run_id) == [("released", 2, "")]
+
+
+async def test_a_hold_expired_at_b_is_not_confirmed_and_the_run_is_not_published(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_settings: Settings,
+    b_world: World,
+) -> None:
+    offer_id, _ = await mirrored(pool, b_client, b_world, a_world, b_on_a)
+    run_id = await a_run(client, pool, settings, a_world, 30)
+    await deliver_holds(pool, settings, b_client)
+    assert await packs_of(b_pool, offer_id) == (12, 3)
+    async with b_pool.acquire() as conn:  # A took longer than the hold's time to approve
+        await conn.execute(
+            "UPDATE federation_hold SET expires_at = now() - interval '1 second' "
+            "WHERE offer_id = $1::uuid",
+            offer_id,
+        )
+    await expire_federation_holds({"pool": b_pool, "settings": b_settings})  # type: ignore[typeddict-item]
+    assert await packs_of(b_pool, offer_id) == (12, 0)
+    coordinator = bearer(a_world.coordinator)
+    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    await deliver_holds(pool, settings, b_client)  # the confirmation, too late
+    ((state, _, reason),) = await holds_of(pool, run_id)
+    assert state == "refused"
+    assert "expired" in reason
+    refused_publish = await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
+    assert refused_publish.status_code == 409
+    assert refused_publish.json()["holds"][0]["state"] == "refused"
