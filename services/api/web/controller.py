@@ -48,6 +48,7 @@ from services.api.web.pages import (
     typed_of,
 )
 from services.api.web.run_review import RunReview
+from shared.db import mirror as mirror_db
 from shared.errors import SamlastError, UnprocessableError
 from shared.settings import Settings
 
@@ -133,6 +134,8 @@ class WebController(Controller):
             if compare is not None:
                 context["comparison"] = await reviews.compare(actor, run_id, compare)
                 context["before"] = await review.fill_by_unit(compare)
+        # federation (fed-feed): the peers whose goods this run picks up at their hand-over point
+        context["handovers"] = await mirror_db.select_run_handovers(conn, run_id)
         siblings = await runs.list_runs(actor, run.cycle_id)
         context["versions"] = [r for r in siblings if r.id != run.id and r.summary is not None]
         return page(request, "run", **context)

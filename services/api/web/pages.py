@@ -44,6 +44,8 @@ def page(
         context={
             "lang": language,
             "_": i18n.gettext_for(language),
+            # a text the worker stored as a msgid and its values, in the page's language
+            "said": lambda message, values=None: i18n.translate(language, message, values),
             "kr": lambda ore: i18n.kronor(ore, language),
             "num": lambda value, decimals=0: i18n.number(value, language, decimals),
             "qty": lambda units, measure: i18n.quantity(units, measure, language),

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from services.api.core.types import Input, Name
+from services.api.core.types import Input, Latitude, Longitude, Name
 from shared.errors import rule
 from shared.security.http_signatures import KEY_ID, from_b64url
 
@@ -55,6 +55,21 @@ class PeerKeyIn(Input):
 NOT_A_BASE_URL = rule("`base_url` is not a URL: {reason}")
 
 
+class HandoverIn(Input):
+    """Where this peer's producers' goods are handed over (a depot, a terminal): the
+    mirrors of its offers are picked up there in place of each producer's own place."""
+
+    address: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
+    lat: Latitude
+    lon: Longitude
+
+
+class HandoverOut(msgspec.Struct, kw_only=True):
+    address: str
+    lat: float
+    lon: float
+
+
 class PeerIn(Input):
     name: Name
     base_url: Annotated[
@@ -67,6 +82,8 @@ class PeerIn(Input):
         ),
     ]
     keys: Annotated[list[PeerKeyIn], msgspec.Meta(min_length=1, max_length=MAX_PEER_KEYS)]
+    # the peering's hand-over point; none: each producer's own pickup place
+    handover: HandoverIn | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -97,6 +114,7 @@ class PeerOut(msgspec.Struct, kw_only=True):
     name: str
     base_url: str
     keys: list[PeerKeyOut]
+    handover: HandoverOut | None  # where its goods are picked up, if the peering names it
     created_at: dt.datetime
     updated_at: dt.datetime
 
