@@ -170,9 +170,10 @@ async def trade_across(
 
 
 async def _keys(deployment: SamlastClient) -> list[dict[str, str]]:
-    """The deployment's published signing keys, as a peer enters them."""
+    """The deployment's published signing keys, as a peer enters them: the newest four
+    (a peer takes at most four; the newest, last in the list, is the one that signs)."""
     published = await deployment.call("GET", "/federation/v1/keys")
-    return [{"key_id": key["kid"], "public_key": key["x"]} for key in published["keys"]]
+    return [{"key_id": key["kid"], "public_key": key["x"]} for key in published["keys"][-4:]]
 
 
 async def _wait_for_mirror(coordinator: SamlastClient, network_id: str, peer_id: str) -> None:

@@ -237,9 +237,13 @@ def _show_a_second_deployment(
     }
     subprocess.run(samlast_argv("migrate"), env=b_env, check=True, capture_output=True)  # noqa: S603
     for deployment in (env, b_env):  # each signs its federation requests with a key of its own
-        subprocess.run(  # noqa: S603
-            samlast_argv("federation-key", "new"), env=deployment, check=True, capture_output=True
-        )
+        if not _has_signing_key(deployment):  # A's database may be kept from an earlier demo
+            subprocess.run(  # noqa: S603
+                samlast_argv("federation-key", "new"),
+                env=deployment,
+                check=True,
+                capture_output=True,
+            )
     processes = {
         "worker-b": stack.enter_context(
             samlast_process(["worker"], b_env, LOG_DIR / "worker-b.log")
@@ -320,3 +324,12 @@ def _raise_interrupt(*_: object) -> None:
 
 def _say(label: str, message: str) -> None:
     print(f"[demo] {label:>8}  {message}", flush=True)
+
+
+def _has_signing_key(env: dict[str, str]) -> bool:
+    """Whether the deployment has a published key already: a demo run again on the same
+    configured database signs with it instead of piling up keys (a peer takes at most 4)."""
+    listed = subprocess.run(  # noqa: S603
+        samlast_argv("federation-key", "list"), env=env, check=True, capture_output=True, text=True
+    )
+    return any(line.endswith(" published") for line in listed.stdout.splitlines())
