@@ -58,15 +58,15 @@ async def load_snapshot(pool: Pool, settings: Settings, run: asyncpg.Record) -> 
         unreachable = await mirror_db.select_unreachable_peers(
             conn, run["network_id"], settings.federation.stale_s
         )
-    if unreachable:
+    if unreachable:  # a run's peers_left_out starts empty: written only when some are
         gone = {offer for row in unreachable for offer in row["offer_ids"]}
         offer_rows = [row for row in offer_rows if row["id"] not in gone]
-    async with pool.acquire() as conn:
-        await mirror_db.set_peers_left_out(
-            conn,
-            run["id"],
-            [peer_left_out(row, settings.federation.stale_s) for row in unreachable],
-        )
+        async with pool.acquire() as conn:
+            await mirror_db.set_peers_left_out(
+                conn,
+                run["id"],
+                [peer_left_out(row, settings.federation.stale_s) for row in unreachable],
+            )
     overrides = Overrides.of(run["overrides"])
     farms = {row["producer_id"]: (row["pickup_lat"], row["pickup_lon"]) for row in offer_rows}
     coops = {
