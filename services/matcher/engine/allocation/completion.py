@@ -65,16 +65,18 @@ class _Completion:
         self.firm_amounts = firm_amounts
         self.firm_flows = firm_flows
         self.caps = caps
-        # only lines that got their firm quantity give tolerance
-        self.room = [
-            line.tolerance if firm_targets.get(index, 0) == line.firm_quantity else 0
-            for index, line in enumerate(group.lines)
-        ]
+        # only lines that got their firm quantity give tolerance, and only to offers
+        # within their prefix: the lines with neither stay at zero, unread by a loop
+        # (a pass costs the group's tolerant lines, not all its lines)
         # offer p may use the room of the lines of prefix above p: keep that sum as
         # the offers are passed in price order, rather than adding it up per offer
-        self.room_by_prefix = [0] * (len(group.offers) + 1)
-        for index, units in enumerate(self.room):
-            self.room_by_prefix[group.line_prefix[index]] += units
+        self.room = room = [0] * len(group.lines)
+        self.room_by_prefix = by_prefix = [0] * (len(group.offers) + 1)
+        target = firm_targets.get
+        for index, k, firm, tolerance in group.tolerant:
+            if target(index, 0) == firm:
+                room[index] = tolerance
+                by_prefix[k] += tolerance
         self.reachable = sum(self.room_by_prefix[1:])
         self._reach: dict[int, int] | None = None
 

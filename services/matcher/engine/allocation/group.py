@@ -56,6 +56,9 @@ class GroupIndex:
     landed: LandedCosts
     price_classes: list[PriceClass]  # by prefix, narrowest first
     firm_demand: list[tuple[int, int, int]]  # (line index, prefix, firm quantity), prefix > 0
+    # (line index, prefix, firm quantity, tolerance) of the lines some offer may complete
+    # a pack from: tolerance and prefix > 0 (``completion`` reads only these, each pass)
+    tolerant: list[tuple[int, int, int, int]]
     offer_ranks: list[int]  # by offer position: its rank in the problem's id order
     line_ranks: list[int]  # by line index: its rank in the problem's id order
     stride: int  # a pair's key is offer rank * stride + line rank
@@ -123,6 +126,11 @@ def index_group(
             (index, k, line.firm_quantity)
             for index, (line, k) in enumerate(zip(lines, line_prefix, strict=True))
             if k > 0
+        ],
+        tolerant=[
+            (index, k, line.firm_quantity, line.tolerance)
+            for index, (line, k) in enumerate(zip(lines, line_prefix, strict=True))
+            if k > 0 and line.tolerance > 0
         ],
         offer_ranks=[ranks.offers[offer.id.int] for offer in offers],
         line_ranks=ranks.lines,
