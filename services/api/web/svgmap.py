@@ -152,6 +152,9 @@ CHAR_EM = 0.62  # a generous average width of a character of the system sans-ser
 MARK = 14.0  # half a marker's side, with a margin
 LABEL_HIGH = 24.0  # a label's box: its baseline 20 below the top, 4 above the bottom
 GAP = 2.0  # between a mark and a label beside it
+CLEAR = 12.0  # between a label and another place's mark
+CORE = 4.0  # a leader may pass a mark's margin: its box less this on each side
+TRIES = 12_000  # places tried for all labels of a map: the page's work stays bounded
 REACH = 110.0  # the farthest a label's box may stand from its mark (a leader joins them)
 # Words sized for the depot's and hub's labels; the page writes them in its language,
 # never longer than the English ("Depå och nav", "Nav").
@@ -172,39 +175,60 @@ def label_width(text: str) -> float:
 
 
 def _place_labels(markers: list[Marker], width: float, height: float) -> None:
-    """Greedy and deterministic: the depot and hub first, then farms, then co-ops, each
-    label at the first place around its mark (``DIRECTIONS`` at each of ``STEPS``) that
-    stays on the map and covers no mark, no label and no leader placed before it, its
-    own leader crossing no label; a label with no such place within ``REACH`` is left
-    off (the numbered legend names every place)."""
+    """Greedy and deterministic: the depot and hub first, then farms, then co-ops (the
+    loneliest of each first: they have room to spare), each label at the first place
+    around its mark (``DIRECTIONS`` at each of ``STEPS``) that stays on the map and
+    covers no mark, no label and no leader placed before it, its own leader crossing
+    no label and no other place's mark (else it seems to come from the neighbour; only
+    the depot's and hub's may, when nothing else is left, as they are always named); a
+    label with no such place within ``REACH``, or once ``TRIES`` are spent, is left off
+    (the numbered legend names every place)."""
     marks = [(m.x - MARK, m.y - MARK, m.x + MARK, m.y + MARK) for m in markers]
     boxes: list[Box] = []
     leaders: list[Box] = []
     rank = {"depot_hub": 0, "depot": 0, "hub": 0, "farm": 1, "coop": 2}
-    for m in sorted(markers, key=lambda m: (rank.get(m.kind, 3), m.number)):
+    budget = TRIES
+    crowd = {  # the places within a few marks of each: the loneliest are named first
+        m.number: sum(abs(m.x - o.x) < 4 * MARK and abs(m.y - o.y) < 4 * MARK for o in markers)
+        for m in markers
+    }
+    for m in sorted(markers, key=lambda m: (rank.get(m.kind, 3), crowd[m.number], m.number)):
         text = m.label or KIND_WORDS.get(m.kind, "")
         if not text:
             continue
         wide = label_width(text)
-        for step in STEPS:
-            found = next(
-                (
-                    (box, leader)
-                    for ux, uy in DIRECTIONS
-                    for box in [_box(m, ux, uy, step, wide)]
-                    for leader in [_leader(m, box) if step else None]
-                    if _free(box, leader, width, height, marks, boxes, leaders)
-                ),
-                None,
-            )
-            if found is not None:
-                box, leader = found
-                _label(m, box)
-                boxes.append(box)
-                if leader is not None:
-                    leaders.append(leader)
-                    m.leader = leader
+        # only what is within reach can be in the way (a crowd costs no more than that)
+        far = MARK + GAP + REACH + CLEAR + wide
+        region = (m.x - far, m.y - far, m.x + far, m.y + far)
+        here = (m.x - MARK, m.y - MARK, m.x + MARK, m.y + MARK)
+        others = [mark for mark in marks if mark != here and _overlap(mark, region)]
+        cores = [(x0 + CORE, y0 + CORE, x1 - CORE, y1 - CORE) for x0, y0, x1, y1 in others]
+        nearby = [box for box in boxes if _overlap(box, region)]
+        lines = [line for line in leaders if _overlap(_span(line), region)]
+        raw = (
+            (avoid, _box(m, ux, uy, step, wide), step)
+            for avoid in ((cores, []) if rank.get(m.kind) == 0 else (cores,))
+            for step in STEPS
+            for ux, uy in DIRECTIONS
+        )
+        found = None
+        for avoid, box, step in raw:
+            if budget <= 0:
                 break
+            budget -= 1
+            leader = _leader(m, box) if step else None
+            if _free(box, leader, (width, height), here, others, nearby, lines) and (
+                leader is None or not any(_crosses(leader, core) for core in avoid)
+            ):
+                found = box, leader
+                break
+        if found is not None:
+            box, leader = found
+            _label(m, box)
+            boxes.append(box)
+            if leader is not None:
+                leaders.append(leader)
+                m.leader = leader
 
 
 def _box(m: Marker, ux: float, uy: float, step: float, wide: float) -> Box:
@@ -248,21 +272,31 @@ def _leader(m: Marker, box: Box) -> Box:
 def _free(
     box: Box,
     leader: Box | None,
-    width: float,
-    height: float,
-    marks: list[Box],
+    size: tuple[float, float],
+    here: Box,
+    others: list[Box],
     boxes: list[Box],
     leaders: list[Box],
 ) -> bool:
-    if box[0] < 0 or box[1] < 0 or box[2] > width or box[3] > height:
+    """Whether ``box`` stays on the map, off its own mark ``here``, clear of the
+    ``others`` marks by ``CLEAR`` (so no label seems to name a neighbour), of the labels
+    and the leaders placed before it, and its ``leader`` crosses no label."""
+    if box[0] < 0 or box[1] < 0 or box[2] > size[0] or box[3] > size[1]:
         return False
-    if any(_overlap(box, other) for other in marks):
-        return False
-    if any(_overlap(box, other) for other in boxes):
+    if _overlap(box, here) or any(_overlap(box, other) for other in boxes):
         return False
     if any(_crosses(line, box) for line in leaders):
         return False
-    return leader is None or not any(_crosses(leader, other) for other in boxes)
+    if leader is not None and any(_crosses(leader, other) for other in boxes):
+        return False
+    wider = (box[0] - CLEAR, box[1] - CLEAR, box[2] + CLEAR, box[3] + CLEAR)
+    return not any(_overlap(wider, other) for other in others)
+
+
+def _span(line: Box) -> Box:
+    """The box a segment (x1, y1, x2, y2) lies in, widened by a hair."""
+    x1, y1, x2, y2 = line
+    return (min(x1, x2) - 1, min(y1, y2) - 1, max(x1, x2) + 1, max(y1, y2) + 1)
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.api.runs.schemas import RouteOut
-from services.api.web.svgmap import GAP, KIND_WORDS, MARK, REACH, draw, label_width
+from services.api.web.svgmap import GAP, KIND_WORDS, MARK, REACH, _crosses, draw, label_width
 
 OSM = "https://tile.example.org/{z}/{x}/{y}.png"
 
@@ -145,6 +145,9 @@ def test_a_crowded_town_keeps_every_label_apart_near_its_mark_or_off() -> None:
         for other in markers:  # covers no mark, its own neither
             mark = (other.x - MARK, other.y - MARK, other.x + MARK, other.y + MARK)
             assert _apart(box, mark), (m.number, other.number)
+            core = (other.x - 10, other.y - 10, other.x + 10, other.y + 10)
+            if m.leader is not None and m.kind == "coop" and other is not m:
+                assert not _crosses(m.leader, core), (m.number, other.number)
     for n, a in enumerate(boxes):
         for b in boxes[n + 1 :]:
             assert _apart(a, b), (a, b)
