@@ -30,6 +30,7 @@ from shared.db.pool import Pool
 from tests.support.browser import (
     DESKTOP,
     PHONE,
+    SHOTS,
     csp_violations,
     require_chromium,
     shoot,
@@ -344,6 +345,10 @@ async def test_pages_answer_only_their_roles_and_networks(
     assert await page_as(world.coordinator, f"/v1/runs/{run['id']}") == 401
 
 
+def _overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
+
+
 # Eight co-ops within a kilometre or two of each other in Uppsala, two farms.
 TOWN = [
     ("Matlaget Fålhagen", 59.8560, 17.6600),
@@ -439,5 +444,24 @@ async def test_a_busy_run_reads_on_a_phone(
         "data-highlight", re.compile(r"\d")
     )
     await shoot(page, "4b-busy-run-review")
+    svg = page.locator("svg[data-map]")
+    await expect(svg.locator("text.label", has_text="Depå och nav")).to_have_count(1)
+    for size, name in ((DESKTOP, "4b-busy-run-map"), (PHONE, "4b-busy-run-map-phone")):
+        await page.set_viewport_size(size)
+        await page.locator("[data-map-figure]").screenshot(path=SHOTS / f"{name}.png")
+    # as Chromium draws them: no label covers another label or another place's mark
+    drawn = await svg.evaluate(
+        """svg => [...svg.querySelectorAll("g.mark")].map(g => {
+            const corners = ({x, y, width, height}) => [x, y, x + width, y + height];
+            const box = e => e && corners(e.getBBox());
+            return {mark: box(g.firstElementChild), label: box(g.querySelector("text.label"))};
+        })"""
+    )
+    labels = [(n, d["label"]) for n, d in enumerate(drawn) if d["label"]]
+    assert len(labels) >= 5, drawn
+    for n, label in labels:
+        for other, each in enumerate(drawn):
+            assert other == n or not _overlap(label, each["mark"]), (n, other, drawn)
+            assert other == n or not each["label"] or not _overlap(label, each["label"])
     assert violations == []
     await context.close()

@@ -57,6 +57,7 @@ from services.api.web.places import (
 )
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
+from shared.errors import Phrase, rule
 from shared.settings import Settings
 
 PRODUCER_PAGE = "/app/producer"
@@ -276,11 +277,23 @@ async def _products(products: ProductService, actor: Actor) -> list[dict[str, An
     return choices
 
 
+# The form's own mistakes, as request structs' rules: the page says them in its language
+REQUIRED = rule("`{field}` is required")
+NOT_A_NUMBER = rule("`{field}` is not a number")
+NOT_READ = {  # what ``numbers`` says of the text, said with the field it was typed in
+    "must be a whole number": rule("`{field}` must be a whole number"),
+    "must be an amount in kronor": rule("`{field}` must be an amount in kronor"),
+    "has more than two decimals": rule("`{field}` has more than two decimals"),
+    "must be decimal degrees, like 59.86": rule("`{field}` must be decimal degrees, like 59.86"),
+    "is too long to be such a number": rule("`{field}` is too long to be such a number"),
+}
+
+
 def _int(form: Mapping[str, Any], name: str, default: int | None = None) -> int | None:
     text = str(form.get(name, "")).strip()
     if not text:
         if default is None and name.startswith(("firm", "pack")):
-            raise ValueError(f"`{name.split(':')[0]}` is required")
+            raise ValueError(Phrase(REQUIRED, {"field": name.split(":")[0]}))
         return default
     return _read(numbers.whole_number, name, text)
 
@@ -303,7 +316,8 @@ def _read(reader: Callable[[str], T], name: str, text: str) -> T:
     try:
         return reader(text)
     except numbers.NumberError as exc:
-        raise ValueError(f"`{name.split(':')[0]}` {exc}") from None
+        message = NOT_READ.get(str(exc), NOT_A_NUMBER)
+        raise ValueError(Phrase(message, {"field": name.split(":")[0]})) from None
 
 
 def _time(text: str) -> str:

@@ -37,3 +37,28 @@ def test_a_structs_own_rule_is_said_in_the_pages_language() -> None:
         InvoicingIn,
     )
     assert _words(refused, "sv") == "`bic` 'NOPE' är ingen giltig BIC"
+
+
+@pytest.mark.parametrize(
+    ("form", "swedish", "english"),
+    [
+        ({"pack_units": ""}, "`pack_units` krävs", "`pack_units` is required"),
+        ({"pack_units": "två"}, "`pack_units` måste vara ett heltal", None),
+        ({"price_per_pack": "12,505"}, "`price_per_pack` har fler än två decimaler", None),
+        ({"lat": "north"}, "`lat` måste vara decimala grader, som 59,86", None),
+        ({"lat": "1" * 50}, "`lat` är för långt för att vara ett sådant tal", None),
+    ],
+)
+def test_the_offer_forms_own_mistakes_are_said_in_the_pages_language(
+    form: dict[str, str], swedish: str, english: str | None
+) -> None:
+    """The producer's offer form reads its numbers itself: its mistakes are msgids too."""
+    from services.api.web import members
+
+    (name,) = form
+    readers = {"pack_units": members._int, "price_per_pack": members._ore}
+    read = readers.get(name, members._degrees)
+    with pytest.raises(ValueError) as raised:
+        read(form, name)
+    assert _words(raised.value, "sv") == swedish
+    assert _words(raised.value, "en") == (english or str(raised.value))
