@@ -388,7 +388,7 @@ async def test_a_network_lives_from_an_empty_database_to_a_published_run(
     await snap(farm, walk, "07-producer-profile")
     await farm.goto(site + "/app/producer")
     await farm.get_by_label(t("Product")).select_option(label=f"{walk.product} (kg)")
-    await farm.get_by_label(t("Units per pack")).fill("10")
+    await farm.get_by_label(t("Pack size")).fill("10")
     await farm.get_by_label(t("Packs available"), exact=True).last.fill("5")
     await farm.get_by_label(t("Price per pack, kr")).last.fill("125")
     await farm.get_by_label(t("Valid until")).fill((delivery + dt.timedelta(days=7)).isoformat())
