@@ -350,7 +350,7 @@ def test_a_route_sheet_lists_each_stop_with_address_phone_and_goods() -> None:
 
 
 def test_a_pickup_at_a_peers_hand_over_point_is_labelled_so_in_the_readers_language() -> None:
-    row = {
+    row: Any = {  # the rows' fields sheet_stop reads
         "kind": "pickup",
         "organisation_id": UUID(int=7),
         "load_grams": 12360,
@@ -359,18 +359,17 @@ def test_a_pickup_at_a_peers_hand_over_point_is_labelled_so_in_the_readers_langu
         "arrival_at": AT,
         "departure_at": AT,
     }
-    contact = {
+    contact: Any = {
         "name": "Ekeby Gård",
         "address": "Terminalvägen 1, Gävle",
         "contact_phone": "",
         "handover_peer": "Samlast Gävleborg",
     }
     index = sheet_stops.GoodsIndex([], [])
-    stop = sheet_stops.sheet_stop(row, None, HEADING, {UUID(int=7): contact}, index)  # type: ignore[arg-type]
+    stop = sheet_stops.sheet_stop(row, None, HEADING, {UUID(int=7): contact}, index)
     assert stop.handover == "Samlast Gävleborg"
-    own = sheet_stops.sheet_stop(
-        row, None, HEADING, {UUID(int=7): {**contact, "handover_peer": None}}, index
-    )  # type: ignore[arg-type]
+    own_contact: Any = {**contact, "handover_peer": None}
+    own = sheet_stops.sheet_stop(row, None, HEADING, {UUID(int=7): own_contact}, index)
     assert own.handover == ""
     plain = _sheet()
     sheet = msgspec.structs.replace(
