@@ -17,8 +17,14 @@ SELECT m.id, m.run_version, m.state, n.name AS network, n.timezone, n.hub_addres
 FROM match_run m JOIN network n ON n.id = m.network_id JOIN cycle c ON c.id = m.cycle_id
 WHERE m.id = $1"""
 
+# handover_peer: the peer whose goods are handed over at this (mirrored) producer's
+# place, when the peering names a hand-over point (docs/federation.md), else NULL.
 SELECT_CONTACTS = """
-SELECT id, name, address, contact_phone FROM organisation WHERE id = ANY($1::uuid[])"""
+SELECT o.id, o.name, o.address, o.contact_phone, p.name AS handover_peer
+FROM organisation o
+LEFT JOIN remote_producer rp ON rp.organisation_id = o.id
+LEFT JOIN peer p ON p.id = rp.peer_id AND p.handover_lat IS NOT NULL
+WHERE o.id = ANY($1::uuid[])"""
 
 # A co-op's part of the proposed plan's routes, and what each route would cost it alone.
 SELECT_COOP_TRANSPORT = """

@@ -120,7 +120,7 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     await offer.get_by_role("button", name="Spara").click()
     await expect(page.get_by_role("status")).to_contain_text("erbjudandet är sparat")
     await page.get_by_label("Vara").select_option(label="Mjölk (l)")
-    await page.get_by_label("Enheter per förpackning").fill("6")
+    await page.get_by_label("Förpackningens storlek").fill("6")  # 6 l
     await page.get_by_label("Tillgängliga förpackningar", exact=True).last.fill("4")
     await page.get_by_label("Pris per förpackning, kr").last.fill("72,50")
     await page.get_by_label("Giltigt till").fill("2099-12-31")

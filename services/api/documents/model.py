@@ -167,6 +167,7 @@ class SheetStop(msgspec.Struct, kw_only=True, frozen=True):
     phone: str
     goods: list[Goods]
     load_grams: int  # on board when leaving
+    handover: str = ""  # a pickup at a peer's hand-over point: that peer's name
 
 
 class SheetDocument(msgspec.Struct, kw_only=True, frozen=True):

@@ -289,6 +289,8 @@ def route_sheet(sheet: SheetDocument, language: str) -> bytes:
     for stop in sheet.stops:
         paper.h3("☐  " + _stop_title(words, stop))
         lines = []
+        if stop.handover:
+            lines.append(words("Hand-over point of {peer}", peer=stop.handover))
         if stop.address:
             lines.append(stop.address)
         if stop.phone:

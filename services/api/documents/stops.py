@@ -102,6 +102,7 @@ def sheet_stop(
         phone=contact["contact_phone"] if contact else "",
         goods=sorted(items, key=lambda g: (g.coop, g.producer, g.product)),
         load_grams=row["load_grams"],
+        handover=(contact["handover_peer"] or "") if contact and kind == "pickup" else "",
     )
 
 

@@ -19,6 +19,14 @@ from services.api.core.types import (
     no_overlaps,
 )
 
+# The API counts packs in catalogue units (the engine's contract); only the pages take
+# and show a pack's size in kg, l or st (services/api/demand/amounts.py).
+PACK_UNITS = (
+    "Catalogue units per pack, the engine's count, not kg or l: a kg product sold in "
+    "units of 500 g (`grams_per_unit` 500) packed in 5 kg sacks has `pack_units` 10; "
+    "a litre product's units are its `ml_per_unit`; a piece product's are pieces."
+)
+
 
 class Listing(Input):
     network_id: UUID
@@ -39,7 +47,7 @@ def _check(
 
 class OfferIn(Input):
     listings: Annotated[list[Listing], Meta(min_length=1, max_length=20)]
-    pack_units: Units
+    pack_units: Annotated[Units, Meta(description=PACK_UNITS)]
     packs_available: Packs
     price_per_pack_ore: Ore
     valid_from: dt.date
@@ -84,7 +92,7 @@ class OfferOut(msgspec.Struct, kw_only=True):
     id: UUID
     producer_id: UUID
     listings: list[ListingOut]
-    pack_units: int
+    pack_units: Annotated[int, Meta(description=PACK_UNITS)]
     packs_available: int
     packs_reserved: int
     price_per_pack_ore: int

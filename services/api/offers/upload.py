@@ -31,7 +31,8 @@ CSV_COLUMNS = frozenset(
 
 CSV_HELP = (
     "CSV columns, one offer per row listed in one network: `network_id`, `product` (the "
-    "product's name in that network, or its id), `pack_units`, `packs_available`, "
+    "product's name in that network, or its id), `pack_units` (catalogue units per pack, "
+    "not kg or l: 10 for a 5 kg sack of a product sold in 500 g units), `packs_available`, "
     "`price_per_pack_ore`, `valid_from` and `valid_until` (YYYY-MM-DD), `pickup_lat`, "
     "`pickup_lon`; optional: `pickup_address`, `pickup_opens` and `pickup_closes` (HH:MM), "
     "`note`. JSON items are offers exactly as `POST /v1/offers` takes them."

@@ -22,6 +22,8 @@ from litestar.response import Redirect, Template
 from services.api.auth.actor import Actor
 from services.api.auth.guards import COOPS, PRODUCERS
 from services.api.core import numbers
+from services.api.demand import amounts
+from services.api.demand.amounts import Measure
 from services.api.deps import (
     CurrentActor,
     Cycles,
@@ -44,6 +46,7 @@ from services.api.places.geocoder import Geocoder
 from services.api.products.service import ProductService
 from services.api.runs.documents import csv_response, note_rows, to_csv
 from services.api.runs.service import RunService
+from services.api.web import i18n
 from services.api.web.coop_page import CoopPage
 from services.api.web.pages import Db, language_of, page, same_site, submit
 from services.api.web.places import (
@@ -63,7 +66,7 @@ from shared.settings import Settings
 PRODUCER_PAGE = "/app/producer"
 OFFER_FIELDS = (
     "product",
-    "pack_units",
+    "pack_size",
     "packs_available",
     "price_per_pack",
     "valid_from",
@@ -157,6 +160,12 @@ class MemberPages(Controller):
                 request, actor, services, conn, settings, (values, windows), state.geocoder, joining
             )
         apply_pick(values, "")
+        errors = _pack_units(values, await _products(products, actor), language_of(request))
+        if errors:  # the page again, as typed, the mistake beside its field
+            services = (offers, organisations, networks, products, runs)
+            return await _producer_page(
+                request, actor, services, conn, settings, (values, windows), None, joining, errors
+            )
 
         async def post() -> None:
             network_id, product_id = values.get("product", "").split(":")
@@ -289,6 +298,30 @@ NOT_READ = {  # what ``numbers`` says of the text, said with the field it was ty
 }
 
 
+def _pack_units(
+    values: dict[str, str], choices: list[dict[str, Any]], language: str
+) -> dict[str, str]:
+    """The pack's size as the producer types it, in the product's kg, l or st in their
+    number format ("5" kg of a 500 g product), as whole catalogue units in
+    ``values["pack_units"]`` (what the API takes); else the field's error, saying which
+    sizes are possible."""
+    say = i18n.gettext_for(language)
+    chosen = next((c["product"] for c in choices if c["value"] == values.get("product")), None)
+    if chosen is None:
+        return {}  # the API names an unknown product
+    text = values.get("pack_size", "")
+    if not text.strip():
+        return {"pack_size": say("Write the pack's size.")}
+    try:
+        units = amounts.read_units(text, Measure.of_product(chosen), chosen.name, language)
+    except amounts.AmountError as exc:
+        return {"pack_size": say(exc.message, **exc.values)}
+    if units < 1:
+        return {"pack_size": say("Write the pack's size.")}
+    values["pack_units"] = str(units)
+    return {}
+
+
 def _int(form: Mapping[str, Any], name: str, default: int | None = None) -> int | None:
     text = str(form.get(name, "")).strip()
     if not text:
@@ -354,6 +387,7 @@ async def _producer_page(
     typed: tuple[dict[str, str], list[tuple[str, str]]] | None,
     geocoder: Geocoder | None,
     joining: JoiningService,
+    errors: dict[str, str] | None = None,
 ) -> Template:
     """The producer's page; the new offer's form prefilled from the profile, or as
     ``typed`` with the address searched (``geocoder``) when its search button sent it."""
@@ -374,20 +408,23 @@ async def _producer_page(
     )
     known = await references(actor, actor.network_ids, networks, organisations)
     found = None
-    if typed is not None:
+    if typed is not None and not errors:
         found = await search_place(
             geocoder, values, "", language_of(request), near_of(known), actor
         )
+    choices = await _products(products, actor)
     return page(
         request,
         "producer",
+        status_code=422 if errors else 200,
         offers=own.items,
         documents=documents,
-        choices=await _products(products, actor),
+        choices=choices,
+        measures={c["product"].id: Measure.of_product(c["product"]) for c in choices},
         me=me,
         values=values,
         windows=[*windows, ("", "")],
-        errors={},
+        errors=errors or {},
         place=place_context(settings, known, values, "", found),
         directories=await _directories(networks, actor),
         today=today,

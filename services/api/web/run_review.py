@@ -148,17 +148,23 @@ def _offer_labels(
     offers: dict[UUID, Any],
     names: dict[Any, str],
     catalogue: dict[UUID, ProductOut],
-) -> list[tuple[UUID, str]]:
+) -> list[dict[str, Any]]:
     """The offers a run buys from, as a coordinator recognises them: its producer,
-    product and packs."""
-    labels = [
-        (
-            p.offer_id,
-            f"{_offer_label(offers.get(p.offer_id), names, catalogue)}, {p.packs} x {p.pack_units}",
+    product and packs (their count and size in the product's measure: "2 × 5 kg")."""
+    labels = []
+    for p in result.purchases:
+        row = offers.get(p.offer_id)
+        product = catalogue.get(row["product_id"]) if row is not None else None
+        labels.append(
+            {
+                "offer_id": p.offer_id,
+                "label": _offer_label(row, names, catalogue),
+                "packs": p.packs,
+                "pack_units": p.pack_units,
+                "measure": Measure.of_product(product) if product else None,
+            }
         )
-        for p in result.purchases
-    ]
-    return sorted(labels, key=lambda item: item[1])
+    return sorted(labels, key=lambda o: (o["label"], o["packs"], str(o["offer_id"])))
 
 
 def _pin_choices(

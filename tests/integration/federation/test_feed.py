@@ -33,7 +33,7 @@ from tests.integration.federation.test_peering import (
 )
 from tests.support.http import Client, bearer, ok
 from tests.support.people import session_cookies
-from tests.support.world import World, as_coordinator, build_world, offer_body, order
+from tests.support.world import World, add_van, as_coordinator, build_world, offer_body, order
 
 B_URL = "http://127.0.0.2:8000"
 ORIGIN = {"Origin": "http://testserver.local"}
@@ -563,6 +563,7 @@ async def test_a_peering_that_names_a_hand_over_point_picks_b_goods_up_there(
         a_world.coop,
         [{"product_id": a_world.products["Morötter"]["id"], "firm_quantity": 20}],
     )
+    await add_van(client, a_world)  # so the run is routed: its route sheet is checked below
     await as_coordinator(client, a_world).close_cycle(a_world.cycle["id"])
     (run,) = await as_coordinator(client, a_world).runs(a_world.cycle["id"])
     await run_match(pool, settings, UUID(run["id"]))
@@ -578,6 +579,15 @@ async def test_a_peering_that_names_a_hand_over_point_picks_b_goods_up_there(
     run_page = await client.get(f"/app/runs/{run['id']}")
     assert run_page.status_code == 200
     assert "Överlämningsplats för Samlast Gävleborg: Terminalvägen 1, Gävle" in run_page.text
+    # -- and so does the route sheet's stop there, in the reader's language ----------------
+    async with pool.acquire() as conn:
+        routes = await conn.fetch("SELECT id FROM route WHERE run_id = $1::uuid", run["id"])
+    own = {**bearer(a_world.coordinator), "Accept-Language": "sv"}
+    sheets = [
+        (await client.get(f"/v1/runs/{run['id']}/routes/{r['id']}/sheet.html", headers=own)).text
+        for r in routes
+    ]
+    assert any("Överlämningsplats för Samlast Gävleborg" in sheet for sheet in sheets), sheets
     # -- without it (PUT replaces), the goods go back to their real place ------------------
     client.cookies.clear()
     cleared = await ok(

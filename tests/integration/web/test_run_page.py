@@ -213,6 +213,9 @@ async def test_a_rerun_keeps_what_is_pinned_shows_what_it_left_out_and_compares(
     assert f'value="{pin}"' in page
     rerun_form = page[page.index("data-rerun") :][:400]
     assert 'data-confirm="Match again? This run is replaced' in rerun_form  # asked first
+    # the offers to leave out name their packs in the product's measure
+    offers = _text(page[page.index("Leave out offers") :][:1500])
+    assert "Ekeby Gård: Morötter, 2 × 10 kg" in offers, offers
     origin = {"Origin": str(client.base_url).rstrip("/")}
 
     # a forged pin is refused with a message, not an error page

@@ -41,7 +41,7 @@ def offer_form(world: World, **fields: str) -> dict[str, str]:
     today = dt.date.today()
     form = {
         "product": f"{world.network['id']}:{world.products['Morötter']['id']}",
-        "pack_units": "10",
+        "pack_size": "10",
         "packs_available": "4",
         "price_per_pack": "120,50",
         "valid_from": today.isoformat(),

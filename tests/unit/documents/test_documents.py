@@ -349,6 +349,48 @@ def test_a_route_sheet_lists_each_stop_with_address_phone_and_goods() -> None:
         assert " the " not in document  # nothing left in English
 
 
+def test_a_pickup_at_a_peers_hand_over_point_is_labelled_so_in_the_readers_language() -> None:
+    row: Any = {  # the rows' fields sheet_stop reads
+        "kind": "pickup",
+        "organisation_id": UUID(int=7),
+        "load_grams": 12360,
+        "weight_grams": None,
+        "seq": 1,
+        "arrival_at": AT,
+        "departure_at": AT,
+    }
+    contact: Any = {
+        "name": "Ekeby Gård",
+        "address": "Terminalvägen 1, Gävle",
+        "contact_phone": "",
+        "handover_peer": "Samlast Gävleborg",
+    }
+    index = sheet_stops.GoodsIndex([], [])
+    stop = sheet_stops.sheet_stop(row, None, HEADING, {UUID(int=7): contact}, index)
+    assert stop.handover == "Samlast Gävleborg"
+    own_contact: Any = {**contact, "handover_peer": None}
+    own = sheet_stops.sheet_stop(row, None, HEADING, {UUID(int=7): own_contact}, index)
+    assert own.handover == ""
+    plain = _sheet()
+    sheet = msgspec.structs.replace(
+        plain,
+        stops=[
+            msgspec.structs.replace(s, handover="Samlast Gävleborg") if s.seq == 1 else s
+            for s in plain.stops
+        ],
+    )
+    for language, words in (
+        ("sv", "Överlämningsplats för Samlast Gävleborg"),
+        ("en", "Hand-over point of Samlast Gävleborg"),
+    ):
+        for document in (
+            _flat(_text(pdf.route_sheet(sheet, language))),
+            _page(html.route_sheet(sheet, language, {})),
+        ):
+            assert words in document
+    assert "Överlämningsplats" not in _page(html.route_sheet(plain, "sv", {}))
+
+
 def test_every_word_the_documents_write_has_its_swedish(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each document, in each of its branches, asks the catalogue only for messages that
     have a Swedish translation: nothing falls back to English."""

@@ -1,0 +1,64 @@
+"""The producer's offer form takes the pack's size in the product's kg, l or st, in the
+page's number format, and converts it exactly to the catalogue units the API keeps
+(issue 21: amounts as people order them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+
+from shared.db.pool import Pool
+from tests.support.http import Client, bearer, ok
+from tests.support.people import session_cookies
+from tests.support.world import as_coordinator, build_world
+
+
+def _text(page: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+async def test_a_pack_size_in_kg_becomes_whole_units_and_a_size_between_them_is_refused(
+    client: Client, pool: Pool, admin_token: str
+) -> None:
+    world = await build_world(client, admin_token)
+    cheese = await as_coordinator(client, world).create_product(
+        world.network["id"],
+        {"name": "Ost", "unit": "kg", "grams_per_unit": 500, "ml_per_unit": 0},
+    )
+    client.cookies = await session_cookies(pool, world.producer)
+    origin = {"Origin": str(client.base_url).rstrip("/")}
+    today = dt.date.today()
+    form = {
+        "product": f"{world.network['id']}:{cheese['id']}",
+        "pack_size": "5,2",
+        "packs_available": "4",
+        "price_per_pack": "400",
+        "valid_from": today.isoformat(),
+        "valid_until": (today + dt.timedelta(days=14)).isoformat(),
+        "lat": "59.91",
+        "lon": "17.52",
+        "opens": "07:00",
+        "closes": "11:00",
+    }
+    # 5,2 kg is no whole number of 500 g units: refused beside the field, as typed
+    refused = await client.post("/app/offers", data=form, headers=origin, follow_redirects=False)
+    assert refused.status_code == 422, refused.text
+    field = refused.text[refused.text.index('<div class="field invalid">') :][:1200]
+    assert 'value="5,2"' in field
+    assert 'aria-invalid="true"' in field
+    assert "Ost säljs i enheter om 500 g: 5 kg eller 5,5 kg" in _text(field), _text(field)
+    assert 'value="400"' in refused.text  # nothing typed is lost
+    mine = bearer(world.producer)
+    assert (await ok(await client.get("/v1/offers", headers=mine)))["items"] == []
+
+    # 5 kg is ten units of 500 g: the API keeps catalogue units
+    posted = await client.post(
+        "/app/offers", data={**form, "pack_size": "5"}, headers=origin, follow_redirects=False
+    )
+    assert posted.status_code == 303, posted.text
+    (offer,) = (await ok(await client.get("/v1/offers", headers=mine)))["items"]
+    assert offer["pack_units"] == 10
+    # and the producer's page shows the pack in kg
+    shown = _text((await client.get("/app/producer")).text)
+    assert "förpackningar om 5 kg" in shown, shown
