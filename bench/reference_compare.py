@@ -10,7 +10,9 @@ its own baseline, every producer alone over the shipments that plan carries (the
 engine's rules, ``plan_baseline``), so a plan that leaves shipments is compared with
 a baseline that leaves them too.
 
-``python -m bench.reference_compare [SHAPE ...] [--seed N]`` prints the table.
+``python -m bench.reference_compare [SHAPE ...] [--seed N] [--no-clock]`` prints the
+table; ``--no-clock``: both bounded by their work alone (iterations, rounds), no time
+cap, so the result is about the search and not the machine's load.
 """
 
 from __future__ import annotations
@@ -64,12 +66,12 @@ class CompareRow:
     rounds: int
 
 
-def compare(shape: Shape, seed: int = 1) -> CompareRow:
+def compare(shape: Shape, seed: int = 1, seconds: float | None = None) -> CompareRow:
     problem = shape.problem
     rows = places_of(problem)
     matrix = great_circle(rows, road_factor=1.3, speed_kmh=60)
     own = own_van_like(problem.vehicles)
-    budget = Budget.for_size(len(problem.shipments), seed=seed)
+    budget = Budget.for_size(len(problem.shipments), seed=seed, seconds=seconds)
     started = time.process_time()
     result = plan_routing(problem, matrix, own_van=own, hub=shape.hub, budget=budget)
     engine_s = time.process_time() - started
@@ -175,6 +177,10 @@ def render(rows: list[CompareRow], seed: int) -> str:
 
 def main(argv: list[str]) -> int:
     seed = 1
+    seconds = None  # a run's budget; --no-clock: bounded by work alone
+    if "--no-clock" in argv:
+        argv = [a for a in argv if a != "--no-clock"]
+        seconds = 1e6
     if "--seed" in argv:
         at = argv.index("--seed")
         seed = int(argv[at + 1])
@@ -182,7 +188,7 @@ def main(argv: list[str]) -> int:
     names = argv or list(SHAPES)
     rows = []
     for name in names:
-        row = compare(SHAPES[name](seed), seed)
+        row = compare(SHAPES[name](seed), seed, seconds)
         print(
             f"{name}: engine {row.engine.routes} routes {row.engine.km:,.0f} km "
             f"left {row.engine.unserved}; reference {row.reference.routes} routes "

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 import uuid
 
 import msgspec
 
+from services.matcher.engine.routing.alone import alone_by_producer
 from services.matcher.engine.routing.model import STOP_SETUP_S, RoutingProblem, Window
-from services.matcher.engine.routing.plans import Routing, plan_routing
+from services.matcher.engine.routing.plans import Routing, plan_baseline, plan_routing
 from services.matcher.engine.routing.solver import Budget, route_cost
 from services.matcher.engine.routing.travel import TravelMatrix, great_circle, places_of
 from tests.support.routing import shipment, van
@@ -117,6 +119,29 @@ def test_the_baseline_carries_every_shipment_the_proposal_carries() -> None:
     carried = {stop.shipment for r in result.baseline.routes for stop in r.stops}
     assert carried - {None} == {0, 1, 2}
     assert result.baseline.totals.routes > 1  # more than one trip from the farm
+
+
+def test_a_baseline_out_of_time_still_carries_every_producer_s_shipments() -> None:
+    """The stage's time is gone before the baseline begins (a busy machine, a slow
+    joint plan): each producer's round trip is then the insertion start's, bounded by
+    its work, not nothing. Leaving producers out shrank "each alone" and turned the
+    savings negative on the reference shapes (issue 18, point 5). No clock is timed:
+    the deadline is already past."""
+    problem = network(3, farms=4, coops=6)
+    matrix = travel(problem)
+    rows = places_of(problem)
+    gone = BUDGET.until(time.perf_counter() - 1)
+    by_producer = alone_by_producer(problem.shipments, [])
+    baseline, vans = plan_baseline(problem, matrix, rows, van(0), gone, by_producer)
+    assert baseline.unserved == []
+    assert baseline.clock_capped  # and it says the clock cut it
+    alone = msgspec.structs.replace(problem, vehicles=vans)
+    assert broken_rules(alone, travel(alone), baseline) == []
+    # the same start on any machine: bounded by work
+    again, _ = plan_baseline(
+        problem, matrix, rows, van(0), BUDGET.until(time.perf_counter() - 1), by_producer
+    )
+    assert again == baseline
 
 
 def test_what_the_producer_s_own_van_cannot_deliver_in_time_goes_in_a_hired_van() -> None:
