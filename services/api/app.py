@@ -49,6 +49,7 @@ from services.api.federation.peering.controller import (
 from services.api.federation.peering.feed import FeedController
 from services.api.federation.peering.holds import HoldController
 from services.api.federation.peering.networks import NetworkPeerController
+from services.api.federation.peering.orders import OrderController
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
 from services.api.invoices.controller import InvoiceController
@@ -157,6 +158,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     ShareController,
     SignedController,
     HoldController,
+    OrderController,
     FeedController,
     NetworkPeerController,
     federation_keys,

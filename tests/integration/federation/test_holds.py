@@ -21,6 +21,7 @@ from litestar.testing import AsyncTestClient
 from services.api.app import create_app
 from services.matcher.adapters.federation import SignedClient, signed_client
 from services.matcher.adapters.federation_holds import HoldSender
+from services.matcher.adapters.federation_orders import OrderSender
 from services.matcher.jobs.housekeeping import expire_federation_holds
 from services.matcher.matching.run import run_match
 from services.matcher.outbox.delivery import BACKOFF, deliver
@@ -57,6 +58,7 @@ from tests.support.world import (
 __all__ = ["b_admin", "b_client", "b_pool", "b_settings"]  # fixtures, imported to be used
 
 HOLDS = "/federation/v1/holds"
+ORDERS = "/federation/v1/orders"
 A_KEY: dict[str, SigningKey] = {}
 
 
@@ -741,3 +743,185 @@ async def test_a_hold_expired_at_b_is_not_confirmed_and_the_run_is_not_published
     refused_publish = await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
     assert refused_publish.status_code == 409
     assert refused_publish.json()["holds"][0]["state"] == "refused"
+
+
+# -- orders: publishing sends each remote producer's order to its deployment -------------------
+
+
+async def deliver_orders(pool: Pool, settings: Settings, b_client: Client) -> list[str]:
+    """A's outbox worker: one attempt at each pending order message."""
+    queue = await connect_queue(settings)
+    try:
+        sender = OrderSender(pool, settings, b_client)
+        async with pool.acquire() as conn:
+            ids = await conn.fetch(
+                "SELECT id FROM outbox_message WHERE kind = 'federation_order' "
+                "AND state = 'pending' ORDER BY created_at, id"
+            )
+        return [
+            await deliver(pool, settings, queue, {MessageKind.FEDERATION_ORDER: sender}, row["id"])
+            for row in ids
+        ]
+    finally:
+        await queue.aclose()
+
+
+async def b_published_run(
+    b_client: Client, b_pool: Pool, b_settings: Settings, b_world: World
+) -> str:
+    """A run of B's own network for the same delivery day, buying from B's producer,
+    published: the run whose pick list B's producer prints."""
+    await b_offer(b_client, b_world, packs=5)
+    b_world.cycle = await open_cycle(b_client, b_world)
+    carrots = b_world.products["Morötter"]["id"]
+    await ok(
+        await b_client.post(
+            f"/v1/cycles/{b_world.cycle['id']}/demand-rounds",
+            json={"lines": [{"product_id": carrots, "firm_quantity": 10}]},
+            headers=bearer(b_world.coop),
+        ),
+        201,
+    )
+    run = await close_cycle(b_client, b_world)
+    assert await asyncio.to_thread(b_worker_runs, b_settings, UUID(run["id"])) == "stored"
+    coordinator = bearer(b_world.coordinator)
+    await ok(await b_client.post(f"/v1/runs/{run['id']}/approve", json={}, headers=coordinator))
+    await ok(await b_client.post(f"/v1/runs/{run['id']}/publish", json={}, headers=coordinator))
+    return str(run["id"])
+
+
+async def test_publishing_sends_b_producer_its_order_which_its_pick_list_shows(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+    b_settings: Settings,
+    b_admin: str,
+) -> None:
+    offer_id, _ = await mirrored(pool, b_client, b_world, a_world, b_on_a)
+    run_id = await a_run(client, pool, settings, a_world, 30)  # 3 packs of 10
+    await deliver_holds(pool, settings, b_client)
+    coordinator = bearer(a_world.coordinator)
+    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    await deliver_holds(pool, settings, b_client)  # the confirmation
+    async with pool.acquire() as conn:
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM outbox_message WHERE kind = 'federation_order' AND run_id = $1",
+            run_id,
+        )  # no order before publishing
+    await ok(await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
+    async with pool.acquire() as conn:
+        order = await conn.fetchrow(
+            "SELECT id, state FROM run_remote_order WHERE run_id = $1", run_id
+        )
+        message = await conn.fetchrow(
+            "SELECT payload FROM outbox_message WHERE kind = 'federation_order' AND run_id = $1",
+            run_id,
+        )
+    assert order is not None
+    assert order["state"] == "pending"
+    assert message is not None
+    sent = message["payload"]["body"]
+    assert sent["lines"][0]["offer_id"] == offer_id
+    assert sent["lines"][0]["packs"] == 3
+    types = {node["@type"] for node in sent["order"]["@graph"]}
+    assert {"dfc-b:Order", "dfc-b:OrderLine"} <= types
+    assert await deliver_orders(pool, settings, b_client) == ["delivered"]
+    async with pool.acquire() as conn:
+        assert (
+            await conn.fetchval("SELECT state FROM run_remote_order WHERE run_id = $1", run_id)
+            == "received"
+        )
+    async with b_pool.acquire() as conn:
+        stored = await conn.fetchrow(
+            "SELECT producer_id, state FROM federation_order WHERE id = $1", order["id"]
+        )
+    assert stored is not None
+    assert str(stored["producer_id"]) == b_world.producer_id
+    # the state came back: the run page shows it
+    client.cookies = await session_cookies(pool, a_world.coordinator)
+    for language, word in (("sv", "mottagen"), ("en", "Orders sent to other deployments")):
+        client.cookies["samlast_lang"] = language
+        page = await client.get(f"/app/runs/{run_id}")
+        assert page.status_code == 200, page.text
+        assert 'data-order-state="received"' in page.text
+        assert word in page.text, (language, word)
+    client.cookies.clear()
+    # B's producer prints it in its pick list of the same delivery day
+    b_run = await b_published_run(b_client, b_pool, b_settings, b_world)
+    for language, words in (
+        ("sv", ["Beställningar från andra Samlast-installationer", "Samlast Uppsala"]),
+        ("en", ["Orders from peer deployments", a_world.network["name"]]),
+    ):
+        sheet = await b_client.get(
+            f"/v1/runs/{b_run}/pick-lists.html",
+            headers={**bearer(b_world.producer), "Accept-Language": language},
+        )
+        assert sheet.status_code == 200, sheet.text
+        assert sheet.text.count("data-peer-order>") == 1
+        for word in words:
+            assert word in sheet.text, (language, word)
+    # a resend (a lost answer) gets the same answer and stores nothing more
+    fed = await fed_of(pool, settings, b_client)
+    again = await fed.request("POST", B_URL, ORDERS, json=sent)
+    assert again.status == 201, again.body
+    assert body(again)["id"] == str(order["id"])
+    changed = {**sent, "lines": [{**sent["lines"][0], "packs": 2}]}
+    assert (await fed.request("POST", B_URL, ORDERS, json=changed)).status == 409
+    async with b_pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM federation_order_line") == 1
+    # another peer can't order A's holds, even under a new order id
+    other_key = await new_key_of_a(pool, settings)
+    await peer_a_on_b(b_client, b_admin, pool, other_key, name="Samlast Luleå")
+    other = await signed_client(pool, settings, b_client)
+    assert other is not None
+    assert other.key.key_id == other_key.key_id
+    stolen = await other.request("POST", B_URL, ORDERS, json={**sent, "id": str(uuid.uuid4())})
+    assert stolen.status == 404, stolen.body
+    async with pool.acquire() as conn:
+        await peers_db.retire_own_key(conn, other_key.key_id)
+    # unsigned: 401
+    raw = json.dumps({**sent, "id": str(uuid.uuid4())}).encode()
+    refused(
+        await send(b_client, "POST", ORDERS, {"Content-Type": "application/json"}, raw),
+        "not signed",
+    )
+
+
+async def test_an_order_of_holds_not_confirmed_is_refused(
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+    a_key: tuple[SigningKey, str],
+    pool: Pool,
+    settings: Settings,
+) -> None:
+    offer_id = await b_offer(b_client, b_world)
+    fed = await fed_of(pool, settings, b_client)
+    asked = hold_body(offer_id, 2)
+    assert (await fed.request("POST", B_URL, HOLDS, json=asked)).status == 201
+    order: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "network": "Uppsala",
+        "delivery_date": "2026-12-10",
+        "lines": [{"hold_id": asked["id"], "offer_id": offer_id, "packs": 2}],
+        "order": {"@graph": []},
+    }
+    held = await fed.request("POST", B_URL, ORDERS, json=order)
+    assert held.status == 409, held.body
+    assert "only confirmed holds" in body(held)["detail"]
+    assert (await fed.request("POST", B_URL, f"{HOLDS}/{asked['id']}/confirm")).status == 200
+    wrong = {**order, "lines": [{**order["lines"][0], "packs": 1}]}
+    assert (await fed.request("POST", B_URL, ORDERS, json=wrong)).status == 409
+    assert (await fed.request("POST", B_URL, ORDERS, json=order)).status == 201
+    async with b_pool.acquire() as conn:
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM federation_order WHERE id = $1::uuid", order["id"]
+            )
+            == 1
+        )
