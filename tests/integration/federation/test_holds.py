@@ -830,7 +830,8 @@ async def test_publishing_sends_b_producer_its_order_which_its_pick_list_shows(
     assert sent["lines"][0]["packs"] == 3
     types = {node["@type"] for node in sent["order"]["@graph"]}
     assert {"dfc-b:Order", "dfc-b:OrderLine"} <= types
-    assert await deliver_orders(pool, settings, b_client) == ["delivered"]
+    # (an earlier test's published run has its order waiting too)
+    assert set(await deliver_orders(pool, settings, b_client)) == {"delivered"}
     async with pool.acquire() as conn:
         assert (
             await conn.fetchval("SELECT state FROM run_remote_order WHERE run_id = $1", run_id)
@@ -853,6 +854,13 @@ async def test_publishing_sends_b_producer_its_order_which_its_pick_list_shows(
     client.cookies.clear()
     # B's producer prints it in its pick list of the same delivery day
     b_run = await b_published_run(b_client, b_pool, b_settings, b_world)
+    async with b_pool.acquire() as conn:
+        ordered = await conn.fetchval(
+            "SELECT count(*) FROM federation_order_line l JOIN federation_order f "
+            "ON f.id = l.order_id WHERE f.producer_id = $1::uuid",
+            b_world.producer_id,
+        )
+    assert ordered >= 1
     for language, words in (
         ("sv", ["Beställningar från andra Samlast-installationer", "Samlast Uppsala"]),
         ("en", ["Orders from peer deployments", a_world.network["name"]]),
@@ -862,7 +870,7 @@ async def test_publishing_sends_b_producer_its_order_which_its_pick_list_shows(
             headers={**bearer(b_world.producer), "Accept-Language": language},
         )
         assert sheet.status_code == 200, sheet.text
-        assert sheet.text.count("data-peer-order>") == 1
+        assert sheet.text.count("data-peer-order>") == ordered  # this order's, and earlier ones'
         for word in words:
             assert word in sheet.text, (language, word)
     # a resend (a lost answer) gets the same answer and stores nothing more
@@ -873,7 +881,12 @@ async def test_publishing_sends_b_producer_its_order_which_its_pick_list_shows(
     changed = {**sent, "lines": [{**sent["lines"][0], "packs": 2}]}
     assert (await fed.request("POST", B_URL, ORDERS, json=changed)).status == 409
     async with b_pool.acquire() as conn:
-        assert await conn.fetchval("SELECT count(*) FROM federation_order_line") == 1
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM federation_order_line WHERE order_id = $1", order["id"]
+            )
+            == 1
+        )
     # another peer can't order A's holds, even under a new order id
     other_key = await new_key_of_a(pool, settings)
     await peer_a_on_b(b_client, b_admin, pool, other_key, name="Samlast Luleå")
@@ -925,3 +938,15 @@ async def test_an_order_of_holds_not_confirmed_is_refused(
             )
             == 1
         )
+        # B's audit trail: the hold, its confirmation and the order, each with the peer
+        audited = await conn.fetch(
+            "SELECT action, detail->>'peer_id' AS peer FROM audit_log "
+            "WHERE object_id = any($1::text[]) ORDER BY at, action",
+            [asked["id"], order["id"]],
+        )
+    assert [row["action"] for row in audited] == [
+        "federation.hold",
+        "federation.hold.confirm",
+        "federation.order",
+    ]
+    assert {row["peer"] for row in audited} == {a_key[1]}

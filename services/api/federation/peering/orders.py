@@ -23,7 +23,7 @@ from litestar.params import JSONBody
 
 from services.api.core.types import Input
 from services.api.federation.peering.controller import SIGNED, peer_of
-from services.api.federation.peering.holds import MAX_HOLD_PACKS
+from services.api.federation.peering.holds import MAX_HOLD_PACKS, audit_peer
 from services.api.federation.peering.signed import PEERS, PeerActor, PeerSignatureMiddleware
 from shared.db import orders_federation as orders_db
 from shared.db.pool import Conn
@@ -86,6 +86,15 @@ class OrderService:
                     )
                     if row is None:
                         raise _RacedError
+                    await audit_peer(
+                        self.conn,
+                        peer,
+                        "federation.order",
+                        "federation_order",
+                        data.id,
+                        producer_id=str(producer),
+                        lines=len(data.lines),
+                    )
                     return OrderOut(
                         id=data.id, state=row["state"], producer_id=producer, lines=len(data.lines)
                     )
