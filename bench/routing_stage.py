@@ -72,6 +72,9 @@ class StageRow:
     parts: list[tuple[str, int, float]] = field(default_factory=list)  # part, percent, at s
     unserved: int = 0
     clock_capped: bool = False
+    proposed: str = ""
+    routes: int = 0
+    km: float = 0.0
 
     @property
     def over_s(self) -> float:
@@ -105,6 +108,9 @@ def measure(shipments: int, seed: int = 1) -> StageRow:
     row.wall_s = time.perf_counter() - started
     row.cpu_s = time.process_time() - cpu
     row.unserved = len(routing.chosen.unserved)
+    row.proposed = routing.proposed
+    row.routes = routing.chosen.totals.routes
+    row.km = routing.chosen.totals.distance_m / 1000
     row.clock_capped = routing.clock_capped
     return row
 
@@ -113,8 +119,8 @@ def report(rows: list[StageRow]) -> str:
     lines = [
         "| shipments | farms | co-ops | vans | budget s | wall s | wall / budget | CPU s | "
         "CPU / wall | matrix s | joint s | hub s | baseline s | shares s | percents | "
-        "unserved | clock capped |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "proposed | routes | km | served | unserved | clock capped |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         at = {part: seconds for part, _, seconds in row.parts}
@@ -130,7 +136,9 @@ def report(rows: list[StageRow]) -> str:
             f"| {row.wall_s:.1f} | {row.wall_s / row.budget_s:.2f} | {row.cpu_s:.1f} | "
             f"{row.cpu_s / row.wall_s:.2f} | {row.matrix_s:.1f} | "
             + " | ".join(spans)
-            + f" | {percents} | {row.unserved} | {'yes' if row.clock_capped else 'no'} |"
+            + f" | {percents} | {row.proposed} | {row.routes} | {row.km:,.0f} "
+            f"| {row.shipments - row.unserved:,} | {row.unserved:,} "
+            f"| {'yes' if row.clock_capped else 'no'} |"
         )
     return "\n".join(lines)
 

@@ -10,6 +10,7 @@ and the pages translate the message and its ``title`` into the reader's language
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,41 @@ class Term(str):
     unlike a name or a number, which stay as they are."""
 
     __slots__ = ()
+
+
+class Phrase(str):
+    """An English message filled in that keeps its msgid and values apart, so a message
+    kept in a list (an upload's row errors) is said later in the reader's language."""
+
+    message: str
+    values: dict[str, object]
+
+    def __new__(cls, message: str, values: Mapping[str, object] | None = None) -> Phrase:
+        kept = dict(values or {})
+        phrase = super().__new__(cls, message.format(**kept) if kept else message)
+        phrase.message = message
+        phrase.values = kept
+        return phrase
+
+
+_RULES: dict[str, re.Pattern[str]] = {}
+
+
+def rule(message: str) -> str:
+    """Register ``message`` (an English msgid with ``{placeholders}``) as one a request
+    struct raises as ``ValueError``: msgspec keeps only its text, so the API's problems
+    match the text back to the msgid and its values (``ruled``) to translate it."""
+    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(message))
+    _RULES[message] = re.compile(pattern, re.DOTALL)
+    return message
+
+
+def ruled(text: str) -> tuple[str, dict[str, object]] | None:
+    """The registered rule ``text`` was filled in from, and its values, if any."""
+    for message, pattern in _RULES.items():
+        if (match := pattern.fullmatch(text)) is not None:
+            return message, dict(match.groupdict())
+    return None
 
 
 class SamlastError(Exception):

@@ -3,15 +3,18 @@
 Starts (or uses) PostgreSQL and Redis, applies the migrations, runs the API and the
 matcher as the real ``samlast`` processes, checks them through ``GET /health/ready``,
 ``GET /health`` (its details, as an admin) and a job round trip through the queue,
-walks a network through its first cycle over the HTTP API (``walkthrough``), and
-prints where to look: the pages, where the coordinator signs in by an e-mailed link that
-arrives in the local mail server's folder, and the API with its tokens.
+walks a network through its first cycle over the HTTP API (``walkthrough``), starts a
+second deployment B (its own database on the same PostgreSQL, its own API and worker)
+and shows one purchase across the two (``federation``), and prints where to look: the
+pages, where the coordinator signs in by an e-mailed link that arrives in the local mail
+server's folder, and the API with its tokens.
 Ctrl-C stops it all; ``--once`` stops after the walk.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -19,11 +22,19 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from infra.devservers import DevServerError, free_port, servers_from_env
+from infra.devservers import (
+    DevServerError,
+    ServerUrls,
+    free_port,
+    scratch_database,
+    servers_from_env,
+)
 from infra.processes import samlast_argv, samlast_process, wait_for_health
 from services.client import ApiError, SamlastClient
-from services.demo.walkthrough import MatchRunError, walk_a_cycle
+from services.demo.federation import FederationDemoError, Trade, trade_across
+from services.demo.walkthrough import MatchRunError, Walkthrough, walk_a_cycle
 from shared.queue import connect_queue
 from shared.settings import load_settings
 
@@ -50,12 +61,15 @@ def run(*, once: bool) -> int:
             with (
                 samlast_process(["worker"], env, LOG_DIR / "worker.log") as worker,
                 samlast_process(["api"], env, LOG_DIR / "api.log") as api,
+                contextlib.ExitStack() as second,
             ):
                 base = f"http://127.0.0.1:{port}"
                 admin_token = _admin_token(env)
                 _show_stack_working(base, {"api": api, "worker": worker}, env, admin_token)
                 # left running, the demo leaves the proposal for its coordinator to publish
-                _show_a_cycle(base, admin_token, publish=once)
+                walk = _show_a_cycle(base, admin_token, publish=once)
+                processes = {"api": api, "worker": worker}
+                processes |= _show_a_second_deployment(second, urls, env, base, admin_token, walk)
                 _say("look", f"API {base}  docs {base}/schema  health {base}/health/ready")
                 _say("logs", str(LOG_DIR.resolve()))
                 if urls.mail_dir:
@@ -67,13 +81,19 @@ def run(*, once: bool) -> int:
                 if once:
                     _say("done", "demo ran through once; stopping everything")
                     return 0
-                _say("running", "Ctrl-C stops the API, the worker and the servers")
-                _wait_while_alive({"api": api, "worker": worker})
+                _say("running", "Ctrl-C stops both deployments' APIs and workers and the servers")
+                _wait_while_alive(processes)
                 return 1
     except KeyboardInterrupt:
         _say("stopped", "API, worker and servers are shut down")
         return 0
-    except (DevServerError, subprocess.CalledProcessError, ApiError, MatchRunError) as exc:
+    except (
+        DevServerError,
+        subprocess.CalledProcessError,
+        ApiError,
+        MatchRunError,
+        FederationDemoError,
+    ) as exc:
         print(f"samlast demo: {exc}", file=sys.stderr)
         return 1
 
@@ -117,7 +137,7 @@ def _admin_token(env: dict[str, str]) -> str:
     ).stdout.strip()
 
 
-def _show_a_cycle(base: str, admin_token: str, *, publish: bool) -> None:
+def _show_a_cycle(base: str, admin_token: str, *, publish: bool) -> Walkthrough:
     walk = asyncio.run(walk_a_cycle(base, admin_token, publish=publish))
     _say(
         "cycle",
@@ -191,6 +211,82 @@ def _show_a_cycle(base: str, admin_token: str, *, publish: bool) -> None:
     )
     others = ", ".join(email for email, _, _ in walk.people[1:4])
     _say("people", f"each farm and co-op has a person too, e.g. {others}")
+    return walk
+
+
+def _show_a_second_deployment(
+    stack: contextlib.ExitStack,
+    urls: ServerUrls,
+    env: dict[str, str],
+    base: str,
+    admin_token: str,
+    walk: Walkthrough,
+) -> dict[str, subprocess.Popen[bytes]]:
+    """Deployment B beside A (its database, API and worker; ``stack`` stops them), both
+    with federation keys, peered, and one purchase of A's run from B's producer."""
+    started = time.monotonic()
+    database = stack.enter_context(scratch_database(urls.database_url, "samlast_demo_b"))
+    port = free_port()
+    b_base = f"http://127.0.0.1:{port}"
+    b_env = {
+        **env,
+        "DATABASE_URL": database,
+        "REDIS_URL": _another_redis_database(urls.redis_url),
+        "SAMLAST_API_PORT": str(port),
+        "SAMLAST_PUBLIC_URL": b_base,
+    }
+    subprocess.run(samlast_argv("migrate"), env=b_env, check=True, capture_output=True)  # noqa: S603
+    for deployment in (env, b_env):  # each signs its federation requests with a key of its own
+        subprocess.run(  # noqa: S603
+            samlast_argv("federation-key", "new"), env=deployment, check=True, capture_output=True
+        )
+    processes = {
+        "worker-b": stack.enter_context(
+            samlast_process(["worker"], b_env, LOG_DIR / "worker-b.log")
+        ),
+        "api-b": stack.enter_context(samlast_process(["api"], b_env, LOG_DIR / "api-b.log")),
+    }
+    wait_for_health(b_base, processes, LOG_DIR)
+    _say("deploy B", f"a second deployment: API {b_base}, database {urlsplit(database).path[1:]}")
+    trade = asyncio.run(_trade(base, admin_token, walk, b_base, _admin_token(b_env), env))
+    _say(
+        "peered",
+        "A and B peered both ways with each other's keys; A's network chose B, whose goods "
+        "are handed over at A's hub; A's worker mirrored B's offer",
+    )
+    _say(
+        "across",
+        f"bought {trade.packs} packs of {trade.product} ({trade.pack_units} l each) from "
+        f"{trade.producer} at deployment B, in A's run {trade.run_id} "
+        f"({time.monotonic() - started:.0f} s)",
+    )
+    for hold in trade.holds:
+        _say("hold", f"B holds the packs for A's run: {hold}")
+    _say(
+        "see",
+        f"{base}/app/runs/{trade.run_id} (the purchase, B's hand-over point); "
+        f"B's pages {b_base}/app, its feed {b_base}/federation/v1/catalog (signed only)",
+    )
+    return processes
+
+
+async def _trade(
+    base: str, admin_token: str, walk: Walkthrough, b_base: str, b_admin: str, env: dict[str, str]
+) -> Trade:
+    async with (
+        SamlastClient(base, admin_token, idempotency_keys=True) as a,
+        SamlastClient(b_base, b_admin, idempotency_keys=True) as b,
+    ):
+        return await trade_across(
+            a, walk.coordinator_token, walk.coop_token, walk.network_id, b, env["DATABASE_URL"]
+        )
+
+
+def _another_redis_database(redis_url: str) -> str:
+    """The same Redis, another of its databases: B's worker has its own queue and cron."""
+    parts = urlsplit(redis_url)
+    number = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(number + 1) % 16}"))
 
 
 async def _queue_round_trip(env: dict[str, str]) -> dict[str, Any]:

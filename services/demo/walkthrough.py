@@ -31,6 +31,7 @@ class Walkthrough:
     cycle_id: str = ""
     run_id: str = ""
     coordinator_token: str = ""
+    coop_token: str = ""  # the first co-op's (the demo's second deployment orders with it)
     # the people who sign in to the pages: (e-mail, name, organisation)
     people: list[tuple[str, str, str]] = field(default_factory=list)
     producers: int = 0
@@ -59,6 +60,7 @@ async def walk_a_cycle(base: str, admin_token: str, *, publish: bool = True) -> 
         coordinator = await _set_up_network(admin, walk)
         farms = [(await _member(coordinator, walk, "producer", farm), farm) for farm in FARMS]
         coops = [(await _member(coordinator, walk, "coop", coop), coop) for coop in COOPS]
+        walk.coop_token = coops[0][0].token
         for client, farm in farms:
             await _post_offers(client, farm, walk, rng)
         await _open_cycle(coordinator, walk)

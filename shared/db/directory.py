@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.db.pool import Conn
+from shared.db.products import PER_UNIT_MILLI
 
 SELECT_OPEN_CYCLE = """
 SELECT id, delivery_date, closes_at FROM cycle
@@ -16,8 +17,9 @@ WHERE network_id = $1 AND state = 'open'
 ORDER BY closes_at, id LIMIT 1"""
 
 # Offers listed in the network and valid on the day ($2), not withdrawn.
-SELECT_OFFERED = """
-SELECT o.producer_id, p.name, p.unit, o.pack_units, o.price_per_pack_ore,
+SELECT_OFFERED = f"""
+SELECT o.producer_id, p.name, p.unit, {PER_UNIT_MILLI} AS per_unit_milli, o.pack_units,
+       o.price_per_pack_ore,
        o.packs_available - o.packs_reserved AS packs_left
 FROM offer o
 JOIN offer_listing l ON l.offer_id = o.id AND l.network_id = $1

@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.db.pool import Conn
+from shared.db.products import PER_UNIT_MILLI
 
 SELECT_HEADING = """
 SELECT m.id, m.run_version, m.state, n.name AS network, n.timezone, n.hub_address,
@@ -28,8 +29,9 @@ WHERE rt.run_id = $1 AND c.payer = 'coop'
 GROUP BY c.organisation_id"""
 
 # Each short line: what the co-op ordered, what it got, and why the rest did not come.
-SELECT_SHORT_LINES = """
-SELECT u.demand_line_id, r.coop_id, p.name AS product, p.unit, d.line_no, d.firm_quantity,
+SELECT_SHORT_LINES = f"""
+SELECT u.demand_line_id, r.coop_id, p.name AS product, p.unit,
+       {PER_UNIT_MILLI} AS per_unit_milli, d.line_no, d.firm_quantity,
        d.tolerance, d.max_unit_price_ore, u.units_short, u.reason, u.detail,
        coalesce((SELECT sum(a.units) FROM allocation a
                  WHERE a.run_id = u.run_id AND a.demand_line_id = u.demand_line_id), 0)::int

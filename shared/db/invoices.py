@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.db.pool import Conn, copy_rows
+from shared.db.products import PER_UNIT_MILLI
 
 # -- invoicing details ------------------------------------------------------------------
 
@@ -119,13 +120,11 @@ FROM match_run m JOIN cycle c ON c.id = m.cycle_id WHERE m.id = $1"""
 
 LOCK_RUN = "SELECT id FROM match_run WHERE id = $1 FOR UPDATE"
 
-SELECT_PURCHASES = """
+SELECT_PURCHASES = f"""
 SELECT a.offer_id, a.demand_line_id, o.producer_id, pr.name AS producer, r.coop_id,
        c.name AS coop, p.name AS product, p.unit, p.category, a.units, rp.packs,
        rp.pack_units, rp.price_per_pack_ore,
-       -- a catalogue unit in thousandths of its measure: a kg product's is its grams
-       -- (500 g units of cheese), a litre's and a piece's are whole
-       CASE WHEN p.unit = 'kg' THEN p.grams_per_unit ELSE 1000 END AS per_unit_milli
+       {PER_UNIT_MILLI} AS per_unit_milli
 FROM allocation a
 JOIN offer o ON o.id = a.offer_id
 JOIN run_purchase rp ON rp.run_id = a.run_id AND rp.offer_id = a.offer_id

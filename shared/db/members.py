@@ -7,6 +7,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.db.pool import Conn
+from shared.db.products import PER_UNIT_MILLI
 
 # Each producer and co-op of the network: where it stands with its people (how many have
 # accepted, invitations still open), whether it has a place and hours.
@@ -24,8 +25,9 @@ ORDER BY o.kind, o.name, o.id"""
 
 # The listings a removal withdraws: every listing of the producer's offers in the
 # network not withdrawn yet (as offers.WITHDRAW_PRODUCER_LISTINGS takes them).
-SELECT_LISTINGS_OF = """
-SELECT f.id AS offer_id, p.name AS product, p.unit, f.pack_units, f.packs_available,
+SELECT_LISTINGS_OF = f"""
+SELECT f.id AS offer_id, p.name AS product, p.unit, {PER_UNIT_MILLI} AS per_unit_milli,
+    f.pack_units, f.packs_available,
     f.packs_reserved, f.price_per_pack_ore, f.valid_from, f.valid_until,
     f.withdrawn_at IS NOT NULL AS offer_withdrawn
 FROM offer_listing l
@@ -36,9 +38,10 @@ ORDER BY f.valid_from, p.name, f.id"""
 
 # The demand a removal drops: the co-op's rounds in the network's open cycles, with their
 # lines (as demand.DELETE_OPEN_ROUNDS_OF takes them).
-SELECT_OPEN_ROUNDS_OF = """
+SELECT_OPEN_ROUNDS_OF = f"""
 SELECT r.id AS round_id, c.id AS cycle_id, c.delivery_date, c.closes_at,
     coalesce(jsonb_agg(jsonb_build_object('product', p.name, 'unit', p.unit,
+                       'per_unit_milli', {PER_UNIT_MILLI},
                        'firm_quantity', d.firm_quantity, 'tolerance', d.tolerance)
                        ORDER BY d.line_no) FILTER (WHERE d.id IS NOT NULL), '[]') AS lines
 FROM demand_round r

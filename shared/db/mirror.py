@@ -51,7 +51,8 @@ async def select_feed_offers(
 SELECT_NETWORK_PEERS = """
 SELECT p.id AS peer_id, p.name, p.base_url, np.peer_id IS NOT NULL AS chosen,
        coalesce(np.listed, 0) AS listed, coalesce(np.skipped, '[]') AS skipped,
-       f.fetched_at, f.ok_at, coalesce(f.error, '') AS error
+       f.fetched_at, f.ok_at, coalesce(f.error, '') AS error,
+       coalesce(f.error_values, '{}') AS error_values
 FROM peer p
 LEFT JOIN network_peer np ON np.peer_id = p.id AND np.network_id = $1
 LEFT JOIN peer_feed f ON f.peer_id = p.id
@@ -100,7 +101,8 @@ async def unchoose_peer(conn: Conn, network_id: UUID, peer_id: UUID) -> bool:
 # Peers some network chose whose feed is due ($1: read at most this long ago), the least
 # recently read first, at most $2 of them.
 SELECT_DUE_PEERS = """
-SELECT p.id, p.name, p.base_url, coalesce(f.etag, '') AS etag
+SELECT p.id, p.name, p.base_url, coalesce(f.etag, '') AS etag,
+       p.handover_address, p.handover_lat, p.handover_lon
 FROM peer p LEFT JOIN peer_feed f ON f.peer_id = p.id
 WHERE EXISTS (SELECT 1 FROM network_peer np WHERE np.peer_id = p.id)
   AND (f.fetched_at IS NULL OR f.fetched_at < now() - make_interval(secs => $1))
@@ -119,13 +121,14 @@ WHERE np.peer_id = $1
 GROUP BY n.id ORDER BY n.id"""
 
 UPSERT_FEED = """
-INSERT INTO peer_feed (peer_id, etag, fetched_at, ok_at, error)
-VALUES ($1, $2, now(), CASE WHEN $3 = '' THEN now() END, $3)
+INSERT INTO peer_feed (peer_id, etag, fetched_at, ok_at, error, error_values)
+VALUES ($1, $2, now(), CASE WHEN $3 = '' THEN now() END, $3, $4)
 ON CONFLICT (peer_id) DO UPDATE SET
     etag = CASE WHEN $3 = '' THEN $2 ELSE peer_feed.etag END,
     fetched_at = now(),
     ok_at = CASE WHEN $3 = '' THEN now() ELSE peer_feed.ok_at END,
-    error = $3"""
+    error = $3,
+    error_values = $4"""
 
 LOCK_PEER_MIRROR = "SELECT pg_advisory_xact_lock(hashtextextended('peer-mirror:' || $1, 0))"
 
@@ -215,9 +218,35 @@ async def select_peer_networks(conn: Conn, peer_id: UUID) -> list[asyncpg.Record
     return await conn.fetch(SELECT_PEER_NETWORKS, peer_id)
 
 
-async def record_feed(conn: Conn, peer_id: UUID, etag: str, error: str) -> None:
-    """A read of the peer's feed: good (``error`` empty: its ETag kept) or failed."""
-    await conn.execute(UPSERT_FEED, peer_id, etag[:200], error[:1000])
+class Said:
+    """A text the worker stores for pages to show: an English msgid and the values that
+    fill it, so each page says it in its own language (``i18n.translate``)."""
+
+    __slots__ = ("message", "values")
+
+    def __init__(self, message: str, **values: str) -> None:
+        self.message = message
+        self.values = values
+
+    def __bool__(self) -> bool:
+        return bool(self.message)
+
+
+def filled(message: str, values: dict[str, Any] | None) -> str:
+    """A stored msgid filled in with its values: the English (the API's); the msgid as it
+    is when the values do not fit it."""
+    if not values:
+        return message
+    try:
+        return message.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return message
+
+
+async def record_feed(conn: Conn, peer_id: UUID, etag: str, error: Said | None) -> None:
+    """A read of the peer's feed: good (``error`` None: its ETag kept) or failed."""
+    message, values = (error.message, error.values) if error else ("", {})
+    await conn.execute(UPSERT_FEED, peer_id, etag[:200], message[:1000], values)
 
 
 async def lock_peer_mirror(conn: Conn, peer_id: UUID) -> None:
@@ -331,13 +360,23 @@ async def select_offer_peer(conn: Conn, offer_id: UUID) -> str | None:
 # never read well, their last read failed, or their last good read is older than $2 s.
 SELECT_UNREACHABLE_PEERS = """
 SELECT p.id AS peer_id, p.name, f.ok_at, coalesce(f.error, '') AS error,
+       coalesce(f.error_values, '{}') AS error_values,
        array_agg(r.offer_id ORDER BY r.offer_id) AS offer_ids
 FROM remote_offer r
 JOIN offer_listing l ON l.offer_id = r.offer_id AND l.network_id = $1 AND l.withdrawn_at IS NULL
 JOIN peer p ON p.id = r.peer_id
 LEFT JOIN peer_feed f ON f.peer_id = r.peer_id
 WHERE f.ok_at IS NULL OR f.error <> '' OR f.ok_at < now() - make_interval(secs => $2)
-GROUP BY p.id, p.name, f.ok_at, f.error
+GROUP BY p.id, p.name, f.ok_at, f.error, f.error_values
+ORDER BY p.name, p.id"""
+
+# The peers whose hand-over point the run's purchases are picked up at (the run page).
+SELECT_RUN_HANDOVERS = """
+SELECT DISTINCT p.id AS peer_id, p.name, p.handover_address, p.handover_lat, p.handover_lon
+FROM run_purchase rp
+JOIN remote_offer r ON r.offer_id = rp.offer_id
+JOIN peer p ON p.id = r.peer_id
+WHERE rp.run_id = $1 AND p.handover_lat IS NOT NULL
 ORDER BY p.name, p.id"""
 
 SET_PEERS_LEFT_OUT = "UPDATE match_run SET peers_left_out = $2 WHERE id = $1"
@@ -349,6 +388,10 @@ async def select_unreachable_peers(
     conn: Conn, network_id: UUID, stale_s: int
 ) -> list[asyncpg.Record]:
     return await conn.fetch(SELECT_UNREACHABLE_PEERS, network_id, stale_s)
+
+
+async def select_run_handovers(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_RUN_HANDOVERS, run_id)
 
 
 async def set_peers_left_out(conn: Conn, run_id: UUID, left_out: list[dict[str, Any]]) -> None:

@@ -65,7 +65,10 @@ async def set_sealed_keys(conn: Conn, sealed: list[tuple[str, bytes]]) -> None:
 
 # --- peers -----------------------------------------------------------------------------
 
-PEER_COLUMNS = "p.id, p.name, p.base_url, p.created_at, p.updated_at"
+PEER_COLUMNS = (
+    "p.id, p.name, p.base_url, p.created_at, p.updated_at, "
+    "p.handover_address, p.handover_lat, p.handover_lon"
+)
 
 INSERT_PEER = "INSERT INTO peer (name, base_url) VALUES ($1, $2) RETURNING id"
 
@@ -78,6 +81,17 @@ UPDATE peer SET name = coalesce($2, name), base_url = coalesce($3, base_url), up
 WHERE id = $1 RETURNING id"""
 
 DELETE_PEER = "DELETE FROM peer WHERE id = $1 RETURNING id"
+
+# A peer's hand-over point (none: NULLs). When it changes, the next read of the peer's
+# feed is a full one (no If-None-Match), and is due at once, so its mirrors move there.
+SET_HANDOVER = """
+WITH changed AS (
+    UPDATE peer SET handover_address = $2, handover_lat = $3, handover_lon = $4
+    WHERE id = $1 AND (handover_address, handover_lat, handover_lon)
+          IS DISTINCT FROM ($2::text, $3::double precision, $4::double precision)
+    RETURNING id
+)
+UPDATE peer_feed SET etag = '', fetched_at = NULL WHERE peer_id IN (SELECT id FROM changed)"""
 
 INSERT_PEER_KEY = "INSERT INTO peer_key (key_id, peer_id, public_key) VALUES ($1, $2, $3)"
 
@@ -107,6 +121,13 @@ async def select_peer(conn: Conn, peer_id: UUID) -> asyncpg.Record | None:
 
 async def update_peer(conn: Conn, peer_id: UUID, name: str | None, base_url: str | None) -> bool:
     return await conn.fetchval(UPDATE_PEER, peer_id, name, base_url) is not None
+
+
+async def set_handover(
+    conn: Conn, peer_id: UUID, address: str, where: tuple[float, float] | None
+) -> None:
+    lat, lon = where if where is not None else (None, None)
+    await conn.execute(SET_HANDOVER, peer_id, address, lat, lon)
 
 
 async def delete_peer(conn: Conn, peer_id: UUID) -> bool:

@@ -9,6 +9,13 @@ import asyncpg
 
 from shared.db.pool import Conn
 
+# One catalogue unit of the product ``p`` in thousandths of its measure: a kg product's
+# grams (500: cheese in 500 g units), a litre product's millilitres (500 ml bottles), 1000
+# for a piece or a size left 0. The rule of ``Measure.of`` (services/api/demand/amounts.py),
+# for queries whose rows are shown as amounts.
+PER_UNIT_MILLI = """CASE WHEN p.unit = 'kg' AND p.grams_per_unit > 0 THEN p.grams_per_unit
+            WHEN p.unit = 'l' AND p.ml_per_unit > 0 THEN p.ml_per_unit ELSE 1000 END"""
+
 PRODUCT_COLUMNS = """id, network_id, name, category, unit, grams_per_unit, ml_per_unit,
     temperature, created_at, retired_at"""
 

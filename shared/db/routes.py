@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.db.pool import Conn, copy_rows
+from shared.db.products import PER_UNIT_MILLI
 
 SELECT_NETWORK_ROUTING = """
 SELECT id, timezone, hub_lat, hub_lon, hub_address, producer_share_permille
@@ -169,10 +170,11 @@ async def select_shares(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
 
 
 # What each producer sends each co-op: allocated units with names and the price paid.
-SELECT_DOCUMENT_LINES = """
+SELECT_DOCUMENT_LINES = f"""
 SELECT o.producer_id, pr.name AS producer, r.coop_id, c.name AS coop, c.address AS coop_address,
        d.product_id, p.name AS product, p.unit, p.temperature, a.offer_id, a.demand_line_id,
-       a.units, rp.packs, rp.pack_units, rp.price_per_pack_ore
+       a.units, rp.packs, rp.pack_units, rp.price_per_pack_ore,
+       {PER_UNIT_MILLI} AS per_unit_milli
 FROM allocation a
 JOIN offer o ON o.id = a.offer_id
 JOIN run_purchase rp ON rp.run_id = a.run_id AND rp.offer_id = a.offer_id

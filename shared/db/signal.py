@@ -13,6 +13,7 @@ import asyncpg
 from shared.contracts.cycles import CycleState
 from shared.contracts.runs import RunState
 from shared.db.pool import Conn
+from shared.db.products import PER_UNIT_MILLI
 
 MAX_PRODUCTS = 2000  # rows of one answer: a network's catalogue is far smaller
 
@@ -25,7 +26,7 @@ ORDER BY closes_at, id LIMIT 1"""
 # Per product with demand or offers: the firm units the member co-ops ordered in the cycle
 # ($2) and how many co-ops; the packs and units free on the live offers of member
 # producers valid on its delivery day ($3).
-SELECT_OPEN_DEMAND = """
+SELECT_OPEN_DEMAND = f"""
 WITH per_coop AS (
     SELECT d.product_id, r.coop_id, sum(d.firm_quantity) AS firm_units
     FROM demand_round r
@@ -46,7 +47,7 @@ WITH per_coop AS (
         AND $3::date BETWEEN o.valid_from AND o.valid_until
     GROUP BY l.product_id
 )
-SELECT p.id AS product_id, p.name AS product, p.unit,
+SELECT p.id AS product_id, p.name AS product, p.unit, {PER_UNIT_MILLI} AS per_unit_milli,
        coalesce(d.coops, 0)::int AS coops, coalesce(d.firm_units, 0)::bigint AS firm_units,
        coalesce(s.packs, 0)::bigint AS offered_packs, coalesce(s.units, 0)::bigint AS offered_units
 FROM product p
@@ -103,7 +104,8 @@ WITH ordered AS (
            sum(units_short) AS units_short
     FROM per_coop GROUP BY product_id, reason
 )
-SELECT p.id AS product_id, p.name AS product, p.unit, pp.coops::int AS coops,
+SELECT p.id AS product_id, p.name AS product, p.unit, {PER_UNIT_MILLI} AS per_unit_milli,
+       pp.coops::int AS coops,
        pp.firm_units::bigint AS firm_units, pr.reason, pr.coops::int AS reason_coops,
        pr.coops_got_nothing::int AS reason_coops_got_nothing,
        pr.units_short::bigint AS units_short

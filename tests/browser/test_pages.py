@@ -84,7 +84,7 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     page = await context.new_page()
     asked: list[str] = []
 
-    async def answer(dialog: Dialog) -> None:  # "approve?", "publish?": yes
+    async def answer(dialog: Dialog) -> None:  # "match again?", "approve?", "publish?": yes
         asked.append(dialog.message)
         await dialog.accept()
 
@@ -245,6 +245,7 @@ async def test_a_coordinator_reviews_and_publishes_and_each_party_sees_its_part(
     assert errors == []
     assert violations == []
     assert [message.split("?")[0] for message in asked] == [
+        "Matcha igen",
         "Godkänna körningen",
         "Publicera körningen",
     ]

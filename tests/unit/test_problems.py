@@ -4,6 +4,7 @@ same in every language while ``title`` and ``detail`` speak the client's."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,11 +15,19 @@ from litestar.exceptions import NotAuthorizedException, ValidationException
 
 import services.api.accounts.service
 import services.api.core.bulk  # noqa: F401
-from services.api.core.problems import EXCEPTION_HANDLERS, HTTP_CODES, INVALID, PROBLEM_TYPE_BASE
+from services.api.core.problems import (
+    EXCEPTION_HANDLERS,
+    HTTP_CODES,
+    INVALID,
+    PROBLEM_TYPE_BASE,
+    said,
+)
+from services.api.web import i18n
 from shared.errors import (
     ConflictError,
     LocationRequiredError,
     NotFoundError,
+    Phrase,
     SamlastError,
     Term,
 )
@@ -171,3 +180,97 @@ def test_every_problem_type_is_in_the_documented_table() -> None:
     documented = set(re.findall(r"^\| `([a-z-]+)` \|", DOCS.read_text(), re.M))
     codes = _codes(SamlastError) | {code for code, _ in HTTP_CODES.values()} | {INVALID[0]}
     assert codes | {"error"} == documented
+
+
+API = Path(__file__).parents[2] / "services" / "api"
+# read by the operator at start-up, or the framework's own summary behind `errors`
+OPERATORS_ERRORS = frozenset({"RuntimeError", "SealingError", "ValidationException"})
+SAID_ERRORS_EXEMPT = {"web/members.py"}  # a page's own form errors, shown by the page
+
+
+def _english_raises(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+            name = ast.unparse(node.exc.func).rsplit(".", 1)[-1]
+            if (
+                name.endswith(("Error", "Exception"))
+                and name not in OPERATORS_ERRORS
+                and any(isinstance(a, ast.JoinedStr) for a in node.exc.args)
+            ):
+                found.append(f"{path.relative_to(API)}:{node.lineno} {name}")
+    return found
+
+
+def test_no_error_of_the_api_is_written_as_an_english_f_string() -> None:
+    """An f-string's words can't be translated: ``detail`` would stay English under
+    ``Accept-Language: sv``. A message is a msgid, its values passed apart."""
+    found = [
+        raised
+        for path in sorted(API.rglob("*.py"))
+        if str(path.relative_to(API)) not in SAID_ERRORS_EXEMPT
+        for raised in _english_raises(path)
+    ]
+    assert found == []
+
+
+def test_a_struct_rule_is_said_with_its_values_in_either_language() -> None:
+    """A request struct's ValueError reaches the problem as bare text; a registered rule
+    is matched back to its msgid, its value kept as it was sent."""
+    from services.api.invoices import identifiers
+
+    with pytest.raises(ValueError, match="IBAN") as raised:
+        identifiers.iban_number("SE00 1234")
+    text = str(raised.value)
+    assert said("en", text) == "`iban` 'SE00 1234' is not a valid IBAN"
+    assert said("sv", text) == "`iban` 'SE00 1234' är inget giltigt IBAN"
+
+
+def test_a_row_error_keeps_its_msgid_until_the_reader_is_known() -> None:
+    phrase = Phrase(
+        "the CSV is malformed near line {line}: {reason}", {"line": 1200, "reason": "x"}
+    )
+    assert phrase == "the CSV is malformed near line 1200: x"
+    assert said("sv", phrase) == "CSV-filen är felaktig nära rad 1\u00a0200: x"
+    assert said("en", phrase) == "the CSV is malformed near line 1,200: x"
+
+
+def _said_messages(path: Path, raised: frozenset[str]) -> list[tuple[int, str]]:
+    """The constant messages ``path`` raises (or registers) for a person to read."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and node.args:
+            name = ast.unparse(node.func).rsplit(".", 1)[-1]
+            if name not in raised:
+                continue
+            message = node.args[1 if name == "InvalidRowError" and len(node.args) > 1 else 0]
+            if isinstance(message, ast.Constant) and isinstance(message.value, str):
+                found.append((node.lineno, message.value))
+    return found
+
+
+def test_every_message_the_api_answers_has_its_swedish() -> None:
+    """A message with no Swedish is answered in English under ``Accept-Language: sv``."""
+    import services.api.app  # noqa: F401 # every error class, imported
+
+    raised = frozenset(
+        _subclass_names(SamlastError)
+        | {"InvalidRowError", "CatalogFetchError", "ValueError", "rule", "Phrase", "say"}
+        | {"NotAuthorizedException", "PermissionDeniedException", "NotFoundException"}
+        | {"ClientException", "HTTPException", "TooManyRequestsException"}
+    )
+    swedish = i18n.catalogue("sv")
+    missing = [
+        f"{path.relative_to(API)}:{line} {message}"
+        for path in sorted(API.rglob("*.py"))
+        for line, message in _said_messages(path, raised)
+        if message not in swedish
+    ]
+    assert missing == []
+
+
+def _subclass_names(cls: type[Exception]) -> set[str]:
+    names = {cls.__name__}
+    for sub in cls.__subclasses__():
+        names |= _subclass_names(sub)
+    return names

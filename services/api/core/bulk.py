@@ -24,7 +24,7 @@ from litestar.openapi.spec import (
 )
 
 from services.api.core.strict_body import decode_json, find_nul
-from shared.errors import SamlastError, UnprocessableError
+from shared.errors import Phrase, SamlastError, UnprocessableError
 
 MAX_ROWS = 10_000
 T = TypeVar("T")
@@ -103,7 +103,9 @@ def read_rows(body: bytes, content_type: str, csv_columns: frozenset[str]) -> li
         try:
             rows: list[dict[str, Any]] = decode_json(body)
         except msgspec.DecodeError as exc:
-            raise BadUploadError(f"the JSON is malformed: {exc}") from None
+            raise BadUploadError(
+                "the JSON is malformed: {reason}", values={"reason": str(exc)}
+            ) from None
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise BadUploadError("send a JSON array of objects, one per row")
     else:
@@ -129,11 +131,16 @@ def _csv_rows(body: bytes, columns: frozenset[str]) -> list[dict[str, Any]]:
     try:
         header = [name.strip() for name in reader.fieldnames or []]
     except csv.Error as exc:
-        raise BadUploadError(f"the CSV header is malformed: {exc}") from None
+        raise BadUploadError(
+            "the CSV header is malformed: {reason}", values={"reason": str(exc)}
+        ) from None
     if unknown := [name for name in header if name not in columns]:
         raise BadUploadError(
-            f"unknown column(s) {', '.join(repr(name[:40]) for name in unknown[:5])}; "
-            f"the columns are: {', '.join(sorted(columns))}"
+            "unknown column(s) {unknown}; the columns are: {columns}",
+            values={
+                "unknown": ", ".join(repr(name[:40]) for name in unknown[:5]),
+                "columns": ", ".join(sorted(columns)),
+            },
         )
     try:
         rows = [
@@ -141,7 +148,10 @@ def _csv_rows(body: bytes, columns: frozenset[str]) -> list[dict[str, Any]]:
             for row in reader
         ]
     except (csv.Error, AttributeError) as exc:
-        raise BadUploadError(f"the CSV is malformed near line {reader.line_num}: {exc}") from None
+        raise BadUploadError(
+            "the CSV is malformed near line {line}: {reason}",
+            values={"line": reader.line_num, "reason": str(exc)},
+        ) from None
     if reader.fieldnames is None:
         raise BadUploadError("the CSV needs a header row naming its columns")
     return rows
@@ -166,12 +176,13 @@ def convert_rows(
 
 
 class InvalidRowError(Exception):
-    """Raised by a row shaper for a problem msgspec cannot see (e.g. an unknown product)."""
+    """Raised by a row shaper for a problem msgspec cannot see (e.g. an unknown product);
+    its message is an English msgid, said in the reader's language when refused."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str, values: dict[str, object] | None = None) -> None:
+        self.message = Phrase(message, values) if values else message
+        super().__init__(self.message)
         self.field = field
-        self.message = message
 
 
 def _row_error(number: int, message: str) -> RowError:

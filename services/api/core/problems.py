@@ -31,8 +31,8 @@ from litestar.types import (
 )
 
 from services.api.core.transient import MARKER
-from services.api.web import i18n
-from shared.errors import SamlastError
+from services.api.web import error_page, i18n
+from shared.errors import Phrase, SamlastError, ruled
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,8 @@ async def send_problem(
     headers: list[tuple[bytes, bytes]] | None = None,
     **extra: Any,
 ) -> None:
-    """The same problem document, written by ASGI middleware that answers before the app."""
+    """The same problem document, written by ASGI middleware that answers before the app;
+    a page's request from a browser (under ``/app``) gets the error page instead."""
     path = str(scope.get("path", ""))
     language = language_for(
         path, _cookie(scope, i18n.LANG_COOKIE), _header(scope, b"accept-language")
@@ -160,20 +161,31 @@ async def send_problem(
         path,
         extra,
     )
+    content_type, answer = PROBLEM_JSON.encode(), json.dumps(body).encode()
+    page_headers: list[tuple[bytes, bytes]] = []
+    if error_page.wants_a_page(path, _header(scope, b"accept")):
+        # a person's form (a spreadsheet too large): a page, never raw JSON
+        content_type = b"text/html; charset=utf-8"
+        answer = error_page.error_html(language, status, body["detail"], path).encode()
+        page_headers = [
+            (b"content-security-policy", error_page.POLICY.encode()),
+            (b"x-content-type-options", b"nosniff"),
+        ]
     start: HTTPResponseStartEvent = {
         "type": "http.response.start",
         "status": status,
         "headers": [
-            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-type", content_type),
             (b"content-language", language.encode()),
             (b"vary", b"Accept-Language"),
+            *page_headers,
             *(headers or []),
         ],
     }
     await send(start)
     chunk: HTTPResponseBodyEvent = {
         "type": "http.response.body",
-        "body": json.dumps(body).encode(),
+        "body": answer,
         "more_body": False,
     }
     await send(chunk)
@@ -197,6 +209,10 @@ def _cookie(scope: Scope, name: str) -> str | None:
 def _domain_error(request: Request[Any, Any, Any], exc: SamlastError) -> Response[dict[str, Any]]:
     # a 503 is always worth retrying: say when (RFC 9110 section 10.2.3)
     headers = {"Retry-After": "1"} if exc.status_code == 503 else None
+    extra = exc.extra
+    if isinstance(errors := extra.get("errors"), list):
+        language = _language(request)
+        extra = {**extra, "errors": [_said_error(language, error) for error in errors]}
     return problem(
         request,
         exc.status_code,
@@ -205,8 +221,15 @@ def _domain_error(request: Request[Any, Any, Any], exc: SamlastError) -> Respons
         exc.message,
         exc.values,
         headers,
-        exc.extra,
+        extra,
     )
+
+
+def _said_error(language: str, error: object) -> object:
+    """One of a problem's ``errors`` (an upload's bad row) with its message in ``language``."""
+    if isinstance(error, dict) and isinstance(message := error.get("message"), str):
+        return {**error, "message": said(language, message)}
+    return error
 
 
 def _validation_error(
@@ -260,7 +283,10 @@ _MSGSPEC = (
 
 def said(language: str, message: str) -> str:
     """A validation message in ``language``: ours are msgids of the catalogue; msgspec's
-    commonest are matched whole and translated with their names kept."""
+    commonest are matched whole and translated with their names kept, and so are the
+    messages our request structs raise with values (``shared.errors.rule``)."""
+    if isinstance(message, Phrase):
+        return i18n.translate(language, message.message, message.values)
     if message in i18n.catalogue(language):
         return i18n.translate(language, message)
     for pattern, template in _MSGSPEC:
@@ -270,6 +296,8 @@ def said(language: str, message: str) -> str:
                 return words.format(*match.groups())
             except (IndexError, KeyError, ValueError):
                 return message
+    if (found := ruled(message)) is not None:
+        return i18n.translate(language, *found)
     return message
 
 
@@ -294,7 +322,8 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         # a page asked for without signing in: to the sign-in form, not a JSON problem
         return Redirect(path="/app/sign-in", status_code=303)
     code, title = _http(exc.status_code)
-    return problem(request, exc.status_code, code, title, exc.detail, headers=exc.headers)
+    values = getattr(exc, "values", None)  # a refusal of ours that keeps its msgid apart
+    return problem(request, exc.status_code, code, title, exc.detail, values, exc.headers)
 
 
 def _integrity_error(

@@ -1,8 +1,9 @@
 """Amounts as people order them ("1,5 kg") and the whole catalogue units the engine counts.
 
 A product's catalogue unit is a kilogram, a litre or a piece (``unit``); a kg product
-may be sold in smaller units, its ``grams_per_unit`` (500: cheese in 500 g units). The
-pages show and take kg, l and st in the reader's number format, and convert exactly:
+may be sold in smaller units, its ``grams_per_unit`` (500: cheese in 500 g units), and a
+litre product in its ``ml_per_unit`` (500: juice in 500 ml bottles). The pages and the
+documents show and take kg, l and st in the reader's number format, and convert exactly:
 an amount that is not a whole number of catalogue units is refused, saying which
 amounts are possible. Everything is integers: amounts in thousandths (g, ml, 1/1000 st).
 """
@@ -10,7 +11,7 @@ amounts are possible. Everything is integers: amounts in thousandths (g, ml, 1/1
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 MAX_DIGITS = 9  # a million units of a kilogram product is 10⁹ g: the API's bound
 
@@ -30,11 +31,35 @@ class Measure(NamedTuple):
     per_unit: int
 
     @classmethod
-    def of(cls, unit: str, grams_per_unit: int) -> Measure:
-        """A kg product's unit weighs its ``grams_per_unit``; a litre and a piece are one."""
-        if unit == "kg" and grams_per_unit > 0:
-            return cls(unit, grams_per_unit)
-        return cls(unit, 1000)
+    def of(cls, unit: str, grams_per_unit: int, ml_per_unit: int) -> Measure:
+        """A kg product's unit weighs its ``grams_per_unit``, a litre product's holds its
+        ``ml_per_unit``; a piece is one piece. (``shared/db/products.PER_UNIT_MILLI`` is
+        the same rule in SQL.)"""
+        size = grams_per_unit if unit == "kg" else ml_per_unit if unit == "l" else 0
+        return cls(unit, size if size > 0 else 1000)
+
+    @classmethod
+    def of_product(cls, product: ProductSizes) -> Measure:
+        return cls.of(product.unit, product.grams_per_unit, product.ml_per_unit)
+
+    def thousandths(self, units: int) -> int:
+        """Catalogue units as thousandths of the measure: 3 units of 500 g are 1500 g."""
+        return units * self.per_unit
+
+    def price_ore(self, ore_per_unit: int) -> int:
+        """A price per catalogue unit as öre per kg, l or st (to the nearest öre)."""
+        return price_per_measure_ore(ore_per_unit, self)
+
+
+class ProductSizes(Protocol):
+    """A product as the catalogue stores it (``ProductOut``, a row's struct)."""
+
+    @property
+    def unit(self) -> str: ...
+    @property
+    def grams_per_unit(self) -> int: ...
+    @property
+    def ml_per_unit(self) -> int: ...
 
 
 class AmountError(ValueError):
@@ -111,15 +136,17 @@ def shown_amount(thousandths: int, unit: str, language: str) -> str:
 
 
 def unit_size(measure: Measure, language: str) -> str:
-    """One catalogue unit as people say it: ``"500 g"``, ``"1 kg"``, ``"1 l"``."""
+    """One catalogue unit as people say it: ``"500 g"``, ``"500 ml"``, ``"1 kg"``, ``"1 l"``."""
     if measure.unit == "kg" and measure.per_unit < 1000:
         return f"{measure.per_unit} g"
+    if measure.unit == "l" and measure.per_unit < 1000:
+        return f"{measure.per_unit} ml"
     return shown_amount(measure.per_unit, measure.unit, language)
 
 
 def units_amount(units: int, measure: Measure) -> int:
     """Catalogue units → thousandths of the measure."""
-    return units * measure.per_unit
+    return measure.thousandths(units)
 
 
 def price_per_measure_ore(price_per_unit_ore: int, measure: Measure) -> int:

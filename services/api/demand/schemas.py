@@ -11,8 +11,9 @@ from services.api.core.bulk import MAX_ROWS
 from services.api.core.types import Input, Ore, TimeWindow, Tolerance, Units
 
 CATALOGUE_UNITS = (
-    "in whole units of the product's catalogue unit (its `unit` and `grams_per_unit`: a kg "
-    "product of 1000 g per unit counts kilograms, one of 500 g per unit half kilograms)"
+    "in whole units of the product's catalogue unit (its `unit` and `grams_per_unit` or "
+    "`ml_per_unit`: a kg product of 1000 g per unit counts kilograms, one of 500 g per unit "
+    "half kilograms; a litre product of 500 ml per unit half litres)"
 )
 
 

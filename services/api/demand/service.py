@@ -107,7 +107,9 @@ class DemandService:
         rows = await products_db.select_products(self.conn, network_id, retired=True)
         return Catalogue(
             products={
-                row["id"]: Product(row["name"], Measure.of(row["unit"], row["grams_per_unit"]))
+                row["id"]: Product(
+                    row["name"], Measure.of(row["unit"], row["grams_per_unit"], row["ml_per_unit"])
+                )
                 for row in rows
             },
             names={row["name"].casefold(): row["id"] for row in rows if row["retired_at"] is None},

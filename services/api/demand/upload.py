@@ -32,6 +32,7 @@ from services.api.core.bulk import (
 )
 from services.api.demand import amounts
 from services.api.demand.schemas import DemandLineIn
+from shared.errors import Phrase
 
 Say = Callable[..., str]
 
@@ -101,8 +102,9 @@ class Catalogue(NamedTuple):
 
 
 def plain(text: str, **values: object) -> str:
-    """The API's words: English, the values put in."""
-    return text.format(**values) if values else text
+    """The API's words: English, the values put in, with the msgid kept apart so the
+    problem says them in the language the client asks for."""
+    return Phrase(text, values) if values else text
 
 
 def read_lines(
@@ -131,7 +133,8 @@ def read_lines(
         errors = [replace(e, row=numbered[e.row - 1][0]) for e in errors]
     else:
         raise UnsupportedUploadError(
-            f"send `Content-Type: text/csv` or `application/json`, not `{media_type[:80]}`"
+            "send `Content-Type: text/csv` or `application/json`, not `{media_type}`",
+            values={"media_type": media_type[:80]},
         )
     refuse(errors)
     return lines
@@ -154,16 +157,22 @@ def spreadsheet_rows(body: bytes) -> list[dict[str, str]]:
     try:
         lines = [line for line in reader if any(cell.strip() for cell in line)]
     except csv.Error as exc:
-        raise BadUploadError(f"the CSV is malformed near line {reader.line_num}: {exc}") from None
+        raise BadUploadError(
+            "the CSV is malformed near line {line}: {reason}",
+            values={"line": reader.line_num, "reason": str(exc)},
+        ) from None
     if not lines:
         raise BadUploadError("the upload has no rows")
     header = [cell.strip().casefold().replace(" ", "_") for cell in lines[0]]
     if unknown := [name for name in header if name not in COLUMNS]:
         raise BadUploadError(
-            f"unknown column(s) {', '.join(repr(name[:40]) for name in unknown[:5])}; "
-            "the columns are: product (produkt), quantity (mängd), extra (extra_vi_tar_emot), "
-            "max_price (maxpris), deliver_from (leverans_från), deliver_until (leverans_till); "
-            "or firm_quantity, tolerance, max_unit_price_ore"
+            "unknown column(s) {unknown}; the columns are: {columns}",
+            values={
+                "unknown": ", ".join(repr(name[:40]) for name in unknown[:5]),
+                "columns": "product (produkt), quantity (mängd), extra (extra_vi_tar_emot), "
+                "max_price (maxpris), deliver_from (leverans_från), deliver_until "
+                "(leverans_till); or firm_quantity, tolerance, max_unit_price_ore",
+            },
         )
     fields = [COLUMNS[name] for name in header]
     if len(set(fields)) != len(fields):
@@ -174,7 +183,10 @@ def spreadsheet_rows(body: bytes) -> list[dict[str, str]]:
     if not rows:
         raise BadUploadError("the upload has no rows")
     if len(rows) > MAX_ROWS:
-        raise BadUploadError(f"at most {MAX_ROWS:,} rows per upload; this one has {len(rows):,}")
+        raise BadUploadError(
+            "at most {most} rows per upload; this one has {rows}",
+            values={"most": MAX_ROWS, "rows": len(rows)},
+        )
     return [
         {field: cell.strip() for field, cell in zip(fields, cells, strict=False) if cell.strip()}
         for cells in rows

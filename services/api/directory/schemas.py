@@ -7,15 +7,21 @@ from uuid import UUID
 
 import msgspec
 
+from services.api.demand.amounts import Measure
 from services.api.organisations.schemas import PlacePrecision, WindowOut
 
 
 class OfferedProduct(msgspec.Struct, kw_only=True, frozen=True):
     name: str
     unit: str
+    per_unit_milli: int  # one unit in thousandths of ``unit`` (500: cheese in 500 g units)
     pack_units: int
     price_per_pack_ore: int
     packs_left: int
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(self.unit, self.per_unit_milli)
 
 
 class UsualProduct(msgspec.Struct, kw_only=True, frozen=True):

@@ -41,6 +41,7 @@ class DirectoryService:
                 OfferedProduct(
                     name=row["name"],
                     unit=row["unit"],
+                    per_unit_milli=row["per_unit_milli"],
                     pack_units=row["pack_units"],
                     price_per_pack_ore=row["price_per_pack_ore"],
                     packs_left=row["packs_left"],

@@ -3,7 +3,8 @@ driver's route sheet. Built from the stored run by ``service.py``; rendered as H
 (``html.py``) and PDF (``pdf.py``) from the same values, so both say the same.
 
 Pure: how a pack is split between co-ops is worked out here, without I/O. Quantities
-are integer catalogue units, money integer öre, weights integer grams.
+are integer catalogue units (``per_unit_milli`` says how big one is: 500 for cheese in
+500 g units), money integer öre, weights integer grams.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from uuid import UUID
 
 import msgspec
 
+from services.api.demand.amounts import Measure
 from services.api.runs.documents import NoteLine, PickLine
 
 Plan = Literal["joint", "hub", "baseline"]
@@ -63,6 +65,11 @@ class PackedOffer(msgspec.Struct, kw_only=True, frozen=True):
     price_per_pack_ore: int
     coops: list[Portion]  # each co-op's units of the offer, largest first
     split: list[PackGroup]  # pack by pack
+    per_unit_milli: int = 1000  # one catalogue unit in thousandths of ``unit``
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(self.unit, self.per_unit_milli)
 
     @property
     def value_ore(self) -> int:
@@ -115,6 +122,11 @@ class ShortLine(msgspec.Struct, kw_only=True, frozen=True):
     pro_rata_permille: int | None = None
     units_to_next_pack: int | None = None
     cheapest_unit_price_ore: int | None = None
+    per_unit_milli: int = 1000
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(self.unit, self.per_unit_milli)
 
 
 class Transport(msgspec.Struct, kw_only=True, frozen=True):
@@ -148,6 +160,11 @@ class Goods(msgspec.Struct, kw_only=True, frozen=True):
     product: str
     unit: str
     units: int
+    per_unit_milli: int = 1000
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(self.unit, self.per_unit_milli)
 
 
 StopRole = Literal["start", "end", "hub", "producer", "coop"]

@@ -59,8 +59,8 @@ def _pick_list(paper: Paper, words: Words, pick: PickList) -> None:
     )
     paper.h2(words("Packs and how each is split"))
     for offer in pick.offers:
-        shares = ", ".join(f"{p.coop} {words.qty(p.units, offer.unit)}" for p in offer.coops)
-        size = words.qty(offer.pack_units, offer.unit)
+        shares = ", ".join(f"{p.coop} {words.qty(p.units, offer.measure)}" for p in offer.coops)
+        size = words.qty(offer.pack_units, offer.measure)
         paper.h3(
             f"{offer.product}: {words('{packs} packs of {size}', packs=offer.packs, size=size)}"
             f" — {shares}"
@@ -75,7 +75,7 @@ def _pick_list(paper: Paper, words: Words, pick: PickList) -> None:
                 rows.append([numbers, whole + (f" ({words('each')})" if group.packs > 1 else "")])
             else:
                 parts = ", ".join(
-                    f"{p.coop} {words.qty(p.units, offer.unit)}" for p in group.portions
+                    f"{p.coop} {words.qty(p.units, offer.measure)}" for p in group.portions
                 )
                 rows.append([numbers, parts])
         paper.grid([words("Pack"), words("Goes to")], rows, (30, 150))
@@ -100,7 +100,7 @@ def _pick_list(paper: Paper, words: Words, pick: PickList) -> None:
             [
                 line.coop,
                 line.product,
-                words.qty(line.units, line.unit),
+                words.qty(line.units, line.measure),
                 words.time(line.pickup_at),
                 line.vehicle or words("not planned"),
             ]
@@ -131,7 +131,7 @@ def _labels(paper: Paper, words: Words, pick: PickList) -> None:
         paper.cell(LABEL_W - 8, 6, fit(paper, line.coop, LABEL_W - 8))
         paper.set_xy(x, y + 7)
         paper.set_font(FONT, "B", 10.5)
-        what = f"{line.product}: {words.qty(line.units, line.unit)}"
+        what = f"{line.product}: {words.qty(line.units, line.measure)}"
         paper.cell(LABEL_W - 8, 5.5, fit(paper, what, LABEL_W - 8))
         paper.set_font(FONT, size=9)
         for row, text in enumerate(
@@ -179,8 +179,8 @@ def _note(paper: Paper, words: Words, note: NoteDocument) -> None:
                 [
                     line.product,
                     line.producer,
-                    words.qty(line.units, line.unit),
-                    words.unit_price(line.price_per_pack_ore, line.pack_units, line.unit),
+                    words.qty(line.units, line.measure),
+                    words.unit_price(line.price_per_pack_ore, line.pack_units, line.measure),
                     words.kr(line.amount_ore),
                     words.time(line.arrives_at) + (f", {line.vehicle}" if line.vehicle else "")
                     if line.arrives_at
@@ -214,10 +214,10 @@ def _note(paper: Paper, words: Words, note: NoteDocument) -> None:
             [
                 [
                     line.product,
-                    words.qty(line.ordered, line.unit)
-                    + (f" (+{words.qty(line.tolerance, line.unit)})" if line.tolerance else ""),
-                    words.qty(line.delivered, line.unit),
-                    words.qty(line.short, line.unit),
+                    words.qty(line.ordered, line.measure)
+                    + (f" (+{words.qty(line.tolerance, line.measure)})" if line.tolerance else ""),
+                    words.qty(line.delivered, line.measure),
+                    words.qty(line.short, line.measure),
                     words.reason(line),
                 ]
                 for line in note.short
@@ -304,7 +304,7 @@ def route_sheet(sheet: SheetDocument, language: str) -> bytes:
 
 def _goods(words: Words, stop: SheetStop, goods: Goods) -> str:
     """What is loaded or unloaded: for whom at a farm, from whom at a co-op, both at the hub."""
-    qty = words.qty(goods.units, goods.unit)
+    qty = words.qty(goods.units, goods.measure)
     names = {"product": goods.product, "qty": qty, "producer": goods.producer, "coop": goods.coop}
     if stop.role == "hub":
         return words("{product} {qty} from {producer} for {coop}", **names)

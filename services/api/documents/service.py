@@ -206,6 +206,7 @@ def _packed(rows: Sequence[asyncpg.Record]) -> list[PackedOffer]:
                 price_per_pack_ore=first["price_per_pack_ore"],
                 coops=portions,
                 split=split_packs(first["pack_units"], portions),
+                per_unit_milli=first["per_unit_milli"],
             )
         )
     return sorted(offers, key=lambda offer: (offer.product, offer.pack_units))
@@ -225,6 +226,7 @@ def _short(row: asyncpg.Record) -> ShortLine:
         pro_rata_permille=detail.get("pro_rata_permille"),
         units_to_next_pack=detail.get("units_to_next_pack"),
         cheapest_unit_price_ore=detail.get("cheapest_unit_price_ore"),
+        per_unit_milli=row["per_unit_milli"],
     )
 
 

@@ -26,14 +26,22 @@ class GoodsIndex:
         units: dict[tuple[Any, ...], int] = defaultdict(int)
         for row in lines:
             key = (row["producer_id"], row["coop_id"], row["temperature"])
-            units[(*key, row["producer"], row["coop"], row["product"], row["unit"])] += row["units"]
+            names = (row["producer"], row["coop"], row["product"])
+            units[(*key, *names, row["unit"], row["per_unit_milli"])] += row["units"]
         self.by_shipment: dict[tuple[Any, ...], list[Goods]] = defaultdict(list)
-        for (producer_id, coop_id, temperature, *names), n in sorted(
+        for (producer_id, coop_id, temperature, *what), n in sorted(
             units.items(), key=lambda item: item[0][3:]
         ):
-            producer, coop, product, unit = names
+            producer, coop, product, unit, size = what
             self.by_shipment[(producer_id, coop_id, temperature)].append(
-                Goods(producer=producer, coop=coop, product=product, unit=unit, units=n)
+                Goods(
+                    producer=producer,
+                    coop=coop,
+                    product=product,
+                    unit=unit,
+                    units=n,
+                    per_unit_milli=size,
+                )
             )
         self.grams: dict[UUID, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for row in shipments:
@@ -133,13 +141,17 @@ def fill_hub_goods(stops: list[SheetStop]) -> None:
         else:  # load what is delivered after
             side = [s for s in stops[index + 1 :] if s.role == "coop"]
         items = sorted(
-            {(g.coop, g.producer, g.product, g.unit, g.units) for s in side for g in s.goods}
+            {
+                (g.coop, g.producer, g.product, g.unit, g.units, g.per_unit_milli)
+                for s in side
+                for g in s.goods
+            }
         )
         stops[index] = msgspec.structs.replace(
             stop,
             goods=[
-                Goods(coop=c, producer=p, product=name, unit=unit, units=n)
-                for c, p, name, unit, n in items
+                Goods(coop=c, producer=p, product=name, unit=unit, units=n, per_unit_milli=size)
+                for c, p, name, unit, n, size in items
             ],
         )
 

@@ -26,7 +26,13 @@ ACCEPT = 'application/ld+json; profile="dfc-v1", application/ld+json, applicatio
 
 
 class CatalogFetchError(Exception):
-    """The catalog could not be fetched; ``str()`` is safe to show the member."""
+    """The catalog could not be fetched; ``str()`` is safe to show the member, and
+    ``message`` with ``values`` say it in the member's language."""
+
+    def __init__(self, message: str, values: dict[str, object] | None = None) -> None:
+        self.message = message
+        self.values = dict(values or {})
+        super().__init__(message.format(**self.values) if self.values else message)
 
 
 MAX_READS = 2
@@ -55,7 +61,8 @@ class CatalogFetcher:
                 return await self._get(target, address)
         except TimeoutError:
             raise CatalogFetchError(
-                f"the catalog did not arrive within {self.timeout_s:g} s"
+                "the catalog did not arrive within {seconds} s",
+                {"seconds": float(self.timeout_s)},
             ) from None
 
     async def _checked(self, target: httpx.URL) -> str:
@@ -101,21 +108,24 @@ class CatalogFetcher:
                 try:
                     if response.status_code != 200:
                         raise CatalogFetchError(
-                            f"the catalog's server answered {response.status_code}, not 200"
+                            "the catalog's server answered {status}, not 200",
+                            {"status": str(response.status_code)},
                         )
                     body = bytearray()
                     async for chunk in response.aiter_raw():
                         body += chunk
                         if len(body) > self.max_bytes:
                             raise CatalogFetchError(
-                                f"the catalog is larger than {self.max_bytes:,} bytes"
+                                "the catalog is larger than {most} bytes",
+                                {"most": self.max_bytes},
                             )
                     return bytes(body)
                 finally:
                     await response.aclose()
             except httpx.TimeoutException:
                 raise CatalogFetchError(
-                    f"the catalog did not arrive within {self.timeout_s:g} s"
+                    "the catalog did not arrive within {seconds} s",
+                    {"seconds": float(self.timeout_s)},
                 ) from None
             except httpx.HTTPError:
                 raise CatalogFetchError("the catalog's server can't be reached") from None

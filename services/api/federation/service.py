@@ -63,6 +63,7 @@ from shared.errors import (
     LocationRequiredError,
     NotFoundError,
     TenantDeniedError,
+    Term,
     UnprocessableError,
 )
 from shared.federation import jsonld
@@ -106,7 +107,7 @@ async def read_catalog_document(fetcher: CatalogFetcher, data: DfcImportIn) -> A
         try:
             body = await fetcher.fetch(data.url)
         except CatalogFetchError as exc:
-            raise UnprocessableError(str(exc), field="url") from None
+            raise UnprocessableError(exc.message, values=exc.values, field="url") from None
         try:
             document = decode_json(body)
         except (msgspec.DecodeError, UnicodeDecodeError):
@@ -264,7 +265,8 @@ class FederationService:
                 again.append((offer, offer_in, row["id"]))
         if problems:
             raise UnprocessableError(
-                f"{len(problems)} catalog item(s) can't be imported; nothing was stored",
+                "{n} catalog item(s) can't be imported; nothing was stored",
+                values={"n": len(problems)},
                 errors=problems[:MAX_PROBLEMS],
                 error_count=len(problems),
             )
@@ -317,11 +319,14 @@ class FederationService:
         )
         try:
             if not await federation_db.update_imported(self.conn, values):
-                raise ConflictError(f"the offer of {offer.name!r} was withdrawn meanwhile")
+                raise ConflictError(
+                    "the offer of {name} was withdrawn meanwhile", values={"name": repr(offer.name)}
+                )
         except asyncpg.CheckViolationError:  # a run reserved packs meanwhile
             raise ConflictError(
-                f"the offer of {offer.name!r} now has more packs reserved than the catalog's "
-                "stock; nothing was stored"
+                "the offer of {name} now has more packs reserved than the catalog's stock; "
+                "nothing was stored",
+                values={"name": repr(offer.name)},
             ) from None
 
     async def orders(self, actor: Actor, run_id: UUID) -> bytes:
@@ -333,7 +338,8 @@ class FederationService:
             raise NotFoundError("no such run")
         if heading["state"] != "published":
             raise ConflictError(
-                f"the run is {heading['state']}: its purchases become orders once it is published"
+                "the run is {state}: its purchases become orders once it is published",
+                values={"state": Term(heading["state"])},
             )
         rates = (await self._vat_rules({heading["network_id"]}))[heading["network_id"]]
         day = heading["delivery_date"]
@@ -399,8 +405,9 @@ class FederationService:
             raise TenantDeniedError("no such producer")
         if producer["lat"] is None:
             raise LocationRequiredError(
-                f"{producer['name']} has no location yet, so nothing can be picked up from "
-                "it: set its place (address and position) before offering",
+                "{name} has no location yet, so nothing can be picked up from it: set its "
+                "place (address and position) before offering",
+                values={"name": producer["name"]},
                 field="location",
                 organisation_id=str(producer_id),
             )
@@ -418,7 +425,9 @@ class FederationService:
                 raise ForeignReferenceError("no such cycle", field="cycle_id")
             if cycle["state"] != "open":
                 raise ConflictError(
-                    f"the cycle is {cycle['state']}: import into an open cycle", field="cycle_id"
+                    "the cycle is {state}: import into an open cycle",
+                    values={"state": Term(cycle["state"])},
+                    field="cycle_id",
                 )
             day = cycle["delivery_date"]
             return cycle["network_id"], valid_from or day, valid_until or day

@@ -107,7 +107,10 @@ class BooksService:
                 organisation_id, _documents(invoices, vat_rows), _payments(payments), plan
             )
         except UnmappedRateError as error:
-            raise ConflictError(f"{error}: map it in the network's accounts") from None
+            raise ConflictError(
+                "no account for VAT rate {rate} %: map it in the network's accounts",
+                values={"rate": error.rate_bp / 100},
+            ) from None
         sie = SieFile(
             company=details["legal_name"],
             org_number=details["org_number"],
@@ -205,7 +208,8 @@ def ledger_period(
         raise InvalidParameterError("`to` is before `from`", field="to")
     if (until - since).days >= MAX_PERIOD_DAYS:
         raise InvalidParameterError(
-            f"the period is longer than {MAX_PERIOD_DAYS} days: ask for a year at a time",
+            "the period is longer than {days} days: ask for a year at a time",
+            values={"days": MAX_PERIOD_DAYS},
             field="from",
         )
     return since, until

@@ -14,6 +14,15 @@ from stdnum import bic, iban, luhn
 from stdnum.exceptions import ValidationError
 from stdnum.se import orgnr, personnummer, vat
 
+from shared.errors import rule
+
+NOT_ORG_NUMBER = rule("`org_number` {value} is not a valid organisation number")
+NOT_VAT_NUMBER = rule("`vat_number` {value} is not a valid Swedish VAT number")
+NOT_BANKGIRO = rule("`bankgiro` {value} is not a valid Bankgiro number")
+NOT_PLUSGIRO = rule("`plusgiro` {value} is not a valid Plusgiro number")
+NOT_IBAN = rule("`iban` {value} is not a valid IBAN")
+NOT_BIC = rule("`bic` {value} is not a valid BIC")
+
 
 def org_number(value: str) -> str:
     """A Swedish organisation number (a sole trader's is their personal identity number)."""
@@ -26,7 +35,7 @@ def org_number(value: str) -> str:
     try:
         return str(personnummer.format(personnummer.validate(value)))
     except ValidationError:
-        raise ValueError(f"`org_number` {value!r} is not a valid organisation number") from None
+        raise ValueError(NOT_ORG_NUMBER.format(value=repr(value))) from None
 
 
 def vat_number(value: str) -> str:
@@ -36,7 +45,7 @@ def vat_number(value: str) -> str:
     try:
         return "SE" + str(vat.validate(value))
     except ValidationError:
-        raise ValueError(f"`vat_number` {value!r} is not a valid Swedish VAT number") from None
+        raise ValueError(NOT_VAT_NUMBER.format(value=repr(value))) from None
 
 
 def bankgiro(value: str) -> str:
@@ -48,7 +57,7 @@ def bankgiro(value: str) -> str:
         or len(digits) not in (7, 8)
         or not luhn.is_valid(digits)
     ):
-        raise ValueError(f"`bankgiro` {value!r} is not a valid Bankgiro number")
+        raise ValueError(NOT_BANKGIRO.format(value=repr(value)))
     return f"{digits[:-4]}-{digits[-4:]}"
 
 
@@ -61,7 +70,7 @@ def plusgiro(value: str) -> str:
         or not 2 <= len(digits) <= 8
         or not luhn.is_valid(digits)
     ):
-        raise ValueError(f"`plusgiro` {value!r} is not a valid Plusgiro number")
+        raise ValueError(NOT_PLUSGIRO.format(value=repr(value)))
     return f"{digits[:-1]}-{digits[-1]}"
 
 
@@ -71,7 +80,7 @@ def iban_number(value: str) -> str:
     try:
         return str(iban.validate(value))
     except ValidationError:
-        raise ValueError(f"`iban` {value!r} is not a valid IBAN") from None
+        raise ValueError(NOT_IBAN.format(value=repr(value))) from None
 
 
 def bic_code(value: str) -> str:
@@ -80,4 +89,4 @@ def bic_code(value: str) -> str:
     try:
         return str(bic.validate(value))
     except ValidationError:
-        raise ValueError(f"`bic` {value!r} is not a valid BIC") from None
+        raise ValueError(NOT_BIC.format(value=repr(value))) from None

@@ -93,7 +93,10 @@ async def run_drafts(conn: Conn, run: asyncpg.Record, network: asyncpg.Record) -
             "`invoicing_organisation_id` in its invoicing settings"
         ) from None
     except NoRateError as error:
-        raise ConflictError(f"{error}: add the rate to the network's VAT rules") from None
+        raise ConflictError(
+            "no VAT rate for `{vat_class}` on {day}: add the rate to the network's VAT rules",
+            values={"vat_class": error.vat_class, "day": error.day},
+        ) from None
     involved = {d.issuer_id for d in drafts} | {d.buyer_id for d in drafts}
     if missing := sorted(involved - set(details), key=str):
         raise ConflictError(

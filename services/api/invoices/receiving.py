@@ -151,9 +151,20 @@ def _accepted_milli(line: ReceiptLineIn, row: asyncpg.Record, index: int) -> int
         ReceiptOutcome.WEIGHED: {"weighed_milli"},
     }[line.outcome]
     if given != needs:
-        wanted = ", ".join(f"`{name}`" for name in sorted(needs)) or "no quantity"
+        if not needs:
+            raise UnprocessableError(
+                "`{field}` {outcome} takes no quantity",
+                values={"field": f"{field}.outcome", "outcome": line.outcome.value},
+                field=f"{field}.outcome",
+            )
         raise UnprocessableError(
-            f"`{field}.outcome` {line.outcome.value} takes {wanted}", field=f"{field}.outcome"
+            "`{field}` {outcome} takes {wanted}",
+            values={
+                "field": f"{field}.outcome",
+                "outcome": line.outcome.value,
+                "wanted": ", ".join(f"`{name}`" for name in sorted(needs)),
+            },
+            field=f"{field}.outcome",
         )
     if line.outcome is ReceiptOutcome.WEIGHED:
         if row["unit"] not in WEIGHED_UNITS:

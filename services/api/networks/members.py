@@ -11,6 +11,7 @@ import msgspec
 from services.api.auth.actor import Actor
 from services.api.cycles.schemas import CycleOut
 from services.api.cycles.service import CycleService
+from services.api.demand.amounts import Measure
 from services.api.networks.service import NetworkService
 from shared.db import members as members_db
 from shared.db.pool import Conn
@@ -43,6 +44,11 @@ class ListingOut(msgspec.Struct, kw_only=True, frozen=True):
     valid_from: dt.date
     valid_until: dt.date
     offer_withdrawn: bool
+    per_unit_milli: int  # one catalogue unit in thousandths of ``unit`` (500: 500 g)
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(self.unit, self.per_unit_milli)
 
 
 class RoundLineOut(msgspec.Struct, kw_only=True, frozen=True):
@@ -50,6 +56,11 @@ class RoundLineOut(msgspec.Struct, kw_only=True, frozen=True):
     unit: str
     firm_quantity: int
     tolerance: int
+    per_unit_milli: int
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(self.unit, self.per_unit_milli)
 
 
 class RoundOut(msgspec.Struct, kw_only=True, frozen=True):

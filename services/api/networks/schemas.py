@@ -25,6 +25,7 @@ from services.api.core.types import (
     no_overlaps,
 )
 from services.matcher.engine.allocation.transport import HANDLING_ORE_PER_KG, ORE_PER_TONNE_KM
+from shared.errors import rule
 
 TIMEZONES = frozenset(available_timezones())
 Timezone = Annotated[str, Meta(min_length=1, max_length=64, examples=["Europe/Stockholm"])]
@@ -81,9 +82,12 @@ HubHours = Annotated[
 ]
 
 
+NOT_A_TIME_ZONE = rule("`timezone` {value} is not an IANA time zone")
+
+
 def _check(timezone: str | UnsetType, hub_hours: list[WeeklyWindow] | UnsetType) -> None:
     if isinstance(timezone, str) and timezone not in TIMEZONES:
-        raise ValueError(f"`timezone` {timezone!r} is not an IANA time zone")
+        raise ValueError(NOT_A_TIME_ZONE.format(value=repr(timezone)))
     if isinstance(hub_hours, list) and not no_overlaps(hub_hours):
         raise ValueError("`hub_hours` overlap on the same weekday")
 

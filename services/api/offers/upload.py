@@ -83,7 +83,9 @@ def _shape_csv_row(row: dict[str, Any], names: dict[UUID, dict[str, UUID]]) -> d
     else:
         product_id = _uuid(product) or names[network_id].get(product.casefold())
     if product_id is None:
-        raise InvalidRowError("product", f"no product named {product[:80]!r} in that network")
+        raise InvalidRowError(
+            "product", "no product named {name} in that network", {"name": repr(product[:80])}
+        )
     shaped: dict[str, Any] = {
         key: row[key]
         for key in (

@@ -8,9 +8,13 @@ import msgspec
 
 from services.api.core.types import Grams, Input, Name, Text200
 from shared.contracts.catalogue import CATEGORIES
+from shared.errors import rule
 
 Unit = Literal["kg", "l", "piece"]
 Temperature = Literal["ambient", "chilled", "frozen"]
+
+
+NOT_A_CATEGORY = rule("`category` must be empty or one of: {categories}")
 
 
 class ProductIn(Input):
@@ -23,7 +27,7 @@ class ProductIn(Input):
 
     def __post_init__(self) -> None:
         if self.category and self.category not in CATEGORIES:
-            raise ValueError(f"`category` must be empty or one of: {', '.join(CATEGORIES)}")
+            raise ValueError(NOT_A_CATEGORY.format(categories=", ".join(CATEGORIES)))
 
 
 class ProductOut(msgspec.Struct, kw_only=True):

@@ -70,15 +70,20 @@ def read_products(body: bytes) -> tuple[list[ProductIn], list[RowError]]:
     try:
         lines = [line for line in reader if any(cell.strip() for cell in line)]
     except csv.Error as exc:
-        raise BadUploadError(f"the file is not a CSV the import can read: {exc}") from None
+        raise BadUploadError(
+            "the file is not a CSV the import can read: {reason}", values={"reason": str(exc)}
+        ) from None
     if not lines:
         raise BadUploadError("the file is empty")
     header = [cell.strip().casefold().replace(" ", "_") for cell in lines[0]]
     if unknown := [name for name in header if name not in COLUMNS]:
         raise BadUploadError(
-            f"unknown column(s): {', '.join(name[:40] for name in unknown[:5])}; "
-            f"the columns are: name, unit, kg_per_unit or grams_per_unit, l_per_unit or "
-            "ml_per_unit, temperature, category"
+            "unknown column(s) {unknown}; the columns are: {columns}",
+            values={
+                "unknown": ", ".join(repr(name[:40]) for name in unknown[:5]),
+                "columns": "name (namn), unit (enhet), kg_per_unit or grams_per_unit, "
+                "l_per_unit or ml_per_unit, temperature (temperatur), category (kategori)",
+            },
         )
     if "name" not in {COLUMNS[name] for name in header}:
         raise BadUploadError("the file needs a column of names (name or namn)")

@@ -17,6 +17,7 @@ import asyncpg
 import msgspec
 from litestar import Response
 
+from services.api.demand.amounts import Measure
 from services.matcher.engine.settlement.invoices import Bought, line_amounts
 from shared.db import routes as routes_db
 from shared.db.pool import Conn
@@ -33,6 +34,12 @@ class PickLine(msgspec.Struct, kw_only=True):
     units: int
     pickup_at: dt.datetime | None  # when the van comes for it, in the network's time zone
     vehicle: str | None
+    # one catalogue unit in thousandths of ``unit``: 500 for cheese in 500 g units
+    per_unit_milli: int = 1000
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(self.unit, self.per_unit_milli)
 
 
 class NoteLine(msgspec.Struct, kw_only=True):
@@ -48,6 +55,11 @@ class NoteLine(msgspec.Struct, kw_only=True):
     demand_line_id: UUID
     pack_units: int
     price_per_pack_ore: int
+    per_unit_milli: int = 1000  # one catalogue unit in thousandths of ``unit``
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(self.unit, self.per_unit_milli)
 
 
 class DeliveryNote(msgspec.Struct, kw_only=True):
@@ -124,6 +136,7 @@ async def pick_lists(conn: Conn, run_id: UUID, plan: str) -> list[PickLine]:
                 units=units,
                 pickup_at=at,
                 vehicle=van,
+                per_unit_milli=row["per_unit_milli"],
             )
         )
     return sorted(lines, key=lambda line: (line.producer, line.coop, line.product))
@@ -164,6 +177,7 @@ async def delivery_notes(conn: Conn, run_id: UUID, plan: str) -> list[DeliveryNo
                 demand_line_id=row["demand_line_id"],
                 pack_units=row["pack_units"],
                 price_per_pack_ore=row["price_per_pack_ore"],
+                per_unit_milli=row["per_unit_milli"],
             )
         )
         note.goods_ore += amount

@@ -29,7 +29,9 @@ class PeerLeftOut(msgspec.Struct, kw_only=True):
     offers: int  # its offers listed in the network, left out
     reason: str
     ok_at: dt.datetime | None  # its feed's last good read
-    error: str = ""  # its feed's last read's failure
+    error: str = ""  # its feed's last read's failure (English)
+    error_message: str = ""  # that failure's msgid and values, for pages in any language
+    error_values: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class RunOut(msgspec.Struct, kw_only=True):

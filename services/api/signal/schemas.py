@@ -6,6 +6,8 @@ from uuid import UUID
 
 import msgspec
 
+from services.api.demand.amounts import Measure
+
 # Why demand went unfilled, in the groups the signal names (a run's own reasons:
 # docs/matching.md): no offer (or none valid on the delivery day), the price above the
 # co-ops' limits, packs not completed, not enough on offer, and the rest.
@@ -21,13 +23,18 @@ class OpenDemand(msgspec.Struct, kw_only=True, frozen=True):
     product_id: UUID
     product: str
     unit: Unit
+    per_unit_milli: int  # one unit in thousandths of ``unit`` (500: cheese in 500 g units)
     disclosed: bool
     coops: int | None
-    firm_units: int | None  # the firm quantities ordered, in the product's unit
+    firm_units: int | None  # the firm quantities ordered, in the product's units
     offered_packs: int | None  # packs free on the current offers
     offered_units: int | None  # ... and the units in them
     covered_units: int | None  # of the firm units, what the offered units cover
     uncovered_units: int | None  # firm units beyond all that is on offer
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(self.unit, self.per_unit_milli)
 
 
 class Shortfall(msgspec.Struct, kw_only=True, frozen=True):
@@ -46,10 +53,15 @@ class PublishedDemand(msgspec.Struct, kw_only=True, frozen=True):
     product_id: UUID
     product: str
     unit: Unit
+    per_unit_milli: int
     disclosed: bool
     coops: int | None
     firm_units: int | None
     shortfalls: list[Shortfall]
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(self.unit, self.per_unit_milli)
 
 
 class OpenCycleSignal(msgspec.Struct, kw_only=True, frozen=True):

@@ -83,7 +83,12 @@ class SignalService:
 
 def open_demand(row: asyncpg.Record) -> OpenDemand:
     """A product's figures, or none of them when one or two co-ops ordered it."""
-    base = {"product_id": row["product_id"], "product": row["product"], "unit": row["unit"]}
+    base = {
+        "product_id": row["product_id"],
+        "product": row["product"],
+        "unit": row["unit"],
+        "per_unit_milli": row["per_unit_milli"],
+    }
     if too_few(row["coops"]):
         return OpenDemand(
             **base,
@@ -125,7 +130,12 @@ def published_demand(rows: list[asyncpg.Record]) -> list[PublishedDemand]:
             )
     found = []
     for product_id, row in products.items():
-        base = {"product_id": product_id, "product": row["product"], "unit": row["unit"]}
+        base = {
+            "product_id": product_id,
+            "product": row["product"],
+            "unit": row["unit"],
+            "per_unit_milli": row["per_unit_milli"],
+        }
         if too_few(row["coops"]):
             found.append(
                 PublishedDemand(**base, disclosed=False, coops=None, firm_units=None, shortfalls=[])

@@ -45,8 +45,10 @@ from services.api.web.pages import (
     said,
     same_site,
     submit,
+    typed_of,
 )
 from services.api.web.run_review import RunReview
+from shared.db import mirror as mirror_db
 from shared.errors import SamlastError, UnprocessableError
 from shared.settings import Settings
 
@@ -123,6 +125,7 @@ class WebController(Controller):
             "zone": network.timezone,
             "network": network,
             "history": await reviews.history(actor, run_id),
+            "typed": typed_of(request),
         }
         if run.summary is not None:
             review = RunReview(conn, actor, (runs, networks, organisations, products), network)
@@ -131,6 +134,8 @@ class WebController(Controller):
             if compare is not None:
                 context["comparison"] = await reviews.compare(actor, run_id, compare)
                 context["before"] = await review.fill_by_unit(compare)
+        # federation (fed-feed): the peers whose goods this run picks up at their hand-over point
+        context["handovers"] = await mirror_db.select_run_handovers(conn, run_id)
         siblings = await runs.list_runs(actor, run.cycle_id)
         context["versions"] = [r for r in siblings if r.id != run.id and r.summary is not None]
         return page(request, "run", **context)
@@ -170,9 +175,13 @@ class WebController(Controller):
                     raise UnprocessableError("reject needs a reason", field="note")
                 await reviews.reject(actor, run_id, note)
             else:
-                raise UnprocessableError(f"unknown action {action!r}", field="action")
+                raise UnprocessableError(
+                    "unknown action {action}", values={"action": repr(action)}, field="action"
+                )
 
-        return await submit(f"/app/runs/{run_id}", action, decide, request=request)
+        return await submit(
+            f"/app/runs/{run_id}", action, decide, request=request, typed=(action, note)
+        )
 
     @post("/runs/{run_id:uuid}/rerun", guards=[MANAGERS], status_code=303)
     async def rerun(

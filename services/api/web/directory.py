@@ -137,9 +137,8 @@ def _row(entry: ProducerEntry, language: str, directory: Directory) -> Directory
     now = "; ".join(
         o.name
         + ": "
-        + _("packs of {n} {unit}, {price} per pack, {left} packs left").format(
-            n=o.pack_units,
-            unit=_("unit:" + o.unit),
+        + _("packs of {size}, {price} per pack, {left} packs left").format(
+            size=i18n.quantity(o.pack_units, o.measure, language),
             price=i18n.kronor(o.price_per_pack_ore, language),
             left=o.packs_left,
         )

@@ -15,27 +15,12 @@ from urllib.parse import urlsplit
 from litestar import Request, Response
 from litestar.types import ExceptionHandlersMap
 
+from services.api.web.error_page import FALLBACK, HEADLINES, wants_a_page
 from services.api.web.pages import page
 
 Req = Request[Any, Any, Any]
 Handler = Callable[[Req, Any], Response[Any]]
 
-# What the page says first, per status; the problem's own detail follows it.
-HEADLINES = {
-    400: "Something sent could not be read",
-    401: "Sign in first",
-    403: "You may not do this",
-    404: "There is nothing here",
-    405: "This page can't be used that way",
-    409: "That clashes with what is already stored",
-    410: "This link has been used, withdrawn or has expired",
-    412: "Someone changed this meanwhile",
-    413: "That is too large to send",
-    422: "Something needs fixing",
-    429: "Too many attempts; wait a minute and try again",
-    503: "Samlast is busy just now; try again in a moment",
-}
-FALLBACK = "Something went wrong on our side; it has been noted"
 KEPT_HEADERS = ("retry-after", "allow")
 
 
@@ -56,10 +41,7 @@ def _paged(handler: Any) -> Handler:
 
 
 def _for_a_person(request: Req) -> bool:
-    if not request.url.path.startswith("/app"):
-        return False
-    accept = request.headers.get("accept", "")
-    return not ("json" in accept and "html" not in accept)
+    return wants_a_page(request.url.path, request.headers.get("accept"))
 
 
 def error_page(

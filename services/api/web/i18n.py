@@ -10,14 +10,19 @@ the chosen locale (``shared/formatting.py``).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+from babel.dates import format_date
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
-from shared.errors import Term
+from services.api.demand.amounts import Measure
+from shared.errors import Phrase, Term
 from shared.formatting import kronor, number, when
 
 __all__ = [
@@ -25,9 +30,11 @@ __all__ = [
     "choose",
     "gettext_for",
     "kronor",
+    "measured",
     "negotiate",
     "number",
     "quantity",
+    "thousandths",
     "translate",
     "unit",
     "when",
@@ -97,18 +104,44 @@ def unit(unit: str, language: str) -> str:
     return catalogue(language).get("unit-short:" + unit, unit)
 
 
-def quantity(units: float, unit_name: str, language: str, decimals: int = 0) -> str:
-    """``1\u00a0200 kg``, ``20 st``: the number as the language writes it and its unit,
-    on one line (a no-break space between them)."""
-    written = number(units, language, decimals)
+def quantity(units: int, measure: Measure | None, language: str) -> str:
+    """Catalogue units of a product as people read them, its unit's size counted in:
+    3 units of 500 g are ``1,5 kg`` (``1.5 kg`` in English), 2 of 500 ml ``1 l``, 20
+    pieces ``20 st``; exact (to the gram), on one line. ``None``: a product no longer
+    known, its bare number."""
+    if not isinstance(measure, Measure | None):
+        raise TypeError("quantity() takes a product's Measure, not a unit's name")
+    if measure is None:
+        return number(units, language)
+    written = thousandths(measure.thousandths(units), language)
+    return f"{written}\u00a0{unit(measure.unit, language)}"
+
+
+def thousandths(value: int, language: str) -> str:
+    """Thousandths as a number the language writes, exact: 1500 → ``1,5``, 1250000 →
+    ``1\u00a0250``."""
+    return format_decimal(Decimal(value) / 1000, format="#,##0.###", locale=language)
+
+
+def measured(value: float, unit_name: str, language: str, decimals: int = 0) -> str:
+    """A measured figure (``12,5 km``, ``2,1 h``, ``1\u00a0200 kg`` of a van's load or of
+    CO₂): the number as the language writes it and its unit, on one line. Goods are
+    counted by ``quantity``."""
+    written = number(value, language, decimals)
     return f"{written}\u00a0{unit(unit_name, language)}" if unit_name else written
 
 
 def _written(value: object, language: str) -> object:
+    if isinstance(value, Phrase):
+        return translate(language, value.message, value.values)
     if isinstance(value, Term):
         return catalogue(language).get(value, str(value))
     if isinstance(value, int) and not isinstance(value, bool):
         return number(value, language)
+    if isinstance(value, float):
+        return format_decimal(value, format="#,##0.##", locale=language)
+    if isinstance(value, dt.date):
+        return format_date(value, "medium", locale=language)
     return value
 
 

@@ -99,7 +99,7 @@ async def order_products(
     for product in catalogue:
         if product.retired_at is not None and product.id not in saved:
             continue
-        measure = Measure.of(product.unit, product.grams_per_unit)
+        measure = Measure.of_product(product)
         shown = ProductShown(
             id=product.id,
             name=product.name,
@@ -146,7 +146,7 @@ async def _offers(
     language: str,
 ) -> dict[UUID, list[OfferShown]]:
     """The live offers listed in the network, valid on the delivery day, with packs free."""
-    measures = {p.id: Measure.of(p.unit, p.grams_per_unit) for p in catalogue}
+    measures = {p.id: Measure.of_product(p) for p in catalogue}
     directory = await directories.producers(actor, cycle.network_id, cycle.delivery_date)
     producers = {entry.id: entry for entry in directory.producers}
     found: dict[UUID, list[OfferShown]] = {}
@@ -263,7 +263,7 @@ def _line(
     shown: LineShown, product: ProductOut, language: str, say: Say, errors: dict[str, str]
 ) -> DemandLineIn | None:
     """The typed row as a line, or None with its errors noted by field."""
-    measure = Measure.of(product.unit, product.grams_per_unit)
+    measure = Measure.of_product(product)
     found: dict[str, Any] = {"product_id": str(product.id)}
     if shown.line_id:
         found["id"] = shown.line_id

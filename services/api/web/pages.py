@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import base64
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Template
 
+from services.api.core import problems
 from services.api.web import i18n
 from shared.db.pool import Conn
 from shared.errors import SamlastError
@@ -22,6 +23,8 @@ from shared.formatting import moment, percent, short_day
 Db = NamedDependency[Conn]
 LANG_COOKIE = i18n.LANG_COOKIE
 FLASH_COOKIE = "samlast_flash"
+TYPED_COOKIE = "samlast_typed"  # a refused form's text, put back on its page
+MAX_TYPED = 1000  # characters: base64 of their UTF-8 stays within a cookie's 4 kB
 PUBLIC = {"public": True}
 WEEK_S = 7 * 24 * 3600
 
@@ -41,9 +44,15 @@ def page(
         context={
             "lang": language,
             "_": i18n.gettext_for(language),
+            # a text the worker stored as a msgid and its values, in the page's language
+            "said": lambda message, values=None: i18n.translate(language, message, values),
             "kr": lambda ore: i18n.kronor(ore, language),
             "num": lambda value, decimals=0: i18n.number(value, language, decimals),
-            "qty": lambda units, unit, decimals=0: i18n.quantity(units, unit, language, decimals),
+            "qty": lambda units, measure: i18n.quantity(units, measure, language),
+            "milli": lambda value: i18n.thousandths(value, language),
+            "measured": lambda value, unit, decimals=0: i18n.measured(
+                value, unit, language, decimals
+            ),
             "unit": lambda unit: i18n.unit(unit, language),
             "pct": lambda value: percent(value, language),
             "day": lambda value: short_day(value, language),
@@ -59,10 +68,28 @@ def page(
         media_type="text/html; charset=utf-8",
         status_code=status_code,
         # shown once: a reload or a bookmark doesn't repeat it
-        cookies=[Cookie(key=FLASH_COOKIE, value="", path="/app", max_age=0)]
-        if FLASH_COOKIE in request.cookies
-        else None,
+        cookies=_shown_once(request),
     )
+
+
+def _shown_once(request: Request[Any, Any, Any]) -> list[Cookie] | None:
+    cookies = []
+    if FLASH_COOKIE in request.cookies:
+        cookies.append(Cookie(key=FLASH_COOKIE, value="", path="/app", max_age=0))
+    if TYPED_COOKIE in request.cookies:
+        cookies.append(Cookie(key=TYPED_COOKIE, value="", path=request.url.path, max_age=0))
+    return cookies or None
+
+
+def typed_of(request: Request[Any, Any, Any]) -> tuple[str, str]:
+    """What a refused form had typed (its action and its text), from a cookie ``back``
+    set for the form's own page: the page puts it back so nothing typed is lost."""
+    try:
+        text = base64.urlsafe_b64decode(request.cookies.get(TYPED_COOKIE, "")).decode()
+    except (ValueError, UnicodeDecodeError):
+        return "", ""
+    action, _, typed = text.partition("\n")
+    return action[:40], typed[:MAX_TYPED]
 
 
 def _flash(request: Request[Any, Any, Any]) -> dict[str, str | None]:
@@ -96,11 +123,19 @@ def same_site(request: Request[Any, Any, Any]) -> None:
         raise PermissionDeniedException("this form must be sent from Samlast's own pages")
 
 
-def back(to: str, *, error: str | None = None, done: str | None = None) -> Redirect:
-    """To ``to``, where the page says once what went wrong or what was done."""
+def back(
+    to: str,
+    *,
+    error: str | None = None,
+    done: str | None = None,
+    typed: tuple[str, str] | None = None,
+) -> Redirect:
+    """To ``to``, where the page says once what went wrong or what was done; after an
+    error, ``typed`` (the form's action and its text) is kept for the page to put back."""
     flash = f"error:{quote(error)}" if error else f"done:{quote(done)}" if done else ""
-    cookies = (
-        [
+    cookies = []
+    if flash:
+        cookies.append(
             Cookie(
                 key=FLASH_COOKIE,
                 value=flash,
@@ -109,11 +144,20 @@ def back(to: str, *, error: str | None = None, done: str | None = None) -> Redir
                 httponly=True,
                 samesite="strict",
             )
-        ]
-        if flash
-        else None
-    )
-    return Redirect(path=to, status_code=303, cookies=cookies)
+        )
+    if error and typed and typed[1]:
+        kept = f"{typed[0]}\n{typed[1][:MAX_TYPED]}".encode()
+        cookies.append(
+            Cookie(
+                key=TYPED_COOKIE,
+                value=base64.urlsafe_b64encode(kept).decode(),
+                path=urlsplit(to).path,
+                max_age=300,
+                httponly=True,
+                samesite="strict",
+            )
+        )
+    return Redirect(path=to, status_code=303, cookies=cookies or None)
 
 
 async def submit(
@@ -121,15 +165,18 @@ async def submit(
     done: str,
     action: Callable[[], Awaitable[object]],
     request: Request[Any, Any, Any] | None = None,
+    typed: tuple[str, str] | None = None,
 ) -> Redirect:
     """Do what a form asks; back to ``to`` saying it was done, or what was wrong with
     it in the API's words (in the page's language when ``request`` is given)."""
     try:
         await action()
     except (ValueError, msgspec.ValidationError) as exc:
-        return back(to, error=_words(exc))
+        words = _words(exc, language_of(request) if request is not None else "en")
+        return back(to, error=words, typed=typed)
     except SamlastError as exc:
-        return back(to, error=said(request, exc) if request is not None else exc.detail)
+        words = said(request, exc) if request is not None else exc.detail
+        return back(to, error=words, typed=typed)
     return back(to, done=done)
 
 
@@ -138,6 +185,10 @@ def said(request: Request[Any, Any, Any], exc: SamlastError) -> str:
     return i18n.translate(language_of(request), exc.message, exc.values)
 
 
-def _words(exc: Exception) -> str:
-    """msgspec's message, with its JSON path turned into the form's field name."""
-    return re.sub(r" - at `\$\.?([^`]*)`", r" (\1)", str(exc))
+def _words(exc: Exception, language: str) -> str:
+    """msgspec's message (or a request struct's rule) in ``language``, with its JSON
+    path turned into the form's field name."""
+    text, _, path = str(exc).partition(" - at `$")
+    words = problems.said(language, text)
+    field = path.rstrip("`").lstrip(".")
+    return f"{words} ({field})" if field else words

@@ -1,6 +1,7 @@
 """What the run review works out from a run's stored result and routes: pure, no I/O.
 
-Quantities are added only within one catalogue unit (kg with kg, never kg with litres);
+Quantities are added only within one unit (kg with kg, never kg with litres), each
+product's units counted at their size (500 g units of cheese with whole kg of carrots);
 money is whole öre; each co-op's goods are its part of the packs bought, split by units
 with the largest remainder, as its delivery note has them.
 """
@@ -14,6 +15,7 @@ from uuid import UUID
 
 import msgspec
 
+from services.api.demand.amounts import Measure
 from services.api.products.schemas import ProductOut
 from services.api.runs.schemas import (
     RouteOut,
@@ -28,15 +30,22 @@ EARTH_RADIUS_KM = 6371.0
 
 
 class Quantity(msgspec.Struct, frozen=True, kw_only=True):
+    """An amount of kg, l or pieces, in thousandths (grams, millilitres)."""
+
     unit: str
-    units: int
+    units: int  # thousandths of ``unit``
+
+    @property
+    def measure(self) -> Measure:
+        return Measure(self.unit, 1)  # each of ``units`` is a thousandth
 
 
-def by_unit(amounts: Iterable[tuple[str, int]]) -> list[Quantity]:
-    """Amounts added up per catalogue unit, kg, l and pieces apart, in that order."""
+def by_unit(amounts: Iterable[tuple[Measure, int]]) -> list[Quantity]:
+    """Catalogue units of products added up as kg, l and pieces apart, in that order:
+    each product's units counted at its size (3 units of 500 g and 1 of 1 kg: 2,5 kg)."""
     totals: dict[str, int] = defaultdict(int)
-    for unit, units in amounts:
-        totals[unit] += units
+    for measure, units in amounts:
+        totals[measure.unit] += measure.thousandths(units)
     order = {unit: n for n, unit in enumerate(UNITS)}
     return [
         Quantity(unit=unit, units=units)
@@ -72,6 +81,7 @@ class ProductReview(msgspec.Struct, kw_only=True):
     product_id: UUID
     name: str
     unit: str
+    measure: Measure | None  # None: a product no longer in the catalogue
     demanded: int  # firm units the co-ops ordered
     filled: int  # firm units they get
     extra: int  # units taken above firm, within the co-ops' tolerance
@@ -135,6 +145,7 @@ def product_reviews(
                 product_id=product_id,
                 name=product.name if product else str(product_id),
                 unit=product.unit if product else "",
+                measure=Measure.of_product(product) if product else None,
                 demanded=firm[product_id] + sum(u.units_short for u in lines),
                 filled=firm[product_id],
                 extra=extra[product_id],

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from services.api.auth.actor import Actor
+from services.api.demand.amounts import Measure
 from services.api.networks.schemas import NetworkOut
 from services.api.networks.service import NetworkService
 from services.api.organisations.service import OrganisationService
@@ -87,6 +88,7 @@ class RunReview:
         return {
             "result": result,
             "products": catalogue,
+            "measures": {p.id: Measure.of_product(p) for p in catalogue.values()},
             "names": names,
             "reviewed": reviewed,
             "fill": _fill(reviewed),
@@ -129,10 +131,11 @@ class RunReview:
 
 
 def _fill(reviewed: list[figures.ProductReview]) -> dict[str, list[figures.Quantity]]:
+    sized = [(r.measure, r) for r in reviewed if r.measure is not None]
     return {
-        "demanded": figures.by_unit((r.unit, r.demanded) for r in reviewed),
-        "filled": figures.by_unit((r.unit, r.filled) for r in reviewed),
-        "extra": figures.by_unit((r.unit, r.extra) for r in reviewed if r.extra),
+        "demanded": figures.by_unit((measure, r.demanded) for measure, r in sized),
+        "filled": figures.by_unit((measure, r.filled) for measure, r in sized),
+        "extra": figures.by_unit((measure, r.extra) for measure, r in sized if r.extra),
     }
 
 
@@ -174,7 +177,9 @@ def _pin_choices(
             "coop": names.get(a.coop_id, ""),
             "offer": _offer_label(offers.get(a.offer_id), names, catalogue),
             "units": a.units,
-            "unit": catalogue[a.product_id].unit if a.product_id in catalogue else "",
+            "measure": Measure.of_product(catalogue[a.product_id])
+            if a.product_id in catalogue
+            else None,
         }
         for a in result.allocations
     ]

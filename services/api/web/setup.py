@@ -26,6 +26,7 @@ from services.api.networks.schemas import NetworkOut, NetworkPatch, VehicleOut
 from services.api.networks.service import network_out
 from services.api.products.schemas import ProductOut
 from services.api.products.upload import read_products
+from services.api.web import i18n
 from services.api.web.hours import form_rows, read_windows, shown_rows, window_rows
 from services.api.web.network_peers import peers_of
 from services.api.web.pages import back, language_of, page, same_site
@@ -50,7 +51,13 @@ from services.api.web.setup_forms import (
     vehicle_in,
 )
 from shared.contracts.catalogue import CATEGORIES
-from shared.errors import ConflictError, NotFoundError, PreconditionFailedError, SamlastError
+from shared.errors import (
+    ConflictError,
+    NotFoundError,
+    Phrase,
+    PreconditionFailedError,
+    SamlastError,
+)
 from shared.settings import Settings
 
 MAX_UPLOAD_BYTES = 2_000_000
@@ -327,7 +334,11 @@ class SetupPages(Controller):
                 network_id,
                 {"unit": "kg", "temperature": "ambient"},
                 {},
-                import_error=exc.whole,
+                import_error=i18n.translate(
+                    language_of(request), exc.whole.message, exc.whole.values
+                )
+                if exc.whole
+                else None,
                 row_errors=exc.rows,
             )
         return back(f"/app/networks/{network_id}/products", done="products imported")
@@ -336,7 +347,7 @@ class SetupPages(Controller):
 class ImportRefusedError(Exception):
     """Nothing imported: what was wrong with the file as a whole, or with each row."""
 
-    def __init__(self, whole: str | None, rows: list[dict[str, Any]]) -> None:
+    def __init__(self, whole: Phrase | None, rows: list[dict[str, Any]]) -> None:
         super().__init__(whole or f"{len(rows)} rows")
         self.whole = whole
         self.rows = rows
@@ -360,7 +371,8 @@ async def _import(actor: Any, network_id: UUID, products: Any, upload: Any) -> i
     except SamlastError as exc:
         clashes = exc.extra.get("rows", [])
         rows = [{"row": n, "field": "name", "message": exc.detail} for n in clashes]
-        raise ImportRefusedError(None if rows else exc.detail, rows) from None
+        whole = None if rows else Phrase(exc.message, exc.values)
+        raise ImportRefusedError(whole, rows) from None
 
 
 # -- pages ----------------------------------------------------------------------------------

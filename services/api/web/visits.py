@@ -14,13 +14,14 @@ from uuid import UUID
 
 import msgspec
 
+from services.api.demand.amounts import Measure
 from services.api.products.schemas import ProductOut
 from services.api.runs.schemas import RouteOut, RunResult, ShipmentOut, StopOut
 
 
 class Goods(msgspec.Struct, frozen=True, kw_only=True):
     product: str
-    unit: str
+    measure: Measure
     units: int
     party: str  # whom it is for (loaded) or whom it is from (unloaded)
 
@@ -73,7 +74,7 @@ class GoodsIndex:
         lines = [
             Goods(
                 product=self.products[product_id].name,
-                unit=self.products[product_id].unit,
+                measure=Measure.of_product(self.products[product_id]),
                 units=units,
                 party=names.get(party, ""),
             )
@@ -183,10 +184,10 @@ def _matching_classes(
 
 
 def _merge(before: list[Goods], more: list[Goods]) -> list[Goods]:
-    total: dict[tuple[str, str, str], int] = defaultdict(int)
+    total: dict[tuple[str, str, Measure], int] = defaultdict(int)
     for g in [*before, *more]:
-        total[(g.party, g.product, g.unit)] += g.units
+        total[(g.party, g.product, g.measure)] += g.units
     return [
-        Goods(product=product, unit=unit, units=units, party=party)
-        for (party, product, unit), units in sorted(total.items())
+        Goods(product=product, measure=measure, units=units, party=party)
+        for (party, product, measure), units in sorted(total.items())
     ]

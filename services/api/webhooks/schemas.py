@@ -8,6 +8,9 @@ from uuid import UUID
 import msgspec
 
 from services.api.core.types import Input
+from shared.errors import rule
+
+NOT_A_URL = rule("`url` is not a URL: {reason}")
 
 
 class WebhookIn(Input):
@@ -18,7 +21,7 @@ class WebhookIn(Input):
             parts = urlsplit(self.url)
             parts.port  # noqa: B018 # raises on a port that is no number
         except ValueError as exc:
-            raise ValueError(f"`url` is not a URL: {exc}") from exc
+            raise ValueError(NOT_A_URL.format(reason=exc)) from exc
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ValueError("`url` must be an http(s) URL with a host")
         if parts.username or parts.password:

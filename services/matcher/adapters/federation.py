@@ -32,12 +32,23 @@ class PeerAnswer(msgspec.Struct, frozen=True, kw_only=True):
 
     status: int | None = None
     body: bytes = b""
-    error: str | None = None
+    error: str | None = None  # the English, filled in
     etag: str = ""  # the answer's ETag header, if any
+    error_message: str = ""  # ``error``'s msgid, which ``error_values`` fill (for pages)
+    error_values: dict[str, str] = msgspec.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+
+def _failed(status: int | None, message: str, **values: str) -> PeerAnswer:
+    return PeerAnswer(
+        status=status,
+        error=message.format(**values),
+        error_message=message,
+        error_values=values,
+    )
 
 
 class SignedClient:
@@ -88,13 +99,14 @@ class SignedClient:
                 finally:
                     await response.aclose()
         except TimeoutError:
-            return PeerAnswer(error=f"no answer within {self.timeout_s:g} s")
+            return _failed(None, "no answer within {s} s", s=f"{self.timeout_s:g}")
         except httpx.HTTPError as exc:
-            return PeerAnswer(error=f"the request failed ({type(exc).__name__})")
+            return _failed(None, "the request failed ({kind})", kind=type(exc).__name__)
         if answer is None:
-            return PeerAnswer(
-                status=response.status_code,
-                error=f"the answer is larger than {self.max_answer_bytes:,} bytes",
+            return _failed(
+                response.status_code,
+                "the answer is larger than {n} bytes",
+                n=f"{self.max_answer_bytes:,}",
             )
         etag = response.headers.get("etag", "")[:200]
         return PeerAnswer(status=response.status_code, body=answer, etag=etag)

@@ -28,16 +28,18 @@ from uuid import UUID
 import httpx
 import msgspec
 
-from services.matcher.adapters.federation import SignedClient, signed_client
+from services.matcher.adapters.federation import PeerAnswer, SignedClient, signed_client
 from services.matcher.engine.federation.catalog import Place
 from services.matcher.engine.federation.mirror import (
     MirrorPlan,
     NetworkCatalogue,
     mirror_plan,
+    skipped_item,
 )
 from services.matcher.engine.federation.reading import CatalogueProduct
 from services.matcher.jobs.context import WorkerContext
 from shared.db import mirror as mirror_db
+from shared.db.mirror import Said
 from shared.db.pool import Conn, Pool
 from shared.federation import jsonld
 from shared.settings import Settings
@@ -76,7 +78,7 @@ async def poll_feeds(
         if client is None:
             error = "this deployment has no signing key yet (samlast federation-key new)"
             async with pool.acquire() as conn:
-                await mirror_db.record_feed(conn, peer["id"], "", error)
+                await mirror_db.record_feed(conn, peer["id"], "", Said(error))
             continue
         try:
             await poll_one(pool, client, peer)
@@ -84,7 +86,7 @@ async def poll_feeds(
             log.exception("reading the feed of peer %s failed", peer["id"])
             async with pool.acquire() as conn:
                 await mirror_db.record_feed(
-                    conn, peer["id"], "", "the feed could not be stored here (see the log)"
+                    conn, peer["id"], "", Said("the feed could not be stored here (see the log)")
                 )
     return len(due)
 
@@ -97,10 +99,10 @@ async def poll_one(pool: Pool, client: SignedClient, peer: Any) -> None:
     if peer["etag"]:
         headers["If-None-Match"] = peer["etag"]
     answer = await client.request("GET", peer["base_url"], FEED, headers=headers)
-    error = _failure(answer.status, answer.error)
+    error = _failure(answer)
     if error is None and answer.status == 304:
         async with pool.acquire() as conn:
-            await mirror_db.record_feed(conn, peer_id, peer["etag"], "")
+            await mirror_db.record_feed(conn, peer_id, peer["etag"], None)
         return
     plan: MirrorPlan | None = None
     if error is None:
@@ -109,26 +111,36 @@ async def poll_one(pool: Pool, client: SignedClient, peer: Any) -> None:
             nodes = await asyncio.to_thread(jsonld.read, document)
             plan = mirror_plan(nodes, networks)
         except (msgspec.DecodeError, UnicodeDecodeError):
-            error = "the feed is not JSON"
+            error = Said("the feed is not JSON")
         except jsonld.JsonLdRefusedError as exc:
-            error = f"the feed is not a catalog we can read: {exc}"
+            error = Said("the feed is not a catalog we can read: {why}", why=str(exc)[:500])
     async with pool.acquire() as conn:
         if plan is None:
-            await mirror_db.record_feed(conn, peer_id, "", error or "no feed")
+            await mirror_db.record_feed(conn, peer_id, "", error or Said("no feed"))
             return
         async with conn.transaction():
-            await store_mirror(conn, peer_id, plan)
-            await mirror_db.record_feed(conn, peer_id, answer.etag, "")
+            await store_mirror(conn, peer_id, plan, handover=_handover(peer))
+            await mirror_db.record_feed(conn, peer_id, answer.etag, None)
 
 
-def _failure(status: int | None, error: str | None) -> str | None:
-    if error is not None:
-        return error
-    if status in (200, 304):
+def _failure(answer: PeerAnswer) -> Said | None:
+    """Why a read failed, as a msgid and its values (pages say it in their language)."""
+    if answer.error is not None:
+        return Said(answer.error_message or answer.error, **answer.error_values)
+    if answer.status in (200, 304):
         return None
-    if status == 401:
-        return "the peer refused our signature (401): does it know our current key?"
-    return f"the peer answered {status}"
+    if answer.status == 401:
+        return Said("the peer refused our signature (401): does it know our current key?")
+    return Said("the peer answered {status}", status=str(answer.status))
+
+
+def _handover(peer: Any) -> Place | None:
+    """The peer's hand-over point, if its peering names one (PUT /v1/peers/{id})."""
+    if peer["handover_lat"] is None:
+        return None
+    return Place(
+        address=peer["handover_address"], lat=peer["handover_lat"], lon=peer["handover_lon"]
+    )
 
 
 def _catalogue(row: Any) -> NetworkCatalogue:
@@ -139,13 +151,18 @@ def _catalogue(row: Any) -> NetworkCatalogue:
     )
 
 
-async def store_mirror(conn: Conn, peer_id: UUID, plan: MirrorPlan) -> None:
-    """The peer's mirror becomes what ``plan`` says (call inside a transaction)."""
+async def store_mirror(
+    conn: Conn, peer_id: UUID, plan: MirrorPlan, *, handover: Place | None = None
+) -> None:
+    """The peer's mirror becomes what ``plan`` says (call inside a transaction). With a
+    ``handover`` point, the peer's goods are picked up there: its offers' pickup and its
+    producers' place (what routing and the route sheet use) are that point."""
     await mirror_db.lock_peer_mirror(conn, peer_id)
     chosen = {row["id"] for row in await mirror_db.select_peer_networks(conn, peer_id)}
     organisations = await mirror_db.select_remote_producers(conn, peer_id)
     for producer in plan.producers.values():
-        values = (producer.name, producer.place.address[:500], *_where(producer.place))
+        place = handover or producer.place
+        values = (producer.name, place.address[:500], *_where(place))
         if producer.remote_id in organisations:
             await mirror_db.update_mirror_producer(conn, organisations[producer.remote_id], values)
         else:
@@ -158,6 +175,7 @@ async def store_mirror(conn: Conn, peer_id: UUID, plan: MirrorPlan) -> None:
     seen: list[UUID] = []
     for offer in plan.offers:
         organisation = organisations[offer.remote_producer_id]
+        pickup = handover or offer.pickup
         offer_values = (
             organisation,
             offer.pack_units,
@@ -165,8 +183,8 @@ async def store_mirror(conn: Conn, peer_id: UUID, plan: MirrorPlan) -> None:
             offer.price_per_pack_ore,
             offer.valid_from,
             offer.valid_until,
-            *_where(offer.pickup),
-            offer.pickup.address[:500],
+            *_where(pickup),
+            pickup.address[:500],
             offer.note[:2000],
         )
         row = known.get(offer.remote_offer_id)
@@ -195,12 +213,15 @@ async def store_mirror(conn: Conn, peer_id: UUID, plan: MirrorPlan) -> None:
             continue
         if row["packs_reserved"] > 0:
             await mirror_db.empty_mirror_offer(conn, row["id"])
-            note = {
-                "item": str(remote_id),
-                "name": "",
-                "reason": f"gone from the peer's feed: kept for the {row['packs_reserved']} "
-                "pack(s) a run here reserved, nothing more to buy",
-            }
+            note = msgspec.structs.asdict(
+                skipped_item(
+                    str(remote_id),
+                    "",
+                    "gone from the peer's feed: kept for the {n} pack(s) a run here "
+                    "reserved, nothing more to buy",
+                    n=str(row["packs_reserved"]),
+                )
+            )
             for items in skipped.values():
                 items.append(note)
         else:

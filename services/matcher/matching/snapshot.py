@@ -101,8 +101,9 @@ async def load_snapshot(pool: Pool, settings: Settings, run: asyncpg.Record) -> 
 
 def peer_left_out(row: asyncpg.Record, stale_s: int) -> dict[str, Any]:
     """What the run says of a peer whose offers it left out, and why."""
+    error = mirror_db.filled(row["error"], row["error_values"])
     if row["error"]:
-        reason = f"its last feed read failed: {row['error']}"
+        reason = f"its last feed read failed: {error}"
     elif row["ok_at"] is None:
         reason = "its feed was never read well"
     else:
@@ -116,5 +117,7 @@ def peer_left_out(row: asyncpg.Record, stale_s: int) -> dict[str, Any]:
         "offers": len(row["offer_ids"]),
         "reason": reason,
         "ok_at": None if row["ok_at"] is None else row["ok_at"].isoformat(),
-        "error": row["error"],
+        "error": error,  # the English, filled in
+        "error_message": row["error"],  # its msgid and values: pages say it in their language
+        "error_values": row["error_values"],
     }

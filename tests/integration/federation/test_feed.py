@@ -355,11 +355,19 @@ async def test_a_mirrors_what_b_shares_follows_its_changes_and_leaves_b_out_when
     assert "Andra installationer som lämnades utanför" in run_page.text
     assert "Samlast Gävleborg" in run_page.text
     assert "senaste läsningen av dess flöde misslyckades" in run_page.text
+    assert "anropet misslyckades (ConnectError)" in run_page.text  # the worker's text, in Swedish
     settings_page = await client.get(f"/app/networks/{a_net}/settings")
     assert settings_page.status_code == 200
     assert f'name="peer" value="{b_on_a["id"]}" checked' in settings_page.text
     assert "Erbjudanden listade här: 1" in settings_page.text
-    assert "Potatis: no product named" in settings_page.text
+    # the skip reasons and the feed's failure, stored by the worker, in the page's Swedish
+    assert "Potatis: ingen produkt som heter &#39;Potatis&#39; i det här nätverkets katalog" in (
+        settings_page.text
+    )
+    assert "behålls för de 2 förpackningar en körning här reserverat" in settings_page.text
+    assert "anropet misslyckades (ConnectError)" in settings_page.text
+    english = await client.get(f"/app/networks/{a_net}/settings", headers={"Accept-Language": "en"})
+    assert "Potatis: no product named &#39;Potatis&#39; in this network" in english.text
     assert "inte nåbar" in settings_page.text
 
 
@@ -459,3 +467,123 @@ async def test_only_the_networks_coordinators_choose_its_peers(
     ).status_code == 303
     shown = await client.get(f"/app/networks/{net}/settings")
     assert f'name="peer" value="{added["id"]}">' in shown.text
+
+
+async def a_peers_with_b(
+    client: Client, admin_token: str, b_pool: Pool, b_settings: Settings
+) -> Any:
+    """A's peer B (added, or given B's newest key when an earlier test added it)."""
+    b_key = await new_key_of_a(b_pool, b_settings)
+    body = {
+        "name": "Samlast Gävleborg",
+        "base_url": B_URL,
+        "keys": [{"key_id": b_key.key_id, "public_key": await public_of(b_pool, b_key)}],
+    }
+    known = await ok(await client.get("/v1/peers", headers=bearer(admin_token)))
+    for peer in known:
+        if peer["base_url"] == B_URL:
+            return await ok(
+                await client.put(f"/v1/peers/{peer['id']}", json=body, headers=bearer(admin_token))
+            )
+    return await ok(await client.post("/v1/peers", json=body, headers=bearer(admin_token)), 201)
+
+
+async def test_a_peering_that_names_a_hand_over_point_picks_b_goods_up_there(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    admin_token: str,
+    b_client: Client,
+    b_pool: Pool,
+    b_admin: str,
+    b_world: World,
+    b_settings: Settings,
+) -> None:
+    a_key = await new_key_of_a(pool, settings)
+    a_on_b = await peer_a_on_b(b_client, b_admin, pool, a_key, name="Samlast Uppsala")
+    b_on_a = await a_peers_with_b(client, admin_token, b_pool, b_settings)
+    assert b_on_a["handover"] is None
+    carrots = await post_offer(b_client, b_world)  # picked up at Ekeby 1 (59.9126, 17.5203)
+    await ok(
+        await b_client.put(
+            f"/v1/organisations/{b_world.producer_id}/peers/{a_on_b['id']}",
+            headers=bearer(b_world.producer),
+        )
+    )
+    a_world = await build_world(client, admin_token, "Enköping handel")
+    await ok(
+        await client.put(
+            f"/v1/networks/{a_world.network['id']}/peers/{b_on_a['id']}",
+            headers=bearer(a_world.coordinator),
+        )
+    )
+    seen = Seen(b_client)
+    assert await poll_feeds(pool, settings, b_client, every_s=0) == 1
+    carrot = (await mirrors(pool))[UUID(carrots["id"])]
+    assert (carrot["pickup_lat"], carrot["pickup_lon"]) == (59.9126, 17.5203)  # its real place
+    # -- the admin names a hand-over point; a bad one is refused naming the field ---------
+    body = {
+        "name": b_on_a["name"],
+        "base_url": B_URL,
+        "keys": [{"key_id": k["key_id"], "public_key": k["public_key"]} for k in b_on_a["keys"]],
+    }
+    bad = await client.put(
+        f"/v1/peers/{b_on_a['id']}",
+        json={**body, "handover": {"address": "Terminalen", "lat": 95, "lon": 17.1}},
+        headers=bearer(admin_token),
+    )
+    assert bad.status_code == 400, bad.text
+    assert "lat" in bad.text
+    handover = {"address": "Terminalvägen 1, Gävle", "lat": 60.6745, "lon": 17.1417}
+    named = await ok(
+        await client.put(
+            f"/v1/peers/{b_on_a['id']}",
+            json={**body, "handover": handover},
+            headers=bearer(admin_token),
+        )
+    )
+    assert named["handover"] == handover
+    # -- the poller reads the feed in full at once (no 304), and B's goods move there -----
+    assert await poll_feeds(pool, settings, b_client) == 1
+    assert seen.statuses[-1] == 200
+    assert seen.conditional[-1] is None
+    carrot = (await mirrors(pool))[UUID(carrots["id"])]
+    assert (carrot["pickup_lat"], carrot["pickup_lon"]) == (60.6745, 17.1417)
+    assert carrot["pickup_address"] == "Terminalvägen 1, Gävle"
+    async with pool.acquire() as conn:
+        place = await conn.fetchrow(
+            "SELECT address, lat, lon FROM organisation WHERE id = $1", carrot["producer_id"]
+        )
+    assert place is not None
+    assert tuple(place) == ("Terminalvägen 1, Gävle", 60.6745, 17.1417)
+    # -- a run of A buying B's carrots picks them up there, and its page says so -----------
+    await order(
+        client,
+        a_world.cycle["id"],
+        a_world.coop,
+        [{"product_id": a_world.products["Morötter"]["id"], "firm_quantity": 20}],
+    )
+    await as_coordinator(client, a_world).close_cycle(a_world.cycle["id"])
+    (run,) = await as_coordinator(client, a_world).runs(a_world.cycle["id"])
+    await run_match(pool, settings, UUID(run["id"]))
+    async with pool.acquire() as conn:  # B's offers (an earlier test's too), all there
+        bought = await conn.fetch(
+            """SELECT rp.packs, o.pickup_lat, o.pickup_lon FROM run_purchase rp
+               JOIN remote_offer r ON r.offer_id = rp.offer_id JOIN offer o ON o.id = r.offer_id
+               WHERE rp.run_id = $1::uuid""",
+            run["id"],
+        )
+    assert [tuple(row) for row in bought] == [(2, 60.6745, 17.1417)]
+    await as_person(client, pool, a_world.coordinator)
+    run_page = await client.get(f"/app/runs/{run['id']}")
+    assert run_page.status_code == 200
+    assert "Överlämningsplats för Samlast Gävleborg: Terminalvägen 1, Gävle" in run_page.text
+    # -- without it (PUT replaces), the goods go back to their real place ------------------
+    client.cookies.clear()
+    cleared = await ok(
+        await client.put(f"/v1/peers/{b_on_a['id']}", json=body, headers=bearer(admin_token))
+    )
+    assert cleared["handover"] is None
+    assert await poll_feeds(pool, settings, b_client) == 1
+    carrot = (await mirrors(pool))[UUID(carrots["id"])]
+    assert (carrot["pickup_lat"], carrot["pickup_lon"]) == (59.9126, 17.5203)

@@ -76,7 +76,7 @@ def test_demo_once_on_configured_servers(settings_env: dict[str, str], tmp_path:
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=240,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -90,6 +90,13 @@ def test_demo_once_on_configured_servers(settings_env: dict[str, str], tmp_path:
     assert "published  proposed → approved → published" in result.stdout
     assert re.search(r"published  .+ receives \d+ lines: goods [\d,.]+ kr", result.stdout)
     assert settings_env["DATABASE_URL"] in result.stdout  # used the given server
+    # the second deployment: one purchase of A's run from B's producer (issue 23)
+    assert "deploy B  a second deployment: API http://127.0.0.1:" in result.stdout
+    assert re.search(
+        r"across  bought 2 packs of Havtornsjuice \(6 l each\) from Hamrånge havtorn at "
+        r"deployment B, in A's run [0-9a-f-]{36}",
+        result.stdout,
+    ), result.stdout
 
 
 @pytest.mark.slow
@@ -102,7 +109,7 @@ def test_demo_once_on_embedded_servers_leaves_nothing_running(tmp_path: Path) ->
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=240,  # two deployments: about 1.5 minutes on 2 busy cores
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -54,6 +54,7 @@ async def test_the_open_cycle_shows_demand_and_cover_of_products_three_coops_ord
         "product_id": None,
         "product": "Morötter",
         "unit": "kg",
+        "per_unit_milli": 1000,
         "disclosed": True,
         "coops": 6,
         "firm_units": 45,
@@ -66,7 +67,8 @@ async def test_the_open_cycle_shows_demand_and_cover_of_products_three_coops_ord
     assert products["Potatis"]["firm_units"] == 25
     milk = products["Mjölk"]
     assert milk["disclosed"] is False
-    assert {k: v for k, v in milk.items() if k not in ("product_id", "product", "unit")} == {
+    product = ("product_id", "product", "unit", "per_unit_milli")  # the catalogue's
+    assert {k: v for k, v in milk.items() if k not in product} == {
         "disclosed": False,
         "coops": None,
         "firm_units": None,
@@ -104,6 +106,7 @@ async def test_the_last_published_cycle_says_what_was_not_filled_without_telling
         "product_id": products["Mjölk"]["product_id"],
         "product": "Mjölk",
         "unit": "l",
+        "per_unit_milli": 1000,
         "disclosed": False,
         "coops": None,
         "firm_units": None,

@@ -65,3 +65,42 @@ async def test_the_problem_under_a_page_speaks_the_pages_language_with_one_type(
         "sv",
         "en",
     )
+
+
+async def test_a_form_too_large_for_the_server_is_a_page_not_json(client: Client) -> None:
+    """The body's bound answers before the app runs; a page's form (a spreadsheet of
+    6 MB) still gets the error page in the page's language, with a way back."""
+    huge = b"x" * (6 * 1024 * 1024)
+    upload = f"/app/cycles/{uuid.uuid4()}/demand/upload"
+    form_headers = {"Content-Type": "text/csv", "Accept": "text/html,*/*;q=0.8"}
+    client.cookies["samlast_lang"] = "sv"
+    page = await client.post(upload, content=huge, headers=form_headers)
+    assert page.status_code == 413
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-language"] == "sv"
+    assert "Det är för stort för att skicka" in page.text
+    assert 'href="/app"' in page.text
+    assert "problems/" not in page.text
+    client.cookies["samlast_lang"] = "en"
+    english = await client.post(upload, content=huge, headers=form_headers)
+    assert "That is too large to send" in english.text
+    wanted_json = await client.post(
+        upload, content=huge, headers={**form_headers, "Accept": "application/json"}
+    )
+    assert wanted_json.headers["content-type"].startswith("application/problem+json")
+    api = await client.post("/v1/offers/bulk", content=huge, headers=form_headers)
+    assert api.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_an_address_no_page_has_is_a_page_too(client: Client) -> None:
+    """The router's own 404 and 405 under /app are pages in the page's language."""
+    client.cookies["samlast_lang"] = "sv"
+    browser = {"Accept": "text/html,*/*;q=0.8"}
+    missing = await client.get("/app/no-such-page", headers=browser)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "Här finns ingenting" in missing.text
+    wrong_method = await client.put("/app/sign-in", headers=browser)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"].startswith("text/html")
+    assert 'href="/app"' in wrong_method.text

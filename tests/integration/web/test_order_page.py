@@ -241,3 +241,68 @@ async def test_a_new_row_never_takes_the_key_of_a_row_shown(
     keys = re.findall(rf'name="row" value="({carrots}[^"]*)"', refused.text)
     assert sorted(keys) == sorted([second, third, f"{carrots}.4"])
     assert _value(refused.text, f"quantity:{third}") == "fyra"
+
+
+async def test_litres_are_ordered_in_the_products_small_unit_on_the_page_and_in_uploads(
+    client: Client, admin_token: str, pool: Pool
+) -> None:
+    """Äppelmust in 500 ml bottles: "1,5" l is three bottles, "1,2" l is refused saying
+    which amounts are possible, on the form and in a spreadsheet alike."""
+    world = await build_world(client, admin_token)
+    juice = await ok(
+        await client.post(
+            f"/v1/networks/{world.network['id']}/products",
+            json={"name": "Äppelmust", "unit": "l", "grams_per_unit": 520, "ml_per_unit": 500},
+            headers=bearer(world.coordinator),
+        ),
+        201,
+    )
+    world.products["Äppelmust"] = juice
+    await ok(
+        await client.post(
+            "/v1/offers",
+            json=offer_body(world, "Äppelmust", pack_units=12, price_per_pack_ore=18_000),
+            headers=bearer(world.producer),
+        ),
+        201,
+    )
+    await _signed_in(client, pool, world)
+    shown = await client.get("/app/coop", headers={"Accept-Language": "sv"})
+    assert "säljs i enheter om 500 ml" in shown.text
+    assert "30 kr per l, förpackningar om 6 l" in shown.text  # 12 bottles for 180 kr
+    demand = f"/app/cycles/{world.cycle['id']}/demand"
+    form = {"version": "", "row": ["j1"], "product:j1": juice["id"], "quantity:j1": "1,2"}
+    refused = await client.post(demand, data=form, headers={**ORIGIN, "Accept-Language": "sv"})
+    assert refused.status_code == 422
+    assert "Äppelmust säljs i enheter om 500 ml: 1 l eller 1,5 l" in refused.text
+    assert _value(refused.text, "quantity:j1") == "1,2"  # nothing typed is lost
+    saved = await client.post(
+        demand, data={**form, "quantity:j1": "1,5"}, headers={**ORIGIN, "Accept-Language": "sv"}
+    )
+    assert saved.status_code == 303, saved.text
+    rounds = f"/v1/cycles/{world.cycle['id']}/demand-rounds"
+    (round_,) = await ok(await client.get(rounds, headers=bearer(world.coop)))
+    assert [x["firm_quantity"] for x in round_["lines"]] == [3]  # 1,5 l in 500 ml bottles
+    again = await client.get("/app/coop", headers={"Accept-Language": "en"})
+    assert re.search(r'name="quantity:[^"]+" [^>]*value="1\.5"', again.text), "shown as 1.5 l"
+
+    upload = f"/app/cycles/{world.cycle['id']}/demand/upload"
+    sheet = "produkt;mängd\r\nÄppelmust;2,2\r\n".encode("cp1252")
+    bad = await client.post(
+        upload,
+        files={"file": ("order.csv", sheet, "text/csv")},
+        data={"version": ""},
+        headers=ORIGIN,
+    )
+    assert bad.status_code == 422
+    assert "Äppelmust säljs i enheter om 500 ml: 2 l eller 2,5 l" in bad.text
+    sheet = "produkt;mängd\r\nÄppelmust;2,5\r\n".encode("cp1252")
+    good = await client.post(
+        upload,
+        files={"file": ("order.csv", sheet, "text/csv")},
+        data={"version": _value(again.text, "version")},
+        headers=ORIGIN,
+    )
+    assert good.status_code == 303, good.text
+    (round_,) = await ok(await client.get(rounds, headers=bearer(world.coop)))
+    assert [x["firm_quantity"] for x in round_["lines"]] == [5]

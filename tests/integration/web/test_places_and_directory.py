@@ -141,7 +141,7 @@ async def test_an_approximate_producers_exact_place_is_sent_nowhere(
     assert ekeby["Platsen visas"] == "ungefärlig plats (inom cirka 5 km)"
     assert ekeby["Upphämtningstider"] == "onsdag 07:00-11:00"
     assert ekeby["Erbjuder nu"] == (
-        "Morötter: förpackningar om 10 kg, 125 kr per förpackning, 12 förpackningar kvar"
+        "Morötter: förpackningar om 10\u00a0kg, 125 kr per förpackning, 12 förpackningar kvar"
     )
 
     # the coordinator plans the routes: the exact place

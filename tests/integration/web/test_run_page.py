@@ -12,6 +12,7 @@ import html
 import re
 
 from services.api.web import i18n
+from shared.db import runs as runs_db
 from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.support.http import Client, bearer, ok
@@ -180,6 +181,23 @@ async def test_the_review_shows_the_apis_figures_like_with_like(
     assert "Äggen får vänta" in _text(history[history.index("data-history") :])
     assert other_id
 
+    # a decision refused (approved already) loses nothing typed: the note is put back once
+    again = await client.post(
+        f"/app/runs/{run_id}/decision",
+        data={"action": "approve", "note": "Hämtas på tisdag, åtta lådor"},
+        headers=origin,
+        follow_redirects=False,
+    )
+    assert again.status_code == 303
+    refused = (await client.get(f"/app/runs/{run_id}")).text
+    assert 'role="alert"' in refused
+    assert (
+        'id="publish-note" name="note" maxlength="2000" value="Hämtas på tisdag, åtta lådor"'
+        in (refused)
+    )
+    assert 'id="reason" name="note" maxlength="2000" required value=""' in refused
+    assert "Hämtas på tisdag" not in (await client.get(f"/app/runs/{run_id}")).text
+
 
 async def test_a_rerun_keeps_what_is_pinned_shows_what_it_left_out_and_compares(
     client: Client, pool: Pool, admin_token: str, settings: Settings
@@ -193,6 +211,8 @@ async def test_a_rerun_keeps_what_is_pinned_shows_what_it_left_out_and_compares(
     page = (await client.get(f"/app/runs/{run_id}")).text
     pin = f"{kept['offer_id']}:{kept['demand_line_id']}:14"
     assert f'value="{pin}"' in page
+    rerun_form = page[page.index("data-rerun") :][:400]
+    assert 'data-confirm="Match again? This run is replaced' in rerun_form  # asked first
     origin = {"Origin": str(client.base_url).rstrip("/")}
 
     # a forged pin is refused with a message, not an error page
@@ -282,3 +302,17 @@ async def test_a_computing_run_names_its_stage_and_percent_in_the_pages_language
     english = (await client.get(f"/app/runs/{run['id']}")).text
     assert "Planning joint runs" in english
     assert "data-run-percent>57%<" in english
+
+
+async def test_a_failed_run_says_so_in_the_pages_language_and_keeps_the_cause(
+    client: Client, pool: Pool, admin_token: str
+) -> None:
+    world = await build_world(client, admin_token)
+    run = await close_cycle(client, world)  # queued: no worker drains it here
+    async with pool.acquire() as conn:
+        assert await runs_db.fail_run(conn, run["id"], "RuntimeError: the solver gave up")
+    client.cookies = await session_cookies(pool, world.coordinator)
+    page = (await client.get(f"/app/runs/{run['id']}")).text
+    failed = _text(page[page.index("data-run-failed") :][:600])
+    assert "Matchningen misslyckades: fråga den som driver Samlast." in failed
+    assert "RuntimeError: the solver gave up" in failed

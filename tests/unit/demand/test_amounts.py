@@ -15,10 +15,11 @@ from services.api.demand.amounts import (
     shown_amount,
 )
 
-CHEESE = Measure.of("kg", 500)
-CARROTS = Measure.of("kg", 1000)
-MILK = Measure.of("l", 1030)  # a litre weighs 1030 g, but is sold by the litre
-EGGS = Measure.of("piece", 62)
+CHEESE = Measure.of("kg", 500, 600)
+CARROTS = Measure.of("kg", 1000, 1500)
+MILK = Measure.of("l", 1030, 1000)  # a litre weighs 1030 g, but is sold by the litre
+JUICE = Measure.of("l", 520, 500)  # in 500 ml bottles
+EGGS = Measure.of("piece", 62, 80)
 
 
 @pytest.mark.parametrize(
@@ -95,3 +96,22 @@ def test_prices_per_kg_from_prices_per_unit_and_back() -> None:
     # a limit of 20 kr/kg is 10 kr per 500 g; 19,99 kr/kg rounds down, never up
     assert limit_per_unit_ore(2000, CHEESE) == 1000
     assert limit_per_unit_ore(1999, CHEESE) == 999
+
+
+def test_a_litre_product_is_sold_in_its_millilitres_as_a_kg_product_in_its_grams() -> None:
+    assert JUICE.per_unit == 500
+    assert read_units("1,5", JUICE, "Äppelmust", "sv") == 3
+    assert read_units("1.5", JUICE, "Äppelmust", "en") == 3
+    with pytest.raises(AmountError) as refused:
+        read_units("1,2", JUICE, "Äppelmust", "sv")
+    assert refused.value.message == "{product} is sold in units of {size}: {first} or {second}"
+    assert refused.value.values == {
+        "product": "Äppelmust",
+        "size": "500 ml",
+        "first": "1 l",
+        "second": "1,5 l",
+    }
+    # a size left 0 counts whole kg and litres; a piece is always one
+    assert Measure.of("l", 1030, 0) == Measure("l", 1000)
+    assert Measure.of("kg", 0, 1500) == Measure("kg", 1000)
+    assert Measure.of("piece", 62, 500) == Measure("piece", 1000)

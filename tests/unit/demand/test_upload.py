@@ -16,9 +16,9 @@ CHEESE = UUID(int=2)
 EGGS = UUID(int=3)
 CATALOGUE = Catalogue(
     products={
-        CARROTS: Product("Morötter", Measure.of("kg", 1000)),
-        CHEESE: Product("Västerbottensost", Measure.of("kg", 500)),
-        EGGS: Product("Ägg", Measure.of("piece", 62)),
+        CARROTS: Product("Morötter", Measure.of("kg", 1000, 1500)),
+        CHEESE: Product("Västerbottensost", Measure.of("kg", 500, 600)),
+        EGGS: Product("Ägg", Measure.of("piece", 62, 80)),
     },
     names={"morötter": CARROTS, "västerbottensost": CHEESE, "ägg": EGGS},
 )

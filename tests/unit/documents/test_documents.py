@@ -110,6 +110,7 @@ def _pick_list(split_by: str = "producer") -> PickList:
             "units": units,
             "product": "Potatis",
             "unit": "kg",
+            "per_unit_milli": 1000,
             "pack_units": 25,
             "packs": 2,
             "price_per_pack_ore": 37550,
@@ -476,7 +477,13 @@ def test_a_hub_stop_names_the_goods_of_the_temperature_class_it_moved() -> None:
     """The hub plan's stops name no shipment: what a farm's pickup loads is told apart by
     its weight when the farm sends chilled and ambient goods on different vans."""
     farm, coop = UUID(int=1), UUID(int=2)
-    line = {"producer_id": farm, "coop_id": coop, "producer": "Ekeby", "coop": "Luthagen"}
+    line = {
+        "producer_id": farm,
+        "coop_id": coop,
+        "producer": "Ekeby",
+        "coop": "Luthagen",
+        "per_unit_milli": 1000,
+    }
     lines: list[Any] = [  # dicts read like records
         {**line, "temperature": "ambient", "product": "Morötter", "unit": "kg", "units": 14},
         {**line, "temperature": "chilled", "product": "Mjölk", "unit": "l", "units": 6},

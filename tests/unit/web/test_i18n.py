@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.api.demand.amounts import Measure
 from services.api.web import i18n
 from shared.contracts.runs import STAGES
 from shared.formatting import percent, short_day
@@ -55,11 +56,48 @@ def test_moments_are_shown_in_the_networks_time_zone() -> None:
     assert i18n.when(None, "sv") == "-"
 
 
-def test_quantities_carry_their_unit_in_the_readers_words() -> None:
-    assert i18n.quantity(1200, "kg", "sv") == "1\u00a0200\u00a0kg"
-    assert i18n.quantity(20, "piece", "sv") == "20\u00a0st"
-    assert i18n.quantity(20, "piece", "en") == "20\u00a0pcs"
-    assert i18n.quantity(2.5, "l", "sv", 1) == "2,5\u00a0l"
+KILO = Measure.of("kg", 1000, 1500)
+HALF_KILO = Measure.of("kg", 500, 600)  # cheese in 500 g units
+HECTOGRAM = Measure.of("kg", 100, 120)
+LITRE = Measure.of("l", 1030, 1000)
+HALF_LITRE = Measure.of("l", 520, 500)  # juice in 500 ml bottles
+PIECE = Measure.of("piece", 62, 80)
+
+
+@pytest.mark.parametrize(
+    ("units", "measure", "sv", "en"),
+    [
+        (3, HALF_KILO, "1,5 kg", "1.5 kg"),
+        (2, HALF_KILO, "1 kg", "1 kg"),
+        (1, HALF_KILO, "0,5 kg", "0.5 kg"),
+        (7, HECTOGRAM, "0,7 kg", "0.7 kg"),
+        (25, HECTOGRAM, "2,5 kg", "2.5 kg"),
+        (3, HALF_LITRE, "1,5 l", "1.5 l"),
+        (3, LITRE, "3 l", "3 l"),
+        (1200, KILO, "1 200 kg", "1,200 kg"),
+        (20, PIECE, "20 st", "20 pcs"),
+        (2500, HALF_KILO, "1 250 kg", "1,250 kg"),
+        (0, HALF_KILO, "0 kg", "0 kg"),
+    ],
+)
+def test_quantities_count_the_units_size_in_the_readers_number_format(
+    units: int, measure: Measure, sv: str, en: str
+) -> None:
+    # a no-break space between the number and its unit, and Swedish thousands
+    assert i18n.quantity(units, measure, "sv") == sv.replace(" ", "\u00a0")
+    assert i18n.quantity(units, measure, "en") == en.replace(" ", "\u00a0")
+
+
+def test_a_quantity_is_refused_without_its_products_size() -> None:
+    with pytest.raises(TypeError):
+        i18n.quantity(3, "kg", "sv")  # type: ignore[arg-type]
+    assert i18n.quantity(3, None, "sv") == "3"  # a product no longer known: its bare number
+
+
+def test_measured_figures_carry_their_unit_in_the_readers_words() -> None:
+    assert i18n.measured(1200, "kg", "sv") == "1\u00a0200\u00a0kg"
+    assert i18n.measured(2.5, "l", "sv", 1) == "2,5\u00a0l"
+    assert i18n.measured(12.25, "km", "en", 1) == "12.2\u00a0km"
     assert i18n.unit("piece", "sv") == "st"
 
 

@@ -13,6 +13,7 @@ import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.api.demand.amounts import Measure
 from services.api.products.schemas import ProductOut
 from services.api.runs.schemas import RouteOut, RunResult, ShipmentOut
 from services.api.web import review
@@ -128,9 +129,20 @@ RESULT = _result(
 )
 
 
-def test_amounts_add_up_within_their_unit_only() -> None:
-    totals = review.by_unit([("piece", 180), ("kg", 14), ("l", 6), ("kg", 6), ("piece", 20)])
-    assert [(q.unit, q.units) for q in totals] == [("kg", 20), ("l", 6), ("piece", 200)]
+def test_amounts_add_up_within_their_unit_only_each_at_its_size() -> None:
+    kilo, half_kilo = Measure("kg", 1000), Measure("kg", 500)
+    totals = review.by_unit(
+        [
+            (Measure("piece", 1000), 180),
+            (kilo, 14),
+            (Measure("l", 1000), 6),
+            (half_kilo, 3),
+            (Measure("l", 500), 3),
+            (Measure("piece", 1000), 20),
+        ]
+    )
+    assert [(q.unit, q.units) for q in totals] == [("kg", 15500), ("l", 7500), ("piece", 200000)]
+    assert totals[0].measure.thousandths(totals[0].units) == 15500
 
 
 def test_each_product_shows_its_fill_its_pack_split_and_what_completes_another_pack() -> None:
@@ -151,8 +163,8 @@ def test_each_product_shows_its_fill_its_pack_split_and_what_completes_another_p
     assert (eggs.demanded, eggs.filled, eggs.percent) == (356, 180, 50)
     assert eggs.completion == review.Completion(units=34, pack_units=180, producer="Örsundsbro Ägg")
     assert [u.coop_id for u in eggs.unfilled] == [LUTHAGEN, SVARTBACKEN]  # by name
-    fill = review.by_unit((p.unit, p.filled) for p in (carrots, eggs))
-    assert [(q.unit, q.units) for q in fill] == [("kg", 19), ("piece", 180)]
+    fill = review.by_unit((p.measure, p.filled) for p in (carrots, eggs) if p.measure)
+    assert [(q.unit, q.units) for q in fill] == [("kg", 19000), ("piece", 180000)]
 
 
 def test_the_pack_named_is_the_smallest_bought_that_the_missing_units_fit() -> None:

@@ -33,7 +33,9 @@ from shared.settings import Settings
 class SkippedItemOut(msgspec.Struct, kw_only=True):
     item: str  # the peer's catalog item (@id)
     name: str
-    reason: str
+    reason: str  # English
+    message: str = ""  # the reason's msgid and values, for pages in any language
+    values: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class NetworkPeerOut(msgspec.Struct, kw_only=True):
@@ -46,7 +48,9 @@ class NetworkPeerOut(msgspec.Struct, kw_only=True):
     reachable: bool  # read well within SAMLAST_FEDERATION_STALE_S and not failed since
     fetched_at: dt.datetime | None  # the poller's last read
     ok_at: dt.datetime | None  # its last good read
-    error: str  # the last read's failure; "" after a good one
+    error: str  # the last read's failure (English); "" after a good one
+    error_message: str  # that failure's msgid and values, for pages in any language
+    error_values: dict[str, str]
     listed: int  # the peer's offers listed in this network
     skipped: list[SkippedItemOut]  # items of its feed not listed here, and why
 
@@ -122,7 +126,9 @@ def _out(row: Any, stale_s: int) -> NetworkPeerOut:
         reachable=reachable(row, stale_s),
         fetched_at=row["fetched_at"],
         ok_at=row["ok_at"],
-        error=row["error"],
+        error=mirror_db.filled(row["error"], row["error_values"]),
+        error_message=row["error"],
+        error_values=row["error_values"],
         listed=row["listed"],
         skipped=msgspec.convert(row["skipped"], list[SkippedItemOut]),
     )

@@ -8,7 +8,8 @@ from uuid import UUID
 
 import msgspec
 
-from services.api.core.types import Input, Name
+from services.api.core.types import Input, Latitude, Longitude, Name
+from shared.errors import rule
 from shared.security.http_signatures import KEY_ID, from_b64url
 
 KeyId = Annotated[
@@ -51,6 +52,24 @@ class PeerKeyIn(Input):
             raise ValueError("`public_key` must be an Ed25519 key: 32 bytes in base64url")
 
 
+NOT_A_BASE_URL = rule("`base_url` is not a URL: {reason}")
+
+
+class HandoverIn(Input):
+    """Where this peer's producers' goods are handed over (a depot, a terminal): the
+    mirrors of its offers are picked up there in place of each producer's own place."""
+
+    address: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
+    lat: Latitude
+    lon: Longitude
+
+
+class HandoverOut(msgspec.Struct, kw_only=True):
+    address: str
+    lat: float
+    lon: float
+
+
 class PeerIn(Input):
     name: Name
     base_url: Annotated[
@@ -63,13 +82,15 @@ class PeerIn(Input):
         ),
     ]
     keys: Annotated[list[PeerKeyIn], msgspec.Meta(min_length=1, max_length=MAX_PEER_KEYS)]
+    # the peering's hand-over point; none: each producer's own pickup place
+    handover: HandoverIn | None = None
 
     def __post_init__(self) -> None:
         try:
             parts = urlsplit(self.base_url)
             parts.port  # noqa: B018 # raises on a port that is no number
         except ValueError as exc:
-            raise ValueError(f"`base_url` is not a URL: {exc}") from exc
+            raise ValueError(NOT_A_BASE_URL.format(reason=exc)) from exc
         if not parts.hostname or parts.scheme not in ("https", "http"):
             raise ValueError("`base_url` must be an https URL with a host")
         if parts.scheme == "http" and not is_loopback(parts.hostname):
@@ -93,6 +114,7 @@ class PeerOut(msgspec.Struct, kw_only=True):
     name: str
     base_url: str
     keys: list[PeerKeyOut]
+    handover: HandoverOut | None  # where its goods are picked up, if the peering names it
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -10,6 +10,7 @@ import asyncpg
 from services.api.auth.actor import Actor
 from services.api.core.audit import record
 from services.api.federation.peering.schemas import (
+    HandoverOut,
     HelloOut,
     JwkOut,
     KeySetOut,
@@ -26,6 +27,22 @@ from shared.db.rows import as_struct
 from shared.errors import ConflictError, NotFoundError, TenantDeniedError
 from shared.security.federation_keys import published_keys
 from shared.security.http_signatures import ALGORITHM, b64url, from_b64url, public_jwk
+
+
+async def _set_handover(conn: Conn, peer_id: UUID, data: PeerIn) -> None:
+    point = data.handover
+    if point is None:
+        await peers_db.set_handover(conn, peer_id, "", None)
+    else:
+        await peers_db.set_handover(conn, peer_id, point.address.strip(), (point.lat, point.lon))
+
+
+def _handover(row: asyncpg.Record) -> HandoverOut | None:
+    if row["handover_lat"] is None:
+        return None
+    return HandoverOut(
+        address=row["handover_address"], lat=row["handover_lat"], lon=row["handover_lon"]
+    )
 
 
 class PeerService:
@@ -54,6 +71,7 @@ class PeerService:
                     field="base_url",
                 ) from None
             await self._set_keys(peer_id, data)
+            await _set_handover(self.conn, peer_id, data)
             await record(self.conn, actor, "peer.add", "peer", peer_id, detail=_detail(data))
         return await self.get(peer_id)
 
@@ -67,6 +85,7 @@ class PeerService:
             if not found:
                 raise NotFoundError("no such peer")
             await self._set_keys(peer_id, data)
+            await _set_handover(self.conn, peer_id, data)
             await record(self.conn, actor, "peer.update", "peer", peer_id, detail=_detail(data))
         return await self.get(peer_id)
 
@@ -98,7 +117,9 @@ class PeerService:
                     added_at=key["added_at"],
                 )
             )
-        return [as_struct(row, PeerOut, keys=keys[row["id"]]) for row in rows]
+        return [
+            as_struct(row, PeerOut, keys=keys[row["id"]], handover=_handover(row)) for row in rows
+        ]
 
     # --- a producer's shares --------------------------------------------------------------
 
@@ -175,4 +196,9 @@ class PeerService:
 
 
 def _detail(data: PeerIn) -> dict[str, object]:
-    return {"name": data.name, "base_url": data.base_url, "key_ids": [k.key_id for k in data.keys]}
+    return {
+        "name": data.name,
+        "base_url": data.base_url,
+        "key_ids": [k.key_id for k in data.keys],
+        "handover": data.handover.address if data.handover else None,
+    }

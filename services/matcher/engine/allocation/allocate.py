@@ -12,7 +12,8 @@ nesting is what lets a greedy pass be both fill-maximal and pro-rata fair:
 2. units per offer, each line's class taking the lowest landed cost it may use;
 3. units per (offer, line), lines taking their cheapest landed pairs;
 4. an offer used for part of a pack is completed from tolerance if the lines it
-   serves have room, else capped at its whole packs and everything is redone.
+   serves have room, else capped at its whole packs and steps 1-3 are redone, replayed
+   from the pass before where the cap changed nothing (``passes``).
 """
 
 from __future__ import annotations

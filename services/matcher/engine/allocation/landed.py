@@ -116,6 +116,8 @@ class LandedCosts:
         self._columns: dict[int, list[int]] = {}
         self._orders: Matrix | None = None  # column c: offer positions by landed cost
         self._order_lists: dict[int, list[int]] = {}
+        self._where: Matrix | None = None  # ``_orders`` inverted: [position, co-op] → index
+        self._ranks: dict[int, list[int]] = {}
 
     def row(self, position: int) -> list[int]:
         """Landed costs from the offer, by co-op index."""
@@ -135,10 +137,25 @@ class LandedCosts:
         """Offer positions by landed cost to the co-op, ties by position."""
         order = self._order_lists.get(coop)
         if order is None:
-            if self._orders is None:  # every co-op's at once: one call into numpy
-                self._orders = np.argsort(self.matrix, axis=0, kind="stable")
-            order = self._order_lists[coop] = self._orders[:, coop].tolist()
+            order = self._order_lists[coop] = self._all_orders()[:, coop].tolist()
         return order
+
+    def _all_orders(self) -> Matrix:
+        if self._orders is None:  # every co-op's at once: one call into numpy
+            self._orders = np.argsort(self.matrix, axis=0, kind="stable")
+        return self._orders
+
+    def ranks_of(self, position: int) -> list[int]:
+        """By co-op index: where the offer stands in the co-op's ``order_for``."""
+        ranks = self._ranks.get(position)
+        if ranks is None:
+            if self._where is None:  # the orders inverted, every co-op's at once
+                orders = self._all_orders()
+                offers, coops = orders.shape
+                self._where = np.empty_like(orders)
+                self._where[orders, np.arange(coops)] = np.arange(offers)[:, None]
+            ranks = self._ranks[position] = self._where[position].tolist()
+        return ranks
 
     def coops_by_cost(self, position: int) -> list[int]:
         """Co-op indices by landed cost from the offer, ties by index."""

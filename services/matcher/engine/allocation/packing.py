@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from heapq import heapify, heappop, heappush
 from uuid import UUID
 
 from services.matcher.engine.allocation.completion import complete_packs
 from services.matcher.engine.allocation.exact import ExactSplit, fullest, to_lines
 from services.matcher.engine.allocation.group import GroupIndex
-from services.matcher.engine.allocation.landed import Pairs, Walks
+from services.matcher.engine.allocation.landed import Pairs
 from services.matcher.engine.allocation.model import Offer, Shortfall, Unproven
+from services.matcher.engine.allocation.passes import Demand, Pass, plan_pass
 from services.matcher.engine.allocation.reasons import shortfalls
-from services.matcher.engine.common.fair import nested_pro_rata
 
 
 @dataclass
@@ -49,6 +48,7 @@ class Plan:
     firm_fill: int
     cost_milli_ore: int  # packs times price plus carriage
     carriage_milli_ore: int
+    last: Pass | None  # the pass it was planned in, to replay trials from; None: exact's
 
 
 def solve_group(group: GroupIndex) -> Solved:
@@ -58,15 +58,16 @@ def solve_group(group: GroupIndex) -> Solved:
     packs (a bound no plan beats); otherwise ``exact`` looks for a fuller one, and
     its packs are handed out as the greedy plan would, or as it split them itself.
     """
-    targets, first_short = _targets(group, group.full_caps)  # before any pack is capped
-    plan = _cheaper(group, _plan(group, group.full_caps))
+    demand = Demand(group)
+    first = plan_pass(demand, group.full_caps)  # before any pack is capped
+    plan = _cheaper(group, demand, _plan(group, demand, first))
     unproven: Unproven | None = None
-    if plan.firm_fill < sum(targets.values()):
+    if plan.firm_fill < sum(first.firm_targets.values()):
         split = fullest(group, plan.firm_fill)
         if split is not None:
             unproven = split.unproven
             if split.firm_fill > plan.firm_fill:
-                plan = _fullest_plan(group, split)
+                plan = _fullest_plan(group, demand, split)
     solved = Solved(unproven=unproven, carriage_milli_ore=plan.carriage_milli_ore)
     firm_and_tolerance = dict(plan.firm_flows)
     for (position, index), units in plan.tolerance_flows.items():
@@ -80,39 +81,46 @@ def solve_group(group: GroupIndex) -> Solved:
         solved.packs[rank] = plan.bought_units[offer.id] // offer.pack_units
     solved.shortfalls = [
         (group.line_ranks[index], shortfall)
-        for index, shortfall in shortfalls(group, first_short, plan.caps, firm_and_tolerance)
+        for index, shortfall in shortfalls(group, first.short, plan.caps, firm_and_tolerance)
     ]
     return solved
 
 
-def _cheaper(group: GroupIndex, plan: Plan) -> Plan:
+def _cheaper(group: GroupIndex, demand: Demand, plan: Plan) -> Plan:
     """Rule 6: a pack completed with many tolerance units costs more than needed.
     Either its odd units are cheaper elsewhere (cap it), or its spare units can
     replace whole packs of a dearer offer (cap that one). Keep what fills as much
-    and costs less."""
+    and costs less. Each trial differs from the plan by one cap: replayed from it."""
+    base = plan.last
     for trial_caps in _cheaper_caps(group, plan, IMPROVEMENT_TRIES):
-        trial = _plan(group, trial_caps)
+        trial = _plan(group, demand, plan_pass(demand, trial_caps, base))
         if trial.firm_fill >= plan.firm_fill and trial.cost_milli_ore < plan.cost_milli_ore:
             plan = trial
     return plan
 
 
-def _fullest_plan(group: GroupIndex, split: ExactSplit) -> Plan:
+def _fullest_plan(group: GroupIndex, demand: Demand, split: ExactSplit) -> Plan:
     """The exact split's packs, handed out by the greedy steps if they fill as much
     (they share pro rata across price classes), else as the split hands them out."""
     caps = {
         offer.id: packs * offer.pack_units
         for offer, packs in zip(group.offers, split.packs, strict=True)
     }
-    greedy = _plan(group, caps)
+    greedy = _plan(group, demand, plan_pass(demand, caps))
     if greedy.firm_fill >= split.firm_fill:
-        return _cheaper(group, greedy)
+        return _cheaper(group, demand, greedy)
     flows = to_lines(group, split)
     firm_amounts = dict.fromkeys(group.offer_ids, 0)
     for (position, _), units in flows.firm_flows.items():
         firm_amounts[group.offer_ids[position]] += units
     return _costed(
-        group, caps, flows.firm_targets, firm_amounts, flows.firm_flows, flows.tolerance_flows
+        group,
+        caps,
+        flows.firm_targets,
+        firm_amounts,
+        flows.firm_flows,
+        flows.tolerance_flows,
+        last=None,
     )
 
 
@@ -123,22 +131,28 @@ def _whole(group: GroupIndex, offer: Offer, units: int) -> int:
     return (units + pinned) // offer.pack_units * offer.pack_units - pinned
 
 
-def _plan(group: GroupIndex, caps: dict[UUID, int]) -> Plan:
-    """Targets, offers, pairs and pack completion, capping offers until every pack
-    bought is whole."""
-    caps = dict(caps)
+def _plan(group: GroupIndex, demand: Demand, current: Pass) -> Plan:
+    """Pack completion after steps 1 to 3 (``current``), capping offers and planning
+    again (replayed from the pass before) until every pack bought is whole."""
     while True:
-        firm_targets, _ = _targets(group, caps)
-        firm_amounts = _amounts(group, firm_targets, caps)
-        firm_flows = _flows(group, firm_amounts, firm_targets)
         tolerance_flows, failed = complete_packs(
-            group, firm_amounts, firm_flows, firm_targets, caps
+            group, current.firm_amounts, current.firm_flows, current.firm_targets, current.caps
         )
         if not failed:
             break
+        caps = dict(current.caps)
         for offer in failed:
-            caps[offer.id] = _whole(group, offer, firm_amounts[offer.id])
-    return _costed(group, caps, firm_targets, firm_amounts, firm_flows, tolerance_flows)
+            caps[offer.id] = _whole(group, offer, current.firm_amounts[offer.id])
+        current = plan_pass(demand, caps, current)
+    return _costed(
+        group,
+        current.caps,
+        current.firm_targets,
+        current.firm_amounts,
+        current.firm_flows,
+        tolerance_flows,
+        last=current,
+    )
 
 
 def _costed(
@@ -148,6 +162,7 @@ def _costed(
     firm_amounts: dict[UUID, int],
     firm_flows: Pairs,
     tolerance_flows: Pairs,
+    last: Pass | None,
 ) -> Plan:
     """A plan with its packs bought, fill and landed cost worked out."""
     bought_units = {
@@ -169,6 +184,7 @@ def _costed(
         firm_fill=sum(firm_amounts.values()),
         cost_milli_ore=goods + carriage,
         carriage_milli_ore=carriage,
+        last=last,
     )
 
 
@@ -200,105 +216,3 @@ def _cheaper_caps(group: GroupIndex, plan: Plan, limit: int) -> list[dict[UUID, 
                 trials.append({**plan.caps, ids[other]: other_amount - packs * pack_units})
                 break
     return trials
-
-
-def _targets(group: GroupIndex, caps: dict[UUID, int]) -> tuple[dict[int, int], set[int]]:
-    """Firm units per line index, and the lines short of supply."""
-    supply_by_prefix = [0]
-    for offer_id in group.offer_ids:
-        supply_by_prefix.append(supply_by_prefix[-1] + caps[offer_id])
-    return nested_pro_rata(supply_by_prefix, group.firm_demand)
-
-
-def _amounts(
-    group: GroupIndex, firm_targets: dict[int, int], caps: dict[UUID, int]
-) -> dict[UUID, int]:
-    """Firm units bought per offer: each price class, cheapest first, takes the lowest
-    landed cost it may use, so partly used packs gather on few offers."""
-    ids = group.offer_ids
-    left = [caps[offer_id] for offer_id in ids]
-    amounts = [0] * len(ids)
-    by_floor = list(group.landed.by_floor)
-    for price_class in group.price_classes:
-        wanted = sum(firm_targets.get(index, 0) for index in price_class.members)
-        if wanted == 0:
-            continue
-        for position in group.landed.by_mean(price_class, left, by_floor, ids):
-            take = min(wanted, left[position])
-            amounts[position] += take
-            left[position] -= take
-            wanted -= take
-            if wanted == 0:
-                break
-    return dict(zip(ids, amounts, strict=True))
-
-
-def _flows(group: GroupIndex, firm_amounts: dict[UUID, int], firm_targets: dict[int, int]) -> Pairs:
-    """Firm units per (offer, line): price classes narrowest first; within a class the
-    cheapest landed (offer, co-op) pairs first, whichever co-op they belong to.
-
-    Landed cost depends on the co-op, not the line, so the pairs are per co-op (far
-    fewer than per line) and a co-op's units are then split among its lines.
-    """
-    left = [firm_amounts[offer_id] for offer_id in group.offer_ids]
-    walks = Walks(group.landed, left)
-    flows: Pairs = {}
-    line_coop = group.line_coop
-    for price_class in group.price_classes:
-        wanted: dict[int, int] = defaultdict(int)  # co-op index → units
-        for index in price_class.members:
-            wanted[line_coop[index]] += firm_targets.get(index, 0)
-        received = _receive(group, price_class.k, wanted, walks)
-        first: dict[int, int] = {}  # co-op index → its first batch with units left
-        for index in price_class.members:  # each co-op's lines, by id, take what it got
-            need = firm_targets.get(index, 0)
-            coop = line_coop[index]
-            batches = received.get(coop, [])
-            at = first.get(coop, 0)
-            while need and at < len(batches):
-                position, units = batches[at]
-                take = min(need, units)
-                key = (position, index)
-                flows[key] = flows.get(key, 0) + take
-                batches[at][1] = units - take
-                need -= take
-                if take == units:
-                    at += 1
-            first[coop] = at
-    return flows
-
-
-def _receive(
-    group: GroupIndex, k: int, wanted: dict[int, int], walks: Walks
-) -> dict[int, list[list[int]]]:
-    """[offer position, units] per co-op: the (offer, co-op) pairs of the first ``k``
-    offers by (landed cost, offer position, co-op), each taking what it can.
-
-    A merge of each co-op's offers in landed order: the same sequence as sorting every
-    pair, but it stops looking at a co-op once it has what it wants.
-    """
-    left = walks.left
-    upcoming = []  # (landed cost, position, co-op, index in its order)
-    for coop, units in wanted.items():
-        if units:
-            entry = walks.next_usable(coop, 0, k)
-            if entry is not None:
-                upcoming.append(entry)
-    heapify(upcoming)
-    received: dict[int, list[list[int]]] = defaultdict(list)
-    remaining = sum(wanted.values())
-    while upcoming:
-        _, position, coop, index = heappop(upcoming)
-        take = min(wanted[coop], left[position])
-        if take:
-            received[coop].append([position, take])
-            left[position] -= take
-            wanted[coop] -= take
-            remaining -= take
-            if remaining == 0:
-                break
-        if wanted[coop]:  # so this offer is used up: the walk goes on past it
-            entry = walks.next_usable(coop, index, k)
-            if entry is not None:
-                heappush(upcoming, entry)
-    return received

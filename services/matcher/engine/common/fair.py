@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
-from typing import TypeVar
+from collections.abc import Hashable, Iterator, Sequence
+from operator import le
+from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
@@ -38,30 +39,59 @@ def nested_pro_rata(
     for the same scarce pools (the bottleneck prefix first). It also names the lines
     that got less than their firm quantity.
     """
-    by_prefix: dict[int, list[tuple[K, int]]] = {}
-    for line, k, quantity in demand:
-        by_prefix.setdefault(k, []).append((line, quantity))
-    prefixes = sorted(by_prefix)
-    wanted_at = {k: sum(q for _, q in by_prefix[k]) for k in prefixes}
-    targets: dict[K, int] = {}
-    short: set[K] = set()
-    consumed = start = 0
-    while start < len(prefixes):
-        # the scarcest prefix: lowest supply per unit wanted (ties: the wider group)
-        best, best_end, running = (0, 0), start, 0
-        for end in range(start, len(prefixes)):
-            running += wanted_at[prefixes[end]]
-            supply = supply_by_prefix[prefixes[end]] - consumed
-            if end == start or supply * best[1] <= best[0] * running:
-                best, best_end = (supply, running), end
-        supply, wanted = best
-        if supply >= wanted:  # even the scarcest prefix suffices: all get their firm units
-            targets.update(item for k in prefixes[start:] for item in by_prefix[k])
-            break
-        members = [item for k in prefixes[start : best_end + 1] for item in by_prefix[k]]
-        shares = largest_remainder(supply, members)
-        targets.update(shares)
-        short.update(line for line, q in members if shares[line] < q)
-        consumed = supply_by_prefix[prefixes[best_end]]
-        start = best_end + 1
-    return targets, short
+    return NestedDemand(demand).shares(supply_by_prefix)
+
+
+class NestedDemand(Generic[K]):
+    """``nested_pro_rata`` for one demand and many supplies: what depends on the
+    demand alone is worked out once. When no prefix is short (every prefix reaches at
+    least the demand of the lines limited to it and the narrower ones) each line's
+    share is its firm quantity: ``shares`` then answers in time by prefixes, not by
+    lines, and gives the same dict each time (callers must not change it)."""
+
+    def __init__(self, demand: Sequence[tuple[K, int, int]]) -> None:
+        self.by_prefix: dict[int, list[tuple[K, int]]] = {}
+        for line, k, quantity in demand:
+            self.by_prefix.setdefault(k, []).append((line, quantity))
+        self.prefixes = sorted(self.by_prefix)
+        self.wanted_at = {k: sum(q for _, q in self.by_prefix[k]) for k in self.prefixes}
+        self.running: list[int] = []  # by prefix in ``prefixes``: wanted up to it
+        for k in self.prefixes:
+            self.running.append((self.running[-1] if self.running else 0) + self.wanted_at[k])
+        self._all_firm: dict[K, int] | None = None
+
+    def shares(self, supply_by_prefix: Sequence[int]) -> tuple[dict[K, int], set[K]]:
+        if all(map(le, self.running, map(supply_by_prefix.__getitem__, self.prefixes))):
+            # the scarcest prefix then has enough too: everyone gets the firm quantity
+            if self._all_firm is None:
+                self._all_firm = {item[0]: item[1] for items in self._in_order(0) for item in items}
+            return self._all_firm, set()
+        return self._shares(supply_by_prefix)
+
+    def _in_order(self, start: int) -> Iterator[list[tuple[K, int]]]:
+        return (self.by_prefix[k] for k in self.prefixes[start:])
+
+    def _shares(self, supply_by_prefix: Sequence[int]) -> tuple[dict[K, int], set[K]]:
+        by_prefix, prefixes, wanted_at = self.by_prefix, self.prefixes, self.wanted_at
+        targets: dict[K, int] = {}
+        short: set[K] = set()
+        consumed = start = 0
+        while start < len(prefixes):
+            # the scarcest prefix: lowest supply per unit wanted (ties: the wider group)
+            best, best_end, running = (0, 0), start, 0
+            for end in range(start, len(prefixes)):
+                running += wanted_at[prefixes[end]]
+                supply = supply_by_prefix[prefixes[end]] - consumed
+                if end == start or supply * best[1] <= best[0] * running:
+                    best, best_end = (supply, running), end
+            supply, wanted = best
+            if supply >= wanted:  # even the scarcest prefix suffices: all get their firm units
+                targets.update(item for k in prefixes[start:] for item in by_prefix[k])
+                break
+            members = [item for k in prefixes[start : best_end + 1] for item in by_prefix[k]]
+            shares = largest_remainder(supply, members)
+            targets.update(shares)
+            short.update(line for line, q in members if shares[line] < q)
+            consumed = supply_by_prefix[prefixes[best_end]]
+            start = best_end + 1
+        return targets, short

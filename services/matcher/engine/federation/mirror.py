@@ -57,7 +57,16 @@ class MirrorOffer(msgspec.Struct, frozen=True, kw_only=True):
 class SkippedItem(msgspec.Struct, frozen=True, kw_only=True):
     item: str
     name: str
-    reason: str
+    reason: str  # the English, filled in (the API's)
+    message: str = ""  # its msgid, which ``values`` fill: pages show it in their language
+    values: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+def skipped_item(item: str, name: str, message: str, /, **values: str) -> SkippedItem:
+    """An item left out, the reason as a msgid and its values (and the English filled)."""
+    return SkippedItem(
+        item=item, name=name, reason=message.format(**values), message=message, values=values
+    )
 
 
 class MirrorPlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,12 +84,25 @@ def mirror_plan(nodes: Nodes, networks: Sequence[NetworkCatalogue]) -> MirrorPla
             nodes, ImportRules(catalogue=network.products, currency=network.currency)
         )
         lost = skipped[network.network_id]
-        lost += [SkippedItem(item=s.item, name=s.name, reason=s.reason) for s in plan.skipped]
+        lost += [
+            skipped_item(s.item, s.name, s.template or s.reason, **s.values) for s in plan.skipped
+        ]
         for problem in plan.problems:
-            reason = problem.message
-            if reason.startswith("no product named"):
-                reason = f"no product named {problem.name!r} in this network's catalogue"
-            lost.append(SkippedItem(item=problem.item, name=problem.name, reason=reason))
+            if problem.message.startswith("no product named"):
+                lost.append(
+                    skipped_item(
+                        problem.item,
+                        problem.name,
+                        "no product named {name!r} in this network's catalogue",
+                        name=problem.name,
+                    )
+                )
+            elif problem.template:
+                lost.append(
+                    skipped_item(problem.item, problem.name, problem.template, **problem.values)
+                )
+            else:
+                lost.append(skipped_item(problem.item, problem.name, problem.message))
         for read in plan.offers:
             sku = _uuid(_literal(nodes, read.source, "dfc-b:sku"))
             seller = _seller(nodes, read.source)
@@ -96,7 +118,7 @@ def mirror_plan(nodes: Nodes, networks: Sequence[NetworkCatalogue]) -> MirrorPla
                 else None
             )
             if why is not None:
-                lost.append(SkippedItem(item=read.source, name=read.name, reason=why))
+                lost.append(skipped_item(read.source, read.name, why))
                 continue
             assert sku is not None
             assert seller is not None
@@ -108,12 +130,13 @@ def mirror_plan(nodes: Nodes, networks: Sequence[NetworkCatalogue]) -> MirrorPla
             if earlier is not None:
                 if earlier.pack_units != read.pack_units:
                     lost.append(
-                        SkippedItem(
-                            item=read.source,
-                            name=read.name,
-                            reason=f"its pack here would be {read.pack_units} units, in "
-                            f"another network {earlier.pack_units}: one offer has one "
-                            "pack size",
+                        skipped_item(
+                            read.source,
+                            read.name,
+                            "its pack here would be {units} units, in another network "
+                            "{other}: one offer has one pack size",
+                            units=str(read.pack_units),
+                            other=str(earlier.pack_units),
                         )
                     )
                     continue

@@ -75,13 +75,17 @@ class ImportedOffer(msgspec.Struct, frozen=True, kw_only=True):
 class Problem(msgspec.Struct, frozen=True, kw_only=True):
     item: str
     name: str
-    message: str
+    message: str  # the English, filled in
+    template: str = ""  # the msgid it was filled from (pages translate it), "" if none
+    values: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class Skipped(msgspec.Struct, frozen=True, kw_only=True):
     item: str
     name: str
-    reason: str
+    reason: str  # the English, filled in
+    template: str = ""  # the msgid it was filled from (pages translate it)
+    values: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class ImportPlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,7 +95,12 @@ class ImportPlan(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _RefusedError(Exception):
-    pass
+    """An item refused: ``template`` is the English msgid, ``values`` fill it."""
+
+    def __init__(self, template: str, **values: str) -> None:
+        self.template = template
+        self.values = values
+        super().__init__(template.format(**values))
 
 
 def read_catalog(nodes: Nodes, rules: ImportRules) -> ImportPlan:
@@ -103,17 +112,38 @@ def read_catalog(nodes: Nodes, rules: ImportRules) -> ImportPlan:
     for item_id, product_id in graph.sellable():
         name = _text(graph.literal(product_id, "dfc-b:name"), 200) or item_id[:200]
         if product_id in retail:
-            reason = f"a retail unit of {retail[product_id]!r}: it comes in that pack"
-            skipped.append(Skipped(item=item_id, name=name, reason=reason))
+            template, values = (
+                "a retail unit of {product!r}: it comes in that pack",
+                {"product": retail[product_id]},
+            )
+            skipped.append(
+                Skipped(
+                    item=item_id,
+                    name=name,
+                    reason=template.format(**values),
+                    template=template,
+                    values=values,
+                )
+            )
             continue
         try:
             target = _catalogue_product(graph, item_id, product_id, name, rules)
             if target is None:
                 reason = "left out by the request's `products`"
-                skipped.append(Skipped(item=item_id, name=name, reason=reason))
+                skipped.append(Skipped(item=item_id, name=name, reason=reason, template=reason))
                 continue
             offers.append(_offer(graph, item_id, product_id, name, target, rules))
-        except (NotExactError, _RefusedError) as exc:
+        except _RefusedError as exc:
+            problems.append(
+                Problem(
+                    item=item_id,
+                    name=name,
+                    message=str(exc),
+                    template=exc.template,
+                    values=exc.values,
+                )
+            )
+        except NotExactError as exc:
             problems.append(Problem(item=item_id, name=name, message=str(exc)))
     return ImportPlan(offers=offers, problems=problems, skipped=skipped)
 
@@ -159,7 +189,9 @@ def _catalogue_product(
                 return None
             if chosen not in by_id:
                 raise _RefusedError(
-                    f"`products` maps {key[:200]!r} to {chosen}, not a product of the network"
+                    "`products` maps {key!r} to {chosen}, not a product of the network",
+                    key=key[:200],
+                    chosen=str(chosen),
                 )
             return by_id[chosen]
     by_name = {product.name.casefold(): product for product in rules.catalogue}
@@ -168,8 +200,9 @@ def _catalogue_product(
         if candidate.casefold() in by_name:
             return by_name[candidate.casefold()]
     raise _RefusedError(
-        f"no product named {name!r} in the network's catalogue: map it in `products` "
-        "(by its name, sku or @id) to a catalogue product, or to null to leave it out"
+        "no product named {name!r} in the network's catalogue: map it in `products` "
+        "(by its name, sku or @id) to a catalogue product, or to null to leave it out",
+        name=name,
     )
 
 
@@ -188,7 +221,11 @@ def _price(graph: _Graph, offer_id: str, currency: str) -> int:
     code = currency_of(unit)
     if unit is not None and code != currency:
         named = code or unit.removeprefix("dfc-m:")[:80]
-        raise _RefusedError(f"the price is in {named}; this network trades in {currency}")
+        raise _RefusedError(
+            "the price is in {named}; this network trades in {currency}",
+            named=named,
+            currency=currency,
+        )
     return ore(value)
 
 
@@ -203,7 +240,11 @@ def _packs(graph: _Graph, item_id: str, offer_id: str, unlimited: int | None) ->
     known = [limit for limit in limits if limit >= 0]
     if known:
         if min(known) > MAX_UNITS:
-            raise _RefusedError(f"the stock {min(known)} is above {MAX_UNITS:,} packs")
+            raise _RefusedError(
+                "the stock {stock} is above {most} packs",
+                stock=str(min(known)),
+                most=f"{MAX_UNITS:,}",
+            )
         return min(known)
     if unlimited is None:
         raise _RefusedError(

@@ -2,10 +2,11 @@
 ruin and recreate, bounded by a count of work, not the clock.
 
 1. Regret insertion: while shipments are left, each one's cheapest feasible place in
-   every route (its pickup and delivery together; one empty van of each kind) is
-   known; the shipment with the most to lose if its best route fills up goes first
-   (the gap between its best and second-best route; one with a single route goes
-   before all others), to its best place.
+   the routes of its nearest shipments (its pickup and delivery together; one empty
+   van of each kind) is known; the shipment with the most to lose if its best route
+   fills up goes first (the gap between its best and second-best route; one with a
+   single route goes before all others), to its best place. Granular, so that its
+   work grows with the shipments, not their square (``_recreate``).
 2. Ruin and recreate: a few shipments come out (related ones, a whole short route, or
    some at random) and go back by regret insertion, with any left before; the result
    is kept when it carries more shipments, or as many for a cost at most a threshold
@@ -27,11 +28,14 @@ as the solver does.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from services.matcher.engine.routing.model import RoutingProblem, vehicle_key
 from services.matcher.engine.routing.travel import TravelMatrix
@@ -53,6 +57,12 @@ def work(shipments: int, seconds: float) -> int:
 ROUNDS_PER_SHIPMENT = 25  # and at most this many rounds: small problems settle sooner
 THRESHOLD = 0.02  # a plan this much costlier may be taken on at first, less as work is done
 ONLY_ROUTE = 10.0**12  # the regret of a shipment that fits one route only
+# a shipment is weighed against the routes of its this many nearest shipments (and an
+# empty van of each kind): the insertion's work grows with the shipments, not their square
+NEAR_SHIPMENTS = 20
+# up to this many shipments, each is weighed against every route: the full insertion
+# costs a second or two there, and its start is better than the nearest routes' alone
+FULL_UP_TO = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +153,16 @@ class _Net:
         # own work, which grows with the square of the shipments
         self.weighed = 0
         self.clock_stopped = False  # a construction cut short by its time cap
+        self.near: list[list[int]] = []  # each shipment's nearest (``_near``)
+        self.close_to: list[list[int]] = []  # the shipments each one is among the nearest of
+
+    def neighbours(self, count: int | None) -> None:
+        """Each shipment's ``count`` nearest, and the other way round."""
+        self.near = _near(self, count)
+        self.close_to = [[] for _ in self.jobs]
+        for k, others in enumerate(self.near):
+            for j in others:
+                self.close_to[j].append(k)
 
     def drive(self, a: int, b: int) -> int:
         """Seconds from place ``a`` to a stop at ``b``: the setup too at a new place."""
@@ -240,11 +260,13 @@ class _Place:
     after_d: int
 
 
-def _cheapest(net: _Net, route: _Route, slot: int, k: int) -> _Place | None:
-    """The cheapest feasible place for shipment ``k`` in ``route``: each pickup
-    position, and for each every delivery position from it on (``_delivery``). A
-    pickup position that alone adds as much as the best found is not looked into
-    further (a delivery adds no less than nothing)."""
+def _cheapest(
+    net: _Net, route: _Route, slot: int, k: int, bound: float = float("inf")
+) -> _Place | None:
+    """The cheapest feasible place for shipment ``k`` in ``route`` that adds less than
+    ``bound``: each pickup position, and for each every delivery position from it on
+    (``_delivery``). A pickup position that alone adds as much as the best found (or
+    ``bound``) is not looked into further (a delivery adds no less than nothing)."""
     job, van = net.jobs[k], net.vans[route.van]
     net.checks += 1
     if (job.cold and not van.cold) or job.grams > van.grams or job.ml > van.ml:
@@ -258,7 +280,6 @@ def _cheapest(net: _Net, route: _Route, slot: int, k: int) -> _Place | None:
     if van.cold and not job.cold and net.cold_scarce:
         base += 10 * van.fixed * job.grams / van.grams  # room cold goods may need
     best: _Place | None = None
-    bound = float("inf")
     for i in range(last):
         if grams[i] > room_g or ml[i] > room_ml:
             continue
@@ -332,19 +353,52 @@ class _Plan:
         return len(self.left), sum(r.cost for r in self.routes)
 
 
-def _tried(net: _Net, routes: list[_Route]) -> list[int]:
-    """The routes a shipment may go in: every used one, and of the empty vans the first
-    of each kind."""
-    seen: set[int] = set()
-    slots = []
-    for slot, route in enumerate(routes):
-        if not route.visits:
-            kind = net.vans[route.van].kind
-            if kind in seen:
-                continue
-            seen.add(kind)
-        slots.append(slot)
-    return slots
+def _near(net: _Net, count: int | None) -> list[list[int]]:
+    """Each shipment's ``count`` nearest others (all, when ``None`` or when there are
+    no more), and a cold one's ``count`` nearest cold ones too (the routes of ambient
+    goods near it may be in vans that keep nothing cold): near when its pickup is near
+    a stop of the other's and so is its delivery (the metres from its pickup to the
+    nearer of the other's two places, plus from its delivery); ties to the earlier
+    shipment. Worked out in blocks of rows in numpy, so a few thousand shipments take
+    a second or two, not their square in Python."""
+    n = len(net.jobs)
+    if count is None or count >= n - 1:
+        return [[j for j in range(n) if j != k] for k in range(n)]
+    metres = np.asarray(net.metres, dtype=np.int64)
+    everyone = np.arange(n)
+    near = _nearest(net, metres, everyone, everyone, count)
+    cold = np.array([k for k, job in enumerate(net.jobs) if job.cold], dtype=np.intp)
+    if 0 < len(cold) < n:
+        for k, others in zip(cold.tolist(), _nearest(net, metres, cold, cold, count), strict=True):
+            near[k] = sorted({*near[k], *others})
+    return near
+
+
+def _nearest(
+    net: _Net, metres: np.ndarray, rows: np.ndarray, columns: np.ndarray, count: int
+) -> list[list[int]]:
+    """For each of the shipments ``rows``, its ``count`` nearest of ``columns``."""
+    pickups = np.array([job.pickup for job in net.jobs], dtype=np.intp)
+    deliveries = np.array([job.delivery for job in net.jobs], dtype=np.intp)
+    to_p, to_d = pickups[columns], deliveries[columns]
+    near: list[list[int]] = []
+    block = max(1, 2_000_000 // max(1, len(columns)))
+    for first in range(0, len(rows), block):
+        some = rows[first : first + block]
+        p, d = pickups[some], deliveries[some]
+        apart = np.minimum(metres[p][:, to_p], metres[p][:, to_d])
+        apart += np.minimum(metres[d][:, to_p], metres[d][:, to_d])
+        apart[some[:, None] == columns[None, :]] = np.iinfo(np.int64).max  # not itself
+        take = min(count, len(columns) - 1)
+        if take <= 0:
+            near.extend([] for _ in some)
+            continue
+        bound = np.partition(apart, take - 1, axis=1)[:, take - 1]
+        for row in range(len(some)):
+            within = np.flatnonzero(apart[row] <= bound[row])
+            ranked = within[np.lexsort((within, apart[row][within]))][:take]
+            near.append(columns[ranked].tolist())
+    return near
 
 
 def _recreate(
@@ -354,63 +408,164 @@ def _recreate(
     limit: int | None = None,
     deadline: float | None = None,
 ) -> _Plan:
-    """Regret insertion of ``todo`` into ``routes``; what fits nowhere is left. Each
-    shipment's best place per route is kept and looked at again only for the route that
-    changed (and the empty vans, when one of a kind fills), and so are its two best
-    routes: they are found again among all its routes only when one of them changed.
-    It stops once its checks and the pairs it weighed reach ``limit``, or the clock
-    ``deadline`` (``time.perf_counter``) passes, if given, and leaves the rest."""
-    routes = list(routes)
-    waiting = list(todo)
-    places: dict[int, dict[int, _Place | None]] = {k: {} for k in waiting}
-    # each waiting shipment's two cheapest (cost, route), as sorting all would give
-    best: dict[int, list[tuple[float, int]]] = {k: [] for k in waiting}
-    stale: set[int] = set()  # shipments one of whose two best routes changed
-    left: set[int] = set()
-    tried: set[int] = set()  # the routes every waiting shipment has a place in
-    changed: int | None = None
-    while waiting:
-        if _stopped(net, limit, deadline):
-            left.update(waiting)  # for the search to place
+    """Regret insertion of ``todo`` into ``routes``; what fits nowhere is left.
+
+    Granular: a shipment is weighed only against the routes that carry one of its
+    nearest shipments (``net.near``) and against one empty van of each kind (the
+    first of the kind by number; alike vans give alike places). Each waiting
+    shipment's best place per such route is kept, and its two best (cost, route); when
+    a shipment goes into a route, the shipments near it look at that route again, and
+    those it was one of the two best routes of are weighed again; the others find
+    their place in it again only once it is among their two best. The
+    shipment with the most to lose goes first (its second-best place's cost above its
+    best; one with a single place goes before all others, unless that place is an
+    empty van with more of its kind left: nothing is lost then), ties to the cheaper,
+    then the earlier. Once none has a place near it, those left look at every route
+    (and so on from then). With every other shipment near each (small problems), this
+    is plain regret insertion over every route. It stops once its checks and the pairs
+    it weighed reach ``limit``, or the clock ``deadline`` (``time.perf_counter``)
+    passes, if given, and leaves the rest."""
+    regret = _Regret(net, routes, todo)
+    while regret.waiting and not _stopped(net, limit, deadline):
+        if not regret.step():
             break
-        slots = _tried(net, routes)  # only ever more: the next empty van of a kind
-        fresh = [slot for slot in slots if slot not in tried]
-        if changed is not None and changed not in fresh:
-            fresh.append(changed)
-        tried = set(slots)
-        weighed = len(waiting)
-        pick: tuple[float, float, int] | None = None  # (-regret, cost, k)
-        chosen: _Place | None = None
-        for k in waiting:
-            known = places[k]
-            for slot in fresh:
-                known[slot] = _cheapest(net, routes[slot], slot, k)
-            if k in stale:
-                weighed += len(known)
-                two = best[k] = _two_best(known.values(), [])
+    return _Plan(regret.routes, set(regret.waiting))
+
+
+class _Regret:
+    """The state of one regret insertion (``_recreate``)."""
+
+    def __init__(self, net: _Net, routes: list[_Route], todo: Sequence[int]) -> None:
+        self.net, self.routes, self.waiting = net, list(routes), set(todo)
+        self.route_of: dict[int, int] = {}
+        self.members: list[list[int]] = []
+        self.empties: dict[int, list[int]] = {}  # a kind's empty vans' routes, in order
+        for slot, route in enumerate(self.routes):
+            self.members.append([k for k, pickup in route.visits if pickup])
+            for k in self.members[-1]:
+                self.route_of[k] = slot
+            if not route.visits:
+                self.empties.setdefault(net.vans[route.van].kind, []).append(slot)
+        # each waiting shipment's place in the used routes it may go in, and in an empty
+        # van of each kind (alike in every van of the kind)
+        # (place, the route's stamp when it was found: it may be stale since)
+        self.known: dict[int, dict[int, tuple[_Place | None, int]]] = {}
+        self.stamp = [0] * len(self.routes)  # a route's insertions so far
+        self.empty: dict[int, dict[int, _Place]] = {}
+        self.two: dict[int, list[tuple[float, int]]] = {}
+        self.holders: dict[int, set[int]] = {}  # a route: whose two best it is one of
+        self.version: dict[int, int] = {}
+        self.heap: list[tuple[float, float, int, int]] = []  # (-regret, cost, k, version)
+        self.wide = all(len(near) >= len(net.jobs) - 1 for near in net.near)
+        for k in sorted(self.waiting):
+            if self.wide:
+                slots = [slot for slot, route in enumerate(self.routes) if route.visits]
             else:
-                two = best[k] = _two_best((known[slot] for slot in fresh), best[k])
-            if not two:
-                continue
-            regret = ONLY_ROUTE if len(two) == 1 else two[1][0] - two[0][0]
-            key = (-regret, two[0][0], k)
-            if pick is None or key < pick:
-                pick, chosen = key, known[two[0][1]]
-        stale.clear()
-        net.weighed += weighed
-        if pick is None or chosen is None:
-            left.update(waiting)
-            break
-        k = pick[2]
-        waiting.remove(k)
-        del places[k], best[k]
-        changed = chosen.route
-        routes[changed] = _inserted(net, routes[changed], k, chosen)
-        for other, known in places.items():
-            known.pop(changed, None)
-            if any(route == changed for _, route in best[other]):
-                stale.add(other)
-    return _Plan(routes, left)
+                slots = sorted({self.route_of[j] for j in net.near[k] if j in self.route_of})
+            self.known[k] = {slot: self.place(k, slot) for slot in slots}
+            self.empty[k] = {}
+            for kind, free in self.empties.items():
+                place = _cheapest(net, self.routes[free[0]], free[0], k)
+                if place is not None:
+                    self.empty[k][kind] = place
+            self.weigh(k)
+
+    def place(self, k: int, slot: int) -> tuple[_Place | None, int]:
+        return _cheapest(self.net, self.routes[slot], slot, k), self.stamp[slot]
+
+    def weigh(self, k: int) -> None:
+        """Its two best places again, from all it knows (each of the two found again
+        if its route changed since: a route that took no place for it takes none
+        after more goes in, but a place's cost may change), and its turn."""
+        for _, slot in self.two.get(k, []):
+            self.holders[slot].discard(k)
+        empties, known = self.empties, self.known[k]
+        while True:
+            found = [(p.added, slot) for slot, (p, _) in known.items() if p is not None]
+            found += [
+                (p.added, empties[kind][0]) for kind, p in self.empty[k].items() if empties[kind]
+            ]
+            self.net.weighed += len(found)
+            best = heapq.nsmallest(2, found)
+            stale = [s for _, s in best if s in known and known[s][1] != self.stamp[s]]
+            if not stale:
+                break
+            for slot in stale:
+                known[slot] = self.place(k, slot)
+        self.two[k] = best
+        for _, slot in best:
+            self.holders.setdefault(slot, set()).add(k)
+        self.version[k] = self.version.get(k, 0) + 1
+        if not best:
+            return
+        if len(best) == 2:
+            regret = best[1][0] - best[0][0]
+        else:
+            # an empty van with more of its kind left: nothing lost by waiting, when
+            # the routes not near it are not weighed (and it may join one near later)
+            route = self.routes[best[0][1]]
+            spare = not route.visits and len(empties[self.net.vans[route.van].kind]) > 1
+            regret = 0.0 if spare and not self.wide else ONLY_ROUTE
+        heapq.heappush(self.heap, (-regret, best[0][0], k, self.version[k]))
+
+    def step(self) -> bool:
+        """The next shipment to its best place; false when none has a place left."""
+        while self.heap:
+            _, _, k, seen = heapq.heappop(self.heap)
+            if k in self.waiting and seen == self.version[k]:
+                self.insert(k)
+                return True
+        if self.wide:
+            return False
+        self.widen()
+        return True
+
+    def widen(self) -> None:
+        """What fits in no route near it looks at every route, from now on."""
+        self.wide = True
+        used = [slot for slot, route in enumerate(self.routes) if route.visits]
+        for k in sorted(self.waiting):
+            known = self.known[k]
+            for slot in used:
+                if slot not in known:
+                    known[slot] = self.place(k, slot)
+            self.weigh(k)
+
+    def insert(self, k: int) -> None:
+        net, routes = self.net, self.routes
+        slot = self.two[k][0][1]
+        route = routes[slot]
+        if route.visits:
+            chosen = self.known[k][slot][0]
+        else:
+            kind = net.vans[route.van].kind
+            chosen = self.empty[k][kind]
+            self.empties[kind].pop(0)  # the next of the kind, if any, stands for it now
+        assert chosen is not None  # one of its two best
+        self.waiting.discard(k)
+        for _, was in self.two.pop(k):
+            self.holders[was].discard(k)
+        del self.known[k], self.empty[k]
+        routes[slot] = _inserted(net, route, k, chosen)
+        self.stamp[slot] += 1
+        self.route_of[k] = slot
+        self.members[slot].append(k)
+        # looked at again now: every waiting shipment once all routes are weighed;
+        # else those near the shipment that went in (the route may be new to them);
+        # the others that know the route find their place again when it matters
+        # (``weigh``)
+        waiting = self.waiting
+        again = set(waiting) if self.wide else {o for o in net.close_to[k] if o in waiting}
+        held = self.holders.get(slot, set())
+        for other in sorted(held & waiting):
+            if other in again:
+                self.known[other][slot] = self.place(other, slot)
+            self.weigh(other)  # one of its two best changed
+        for other in sorted(again - held):
+            self.known[other][slot] = self.place(other, slot)
+            place, two = self.known[other][slot][0], self.two[other]
+            if place is not None and (len(two) < 2 or (place.added, slot) < two[-1]):
+                self.weigh(other)  # a new one of its two best
 
 
 def _stopped(net: _Net, limit: int | None, deadline: float | None) -> bool:
@@ -421,16 +576,6 @@ def _stopped(net: _Net, limit: int | None, deadline: float | None) -> bool:
         net.clock_stopped = True
         return True
     return False
-
-
-def _two_best(
-    found: Iterable[_Place | None], two: list[tuple[float, int]]
-) -> list[tuple[float, int]]:
-    """The two least (cost, route) of ``two`` and the places ``found``."""
-    for place in found:
-        if place is not None and (len(two) < 2 or (place.added, place.route) < two[-1]):
-            two = sorted([*two, (place.added, place.route)])[:2]
-    return two
 
 
 def _ruin(net: _Net, plan: _Plan, rng: random.Random) -> tuple[list[_Route], list[int]]:
@@ -484,6 +629,7 @@ def start_routes(
     checks: int,
     deadline: float | None = None,
     last: float | None = None,
+    near: int | None = NEAR_SHIPMENTS,
 ) -> tuple[list[Sketch], bool]:
     """Routes for as many of the ``planned`` shipments as fit, as cheap as a bounded
     search finds; shipments named by their position in ``planned``, vans by their
@@ -492,12 +638,14 @@ def start_routes(
     ``checks`` insertion checks more, or 25 rounds a shipment, whichever comes first.
     ``deadline`` (``time.perf_counter``) is the first insertion's last resort on a slow
     or busy machine, ``last`` ruin and recreate's (the end of the stage's part the search
-    belongs to): they stop there too, and say so (the bool)."""
+    belongs to): they stop there too, and say so (the bool). Over ``FULL_UP_TO``
+    shipments, each is weighed against the routes of its ``near`` nearest (``None``:
+    every route)."""
     net = _Net(problem, matrix, index, planned)
+    net.neighbours(None if len(planned) <= FULL_UP_TO else near)
     empty = [_Route(net, van, []) for van in range(len(net.vans))]
-    # the first insertion weighs every waiting shipment against every route at each
-    # step: on thousands of shipments that alone would outlast the budget, so it too
-    # stops at ``checks``, and then the search (PyVRP) places the rest
+    # the first insertion stops at ``checks`` too (and then the search, PyVRP, places
+    # the rest): weighing only each shipment's nearest routes, it rarely gets there
     order = _hardest_first(net, range(len(planned)))
     plan = _recreate(net, empty, order, limit=checks, deadline=deadline)
     if net.checks + net.weighed >= checks or net.clock_stopped:

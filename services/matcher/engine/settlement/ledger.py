@@ -59,6 +59,10 @@ BAS_NAMES: dict[str, str] = {
 class UnmappedRateError(ValueError):
     """A VAT rate the account plan names no sales or VAT account for."""
 
+    def __init__(self, rate_bp: int) -> None:
+        super().__init__(f"no account for VAT rate {rate_bp / 100:g} %")
+        self.rate_bp = rate_bp
+
 
 class LedgerDocument(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
@@ -110,7 +114,7 @@ def _sale(doc: LedgerDocument, plan: AccountPlan) -> tuple[SieTransaction, ...]:
         sales = plan.sales_by_rate.get(total.rate_bp)
         output = plan.output_vat_by_rate.get(total.rate_bp)
         if sales is None or (output is None and total.vat_ore):
-            raise UnmappedRateError(f"no account for VAT rate {total.rate_bp / 100:g} %")
+            raise UnmappedRateError(total.rate_bp)
         rows.append(SieTransaction(account=sales, amount_ore=-total.taxable_ore))
         if total.vat_ore and output is not None:
             rows.append(SieTransaction(account=output, amount_ore=-total.vat_ore))

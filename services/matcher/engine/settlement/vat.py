@@ -59,6 +59,11 @@ SWEDISH_RATES: tuple[VatRule, ...] = (
 class NoRateError(ValueError):
     """No rule of the class is in force on the day."""
 
+    def __init__(self, vat_class: str, day: dt.date) -> None:
+        super().__init__(f"no VAT rate for {vat_class!r} on {day.isoformat()}")
+        self.vat_class = vat_class
+        self.day = day
+
 
 def merged(defaults: Iterable[VatRule], overrides: Iterable[VatRule]) -> tuple[VatRule, ...]:
     """The defaults with a network's rules added; an override of the same class and
@@ -72,7 +77,7 @@ def rate_on(rules: Iterable[VatRule], vat_class: str, day: dt.date) -> int:
     """The rate of ``vat_class`` in force on ``day``, in basis points."""
     in_force = [r for r in rules if r.vat_class == vat_class and r.effective_from <= day]
     if not in_force:
-        raise NoRateError(f"no VAT rate for {vat_class!r} on {day.isoformat()}")
+        raise NoRateError(vat_class, day)
     return max(in_force, key=lambda r: r.effective_from).rate_bp
 
 

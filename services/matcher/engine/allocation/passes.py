@@ -1,0 +1,459 @@
+"""Steps 1 to 3 of ``allocate`` for one product group (firm targets, units per offer,
+units per (offer, line)), and the same again after some offers' caps changed,
+redoing only the price classes the change reaches.
+
+Step 4 caps an offer whose last pack can't be completed and plans again. A cap moves
+a few units (on the bench's 16x network: two offers' units and a few dozen of its
+thousands of pairs change per re-plan), so redoing every price class made the passes,
+not the network, what the time grew with. The re-plan is the same computation,
+replayed:
+
+Steps 2 and 3 each go through the price classes in a fixed order, every class taking
+units from what the classes before it left (``left``). What a class takes depends only
+on its lines' targets and on ``left`` at the offers it looked at: in step 2 the offers
+it may use up to the last one it took from, in mean landed order; in step 3, per co-op,
+the offers up to where that co-op's walk in landed order stopped. So with the targets
+unchanged, the replay keeps ``delta``, how ``left`` differs from the previous pass's
+at the same point, by offer; a class that looked at none of those offers takes
+exactly what it took before (its record is reused), any other is redone, and the
+difference in what it took goes into ``delta``. When the targets change the pass is
+done whole. The result is the one a whole pass gives, equal to the unit:
+``tests/unit/engine/test_allocate_replay.py`` compares the two on random networks
+and random caps.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from heapq import heapify, heappop, heappush
+from uuid import UUID
+
+from services.matcher.engine.allocation.group import GroupIndex
+from services.matcher.engine.allocation.landed import LandedCosts, Pairs, PriceClass, Walks
+from services.matcher.engine.common.fair import NestedDemand
+
+REPLAY = True  # False: every pass is done whole (the tests compare the two)
+
+
+@dataclass(frozen=True, slots=True)
+class _Taken:
+    """What one price class took in step 2, and how far it looked: the offer it
+    took its last unit from (``None``: it looked at every offer it may use)."""
+
+    takes: list[tuple[int, int]]  # (offer position, units)
+    last: int | None
+
+
+Event = tuple[int, int, int, int]  # (landed cost, offer position, co-op index, units)
+
+
+@dataclass(frozen=True, slots=True)
+class _Received:
+    """What one price class received in step 3: every (offer, co-op) take in the
+    order made, how far each co-op's walk looked (the index in its landed order), and
+    what the co-ops' lines got."""
+
+    wanted: dict[int, int]  # co-op index → its lines' firm targets, where above 0
+    members: dict[int, list[int]]  # co-op index → its lines in the class
+    events: list[Event]  # in (landed cost, position, co-op) order
+    stops: dict[int, int]  # co-op index → the last index its walk looked at
+    flows: dict[int, Pairs]  # by co-op index: its lines' units
+
+    @property
+    def takes(self) -> list[tuple[int, int]]:
+        return [(position, units) for _, position, _, units in self.events]
+
+
+@dataclass(frozen=True)
+class Pass:
+    """Steps 1 to 3 for one set of caps, with what each price class did."""
+
+    caps: dict[UUID, int]  # by offer
+    cap_list: list[int]  # by offer position
+    firm_targets: dict[int, int]  # by line index
+    short: set[int]  # line indices short of supply
+    firm_amounts: dict[UUID, int]  # by offer
+    amounts: list[int]  # by offer position
+    firm_flows: Pairs
+    wanted: list[int]  # by price class: its lines' firm targets
+    taken: list[_Taken | None]  # by price class (``None``: it wanted nothing)
+    received: list[_Received | None]
+
+
+class Demand:
+    """A group's targets for any caps (``NestedDemand`` keeps what depends on the
+    demand alone)."""
+
+    def __init__(self, group: GroupIndex) -> None:
+        self.group = group
+        self.nested = NestedDemand(group.firm_demand)
+
+    def targets(self, caps: list[int]) -> tuple[dict[int, int], set[int]]:
+        """Firm units per line index, and the lines short of supply."""
+        supply_by_prefix = [0]
+        for units in caps:
+            supply_by_prefix.append(supply_by_prefix[-1] + units)
+        return self.nested.shares(supply_by_prefix)
+
+
+def plan_pass(demand: Demand, caps: dict[UUID, int], previous: Pass | None = None) -> Pass:
+    """Steps 1 to 3 for ``caps``; with a ``previous`` pass, replayed from it."""
+    group = demand.group
+    cap_list = [caps[offer_id] for offer_id in group.offer_ids]
+    targets, short = demand.targets(cap_list)
+    if previous is not None and REPLAY and targets == previous.firm_targets:
+        wanted = previous.wanted
+    else:
+        previous = None
+        wanted = [sum(targets.get(i, 0) for i in c.members) for c in group.price_classes]
+    amounts, taken = _amounts(group, wanted, cap_list, previous)
+    firm_flows, received = _flows(group, targets, amounts, previous)
+    return Pass(
+        caps=caps,
+        cap_list=cap_list,
+        firm_targets=targets,
+        short=short,
+        firm_amounts=dict(zip(group.offer_ids, amounts, strict=True)),
+        amounts=amounts,
+        firm_flows=firm_flows,
+        wanted=wanted,
+        taken=taken,
+        received=received,
+    )
+
+
+def _delta(new: list[int], old: list[int]) -> dict[int, int]:
+    return {position: a - b for position, (a, b) in enumerate(zip(new, old, strict=True)) if a != b}
+
+
+def _moved(delta: dict[int, int], new: list[tuple[int, int]], old: list[tuple[int, int]]) -> None:
+    """``delta`` after a redone class took ``new`` where the previous pass took ``old``."""
+    for position, units in old:
+        delta[position] = delta.get(position, 0) + units
+    for position, units in new:
+        delta[position] = delta.get(position, 0) - units
+    for position in [p for p, units in delta.items() if not units]:
+        del delta[position]
+
+
+def _amounts(
+    group: GroupIndex, wanted: list[int], caps: list[int], previous: Pass | None
+) -> tuple[list[int], list[_Taken | None]]:
+    """Firm units bought per offer position: each price class, cheapest first, takes
+    the lowest landed cost it may use, so partly used packs gather on few offers."""
+    ids, landed = group.offer_ids, group.landed
+    left = list(caps)
+    by_floor = list(landed.by_floor)
+    delta = {} if previous is None else _delta(caps, previous.cap_list)
+    taken: list[_Taken | None] = []
+    for number, price_class in enumerate(group.price_classes):
+        want = wanted[number]
+        if want == 0:
+            taken.append(None)
+            continue
+        before = None if previous is None else previous.taken[number]
+        if before is not None and not _looked_at(
+            landed.means(price_class), ids, price_class.k, before, delta
+        ):
+            for position, units in before.takes:
+                left[position] -= units
+            taken.append(before)
+            continue
+        takes, last = [], None
+        for position in landed.by_mean(price_class, left, by_floor, ids):
+            take = min(want, left[position])
+            takes.append((position, take))
+            left[position] -= take
+            want -= take
+            if want == 0:
+                last = position
+                break
+        taken.append(_Taken(takes, last))
+        if previous is not None:
+            _moved(delta, takes, before.takes if before else [])
+    return [cap - rest for cap, rest in zip(caps, left, strict=True)], taken
+
+
+def _looked_at(
+    means: list[int], ids: list[UUID], k: int, before: _Taken, delta: dict[int, int]
+) -> bool:
+    """Did the class, in the previous pass, look at an offer whose units left differ?
+    It looked at the offers it may use up to its last, in (mean, id) order."""
+    for position in delta:
+        if position < k and (
+            before.last is None
+            or (means[position], ids[position]) <= (means[before.last], ids[before.last])
+        ):
+            return True
+    return False
+
+
+def _flows(
+    group: GroupIndex, targets: dict[int, int], amounts: list[int], previous: Pass | None
+) -> tuple[Pairs, list[_Received | None]]:
+    """Firm units per (offer, line): price classes narrowest first; within a class the
+    cheapest landed (offer, co-op) pairs first, whichever co-op they belong to.
+
+    Landed cost depends on the co-op, not the line, so the pairs are per co-op (far
+    fewer than per line) and a co-op's units are then split among its lines.
+    """
+    left = list(amounts)
+    walks = Walks(group.landed, left)
+    delta = {} if previous is None else _delta(amounts, previous.amounts)
+    flows: Pairs = {}
+    received_by_class: list[_Received | None] = []
+    for number, price_class in enumerate(group.price_classes):
+        before = None if previous is None else previous.received[number]
+        if previous is None:
+            received = _class_flows(group, price_class, targets, walks)
+        elif before is None:  # the same targets: it wants nothing now either
+            received = None
+        elif _walked_past(group, price_class.k, before, delta):
+            received = _replayed(group, price_class.k, targets, before, delta, left)
+            _moved(delta, received.takes, before.takes)
+        else:
+            for _, position, _, units in before.events:
+                left[position] -= units
+            received = before
+        if received is not None:
+            for coop_flows in received.flows.values():
+                flows.update(coop_flows)
+        received_by_class.append(received)
+    return flows, received_by_class
+
+
+def _walked_past(group: GroupIndex, k: int, before: _Received, delta: dict[int, int]) -> bool:
+    """Did one of the class's co-ops, in the previous pass, walk past an offer whose
+    units left differ?"""
+    for position in delta:
+        if position < k:
+            ranks = group.landed.ranks_of(position)
+            if any(ranks[coop] <= stop for coop, stop in before.stops.items()):
+                return True
+    return False
+
+
+def _class_flows(
+    group: GroupIndex, price_class: PriceClass, targets: dict[int, int], walks: Walks
+) -> _Received | None:
+    line_coop = group.line_coop
+    wanted: dict[int, int] = defaultdict(int)  # co-op index → units
+    members: dict[int, list[int]] = defaultdict(list)
+    for index in price_class.members:
+        wanted[line_coop[index]] += targets.get(index, 0)
+        members[line_coop[index]].append(index)
+    wanted = {coop: units for coop, units in wanted.items() if units}
+    if not wanted:
+        return None
+    events, stops = _receive(price_class.k, dict(wanted), walks)
+    return _Received(wanted, members, events, stops, _to_lines(events, wanted, members, targets))
+
+
+def _to_lines(
+    events: list[Event],
+    coops: Iterable[int],
+    members: dict[int, list[int]],
+    targets: dict[int, int],
+) -> dict[int, Pairs]:
+    """Each co-op's lines, by index, take what it received, in the order received."""
+    batches: dict[int, list[list[int]]] = {coop: [] for coop in coops}
+    for _, position, coop, units in events:
+        if coop in batches:
+            batches[coop].append([position, units])
+    by_coop: dict[int, Pairs] = {}
+    for coop, received in batches.items():
+        flows: Pairs = {}
+        by_coop[coop] = flows
+        at = 0
+        for index in members[coop]:
+            need = targets.get(index, 0)
+            while need and at < len(received):
+                position, units = received[at]
+                take = min(need, units)
+                key = (position, index)
+                flows[key] = flows.get(key, 0) + take
+                received[at][1] = units - take
+                need -= take
+                if take == units:
+                    at += 1
+    return by_coop
+
+
+def _receive(k: int, wanted: dict[int, int], walks: Walks) -> tuple[list[Event], dict[int, int]]:
+    """Every (offer, co-op) take: the pairs of the first ``k`` offers by (landed cost,
+    offer position, co-op), each taking what it can; and how far each co-op's walk
+    looked.
+
+    A merge of each co-op's offers in landed order: the same sequence as sorting every
+    pair, but it stops looking at a co-op once it has what it wants.
+    """
+    left = walks.left
+    end = len(left)  # past every index: a walk that found nothing looked at all
+    upcoming = []  # (landed cost, position, co-op, index in its order)
+    stops: dict[int, int] = {}
+    for coop, units in wanted.items():
+        if units:
+            entry = walks.next_usable(coop, 0, k)
+            stops[coop] = end if entry is None else entry[3]
+            if entry is not None:
+                upcoming.append(entry)
+    heapify(upcoming)
+    events: list[Event] = []
+    remaining = sum(wanted.values())
+    while upcoming:
+        cost, position, coop, index = heappop(upcoming)
+        take = min(wanted[coop], left[position])
+        if take:
+            events.append((cost, position, coop, take))
+            left[position] -= take
+            wanted[coop] -= take
+            remaining -= take
+            if remaining == 0:
+                break
+        if wanted[coop]:  # so this offer is used up: the walk goes on past it
+            entry = walks.next_usable(coop, index, k)
+            stops[coop] = end if entry is None else entry[3]
+            if entry is not None:
+                heappush(upcoming, entry)
+    return events, stops
+
+
+def _replayed(
+    group: GroupIndex,
+    k: int,
+    targets: dict[int, int],
+    before: _Received,
+    delta: dict[int, int],
+    left: list[int],
+) -> _Received:
+    """``_receive`` of a class again, from what it did in the previous pass.
+
+    ``_receive`` is a greedy over the (offer, co-op) pairs in (landed cost, position,
+    co-op) order, each pair taking the least of what its co-op still wants and its
+    offer has left. A pair can take what it did not before only where its offer has
+    more left than before (a cursor over the offer's co-ops, in that order) or its
+    co-op wants more than before (a cursor over the co-op's offers); every other pair
+    takes what it took, which is nothing unless it is one of ``before.events``. So the
+    replay merges those events with the cursors' pairs, and takes for each pair
+    ``min(wanted, left)``: the same takes, in the same order, as ``_receive``.
+    """
+    replay = _Replay(group.landed, k, before, delta, left)
+    old = before.events
+    at, last = 0, None
+    cursors = replay.cursors
+    while at < len(old) or cursors:
+        if cursors and (at == len(old) or cursors[0][:3] < old[at][:3]):
+            cost, position, coop = replay.next_from_cursor()
+            if (cost, position, coop) == last:  # one of ``old``, or on both cursors
+                continue
+            took = 0
+        else:
+            cost, position, coop, took = old[at]
+            at += 1
+        last = (cost, position, coop)
+        replay.take(last, took)
+    if not replay.changed:
+        return before
+    stops = dict(before.stops)
+    for coop in replay.changed:
+        stops[coop] = len(left)
+    for _, position, coop, _ in replay.events:  # a co-op that got all it wants stopped there
+        if coop in replay.changed and not replay.wanted[coop]:
+            stops[coop] = group.landed.ranks_of(position)[coop]
+    flows = dict(before.flows)
+    flows.update(_to_lines(replay.events, replay.changed, before.members, targets))
+    return _Received(before.wanted, before.members, replay.events, stops, flows)
+
+
+Cursor = tuple[int, int, int, int, int, list[int]]
+# (landed cost, position, co-op, kind: 0 an offer's co-ops, 1 a co-op's offers,
+#  index in the list, the list)
+
+
+class _Replay:
+    """The state of ``_replayed``: what each co-op still wants and each offer has
+    left, now, and by how much more than in the previous pass at the same pair."""
+
+    def __init__(
+        self,
+        landed: LandedCosts,
+        k: int,
+        before: _Received,
+        delta: dict[int, int],
+        left: list[int],
+    ) -> None:
+        self.landed, self.k, self.left = landed, k, left
+        self.wanted = dict(before.wanted)
+        self.more_left = {position: units for position, units in delta.items() if position < k}
+        self.more_wanted: dict[int, int] = {}
+        self.cursors: list[Cursor] = []
+        self.open_offers: set[int] = set()
+        self.open_coops: set[int] = set()
+        self.events: list[Event] = []
+        self.changed: set[int] = set()  # co-ops whose takes differ
+        for position, units in list(self.more_left.items()):
+            if units > 0:
+                self.open_offer(position, None)
+
+    def take(self, pair: tuple[int, int, int], took: int) -> None:
+        """The pair's take now, where it took ``took`` before."""
+        cost, position, coop = pair
+        take = min(self.wanted.get(coop, 0), self.left[position])
+        if take:
+            self.events.append((cost, position, coop, take))
+            self.left[position] -= take
+            self.wanted[coop] -= take
+        if take == took:
+            return
+        self.changed.add(coop)
+        more_left = self.more_left[position] = self.more_left.get(position, 0) + took - take
+        more_wanted = self.more_wanted[coop] = self.more_wanted.get(coop, 0) + took - take
+        if more_left > 0 and position not in self.open_offers:
+            self.open_offer(position, pair)
+        if more_wanted > 0 and coop not in self.open_coops:
+            self.open_coop(coop, pair)
+
+    def next_from_cursor(self) -> tuple[int, int, int]:
+        """The first cursor's pair; the cursor moves on while its offer still has more
+        left (or its co-op wants more) than before, else it closes."""
+        cost, position, coop, kind, index, items = heappop(self.cursors)
+        if kind == 0:
+            if self.more_left.get(position, 0) > 0 and index + 1 < len(items):
+                row = self.landed.row(position)
+                after = items[index + 1]
+                heappush(self.cursors, (row[after], position, after, 0, index + 1, items))
+            else:
+                self.open_offers.discard(position)
+        elif self.more_wanted.get(coop, 0) <= 0 or not self._push_offer(coop, index + 1, items):
+            self.open_coops.discard(coop)
+        return cost, position, coop
+
+    def open_offer(self, position: int, after: tuple[int, int, int] | None) -> None:
+        """A cursor over the offer's co-ops that want units, from past ``after``."""
+        row = self.landed.row(position)
+        coops = [coop for coop in self.landed.coops_by_cost(position) if coop in self.wanted]
+        start = 0
+        if after is not None:
+            start = bisect_right(coops, after, key=lambda c: (row[c], position, c))
+        if start < len(coops):
+            self.open_offers.add(position)
+            heappush(self.cursors, (row[coops[start]], position, coops[start], 0, start, coops))
+
+    def open_coop(self, coop: int, after: tuple[int, int, int]) -> None:
+        """A cursor over the co-op's offers the class may use, from past ``after``."""
+        order, column = self.landed.order_for(coop), self.landed.column(coop)
+        start = bisect_right(order, after, key=lambda p: (column[p], p, coop))
+        if self._push_offer(coop, start, order):
+            self.open_coops.add(coop)
+
+    def _push_offer(self, coop: int, start: int, order: list[int]) -> bool:
+        column = self.landed.column(coop)
+        for index in range(start, len(order)):
+            position = order[index]
+            if position < self.k:
+                heappush(self.cursors, (column[position], position, coop, 1, index, order))
+                return True
+        return False
