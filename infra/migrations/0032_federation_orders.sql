@@ -42,7 +42,8 @@ CREATE TABLE run_remote_order (
 
 ALTER TABLE outbox_message DROP CONSTRAINT outbox_message_kind_check;
 ALTER TABLE outbox_message ADD CONSTRAINT outbox_message_kind_check
-    CHECK (kind IN ('webhook', 'mail', 'federation_hold', 'federation_order'));
+    CHECK (kind IN ('webhook', 'mail', 'federation_hold', 'federation_order',
+                    'federation_order_state'));
 ALTER TABLE outbox_message DROP CONSTRAINT outbox_message_kind_fields;
 ALTER TABLE outbox_message ADD CONSTRAINT outbox_message_kind_fields CHECK (
     CASE kind
@@ -54,6 +55,9 @@ ALTER TABLE outbox_message ADD CONSTRAINT outbox_message_kind_fields CHECK (
         WHEN 'federation_hold' THEN payload IS NOT NULL AND payload_sealed IS NULL
             AND dedupe_key IS NOT NULL
         WHEN 'federation_order' THEN payload IS NOT NULL AND payload_sealed IS NULL
+            AND dedupe_key IS NOT NULL
+        -- the state our producer gave a peer's order, sent back to that peer
+        WHEN 'federation_order_state' THEN payload IS NOT NULL AND payload_sealed IS NULL
             AND dedupe_key IS NOT NULL
     END
 );

@@ -75,6 +75,7 @@ from services.api.web.money import MoneyPages
 from services.api.web.network_members import NetworkMemberPages
 from services.api.web.network_peers import NetworkPeerPages
 from services.api.web.networks import NewNetworkPages
+from services.api.web.peer_orders import PeerOrderPages
 from services.api.web.places import PlaceSearchPages
 from services.api.web.profile import ProfilePages, old_place
 from services.api.web.receiving import ReceivingPages
@@ -167,6 +168,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     CyclePages,
     JoinPages,
     MemberPages,
+    PeerOrderPages,
     DocumentPages,
     NetworkMemberPages,
     old_place,

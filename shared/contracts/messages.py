@@ -22,6 +22,8 @@ class MessageKind(StrEnum):
     FEDERATION_HOLD = "federation_hold"
     # a published run's order to a peer's producer (docs/federation.md, "Orders")
     FEDERATION_ORDER = "federation_order"
+    # the state our producer gave a peer's order, sent back to the peer
+    FEDERATION_ORDER_STATE = "federation_order_state"
 
 
 class MessageState(StrEnum):
@@ -66,6 +68,15 @@ class OrderMessage(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fie
     run_id: UUID
     peer_id: UUID
     body: dict[str, Any]
+
+
+class OrderStateMessage(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """A ``FEDERATION_ORDER_STATE`` message's payload: the peer's order ``order_id`` (a
+    ``federation_order`` of ours) and the state our producer gave it."""
+
+    order_id: UUID
+    peer_id: UUID
+    state: Literal["accepted"]
 
 
 # The languages mail is written in (``shared/mail/templates/<name>/<language>/``).

@@ -177,3 +177,67 @@ async def select_remote_order(conn: Conn, order_id: UUID) -> asyncpg.Record | No
 
 async def select_run_orders(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(SELECT_RUN_ORDERS, run_id)
+
+
+# --- the selling side's page and the producer's acceptance ------------------------------
+
+# A producer's orders from peers (every producer's for the admin: $1 NULL), one row per
+# line, the newest order first, with what each line's pack costs.
+SELECT_PEER_ORDERS = """
+SELECT f.id, f.state, f.network, f.delivery_date, f.created_at, p.name AS peer_name,
+    org.name AS producer,
+    coalesce((SELECT min(pr.name) FROM offer_listing ol
+        JOIN product pr ON pr.id = ol.product_id AND pr.network_id = ol.network_id
+        WHERE ol.offer_id = o.id), '') AS product,
+    o.pack_units, o.price_per_pack_ore, l.packs
+FROM federation_order f
+JOIN peer p ON p.id = f.peer_id
+JOIN organisation org ON org.id = f.producer_id
+JOIN federation_order_line l ON l.order_id = f.id
+JOIN offer o ON o.id = l.offer_id
+WHERE $1::uuid IS NULL OR f.producer_id = $1
+ORDER BY f.created_at DESC, f.id, product, l.hold_id
+LIMIT 2000"""
+
+# Accept a received order of the producer's ($2; any producer's for the admin: NULL).
+ACCEPT_ORDER = f"""
+UPDATE federation_order SET state = 'accepted', updated_at = now()
+WHERE id = $1 AND ($2::uuid IS NULL OR producer_id = $2) AND state = 'received'
+RETURNING {ORDER_COLUMNS}"""
+
+INSERT_STATE_MESSAGE = """
+INSERT INTO outbox_message (kind, dedupe_key, event, payload)
+VALUES ('federation_order_state', $1, 'federation.order.state', $2)
+ON CONFLICT (kind, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+RETURNING id"""
+
+# The buying side: the state a peer's producer gave our order, from that peer only.
+SET_REMOTE_ORDER_STATE = f"""
+UPDATE run_remote_order SET state = $3, reason = '', updated_at = now()
+WHERE id = $1 AND peer_id = $2 AND state <> 'refused'
+RETURNING {REMOTE_ORDER_COLUMNS}"""
+
+
+async def select_peer_orders(conn: Conn, producer_id: UUID | None) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_PEER_ORDERS, producer_id)
+
+
+async def accept_order(
+    conn: Conn, order_id: UUID, producer_id: UUID | None
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(ACCEPT_ORDER, order_id, producer_id)
+
+
+async def insert_state_message(
+    conn: Conn, order_id: UUID, state: str, payload: dict[str, Any]
+) -> UUID | None:
+    value: UUID | None = await conn.fetchval(
+        INSERT_STATE_MESSAGE, f"order-state:{order_id}:{state}", payload
+    )
+    return value
+
+
+async def set_remote_order_state(
+    conn: Conn, order_id: UUID, peer_id: UUID, state: str
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(SET_REMOTE_ORDER_STATE, order_id, peer_id, state)

@@ -19,7 +19,7 @@ import msgspec
 from services.matcher.adapters.federation import signed_client
 from services.matcher.adapters.federation_holds import reason_of
 from services.matcher.adapters.outbound import Answer
-from shared.contracts.messages import OrderMessage
+from shared.contracts.messages import OrderMessage, OrderStateMessage
 from shared.db import orders_federation as orders_db
 from shared.db import peers as peers_db
 from shared.db.pool import Pool
@@ -62,4 +62,33 @@ class OrderSender:
             async with self.pool.acquire() as conn:
                 await orders_db.set_remote_order(conn, order.order_id, "refused", reason_of(answer))
             return Answer(status=status)
+        return Answer(status=status, error=answer.error or f"the peer answered {status}")
+
+
+class OrderStateSender:
+    """The outbox's sender of ``FEDERATION_ORDER_STATE`` messages: the state our producer
+    gave a peer's order, sent signed to the peer's ``/federation/v1/orders/{id}/state``
+    (idempotent there). A refusal (404, 409) is final; anything else is retried."""
+
+    def __init__(self, pool: Pool, settings: Settings, client: httpx.AsyncClient) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.client = client
+
+    async def __call__(self, row: asyncpg.Record) -> Answer:
+        message = msgspec.convert(row["payload"], OrderStateMessage)
+        async with self.pool.acquire() as conn:
+            peer = await peers_db.select_peer(conn, message.peer_id)
+        if peer is None:
+            return Answer(error="the peer is gone", refused=True)
+        signer = await signed_client(self.pool, self.settings, self.client)
+        if signer is None:
+            return Answer(error="this deployment has no federation signing key yet")
+        path = f"{ORDERS}/{message.order_id}/state"
+        answer = await signer.request("POST", peer["base_url"], path, json={"state": message.state})
+        status = answer.status
+        if status is not None and 200 <= status < 300:
+            return Answer(status=status)
+        if status in (404, 409):
+            return Answer(status=status, error=reason_of(answer), refused=True)
         return Answer(status=status, error=answer.error or f"the peer answered {status}")

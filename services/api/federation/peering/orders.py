@@ -17,10 +17,13 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
+from arq.connections import ArqRedis
 from litestar import Controller, Request, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
+from services.api.auth.actor import Actor
+from services.api.core import audit
 from services.api.core.types import Input
 from services.api.federation.peering.controller import SIGNED, peer_of
 from services.api.federation.peering.holds import MAX_HOLD_PACKS, audit_peer
@@ -28,6 +31,7 @@ from services.api.federation.peering.signed import PEERS, PeerActor, PeerSignatu
 from shared.db import orders_federation as orders_db
 from shared.db.pool import Conn
 from shared.errors import ConflictError, NotFoundError
+from shared.queue import transaction_then_queue
 
 MAX_ORDER_LINES = 500
 
@@ -56,6 +60,17 @@ class OrderOut(msgspec.Struct, kw_only=True):
     state: OrderState
     producer_id: UUID
     lines: int
+
+
+class StateIn(Input):
+    """The state the producer gave our order at the peer."""
+
+    state: Literal["accepted"]
+
+
+class StateOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    state: str
 
 
 class _RacedError(Exception):
@@ -104,6 +119,73 @@ class OrderService:
             "the order {id} is being written by another request; send it again",
             values={"id": data.id},
         )
+
+    async def page(self, actor: Actor) -> list[dict[str, Any]]:
+        """The orders peers sent the actor's organisation (every one for the admin), the
+        newest first, each with its lines."""
+        producer = None if actor.is_admin else actor.organisation_id
+        if producer is None and not actor.is_admin:
+            return []
+        found: dict[UUID, dict[str, Any]] = {}
+        for row in await orders_db.select_peer_orders(self.conn, producer):
+            order = found.setdefault(
+                row["id"],
+                {
+                    "id": row["id"],
+                    "state": row["state"],
+                    "peer": row["peer_name"],
+                    "producer": row["producer"],
+                    "network": row["network"],
+                    "delivery_date": row["delivery_date"],
+                    "created_at": row["created_at"],
+                    "lines": [],
+                },
+            )
+            order["lines"].append(
+                {
+                    "product": row["product"],
+                    "packs": row["packs"],
+                    "pack_units": row["pack_units"],
+                    "price_per_pack_ore": row["price_per_pack_ore"],
+                }
+            )
+        return list(found.values())
+
+    async def accept(self, actor: Actor, order_id: UUID, queue: ArqRedis) -> None:
+        """The producer accepts a received order; the new state goes back to the peer
+        through the outbox. Not the actor's order: 404; accepted already: nothing more."""
+        producer = None if actor.is_admin else actor.organisation_id
+        existing = await orders_db.select_order(self.conn, order_id)
+        if existing is None or not (actor.is_admin or existing["producer_id"] == producer):
+            raise NotFoundError("no order {id} of yours", values={"id": order_id})
+        async with transaction_then_queue(self.conn, queue) as after:
+            row = await orders_db.accept_order(self.conn, order_id, producer)
+            if row is None:
+                return  # accepted already: the message was written then
+            message_id = await orders_db.insert_state_message(
+                self.conn,
+                order_id,
+                "accepted",
+                {"order_id": str(order_id), "peer_id": str(row["peer_id"]), "state": "accepted"},
+            )
+            if message_id is not None:
+                after.message(message_id)
+            await audit.record(
+                self.conn,
+                actor,
+                "federation.order.accept",
+                "federation_order",
+                order_id,
+                detail={"peer_id": str(row["peer_id"])},
+            )
+
+    async def state_of_ours(self, peer: PeerActor, order_id: UUID, data: StateIn) -> StateOut:
+        """The state a peer's producer gave our order: recorded on our
+        ``run_remote_order``, from that peer only (else 404); the same again is fine."""
+        row = await orders_db.set_remote_order_state(self.conn, order_id, peer.peer_id, data.state)
+        if row is None:
+            raise NotFoundError("no order {id} of ours at you", values={"id": order_id})
+        return StateOut(id=order_id, state=data.state)
 
     async def _checked(self, peer: PeerActor, data: OrderIn) -> UUID:
         """The producer the order is for, once every line names a confirmed hold of the
@@ -189,3 +271,20 @@ class OrderController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[OrderIn], peer_orders: PeerOrders
     ) -> OrderOut:
         return await peer_orders.receive(peer_of(request), data)
+
+    @post(
+        "/{order_id:uuid}/state",
+        status_code=200,
+        summary="Tell us the state your producer gave our order (accepted)",
+        description=SIGNED
+        + " `order_id` is ours, the `id` of the order we sent you; only you, the peer we "
+        "sent it to, may set it (else 404). Idempotent: the same state again is fine.",
+    )
+    async def state(
+        self,
+        request: Request[Any, Any, Any],
+        order_id: FromPath[UUID],
+        data: JSONBody[StateIn],
+        peer_orders: PeerOrders,
+    ) -> StateOut:
+        return await peer_orders.state_of_ours(peer_of(request), order_id, data)
