@@ -49,6 +49,7 @@ from services.api.federation.peering.controller import (
 from services.api.federation.peering.feed import FeedController
 from services.api.federation.peering.holds import HoldController
 from services.api.federation.peering.networks import NetworkPeerController
+from services.api.federation.peering.orders import OrderController
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
 from services.api.invoices.controller import InvoiceController
@@ -74,6 +75,7 @@ from services.api.web.money import MoneyPages
 from services.api.web.network_members import NetworkMemberPages
 from services.api.web.network_peers import NetworkPeerPages
 from services.api.web.networks import NewNetworkPages
+from services.api.web.peer_orders import PeerOrderPages
 from services.api.web.places import PlaceSearchPages
 from services.api.web.profile import ProfilePages, old_place
 from services.api.web.receiving import ReceivingPages
@@ -157,6 +159,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     ShareController,
     SignedController,
     HoldController,
+    OrderController,
     FeedController,
     NetworkPeerController,
     federation_keys,
@@ -165,6 +168,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     CyclePages,
     JoinPages,
     MemberPages,
+    PeerOrderPages,
     DocumentPages,
     NetworkMemberPages,
     old_place,

@@ -27,6 +27,7 @@ from arq.typing import WorkerCoroutine
 from arq.worker import Worker, func
 
 from services.matcher.adapters.federation_holds import HoldSender
+from services.matcher.adapters.federation_orders import OrderSender, OrderStateSender
 from services.matcher.adapters.mailer import Mailer
 from services.matcher.adapters.outbound import new_client
 from services.matcher.adapters.webhooks import WebhookSender
@@ -143,6 +144,14 @@ class MatcherWorkers:
                 self._resources["queue"],
                 self._resources["http"],
                 retries=len(BACKOFF),
+            ),
+            # orders to peers' producers: docs/federation.md, "Orders"
+            MessageKind.FEDERATION_ORDER: OrderSender(
+                self._resources["pool"], self.settings, self._resources["http"]
+            ),
+            # the state our producers gave peers' orders, sent back to each peer
+            MessageKind.FEDERATION_ORDER_STATE: OrderStateSender(
+                self._resources["pool"], self.settings, self._resources["http"]
             ),
         }
         if self.settings.mail.smtp_url is None:

@@ -9,7 +9,7 @@ pushes join as kinds.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -20,6 +20,10 @@ class MessageKind(StrEnum):
     MAIL = "mail"
     # a hold asked of a peer, or its confirmation or release (docs/federation.md)
     FEDERATION_HOLD = "federation_hold"
+    # a published run's order to a peer's producer (docs/federation.md, "Orders")
+    FEDERATION_ORDER = "federation_order"
+    # the state our producer gave a peer's order, sent back to the peer
+    FEDERATION_ORDER_STATE = "federation_order_state"
 
 
 class MessageState(StrEnum):
@@ -53,6 +57,26 @@ class HoldMessage(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fiel
     remote_offer_id: UUID
     packs: int
     ttl_s: int
+
+
+class OrderMessage(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """A ``FEDERATION_ORDER`` message's payload: our order ``order_id`` (a
+    ``run_remote_order``) to the peer, and the body its ``/federation/v1/orders`` takes,
+    written when the run was published."""
+
+    order_id: UUID
+    run_id: UUID
+    peer_id: UUID
+    body: dict[str, Any]
+
+
+class OrderStateMessage(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """A ``FEDERATION_ORDER_STATE`` message's payload: the peer's order ``order_id`` (a
+    ``federation_order`` of ours) and the state our producer gave it."""
+
+    order_id: UUID
+    peer_id: UUID
+    state: Literal["accepted"]
 
 
 # The languages mail is written in (``shared/mail/templates/<name>/<language>/``).

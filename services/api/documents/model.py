@@ -76,6 +76,19 @@ class PackedOffer(msgspec.Struct, kw_only=True, frozen=True):
         return self.packs * self.price_per_pack_ore
 
 
+class PeerOrderLine(msgspec.Struct, kw_only=True, frozen=True):
+    """A line of an order a peer deployment sent the producer for the delivery day
+    (docs/federation.md, "Orders"): its packs are held for that peer already."""
+
+    peer: str
+    network: str
+    delivery_date: dt.date
+    product: str
+    packs: int
+    pack_units: int
+    state: str
+
+
 class PickList(msgspec.Struct, kw_only=True, frozen=True):
     heading: Heading
     producer: Party
@@ -83,6 +96,7 @@ class PickList(msgspec.Struct, kw_only=True, frozen=True):
     offers: list[PackedOffer]
     lines: list[PickLine]  # per co-op and product: units, when and which van picks up
     coops: dict[UUID, Party]  # where each co-op is, for its labels
+    peer_orders: list[PeerOrderLine] = []  # orders from peer deployments for the day
 
     @property
     def labels(self) -> list[PickLine]:

@@ -43,6 +43,29 @@ def _pick_list(paper: Paper, words: Words, pick: PickList) -> None:
         f"{h.network} · {words('delivery {date}', date=words.day(h.delivery_date))} · "
         f"{words('run {n}', n=h.run_version)}"
     )
+    if pick.peer_orders:  # as the printable page has them, before this run's packs
+        paper.h2(words("Orders from peer deployments"))
+        paper.grid(
+            [
+                words("Deployment and network"),
+                words("Delivery"),
+                words("Product"),
+                words("Packs"),
+                words("Pack size"),
+            ],
+            [
+                [
+                    f"{line.peer} · {line.network}",
+                    words.day(line.delivery_date),
+                    line.product,
+                    str(line.packs),
+                    str(line.pack_units),
+                ]
+                for line in pick.peer_orders
+            ],
+            (50, 25, 55, 25, 25),
+            right=(3, 4),
+        )
     if not pick.offers:
         paper.para(words("Nothing to pack for this delivery."))
         return

@@ -22,6 +22,7 @@ from services.api.documents.model import (
     NoteDocument,
     PackedOffer,
     Party,
+    PeerOrderLine,
     PickList,
     Portion,
     SheetDocument,
@@ -32,6 +33,7 @@ from services.api.documents.model import (
 from services.api.runs.documents import DeliveryNote, delivery_notes, pick_lists
 from services.api.runs.service import RunService
 from shared.db import documents as documents_db
+from shared.db import orders_federation as peer_orders_db
 from shared.db import routes as routes_db
 from shared.db.pool import Conn
 from shared.errors import NotFoundError
@@ -66,6 +68,15 @@ class DocumentService:
         coops = {line.coop_id for line in lines}
         contacts = await documents_db.select_contacts(self.conn, [*producers, *coops])
         parties = {key: _party(row) for key, row in contacts.items()}
+        peer_orders = {
+            producer: [
+                _peer_line(row)
+                for row in await peer_orders_db.select_producer_order_lines(
+                    self.conn, producer, heading.delivery_date
+                )
+            ]
+            for producer in producers
+        }
         return sorted(
             (
                 PickList(
@@ -75,6 +86,7 @@ class DocumentService:
                     offers=_packed([row for row in rows if row["producer_id"] == producer]),
                     lines=[line for line in lines if line.producer_id == producer],
                     coops={key: parties[key] for key in coops if key in parties},
+                    peer_orders=peer_orders[producer],
                 )
                 for producer in producers
             ),
@@ -152,6 +164,18 @@ class DocumentService:
             plan=plan,
             hub_address=row["hub_address"] if row["hub_lat"] is not None else "",
         ), row
+
+
+def _peer_line(row: asyncpg.Record) -> PeerOrderLine:
+    return PeerOrderLine(
+        peer=row["peer_name"],
+        network=row["network"],
+        delivery_date=row["delivery_date"],
+        product=row["product"],
+        packs=row["packs"],
+        pack_units=row["pack_units"],
+        state=row["state"],
+    )
 
 
 def _party(row: asyncpg.Record) -> Party:

@@ -21,6 +21,7 @@ from arq.connections import ArqRedis
 
 from services.api.auth.actor import Actor
 from services.api.core.audit import record
+from services.api.federation.peering.ordering import queue_peer_orders
 from services.api.runs.documents import delivery_notes, note_rows, pick_lists, to_csv
 from services.api.runs.schemas import (
     LineChange,
@@ -103,6 +104,9 @@ class ReviewService:
                 after.message(message_id)
             parts = await self._published_parts(run, cycle, parties)
             for message_id in await notify.run_published(self.notifier, run_id, parts):
+                after.message(message_id)
+            # each remote producer's order to its deployment (docs/federation.md, "Orders")
+            for message_id in await queue_peer_orders(self.conn, run_id, self.notifier.public_url):
                 after.message(message_id)
         return run_out(run)
 

@@ -19,6 +19,7 @@ from services.api.web import review as figures
 from services.api.web.svgmap import draw
 from services.api.web.visits import GoodsIndex, visits
 from shared.db import holds as holds_db
+from shared.db import orders_federation as peer_orders_db
 from shared.db import routes as routes_db
 from shared.db.pool import Conn
 
@@ -124,6 +125,8 @@ class RunReview:
             # holds asked of peer deployments for their producers' packs (fed-holds)
             "remote_holds": await holds_db.select_run_holds(self.conn, run.id),
             "holds_unconfirmed": len(await holds_db.select_unconfirmed(self.conn, run.id)),
+            # the published run's orders to peers' producers, as they answered (fed-holds)
+            "remote_orders": await peer_orders_db.select_run_orders(self.conn, run.id),
         }
 
 

@@ -21,6 +21,7 @@ from litestar.testing import AsyncTestClient
 from services.api.app import create_app
 from services.matcher.adapters.federation import SignedClient, signed_client
 from services.matcher.adapters.federation_holds import HoldSender
+from services.matcher.adapters.federation_orders import OrderSender, OrderStateSender
 from services.matcher.jobs.housekeeping import expire_federation_holds
 from services.matcher.matching.run import run_match
 from services.matcher.outbox.delivery import BACKOFF, deliver
@@ -28,6 +29,7 @@ from shared.contracts.messages import HoldMessage, MessageKind
 from shared.db import peers as peers_db
 from shared.db.pool import Pool, create_pool
 from shared.queue import connect_queue
+from shared.security import federation_keys
 from shared.security.federation_keys import SigningKey
 from shared.settings import Settings
 from tests.integration.federation.test_peering import (  # the two deployments' harness
@@ -45,6 +47,7 @@ from tests.integration.federation.test_peering import (  # the two deployments' 
 from tests.support.federation import mirror_offer
 from tests.support.http import Client, bearer, ok
 from tests.support.people import session_cookies
+from tests.support.texts import pdf_text
 from tests.support.world import (
     World,
     add_van,
@@ -57,6 +60,7 @@ from tests.support.world import (
 __all__ = ["b_admin", "b_client", "b_pool", "b_settings"]  # fixtures, imported to be used
 
 HOLDS = "/federation/v1/holds"
+ORDERS = "/federation/v1/orders"
 A_KEY: dict[str, SigningKey] = {}
 
 
@@ -741,3 +745,378 @@ async def test_a_hold_expired_at_b_is_not_confirmed_and_the_run_is_not_published
     refused_publish = await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
     assert refused_publish.status_code == 409
     assert refused_publish.json()["holds"][0]["state"] == "refused"
+
+
+# -- orders: publishing sends each remote producer's order to its deployment -------------------
+
+
+async def deliver_orders(pool: Pool, settings: Settings, b_client: Client) -> list[str]:
+    """A's outbox worker: one attempt at each pending order message."""
+    queue = await connect_queue(settings)
+    try:
+        sender = OrderSender(pool, settings, b_client)
+        async with pool.acquire() as conn:
+            ids = await conn.fetch(
+                "SELECT id FROM outbox_message WHERE kind = 'federation_order' "
+                "AND state = 'pending' ORDER BY created_at, id"
+            )
+        return [
+            await deliver(pool, settings, queue, {MessageKind.FEDERATION_ORDER: sender}, row["id"])
+            for row in ids
+        ]
+    finally:
+        await queue.aclose()
+
+
+async def b_published_run(
+    b_client: Client, b_pool: Pool, b_settings: Settings, b_world: World
+) -> str:
+    """A run of B's own network for the same delivery day, buying from B's producer,
+    published: the run whose pick list B's producer prints."""
+    await b_offer(b_client, b_world, packs=5)
+    b_world.cycle = await open_cycle(b_client, b_world)
+    carrots = b_world.products["Morötter"]["id"]
+    await ok(
+        await b_client.post(
+            f"/v1/cycles/{b_world.cycle['id']}/demand-rounds",
+            json={"lines": [{"product_id": carrots, "firm_quantity": 10}]},
+            headers=bearer(b_world.coop),
+        ),
+        201,
+    )
+    run = await close_cycle(b_client, b_world)
+    assert await asyncio.to_thread(b_worker_runs, b_settings, UUID(run["id"])) == "stored"
+    coordinator = bearer(b_world.coordinator)
+    await ok(await b_client.post(f"/v1/runs/{run['id']}/approve", json={}, headers=coordinator))
+    await ok(await b_client.post(f"/v1/runs/{run['id']}/publish", json={}, headers=coordinator))
+    return str(run["id"])
+
+
+async def test_publishing_sends_b_producer_its_order_which_its_pick_list_shows(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+    b_settings: Settings,
+    b_admin: str,
+) -> None:
+    offer_id, _ = await mirrored(pool, b_client, b_world, a_world, b_on_a)
+    run_id = await a_run(client, pool, settings, a_world, 30)  # 3 packs of 10
+    await deliver_holds(pool, settings, b_client)
+    coordinator = bearer(a_world.coordinator)
+    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    await deliver_holds(pool, settings, b_client)  # the confirmation
+    async with pool.acquire() as conn:
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM outbox_message WHERE kind = 'federation_order' AND run_id = $1",
+            run_id,
+        )  # no order before publishing
+    await ok(await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
+    async with pool.acquire() as conn:
+        order = await conn.fetchrow(
+            "SELECT id, state FROM run_remote_order WHERE run_id = $1", run_id
+        )
+        message = await conn.fetchrow(
+            "SELECT payload FROM outbox_message WHERE kind = 'federation_order' AND run_id = $1",
+            run_id,
+        )
+    assert order is not None
+    assert order["state"] == "pending"
+    assert message is not None
+    sent = message["payload"]["body"]
+    assert sent["lines"][0]["offer_id"] == offer_id
+    assert sent["lines"][0]["packs"] == 3
+    types = {node["@type"] for node in sent["order"]["@graph"]}
+    assert {"dfc-b:Order", "dfc-b:OrderLine"} <= types
+    # (an earlier test's published run has its order waiting too)
+    assert set(await deliver_orders(pool, settings, b_client)) == {"delivered"}
+    async with pool.acquire() as conn:
+        assert (
+            await conn.fetchval("SELECT state FROM run_remote_order WHERE run_id = $1", run_id)
+            == "received"
+        )
+    async with b_pool.acquire() as conn:
+        stored = await conn.fetchrow(
+            "SELECT producer_id, state FROM federation_order WHERE id = $1", order["id"]
+        )
+    assert stored is not None
+    assert str(stored["producer_id"]) == b_world.producer_id
+    # the state came back: the run page shows it
+    client.cookies = await session_cookies(pool, a_world.coordinator)
+    for language, word in (("sv", "mottagen"), ("en", "Orders sent to other deployments")):
+        client.cookies["samlast_lang"] = language
+        page = await client.get(f"/app/runs/{run_id}")
+        assert page.status_code == 200, page.text
+        assert 'data-order-state="received"' in page.text
+        assert word in page.text, (language, word)
+    client.cookies.clear()
+    # B's producer prints it in its pick list of the same delivery day
+    b_run = await b_published_run(b_client, b_pool, b_settings, b_world)
+    async with b_pool.acquire() as conn:
+        ordered = await conn.fetchval(
+            "SELECT count(*) FROM federation_order_line l JOIN federation_order f "
+            "ON f.id = l.order_id WHERE f.producer_id = $1::uuid",
+            b_world.producer_id,
+        )
+    assert ordered >= 1
+    for language, words in (
+        ("sv", ["Beställningar från andra Samlast-installationer", "Samlast Uppsala"]),
+        ("en", ["Orders from peer deployments", a_world.network["name"]]),
+    ):
+        sheet = await b_client.get(
+            f"/v1/runs/{b_run}/pick-lists.html",
+            headers={**bearer(b_world.producer), "Accept-Language": language},
+        )
+        assert sheet.status_code == 200, sheet.text
+        assert sheet.text.count("data-peer-order>") == ordered  # this order's, and earlier ones'
+        for word in words:
+            assert word in sheet.text, (language, word)
+    # a resend (a lost answer) gets the same answer and stores nothing more
+    fed = await fed_of(pool, settings, b_client)
+    again = await fed.request("POST", B_URL, ORDERS, json=sent)
+    assert again.status == 201, again.body
+    assert body(again)["id"] == str(order["id"])
+    changed = {**sent, "lines": [{**sent["lines"][0], "packs": 2}]}
+    assert (await fed.request("POST", B_URL, ORDERS, json=changed)).status == 409
+    async with b_pool.acquire() as conn:
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM federation_order_line WHERE order_id = $1", order["id"]
+            )
+            == 1
+        )
+    # another peer can't order A's holds, even under a new order id
+    other_key = await new_key_of_a(pool, settings)
+    await peer_a_on_b(b_client, b_admin, pool, other_key, name="Samlast Luleå")
+    other = await signed_client(pool, settings, b_client)
+    assert other is not None
+    assert other.key.key_id == other_key.key_id
+    stolen = await other.request("POST", B_URL, ORDERS, json={**sent, "id": str(uuid.uuid4())})
+    assert stolen.status == 404, stolen.body
+    async with pool.acquire() as conn:
+        await peers_db.retire_own_key(conn, other_key.key_id)
+    # unsigned: 401
+    raw = json.dumps({**sent, "id": str(uuid.uuid4())}).encode()
+    refused(
+        await send(b_client, "POST", ORDERS, {"Content-Type": "application/json"}, raw),
+        "not signed",
+    )
+
+
+async def test_an_order_of_holds_not_confirmed_is_refused(
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+    a_key: tuple[SigningKey, str],
+    pool: Pool,
+    settings: Settings,
+) -> None:
+    offer_id = await b_offer(b_client, b_world)
+    fed = await fed_of(pool, settings, b_client)
+    asked = hold_body(offer_id, 2)
+    assert (await fed.request("POST", B_URL, HOLDS, json=asked)).status == 201
+    order: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "network": "Uppsala",
+        "delivery_date": "2026-12-10",
+        "lines": [{"hold_id": asked["id"], "offer_id": offer_id, "packs": 2}],
+        "order": {"@graph": []},
+    }
+    held = await fed.request("POST", B_URL, ORDERS, json=order)
+    assert held.status == 409, held.body
+    assert "only confirmed holds" in body(held)["detail"]
+    assert (await fed.request("POST", B_URL, f"{HOLDS}/{asked['id']}/confirm")).status == 200
+    wrong = {**order, "lines": [{**order["lines"][0], "packs": 1}]}
+    assert (await fed.request("POST", B_URL, ORDERS, json=wrong)).status == 409
+    assert (await fed.request("POST", B_URL, ORDERS, json=order)).status == 201
+    async with b_pool.acquire() as conn:
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM federation_order WHERE id = $1::uuid", order["id"]
+            )
+            == 1
+        )
+        # B's audit trail: the hold, its confirmation and the order, each with the peer
+        audited = await conn.fetch(
+            "SELECT action, detail->>'peer_id' AS peer FROM audit_log "
+            "WHERE object_id = any($1::text[]) ORDER BY at, action",
+            [asked["id"], order["id"]],
+        )
+    assert [row["action"] for row in audited] == [
+        "federation.hold",
+        "federation.hold.confirm",
+        "federation.order",
+    ]
+    assert {row["peer"] for row in audited} == {a_key[1]}
+
+
+# -- the producer's page of peers' orders: B accepts, A's run page shows it ------------------
+
+
+async def b_speaks_to_a(
+    pool: Pool, settings: Settings, b_pool: Pool, b_settings: Settings, b_on_a: UUID, a_peer: str
+) -> None:
+    """B signs its requests to A with a key of its own, which A knows as B's; B's peer
+    row for A points at A's public URL (what A checks signatures against)."""
+    key = await new_key_of_a(b_pool, b_settings)
+    async with b_pool.acquire() as conn:
+        public = next(
+            k.public_key
+            for k in await federation_keys.published_keys(conn, with_retired=True)
+            if k.key_id == key.key_id
+        )
+        await conn.execute(
+            "UPDATE peer SET base_url = $2 WHERE id = $1::uuid", a_peer, settings.mail.public_url
+        )
+    async with pool.acquire() as conn:
+        await peers_db.replace_peer_keys(conn, b_on_a, [(key.key_id, public)])
+
+
+async def deliver_states(b_pool: Pool, b_settings: Settings, client: Client) -> list[str]:
+    """B's outbox worker: one attempt at each pending order state, sent to A."""
+    queue = await connect_queue(b_settings)
+    try:
+        sender = OrderStateSender(b_pool, b_settings, client)
+        async with b_pool.acquire() as conn:
+            ids = await conn.fetch(
+                "SELECT id FROM outbox_message WHERE kind = 'federation_order_state' "
+                "AND state = 'pending' ORDER BY created_at, id"
+            )
+        return [
+            await deliver(
+                b_pool, b_settings, queue, {MessageKind.FEDERATION_ORDER_STATE: sender}, row["id"]
+            )
+            for row in ids
+        ]
+    finally:
+        await queue.aclose()
+
+
+async def test_b_producer_sees_a_peer_order_with_no_run_of_its_own_and_accepts_it(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    a_key: tuple[SigningKey, str],
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_world: World,
+    b_settings: Settings,
+    b_admin: str,
+) -> None:
+    await mirrored(pool, b_client, b_world, a_world, b_on_a)
+    run_id = await a_run(client, pool, settings, a_world, 20)  # 2 packs of 10
+    await deliver_holds(pool, settings, b_client)
+    coordinator = bearer(a_world.coordinator)
+    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    await deliver_holds(pool, settings, b_client)
+    await ok(await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
+    assert "delivered" in await deliver_orders(pool, settings, b_client)
+    async with pool.acquire() as conn:
+        order_id = await conn.fetchval("SELECT id FROM run_remote_order WHERE run_id = $1", run_id)
+    async with b_pool.acquire() as conn:
+        assert (
+            await conn.fetchval("SELECT state FROM federation_order WHERE id = $1", order_id)
+            == "received"
+        )
+    # B's producer's page lists it, with no run of B's for that day needed
+    b_client.cookies = await session_cookies(b_pool, b_world.producer)
+    for language, words in (
+        ("sv", ["Beställningar från andra Samlast", "Samlast Uppsala", "mottagen"]),
+        ("en", ["Orders from other Samlast", a_world.network["name"], "Accept the order"]),
+    ):
+        b_client.cookies["samlast_lang"] = language
+        listed = await b_client.get("/app/producer/peer-orders")
+        assert listed.status_code == 200, listed.text
+        assert f'data-peer-order="{order_id}"' in listed.text
+        for word in words:
+            assert word in listed.text, (language, word)
+        assert "data-confirm=" in listed.text  # asked before it is done
+    home = await b_client.get("/app/producer")
+    assert 'href="/app/producer/peer-orders"' in home.text
+    origin = {"Origin": str(b_client.base_url).rstrip("/")}
+    # another producer of B neither sees nor accepts it
+    other = await build_world(b_client, b_admin, "Hälsingland")
+    b_client.cookies = await session_cookies(b_pool, other.producer)
+    theirs = await b_client.get("/app/producer/peer-orders")
+    assert theirs.status_code == 200
+    assert str(order_id) not in theirs.text
+    stolen = await b_client.post(
+        f"/app/producer/peer-orders/{order_id}/accept", headers=origin, follow_redirects=False
+    )
+    assert stolen.status_code == 404, stolen.text
+    async with b_pool.acquire() as conn:
+        assert (
+            await conn.fetchval("SELECT state FROM federation_order WHERE id = $1", order_id)
+            == "received"
+        )
+    # the producer accepts; the state goes back to A, whose run page shows it
+    b_client.cookies = await session_cookies(b_pool, b_world.producer)
+    accepted = await b_client.post(
+        f"/app/producer/peer-orders/{order_id}/accept", headers=origin, follow_redirects=False
+    )
+    assert accepted.status_code == 303, accepted.text
+    again = await b_client.post(
+        f"/app/producer/peer-orders/{order_id}/accept", headers=origin, follow_redirects=False
+    )
+    assert again.status_code == 303  # accepted already: nothing more
+    b_client.cookies.clear()
+    async with b_pool.acquire() as conn:
+        assert (
+            await conn.fetchval("SELECT state FROM federation_order WHERE id = $1", order_id)
+            == "accepted"
+        )
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM outbox_message WHERE kind = 'federation_order_state' "
+                "AND payload->>'order_id' = $1",
+                str(order_id),
+            )
+            == 1
+        )
+    await b_speaks_to_a(pool, settings, b_pool, b_settings, b_on_a, a_key[1])
+    assert await deliver_states(b_pool, b_settings, client) == ["delivered"]
+    async with pool.acquire() as conn:
+        assert (
+            await conn.fetchval("SELECT state FROM run_remote_order WHERE id = $1", order_id)
+            == "accepted"
+        )
+    client.cookies = await session_cookies(pool, a_world.coordinator)
+    client.cookies["samlast_lang"] = "sv"
+    page = await client.get(f"/app/runs/{run_id}")
+    client.cookies.clear()
+    assert 'data-order-state="accepted"' in page.text
+    assert "accepterad" in page.text
+    # only the peer the order went to may set its state at A
+    fed = await signed_client(b_pool, b_settings, client)
+    assert fed is not None
+    path = f"{ORDERS}/{uuid.uuid4()}/state"
+    unknown = await fed.request("POST", settings.mail.public_url, path, json={"state": "accepted"})
+    assert unknown.status == 404, unknown.body
+
+
+async def test_the_pick_list_pdf_has_the_orders_from_peers(
+    b_client: Client, b_pool: Pool, b_world: World, b_settings: Settings
+) -> None:
+    async with b_pool.acquire() as conn:
+        ordered = await conn.fetchval(
+            "SELECT count(*) FROM federation_order WHERE producer_id = $1::uuid",
+            b_world.producer_id,
+        )
+    if not ordered:
+        pytest.skip("needs the orders of the tests above")
+    b_run = await b_published_run(b_client, b_pool, b_settings, b_world)
+    b_client.cookies = await session_cookies(b_pool, b_world.producer)
+    for language, word in (("sv", "Beställningar från andra"), ("en", "Orders from peer")):
+        b_client.cookies["samlast_lang"] = language
+        pdf = await b_client.get(f"/app/runs/{b_run}/pick-list.pdf")
+        assert pdf.status_code == 200, pdf.text
+        text = pdf_text(pdf.content)
+        assert word in text, (language, text[:500])
+        assert "Samlast Uppsala" in text
+    b_client.cookies.clear()

@@ -67,6 +67,7 @@ PAGE_CALLERS = {
     "/app/runs/{run_id:uuid}/delivery-note": "coop",
     "/app/runs/{run_id:uuid}/delivery-note.pdf": "coop",
     "/app/producer": "producer",
+    "/app/producer/peer-orders": "producer",
     "/app/coop": "coop",
     "/app/runs/{run_id:uuid}/pick-list.csv": "producer",
     "/app/runs/{run_id:uuid}/delivery-note.csv": "coop",
@@ -192,8 +193,9 @@ async def test_every_page_and_answer_carries_the_headers(
     # cycle schedule, demand signal and producer directory, the join link and its
     # confirmation (both gone), and the profile; the money pages: invoicing details,
     # invoices, the ledger, a run's receiving, its money page and one of its steps, and
-    # an invoice, its PDF and its payment (no such invoice: the error page, 3)
-    assert len(html) == 42, sorted(html)
+    # an invoice, its PDF and its payment (no such invoice: the error page, 3); the
+    # orders from peer deployments
+    assert len(html) == 43, sorted(html)
     for path, response in answers.items():
         assert response.headers.get("x-content-type-options") == "nosniff", path
         assert response.headers.get("referrer-policy") == "strict-origin-when-cross-origin", path

@@ -27,6 +27,7 @@ from services.api.federation.peering.controller import SIGNED, peer_of
 from services.api.federation.peering.signed import PEERS, PeerActor, PeerSignatureMiddleware
 from shared.db import holds as holds_db
 from shared.db import runs as runs_db
+from shared.db.audit import insert_audit
 from shared.db.pool import Conn
 from shared.errors import ConflictError, NotFoundError
 
@@ -56,6 +57,21 @@ class HoldOut(msgspec.Struct, kw_only=True):
 
 class _RacedError(Exception):
     """A request with the same hold id committed first: answer with its hold."""
+
+
+async def audit_peer(
+    conn: Conn, peer: PeerActor, action: str, object_type: str, object_id: UUID, **detail: Any
+) -> None:
+    """A peer's write, in the audit trail with the write's transaction: the peer and the
+    key it signed with stand for the actor (it has no person or token here)."""
+    await insert_audit(
+        conn,
+        action=action,
+        outcome="ok",
+        object_type=object_type,
+        object_id=str(object_id),
+        detail={"peer_id": str(peer.peer_id), "key_id": peer.key_id, **detail},
+    )
 
 
 def _out(row: asyncpg.Record) -> HoldOut:
@@ -98,6 +114,15 @@ class HoldService:
                     )
                     if row is None:
                         raise _RacedError  # rolls back the reservation
+                    await audit_peer(
+                        self.conn,
+                        peer,
+                        "federation.hold",
+                        "federation_hold",
+                        data.id,
+                        offer_id=str(data.offer_id),
+                        packs=data.packs,
+                    )
                     return _out(row)
             except _RacedError:
                 continue
@@ -129,6 +154,9 @@ class HoldService:
             if row["state"] == "held":
                 confirmed = await holds_db.confirm_hold(self.conn, hold_id, peer.peer_id)
                 assert confirmed is not None  # locked, held, not expired
+                await audit_peer(
+                    self.conn, peer, "federation.hold.confirm", "federation_hold", hold_id
+                )
                 return _out(confirmed)
             if row["state"] == "confirmed":
                 return _out(row)
@@ -145,6 +173,9 @@ class HoldService:
             row = await self._own(peer, hold_id)
             if row["state"] in ("held", "confirmed"):
                 await holds_db.release_hold(self.conn, hold_id, peer.peer_id)
+                await audit_peer(
+                    self.conn, peer, "federation.hold.release", "federation_hold", hold_id
+                )
                 released = await holds_db.select_hold(self.conn, hold_id)
                 assert released is not None
                 return _out(released)
