@@ -8,20 +8,14 @@ meet exactly B's checks.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from uuid import UUID
 
 import httpx
-import pytest
-from litestar.testing import AsyncTestClient
 
-from infra.devservers import ServerUrls, scratch_database
-from services.api.app import create_app
 from services.matcher.jobs.feeds import poll_feeds
 from services.matcher.matching.run import run_match
-from shared.db.migrate import migrate
-from shared.db.pool import Pool, create_pool
+from shared.db.pool import Pool
 from shared.settings import Settings
 from tests.integration.federation.test_peering import (
     new_key_of_a,
@@ -31,48 +25,13 @@ from tests.integration.federation.test_peering import (
     send,
     signed,
 )
+from tests.support.deployments import B_URL
 from tests.support.http import Client, bearer, ok
 from tests.support.people import session_cookies
 from tests.support.world import World, add_van, as_coordinator, build_world, offer_body, order
 
-B_URL = "http://127.0.0.2:8000"
 ORIGIN = {"Origin": "http://testserver.local"}
 FEED = "/federation/v1/catalog"
-
-
-@pytest.fixture(scope="module")
-def b_settings(servers: ServerUrls, settings: Settings) -> Iterator[Settings]:
-    with scratch_database(servers.database_url, "samlast_feed") as url:
-        yield settings.replace(**{"db.url": url, "mail.public_url": B_URL})
-
-
-@pytest.fixture(scope="module")
-async def b_pool(b_settings: Settings) -> AsyncIterator[Pool]:
-    pool = await create_pool(b_settings, as_app=False)
-    async with pool.acquire() as conn:
-        await migrate(conn)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture(scope="module")
-async def b_admin(b_pool: Pool) -> str:
-    from services.api.tokens.service import create_admin_token
-
-    async with b_pool.acquire() as conn:
-        return await create_admin_token(conn, "deployment B")
-
-
-@pytest.fixture
-async def b_client(b_settings: Settings, b_pool: Pool) -> AsyncIterator[Client]:
-    async with AsyncTestClient(app=create_app(b_settings)) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-async def b_world(b_settings: Settings, b_pool: Pool, b_admin: str) -> World:
-    async with AsyncTestClient(app=create_app(b_settings)) as client:
-        return await build_world(client, b_admin, "Gävleborg")
 
 
 def a_json(answer: bytes) -> Any:

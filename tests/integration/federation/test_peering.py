@@ -11,68 +11,30 @@ import datetime as dt
 import secrets
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from infra.devservers import ServerUrls, scratch_database
 from infra.processes import samlast_argv
 from services.api.app import create_app
 from services.api.core.secrets_at_rest import seal_secrets
 from services.matcher.adapters.federation import signed_client
 from services.matcher.jobs.housekeeping import forget_spent_nonces
 from shared.db import peers as peers_db
-from shared.db.migrate import migrate
-from shared.db.pool import Pool, create_pool
+from shared.db.pool import Pool
 from shared.security import federation_keys
 from shared.security.federation_keys import SigningKey
 from shared.security.http_signatures import b64url, sign_request
 from shared.security.sealing import Sealer, new_key, sealer_of
 from shared.settings import Settings
+from tests.support.deployments import B_URL
 from tests.support.http import Client, bearer, ok
-from tests.support.world import World, build_world
+from tests.support.world import World
 
-B_URL = "http://127.0.0.2:8000"
 HELLO = "/federation/v1/hello"
 PING = "/federation/v1/ping"
-
-
-@pytest.fixture(scope="module")
-def b_settings(servers: ServerUrls, settings: Settings) -> Iterator[Settings]:
-    with scratch_database(servers.database_url, "samlast_peer") as url:
-        yield settings.replace(**{"db.url": url, "mail.public_url": B_URL})
-
-
-@pytest.fixture(scope="module")
-async def b_pool(b_settings: Settings) -> AsyncIterator[Pool]:
-    pool = await create_pool(b_settings, as_app=False)
-    async with pool.acquire() as conn:
-        await migrate(conn)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture(scope="module")
-async def b_admin(b_pool: Pool) -> str:
-    from services.api.tokens.service import create_admin_token
-
-    async with b_pool.acquire() as conn:
-        return await create_admin_token(conn, "deployment B")
-
-
-@pytest.fixture
-async def b_client(b_settings: Settings, b_pool: Pool) -> AsyncIterator[Client]:
-    async with AsyncTestClient(app=create_app(b_settings)) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-async def b_world(b_settings: Settings, b_pool: Pool, b_admin: str) -> World:
-    async with AsyncTestClient(app=create_app(b_settings)) as client:
-        return await build_world(client, b_admin, "Gävleborg")
 
 
 async def new_key_of_a(pool: Pool, settings: Settings) -> SigningKey:
