@@ -110,6 +110,10 @@ class FederationSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unkno
     # (docs/federation.md, "Holds").
     hold_ttl_s: Annotated[int, msgspec.Meta(ge=60, le=7 * 24 * 3600)] = 2 * 24 * 3600
     hold_retries: Annotated[int, msgspec.Meta(ge=0, le=10)] = 2
+    # A hold its peer has not answered this long after the run asked (the peer down, its
+    # address wrong) counts as refused for the whole peer: a proposed run is matched again
+    # without that peer's offers, and says why, instead of waiting on the outbox's hours.
+    hold_reach_s: Annotated[int, msgspec.Meta(ge=30, le=7 * 24 * 3600)] = 300
     # The worker reads each chosen peer's offer feed this often (docs/federation.md); a
     # peer whose last good read is older than ``stale_s``, or whose last read failed, is
     # unreachable: runs leave its offers out and say so.
@@ -281,6 +285,7 @@ ENV_VARS: Mapping[str, str] = {
     "federation.timeout_s": "SAMLAST_FEDERATION_TIMEOUT_S",
     "federation.hold_ttl_s": "SAMLAST_FEDERATION_HOLD_TTL_S",
     "federation.hold_retries": "SAMLAST_FEDERATION_HOLD_RETRIES",
+    "federation.hold_reach_s": "SAMLAST_FEDERATION_HOLD_REACH_S",
     "federation.poll_s": "SAMLAST_FEDERATION_POLL_S",
     "federation.stale_s": "SAMLAST_FEDERATION_STALE_S",
     "log_level": "SAMLAST_LOG_LEVEL",

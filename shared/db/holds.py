@@ -156,7 +156,10 @@ RETURNING h.run_id"""
 # How many runs of the cycle had a hold refused: the re-allocations made so far, plus one.
 COUNT_REFUSED_RUNS = """
 SELECT count(DISTINCT h.run_id) FROM run_remote_hold h JOIN match_run r ON r.id = h.run_id
-WHERE r.cycle_id = $1 AND h.state = 'refused'"""
+WHERE r.cycle_id = $1 AND h.state IN ('refused', 'unreachable')"""
+
+# Every offer of a peer mirrored here: a peer that can't be reached is left out whole.
+SELECT_PEER_OFFERS = "SELECT offer_id FROM remote_offer WHERE peer_id = $1 ORDER BY offer_id"
 
 # The holds that keep a run from being published: every one not confirmed whose
 # purchase the run still makes.
@@ -250,3 +253,7 @@ async def select_unconfirmed(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
 
 async def unfill_refused(conn: Conn, run_id: UUID, offer_id: UUID, reason: str) -> None:
     await conn.execute(UNFILL_REFUSED, run_id, offer_id, reason[:500])
+
+
+async def select_peer_offers(conn: Conn, peer_id: UUID) -> list[UUID]:
+    return [row["offer_id"] for row in await conn.fetch(SELECT_PEER_OFFERS, peer_id)]

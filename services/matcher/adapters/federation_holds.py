@@ -10,6 +10,7 @@ peer could not be reached or answered with a failure of its own.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -83,9 +84,13 @@ class HoldSender:
         else:
             path = f"{HOLDS}/{hold.hold_id}/{hold.step}"
             answer = await signer.request("POST", peer["base_url"], path)
-        return await self._record(hold, answer, last=last)
+        waited = dt.datetime.now(dt.UTC) - row["created_at"]
+        overdue = waited.total_seconds() >= self.settings.federation.hold_reach_s
+        return await self._record(hold, answer, last=last, overdue=overdue)
 
-    async def _record(self, hold: HoldMessage, answer: PeerAnswer, *, last: bool) -> Answer:
+    async def _record(
+        self, hold: HoldMessage, answer: PeerAnswer, *, last: bool, overdue: bool = False
+    ) -> Answer:
         status = answer.status
         if status is not None and 200 <= status < 300:
             if hold.step == HoldStep.HOLD:
@@ -106,6 +111,13 @@ class HoldSender:
             # a release the peer does not know of: nothing is held there
             return Answer(status=status)
         error = answer.error or f"the peer answered {status}"
+        if hold.step == HoldStep.HOLD and overdue:  # not answered in time: leave the peer out
+            reason = f"{error}; no answer for {self.settings.federation.hold_reach_s} s"
+            done = await remote_holds.record_refused(
+                self.pool, self.settings, self.queue, hold, reason, unreachable=True
+            )
+            if done != "waiting":
+                return Answer(status=status, error=error, refused=True)
         if hold.step == HoldStep.HOLD:
             waiting = f"{error}; {'given up' if last else 'asking again later'}"
             await remote_holds.record_waiting(self.pool, hold, waiting, last=last)

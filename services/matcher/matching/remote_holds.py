@@ -7,7 +7,9 @@ the cycle without that supply: the run is superseded (its other holds released) 
 new run excludes the refused offers, at most ``federation.hold_retries`` times; after
 that, the refused purchase leaves the run and its lines are listed unfilled with the
 peer's reason. A peer that can't be reached leaves the hold pending while the outbox
-retries, then ``unreachable``; the coordinator sees each state on the run's page.
+retries; one unanswered for ``federation.hold_reach_s`` while its run is proposed is
+``unreachable`` and counts as a refusal of the whole peer: the cycle is matched again
+without any of that peer's offers. The coordinator sees each state on the run's page.
 """
 
 from __future__ import annotations
@@ -71,10 +73,18 @@ async def record_waiting(pool: Pool, hold: HoldMessage, reason: str, *, last: bo
 
 
 async def record_refused(
-    pool: Pool, settings: Settings, queue: ArqRedis, hold: HoldMessage, reason: str
+    pool: Pool,
+    settings: Settings,
+    queue: ArqRedis,
+    hold: HoldMessage,
+    reason: str,
+    *,
+    unreachable: bool = False,
 ) -> str:
     """The peer refused the hold: re-allocate the run without it, or, the retries spent,
-    leave its lines unfilled with the reason. What was done, in a word."""
+    leave its lines unfilled with the reason. ``unreachable``: the peer did not answer in
+    time, so the run is matched again without any of its offers. What was done, in a
+    word."""
     async with pool.acquire() as conn, transaction_then_queue(conn, queue) as after:
         seen = await runs_db.select_run(conn, hold.run_id)
         if seen is None:
@@ -83,7 +93,10 @@ async def record_refused(
         await cycles_db.select_cycle(conn, seen["cycle_id"], lock=True)
         run = await runs_db.select_run(conn, hold.run_id, lock=True)
         assert run is not None
-        refused = await holds_db.set_remote_hold(conn, hold.hold_id, "refused", reason, OPEN)
+        if unreachable and run["state"] != RunState.PROPOSED:
+            return "waiting"  # decided already: keep asking, the outbox's way
+        state = "unreachable" if unreachable else "refused"
+        refused = await holds_db.set_remote_hold(conn, hold.hold_id, state, reason, OPEN)
         if refused is None or run["state"] != RunState.PROPOSED:
             return "recorded"  # released meanwhile, or decided: the coordinator sees it
         done = await holds_db.count_refused_runs(conn, run["cycle_id"]) - 1
@@ -94,7 +107,10 @@ async def record_refused(
             )
             return "unfilled"
         overrides = Overrides.of(run["overrides"])
-        excluded = sorted({*overrides.exclude_offers, hold.offer_id})
+        left_out = {hold.offer_id}
+        if unreachable:
+            left_out.update(await holds_db.select_peer_offers(conn, hold.peer_id))
+        excluded = sorted({*overrides.exclude_offers, *left_out})
         for message_id in await runs_db.supersede_cycle_runs(conn, run["cycle_id"]):
             after.message(message_id)  # the releases of the superseded run's holds
         again = await runs_db.insert_run(
@@ -111,7 +127,10 @@ async def record_refused(
             RunState.SUPERSEDED,
             None,
             None,
-            f"a peer refused to hold packs ({reason}): matched again without them",
+            f"a peer could not be reached to hold packs ({reason}): matched again without "
+            "its offers"
+            if unreachable
+            else f"a peer refused to hold packs ({reason}): matched again without them",
         )
         after.match(again["id"])
         log.info(

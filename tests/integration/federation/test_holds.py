@@ -33,17 +33,13 @@ from shared.security import federation_keys
 from shared.security.federation_keys import SigningKey
 from shared.settings import Settings
 from tests.integration.federation.test_peering import (  # the two deployments' harness
-    B_URL,
-    b_admin,
-    b_client,
-    b_pool,
-    b_settings,
     new_key_of_a,
     peer_a_on_b,
     refused,
     send,
     signed,
 )
+from tests.support.deployments import B_URL
 from tests.support.federation import mirror_offer
 from tests.support.http import Client, bearer, ok
 from tests.support.people import session_cookies
@@ -56,8 +52,6 @@ from tests.support.world import (
     offer_body,
     open_cycle,
 )
-
-__all__ = ["b_admin", "b_client", "b_pool", "b_settings"]  # fixtures, imported to be used
 
 HOLDS = "/federation/v1/holds"
 ORDERS = "/federation/v1/orders"
@@ -660,6 +654,60 @@ async def test_a_peer_that_cannot_be_reached_leaves_the_hold_pending_then_unreac
     refused_publish = await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
     assert refused_publish.status_code == 409
     assert refused_publish.json()["holds"][0]["state"] == "unreachable"
+
+
+async def test_a_peer_not_answering_in_time_is_left_out_and_the_cycle_matched_again(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_world: World,
+) -> None:
+    """B stops after A's run asked it to hold: once the hold has waited
+    ``federation.hold_reach_s``, A's cycle is matched again without B's offers (all of
+    them, not only the one asked), and the superseded run says why."""
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    _, mirror_id = await mirrored(pool, b_client, b_world, a_world, b_on_a)
+    run_id = await a_run(client, pool, settings, a_world, 10)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(down)) as unreachable:
+        assert await deliver_holds(pool, settings, b_client, http=unreachable) == ["pending"]
+        async with pool.acquire() as conn:  # the bound has passed since the run asked
+            await conn.execute(
+                "UPDATE outbox_message SET created_at = now() - make_interval(secs => $2), "
+                "next_attempt_at = now() WHERE run_id = $1 AND kind = 'federation_hold'",
+                run_id,
+                settings.federation.hold_reach_s + 1,
+            )
+        assert await deliver_holds(pool, settings, b_client, http=unreachable) == ["failed"]
+    ((state, _, reason),) = await holds_of(pool, run_id)
+    assert state == "released"  # its run superseded: released, in case B held it unheard
+    assert f"no answer for {settings.federation.hold_reach_s} s" in reason
+    async with pool.acquire() as conn:
+        runs = await conn.fetch(
+            "SELECT id, state, overrides FROM match_run WHERE cycle_id = $1::uuid "
+            "ORDER BY run_version",
+            a_world.cycle["id"],
+        )
+        why = await conn.fetchval(
+            "SELECT note FROM run_transition WHERE run_id = $1 AND to_state = 'superseded'",
+            run_id,
+        )
+        peer_offers = await conn.fetchval(
+            "SELECT count(*) FROM remote_offer WHERE peer_id = $1", b_on_a
+        )
+    assert [r["state"] for r in runs] == ["superseded", "queued"]
+    assert str(mirror_id) in runs[1]["overrides"]["exclude_offers"]
+    assert len(runs[1]["overrides"]["exclude_offers"]) == peer_offers  # B's offers, all
+    assert "could not be reached" in why
+    assert await run_match(pool, settings, runs[1]["id"]) == "stored"
+    assert await holds_of(pool, runs[1]["id"]) == []
+    # B back: the superseded run's release reaches it (it holds nothing: 404, done)
+    assert await deliver_holds(pool, settings, b_client) == ["delivered"]
 
 
 async def test_a_hold_that_reaches_b_after_its_release_is_released_again(
