@@ -14,6 +14,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.db.pool import Conn
+from shared.db.products import PER_UNIT_MILLI
 
 ORDER_COLUMNS = "id, peer_id, producer_id, network, delivery_date, state, created_at"
 
@@ -183,18 +184,20 @@ async def select_run_orders(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:
 
 # A producer's orders from peers (every producer's for the admin: $1 NULL), one row per
 # line, the newest order first, with what each line's pack costs.
-SELECT_PEER_ORDERS = """
-SELECT f.id, f.state, f.network, f.delivery_date, f.created_at, p.name AS peer_name,
-    org.name AS producer,
-    coalesce((SELECT min(pr.name) FROM offer_listing ol
-        JOIN product pr ON pr.id = ol.product_id AND pr.network_id = ol.network_id
-        WHERE ol.offer_id = o.id), '') AS product,
-    o.pack_units, o.price_per_pack_ore, l.packs
+SELECT_PEER_ORDERS = f"""
+SELECT f.id, f.state, f.network, f.delivery_date, f.created_at, peer.name AS peer_name,
+    org.name AS producer, coalesce(listed.name, '') AS product, listed.unit,
+    listed.per_unit_milli, o.pack_units, o.price_per_pack_ore, l.packs
 FROM federation_order f
-JOIN peer p ON p.id = f.peer_id
+JOIN peer ON peer.id = f.peer_id
 JOIN organisation org ON org.id = f.producer_id
 JOIN federation_order_line l ON l.order_id = f.id
 JOIN offer o ON o.id = l.offer_id
+LEFT JOIN LATERAL (
+    SELECT p.name, p.unit, {PER_UNIT_MILLI} AS per_unit_milli FROM offer_listing ol
+    JOIN product p ON p.id = ol.product_id AND p.network_id = ol.network_id
+    WHERE ol.offer_id = o.id ORDER BY p.name LIMIT 1
+) listed ON true
 WHERE $1::uuid IS NULL OR f.producer_id = $1
 ORDER BY f.created_at DESC, f.id, product, l.hold_id
 LIMIT 2000"""

@@ -25,6 +25,7 @@ from litestar.params import FromPath, JSONBody
 from services.api.auth.actor import Actor
 from services.api.core import audit
 from services.api.core.types import Input
+from services.api.demand.amounts import Measure
 from services.api.federation.peering.controller import SIGNED, peer_of
 from services.api.federation.peering.holds import MAX_HOLD_PACKS, audit_peer
 from services.api.federation.peering.signed import PEERS, PeerActor, PeerSignatureMiddleware
@@ -134,7 +135,7 @@ class OrderService:
                     "id": row["id"],
                     "state": row["state"],
                     "peer": row["peer_name"],
-                    "producer": row["producer"],
+                    "producer": row["producer"] if actor.is_admin else "",  # whose, for the admin
                     "network": row["network"],
                     "delivery_date": row["delivery_date"],
                     "created_at": row["created_at"],
@@ -146,6 +147,7 @@ class OrderService:
                     "product": row["product"],
                     "packs": row["packs"],
                     "pack_units": row["pack_units"],
+                    "measure": Measure(row["unit"], row["per_unit_milli"]) if row["unit"] else None,
                     "price_per_pack_ore": row["price_per_pack_ore"],
                 }
             )
