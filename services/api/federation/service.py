@@ -26,6 +26,7 @@ from services.api.auth.actor import Actor, Role
 from services.api.core.audit import record
 from services.api.core.strict_body import decode_json
 from services.api.core.types import Location
+from services.api.federation.catalog_offers import catalog_offer, offer_vat, vat_rate, vat_rules
 from services.api.federation.fetch import CatalogFetcher, CatalogFetchError
 from services.api.federation.schemas import DfcImportIn, DfcImportOut, SkippedItem
 from services.api.offers.schemas import OfferIn
@@ -41,17 +42,10 @@ from services.matcher.engine.federation.reading import (
     read_catalog,
 )
 from services.matcher.engine.settlement.vat import (
-    SWEDISH_RATES,
-    NoRateError,
     VatRule,
-    merged,
-    rate_on,
-    vat_class_of,
 )
-from shared.contracts.catalogue import CATEGORY_VAT_CLASS
 from shared.db import cycles as cycles_db
 from shared.db import federation as federation_db
-from shared.db import invoices as invoices_db
 from shared.db import networks as networks_db
 from shared.db import organisations as organisations_db
 from shared.db import products as products_db
@@ -154,7 +148,7 @@ class FederationService:
             networks=None if shared is None else sorted(shared),
             network_id=network_id,
         )
-        rates = await self._vat_rules({row["network_id"] for row in rows})
+        rates = await vat_rules(self.conn, {row["network_id"] for row in rows})
         offers = [
             self._catalog_offer(actor, producer, row, rates[row["network_id"]], today)
             for row in sorted(rows, key=lambda r: (r["product"].casefold(), r["valid_from"]))
@@ -341,7 +335,7 @@ class FederationService:
                 "the run is {state}: its purchases become orders once it is published",
                 values={"state": Term(heading["state"])},
             )
-        rates = (await self._vat_rules({heading["network_id"]}))[heading["network_id"]]
+        rates = (await vat_rules(self.conn, {heading["network_id"]}))[heading["network_id"]]
         day = heading["delivery_date"]
         by_producer: dict[UUID, list[asyncpg.Record]] = defaultdict(list)
         for row in await federation_db.select_run_purchases(self.conn, run_id):
@@ -362,7 +356,7 @@ class FederationService:
                         pack_units=row["pack_units"],
                         packs=row["packs"],
                         price_per_pack_ore=row["price_per_pack_ore"],
-                        vat_rate_bp=_rate(rates, row["category"], day),
+                        vat_rate_bp=vat_rate(rates, row["category"], day),
                     )
                     for row in rows
                 ],
@@ -444,21 +438,6 @@ class FederationService:
             return actor.coordinates(network_id)
         return network_id in actor.network_ids
 
-    async def _vat_rules(self, networks: set[UUID]) -> dict[UUID, tuple[VatRule, ...]]:
-        rules = {}
-        for network in networks:
-            rows = await invoices_db.select_vat_rates(self.conn, network)
-            own = [
-                VatRule(
-                    vat_class=row["vat_class"],
-                    effective_from=row["effective_from"],
-                    rate_bp=row["rate_bp"],
-                )
-                for row in rows
-            ]
-            rules[network] = merged(SWEDISH_RATES, own)
-        return rules
-
     def _catalog_offer(
         self,
         actor: Actor,
@@ -480,21 +459,9 @@ class FederationService:
             shown = shown_location(
                 exact, producer["place_precision"] or "approximate", producer["municipality"]
             )
-        return CatalogOffer(
-            offer_id=row["id"],
-            product=row["product"],
-            unit=row["unit"],
-            category=row["category"],
-            note=row["note"],
-            pack_units=row["pack_units"],
-            packs=row["packs"],
-            price_per_pack_ore=row["price_per_pack_ore"],
-            vat_rate_bp=_rate(rules, row["category"], max(today, row["valid_from"])),
-            currency=row["currency"],
-            valid_from=row["valid_from"],
-            valid_until=row["valid_until"],
-            pickup=Place(lat=shown.lat, lon=shown.lon, address=shown.address) if shown else None,
-        )
+        vat = offer_vat(row, rules, today)
+        place = Place(lat=shown.lat, lon=shown.lon, address=shown.address) if shown else None
+        return catalog_offer(row, vat, place)
 
 
 def _offer_in(
@@ -555,13 +522,6 @@ def _unchangeable(row: asyncpg.Record, offer_in: OfferIn) -> str | None:
             f"{row['packs_reserved']} already reserved by match runs"
         )
     return None
-
-
-def _rate(rules: Sequence[VatRule], category: str, day: dt.date) -> int | None:
-    try:
-        return rate_on(rules, vat_class_of(category, CATEGORY_VAT_CLASS), day)
-    except NoRateError:
-        return None
 
 
 def _today() -> dt.date:

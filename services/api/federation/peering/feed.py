@@ -24,19 +24,10 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
+from services.api.federation.catalog_offers import catalog_offer, exact_pickup, offer_vat, vat_rules
 from services.api.federation.peering.controller import SIGNED, peer_of
 from services.api.federation.peering.signed import PEERS, PeerSignatureMiddleware
-from services.matcher.engine.federation.catalog import CatalogOffer, Place, Seller, catalog
-from services.matcher.engine.settlement.vat import (
-    SWEDISH_RATES,
-    NoRateError,
-    VatRule,
-    merged,
-    rate_on,
-    vat_class_of,
-)
-from shared.contracts.catalogue import CATEGORY_VAT_CLASS
-from shared.db import invoices as invoices_db
+from services.matcher.engine.federation.catalog import Seller, catalog
 from shared.db import mirror as mirror_db
 from shared.db.pool import Conn
 from shared.federation import jsonld
@@ -52,7 +43,7 @@ async def feed_document(conn: Conn, peer_id: UUID, public_url: str) -> bytes:
     public_url = public_url.rstrip("/")
     today = dt.datetime.now(dt.UTC).date()
     rows = await mirror_db.select_feed_offers(conn, peer_id, today, MAX_FEED_OFFERS)
-    rules = await _vat_rules(conn, {row["network_id"] for row in rows})
+    rules = await vat_rules(conn, {row["network_id"] for row in rows})
     by_producer: dict[UUID, list[asyncpg.Record]] = defaultdict(list)
     for row in rows:
         by_producer[row["producer_id"]].append(row)
@@ -61,7 +52,12 @@ async def feed_document(conn: Conn, peer_id: UUID, public_url: str) -> bytes:
         offers = by_producer[producer_id]
         document = catalog(
             Seller(iri=f"{public_url}/v1/organisations/{producer_id}", name=offers[0]["producer"]),
-            [_offer(row, rules[row["network_id"]], today) for row in offers],
+            [
+                catalog_offer(
+                    row, offer_vat(row, rules[row["network_id"]], today), exact_pickup(row)
+                )
+                for row in offers
+            ],
             base=f"{public_url}/federation/v1/catalog/{producer_id}",
             context=jsonld.CONTEXT_URL,
         )
@@ -79,45 +75,6 @@ def matches(if_none_match: str | None, etag: str) -> bool:
         return False
     tags = [tag.strip().removeprefix("W/") for tag in if_none_match[:2000].split(",")]
     return "*" in tags or etag in tags
-
-
-def _offer(row: asyncpg.Record, rules: tuple[VatRule, ...], today: dt.date) -> CatalogOffer:
-    try:
-        vat = rate_on(
-            rules, vat_class_of(row["category"], CATEGORY_VAT_CLASS), max(today, row["valid_from"])
-        )
-    except NoRateError:
-        vat = None
-    return CatalogOffer(
-        offer_id=row["id"],
-        product=row["product"],
-        unit=row["unit"],
-        category=row["category"],
-        note=row["note"],
-        pack_units=row["pack_units"],
-        packs=row["packs"],
-        price_per_pack_ore=row["price_per_pack_ore"],
-        vat_rate_bp=vat,
-        currency=row["currency"],
-        valid_from=row["valid_from"],
-        valid_until=row["valid_until"],
-        pickup=Place(lat=row["pickup_lat"], lon=row["pickup_lon"], address=row["pickup_address"]),
-    )
-
-
-async def _vat_rules(conn: Conn, networks: set[UUID]) -> dict[UUID, tuple[VatRule, ...]]:
-    rules = {}
-    for network in networks:
-        own = [
-            VatRule(
-                vat_class=row["vat_class"],
-                effective_from=row["effective_from"],
-                rate_bp=row["rate_bp"],
-            )
-            for row in await invoices_db.select_vat_rates(conn, network)
-        ]
-        rules[network] = tuple(merged(SWEDISH_RATES, own))
-    return rules
 
 
 class FeedController(Controller):

@@ -71,37 +71,34 @@ async def network_peers(
 async def choose(
     conn: Conn, actor: Actor, network_id: UUID, peer_id: UUID, stale_s: int
 ) -> NetworkPeerOut:
-    await _coordinated(conn, actor, network_id)
-    if await peers_db.select_peer(conn, peer_id) is None:
-        raise NotFoundError("no such peer")
-    async with conn.transaction():
-        added = await mirror_db.choose_peer(conn, network_id, peer_id)
-        await record(
-            conn,
-            actor,
-            "network_peer.add",
-            "peer",
-            peer_id,
-            network_id=network_id,
-            detail={"changed": added},
-        )
+    await _set_choice(conn, actor, network_id, peer_id, chosen=True)
     return await _one(conn, network_id, peer_id, stale_s)
 
 
 async def unchoose(conn: Conn, actor: Actor, network_id: UUID, peer_id: UUID) -> None:
+    await _set_choice(conn, actor, network_id, peer_id, chosen=False)
+
+
+async def _set_choice(
+    conn: Conn, actor: Actor, network_id: UUID, peer_id: UUID, *, chosen: bool
+) -> None:
+    """The network lists the peer's shared offers or stops; audited, changed or not."""
     await _coordinated(conn, actor, network_id)
     if await peers_db.select_peer(conn, peer_id) is None:
         raise NotFoundError("no such peer")
     async with conn.transaction():
-        removed = await mirror_db.unchoose_peer(conn, network_id, peer_id)
+        if chosen:
+            changed = await mirror_db.choose_peer(conn, network_id, peer_id)
+        else:
+            changed = await mirror_db.unchoose_peer(conn, network_id, peer_id)
         await record(
             conn,
             actor,
-            "network_peer.remove",
+            "network_peer.add" if chosen else "network_peer.remove",
             "peer",
             peer_id,
             network_id=network_id,
-            detail={"changed": removed},
+            detail={"changed": changed},
         )
 
 
