@@ -128,12 +128,18 @@ ORDER BY h.hold_id
 ON CONFLICT (kind, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 RETURNING id"""
 
+# A run's holds, with whether the run still buys the offer (a hold refused for the last
+# time, or of a peer left out, leaves its purchase out of the run).
 SELECT_RUN_HOLDS = f"""
-SELECT h.{REMOTE_HOLD_COLUMNS.replace(", ", ", h.")}, p.name AS peer_name, o.name AS producer
+SELECT h.{REMOTE_HOLD_COLUMNS.replace(", ", ", h.")}, p.name AS peer_name, o.name AS producer,
+    r.remote_offer_id,
+    EXISTS (SELECT 1 FROM run_purchase b WHERE b.run_id = h.run_id AND b.offer_id = h.offer_id)
+        AS bought
 FROM run_remote_hold h
 JOIN peer p ON p.id = h.peer_id
 JOIN offer f ON f.id = h.offer_id
 JOIN organisation o ON o.id = f.producer_id
+JOIN remote_offer r ON r.offer_id = h.offer_id
 WHERE h.run_id = $1 ORDER BY o.name, h.offer_id"""
 
 SELECT_REMOTE_HOLD = f"""

@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import httpx
 import msgspec
 import pytest
+from arq.connections import ArqRedis
 from litestar.testing import AsyncTestClient
 
 from services.api.app import create_app
@@ -24,7 +27,7 @@ from services.matcher.adapters.federation_holds import HoldSender
 from services.matcher.adapters.federation_orders import OrderSender, OrderStateSender
 from services.matcher.jobs.housekeeping import expire_federation_holds
 from services.matcher.matching.run import run_match
-from services.matcher.outbox.delivery import BACKOFF, deliver
+from services.matcher.outbox.delivery import BACKOFF, Sender, deliver
 from shared.contracts.messages import HoldMessage, MessageKind
 from shared.db import peers as peers_db
 from shared.db.pool import Pool, create_pool
@@ -440,24 +443,108 @@ async def a_run(client: Client, pool: Pool, settings: Settings, a_world: World, 
     return UUID(run["id"])
 
 
-async def deliver_holds(
-    pool: Pool, settings: Settings, b_client: Client, *, http: httpx.AsyncClient | None = None
+@dataclass(frozen=True)
+class Deployments:
+    """A (the session's app, ``client``) and B, as the tests of A's runs use them."""
+
+    client: Client
+    pool: Pool
+    settings: Settings
+    a_world: World
+    b_on_a: UUID
+    b_client: Client
+    b_pool: Pool
+    b_settings: Settings
+    b_world: World
+
+
+@pytest.fixture
+def ab(
+    client: Client,
+    pool: Pool,
+    settings: Settings,
+    a_world: World,
+    b_on_a: UUID,
+    b_client: Client,
+    b_pool: Pool,
+    b_settings: Settings,
+    b_world: World,
+) -> Deployments:
+    return Deployments(
+        client, pool, settings, a_world, b_on_a, b_client, b_pool, b_settings, b_world
+    )
+
+
+async def mirrored_run(
+    ab: Deployments, units: int, *, packs: int = 12, mirror_packs: int | None = None
+) -> tuple[str, UUID, UUID]:
+    """A mirror of a new offer of B's and A's run buying ``units`` carrots, matched:
+    (B's offer id, A's mirror offer id, the run's id)."""
+    offer_id, mirror_id = await mirrored(
+        ab.pool,
+        ab.b_client,
+        ab.b_world,
+        ab.a_world,
+        ab.b_on_a,
+        packs=packs,
+        mirror_packs=mirror_packs,
+    )
+    run_id = await a_run(ab.client, ab.pool, ab.settings, ab.a_world, units)
+    return offer_id, mirror_id, run_id
+
+
+async def deliver_pending(
+    pool: Pool, settings: Settings, kind: MessageKind, sender_of: Callable[[ArqRedis], Sender]
 ) -> list[str]:
-    """A's outbox worker: one attempt at each pending hold message, oldest first."""
+    """A deployment's outbox worker: one attempt at each pending message of ``kind``,
+    oldest first, by the sender ``sender_of`` makes with the worker's queue."""
     queue = await connect_queue(settings)
     try:
-        sender = HoldSender(pool, settings, queue, http or b_client, retries=len(BACKOFF))
+        sender = sender_of(queue)
         async with pool.acquire() as conn:
             ids = await conn.fetch(
-                "SELECT id FROM outbox_message WHERE kind = 'federation_hold' "
-                "AND state = 'pending' ORDER BY created_at, id"
+                "SELECT id FROM outbox_message WHERE kind = $1 AND state = 'pending' "
+                "ORDER BY created_at, id",
+                kind,
             )
-        return [
-            await deliver(pool, settings, queue, {MessageKind.FEDERATION_HOLD: sender}, row["id"])
-            for row in ids
-        ]
+        return [await deliver(pool, settings, queue, {kind: sender}, row["id"]) for row in ids]
     finally:
         await queue.aclose()
+
+
+async def deliver_holds(
+    ab: Deployments, *, settings: Settings | None = None, http: httpx.AsyncClient | None = None
+) -> list[str]:
+    """A's hold messages, to B (or to ``http``)."""
+    settings = settings or ab.settings
+    return await deliver_pending(
+        ab.pool,
+        settings,
+        MessageKind.FEDERATION_HOLD,
+        lambda queue: HoldSender(
+            ab.pool, settings, queue, http or ab.b_client, retries=len(BACKOFF)
+        ),
+    )
+
+
+async def deliver_orders(ab: Deployments) -> list[str]:
+    """A's order messages, to B."""
+    return await deliver_pending(
+        ab.pool,
+        ab.settings,
+        MessageKind.FEDERATION_ORDER,
+        lambda _: OrderSender(ab.pool, ab.settings, ab.b_client),
+    )
+
+
+async def deliver_states(ab: Deployments) -> list[str]:
+    """B's order states, to A."""
+    return await deliver_pending(
+        ab.b_pool,
+        ab.b_settings,
+        MessageKind.FEDERATION_ORDER_STATE,
+        lambda _: OrderStateSender(ab.b_pool, ab.b_settings, ab.client),
+    )
 
 
 async def holds_of(pool: Pool, run_id: UUID) -> list[tuple[str, int, str]]:
@@ -470,78 +557,60 @@ async def holds_of(pool: Pool, run_id: UUID) -> list[tuple[str, int, str]]:
 
 
 async def test_a_run_buying_from_b_holds_there_and_publishes_once_confirmed(
-    client: Client,
-    pool: Pool,
-    settings: Settings,
-    a_world: World,
-    b_on_a: UUID,
-    b_client: Client,
-    b_pool: Pool,
-    b_world: World,
+    ab: Deployments,
 ) -> None:
-    offer_id, mirror_id = await mirrored(pool, b_client, b_world, a_world, b_on_a)
-    run_id = await a_run(client, pool, settings, a_world, 40)  # 4 packs of 10
-    assert await holds_of(pool, run_id) == [("pending", 4, "")]
-    assert await packs_of(b_pool, offer_id) == (12, 0)  # nothing asked inside the run
-    await deliver_holds(pool, settings, b_client)
-    assert await holds_of(pool, run_id) == [("held", 4, "")]
-    assert await packs_of(b_pool, offer_id) == (12, 4)
-    assert await packs_of(pool, str(mirror_id)) == (12, 4)  # reserved here as any offer
-    client.cookies = await session_cookies(pool, a_world.coordinator)
+    offer_id, mirror_id, run_id = await mirrored_run(ab, 40)  # 4 packs of 10
+    assert await holds_of(ab.pool, run_id) == [("pending", 4, "")]
+    assert await packs_of(ab.b_pool, offer_id) == (12, 0)  # nothing asked inside the run
+    await deliver_holds(ab)
+    assert await holds_of(ab.pool, run_id) == [("held", 4, "")]
+    assert await packs_of(ab.b_pool, offer_id) == (12, 4)
+    assert await packs_of(ab.pool, str(mirror_id)) == (12, 4)  # reserved here as any offer
+    ab.client.cookies = await session_cookies(ab.pool, ab.a_world.coordinator)
     for language, words in (
         ("sv", ["Förpackningar reserverade i andra Samlast-installationer", "reserverad"]),
         ("en", ["Packs held at other deployments", "Samlast Gävleborg", "held"]),
     ):
-        client.cookies["samlast_lang"] = language
-        page = await client.get(f"/app/runs/{run_id}")
+        ab.client.cookies["samlast_lang"] = language
+        page = await ab.client.get(f"/app/runs/{run_id}")
         assert page.status_code == 200, page.text
         assert 'data-hold-state="held"' in page.text
         for word in words:
             assert word in page.text, (language, word)
-    client.cookies.clear()
-    coordinator = bearer(a_world.coordinator)
-    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
-    early = await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
+    ab.client.cookies.clear()
+    coordinator = bearer(ab.a_world.coordinator)
+    await ok(await ab.client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    early = await ab.client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
     assert early.status_code == 409, early.text
     assert early.json()["holds"][0]["state"] == "held"
-    await deliver_holds(pool, settings, b_client)  # the confirmation
-    assert await holds_of(pool, run_id) == [("confirmed", 4, "")]
-    async with b_pool.acquire() as conn:
+    await deliver_holds(ab)  # the confirmation
+    assert await holds_of(ab.pool, run_id) == [("confirmed", 4, "")]
+    async with ab.b_pool.acquire() as conn:
         assert (
             await conn.fetchval(
                 "SELECT state FROM federation_hold WHERE offer_id = $1::uuid", offer_id
             )
             == "confirmed"
         )
-    await ok(await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
-    assert await packs_of(b_pool, offer_id) == (12, 4)
+    await ok(await ab.client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
+    assert await packs_of(ab.b_pool, offer_id) == (12, 4)
 
 
-async def test_rejecting_a_run_releases_its_holds_at_b(
-    client: Client,
-    pool: Pool,
-    settings: Settings,
-    a_world: World,
-    b_on_a: UUID,
-    b_client: Client,
-    b_pool: Pool,
-    b_world: World,
-) -> None:
-    offer_id, _ = await mirrored(pool, b_client, b_world, a_world, b_on_a)
-    run_id = await a_run(client, pool, settings, a_world, 30)
-    await deliver_holds(pool, settings, b_client)
-    assert await packs_of(b_pool, offer_id) == (12, 3)
+async def test_rejecting_a_run_releases_its_holds_at_b(ab: Deployments) -> None:
+    offer_id, _, run_id = await mirrored_run(ab, 30)
+    await deliver_holds(ab)
+    assert await packs_of(ab.b_pool, offer_id) == (12, 3)
     await ok(
-        await client.post(
+        await ab.client.post(
             f"/v1/runs/{run_id}/reject",
             json={"reason": "för dyrt"},
-            headers=bearer(a_world.coordinator),
+            headers=bearer(ab.a_world.coordinator),
         )
     )
-    assert await holds_of(pool, run_id) == [("released", 3, "")]
-    await deliver_holds(pool, settings, b_client)
-    assert await packs_of(b_pool, offer_id) == (12, 0)
-    async with b_pool.acquire() as conn:
+    assert await holds_of(ab.pool, run_id) == [("released", 3, "")]
+    await deliver_holds(ab)
+    assert await packs_of(ab.b_pool, offer_id) == (12, 0)
+    async with ab.b_pool.acquire() as conn:
         assert (
             await conn.fetchval(
                 "SELECT state FROM federation_hold WHERE offer_id = $1::uuid", offer_id
@@ -550,120 +619,127 @@ async def test_rejecting_a_run_releases_its_holds_at_b(
         )
 
 
-async def test_a_refused_hold_matches_the_cycle_again_without_that_supply(
-    client: Client,
-    pool: Pool,
-    settings: Settings,
-    a_world: World,
-    b_on_a: UUID,
-    b_client: Client,
-    b_pool: Pool,
-    b_world: World,
-) -> None:
+async def test_a_refused_hold_matches_the_cycle_again_without_that_supply(ab: Deployments) -> None:
     """B has 2 packs free, A's mirror still says 12 (its feed is behind): B refuses the
     hold, and A's cycle is matched again without that offer."""
-    offer_id, mirror_id = await mirrored(
-        pool, b_client, b_world, a_world, b_on_a, packs=2, mirror_packs=12
-    )
-    run_id = await a_run(client, pool, settings, a_world, 40)
-    await deliver_holds(pool, settings, b_client)
-    ((state, packs, reason),) = await holds_of(pool, run_id)
+    offer_id, mirror_id, run_id = await mirrored_run(ab, 40, packs=2, mirror_packs=12)
+    await deliver_holds(ab)
+    ((state, packs, reason),) = await holds_of(ab.pool, run_id)
     assert (state, packs) == ("refused", 4)
     assert "not enough packs" in reason
-    assert await packs_of(b_pool, offer_id) == (2, 0)
-    assert await packs_of(pool, str(mirror_id)) == (12, 0)  # the superseded run's packs back
-    async with pool.acquire() as conn:
+    assert await packs_of(ab.b_pool, offer_id) == (2, 0)
+    assert await packs_of(ab.pool, str(mirror_id)) == (12, 0)  # the superseded run's packs back
+    async with ab.pool.acquire() as conn:
         runs = await conn.fetch(
             "SELECT id, state, overrides FROM match_run WHERE cycle_id = $1::uuid "
             "ORDER BY run_version",
-            a_world.cycle["id"],
+            ab.a_world.cycle["id"],
         )
     assert [r["state"] for r in runs] == ["superseded", "queued"]
     assert runs[1]["overrides"]["exclude_offers"] == [str(mirror_id)]
-    assert await run_match(pool, settings, runs[1]["id"]) == "stored"
-    assert await holds_of(pool, runs[1]["id"]) == []
+    assert await run_match(ab.pool, ab.settings, runs[1]["id"]) == "stored"
+    assert await holds_of(ab.pool, runs[1]["id"]) == []
     result = await ok(
-        await client.get(f"/v1/runs/{runs[1]['id']}/result", headers=bearer(a_world.coordinator))
+        await ab.client.get(
+            f"/v1/runs/{runs[1]['id']}/result", headers=bearer(ab.a_world.coordinator)
+        )
     )
     assert result["purchases"] == []
     assert [u["units_short"] for u in result["unfilled"]] == [40]
 
 
 async def test_after_the_retries_a_refused_hold_leaves_its_lines_unfilled_with_the_reason(
-    client: Client,
-    pool: Pool,
-    settings: Settings,
-    a_world: World,
-    b_on_a: UUID,
-    b_client: Client,
-    b_pool: Pool,
-    b_world: World,
+    ab: Deployments,
 ) -> None:
-    no_retries = settings.replace(**{"federation.hold_retries": 0})
-    offer_id, mirror_id = await mirrored(
-        pool, b_client, b_world, a_world, b_on_a, packs=1, mirror_packs=12
-    )
-    run_id = await a_run(client, pool, settings, a_world, 20)
-    await deliver_holds(pool, no_retries, b_client)
+    no_retries = ab.settings.replace(**{"federation.hold_retries": 0})
+    offer_id, mirror_id, run_id = await mirrored_run(ab, 20, packs=1, mirror_packs=12)
+    await deliver_holds(ab, settings=no_retries)
     result = await ok(
-        await client.get(f"/v1/runs/{run_id}/result", headers=bearer(a_world.coordinator))
+        await ab.client.get(f"/v1/runs/{run_id}/result", headers=bearer(ab.a_world.coordinator))
     )
     assert result["purchases"] == []
     ((line,),) = [result["unfilled"]]
     assert (line["units_short"], line["reason"]) == (20, "excluded")
     assert "not enough packs" in line["hold_refused"]
-    assert await packs_of(pool, str(mirror_id)) == (12, 0)
-    assert await packs_of(b_pool, offer_id) == (1, 0)
-    coordinator = bearer(a_world.coordinator)
-    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
-    await ok(await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
+    assert await packs_of(ab.pool, str(mirror_id)) == (12, 0)
+    assert await packs_of(ab.b_pool, offer_id) == (1, 0)
+    coordinator = bearer(ab.a_world.coordinator)
+    await ok(await ab.client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    await ok(await ab.client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
+    # the coordinator reads the run's holds: which of B's offers it left out, and why
+    ((hold,),) = [await ok(await ab.client.get(f"/v1/runs/{run_id}/holds", headers=coordinator))]
+    assert (hold["state"], hold["packs"], hold["bought"]) == ("refused", 2, False)
+    assert (hold["offer_id"], hold["remote_offer_id"]) == (str(mirror_id), offer_id)
+    assert hold["peer"] == "Samlast Gävleborg"
+    assert "not enough packs" in hold["reason"]
+
+
+async def test_a_run_s_holds_are_read_by_its_coordinators_only(
+    ab: Deployments, admin_token: str
+) -> None:
+    _, mirror_id, run_id = await mirrored_run(ab, 10)
+    path = f"/v1/runs/{run_id}/holds"
+    (pending,) = await ok(await ab.client.get(path, headers=bearer(ab.a_world.coordinator)))
+    assert (pending["offer_id"], pending["state"], pending["bought"]) == (
+        str(mirror_id),
+        "pending",
+        True,
+    )
+    other = await build_world(ab.client, admin_token, "Västerås handlar också")
+    elsewhere = await ab.client.get(path, headers=bearer(other.coordinator))
+    assert elsewhere.status_code == 404, elsewhere.text  # another network's: as if none
+    assert (await ab.client.get(path, headers=bearer(ab.a_world.coop))).status_code == 403
+    unknown = await ab.client.get(
+        f"/v1/runs/{uuid.uuid4()}/holds", headers=bearer(ab.a_world.coordinator)
+    )
+    assert unknown.status_code == 404
+    assert (
+        await ab.client.get("/v1/runs/not-a-run/holds", headers=bearer(admin_token))
+    ).status_code == 404
+    await ok(
+        await ab.client.post(
+            f"/v1/runs/{run_id}/reject",
+            json={"reason": "bara en titt"},
+            headers=bearer(ab.a_world.coordinator),
+        )
+    )
+    assert await deliver_holds(ab) == ["delivered", "delivered"]  # nothing left for the next
 
 
 async def test_a_peer_that_cannot_be_reached_leaves_the_hold_pending_then_unreachable(
-    client: Client,
-    pool: Pool,
-    settings: Settings,
-    a_world: World,
-    b_on_a: UUID,
-    b_client: Client,
-    b_world: World,
+    ab: Deployments,
 ) -> None:
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    await mirrored(pool, b_client, b_world, a_world, b_on_a)
-    run_id = await a_run(client, pool, settings, a_world, 10)
+    _, _, run_id = await mirrored_run(ab, 10)
     async with httpx.AsyncClient(transport=httpx.MockTransport(down)) as unreachable:
-        assert await deliver_holds(pool, settings, b_client, http=unreachable) == ["pending"]
-        ((state, _, reason),) = await holds_of(pool, run_id)
+        assert await deliver_holds(ab, http=unreachable) == ["pending"]
+        ((state, _, reason),) = await holds_of(ab.pool, run_id)
         assert state == "pending"
         assert "asking again later" in reason
-        async with pool.acquire() as conn:  # the outbox's retries spent but the last one
+        async with ab.pool.acquire() as conn:  # the outbox's retries spent but the last one
             await conn.execute(
                 "UPDATE outbox_message SET attempts = $2, next_attempt_at = now() "
                 "WHERE run_id = $1 AND kind = 'federation_hold'",
                 run_id,
                 len(BACKOFF),
             )
-        assert await deliver_holds(pool, settings, b_client, http=unreachable) == ["failed"]
-    ((state, _, reason),) = await holds_of(pool, run_id)
+        assert await deliver_holds(ab, http=unreachable) == ["failed"]
+    ((state, _, reason),) = await holds_of(ab.pool, run_id)
     assert state == "unreachable"
     assert "given up" in reason
-    coordinator = bearer(a_world.coordinator)
-    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
-    refused_publish = await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
+    coordinator = bearer(ab.a_world.coordinator)
+    await ok(await ab.client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    refused_publish = await ab.client.post(
+        f"/v1/runs/{run_id}/publish", json={}, headers=coordinator
+    )
     assert refused_publish.status_code == 409
     assert refused_publish.json()["holds"][0]["state"] == "unreachable"
 
 
 async def test_a_peer_not_answering_in_time_is_left_out_and_the_cycle_matched_again(
-    client: Client,
-    pool: Pool,
-    settings: Settings,
-    a_world: World,
-    b_on_a: UUID,
-    b_client: Client,
-    b_world: World,
+    ab: Deployments,
 ) -> None:
     """B stops after A's run asked it to hold: once the hold has waited
     ``federation.hold_reach_s``, A's cycle is matched again without B's offers (all of
@@ -672,60 +748,49 @@ async def test_a_peer_not_answering_in_time_is_left_out_and_the_cycle_matched_ag
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    _, mirror_id = await mirrored(pool, b_client, b_world, a_world, b_on_a)
-    run_id = await a_run(client, pool, settings, a_world, 10)
+    _, mirror_id, run_id = await mirrored_run(ab, 10)
     async with httpx.AsyncClient(transport=httpx.MockTransport(down)) as unreachable:
-        assert await deliver_holds(pool, settings, b_client, http=unreachable) == ["pending"]
-        async with pool.acquire() as conn:  # the bound has passed since the run asked
+        assert await deliver_holds(ab, http=unreachable) == ["pending"]
+        async with ab.pool.acquire() as conn:  # the bound has passed since the run asked
             await conn.execute(
                 "UPDATE outbox_message SET created_at = now() - make_interval(secs => $2), "
                 "next_attempt_at = now() WHERE run_id = $1 AND kind = 'federation_hold'",
                 run_id,
-                settings.federation.hold_reach_s + 1,
+                ab.settings.federation.hold_reach_s + 1,
             )
-        assert await deliver_holds(pool, settings, b_client, http=unreachable) == ["failed"]
-    ((state, _, reason),) = await holds_of(pool, run_id)
+        assert await deliver_holds(ab, http=unreachable) == ["failed"]
+    ((state, _, reason),) = await holds_of(ab.pool, run_id)
     assert state == "released"  # its run superseded: released, in case B held it unheard
-    assert f"no answer for {settings.federation.hold_reach_s} s" in reason
-    async with pool.acquire() as conn:
+    assert f"no answer for {ab.settings.federation.hold_reach_s} s" in reason
+    async with ab.pool.acquire() as conn:
         runs = await conn.fetch(
             "SELECT id, state, overrides FROM match_run WHERE cycle_id = $1::uuid "
             "ORDER BY run_version",
-            a_world.cycle["id"],
+            ab.a_world.cycle["id"],
         )
         why = await conn.fetchval(
             "SELECT note FROM run_transition WHERE run_id = $1 AND to_state = 'superseded'",
             run_id,
         )
         peer_offers = await conn.fetchval(
-            "SELECT count(*) FROM remote_offer WHERE peer_id = $1", b_on_a
+            "SELECT count(*) FROM remote_offer WHERE peer_id = $1", ab.b_on_a
         )
     assert [r["state"] for r in runs] == ["superseded", "queued"]
     assert str(mirror_id) in runs[1]["overrides"]["exclude_offers"]
     assert len(runs[1]["overrides"]["exclude_offers"]) == peer_offers  # B's offers, all
     assert "could not be reached" in why
-    assert await run_match(pool, settings, runs[1]["id"]) == "stored"
-    assert await holds_of(pool, runs[1]["id"]) == []
+    assert await run_match(ab.pool, ab.settings, runs[1]["id"]) == "stored"
+    assert await holds_of(ab.pool, runs[1]["id"]) == []
     # B back: the superseded run's release reaches it (it holds nothing: 404, done)
-    assert await deliver_holds(pool, settings, b_client) == ["delivered"]
+    assert await deliver_holds(ab) == ["delivered"]
 
 
-async def test_a_hold_that_reaches_b_after_its_release_is_released_again(
-    client: Client,
-    pool: Pool,
-    settings: Settings,
-    a_world: World,
-    b_on_a: UUID,
-    b_client: Client,
-    b_pool: Pool,
-    b_world: World,
-) -> None:
+async def test_a_hold_that_reaches_b_after_its_release_is_released_again(ab: Deployments) -> None:
     """The run is rejected while its hold is on its way: the release reaches B first (B
     knows no such hold), then the hold; A, told B holds the packs of a released hold,
     releases it once more, and B's packs are free again (not only at the hold's expiry)."""
-    offer_id, _ = await mirrored(pool, b_client, b_world, a_world, b_on_a)
-    run_id = await a_run(client, pool, settings, a_world, 20)
-    async with pool.acquire() as conn:
+    offer_id, _, run_id = await mirrored_run(ab, 20)
+    async with ab.pool.acquire() as conn:
         hold_row = await conn.fetchrow(
             "SELECT payload FROM outbox_message WHERE run_id = $1 AND kind = 'federation_hold'",
             run_id,
@@ -733,15 +798,15 @@ async def test_a_hold_that_reaches_b_after_its_release_is_released_again(
     assert hold_row is not None
     hold = msgspec.convert(hold_row["payload"], HoldMessage)
     await ok(
-        await client.post(
+        await ab.client.post(
             f"/v1/runs/{run_id}/reject",
             json={"reason": "fel vecka"},
-            headers=bearer(a_world.coordinator),
+            headers=bearer(ab.a_world.coordinator),
         )
     )
     # the release goes out (B knows no such hold yet: 404, nothing to release)
-    assert await deliver_holds(pool, settings, b_client) == ["delivered", "delivered"]
-    fed = await fed_of(pool, settings, b_client)
+    assert await deliver_holds(ab) == ["delivered", "delivered"]
+    fed = await fed_of(ab.pool, ab.settings, ab.b_client)
     late = await fed.request(  # the hold that was on its way
         "POST",
         B_URL,
@@ -749,71 +814,46 @@ async def test_a_hold_that_reaches_b_after_its_release_is_released_again(
         json=hold_body(offer_id, hold.packs, hold.hold_id, ttl_s=hold.ttl_s),
     )
     assert late.status == 201
-    assert await packs_of(b_pool, offer_id) == (12, 2)
-    queue = await connect_queue(settings)
+    assert await packs_of(ab.b_pool, offer_id) == (12, 2)
+    queue = await connect_queue(ab.settings)
     try:
-        sender = HoldSender(pool, settings, queue, b_client, retries=len(BACKOFF))
+        sender = HoldSender(ab.pool, ab.settings, queue, ab.b_client, retries=len(BACKOFF))
         await sender._record(hold, late, last=False)  # what the sender records of it
     finally:
         await queue.aclose()
-    await deliver_holds(pool, settings, b_client)
-    assert await packs_of(b_pool, offer_id) == (12, 0)
-    assert await holds_of(pool, run_id) == [("released", 2, "")]
+    await deliver_holds(ab)
+    assert await packs_of(ab.b_pool, offer_id) == (12, 0)
+    assert await holds_of(ab.pool, run_id) == [("released", 2, "")]
 
 
 async def test_a_hold_expired_at_b_is_not_confirmed_and_the_run_is_not_published(
-    client: Client,
-    pool: Pool,
-    settings: Settings,
-    a_world: World,
-    b_on_a: UUID,
-    b_client: Client,
-    b_pool: Pool,
-    b_settings: Settings,
-    b_world: World,
+    ab: Deployments,
 ) -> None:
-    offer_id, _ = await mirrored(pool, b_client, b_world, a_world, b_on_a)
-    run_id = await a_run(client, pool, settings, a_world, 30)
-    await deliver_holds(pool, settings, b_client)
-    assert await packs_of(b_pool, offer_id) == (12, 3)
-    async with b_pool.acquire() as conn:  # A took longer than the hold's time to approve
+    offer_id, _, run_id = await mirrored_run(ab, 30)
+    await deliver_holds(ab)
+    assert await packs_of(ab.b_pool, offer_id) == (12, 3)
+    async with ab.b_pool.acquire() as conn:  # A took longer than the hold's time to approve
         await conn.execute(
             "UPDATE federation_hold SET expires_at = now() - interval '1 second' "
             "WHERE offer_id = $1::uuid",
             offer_id,
         )
-    await expire_federation_holds({"pool": b_pool, "settings": b_settings})  # type: ignore[typeddict-item]
-    assert await packs_of(b_pool, offer_id) == (12, 0)
-    coordinator = bearer(a_world.coordinator)
-    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
-    await deliver_holds(pool, settings, b_client)  # the confirmation, too late
-    ((state, _, reason),) = await holds_of(pool, run_id)
+    await expire_federation_holds({"pool": ab.b_pool, "settings": ab.b_settings})  # type: ignore[typeddict-item]
+    assert await packs_of(ab.b_pool, offer_id) == (12, 0)
+    coordinator = bearer(ab.a_world.coordinator)
+    await ok(await ab.client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    await deliver_holds(ab)  # the confirmation, too late
+    ((state, _, reason),) = await holds_of(ab.pool, run_id)
     assert state == "refused"
     assert "expired" in reason
-    refused_publish = await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator)
+    refused_publish = await ab.client.post(
+        f"/v1/runs/{run_id}/publish", json={}, headers=coordinator
+    )
     assert refused_publish.status_code == 409
     assert refused_publish.json()["holds"][0]["state"] == "refused"
 
 
 # -- orders: publishing sends each remote producer's order to its deployment -------------------
-
-
-async def deliver_orders(pool: Pool, settings: Settings, b_client: Client) -> list[str]:
-    """A's outbox worker: one attempt at each pending order message."""
-    queue = await connect_queue(settings)
-    try:
-        sender = OrderSender(pool, settings, b_client)
-        async with pool.acquire() as conn:
-            ids = await conn.fetch(
-                "SELECT id FROM outbox_message WHERE kind = 'federation_order' "
-                "AND state = 'pending' ORDER BY created_at, id"
-            )
-        return [
-            await deliver(pool, settings, queue, {MessageKind.FEDERATION_ORDER: sender}, row["id"])
-            for row in ids
-        ]
-    finally:
-        await queue.aclose()
 
 
 async def b_published_run(
@@ -841,30 +881,20 @@ async def b_published_run(
 
 
 async def test_publishing_sends_b_producer_its_order_which_its_pick_list_shows(
-    client: Client,
-    pool: Pool,
-    settings: Settings,
-    a_world: World,
-    b_on_a: UUID,
-    b_client: Client,
-    b_pool: Pool,
-    b_world: World,
-    b_settings: Settings,
-    b_admin: str,
+    ab: Deployments, b_admin: str
 ) -> None:
-    offer_id, _ = await mirrored(pool, b_client, b_world, a_world, b_on_a)
-    run_id = await a_run(client, pool, settings, a_world, 30)  # 3 packs of 10
-    await deliver_holds(pool, settings, b_client)
-    coordinator = bearer(a_world.coordinator)
-    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
-    await deliver_holds(pool, settings, b_client)  # the confirmation
-    async with pool.acquire() as conn:
+    offer_id, _, run_id = await mirrored_run(ab, 30)  # 3 packs of 10
+    await deliver_holds(ab)
+    coordinator = bearer(ab.a_world.coordinator)
+    await ok(await ab.client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    await deliver_holds(ab)  # the confirmation
+    async with ab.pool.acquire() as conn:
         assert not await conn.fetchval(
             "SELECT count(*) FROM outbox_message WHERE kind = 'federation_order' AND run_id = $1",
             run_id,
         )  # no order before publishing
-    await ok(await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
-    async with pool.acquire() as conn:
+    await ok(await ab.client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
+    async with ab.pool.acquire() as conn:
         order = await conn.fetchrow(
             "SELECT id, state FROM run_remote_order WHERE run_id = $1", run_id
         )
@@ -881,56 +911,56 @@ async def test_publishing_sends_b_producer_its_order_which_its_pick_list_shows(
     types = {node["@type"] for node in sent["order"]["@graph"]}
     assert {"dfc-b:Order", "dfc-b:OrderLine"} <= types
     # (an earlier test's published run has its order waiting too)
-    assert set(await deliver_orders(pool, settings, b_client)) == {"delivered"}
-    async with pool.acquire() as conn:
+    assert set(await deliver_orders(ab)) == {"delivered"}
+    async with ab.pool.acquire() as conn:
         assert (
             await conn.fetchval("SELECT state FROM run_remote_order WHERE run_id = $1", run_id)
             == "received"
         )
-    async with b_pool.acquire() as conn:
+    async with ab.b_pool.acquire() as conn:
         stored = await conn.fetchrow(
             "SELECT producer_id, state FROM federation_order WHERE id = $1", order["id"]
         )
     assert stored is not None
-    assert str(stored["producer_id"]) == b_world.producer_id
+    assert str(stored["producer_id"]) == ab.b_world.producer_id
     # the state came back: the run page shows it
-    client.cookies = await session_cookies(pool, a_world.coordinator)
+    ab.client.cookies = await session_cookies(ab.pool, ab.a_world.coordinator)
     for language, word in (("sv", "mottagen"), ("en", "Orders sent to other deployments")):
-        client.cookies["samlast_lang"] = language
-        page = await client.get(f"/app/runs/{run_id}")
+        ab.client.cookies["samlast_lang"] = language
+        page = await ab.client.get(f"/app/runs/{run_id}")
         assert page.status_code == 200, page.text
         assert 'data-order-state="received"' in page.text
         assert word in page.text, (language, word)
-    client.cookies.clear()
+    ab.client.cookies.clear()
     # B's producer prints it in its pick list of the same delivery day
-    b_run = await b_published_run(b_client, b_pool, b_settings, b_world)
-    async with b_pool.acquire() as conn:
+    b_run = await b_published_run(ab.b_client, ab.b_pool, ab.b_settings, ab.b_world)
+    async with ab.b_pool.acquire() as conn:
         ordered = await conn.fetchval(
             "SELECT count(*) FROM federation_order_line l JOIN federation_order f "
             "ON f.id = l.order_id WHERE f.producer_id = $1::uuid",
-            b_world.producer_id,
+            ab.b_world.producer_id,
         )
     assert ordered >= 1
     for language, words in (
         ("sv", ["Beställningar från andra Samlast-installationer", "Samlast Uppsala"]),
-        ("en", ["Orders from peer deployments", a_world.network["name"]]),
+        ("en", ["Orders from peer deployments", ab.a_world.network["name"]]),
     ):
-        sheet = await b_client.get(
+        sheet = await ab.b_client.get(
             f"/v1/runs/{b_run}/pick-lists.html",
-            headers={**bearer(b_world.producer), "Accept-Language": language},
+            headers={**bearer(ab.b_world.producer), "Accept-Language": language},
         )
         assert sheet.status_code == 200, sheet.text
         assert sheet.text.count("data-peer-order>") == ordered  # this order's, and earlier ones'
         for word in words:
             assert word in sheet.text, (language, word)
     # a resend (a lost answer) gets the same answer and stores nothing more
-    fed = await fed_of(pool, settings, b_client)
+    fed = await fed_of(ab.pool, ab.settings, ab.b_client)
     again = await fed.request("POST", B_URL, ORDERS, json=sent)
     assert again.status == 201, again.body
     assert body(again)["id"] == str(order["id"])
     changed = {**sent, "lines": [{**sent["lines"][0], "packs": 2}]}
     assert (await fed.request("POST", B_URL, ORDERS, json=changed)).status == 409
-    async with b_pool.acquire() as conn:
+    async with ab.b_pool.acquire() as conn:
         assert (
             await conn.fetchval(
                 "SELECT count(*) FROM federation_order_line WHERE order_id = $1", order["id"]
@@ -938,19 +968,19 @@ async def test_publishing_sends_b_producer_its_order_which_its_pick_list_shows(
             == 1
         )
     # another peer can't order A's holds, even under a new order id
-    other_key = await new_key_of_a(pool, settings)
-    await peer_a_on_b(b_client, b_admin, pool, other_key, name="Samlast Luleå")
-    other = await signed_client(pool, settings, b_client)
+    other_key = await new_key_of_a(ab.pool, ab.settings)
+    await peer_a_on_b(ab.b_client, b_admin, ab.pool, other_key, name="Samlast Luleå")
+    other = await signed_client(ab.pool, ab.settings, ab.b_client)
     assert other is not None
     assert other.key.key_id == other_key.key_id
     stolen = await other.request("POST", B_URL, ORDERS, json={**sent, "id": str(uuid.uuid4())})
     assert stolen.status == 404, stolen.body
-    async with pool.acquire() as conn:
+    async with ab.pool.acquire() as conn:
         await peers_db.retire_own_key(conn, other_key.key_id)
     # unsigned: 401
     raw = json.dumps({**sent, "id": str(uuid.uuid4())}).encode()
     refused(
-        await send(b_client, "POST", ORDERS, {"Content-Type": "application/json"}, raw),
+        await send(ab.b_client, "POST", ORDERS, {"Content-Type": "application/json"}, raw),
         "not signed",
     )
 
@@ -1024,97 +1054,66 @@ async def b_speaks_to_a(
         await peers_db.replace_peer_keys(conn, b_on_a, [(key.key_id, public)])
 
 
-async def deliver_states(b_pool: Pool, b_settings: Settings, client: Client) -> list[str]:
-    """B's outbox worker: one attempt at each pending order state, sent to A."""
-    queue = await connect_queue(b_settings)
-    try:
-        sender = OrderStateSender(b_pool, b_settings, client)
-        async with b_pool.acquire() as conn:
-            ids = await conn.fetch(
-                "SELECT id FROM outbox_message WHERE kind = 'federation_order_state' "
-                "AND state = 'pending' ORDER BY created_at, id"
-            )
-        return [
-            await deliver(
-                b_pool, b_settings, queue, {MessageKind.FEDERATION_ORDER_STATE: sender}, row["id"]
-            )
-            for row in ids
-        ]
-    finally:
-        await queue.aclose()
-
-
 async def test_b_producer_sees_a_peer_order_with_no_run_of_its_own_and_accepts_it(
-    client: Client,
-    pool: Pool,
-    settings: Settings,
-    a_world: World,
-    a_key: tuple[SigningKey, str],
-    b_on_a: UUID,
-    b_client: Client,
-    b_pool: Pool,
-    b_world: World,
-    b_settings: Settings,
-    b_admin: str,
+    ab: Deployments, a_key: tuple[SigningKey, str], b_admin: str
 ) -> None:
-    await mirrored(pool, b_client, b_world, a_world, b_on_a)
-    run_id = await a_run(client, pool, settings, a_world, 20)  # 2 packs of 10
-    await deliver_holds(pool, settings, b_client)
-    coordinator = bearer(a_world.coordinator)
-    await ok(await client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
-    await deliver_holds(pool, settings, b_client)
-    await ok(await client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
-    assert "delivered" in await deliver_orders(pool, settings, b_client)
-    async with pool.acquire() as conn:
+    _, _, run_id = await mirrored_run(ab, 20)  # 2 packs of 10
+    await deliver_holds(ab)
+    coordinator = bearer(ab.a_world.coordinator)
+    await ok(await ab.client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    await deliver_holds(ab)
+    await ok(await ab.client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
+    assert "delivered" in await deliver_orders(ab)
+    async with ab.pool.acquire() as conn:
         order_id = await conn.fetchval("SELECT id FROM run_remote_order WHERE run_id = $1", run_id)
-    async with b_pool.acquire() as conn:
+    async with ab.b_pool.acquire() as conn:
         assert (
             await conn.fetchval("SELECT state FROM federation_order WHERE id = $1", order_id)
             == "received"
         )
     # B's producer's page lists it, with no run of B's for that day needed
-    b_client.cookies = await session_cookies(b_pool, b_world.producer)
+    ab.b_client.cookies = await session_cookies(ab.b_pool, ab.b_world.producer)
     for language, words in (
         ("sv", ["Beställningar från andra Samlast", "Samlast Uppsala", "mottagen"]),
-        ("en", ["Orders from other Samlast", a_world.network["name"], "Accept the order"]),
+        ("en", ["Orders from other Samlast", ab.a_world.network["name"], "Accept the order"]),
     ):
-        b_client.cookies["samlast_lang"] = language
-        listed = await b_client.get("/app/producer/peer-orders")
+        ab.b_client.cookies["samlast_lang"] = language
+        listed = await ab.b_client.get("/app/producer/peer-orders")
         assert listed.status_code == 200, listed.text
         assert f'data-peer-order="{order_id}"' in listed.text
         for word in words:
             assert word in listed.text, (language, word)
         assert "data-confirm=" in listed.text  # asked before it is done
-    home = await b_client.get("/app/producer")
+    home = await ab.b_client.get("/app/producer")
     assert 'href="/app/producer/peer-orders"' in home.text
-    origin = {"Origin": str(b_client.base_url).rstrip("/")}
+    origin = {"Origin": str(ab.b_client.base_url).rstrip("/")}
     # another producer of B neither sees nor accepts it
-    other = await build_world(b_client, b_admin, "Hälsingland")
-    b_client.cookies = await session_cookies(b_pool, other.producer)
-    theirs = await b_client.get("/app/producer/peer-orders")
+    other = await build_world(ab.b_client, b_admin, "Hälsingland")
+    ab.b_client.cookies = await session_cookies(ab.b_pool, other.producer)
+    theirs = await ab.b_client.get("/app/producer/peer-orders")
     assert theirs.status_code == 200
     assert str(order_id) not in theirs.text
-    stolen = await b_client.post(
+    stolen = await ab.b_client.post(
         f"/app/producer/peer-orders/{order_id}/accept", headers=origin, follow_redirects=False
     )
     assert stolen.status_code == 404, stolen.text
-    async with b_pool.acquire() as conn:
+    async with ab.b_pool.acquire() as conn:
         assert (
             await conn.fetchval("SELECT state FROM federation_order WHERE id = $1", order_id)
             == "received"
         )
     # the producer accepts; the state goes back to A, whose run page shows it
-    b_client.cookies = await session_cookies(b_pool, b_world.producer)
-    accepted = await b_client.post(
+    ab.b_client.cookies = await session_cookies(ab.b_pool, ab.b_world.producer)
+    accepted = await ab.b_client.post(
         f"/app/producer/peer-orders/{order_id}/accept", headers=origin, follow_redirects=False
     )
     assert accepted.status_code == 303, accepted.text
-    again = await b_client.post(
+    again = await ab.b_client.post(
         f"/app/producer/peer-orders/{order_id}/accept", headers=origin, follow_redirects=False
     )
     assert again.status_code == 303  # accepted already: nothing more
-    b_client.cookies.clear()
-    async with b_pool.acquire() as conn:
+    ab.b_client.cookies.clear()
+    async with ab.b_pool.acquire() as conn:
         assert (
             await conn.fetchval("SELECT state FROM federation_order WHERE id = $1", order_id)
             == "accepted"
@@ -1127,24 +1126,26 @@ async def test_b_producer_sees_a_peer_order_with_no_run_of_its_own_and_accepts_i
             )
             == 1
         )
-    await b_speaks_to_a(pool, settings, b_pool, b_settings, b_on_a, a_key[1])
-    assert await deliver_states(b_pool, b_settings, client) == ["delivered"]
-    async with pool.acquire() as conn:
+    await b_speaks_to_a(ab.pool, ab.settings, ab.b_pool, ab.b_settings, ab.b_on_a, a_key[1])
+    assert await deliver_states(ab) == ["delivered"]
+    async with ab.pool.acquire() as conn:
         assert (
             await conn.fetchval("SELECT state FROM run_remote_order WHERE id = $1", order_id)
             == "accepted"
         )
-    client.cookies = await session_cookies(pool, a_world.coordinator)
-    client.cookies["samlast_lang"] = "sv"
-    page = await client.get(f"/app/runs/{run_id}")
-    client.cookies.clear()
+    ab.client.cookies = await session_cookies(ab.pool, ab.a_world.coordinator)
+    ab.client.cookies["samlast_lang"] = "sv"
+    page = await ab.client.get(f"/app/runs/{run_id}")
+    ab.client.cookies.clear()
     assert 'data-order-state="accepted"' in page.text
     assert "accepterad" in page.text
     # only the peer the order went to may set its state at A
-    fed = await signed_client(b_pool, b_settings, client)
+    fed = await signed_client(ab.b_pool, ab.b_settings, ab.client)
     assert fed is not None
     path = f"{ORDERS}/{uuid.uuid4()}/state"
-    unknown = await fed.request("POST", settings.mail.public_url, path, json={"state": "accepted"})
+    unknown = await fed.request(
+        "POST", ab.settings.mail.public_url, path, json={"state": "accepted"}
+    )
     assert unknown.status == 404, unknown.body
 
 

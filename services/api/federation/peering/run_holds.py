@@ -1,0 +1,58 @@
+"""A run's holds at its peers (docs/federation.md, "Holds"), read-only: which offers of
+other deployments the run buys, what each peer answered, and which ones the run left
+out. For the network's coordinators, as the run itself; anyone else: 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get
+from litestar.params import FromPath
+
+from services.api.auth.guards import MANAGERS
+from services.api.deps import CurrentActor, Db, Runs
+from shared.db import holds as holds_db
+from shared.db.rows import as_struct
+
+HoldState = Literal["pending", "held", "confirmed", "refused", "unreachable", "released"]
+
+
+class RunHoldOut(msgspec.Struct, kw_only=True):
+    hold_id: UUID
+    offer_id: UUID  # the mirror here, as the run's purchases name it
+    remote_offer_id: UUID  # the offer at the peer
+    peer_id: UUID
+    peer: str
+    producer: str
+    packs: int
+    state: HoldState
+    reason: str  # what the peer or the sender said, in English; "" when nothing went wrong
+    bought: bool  # false: the run left the offer out (refused for good, or its peer silent)
+    updated_at: dt.datetime
+
+
+class RunHoldController(Controller):
+    path = "/v1/runs/{run_id:uuid}/holds"
+    tags = ["runs"]
+
+    @get(
+        guards=[MANAGERS],
+        summary="The run's holds at other deployments: their state, and what was left out",
+        description=(
+            "One hold per purchase of another deployment's offer: `pending` (not answered "
+            "yet), `held`, `confirmed` (once the run is approved), `refused` (with the "
+            "peer's `reason`), `unreachable`, or `released` (the run rejected or superseded, "
+            "or its peer left out for not answering in time: `reason` says which). "
+            "`bought` is false once the run no longer buys the offer. By producer. For the "
+            "network's coordinators; any other run: 404."
+        ),
+    )
+    async def run_holds(
+        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs, conn: Db
+    ) -> list[RunHoldOut]:
+        await runs.visible(actor, run_id)
+        rows = await holds_db.select_run_holds(conn, run_id)
+        return [as_struct(row, RunHoldOut, peer=row["peer_name"]) for row in rows]
