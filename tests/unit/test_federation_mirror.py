@@ -8,6 +8,10 @@ import datetime as dt
 from typing import Any
 from uuid import uuid4
 
+import pytest
+
+from services.api.web import i18n
+from services.matcher.engine.federation import units
 from services.matcher.engine.federation.catalog import CatalogOffer, Place, Seller, catalog
 from services.matcher.engine.federation.mirror import NetworkCatalogue, mirror_plan
 from services.matcher.engine.federation.reading import CatalogueProduct
@@ -81,3 +85,41 @@ def test_an_item_priced_in_another_currency_is_skipped_in_that_network() -> None
 
 def test_no_network_no_offers() -> None:
     assert mirror_plan(nodes(offer()), []).offers == []
+
+
+def test_an_item_whose_unit_does_not_fit_is_skipped_with_a_reason_pages_translate() -> None:
+    """The unit checks' reasons carry their msgid: the network settings page says them in
+    its language, Swedish first."""
+    litres = network(CatalogueProduct(id=uuid4(), name="Morötter", unit="l"))
+    plan = mirror_plan(nodes(offer()), [litres])
+    (skipped,) = plan.skipped[litres.network_id]
+    assert (
+        skipped.reason == "a quantity in Kilogram can't be counted in litres, the catalogue's unit"
+    )
+    assert i18n.translate("sv", skipped.message, skipped.values) == (
+        "en mängd i Kilogram kan inte räknas i liter, katalogens enhet"
+    )
+    assert i18n.translate("en", skipped.message, skipped.values) == skipped.reason
+
+
+def test_every_unit_check_has_its_swedish() -> None:
+    refusals = [
+        lambda: units.decimal("tio"),
+        lambda: units.ore("12.345"),
+        lambda: units.ore(10**13),
+        lambda: units.whole("2.5", "the stock"),
+    ]
+    for unit in units.CATALOGUE_UNITS:
+        refusals += [
+            lambda unit=unit: units.catalogue_units("1", None, unit),
+            lambda unit=unit: units.catalogue_units("1", "dfc-m:Euro", unit),
+            lambda unit=unit: units.catalogue_units("0.5", units.CATALOGUE_UNITS[unit][2], unit),
+        ]
+    swedish = i18n.catalogue("sv")
+    for refuse in refusals:
+        with pytest.raises(units.NotExactError) as refused:
+            refuse()
+        assert refused.value.template in swedish, refused.value.template
+        assert str(refused.value) == i18n.translate(
+            "en", refused.value.template, refused.value.values
+        )

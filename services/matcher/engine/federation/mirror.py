@@ -97,12 +97,10 @@ def mirror_plan(nodes: Nodes, networks: Sequence[NetworkCatalogue]) -> MirrorPla
                         name=problem.name,
                     )
                 )
-            elif problem.template:
+            else:
                 lost.append(
                     skipped_item(problem.item, problem.name, problem.template, **problem.values)
                 )
-            else:
-                lost.append(skipped_item(problem.item, problem.name, problem.message))
         for read in plan.offers:
             sku = _uuid(_literal(nodes, read.source, "dfc-b:sku"))
             seller = _seller(nodes, read.source)

@@ -76,7 +76,7 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True):
     item: str
     name: str
     message: str  # the English, filled in
-    template: str = ""  # the msgid it was filled from (pages translate it), "" if none
+    template: str  # the msgid it was filled from (pages translate it)
     values: dict[str, str] = msgspec.field(default_factory=dict)
 
 
@@ -133,7 +133,7 @@ def read_catalog(nodes: Nodes, rules: ImportRules) -> ImportPlan:
                 skipped.append(Skipped(item=item_id, name=name, reason=reason, template=reason))
                 continue
             offers.append(_offer(graph, item_id, product_id, name, target, rules))
-        except _RefusedError as exc:
+        except (_RefusedError, NotExactError) as exc:
             problems.append(
                 Problem(
                     item=item_id,
@@ -143,8 +143,6 @@ def read_catalog(nodes: Nodes, rules: ImportRules) -> ImportPlan:
                     values=exc.values,
                 )
             )
-        except NotExactError as exc:
-            problems.append(Problem(item=item_id, name=name, message=str(exc)))
     return ImportPlan(offers=offers, problems=problems, skipped=skipped)
 
 
@@ -445,7 +443,9 @@ class _Graph:
 
 def _bounded(units: int) -> int:
     if not 1 <= units <= MAX_UNITS:
-        raise NotExactError(f"a pack of {units} units is outside 1 to {MAX_UNITS:,}")
+        raise NotExactError(
+            f"a pack of {{units}} units is outside 1 to {MAX_UNITS:,}", units=str(units)
+        )
     return units
 
 

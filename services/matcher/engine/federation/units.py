@@ -66,19 +66,26 @@ CURRENCY_AUTHORITY = "http://publications.europa.eu/resource/authority/currency/
 
 
 class NotExactError(ValueError):
-    """A value Samlast can't hold exactly; ``str()`` says which and why."""
+    """A value Samlast can't hold exactly: ``template`` (an English msgid, which pages
+    translate) filled from ``values``; ``str()`` is the English."""
+
+    def __init__(self, template: str, **values: str) -> None:
+        self.template = template
+        self.values = values
+        super().__init__(template.format(**values))
 
 
 def decimal(value: Any) -> Decimal:
     """The decimal a DFC literal was written as; NotExactError for anything else."""
+    not_a_number = NotExactError("{value} is not a number", value=repr(str(value)[:40]))
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise NotExactError(f"{str(value)[:40]!r} is not a number")
+        raise not_a_number
     try:
         number = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
     except InvalidOperation:
-        raise NotExactError(f"{str(value)[:40]!r} is not a number") from None
+        raise not_a_number from None
     if not number.is_finite():
-        raise NotExactError(f"{str(value)[:40]!r} is not a number")
+        raise not_a_number
     return number
 
 
@@ -86,9 +93,9 @@ def ore(value: Any) -> int:
     """A price in the currency's main unit as whole öre (cents): ``"30.20"`` is 3020."""
     number = decimal(value) * 100
     if number != number.to_integral_value():
-        raise NotExactError(f"the price {value!r} is not a whole number of öre")
+        raise NotExactError("the price {value} is not a whole number of öre", value=repr(value))
     if not 0 <= number <= MAX_ORE:
-        raise NotExactError(f"the price {value!r} is out of range")
+        raise NotExactError("the price {value} is out of range", value=repr(value))
     return int(number)
 
 
@@ -116,22 +123,30 @@ def currency_iri(code: str) -> str:
 def catalogue_units(value: Any, measure: str | None, unit: str) -> int:
     """A DFC quantity in whole units of the catalogue's ``unit`` (kg, l or piece)."""
     scale, per_unit, _ = CATALOGUE_UNITS[unit]
+    words = UNIT_WORDS[unit]  # in the msgid: a page translates the sentence whole
+    if measure is None:
+        raise NotExactError(
+            f"a quantity in no unit can't be counted in {words}, the catalogue's unit"
+        )
     if measure not in scale:
         raise NotExactError(
-            f"a quantity in {(measure or 'no unit').removeprefix('dfc-m:')} can't be "
-            f"counted in {UNIT_WORDS[unit]}, the catalogue's unit"
+            f"a quantity in {{measure}} can't be counted in {words}, the catalogue's unit",
+            measure=measure.removeprefix("dfc-m:"),
         )
     units = decimal(value) * scale[measure] / per_unit
     if units != units.to_integral_value() or not 1 <= units <= MAX_UNITS:
         raise NotExactError(
-            f"{value} {measure.removeprefix('dfc-m:')} is not a whole number of "
-            f"{UNIT_WORDS[unit]} (the catalogue's unit) from 1 to {MAX_UNITS:,}"
+            f"{{value}} {{measure}} is not a whole number of {words} (the catalogue's unit) "
+            f"from 1 to {MAX_UNITS:,}",
+            value=str(value),
+            measure=measure.removeprefix("dfc-m:"),
         )
     return int(units)
 
 
 def whole(value: Any, what: str) -> int:
+    """A whole number; ``what`` names it, in the msgid of the error."""
     number = decimal(value)
     if number != number.to_integral_value():
-        raise NotExactError(f"{what} {value!r} is not a whole number")
+        raise NotExactError(f"{what} {{value}} is not a whole number", value=repr(value))
     return int(number)
