@@ -22,7 +22,7 @@ from services.api.federation.peering.schemas import (
     PingOut,
 )
 from services.api.federation.peering.service import PeerService
-from services.api.federation.peering.signed import PEERS, PeerActor, PeerSignatureMiddleware
+from services.api.federation.peering.signed import PeerActor, PeerSignedController
 
 Peers = NamedDependency[PeerService]
 SHARERS = requires(Role.ADMIN, Role.PRODUCER)
@@ -110,14 +110,10 @@ async def federation_keys(peers: Peers) -> KeySetOut:
     return await peers.key_set()
 
 
-class SignedController(Controller):
+class SignedController(PeerSignedController):
     """Routes only a peer's verified signature reaches."""
 
     path = "/federation/v1"
-    tags = ["federation"]
-    guards = [PEERS]
-    middleware = [PeerSignatureMiddleware]
-    security = [{"HttpSignature": []}]
 
     @get(
         "/hello",

@@ -19,14 +19,14 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Request, Response, get
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
 from services.api.federation.catalog_offers import catalog_offer, exact_pickup, offer_vat, vat_rules
 from services.api.federation.peering.controller import SIGNED, peer_of
-from services.api.federation.peering.signed import PEERS, PeerSignatureMiddleware
+from services.api.federation.peering.signed import PeerSignedController
 from services.matcher.engine.federation.catalog import Seller, catalog
 from shared.db import mirror as mirror_db
 from shared.db.pool import Conn
@@ -77,14 +77,10 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-class FeedController(Controller):
+class FeedController(PeerSignedController):
     """The offer feed: only a peer's verified signature reaches it."""
 
     path = "/federation/v1"
-    tags = ["federation"]
-    guards = [PEERS]
-    middleware = [PeerSignatureMiddleware]
-    security = [{"HttpSignature": []}]
 
     @get(
         "/catalog",

@@ -18,13 +18,13 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
-from litestar import Controller, Request, post
+from litestar import Request, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from services.api.core.types import Input
 from services.api.federation.peering.controller import SIGNED, peer_of
-from services.api.federation.peering.signed import PEERS, PeerActor, PeerSignatureMiddleware
+from services.api.federation.peering.signed import PeerActor, PeerSignedController
 from shared.db import holds as holds_db
 from shared.db import runs as runs_db
 from shared.db.audit import insert_audit
@@ -195,14 +195,10 @@ def provide_holds(conn: NamedDependency[Conn]) -> HoldService:
 Holds = NamedDependency[HoldService]
 
 
-class HoldController(Controller):
+class HoldController(PeerSignedController):
     """The holds a peer asks of us (signed: only a peer's verified signature reaches)."""
 
     path = "/federation/v1/holds"
-    tags = ["federation"]
-    guards = [PEERS]
-    middleware = [PeerSignatureMiddleware]
-    security = [{"HttpSignature": []}]
     dependencies = {"holds": Provide(provide_holds, sync_to_thread=False)}
 
     @post(

@@ -18,7 +18,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from arq.connections import ArqRedis
-from litestar import Controller, Request, post
+from litestar import Request, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
@@ -28,7 +28,7 @@ from services.api.core.types import Input
 from services.api.demand.amounts import Measure
 from services.api.federation.peering.controller import SIGNED, peer_of
 from services.api.federation.peering.holds import MAX_HOLD_PACKS, audit_peer
-from services.api.federation.peering.signed import PEERS, PeerActor, PeerSignatureMiddleware
+from services.api.federation.peering.signed import PeerActor, PeerSignedController
 from shared.db import orders_federation as orders_db
 from shared.db.pool import Conn
 from shared.errors import ConflictError, NotFoundError
@@ -251,14 +251,10 @@ def provide_orders(conn: NamedDependency[Conn]) -> OrderService:
 PeerOrders = NamedDependency[OrderService]
 
 
-class OrderController(Controller):
+class OrderController(PeerSignedController):
     """The orders a peer sends us (signed: only a peer's verified signature reaches)."""
 
     path = "/federation/v1/orders"
-    tags = ["federation"]
-    guards = [PEERS]
-    middleware = [PeerSignatureMiddleware]
-    security = [{"HttpSignature": []}]
     dependencies = {"peer_orders": Provide(provide_orders, sync_to_thread=False)}
 
     @post(

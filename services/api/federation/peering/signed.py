@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+from litestar import Controller
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
@@ -132,3 +133,12 @@ async def _peer_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
 
 PEERS = _peer_guard
 PEERS.roles = frozenset()  # type: ignore[attr-defined] # no API role: peers only
+
+
+class PeerSignedController(Controller):
+    """Routes only a peer's verified signature reaches (each subclass gives its path)."""
+
+    tags = ["federation"]
+    guards = [PEERS]
+    middleware = [PeerSignatureMiddleware]
+    security = [{"HttpSignature": []}]
