@@ -5,6 +5,8 @@ a product of its name; what a network can't list is skipped there, with the reas
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 from uuid import uuid4
 
@@ -103,17 +105,17 @@ def test_an_item_whose_unit_does_not_fit_is_skipped_with_a_reason_pages_translat
 
 
 def test_every_unit_check_has_its_swedish() -> None:
-    refusals = [
-        lambda: units.decimal("tio"),
-        lambda: units.ore("12.345"),
-        lambda: units.ore(10**13),
-        lambda: units.whole("2.5", "the stock"),
+    refusals: list[Callable[[], object]] = [
+        partial(units.decimal, "tio"),
+        partial(units.ore, "12.345"),
+        partial(units.ore, 10**13),
+        partial(units.whole, "2.5", "the stock"),
     ]
-    for unit in units.CATALOGUE_UNITS:
+    for unit, (_, _, measure) in units.CATALOGUE_UNITS.items():
         refusals += [
-            lambda unit=unit: units.catalogue_units("1", None, unit),
-            lambda unit=unit: units.catalogue_units("1", "dfc-m:Euro", unit),
-            lambda unit=unit: units.catalogue_units("0.5", units.CATALOGUE_UNITS[unit][2], unit),
+            partial(units.catalogue_units, "1", None, unit),
+            partial(units.catalogue_units, "1", "dfc-m:Euro", unit),
+            partial(units.catalogue_units, "0.5", measure, unit),
         ]
     swedish = i18n.catalogue("sv")
     for refuse in refusals:
