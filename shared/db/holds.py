@@ -10,13 +10,16 @@ last answered.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from shared.contracts.messages import HoldStep, MessageKind
 from shared.db.pool import Conn
+from shared.errors import Phrase
 
 HOLD_COLUMNS = "id, peer_id, offer_id, packs, state, expires_at, created_at, updated_at"
 
@@ -102,7 +105,44 @@ async def expire_holds(conn: Conn, hold_id: UUID | None = None) -> int:
 
 # --- the buying side --------------------------------------------------------------------
 
-REMOTE_HOLD_COLUMNS = "run_id, offer_id, peer_id, hold_id, packs, state, reason, updated_at"
+REMOTE_HOLD_COLUMNS = (
+    "run_id, offer_id, peer_id, hold_id, packs, state, reason, reason_code, reason_values, "
+    "updated_at"
+)
+
+
+class HoldReason(msgspec.Struct, frozen=True):
+    """Why a hold is where it is: a stable ``code`` for API clients, and a msgid with the
+    values that fill it, so each page says it in its own language. A value may itself be
+    a reason's msgid and values (``{"message", "values"}``): the failure a retry follows."""
+
+    code: str
+    message: str
+    values: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def english(self) -> str:
+        return str(self.phrase())
+
+    def phrase(self) -> Phrase:
+        return reason_phrase(self.message, self.values)
+
+
+NO_REASON = HoldReason("", "")
+
+
+def reason_phrase(message: str, values: Mapping[str, Any] | None) -> Phrase:
+    """A stored reason as a Phrase (``i18n.translate`` says its values in the reader's
+    language too); its msgid as it is when the values do not fit it (a reason stored
+    before its codes, or a peer's words with braces in them)."""
+    said = {
+        name: Phrase(value["message"], value.get("values")) if isinstance(value, dict) else value
+        for name, value in (values or {}).items()
+    }
+    try:
+        return Phrase(message, said)
+    except (KeyError, IndexError, ValueError):
+        return Phrase(message)
+
 
 # A stored run's purchases of mirrored offers, each a hold to ask of the offer's peer.
 INSERT_RUN_HOLDS = f"""
@@ -146,7 +186,8 @@ SELECT_REMOTE_HOLD = f"""
 SELECT {REMOTE_HOLD_COLUMNS} FROM run_remote_hold WHERE hold_id = $1 FOR UPDATE"""
 
 SET_REMOTE_HOLD = f"""
-UPDATE run_remote_hold SET state = $2, reason = $3, updated_at = now()
+UPDATE run_remote_hold SET state = $2, reason = $3, reason_code = $5, reason_values = $6,
+    updated_at = now()
 WHERE hold_id = $1 AND state = any($4::text[])
 RETURNING {REMOTE_HOLD_COLUMNS}"""
 
@@ -229,9 +270,17 @@ async def select_remote_hold(conn: Conn, hold_id: UUID) -> asyncpg.Record | None
 
 
 async def set_remote_hold(
-    conn: Conn, hold_id: UUID, state: str, reason: str, from_states: Sequence[str]
+    conn: Conn, hold_id: UUID, state: str, reason: HoldReason, from_states: Sequence[str]
 ) -> asyncpg.Record | None:
-    return await conn.fetchrow(SET_REMOTE_HOLD, hold_id, state, reason[:1000], list(from_states))
+    return await conn.fetchrow(
+        SET_REMOTE_HOLD,
+        hold_id,
+        state,
+        reason.message[:1000],
+        list(from_states),
+        reason.code,
+        msgspec.to_builtins(reason.values),
+    )
 
 
 async def release_ended_holds(

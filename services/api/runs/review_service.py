@@ -239,7 +239,12 @@ class ReviewService:
                     "holds": ", ".join(f"{row['hold_id']} ({row['state']})" for row in waiting),
                 },
                 holds=[
-                    {"hold_id": str(row["hold_id"]), "state": row["state"], "reason": row["reason"]}
+                    {
+                        "hold_id": str(row["hold_id"]),
+                        "state": row["state"],
+                        "reason": str(holds_db.reason_phrase(row["reason"], row["reason_values"])),
+                        "reason_code": row["reason_code"],
+                    }
                     for row in waiting
                 ],
             )

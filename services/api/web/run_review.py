@@ -123,7 +123,10 @@ class RunReview:
                 "retired_vehicles": len(set(run.exclude_vehicles) - {v.id for v in vehicles}),
             },
             # holds asked of peer deployments for their producers' packs (fed-holds)
-            "remote_holds": await holds_db.select_run_holds(self.conn, run.id),
+            "remote_holds": [
+                {**row, "reason": holds_db.reason_phrase(row["reason"], row["reason_values"])}
+                for row in await holds_db.select_run_holds(self.conn, run.id)
+            ],
             "holds_unconfirmed": len(await holds_db.select_unconfirmed(self.conn, run.id)),
             # the published run's orders to peers' producers, as they answered (fed-holds)
             "remote_orders": await peer_orders_db.select_run_orders(self.conn, run.id),

@@ -24,6 +24,7 @@ from services.matcher.adapters.outbound import Answer
 from services.matcher.matching import remote_holds
 from shared.contracts.messages import HoldMessage, HoldStep
 from shared.db import peers as peers_db
+from shared.db.holds import HoldReason
 from shared.db.pool import Pool
 from shared.settings import Settings
 
@@ -32,14 +33,33 @@ HOLDS = "/federation/v1/holds"
 
 def reason_of(answer: PeerAnswer) -> str:
     """The peer's words for a refusal (its problem document's detail), or its status."""
+    return words_of(answer) or f"the peer answered {answer.status}"
+
+
+def words_of(answer: PeerAnswer) -> str:
+    """The peer's own words in its answer (its problem document's detail), if any."""
     try:
         body: Any = json.loads(answer.body)
     except ValueError:
         body = None
     detail = body.get("detail") if isinstance(body, dict) else None
-    if isinstance(detail, str) and detail:
-        return detail[:500]
-    return f"the peer answered {answer.status}"
+    return detail[:500] if isinstance(detail, str) else ""
+
+
+def refusal_of(answer: PeerAnswer) -> HoldReason:
+    """A peer's refusal: its own words quoted (they stay in its language), else its
+    status."""
+    if words := words_of(answer):
+        return HoldReason("refused", "the other deployment refused: “{said}”", {"said": words})
+    status = {"status": str(answer.status)}
+    return HoldReason("refused", "the other deployment refused (it answered {status})", status)
+
+
+def failure_of(answer: PeerAnswer) -> dict[str, Any]:
+    """Why a peer gave no answer of its own, as a msgid and its values (a reason's value)."""
+    if answer.error is not None:
+        return {"message": answer.error_message or answer.error, "values": answer.error_values}
+    return {"message": "the peer answered {status}", "values": {"status": str(answer.status)}}
 
 
 class HoldSender:
@@ -101,7 +121,7 @@ class HoldSender:
                 await remote_holds.record_step(self.pool, hold, "released")
             return Answer(status=status)
         if status in (404, 409):  # the peer's refusal: a retry would get the same
-            reason = reason_of(answer)
+            reason = refusal_of(answer)
             if hold.step == HoldStep.HOLD:
                 await remote_holds.record_refused(
                     self.pool, self.settings, self.queue, hold, reason
@@ -111,14 +131,20 @@ class HoldSender:
             # a release the peer does not know of: nothing is held there
             return Answer(status=status)
         error = answer.error or f"the peer answered {status}"
+        failure = failure_of(answer)
         if hold.step == HoldStep.HOLD and overdue:  # not answered in time: leave the peer out
-            reason = f"{error}; no answer for {self.settings.federation.hold_reach_s} s"
+            reach = {"error": failure, "s": str(self.settings.federation.hold_reach_s)}
+            reason = HoldReason("no_answer_in_time", "{error}; no answer for {s} s", reach)
             done = await remote_holds.record_refused(
                 self.pool, self.settings, self.queue, hold, reason, unreachable=True
             )
             if done != "waiting":
                 return Answer(status=status, error=error, refused=True)
         if hold.step == HoldStep.HOLD:
-            waiting = f"{error}; {'given up' if last else 'asking again later'}"
+            waiting = (
+                HoldReason("given_up", "{error}; given up", {"error": failure})
+                if last
+                else HoldReason("asking_again", "{error}; asking again later", {"error": failure})
+            )
             await remote_holds.record_waiting(self.pool, hold, waiting, last=last)
         return Answer(status=status, error=error)

@@ -24,6 +24,7 @@ from shared.contracts.runs import Overrides, RunState
 from shared.db import cycles as cycles_db
 from shared.db import holds as holds_db
 from shared.db import runs as runs_db
+from shared.db.holds import NO_REASON, HoldReason
 from shared.db.pool import Pool
 from shared.queue import transaction_then_queue
 from shared.settings import Settings
@@ -36,7 +37,7 @@ OPEN = ("pending", "unreachable")
 async def record_held(pool: Pool, settings: Settings, queue: ArqRedis, hold: HoldMessage) -> None:
     """The peer holds the packs; a run approved meanwhile confirms them at once."""
     async with pool.acquire() as conn, transaction_then_queue(conn, queue) as after:
-        if await holds_db.set_remote_hold(conn, hold.hold_id, "held", "", OPEN) is None:
+        if await holds_db.set_remote_hold(conn, hold.hold_id, "held", NO_REASON, OPEN) is None:
             # the run ended while the hold was on its way: its release may have reached
             # the peer first (nothing to release then), so release it once more
             for message_id in await holds_db.insert_hold_messages(
@@ -57,7 +58,9 @@ async def record_held(pool: Pool, settings: Settings, queue: ArqRedis, hold: Hol
                 after.message(message_id)
 
 
-async def record_step(pool: Pool, hold: HoldMessage, state: str, reason: str = "") -> None:
+async def record_step(
+    pool: Pool, hold: HoldMessage, state: str, reason: HoldReason = NO_REASON
+) -> None:
     """A confirmation or release as the peer answered it; a confirmation refused (the
     hold expired there) is ``refused``, with the peer's reason."""
     from_states = ("held",) if state == "confirmed" else ("held", "confirmed", *OPEN)
@@ -65,7 +68,7 @@ async def record_step(pool: Pool, hold: HoldMessage, state: str, reason: str = "
         await holds_db.set_remote_hold(conn, hold.hold_id, state, reason, from_states)
 
 
-async def record_waiting(pool: Pool, hold: HoldMessage, reason: str, *, last: bool) -> None:
+async def record_waiting(pool: Pool, hold: HoldMessage, reason: HoldReason, *, last: bool) -> None:
     """The peer did not answer: pending while the outbox retries, then unreachable."""
     state = "unreachable" if last else "pending"
     async with pool.acquire() as conn:
@@ -77,7 +80,7 @@ async def record_refused(
     settings: Settings,
     queue: ArqRedis,
     hold: HoldMessage,
-    reason: str,
+    reason: HoldReason,
     *,
     unreachable: bool = False,
 ) -> str:
@@ -97,14 +100,14 @@ async def record_refused(
             return "waiting"  # decided already: keep asking, the outbox's way
         state = "unreachable" if unreachable else "refused"
         refused = await holds_db.set_remote_hold(conn, hold.hold_id, state, reason, OPEN)
+        said = reason.english()  # for the unfilled lines' detail, the transition, the log
         if refused is None or run["state"] != RunState.PROPOSED:
             return "recorded"  # released meanwhile, or decided: the coordinator sees it
         done = await holds_db.count_refused_runs(conn, run["cycle_id"]) - 1
         if done >= settings.federation.hold_retries:
-            await holds_db.unfill_refused(conn, run["id"], hold.offer_id, reason)
-            log.info(
-                "run %s: hold %s refused (%s); lines unfilled", run["id"], hold.hold_id, reason
-            )
+            words = reason.values.get("said", said)  # the peer's own, when it gave any
+            await holds_db.unfill_refused(conn, run["id"], hold.offer_id, str(words))
+            log.info("run %s: hold %s refused (%s); lines unfilled", run["id"], hold.hold_id, said)
             return "unfilled"
         overrides = Overrides.of(run["overrides"])
         left_out = {hold.offer_id}
@@ -127,13 +130,10 @@ async def record_refused(
             RunState.SUPERSEDED,
             None,
             None,
-            f"a peer could not be reached to hold packs ({reason}): matched again without "
-            "its offers"
+            f"a peer could not be reached to hold packs ({said}): matched again without its offers"
             if unreachable
-            else f"a peer refused to hold packs ({reason}): matched again without them",
+            else f"a peer refused to hold packs ({said}): matched again without them",
         )
         after.match(again["id"])
-        log.info(
-            "run %s: hold %s refused (%s); run %s", run["id"], hold.hold_id, reason, again["id"]
-        )
+        log.info("run %s: hold %s refused (%s); run %s", run["id"], hold.hold_id, said, again["id"])
         return "re-allocated"

@@ -8,7 +8,9 @@ signing requests that reach B's app in process.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from services.matcher.matching.run import run_match
 from services.matcher.outbox.delivery import BACKOFF, Sender, deliver
 from shared.contracts.messages import HoldMessage, MessageKind
 from shared.db import peers as peers_db
+from shared.db.holds import reason_phrase
 from shared.db.pool import Pool, create_pool
 from shared.queue import connect_queue
 from shared.security import federation_keys
@@ -548,12 +551,29 @@ async def deliver_states(ab: Deployments) -> list[str]:
 
 
 async def holds_of(pool: Pool, run_id: UUID) -> list[tuple[str, int, str]]:
+    """Each hold's state, packs and reason, the reason in English as the API says it."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            "SELECT state, packs, reason FROM run_remote_hold WHERE run_id = $1 ORDER BY hold_id",
+            "SELECT state, packs, reason, reason_values FROM run_remote_hold "
+            "WHERE run_id = $1 ORDER BY hold_id",
             run_id,
         )
-    return [(row["state"], row["packs"], row["reason"]) for row in rows]
+    return [
+        (row["state"], row["packs"], str(reason_phrase(row["reason"], row["reason_values"])))
+        for row in rows
+    ]
+
+
+async def hold_said(ab: Deployments, run_id: UUID, language: str) -> str:
+    """The hold's reason as the run page says it in ``language``."""
+    ab.client.cookies = await session_cookies(ab.pool, ab.a_world.coordinator)
+    ab.client.cookies["samlast_lang"] = language
+    page = await ab.client.get(f"/app/runs/{run_id}")
+    ab.client.cookies.clear()
+    assert page.status_code == 200, page.text
+    found = re.search(r'<span data-hold-reason="(\w*)">([^<]*)</span>', page.text)
+    assert found is not None, page.text
+    return f"{found[1]}: {html.unescape(found[2])}"
 
 
 async def test_a_run_buying_from_b_holds_there_and_publishes_once_confirmed(
@@ -671,7 +691,12 @@ async def test_after_the_retries_a_refused_hold_leaves_its_lines_unfilled_with_t
     assert (hold["state"], hold["packs"], hold["bought"]) == ("refused", 2, False)
     assert (hold["offer_id"], hold["remote_offer_id"]) == (str(mirror_id), offer_id)
     assert hold["peer"] == "Samlast Gävleborg"
-    assert "not enough packs" in hold["reason"]
+    # B's own words quoted in a sentence of ours, and a code for programs
+    assert hold["reason_code"] == "refused"
+    assert hold["reason"].startswith("the other deployment refused: “not enough packs")
+    assert (await hold_said(ab, run_id, "sv")).startswith(
+        "refused: den andra installationen nekade: ”not enough packs"
+    )
 
 
 async def test_a_run_s_holds_are_read_by_its_coordinators_only(
@@ -728,7 +753,13 @@ async def test_a_peer_that_cannot_be_reached_leaves_the_hold_pending_then_unreac
         assert await deliver_holds(ab, http=unreachable) == ["failed"]
     ((state, _, reason),) = await holds_of(ab.pool, run_id)
     assert state == "unreachable"
-    assert "given up" in reason
+    assert reason == "the request failed (ConnectError); given up"
+    assert await hold_said(ab, run_id, "sv") == (
+        "given_up: anropet misslyckades (ConnectError); gav upp"
+    )
+    assert await hold_said(ab, run_id, "en") == (
+        "given_up: the request failed (ConnectError); given up"
+    )
     coordinator = bearer(ab.a_world.coordinator)
     await ok(await ab.client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
     refused_publish = await ab.client.post(
@@ -736,6 +767,7 @@ async def test_a_peer_that_cannot_be_reached_leaves_the_hold_pending_then_unreac
     )
     assert refused_publish.status_code == 409
     assert refused_publish.json()["holds"][0]["state"] == "unreachable"
+    assert refused_publish.json()["holds"][0]["reason_code"] == "given_up"
 
 
 async def test_a_peer_not_answering_in_time_is_left_out_and_the_cycle_matched_again(

@@ -29,7 +29,10 @@ class RunHoldOut(msgspec.Struct, kw_only=True):
     producer: str
     packs: int
     state: HoldState
-    reason: str  # what the peer or the sender said, in English; "" when nothing went wrong
+    reason: str  # why, in English (a peer's own words quoted as it gave them); "" if nothing
+    # why, for programs: refused, asking_again, given_up, no_answer_in_time ("" if nothing;
+    # other: said before the codes)
+    reason_code: str
     bought: bool  # false: the run left the offer out (refused for good, or its peer silent)
     updated_at: dt.datetime
 
@@ -46,6 +49,9 @@ class RunHoldController(Controller):
             "yet), `held`, `confirmed` (once the run is approved), `refused` (with the "
             "peer's `reason`), `unreachable`, or `released` (the run rejected or superseded, "
             "or its peer left out for not answering in time: `reason` says which). "
+            "`reason_code` says it for programs: `refused` (the peer's own words quoted in "
+            '`reason`), `asking_again`, `given_up`, `no_answer_in_time`; "" when nothing '
+            "went wrong. "
             "`bought` is false once the run no longer buys the offer. By producer. For the "
             "network's coordinators; any other run: 404."
         ),
@@ -55,4 +61,12 @@ class RunHoldController(Controller):
     ) -> list[RunHoldOut]:
         await runs.visible(actor, run_id)
         rows = await holds_db.select_run_holds(conn, run_id)
-        return [as_struct(row, RunHoldOut, peer=row["peer_name"]) for row in rows]
+        return [
+            as_struct(
+                row,
+                RunHoldOut,
+                peer=row["peer_name"],
+                reason=str(holds_db.reason_phrase(row["reason"], row["reason_values"])),
+            )
+            for row in rows
+        ]
