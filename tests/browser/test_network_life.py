@@ -396,6 +396,15 @@ async def test_a_network_lives_from_an_empty_database_to_a_published_run(
     await farm.get_by_role("button", name=t("Post offer")).click()
     refused = farm.locator("#e-pack_size")
     await expect(refused).to_contain_text(walk.number("10 kg"))
+    # and said on top of the page, nothing saved, a link leading to the field
+    refusals = farm.locator("[data-offer-errors]")
+    nothing = (
+        "Nothing was saved: fix what is marked below and save again. "
+        "Everything you typed is still here."
+    )
+    await expect(refusals).to_contain_text(t(nothing))
+    await refusals.get_by_role("link").click()
+    await expect(farm.get_by_label(t("Pack size"))).to_be_focused()
     await expect(farm.get_by_label(t("Pack size"))).to_have_value(walk.number("10.3"))
     await expect(farm.get_by_label(t("Price per pack, kr")).last).to_have_value("125")
     await snap(farm, walk, "08-producer-offer-refused")

@@ -46,9 +46,9 @@ from services.api.places.geocoder import Geocoder
 from services.api.products.service import ProductService
 from services.api.runs.documents import csv_response, note_rows, to_csv
 from services.api.runs.service import RunService
-from services.api.web import i18n
+from services.api.web import i18n, offer_form
 from services.api.web.coop_page import CoopPage
-from services.api.web.pages import Db, language_of, page, same_site, submit
+from services.api.web.pages import Db, back, language_of, page, same_site, submit
 from services.api.web.places import (
     apply_pick,
     near_of,
@@ -60,7 +60,7 @@ from services.api.web.places import (
 )
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
-from shared.errors import Phrase, rule
+from shared.errors import Phrase, SamlastError, rule
 from shared.settings import Settings
 
 PRODUCER_PAGE = "/app/producer"
@@ -193,7 +193,16 @@ class MemberPages(Controller):
             )
             await offers.create(actor, offer)
 
-        return await submit(PRODUCER_PAGE, "offer posted", post, request=request)
+        try:
+            await post()
+        except (ValueError, msgspec.ValidationError, SamlastError) as exc:
+            # the page again, as typed, the mistake beside its field and above the page
+            errors = offer_form.offer_errors(exc, language_of(request))
+            services = (offers, organisations, networks, products, runs)
+            return await _producer_page(
+                request, actor, services, conn, settings, (values, windows), None, joining, errors
+            )
+        return back(PRODUCER_PAGE, done="offer posted")
 
     @post("/offers/{offer_id:uuid}", guards=[PRODUCERS], status_code=303)
     async def edit_offer(
@@ -425,6 +434,7 @@ async def _producer_page(
         values=values,
         windows=[*windows, ("", "")],
         errors=errors or {},
+        error_links={name: offer_form.anchor(name) for name in errors or {}},
         place=place_context(settings, known, values, "", found),
         directories=await _directories(networks, actor),
         today=today,

@@ -62,3 +62,54 @@ async def test_a_pack_size_in_kg_becomes_whole_units_and_a_size_between_them_is_
     # and the producer's page shows the pack in kg
     shown = _text((await client.get("/app/producer")).text)
     assert "förpackningar om 5 kg" in shown, shown
+
+
+async def test_a_refused_offer_says_nothing_was_saved_and_links_each_mistake_to_its_field(
+    client: Client, pool: Pool, admin_token: str
+) -> None:
+    """Whoever found the mistake (the form's readers, the API's struct or its service),
+    the page comes back as typed: a summary on top saying nothing was saved, linking to
+    the field, and the mistake beside that field, in the page's language."""
+    world = await build_world(client, admin_token)
+    client.cookies = await session_cookies(pool, world.producer)
+    origin = {"Origin": str(client.base_url).rstrip("/")}
+    today = dt.date.today()
+    form = {
+        "product": f"{world.network['id']}:{world.products['Morötter']['id']}",
+        "pack_size": "10",
+        "packs_available": "4",
+        "price_per_pack": "12,505",
+        "valid_from": today.isoformat(),
+        "valid_until": (today + dt.timedelta(days=14)).isoformat(),
+        "lat": "59.91",
+        "lon": "17.52",
+        "opens": "07:00",
+        "closes": "11:00",
+        "note": "Tvättade",
+    }
+    for typed, field, said in (
+        ({}, "price_per_pack", "”Pris per förpackning, kr” har fler än två decimaler"),
+        (  # refused by OfferIn's own rule, in msgspec's words
+            {"price_per_pack": "120", "valid_until": (today - dt.timedelta(days=1)).isoformat()},
+            "valid_from",
+            "”Giltigt från” är efter ”Giltigt till”",
+        ),
+        ({"price_per_pack": "120", "lat": "north"}, "lat", "”Latitud” måste vara decimala grader"),
+    ):
+        sent = {**form, **typed}
+        refused = await client.post("/app/offers", data=sent, headers=origin)
+        assert refused.status_code == 422, refused.text
+        page = refused.text
+        summary = page[page.index("data-offer-errors") :][:800]
+        assert "Inget sparades" in _text(summary)
+        anchor = "f-lat" if field == "lat" else field
+        link = re.search(r'<a href="#([\w-]+)">([^<]*)</a>', summary)
+        assert link is not None, summary
+        assert (link[1], said in html.unescape(link[2])) == (anchor, True), summary
+        beside = page[page.index(f'id="{anchor}"') :][:600]
+        assert 'aria-invalid="true"' in beside, beside
+        assert said in _text(page[page.index(f'id="e-{field}"') :][:300])
+        for value in sent.values():  # nothing typed is lost
+            assert f'value="{html.escape(value)}"' in page, value
+    mine = bearer(world.producer)
+    assert (await ok(await client.get("/v1/offers", headers=mine)))["items"] == []

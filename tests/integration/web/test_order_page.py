@@ -152,6 +152,8 @@ async def test_mistakes_stand_beside_their_fields_and_nothing_typed_is_lost(
     assert refused.status_code == 422
     page = refused.text
     assert 'id="e-quantity-c1"' in page
+    assert "Inget sparades" in page  # the summary on top, linking to the field
+    assert '<a href="#quantity-c1">' in page
     assert "Västerbottensost säljs i enheter om 500 g: 1 kg eller 1,5 kg" in page
     assert 'id="e-max_price-m1"' in page
     assert "Morötter: skriv det högsta priset i kronor" in page
