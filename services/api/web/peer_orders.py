@@ -1,7 +1,8 @@
 """The producer's page of the orders other Samlast deployments sent it
 (docs/federation.md, "Orders"): each order with its lines, the newest first, seen even
 with no run of ours that day; the producer accepts one (after a confirmation), and the
-new state goes back to the peer through the outbox. Another producer's order: 404.
+new state goes back to the peer through the outbox. Another producer's order: 404, said
+without its id.
 """
 
 from __future__ import annotations
@@ -20,8 +21,13 @@ from services.api.auth.guards import requires
 from services.api.deps import CurrentActor
 from services.api.federation.peering.orders import OrderService, provide_orders
 from services.api.web.pages import back, page, same_site
+from shared.errors import NotFoundError
 
 PEER_ORDERS_PAGE = "/app/producer/peer-orders"
+NOT_YOURS = (
+    "That order is not among your orders from other Samlast deployments: it may be another "
+    "producer's, or the page you came from is out of date."
+)
 ORDER_READERS = requires(Role.ADMIN, Role.PRODUCER)
 
 
@@ -49,5 +55,8 @@ class PeerOrderPages(Controller):
         queue: NamedDependency[ArqRedis],
     ) -> Redirect:
         same_site(request)
-        await peer_orders.accept(actor, order_id, queue)
+        try:
+            await peer_orders.accept(actor, order_id, queue)
+        except NotFoundError:  # the API's words name the id; a person needs none
+            raise NotFoundError(NOT_YOURS) from None
         return back(PEER_ORDERS_PAGE, done="order accepted")
