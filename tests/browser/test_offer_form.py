@@ -1,6 +1,7 @@
 """The producer's offer form refused, in a real Chromium, in Swedish: a summary on top says
 nothing was saved and links to the field in error, the error is beside the field, and
-nothing typed is lost (screenshots: build/screenshots/offer-form-*.png)."""
+nothing typed is lost; the product menu says the size of a product's unit (screenshots:
+build/screenshots/offer-form-*.png)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from playwright.async_api import Browser, expect
 from shared.db.pool import Pool
 from tests.support.browser import PHONE, csp_violations, require_chromium, shoot, sign_in
 from tests.support.http import Client
-from tests.support.world import build_world
+from tests.support.world import as_coordinator, build_world
 
 require_chromium()
 
@@ -22,15 +23,22 @@ async def test_a_refused_offer_is_summed_up_on_top_and_each_link_leads_to_its_fi
     site: str, browser: Browser, admin_token: str, pool: Pool
 ) -> None:
     async with httpx.AsyncClient(base_url=site) as http:
-        world = await build_world(cast(Client, http), admin_token)
+        client = cast(Client, http)
+        world = await build_world(client, admin_token)
+        await as_coordinator(client, world).create_product(
+            world.network["id"],
+            {"name": "Ost", "unit": "kg", "grams_per_unit": 500, "ml_per_unit": 0},
+        )
     context = await browser.new_context(locale="sv-SE", viewport=PHONE)
     violations = await csp_violations(context)
     page = await context.new_page()
     await sign_in(page, site, pool, world.producer)
     await page.goto(site + "/app/producer")
     offer = page.locator("form[data-new-offer]")
-    await offer.get_by_label("Vara").select_option(label="Morötter (kg)")
-    await offer.get_by_label("Förpackningens storlek").fill("10")
+    await offer.get_by_label("Vara").select_option(
+        label="Ost (kg, säljs i enheter om 500 g)"  # a unit's size said, not just "(kg)"
+    )
+    await offer.get_by_label("Förpackningens storlek").fill("5")
     await offer.get_by_label("Tillgängliga förpackningar").fill("4")
     await offer.get_by_label("Pris per förpackning, kr").fill("12,505")
     until = (dt.date.today() + dt.timedelta(days=7)).isoformat()

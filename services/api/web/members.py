@@ -43,6 +43,7 @@ from services.api.offers.service import OfferFilters, OfferService
 from services.api.organisations.schemas import OrganisationOut
 from services.api.organisations.service import OrganisationService
 from services.api.places.geocoder import Geocoder
+from services.api.products.schemas import ProductOut
 from services.api.products.service import ProductService
 from services.api.runs.documents import csv_response, note_rows, to_csv
 from services.api.runs.service import RunService
@@ -430,6 +431,7 @@ async def _producer_page(
         documents=documents,
         choices=choices,
         measures={c["product"].id: Measure.of_product(c["product"]) for c in choices},
+        labels={c["value"]: _choice_label(c["product"], language_of(request)) for c in choices},
         me=me,
         values=values,
         windows=[*windows, ("", "")],
@@ -440,6 +442,22 @@ async def _producer_page(
         today=today,
         place_missing=me.location is None,
         waiting=await joining.waiting_of(me.id),
+    )
+
+
+def _choice_label(product: ProductOut, language: str) -> str:
+    """A product in the offer form's menu: its unit, the pack's size is typed in, and
+    the size of its catalogue unit when that is not a whole one (500 g of a kg product),
+    in the words the co-ops' order page uses."""
+    unit = i18n.unit(product.unit, language)
+    measure = Measure.of_product(product)
+    if measure.per_unit == 1000:
+        return f"{product.name} ({unit})"
+    size = amounts.unit_size(measure, language)
+    return i18n.translate(
+        language,
+        "{product} ({unit}, sold in units of {size})",
+        {"product": product.name, "unit": unit, "size": size},
     )
 
 

@@ -27,6 +27,14 @@ async def test_a_pack_size_in_kg_becomes_whole_units_and_a_size_between_them_is_
         {"name": "Ost", "unit": "kg", "grams_per_unit": 500, "ml_per_unit": 0},
     )
     client.cookies = await session_cookies(pool, world.producer)
+    # the menu says the unit the size is typed in, and the size of the cheese's unit
+    menu = (await client.get("/app/producer")).text
+    assert ">Ost (kg, säljs i enheter om 500 g)</option>" in menu
+    assert ">Morötter (kg)</option>" in menu
+    client.cookies["samlast_lang"] = "en"
+    menu = (await client.get("/app/producer")).text
+    assert ">Ost (kg, sold in units of 500 g)</option>" in menu
+    del client.cookies["samlast_lang"]
     origin = {"Origin": str(client.base_url).rstrip("/")}
     today = dt.date.today()
     form = {
