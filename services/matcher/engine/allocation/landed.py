@@ -31,6 +31,7 @@ from services.matcher.engine.allocation.model import Offer, TransportEstimate
 
 Pairs = dict[tuple[int, int], int]  # (offer position, line index) → units
 Matrix = Any  # a 2-d numpy array of ints (numpy's own types are not precise enough here)
+Vector = Any  # a 1-d numpy array of ints: read one at a time with ``.item``
 SAFE_BOUND = 2**62  # int64 holds every landed cost, mean and key below it
 
 
@@ -74,7 +75,7 @@ class PriceClass:
     coops: tuple[int, ...]
     weights: tuple[int, ...]  # firm units per co-op in ``coops``
     total: int
-    means: list[int] | None = None  # by offer position below ``k``: mean landed cost
+    means: Vector | None = None  # by offer position below ``k``: mean landed cost
 
 
 class LandedCosts:
@@ -186,7 +187,7 @@ class LandedCosts:
         ``self.by_floor``; offers found without units left are dropped from it, since
         ``left`` only decreases.
         """
-        means = self.means(price_class)
+        mean = self.means(price_class).item
         floor, k = self.floor, price_class.k
         found: list[tuple[int, UUID, int]] = []
         index = 0
@@ -200,19 +201,21 @@ class LandedCosts:
                     continue
                 index += 1
                 if position < k:
-                    heappush(found, (means[position], ids[position], position))
+                    heappush(found, (mean(position), ids[position], position))
             if not found:
                 return
             yield heappop(found)[2]
 
-    def means(self, price_class: PriceClass) -> list[int]:
+    def means(self, price_class: PriceClass) -> Vector:
         """The class's mean landed cost from each offer it may use, by position; the
-        same in every plan, so worked out once."""
+        same in every plan, so worked out once. A numpy array, read with ``.item``:
+        a class reads a few of its ``k`` means, and there are about as many classes
+        as offers, so making every mean a Python int would cost offers squared."""
         if price_class.means is None:
             coops = np.array(price_class.coops, np.intp)
             weights = np.array(price_class.weights, self.matrix.dtype)
             block = self.matrix[: price_class.k][:, coops]
-            price_class.means = ((block @ weights) // price_class.total).tolist()
+            price_class.means = (block @ weights) // price_class.total
         return price_class.means
 
 
@@ -227,14 +230,17 @@ class Walks:
     The head moves on a lazy ``compress`` of the order by units left, so the offers
     it passes are skipped in C, each (co-op, offer) pair at most once per pass. The
     walks' state is in lists by co-op index: this runs once per (offer, co-op) batch.
+    A pair's landed cost is read from the matrix when the walk reaches it: a walk
+    reaches a few dozen of its co-op's offers, and a column as a list would make
+    every one of them a Python int (offers times co-ops, per group).
     """
 
     def __init__(self, landed: LandedCosts, left: list[int]) -> None:
         self.landed = landed
         self.left = left
+        self.cost = landed.matrix.item  # (position, co-op) → landed cost, a Python int
         coops = landed.matrix.shape[1]
         self.orders: list[list[int] | None] = [None] * coops  # ``landed.order_for``
-        self.columns: list[list[int]] = [[] for _ in range(coops)]  # ``landed.column``
         self.heads = [0] * coops
         self._alive: list[Iterator[int]] = [iter(()) for _ in range(coops)]
 
@@ -245,7 +251,6 @@ class Walks:
         order = self.orders[coop]
         if order is None:
             order = self.orders[coop] = self.landed.order_for(coop)
-            self.columns[coop] = self.landed.column(coop)
             self._alive[coop] = compress(count(), map(left.__getitem__, order))
             self.heads[coop] = next(self._alive[coop], len(order))
         head, end = self.heads[coop], len(order)
@@ -254,5 +259,5 @@ class Walks:
         for index in range(max(start, head), end):
             position = order[index]
             if position < k and left[position]:
-                return self.columns[coop][position], position, coop, index
+                return self.cost(position, coop), position, coop, index
         return None
