@@ -17,7 +17,7 @@ code and these loops run millions of times on a large network.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from heapq import heappop, heappush
 from itertools import compress, count
@@ -115,8 +115,7 @@ class LandedCosts:
         self.by_floor: list[int] = np.argsort(floor, kind="stable").tolist()
         self._rows: dict[int, list[int]] = {}
         self._columns: dict[int, list[int]] = {}
-        self._orders: Matrix | None = None  # column c: offer positions by landed cost
-        self._order_lists: dict[int, list[int]] = {}
+        self._orders: Matrix | None = None  # row c: offer positions by landed cost
         self._where: Matrix | None = None  # ``_orders`` inverted: [position, co-op] → index
         self._ranks: dict[int, list[int]] = {}
 
@@ -134,16 +133,25 @@ class LandedCosts:
             column = self._columns[coop] = self.matrix[:, coop].tolist()
         return column
 
-    def order_for(self, coop: int) -> list[int]:
-        """Offer positions by landed cost to the co-op, ties by position."""
-        order = self._order_lists.get(coop)
-        if order is None:
-            order = self._order_lists[coop] = self._all_orders()[:, coop].tolist()
-        return order
+    def order_for(self, coop: int) -> Sequence[int]:
+        """Offer positions by landed cost to the co-op, ties by position: a view of
+        numpy's ints, which become Python ints as they are read. A pass walks about
+        half of each co-op's order, and as a list every offer of every co-op would be
+        a Python int made and freed (offers times co-ops, per group)."""
+        return memoryview(self._all_orders()[coop])
 
     def _all_orders(self) -> Matrix:
         if self._orders is None:  # every co-op's at once: one call into numpy
-            self._orders = np.argsort(self.matrix, axis=0, kind="stable")
+            by_coop = np.ascontiguousarray(self.matrix.T)
+            offers = by_coop.shape[1]
+            if by_coop.dtype == np.int64:
+                # cost * offers + position orders as (cost, position) does, and the
+                # bound that chose int64 holds it; a plain sort of it is faster
+                # than a stable argsort
+                keys = by_coop * offers + np.arange(offers)
+                self._orders = (np.sort(keys, axis=1) % max(offers, 1)).astype(np.intp)
+            else:
+                self._orders = np.argsort(by_coop, axis=1, kind="stable").astype(np.intp)
         return self._orders
 
     def ranks_of(self, position: int) -> list[int]:
@@ -152,9 +160,9 @@ class LandedCosts:
         if ranks is None:
             if self._where is None:  # the orders inverted, every co-op's at once
                 orders = self._all_orders()
-                offers, coops = orders.shape
-                self._where = np.empty_like(orders)
-                self._where[orders, np.arange(coops)] = np.arange(offers)[:, None]
+                coops, offers = orders.shape
+                self._where = np.empty((offers, coops), np.intp)
+                self._where[orders, np.arange(coops)[:, None]] = np.arange(offers)[None, :]
             ranks = self._ranks[position] = self._where[position].tolist()
         return ranks
 
@@ -240,7 +248,7 @@ class Walks:
         self.left = left
         self.cost = landed.matrix.item  # (position, co-op) → landed cost, a Python int
         coops = landed.matrix.shape[1]
-        self.orders: list[list[int] | None] = [None] * coops  # ``landed.order_for``
+        self.orders: list[Sequence[int] | None] = [None] * coops  # ``landed.order_for``
         self.heads = [0] * coops
         self._alive: list[Iterator[int]] = [iter(()) for _ in range(coops)]
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from heapq import heapify, heappop, heappush
@@ -414,7 +414,7 @@ def _replayed(
     )
 
 
-Cursor = tuple[int, int, int, int, int, list[int]]
+Cursor = tuple[int, int, int, int, int, Sequence[int]]
 # (landed cost, position, co-op, kind: 0 an offer's co-ops, 1 a co-op's offers,
 #  index in the list, the list)
 
@@ -495,7 +495,7 @@ class _Replay:
         if self._push_offer(coop, start, order):
             self.open_coops.add(coop)
 
-    def _push_offer(self, coop: int, start: int, order: list[int]) -> bool:
+    def _push_offer(self, coop: int, start: int, order: Sequence[int]) -> bool:
         column = self.landed.column(coop)
         for index in range(start, len(order)):
             position = order[index]
