@@ -6,8 +6,10 @@ classes as offers, so sorting per class grows with the square of its size.
 A group's landed costs are one matrix, offers by co-ops, computed and ordered in
 numpy: its size is offers times co-ops, which grows faster than the network, so no
 per-pair work is done in Python. The loops read a row or a column as a list, made
-once when first wanted. Integers throughout: int64 when no product or sum can come
-near its range, else Python ints in an object array (slower, the same results).
+once when first wanted (only where a few are), a co-op's order as a view of numpy's
+ints, and single costs and means with ``.item``. Integers throughout: int64 when no
+product or sum can come near its range, else Python ints in an object array (slower,
+the same results).
 
 Offers are referred to by their position in the group's price order, co-ops by their
 index in the group's sorted co-ops: plain ints, because hashing a UUID runs Python
