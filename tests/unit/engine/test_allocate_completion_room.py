@@ -36,9 +36,7 @@ def rooms_match(group: GroupIndex, rng: random.Random, steps: int) -> None:
     caps = dict(group.full_caps)
     current = plan_pass(demand, caps)
     for step in range(steps + 1):
-        completion = _Completion(
-            group, current.firm_amounts, current.firm_flows, current.firm_targets, current.caps
-        )
+        completion = _Completion(demand, current)
         room, by_prefix, reachable = _every_line(group, current)
         # prefix 0: lines no offer may serve; no offer reads their room
         for index, k in enumerate(group.line_prefix):

@@ -9,25 +9,19 @@ their index, as in ``group``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from uuid import UUID
 
-from services.matcher.engine.allocation.group import GroupIndex
 from services.matcher.engine.allocation.landed import Pairs
 from services.matcher.engine.allocation.model import Offer
+from services.matcher.engine.allocation.passes import Demand, Pass
 from services.matcher.engine.common.integers import to_next_multiple
 
 
-def complete_packs(
-    group: GroupIndex,
-    firm_amounts: dict[UUID, int],
-    firm_flows: Pairs,
-    firm_targets: dict[int, int],
-    caps: dict[UUID, int],
-) -> tuple[Pairs, list[Offer]]:
-    """Tolerance units that complete part-used packs, and the offers to cap instead:
-    those the tolerance can't complete, and those whose odd units cost less
-    bought elsewhere than the tolerance units it would take (rule 6)."""
-    completion = _Completion(group, firm_amounts, firm_flows, firm_targets, caps)
+def complete_packs(demand: Demand, current: Pass) -> tuple[Pairs, list[Offer]]:
+    """Tolerance units that complete the part-used packs of ``current``'s plan, and
+    the offers to cap instead: those the tolerance can't complete, and those whose odd
+    units cost less bought elsewhere than the tolerance units it would take (rule 6)."""
+    group, firm_amounts = demand.group, current.firm_amounts
+    completion = _Completion(demand, current)
     tolerance_flows: Pairs = {}
     failed: list[Offer] = []
     for position, offer in enumerate(group.offers):
@@ -53,32 +47,15 @@ def complete_packs(
 class _Completion:
     """The tolerance left per line, and what the offers' packs may draw on."""
 
-    def __init__(
-        self,
-        group: GroupIndex,
-        firm_amounts: dict[UUID, int],
-        firm_flows: Pairs,
-        firm_targets: dict[int, int],
-        caps: dict[UUID, int],
-    ) -> None:
-        self.group = group
-        self.firm_amounts = firm_amounts
-        self.firm_flows = firm_flows
-        self.caps = caps
-        # only lines that got their firm quantity give tolerance, and only to offers
-        # within their prefix: the lines with neither stay at zero, unread by a loop
-        # (a pass costs the group's tolerant lines, not all its lines)
-        # offer p may use the room of the lines of prefix above p: keep that sum as
-        # the offers are passed in price order, rather than adding it up per offer
-        self.room = room = [0] * len(group.lines)
-        self.room_by_prefix = by_prefix = [0] * (len(group.offers) + 1)
-        target = firm_targets.get
-        for index, k, firm, tolerance in group.tolerant:
-            if target(index, 0) == firm:
-                room[index] = tolerance
-                by_prefix[k] += tolerance
-        self.reachable = sum(self.room_by_prefix[1:])
-        self._reach: dict[int, int] | None = None
+    def __init__(self, demand: Demand, current: Pass) -> None:
+        self.group = demand.group
+        self.current = current
+        self.firm_amounts = current.firm_amounts
+        self.caps = current.caps
+        room, by_prefix = demand.tolerance_room(current.firm_targets)
+        self.room = list(room)  # by line index
+        self.room_by_prefix = list(by_prefix)
+        self.reachable = sum(by_prefix[1:])
 
     def pass_by(self, position: int) -> None:
         """Move on to the offer at ``position``: lines of prefix ``position`` can't
@@ -136,10 +113,4 @@ class _Completion:
 
     def reach(self, position: int) -> int:
         """How many offers every line the offer at ``position`` serves may use."""
-        if self._reach is None:
-            self._reach = {}
-            for served_by, index in self.firm_flows:
-                k = self.group.line_prefix[index]
-                if k < self._reach.get(served_by, k + 1):
-                    self._reach[served_by] = k
-        return self._reach.get(position, 0)
+        return self.current.reach(self.group.price_classes, position)

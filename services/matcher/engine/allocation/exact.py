@@ -175,7 +175,7 @@ class _Model:
             # by mean landed cost over the class's firm units; a class whose pins left
             # it none (it takes tolerance only) by unit price, its offers' order
             order = (
-                sorted(range(price_class.k), key=landed.means(price_class).__getitem__)
+                sorted(range(price_class.k), key=landed.means(price_class).item)
                 if price_class.total
                 else list(range(price_class.k))
             )

@@ -86,17 +86,21 @@ def index_group(
     # a line's maximum is whole öre, so an offer is within it exactly when its unit
     # price rounded up is; those round-ups are in price order too
     whole_ore = [ceil_div(o.price_per_pack_ore, o.pack_units) for o in offers]
+    # each line's fields read once, into lists by line index: on a large network the
+    # lines lie scattered in memory, and every read of one costs a cache miss
+    limits, coop_uuids, coop_keys, firm, tolerance = _fields(lines)
+    everything = len(offers)
     line_prefix = [
-        len(offers)
-        if line.max_unit_price_ore is None
-        else bisect_right(whole_ore, line.max_unit_price_ore)
-        for line in lines
+        everything if limit is None else bisect_right(whole_ore, limit) for limit in limits
     ]
     unit_price_milli_ore = [o.price_per_pack_ore * 1000 // o.pack_units for o in offers]
     pinned_units = {o.id: (pinned or {}).get(o.id, 0) for o in offers}
-    coops = sorted({line.coop_id for line in lines})
-    coop_index = {coop_id: index for index, coop_id in enumerate(coops)}
-    line_coop = [coop_index[line.coop_id] for line in lines]
+    # co-ops by id, keyed by the id's int (hashing a UUID runs Python code)
+    coop_ids = dict(zip(coop_keys, coop_uuids, strict=True))
+    coop_keys_sorted = sorted(coop_ids)
+    coops = [coop_ids[key] for key in coop_keys_sorted]
+    coop_index = {key: index for index, key in enumerate(coop_keys_sorted)}
+    line_coop = [coop_index[key] for key in coop_keys]
     coop_lines: list[list[int]] = [[] for _ in coops]
     for index, coop in enumerate(line_coop):
         coop_lines[coop].append(index)
@@ -119,18 +123,20 @@ def index_group(
             unit_price_milli_ore,
             coops,
             rates,
-            most_weight=sum(line.firm_quantity for line in lines),
+            most_weight=sum(firm),
         ),
-        price_classes=_price_classes(lines, line_prefix, line_coop),
+        price_classes=_price_classes(firm, line_prefix, line_coop),
         firm_demand=[
-            (index, k, line.firm_quantity)
-            for index, (line, k) in enumerate(zip(lines, line_prefix, strict=True))
+            (index, k, units)
+            for index, (units, k) in enumerate(zip(firm, line_prefix, strict=True))
             if k > 0
         ],
         tolerant=[
-            (index, k, line.firm_quantity, line.tolerance)
-            for index, (line, k) in enumerate(zip(lines, line_prefix, strict=True))
-            if k > 0 and line.tolerance > 0
+            (index, k, units, extra)
+            for index, (units, extra, k) in enumerate(
+                zip(firm, tolerance, line_prefix, strict=True)
+            )
+            if k > 0 and extra > 0
         ],
         offer_ranks=[ranks.offers[offer.id.int] for offer in offers],
         line_ranks=ranks.lines,
@@ -138,8 +144,29 @@ def index_group(
     )
 
 
+def _fields(
+    lines: list[DemandLine],
+) -> tuple[list[int | None], list[UUID], list[int], list[int], list[int]]:
+    """By line index: its maximum price, its co-op's id, that id as an int, its firm
+    quantity and its tolerance."""
+    if not lines:
+        return [], [], [], [], []
+    rows = [
+        (
+            line.max_unit_price_ore,
+            line.coop_id,
+            line.coop_id.int,
+            line.firm_quantity,
+            line.tolerance,
+        )
+        for line in lines
+    ]
+    limits, coops, keys, firm, tolerance = (list(column) for column in zip(*rows, strict=True))
+    return limits, coops, keys, firm, tolerance
+
+
 def _price_classes(
-    lines: list[DemandLine], line_prefix: list[int], line_coop: list[int]
+    firm: list[int], line_prefix: list[int], line_coop: list[int]
 ) -> list[PriceClass]:
     """The lines grouped by prefix, with their co-ops weighted by firm quantity."""
     by_prefix: dict[int, list[int]] = defaultdict(list)
@@ -150,7 +177,7 @@ def _price_classes(
     for k, members in sorted(by_prefix.items(), key=lambda item: item[0]):
         weights: dict[int, int] = defaultdict(int)
         for index in members:
-            weights[line_coop[index]] += lines[index].firm_quantity
+            weights[line_coop[index]] += firm[index]
         classes.append(
             PriceClass(
                 k,

@@ -6,8 +6,10 @@ classes as offers, so sorting per class grows with the square of its size.
 A group's landed costs are one matrix, offers by co-ops, computed and ordered in
 numpy: its size is offers times co-ops, which grows faster than the network, so no
 per-pair work is done in Python. The loops read a row or a column as a list, made
-once when first wanted. Integers throughout: int64 when no product or sum can come
-near its range, else Python ints in an object array (slower, the same results).
+once when first wanted (only where a few are), a co-op's order as a view of numpy's
+ints, and single costs and means with ``.item``. Integers throughout: int64 when no
+product or sum can come near its range, else Python ints in an object array (slower,
+the same results).
 
 Offers are referred to by their position in the group's price order, co-ops by their
 index in the group's sorted co-ops: plain ints, because hashing a UUID runs Python
@@ -17,7 +19,7 @@ code and these loops run millions of times on a large network.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from heapq import heappop, heappush
 from itertools import compress, count
@@ -31,6 +33,7 @@ from services.matcher.engine.allocation.model import Offer, TransportEstimate
 
 Pairs = dict[tuple[int, int], int]  # (offer position, line index) → units
 Matrix = Any  # a 2-d numpy array of ints (numpy's own types are not precise enough here)
+Vector = Any  # a 1-d numpy array of ints: read one at a time with ``.item``
 SAFE_BOUND = 2**62  # int64 holds every landed cost, mean and key below it
 
 
@@ -74,7 +77,7 @@ class PriceClass:
     coops: tuple[int, ...]
     weights: tuple[int, ...]  # firm units per co-op in ``coops``
     total: int
-    means: list[int] | None = None  # by offer position below ``k``: mean landed cost
+    means: Vector | None = None  # by offer position below ``k``: mean landed cost
 
 
 class LandedCosts:
@@ -114,8 +117,7 @@ class LandedCosts:
         self.by_floor: list[int] = np.argsort(floor, kind="stable").tolist()
         self._rows: dict[int, list[int]] = {}
         self._columns: dict[int, list[int]] = {}
-        self._orders: Matrix | None = None  # column c: offer positions by landed cost
-        self._order_lists: dict[int, list[int]] = {}
+        self._orders: Matrix | None = None  # row c: offer positions by landed cost
         self._where: Matrix | None = None  # ``_orders`` inverted: [position, co-op] → index
         self._ranks: dict[int, list[int]] = {}
 
@@ -133,16 +135,25 @@ class LandedCosts:
             column = self._columns[coop] = self.matrix[:, coop].tolist()
         return column
 
-    def order_for(self, coop: int) -> list[int]:
-        """Offer positions by landed cost to the co-op, ties by position."""
-        order = self._order_lists.get(coop)
-        if order is None:
-            order = self._order_lists[coop] = self._all_orders()[:, coop].tolist()
-        return order
+    def order_for(self, coop: int) -> Sequence[int]:
+        """Offer positions by landed cost to the co-op, ties by position: a view of
+        numpy's ints, which become Python ints as they are read. A pass walks about
+        half of each co-op's order, and as a list every offer of every co-op would be
+        a Python int made and freed (offers times co-ops, per group)."""
+        return memoryview(self._all_orders()[coop])
 
     def _all_orders(self) -> Matrix:
         if self._orders is None:  # every co-op's at once: one call into numpy
-            self._orders = np.argsort(self.matrix, axis=0, kind="stable")
+            by_coop = np.ascontiguousarray(self.matrix.T)
+            offers = by_coop.shape[1]
+            if by_coop.dtype == np.int64:
+                # cost * offers + position orders as (cost, position) does, and the
+                # bound that chose int64 holds it; a plain sort of it is faster
+                # than a stable argsort
+                keys = by_coop * offers + np.arange(offers)
+                self._orders = (np.sort(keys, axis=1) % max(offers, 1)).astype(np.intp)
+            else:
+                self._orders = np.argsort(by_coop, axis=1, kind="stable").astype(np.intp)
         return self._orders
 
     def ranks_of(self, position: int) -> list[int]:
@@ -151,9 +162,9 @@ class LandedCosts:
         if ranks is None:
             if self._where is None:  # the orders inverted, every co-op's at once
                 orders = self._all_orders()
-                offers, coops = orders.shape
-                self._where = np.empty_like(orders)
-                self._where[orders, np.arange(coops)] = np.arange(offers)[:, None]
+                coops, offers = orders.shape
+                self._where = np.empty((offers, coops), np.intp)
+                self._where[orders, np.arange(coops)[:, None]] = np.arange(offers)[None, :]
             ranks = self._ranks[position] = self._where[position].tolist()
         return ranks
 
@@ -186,7 +197,7 @@ class LandedCosts:
         ``self.by_floor``; offers found without units left are dropped from it, since
         ``left`` only decreases.
         """
-        means = self.means(price_class)
+        mean = self.means(price_class).item
         floor, k = self.floor, price_class.k
         found: list[tuple[int, UUID, int]] = []
         index = 0
@@ -200,19 +211,21 @@ class LandedCosts:
                     continue
                 index += 1
                 if position < k:
-                    heappush(found, (means[position], ids[position], position))
+                    heappush(found, (mean(position), ids[position], position))
             if not found:
                 return
             yield heappop(found)[2]
 
-    def means(self, price_class: PriceClass) -> list[int]:
+    def means(self, price_class: PriceClass) -> Vector:
         """The class's mean landed cost from each offer it may use, by position; the
-        same in every plan, so worked out once."""
+        same in every plan, so worked out once. A numpy array, read with ``.item``:
+        a class reads a few of its ``k`` means, and there are about as many classes
+        as offers, so making every mean a Python int would cost offers squared."""
         if price_class.means is None:
             coops = np.array(price_class.coops, np.intp)
             weights = np.array(price_class.weights, self.matrix.dtype)
             block = self.matrix[: price_class.k][:, coops]
-            price_class.means = ((block @ weights) // price_class.total).tolist()
+            price_class.means = (block @ weights) // price_class.total
         return price_class.means
 
 
@@ -227,14 +240,17 @@ class Walks:
     The head moves on a lazy ``compress`` of the order by units left, so the offers
     it passes are skipped in C, each (co-op, offer) pair at most once per pass. The
     walks' state is in lists by co-op index: this runs once per (offer, co-op) batch.
+    A pair's landed cost is read from the matrix when the walk reaches it: a walk
+    reaches a few dozen of its co-op's offers, and a column as a list would make
+    every one of them a Python int (offers times co-ops, per group).
     """
 
     def __init__(self, landed: LandedCosts, left: list[int]) -> None:
         self.landed = landed
         self.left = left
+        self.cost = landed.matrix.item  # (position, co-op) → landed cost, a Python int
         coops = landed.matrix.shape[1]
-        self.orders: list[list[int] | None] = [None] * coops  # ``landed.order_for``
-        self.columns: list[list[int]] = [[] for _ in range(coops)]  # ``landed.column``
+        self.orders: list[Sequence[int] | None] = [None] * coops  # ``landed.order_for``
         self.heads = [0] * coops
         self._alive: list[Iterator[int]] = [iter(()) for _ in range(coops)]
 
@@ -245,7 +261,6 @@ class Walks:
         order = self.orders[coop]
         if order is None:
             order = self.orders[coop] = self.landed.order_for(coop)
-            self.columns[coop] = self.landed.column(coop)
             self._alive[coop] = compress(count(), map(left.__getitem__, order))
             self.heads[coop] = next(self._alive[coop], len(order))
         head, end = self.heads[coop], len(order)
@@ -254,5 +269,5 @@ class Walks:
         for index in range(max(start, head), end):
             position = order[index]
             if position < k and left[position]:
-                return self.columns[coop][position], position, coop, index
+                return self.cost(position, coop), position, coop, index
         return None

@@ -135,9 +135,7 @@ def _plan(group: GroupIndex, demand: Demand, current: Pass) -> Plan:
     """Pack completion after steps 1 to 3 (``current``), capping offers and planning
     again (replayed from the pass before) until every pack bought is whole."""
     while True:
-        tolerance_flows, failed = complete_packs(
-            group, current.firm_amounts, current.firm_flows, current.firm_targets, current.caps
-        )
+        tolerance_flows, failed = complete_packs(demand, current)
         if not failed:
             break
         caps = dict(current.caps)

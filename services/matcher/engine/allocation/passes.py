@@ -26,13 +26,14 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from heapq import heapify, heappop, heappush
 from uuid import UUID
 
 from services.matcher.engine.allocation.group import GroupIndex
-from services.matcher.engine.allocation.landed import LandedCosts, Pairs, PriceClass, Walks
+from services.matcher.engine.allocation.landed import LandedCosts, Pairs, PriceClass, Vector, Walks
 from services.matcher.engine.common.fair import NestedDemand
 
 REPLAY = True  # False: every pass is done whole (the tests compare the two)
@@ -61,6 +62,7 @@ class _Received:
     events: list[Event]  # in (landed cost, position, co-op) order
     stops: dict[int, int]  # co-op index → the last index its walk looked at
     flows: dict[int, Pairs]  # by co-op index: its lines' units
+    positions: frozenset[int]  # the offers it took units from
 
     @property
     def takes(self) -> list[tuple[int, int]]:
@@ -77,10 +79,30 @@ class Pass:
     short: set[int]  # line indices short of supply
     firm_amounts: dict[UUID, int]  # by offer
     amounts: list[int]  # by offer position
-    firm_flows: Pairs
     wanted: list[int]  # by price class: its lines' firm targets
     taken: list[_Taken | None]  # by price class (``None``: it wanted nothing)
     received: list[_Received | None]
+
+    @cached_property
+    def firm_flows(self) -> Pairs:
+        """Firm units per (offer position, line index): gathered from the classes when
+        first read, since only a plan's last pass is costed and most replays are not."""
+        flows: Pairs = {}
+        for received in self.received:
+            if received is not None:
+                for coop_flows in received.flows.values():
+                    flows.update(coop_flows)
+        return flows
+
+    def reach(self, price_classes: list[PriceClass], position: int) -> int:
+        """The narrowest prefix among the lines the offer at ``position`` serves firm
+        units, 0 if none: the first class, narrowest first, that took units from it
+        (all of a class's lines have its prefix), rather than a walk over every
+        (offer, line) pair of the pass."""
+        for price_class, received in zip(price_classes, self.received, strict=True):
+            if received is not None and position in received.positions:
+                return price_class.k
+        return 0
 
 
 class Demand:
@@ -90,6 +112,7 @@ class Demand:
     def __init__(self, group: GroupIndex) -> None:
         self.group = group
         self.nested = NestedDemand(group.firm_demand)
+        self._room: tuple[dict[int, int], list[int], list[int]] | None = None
 
     def targets(self, caps: list[int]) -> tuple[dict[int, int], set[int]]:
         """Firm units per line index, and the lines short of supply."""
@@ -98,6 +121,25 @@ class Demand:
             supply_by_prefix.append(supply_by_prefix[-1] + units)
         return self.nested.shares(supply_by_prefix)
 
+    def tolerance_room(self, targets: dict[int, int]) -> tuple[list[int], list[int]]:
+        """The tolerance each line may give to complete packs, by line index, and its
+        sum by prefix, for these targets: only lines that get their firm quantity give
+        any, and only to offers within their prefix. The lines with neither stay at
+        zero, unread by a loop: this reads the group's tolerant lines only. A replay
+        keeps its pass's targets (the same dict), so it is worked out once for them;
+        the caller copies what it changes."""
+        if self._room is None or self._room[0] is not targets:
+            group = self.group
+            room = [0] * len(group.lines)
+            by_prefix = [0] * (len(group.offers) + 1)
+            target = targets.get
+            for index, k, firm, tolerance in group.tolerant:
+                if target(index, 0) == firm:
+                    room[index] = tolerance
+                    by_prefix[k] += tolerance
+            self._room = (targets, room, by_prefix)
+        return self._room[1], self._room[2]
+
 
 def plan_pass(demand: Demand, caps: dict[UUID, int], previous: Pass | None = None) -> Pass:
     """Steps 1 to 3 for ``caps``; with a ``previous`` pass, replayed from it."""
@@ -105,12 +147,12 @@ def plan_pass(demand: Demand, caps: dict[UUID, int], previous: Pass | None = Non
     cap_list = [caps[offer_id] for offer_id in group.offer_ids]
     targets, short = demand.targets(cap_list)
     if previous is not None and REPLAY and targets == previous.firm_targets:
-        wanted = previous.wanted
+        targets, wanted = previous.firm_targets, previous.wanted
     else:
         previous = None
         wanted = [sum(targets.get(i, 0) for i in c.members) for c in group.price_classes]
     amounts, taken = _amounts(group, wanted, cap_list, previous)
-    firm_flows, received = _flows(group, targets, amounts, previous)
+    received = _flows(group, targets, amounts, previous)
     return Pass(
         caps=caps,
         cap_list=cap_list,
@@ -118,7 +160,6 @@ def plan_pass(demand: Demand, caps: dict[UUID, int], previous: Pass | None = Non
         short=short,
         firm_amounts=dict(zip(group.offer_ids, amounts, strict=True)),
         amounts=amounts,
-        firm_flows=firm_flows,
         wanted=wanted,
         taken=taken,
         received=received,
@@ -178,14 +219,15 @@ def _amounts(
 
 
 def _looked_at(
-    means: list[int], ids: list[UUID], k: int, before: _Taken, delta: dict[int, int]
+    means: Vector, ids: list[UUID], k: int, before: _Taken, delta: dict[int, int]
 ) -> bool:
     """Did the class, in the previous pass, look at an offer whose units left differ?
     It looked at the offers it may use up to its last, in (mean, id) order."""
+    mean = means.item
     for position in delta:
         if position < k and (
             before.last is None
-            or (means[position], ids[position]) <= (means[before.last], ids[before.last])
+            or (mean(position), ids[position]) <= (mean(before.last), ids[before.last])
         ):
             return True
     return False
@@ -193,9 +235,10 @@ def _looked_at(
 
 def _flows(
     group: GroupIndex, targets: dict[int, int], amounts: list[int], previous: Pass | None
-) -> tuple[Pairs, list[_Received | None]]:
-    """Firm units per (offer, line): price classes narrowest first; within a class the
-    cheapest landed (offer, co-op) pairs first, whichever co-op they belong to.
+) -> list[_Received | None]:
+    """What each price class received, its firm units per (offer, line): price
+    classes narrowest first; within a class the cheapest landed (offer, co-op) pairs
+    first, whichever co-op they belong to.
 
     Landed cost depends on the co-op, not the line, so the pairs are per co-op (far
     fewer than per line) and a co-op's units are then split among its lines.
@@ -203,7 +246,6 @@ def _flows(
     left = list(amounts)
     walks = Walks(group.landed, left)
     delta = {} if previous is None else _delta(amounts, previous.amounts)
-    flows: Pairs = {}
     received_by_class: list[_Received | None] = []
     for number, price_class in enumerate(group.price_classes):
         before = None if previous is None else previous.received[number]
@@ -218,11 +260,8 @@ def _flows(
             for _, position, _, units in before.events:
                 left[position] -= units
             received = before
-        if received is not None:
-            for coop_flows in received.flows.values():
-                flows.update(coop_flows)
         received_by_class.append(received)
-    return flows, received_by_class
+    return received_by_class
 
 
 def _walked_past(group: GroupIndex, k: int, before: _Received, delta: dict[int, int]) -> bool:
@@ -249,7 +288,12 @@ def _class_flows(
     if not wanted:
         return None
     events, stops = _receive(price_class.k, dict(wanted), walks)
-    return _Received(wanted, members, events, stops, _to_lines(events, wanted, members, targets))
+    flows = _to_lines(events, wanted, members, targets)
+    return _Received(wanted, members, events, stops, flows, _positions(events))
+
+
+def _positions(events: list[Event]) -> frozenset[int]:
+    return frozenset([position for _, position, _, _ in events])
 
 
 def _to_lines(
@@ -365,10 +409,12 @@ def _replayed(
             stops[coop] = group.landed.ranks_of(position)[coop]
     flows = dict(before.flows)
     flows.update(_to_lines(replay.events, replay.changed, before.members, targets))
-    return _Received(before.wanted, before.members, replay.events, stops, flows)
+    return _Received(
+        before.wanted, before.members, replay.events, stops, flows, _positions(replay.events)
+    )
 
 
-Cursor = tuple[int, int, int, int, int, list[int]]
+Cursor = tuple[int, int, int, int, int, Sequence[int]]
 # (landed cost, position, co-op, kind: 0 an offer's co-ops, 1 a co-op's offers,
 #  index in the list, the list)
 
@@ -449,7 +495,7 @@ class _Replay:
         if self._push_offer(coop, start, order):
             self.open_coops.add(coop)
 
-    def _push_offer(self, coop: int, start: int, order: list[int]) -> bool:
+    def _push_offer(self, coop: int, start: int, order: Sequence[int]) -> bool:
         column = self.landed.column(coop)
         for index in range(start, len(order)):
             position = order[index]

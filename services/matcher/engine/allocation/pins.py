@@ -88,6 +88,8 @@ def _mismatch(problem: AllocationProblem, offer: Offer, line: DemandLine) -> str
 
 def apply_pins(problem: AllocationProblem, rates: Rates) -> Pinned:
     """The pinned units, and each line with what its pins leave it to ask for."""
+    if not problem.pins:  # nothing to check or take: the lines as they are
+        return Pinned(lines=list(problem.lines))
     if errors := pin_problems(problem):
         raise PinError("; ".join(errors))
     lines = {line.id: line for line in problem.lines}
