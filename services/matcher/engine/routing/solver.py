@@ -180,9 +180,9 @@ def _search(
     optional shipments with a prize ended 0.9-3.7 % above the best-known distance;
     required, within 0.4 %), and cannot end worse than its start; with tries at a route
     fewer when a vehicle costs more than its route's driving (``_fewer_routes``). When
-    it does not, half the budget still tries that, from the start ``_completed`` (its
-    penalties lead it through plans that break a window or a capacity, where it may
-    find one that carries all); if it finds none,
+    it does not, half the budget still tries that (its penalties lead it through plans
+    that break a window or a capacity, where it may find one that carries all); if it
+    finds none,
     the other half makes shipments optional with a prize far above any route's cost,
     starting again from the start: whatever fits is carried, never fewer than the
     start. On a large problem (``LARGE_SHIPMENTS``) a start that leaves some goes
@@ -224,7 +224,7 @@ def _search(
             best, capped = _run(model, sketch, whole)
         return best, capped or start_capped
     half = Budget(budget.iterations // 2, seconds / 2, budget.seed)
-    best, capped = _run(model, _completed(model, sketch, budget.seed), half)
+    best, capped = _run(model, sketch, half)
     if best.is_feasible():  # the other half improves on it
         better, capped_again = _run(model, _sketch(best), half)
     else:
@@ -388,7 +388,10 @@ def _one_fewer(
 @dataclass(frozen=True)
 class _Fewer:
     """``data`` with the vehicles of a plan's routes but one, and a start without that
-    route, its shipments placed as ``_completed`` places them."""
+    route: its shipments placed by a local search that weighs lateness and overload at
+    their highest, so the start is complete, feasible or not. (From an incomplete start
+    PyVRP's search returns to it each iteration: the shipments it misses cost nothing
+    in the penalised cost it accepts by.)"""
 
     data: pyvrp.ProblemData
     fewer: pyvrp.ProblemData
@@ -440,19 +443,6 @@ def _without_one(data: pyvrp.ProblemData, best: pyvrp.Solution, seed: int) -> li
         )
     ranked.sort(key=lambda item: item[:2])
     return [attempt for _, _, attempt in ranked]
-
-
-def _completed(data: pyvrp.ProblemData, start: list[_Sketch], seed: int) -> list[_Sketch]:
-    """``start`` with the shipments it leaves placed by a local search that weighs
-    lateness and overload at their highest: complete, feasible or not. From an
-    incomplete start PyVRP's search returns to it each iteration (the shipments it
-    misses cost nothing in the penalised cost it accepts by), so it could not build on
-    what it found."""
-    params = _params(data)
-    search, penalties = _local_search(
-        data, params, pyvrp.search.compute_neighbours(data, params.neighbourhood), seed
-    )
-    return _sketch(search(_solution(data, start), penalties.max_cost_evaluator(), exhaustive=True))
 
 
 def _local_search(
