@@ -28,7 +28,7 @@ import msgspec
 import numpy as np
 import pyvrp
 from pyvrp.exceptions import PenaltyBoundWarning
-from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+from pyvrp.stop import FirstFeasible, MaxIterations, MaxRuntime, MultipleCriteria
 
 from services.matcher.engine.routing.alone import why_not_alone
 from services.matcher.engine.routing.insertion import start_routes, work
@@ -178,12 +178,13 @@ def _search(
     When the start carries every planned shipment, they are all *required*: the search
     then spends its effort on fewer vehicles and shorter routes (on Li & Lim lr201,
     optional shipments with a prize ended 0.9-3.7 % above the best-known distance;
-    required, within 0.4 %), and cannot end worse than its start. When it does not,
-    half the budget still tries that (its penalties lead it through plans that break
-    a window or a capacity, where it may find one that carries all); if it finds none,
-    the other half makes shipments optional with a prize far above any route's cost,
-    starting again from the start: whatever fits is carried, never fewer than the
-    start. On a large problem (``LARGE_SHIPMENTS``) a start that leaves some goes
+    required, within 0.4 %), and cannot end worse than its start; with tries at a route
+    fewer when a vehicle costs more than its route's driving (``_fewer_routes``). When
+    it does not, half the budget still tries that (its penalties lead it through plans
+    that break a window or a capacity, where it may find one that carries all); if it
+    finds none, the other half makes shipments optional with a prize far above any
+    route's cost, starting again from the start: whatever fits is carried, never fewer
+    than the start. On a large problem (``LARGE_SHIPMENTS``) a start that leaves some goes
     straight to the optional search, with all the time: a required search's first
     local search would try to place them all at once, past any deadline. The start is
     bounded by its work (and, as a last resort, half the seconds by the clock); the
@@ -215,7 +216,11 @@ def _search(
     if budget.iterations == 0:  # no search: the start is the plan
         return _solution(model, sketch), start_capped
     if complete or large:
-        best, capped = _run(model, sketch, Budget(budget.iterations, seconds, budget.seed))
+        whole = Budget(budget.iterations, seconds, budget.seed)
+        if complete and not large and _fewer_worth_trying(_solution(model, sketch)):
+            best, capped = _fewer_routes(model, sketch, whole)
+        else:
+            best, capped = _run(model, sketch, whole)
         return best, capped or start_capped
     half = Budget(budget.iterations // 2, seconds / 2, budget.seed)
     best, capped = _run(model, sketch, half)
@@ -233,9 +238,13 @@ _Sketch = tuple[int, list[pyvrp.Activity]]
 
 
 def _sketch(solution: pyvrp.Solution) -> list[_Sketch]:
+    return _sketch_routes(solution.routes())
+
+
+def _sketch_routes(routes: list[pyvrp.Route]) -> list[_Sketch]:
     return [
         (route.vehicle_type(), [_activity(a.is_pickup(), a.idx) for a in route.schedule()[1:-1]])
-        for route in solution.routes()
+        for route in routes
     ]
 
 
@@ -293,6 +302,165 @@ def _run(
             initial_solution=_solution(data, start),
         )
     return result.best, result.num_iterations < budget.iterations
+
+
+def _spare(route: pyvrp.Route) -> bool:
+    """Whether a plan without ``route`` may well cost less: when its vehicle costs more
+    to send out than all the route's driving and hours, its shipments may take as much
+    again as detours on other routes and the plan still costs less (Li & Lim's
+    objective, vehicles first; seldom Samlast's vans)."""
+    return route.fixed_vehicle_cost() > route.distance_cost() + route.duration_cost()
+
+
+def _fewer_worth_trying(solution: pyvrp.Solution) -> bool:
+    routes = solution.routes()
+    return solution.is_feasible() and len(routes) > 1 and any(_spare(r) for r in routes)
+
+
+FIRST_SHARE = 4  # the first search's share of the work; the tries get half the rest
+TRIES = 3  # routes tried away a round, the likeliest first; each with a third of what is left
+
+
+def _fewer_routes(
+    data: pyvrp.ProblemData, start: list[_Sketch], budget: Budget
+) -> tuple[pyvrp.Solution, bool]:
+    """PyVRP's search, with tries at a route fewer in between (as PyVRP's
+    ``minimise_fleet``): after a quarter of the work, the plan without one route
+    (``_without_one``) is searched until its first feasible plan, kept if it costs
+    less; then the next route. A round ends at the first route that goes; when none of
+    its tries does, or half the rest of the work is spent, the tries end, and what is
+    left improves the best plan. Each part is bounded by iterations (and its share of
+    the seconds)."""
+    began = time.perf_counter()
+
+    def left() -> float:
+        return max(0.0, budget.seconds - (time.perf_counter() - began))
+
+    first = Budget(
+        max(1, budget.iterations // FIRST_SHARE), budget.seconds / FIRST_SHARE, budget.seed
+    )
+    best, capped = _run(data, start, first)
+    iterations = budget.iterations - first.iterations
+    tries_iterations = iterations // 2
+    tries_end = time.perf_counter() + left() / 2
+    while tries_iterations > 0 and _fewer_worth_trying(best):
+        fewer, used, clock = _one_fewer(data, best, tries_iterations, tries_end, budget.seed)
+        tries_iterations -= used
+        iterations -= used
+        capped = capped or clock
+        if fewer is None:
+            break
+        best = fewer
+    if iterations <= 0:
+        return best, capped
+    if left() < MIN_SECONDS:
+        return best, True
+    better, capped_again = _run(data, _sketch(best), Budget(iterations, left(), budget.seed))
+    return better, capped or capped_again
+
+
+def _one_fewer(
+    data: pyvrp.ProblemData, best: pyvrp.Solution, iterations: int, end: float, seed: int
+) -> tuple[pyvrp.Solution | None, int, bool]:
+    """A feasible plan with a route fewer that costs less than ``best``, from the first
+    of the likeliest ``TRIES`` routes to go that does, each try with a third of the
+    iterations and of the seconds to ``end`` left; None if none did. Also the iterations
+    spent and whether the clock ended a try."""
+    evaluate = pyvrp.CostEvaluator([0] * data.num_load_dimensions, 0, 0)
+    spent, capped = 0, False
+    for attempt in _without_one(data, best, seed)[:TRIES]:
+        seconds = (end - time.perf_counter()) / TRIES
+        if spent >= iterations:
+            break
+        if seconds < MIN_SECONDS:
+            return None, spent, True
+        found, used, clock = attempt.run(
+            Budget(max(1, (iterations - spent) // TRIES), seconds, seed)
+        )
+        spent += used
+        capped = capped or clock
+        if found is not None and evaluate.cost(found) < evaluate.cost(best):
+            return found, spent, capped
+    return None, spent, capped
+
+
+@dataclass(frozen=True)
+class _Fewer:
+    """``data`` with the vehicles of a plan's routes but one, and a start without that
+    route: its shipments placed by a local search that weighs lateness and overload at
+    their highest, so the start is complete, feasible or not. (From an incomplete start
+    PyVRP's search returns to it each iteration: the shipments it misses cost nothing
+    in the penalised cost it accepts by.)"""
+
+    data: pyvrp.ProblemData
+    fewer: pyvrp.ProblemData
+    types: list[int]  # each of ``fewer``'s vehicle types as one of ``data``'s
+    search: pyvrp.search.LocalSearch
+    penalties: pyvrp.PenaltyManager
+    start: pyvrp.Solution
+
+    def run(self, budget: Budget) -> tuple[pyvrp.Solution | None, int, bool]:
+        """The first feasible plan found (in ``data``'s vehicle types), None if none
+        was, the iterations spent, and whether the clock ended the search."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PenaltyBoundWarning)
+            clock = MaxRuntime(budget.seconds)
+            clock(0)
+            search = pyvrp.IteratedLocalSearch(
+                self.fewer, self.penalties, self.search, self.start, _params(self.fewer).ils
+            )
+            result = search.run(
+                MultipleCriteria([FirstFeasible(), MaxIterations(budget.iterations), clock]),
+                collect_stats=False,
+            )
+        found = result.best
+        if not found.is_feasible():
+            return None, result.num_iterations, result.num_iterations < budget.iterations
+        back = [(self.types[t], activities) for t, activities in _sketch(found)]
+        return _solution(self.data, back), result.num_iterations, False
+
+
+def _without_one(data: pyvrp.ProblemData, best: pyvrp.Solution, seed: int) -> list[_Fewer]:
+    """``best`` without each of its spare routes (``_spare``), the likeliest to go
+    first: those whose start breaks its windows and capacities least."""
+    routes = best.routes()
+    params = _params(data)
+    neighbours = pyvrp.search.compute_neighbours(data, params.neighbourhood)
+    ranked: list[tuple[int, int, _Fewer]] = []
+    for n, route in enumerate(routes):
+        if not _spare(route):
+            continue
+        kept = routes[:n] + routes[n + 1 :]
+        types = [r.vehicle_type() for r in kept]
+        fewer = data.replace(vehicle_types=[data.vehicle_type(t) for t in types])
+        search, penalties = _local_search(fewer, params, neighbours, seed)
+        sketch = [(k, activities) for k, (_, activities) in enumerate(_sketch_routes(kept))]
+        worst = penalties.max_cost_evaluator()
+        start = search(_solution(fewer, sketch), worst, exhaustive=True)
+        ranked.append(
+            (worst.penalised_cost(start), n, _Fewer(data, fewer, types, search, penalties, start))
+        )
+    ranked.sort(key=lambda item: item[:2])
+    return [attempt for _, _, attempt in ranked]
+
+
+def _local_search(
+    data: pyvrp.ProblemData,
+    params: pyvrp.SolveParams,
+    neighbours: dict[pyvrp.Activity, list[pyvrp.Activity]],
+    seed: int,
+) -> tuple[pyvrp.search.LocalSearch, pyvrp.PenaltyManager]:
+    """PyVRP's local search and penalties, as ``pyvrp.solve`` makes them."""
+    search = pyvrp.search.LocalSearch(
+        data,
+        pyvrp.RandomNumberGenerator(seed=seed),
+        neighbours,
+        pyvrp.search.PerturbationManager(params.perturbation),
+    )
+    for operator in params.operators:
+        if operator.supports(data):
+            search.add_operator(operator(data))
+    return search, pyvrp.PenaltyManager(params.penalty.midpoint_penalties(data), params.penalty)
 
 
 def totals(routes: list[Route]) -> Totals:
