@@ -194,7 +194,12 @@ def plan_carriage(
         report("hub", stage_percent(budget))
         # two searches: collection, then delivery
         via_hub = plan_via_hub(
-            problem, matrix, rows, hub, carriage.capped(whole * HUB_SHARE / 2), hub_hours
+            problem,
+            matrix,
+            rows,
+            hub,
+            carriage.capped(whole * HUB_SHARE / 2).patient(),
+            hub_hours,
         )
     proposed: PlanName = "joint"
     if via_hub and _better(via_hub.plan, joint):
@@ -406,13 +411,14 @@ START_ONLY = Budget(iterations=0, seconds=1.0)
 
 
 def _scaled(budget: Budget, shipments: int) -> Budget:
-    """The budget for a producer's own round trip: as for a problem of its size."""
+    """The budget for a producer's own round trip: as for a problem of its size, patient
+    (``Budget.patient``)."""
     own = Budget.for_size(shipments, seed=budget.seed)
     return replace(
         budget,
         iterations=min(own.iterations, budget.iterations),
         seconds=min(own.seconds, budget.seconds),
-    )
+    ).patient()
 
 
 def _direct_parts(shipments: list[Shipment], route: Route) -> dict[UUID, list[Shipment]]:

@@ -28,7 +28,14 @@ import msgspec
 import numpy as np
 import pyvrp
 from pyvrp.exceptions import PenaltyBoundWarning
-from pyvrp.stop import FirstFeasible, MaxIterations, MaxRuntime, MultipleCriteria
+from pyvrp.stop import (
+    FirstFeasible,
+    MaxIterations,
+    MaxRuntime,
+    MultipleCriteria,
+    NoImprovement,
+    StoppingCriterion,
+)
 
 from services.matcher.engine.routing.alone import why_not_alone
 from services.matcher.engine.routing.insertion import start_routes, work
@@ -57,12 +64,16 @@ class Budget:
     limit is a safety net (a run that hits it may differ between machines, and says so:
     ``RoutePlan.clock_capped``). ``deadline`` (``time.perf_counter``) is when the part of
     the routing stage the search belongs to must be done: a search ends by it whatever
-    its seconds (``seconds_left``)."""
+    its seconds (``seconds_left``). ``patience``: a search also ends after this many
+    iterations in a row that found no better plan (none: only its iterations end it);
+    most of a run's searches settle long before their iterations are spent, and a
+    search that ends by its work rather than the clock is the same on every machine."""
 
     iterations: int
     seconds: float
     seed: int = 1
     deadline: float | None = None
+    patience: int | None = None
 
     @classmethod
     def for_size(cls, shipments: int, seed: int = 1, seconds: float | None = None) -> Budget:
@@ -71,6 +82,11 @@ class Budget:
         by default 10 s plus 1 s per 8 shipments, at most three minutes."""
         limit = seconds if seconds is not None else stage_seconds(shipments)
         return cls(iterations=1_000 + 20 * shipments, seconds=limit, seed=seed)
+
+    def patient(self) -> Budget:
+        """The same, ending also after a quarter of its iterations (at least
+        ``PATIENCE_MIN``) in a row without a better plan."""
+        return replace(self, patience=max(PATIENCE_MIN, self.iterations // PATIENCE_PART))
 
     def capped(self, seconds: float) -> Budget:
         """The same iterations, at most ``seconds`` of search."""
@@ -97,6 +113,11 @@ class Budget:
 
 
 MIN_SECONDS = 0.05  # a search gets at least this long, however thin its share
+# ``Budget.patient``: on the bench's shapes (bench/shapes.py) the searches of the plan
+# via the hub and of each producer alone mostly never improved on their start, and
+# none did after a quarter of its iterations without one; the joint search did (on
+# equal_windows from 7 routes to 5, after 600 iterations without), so it has none.
+PATIENCE_PART, PATIENCE_MIN = 4, 250
 
 
 def stage_seconds(shipments: int) -> float:
@@ -216,13 +237,13 @@ def _search(
     if budget.iterations == 0:  # no search: the start is the plan
         return _solution(model, sketch), start_capped
     if complete or large:
-        whole = Budget(budget.iterations, seconds, budget.seed)
+        whole = replace(budget, seconds=seconds, deadline=None)
         if complete and not large and _fewer_worth_trying(_solution(model, sketch)):
             best, capped = _fewer_routes(model, sketch, whole)
         else:
             best, capped = _run(model, sketch, whole)
         return best, capped or start_capped
-    half = Budget(budget.iterations // 2, seconds / 2, budget.seed)
+    half = replace(budget, iterations=budget.iterations // 2, seconds=seconds / 2, deadline=None)
     best, capped = _run(model, sketch, half)
     if best.is_feasible():  # the other half improves on it
         better, capped_again = _run(model, _sketch(best), half)
@@ -290,18 +311,36 @@ def _run(
         # "struggles to find a feasible solution": we keep only feasible routes and
         # report what they leave, which says more than the warning
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        clock = MaxRuntime(budget.seconds)
-        clock(0)  # its seconds count from here: PyVRP's set-up (the neighbourhoods) too
+        clock = _Clock(budget.seconds)
+        # the work's criteria first: each counts every iteration; the clock is looked at
+        # only while they go on, so it has stopped the search only if it said so
+        criteria: list[StoppingCriterion] = [MaxIterations(budget.iterations)]
+        if budget.patience is not None:
+            criteria.append(NoImprovement(budget.patience))
         result = pyvrp.solve(
             data,
-            stop=MultipleCriteria([MaxIterations(budget.iterations), clock]),
+            stop=MultipleCriteria([*criteria, clock]),
             seed=budget.seed,
             display=False,
             collect_stats=False,
             params=_params(data),
             initial_solution=_solution(data, start),
         )
-    return result.best, result.num_iterations < budget.iterations
+    return result.best, clock.stopped
+
+
+class _Clock:
+    """PyVRP's ``MaxRuntime``, its seconds counted from now (PyVRP's set-up, the
+    neighbourhoods, too), remembering whether it stopped the search."""
+
+    def __init__(self, seconds: float) -> None:
+        self._runtime = MaxRuntime(seconds)
+        self._runtime(0)
+        self.stopped = False
+
+    def __call__(self, best_cost: int) -> bool:
+        self.stopped = self._runtime(best_cost)
+        return self.stopped
 
 
 def _spare(route: pyvrp.Route) -> bool:
@@ -336,8 +375,10 @@ def _fewer_routes(
     def left() -> float:
         return max(0.0, budget.seconds - (time.perf_counter() - began))
 
-    first = Budget(
-        max(1, budget.iterations // FIRST_SHARE), budget.seconds / FIRST_SHARE, budget.seed
+    first = replace(
+        budget,
+        iterations=max(1, budget.iterations // FIRST_SHARE),
+        seconds=budget.seconds / FIRST_SHARE,
     )
     best, capped = _run(data, start, first)
     iterations = budget.iterations - first.iterations
@@ -355,7 +396,9 @@ def _fewer_routes(
         return best, capped
     if left() < MIN_SECONDS:
         return best, True
-    better, capped_again = _run(data, _sketch(best), Budget(iterations, left(), budget.seed))
+    better, capped_again = _run(
+        data, _sketch(best), replace(budget, iterations=iterations, seconds=left())
+    )
     return better, capped or capped_again
 
 
