@@ -151,6 +151,9 @@ class _Net:
         # the drive to a stop: its setup too, at a new place; and the same by the place
         # driven to, ``to_step[b][a]`` is ``step[a][b]``: a shipment's pickup and delivery
         # are weighed at a row each, not a column looked up place by place
+        self.metres_array = metres
+        self.pickups = np.array([job.pickup for job in self.jobs], dtype=np.intp)
+        self.deliveries = np.array([job.delivery for job in self.jobs], dtype=np.intp)
         self.step: list[list[int]] = step.tolist()
         self.to_step: list[list[int]] = self.step if (step == step.T).all() else step.T.tolist()
         self.to_metres: list[list[int]] = (
@@ -162,11 +165,13 @@ class _Net:
         self.weighed = 0
         self.clock_stopped = False  # a construction cut short by its time cap
         self.near: list[list[int]] = []  # each shipment's nearest (``_near``)
+        self.wide = True  # every other shipment is near each: every route is weighed
         self.close_to: list[list[int]] = []  # the shipments each one is among the nearest of
 
     def neighbours(self, count: int | None) -> None:
         """Each shipment's ``count`` nearest, and the other way round."""
         self.near = _near(self, count)
+        self.wide = all(len(near) >= len(self.jobs) - 1 for near in self.near)
         self.close_to = [[] for _ in self.jobs]
         for k, others in enumerate(self.near):
             for j in others:
@@ -367,10 +372,12 @@ def _inserted(net: _Net, route: _Route, k: int, at: _Place) -> _Route:
 
 
 class _Plan:
-    __slots__ = ("left", "routes")
+    """Routes, the shipments left, and the route each carried one is in."""
 
-    def __init__(self, routes: list[_Route], left: set[int]) -> None:
-        self.routes, self.left = routes, left
+    __slots__ = ("left", "route_of", "routes")
+
+    def __init__(self, routes: list[_Route], left: set[int], route_of: dict[int, int]) -> None:
+        self.routes, self.left, self.route_of = routes, left, route_of
 
     def score(self) -> tuple[int, float]:
         return len(self.left), sum(r.cost for r in self.routes)
@@ -387,7 +394,7 @@ def _near(net: _Net, count: int | None) -> list[list[int]]:
     n = len(net.jobs)
     if count is None or count >= n - 1:
         return [[j for j in range(n) if j != k] for k in range(n)]
-    metres = np.asarray(net.metres, dtype=np.int64)
+    metres = net.metres_array
     everyone = np.arange(n)
     near = _nearest(net, metres, everyone, everyone, count)
     cold = np.array([k for k, job in enumerate(net.jobs) if job.cold], dtype=np.intp)
@@ -401,8 +408,7 @@ def _nearest(
     net: _Net, metres: np.ndarray, rows: np.ndarray, columns: np.ndarray, count: int
 ) -> list[list[int]]:
     """For each of the shipments ``rows``, its ``count`` nearest of ``columns``."""
-    pickups = np.array([job.pickup for job in net.jobs], dtype=np.intp)
-    deliveries = np.array([job.delivery for job in net.jobs], dtype=np.intp)
+    pickups, deliveries = net.pickups, net.deliveries
     to_p, to_d = pickups[columns], deliveries[columns]
     near: list[list[int]] = []
     block = max(1, 2_000_000 // max(1, len(columns)))
@@ -427,11 +433,13 @@ def _nearest(
 def _recreate(
     net: _Net,
     routes: list[_Route],
+    route_of: dict[int, int],
     todo: Sequence[int],
     limit: int | None = None,
     deadline: float | None = None,
 ) -> _Plan:
-    """Regret insertion of ``todo`` into ``routes``; what fits nowhere is left.
+    """Regret insertion of ``todo`` into ``routes`` (``route_of``: the route each
+    shipment in them is in; taken over); what fits nowhere is left.
 
     Granular: a shipment is weighed only against the routes that carry one of its
     nearest shipments (``net.near``) and against one empty van of each kind (the
@@ -448,25 +456,23 @@ def _recreate(
     is plain regret insertion over every route. It stops once its checks and the pairs
     it weighed reach ``limit``, or the clock ``deadline`` (``time.perf_counter``)
     passes, if given, and leaves the rest."""
-    regret = _Regret(net, routes, todo)
+    regret = _Regret(net, routes, route_of, todo)
     while regret.waiting and not _stopped(net, limit, deadline):
         if not regret.step():
             break
-    return _Plan(regret.routes, set(regret.waiting))
+    return _Plan(regret.routes, set(regret.waiting), regret.route_of)
 
 
 class _Regret:
     """The state of one regret insertion (``_recreate``)."""
 
-    def __init__(self, net: _Net, routes: list[_Route], todo: Sequence[int]) -> None:
+    def __init__(
+        self, net: _Net, routes: list[_Route], route_of: dict[int, int], todo: Sequence[int]
+    ) -> None:
         self.net, self.routes, self.waiting = net, list(routes), set(todo)
-        self.route_of: dict[int, int] = {}
-        self.members: list[list[int]] = []
+        self.route_of = route_of
         self.empties: dict[int, list[int]] = {}  # a kind's empty vans' routes, in order
         for slot, route in enumerate(self.routes):
-            self.members.append([k for k, pickup in route.visits if pickup])
-            for k in self.members[-1]:
-                self.route_of[k] = slot
             if not route.visits:
                 self.empties.setdefault(net.vans[route.van].kind, []).append(slot)
         # each waiting shipment's place in the used routes it may go in, and in an empty
@@ -481,7 +487,7 @@ class _Regret:
         self.version: dict[int, int] = {}
         self.regret: dict[int, float] = {}  # its turn's regret in ``heap``
         self.heap: list[tuple[float, float, int, int]] = []  # (-regret, cost, k, version)
-        self.wide = all(len(near) >= len(net.jobs) - 1 for near in net.near)
+        self.wide = net.wide
         for k in sorted(self.waiting):
             if self.wide:
                 slots = [slot for slot, route in enumerate(self.routes) if route.visits]
@@ -629,7 +635,6 @@ class _Regret:
         routes[slot] = _inserted(net, route, k, chosen)
         self.stamp[slot] += 1
         self.route_of[k] = slot
-        self.members[slot].append(k)
         # looked at again now: every waiting shipment once all routes are weighed;
         # else those near the shipment that went in (the route may be new to them);
         # the others that know the route find their place again when it matters
@@ -659,10 +664,14 @@ def _stopped(net: _Net, limit: int | None, deadline: float | None) -> bool:
     return False
 
 
-def _ruin(net: _Net, plan: _Plan, rng: random.Random) -> tuple[list[_Route], list[int]]:
-    carried = sorted(k for r in plan.routes for k, pickup in r.visits if pickup)
+def _ruin(
+    net: _Net, plan: _Plan, rng: random.Random
+) -> tuple[list[_Route], dict[int, int], list[int]]:
+    """Some shipments out of ``plan``: its routes without them, where the rest are,
+    and the shipments taken out."""
+    carried = sorted(plan.route_of)
     if not carried:
-        return plan.routes, []
+        return plan.routes, dict(plan.route_of), []
     count = min(len(carried), rng.randint(2, max(2, min(12, len(carried) // 5))))
     how = rng.random()
     if any(net.jobs[k].cold for k in plan.left) and how < 0.3:
@@ -675,16 +684,14 @@ def _ruin(net: _Net, plan: _Plan, rng: random.Random) -> tuple[list[_Route], lis
             if pickup and not net.jobs[k].cold
         ]
         out = rng.sample(sorted(ambient), min(len(ambient), count))
-    elif how < 0.5:  # related: pickups and deliveries near one's
+    elif how < 0.5:  # related: pickups and deliveries near one's, give or take 30 %
         seed = net.jobs[rng.choice(carried)]
-        metres = net.metres
-
-        def apart(k: int) -> float:
-            job = net.jobs[k]
-            near = metres[seed.pickup][job.pickup] + metres[seed.delivery][job.delivery]
-            return near * (1 + 0.3 * rng.random())
-
-        out = sorted(carried, key=apart)[:count]
+        numbers = np.array(carried, dtype=np.intp)
+        near = net.metres_array[seed.pickup, net.pickups[numbers]]
+        near = near + net.metres_array[seed.delivery, net.deliveries[numbers]]
+        noise = np.array([rng.random() for _ in carried])
+        ranked = np.argsort(near * (1 + 0.3 * noise), kind="stable")  # ties as they came
+        out = numbers[ranked[:count]].tolist()
     elif how < 0.7:  # a short route, so its van may go
         used = sorted((r for r in plan.routes if r.visits), key=lambda r: (len(r.visits), r.van))
         route = used[rng.randrange(min(3, len(used)))]
@@ -692,13 +699,13 @@ def _ruin(net: _Net, plan: _Plan, rng: random.Random) -> tuple[list[_Route], lis
     else:
         out = rng.sample(carried, count)
     gone = set(out)
+    route_of = dict(plan.route_of)
+    ruined = {route_of.pop(k) for k in out}
     routes = [
-        _Route(net, r.van, [v for v in r.visits if v[0] not in gone])
-        if any(v[0] in gone for v in r.visits)
-        else r
-        for r in plan.routes
+        _Route(net, r.van, [v for v in r.visits if v[0] not in gone]) if slot in ruined else r
+        for slot, r in enumerate(plan.routes)
     ]
-    return routes, out
+    return routes, route_of, out
 
 
 def start_routes(
@@ -728,7 +735,7 @@ def start_routes(
     # the first insertion stops at ``checks`` too (and then the search, PyVRP, places
     # the rest): weighing only each shipment's nearest routes, it rarely gets there
     order = _hardest_first(net, range(len(planned)))
-    plan = _recreate(net, empty, order, limit=checks, deadline=deadline)
+    plan = _recreate(net, empty, {}, order, limit=checks, deadline=deadline)
     if net.checks + net.weighed >= checks or net.clock_stopped:
         return [(r.van, list(r.visits)) for r in plan.routes if r.visits], net.clock_stopped
     rng = random.Random(seed)  # noqa: S311 (a seeded search, the same every run)
@@ -740,8 +747,8 @@ def start_routes(
             net.clock_stopped = True
             break
         rounds += 1
-        routes, out = _ruin(net, plan, rng)
-        trial = _recreate(net, routes, [*out, *sorted(plan.left)], deadline=last)
+        routes, route_of, out = _ruin(net, plan, rng)
+        trial = _recreate(net, routes, route_of, [*out, *sorted(plan.left)], deadline=last)
         left, cost = trial.score()
         allowed = threshold * (work - net.checks) / max(1, work - began)
         if left < len(plan.left) or (left == len(plan.left) and cost <= plan.score()[1] + allowed):
