@@ -8,8 +8,9 @@ reports, against the stage's documented cap.
 Wall time is what a coordinator waits, counted as a run counts the stage's budget: from
 before the travel matrix. CPU time is this process's; CPU / wall says how much of a core
 it got (the machine may be shared): wall over budget is the figure to compare across
-runs. The progress reports are listed as the run would store them (``route part`` and
-the percent of the stage's time gone).
+runs, and each part's CPU seconds (the second figure of each part) what it worked. The
+progress reports are listed as the run would store them (``route part`` and the percent
+of the stage's time gone).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from services.matcher.engine.routing.travel import great_circle, places_with_hub
 HOUR = 3600
 SIZES = (1_600, 6_000)
 SHIPMENTS_PER_VAN = 14
+PARTS = ("joint", "hub", "baseline", "shares")  # as ``plan_routing`` reports them
 
 
 def network(shipments: int, seed: int = 1) -> RoutingProblem:
@@ -69,7 +71,9 @@ class StageRow:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     matrix_s: float = 0.0
-    parts: list[tuple[str, int, float]] = field(default_factory=list)  # part, percent, at s
+    matrix_cpu_s: float = 0.0
+    # each part as it began: its name, the percent reported, wall and CPU s since the start
+    parts: list[tuple[str, int, float, float]] = field(default_factory=list)
     unserved: int = 0
     clock_capped: bool = False
     proposed: str = ""
@@ -96,9 +100,10 @@ def measure(shipments: int, seed: int = 1) -> StageRow:
     rows = places_with_hub(problem, VASTERAS)
     matrix = great_circle(rows, road_factor=1.3, speed_kmh=60)
     row.matrix_s = time.perf_counter() - started
+    row.matrix_cpu_s = time.process_time() - cpu
 
     def progress(part: str, percent: int) -> None:
-        row.parts.append((part, percent, time.perf_counter() - started))
+        row.parts.append((part, percent, time.perf_counter() - started, time.process_time() - cpu))
         print(f"  route {part} {percent}% at {time.perf_counter() - started:.1f} s", flush=True)
 
     own = problem.vehicles[-1]
@@ -118,17 +123,20 @@ def measure(shipments: int, seed: int = 1) -> StageRow:
 def report(rows: list[StageRow]) -> str:
     lines = [
         "| shipments | farms | co-ops | vans | budget s | wall s | wall / budget | CPU s | "
-        "CPU / wall | matrix s | joint s | hub s | baseline s | shares s | percents | "
+        "CPU / wall | matrix s | joint s (CPU) | hub s (CPU) | baseline s (CPU) | "
+        "shares s (CPU) | percents | "
         "proposed | routes | km | served | unserved | clock capped |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        at = {part: seconds for part, _, seconds in row.parts}
-        marks = [row.matrix_s, at.get("hub"), at.get("baseline"), at.get("shares")]
-        percents = ", ".join(str(percent) for _, percent, _ in row.parts)
-        ends = [*marks[1:], row.wall_s]
+        at = {part: (wall, cpu) for part, _, wall, cpu in row.parts}
+        marks = [(row.matrix_s, row.matrix_cpu_s), *(at.get(p) for p in PARTS[1:])]
+        percents = ", ".join(str(percent) for _, percent, _, _ in row.parts)
+        ends = [*marks[1:], (row.wall_s, row.cpu_s)]
         spans = [
-            "-" if start is None or end is None else f"{end - start:.1f}"
+            "-"
+            if start is None or end is None
+            else f"{end[0] - start[0]:.1f} ({end[1] - start[1]:.1f})"
             for start, end in zip(marks, ends, strict=True)
         ]
         lines.append(

@@ -144,35 +144,45 @@ class _Net:
         # cold goods to carry and vans that can't: ambient goods should leave cold
         # vans' room to them
         self.cold_scarce = any(j.cold for j in self.jobs) and not all(v.cold for v in self.vans)
-        self.step = [  # the drive to a stop: its setup too, at a new place
-            [t + (self.setup if a != b else 0) for b, t in enumerate(row)]
-            for a, row in enumerate(self.seconds)
-        ]
+        n = len(self.seconds)
+        seconds = np.asarray(self.seconds, dtype=np.int64).reshape(n, n)
+        metres = np.asarray(self.metres, dtype=np.int64).reshape(n, n)
+        step = seconds + self.setup * (1 - np.eye(n, dtype=np.int64))
+        # the drive to a stop: its setup too, at a new place; and the same by the place
+        # driven to, ``to_step[b][a]`` is ``step[a][b]``: a shipment's pickup and delivery
+        # are weighed at a row each, not a column looked up place by place
+        self.metres_array = metres
+        self.pickups = np.array([job.pickup for job in self.jobs], dtype=np.intp)
+        self.deliveries = np.array([job.delivery for job in self.jobs], dtype=np.intp)
+        self.step: list[list[int]] = step.tolist()
+        self.to_step: list[list[int]] = self.step if (step == step.T).all() else step.T.tolist()
+        self.to_metres: list[list[int]] = (
+            self.metres if (metres == metres.T).all() else metres.T.tolist()
+        )
         self.checks = 0  # insertion positions looked at: the unit of work
         # shipments and (shipment, route) pairs the first regret insertion weighed: its
         # own work, which grows with the square of the shipments
         self.weighed = 0
         self.clock_stopped = False  # a construction cut short by its time cap
         self.near: list[list[int]] = []  # each shipment's nearest (``_near``)
+        self.wide = True  # every other shipment is near each: every route is weighed
         self.close_to: list[list[int]] = []  # the shipments each one is among the nearest of
 
     def neighbours(self, count: int | None) -> None:
         """Each shipment's ``count`` nearest, and the other way round."""
         self.near = _near(self, count)
+        self.wide = all(len(near) >= len(self.jobs) - 1 for near in self.near)
         self.close_to = [[] for _ in self.jobs]
         for k, others in enumerate(self.near):
             for j in others:
                 self.close_to[j].append(k)
 
-    def drive(self, a: int, b: int) -> int:
-        """Seconds from place ``a`` to a stop at ``b``: the setup too at a new place."""
-        return self.step[a][b]
-
 
 class _Route:
     """A van's visits and what follows from them, node 0 the start, 1..n the visits,
     n+1 the end: the earliest each node can be left, the latest its handover may begin
-    with the rest on time, the load on board leaving it."""
+    with the rest on time, the load on board leaving it, and the metres and seconds of
+    the drive from each node to the next (``legs``)."""
 
     __slots__ = (
         "closes",
@@ -181,6 +191,8 @@ class _Route:
         "feasible",
         "grams",
         "latest",
+        "leg_m",
+        "leg_s",
         "ml",
         "opens",
         "places",
@@ -210,43 +222,38 @@ class _Route:
         grams.append(0)
         ml.append(0)
         last = len(places) - 1
+        # the drive from each node to the next: a stop's setup too, none at the end
+        self.leg_m = [net.metres[a][b] for a, b in itertools.pairwise(places)]
+        self.leg_s = [net.step[a][b] for a, b in itertools.pairwise(places[:-1])]
+        self.leg_s.append(net.seconds[places[-2]][places[-1]])
         departs = [v.opens]
         for n in range(1, last + 1):
-            a, b = places[n - 1], places[n]
-            step = net.seconds[a][b] if n == last else net.drive(a, b)
-            departs.append(max(departs[-1] + step, opens[n]) + service[n])
+            departs.append(max(departs[-1] + self.leg_s[n - 1], opens[n]) + service[n])
         latest = [0] * (last + 1)
         latest[last] = v.closes
         for n in range(last - 1, -1, -1):
-            a, b = places[n], places[n + 1]
-            step = net.seconds[a][b] if n + 1 == last else net.drive(a, b)
-            latest[n] = min(closes[n], latest[n + 1] - step - service[n])
+            latest[n] = min(closes[n], latest[n + 1] - self.leg_s[n] - service[n])
         self.places, self.opens, self.closes, self.service = places, opens, closes, service
         self.departs, self.latest, self.grams, self.ml = departs, latest, grams, ml
         net.checks += last  # the work of timing it
         self.feasible = all(d - s <= c for d, s, c in zip(departs, service, closes, strict=True))
         self.feasible &= max(grams) <= v.grams and max(ml) <= v.ml
-        self.cost = _cost(net, v, places, opens, closes, service) if visits else 0.0
+        self.cost = _cost(net, v, self) if visits else 0.0
 
 
-def _cost(
-    net: _Net, van: _Van, places: list[int], opens: list[int], closes: list[int], service: list[int]
-) -> float:
+def _cost(net: _Net, van: _Van, route: _Route) -> float:
     """Fixed, per km, and per hour of the duration when the van leaves as late as it can
     and still arrives as early (each window a span the handover may begin in; the
     duration of a run of stops, and the span its first may begin in, fold stop by stop)."""
-    metres = sum(net.metres[a][b] for a, b in itertools.pairwise(places))
+    opens, closes, service = route.opens, route.closes, route.service
     duration, early, late = 0, van.opens, van.closes
-    last = len(places) - 1
-    for n in range(1, last + 1):
-        a, b = places[n - 1], places[n]
-        step = net.seconds[a][b] if n == last else net.drive(a, b)
+    for n, step in enumerate(route.leg_s, start=1):
         at = duration + step  # from the first node's begin to this one's arrival
         wait = max(opens[n] - at - late, 0)
         duration += step + wait + service[n]
         early = max(opens[n] - at, early) - wait
         late = min(closes[n] - at, late)
-    return van.fixed + metres * van.per_m + duration * van.per_s
+    return van.fixed + sum(route.leg_m) * van.per_m + duration * van.per_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,9 +279,12 @@ def _cheapest(
     if (job.cold and not van.cold) or job.grams > van.grams or job.ml > van.ml:
         return None
     places, departs, grams, ml = route.places, route.departs, route.grams, route.ml
-    metres, step = net.metres, net.step
+    leg_m, leg_s = route.leg_m, route.leg_s
     last = len(places) - 1
-    p = job.pickup
+    p, p_open, p_close, p_service = job.pickup, job.p_open, job.p_close, job.p_service
+    # the matrices' rows from the pickup and columns to it
+    to_p, to_p_m, from_p, from_p_m = net.to_step[p], net.to_metres[p], net.step[p], net.metres[p]
+    from_p_end = net.seconds[p][places[last]]  # no setup at the end
     room_g, room_ml = van.grams - job.grams, van.ml - job.ml
     base = 0.0 if route.visits else float(van.fixed)
     if van.cold and not job.cold and net.cold_scarce:
@@ -284,16 +294,18 @@ def _cheapest(
         if grams[i] > room_g or ml[i] > room_ml:
             continue
         a, after = places[i], places[i + 1]
-        onto = net.seconds if i + 1 == last else step  # no setup at the end
-        at_p = max(departs[i] + step[a][p], job.p_open)
-        if at_p > job.p_close:
+        at_p = departs[i] + to_p[a]
+        if at_p < p_open:  # ``max``, inline: this is the insertion's inner loop
+            at_p = p_open
+        if at_p > p_close:
             break  # later nodes are left no earlier
-        p_m = metres[a][p] + metres[p][after] - metres[a][after]
-        p_s = step[a][p] + job.p_service + onto[p][after] - onto[a][after]
+        p_after = from_p_end if i + 1 == last else from_p[after]
+        p_m = to_p_m[a] + from_p_m[after] - leg_m[i]
+        p_s = to_p[a] + p_service + p_after - leg_s[i]
         pickup = base + p_m * van.per_m + p_s * van.per_s
         if pickup >= bound:
             continue
-        found = _delivery(net, route, job, i, at_p + job.p_service, pickup, bound)
+        found = _delivery(net, route, job, van, i, at_p + p_service, p_after, pickup, bound)
         if found is not None:
             bound, j = found
             best = _Place(bound, slot, i, j)
@@ -301,36 +313,52 @@ def _cheapest(
 
 
 def _delivery(
-    net: _Net, route: _Route, job: _Job, i: int, leaves: int, pickup: float, bound: float
+    net: _Net,
+    route: _Route,
+    job: _Job,
+    van: _Van,
+    i: int,
+    leaves: int,
+    onward: int,
+    pickup: float,
+    bound: float,
 ) -> tuple[float, int] | None:
     """The cheapest feasible delivery, less than ``bound`` in all, of a shipment picked
-    up after node ``i`` (left at ``leaves``; ``pickup`` its cost as if it stayed on
-    board): right after the pickup, or after a later node, the delays carried forward
-    stop by stop and the rest of the route checked against ``latest``."""
+    up after node ``i`` (left at ``leaves``, ``onward`` the seconds on to node ``i + 1``;
+    ``pickup`` its cost as if it stayed on board): right after the pickup, or after a
+    later node, the delays carried forward stop by stop and the rest of the route
+    checked against ``latest``."""
     places, latest, opens, service = route.places, route.latest, route.opens, route.service
-    grams, ml, van = route.grams, route.ml, net.vans[route.van]
-    metres, seconds, step = net.metres, net.seconds, net.step
+    grams, ml, leg_m, leg_s = route.grams, route.ml, route.leg_m, route.leg_s
     last = len(places) - 1
     room_g, room_ml = van.grams - job.grams, van.ml - job.ml
     d, d_open, d_close, d_service = job.delivery, job.d_open, job.d_close, job.d_service
+    to_d, to_d_m, from_d, from_d_m = net.to_step[d], net.to_metres[d], net.step[d], net.metres[d]
+    from_d_end = net.seconds[d][places[last]]  # no setup at the end
     best: tuple[float, int] | None = None
-    here, checks = job.pickup, 0
+    # where the van is (the pickup first), the metres and seconds from there to node j + 1
+    here, onto_m, onto_s = job.pickup, net.metres[job.pickup][places[i + 1]], onward
+    checks = 0
     for j in range(i, last):
         checks += 1
         if j > i:  # the van goes on to node j with the shipment on board
-            begins = max(leaves + step[here][places[j]], opens[j])
+            begins = leaves + (onward if j == i + 1 else leg_s[j - 1])
+            if begins < opens[j]:
+                begins = opens[j]
             if begins > latest[j] or grams[j] > room_g or ml[j] > room_ml:
                 break
-            leaves, here = begins + service[j], places[j]
-        at_d = max(leaves + step[here][d], d_open)
+            leaves, here, onto_m, onto_s = begins + service[j], places[j], leg_m[j], leg_s[j]
+        at_d = leaves + to_d[here]
+        if at_d < d_open:
+            at_d = d_open
         if at_d > d_close:
             break  # later nodes are left no earlier
         nxt = places[j + 1]
-        onto = seconds if j + 1 == last else step
-        if at_d + d_service + onto[d][nxt] > latest[j + 1]:
+        d_next = from_d_end if j + 1 == last else from_d[nxt]
+        if at_d + d_service + d_next > latest[j + 1]:
             continue
-        d_m = metres[here][d] + metres[d][nxt] - metres[here][nxt]
-        d_s = step[here][d] + d_service + onto[d][nxt] - onto[here][nxt]
+        d_m = to_d_m[here] + from_d_m[nxt] - onto_m
+        d_s = to_d[here] + d_service + d_next - onto_s
         cost = pickup + d_m * van.per_m + d_s * van.per_s
         if cost < bound:
             best, bound = (cost, j), cost
@@ -344,10 +372,12 @@ def _inserted(net: _Net, route: _Route, k: int, at: _Place) -> _Route:
 
 
 class _Plan:
-    __slots__ = ("left", "routes")
+    """Routes, the shipments left, and the route each carried one is in."""
 
-    def __init__(self, routes: list[_Route], left: set[int]) -> None:
-        self.routes, self.left = routes, left
+    __slots__ = ("left", "route_of", "routes")
+
+    def __init__(self, routes: list[_Route], left: set[int], route_of: dict[int, int]) -> None:
+        self.routes, self.left, self.route_of = routes, left, route_of
 
     def score(self) -> tuple[int, float]:
         return len(self.left), sum(r.cost for r in self.routes)
@@ -364,7 +394,7 @@ def _near(net: _Net, count: int | None) -> list[list[int]]:
     n = len(net.jobs)
     if count is None or count >= n - 1:
         return [[j for j in range(n) if j != k] for k in range(n)]
-    metres = np.asarray(net.metres, dtype=np.int64)
+    metres = net.metres_array
     everyone = np.arange(n)
     near = _nearest(net, metres, everyone, everyone, count)
     cold = np.array([k for k, job in enumerate(net.jobs) if job.cold], dtype=np.intp)
@@ -378,8 +408,7 @@ def _nearest(
     net: _Net, metres: np.ndarray, rows: np.ndarray, columns: np.ndarray, count: int
 ) -> list[list[int]]:
     """For each of the shipments ``rows``, its ``count`` nearest of ``columns``."""
-    pickups = np.array([job.pickup for job in net.jobs], dtype=np.intp)
-    deliveries = np.array([job.delivery for job in net.jobs], dtype=np.intp)
+    pickups, deliveries = net.pickups, net.deliveries
     to_p, to_d = pickups[columns], deliveries[columns]
     near: list[list[int]] = []
     block = max(1, 2_000_000 // max(1, len(columns)))
@@ -404,11 +433,13 @@ def _nearest(
 def _recreate(
     net: _Net,
     routes: list[_Route],
+    route_of: dict[int, int],
     todo: Sequence[int],
     limit: int | None = None,
     deadline: float | None = None,
 ) -> _Plan:
-    """Regret insertion of ``todo`` into ``routes``; what fits nowhere is left.
+    """Regret insertion of ``todo`` into ``routes`` (``route_of``: the route each
+    shipment in them is in; taken over); what fits nowhere is left.
 
     Granular: a shipment is weighed only against the routes that carry one of its
     nearest shipments (``net.near``) and against one empty van of each kind (the
@@ -425,44 +456,46 @@ def _recreate(
     is plain regret insertion over every route. It stops once its checks and the pairs
     it weighed reach ``limit``, or the clock ``deadline`` (``time.perf_counter``)
     passes, if given, and leaves the rest."""
-    regret = _Regret(net, routes, todo)
+    regret = _Regret(net, routes, route_of, todo)
     while regret.waiting and not _stopped(net, limit, deadline):
         if not regret.step():
             break
-    return _Plan(regret.routes, set(regret.waiting))
+    return _Plan(regret.routes, set(regret.waiting), regret.route_of)
 
 
 class _Regret:
     """The state of one regret insertion (``_recreate``)."""
 
-    def __init__(self, net: _Net, routes: list[_Route], todo: Sequence[int]) -> None:
+    def __init__(
+        self, net: _Net, routes: list[_Route], route_of: dict[int, int], todo: Sequence[int]
+    ) -> None:
         self.net, self.routes, self.waiting = net, list(routes), set(todo)
-        self.route_of: dict[int, int] = {}
-        self.members: list[list[int]] = []
+        self.route_of = route_of
         self.empties: dict[int, list[int]] = {}  # a kind's empty vans' routes, in order
         for slot, route in enumerate(self.routes):
-            self.members.append([k for k, pickup in route.visits if pickup])
-            for k in self.members[-1]:
-                self.route_of[k] = slot
             if not route.visits:
                 self.empties.setdefault(net.vans[route.van].kind, []).append(slot)
         # each waiting shipment's place in the used routes it may go in, and in an empty
         # van of each kind (alike in every van of the kind)
         # (place, the route's stamp when it was found: it may be stale since)
         self.known: dict[int, dict[int, tuple[_Place | None, int]]] = {}
+        self.count: dict[int, int] = {}  # how many of its known routes have a place for it
         self.stamp = [0] * len(self.routes)  # a route's insertions so far
         self.empty: dict[int, dict[int, _Place]] = {}
         self.two: dict[int, list[tuple[float, int]]] = {}
         self.holders: dict[int, set[int]] = {}  # a route: whose two best it is one of
         self.version: dict[int, int] = {}
+        self.regret: dict[int, float] = {}  # its turn's regret in ``heap``
         self.heap: list[tuple[float, float, int, int]] = []  # (-regret, cost, k, version)
-        self.wide = all(len(near) >= len(net.jobs) - 1 for near in net.near)
+        self.wide = net.wide
         for k in sorted(self.waiting):
             if self.wide:
                 slots = [slot for slot, route in enumerate(self.routes) if route.visits]
             else:
                 slots = sorted({self.route_of[j] for j in net.near[k] if j in self.route_of})
-            self.known[k] = {slot: self.place(k, slot) for slot in slots}
+            self.known[k], self.count[k] = {}, 0
+            for slot in slots:
+                self.learn(k, slot)
             self.empty[k] = {}
             for kind, free in self.empties.items():
                 place = _cheapest(net, self.routes[free[0]], free[0], k)
@@ -470,8 +503,14 @@ class _Regret:
                     self.empty[k][kind] = place
             self.weigh(k)
 
-    def place(self, k: int, slot: int) -> tuple[_Place | None, int]:
-        return _cheapest(self.net, self.routes[slot], slot, k), self.stamp[slot]
+    def learn(self, k: int, slot: int) -> _Place | None:
+        """Shipment ``k``'s place in route ``slot`` as the route is now."""
+        known = self.known[k]
+        was = known.get(slot, (None, 0))[0]
+        place = _cheapest(self.net, self.routes[slot], slot, k)
+        known[slot] = place, self.stamp[slot]
+        self.count[k] += (place is not None) - (was is not None)
+        return place
 
     def weigh(self, k: int) -> None:
         """Its two best places again, from all it knows (each of the two found again
@@ -491,7 +530,7 @@ class _Regret:
             if not stale:
                 break
             for slot in stale:
-                known[slot] = self.place(k, slot)
+                self.learn(k, slot)
         self.two[k] = best
         for _, slot in best:
             self.holders.setdefault(slot, set()).add(k)
@@ -506,7 +545,53 @@ class _Regret:
             route = self.routes[best[0][1]]
             spare = not route.visits and len(empties[self.net.vans[route.van].kind]) > 1
             regret = 0.0 if spare and not self.wide else ONLY_ROUTE
+        self.regret[k] = regret
         heapq.heappush(self.heap, (-regret, best[0][0], k, self.version[k]))
+
+    def moved(self, k: int, slot: int, kind: int) -> bool:
+        """What ``weigh`` would find for shipment ``k`` when the empty van ``slot`` (of
+        ``kind``), one of its two best, has just been taken and nothing else it knows
+        changed: the next van of the kind in its stead, at the same cost, and its turn
+        as it was unless it had no other place. False (nothing done) when another of
+        its places ties with that cost, or no van of the kind is left: ``weigh`` then.
+        A new van opens for hundreds of shipments that hold an empty one among their
+        two best: on thousands of shipments, weighing each again was the most work."""
+        free = self.empties[kind]
+        if not free:
+            return False
+        two = self.two[k]
+        n = 0 if two[0][1] == slot else 1
+        added = two[n][0]
+        there = (added, free[0])
+        if n == 0 and len(two) == 2 and not there < two[1]:
+            return False
+        if n == 1 and self.ties(k, added, kind):
+            return False
+        empties = self.empties
+        self.net.weighed += self.count[k] + sum(1 for other in self.empty[k] if empties[other])
+        self.two[k] = [*two[:n], there, *two[n + 1 :]]
+        self.holders[slot].discard(k)
+        self.holders.setdefault(free[0], set()).add(k)
+        if len(two) == 1:
+            regret = 0.0 if len(free) > 1 and not self.wide else ONLY_ROUTE
+            if regret != self.regret[k]:
+                self.version[k] += 1
+                self.regret[k] = regret
+                heapq.heappush(self.heap, (-regret, added, k, self.version[k]))
+        return True
+
+    def ties(self, k: int, added: float, kind: int) -> bool:
+        """Whether another of shipment ``k``'s places than an empty van of ``kind``
+        adds exactly ``added``."""
+        if self.count[k] and any(
+            p is not None and p.added == added for p, _ in self.known[k].values()
+        ):
+            return True
+        return any(
+            p.added == added and self.empties[other]
+            for other, p in self.empty[k].items()
+            if other != kind
+        )
 
     def step(self) -> bool:
         """The next shipment to its best place; false when none has a place left."""
@@ -528,28 +613,28 @@ class _Regret:
             known = self.known[k]
             for slot in used:
                 if slot not in known:
-                    known[slot] = self.place(k, slot)
+                    self.learn(k, slot)
             self.weigh(k)
 
     def insert(self, k: int) -> None:
         net, routes = self.net, self.routes
         slot = self.two[k][0][1]
         route = routes[slot]
+        opened = None  # the kind of van, when an empty one opens
         if route.visits:
             chosen = self.known[k][slot][0]
         else:
-            kind = net.vans[route.van].kind
-            chosen = self.empty[k][kind]
-            self.empties[kind].pop(0)  # the next of the kind, if any, stands for it now
+            opened = net.vans[route.van].kind
+            chosen = self.empty[k][opened]
+            self.empties[opened].pop(0)  # the next of the kind, if any, stands for it now
         assert chosen is not None  # one of its two best
         self.waiting.discard(k)
         for _, was in self.two.pop(k):
             self.holders[was].discard(k)
-        del self.known[k], self.empty[k]
+        del self.known[k], self.empty[k], self.count[k], self.regret[k]
         routes[slot] = _inserted(net, route, k, chosen)
         self.stamp[slot] += 1
         self.route_of[k] = slot
-        self.members[slot].append(k)
         # looked at again now: every waiting shipment once all routes are weighed;
         # else those near the shipment that went in (the route may be new to them);
         # the others that know the route find their place again when it matters
@@ -559,11 +644,12 @@ class _Regret:
         held = self.holders.get(slot, set())
         for other in sorted(held & waiting):
             if other in again:
-                self.known[other][slot] = self.place(other, slot)
+                self.learn(other, slot)
+            elif opened is not None and self.moved(other, slot, opened):
+                continue
             self.weigh(other)  # one of its two best changed
         for other in sorted(again - held):
-            self.known[other][slot] = self.place(other, slot)
-            place, two = self.known[other][slot][0], self.two[other]
+            place, two = self.learn(other, slot), self.two[other]
             if place is not None and (len(two) < 2 or (place.added, slot) < two[-1]):
                 self.weigh(other)  # a new one of its two best
 
@@ -578,10 +664,14 @@ def _stopped(net: _Net, limit: int | None, deadline: float | None) -> bool:
     return False
 
 
-def _ruin(net: _Net, plan: _Plan, rng: random.Random) -> tuple[list[_Route], list[int]]:
-    carried = sorted(k for r in plan.routes for k, pickup in r.visits if pickup)
+def _ruin(
+    net: _Net, plan: _Plan, rng: random.Random
+) -> tuple[list[_Route], dict[int, int], list[int]]:
+    """Some shipments out of ``plan``: its routes without them, where the rest are,
+    and the shipments taken out."""
+    carried = sorted(plan.route_of)
     if not carried:
-        return plan.routes, []
+        return plan.routes, dict(plan.route_of), []
     count = min(len(carried), rng.randint(2, max(2, min(12, len(carried) // 5))))
     how = rng.random()
     if any(net.jobs[k].cold for k in plan.left) and how < 0.3:
@@ -594,16 +684,14 @@ def _ruin(net: _Net, plan: _Plan, rng: random.Random) -> tuple[list[_Route], lis
             if pickup and not net.jobs[k].cold
         ]
         out = rng.sample(sorted(ambient), min(len(ambient), count))
-    elif how < 0.5:  # related: pickups and deliveries near one's
+    elif how < 0.5:  # related: pickups and deliveries near one's, give or take 30 %
         seed = net.jobs[rng.choice(carried)]
-        metres = net.metres
-
-        def apart(k: int) -> float:
-            job = net.jobs[k]
-            near = metres[seed.pickup][job.pickup] + metres[seed.delivery][job.delivery]
-            return near * (1 + 0.3 * rng.random())
-
-        out = sorted(carried, key=apart)[:count]
+        numbers = np.array(carried, dtype=np.intp)
+        near = net.metres_array[seed.pickup, net.pickups[numbers]]
+        near = near + net.metres_array[seed.delivery, net.deliveries[numbers]]
+        noise = np.array([rng.random() for _ in carried])
+        ranked = np.argsort(near * (1 + 0.3 * noise), kind="stable")  # ties as they came
+        out = numbers[ranked[:count]].tolist()
     elif how < 0.7:  # a short route, so its van may go
         used = sorted((r for r in plan.routes if r.visits), key=lambda r: (len(r.visits), r.van))
         route = used[rng.randrange(min(3, len(used)))]
@@ -611,13 +699,13 @@ def _ruin(net: _Net, plan: _Plan, rng: random.Random) -> tuple[list[_Route], lis
     else:
         out = rng.sample(carried, count)
     gone = set(out)
+    route_of = dict(plan.route_of)
+    ruined = {route_of.pop(k) for k in out}
     routes = [
-        _Route(net, r.van, [v for v in r.visits if v[0] not in gone])
-        if any(v[0] in gone for v in r.visits)
-        else r
-        for r in plan.routes
+        _Route(net, r.van, [v for v in r.visits if v[0] not in gone]) if slot in ruined else r
+        for slot, r in enumerate(plan.routes)
     ]
-    return routes, out
+    return routes, route_of, out
 
 
 def start_routes(
@@ -647,7 +735,7 @@ def start_routes(
     # the first insertion stops at ``checks`` too (and then the search, PyVRP, places
     # the rest): weighing only each shipment's nearest routes, it rarely gets there
     order = _hardest_first(net, range(len(planned)))
-    plan = _recreate(net, empty, order, limit=checks, deadline=deadline)
+    plan = _recreate(net, empty, {}, order, limit=checks, deadline=deadline)
     if net.checks + net.weighed >= checks or net.clock_stopped:
         return [(r.van, list(r.visits)) for r in plan.routes if r.visits], net.clock_stopped
     rng = random.Random(seed)  # noqa: S311 (a seeded search, the same every run)
@@ -659,8 +747,8 @@ def start_routes(
             net.clock_stopped = True
             break
         rounds += 1
-        routes, out = _ruin(net, plan, rng)
-        trial = _recreate(net, routes, [*out, *sorted(plan.left)], deadline=last)
+        routes, route_of, out = _ruin(net, plan, rng)
+        trial = _recreate(net, routes, route_of, [*out, *sorted(plan.left)], deadline=last)
         left, cost = trial.score()
         allowed = threshold * (work - net.checks) / max(1, work - began)
         if left < len(plan.left) or (left == len(plan.left) and cost <= plan.score()[1] + allowed):

@@ -61,8 +61,10 @@ Progress = Callable[[str, int], None]  # a part of the stage begun, the percent 
 
 # The share of the routing stage's seconds each part may take at most; iterations
 # decide how long each searches, these only cap it. Without a hub, the joint plan
-# takes the hub's share too.
-JOINT_SHARE, HUB_SHARE, BASELINE_SHARE, SHARES_SHARE = 0.50, 0.25, 0.15, 0.10
+# takes the hub's share too. The joint plan is most of the carriage: on 6,000
+# shipments its insertion start alone needs about 9 CPU s, and half of a 90 s share
+# (its last resort by the clock) was too little on a fifth of a core.
+JOINT_SHARE, HUB_SHARE, BASELINE_SHARE, SHARES_SHARE = 0.60, 0.15, 0.15, 0.10
 
 
 class RouteShares(msgspec.Struct, frozen=True, kw_only=True):
@@ -389,25 +391,32 @@ def _alone(
 
     When the clock stopped the search (the stage's time is gone, or the machine is
     busy) and it left shipments, the producer's trips are the insertion start's alone
-    (``START_ONLY``: no search, bounded by its work, the same on any machine) if that
-    carries more: a baseline the clock cut short would leave shipments out of "each
-    producer alone" that the proposal carries, and understate the savings (issue 18,
-    points 2 and 5: on the reference shapes under load it left out a third)."""
+    (``START_ONLY``: no search, bounded by its work, the same on any machine; the work
+    the producer's nominal seconds buy, at least ``START_FLOOR``'s) if that carries
+    more: a baseline the clock cut short would leave shipments out of "each producer
+    alone" that the proposal carries, and understate the savings (issue 18, points 2
+    and 5: on the reference shapes under load it left out a third)."""
     mine = [problem.shipments[n] for n in numbers]
     sub = msgspec.structs.replace(problem, shipments=mine, vehicles=vans)
     within = submatrix(matrix, rows, places_of(sub))
     alone = solve(sub, within, _scaled(budget, len(mine)))
     if alone.clock_capped and alone.unserved:
-        start = solve(sub, within, START_ONLY)
+        start = solve(sub, within, START_ONLY.capped(max(START_FLOOR, budget.seconds)))
         if _better(start, alone):
             alone = msgspec.structs.replace(start, clock_capped=True)
     return renumbered(alone, numbers)
 
 
 # The insertion start and its ruin and recreate alone (at most 25 rounds a shipment),
-# with no deadline: a producer's few shipments take milliseconds; the seconds only
-# size its work (``insertion.work``) and are its last resort.
+# with no deadline: a producer's few shipments take a tenth of a second or so; the
+# seconds only size its work (``insertion.work``) and are its last resort.
 START_ONLY = Budget(iterations=0, seconds=1.0)
+# Its work at the least: its first insertion carries what a producer's trip can (up to
+# 40 shipments on the bench's networks), its ruin and recreate is short. On a busy
+# machine every producer falls back to it: with a second's work each, the baseline of
+# 6,000 shipments took 89 CPU s, five times the stage's share; less than this left
+# shipments out (docs/benchmarks.md).
+START_FLOOR = 0.2
 
 
 def _scaled(budget: Budget, shipments: int) -> Budget:
