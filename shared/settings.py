@@ -71,8 +71,8 @@ class MatchingSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown
     road_factor: Annotated[float, msgspec.Meta(ge=1.0, le=3.0)] = 1.3
     average_speed_kmh: Annotated[float, msgspec.Meta(gt=0, le=130)] = 60.0
     osrm_url: str | None = None
-    # Seconds a run's whole routing stage may take (all its plans); unset: 10 s plus 1 s
-    # per 8 shipments, at most three minutes.
+    # Seconds a run's whole routing stage may take (all its plans); unset: 30 s plus 1 s
+    # per 2 shipments, at most three minutes.
     routing_seconds: Seconds | None = None
 
 
