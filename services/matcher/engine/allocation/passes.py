@@ -77,11 +77,17 @@ class Pass:
     cap_list: list[int]  # by offer position
     firm_targets: dict[int, int]  # by line index
     short: set[int]  # line indices short of supply
-    firm_amounts: dict[UUID, int]  # by offer
+    offer_ids: list[UUID]  # by offer position
     amounts: list[int]  # by offer position
     wanted: list[int]  # by price class: its lines' firm targets
     taken: list[_Taken | None]  # by price class (``None``: it wanted nothing)
     received: list[_Received | None]
+
+    @cached_property
+    def firm_amounts(self) -> dict[UUID, int]:
+        """Firm units by offer: made when first read, as ``firm_flows``; the passes
+        themselves read ``amounts``, by position."""
+        return dict(zip(self.offer_ids, self.amounts, strict=True))
 
     @cached_property
     def firm_flows(self) -> Pairs:
@@ -146,7 +152,11 @@ def plan_pass(demand: Demand, caps: dict[UUID, int], previous: Pass | None = Non
     group = demand.group
     cap_list = [caps[offer_id] for offer_id in group.offer_ids]
     targets, short = demand.targets(cap_list)
-    if previous is not None and REPLAY and targets == previous.firm_targets:
+    if (
+        previous is not None
+        and REPLAY
+        and (targets is previous.firm_targets or targets == previous.firm_targets)
+    ):
         targets, wanted = previous.firm_targets, previous.wanted
     else:
         previous = None
@@ -158,7 +168,7 @@ def plan_pass(demand: Demand, caps: dict[UUID, int], previous: Pass | None = Non
         cap_list=cap_list,
         firm_targets=targets,
         short=short,
-        firm_amounts=dict(zip(group.offer_ids, amounts, strict=True)),
+        offer_ids=group.offer_ids,
         amounts=amounts,
         wanted=wanted,
         taken=taken,
