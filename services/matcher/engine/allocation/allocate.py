@@ -136,14 +136,13 @@ def _sorted_flows(
         for key, units in ordered:
             got[key % stride] += units
         return [key for key, _ in ordered], [units for _, units in ordered], got
-    keys = np.fromiter(flows.keys(), np.int64, len(flows))
-    units = np.fromiter(flows.values(), np.int64, len(flows))
-    order = np.argsort(keys)
-    keys, units = keys[order], units[order]
-    given = units > 0
-    keys, units = keys[given], units[given]
-    np.add.at(got, keys % stride, units)
-    return keys.tolist(), units.tolist(), got
+    all_keys = np.fromiter(flows.keys(), np.int64, len(flows))
+    all_units = np.fromiter(flows.values(), np.int64, len(flows))
+    order = np.argsort(all_keys)
+    given = all_units[order] > 0
+    key_array, unit_array = all_keys[order][given], all_units[order][given]
+    np.add.at(got, key_array % stride, unit_array)
+    return key_array.tolist(), unit_array.tolist(), got
 
 
 @dataclass
