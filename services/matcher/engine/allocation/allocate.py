@@ -25,7 +25,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
+from typing import Any
 from uuid import UUID
+
+import numpy as np
 
 from services.matcher.engine.allocation.group import Ranks, index_group
 from services.matcher.engine.allocation.landed import Rates
@@ -74,7 +77,7 @@ def _allocate(problem: AllocationProblem) -> AllocationResult:
     # UUIDs order by their ``int``; comparing the ints skips UUID.__lt__'s Python code,
     # and so does hashing them (UUID.__hash__ is Python code too)
     offers_by_id = sorted(problem.offers, key=lambda o: o.id.int)
-    line_order = sorted(range(len(problem.lines)), key=lambda i: problem.lines[i].id.int)
+    line_order = _id_order([line.id.int for line in problem.lines])
     lines_by_id = [pinned.lines[i] for i in line_order]
     offer_rank = {offer.id.int: rank for rank, offer in enumerate(offers_by_id)}
     offers_by_product: dict[int, list[Offer]] = defaultdict(list)
@@ -106,6 +109,40 @@ def _allocate(problem: AllocationProblem) -> AllocationResult:
             )
     outcome.add_pins(pinned, rates, offers_by_id, lines_by_id)
     return outcome.result(problem, offers_by_id, lines_by_id, line_order)
+
+
+def _id_order(ids: list[int]) -> list[int]:
+    """Indices of ``ids`` (UUIDs' 128-bit ints) in their order, ties in index order:
+    numpy sorts them as two 64-bit halves, where sorting the Python ints compares each
+    pair in Python's general int code, n log n times on hundreds of thousands of lines."""
+    high = np.fromiter((key >> 64 for key in ids), np.uint64, len(ids))
+    low = np.fromiter((key & _LOW for key in ids), np.uint64, len(ids))
+    order: list[int] = np.lexsort((low, high)).tolist()
+    return order
+
+
+_LOW = 2**64 - 1
+
+
+def _sorted_flows(
+    flows: dict[int, int], stride: int, bound: int
+) -> tuple[list[int], list[int], Any]:
+    """The keys of the pairs that got units, in order, their units, and the units by
+    line rank (a numpy array): sorting hundreds of thousands of (key, units) tuples in
+    Python costs more than the network grows. ``bound``: every key is below it."""
+    got = np.zeros(stride, np.int64)
+    if bound >= 2**63:  # keys beyond int64: no network held in memory comes near
+        ordered = [(key, units) for key, units in sorted(flows.items()) if units > 0]
+        for key, units in ordered:
+            got[key % stride] += units
+        return [key for key, _ in ordered], [units for _, units in ordered], got
+    all_keys = np.fromiter(flows.keys(), np.int64, len(flows))
+    all_units = np.fromiter(flows.values(), np.int64, len(flows))
+    order = np.argsort(all_keys)
+    given = all_units[order] > 0
+    key_array, unit_array = all_keys[order][given], all_units[order][given]
+    np.add.at(got, key_array % stride, unit_array)
+    return key_array.tolist(), unit_array.tolist(), got
 
 
 @dataclass
@@ -167,25 +204,21 @@ class _Outcome(Solved):
             for rank, packs in sorted(self.packs.items())
             if packs > 0
         ]
-        got = [0] * stride  # by line rank
+        keys, units_by_key, got = _sorted_flows(self.flows, stride, len(offers_by_id) * stride)
         allocations = []
         tolerance = self.tolerance
-        for key, units in sorted(self.flows.items()):
-            if units > 0:
-                offer_rank, line_rank = divmod(key, stride)
-                got[line_rank] += units
-                allocations.append(
-                    Allocation(
-                        offer_id=offers_by_id[offer_rank].id,
-                        line_id=lines_by_id[line_rank].id,
-                        units=units,
-                        tolerance_units=tolerance.get(key, 0),
-                    )
+        for key, units in zip(keys, units_by_key, strict=True):
+            offer_rank, line_rank = divmod(key, stride)
+            allocations.append(
+                Allocation(
+                    offer_id=offers_by_id[offer_rank].id,
+                    line_id=lines_by_id[line_rank].id,
+                    units=units,
+                    tolerance_units=tolerance.get(key, 0),
                 )
-        firm_filled = sum(
-            min(got[rank], problem.lines[index].firm_quantity)
-            for rank, index in enumerate(line_order)
-        )
+            )
+        firm = np.fromiter((line.firm_quantity for line in problem.lines), np.int64, stride)
+        firm_filled = int(np.minimum(got, firm[line_order]).sum()) if stride else 0
         shortfalls = [shortfall for _, shortfall in sorted(self.shortfalls, key=itemgetter(0))]
         return AllocationResult(
             purchases=purchases,

@@ -20,15 +20,13 @@ def complete_packs(demand: Demand, current: Pass) -> tuple[Pairs, list[Offer]]:
     """Tolerance units that complete the part-used packs of ``current``'s plan, and
     the offers to cap instead: those the tolerance can't complete, and those whose odd
     units cost less bought elsewhere than the tolerance units it would take (rule 6)."""
-    group, firm_amounts = demand.group, current.firm_amounts
+    group, firm_amounts, pinned = demand.group, current.amounts, demand.group.pinned_list
     completion = _Completion(demand, current)
     tolerance_flows: Pairs = {}
     failed: list[Offer] = []
     for position, offer in enumerate(group.offers):
         completion.pass_by(position)
-        missing = to_next_multiple(
-            firm_amounts[offer.id] + group.pinned_units[offer.id], offer.pack_units
-        )
+        missing = to_next_multiple(firm_amounts[position] + pinned[position], offer.pack_units)
         if missing == 0:
             continue
         if completion.reachable < missing or completion.cheaper_elsewhere(position):
@@ -50,8 +48,8 @@ class _Completion:
     def __init__(self, demand: Demand, current: Pass) -> None:
         self.group = demand.group
         self.current = current
-        self.firm_amounts = current.firm_amounts
-        self.caps = current.caps
+        self.firm_amounts = current.amounts  # by offer position, as the caps
+        self.caps = current.cap_list
         room, by_prefix = demand.tolerance_room(current.firm_targets)
         self.room = list(room)  # by line index
         self.room_by_prefix = list(by_prefix)
@@ -94,15 +92,15 @@ class _Completion:
         every line it serves may use cost less than completing its pack from
         tolerance?"""
         group, firm_amounts, caps = self.group, self.firm_amounts, self.caps
-        unit_price = group.unit_price_milli_ore
+        unit_price, pinned = group.unit_price_milli_ore, group.pinned_list
         offer = group.offers[position]
-        odd = (firm_amounts[offer.id] + group.pinned_units[offer.id]) % offer.pack_units
+        odd = (firm_amounts[position] + pinned[position]) % offer.pack_units
         complete = (offer.pack_units - odd) * unit_price[position]
         for other_position, other in enumerate(group.offers[: self.reach(position)]):
-            spare = caps[other.id] - firm_amounts[other.id]
+            spare = caps[other_position] - firm_amounts[other_position]
             if other.id == offer.id or spare < odd:
                 continue
-            held = firm_amounts[other.id] + group.pinned_units[other.id]
+            held = firm_amounts[other_position] + pinned[other_position]
             before = to_next_multiple(held, other.pack_units)
             after = to_next_multiple(held + odd, other.pack_units)
             move = odd * (unit_price[other_position] - unit_price[position])

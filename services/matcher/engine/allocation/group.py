@@ -14,7 +14,7 @@ import datetime as dt
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
-from fractions import Fraction
+from math import lcm
 from typing import Literal
 from uuid import UUID
 
@@ -52,6 +52,7 @@ class GroupIndex:
     coop_lines: list[list[int]]  # by co-op index: its line indices
     unit_price_milli_ore: list[int]  # by offer position, rounded down
     pinned_units: dict[UUID, int]  # by offer: whole packs (pins.py completes the last one)
+    pinned_list: list[int]  # the same by offer position
     full_caps: dict[UUID, int]  # by offer: the units the engine may hand out, all but pinned
     landed: LandedCosts
     price_classes: list[PriceClass]  # by prefix, narrowest first
@@ -81,8 +82,13 @@ def index_group(
     dated = [o for o in listed if o.valid_from <= delivery_date <= o.valid_until]
     fitting = [o for o in dated if o.temperature == temperature]
     usable = [o for o in fitting if o.packs_available > 0 and o.pack_units > 0]
-    # price order makes every line's eligible offers a prefix of this list
-    offers = sorted(usable, key=lambda o: (Fraction(o.price_per_pack_ore, o.pack_units), o.id))
+    # price order makes every line's eligible offers a prefix of this list; a unit price
+    # times the pack sizes' least common multiple is a whole number, so the order is
+    # exact without a Fraction per offer (ties by id, its int for speed)
+    common = lcm(*{o.pack_units for o in usable})
+    offers = sorted(
+        usable, key=lambda o: (o.price_per_pack_ore * (common // o.pack_units), o.id.int)
+    )
     # a line's maximum is whole öre, so an offer is within it exactly when its unit
     # price rounded up is; those round-ups are in price order too
     whole_ore = [ceil_div(o.price_per_pack_ore, o.pack_units) for o in offers]
@@ -117,6 +123,7 @@ def index_group(
         coop_lines=coop_lines,
         unit_price_milli_ore=unit_price_milli_ore,
         pinned_units=pinned_units,
+        pinned_list=[pinned_units[o.id] for o in offers],
         full_caps={o.id: o.pack_units * o.packs_available - pinned_units[o.id] for o in offers},
         landed=LandedCosts(
             offers,

@@ -64,10 +64,6 @@ class _Received:
     flows: dict[int, Pairs]  # by co-op index: its lines' units
     positions: frozenset[int]  # the offers it took units from
 
-    @property
-    def takes(self) -> list[tuple[int, int]]:
-        return [(position, units) for _, position, _, units in self.events]
-
 
 @dataclass(frozen=True)
 class Pass:
@@ -77,11 +73,17 @@ class Pass:
     cap_list: list[int]  # by offer position
     firm_targets: dict[int, int]  # by line index
     short: set[int]  # line indices short of supply
-    firm_amounts: dict[UUID, int]  # by offer
+    offer_ids: list[UUID]  # by offer position
     amounts: list[int]  # by offer position
     wanted: list[int]  # by price class: its lines' firm targets
     taken: list[_Taken | None]  # by price class (``None``: it wanted nothing)
     received: list[_Received | None]
+
+    @cached_property
+    def firm_amounts(self) -> dict[UUID, int]:
+        """Firm units by offer: made when first read, as ``firm_flows``; the passes
+        themselves read ``amounts``, by position."""
+        return dict(zip(self.offer_ids, self.amounts, strict=True))
 
     @cached_property
     def firm_flows(self) -> Pairs:
@@ -146,7 +148,11 @@ def plan_pass(demand: Demand, caps: dict[UUID, int], previous: Pass | None = Non
     group = demand.group
     cap_list = [caps[offer_id] for offer_id in group.offer_ids]
     targets, short = demand.targets(cap_list)
-    if previous is not None and REPLAY and targets == previous.firm_targets:
+    if (
+        previous is not None
+        and REPLAY
+        and (targets is previous.firm_targets or targets == previous.firm_targets)
+    ):
         targets, wanted = previous.firm_targets, previous.wanted
     else:
         previous = None
@@ -158,7 +164,7 @@ def plan_pass(demand: Demand, caps: dict[UUID, int], previous: Pass | None = Non
         cap_list=cap_list,
         firm_targets=targets,
         short=short,
-        firm_amounts=dict(zip(group.offer_ids, amounts, strict=True)),
+        offer_ids=group.offer_ids,
         amounts=amounts,
         wanted=wanted,
         taken=taken,
@@ -248,14 +254,20 @@ def _flows(
     delta = {} if previous is None else _delta(amounts, previous.amounts)
     received_by_class: list[_Received | None] = []
     for number, price_class in enumerate(group.price_classes):
+        if previous is not None and not delta:
+            # every class from here finds what it found before: it takes the same
+            received_by_class.extend(previous.received[number:])
+            break
         before = None if previous is None else previous.received[number]
         if previous is None:
             received = _class_flows(group, price_class, targets, walks)
         elif before is None:  # the same targets: it wants nothing now either
             received = None
         elif _walked_past(group, price_class.k, before, delta):
-            received = _replayed(group, price_class.k, targets, before, delta, left)
-            _moved(delta, received.takes, before.takes)
+            received, moved = _replayed(group, price_class.k, targets, before, delta, left)
+            # the replay kept the difference at the offers the class may use
+            delta = {p: units for p, units in delta.items() if p >= price_class.k}
+            delta.update((p, units) for p, units in moved.items() if units)
         else:
             for _, position, _, units in before.events:
                 left[position] -= units
@@ -372,8 +384,9 @@ def _replayed(
     before: _Received,
     delta: dict[int, int],
     left: list[int],
-) -> _Received:
-    """``_receive`` of a class again, from what it did in the previous pass.
+) -> tuple[_Received, dict[int, int]]:
+    """``_receive`` of a class again, from what it did in the previous pass, and
+    ``delta`` after it at the offers the class may use (some of them zero).
 
     ``_receive`` is a greedy over the (offer, co-op) pairs in (landed cost, position,
     co-op) order, each pair taking the least of what its co-op still wants and its
@@ -400,7 +413,7 @@ def _replayed(
         last = (cost, position, coop)
         replay.take(last, took)
     if not replay.changed:
-        return before
+        return before, replay.more_left
     stops = dict(before.stops)
     for coop in replay.changed:
         stops[coop] = len(left)
@@ -409,9 +422,10 @@ def _replayed(
             stops[coop] = group.landed.ranks_of(position)[coop]
     flows = dict(before.flows)
     flows.update(_to_lines(replay.events, replay.changed, before.members, targets))
-    return _Received(
+    received = _Received(
         before.wanted, before.members, replay.events, stops, flows, _positions(replay.events)
     )
+    return received, replay.more_left
 
 
 Cursor = tuple[int, int, int, int, int, Sequence[int]]
