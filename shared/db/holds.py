@@ -10,8 +10,7 @@ last answered.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
@@ -19,7 +18,7 @@ import msgspec
 
 from shared.contracts.messages import HoldStep, MessageKind
 from shared.db.pool import Conn
-from shared.errors import Phrase
+from shared.db.reasons import Reason
 
 HOLD_COLUMNS = "id, peer_id, offer_id, packs, state, expires_at, created_at, updated_at"
 
@@ -109,39 +108,6 @@ REMOTE_HOLD_COLUMNS = (
     "run_id, offer_id, peer_id, hold_id, packs, state, reason, reason_code, reason_values, "
     "updated_at"
 )
-
-
-class HoldReason(msgspec.Struct, frozen=True):
-    """Why a hold is where it is: a stable ``code`` for API clients, and a msgid with the
-    values that fill it, so each page says it in its own language. A value may itself be
-    a reason's msgid and values (``{"message", "values"}``): the failure a retry follows."""
-
-    code: str
-    message: str
-    values: dict[str, Any] = msgspec.field(default_factory=dict)
-
-    def english(self) -> str:
-        return str(self.phrase())
-
-    def phrase(self) -> Phrase:
-        return reason_phrase(self.message, self.values)
-
-
-NO_REASON = HoldReason("", "")
-
-
-def reason_phrase(message: str, values: Mapping[str, Any] | None) -> Phrase:
-    """A stored reason as a Phrase (``i18n.translate`` says its values in the reader's
-    language too); its msgid as it is when the values do not fit it (a reason stored
-    before its codes, or a peer's words with braces in them)."""
-    said = {
-        name: Phrase(value["message"], value.get("values")) if isinstance(value, dict) else value
-        for name, value in (values or {}).items()
-    }
-    try:
-        return Phrase(message, said)
-    except (KeyError, IndexError, ValueError):
-        return Phrase(message)
 
 
 # A stored run's purchases of mirrored offers, each a hold to ask of the offer's peer.
@@ -270,7 +236,7 @@ async def select_remote_hold(conn: Conn, hold_id: UUID) -> asyncpg.Record | None
 
 
 async def set_remote_hold(
-    conn: Conn, hold_id: UUID, state: str, reason: HoldReason, from_states: Sequence[str]
+    conn: Conn, hold_id: UUID, state: str, reason: Reason, from_states: Sequence[str]
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
         SET_REMOTE_HOLD,
