@@ -138,7 +138,7 @@ RETURNING id"""
 # time, or of a peer left out, leaves its purchase out of the run).
 SELECT_RUN_HOLDS = f"""
 SELECT h.{REMOTE_HOLD_COLUMNS.replace(", ", ", h.")}, p.name AS peer_name, o.name AS producer,
-    r.remote_offer_id,
+    r.remote_offer_id, coalesce(listed.name, '') AS product,
     EXISTS (SELECT 1 FROM run_purchase b WHERE b.run_id = h.run_id AND b.offer_id = h.offer_id)
         AS bought
 FROM run_remote_hold h
@@ -146,7 +146,12 @@ JOIN peer p ON p.id = h.peer_id
 JOIN offer f ON f.id = h.offer_id
 JOIN organisation o ON o.id = f.producer_id
 JOIN remote_offer r ON r.offer_id = h.offer_id
-WHERE h.run_id = $1 ORDER BY o.name, h.offer_id"""
+JOIN match_run m ON m.id = h.run_id
+LEFT JOIN LATERAL (
+    SELECT pr.name FROM offer_listing l JOIN product pr ON pr.id = l.product_id
+    WHERE l.offer_id = h.offer_id AND l.network_id = m.network_id ORDER BY pr.name LIMIT 1
+) listed ON true
+WHERE h.run_id = $1 ORDER BY o.name, product, h.offer_id"""
 
 SELECT_REMOTE_HOLD = f"""
 SELECT {REMOTE_HOLD_COLUMNS} FROM run_remote_hold WHERE hold_id = $1 FOR UPDATE"""
