@@ -30,7 +30,7 @@ require_chromium()
 FAILED = {"message": "the request failed ({kind})", "values": {"kind": "ConnectError"}}
 SAID = "inte tillräckligt många förpackningar lediga"  # a Swedish peer's own words
 # (hold state, reason code, msgid, values), as the worker writes them
-HOLDS = (
+HOLDS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("confirmed", "", "", {}),
     ("refused", "refused", "the other deployment refused: “{said}”", {"said": SAID}),
     ("unreachable", "given_up", "{error}; given up", {"error": FAILED}),
