@@ -7,7 +7,6 @@ build/screenshots/fed-walk-*.png."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from typing import Any, cast
@@ -23,7 +22,7 @@ from shared.db import orders_federation as orders_db
 from shared.db.pool import Pool
 from tests.support.browser import PHONE, csp_violations, require_chromium, shoot, sign_in
 from tests.support.http import Client, bearer, ok
-from tests.support.world import World, add_van, build_world, offer_body
+from tests.support.world import World, add_van, build_world, offer_body, proposed_run
 
 require_chromium()
 
@@ -39,7 +38,6 @@ HOLDS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
 
 async def _proposed_run(client: Client, world: World) -> tuple[dict[str, Any], list[str]]:
     """A run of the world's cycle, proposed, and three offers of its products."""
-    coordinator = SamlastClient(client, world.coordinator)
     await add_van(client, world)
     offers = []
     for product in [*world.products, next(iter(world.products))]:  # the first one twice
@@ -48,13 +46,7 @@ async def _proposed_run(client: Client, world: World) -> tuple[dict[str, Any], l
         offers.append((await ok(created, 201))["id"])
     lines = [{"product_id": p["id"], "firm_quantity": 10} for p in world.products.values()]
     await SamlastClient(client, world.coop).submit_demand(world.cycle["id"], lines)
-    await coordinator.close_cycle(world.cycle["id"])
-    for _ in range(240):
-        (run,) = await coordinator.runs(world.cycle["id"])
-        if run["state"] not in ("queued", "running"):
-            break
-        await asyncio.sleep(0.5)
-    assert run["state"] == "proposed", run
+    run = await proposed_run(client, world)
     return run, offers
 
 

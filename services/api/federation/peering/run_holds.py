@@ -5,9 +5,10 @@ out. For the network's coordinators, as the run itself; anyone else: 404."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
+import asyncpg
 import msgspec
 from litestar import Controller, get
 from litestar.params import FromPath
@@ -18,6 +19,15 @@ from shared.db import holds as holds_db
 from shared.db import orders_federation as orders_db
 from shared.db.reasons import reason_phrase
 from shared.db.rows import as_struct
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+def said(row: asyncpg.Record, out: type[T], **computed: Any) -> T:
+    """A hold's or an order's row for the API: its peer by name, its reason in English."""
+    reason = str(reason_phrase(row["reason"], row["reason_values"]))
+    return as_struct(row, out, peer=row["peer_name"], reason=reason, **computed)
+
 
 HoldState = Literal["pending", "held", "confirmed", "refused", "unreachable", "released"]
 
@@ -62,16 +72,7 @@ class RunHoldController(Controller):
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs, conn: Db
     ) -> list[RunHoldOut]:
         await runs.visible(actor, run_id)
-        rows = await holds_db.select_run_holds(conn, run_id)
-        return [
-            as_struct(
-                row,
-                RunHoldOut,
-                peer=row["peer_name"],
-                reason=str(reason_phrase(row["reason"], row["reason_values"])),
-            )
-            for row in rows
-        ]
+        return [said(row, RunHoldOut) for row in await holds_db.select_run_holds(conn, run_id)]
 
 
 OrderState = Literal["pending", "received", "accepted", "refused"]
@@ -106,13 +107,4 @@ class RunOrderController(Controller):
     ) -> list[RunOrderOut]:
         await runs.visible(actor, run_id)
         rows = await orders_db.select_run_orders(conn, run_id)
-        return [
-            as_struct(
-                row,
-                RunOrderOut,
-                order_id=row["id"],
-                peer=row["peer_name"],
-                reason=str(reason_phrase(row["reason"], row["reason_values"])),
-            )
-            for row in rows
-        ]
+        return [said(row, RunOrderOut, order_id=row["id"]) for row in rows]
