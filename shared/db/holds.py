@@ -18,6 +18,7 @@ import msgspec
 
 from shared.contracts.messages import HoldStep, MessageKind
 from shared.db.pool import Conn
+from shared.db.products import PER_UNIT_MILLI
 from shared.db.reasons import Reason
 
 HOLD_COLUMNS = "id, peer_id, offer_id, packs, state, expires_at, created_at, updated_at"
@@ -138,7 +139,8 @@ RETURNING id"""
 # time, or of a peer left out, leaves its purchase out of the run).
 SELECT_RUN_HOLDS = f"""
 SELECT h.{REMOTE_HOLD_COLUMNS.replace(", ", ", h.")}, p.name AS peer_name, o.name AS producer,
-    r.remote_offer_id, coalesce(listed.name, '') AS product,
+    r.remote_offer_id, coalesce(listed.name, '') AS product, listed.unit, listed.per_unit_milli,
+    f.pack_units,
     EXISTS (SELECT 1 FROM run_purchase b WHERE b.run_id = h.run_id AND b.offer_id = h.offer_id)
         AS bought
 FROM run_remote_hold h
@@ -148,8 +150,9 @@ JOIN organisation o ON o.id = f.producer_id
 JOIN remote_offer r ON r.offer_id = h.offer_id
 JOIN match_run m ON m.id = h.run_id
 LEFT JOIN LATERAL (
-    SELECT pr.name FROM offer_listing l JOIN product pr ON pr.id = l.product_id
-    WHERE l.offer_id = h.offer_id AND l.network_id = m.network_id ORDER BY pr.name LIMIT 1
+    SELECT p.name, p.unit, {PER_UNIT_MILLI} AS per_unit_milli
+    FROM offer_listing l JOIN product p ON p.id = l.product_id
+    WHERE l.offer_id = h.offer_id AND l.network_id = m.network_id ORDER BY p.name LIMIT 1
 ) listed ON true
 WHERE h.run_id = $1 ORDER BY o.name, product, h.offer_id"""
 

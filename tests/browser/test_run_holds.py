@@ -103,3 +103,5 @@ async def test_the_run_page_says_why_each_hold_is_where_it_is_in_its_language(
     )
     await shoot(page, "run-holds-en")
     await english.close()
+    async with pool.acquire() as conn:  # the deployment's peer: other tests list peers
+        await conn.execute("DELETE FROM peer WHERE id = $1", peer_id)

@@ -125,7 +125,11 @@ class RunReview:
             },
             # holds asked of peer deployments for their producers' packs (fed-holds)
             "remote_holds": [
-                phrased(row) for row in await holds_db.select_run_holds(self.conn, run.id)
+                {
+                    **phrased(row),
+                    "measure": Measure(row["unit"], row["per_unit_milli"]) if row["unit"] else None,
+                }
+                for row in await holds_db.select_run_holds(self.conn, run.id)
             ],
             "holds_unconfirmed": len(await holds_db.select_unconfirmed(self.conn, run.id)),
             # the published run's orders to peers' producers, as they answered (fed-holds)
