@@ -50,7 +50,7 @@ from services.api.federation.peering.feed import FeedController
 from services.api.federation.peering.holds import HoldController
 from services.api.federation.peering.networks import NetworkPeerController
 from services.api.federation.peering.orders import OrderController
-from services.api.federation.peering.run_holds import RunHoldController
+from services.api.federation.peering.run_holds import RunHoldController, RunOrderController
 from services.api.health.controller import HealthController
 from services.api.health.service import HealthService
 from services.api.invoices.controller import InvoiceController
@@ -164,6 +164,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     FeedController,
     NetworkPeerController,
     RunHoldController,
+    RunOrderController,
     federation_keys,
     AccountPages,
     WebController,

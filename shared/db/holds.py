@@ -10,8 +10,7 @@ last answered.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
@@ -19,7 +18,8 @@ import msgspec
 
 from shared.contracts.messages import HoldStep, MessageKind
 from shared.db.pool import Conn
-from shared.errors import Phrase
+from shared.db.products import PER_UNIT_MILLI
+from shared.db.reasons import Reason
 
 HOLD_COLUMNS = "id, peer_id, offer_id, packs, state, expires_at, created_at, updated_at"
 
@@ -111,39 +111,6 @@ REMOTE_HOLD_COLUMNS = (
 )
 
 
-class HoldReason(msgspec.Struct, frozen=True):
-    """Why a hold is where it is: a stable ``code`` for API clients, and a msgid with the
-    values that fill it, so each page says it in its own language. A value may itself be
-    a reason's msgid and values (``{"message", "values"}``): the failure a retry follows."""
-
-    code: str
-    message: str
-    values: dict[str, Any] = msgspec.field(default_factory=dict)
-
-    def english(self) -> str:
-        return str(self.phrase())
-
-    def phrase(self) -> Phrase:
-        return reason_phrase(self.message, self.values)
-
-
-NO_REASON = HoldReason("", "")
-
-
-def reason_phrase(message: str, values: Mapping[str, Any] | None) -> Phrase:
-    """A stored reason as a Phrase (``i18n.translate`` says its values in the reader's
-    language too); its msgid as it is when the values do not fit it (a reason stored
-    before its codes, or a peer's words with braces in them)."""
-    said = {
-        name: Phrase(value["message"], value.get("values")) if isinstance(value, dict) else value
-        for name, value in (values or {}).items()
-    }
-    try:
-        return Phrase(message, said)
-    except (KeyError, IndexError, ValueError):
-        return Phrase(message)
-
-
 # A stored run's purchases of mirrored offers, each a hold to ask of the offer's peer.
 INSERT_RUN_HOLDS = f"""
 INSERT INTO run_remote_hold (run_id, offer_id, peer_id, packs)
@@ -172,7 +139,8 @@ RETURNING id"""
 # time, or of a peer left out, leaves its purchase out of the run).
 SELECT_RUN_HOLDS = f"""
 SELECT h.{REMOTE_HOLD_COLUMNS.replace(", ", ", h.")}, p.name AS peer_name, o.name AS producer,
-    r.remote_offer_id,
+    r.remote_offer_id, coalesce(listed.name, '') AS product, listed.unit, listed.per_unit_milli,
+    f.pack_units,
     EXISTS (SELECT 1 FROM run_purchase b WHERE b.run_id = h.run_id AND b.offer_id = h.offer_id)
         AS bought
 FROM run_remote_hold h
@@ -180,7 +148,13 @@ JOIN peer p ON p.id = h.peer_id
 JOIN offer f ON f.id = h.offer_id
 JOIN organisation o ON o.id = f.producer_id
 JOIN remote_offer r ON r.offer_id = h.offer_id
-WHERE h.run_id = $1 ORDER BY o.name, h.offer_id"""
+JOIN match_run m ON m.id = h.run_id
+LEFT JOIN LATERAL (
+    SELECT p.name, p.unit, {PER_UNIT_MILLI} AS per_unit_milli
+    FROM offer_listing l JOIN product p ON p.id = l.product_id
+    WHERE l.offer_id = h.offer_id AND l.network_id = m.network_id ORDER BY p.name LIMIT 1
+) listed ON true
+WHERE h.run_id = $1 ORDER BY o.name, product, h.offer_id"""
 
 SELECT_REMOTE_HOLD = f"""
 SELECT {REMOTE_HOLD_COLUMNS} FROM run_remote_hold WHERE hold_id = $1 FOR UPDATE"""
@@ -270,7 +244,7 @@ async def select_remote_hold(conn: Conn, hold_id: UUID) -> asyncpg.Record | None
 
 
 async def set_remote_hold(
-    conn: Conn, hold_id: UUID, state: str, reason: HoldReason, from_states: Sequence[str]
+    conn: Conn, hold_id: UUID, state: str, reason: Reason, from_states: Sequence[str]
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
         SET_REMOTE_HOLD,

@@ -12,9 +12,11 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from shared.db.pool import Conn
 from shared.db.products import PER_UNIT_MILLI
+from shared.db.reasons import NO_REASON, Reason
 
 ORDER_COLUMNS = "id, peer_id, producer_id, network, delivery_date, state, created_at"
 
@@ -98,7 +100,9 @@ async def select_producer_order_lines(
 
 # --- the buying side --------------------------------------------------------------------
 
-REMOTE_ORDER_COLUMNS = "id, run_id, peer_id, producer_id, state, reason, updated_at"
+REMOTE_ORDER_COLUMNS = (
+    "id, run_id, peer_id, producer_id, state, reason, reason_code, reason_values, updated_at"
+)
 
 # A published run's orders to peers: one per remote producer it buys from, each taking
 # that producer's confirmed holds.
@@ -136,13 +140,15 @@ ON CONFLICT (kind, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 RETURNING id"""
 
 SET_REMOTE_ORDER = f"""
-UPDATE run_remote_order SET state = $2, reason = $3, updated_at = now()
+UPDATE run_remote_order SET state = $2, reason = $3, reason_code = $4, reason_values = $5,
+    updated_at = now()
 WHERE id = $1 RETURNING {REMOTE_ORDER_COLUMNS}"""
 
 SELECT_REMOTE_ORDER = f"SELECT {REMOTE_ORDER_COLUMNS} FROM run_remote_order WHERE id = $1"
 
 SELECT_RUN_ORDERS = """
-SELECT ro.id, ro.state, ro.reason, ro.updated_at, p.name AS peer_name, o.name AS producer
+SELECT ro.id, ro.state, ro.reason, ro.reason_code, ro.reason_values, ro.updated_at,
+    p.name AS peer_name, o.name AS producer
 FROM run_remote_order ro
 JOIN peer p ON p.id = ro.peer_id
 JOIN organisation o ON o.id = ro.producer_id
@@ -168,8 +174,17 @@ async def insert_order_message(
     return value
 
 
-async def set_remote_order(conn: Conn, order_id: UUID, state: str, reason: str = "") -> None:
-    await conn.execute(SET_REMOTE_ORDER, order_id, state, reason[:1000])
+async def set_remote_order(
+    conn: Conn, order_id: UUID, state: str, reason: Reason = NO_REASON
+) -> None:
+    await conn.execute(
+        SET_REMOTE_ORDER,
+        order_id,
+        state,
+        reason.message[:1000],
+        reason.code,
+        msgspec.to_builtins(reason.values),
+    )
 
 
 async def select_remote_order(conn: Conn, order_id: UUID) -> asyncpg.Record | None:
@@ -216,7 +231,8 @@ RETURNING id"""
 
 # The buying side: the state a peer's producer gave our order, from that peer only.
 SET_REMOTE_ORDER_STATE = f"""
-UPDATE run_remote_order SET state = $3, reason = '', updated_at = now()
+UPDATE run_remote_order SET state = $3, reason = '', reason_code = '', reason_values = '{{}}',
+    updated_at = now()
 WHERE id = $1 AND peer_id = $2 AND state <> 'refused'
 RETURNING {REMOTE_ORDER_COLUMNS}"""
 

@@ -21,6 +21,7 @@ from shared.contracts.runs import (
 )
 from shared.db import holds as holds_db
 from shared.db.pool import Conn, copy_rows, states_sql
+from shared.db.reasons import Reason
 
 RUNNING, PROPOSED = RunState.RUNNING, RunState.PROPOSED
 
@@ -306,11 +307,12 @@ WHERE id = $1 AND state = any($2::text[])
 RETURNING {RUN_COLUMNS}"""
 
 INSERT_TRANSITION = """
-INSERT INTO run_transition (run_id, from_state, to_state, actor_user_id, actor_token_id, note)
-VALUES ($1, $2, $3, $4, $5, $6)"""
+INSERT INTO run_transition (run_id, from_state, to_state, actor_user_id, actor_token_id, note,
+    note_code, note_values)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"""
 
 SELECT_TRANSITIONS = """
-SELECT t.from_state, t.to_state, t.note, t.at, t.actor_user_id,
+SELECT t.from_state, t.to_state, t.note, t.note_code, t.note_values, t.at, t.actor_user_id,
        coalesce(u.name, k.label) AS actor
 FROM run_transition t
 LEFT JOIN person u ON u.id = t.actor_user_id
@@ -345,10 +347,23 @@ async def insert_transition(
     to_state: str,
     person_id: UUID | None,
     token_id: UUID | None,
-    note: str,
+    note: str | Reason,
 ) -> None:
-    """Who moved the run: a person (signed in, or who made the token), else the token."""
-    await conn.execute(INSERT_TRANSITION, run_id, from_state, to_state, person_id, token_id, note)
+    """Who moved the run: a person (signed in, or who made the token), else the token;
+    ``note`` as the person typed it, or the matcher's reason (said in the reader's
+    language)."""
+    said = note if isinstance(note, Reason) else Reason("", note)
+    await conn.execute(
+        INSERT_TRANSITION,
+        run_id,
+        from_state,
+        to_state,
+        person_id,
+        token_id,
+        said.message,
+        said.code,
+        msgspec.to_builtins(said.values),
+    )
 
 
 async def select_transitions(conn: Conn, run_id: UUID) -> list[asyncpg.Record]:

@@ -4,7 +4,6 @@ quoted as it gave them (screenshots: build/screenshots/run-holds-*.png)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import cast
 from uuid import UUID
 
@@ -16,7 +15,7 @@ from services.client import SamlastClient
 from shared.db.pool import Pool
 from tests.support.browser import PHONE, csp_violations, require_chromium, shoot, sign_in
 from tests.support.http import Client, bearer, ok
-from tests.support.world import add_van, build_world, offer_body
+from tests.support.world import add_van, build_world, offer_body, proposed_run
 
 require_chromium()
 
@@ -36,7 +35,6 @@ async def test_the_run_page_says_why_each_hold_is_where_it_is_in_its_language(
     async with httpx.AsyncClient(base_url=site) as http:
         client = cast(Client, http)
         world = await build_world(client, admin_token)
-        coordinator = SamlastClient(client, world.coordinator)
         await add_van(client, world)
         offers = []
         for product in ("Morötter", "Mjölk"):
@@ -50,13 +48,7 @@ async def test_the_run_page_says_why_each_hold_is_where_it_is_in_its_language(
             {"product_id": world.products[p]["id"], "firm_quantity": 10} for p in world.products
         ]
         await SamlastClient(client, world.coop).submit_demand(world.cycle["id"], lines)
-        await coordinator.close_cycle(world.cycle["id"])
-        for _ in range(240):
-            (run,) = await coordinator.runs(world.cycle["id"])
-            if run["state"] not in ("queued", "running"):
-                break
-            await asyncio.sleep(0.5)
-        assert run["state"] == "proposed", run
+        run = await proposed_run(client, world)
     # the two offers stand for mirrors of Samlast Gävleborg's: one refused, one unanswered
     async with pool.acquire() as conn, conn.transaction():
         peer_id = await conn.fetchval(
@@ -111,3 +103,5 @@ async def test_the_run_page_says_why_each_hold_is_where_it_is_in_its_language(
     )
     await shoot(page, "run-holds-en")
     await english.close()
+    async with pool.acquire() as conn:  # the deployment's peer: other tests list peers
+        await conn.execute("DELETE FROM peer WHERE id = $1", peer_id)

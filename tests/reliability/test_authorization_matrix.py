@@ -707,6 +707,11 @@ async def _get_run_holds(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"run_id": tenant.run_id})
 
 
+@route("GET", "/v1/runs/{run_id:uuid}/orders", MANAGERS)
+async def _get_run_orders(client: Client, tenant: Tenant, role: Caller) -> Call:
+    return Call(path={"run_id": tenant.run_id})
+
+
 @route("GET", "/v1/runs/{run_id:uuid}/routes", MANAGERS)
 async def _get_run_routes(client: Client, tenant: Tenant, role: Caller) -> Call:
     return Call(path={"run_id": tenant.run_id})

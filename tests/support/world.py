@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
@@ -111,6 +112,20 @@ async def close_cycle(client: Client, world: World) -> dict[str, Any]:
     coordinator = as_coordinator(client, world)
     await coordinator.close_cycle(world.cycle["id"])
     (run,) = await coordinator.runs(world.cycle["id"])
+    return dict(run)
+
+
+async def proposed_run(client: Client, world: World) -> dict[str, Any]:
+    """Close the world's cycle and wait for the worker to propose its run (the test's
+    timeout bounds the wait)."""
+    coordinator = as_coordinator(client, world)
+    await coordinator.close_cycle(world.cycle["id"])
+    while True:
+        (run,) = await coordinator.runs(world.cycle["id"])
+        if run["state"] not in ("queued", "running"):
+            break
+        await asyncio.sleep(0.5)
+    assert run["state"] == "proposed", run
     return dict(run)
 
 

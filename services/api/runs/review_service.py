@@ -42,6 +42,7 @@ from shared.db import holds as holds_db
 from shared.db import outbox as outbox_db
 from shared.db import runs as runs_db
 from shared.db.pool import Conn
+from shared.db.reasons import reason_phrase
 from shared.db.rows import as_struct
 from shared.errors import ConflictError, Term, UnprocessableError
 from shared.notifications import Notifier, PublishedPart
@@ -144,7 +145,10 @@ class ReviewService:
     async def history(self, actor: Actor, run_id: UUID) -> list[TransitionOut]:
         await self.runs.visible(actor, run_id)
         rows = await runs_db.select_transitions(self.conn, run_id)
-        return [as_struct(row, TransitionOut) for row in rows]
+        return [
+            as_struct(row, TransitionOut, note=str(reason_phrase(row["note"], row["note_values"])))
+            for row in rows
+        ]
 
     async def compare(self, actor: Actor, run_id: UUID, earlier_id: UUID) -> RunComparison:
         """What changed from ``earlier_id`` to ``run_id``: figures, and lines that moved."""
@@ -242,7 +246,7 @@ class ReviewService:
                     {
                         "hold_id": str(row["hold_id"]),
                         "state": row["state"],
-                        "reason": str(holds_db.reason_phrase(row["reason"], row["reason_values"])),
+                        "reason": str(reason_phrase(row["reason"], row["reason_values"])),
                         "reason_code": row["reason_code"],
                     }
                     for row in waiting

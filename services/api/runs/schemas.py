@@ -184,7 +184,10 @@ class TransitionOut(msgspec.Struct, kw_only=True):
     to_state: RunState
     actor_user_id: UUID | None
     actor: str | None  # the user's name
-    note: str
+    note: str  # as the person typed it, or the matcher's reason in English
+    # the matcher's reason, for programs: hold_refused, peer_unreachable ("" when a
+    # person typed the note; other: written before the codes)
+    note_code: str
     at: dt.datetime
 
 

@@ -49,6 +49,8 @@ from services.api.web.pages import (
 )
 from services.api.web.run_review import RunReview
 from shared.db import mirror as mirror_db
+from shared.db import runs as runs_db
+from shared.db.reasons import phrased
 from shared.errors import SamlastError, UnprocessableError
 from shared.settings import Settings
 
@@ -124,7 +126,9 @@ class WebController(Controller):
             "comparison": None,
             "zone": network.timezone,
             "network": network,
-            "history": await reviews.history(actor, run_id),
+            "history": [
+                phrased(row, "note") for row in await runs_db.select_transitions(conn, run_id)
+            ],
             "typed": typed_of(request),
         }
         if run.summary is not None:

@@ -22,6 +22,7 @@ from shared.db import holds as holds_db
 from shared.db import orders_federation as peer_orders_db
 from shared.db import routes as routes_db
 from shared.db.pool import Conn
+from shared.db.reasons import phrased
 
 
 class RunReview:
@@ -124,12 +125,17 @@ class RunReview:
             },
             # holds asked of peer deployments for their producers' packs (fed-holds)
             "remote_holds": [
-                {**row, "reason": holds_db.reason_phrase(row["reason"], row["reason_values"])}
+                {
+                    **phrased(row),
+                    "measure": Measure(row["unit"], row["per_unit_milli"]) if row["unit"] else None,
+                }
                 for row in await holds_db.select_run_holds(self.conn, run.id)
             ],
             "holds_unconfirmed": len(await holds_db.select_unconfirmed(self.conn, run.id)),
             # the published run's orders to peers' producers, as they answered (fed-holds)
-            "remote_orders": await peer_orders_db.select_run_orders(self.conn, run.id),
+            "remote_orders": [
+                phrased(row) for row in await peer_orders_db.select_run_orders(self.conn, run.id)
+            ],
         }
 
 

@@ -24,8 +24,8 @@ from services.matcher.adapters.outbound import Answer
 from services.matcher.matching import remote_holds
 from shared.contracts.messages import HoldMessage, HoldStep
 from shared.db import peers as peers_db
-from shared.db.holds import HoldReason
 from shared.db.pool import Pool
+from shared.db.reasons import Reason
 from shared.settings import Settings
 
 HOLDS = "/federation/v1/holds"
@@ -46,13 +46,13 @@ def words_of(answer: PeerAnswer) -> str:
     return detail[:500] if isinstance(detail, str) else ""
 
 
-def refusal_of(answer: PeerAnswer) -> HoldReason:
+def refusal_of(answer: PeerAnswer) -> Reason:
     """A peer's refusal: its own words quoted (they stay in its language), else its
     status."""
     if words := words_of(answer):
-        return HoldReason("refused", "the other deployment refused: “{said}”", {"said": words})
+        return Reason("refused", "the other deployment refused: “{said}”", {"said": words})
     status = {"status": str(answer.status)}
-    return HoldReason("refused", "the other deployment refused (it answered {status})", status)
+    return Reason("refused", "the other deployment refused (it answered {status})", status)
 
 
 def failure_of(answer: PeerAnswer) -> dict[str, Any]:
@@ -134,7 +134,7 @@ class HoldSender:
         failure = failure_of(answer)
         if hold.step == HoldStep.HOLD and overdue:  # not answered in time: leave the peer out
             reach = {"error": failure, "s": str(self.settings.federation.hold_reach_s)}
-            reason = HoldReason("no_answer_in_time", "{error}; no answer for {s} s", reach)
+            reason = Reason("no_answer_in_time", "{error}; no answer for {s} s", reach)
             done = await remote_holds.record_refused(
                 self.pool, self.settings, self.queue, hold, reason, unreachable=True
             )
@@ -142,9 +142,9 @@ class HoldSender:
                 return Answer(status=status, error=error, refused=True)
         if hold.step == HoldStep.HOLD:
             waiting = (
-                HoldReason("given_up", "{error}; given up", {"error": failure})
+                Reason("given_up", "{error}; given up", {"error": failure})
                 if last
-                else HoldReason("asking_again", "{error}; asking again later", {"error": failure})
+                else Reason("asking_again", "{error}; asking again later", {"error": failure})
             )
             await remote_holds.record_waiting(self.pool, hold, waiting, last=last)
         return Answer(status=status, error=error)

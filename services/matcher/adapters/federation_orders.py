@@ -17,7 +17,7 @@ import httpx
 import msgspec
 
 from services.matcher.adapters.federation import signed_client
-from services.matcher.adapters.federation_holds import reason_of
+from services.matcher.adapters.federation_holds import reason_of, refusal_of
 from services.matcher.adapters.outbound import Answer
 from shared.contracts.messages import OrderMessage, OrderStateMessage
 from shared.db import orders_federation as orders_db
@@ -60,7 +60,9 @@ class OrderSender:
             return Answer(status=status)
         if status in (404, 409):  # the peer's refusal: a resend would get the same
             async with self.pool.acquire() as conn:
-                await orders_db.set_remote_order(conn, order.order_id, "refused", reason_of(answer))
+                await orders_db.set_remote_order(
+                    conn, order.order_id, "refused", refusal_of(answer)
+                )
             return Answer(status=status)
         return Answer(status=status, error=answer.error or f"the peer answered {status}")
 

@@ -23,9 +23,10 @@ from shared.contracts.messages import HoldMessage, HoldStep
 from shared.contracts.runs import Overrides, RunState
 from shared.db import cycles as cycles_db
 from shared.db import holds as holds_db
+from shared.db import peers as peers_db
 from shared.db import runs as runs_db
-from shared.db.holds import NO_REASON, HoldReason
 from shared.db.pool import Pool
+from shared.db.reasons import NO_REASON, Reason
 from shared.queue import transaction_then_queue
 from shared.settings import Settings
 
@@ -59,7 +60,7 @@ async def record_held(pool: Pool, settings: Settings, queue: ArqRedis, hold: Hol
 
 
 async def record_step(
-    pool: Pool, hold: HoldMessage, state: str, reason: HoldReason = NO_REASON
+    pool: Pool, hold: HoldMessage, state: str, reason: Reason = NO_REASON
 ) -> None:
     """A confirmation or release as the peer answered it; a confirmation refused (the
     hold expired there) is ``refused``, with the peer's reason."""
@@ -68,7 +69,7 @@ async def record_step(
         await holds_db.set_remote_hold(conn, hold.hold_id, state, reason, from_states)
 
 
-async def record_waiting(pool: Pool, hold: HoldMessage, reason: HoldReason, *, last: bool) -> None:
+async def record_waiting(pool: Pool, hold: HoldMessage, reason: Reason, *, last: bool) -> None:
     """The peer did not answer: pending while the outbox retries, then unreachable."""
     state = "unreachable" if last else "pending"
     async with pool.acquire() as conn:
@@ -80,7 +81,7 @@ async def record_refused(
     settings: Settings,
     queue: ArqRedis,
     hold: HoldMessage,
-    reason: HoldReason,
+    reason: Reason,
     *,
     unreachable: bool = False,
 ) -> str:
@@ -123,16 +124,24 @@ async def record_refused(
             None,
             msgspec.to_builtins(msgspec.structs.replace(overrides, exclude_offers=excluded)),
         )
-        await runs_db.insert_transition(
-            conn,
-            run["id"],
-            RunState.PROPOSED,
-            RunState.SUPERSEDED,
-            None,
-            None,
-            f"a peer could not be reached to hold packs ({said}): matched again without its offers"
+        peer = await peers_db.select_peer(conn, hold.peer_id)
+        named = {"peer": peer["name"] if peer else "?", "reason": reason.said()}
+        note = (
+            Reason(
+                "peer_unreachable",
+                "{peer} could not be reached to hold packs ({reason}): matched again without "
+                "its offers",
+                named,
+            )
             if unreachable
-            else f"a peer refused to hold packs ({said}): matched again without them",
+            else Reason(
+                "hold_refused",
+                "{peer} refused to hold packs ({reason}): matched again without them",
+                named,
+            )
+        )
+        await runs_db.insert_transition(
+            conn, run["id"], RunState.PROPOSED, RunState.SUPERSEDED, None, None, note
         )
         after.match(again["id"])
         log.info("run %s: hold %s refused (%s); run %s", run["id"], hold.hold_id, said, again["id"])

@@ -315,7 +315,7 @@ async def test_a_mirrors_what_b_shares_follows_its_changes_and_leaves_b_out_when
     assert run_page.status_code == 200
     assert "Andra installationer som lämnades utanför" in run_page.text
     assert "Samlast Gävleborg" in run_page.text
-    assert "senaste läsningen av dess flöde misslyckades" in run_page.text
+    assert "senaste läsningen av dess erbjudanden misslyckades" in run_page.text
     assert "anropet misslyckades (ConnectError)" in run_page.text  # the worker's text, in Swedish
     settings_page = await client.get(f"/app/networks/{a_net}/settings")
     assert settings_page.status_code == 200

@@ -32,8 +32,8 @@ from services.matcher.matching.run import run_match
 from services.matcher.outbox.delivery import BACKOFF, Sender, deliver
 from shared.contracts.messages import HoldMessage, MessageKind
 from shared.db import peers as peers_db
-from shared.db.holds import reason_phrase
 from shared.db.pool import Pool, create_pool
+from shared.db.reasons import reason_phrase
 from shared.queue import connect_queue
 from shared.security import federation_keys
 from shared.security.federation_keys import SigningKey
@@ -564,14 +564,17 @@ async def holds_of(pool: Pool, run_id: UUID) -> list[tuple[str, int, str]]:
     ]
 
 
-async def hold_said(ab: Deployments, run_id: UUID, language: str) -> str:
-    """The hold's reason as the run page says it in ``language``."""
+async def hold_said(
+    ab: Deployments, run_id: UUID, language: str, attribute: str = "data-hold-reason"
+) -> str:
+    """The hold's reason (or what ``attribute`` marks) as the run page says it in
+    ``language``, after its code."""
     ab.client.cookies = await session_cookies(ab.pool, ab.a_world.coordinator)
     ab.client.cookies["samlast_lang"] = language
     page = await ab.client.get(f"/app/runs/{run_id}")
     ab.client.cookies.clear()
     assert page.status_code == 200, page.text
-    found = re.search(r'<span data-hold-reason="(\w*)">([^<]*)</span>', page.text)
+    found = re.search(rf'<span {attribute}="(\w*)">([^<]*)</span>', page.text)
     assert found is not None, page.text
     return f"{found[1]}: {html.unescape(found[2])}"
 
@@ -657,6 +660,18 @@ async def test_a_refused_hold_matches_the_cycle_again_without_that_supply(ab: De
         )
     assert [r["state"] for r in runs] == ["superseded", "queued"]
     assert runs[1]["overrides"]["exclude_offers"] == [str(mirror_id)]
+    # the superseded run says why, naming the peer, in the page's language; a code for programs
+    coordinator = bearer(ab.a_world.coordinator)
+    history = await ok(await ab.client.get(f"/v1/runs/{run_id}/history", headers=coordinator))
+    superseded = next(t for t in history if t["to_state"] == "superseded")
+    assert superseded["note_code"] == "hold_refused"
+    assert superseded["note"].startswith(
+        "Samlast Gävleborg refused to hold packs (the other deployment refused: “not enough"
+    )
+    assert (await hold_said(ab, run_id, "sv", "data-note")).startswith(
+        "hold_refused: Samlast Gävleborg nekade att reservera förpackningar (den andra "
+        "installationen nekade: ”not enough"
+    )
     assert await run_match(ab.pool, ab.settings, runs[1]["id"]) == "stored"
     assert await holds_of(ab.pool, runs[1]["id"]) == []
     result = await ok(
@@ -811,6 +826,9 @@ async def test_a_peer_not_answering_in_time_is_left_out_and_the_cycle_matched_ag
     assert str(mirror_id) in runs[1]["overrides"]["exclude_offers"]
     assert len(runs[1]["overrides"]["exclude_offers"]) == peer_offers  # B's offers, all
     assert "could not be reached" in why
+    said = await hold_said(ab, run_id, "sv", "data-note")
+    assert said.startswith("peer_unreachable: Samlast Gävleborg gick inte att nå"), said
+    assert f"inget svar på {ab.settings.federation.hold_reach_s} s" in said
     assert await run_match(ab.pool, ab.settings, runs[1]["id"]) == "stored"
     assert await holds_of(ab.pool, runs[1]["id"]) == []
     # B back: the superseded run's release reaches it (it holds nothing: 404, done)
@@ -1015,6 +1033,36 @@ async def test_publishing_sends_b_producer_its_order_which_its_pick_list_shows(
         await send(ab.b_client, "POST", ORDERS, {"Content-Type": "application/json"}, raw),
         "not signed",
     )
+
+
+async def test_an_order_b_refuses_is_said_on_the_run_page_with_a_code_in_the_api(
+    ab: Deployments,
+) -> None:
+    """B lets the hold go before A's order arrives (its producer released it by hand):
+    B refuses the order, and A's run page says so in its language, quoting B."""
+    _, _, run_id = await mirrored_run(ab, 20)
+    await deliver_holds(ab)
+    coordinator = bearer(ab.a_world.coordinator)
+    await ok(await ab.client.post(f"/v1/runs/{run_id}/approve", json={}, headers=coordinator))
+    await deliver_holds(ab)  # the confirmation
+    await ok(await ab.client.post(f"/v1/runs/{run_id}/publish", json={}, headers=coordinator))
+    async with ab.pool.acquire() as conn:
+        hold_ids = await conn.fetch("SELECT hold_id FROM run_remote_hold WHERE run_id = $1", run_id)
+    async with ab.b_pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE federation_hold SET state = 'released' WHERE id = any($1::uuid[])",
+            [row["hold_id"] for row in hold_ids],
+        )
+    assert "failed" not in await deliver_orders(ab)
+    (order,) = await ok(await ab.client.get(f"/v1/runs/{run_id}/orders", headers=coordinator))
+    assert (order["state"], order["reason_code"]) == ("refused", "refused")
+    assert order["peer"] == "Samlast Gävleborg"
+    assert order["reason"].startswith("the other deployment refused: “the hold ")
+    assert "only confirmed holds can be ordered" in order["reason"]
+    said = await hold_said(ab, run_id, "sv", "data-order-reason")
+    assert said.startswith("refused: den andra installationen nekade: ”the hold "), said
+    coop = bearer(ab.a_world.coop)  # not a coordinator
+    assert (await ab.client.get(f"/v1/runs/{run_id}/orders", headers=coop)).status_code == 403
 
 
 async def test_an_order_of_holds_not_confirmed_is_refused(

@@ -5,9 +5,10 @@ out. For the network's coordinators, as the run itself; anyone else: 404."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
+import asyncpg
 import msgspec
 from litestar import Controller, get
 from litestar.params import FromPath
@@ -15,7 +16,18 @@ from litestar.params import FromPath
 from services.api.auth.guards import MANAGERS
 from services.api.deps import CurrentActor, Db, Runs
 from shared.db import holds as holds_db
+from shared.db import orders_federation as orders_db
+from shared.db.reasons import reason_phrase
 from shared.db.rows import as_struct
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+def said(row: asyncpg.Record, out: type[T], **computed: Any) -> T:
+    """A hold's or an order's row for the API: its peer by name, its reason in English."""
+    reason = str(reason_phrase(row["reason"], row["reason_values"]))
+    return as_struct(row, out, peer=row["peer_name"], reason=reason, **computed)
+
 
 HoldState = Literal["pending", "held", "confirmed", "refused", "unreachable", "released"]
 
@@ -60,13 +72,39 @@ class RunHoldController(Controller):
         self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs, conn: Db
     ) -> list[RunHoldOut]:
         await runs.visible(actor, run_id)
-        rows = await holds_db.select_run_holds(conn, run_id)
-        return [
-            as_struct(
-                row,
-                RunHoldOut,
-                peer=row["peer_name"],
-                reason=str(holds_db.reason_phrase(row["reason"], row["reason_values"])),
-            )
-            for row in rows
-        ]
+        return [said(row, RunHoldOut) for row in await holds_db.select_run_holds(conn, run_id)]
+
+
+OrderState = Literal["pending", "received", "accepted", "refused"]
+
+
+class RunOrderOut(msgspec.Struct, kw_only=True):
+    order_id: UUID
+    peer: str
+    producer: str
+    state: OrderState
+    reason: str  # why refused, in English (the peer's own words quoted); "" if nothing
+    reason_code: str  # refused ("" if nothing; other: said before the codes)
+    updated_at: dt.datetime
+
+
+class RunOrderController(Controller):
+    path = "/v1/runs/{run_id:uuid}/orders"
+    tags = ["runs"]
+
+    @get(
+        guards=[MANAGERS],
+        summary="The published run's orders to other deployments' producers, as answered",
+        description=(
+            "One order per producer of another deployment the run buys from: `pending` "
+            "(not sent yet), `received`, `accepted` (by the producer), or `refused` (with "
+            "the peer's `reason`; `reason_code` `refused` says it for programs). For the "
+            "network's coordinators; any other run: 404."
+        ),
+    )
+    async def run_orders(
+        self, run_id: FromPath[UUID], actor: CurrentActor, runs: Runs, conn: Db
+    ) -> list[RunOrderOut]:
+        await runs.visible(actor, run_id)
+        rows = await orders_db.select_run_orders(conn, run_id)
+        return [said(row, RunOrderOut, order_id=row["id"]) for row in rows]
