@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections import defaultdict
 from uuid import UUID
 
@@ -157,3 +158,26 @@ def test_the_whole_stage_keeps_to_one_budget_and_reports_each_part(
     assert [percent for _, percent in heard] == sorted(percent for _, percent in heard)
     assert len(caps) > 4
     assert sum(caps) <= whole.seconds + 1e-9
+
+
+def test_both_searches_end_by_their_own_seconds_however_late_the_part_s_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A search's start stops at its deadline, not at its seconds: a late deadline (the
+    part before ended early) would let the two starts run far past the hub's share."""
+    problem = network(1)
+    rows = [*places_of(problem), HUB]
+    matrix = great_circle(rows, road_factor=1.3, speed_kmh=60)
+    deadlines: list[float] = []
+
+    def solved(problem: RoutingProblem, matrix: TravelMatrix, budget: Budget) -> RoutePlan:
+        assert budget.deadline is not None
+        deadlines.append(budget.deadline)
+        return solve(problem, matrix, budget)
+
+    monkeypatch.setattr(hub_module, "solve", solved)
+    budget = Budget(iterations=0, seconds=5)
+    before = time.perf_counter()
+    plan_via_hub(problem, matrix, rows, HUB, budget.until(before + 3600))
+    assert len(deadlines) == 2
+    assert max(deadlines) <= time.perf_counter() + 2 * budget.seconds
