@@ -205,7 +205,8 @@ def _search(
     that break a window or a capacity, where it may find one that carries all); if it
     finds none, the other half makes shipments optional with a prize far above any
     route's cost, starting again from the start: whatever fits is carried, never fewer
-    than the start; then ``_repair`` tries the shipments still left, one at a time. On a large problem (``LARGE_SHIPMENTS``) a start that leaves some goes
+    than the start; then ``_repair`` tries the shipments still left, one at a time. On
+    a large problem (``LARGE_SHIPMENTS``) a start that leaves some goes
     straight to the optional search, with all the time: a required search's first
     local search would try to place them all at once, past any deadline. The start is
     bounded by its work (and, as a last resort, half the seconds by the clock); the
