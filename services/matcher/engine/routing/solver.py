@@ -210,7 +210,8 @@ def _search(
     that break a window or a capacity, where it may find one that carries all); if it
     finds none, the other half makes shipments optional with a prize far above any
     route's cost, starting again from the start: whatever fits is carried, never fewer
-    than the start. On a large problem (``LARGE_SHIPMENTS``) a start that leaves some goes
+    than the start; then ``_repair`` tries the shipments still left, one at a time. On
+    a large problem (``LARGE_SHIPMENTS``) a start that leaves some goes
     straight to the optional search, with all the time: a required search's first
     local search would try to place them all at once, past any deadline. The start is
     bounded by its work (and, as a last resort, half the seconds by the clock); the
@@ -255,7 +256,86 @@ def _search(
     else:
         optional = _model(problem, matrix, places, planned, required=False)
         better, capped_again = _run(optional, sketch, half)
+        more, capped_repair = _repair(
+            problem, matrix, places, planned, better, optional, budget, began + budget.seconds
+        )
+        better, capped_again = more, capped_again or capped_repair
     return better, capped or capped_again or start_capped
+
+
+REPAIR_SHARE = 2  # the repair's share of the iterations, beside the two halves
+
+
+def _repair(
+    problem: RoutingProblem,
+    matrix: TravelMatrix,
+    places: list[Place],
+    planned: list[int],
+    best: pyvrp.Solution,
+    optional: pyvrp.ProblemData,
+    budget: Budget,
+    end: float,
+) -> tuple[pyvrp.Solution, bool]:
+    """``best`` (in ``optional``) with as many of the shipments it leaves as fit, one at
+    a time: the shipments it carries and one more made required, that one placed by a
+    local search that weighs lateness and overload at their highest, then PyVRP's
+    search until its first feasible plan. From an incomplete start PyVRP's search
+    returns to it each iteration (the shipments it misses cost nothing in the penalised
+    cost it accepts by); from a complete one it works its way to a feasible plan, and on
+    tight_cold carried a shipment more after 700 iterations. Bounded by half the
+    iterations, each shipment taking what the ones before it left, and by ``end``
+    (``time.perf_counter``)."""
+    carried = {a.idx for route in best.routes() for a in route.schedule()[1:-1]}
+    missing = [k for k in range(len(planned)) if k not in carried]
+    iterations = budget.iterations // REPAIR_SHARE
+    if not missing or iterations == 0:
+        return best, False
+    routes = [
+        (route.vehicle_type(), [(a.is_pickup(), a.idx) for a in route.schedule()[1:-1]])
+        for route in best.routes()
+    ]
+    capped, added = False, False
+    params = _params(optional)
+    for k in missing:
+        if iterations <= 0:
+            break
+        seconds = end - time.perf_counter()
+        if seconds < MIN_SECONDS:
+            capped = True
+            break
+        subset = sorted([*carried, k])
+        position = {old: new for new, old in enumerate(subset)}
+        data = _model(problem, matrix, places, [planned[i] for i in subset], required=True)
+        search, penalties = _local_search(
+            data, params, pyvrp.search.compute_neighbours(data, params.neighbourhood), budget.seed
+        )
+        sketch = [
+            (van, [_activity(pickup, position[i]) for pickup, i in visits])
+            for van, visits in routes
+        ]
+        start = search(_solution(data, sketch), penalties.max_cost_evaluator(), exhaustive=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PenaltyBoundWarning)
+            clock = _Clock(seconds)
+            ils = pyvrp.IteratedLocalSearch(data, penalties, search, start, params.ils)
+            result = ils.run(
+                MultipleCriteria([FirstFeasible(), MaxIterations(iterations), clock]),
+                collect_stats=False,
+            )
+        capped = capped or clock.stopped
+        iterations -= result.num_iterations
+        if not result.best.is_feasible():
+            continue
+        carried.add(k)
+        added = True
+        routes = [
+            (route.vehicle_type(), [(a.is_pickup(), subset[a.idx]) for a in route.schedule()[1:-1]])
+            for route in result.best.routes()
+        ]
+    if not added:
+        return best, capped
+    back = [(van, [_activity(pickup, i) for pickup, i in visits]) for van, visits in routes]
+    return _solution(optional, back), capped
 
 
 # A route as its vehicle type and its pickups and deliveries in order, shipments
