@@ -220,6 +220,7 @@ def _search(
     """
     began = time.perf_counter()
     seconds = budget.seconds_left()
+    end = began + seconds  # the search's seconds or its part's deadline, the sooner
     checks = work(len(planned), budget.seconds)  # the nominal seconds: the same everywhere
     # work bounds the start; half the seconds do too, should the machine be slow (ruin
     # and recreate: the part's deadline)
@@ -257,7 +258,7 @@ def _search(
         optional = _model(problem, matrix, places, planned, required=False)
         better, capped_again = _run(optional, sketch, half)
         more, capped_repair = _repair(
-            problem, matrix, places, planned, better, optional, budget, began + budget.seconds
+            problem, matrix, places, planned, better, optional, budget, end
         )
         better, capped_again = more, capped_again or capped_repair
     return better, capped or capped_again or start_capped
