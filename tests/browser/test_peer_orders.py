@@ -18,7 +18,9 @@ from playwright.async_api import Browser, Dialog, Page, expect
 from shared.db import holds as holds_db
 from shared.db import orders_federation as orders_db
 from shared.db.pool import Pool
+from shared.settings import Settings
 from tests.support.browser import PHONE, csp_violations, require_chromium, shoot, sign_in
+from tests.support.federation import forget_peer
 from tests.support.http import Client, bearer, ok
 from tests.support.world import World, build_world, offer_body
 
@@ -71,9 +73,22 @@ async def _state_messages(pool: Pool, order_id: UUID) -> list[str]:
 
 
 async def test_a_producer_accepts_a_peer_order_on_a_phone_after_a_confirmation(
-    site: str, browser: Browser, admin_token: str, pool: Pool
+    site: str, browser: Browser, admin_token: str, pool: Pool, settings: Settings
 ) -> None:
     world, order_id = await _ordered(site, admin_token, pool)
+    try:
+        await _accepted_on_a_phone(site, browser, pool, world, order_id)
+    finally:  # its accepted message stays queued for a peer that can't be reached
+        async with pool.acquire() as conn:
+            peer_id = await conn.fetchval(
+                "SELECT peer_id FROM federation_order WHERE id = $1", order_id
+            )
+        await forget_peer(pool, settings, peer_id)
+
+
+async def _accepted_on_a_phone(
+    site: str, browser: Browser, pool: Pool, world: World, order_id: UUID
+) -> None:
     context = await browser.new_context(locale="sv-SE", viewport=PHONE)
     violations = await csp_violations(context)
     page = await context.new_page()

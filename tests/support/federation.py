@@ -12,7 +12,10 @@ import datetime as dt
 from dataclasses import dataclass
 from uuid import UUID
 
+from shared.contracts.messages import MessageState
 from shared.db.pool import Pool
+from shared.queue import connect_queue, outbox_queue_name
+from shared.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -99,3 +102,26 @@ async def mirror_offer(
             product_id,
         )
     return Mirror(organisation_id=organisation_id, offer_id=offer_id)
+
+
+async def forget_peer(pool: Pool, settings: Settings, peer_id: UUID) -> None:
+    """Remove a peer a test made, with the messages still queued for it: a peer belongs
+    to the whole deployment, and a message to it that can't be sent (no signing key in
+    tests) is retried, so later tests' burst workers would wait for its next attempt."""
+    async with pool.acquire() as conn:
+        stuck = await conn.fetch(
+            f"UPDATE outbox_message SET state = '{MessageState.FAILED}' "
+            f"WHERE state = '{MessageState.PENDING}' AND payload->>'peer_id' = $1 "
+            "RETURNING id, attempts",
+            str(peer_id),
+        )
+        await conn.execute("DELETE FROM peer WHERE id = $1", peer_id)
+    queue = await connect_queue(settings)
+    try:
+        for row in stuck:
+            for attempt in range(row["attempts"] + 1):
+                job = f"outbox:{row['id']}:{attempt}"
+                await queue.zrem(outbox_queue_name(settings.redis.queue_name), job)
+                await queue.delete(f"arq:job:{job}")
+    finally:
+        await queue.aclose()
