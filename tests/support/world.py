@@ -167,6 +167,25 @@ async def offers_of(pool: Pool, producer_id: str) -> int:
         )
 
 
+def offer_form(world: World, **fields: str) -> dict[str, str]:
+    """The producer's offer form (``/app/offers``) filled in for the world's carrots, as
+    typed in the page; ``fields`` change or add to it."""
+    today = dt.date.today()
+    form = {
+        "product": f"{world.network['id']}:{world.products['Morötter']['id']}",
+        "pack_size": "10",
+        "packs_available": "4",
+        "price_per_pack": "120,50",
+        "valid_from": today.isoformat(),
+        "valid_until": (today + dt.timedelta(days=14)).isoformat(),
+        "lat": "59.91",
+        "lon": "17.52",
+        "opens": "07:00",
+        "closes": "11:00",
+    }
+    return {**form, **fields}
+
+
 def offer_body(world: World, product: str = "Morötter", **overrides: Any) -> dict[str, Any]:
     today = dt.date.today()
     body = {

@@ -11,7 +11,7 @@ import re
 from shared.db.pool import Pool
 from tests.support.http import Client, bearer, ok
 from tests.support.people import session_cookies
-from tests.support.world import as_coordinator, build_world
+from tests.support.world import as_coordinator, build_world, offer_form
 
 
 def _text(page: str) -> str:
@@ -36,19 +36,12 @@ async def test_a_pack_size_in_kg_becomes_whole_units_and_a_size_between_them_is_
     assert ">Ost (kg, sold in units of 500 g)</option>" in menu
     del client.cookies["samlast_lang"]
     origin = {"Origin": str(client.base_url).rstrip("/")}
-    today = dt.date.today()
-    form = {
-        "product": f"{world.network['id']}:{cheese['id']}",
-        "pack_size": "5,2",
-        "packs_available": "4",
-        "price_per_pack": "400",
-        "valid_from": today.isoformat(),
-        "valid_until": (today + dt.timedelta(days=14)).isoformat(),
-        "lat": "59.91",
-        "lon": "17.52",
-        "opens": "07:00",
-        "closes": "11:00",
-    }
+    form = offer_form(
+        world,
+        product=f"{world.network['id']}:{cheese['id']}",
+        pack_size="5,2",
+        price_per_pack="400",
+    )
     # 5,2 kg is no whole number of 500 g units: refused beside the field, as typed
     refused = await client.post("/app/offers", data=form, headers=origin, follow_redirects=False)
     assert refused.status_code == 422, refused.text
@@ -82,19 +75,7 @@ async def test_a_refused_offer_says_nothing_was_saved_and_links_each_mistake_to_
     client.cookies = await session_cookies(pool, world.producer)
     origin = {"Origin": str(client.base_url).rstrip("/")}
     today = dt.date.today()
-    form = {
-        "product": f"{world.network['id']}:{world.products['Morötter']['id']}",
-        "pack_size": "10",
-        "packs_available": "4",
-        "price_per_pack": "12,505",
-        "valid_from": today.isoformat(),
-        "valid_until": (today + dt.timedelta(days=14)).isoformat(),
-        "lat": "59.91",
-        "lon": "17.52",
-        "opens": "07:00",
-        "closes": "11:00",
-        "note": "Tvättade",
-    }
+    form = offer_form(world, price_per_pack="12,505", note="Tvättade")
     for typed, field, said in (
         ({}, "price_per_pack", "”Pris per förpackning, kr” har fler än två decimaler"),
         (  # refused by OfferIn's own rule, in msgspec's words

@@ -25,7 +25,7 @@ from tests.support.figures import Figures
 from tests.support.http import Client, bearer
 from tests.support.people import session_cookies
 from tests.support.security import SlowClient, api_server
-from tests.support.world import World, build_world
+from tests.support.world import World, build_world, offer_form
 
 pytestmark = pytest.mark.integration
 HUGE = "1e999990"
@@ -35,23 +35,6 @@ HOSTILE_NUMBERS = [HUGE, "9" * 5000, "Infinity", "-Infinity", "NaN", "1e309", "0
 @pytest.fixture
 async def world(client: Client, admin_token: str) -> World:
     return await build_world(client, admin_token)
-
-
-def offer_form(world: World, **fields: str) -> dict[str, str]:
-    today = dt.date.today()
-    form = {
-        "product": f"{world.network['id']}:{world.products['Morötter']['id']}",
-        "pack_size": "10",
-        "packs_available": "4",
-        "price_per_pack": "120,50",
-        "valid_from": today.isoformat(),
-        "valid_until": (today + dt.timedelta(days=14)).isoformat(),
-        "lat": "59.91",
-        "lon": "17.52",
-        "opens": "07:00",
-        "closes": "11:00",
-    }
-    return {**form, **fields}
 
 
 def cpu_s(process: psutil.Process) -> float:
