@@ -315,15 +315,8 @@ def _repair(
             for van, visits in routes
         ]
         start = search(_solution(data, sketch), penalties.max_cost_evaluator(), exhaustive=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PenaltyBoundWarning)
-            clock = _Clock(seconds)
-            ils = pyvrp.IteratedLocalSearch(data, penalties, search, start, params.ils)
-            result = ils.run(
-                MultipleCriteria([FirstFeasible(), MaxIterations(iterations), clock]),
-                collect_stats=False,
-            )
-        capped = capped or clock.stopped
+        result, stopped = _first_feasible(data, penalties, search, start, iterations, seconds)
+        capped = capped or stopped
         iterations -= result.num_iterations
         if not result.best.is_feasible():
             continue
@@ -413,6 +406,27 @@ def _run(
             initial_solution=_solution(data, start),
         )
     return result.best, clock.stopped
+
+
+def _first_feasible(
+    data: pyvrp.ProblemData,
+    penalties: pyvrp.PenaltyManager,
+    search: pyvrp.search.LocalSearch,
+    start: pyvrp.Solution,
+    iterations: int,
+    seconds: float,
+) -> tuple[pyvrp.Result, bool]:
+    """PyVRP's search from ``start`` until its first feasible plan, at most
+    ``iterations`` and ``seconds``; and whether the clock ended it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        clock = _Clock(seconds)
+        ils = pyvrp.IteratedLocalSearch(data, penalties, search, start, _params(data).ils)
+        result = ils.run(
+            MultipleCriteria([FirstFeasible(), MaxIterations(iterations), clock]),
+            collect_stats=False,
+        )
+    return result, clock.stopped
 
 
 class _Clock:
@@ -531,20 +545,12 @@ class _Fewer:
     def run(self, budget: Budget) -> tuple[pyvrp.Solution | None, int, bool]:
         """The first feasible plan found (in ``data``'s vehicle types), None if none
         was, the iterations spent, and whether the clock ended the search."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PenaltyBoundWarning)
-            clock = MaxRuntime(budget.seconds)
-            clock(0)
-            search = pyvrp.IteratedLocalSearch(
-                self.fewer, self.penalties, self.search, self.start, _params(self.fewer).ils
-            )
-            result = search.run(
-                MultipleCriteria([FirstFeasible(), MaxIterations(budget.iterations), clock]),
-                collect_stats=False,
-            )
+        result, stopped = _first_feasible(
+            self.fewer, self.penalties, self.search, self.start, budget.iterations, budget.seconds
+        )
         found = result.best
         if not found.is_feasible():
-            return None, result.num_iterations, result.num_iterations < budget.iterations
+            return None, result.num_iterations, stopped
         back = [(self.types[t], activities) for t, activities in _sketch(found)]
         return _solution(self.data, back), result.num_iterations, False
 
