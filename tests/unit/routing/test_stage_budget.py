@@ -8,12 +8,14 @@ import itertools
 import random
 import time
 
+import msgspec
 import numpy as np
 import pytest
 
 from services.matcher.engine.allocation.transport import road_km
 from services.matcher.engine.routing import plans
 from services.matcher.engine.routing import solver as solver_module
+from services.matcher.engine.routing.alone import alone_by_producer
 from services.matcher.engine.routing.model import STOP_SETUP_S, Place
 from services.matcher.engine.routing.solver import Budget, route_cost, solve
 from services.matcher.engine.routing.travel import great_circle, places_of
@@ -115,3 +117,76 @@ def test_stand_alone_costs_without_a_search_still_bound_what_each_co_op_pays(
             )
             assert item.standalone_ore[coop] >= best
             assert paid <= item.standalone_ore[coop]
+
+
+def test_whether_the_search_follows_the_start_is_decided_by_work() -> None:
+    """PyVRP's set-up (not interrupted by the clock) against the search's nominal
+    seconds: at 6,000 shipments it would be more than a tenth of the joint plan's
+    seconds, with or without a hub, so the start is the plan there; at 1,600 and below
+    the search follows. Nothing here is timed: the same answer on any machine."""
+    assert not solver_module.search_fits(6_000, 0.60 * 180)
+    assert not solver_module.search_fits(6_000, 0.75 * 180)
+    assert solver_module.search_fits(1_600, 0.60 * 180)
+    assert solver_module.search_fits(100, 0.0)  # small: the set-up is nothing
+
+
+def test_a_search_that_does_not_fit_by_work_is_its_start_and_not_clock_capped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With PyVRP's set-up too big for the seconds (here made so), the plan is the
+    insertion start, whatever the iterations: the same plan as with none, and the clock
+    stopped nothing."""
+    monkeypatch.setattr(solver_module, "LARGE_SHIPMENTS", 2)
+    monkeypatch.setattr(solver_module, "SETUP_PART", 10.0**12)
+    problem = network(6, farms=4, coops=5)
+    matrix = travel(problem)
+    searched = solve(problem, matrix, Budget(iterations=10**6, seconds=600))
+    start = solve(problem, matrix, Budget(iterations=0, seconds=600))
+    assert searched == start
+    assert not searched.clock_capped
+    assert broken_rules(problem, matrix, searched) == []
+
+
+def test_a_search_never_carries_fewer_than_its_start() -> None:
+    problem = network(5, farms=4, coops=5)
+    matrix = travel(problem)
+    places = places_of(problem)
+    planned = list(range(len(problem.shipments)))
+    data = solver_module._model(problem, matrix, places, planned, required=False)
+    start = solver_module._solution(
+        data, [(0, [solver_module._activity(p, 0) for p in (True, False)])]
+    )
+    empty = solver_module._solution(data, [])
+    assert solver_module._no_fewer(empty, start) is start
+    assert solver_module._no_fewer(start, empty) is start
+
+
+def test_producers_search_only_when_their_nominal_seconds_allow_it() -> None:
+    """By the baseline's nominal seconds a shipment, not the clock: a producer's 24
+    shipments at 1,600 shipments' 27 s (0.4 s) get the insertion start with ruin and
+    recreate sized by those seconds; on the reference shapes (0.13 s a shipment) the
+    search."""
+    thin = plans._producer_budget(Budget(iterations=2_000, seconds=0.4), 24)
+    assert thin.iterations == 0
+    assert thin.ruin_seconds == 0.4
+    assert thin.seconds >= plans.START_FLOOR  # its first insertion: a trip's work
+    wide = Budget(iterations=2_000, seconds=1.3)
+    assert plans._producer_budget(wide, 10) == wide
+
+
+def test_a_thin_baseline_is_the_same_every_time_and_carries_every_shipment() -> None:
+    """A baseline whose producers get too little of the stage for a search each: every
+    producer's trips are the insertion start's, by work, so the same plan on any
+    machine (no clock cut it), every shipment carried."""
+    problem = network(3, farms=4, coops=6)
+    matrix = travel(problem)
+    rows = places_of(problem)
+    by_producer = alone_by_producer(problem.shipments, [])
+    thin = Budget(iterations=2_000, seconds=0.01 * len(problem.shipments))
+    first, vans = plans.plan_baseline(problem, matrix, rows, van(0), thin, by_producer)
+    again, _ = plans.plan_baseline(problem, matrix, rows, van(0), thin, by_producer)
+    assert first == again
+    assert not first.clock_capped
+    assert first.unserved == []
+    alone = msgspec.structs.replace(problem, vehicles=vans)
+    assert broken_rules(alone, travel(alone), first) == []

@@ -718,12 +718,14 @@ def start_routes(
     deadline: float | None = None,
     last: float | None = None,
     near: int | None = NEAR_SHIPMENTS,
+    ruin_checks: int | None = None,
 ) -> tuple[list[Sketch], bool]:
     """Routes for as many of the ``planned`` shipments as fit, as cheap as a bounded
     search finds; shipments named by their position in ``planned``, vans by their
     number in ``problem.vehicles``. The first insertion stops at ``checks`` of work
     (``work``), and then there is no ruin and recreate; ruin and recreate stops after
-    ``checks`` insertion checks more, or 25 rounds a shipment, whichever comes first.
+    ``checks`` insertion checks more (``ruin_checks`` when given), or 25 rounds a
+    shipment, whichever comes first.
     ``deadline`` (``time.perf_counter``) is the first insertion's last resort on a slow
     or busy machine, ``last`` ruin and recreate's (the end of the stage's part the search
     belongs to): they stop there too, and say so (the bool). Over ``FULL_UP_TO``
@@ -739,7 +741,8 @@ def start_routes(
     if net.checks + net.weighed >= checks or net.clock_stopped:
         return [(r.van, list(r.visits)) for r in plan.routes if r.visits], net.clock_stopped
     rng = random.Random(seed)  # noqa: S311 (a seeded search, the same every run)
-    began, work = net.checks, checks + net.checks
+    began = net.checks
+    work = (checks if ruin_checks is None else ruin_checks) + net.checks
     best, rounds = plan, 0
     threshold = THRESHOLD * plan.score()[1]
     while net.checks < work and rounds < ROUNDS_PER_SHIPMENT * len(planned):

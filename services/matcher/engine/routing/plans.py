@@ -349,7 +349,7 @@ def plan_baseline(
         # more trips, when needed, search within the same cap and by the same deadline:
         # its part of the time left, by its shipments
         share = budget.capped(budget.seconds * len(numbers) / carried)
-        share = share.share(len(numbers) / waiting)
+        share = _producer_budget(share.share(len(numbers) / waiting), len(numbers))
         waiting -= len(numbers)
         first = _alone(problem, matrix, rows, share, numbers, [van])
         vans.append(van)
@@ -401,22 +401,42 @@ def _alone(
     within = submatrix(matrix, rows, places_of(sub))
     alone = solve(sub, within, _scaled(budget, len(mine)))
     if alone.clock_capped and alone.unserved:
-        start = solve(sub, within, START_ONLY.capped(max(START_FLOOR, budget.seconds)))
+        ruin = budget.seconds if budget.ruin_seconds is None else budget.ruin_seconds
+        fallback = replace(START_ONLY.capped(max(START_FLOOR, budget.seconds)), ruin_seconds=ruin)
+        start = solve(sub, within, fallback)
         if _better(start, alone):
             alone = msgspec.structs.replace(start, clock_capped=True)
     return renumbered(alone, numbers)
 
 
-# The insertion start and its ruin and recreate alone (at most 25 rounds a shipment),
-# with no deadline: a producer's few shipments take a tenth of a second or so; the
-# seconds only size its work (``insertion.work``) and are its last resort.
+def _producer_budget(budget: Budget, shipments: int) -> Budget:
+    """A producer's search (``budget``) when its nominal seconds, by its shipments, give
+    it at least ``SEARCH_PER_SHIPMENT`` a shipment; else, by work and the same on any
+    machine, its insertion start with ruin and recreate sized by those seconds, the first
+    insertion by at least ``START_FLOOR``'s work (enough for a producer's trip). PyVRP's
+    iterations for one trip (1,000 and more) take a CPU second or more: on thousands of
+    shipments (27 s for 6,000 shipments' producers, 4.5 ms a shipment) every search was
+    cut by the clock and fell back to the start anyway, and the baseline overran."""
+    if budget.seconds >= SEARCH_PER_SHIPMENT * shipments:
+        return budget
+    return replace(
+        budget, iterations=0, seconds=max(START_FLOOR, budget.seconds), ruin_seconds=budget.seconds
+    )
+
+
+# A producer's own search needs at least this much of the baseline's nominal seconds a
+# shipment (the reference shapes give it 0.13 s, 1,600 shipments 0.017 s).
+SEARCH_PER_SHIPMENT = 0.05
+
+# The insertion start and its ruin and recreate alone (at most 25 rounds a shipment, its
+# work what the producer's nominal seconds buy), with no deadline: what a producer's
+# trips carry when the clock cut them short and left shipments; the seconds only size
+# its work (``insertion.work``).
 START_ONLY = Budget(iterations=0, seconds=1.0)
 # Its work at the least: its first insertion carries what a producer's trip can (up to
-# 40 shipments on the bench's networks), its ruin and recreate is short. On a busy
-# machine every producer falls back to it: with a second's work each, the baseline of
-# 6,000 shipments took 89 CPU s, five times the stage's share; less than this left
-# shipments out (docs/benchmarks.md).
-START_FLOOR = 0.2
+# 40 shipments on the bench's networks; 150 thousand checks at most on the 6,000 one's
+# first 40 producers): less than this left shipments out (docs/benchmarks.md).
+START_FLOOR = 0.5
 
 
 def _scaled(budget: Budget, shipments: int) -> Budget:

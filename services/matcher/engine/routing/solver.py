@@ -64,7 +64,9 @@ class Budget:
     limit is a safety net (a run that hits it may differ between machines, and says so:
     ``RoutePlan.clock_capped``). ``deadline`` (``time.perf_counter``) is when the part of
     the routing stage the search belongs to must be done: a search ends by it whatever
-    its seconds (``seconds_left``). ``patience``: a search also ends after this many
+    its seconds (``seconds_left``). ``ruin_seconds``: the nominal seconds that size the
+    insertion start's ruin and recreate (``insertion.work``), when less than the search's
+    (none: the search's). ``patience``: a search also ends after this many
     iterations in a row that found no better plan (none: only its iterations end it);
     most of a run's searches settle long before their iterations are spent, and a
     search that ends by its work rather than the clock is the same on every machine."""
@@ -74,6 +76,7 @@ class Budget:
     seed: int = 1
     deadline: float | None = None
     patience: int | None = None
+    ruin_seconds: float | None = None
 
     @classmethod
     def for_size(cls, shipments: int, seed: int = 1, seconds: float | None = None) -> Budget:
@@ -213,20 +216,27 @@ def _search(
     than the start; then ``_repair`` tries the shipments still left, one at a time. On
     a large problem (``LARGE_SHIPMENTS``) a start that leaves some goes
     straight to the optional search, with all the time: a required search's first
-    local search would try to place them all at once, past any deadline. The start is
-    bounded by its work (and, as a last resort, half the seconds by the clock); the
-    search gets what is left of the seconds, its set-up counted; with no iterations, or
-    no time left, there is no search and the start is the plan.
+    local search would try to place them all at once, past any deadline. Whether the
+    search follows at all is decided by work (``search_fits``); the start is bounded by
+    its work (and, as a last resort, by the clock at half the seconds, or all of them
+    when no search follows); the search gets what is left of the seconds, its set-up
+    counted; with no iterations, or no time left, there is no search and the start is
+    the plan. Never fewer carried than by the start (``_no_fewer``).
     """
     began = time.perf_counter()
     seconds = budget.seconds_left()
     end = began + seconds  # the search's seconds or its part's deadline, the sooner
-    checks = work(len(planned), budget.seconds)  # the nominal seconds: the same everywhere
-    # work bounds the start; half the seconds do too, should the machine be slow (ruin
-    # and recreate: the part's deadline)
-    cpu = time.thread_time()
+    # by work, the same everywhere: whether PyVRP's search follows the start at all, and
+    # the start's work, from the nominal seconds (not what the clock leaves of them)
+    searching = budget.iterations > 0 and search_fits(len(planned), budget.seconds)
+    part = 2 if searching else 1  # the start's part of the seconds: half, or all of them
+    checks = work(len(planned), budget.seconds)
+    ruin = None if budget.ruin_seconds is None else work(len(planned), budget.ruin_seconds)
+    # the clock is the start's last resort only, at its own part of the seconds: the first
+    # insertion's and ruin and recreate's (not the part's deadline, which may be far)
+    start_end = began + seconds / part
     start, start_capped = start_routes(
-        problem, matrix, index, planned, budget.seed, checks, began + seconds / 2, budget.deadline
+        problem, matrix, index, planned, budget.seed, checks, start_end, start_end, ruin_checks=ruin
     )
     sketch = [(van, [_activity(pickup, k) for k, pickup in visits]) for van, visits in start]
     complete = sum(len(visits) for _, visits in start) == 2 * len(planned)
@@ -234,22 +244,20 @@ def _search(
     # PyVRP's first local search would insert every shipment the start left, at once,
     # before the clock is looked at: on a large problem whatever fits is carried
     model = _model(problem, matrix, places, planned, required=complete or not large)
-    spent = time.perf_counter() - began
-    seconds -= spent
-    # the share of a core this search gets, as the start found it: PyVRP's set-up is
-    # not interrupted by the clock, so it is not begun when it would not fit
-    core = min(1.0, max(0.01, (time.thread_time() - cpu) / spent)) if spent > 0.5 else 1.0
-    if seconds < MIN_SECONDS or setup_seconds(len(planned)) / core > seconds / 2:
-        return _solution(model, sketch), True
-    if budget.iterations == 0:  # no search: the start is the plan
+    if not searching:  # no search: the start is the plan
         return _solution(model, sketch), start_capped
+    seconds = end - time.perf_counter()
+    # PyVRP's set-up is not interrupted by the clock: it is not begun when its work would
+    # not fit in half the time left (the clock's hard cap, and the run says so)
+    if seconds < MIN_SECONDS or setup_seconds(len(planned)) > seconds / 2:
+        return _solution(model, sketch), True
     if complete or large:
         whole = replace(budget, seconds=seconds, deadline=None)
         if complete and not large and _fewer_worth_trying(_solution(model, sketch)):
             best, capped = _fewer_routes(model, sketch, whole)
         else:
             best, capped = _run(model, sketch, whole)
-        return best, capped or start_capped
+        return _no_fewer(best, _solution(model, sketch)), capped or start_capped
     half = replace(budget, iterations=budget.iterations // 2, seconds=seconds / 2, deadline=None)
     best, capped = _run(model, sketch, half)
     if best.is_feasible():  # the other half improves on it
@@ -261,7 +269,31 @@ def _search(
             problem, matrix, places, planned, better, optional, budget, end
         )
         better, capped_again = more, capped_again or capped_repair
-    return better, capped or capped_again or start_capped
+    return _no_fewer(better, _solution(model, sketch)), capped or capped_again or start_capped
+
+
+def search_fits(shipments: int, seconds: float) -> bool:
+    """Whether PyVRP's search follows the insertion start, by work, not the clock: when
+    its set-up (``setup_seconds``, not interrupted by the clock) would take more than
+    ``SETUP_PART`` of the search's nominal seconds, there is too little left for it to
+    improve on the start, which is then the plan (at 6,000 shipments: 14 s of set-up
+    against at most 135 s). Up to ``LARGE_SHIPMENTS`` the set-up is a fraction of a
+    second, and the search always follows."""
+    return shipments <= LARGE_SHIPMENTS or setup_seconds(shipments) <= seconds / SETUP_PART
+
+
+SETUP_PART = 10
+
+
+def _carried(solution: pyvrp.Solution) -> int:
+    """The shipments a solution's feasible routes carry (``_read`` drops the others)."""
+    return sum(len(r.schedule()) - 2 for r in solution.routes() if r.is_feasible()) // 2
+
+
+def _no_fewer(best: pyvrp.Solution, start: pyvrp.Solution) -> pyvrp.Solution:
+    """The search's plan, or its start if that carries more: a search cut short, or one
+    whose best plan breaks a rule on some route, never carries fewer than it began with."""
+    return start if _carried(start) > _carried(best) else best
 
 
 REPAIR_SHARE = 2  # the repair's share of the iterations, beside the two halves
