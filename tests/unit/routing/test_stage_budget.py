@@ -164,11 +164,11 @@ def test_a_search_never_carries_fewer_than_its_start() -> None:
 def test_producers_search_only_when_their_nominal_seconds_allow_it() -> None:
     """By the baseline's nominal seconds a shipment, not the clock: a producer's 24
     shipments at 1,600 shipments' 27 s (0.4 s) get the insertion start with ruin and
-    recreate sized by those seconds; on the reference shapes (0.13 s a shipment) the
-    search."""
+    recreate sized by a part of those seconds; on the reference shapes (0.13 s a
+    shipment) the search."""
     thin = plans._producer_budget(Budget(iterations=2_000, seconds=0.4), 24)
     assert thin.iterations == 0
-    assert thin.ruin_seconds == 0.4
+    assert thin.ruin_seconds == 0.4 / plans.RUIN_PART
     assert thin.seconds >= plans.START_FLOOR  # its first insertion: a trip's work
     wide = Budget(iterations=2_000, seconds=1.3)
     assert plans._producer_budget(wide, 10) == wide

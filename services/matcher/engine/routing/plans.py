@@ -401,7 +401,9 @@ def _alone(
     within = submatrix(matrix, rows, places_of(sub))
     alone = solve(sub, within, _scaled(budget, len(mine)))
     if alone.clock_capped and alone.unserved:
-        ruin = budget.seconds if budget.ruin_seconds is None else budget.ruin_seconds
+        # a producer with no search (``_producer_budget``) had its ruin and recreate, cut
+        # by the clock: what is left now is its first insertion's, quickly
+        ruin = budget.seconds if budget.ruin_seconds is None else 0.0
         fallback = replace(START_ONLY.capped(max(START_FLOOR, budget.seconds)), ruin_seconds=ruin)
         start = solve(sub, within, fallback)
         if _better(start, alone):
@@ -412,21 +414,27 @@ def _alone(
 def _producer_budget(budget: Budget, shipments: int) -> Budget:
     """A producer's search (``budget``) when its nominal seconds, by its shipments, give
     it at least ``SEARCH_PER_SHIPMENT`` a shipment; else, by work and the same on any
-    machine, its insertion start with ruin and recreate sized by those seconds, the first
-    insertion by at least ``START_FLOOR``'s work (enough for a producer's trip). PyVRP's
+    machine, its insertion start with ruin and recreate sized by a quarter of those
+    seconds (``RUIN_PART``: at a fifth of a core, about a quarter of them, leaving the
+    rest for the first insertion, more trips and the model), the first insertion by at
+    least ``START_FLOOR``'s work (enough for a producer's trip). PyVRP's
     iterations for one trip (1,000 and more) take a CPU second or more: on thousands of
     shipments (27 s for 6,000 shipments' producers, 4.5 ms a shipment) every search was
     cut by the clock and fell back to the start anyway, and the baseline overran."""
     if budget.seconds >= SEARCH_PER_SHIPMENT * shipments:
         return budget
     return replace(
-        budget, iterations=0, seconds=max(START_FLOOR, budget.seconds), ruin_seconds=budget.seconds
+        budget,
+        iterations=0,
+        seconds=max(START_FLOOR, budget.seconds),
+        ruin_seconds=budget.seconds / RUIN_PART,
     )
 
 
 # A producer's own search needs at least this much of the baseline's nominal seconds a
 # shipment (the reference shapes give it 0.13 s, 1,600 shipments 0.017 s).
 SEARCH_PER_SHIPMENT = 0.05
+RUIN_PART = 4
 
 # The insertion start and its ruin and recreate alone (at most 25 rounds a shipment, its
 # work what the producer's nominal seconds buy), with no deadline: what a producer's
