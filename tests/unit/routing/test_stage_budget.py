@@ -190,3 +190,20 @@ def test_a_thin_baseline_is_the_same_every_time_and_carries_every_shipment() -> 
     assert first.unserved == []
     alone = msgspec.structs.replace(problem, vehicles=vans)
     assert broken_rules(alone, travel(alone), first) == []
+
+
+def test_a_thin_baseline_out_of_time_still_carries_every_shipment() -> None:
+    """The same thin baseline with its time gone: ruin and recreate stops at the clock,
+    and says so, but each producer's first insertion is bounded by its work alone, so
+    every shipment is still carried."""
+    problem = network(3, farms=4, coops=6)
+    matrix = travel(problem)
+    rows = places_of(problem)
+    by_producer = alone_by_producer(problem.shipments, [])
+    thin = Budget(iterations=2_000, seconds=0.01 * len(problem.shipments))
+    gone = thin.until(time.perf_counter() - 1)
+    baseline, vans = plans.plan_baseline(problem, matrix, rows, van(0), gone, by_producer)
+    assert baseline.unserved == []
+    assert baseline.clock_capped
+    alone = msgspec.structs.replace(problem, vehicles=vans)
+    assert broken_rules(alone, travel(alone), baseline) == []

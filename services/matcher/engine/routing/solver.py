@@ -66,7 +66,9 @@ class Budget:
     the routing stage the search belongs to must be done: a search ends by it whatever
     its seconds (``seconds_left``). ``ruin_seconds``: the nominal seconds that size the
     insertion start's ruin and recreate (``insertion.work``), when less than the search's
-    (none: the search's). ``patience``: a search also ends after this many
+    (none: the search's). ``whole_start``: the start's first insertion is bounded by its
+    work alone, not the clock (what carries the shipments; ruin and recreate still
+    stops at the clock). ``patience``: a search also ends after this many
     iterations in a row that found no better plan (none: only its iterations end it);
     most of a run's searches settle long before their iterations are spent, and a
     search that ends by its work rather than the clock is the same on every machine."""
@@ -77,6 +79,7 @@ class Budget:
     deadline: float | None = None
     patience: int | None = None
     ruin_seconds: float | None = None
+    whole_start: bool = False
 
     @classmethod
     def for_size(cls, shipments: int, seed: int = 1, seconds: float | None = None) -> Budget:
@@ -218,8 +221,9 @@ def _search(
     straight to the optional search, with all the time: a required search's first
     local search would try to place them all at once, past any deadline. Whether the
     search follows at all is decided by work (``search_fits``); the start is bounded by
-    its work (and, as a last resort, by the clock at half the seconds, or all of them
-    when no search follows); the search gets what is left of the seconds, its set-up
+    its work (and, as a last resort, by the clock at half the seconds, three quarters on
+    a large problem, all of them when no search follows); the search gets what is left
+    of the seconds, its set-up
     counted; with no iterations, or no time left, there is no search and the start is
     the plan. Never fewer carried than by the start (``_no_fewer``).
     """
@@ -229,18 +233,21 @@ def _search(
     # by work, the same everywhere: whether PyVRP's search follows the start at all, and
     # the start's work, from the nominal seconds (not what the clock leaves of them)
     searching = budget.iterations > 0 and search_fits(len(planned), budget.seconds)
-    part = 2 if searching else 1  # the start's part of the seconds: half, or all of them
+    large = len(planned) > LARGE_SHIPMENTS
+    # the start's part of the seconds: all of them with no search; on a large problem,
+    # where ruin and recreate improves faster than PyVRP's cheaper settings, most
+    share = 1.0 if not searching else LARGE_START_SHARE if large else 0.5
     checks = work(len(planned), budget.seconds)
     ruin = None if budget.ruin_seconds is None else work(len(planned), budget.ruin_seconds)
     # the clock is the start's last resort only, at its own part of the seconds: the first
     # insertion's and ruin and recreate's (not the part's deadline, which may be far)
-    start_end = began + seconds / part
+    start_end = began + seconds * share
+    first_end = None if budget.whole_start else start_end
     start, start_capped = start_routes(
-        problem, matrix, index, planned, budget.seed, checks, start_end, start_end, ruin_checks=ruin
+        problem, matrix, index, planned, budget.seed, checks, first_end, start_end, ruin_checks=ruin
     )
     sketch = [(van, [_activity(pickup, k) for k, pickup in visits]) for van, visits in start]
     complete = sum(len(visits) for _, visits in start) == 2 * len(planned)
-    large = len(planned) > LARGE_SHIPMENTS
     # PyVRP's first local search would insert every shipment the start left, at once,
     # before the clock is looked at: on a large problem whatever fits is carried
     model = _model(problem, matrix, places, planned, required=complete or not large)
@@ -283,6 +290,11 @@ def search_fits(shipments: int, seconds: float) -> bool:
 
 
 SETUP_PART = 10
+# On 1,600 shipments at an eighth of a core, ruin and recreate for half of the joint
+# plan's 108 s and PyVRP for the rest ended at 49,198 km; ruin and recreate for all of
+# them at 42,045 km (docs/benchmarks.md). Its work still bounds it (``insertion.work``:
+# half the seconds on a slow core); the clock only at this share of them.
+LARGE_START_SHARE = 0.75
 
 
 def _carried(solution: pyvrp.Solution) -> int:
