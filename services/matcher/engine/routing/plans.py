@@ -65,6 +65,9 @@ Progress = Callable[[str, int], None]  # a part of the stage begun, the percent 
 # shipments its insertion start alone needs about 9 CPU s, and half of a 90 s share
 # (its last resort by the clock) was too little on a fifth of a core.
 JOINT_SHARE, HUB_SHARE, BASELINE_SHARE, SHARES_SHARE = 0.60, 0.15, 0.15, 0.10
+# The stand-alone costs end this much of the stage before its deadline: the search under
+# way when they do, the savings and what the run stores after them take that long.
+END_MARGIN = 0.01
 
 
 class RouteShares(msgspec.Struct, frozen=True, kw_only=True):
@@ -245,7 +248,9 @@ def finish_routing(
         by_producer,
     )
     report("shares", stage_percent(budget))
-    per_route = budget.capped(whole * SHARES_SHARE)  # until the stage's deadline
+    # until the stage's deadline, less a margin for the last search begun and the rest
+    assert budget.deadline is not None
+    per_route = budget.capped(whole * SHARES_SHARE).until(budget.deadline - whole * END_MARGIN)
     if via_hub and proposed == "hub":
         shares = hub_shares(problem, matrix, rows, via_hub, producer_share_permille, per_route)
     else:
