@@ -62,12 +62,31 @@ async def wait_ready(workers: list[Worker], logs: Path, timeout_s: float = 60) -
 
 
 def cpu_seconds(workers: list[Worker]) -> float:
-    return sum(sum(psutil.Process(w.pid).cpu_times()[:2]) for w in workers)
+    """The workers' CPU seconds, their routing processes' included."""
+    return sum(_cpu(psutil.Process(w.pid)) for w in workers)
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return (
+        times.user
+        + times.system
+        + sum(
+            child.cpu_times().user + child.cpu_times().system
+            for child in process.children(recursive=True)
+        )
+    )
 
 
 def peak_mib(worker: Worker) -> float:
-    """The process's peak resident set so far (VmHWM), in MiB."""
-    for line in Path(f"/proc/{worker.pid}/status").read_text().splitlines():
+    """The peak resident set so far (VmHWM), in MiB, of the worker and of each of its
+    routing processes, added up."""
+    processes = [worker.pid, *(c.pid for c in psutil.Process(worker.pid).children(recursive=True))]
+    return sum(_hwm_mib(pid) for pid in processes)
+
+
+def _hwm_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmHWM in /proc: this measurement needs Linux")

@@ -74,6 +74,10 @@ class MatchingSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown
     # Seconds a run's whole routing stage may take (all its plans); unset: 30 s plus 1 s
     # per 2 shipments, at most three minutes.
     routing_seconds: Seconds | None = None
+    # Processes a run's routing may search in besides the worker's own (the plan via
+    # the hub beside the joint plan, producers' baselines side by side); the plans are
+    # the same whatever the number. Unset: one fewer than the cores the worker may use.
+    routing_processes: Annotated[int, msgspec.Meta(ge=0, le=64)] | None = None
 
 
 class WebhookSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -257,6 +261,7 @@ ENV_VARS: Mapping[str, str] = {
     "matching.average_speed_kmh": "SAMLAST_AVERAGE_SPEED_KMH",
     "matching.osrm_url": "SAMLAST_OSRM_URL",
     "matching.routing_seconds": "SAMLAST_ROUTING_SECONDS",
+    "matching.routing_processes": "SAMLAST_ROUTING_PROCESSES",
     "webhooks.allow_private": "SAMLAST_WEBHOOK_ALLOW_PRIVATE",
     "webhooks.retry_base_s": "SAMLAST_WEBHOOK_RETRY_BASE_S",
     "webhooks.timeout_s": "SAMLAST_WEBHOOK_TIMEOUT_S",

@@ -90,9 +90,11 @@ def render(report: FleetReport) -> str:
     ratio = two.runs_per_minute / one.runs_per_minute if one.runs_per_minute else 0.0
     out += ["", f"Two workers against one: **{ratio:.2f}x** the runs per minute."]
     out.append(
-        "The route search stops at its iteration count or at its wall-clock limit (3 s plus "
-        "1 s per 20 shipments a plan), whichever comes first, and a worker runs 4 runs at "
-        "once in threads. When those get less CPU than they need, searches end at the limit "
+        "The route search stops at its iteration count or at the routing stage's "
+        "wall-clock cap (30 s plus 1 s per 2 shipments), whichever comes first; a worker "
+        "runs 4 runs at once in threads, and searches routes in one more process per "
+        "core beyond the first (worker CPU s counts them). When those get less CPU than "
+        "they need, searches end at the limit "
         "with fewer iterations: a run costs less CPU and may plan a little worse, and runs "
         "per minute follow the runs in flight (4 a worker) over that limit more than the "
         "cores; compare CPU s a run and cores busy."
@@ -156,8 +158,9 @@ def _render_memory(report: FleetReport) -> list[str]:
         "",
         "Peak resident memory (`VmHWM` in `/proc/<pid>/status`) of a real `samlast worker` "
         "process, a fresh one for each case: once it has started (idle), and after it "
-        "finished the case's run. The engine runs in that process's threads, so this is all "
-        "of it. The allocation case is bench/allocation.py's network of that size written "
+        "finished the case's run, with the routing processes it started (one per core beyond "
+        "the first), added up: the engine runs in their threads and processes, so this is "
+        "all of it. The allocation case is bench/allocation.py's network of that size written "
         "to the database with `shared/db` functions, without vans: its shipments are stored "
         "as unserved and no route is searched (a search over that many shipments, and the "
         "300 producers' own round trips planned for the baseline, would take far longer "

@@ -48,6 +48,7 @@ from services.matcher.jobs.matching import (
 from services.matcher.jobs.notifications import send_cycle_notices, send_invoice_reminders
 from services.matcher.jobs.outbox import deliver_message, requeue_due_messages
 from services.matcher.jobs.schedules import open_scheduled_cycles
+from services.matcher.matching.processes import close_routing_pool
 from services.matcher.outbox.delivery import BACKOFF, LEASE_MARGIN_S, attempt_deadline_s
 from shared.contracts.messages import OUTBOX_JOB, MessageKind
 from shared.contracts.runs import MATCH_JOB
@@ -115,6 +116,7 @@ class MatcherWorkers:
             loop.run_until_complete(self.main())
         finally:
             loop.run_until_complete(self.close())
+            close_routing_pool()  # after the runs: they may still be searching in it
 
     async def _open(self) -> None:
         """What every job's context holds besides arq's own ``redis``."""

@@ -43,6 +43,7 @@ from services.matcher.engine.routing.realised import (
 from services.matcher.engine.routing.solver import Budget
 from services.matcher.engine.routing.travel import TravelMatrix, places_with_hub
 from services.matcher.matching.canonical import allocate_alike
+from services.matcher.matching.processes import with_pool
 from services.matcher.matching.routing import (
     RoutingInput,
     load_routing,
@@ -161,6 +162,8 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
     async def carried(this: _Pass, budget: Budget, report: Progress = progress) -> Carriage:
         async with _heartbeat(pool, run_id, settings.matching.run_lease_s / 3):
             return await asyncio.to_thread(
+                with_pool,
+                settings,
                 plan_carriage,
                 this.routing_input.problem,
                 this.matrix,
@@ -209,6 +212,8 @@ async def _attempt(pool: Pool, settings: Settings, run: asyncpg.Record) -> str:
     assert kept.carriage is not None
     async with _heartbeat(pool, run_id, settings.matching.run_lease_s / 3):
         routing = await asyncio.to_thread(
+            with_pool,
+            settings,
             finish_routing,
             kept.routing_input.problem,
             kept.matrix,

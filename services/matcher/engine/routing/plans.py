@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import Literal
 from uuid import UUID
@@ -35,7 +36,6 @@ from services.matcher.engine.routing.alone import (
 )
 from services.matcher.engine.routing.hub import HubPlan, intake, plan_via_hub
 from services.matcher.engine.routing.model import (
-    Left,
     Place,
     Route,
     RoutePlan,
@@ -133,12 +133,20 @@ def plan_routing(
     producer_share_permille: int = 0,
     budget: Budget | None = None,
     progress: Progress | None = None,
+    pool: Executor | None = None,
 ) -> Routing:
     """``matrix`` covers ``rows`` (default ``places_of(problem)``; with a hub, the hub
     too); ``hub_hours`` are the hub's openings of the day (None: it keeps no hours);
     ``own_van`` is what a producer drives in the baseline (its id, start and end
     are replaced per producer). ``budget.seconds`` caps the whole stage, split among
-    its parts; ``progress`` hears of each part as it begins, with the percent done."""
+    its parts; ``progress`` hears of each part as it begins, with the percent done.
+
+    ``pool``: other processes the stage's independent parts may search in meanwhile
+    (the plan via the hub beside the joint plan, producers' baselines beside each
+    other). Each part searches by its own iterations and the same nominal seconds
+    (which size its work) wherever it runs, so the plans are the same with a pool of
+    any size or none; only the deadlines are later, as the parts no longer wait for
+    each other (``Routing.clock_capped`` says when the clock bit)."""
     budget = _staged(budget or Budget.for_size(len(problem.shipments)))
     carriage = plan_carriage(
         problem,
@@ -148,6 +156,7 @@ def plan_routing(
         hub_hours=hub_hours,
         budget=budget,
         progress=progress,
+        pool=pool,
     )
     return finish_routing(
         problem,
@@ -158,6 +167,7 @@ def plan_routing(
         producer_share_permille=producer_share_permille,
         budget=budget,
         progress=progress,
+        pool=pool,
     )
 
 
@@ -173,10 +183,13 @@ def plan_carriage(
     hub_hours: Sequence[Window] | None = None,
     budget: Budget | None = None,
     progress: Progress | None = None,
+    pool: Executor | None = None,
 ) -> Carriage:
     """The joint plan and, with a hub open on the day, the plan via the hub; the one
     that carries more, then costs less, proposed. They take ``CARRIAGE_SHARE`` of the
-    stage."""
+    stage: one after the other, or, with a ``pool``, the plan via the hub in another
+    process while the joint plan searches here, which may then take until the share's
+    end (its work is the same: the nominal seconds do not change)."""
     rows = list(rows) if rows is not None else places_of(problem)
     budget = _staged(budget or Budget.for_size(len(problem.shipments)))
     report = progress or _quiet
@@ -188,23 +201,28 @@ def plan_carriage(
     # the carriage ends where the baseline's and the shares' part of the stage begins
     assert budget.deadline is not None
     carriage = budget.until(budget.deadline - whole * (1 - CARRIAGE_SHARE))
+    # two searches: collection, then delivery
+    hub_budget = carriage.capped(whole * HUB_SHARE / 2).patient()
+    meanwhile = None
+    if hub and pool is not None:
+        meanwhile = pool.submit(plan_via_hub, problem, matrix, rows, hub, hub_budget, hub_hours)
+    # the nominal seconds size the work (``insertion.work``, ``solver.search_fits``), so
+    # they are the same with a pool or without: only the deadline moves, to the
+    # carriage's end, when the plan via the hub no longer waits for this one
+    until = 1.0 if meanwhile is not None else joint_share / CARRIAGE_SHARE
     report("joint", stage_percent(budget))
     joint = solve(
         problem,
         submatrix(matrix, rows, places_of(problem)),
-        carriage.capped(whole * joint_share).share(joint_share / CARRIAGE_SHARE),
+        carriage.capped(whole * joint_share).share(until),
     )
     via_hub = None
     if hub:
         report("hub", stage_percent(budget))
-        # two searches: collection, then delivery
-        via_hub = plan_via_hub(
-            problem,
-            matrix,
-            rows,
-            hub,
-            carriage.capped(whole * HUB_SHARE / 2).patient(),
-            hub_hours,
+        via_hub = (
+            meanwhile.result()
+            if meanwhile is not None
+            else plan_via_hub(problem, matrix, rows, hub, hub_budget, hub_hours)
         )
     proposed: PlanName = "joint"
     if via_hub and _better(via_hub.plan, joint):
@@ -228,9 +246,10 @@ def finish_routing(
     producer_share_permille: int = 0,
     budget: Budget | None = None,
     progress: Progress | None = None,
+    pool: Executor | None = None,
 ) -> Routing:
     """The baseline and the cost shares of ``carriage``'s proposed plan, in the rest
-    of the stage's seconds."""
+    of the stage's seconds; producers' baselines side by side in ``pool``'s processes."""
     rows = list(rows) if rows is not None else places_of(problem)
     budget = _staged(budget or Budget.for_size(len(problem.shipments)))
     report = progress or _quiet
@@ -246,6 +265,7 @@ def finish_routing(
         own_van,
         budget.capped(whole * BASELINE_SHARE).share(BASELINE_SHARE / (1 - CARRIAGE_SHARE)),
         by_producer,
+        pool,
     )
     report("shares", stage_percent(budget))
     # until the stage's deadline, less a margin for the last search begun and the rest
@@ -333,6 +353,7 @@ def plan_baseline(
     own_van: Vehicle,
     budget: Budget,
     by_producer: list[tuple[UUID, list[int]]],
+    pool: Executor | None = None,
 ) -> tuple[RoutePlan, list[Vehicle]]:
     """Each producer alone (``by_producer``: its shipment numbers), within
     ``budget.seconds`` in all, shared by their shipments: one round trip in
@@ -341,47 +362,111 @@ def plan_baseline(
     a hired van of one of the network's kinds (``hired_vans``). So the baseline
     carries every shipment the proposal carries that any van could carry from the
     farm; the rest (``unserved``) the run reports, since its savings then leave them
-    out on one side only."""
-    routes: list[Route] = []
-    unserved: list[Left] = []
-    vans = []
-    capped = False
+    out on one side only. With a ``pool``, producers are planned side by side in its
+    processes, each within the same part of the seconds, by the stage's deadline."""
     carried = sum(len(numbers) for _, numbers in by_producer) or 1
-    waiting = carried  # shipments of this producer and those after it
-    for producer_id, numbers in by_producer:
-        mine = [problem.shipments[n] for n in numbers]
-        van = producer_van(own_van, producer_id, mine)
-        # more trips, when needed, search within the same cap and by the same deadline:
-        # its part of the time left, by its shipments
-        share = budget.capped(budget.seconds * len(numbers) / carried)
-        share = _producer_budget(share.share(len(numbers) / waiting), len(numbers))
-        waiting -= len(numbers)
-        first = _alone(problem, matrix, rows, share, numbers, [van])
-        vans.append(van)
-        routes += first.routes
-        capped |= first.clock_capped
-        left = [item.shipment for item in first.unserved]
-        if not left:
-            continue
-        more = extra_trips(van, producer_id, len(left))
-        rest = _alone(problem, matrix, rows, share, left, more)
-        left = [item.shipment for item in rest.unserved]
-        hired = hired_vans(problem.vehicles, producer_id, van.start, len(left)) if left else []
-        last = _alone(problem, matrix, rows, share, left, hired) if hired else None
-        for trips, plan in ((more, rest), (hired, last)):
-            if plan is not None:
-                used = {route.vehicle_id for route in plan.routes}
-                vans += [trip for trip in trips if trip.id in used]
-                routes += plan.routes
-                capped |= plan.clock_capped
-        unserved += last.unserved if last is not None else rest.unserved
+    apart: list[tuple[RoutePlan, list[Vehicle]]] = []
+    if pool is not None and len(by_producer) > 1:
+        pending = [
+            (
+                numbers,
+                pool.submit(
+                    _producer_apart,
+                    *_own_part(problem, matrix, rows, numbers),
+                    own_van,
+                    producer_id,
+                    _producer_budget(
+                        budget.capped(budget.seconds * len(numbers) / carried), len(numbers)
+                    ),
+                ),
+            )
+            for producer_id, numbers in by_producer
+        ]
+        apart = [
+            (renumbered(plan, numbers), vans)
+            for numbers, job in pending
+            for plan, vans in [job.result()]
+        ]
+    else:
+        waiting = carried  # shipments of this producer and those after it
+        for producer_id, numbers in by_producer:
+            # more trips, when needed, search within the same cap and by the same
+            # deadline: its part of the time left, by its shipments
+            share = budget.capped(budget.seconds * len(numbers) / carried)
+            share = _producer_budget(share.share(len(numbers) / waiting), len(numbers))
+            waiting -= len(numbers)
+            apart.append(
+                _producer_alone(problem, matrix, rows, own_van, producer_id, numbers, share)
+            )
+    routes = [route for plan, _ in apart for route in plan.routes]
     plan = RoutePlan(
         routes=routes,
-        unserved=sorted(unserved, key=lambda left: left.shipment),
+        unserved=sorted(
+            (left for plan, _ in apart for left in plan.unserved), key=lambda left: left.shipment
+        ),
         totals=totals(routes),
-        clock_capped=capped,
+        clock_capped=any(plan.clock_capped for plan, _ in apart),
     )
+    return plan, [van for _, vans in apart for van in vans]
+
+
+def _producer_alone(
+    problem: RoutingProblem,
+    matrix: TravelMatrix,
+    rows: Sequence[Place],
+    own_van: Vehicle,
+    producer_id: UUID,
+    numbers: list[int],
+    budget: Budget,
+) -> tuple[RoutePlan, list[Vehicle]]:
+    """One producer's shipments ``numbers`` alone (``plan_baseline``): its trips, numbered
+    as in ``problem``, and the vans they use."""
+    mine = [problem.shipments[n] for n in numbers]
+    van = producer_van(own_van, producer_id, mine)
+    first = _alone(problem, matrix, rows, budget, numbers, [van])
+    routes, vans, capped = list(first.routes), [van], first.clock_capped
+    left = [item.shipment for item in first.unserved]
+    if not left:
+        return msgspec.structs.replace(first, routes=routes), vans
+    more = extra_trips(van, producer_id, len(left))
+    rest = _alone(problem, matrix, rows, budget, left, more)
+    left = [item.shipment for item in rest.unserved]
+    hired = hired_vans(problem.vehicles, producer_id, van.start, len(left)) if left else []
+    last = _alone(problem, matrix, rows, budget, left, hired) if hired else None
+    for trips, plan in ((more, rest), (hired, last)):
+        if plan is not None:
+            used = {route.vehicle_id for route in plan.routes}
+            vans += [trip for trip in trips if trip.id in used]
+            routes += plan.routes
+            capped |= plan.clock_capped
+    unserved = last.unserved if last is not None else rest.unserved
+    plan = RoutePlan(routes=routes, unserved=unserved, totals=totals(routes), clock_capped=capped)
     return plan, vans
+
+
+def _own_part(
+    problem: RoutingProblem, matrix: TravelMatrix, rows: Sequence[Place], numbers: list[int]
+) -> tuple[RoutingProblem, TravelMatrix, list[Place]]:
+    """What another process needs to plan a producer's shipments ``numbers`` alone: them
+    (numbered from 0) with the network's vans, and the travel between their places
+    (every van a producer drives alone starts and ends at its farm)."""
+    mine = msgspec.structs.replace(problem, shipments=[problem.shipments[n] for n in numbers])
+    own_rows = places_of(msgspec.structs.replace(mine, vehicles=[]))
+    return mine, submatrix(matrix, rows, own_rows), own_rows
+
+
+def _producer_apart(
+    problem: RoutingProblem,
+    matrix: TravelMatrix,
+    rows: list[Place],
+    own_van: Vehicle,
+    producer_id: UUID,
+    budget: Budget,
+) -> tuple[RoutePlan, list[Vehicle]]:
+    """``_producer_alone`` on ``_own_part``'s problem, all of whose shipments are the
+    producer's (in another process: what it returns is numbered from 0)."""
+    numbers = list(range(len(problem.shipments)))
+    return _producer_alone(problem, matrix, rows, own_van, producer_id, numbers, budget)
 
 
 def _alone(
