@@ -39,7 +39,7 @@ def test_a_pool_of_any_size_gives_the_same_plans(processes: int) -> None:
             problem, matrix, rows=rows, hub=HUB, own_van=van(0), budget=BUDGET, pool=pool
         )
         assert not routing.clock_capped  # by work: the clock never decided anything
-        assert routing.hub is not None and len({s.producer_id for s in problem.shipments}) > 1
+        assert routing.hub is not None  # the plan via the hub searched beside the joint one
         return msgspec.json.encode(routing)
 
     alone = planned(None)
