@@ -14,11 +14,14 @@ import datetime as dt
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import chain
 from math import lcm
 from typing import Literal
 from uuid import UUID
 
-from services.matcher.engine.allocation.landed import LandedCosts, PriceClass, Rates
+import numpy as np
+
+from services.matcher.engine.allocation.landed import LandedCosts, Pairs, PriceClass, Rates, Vector
 from services.matcher.engine.allocation.model import DemandLine, Offer, Temperature
 from services.matcher.engine.common.integers import ceil_div
 
@@ -44,6 +47,9 @@ class GroupIndex:
     """
 
     lines: list[DemandLine]
+    # by line index, read once: a large network's lines lie scattered in memory
+    firm_quantities: list[int]
+    tolerances: list[int]
     offers: list[Offer]  # valid, of the class, with packs: in unit price order
     offer_ids: list[UUID]  # by offer position
     no_offer_reason: NoOffer | None  # why no offer is valid on the day in the class, if none
@@ -66,6 +72,30 @@ class GroupIndex:
 
     def pair_key(self, position: int, index: int) -> int:
         return self.offer_ranks[position] * self.stride + self.line_ranks[index]
+
+    def keyed(self, flows: Pairs) -> Keyed:
+        """The pairs' keys (``pair_key``), line indices and units, as numpy arrays:
+        a key per pair in Python made and hashed an int per allocation, and the
+        result sorts them in numpy anyway. Keys beyond int64 (no network held in
+        memory comes near) are Python ints in object arrays, with the same results."""
+        pairs = np.fromiter(chain.from_iterable(flows), np.intp, 2 * len(flows)).reshape(-1, 2)
+        units = np.fromiter(flows.values(), np.int64, len(flows))
+        bound = (max(self.offer_ranks, default=0) + 1) * self.stride
+        dtype = np.int64 if bound < 2**63 else object
+        offer_ranks = np.array(self.offer_ranks, dtype).reshape(-1)
+        line_ranks = np.array(self.line_ranks, dtype).reshape(-1)
+        keys = offer_ranks[pairs[:, 0]] * self.stride + line_ranks[pairs[:, 1]]
+        return Keyed(keys, pairs[:, 1], units)
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """Units per (offer, line) pair as numpy arrays of one length: each pair's key in
+    the problem's id order, its line's index in the group, its units."""
+
+    keys: Vector
+    lines: Vector
+    units: Vector
 
 
 def index_group(
@@ -115,6 +145,8 @@ def index_group(
         no_offer_reason = "no_offer" if not listed else "validity" if not dated else "temperature"
     return GroupIndex(
         lines=lines,
+        firm_quantities=firm,
+        tolerances=tolerance,
         offers=offers,
         offer_ids=[o.id for o in offers],
         no_offer_reason=no_offer_reason,

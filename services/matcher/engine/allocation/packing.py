@@ -10,10 +10,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from uuid import UUID
 
+import numpy as np
+
 from services.matcher.engine.allocation.completion import complete_packs
 from services.matcher.engine.allocation.exact import ExactSplit, fullest, to_lines
 from services.matcher.engine.allocation.group import GroupIndex
-from services.matcher.engine.allocation.landed import Pairs
+from services.matcher.engine.allocation.landed import Pairs, Vector
 from services.matcher.engine.allocation.model import Offer, Shortfall, Unproven
 from services.matcher.engine.allocation.passes import Demand, Pass, plan_pass
 from services.matcher.engine.allocation.reasons import shortfalls
@@ -24,8 +26,10 @@ class Solved:
     """One group's part of the result, keyed by ranks in the problem's id order
     (``GroupIndex``): pairs by their one int key, offers by rank."""
 
-    flows: dict[int, int] = field(default_factory=dict)  # (offer, line) pair → units
-    tolerance: dict[int, int] = field(default_factory=dict)
+    # (pair keys, units) as numpy arrays, firm and tolerance units alike: a pair may
+    # be in more than one, its units add up
+    flows: list[tuple[Vector, Vector]] = field(default_factory=list)
+    tolerance: list[tuple[Vector, Vector]] = field(default_factory=list)  # of ``flows``
     packs: dict[int, int] = field(default_factory=dict)  # by offer rank
     shortfalls: list[tuple[int, Shortfall]] = field(default_factory=list)  # by line rank
     carriage_milli_ore: int = 0  # of the units in ``flows``, at the estimate
@@ -69,19 +73,17 @@ def solve_group(group: GroupIndex) -> Solved:
             if split.firm_fill > plan.firm_fill:
                 plan = _fullest_plan(group, demand, split)
     solved = Solved(unproven=unproven, carriage_milli_ore=plan.carriage_milli_ore)
-    firm_and_tolerance = dict(plan.firm_flows)
-    for (position, index), units in plan.tolerance_flows.items():
-        firm_and_tolerance[(position, index)] = firm_and_tolerance.get((position, index), 0) + units
-        solved.tolerance[group.pair_key(position, index)] = units
-    solved.flows = {
-        group.pair_key(position, index): units
-        for (position, index), units in firm_and_tolerance.items()
-    }
+    firm, tolerance = group.keyed(plan.firm_flows), group.keyed(plan.tolerance_flows)
+    solved.flows = [(firm.keys, firm.units), (tolerance.keys, tolerance.units)]
+    solved.tolerance = [(tolerance.keys, tolerance.units)]
     for rank, offer in zip(group.offer_ranks, group.offers, strict=True):
         solved.packs[rank] = plan.bought_units[offer.id] // offer.pack_units
+    got = np.zeros(len(group.lines), np.int64)  # units by line index
+    np.add.at(got, firm.lines, firm.units)
+    np.add.at(got, tolerance.lines, tolerance.units)
     solved.shortfalls = [
         (group.line_ranks[index], shortfall)
-        for index, shortfall in shortfalls(group, first.short, plan.caps, firm_and_tolerance)
+        for index, shortfall in shortfalls(group, first.short, plan.caps, got.tolist())
     ]
     return solved
 

@@ -353,7 +353,7 @@ def _receive(k: int, wanted: dict[int, int], walks: Walks) -> tuple[list[Event],
     for coop, units in wanted.items():
         if units:
             entry = walks.next_usable(coop, 0, k)
-            stops[coop] = end if entry is None else entry[3]
+            stops[coop] = end if entry is None else walks.looked_at(coop, entry[3])
             if entry is not None:
                 upcoming.append(entry)
     heapify(upcoming)
@@ -371,7 +371,7 @@ def _receive(k: int, wanted: dict[int, int], walks: Walks) -> tuple[list[Event],
                 break
         if wanted[coop]:  # so this offer is used up: the walk goes on past it
             entry = walks.next_usable(coop, index, k)
-            stops[coop] = end if entry is None else entry[3]
+            stops[coop] = end if entry is None else walks.looked_at(coop, entry[3])
             if entry is not None:
                 heappush(upcoming, entry)
     return events, stops
