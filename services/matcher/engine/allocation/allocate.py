@@ -29,6 +29,7 @@ from uuid import UUID
 
 import numpy as np
 
+from services.matcher.engine.allocation.columns import LineColumns, Subsequence
 from services.matcher.engine.allocation.group import Ranks, index_group
 from services.matcher.engine.allocation.landed import Rates, Vector
 from services.matcher.engine.allocation.model import (
@@ -39,7 +40,6 @@ from services.matcher.engine.allocation.model import (
     Offer,
     Purchase,
     Summary,
-    Temperature,
     UnprovenGroup,
 )
 from services.matcher.engine.allocation.packing import Solved, solve_group
@@ -76,19 +76,19 @@ def _allocate(problem: AllocationProblem) -> AllocationResult:
     # UUIDs order by their ``int``; comparing the ints skips UUID.__lt__'s Python code,
     # and so does hashing them (UUID.__hash__ is Python code too)
     offers_by_id = sorted(problem.offers, key=lambda o: o.id.int)
-    line_order = _id_order([line.id.int for line in problem.lines])
+    id_order = _id_order([line.id.int for line in problem.lines])
+    line_order: list[int] = id_order.tolist()
     lines_by_id = [pinned.lines[i] for i in line_order]
+    columns = LineColumns(pinned.lines)
     offer_rank = {offer.id.int: rank for rank, offer in enumerate(offers_by_id)}
     offers_by_product: dict[int, list[Offer]] = defaultdict(list)
     for offer in offers_by_id:
         offers_by_product[offer.product_id.int].append(offer)
-    groups: dict[tuple[int, Temperature], list[int]] = defaultdict(list)  # line ranks
-    for rank, line in enumerate(lines_by_id):
-        groups[(line.product_id.int, line.temperature)].append(rank)
 
-    outcome = _Outcome(product_groups=len(groups))
-    for (product, temperature), ranks in sorted(groups.items()):
-        lines = [lines_by_id[rank] for rank in ranks]
+    outcome = _Outcome()
+    for (product, temperature), in_group in columns.by_group(id_order):
+        ranks = in_group.tolist()  # the group's lines' ranks, in id order
+        lines = Subsequence(lines_by_id, ranks)
         group = index_group(
             lines,
             offers_by_product.get(product, []),
@@ -97,7 +97,9 @@ def _allocate(problem: AllocationProblem) -> AllocationResult:
             rates,
             Ranks(offer_rank, ranks, len(lines_by_id)),
             pinned.units_by_offer,
+            fields=columns.fields(id_order[in_group]),
         )
+        outcome.product_groups += 1
         solved = solve_group(group)
         outcome.add(solved)
         if solved.unproven is not None:
@@ -110,14 +112,13 @@ def _allocate(problem: AllocationProblem) -> AllocationResult:
     return outcome.result(problem, offers_by_id, lines_by_id, line_order)
 
 
-def _id_order(ids: list[int]) -> list[int]:
+def _id_order(ids: list[int]) -> Vector:
     """Indices of ``ids`` (UUIDs' 128-bit ints) in their order, ties in index order:
     numpy sorts them as two 64-bit halves, where sorting the Python ints compares each
     pair in Python's general int code, n log n times on hundreds of thousands of lines."""
     high = np.fromiter((key >> 64 for key in ids), np.uint64, len(ids))
     low = np.fromiter((key & _LOW for key in ids), np.uint64, len(ids))
-    order: list[int] = np.lexsort((low, high)).tolist()
-    return order
+    return np.lexsort((low, high))
 
 
 _LOW = 2**64 - 1

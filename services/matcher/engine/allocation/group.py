@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 from math import lcm
@@ -46,7 +47,7 @@ class GroupIndex:
     least zero); the walks in ``landed`` rely on it.
     """
 
-    lines: list[DemandLine]
+    lines: Sequence[DemandLine]
     # by line index, read once: a large network's lines lie scattered in memory
     firm_quantities: list[int]
     tolerances: list[int]
@@ -98,17 +99,32 @@ class Keyed:
     units: Vector
 
 
+@dataclass(frozen=True, slots=True)
+class LineFields:
+    """The fields of a group's lines that indexing reads, by line index: its maximum
+    price, its co-op's key (ordered as the co-ops' ids), its firm quantity and
+    tolerance; and the co-ops' ids by key."""
+
+    limits: list[int | None]
+    coop_keys: list[int]
+    firm: list[int]
+    tolerance: list[int]
+    coops: dict[int, UUID]
+
+
 def index_group(
-    lines: list[DemandLine],
+    lines: Sequence[DemandLine],
     listed: list[Offer],
     temperature: Temperature,
     delivery_date: dt.date,
     rates: Rates,
     ranks: Ranks,
     pinned: dict[UUID, int] | None = None,
+    fields: LineFields | None = None,
 ) -> GroupIndex:
     """``listed`` are the offers of the group's product; ``pinned`` the units the
-    coordinator's pins take of them."""
+    coordinator's pins take of them; ``fields`` the lines' fields, when the caller
+    has read them already (else read here)."""
     dated = [o for o in listed if o.valid_from <= delivery_date <= o.valid_until]
     fitting = [o for o in dated if o.temperature == temperature]
     usable = [o for o in fitting if o.packs_available > 0 and o.pack_units > 0]
@@ -124,15 +140,17 @@ def index_group(
     whole_ore = [ceil_div(o.price_per_pack_ore, o.pack_units) for o in offers]
     # each line's fields read once, into lists by line index: on a large network the
     # lines lie scattered in memory, and every read of one costs a cache miss
-    limits, coop_uuids, coop_keys, firm, tolerance = _fields(lines)
+    fields = fields or _fields(lines)
+    limits, coop_keys = fields.limits, fields.coop_keys
+    firm, tolerance = fields.firm, fields.tolerance
     everything = len(offers)
     line_prefix = [
         everything if limit is None else bisect_right(whole_ore, limit) for limit in limits
     ]
     unit_price_milli_ore = [o.price_per_pack_ore * 1000 // o.pack_units for o in offers]
     pinned_units = {o.id: (pinned or {}).get(o.id, 0) for o in offers}
-    # co-ops by id, keyed by the id's int (hashing a UUID runs Python code)
-    coop_ids = dict(zip(coop_keys, coop_uuids, strict=True))
+    # co-ops by id, keyed by ints in the same order (hashing a UUID runs Python code)
+    coop_ids = fields.coops
     coop_keys_sorted = sorted(coop_ids)
     coops = [coop_ids[key] for key in coop_keys_sorted]
     coop_index = {key: index for index, key in enumerate(coop_keys_sorted)}
@@ -183,13 +201,10 @@ def index_group(
     )
 
 
-def _fields(
-    lines: list[DemandLine],
-) -> tuple[list[int | None], list[UUID], list[int], list[int], list[int]]:
-    """By line index: its maximum price, its co-op's id, that id as an int, its firm
-    quantity and its tolerance."""
+def _fields(lines: Sequence[DemandLine]) -> LineFields:
+    """The lines' fields, co-ops keyed by their ids' ints."""
     if not lines:
-        return [], [], [], [], []
+        return LineFields([], [], [], [], {})
     rows = [
         (
             line.max_unit_price_ore,
@@ -201,7 +216,7 @@ def _fields(
         for line in lines
     ]
     limits, coops, keys, firm, tolerance = (list(column) for column in zip(*rows, strict=True))
-    return limits, coops, keys, firm, tolerance
+    return LineFields(limits, keys, firm, tolerance, dict(zip(keys, coops, strict=True)))
 
 
 def _price_classes(

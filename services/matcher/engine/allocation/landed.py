@@ -243,12 +243,6 @@ class Walks:
     A pair's landed cost is read from the matrix when the walk reaches it: a walk
     reaches a few dozen of its co-op's offers, and a column as a list would make
     every one of them a Python int (offers times co-ops, per group).
-
-    The walks go through the orders less the offers with no units at the pass's
-    start (step 2 bought none of them), dropped from every co-op's order at once in
-    numpy: a group buys from a fraction of its offers, and skipping the rest one by
-    one, per co-op, grew with offers times co-ops. An entry's index is in that
-    shorter order; ``looked_at`` gives its index in ``order_for``.
     """
 
     def __init__(self, landed: LandedCosts, left: list[int]) -> None:
@@ -256,27 +250,9 @@ class Walks:
         self.left = left
         self.cost = landed.matrix.item  # (position, co-op) → landed cost, a Python int
         coops = landed.matrix.shape[1]
-        self.orders: list[Sequence[int] | None] = [None] * coops  # of offers with units
+        self.orders: list[Sequence[int] | None] = [None] * coops  # ``landed.order_for``
         self.heads = [0] * coops
         self._alive: list[Iterator[int]] = [iter(()) for _ in range(coops)]
-        self._usable: Matrix | None = None  # row c: co-op c's order less the unused offers
-        self._indices: Matrix | None = None  # the same offers' indices in ``order_for``
-
-    def _usable_orders(self) -> Matrix:
-        if self._usable is None:
-            orders = self.landed._all_orders()
-            usable = np.fromiter((units > 0 for units in self.left), bool, len(self.left))
-            kept = usable[orders]  # each row is every offer once, so keeps as many
-            shape = (orders.shape[0], int(usable.sum()))
-            self._usable = orders[kept].reshape(shape)
-            self._indices = np.nonzero(kept)[1].reshape(shape)
-        return self._usable
-
-    def looked_at(self, coop: int, index: int) -> int:
-        """The index in the co-op's ``order_for`` of its entry's ``index``."""
-        assert self._indices is not None  # set with the orders, before any entry
-        looked: int = self._indices.item(coop, index)
-        return looked
 
     def next_usable(self, coop: int, start: int, k: int) -> Entry | None:
         """The first offer in the co-op's landed order, from index ``start`` on, that
@@ -284,7 +260,7 @@ class Walks:
         left = self.left
         order = self.orders[coop]
         if order is None:
-            order = self.orders[coop] = memoryview(self._usable_orders()[coop])
+            order = self.orders[coop] = self.landed.order_for(coop)
             self._alive[coop] = compress(count(), map(left.__getitem__, order))
             self.heads[coop] = next(self._alive[coop], len(order))
         head, end = self.heads[coop], len(order)

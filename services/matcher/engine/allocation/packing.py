@@ -46,13 +46,19 @@ class Plan:
     caps: dict[UUID, int]
     firm_targets: dict[int, int]  # by line index
     firm_amounts: dict[UUID, int]  # by offer
-    firm_flows: Pairs
+    firm: Pass | Pairs  # the pass it was planned in, or the exact split's firm flows
     tolerance_flows: Pairs
     bought_units: dict[UUID, int]  # by offer: whole packs
     firm_fill: int
     cost_milli_ore: int  # packs times price plus carriage
     carriage_milli_ore: int
     last: Pass | None  # the pass it was planned in, to replay trials from; None: exact's
+
+    @property
+    def firm_flows(self) -> Pairs:
+        """Firm units per (offer position, line index); a pass's are made when read,
+        and only the plan kept is read."""
+        return self.firm.firm_flows if isinstance(self.firm, Pass) else self.firm
 
 
 def solve_group(group: GroupIndex) -> Solved:
@@ -149,7 +155,7 @@ def _plan(group: GroupIndex, demand: Demand, current: Pass) -> Plan:
         current.caps,
         current.firm_targets,
         current.firm_amounts,
-        current.firm_flows,
+        current,
         tolerance_flows,
         last=current,
     )
@@ -160,17 +166,24 @@ def _costed(
     caps: dict[UUID, int],
     firm_targets: dict[int, int],
     firm_amounts: dict[UUID, int],
-    firm_flows: Pairs,
+    firm: Pass | Pairs,
     tolerance_flows: Pairs,
     last: Pass | None,
 ) -> Plan:
-    """A plan with its packs bought, fill and landed cost worked out."""
+    """A plan with its packs bought, fill and landed cost worked out. A pass's firm
+    carriage is its classes' (each worked out once, from its (offer, co-op) takes):
+    re-plans and trials reuse most classes, and summing every (offer, line) pair of
+    each made the plans, not the network, what the time grew with."""
     bought_units = {
         offer_id: units + group.pinned_units[offer_id] for offer_id, units in firm_amounts.items()
     }
     for (position, _), units in tolerance_flows.items():
         bought_units[group.offer_ids[position]] += units
-    carriage = group.landed.carriage((firm_flows, tolerance_flows), group.line_coop)
+    carriage = group.landed.carriage((tolerance_flows,), group.line_coop)
+    if isinstance(firm, Pass):
+        carriage += firm.firm_carriage_milli_ore
+    else:
+        carriage += group.landed.carriage((firm,), group.line_coop)
     goods = sum(
         bought_units[o.id] // o.pack_units * o.price_per_pack_ore * 1000 for o in group.offers
     )
@@ -178,7 +191,7 @@ def _costed(
         caps=caps,
         firm_targets=firm_targets,
         firm_amounts=firm_amounts,
-        firm_flows=firm_flows,
+        firm=firm,
         tolerance_flows=tolerance_flows,
         bought_units=bought_units,
         firm_fill=sum(firm_amounts.values()),
