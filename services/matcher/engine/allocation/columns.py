@@ -10,7 +10,6 @@ int, and a group's fields are taken from the columns by index, in C.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, overload
 
 import numpy as np
 
@@ -84,24 +83,3 @@ def _ints(values: list[int]) -> Vector:
         return np.array(values, np.int64).reshape(-1)
     except OverflowError:
         return np.array(values, object).reshape(-1)
-
-
-class Subsequence(Sequence[DemandLine]):
-    """The lines at some indices of a list, without copying them out: a copy would
-    touch every line, scattered in memory, where the planning reads few of them."""
-
-    def __init__(self, lines: Sequence[DemandLine], indices: list[int]) -> None:
-        self.lines = lines
-        self.indices = indices
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    @overload
-    def __getitem__(self, index: int) -> DemandLine: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[DemandLine]: ...
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return [self.lines[i] for i in self.indices[index]]
-        return self.lines[self.indices[index]]
