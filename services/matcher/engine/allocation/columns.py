@@ -34,11 +34,9 @@ class LineColumns:
         self.group_keys = [(p, t) for p in product_keys for t in temperature_keys]
         product_number = {key: n for n, key in enumerate(product_keys)}
         temperature_number = {key: n for n, key in enumerate(temperature_keys)}
-        self.groups = np.array([product_number[key] for key in products], np.intp).reshape(
-            -1
-        ) * len(temperature_keys) + np.array(
-            [temperature_number[key] for key in temperatures], np.intp
-        ).reshape(-1)
+        product_numbers = np.array([product_number[key] for key in products], np.intp)
+        temperature_numbers = np.array([temperature_number[key] for key in temperatures], np.intp)
+        self.groups = product_numbers.reshape(-1) * len(temperature_keys) + temperature_numbers
         coop_ids = dict(zip(coops, (line.coop_id for line in lines), strict=True))
         self.coop_ids = [coop_ids[key] for key in sorted(coop_ids)]
         coop_number = {key: n for n, key in enumerate(sorted(coop_ids))}
@@ -51,7 +49,7 @@ class LineColumns:
     def by_group(self, line_order: Vector) -> Iterator[tuple[tuple[int, Temperature], Vector]]:
         """Each group's key and its lines' ranks in id order (``line_order``: the
         lines' indices in id order), groups in key order."""
-        groups = self.groups[line_order] if len(line_order) else self.groups
+        groups = self.groups[line_order]
         ranks = np.argsort(groups, kind="stable")
         ends = np.cumsum(np.bincount(groups, minlength=len(self.group_keys)))
         start = 0

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 from math import lcm
@@ -47,7 +46,7 @@ class GroupIndex:
     least zero); the walks in ``landed`` rely on it.
     """
 
-    lines: Sequence[DemandLine]
+    lines: list[DemandLine]
     # by line index, read once: a large network's lines lie scattered in memory
     firm_quantities: list[int]
     tolerances: list[int]
@@ -71,14 +70,12 @@ class GroupIndex:
     line_ranks: list[int]  # by line index: its rank in the problem's id order
     stride: int  # a pair's key is offer rank * stride + line rank
 
-    def pair_key(self, position: int, index: int) -> int:
-        return self.offer_ranks[position] * self.stride + self.line_ranks[index]
-
     def keyed(self, flows: Pairs) -> Keyed:
-        """The pairs' keys (``pair_key``), line indices and units, as numpy arrays:
-        a key per pair in Python made and hashed an int per allocation, and the
-        result sorts them in numpy anyway. Keys beyond int64 (no network held in
-        memory comes near) are Python ints in object arrays, with the same results."""
+        """The pairs' keys (offer rank * stride + line rank), line indices and units,
+        as numpy arrays: a key per pair in Python made and hashed an int per
+        allocation, and the result sorts them in numpy anyway. Keys beyond int64 (no
+        network held in memory comes near) are Python ints in object arrays, with the
+        same results."""
         pairs = np.fromiter(chain.from_iterable(flows), np.intp, 2 * len(flows)).reshape(-1, 2)
         units = np.fromiter(flows.values(), np.int64, len(flows))
         bound = (max(self.offer_ranks, default=0) + 1) * self.stride
@@ -113,7 +110,7 @@ class LineFields:
 
 
 def index_group(
-    lines: Sequence[DemandLine],
+    lines: list[DemandLine],
     listed: list[Offer],
     temperature: Temperature,
     delivery_date: dt.date,
@@ -201,7 +198,7 @@ def index_group(
     )
 
 
-def _fields(lines: Sequence[DemandLine]) -> LineFields:
+def _fields(lines: list[DemandLine]) -> LineFields:
     """The lines' fields, co-ops keyed by their ids' ints."""
     if not lines:
         return LineFields([], [], [], [], {})
