@@ -24,14 +24,14 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import itemgetter
-from typing import Any
+from operator import itemgetter, methodcaller
 from uuid import UUID
 
 import numpy as np
 
+from services.matcher.engine.allocation.columns import LineColumns
 from services.matcher.engine.allocation.group import Ranks, index_group
-from services.matcher.engine.allocation.landed import Rates
+from services.matcher.engine.allocation.landed import Rates, Vector
 from services.matcher.engine.allocation.model import (
     Allocation,
     AllocationProblem,
@@ -40,7 +40,6 @@ from services.matcher.engine.allocation.model import (
     Offer,
     Purchase,
     Summary,
-    Temperature,
     UnprovenGroup,
 )
 from services.matcher.engine.allocation.packing import Solved, solve_group
@@ -77,19 +76,19 @@ def _allocate(problem: AllocationProblem) -> AllocationResult:
     # UUIDs order by their ``int``; comparing the ints skips UUID.__lt__'s Python code,
     # and so does hashing them (UUID.__hash__ is Python code too)
     offers_by_id = sorted(problem.offers, key=lambda o: o.id.int)
-    line_order = _id_order([line.id.int for line in problem.lines])
+    id_order = _id_order([line.id.int for line in problem.lines])
+    line_order: list[int] = id_order.tolist()
     lines_by_id = [pinned.lines[i] for i in line_order]
+    columns = LineColumns(pinned.lines)
     offer_rank = {offer.id.int: rank for rank, offer in enumerate(offers_by_id)}
     offers_by_product: dict[int, list[Offer]] = defaultdict(list)
     for offer in offers_by_id:
         offers_by_product[offer.product_id.int].append(offer)
-    groups: dict[tuple[int, Temperature], list[int]] = defaultdict(list)  # line ranks
-    for rank, line in enumerate(lines_by_id):
-        groups[(line.product_id.int, line.temperature)].append(rank)
 
-    outcome = _Outcome(product_groups=len(groups))
-    for (product, temperature), ranks in sorted(groups.items()):
-        lines = [lines_by_id[rank] for rank in ranks]
+    outcome = _Outcome()
+    for (product, temperature), in_group in columns.by_group(id_order):
+        ranks = in_group.tolist()  # the group's lines' ranks, in id order
+        lines = list(map(lines_by_id.__getitem__, ranks))
         group = index_group(
             lines,
             offers_by_product.get(product, []),
@@ -98,7 +97,9 @@ def _allocate(problem: AllocationProblem) -> AllocationResult:
             rates,
             Ranks(offer_rank, ranks, len(lines_by_id)),
             pinned.units_by_offer,
+            fields=columns.fields(id_order[in_group]),
         )
+        outcome.product_groups += 1
         solved = solve_group(group)
         outcome.add(solved)
         if solved.unproven is not None:
@@ -111,38 +112,31 @@ def _allocate(problem: AllocationProblem) -> AllocationResult:
     return outcome.result(problem, offers_by_id, lines_by_id, line_order)
 
 
-def _id_order(ids: list[int]) -> list[int]:
+def _id_order(ids: list[int]) -> Vector:
     """Indices of ``ids`` (UUIDs' 128-bit ints) in their order, ties in index order:
     numpy sorts them as two 64-bit halves, where sorting the Python ints compares each
     pair in Python's general int code, n log n times on hundreds of thousands of lines."""
-    high = np.fromiter((key >> 64 for key in ids), np.uint64, len(ids))
-    low = np.fromiter((key & _LOW for key in ids), np.uint64, len(ids))
-    order: list[int] = np.lexsort((low, high)).tolist()
-    return order
+    halves = np.frombuffer(b"".join(map(_SIXTEEN_BYTES, ids)), ">u8").reshape(-1, 2)
+    return np.lexsort((halves[:, 1], halves[:, 0]))
 
 
-_LOW = 2**64 - 1
+_SIXTEEN_BYTES = methodcaller("to_bytes", 16, "big")  # a UUID's int, as its two halves
 
 
-def _sorted_flows(
-    flows: dict[int, int], stride: int, bound: int
-) -> tuple[list[int], list[int], Any]:
-    """The keys of the pairs that got units, in order, their units, and the units by
-    line rank (a numpy array): sorting hundreds of thousands of (key, units) tuples in
-    Python costs more than the network grows. ``bound``: every key is below it."""
-    got = np.zeros(stride, np.int64)
-    if bound >= 2**63:  # keys beyond int64: no network held in memory comes near
-        ordered = [(key, units) for key, units in sorted(flows.items()) if units > 0]
-        for key, units in ordered:
-            got[key % stride] += units
-        return [key for key, _ in ordered], [units for _, units in ordered], got
-    all_keys = np.fromiter(flows.keys(), np.int64, len(flows))
-    all_units = np.fromiter(flows.values(), np.int64, len(flows))
-    order = np.argsort(all_keys)
-    given = all_units[order] > 0
-    key_array, unit_array = all_keys[order][given], all_units[order][given]
-    np.add.at(got, key_array % stride, unit_array)
-    return key_array.tolist(), unit_array.tolist(), got
+def _summed(parts: list[tuple[Vector, Vector]]) -> tuple[Vector, Vector]:
+    """Every pair's key once, in order, with its units in ``parts`` added up: numpy
+    sorts the keys, where sorting hundreds of thousands of (key, units) tuples in
+    Python costs more than the network grows."""
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    keys = np.concatenate([keys for keys, _ in parts])
+    units = np.concatenate([units for _, units in parts])
+    order = np.argsort(keys, kind="stable")
+    keys, units = keys[order], units[order]
+    if not len(keys):
+        return keys, units
+    first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    return keys[first], np.add.reduceat(units, first)
 
 
 @dataclass
@@ -153,8 +147,8 @@ class _Outcome(Solved):
     unproven_groups: list[UnprovenGroup] = field(default_factory=list)
 
     def add(self, solved: Solved) -> None:
-        self.flows.update(solved.flows)
-        self.tolerance.update(solved.tolerance)
+        self.flows.extend(solved.flows)
+        self.tolerance.extend(solved.tolerance)
         self.packs.update(solved.packs)
         self.shortfalls.extend(solved.shortfalls)
         self.carriage_milli_ore += solved.carriage_milli_ore
@@ -177,12 +171,13 @@ class _Outcome(Solved):
             return offer * stride + bisect_left(line_ints, pair[1].int)
 
         for pair, units in pinned.flows.items():
-            self.flows[key(pair)] = self.flows.get(key(pair), 0) + units
             offer, line = offers_by_id[key(pair) // stride], lines_by_id[key(pair) % stride]
             rate = rates.rate(offer.producer_id, line.coop_id)
             self.carriage_milli_ore += units * offer.grams_per_unit * rate
-        for pair, units in pinned.tolerance.items():
-            self.tolerance[key(pair)] = self.tolerance.get(key(pair), 0) + units
+        dtype = np.int64 if len(offers_by_id) * stride < 2**63 else object
+        for pins, into in ((pinned.flows, self.flows), (pinned.tolerance, self.tolerance)):
+            keys = np.array([key(pair) for pair in pins], dtype).reshape(-1)
+            into.append((keys, np.array(list(pins.values()), np.int64).reshape(-1)))
 
     def result(
         self,
@@ -204,10 +199,14 @@ class _Outcome(Solved):
             for rank, packs in sorted(self.packs.items())
             if packs > 0
         ]
-        keys, units_by_key, got = _sorted_flows(self.flows, stride, len(offers_by_id) * stride)
+        key_array, unit_array = _summed(self.flows)
+        given = unit_array > 0
+        key_array, unit_array = key_array[given], unit_array[given]
+        got = np.zeros(stride, np.int64)  # units by line rank
+        np.add.at(got, (key_array % max(stride, 1)).astype(np.intp), unit_array)
+        tolerance = dict(zip(*(part.tolist() for part in _summed(self.tolerance)), strict=True))
         allocations = []
-        tolerance = self.tolerance
-        for key, units in zip(keys, units_by_key, strict=True):
+        for key, units in zip(key_array.tolist(), unit_array.tolist(), strict=True):
             offer_rank, line_rank = divmod(key, stride)
             allocations.append(
                 Allocation(

@@ -77,8 +77,9 @@ class _Model:
     def __init__(self, group: GroupIndex) -> None:
         self.group = group
         classes = group.price_classes  # narrowest first
-        self.class_firm = [sum(group.lines[i].firm_quantity for i in c.members) for c in classes]
-        self.class_tolerance = [sum(group.lines[i].tolerance for i in c.members) for c in classes]
+        firm, tolerance = group.firm_quantities, group.tolerances
+        self.class_firm = [sum(map(firm.__getitem__, c.members)) for c in classes]
+        self.class_tolerance = [sum(map(tolerance.__getitem__, c.members)) for c in classes]
         widest = classes[-1].k if classes else 0
         self.usable = group.offers[:widest]  # no line may use an offer beyond
         self.size = 2 * (len(self.usable) + len(classes))
@@ -267,10 +268,10 @@ def to_lines(group: GroupIndex, split: ExactSplit) -> LineFlows:
         firm_from = {p: u for (p, c), u in split.firm.items() if c == number}
         extra_from = {p: u for (p, c), u in split.tolerance.items() if c == number}
         shares = largest_remainder(
-            sum(firm_from.values()), [(i, group.lines[i].firm_quantity) for i in members]
+            sum(firm_from.values()), [(i, group.firm_quantities[i]) for i in members]
         )
         extras = largest_remainder(
-            sum(extra_from.values()), [(i, group.lines[i].tolerance) for i in members]
+            sum(extra_from.values()), [(i, group.tolerances[i]) for i in members]
         )
         targets.update(shares)
         _hand_out(group, firm_from, shares, firm_flows)

@@ -14,11 +14,14 @@ import datetime as dt
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import chain
 from math import lcm
 from typing import Literal
 from uuid import UUID
 
-from services.matcher.engine.allocation.landed import LandedCosts, PriceClass, Rates
+import numpy as np
+
+from services.matcher.engine.allocation.landed import LandedCosts, Pairs, PriceClass, Rates, Vector
 from services.matcher.engine.allocation.model import DemandLine, Offer, Temperature
 from services.matcher.engine.common.integers import ceil_div
 
@@ -44,6 +47,9 @@ class GroupIndex:
     """
 
     lines: list[DemandLine]
+    # by line index, read once: a large network's lines lie scattered in memory
+    firm_quantities: list[int]
+    tolerances: list[int]
     offers: list[Offer]  # valid, of the class, with packs: in unit price order
     offer_ids: list[UUID]  # by offer position
     no_offer_reason: NoOffer | None  # why no offer is valid on the day in the class, if none
@@ -64,8 +70,43 @@ class GroupIndex:
     line_ranks: list[int]  # by line index: its rank in the problem's id order
     stride: int  # a pair's key is offer rank * stride + line rank
 
-    def pair_key(self, position: int, index: int) -> int:
-        return self.offer_ranks[position] * self.stride + self.line_ranks[index]
+    def keyed(self, flows: Pairs) -> Keyed:
+        """The pairs' keys (offer rank * stride + line rank), line indices and units,
+        as numpy arrays: a key per pair in Python made and hashed an int per
+        allocation, and the result sorts them in numpy anyway. Keys beyond int64 (no
+        network held in memory comes near) are Python ints in object arrays, with the
+        same results."""
+        pairs = np.fromiter(chain.from_iterable(flows), np.intp, 2 * len(flows)).reshape(-1, 2)
+        units = np.fromiter(flows.values(), np.int64, len(flows))
+        bound = (max(self.offer_ranks, default=0) + 1) * self.stride
+        dtype = np.int64 if bound < 2**63 else object
+        offer_ranks = np.array(self.offer_ranks, dtype).reshape(-1)
+        line_ranks = np.array(self.line_ranks, dtype).reshape(-1)
+        keys = offer_ranks[pairs[:, 0]] * self.stride + line_ranks[pairs[:, 1]]
+        return Keyed(keys, pairs[:, 1], units)
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """Units per (offer, line) pair as numpy arrays of one length: each pair's key in
+    the problem's id order, its line's index in the group, its units."""
+
+    keys: Vector
+    lines: Vector
+    units: Vector
+
+
+@dataclass(frozen=True, slots=True)
+class LineFields:
+    """The fields of a group's lines that indexing reads, by line index: its maximum
+    price, its co-op's key (ordered as the co-ops' ids), its firm quantity and
+    tolerance; and the co-ops' ids by key."""
+
+    limits: list[int | None]
+    coop_keys: list[int]
+    firm: list[int]
+    tolerance: list[int]
+    coops: dict[int, UUID]
 
 
 def index_group(
@@ -76,9 +117,11 @@ def index_group(
     rates: Rates,
     ranks: Ranks,
     pinned: dict[UUID, int] | None = None,
+    fields: LineFields | None = None,
 ) -> GroupIndex:
     """``listed`` are the offers of the group's product; ``pinned`` the units the
-    coordinator's pins take of them."""
+    coordinator's pins take of them; ``fields`` the lines' fields, when the caller
+    has read them already (else read here)."""
     dated = [o for o in listed if o.valid_from <= delivery_date <= o.valid_until]
     fitting = [o for o in dated if o.temperature == temperature]
     usable = [o for o in fitting if o.packs_available > 0 and o.pack_units > 0]
@@ -94,15 +137,17 @@ def index_group(
     whole_ore = [ceil_div(o.price_per_pack_ore, o.pack_units) for o in offers]
     # each line's fields read once, into lists by line index: on a large network the
     # lines lie scattered in memory, and every read of one costs a cache miss
-    limits, coop_uuids, coop_keys, firm, tolerance = _fields(lines)
+    fields = fields or _fields(lines)
+    limits, coop_keys = fields.limits, fields.coop_keys
+    firm, tolerance = fields.firm, fields.tolerance
     everything = len(offers)
     line_prefix = [
         everything if limit is None else bisect_right(whole_ore, limit) for limit in limits
     ]
     unit_price_milli_ore = [o.price_per_pack_ore * 1000 // o.pack_units for o in offers]
     pinned_units = {o.id: (pinned or {}).get(o.id, 0) for o in offers}
-    # co-ops by id, keyed by the id's int (hashing a UUID runs Python code)
-    coop_ids = dict(zip(coop_keys, coop_uuids, strict=True))
+    # co-ops by id, keyed by ints in the same order (hashing a UUID runs Python code)
+    coop_ids = fields.coops
     coop_keys_sorted = sorted(coop_ids)
     coops = [coop_ids[key] for key in coop_keys_sorted]
     coop_index = {key: index for index, key in enumerate(coop_keys_sorted)}
@@ -115,6 +160,8 @@ def index_group(
         no_offer_reason = "no_offer" if not listed else "validity" if not dated else "temperature"
     return GroupIndex(
         lines=lines,
+        firm_quantities=firm,
+        tolerances=tolerance,
         offers=offers,
         offer_ids=[o.id for o in offers],
         no_offer_reason=no_offer_reason,
@@ -151,13 +198,10 @@ def index_group(
     )
 
 
-def _fields(
-    lines: list[DemandLine],
-) -> tuple[list[int | None], list[UUID], list[int], list[int], list[int]]:
-    """By line index: its maximum price, its co-op's id, that id as an int, its firm
-    quantity and its tolerance."""
+def _fields(lines: list[DemandLine]) -> LineFields:
+    """The lines' fields, co-ops keyed by their ids' ints."""
     if not lines:
-        return [], [], [], [], []
+        return LineFields([], [], [], [], {})
     rows = [
         (
             line.max_unit_price_ore,
@@ -169,7 +213,7 @@ def _fields(
         for line in lines
     ]
     limits, coops, keys, firm, tolerance = (list(column) for column in zip(*rows, strict=True))
-    return limits, coops, keys, firm, tolerance
+    return LineFields(limits, keys, firm, tolerance, dict(zip(keys, coops, strict=True)))
 
 
 def _price_classes(

@@ -117,6 +117,7 @@ class LandedCosts:
         self.by_floor: list[int] = np.argsort(floor, kind="stable").tolist()
         self._rows: dict[int, list[int]] = {}
         self._columns: dict[int, list[int]] = {}
+        self._to_coops: Matrix | None = None  # ``matrix`` transposed: row c, co-op c's
         self._orders: Matrix | None = None  # row c: offer positions by landed cost
         self._where: Matrix | None = None  # ``_orders`` inverted: [position, co-op] → index
         self._ranks: dict[int, list[int]] = {}
@@ -142,9 +143,16 @@ class LandedCosts:
         a Python int made and freed (offers times co-ops, per group)."""
         return memoryview(self._all_orders()[coop])
 
+    def _by_coop(self) -> Matrix:
+        """Landed costs by co-op, each co-op's a contiguous row: a price class reads
+        its co-ops' rows, where the matrix's columns are strided through all of it."""
+        if self._to_coops is None:
+            self._to_coops = np.ascontiguousarray(self.matrix.T)
+        return self._to_coops
+
     def _all_orders(self) -> Matrix:
         if self._orders is None:  # every co-op's at once: one call into numpy
-            by_coop = np.ascontiguousarray(self.matrix.T)
+            by_coop = self._by_coop()
             offers = by_coop.shape[1]
             if by_coop.dtype == np.int64:
                 # cost * offers + position orders as (cost, position) does, and the
@@ -224,8 +232,8 @@ class LandedCosts:
         if price_class.means is None:
             coops = np.array(price_class.coops, np.intp)
             weights = np.array(price_class.weights, self.matrix.dtype)
-            block = self.matrix[: price_class.k][:, coops]
-            price_class.means = (block @ weights) // price_class.total
+            block = self._by_coop()[coops, : price_class.k]
+            price_class.means = (weights @ block) // price_class.total
         return price_class.means
 
 

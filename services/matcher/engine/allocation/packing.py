@@ -10,10 +10,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from uuid import UUID
 
+import numpy as np
+
 from services.matcher.engine.allocation.completion import complete_packs
 from services.matcher.engine.allocation.exact import ExactSplit, fullest, to_lines
 from services.matcher.engine.allocation.group import GroupIndex
-from services.matcher.engine.allocation.landed import Pairs
+from services.matcher.engine.allocation.landed import Pairs, Vector
 from services.matcher.engine.allocation.model import Offer, Shortfall, Unproven
 from services.matcher.engine.allocation.passes import Demand, Pass, plan_pass
 from services.matcher.engine.allocation.reasons import shortfalls
@@ -24,8 +26,10 @@ class Solved:
     """One group's part of the result, keyed by ranks in the problem's id order
     (``GroupIndex``): pairs by their one int key, offers by rank."""
 
-    flows: dict[int, int] = field(default_factory=dict)  # (offer, line) pair → units
-    tolerance: dict[int, int] = field(default_factory=dict)
+    # (pair keys, units) as numpy arrays, firm and tolerance units alike: a pair may
+    # be in more than one, its units add up
+    flows: list[tuple[Vector, Vector]] = field(default_factory=list)
+    tolerance: list[tuple[Vector, Vector]] = field(default_factory=list)  # of ``flows``
     packs: dict[int, int] = field(default_factory=dict)  # by offer rank
     shortfalls: list[tuple[int, Shortfall]] = field(default_factory=list)  # by line rank
     carriage_milli_ore: int = 0  # of the units in ``flows``, at the estimate
@@ -42,13 +46,19 @@ class Plan:
     caps: dict[UUID, int]
     firm_targets: dict[int, int]  # by line index
     firm_amounts: dict[UUID, int]  # by offer
-    firm_flows: Pairs
+    firm: Pass | Pairs  # the pass it was planned in, or the exact split's firm flows
     tolerance_flows: Pairs
     bought_units: dict[UUID, int]  # by offer: whole packs
     firm_fill: int
     cost_milli_ore: int  # packs times price plus carriage
     carriage_milli_ore: int
     last: Pass | None  # the pass it was planned in, to replay trials from; None: exact's
+
+    @property
+    def firm_flows(self) -> Pairs:
+        """Firm units per (offer position, line index); a pass's are made when read,
+        and only the plan kept is read."""
+        return self.firm.firm_flows if isinstance(self.firm, Pass) else self.firm
 
 
 def solve_group(group: GroupIndex) -> Solved:
@@ -69,19 +79,17 @@ def solve_group(group: GroupIndex) -> Solved:
             if split.firm_fill > plan.firm_fill:
                 plan = _fullest_plan(group, demand, split)
     solved = Solved(unproven=unproven, carriage_milli_ore=plan.carriage_milli_ore)
-    firm_and_tolerance = dict(plan.firm_flows)
-    for (position, index), units in plan.tolerance_flows.items():
-        firm_and_tolerance[(position, index)] = firm_and_tolerance.get((position, index), 0) + units
-        solved.tolerance[group.pair_key(position, index)] = units
-    solved.flows = {
-        group.pair_key(position, index): units
-        for (position, index), units in firm_and_tolerance.items()
-    }
+    firm, tolerance = group.keyed(plan.firm_flows), group.keyed(plan.tolerance_flows)
+    solved.flows = [(firm.keys, firm.units), (tolerance.keys, tolerance.units)]
+    solved.tolerance = [(tolerance.keys, tolerance.units)]
     for rank, offer in zip(group.offer_ranks, group.offers, strict=True):
         solved.packs[rank] = plan.bought_units[offer.id] // offer.pack_units
+    got = np.zeros(len(group.lines), np.int64)  # units by line index
+    np.add.at(got, firm.lines, firm.units)
+    np.add.at(got, tolerance.lines, tolerance.units)
     solved.shortfalls = [
         (group.line_ranks[index], shortfall)
-        for index, shortfall in shortfalls(group, first.short, plan.caps, firm_and_tolerance)
+        for index, shortfall in shortfalls(group, first.short, plan.caps, got.tolist())
     ]
     return solved
 
@@ -147,7 +155,7 @@ def _plan(group: GroupIndex, demand: Demand, current: Pass) -> Plan:
         current.caps,
         current.firm_targets,
         current.firm_amounts,
-        current.firm_flows,
+        current,
         tolerance_flows,
         last=current,
     )
@@ -158,17 +166,24 @@ def _costed(
     caps: dict[UUID, int],
     firm_targets: dict[int, int],
     firm_amounts: dict[UUID, int],
-    firm_flows: Pairs,
+    firm: Pass | Pairs,
     tolerance_flows: Pairs,
     last: Pass | None,
 ) -> Plan:
-    """A plan with its packs bought, fill and landed cost worked out."""
+    """A plan with its packs bought, fill and landed cost worked out. A pass's firm
+    carriage is its classes' (each worked out once, from its (offer, co-op) takes):
+    re-plans and trials reuse most classes, and summing every (offer, line) pair of
+    each made the plans, not the network, what the time grew with."""
     bought_units = {
         offer_id: units + group.pinned_units[offer_id] for offer_id, units in firm_amounts.items()
     }
     for (position, _), units in tolerance_flows.items():
         bought_units[group.offer_ids[position]] += units
-    carriage = group.landed.carriage((firm_flows, tolerance_flows), group.line_coop)
+    carriage = group.landed.carriage((tolerance_flows,), group.line_coop)
+    if isinstance(firm, Pass):
+        carriage += firm.firm_carriage_milli_ore
+    else:
+        carriage += group.landed.carriage((firm,), group.line_coop)
     goods = sum(
         bought_units[o.id] // o.pack_units * o.price_per_pack_ore * 1000 for o in group.offers
     )
@@ -176,7 +191,7 @@ def _costed(
         caps=caps,
         firm_targets=firm_targets,
         firm_amounts=firm_amounts,
-        firm_flows=firm_flows,
+        firm=firm,
         tolerance_flows=tolerance_flows,
         bought_units=bought_units,
         firm_fill=sum(firm_amounts.values()),

@@ -63,6 +63,7 @@ class _Received:
     stops: dict[int, int]  # co-op index → the last index its walk looked at
     flows: dict[int, Pairs]  # by co-op index: its lines' units
     positions: frozenset[int]  # the offers it took units from
+    carriage_milli_ore: int  # of the units it took, at the estimate
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,11 @@ class Pass:
                 for coop_flows in received.flows.values():
                     flows.update(coop_flows)
         return flows
+
+    @cached_property
+    def firm_carriage_milli_ore(self) -> int:
+        """The carriage of the firm units, each class's."""
+        return sum(received.carriage_milli_ore for received in self.received if received)
 
     def reach(self, price_classes: list[PriceClass], position: int) -> int:
         """The narrowest prefix among the lines the offer at ``position`` serves firm
@@ -301,11 +307,19 @@ def _class_flows(
         return None
     events, stops = _receive(price_class.k, dict(wanted), walks)
     flows = _to_lines(events, wanted, members, targets)
-    return _Received(wanted, members, events, stops, flows, _positions(events))
+    price = group.unit_price_milli_ore
+    return _Received(
+        wanted, members, events, stops, flows, _positions(events), _carriage(events, price)
+    )
 
 
 def _positions(events: list[Event]) -> frozenset[int]:
     return frozenset([position for _, position, _, _ in events])
+
+
+def _carriage(events: list[Event], price: list[int]) -> int:
+    """A take's lines share its units, so the carriage of theirs is the take's."""
+    return sum(units * (cost - price[position]) for cost, position, _, units in events)
 
 
 def _to_lines(
@@ -423,7 +437,13 @@ def _replayed(
     flows = dict(before.flows)
     flows.update(_to_lines(replay.events, replay.changed, before.members, targets))
     received = _Received(
-        before.wanted, before.members, replay.events, stops, flows, _positions(replay.events)
+        before.wanted,
+        before.members,
+        replay.events,
+        stops,
+        flows,
+        _positions(replay.events),
+        _carriage(replay.events, group.unit_price_milli_ore),
     )
     return received, replay.more_left
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from services.matcher.engine.allocation.group import GroupIndex
-from services.matcher.engine.allocation.landed import Pairs
 from services.matcher.engine.allocation.model import DemandLine, Reason, Shortfall
 from services.matcher.engine.common.integers import ceil_div
 
@@ -14,19 +13,17 @@ def shortfalls(
     group: GroupIndex,
     supply_short: set[int],
     caps: dict[UUID, int],
-    flows: Pairs,
+    got: list[int],
 ) -> list[tuple[int, Shortfall]]:
     """(line index, shortfall) for each line of the group short of its firm quantity,
-    in line order; ``supply_short`` holds the indices of lines short of supply."""
-    got = [0] * len(group.lines)
-    for (_, index), units in flows.items():
-        got[index] += units
+    in line order; ``supply_short`` holds the indices of lines short of supply, ``got``
+    the units each line got, firm and tolerance, by index."""
     shortfalls = []
     why = _Why(group, got, supply_short, caps)
-    for index, line in enumerate(group.lines):
-        short = line.firm_quantity - min(got[index], line.firm_quantity)
+    for index, firm in enumerate(group.firm_quantities):
+        short = firm - min(got[index], firm)
         if short > 0:
-            shortfalls.append((index, why(index, line, short)))
+            shortfalls.append((index, why(index, group.lines[index], short)))
     return shortfalls
 
 
@@ -90,9 +87,10 @@ class _Why:
         still take (firm plus tolerance, less what they got)."""
         group = self.group
         by_prefix = [0] * (len(group.offers) + 1)
-        for index, (other, prefix) in enumerate(zip(group.lines, group.line_prefix, strict=True)):
-            open_units = other.firm_quantity + other.tolerance - self.got[index]
-            by_prefix[prefix] += open_units
+        for firm, tolerance, prefix, got in zip(
+            group.firm_quantities, group.tolerances, group.line_prefix, self.got, strict=True
+        ):
+            by_prefix[prefix] += firm + tolerance - got
         above = [0] * (len(group.offers) + 1)  # above[p]: lines of prefix > p
         for position in range(len(group.offers) - 1, -1, -1):
             above[position] = above[position + 1] + by_prefix[position + 1]
