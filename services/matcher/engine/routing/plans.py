@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -219,11 +219,11 @@ def plan_carriage(
     via_hub = None
     if hub:
         report("hub", stage_percent(budget))
-        via_hub = (
-            meanwhile.result()
-            if meanwhile is not None
-            else plan_via_hub(problem, matrix, rows, hub, hub_budget, hub_hours)
-        )
+        # here after all when the pool, busy with other runs, has not begun it
+        if meanwhile is None or meanwhile.cancel():
+            via_hub = plan_via_hub(problem, matrix, rows, hub, hub_budget, hub_hours)
+        else:
+            via_hub = meanwhile.result()
     proposed: PlanName = "joint"
     if via_hub and _better(via_hub.plan, joint):
         proposed = "hub"
@@ -367,25 +367,21 @@ def plan_baseline(
     carried = sum(len(numbers) for _, numbers in by_producer) or 1
     apart: list[tuple[RoutePlan, list[Vehicle]]] = []
     if pool is not None and len(by_producer) > 1:
-        pending = [
+        calls = [
             (
-                numbers,
-                pool.submit(
-                    _producer_apart,
-                    *_own_part(problem, matrix, rows, numbers),
-                    own_van,
-                    producer_id,
-                    _producer_budget(
-                        budget.capped(budget.seconds * len(numbers) / carried), len(numbers)
-                    ),
+                *_own_part(problem, matrix, rows, numbers),
+                own_van,
+                producer_id,
+                _producer_budget(
+                    budget.capped(budget.seconds * len(numbers) / carried), len(numbers)
                 ),
             )
             for producer_id, numbers in by_producer
         ]
+        done = _side_by_side(pool, _producer_apart, calls)
         apart = [
             (renumbered(plan, numbers), vans)
-            for numbers, job in pending
-            for plan, vans in [job.result()]
+            for (_, numbers), (plan, vans) in zip(by_producer, done, strict=True)
         ]
     else:
         waiting = carried  # shipments of this producer and those after it
@@ -408,6 +404,26 @@ def plan_baseline(
         clock_capped=any(plan.clock_capped for plan, _ in apart),
     )
     return plan, [van for _, vans in apart for van in vans]
+
+
+T = TypeVar("T")
+
+
+def _side_by_side(
+    pool: Executor, call: Callable[..., T], arguments: Sequence[tuple[Any, ...]]
+) -> list[T]:
+    """``call`` on each of ``arguments``, in ``pool``'s processes and in this thread
+    alike: all are handed to the pool, which begins them in order, and this thread does
+    them from the last one back, each that the pool has not begun (``Future.cancel``
+    succeeds only on those), until it meets the pool's; then it collects the pool's.
+    The results are in ``arguments``' order, and the same wherever each was worked out."""
+    futures = [pool.submit(call, *args) for args in arguments]
+    ours: dict[int, T] = {}
+    for n in reversed(range(len(futures))):
+        if not futures[n].cancel():  # begun, and so is every one before it
+            break
+        ours[n] = call(*arguments[n])
+    return [ours[n] if n in ours else future.result() for n, future in enumerate(futures)]
 
 
 def _producer_alone(
