@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody
 
 from services.api.accounts.schemas import ColleagueOut, PersonIn
 from services.api.auth.guards import ANYONE
+from services.api.core.openapi import StateDependentOperation
 from services.api.deps import Accounts, CurrentActor
 
 
@@ -18,7 +19,12 @@ class PeopleController(Controller):
     path = "/v1/organisations/{organisation_id:uuid}/people"
     tags = ["people"]
 
-    @get(guards=[ANYONE], summary="The organisation's people (its admins', or its coordinators')")
+    @get(
+        guards=[ANYONE],
+        # 409 for an organisation standing here for a peer's producer: it has none
+        operation_class=StateDependentOperation,
+        summary="The organisation's people (its admins', or its coordinators')",
+    )
     async def list_people(
         self, organisation_id: FromPath[UUID], actor: CurrentActor, accounts: Accounts
     ) -> list[ColleagueOut]:

@@ -12,12 +12,11 @@ from services.api.auth.actor import Role
 from services.api.auth.guards import ANYONE, PICK_LIST_READERS, requires
 from services.api.core.openapi import StateDependentOperation
 from services.api.deps import CurrentActor, Federation
-from services.api.federation.schemas import DfcImportIn, DfcImportOut
+from services.api.federation.schemas import JSON_LD, DfcImportIn, DfcImportOut, dfc_document
 from services.api.federation.service import import_dfc
 from shared.federation.jsonld import CONTEXT_URL, DFC_VERSION
 from shared.settings import Settings
 
-JSON_LD = "application/ld+json"
 IMPORTERS = requires(Role.COORDINATOR, Role.PRODUCER)
 VERSION_NOTE = (
     f"DFC {DFC_VERSION}: JSON-LD with `@context` {CONTEXT_URL} (docs/federation.md has the "
@@ -37,6 +36,7 @@ class FederationController(Controller):
         "/producers/{producer_id:uuid}/dfc/catalog",
         guards=[ANYONE],
         media_type=JSON_LD,
+        responses=dfc_document("The catalog"),
         summary="A producer's offers as a Data Food Consortium catalog",
         description=(
             "The producer's offers on sale today or later, as DFC `CatalogItem`s, "
@@ -90,6 +90,7 @@ class FederationController(Controller):
         "/runs/{run_id:uuid}/dfc/orders",
         guards=[PICK_LIST_READERS],
         media_type=JSON_LD,
+        responses=dfc_document("The orders, one a producer"),
         operation_class=StateDependentOperation,
         summary="A published run's purchases as Data Food Consortium orders",
         description=(

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
+from litestar.openapi.datastructures import ResponseSpec
 from msgspec import Meta
 
 from services.api.core.types import Input, Location, Packs, Text200
@@ -81,3 +82,28 @@ class DfcImportOut(msgspec.Struct, kw_only=True):
     ids: list[UUID]  # the created, then the updated
     skipped: list[SkippedItem]
     dfc_version: str
+
+
+JSON_LD = "application/ld+json"
+
+
+class DfcDocument(msgspec.Struct, kw_only=True):
+    """A DFC JSON-LD document as we send it (documentation only: the body is written by
+    ``shared/federation``): its context and its nodes, each with ``@id`` and ``@type``."""
+
+    context: str = msgspec.field(name="@context")
+    graph: list[dict[str, Any]] = msgspec.field(name="@graph")
+
+
+def dfc_document(description: str) -> dict[int, ResponseSpec]:
+    """The 200 answer of a route that sends a DFC document, for OpenAPI: JSON-LD, an
+    object with ``@context`` and ``@graph`` (the route sends bytes, which OpenAPI would
+    otherwise call a string)."""
+    return {
+        200: ResponseSpec(
+            data_container=DfcDocument,
+            generate_examples=False,
+            media_type=JSON_LD,
+            description=description,
+        )
+    }

@@ -7,6 +7,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.params import FromPath, JSONBody
 
 from services.api.auth.guards import ANYONE
+from services.api.core.openapi import StateDependentOperation
 from services.api.deps import CurrentActor, Tokens
 from services.api.tokens.schemas import TokenCreated, TokenIn, TokenOut
 
@@ -34,6 +35,8 @@ class TokenController(Controller):
     @get(
         "/organisations/{organisation_id:uuid}/tokens",
         guards=[ANYONE],
+        # 409 for an organisation standing here for a peer's producer: it has none
+        operation_class=StateDependentOperation,
         summary="An organisation's tokens: prefix, label, last use; never the secret",
     )
     async def list_tokens(

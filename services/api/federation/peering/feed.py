@@ -27,6 +27,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from services.api.federation.catalog_offers import catalog_offer, exact_pickup, offer_vat, vat_rules
 from services.api.federation.peering.controller import SIGNED, peer_of
 from services.api.federation.peering.signed import PeerSignedController
+from services.api.federation.schemas import JSON_LD, dfc_document
 from services.matcher.engine.federation.catalog import Seller, catalog
 from shared.db import mirror as mirror_db
 from shared.db.pool import Conn
@@ -34,7 +35,6 @@ from shared.federation import jsonld
 from shared.settings import Settings
 
 MAX_FEED_OFFERS = 1000  # about 2 kB each: 2 MB, under the 5 MB SAMLAST_DFC_MAX_BYTES default
-JSON_LD = "application/ld+json"
 
 
 async def feed_document(conn: Conn, peer_id: UUID, public_url: str) -> bytes:
@@ -97,10 +97,12 @@ class FeedController(PeerSignedController):
             ResponseHeader(name="ETag", description="strong", documentation_only=True)
         ],
         responses={
+            # the ETag header, documented on the handler, is lost with the 200 spec: named here
+            **dfc_document("The catalog; its strong `ETag` in the header of that name"),
             304: ResponseSpec(
                 data_container=None,
                 description="Not modified: `If-None-Match` names the current ETag",
-            )
+            ),
         },
     )
     async def feed(
