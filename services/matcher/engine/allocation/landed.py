@@ -39,8 +39,9 @@ SAFE_BOUND = 2**62  # int64 holds every landed cost, mean and key below it
 
 class Rates:
     """Transport estimates, öre per kg, by co-op and then by a producer number; and
-    the same as a matrix (producer number, co-op column) whose last row and column,
-    for producers and co-ops without estimates, are zero."""
+    the same as a matrix (co-op column, producer number) whose last row and column,
+    for co-ops and producers without estimates, are zero: a group's landed costs are
+    worked out a co-op's row at a time."""
 
     def __init__(self, estimates: Iterable[TransportEstimate]) -> None:
         self.producer_number: dict[UUID, int] = {}
@@ -56,10 +57,10 @@ class Rates:
             default=0,
         )
         dtype = np.int64 if self.largest < SAFE_BOUND else object
-        self.matrix = np.zeros((len(self.producer_number) + 1, len(self.by_coop) + 1), dtype)
+        self.matrix = np.zeros((len(self.by_coop) + 1, len(self.producer_number) + 1), dtype)
         for column, to_coop in enumerate(self.by_coop.values()):
             numbers = np.fromiter(to_coop.keys(), np.intp, len(to_coop))
-            self.matrix[numbers, column] = list(to_coop.values())
+            self.matrix[column, numbers] = list(to_coop.values())
 
     def rate(self, producer_id: UUID, coop_id: UUID) -> int:
         """öre per kg from a producer to a co-op; 0 when there is no estimate."""
@@ -108,8 +109,13 @@ class LandedCosts:
             (rates.coop_column.get(coop_id, -1) for coop_id in coops), np.intp, len(coops)
         )
         self.price = np.array(unit_price_milli_ore, dtype).reshape(len(offers))
-        to_coops = rates.matrix[numbers[:, None], columns[None, :]].astype(dtype)
-        self.matrix: Matrix = self.price[:, None] + np.array(grams, dtype).reshape(-1, 1) * to_coops
+        # worked out by co-op, each co-op's a contiguous row (the walks and the means
+        # read them), in place: every pass over the offers times co-ops counts
+        to_coops = np.take(rates.matrix[columns], numbers, axis=1).astype(dtype, copy=False)
+        to_coops *= np.array(grams, dtype).reshape(len(offers))
+        to_coops += self.price
+        self._to_coops: Matrix = to_coops  # row c, co-op c's
+        self.matrix: Matrix = to_coops.T  # row p, offer p's
         # no co-op's landed cost from an offer is below its floor, so neither is a
         # mean of them with non-negative weights
         floor = self.matrix.min(axis=1) if coops else np.zeros(len(offers), dtype)
@@ -117,7 +123,6 @@ class LandedCosts:
         self.by_floor: list[int] = np.argsort(floor, kind="stable").tolist()
         self._rows: dict[int, list[int]] = {}
         self._columns: dict[int, list[int]] = {}
-        self._to_coops: Matrix | None = None  # ``matrix`` transposed: row c, co-op c's
         self._orders: Matrix | None = None  # row c: offer positions by landed cost
         self._where: Matrix | None = None  # ``_orders`` inverted: [position, co-op] → index
         self._ranks: dict[int, list[int]] = {}
@@ -146,8 +151,6 @@ class LandedCosts:
     def _by_coop(self) -> Matrix:
         """Landed costs by co-op, each co-op's a contiguous row: a price class reads
         its co-ops' rows, where the matrix's columns are strided through all of it."""
-        if self._to_coops is None:
-            self._to_coops = np.ascontiguousarray(self.matrix.T)
         return self._to_coops
 
     def _all_orders(self) -> Matrix:
@@ -158,8 +161,11 @@ class LandedCosts:
                 # cost * offers + position orders as (cost, position) does, and the
                 # bound that chose int64 holds it; a plain sort of it is faster
                 # than a stable argsort
-                keys = by_coop * offers + np.arange(offers)
-                self._orders = (np.sort(keys, axis=1) % max(offers, 1)).astype(np.intp)
+                keys = by_coop * offers
+                keys += np.arange(offers)
+                keys.sort(axis=1)
+                keys %= max(offers, 1)
+                self._orders = keys.astype(np.intp, copy=False)
             else:
                 self._orders = np.argsort(by_coop, axis=1, kind="stable").astype(np.intp)
         return self._orders
