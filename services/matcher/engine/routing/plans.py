@@ -365,7 +365,6 @@ def plan_baseline(
     out on one side only. With a ``pool``, producers are planned side by side in its
     processes, each within the same part of the seconds, by the stage's deadline."""
     carried = sum(len(numbers) for _, numbers in by_producer) or 1
-    apart: list[tuple[RoutePlan, list[Vehicle]]] = []
     if pool is not None and len(by_producer) > 1:
         calls = [
             (
@@ -378,12 +377,9 @@ def plan_baseline(
             )
             for producer_id, numbers in by_producer
         ]
-        done = _side_by_side(pool, _producer_apart, calls)
-        apart = [
-            (renumbered(plan, numbers), vans)
-            for (_, numbers), (plan, vans) in zip(by_producer, done, strict=True)
-        ]
+        done = _side_by_side(pool, _producer_alone, calls)
     else:
+        done = []
         waiting = carried  # shipments of this producer and those after it
         for producer_id, numbers in by_producer:
             # more trips, when needed, search within the same cap and by the same
@@ -391,9 +387,12 @@ def plan_baseline(
             share = budget.capped(budget.seconds * len(numbers) / carried)
             share = _producer_budget(share.share(len(numbers) / waiting), len(numbers))
             waiting -= len(numbers)
-            apart.append(
-                _producer_alone(problem, matrix, rows, own_van, producer_id, numbers, share)
-            )
+            own = _own_part(problem, matrix, rows, numbers)
+            done.append(_producer_alone(*own, own_van, producer_id, share))
+    apart = [
+        (renumbered(plan, numbers), vans)
+        for (_, numbers), (plan, vans) in zip(by_producer, done, strict=True)
+    ]
     routes = [route for plan, _ in apart for route in plan.routes]
     plan = RoutePlan(
         routes=routes,
@@ -429,16 +428,16 @@ def _side_by_side(
 def _producer_alone(
     problem: RoutingProblem,
     matrix: TravelMatrix,
-    rows: Sequence[Place],
+    rows: list[Place],
     own_van: Vehicle,
     producer_id: UUID,
-    numbers: list[int],
     budget: Budget,
 ) -> tuple[RoutePlan, list[Vehicle]]:
-    """One producer's shipments ``numbers`` alone (``plan_baseline``): its trips, numbered
-    as in ``problem``, and the vans they use."""
-    mine = [problem.shipments[n] for n in numbers]
-    van = producer_van(own_van, producer_id, mine)
+    """One producer alone (``plan_baseline``) on ``_own_part``'s problem, all of whose
+    shipments are the producer's: its trips, numbered from 0 as there, and the vans they
+    use. The same in this process or another."""
+    numbers = list(range(len(problem.shipments)))
+    van = producer_van(own_van, producer_id, problem.shipments)
     first = _alone(problem, matrix, rows, budget, numbers, [van])
     routes, vans, capped = list(first.routes), [van], first.clock_capped
     left = [item.shipment for item in first.unserved]
@@ -463,26 +462,12 @@ def _producer_alone(
 def _own_part(
     problem: RoutingProblem, matrix: TravelMatrix, rows: Sequence[Place], numbers: list[int]
 ) -> tuple[RoutingProblem, TravelMatrix, list[Place]]:
-    """What another process needs to plan a producer's shipments ``numbers`` alone: them
-    (numbered from 0) with the network's vans, and the travel between their places
-    (every van a producer drives alone starts and ends at its farm)."""
+    """What ``_producer_alone`` plans a producer's shipments ``numbers`` from, here or in
+    another process: them (numbered from 0) with the network's vans, and the travel
+    between their places (every van a producer drives alone starts and ends at its farm)."""
     mine = msgspec.structs.replace(problem, shipments=[problem.shipments[n] for n in numbers])
     own_rows = places_of(msgspec.structs.replace(mine, vehicles=[]))
     return mine, submatrix(matrix, rows, own_rows), own_rows
-
-
-def _producer_apart(
-    problem: RoutingProblem,
-    matrix: TravelMatrix,
-    rows: list[Place],
-    own_van: Vehicle,
-    producer_id: UUID,
-    budget: Budget,
-) -> tuple[RoutePlan, list[Vehicle]]:
-    """``_producer_alone`` on ``_own_part``'s problem, all of whose shipments are the
-    producer's (in another process: what it returns is numbered from 0)."""
-    numbers = list(range(len(problem.shipments)))
-    return _producer_alone(problem, matrix, rows, own_van, producer_id, numbers, budget)
 
 
 def _alone(
