@@ -67,15 +67,8 @@ def cpu_seconds(workers: list[Worker]) -> float:
 
 
 def _cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return (
-        times.user
-        + times.system
-        + sum(
-            child.cpu_times().user + child.cpu_times().system
-            for child in process.children(recursive=True)
-        )
-    )
+    """User and system seconds of ``process`` and of its children, each read once."""
+    return sum(sum(p.cpu_times()[:2]) for p in [process, *process.children(recursive=True)])
 
 
 def peak_mib(worker: Worker) -> float:
