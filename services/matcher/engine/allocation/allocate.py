@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 from uuid import UUID
 
 import numpy as np
@@ -109,18 +109,37 @@ def _allocate(problem: AllocationProblem) -> AllocationResult:
                 )
             )
     outcome.add_pins(pinned, rates, offers_by_id, lines_by_id)
-    return outcome.result(problem, offers_by_id, lines_by_id, line_order)
+    return outcome.result(problem, offers_by_id, lines_by_id, id_order)
 
 
 def _id_order(ids: list[int]) -> Vector:
-    """Indices of ``ids`` (UUIDs' 128-bit ints) in their order, ties in index order:
-    numpy sorts them as two 64-bit halves, where sorting the Python ints compares each
-    pair in Python's general int code, n log n times on hundreds of thousands of lines."""
-    halves = np.frombuffer(b"".join(map(_SIXTEEN_BYTES, ids)), ">u8").reshape(-1, 2)
-    return np.lexsort((halves[:, 1], halves[:, 0]))
+    """Indices of ``ids`` (UUIDs' 128-bit ints) in their order, ties in index order.
+    numpy sorts them by their high 64 bits, which differ between any two ids made at
+    random, and by both halves only where two high halves are equal: sorting the
+    Python ints compares each pair in Python's general int code, n log n times on
+    hundreds of thousands of lines."""
+    high = np.fromiter((i >> 64 for i in ids), np.uint64, len(ids))
+    order = np.argsort(high)  # not stable, and need not be where no two are equal
+    ranked = high[order]
+    if not np.any(ranked[1:] == ranked[:-1]):
+        return order
+    low = np.fromiter((i & _LOW_BITS for i in ids), np.uint64, len(ids))
+    return np.lexsort((low, high))
 
 
-_SIXTEEN_BYTES = methodcaller("to_bytes", 16, "big")  # a UUID's int, as its two halves
+_LOW_BITS = 2**64 - 1
+
+
+def _aligned(keys: Vector, some: Vector, units: Vector) -> Vector:
+    """``units`` by the index of their key in ``keys`` (both sorted, ``some`` each once),
+    0 where ``keys`` has a key ``some`` lacks; a key of ``some`` not in ``keys`` (its
+    pair got no units) is dropped."""
+    aligned = np.zeros(len(keys), np.int64)
+    at: Vector = np.searchsorted(keys, some)
+    found: Vector = at < len(keys)
+    found[found] = keys[at[found]] == some[found]
+    aligned[at[found]] = units[found]
+    return aligned
 
 
 def _summed(parts: list[tuple[Vector, Vector]]) -> tuple[Vector, Vector]:
@@ -184,7 +203,7 @@ class _Outcome(Solved):
         problem: AllocationProblem,
         offers_by_id: list[Offer],
         lines_by_id: list[DemandLine],
-        line_order: list[int],
+        line_order: Vector,
     ) -> AllocationResult:
         """Output is in id order: offers' and lines' ranks in it, and a pair's one int
         key (offer rank, then line rank), sort the same way as their ids."""
@@ -199,23 +218,26 @@ class _Outcome(Solved):
             for rank, packs in sorted(self.packs.items())
             if packs > 0
         ]
-        key_array, unit_array = _summed(self.flows)
-        given = unit_array > 0
-        key_array, unit_array = key_array[given], unit_array[given]
+        keys, units = _summed(self.flows)
+        given = units > 0
+        keys, units = keys[given], units[given]
+        offer_ranks, line_ranks = np.divmod(keys, max(stride, 1))
         got = np.zeros(stride, np.int64)  # units by line rank
-        np.add.at(got, (key_array % max(stride, 1)).astype(np.intp), unit_array)
-        tolerance = dict(zip(*(part.tolist() for part in _summed(self.tolerance)), strict=True))
-        allocations = []
-        for key, units in zip(key_array.tolist(), unit_array.tolist(), strict=True):
-            offer_rank, line_rank = divmod(key, stride)
-            allocations.append(
-                Allocation(
-                    offer_id=offers_by_id[offer_rank].id,
-                    line_id=lines_by_id[line_rank].id,
-                    units=units,
-                    tolerance_units=tolerance.get(key, 0),
-                )
+        np.add.at(got, line_ranks.astype(np.intp), units)
+        tolerance = _aligned(keys, *_summed(self.tolerance))
+        offer_ids = [offer.id for offer in offers_by_id]
+        line_ids = [line.id for line in lines_by_id]
+        allocations = [
+            Allocation(offer_id=offer_id, line_id=line_id, units=n, tolerance_units=extra)
+            for offer_id, line_id, n, extra in zip(
+                map(offer_ids.__getitem__, offer_ranks.tolist()),
+                map(line_ids.__getitem__, line_ranks.tolist()),
+                units.tolist(),
+                tolerance.tolist(),
+                strict=True,
             )
+        ]
+        # by line rank, as the problem has them (pins took some of the engine's)
         firm = np.fromiter((line.firm_quantity for line in problem.lines), np.int64, stride)
         firm_filled = int(np.minimum(got, firm[line_order]).sum()) if stride else 0
         shortfalls = [shortfall for _, shortfall in sorted(self.shortfalls, key=itemgetter(0))]
@@ -226,7 +248,7 @@ class _Outcome(Solved):
             summary=Summary(
                 firm_units_demanded=sum(line.firm_quantity for line in problem.lines),
                 firm_units_filled=firm_filled,
-                tolerance_units=sum(item.tolerance_units for item in allocations),
+                tolerance_units=int(tolerance.sum()),
                 packs_bought=sum(p.packs for p in purchases),
                 goods_cost_ore=sum(p.packs * p.price_per_pack_ore for p in purchases),
                 transport_estimate_ore=self.carriage_milli_ore // 1000,

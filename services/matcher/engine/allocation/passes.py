@@ -24,7 +24,7 @@ and random caps.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -51,7 +51,7 @@ class _Taken:
 Event = tuple[int, int, int, int]  # (landed cost, offer position, co-op index, units)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Received:
     """What one price class received in step 3: every (offer, co-op) take in the
     order made, how far each co-op's walk looked (the index in its landed order), and
@@ -64,6 +64,15 @@ class _Received:
     flows: dict[int, Pairs]  # by co-op index: its lines' units
     positions: frozenset[int]  # the offers it took units from
     carriage_milli_ore: int  # of the units it took, at the estimate
+
+    @cached_property
+    def by_offer(self) -> list[tuple[int, int]]:
+        """Its units by offer position: a class a replay leaves as it was takes them
+        again, fewer items than its (offer, co-op) events."""
+        units: dict[int, int] = defaultdict(int)
+        for _, position, _, took in self.events:
+            units[position] += took
+        return list(units.items())
 
 
 @dataclass(frozen=True)
@@ -275,7 +284,7 @@ def _flows(
             delta = {p: units for p, units in delta.items() if p >= price_class.k}
             delta.update((p, units) for p, units in moved.items() if units)
         else:
-            for _, position, _, units in before.events:
+            for position, units in before.by_offer:
                 left[position] -= units
             received = before
         received_by_class.append(received)
@@ -413,7 +422,8 @@ def _replayed(
     """
     replay = _Replay(group.landed, k, before, delta, left)
     old = before.events
-    at, last = 0, None
+    at = replay.unchanged_prefix(old)
+    last = old[at - 1][:3] if at else None
     cursors = replay.cursors
     while at < len(old) or cursors:
         if cursors and (at == len(old) or cursors[0][:3] < old[at][:3]):
@@ -477,6 +487,24 @@ class _Replay:
         for position, units in list(self.more_left.items()):
             if units > 0:
                 self.open_offer(position, None)
+
+    def unchanged_prefix(self, old: list[Event]) -> int:
+        """Takes the previous pass's events up to the first that may differ, and says
+        how many: those before the first cursor's pair (no offer has more left there
+        and no co-op wants more) whose offer has no fewer units left than before.
+        Each takes what it took, as ``take`` would find, without a call per event."""
+        end = bisect_left(old, self.cursors[0][:3]) if self.cursors else len(old)
+        fewer = {position for position, units in self.more_left.items() if units < 0}
+        left, wanted = self.left, self.wanted
+        for at in range(end):
+            _, position, coop, took = old[at]
+            if position in fewer:
+                end = at
+                break
+            left[position] -= took
+            wanted[coop] -= took
+        self.events.extend(old[:end])
+        return end
 
     def take(self, pair: tuple[int, int, int], took: int) -> None:
         """The pair's take now, where it took ``took`` before."""
