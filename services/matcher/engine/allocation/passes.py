@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from heapq import heapify, heappop, heappush
+from heapq import heapify, heappop, heappush, heapreplace
 from uuid import UUID
 
 from services.matcher.engine.allocation.group import GroupIndex
@@ -382,8 +382,9 @@ def _receive(k: int, wanted: dict[int, int], walks: Walks) -> tuple[list[Event],
     heapify(upcoming)
     events: list[Event] = []
     remaining = sum(wanted.values())
+    next_usable = walks.next_usable
     while upcoming:
-        cost, position, coop, index = heappop(upcoming)
+        cost, position, coop, index = upcoming[0]
         take = min(wanted[coop], left[position])
         if take:
             events.append((cost, position, coop, take))
@@ -393,10 +394,13 @@ def _receive(k: int, wanted: dict[int, int], walks: Walks) -> tuple[list[Event],
             if remaining == 0:
                 break
         if wanted[coop]:  # so this offer is used up: the walk goes on past it
-            entry = walks.next_usable(coop, index, k)
-            stops[coop] = end if entry is None else entry[3]
+            entry = next_usable(coop, index, k)
             if entry is not None:
-                heappush(upcoming, entry)
+                stops[coop] = entry[3]
+                heapreplace(upcoming, entry)  # the pair taken, and the co-op's next
+                continue
+            stops[coop] = end
+        heappop(upcoming)
     return events, stops
 
 
