@@ -39,13 +39,18 @@ from services.matcher.engine.common.fair import NestedDemand
 REPLAY = True  # False: every pass is done whole (the tests compare the two)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Taken:
     """What one price class took in step 2, and how far it looked: the offer it
     took its last unit from (``None``: it looked at every offer it may use)."""
 
     takes: list[tuple[int, int]]  # (offer position, units)
     last: int | None
+
+    @cached_property
+    def positions(self) -> frozenset[int]:
+        """The offers it took units from: made when a replay first asks."""
+        return frozenset(position for position, _ in self.takes)
 
 
 Event = tuple[int, int, int, int]  # (landed cost, offer position, co-op index, units)
@@ -210,15 +215,25 @@ def _amounts(
     left = list(caps)
     by_floor = list(landed.by_floor)
     delta = {} if previous is None else _delta(caps, previous.cap_list)
+    fewer = _fewer(delta)
     taken: list[_Taken | None] = []
     for number, price_class in enumerate(group.price_classes):
+        if previous is not None and not delta:
+            # every class from here finds what it found before and takes the same,
+            # so what is left at the end is what was left before
+            taken.extend(previous.taken[number:])
+            before_caps, before_amounts = previous.cap_list, previous.amounts
+            left = [cap - units for cap, units in zip(before_caps, before_amounts, strict=True)]
+            break
         want = wanted[number]
         if want == 0:
             taken.append(None)
             continue
         before = None if previous is None else previous.taken[number]
-        if before is not None and not _looked_at(
-            landed.means(price_class), ids, price_class.k, before, delta
+        if before is not None and (
+            before.positions.isdisjoint(delta)
+            if fewer
+            else not _looked_at(landed.means(price_class), ids, price_class.k, before, delta)
         ):
             for position, units in before.takes:
                 left[position] -= units
@@ -236,7 +251,17 @@ def _amounts(
         taken.append(_Taken(takes, last))
         if previous is not None:
             _moved(delta, takes, before.takes if before else [])
+            fewer = _fewer(delta)
     return [cap - rest for cap, rest in zip(caps, left, strict=True)], taken
+
+
+def _fewer(delta: dict[int, int]) -> bool:
+    """Has every offer whose units left differ fewer than before? Then a class took
+    what it took before unless it took from one of them: it took all it found of
+    each offer before its last, and an offer with fewer left had some (a class that
+    looked at one and took none found it used up, and it can't be below that now).
+    ``_looked_at`` also finds the classes that would take from an offer with more."""
+    return all(units < 0 for units in delta.values())
 
 
 def _looked_at(
@@ -293,11 +318,19 @@ def _flows(
 
 def _walked_past(group: GroupIndex, k: int, before: _Received, delta: dict[int, int]) -> bool:
     """Did one of the class's co-ops, in the previous pass, walk past an offer whose
-    units left differ?"""
-    for position in delta:
-        if position < k:
-            ranks = group.landed.ranks_of(position)
-            if any(ranks[coop] <= stop for coop, stop in before.stops.items()):
+    units left differ? For an offer with fewer left, only if the class took from it
+    (as ``_fewer`` says of step 2: it had units at the class's start, so a co-op that
+    walked to it either took from it or found it used up by the class)."""
+    for position, units in delta.items():
+        if position >= k:
+            continue
+        if units < 0:
+            if position in before.positions:
+                return True
+            continue
+        ranks = group.landed.ranks_of(position)
+        for coop, stop in before.stops.items():
+            if ranks[coop] <= stop:
                 return True
     return False
 
