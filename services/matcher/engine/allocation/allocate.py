@@ -221,7 +221,8 @@ class _Outcome(Solved):
         keys, units = _summed(self.flows)
         given = units > 0
         keys, units = keys[given], units[given]
-        offer_ranks, line_ranks = np.divmod(keys, max(stride, 1))
+        # ``//`` and ``%``, not ``np.divmod``: keys beyond int64 are in object arrays
+        offer_ranks, line_ranks = keys // max(stride, 1), keys % max(stride, 1)
         got = np.zeros(stride, np.int64)  # units by line rank
         np.add.at(got, line_ranks.astype(np.intp), units)
         tolerance = _aligned(keys, *_summed(self.tolerance))
