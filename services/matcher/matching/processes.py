@@ -7,13 +7,16 @@ at once, so the processes never outnumber the setting. They are spawned, not for
 the worker's event loop, threads and connections are not copied into them. A plan is
 the same with the pool or without it (each part searches by its own iterations), so a
 pool that broke (a process killed, say for memory) is put aside and the run's stage
-goes on in the worker's thread alone.
+goes on in the worker's thread alone. A worker that is killed outright (SIGKILL, the
+OOM killer) can't stop its pool, so each process watches for its worker and leaves
+when it is gone: a restarted worker never finds the last one's processes still there.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import threading
 from collections.abc import Callable
@@ -48,9 +51,26 @@ def routing_pool(settings: Settings) -> Executor | None:
     with _lock:
         if _pool is None:
             context = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(max_workers=processes, mp_context=context)
+            _pool = ProcessPoolExecutor(
+                max_workers=processes, mp_context=context, initializer=_leave_with_worker
+            )
             log.info("routing searches in %d more process(es)", processes)
         return _pool
+
+
+def _leave_with_worker() -> None:
+    """In each of the pool's processes: a thread that ends the process once the worker
+    that started it has ended (its sentinel, a pipe, reads as closed), whatever the
+    process was doing; nothing it did is wanted any more."""
+    worker = multiprocessing.parent_process()
+    if worker is None:  # not started by multiprocessing: nothing to watch
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([worker.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="leave-with-worker", daemon=True).start()
 
 
 def with_pool(settings: Settings, plan: Callable[..., T], *args: Any, **kwargs: Any) -> T:
