@@ -33,7 +33,7 @@ from heapq import heapify, heappop, heappush, heapreplace
 from uuid import UUID
 
 from services.matcher.engine.allocation.group import GroupIndex
-from services.matcher.engine.allocation.landed import LandedCosts, Pairs, PriceClass, Vector, Walks
+from services.matcher.engine.allocation.landed import LandedCosts, Pairs, PriceClass, Walks
 from services.matcher.engine.common.fair import NestedDemand
 
 REPLAY = True  # False: every pass is done whole (the tests compare the two)
@@ -215,7 +215,6 @@ def _amounts(
     left = list(caps)
     by_floor = list(landed.by_floor)
     delta = {} if previous is None else _delta(caps, previous.cap_list)
-    fewer = _fewer(delta)
     taken: list[_Taken | None] = []
     for number, price_class in enumerate(group.price_classes):
         if previous is not None and not delta:
@@ -230,11 +229,7 @@ def _amounts(
             taken.append(None)
             continue
         before = None if previous is None else previous.taken[number]
-        if before is not None and (
-            before.positions.isdisjoint(delta)
-            if fewer
-            else not _looked_at(landed.means(price_class), ids, price_class.k, before, delta)
-        ):
+        if before is not None and not _looked_at(landed, price_class, ids, before, delta):
             for position, units in before.takes:
                 left[position] -= units
             taken.append(before)
@@ -251,30 +246,33 @@ def _amounts(
         taken.append(_Taken(takes, last))
         if previous is not None:
             _moved(delta, takes, before.takes if before else [])
-            fewer = _fewer(delta)
     return [cap - rest for cap, rest in zip(caps, left, strict=True)], taken
 
 
-def _fewer(delta: dict[int, int]) -> bool:
-    """Has every offer whose units left differ fewer than before? Then a class took
-    what it took before unless it took from one of them: it took all it found of
-    each offer before its last, and an offer with fewer left had some (a class that
-    looked at one and took none found it used up, and it can't be below that now).
-    ``_looked_at`` also finds the classes that would take from an offer with more."""
-    return all(units < 0 for units in delta.values())
-
-
 def _looked_at(
-    means: Vector, ids: list[UUID], k: int, before: _Taken, delta: dict[int, int]
+    landed: LandedCosts,
+    price_class: PriceClass,
+    ids: list[UUID],
+    before: _Taken,
+    delta: dict[int, int],
 ) -> bool:
     """Did the class, in the previous pass, look at an offer whose units left differ?
-    It looked at the offers it may use up to its last, in (mean, id) order."""
-    mean = means.item
-    for position in delta:
-        if position < k and (
-            before.last is None
-            or (mean(position), ids[position]) <= (mean(before.last), ids[before.last])
-        ):
+    It looked at the offers it may use up to its last, in (mean, id) order. For an
+    offer with fewer left, only if the class took from it: the class took all it found
+    of each offer before its last, and an offer with fewer left had some (one it looked
+    at and took none of was used up, and it can't be below that now)."""
+    last = before.last
+    for position, units in delta.items():
+        if position >= price_class.k:
+            continue
+        if units < 0:
+            if position in before.positions:
+                return True
+            continue
+        if last is None:
+            return True
+        mean = landed.means(price_class).item
+        if (mean(position), ids[position]) <= (mean(last), ids[last]):
             return True
     return False
 
@@ -319,7 +317,7 @@ def _flows(
 def _walked_past(group: GroupIndex, k: int, before: _Received, delta: dict[int, int]) -> bool:
     """Did one of the class's co-ops, in the previous pass, walk past an offer whose
     units left differ? For an offer with fewer left, only if the class took from it
-    (as ``_fewer`` says of step 2: it had units at the class's start, so a co-op that
+    (as ``_looked_at`` says of step 2: it had units at the class's start, so a co-op that
     walked to it either took from it or found it used up by the class)."""
     for position, units in delta.items():
         if position >= k:
