@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import statistics
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -38,6 +39,7 @@ class QualityRow:
     fill_optimum: int
     cost_engine: int
     cost_optimum: int
+    cost_at_shares: int  # the optimum with every line's firm units fixed at the engine's
     proven: bool
     fill_alone: int
     coops_pooled: int
@@ -52,7 +54,15 @@ class QualityRow:
 
     @property
     def cost_gap(self) -> float:
+        """Against the cheapest plan at the optimum's fill, which may share short
+        supply unfairly (rule 5 ranks above rule 6)."""
         return (self.cost_engine - self.cost_optimum) / max(self.cost_optimum, 1)
+
+    @property
+    def shares_cost_gap(self) -> float:
+        """Against the cheapest plan giving every line what the engine gave it: rule 6
+        alone."""
+        return (self.cost_engine - self.cost_at_shares) / max(self.cost_at_shares, 1)
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,10 @@ def quality(size: str, seed: int, milp_time_limit_s: float, shape: str = "") -> 
     )
     engine_s, result = _timed(lambda: allocate(problem))
     milp_s, optimum = _timed(lambda: exact_optimum(problem, milp_time_limit_s))
+    shares: dict[UUID, int] = defaultdict(int)
+    for allocation in result.allocations:
+        shares[allocation.line_id] += allocation.units - allocation.tolerance_units
+    shares_s, at_shares = _timed(lambda: exact_optimum(problem, milp_time_limit_s, shares))
     alone = order_alone(problem)
     summary = result.summary
     return QualityRow(
@@ -92,13 +106,14 @@ def quality(size: str, seed: int, milp_time_limit_s: float, shape: str = "") -> 
         fill_optimum=optimum.firm_units_filled,
         cost_engine=summary.goods_cost_ore + summary.transport_estimate_ore,
         cost_optimum=optimum.landed_cost_ore,
-        proven=optimum.proven,
+        cost_at_shares=at_shares.landed_cost_ore,
+        proven=optimum.proven and at_shares.proven,
         fill_alone=alone.firm_units_filled,
         coops_pooled=len(_coops_served(problem, result)),
         coops_alone=alone.coops_served,
         coops=coops,
         engine_s=engine_s,
-        milp_s=milp_s,
+        milp_s=milp_s + shares_s,
     )
 
 

@@ -11,10 +11,20 @@ Per product and temperature class, as the engine works, since groups share nothi
 
 First maximise Σ f (rule 4), then, with Σ f fixed at that maximum, minimise the
 landed cost: packs times price plus carriage per unit (rule 6).
+
+That optimum ignores rule 5 (short supply shared pro rata), which ranks above rule 6:
+on scarce networks sharing fairly costs carriage no cheapest plan pays. So with
+``shares`` (firm units by line, e.g. the engine's) the MILP instead fixes every line's
+firm units, Σ_o f_ol = shares_l, and minimises the landed cost alone: the cheapest way
+to give each line what it got, which measures rule 6 by itself.
+
+A group not solved to optimality within the time limit counts its lower bound on the
+landed cost (HiGHS's dual bound), so a gap measured against it is never understated.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from uuid import UUID
@@ -31,7 +41,12 @@ class Optimum:
     proven: bool  # every group solved to optimality within the time limit
 
 
-def exact_optimum(problem: AllocationProblem, time_limit_s: float = 60.0) -> Optimum:
+def exact_optimum(
+    problem: AllocationProblem,
+    time_limit_s: float = 60.0,
+    shares: dict[UUID, int] | None = None,
+) -> Optimum:
+    """``shares``: firm units by line, fixed (lines not in it get none)."""
     transport = {(t.producer_id, t.coop_id): t.ore_per_kg for t in problem.transport}
     groups: dict[tuple[UUID, str], list[DemandLine]] = defaultdict(list)
     for line in problem.lines:
@@ -47,7 +62,7 @@ def exact_optimum(problem: AllocationProblem, time_limit_s: float = 60.0) -> Opt
             and o.valid_from <= problem.delivery_date <= o.valid_until
             and o.packs_available > 0
         ]
-        fill, cost, optimal = _solve_group(offers, lines, transport, time_limit_s)
+        fill, cost, optimal = _solve_group(offers, lines, transport, time_limit_s, shares)
         filled += fill
         cost_milli += cost
         proven = proven and optimal
@@ -59,6 +74,7 @@ def _solve_group(
     lines: list[DemandLine],
     transport: dict[tuple[UUID, UUID], int],
     time_limit_s: float,
+    shares: dict[UUID, int] | None,
 ) -> tuple[int, int, bool]:
     pairs = [
         (o, line)
@@ -68,7 +84,7 @@ def _solve_group(
         or o.price_per_pack_ore <= line.max_unit_price_ore * o.pack_units
     ]
     if not pairs:
-        return 0, 0, True
+        return 0, 0, True  # the engine, too, gives these lines nothing
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.silent()
     h.setOptionValue("time_limit", time_limit_s)
@@ -89,13 +105,20 @@ def _solve_group(
     for line in lines:
         keys = by_line[line.id]
         if keys:
-            h.addConstr(sum((firm[k] for k in keys), start=0 * firm[keys[0]]) <= line.firm_quantity)
+            firm_units = sum((firm[k] for k in keys), start=0 * firm[keys[0]])
+            if shares is None:
+                h.addConstr(firm_units <= line.firm_quantity)
+            else:
+                h.addConstr(firm_units == shares.get(line.id, 0))
             h.addConstr(sum((extra[k] for k in keys), start=0 * extra[keys[0]]) <= line.tolerance)
     total_firm = sum(firm.values(), start=0 * next(iter(firm.values())))
-    h.maximize(total_firm)
-    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    best = round(h.getObjectiveValue())
-    h.addConstr(total_firm >= best)
+    if shares is None:
+        h.maximize(total_firm)
+        optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        best = round(h.getObjectiveValue())
+        h.addConstr(total_firm >= best)
+    else:
+        optimal, best = True, sum(shares.get(line.id, 0) for line in lines)
     offers_by_id = {o.id: o for o in offers}
     lines_by_id = {line.id: line for line in lines}
 
@@ -108,5 +131,8 @@ def _solve_group(
         start=0 * packs[offers[0].id],
     ) + sum(((firm[k] + extra[k]) * carriage(k) for k in firm), start=0 * packs[offers[0].id])
     h.minimize(landed)
-    optimal = optimal and h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    return best, round(h.getObjectiveValue()), optimal
+    if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        return best, round(h.getObjectiveValue()), optimal
+    if h.getModelStatus() != highspy.HighsModelStatus.kTimeLimit:
+        raise ValueError(f"no landed cost for these shares: {h.getModelStatus()}")
+    return best, math.floor(h.getInfo().mip_dual_bound), False

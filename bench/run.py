@@ -74,7 +74,8 @@ def main(argv: list[str]) -> int:
             row = quality(size, seed, milp_time_limit_s=30 if quick else 120, shape=shape)
             print(
                 f"quality {size} #{seed}: fill gap {row.fill_gap:.3%}, "
-                f"cost gap {row.cost_gap:+.3%}",
+                f"cost gap {row.cost_gap:+.3%}, "
+                f"at the engine's shares {row.shares_cost_gap:+.3%}",
                 flush=True,
             )
             rows.append(row)
@@ -198,7 +199,7 @@ def _targets(
     elapsed: float,
 ) -> list[Target]:
     fill = max(r.fill_gap for r in rows)
-    cost = max(r.cost_gap for r in rows)
+    cost = max(r.shares_cost_gap for r in rows)
     one = speeds[0]
     up_to_200 = [r for r in lilim if r.tasks <= 220]
     large = [r for r in lilim if r.tasks > 220]
@@ -215,7 +216,8 @@ def _targets(
             fill <= 0.005,
         ),
         Target(
-            "allocation: landed cost within 1 % of the optimum's at that fill",
+            "allocation: landed cost within 1 % of the optimum's at that fill and those "
+            "shares (rule 6)",
             f"worst gap {cost:+.2%}",
             cost <= 0.01,
         ),
@@ -289,21 +291,29 @@ def render(rows: list[QualityRow], speeds: list[SpeedRow]) -> str:
         "products in real pack sizes, some scarce, some plentiful, a third of lines with a "
         "max price. "
         "The optimum is the exact MILP of rules 1-4 solved by HiGHS (`bench/optimum.py`), "
-        "then the lowest landed cost at that fill.",
+        "then the lowest landed cost at that fill. That plan may share short supply "
+        "unfairly (rule 5 ranks above rule 6), so a second MILP fixes every line's firm "
+        "units at what the engine gave it and finds the lowest landed cost for those "
+        "shares: rule 6 alone. The first cost gap includes what fair sharing costs; "
+        "the target is on the second. An optimum not proven within its time limit "
+        "counts its lower bound on the cost.",
         "",
         "| network | lines | firm demanded | filled: engine | filled: optimum | fill gap "
-        "| landed cost gap | optimum proven | engine s | MILP s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| landed cost gap at that fill | at the engine's shares | optimum proven "
+        "| engine s | MILP s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         out.append(
             f"| {r.size} #{r.seed} | {r.lines:,} | {r.firm_demanded:,} | {r.fill_engine:,} | "
             f"{r.fill_optimum:,} | {r.fill_gap:.3%} | {r.cost_gap:+.2%} | "
+            f"{r.shares_cost_gap:+.2%} | "
             f"{'yes' if r.proven else 'time limit'} | {r.engine_s:.2f} | {r.milp_s:.1f} |"
         )
     out += [
         "",
-        "Targets (issue 4): fill within 0.5 % of the optimum, landed cost within 1 % at that fill.",
+        "Targets (issue 4): fill within 0.5 % of the optimum, landed cost within 1 % at that "
+        "fill (and, since rule 5 ranks above it, at the engine's shares).",
         "",
         "## Pooling against ordering alone",
         "",

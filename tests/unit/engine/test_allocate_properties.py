@@ -134,6 +134,26 @@ def test_the_fill_is_the_most_any_whole_pack_allocation_fills(problem: Allocatio
     assert result.summary.unproven_groups == []
 
 
+@settings(max_examples=300, deadline=None)
+@given(problems())
+def test_the_benchs_optimum_at_the_engines_shares_is_bounded_by_both_plans(
+    problem: AllocationProblem,
+) -> None:
+    """``bench/optimum.py`` with shares (what ``make bench`` measures rule 6 against):
+    the engine's plan gives each line its shares, so it costs no less; fixing the
+    shares only narrows the free optimum's choices, so that costs no more."""
+    result = allocate(problem)
+    shares: dict[uuid.UUID, int] = {}
+    for item in result.allocations:
+        shares[item.line_id] = shares.get(item.line_id, 0) + item.units - item.tolerance_units
+    at_shares = exact_optimum(problem, shares=shares)
+    free = exact_optimum(problem)
+    assert at_shares.proven and free.proven
+    assert at_shares.firm_units_filled == result.summary.firm_units_filled
+    engine = result.summary.goods_cost_ore + result.summary.transport_estimate_ore
+    assert free.landed_cost_ore <= at_shares.landed_cost_ore <= engine
+
+
 @settings(max_examples=1000, deadline=None)
 @given(problems(priced=False, any_validity=False, tolerance=st.just(0)))
 def test_short_supply_is_shared_pro_rata_to_firm_quantities(problem: AllocationProblem) -> None:
