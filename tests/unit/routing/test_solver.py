@@ -4,11 +4,17 @@ cold vans, the impossible left with a reason, the same plan for the same seed.""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
+from types import SimpleNamespace
+from typing import Any
 
+import pytest
+import pyvrp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.shapes import equal_windows
+from bench.shapes import equal_windows, tight_cold
+from services.matcher.engine.routing import solver
 from services.matcher.engine.routing.model import (
     RoutePlan,
     RoutingProblem,
@@ -136,3 +142,38 @@ def test_every_shipment_the_fleet_can_carry_is_carried() -> None:
     assert not result.clock_capped
     assert result.unserved == []
     assert result.totals.routes <= 4
+
+
+def test_the_repair_has_seconds_when_the_clock_ended_both_halves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 18, point 5: on tight_cold the start leaves shipments, so a half searches
+    with all of them required, the other half with them optional, and the repair then
+    tries those still left one at a time. When the clock, not the iterations, ended
+    both halves, halves of the seconds left the repair none, and with the clock on
+    the bench's tight_cold left a shipment more than with it off. Here every search
+    takes all its seconds (a clock of the test's own); the repair still gets some."""
+    problem = tight_cold(1).problem
+    now = [0.0]
+    monkeypatch.setattr(solver, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+    real_run, real_repair = solver._run, solver._repair
+
+    def clock_ends_it(
+        data: pyvrp.ProblemData, start: list[solver._Sketch], budget: Budget
+    ) -> tuple[pyvrp.Solution, bool]:
+        best, _ = real_run(data, start, replace(budget, iterations=20))
+        now[0] += budget.seconds
+        return best, True
+
+    left_for_repair: list[float] = []
+
+    def repair(*args: Any) -> tuple[pyvrp.Solution, bool]:
+        left_for_repair.append(args[-1] - now[0])  # its ``end``, on the test's clock
+        return real_repair(*args)
+
+    monkeypatch.setattr(solver, "_run", clock_ends_it)
+    monkeypatch.setattr(solver, "_repair", repair)
+    _, result = plan(problem, Budget(iterations=40, seconds=60))
+    assert result.clock_capped
+    assert len(left_for_repair) == 1
+    assert left_for_repair[0] == pytest.approx(15)  # a quarter: half of what the first half left

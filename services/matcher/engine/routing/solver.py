@@ -216,7 +216,9 @@ def _search(
     that break a window or a capacity, where it may find one that carries all); if it
     finds none, the other half makes shipments optional with a prize far above any
     route's cost, starting again from the start: whatever fits is carried, never fewer
-    than the start; then ``_repair`` tries the shipments still left, one at a time. On
+    than the start; then ``_repair`` tries the shipments still left, one at a time,
+    with half the seconds the first half left (a repair after the clock ended both
+    halves had none, and on tight_cold left a shipment it carries with them). On
     a large problem (``LARGE_SHIPMENTS``) a start that leaves some goes
     straight to the optional search, with all the time: a required search's first
     local search would try to place them all at once, past any deadline. Whether the
@@ -265,18 +267,27 @@ def _search(
         else:
             best, capped = _run(model, sketch, whole)
         return _no_fewer(best, _solution(model, sketch)), capped or start_capped
+    # half the seconds to the first half; what it leaves to the second, or shared by
+    # the optional search and the repair: halves of the seconds left none for the
+    # repair whenever the clock, not the iterations, ended them
     half = replace(budget, iterations=budget.iterations // 2, seconds=seconds / 2, deadline=None)
     best, capped = _run(model, sketch, half)
     if best.is_feasible():  # the other half improves on it
-        better, capped_again = _run(model, _sketch(best), half)
+        better, capped_again = _run(model, _sketch(best), _until(half, end))
     else:
         optional = _model(problem, matrix, places, planned, required=False)
-        better, capped_again = _run(optional, sketch, half)
+        better, capped_again = _run(optional, sketch, _until(half, end, parts=2))
         more, capped_repair = _repair(
             problem, matrix, places, planned, better, optional, budget, end
         )
         better, capped_again = more, capped_again or capped_repair
     return _no_fewer(better, _solution(model, sketch)), capped or capped_again or start_capped
+
+
+def _until(budget: Budget, end: float, parts: int = 1) -> Budget:
+    """``budget`` with the seconds left until ``end`` (``time.perf_counter``), or its
+    share of them when ``parts`` share them."""
+    return replace(budget, seconds=max(end - time.perf_counter(), 0.0) / parts)
 
 
 def search_fits(shipments: int, seconds: float) -> bool:
