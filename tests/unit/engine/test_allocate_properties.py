@@ -148,7 +148,8 @@ def test_the_benchs_optimum_at_the_engines_shares_is_bounded_by_both_plans(
         shares[item.line_id] = shares.get(item.line_id, 0) + item.units - item.tolerance_units
     at_shares = exact_optimum(problem, shares=shares)
     free = exact_optimum(problem)
-    assert at_shares.proven and free.proven
+    assert at_shares.proven
+    assert free.proven
     assert at_shares.firm_units_filled == result.summary.firm_units_filled
     engine = result.summary.goods_cost_ore + result.summary.transport_estimate_ore
     assert free.landed_cost_ore <= at_shares.landed_cost_ore <= engine
