@@ -22,7 +22,7 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/samlast demo $(ARGS)
 
-# Benchmarks: writes docs/benchmarks.md and its charts (under 27 minutes on 2 cores).
+# Benchmarks: writes docs/benchmarks.md and its charts (about 35 minutes on 2 cores).
 # bench-quick: a slice of each in under 2 minutes, written to build/bench-quick/.
 # The API load part needs wrk (Debian's package; installed with apt-get as root).
 bench: $(STAMP)
