@@ -134,5 +134,5 @@ def _solve_group(
     if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
         return best, round(h.getObjectiveValue()), optimal
     if h.getModelStatus() != highspy.HighsModelStatus.kTimeLimit:
-        raise ValueError(f"no landed cost for these shares: {h.getModelStatus()}")
+        raise ValueError(f"the landed cost MILP ended {h.getModelStatus()}")
     return best, math.floor(h.getInfo().mip_dual_bound), False
