@@ -56,6 +56,7 @@ from services.matcher.engine.routing.travel import TravelMatrix, places_of
 
 SCALE = 1_000  # objective units per öre
 PRIZE = 10**7 * SCALE  # 100,000 kr: more than any route costs, so nothing is left idly
+FEASIBLE_PENALTY = PRIZE // 10  # ``_params``: a second late at most a tenth of a shipment left
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,10 @@ def _search(
     route's cost, starting again from the start: whatever fits is carried, never fewer
     than the start; then ``_repair`` tries the shipments still left, one at a time,
     with half the seconds the first half left (a repair after the clock ended both
-    halves had none, and on tight_cold left a shipment it carries with them). On
+    halves had none, and on tight_cold left a shipment it carries with them), and the
+    optional search goes on from there with whatever seconds the repair left (it stops
+    at its first feasible plan). These three weigh lateness and overload up to far
+    more than PyVRP's default cap (``_params``). On
     a large problem (``LARGE_SHIPMENTS``) a start that leaves some goes
     straight to the optional search, with all the time: a required search's first
     local search would try to place them all at once, past any deadline. Whether the
@@ -276,10 +280,19 @@ def _search(
         better, capped_again = _run(model, _sketch(best), _until(half, end))
     else:
         optional = _model(problem, matrix, places, planned, required=False)
-        better, capped_again = _run(optional, sketch, _until(half, end, parts=2))
+        better, capped_again = _run(
+            optional, sketch, _until(half, end, parts=2), feasible_first=True
+        )
         more, capped_repair = _repair(
             problem, matrix, places, planned, better, optional, budget, end
         )
+        if end - time.perf_counter() >= MIN_SECONDS:
+            # the repair stops at its first feasible plan: what it leaves of the seconds
+            # shortens the routes (on tight_cold 10 s were left)
+            shorter, capped_polish = _run(
+                optional, _sketch(more), _until(half, end), feasible_first=True
+            )
+            more, capped_repair = _no_fewer(shorter, more), capped_repair or capped_polish
         better, capped_again = more, capped_again or capped_repair
     return _no_fewer(better, _solution(model, sketch)), capped or capped_again or start_capped
 
@@ -334,7 +347,9 @@ def _repair(
 ) -> tuple[pyvrp.Solution, bool]:
     """``best`` (in ``optional``) with as many of the shipments it leaves as fit, one at
     a time: the shipments it carries and one more made required, that one placed by a
-    local search that weighs lateness and overload at their highest, then PyVRP's
+    local search that weighs lateness and overload at their highest (PyVRP's penalties
+    with ``_params``' ``feasible_first`` cap: with PyVRP's own, the repair left 4 of
+    tight_cold's 80 shipments, and now carries them), then PyVRP's
     search until its first feasible plan. From an incomplete start PyVRP's search
     returns to it each iteration (the shipments it misses cost nothing in the penalised
     cost it accepts by); from a complete one it works its way to a feasible plan, and on
@@ -351,7 +366,7 @@ def _repair(
         for route in best.routes()
     ]
     capped, added = False, False
-    params = _params(optional)
+    params = _params(optional, feasible_first=True)
     for k in missing:
         if iterations <= 0:
             break
@@ -426,20 +441,33 @@ def _solution(data: pyvrp.ProblemData, start: list[_Sketch]) -> pyvrp.Solution:
 LARGE_SHIPMENTS = 600
 
 
-def _params(data: pyvrp.ProblemData) -> pyvrp.SolveParams:
+def _params(data: pyvrp.ProblemData, *, feasible_first: bool = False) -> pyvrp.SolveParams:
     """PyVRP's defaults; on a large problem, no exhaustive local search of each new best
     (over every stop) and each stop's 20 nearest as its neighbourhood instead of 50:
-    an iteration then looks at the few routes a perturbation touched."""
+    an iteration then looks at the few routes a perturbation touched.
+
+    ``feasible_first``: penalties for lateness and overload that may rise to
+    ``FEASIBLE_PENALTY`` a unit, for the searches after a start that left shipments
+    (``_search``'s optional search, ``_repair`` and what follows it). PyVRP caps them
+    at 100,000 by default: 100 öre a second late in this objective, where a kilometre
+    costs hundreds of thousands, so even at their highest a search may trade seconds
+    late for kilometres and stay among infeasible plans. On tight_cold
+    (bench/shapes.py), PyVRP alone found no plan carrying all 80 shipments in 30 s on
+    seeds 1-3 with the default cap, and one on each with this one; the engine, which
+    left 4 of them on seed 1, carries all 80."""
+    cap = FEASIBLE_PENALTY if feasible_first else pyvrp.PenaltyParams().max_penalty
+    penalty = pyvrp.PenaltyParams(max_penalty=cap)
     if data.num_clients + data.num_shipments <= LARGE_SHIPMENTS:
-        return pyvrp.SolveParams()
+        return pyvrp.SolveParams(penalty=penalty)
     return pyvrp.SolveParams(
         ils=pyvrp.IteratedLocalSearchParams(exhaustive_on_best=False),
         neighbourhood=pyvrp.search.NeighbourhoodParams(num_neighbours=20),
+        penalty=penalty,
     )
 
 
 def _run(
-    data: pyvrp.ProblemData, start: list[_Sketch], budget: Budget
+    data: pyvrp.ProblemData, start: list[_Sketch], budget: Budget, *, feasible_first: bool = False
 ) -> tuple[pyvrp.Solution, bool]:
     with warnings.catch_warnings():
         # "struggles to find a feasible solution": we keep only feasible routes and
@@ -457,7 +485,7 @@ def _run(
             seed=budget.seed,
             display=False,
             collect_stats=False,
-            params=_params(data),
+            params=_params(data, feasible_first=feasible_first),
             initial_solution=_solution(data, start),
         )
     return result.best, clock.stopped
