@@ -292,10 +292,10 @@ def _search(
             shorter, capped_polish = _run(
                 optional, _sketch(more), _until(half, end), feasible_first=True
             )
-            more, capped_repair = _no_fewer(shorter, more), capped_repair or capped_polish
+            more = _no_fewer(shorter, more)
         else:  # the clock left it none: another machine may plan otherwise
-            capped_repair = True
-        better, capped_again = more, capped_again or capped_repair
+            capped_polish = True
+        better, capped_again = more, capped_again or capped_repair or capped_polish
     return _no_fewer(better, _solution(model, sketch)), capped or capped_again or start_capped
 
 
