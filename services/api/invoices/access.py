@@ -83,3 +83,10 @@ def today(timezone: str) -> dt.date:
     """The date in the network's time zone: what an invoice is dated, what a deadline
     is measured against."""
     return dt.datetime.now(ZoneInfo(timezone)).date()
+
+
+def default_today() -> dt.date:
+    """The date in the networks' default zone (``documents.controller.DEFAULT_ZONE``,
+    which can't be imported here without a cycle), where no one network is asked for:
+    not the server's clock, whose date differs around midnight UTC."""
+    return today("Europe/Stockholm")

@@ -45,7 +45,9 @@ class BooksService:
         """Invoices, credit notes and payments that move what the organisation is owed
         or owes, in date order, with the running balance: of one period of at most a
         year (``ledger_period``), so no request reads an organisation's whole history."""
-        since, until = ledger_period(since, until, dt.date.today())
+        # today where the networks are, as invoices are dated (``access.today``): on the
+        # server's clock, around midnight, an invoice issued today fell after the period
+        since, until = ledger_period(since, until, access.default_today())
         await access.organisation(self.conn, actor, organisation_id)
         invoices = access.in_view(
             actor,
@@ -114,7 +116,7 @@ class BooksService:
         sie = SieFile(
             company=details["legal_name"],
             org_number=details["org_number"],
-            generated_on=dt.date.today(),
+            generated_on=access.default_today(),
             year_start=dt.date(since.year, 1, 1),
             year_end=dt.date(since.year, 12, 31),
             accounts=account_names(entries, BAS_NAMES),
