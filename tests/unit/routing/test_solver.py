@@ -157,16 +157,21 @@ def test_a_tight_cold_fleet_carries_every_shipment() -> None:
     assert result.unserved == []
 
 
+@pytest.mark.parametrize(("few_left", "repair_seconds"), [(1, 15), (solver.FEW_LEFT, 30)])
 def test_the_repair_has_seconds_when_the_clock_ended_both_halves(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, few_left: int, repair_seconds: float
 ) -> None:
     """Issue 18, point 5: on tight_cold the start leaves shipments, so a half searches
     with all of them required, the other half with them optional, and the repair then
     tries those still left one at a time. When the clock, not the iterations, ended
     both halves, halves of the seconds left the repair none, and with the clock on
     the bench's tight_cold left a shipment more than with it off. Here every search
-    takes all its seconds (a clock of the test's own); the repair still gets some."""
+    takes all its seconds (a clock of the test's own); the repair still gets some.
+    With ``FEW_LEFT`` 1 every start that leaves some has the required half first; by
+    default, one that leaves 5 of 80 does not, and the optional search and the repair
+    share all the seconds."""
     problem = tight_cold(1).problem
+    monkeypatch.setattr(solver, "FEW_LEFT", few_left)
     now = [0.0]
     monkeypatch.setattr(solver, "time", SimpleNamespace(perf_counter=lambda: now[0]))
     real_run, real_repair = solver._run, solver._repair
@@ -189,4 +194,5 @@ def test_the_repair_has_seconds_when_the_clock_ended_both_halves(
     _, result = plan(problem, Budget(iterations=40, seconds=60))
     assert result.clock_capped
     assert len(left_for_repair) == 1
-    assert left_for_repair[0] == pytest.approx(15)  # a quarter: half of what the first half left
+    # a quarter: half of what the first half left; a half with no first half
+    assert left_for_repair[0] == pytest.approx(repair_seconds)

@@ -213,20 +213,20 @@ def _search(
     optional shipments with a prize ended 0.9-3.7 % above the best-known distance;
     required, within 0.4 %), and cannot end worse than its start; with tries at a route
     fewer when a vehicle costs more than its route's driving (``_fewer_routes``). When
-    it does not, half the budget still tries that (its penalties lead it through plans
-    that break a window or a capacity, where it may find one that carries all); if it
-    finds none, the other half makes shipments optional with a prize far above any
-    route's cost, starting again from the start: whatever fits is carried, never fewer
-    than the start; then ``_repair`` tries the shipments still left, one at a time,
-    with half the seconds the first half left (a repair after the clock ended both
-    halves had none, and on tight_cold left a shipment it carries with them), and the
-    optional search goes on from there with whatever seconds the repair left (it stops
-    at its first feasible plan). These three weigh lateness and overload up to far
-    more than PyVRP's default cap (``_params``). On
-    a large problem (``LARGE_SHIPMENTS``) a start that leaves some goes
-    straight to the optional search, with all the time: a required search's first
-    local search would try to place them all at once, past any deadline. Whether the
-    search follows at all is decided by work (``search_fits``); the start is bounded by
+    it leaves a few (``FEW_LEFT``), half the budget still tries that (its penalties lead
+    it through plans that break a window or a capacity, where it may find one that
+    carries all); if it finds none, or the start leaves more, the other half makes
+    shipments optional with a prize far above any route's cost, starting again from the
+    start: whatever fits is carried, never fewer than the start; then ``_repair`` tries
+    the shipments still left, one at a time, with half the seconds the first half left
+    (a repair after the clock ended both halves had none, and on tight_cold left a
+    shipment it carries with them), and the optional search goes on from there with
+    whatever seconds the repair left (it stops at its first feasible plan). These three
+    weigh lateness and overload up to far more than PyVRP's default cap (``_params``).
+    On a large problem (``LARGE_SHIPMENTS``) a start that leaves some goes straight to
+    the optional search, with all the time and the same higher cap: a required search's
+    first local search would try to place them all at once, past any deadline. Whether
+    the search follows at all is decided by work (``search_fits``); the start is bounded by
     its work (and, as a last resort, by the clock at half the seconds, three quarters on
     a large problem, all of them when no search follows); the search gets what is left
     of the seconds, its set-up
@@ -269,13 +269,19 @@ def _search(
         if complete and not large and _fewer_worth_trying(_solution(model, sketch)):
             best, capped = _fewer_routes(model, sketch, whole)
         else:
-            best, capped = _run(model, sketch, whole)
+            # a large problem's start that leaves shipments: the optional search's
+            # prize for them is worth the higher cap, as the smaller one's is
+            best, capped = _run(model, sketch, whole, feasible_first=not complete)
         return _no_fewer(best, _solution(model, sketch)), capped or start_capped
     # half the seconds to the first half; what it leaves to the second, or shared by
     # the optional search and the repair: halves of the seconds left none for the
     # repair whenever the clock, not the iterations, ended them
     half = replace(budget, iterations=budget.iterations // 2, seconds=seconds / 2, deadline=None)
-    best, capped = _run(model, sketch, half)
+    left = len(planned) - sum(len(visits) for _, visits in start) // 2
+    if left <= max(1, len(planned) // FEW_LEFT):
+        best, capped = _run(model, sketch, half)
+    else:  # too many to place at once: the seconds go to the optional search and the repair
+        best, capped = _solution(model, sketch), False
     if best.is_feasible():  # the other half improves on it
         better, capped_again = _run(model, _sketch(best), _until(half, end))
     else:
@@ -334,6 +340,12 @@ def _no_fewer(best: pyvrp.Solution, start: pyvrp.Solution) -> pyvrp.Solution:
     return start if _carried(start) > _carried(best) else best
 
 
+# Every shipment required, from a start that leaves some, finds a plan carrying all
+# only when it leaves few: on tight_cold (bench/shapes.py) it did from a start that left
+# 1 of 80, and from starts leaving 1, 5 and 6 it did not; on a tight network of 400
+# shipments (bench/routing_stage.py's with a van per 18) leaving 26 it found none in
+# 240 s. Up to one in this many planned (at least one) it is tried first.
+FEW_LEFT = 50
 REPAIR_SHARE = 2  # the repair's share of the iterations, beside the two halves
 
 
