@@ -48,10 +48,10 @@ CHECKS_PER_SHIPMENT = 30_000  # ruin and recreate's work: about a second for 80 
 CHECKS_PER_SECOND = 1_000_000  # at most half its part's seconds, on a slow core
 # When ruin and recreate's work is done, the start still leaves shipments and it has
 # done fewer than ``FEW_ROUNDS`` rounds a shipment (each round costs more checks where
-# there are more routes: 5 a shipment on tight_cold's 80 shipments, 1.4 on a tight
+# there are more routes: 4 to 5 a shipment on tight_cold's 80 shipments, 1.4 on a tight
 # network of 400, bench/routing_stage.py's with a van per 18), it goes on, the same work
 # again, up to ``MORE_STRETCHES`` times, until it has done them. On that network of 400
-# it then carried 3 and 4 shipments more on seeds 1 and 2, with fewer km.
+# its start then carried 2 and 4 shipments more on seeds 1 and 2 (docs/routing.md).
 FEW_ROUNDS = 4
 MORE_STRETCHES = 3
 
