@@ -733,7 +733,8 @@ def start_routes(
     number in ``problem.vehicles``. The first insertion stops at ``checks`` of work
     (``work``), and then there is no ruin and recreate; ruin and recreate stops after
     ``checks`` insertion checks more (``ruin_checks`` when given), or 25 rounds a
-    shipment, whichever comes first.
+    shipment, whichever comes first; when the start then still leaves shipments after
+    fewer than ``FEW_ROUNDS`` rounds a shipment, it goes on (``MORE_STRETCHES``).
     ``deadline`` (``time.perf_counter``) is the first insertion's last resort on a slow
     or busy machine, ``last`` ruin and recreate's (the end of the stage's part the search
     belongs to): they stop there too, and say so (the bool). Over ``FULL_UP_TO``
