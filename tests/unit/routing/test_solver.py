@@ -157,7 +157,7 @@ def test_a_tight_cold_fleet_carries_every_shipment() -> None:
     assert result.unserved == []
 
 
-@pytest.mark.parametrize(("few_left", "repair_seconds"), [(1, 15), (solver.FEW_LEFT, 30)])
+@pytest.mark.parametrize(("few_left", "repair_seconds"), [(1, 7.5), (solver.FEW_LEFT, 15)])
 def test_the_repair_has_seconds_when_the_clock_ended_both_halves(
     monkeypatch: pytest.MonkeyPatch, few_left: int, repair_seconds: float
 ) -> None:
@@ -169,7 +169,8 @@ def test_the_repair_has_seconds_when_the_clock_ended_both_halves(
     takes all its seconds (a clock of the test's own); the repair still gets some.
     With ``FEW_LEFT`` 1 every start that leaves some has the required half first; by
     default, one that leaves 5 of 80 does not, and the optional search and the repair
-    share all the seconds."""
+    share all the seconds. The repair has half of what the optional search left, the
+    search after it the rest (``POLISH_PART``)."""
     problem = tight_cold(1).problem
     monkeypatch.setattr(solver, "FEW_LEFT", few_left)
     now = [0.0]
@@ -194,5 +195,5 @@ def test_the_repair_has_seconds_when_the_clock_ended_both_halves(
     _, result = plan(problem, Budget(iterations=40, seconds=60))
     assert result.clock_capped
     assert len(left_for_repair) == 1
-    # a quarter: half of what the first half left; a half with no first half
+    # an eighth: half of half of what the first half left; a quarter with no first half
     assert left_for_repair[0] == pytest.approx(repair_seconds)
