@@ -253,7 +253,8 @@ def _search(
         problem, matrix, index, planned, budget.seed, checks, first_end, start_end, ruin_checks=ruin
     )
     sketch = [(van, [_activity(pickup, k) for k, pickup in visits]) for van, visits in start]
-    complete = sum(len(visits) for _, visits in start) == 2 * len(planned)
+    left = len(planned) - sum(len(visits) for _, visits in start) // 2  # by the start
+    complete = left == 0
     # PyVRP's first local search would insert every shipment the start left, at once,
     # before the clock is looked at: on a large problem whatever fits is carried
     model = _model(problem, matrix, places, planned, required=complete or not large)
@@ -277,7 +278,6 @@ def _search(
     # the optional search and the repair: halves of the seconds left none for the
     # repair whenever the clock, not the iterations, ended them
     half = replace(budget, iterations=budget.iterations // 2, seconds=seconds / 2, deadline=None)
-    left = len(planned) - sum(len(visits) for _, visits in start) // 2
     if left <= max(1, len(planned) // FEW_LEFT):
         best, capped = _run(model, sketch, half)
     else:  # too many to place at once: the seconds go to the optional search and the repair
