@@ -755,31 +755,30 @@ def start_routes(
     best, rounds = plan, 0
     threshold = THRESHOLD * plan.score()[1]
     length, most_rounds = work - began, ROUNDS_PER_SHIPMENT * len(planned)
-    stretches = 0
-    while True:
-        if not (net.checks < work and rounds < most_rounds):
+    for stretch in range(1 + MORE_STRETCHES):
+        if stretch:
             # a start that still leaves shipments after few rounds a shipment goes on
-            # from its best plan, the same work again, up to ``MORE_STRETCHES`` times
-            # or until those rounds are done (``FEW_ROUNDS``)
-            enough = rounds >= FEW_ROUNDS * len(planned)
-            if not best.left or enough or stretches == MORE_STRETCHES:
+            # from its best plan, the same work again, until those rounds are done
+            if not best.left or rounds >= FEW_ROUNDS * len(planned) or net.clock_stopped:
                 break
-            stretches, plan, began = stretches + 1, best, net.checks
+            plan, began = best, net.checks
             work, most_rounds = began + length, FEW_ROUNDS * len(planned)
             threshold = THRESHOLD * plan.score()[1]
-            continue
-        if last is not None and time.perf_counter() >= last:
-            net.clock_stopped = True
-            break
-        rounds += 1
-        routes, route_of, out = _ruin(net, plan, rng)
-        trial = _recreate(net, routes, route_of, [*out, *sorted(plan.left)], deadline=last)
-        left, cost = trial.score()
-        allowed = threshold * (work - net.checks) / max(1, work - began)
-        if left < len(plan.left) or (left == len(plan.left) and cost <= plan.score()[1] + allowed):
-            plan = trial
-            if plan.score() < best.score():
-                best = plan
+        while net.checks < work and rounds < most_rounds:
+            if last is not None and time.perf_counter() >= last:
+                net.clock_stopped = True
+                break
+            rounds += 1
+            routes, route_of, out = _ruin(net, plan, rng)
+            trial = _recreate(net, routes, route_of, [*out, *sorted(plan.left)], deadline=last)
+            left, cost = trial.score()
+            allowed = threshold * (work - net.checks) / max(1, work - began)
+            if left < len(plan.left) or (
+                left == len(plan.left) and cost <= plan.score()[1] + allowed
+            ):
+                plan = trial
+                if plan.score() < best.score():
+                    best = plan
     return [(r.van, list(r.visits)) for r in best.routes if r.visits], net.clock_stopped
 
 
