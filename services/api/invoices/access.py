@@ -88,5 +88,7 @@ def today(timezone: str) -> dt.date:
 def default_today() -> dt.date:
     """The date in the networks' default zone (``documents.controller.DEFAULT_ZONE``,
     which can't be imported here without a cycle), where no one network is asked for:
-    not the server's clock, whose date differs around midnight UTC."""
+    not the server's clock, whose date differs around midnight UTC (a payment made
+    today was refused on the money pages, an invoice issued today fell after the
+    ledger's period)."""
     return today("Europe/Stockholm")

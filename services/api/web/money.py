@@ -22,7 +22,7 @@ from services.api.auth.actor import Actor, Role
 from services.api.auth.guards import ANYONE
 from services.api.core import numbers
 from services.api.deps import Books, CurrentActor, InvoiceDetails, Invoices
-from services.api.documents.controller import DEFAULT_ZONE, HTML, pdf_response
+from services.api.documents.controller import HTML, pdf_response
 from services.api.invoices import access, identifiers
 from services.api.invoices.books import ledger_period
 from services.api.invoices.schemas import InvoiceOut, InvoicingIn, PaymentIn
@@ -147,7 +147,7 @@ class MoneyPages(Controller):
             since=since,
             until=until,
             csv=f"{INVOICES}.csv" + (f"?{query}" if query else ""),
-            today=_today(),
+            today=access.default_today(),
         )
 
     @get("/invoices.csv")
@@ -184,7 +184,8 @@ class MoneyPages(Controller):
         self, request: Req, invoice_id: FromPath[UUID], actor: CurrentActor, invoices: Invoices
     ) -> Template:
         invoice = await _payable(actor, invoices, invoice_id)
-        values = {"kind": "paid", "paid_on": _today().isoformat(), "back": _back(request)}
+        paid_on = access.default_today().isoformat()
+        values = {"kind": "paid", "paid_on": paid_on, "back": _back(request)}
         return page(request, "payment", invoice=invoice, values=values, errors={})
 
     @post("/invoices/{invoice_id:uuid}/payment", status_code=303)
@@ -206,7 +207,7 @@ class MoneyPages(Controller):
             # recorded meanwhile; recording it again would count the money twice
             return back(values["back"], error=CHANGED_SINCE)
         try:
-            data = payment_in(values, invoice.open_ore, _today())
+            data = payment_in(values, invoice.open_ore, access.default_today())
         except FormError as exc:
             context = {"invoice": invoice, "values": values, "errors": exc.errors}
             return page(request, "payment", status_code=422, **context)
@@ -234,7 +235,7 @@ class MoneyPages(Controller):
         until: Until = None,
     ) -> Template:
         organisation_id = _organisation(actor)
-        today = _today()
+        today = access.default_today()
         errors = {}
         try:
             period = ledger_period(since, until, today)
@@ -379,9 +380,3 @@ def payment_in(values: dict[str, str], open_ore: int, today: dt.date) -> Payment
         amount_ore=amount,
         note=note,
     )
-
-
-def _today() -> dt.date:
-    """Today where the networks are (their default zone), not on the server's clock:
-    around midnight UTC the two differ by a day, and a payment made today was refused."""
-    return access.today(DEFAULT_ZONE)
